@@ -1,0 +1,204 @@
+"""Library commands: import, list, show, star/unstar, tag/untag, archive, stats, undo/redo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from paperdesk.cli.output import CommandError, one_line, open_library, print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("import", help="import digest files")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print a JSON report")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("list", help="list papers")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--status", choices=["inbox", "archived"])
+    p.add_argument("--starred", action="store_true", help="only starred papers")
+    p.add_argument("--tag", metavar="T")
+    p.add_argument("--sort", choices=["date", "added", "upvotes", "title"], default="date")
+    p.add_argument("--limit", type=_positive_int, metavar="N")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="show one paper")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_show)
+
+    for name, value in (("star", True), ("unstar", False)):
+        p = sub.add_parser(name, help=f"{name} papers")
+        p.add_argument("ids", nargs="+", metavar="ID")
+        p.set_defaults(func=cmd_star, value=value)
+
+    for name in ("tag", "untag"):
+        p = sub.add_parser(name, help=f"{'add' if name == 'tag' else 'remove'} tags")
+        p.add_argument("id")
+        p.add_argument("tags", nargs="+", metavar="TAG")
+        p.set_defaults(func=cmd_tag, remove=name == "untag")
+
+    for name, status in (("archive", "archived"), ("unarchive", "inbox")):
+        p = sub.add_parser(name, help="archive papers" if status == "archived"
+                           else "move papers back to the inbox")
+        p.add_argument("ids", nargs="+", metavar="ID")
+        p.set_defaults(func=cmd_status, status=status)
+
+    p = sub.add_parser("stats", help="library statistics")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_stats)
+
+    for name in ("undo", "redo"):
+        p = sub.add_parser(name, help=f"{name} the last operation")
+        p.set_defaults(func=cmd_undo, redo=name == "redo")
+
+    p = sub.add_parser("history", help="list recent operations")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=_positive_int, default=20, metavar="N")
+    p.set_defaults(func=cmd_history)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    with open_library(args) as lib:
+        progress = None
+        if sys.stderr.isatty() and not args.json:
+            def progress(done: int, total: int, name: str) -> None:
+                print(f"\r[{done}/{total}] {one_line(name, 60):<60}", end="", file=sys.stderr)
+        report = lib.import_paths(args.files, progress=progress)
+        if progress:
+            print(file=sys.stderr)
+        if args.json:
+            print_json(report.to_json())
+        else:
+            for f in report.files:
+                if f.ok:
+                    print(f.summary())
+                else:
+                    print(f"paperdesk: {f.path}: {f.error}", file=sys.stderr)
+            if len(report.files) > 1:
+                print(report.summary())
+    return 0 if report.ok else 1
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with open_library(args) as lib:
+        ids = lib.paper_ids(status=args.status, starred=True if args.starred else None,
+                            tag=args.tag, order=args.sort, limit=args.limit)
+        if args.json:
+            print_json(lib.records(ids))
+            return 0
+        for row in lib.rows(ids):
+            star = "★" if row["starred"] else " "
+            date = row["published"] or "          "
+            ups = f"{row['upvotes']:>4}" if row["upvotes"] is not None else "    "
+            print(f"{star} {row['id']:<16} {date} {ups}  {one_line(row['title'], 90)}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    with open_library(args) as lib:
+        record = lib.get(args.id)
+        if record is None:
+            raise CommandError(f"no paper with id {args.id}")
+        if args.json:
+            print_json(record)
+            return 0
+        print(record["title"])
+        meta = [record["id"]]
+        if record["organization"]:
+            meta.append(record["organization"])
+        elif record["authors"]:
+            meta.append(", ".join(record["authors"]))
+        elif record["authors_count"]:
+            meta.append(f"{record['authors_count']} authors")
+        if record["published"]:
+            meta.append(record["published"])
+        if record["upvotes"] is not None:
+            meta.append(f"{record['upvotes']} upvotes")
+        meta.append(record["status"] + (", starred" if record["starred"] else ""))
+        print(" · ".join(meta))
+        if record["tags"]:
+            print("tags: " + ", ".join(record["tags"]))
+        if record["url"]:
+            print(record["url"])
+        print()
+        print(record["abstract"])
+        if record["note"]:
+            print("\nNote:\n" + record["note"])
+        print("\nSources: " + "; ".join(
+            f"{s['kind']} {s['name']}" + (f" ({s['date']})" if s["date"] else "")
+            for s in record["sources"]))
+    return 0
+
+
+def cmd_star(args: argparse.Namespace) -> int:
+    with open_library(args) as lib:
+        changes = lib.star(args.ids, args.value)
+        print(f"{'starred' if args.value else 'unstarred'} {len(changes.papers)} paper(s)")
+    return 0
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    with open_library(args) as lib:
+        changes = (lib.untag if args.remove else lib.tag)([args.id], args.tags)
+        if not changes.papers:
+            print("nothing changed")
+        else:
+            print(f"{'untagged' if args.remove else 'tagged'} {args.id}: {', '.join(args.tags)}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with open_library(args) as lib:
+        changes = lib.set_status(args.ids, args.status)
+        print(f"{'archived' if args.status == 'archived' else 'moved to inbox'} "
+              f"{len(changes.papers)} paper(s)")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    with open_library(args) as lib:
+        stats = lib.stats()
+        if args.json:
+            print_json(stats)
+            return 0
+        print(f"library: {stats['path']}")
+        print(f"papers: {stats['papers']} ({stats['inbox']} inbox, {stats['archived']} archived, "
+              f"{stats['starred']} starred)")
+        print(f"sources: {stats['sources']} ({stats['digests']} digests), feeds: {stats['feeds']}")
+        print(f"notes: {stats['notes']}, highlights: {stats['highlights']}")
+        if stats["tags"]:
+            print("tags: " + ", ".join(f"{t} ({n})" for t, n in stats["tags"].items()))
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    with open_library(args) as lib:
+        op, _ = lib.redo() if args.redo else lib.undo()
+        if op is None:
+            raise CommandError(f"nothing to {'redo' if args.redo else 'undo'}")
+        print(f"{'redid' if args.redo else 'undid'}: {op.label}")
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    with open_library(args) as lib:
+        ops = lib.history(args.limit)
+        if args.json:
+            print_json([{"id": o.id, "kind": o.kind, "label": o.label, "at": o.created_at,
+                         "undone": o.undone} for o in ops])
+            return 0
+        for o in ops:
+            print(f"{o.id:>5} {o.created_at} {'(undone) ' if o.undone else ''}{o.label}")
+    return 0

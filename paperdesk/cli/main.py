@@ -1,0 +1,49 @@
+"""Entry point: parse arguments, open the library, run one command; exit 0 ok, 1 failure, 2 usage."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from paperdesk import __version__
+
+# Each module has register(subparsers); its commands set `func(args) -> int`.
+# Modules are imported only to build the parser, so they must import heavy things lazily.
+COMMAND_MODULES = ("paperdesk.cli.library_cmds", "paperdesk.cli.gui_cmd")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="paperdesk",
+        description="Read and triage research-paper digests. Without a command, opens the desk.",
+    )
+    parser.add_argument("--version", action="version", version=f"PaperDesk {__version__}")
+    parser.add_argument("--library", metavar="DIR",
+                        help="library folder (default: $PAPERDESK_LIBRARY or the user data dir)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    if args.command is None:
+        args = parser.parse_args([*argv, "gui"])
+    from paperdesk.cli.output import CommandError
+
+    try:
+        return int(args.func(args) or 0)
+    except CommandError as exc:
+        print(f"paperdesk: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("paperdesk: interrupted", file=sys.stderr)
+        return 130

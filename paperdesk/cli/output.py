@@ -1,0 +1,47 @@
+"""Shared helpers for commands: opening the library, errors, JSON and text output."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from paperdesk.core import Library
+
+
+class CommandError(Exception):
+    """A failure to report in one line; `code` is the exit status."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+@contextlib.contextmanager
+def open_library(args: argparse.Namespace) -> Iterator[Library]:
+    from paperdesk.core import Library, LibraryError
+
+    try:
+        lib = Library.open(args.library)
+    except LibraryError as exc:
+        raise CommandError(str(exc)) from None
+    try:
+        yield lib
+    except LibraryError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        lib.close()
+
+
+def print_json(value: object) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def one_line(text: str | None, width: int) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,500 @@
+"""The library facade: the one way the CLI, the GUI and the tests read and change papers."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from paperdesk.core import ops
+from paperdesk.core.changes import Changes
+from paperdesk.core.digest import read_digest
+from paperdesk.core.paths import DB_FILENAME, default_library_dir
+from paperdesk.core.records import RejectedInput, SourceBatch
+from paperdesk.core.schema import SCHEMA_VERSION, migrations
+from paperdesk.core.store import enqueue_index, merge_batch
+from paperdesk.core.timeutil import now_iso
+
+Progress = Callable[[int, int, str], None]  # (done, total, what)
+STATUSES = ("inbox", "archived")
+# Sort orders for paper lists; the id breaks ties so pages are stable.
+ORDERS = {
+    "date": "p.published IS NULL, p.published DESC, p.added_at DESC, p.id",
+    "added": "p.added_at DESC, p.id",
+    "upvotes": "p.upvotes IS NULL, p.upvotes DESC, p.id",
+    "title": "p.title_norm, p.id",
+}
+
+
+class LibraryError(Exception):
+    """The library cannot be opened or used; the message is meant for the user."""
+
+
+@dataclass
+class FileReport:
+    path: str
+    ok: bool
+    papers: int = 0
+    new: int = 0
+    updated: int = 0
+    already: int = 0
+    duplicate_file: bool = False
+    layout: str | None = None
+    error: str | None = None
+
+    def summary(self) -> str:
+        if not self.ok:
+            return f"{self.path}: rejected: {self.error}"
+        if self.duplicate_file:
+            return f"{self.path}: already imported, nothing added"
+        return (f"{self.path}: {self.papers} papers: {self.new} new, "
+                f"{self.papers - self.new} already in the library")
+
+
+@dataclass
+class ImportReport:
+    files: list[FileReport] = field(default_factory=list)
+    changes: Changes = field(default_factory=Changes)
+    cancelled: bool = False
+
+    @property
+    def papers(self) -> int:
+        return sum(f.papers for f in self.files)
+
+    @property
+    def new(self) -> int:
+        return sum(f.new for f in self.files)
+
+    @property
+    def rejected(self) -> list[FileReport]:
+        return [f for f in self.files if not f.ok]
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+    def summary(self) -> str:
+        text = f"{self.papers} papers: {self.new} new, {self.papers - self.new} already in the library"
+        if self.rejected:
+            reasons = "; ".join(f"{Path(f.path).name}: {f.error}" for f in self.rejected)
+            word = "file" if len(self.rejected) == 1 else "files"
+            text += f"; {len(self.rejected)} {word} rejected: {reasons}"
+        return text
+
+    def to_json(self) -> dict:
+        return {
+            "papers": self.papers, "new": self.new, "ok": self.ok, "cancelled": self.cancelled,
+            "files": [asdict(f) for f in self.files],
+        }
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection with the library's settings; one per thread (sqlite3 objects are not shared)."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=True)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed txn
+    return conn
+
+
+class Library:
+    """One library folder: `library.sqlite3` (the truth) and derived data beside it."""
+
+    def __init__(self, folder: Path, conn: sqlite3.Connection):
+        self.folder = folder
+        self.conn = conn
+        self.db = Database(conn)
+        self._listeners: list[Callable[[Changes], None]] = []
+
+    # -- opening ----------------------------------------------------------------------------
+    @classmethod
+    def open(cls, folder: str | Path | None = None) -> Library:
+        folder = Path(folder).expanduser() if folder else default_library_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LibraryError(f"cannot create library folder {folder}: {exc.strerror}") from None
+        path = folder / DB_FILENAME
+        try:
+            conn = connect(path)
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise LibraryError(f"{path} is not a readable PaperDesk library ({exc})") from None
+        if mode.lower() != "wal":
+            raise LibraryError(f"{path}: cannot switch the database to WAL mode")
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise LibraryError(
+                f"{path} was written by a newer PaperDesk (schema {version}, this one knows "
+                f"{SCHEMA_VERSION}); upgrade PaperDesk to open it"
+            )
+        lib = cls(folder, conn)
+        lib._migrate(version)
+        return lib
+
+    def _migrate(self, version: int) -> None:
+        if version == SCHEMA_VERSION:
+            return
+        path = self.folder / DB_FILENAME
+        if version > 0:  # keep a copy of the data before any schema change
+            backup = path.with_name(f"{path.name}.before-schema-{SCHEMA_VERSION}.bak")
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            shutil.copy2(path, backup)
+        migrations.apply(self.db)
+        self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def path(self) -> Path:
+        return self.folder / DB_FILENAME
+
+    # -- change notification ------------------------------------------------------------------
+    def subscribe(self, listener: Callable[[Changes], None]) -> None:
+        self._listeners.append(listener)
+
+    def _notify(self, changes: Changes) -> Changes:
+        if changes:
+            for listener in list(self._listeners):
+                listener(changes)
+        return changes
+
+    # -- transactions -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def operation(self, kind: str, label: str) -> Iterator[ops.OpRecorder]:
+        """One undoable operation in one transaction; dropped from history if it changed nothing."""
+        with self._write() as conn:
+            recorder = ops.OpRecorder(conn, kind, label)
+            yield recorder
+            if recorder.empty:
+                recorder.discard()
+
+    # -- import -------------------------------------------------------------------------------
+    def import_paths(self, paths: Iterable[str | Path], *, today: dt.date | None = None,
+                     progress: Progress | None = None,
+                     cancelled: Callable[[], bool] | None = None) -> ImportReport:
+        """Import digest files, one transaction per file, and report on each."""
+        paths = [Path(p) for p in paths]
+        report = ImportReport()
+        for n, path in enumerate(paths):
+            if cancelled and cancelled():
+                report.cancelled = True
+                break
+            if progress:
+                progress(n, len(paths), path.name)
+            try:
+                batch = read_digest(path, today=today)
+            except RejectedInput as exc:
+                report.files.append(FileReport(path=str(path), ok=False, error=str(exc)))
+                continue
+            file_report, changes = self._import_batch(batch, str(path))
+            report.files.append(file_report)
+            report.changes = report.changes | changes
+        if progress:
+            progress(len(paths), len(paths), "")
+        self._notify(report.changes)
+        return report
+
+    def import_batch(self, batch: SourceBatch, *, feed_id: int | None = None) -> FileReport:
+        file_report, changes = self._import_batch(batch, batch.origin, feed_id=feed_id)
+        self._notify(changes)
+        return file_report
+
+    def _import_batch(self, batch: SourceBatch, label: str,
+                      feed_id: int | None = None) -> tuple[FileReport, Changes]:
+        with self.operation("import", f"Import {batch.name}") as recorder:
+            result = merge_batch(self.conn, batch, recorder, feed_id=feed_id)
+        report = FileReport(
+            path=label, ok=True, papers=result.seen, new=len(result.created),
+            updated=len(result.updated), already=len(result.existing) + len(result.updated),
+            duplicate_file=result.duplicate_source, layout=batch.layout,
+        )
+        if result.duplicate_source:
+            report.papers = 0
+            return report, Changes()
+        changes = Changes(
+            papers=frozenset(result.updated + result.existing), added=frozenset(result.created),
+            sources=True,
+        )
+        return report, changes
+
+    # -- reading ------------------------------------------------------------------------------
+    def get(self, paper_id: str) -> dict | None:
+        records = self.records([paper_id])
+        return records[0] if records else None
+
+    def exists(self, paper_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone() is not None
+
+    def _filter_sql(self, status: str | None, starred: bool | None, tag: str | None,
+                    source_id: int | None) -> tuple[str, list]:
+        clauses, params = [], []
+        if status:
+            clauses.append("p.status = ?")
+            params.append(status)
+        if starred is not None:
+            clauses.append("p.starred = ?")
+            params.append(1 if starred else 0)
+        if tag:
+            clauses.append("EXISTS (SELECT 1 FROM tags t WHERE t.paper_id = p.id AND t.tag = ?)")
+            params.append(tag)
+        if source_id is not None:
+            clauses.append("EXISTS (SELECT 1 FROM provenance v WHERE v.paper_id = p.id "
+                           "AND v.source_id = ?)")
+            params.append(source_id)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def paper_ids(self, *, status: str | None = None, starred: bool | None = None,
+                  tag: str | None = None, source_id: int | None = None, order: str = "date",
+                  limit: int | None = None, offset: int = 0) -> list[str]:
+        where, params = self._filter_sql(status, starred, tag, source_id)
+        sql = f"SELECT p.id FROM papers p{where} ORDER BY {ORDERS[order]}"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        return [r[0] for r in self.conn.execute(sql, params)]
+
+    def papers(self, **filters: object) -> list[dict]:
+        """Records (as in `get`) matching filters; see `paper_ids` for the arguments."""
+        return self.records(self.paper_ids(**filters))  # type: ignore[arg-type]
+
+    def count(self, *, status: str | None = None, starred: bool | None = None,
+              tag: str | None = None, source_id: int | None = None) -> int:
+        where, params = self._filter_sql(status, starred, tag, source_id)
+        return self.conn.execute(f"SELECT count(*) FROM papers p{where}", params).fetchone()[0]
+
+    def rows(self, ids: Sequence[str]) -> list[dict]:
+        """Bare paper rows (no tags, notes or sources) in the order of `ids`: cheap, for lists."""
+        found: dict[str, dict] = {}
+        for i in range(0, len(ids), 500):
+            chunk = list(ids[i:i + 500])
+            cur = self.conn.execute(
+                f"SELECT p.*, (SELECT group_concat(tag, ' ') FROM tags t WHERE t.paper_id = p.id) "
+                f"AS tag_list, EXISTS (SELECT 1 FROM notes n WHERE n.paper_id = p.id AND n.body != '') "
+                f"AS has_note, EXISTS (SELECT 1 FROM highlights h WHERE h.paper_id = p.id) "
+                f"AS has_highlight FROM papers p WHERE p.id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            names = [d[0] for d in cur.description]
+            for row in cur:
+                record = dict(zip(names, row, strict=True))
+                found[record["id"]] = record
+        return [found[i] for i in ids if i in found]
+
+    def records(self, ids: Sequence[str]) -> list[dict]:
+        """Full JSON-ready records in the order of `ids` (unknown ids are skipped)."""
+        rows = self.rows(ids)
+        if not rows:
+            return []
+        id_list = [r["id"] for r in rows]
+        marks = ",".join("?" * len(id_list))
+        tags: dict[str, list[str]] = {}
+        for pid, tag in self.conn.execute(
+                f"SELECT paper_id, tag FROM tags WHERE paper_id IN ({marks}) ORDER BY tag", id_list):
+            tags.setdefault(pid, []).append(tag)
+        notes = dict(self.conn.execute(
+            f"SELECT paper_id, body FROM notes WHERE paper_id IN ({marks})", id_list).fetchall())
+        sources: dict[str, list[dict]] = {}
+        for pid, kind, name, date, upvotes in self.conn.execute(
+                f"SELECT v.paper_id, s.kind, s.name, s.date, v.upvotes FROM provenance v "
+                f"JOIN sources s ON s.id = v.source_id WHERE v.paper_id IN ({marks}) "
+                f"ORDER BY s.date, s.id", id_list):
+            sources.setdefault(pid, []).append(
+                {"kind": kind, "name": name, "date": date, "upvotes": upvotes})
+        return [
+            {
+                "id": r["id"],
+                "title": r["title"],
+                "abstract": r["abstract"],
+                "authors": json.loads(r["authors"] or "[]"),
+                "authors_count": r["authors_count"],
+                "organization": r["organization"],
+                "published": r["published"],
+                "upvotes": r["upvotes"],
+                "arxiv_id": r["arxiv_id"],
+                "url": r["url"] or (f"https://arxiv.org/abs/{r['arxiv_id']}" if r["arxiv_id"] else None),
+                "tags": tags.get(r["id"], []),
+                "starred": bool(r["starred"]),
+                "status": r["status"],
+                "note": notes.get(r["id"], ""),
+                "sources": sources.get(r["id"], []),
+            }
+            for r in rows
+        ]
+
+    def sources(self) -> list[dict]:
+        cur = self.conn.execute(
+            "SELECT s.id, s.kind, s.name, s.date, s.origin, s.layout, s.imported_at, "
+            "count(v.paper_id) AS papers FROM sources s LEFT JOIN provenance v ON v.source_id = s.id "
+            "GROUP BY s.id ORDER BY s.date DESC, s.id DESC"
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur]
+
+    def tag_counts(self) -> dict[str, int]:
+        return dict(self.conn.execute(
+            "SELECT tag, count(*) FROM tags GROUP BY tag ORDER BY tag").fetchall())
+
+    def stats(self) -> dict:
+        one = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "papers": one("SELECT count(*) FROM papers"),
+            "inbox": one("SELECT count(*) FROM papers WHERE status = 'inbox'"),
+            "archived": one("SELECT count(*) FROM papers WHERE status = 'archived'"),
+            "starred": one("SELECT count(*) FROM papers WHERE starred = 1"),
+            "sources": one("SELECT count(*) FROM sources"),
+            "digests": one("SELECT count(*) FROM sources WHERE kind = 'digest'"),
+            "provenance": one("SELECT count(*) FROM provenance"),
+            "tags": self.tag_counts(),
+            "notes": one("SELECT count(*) FROM notes WHERE body != ''"),
+            "highlights": one("SELECT count(*) FROM highlights"),
+            "feeds": one("SELECT count(*) FROM feeds"),
+            "schema_version": one("PRAGMA user_version"),
+            "path": str(self.path),
+        }
+
+    # -- triage -------------------------------------------------------------------------------
+    def _existing(self, ids: Iterable[str]) -> list[str]:
+        ids = list(dict.fromkeys(ids))
+        missing = [i for i in ids if not self.exists(i)]
+        if missing:
+            raise LibraryError(f"no paper with id {', '.join(missing)}")
+        return ids
+
+    def _set_column(self, ids: Iterable[str], column: str, value: object, kind: str,
+                    label: str) -> Changes:
+        ids = self._existing(ids)
+        changed: list[str] = []
+        with self.operation(kind, label) as rec:
+            for pid in ids:
+                row = ops.fetch_row(self.conn, "papers", [pid])
+                if row is None or row[column] == value:
+                    continue
+                rec.touch("papers", [pid], row)
+                self.conn.execute(f"UPDATE papers SET {column} = ?, updated_at = ? WHERE id = ?",
+                                  (value, now_iso(), pid))
+                changed.append(pid)
+            enqueue_index(self.conn, changed)
+        return self._notify(Changes(papers=frozenset(changed)))
+
+    def star(self, ids: Iterable[str], starred: bool = True) -> Changes:
+        ids = list(ids)
+        verb = "Star" if starred else "Unstar"
+        return self._set_column(ids, "starred", 1 if starred else 0, verb.lower(),
+                                _label(verb, ids))
+
+    def set_status(self, ids: Iterable[str], status: str) -> Changes:
+        if status not in STATUSES:
+            raise LibraryError(f"unknown status {status!r} (use {' or '.join(STATUSES)})")
+        ids = list(ids)
+        verb = "Archive" if status == "archived" else "Move to inbox"
+        return self._set_column(ids, "status", status, status, _label(verb, ids))
+
+    def archive(self, ids: Iterable[str]) -> Changes:
+        return self.set_status(ids, "archived")
+
+    def mark_read(self, ids: Iterable[str], read: bool = True) -> None:
+        """Seen in the reader: not an undoable user operation, just display state."""
+        with self._write() as conn:
+            conn.executemany("UPDATE papers SET is_read = ? WHERE id = ?",
+                             ((1 if read else 0, pid) for pid in ids))
+
+    def tag(self, ids: Iterable[str], tags: Iterable[str]) -> Changes:
+        ids, tags = self._existing(ids), _clean_tags(tags)
+        changed: set[str] = set()
+        with self.operation("tag", _label(f"Tag {', '.join(tags)}", ids)) as rec:
+            now = now_iso()
+            for pid in ids:
+                for tag in tags:
+                    if ops.fetch_row(self.conn, "tags", [pid, tag]) is None:
+                        rec.touch("tags", [pid, tag], fetch=False)
+                        self.conn.execute(
+                            "INSERT INTO tags (paper_id, tag, added_at) VALUES (?, ?, ?)",
+                            (pid, tag, now))
+                        changed.add(pid)
+            enqueue_index(self.conn, changed)
+        return self._notify(Changes(papers=frozenset(changed), tags=bool(changed)))
+
+    def untag(self, ids: Iterable[str], tags: Iterable[str]) -> Changes:
+        ids, tags = self._existing(ids), _clean_tags(tags)
+        changed: set[str] = set()
+        with self.operation("untag", _label(f"Untag {', '.join(tags)}", ids)) as rec:
+            for pid in ids:
+                for tag in tags:
+                    row = ops.fetch_row(self.conn, "tags", [pid, tag])
+                    if row is not None:
+                        rec.touch("tags", [pid, tag], row)
+                        self.conn.execute("DELETE FROM tags WHERE paper_id = ? AND tag = ?",
+                                          (pid, tag))
+                        changed.add(pid)
+            enqueue_index(self.conn, changed)
+        return self._notify(Changes(papers=frozenset(changed), tags=bool(changed)))
+
+    # -- undo ---------------------------------------------------------------------------------
+    def undo(self) -> tuple[ops.Operation | None, Changes]:
+        with self._write() as conn:
+            op = ops.last_done(conn)
+            if op is None:
+                return None, Changes()
+            changes = ops.undo(conn, op)
+            enqueue_index(conn, changes.papers | changes.added | changes.removed)
+        return op, self._notify(changes)
+
+    def redo(self) -> tuple[ops.Operation | None, Changes]:
+        with self._write() as conn:
+            op = ops.first_undone(conn)
+            if op is None:
+                return None, Changes()
+            changes = ops.redo(conn, op)
+            enqueue_index(conn, changes.papers | changes.added | changes.removed)
+        return op, self._notify(changes)
+
+    def history(self, limit: int = 200) -> list[ops.Operation]:
+        return ops.history(self.conn, limit)
+
+    # -- settings -----------------------------------------------------------------------------
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self._write() as conn:
+            conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+
+def _clean_tags(tags: Iterable[str]) -> list[str]:
+    cleaned = list(dict.fromkeys(t.strip().lstrip("#") for t in tags if t.strip().lstrip("#")))
+    if not cleaned:
+        raise LibraryError("no tag given")
+    return cleaned
+
+
+def _label(verb: str, ids: Sequence[str]) -> str:
+    return f"{verb} {ids[0]}" if len(ids) == 1 else f"{verb} {len(ids)} papers"

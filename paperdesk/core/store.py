@@ -1,0 +1,189 @@
+"""Merging what a source delivered into the library: one record per paper, provenance kept."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from paperdesk.core.normalize import find_arxiv_id, normalize_title, paper_id
+from paperdesk.core.ops import OpRecorder
+from paperdesk.core.records import IncomingPaper, SourceBatch
+from paperdesk.core.timeutil import now_iso
+
+_CHUNK = 500  # stay well under SQLite's bound-parameter limit
+
+PAPER_COLUMNS = (
+    "id", "title", "title_norm", "abstract", "authors", "authors_count", "organization",
+    "published", "upvotes", "arxiv_id", "url", "starred", "status", "is_read",
+    "added_at", "updated_at",
+)
+
+
+@dataclass
+class MergeResult:
+    source_id: int | None
+    duplicate_source: bool = False
+    seen: int = 0  # papers in the batch after in-batch de-duplication
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)  # existing papers whose metadata improved
+    existing: list[str] = field(default_factory=list)  # existing papers, metadata unchanged
+
+
+def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _dedupe_batch(papers: list[IncomingPaper]) -> list[tuple[int, IncomingPaper]]:
+    """The same paper twice in one source is one paper (first position wins, metadata merged)."""
+    by_key: dict[str, tuple[int, IncomingPaper]] = {}
+    for position, paper in enumerate(papers, 1):
+        paper.arxiv_id = paper.arxiv_id or find_arxiv_id(paper.url)
+        key = paper.arxiv_id or normalize_title(paper.title)
+        if not normalize_title(paper.title):
+            continue  # a title of punctuation only identifies nothing
+        if key in by_key:
+            _merge_incoming(by_key[key][1], paper)
+        else:
+            by_key[key] = (position, paper)
+    return list(by_key.values())
+
+
+def _merge_incoming(into: IncomingPaper, other: IncomingPaper) -> None:
+    into.abstract = into.abstract or other.abstract
+    into.authors = into.authors or other.authors
+    into.authors_count = into.authors_count or other.authors_count
+    into.organization = into.organization or other.organization
+    into.published = into.published or other.published
+    into.upvotes = max((v for v in (into.upvotes, other.upvotes) if v is not None), default=None)
+    into.arxiv_id = into.arxiv_id or other.arxiv_id
+    into.url = into.url or other.url
+
+
+def merged_fields(row: dict, paper: IncomingPaper) -> dict:
+    """The columns of an existing paper that the new sighting improves (never loses a fact)."""
+    changes: dict = {}
+    if not row["abstract"] and paper.abstract:
+        changes["abstract"] = paper.abstract
+    authors = json.loads(row["authors"] or "[]")
+    if len(paper.authors) > len(authors):
+        changes["authors"] = json.dumps(paper.authors, ensure_ascii=False)
+    count = max((c for c in (row["authors_count"], paper.authors_count,
+                             len(paper.authors) or None) if c), default=None)
+    if count != row["authors_count"] and count is not None:
+        changes["authors_count"] = count
+    for column in ("organization", "published", "arxiv_id", "url"):
+        value = getattr(paper, column)
+        if row[column] is None and value:
+            changes[column] = value
+    if paper.upvotes is not None and (row["upvotes"] is None or paper.upvotes > row["upvotes"]):
+        changes["upvotes"] = paper.upvotes
+    return changes
+
+
+def _lookup(conn: sqlite3.Connection, column: str, values: list[str]) -> dict[str, dict]:
+    found: dict[str, dict] = {}
+    for chunk in _chunks(sorted(set(values))):
+        cur = conn.execute(
+            f"SELECT * FROM papers WHERE {column} IN ({','.join('?' * len(chunk))})", chunk
+        )
+        names = [d[0] for d in cur.description]
+        for row in cur:
+            record = dict(zip(names, row, strict=True))
+            found.setdefault(record[column], record)
+    return found
+
+
+def merge_batch(conn: sqlite3.Connection, batch: SourceBatch, recorder: OpRecorder,
+                *, feed_id: int | None = None) -> MergeResult:
+    """Add one source's papers inside the caller's transaction."""
+    dup = conn.execute(
+        "SELECT id FROM sources WHERE kind = ? AND content_hash = ?", (batch.kind, batch.content_hash)
+    ).fetchone()
+    if dup:
+        return MergeResult(source_id=dup[0], duplicate_source=True)
+
+    entries = _dedupe_batch(batch.papers)
+    by_arxiv = _lookup(conn, "arxiv_id", [p.arxiv_id for _, p in entries if p.arxiv_id])
+    by_title = _lookup(conn, "title_norm", [normalize_title(p.title) for _, p in entries])
+    now = now_iso()
+    result = MergeResult(source_id=None, seen=len(entries))
+    new_rows: list[tuple] = []
+    provenance: list[tuple] = []
+    for position, paper in entries:
+        norm = normalize_title(paper.title)
+        row = (by_arxiv.get(paper.arxiv_id) if paper.arxiv_id else None) or by_title.get(norm)
+        if row is None:
+            pid = paper_id(paper.title, paper.arxiv_id)
+            authors_count = paper.authors_count or (len(paper.authors) or None)
+            row = dict(
+                id=pid, title=paper.title, title_norm=norm, abstract=paper.abstract,
+                authors=json.dumps(paper.authors, ensure_ascii=False),
+                authors_count=authors_count, organization=paper.organization,
+                published=paper.published, upvotes=paper.upvotes, arxiv_id=paper.arxiv_id,
+                url=paper.url, starred=0, status="inbox", is_read=0, added_at=now, updated_at=now,
+            )
+            new_rows.append(tuple(row[c] for c in PAPER_COLUMNS))
+            result.created.append(pid)
+            # Later entries of this batch may match the paper just made.
+            by_title[norm] = row
+            if paper.arxiv_id:
+                by_arxiv[paper.arxiv_id] = row
+        else:
+            changes = merged_fields(row, paper)
+            if changes and row["id"] not in result.created:
+                recorder.touch("papers", [row["id"]], dict(row))
+                changes["updated_at"] = now
+                conn.execute(
+                    f"UPDATE papers SET {', '.join(f'{c} = ?' for c in changes)} WHERE id = ?",
+                    [*changes.values(), row["id"]],
+                )
+                row.update(changes)
+                result.updated.append(row["id"])
+            elif row["id"] not in result.created:
+                result.existing.append(row["id"])
+        provenance.append((row["id"], position, paper.upvotes, now))
+
+    recorder.touch_many_new("papers", ([pid] for pid in result.created))
+    conn.executemany(
+        f"INSERT INTO papers ({', '.join(PAPER_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(PAPER_COLUMNS))})",
+        new_rows,
+    )
+    cur = conn.execute(
+        "INSERT INTO sources (kind, name, origin, date, content_hash, layout, paper_count, feed_id, "
+        "imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (batch.kind, batch.name, batch.origin, batch.date, batch.content_hash, batch.layout,
+         len(entries), feed_id, now),
+    )
+    source_id = int(cur.lastrowid or 0)
+    result.source_id = source_id
+    recorder.touch("sources", [source_id], fetch=False)
+    # A paper listed twice under different titles that resolve to one record keeps one row.
+    seen_ids: set[str] = set()
+    prov_rows = []
+    for pid, position, upvotes, seen_at in provenance:
+        if pid not in seen_ids:
+            seen_ids.add(pid)
+            prov_rows.append((pid, source_id, position, upvotes, seen_at))
+    recorder.touch_many_new("provenance", ([r[0], source_id] for r in prov_rows))
+    conn.executemany(
+        "INSERT INTO provenance (paper_id, source_id, position, upvotes, seen_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        prov_rows,
+    )
+    enqueue_index(conn, [*result.created, *result.updated, *result.existing])
+    return result
+
+
+def enqueue_index(conn: sqlite3.Connection, paper_ids: Iterable[str]) -> None:
+    """Mark papers whose search document must be rebuilt (same transaction as the change)."""
+    now = now_iso()
+    conn.executemany(
+        "INSERT INTO index_queue (paper_id, queued_at) VALUES (?, ?) "
+        "ON CONFLICT (paper_id) DO UPDATE SET queued_at = excluded.queued_at",
+        ((pid, now) for pid in paper_ids),
+    )
+

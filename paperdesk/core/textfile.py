@@ -1,0 +1,87 @@
+"""Reading a text file of unknown encoding safely, refusing what is not text."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+from pathlib import Path
+
+from paperdesk.core.records import RejectedInput
+
+MAX_TEXT_BYTES = 20 * 1024 * 1024  # real digests are < 1 MB; refuse anything absurd
+
+_MAGIC = [
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"RIFF", "a RIFF media file"),
+    (b"\x7fELF", "an executable"),
+]
+
+
+def read_text(path: Path) -> tuple[str, str]:
+    """Return (text, sha256 of the decoded text) or raise RejectedInput."""
+    if not path.exists():
+        raise RejectedInput("no such file")
+    if path.is_dir():
+        raise RejectedInput("is a directory, not a file")
+    try:
+        size = path.stat().st_size
+        if size > MAX_TEXT_BYTES:
+            raise RejectedInput(
+                f"file is {size / 1024 / 1024:.1f} MB; digests over "
+                f"{MAX_TEXT_BYTES // 1024 // 1024} MB are refused"
+            )
+        data = path.read_bytes()
+    except PermissionError:
+        raise RejectedInput("permission denied") from None
+    except OSError as exc:
+        raise RejectedInput(f"cannot be read ({exc.strerror or exc})") from None
+    text = decode_text(data)
+    return text, content_hash(text)
+
+
+def content_hash(text: str) -> str:
+    """Identifies content regardless of encoding, line endings and trailing blanks."""
+    lines = [line.rstrip() for line in re.split(r"\r\n|\r|\n", text)]
+    return hashlib.sha256("\n".join(lines).strip().encode("utf-8")).hexdigest()
+
+
+def decode_text(data: bytes) -> str:
+    """Decode UTF-8 (BOM optional), UTF-16 with BOM, or cp1252; refuse binary data."""
+    if not data.strip():
+        raise RejectedInput("file is empty")
+    for magic, what in _MAGIC:
+        if what and data.startswith(magic):
+            raise RejectedInput(f"is {what}, not a text digest")
+    if data.startswith(codecs.BOM_UTF8):
+        text = _decode(data[len(codecs.BOM_UTF8):], "utf-8")
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = _decode(data, "utf-16")
+    else:
+        if b"\x00" in data:
+            raise RejectedInput("is binary data, not a text digest")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = _decode(data, "cp1252")
+    if _control_ratio(text) > 0.01:
+        raise RejectedInput("is binary data, not a text digest")
+    return text
+
+
+def _decode(data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        raise RejectedInput(f"is not valid {encoding} text") from None
+
+
+def _control_ratio(text: str) -> float:
+    sample = text[:65536]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t\f\v")
+    return controls / max(1, len(sample))

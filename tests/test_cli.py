@@ -1,0 +1,85 @@
+"""End-to-end: the `paperdesk` command in a subprocess, as scripts and cron use it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import DIGEST_BLOCKS, DIGEST_PLAIN
+
+
+def run(*args: str, library=None, check: bool = False) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "paperdesk"]
+    if library is not None:
+        cmd += ["--library", str(library)]
+    proc = subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONWARNINGS": "error"})
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_help_does_not_import_qt():
+    code = ("import sys\nfrom paperdesk.cli.main import main\n"
+            "rc = main(['--help'])\n"
+            "assert rc == 0\n"
+            "assert not [m for m in sys.modules if m.startswith(('PySide6', 'shiboken'))]\n"
+            "assert 'whoosh' not in sys.modules\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert ("import" in proc.stdout and "search" in proc.stdout) or "import" in proc.stdout
+
+
+def test_import_list_show_json(tmp_path):
+    proc = run("import", str(DIGEST_BLOCKS), str(DIGEST_PLAIN), "--json", library=tmp_path, check=True)
+    report = json.loads(proc.stdout)
+    assert report["papers"] == 98 + 79 and report["ok"] is True
+    listed = json.loads(run("list", "--json", "--limit", "5", library=tmp_path, check=True).stdout)
+    assert len(listed) == 5
+    assert {"id", "title", "sources", "tags", "authors"} <= set(listed[0])
+    pid = listed[0]["id"]
+    shown = json.loads(run("show", pid, "--json", library=tmp_path, check=True).stdout)
+    assert shown == listed[0]
+
+
+def test_triage_commands_and_stats(tmp_path):
+    run("import", str(DIGEST_PLAIN), library=tmp_path, check=True)
+    pid = json.loads(run("list", "--json", "--limit", "1", library=tmp_path).stdout)[0]["id"]
+    run("star", pid, library=tmp_path, check=True)
+    run("tag", pid, "scaling", "llm", library=tmp_path, check=True)
+    run("archive", pid, library=tmp_path, check=True)
+    record = json.loads(run("show", pid, "--json", library=tmp_path).stdout)
+    assert record["starred"] and record["tags"] == ["llm", "scaling"]
+    assert record["status"] == "archived"
+    archived = json.loads(run("list", "--json", "--status", "archived", library=tmp_path).stdout)
+    assert [r["id"] for r in archived] == [pid]
+    starred = json.loads(run("list", "--json", "--starred", "--tag", "llm", library=tmp_path).stdout)
+    assert [r["id"] for r in starred] == [pid]
+    stats = json.loads(run("stats", "--json", library=tmp_path, check=True).stdout)
+    assert stats["papers"] == 79 and stats["sources"] == 1 and stats["tags"] == {"llm": 1, "scaling": 1}
+    run("untag", pid, "llm", library=tmp_path, check=True)
+    run("undo", library=tmp_path, check=True)
+    assert json.loads(run("show", pid, "--json", library=tmp_path).stdout)["tags"] == ["llm", "scaling"]
+
+
+def test_exit_codes_and_messages(tmp_path):
+    bad = tmp_path / "image.txt"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    proc = run("import", str(bad), library=tmp_path / "lib")
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == f"paperdesk: {bad}: is a PNG image, not a text digest"
+    proc = run("show", "nope", library=tmp_path / "lib")
+    assert proc.returncode == 1 and "no paper with id nope" in proc.stderr
+    assert run("list", "--limit", "x", library=tmp_path / "lib").returncode == 2
+    assert run("frobnicate").returncode == 2
+    stats = json.loads(run("stats", "--json", library=tmp_path / "lib").stdout)
+    assert stats["papers"] == 0
+
+
+def test_library_from_environment(tmp_path):
+    env = {**os.environ, "PAPERDESK_LIBRARY": str(tmp_path / "envlib")}
+    subprocess.run([sys.executable, "-m", "paperdesk", "import", str(DIGEST_PLAIN)], env=env,
+                   check=True, capture_output=True, timeout=60)
+    assert (tmp_path / "envlib" / "library.sqlite3").exists()

@@ -1,0 +1,29 @@
+"""paperdesk/core never imports Qt, so the CLI and the tests run without a display."""
+
+from __future__ import annotations
+
+import pkgutil
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import paperdesk.core
+
+CORE = Path(paperdesk.core.__file__).parent
+QT_IMPORT = re.compile(r"^\s*(from|import)\s+(PySide6|PyQt\d|shiboken\d|qtpy)\b", re.M)
+
+
+def test_no_qt_import_statement_in_core():
+    offenders = [str(p) for p in CORE.rglob("*.py") if QT_IMPORT.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_importing_every_core_module_loads_no_qt():
+    names = [m.name for m in pkgutil.walk_packages([str(CORE)], "paperdesk.core.")]
+    assert "paperdesk.core.library" in names
+    code = "import importlib, sys\n" + "".join(f"importlib.import_module({n!r})\n" for n in names) + (
+        "bad = [m for m in sys.modules if m.startswith(('PySide6', 'shiboken', 'PyQt'))]\n"
+        "assert not bad, bad\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr

@@ -1,0 +1,193 @@
+"""The library: one record per paper, provenance, merging, triage, undo, migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from conftest import DIGEST_ALTERNATING, DIGEST_BLOCKS, DIGEST_PLAIN, TODAY
+
+from paperdesk.core import Library, LibraryError
+from paperdesk.core.normalize import normalize_title, paper_id
+from paperdesk.core.schema import SCHEMA_VERSION
+
+
+def _write_digest(path, blocks: list[tuple[str, str, str | None]], date: str = "Nov 20") -> None:
+    parts = ["Daily Papers", "", date, ""]
+    for title, abstract, meta in blocks:
+        parts += [title, "", abstract, ""]
+        if meta:
+            parts += [meta, ""]
+    path.write_text("\n".join(parts), encoding="utf-8")
+
+
+def test_import_counts_and_dedupe_across_digests(seeded):
+    stats = seeded.stats()
+    # 98 + 248 + 79 sightings, some papers appear in more than one digest.
+    assert stats["provenance"] == 98 + 248 + 79
+    assert stats["papers"] < stats["provenance"]
+    assert stats["sources"] == 3
+    multi = seeded.conn.execute(
+        "SELECT sum(n - 1) FROM (SELECT count(*) AS n FROM provenance GROUP BY paper_id)"
+    ).fetchone()[0]
+    assert multi == stats["provenance"] - stats["papers"] > 0
+
+
+def test_reimport_adds_nothing(seeded):
+    before = seeded.stats()
+    report = seeded.import_paths([DIGEST_BLOCKS, DIGEST_ALTERNATING, DIGEST_PLAIN], today=TODAY)
+    assert report.ok and report.new == 0
+    assert all(f.duplicate_file for f in report.files)
+    assert seeded.stats() == before
+
+
+def test_record_shape_and_provenance(seeded):
+    title = "SynthCoder: A Synthetical Strategy to Tune LLMs for Code Completion"
+    record = seeded.get(paper_id(title, None))
+    assert record is not None
+    assert set(record) == {"id", "title", "abstract", "authors", "authors_count", "organization",
+                           "published", "upvotes", "arxiv_id", "url", "tags", "starred", "status",
+                           "note", "sources"}
+    assert record["authors_count"] == 9
+    assert record["published"] == "2026-08-21"
+    assert record["sources"] == [{"kind": "digest", "name": DIGEST_BLOCKS.name,
+                                  "date": "2026-11-05", "upvotes": None}]
+
+
+def test_merge_keeps_known_facts_and_highest_upvotes(lib, tmp_path):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    _write_digest(a, [("Deep  Nets: A Study", "Abstract one.", "  • 7 authors\n·\nAug 21 5")])
+    # Same paper, different punctuation/case/whitespace, fewer facts and fewer upvotes.
+    _write_digest(b, [("deep nets — a study!", "Abstract one.", "·\nAug 21 2")], date="Nov 21")
+    assert lib.import_paths([a], today=TODAY).new == 1
+    report = lib.import_paths([b], today=TODAY)
+    assert report.new == 0 and report.papers == 1
+    (record,) = lib.papers()
+    assert record["title"] == "Deep  Nets: A Study"
+    assert record["authors_count"] == 7
+    assert record["upvotes"] == 5
+    assert [s["upvotes"] for s in record["sources"]] == [5, 2]
+    _write_digest(tmp_path / "c.txt", [("Deep nets: a study", "x", "·\nAug 21 40")], date="Nov 22")
+    lib.import_paths([tmp_path / "c.txt"], today=TODAY)
+    assert lib.papers()[0]["upvotes"] == 40
+
+
+def test_normalized_title():
+    assert normalize_title("  Ｄeep—Nets:\tA  STUDY! ") == "deep nets a study"
+    assert paper_id("Deep Nets: a study", None) == paper_id("deep nets -- A Study", None)
+    assert paper_id("x", "2508.01234") == "2508.01234"
+
+
+def test_bad_file_in_multi_import_changes_nothing_and_others_import(lib, tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\x00\x01\x02" * 100)
+    report = lib.import_paths([bad, DIGEST_PLAIN, tmp_path / "missing.txt"], today=TODAY)
+    assert not report.ok
+    assert [f.ok for f in report.files] == [False, True, False]
+    assert "binary" in report.files[0].error
+    assert "1 file" not in report.summary() and "2 files rejected" in report.summary()
+    assert lib.stats()["papers"] == 79
+
+
+def test_star_tag_archive_and_filters(seeded):
+    ids = seeded.paper_ids(limit=3)
+    seeded.star(ids[:2])
+    seeded.tag(ids[1:], ["rl", "#llm"])
+    seeded.archive([ids[2]])
+    assert set(seeded.paper_ids(starred=True)) == set(ids[:2])
+    assert set(seeded.paper_ids(tag="llm")) == set(ids[1:])
+    assert seeded.paper_ids(status="archived") == [ids[2]]
+    assert seeded.tag_counts() == {"llm": 2, "rl": 2}
+    assert seeded.get(ids[1])["tags"] == ["llm", "rl"]
+    with pytest.raises(LibraryError, match="no paper with id nope"):
+        seeded.star(["nope"])
+
+
+def test_undo_redo_survive_reopen(library_dir):
+    with Library.open(library_dir) as lib:
+        lib.import_paths([DIGEST_PLAIN], today=TODAY)
+        pid = lib.paper_ids(limit=1)[0]
+        lib.star([pid])
+        lib.tag([pid], ["keep"])
+    with Library.open(library_dir) as lib:
+        op, changes = lib.undo()
+        assert op.kind == "tag" and pid in changes.papers
+        assert lib.get(pid)["tags"] == []
+        assert lib.get(pid)["starred"] is True
+    with Library.open(library_dir) as lib:
+        lib.undo()
+        assert lib.get(pid)["starred"] is False
+        op, _ = lib.redo()
+        assert op.kind == "star" and lib.get(pid)["starred"] is True
+        lib.redo()
+        assert lib.get(pid)["tags"] == ["keep"]
+        assert lib.redo() == (None, lib.redo()[1])
+
+
+def test_undo_import_removes_only_that_import(seeded):
+    before = seeded.stats()["papers"]
+    op, changes = seeded.undo()
+    assert op.kind == "import" and DIGEST_PLAIN.name in op.label
+    after = seeded.stats()
+    assert after["sources"] == 2
+    assert after["papers"] == before - len(changes.removed)
+    assert len(changes.removed) > 0
+    seeded.redo()
+    assert seeded.stats()["papers"] == before and seeded.stats()["sources"] == 3
+
+
+def test_new_operation_clears_redo(seeded):
+    pid = seeded.paper_ids(limit=1)[0]
+    seeded.star([pid])
+    seeded.undo()
+    seeded.archive([pid])
+    assert seeded.redo()[0] is None
+
+
+def test_bulk_archive_is_one_undo_step(seeded):
+    ids = seeded.paper_ids(limit=50)
+    seeded.archive(ids)
+    assert seeded.count(status="archived") == 50
+    seeded.undo()
+    assert seeded.count(status="archived") == 0
+
+
+def test_schema_version_wal_and_foreign_keys(lib):
+    assert lib.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert lib.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert lib.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    applied = [r[0] for r in lib.conn.execute("SELECT name FROM _sqlite_migrations")]
+    assert applied == ["0001_initial"]
+
+
+def test_newer_library_is_refused_untouched(library_dir):
+    Library.open(library_dir).close()
+    db = library_dir / "library.sqlite3"
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    before = db.read_bytes()
+    with pytest.raises(LibraryError, match="newer PaperDesk"):
+        Library.open(library_dir)
+    assert db.read_bytes() == before
+
+
+def test_corrupt_library_is_refused(library_dir):
+    library_dir.mkdir()
+    (library_dir / "library.sqlite3").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(LibraryError, match="not a readable PaperDesk library"):
+        Library.open(library_dir)
+
+
+def test_changes_are_notified(seeded):
+    seen = []
+    seeded.subscribe(seen.append)
+    pid = seeded.paper_ids(limit=1)[0]
+    seeded.star([pid])
+    seeded.star([pid])  # no change: no notification
+    assert len(seen) == 1 and seen[0].papers == {pid}
+
+
+def test_changes_enqueue_index(seeded):
+    queued = {r[0] for r in seeded.conn.execute("SELECT paper_id FROM index_queue")}
+    assert len(queued) == seeded.stats()["papers"]
