@@ -9,9 +9,19 @@ from collections.abc import Sequence
 
 from paperdesk import __version__
 
-# Each module has register(subparsers); its commands set `func(args) -> int`.
-# Modules are imported only to build the parser, so they must import heavy things lazily.
-COMMAND_MODULES = ("paperdesk.cli.library_cmds", "paperdesk.cli.gui_cmd")
+
+def command_modules() -> list[str]:
+    """Every `paperdesk/cli/*_cmds.py` module (plus the gui command), in name order.
+
+    Each has register(subparsers); its commands set `func(args) -> int`. They are imported to
+    build the parser, so they must import anything heavy (Qt, whoosh, httpx) inside functions.
+    """
+    import pkgutil
+
+    import paperdesk.cli
+
+    found = [m.name for m in pkgutil.iter_modules(paperdesk.cli.__path__) if m.name.endswith("_cmds")]
+    return [f"paperdesk.cli.{name}" for name in sorted(found)] + ["paperdesk.cli.gui_cmd"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--library", metavar="DIR",
                         help="library folder (default: $PAPERDESK_LIBRARY or the user data dir)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in command_modules():
         importlib.import_module(name).register(sub)
     return parser
 
