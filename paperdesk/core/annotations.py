@@ -1,0 +1,237 @@
+"""Notes (Markdown, with revisions) and highlights (quote + position) on papers.
+
+Both are undoable operations. A note save is one SQLite transaction, so a crash leaves either the
+previous or the new full text, never half of it. Autosaves of one editing session coalesce into a
+single undo step (undo brings back the note as it was before the session), while every save still
+keeps a revision that can be restored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from paperdesk.core import ops
+from paperdesk.core.changes import Changes
+from paperdesk.core.library import Library, LibraryError
+from paperdesk.core.normalize import find_arxiv_id, normalize_title
+from paperdesk.core.store import enqueue_index
+from paperdesk.core.timeutil import now_iso
+
+HIGHLIGHT_COLORS = ("yellow", "green", "blue", "pink")
+HIGHLIGHT_FIELDS = ("abstract", "title")
+COALESCE_SECONDS = 120  # autosaves closer than this to the last one join its undo step
+
+
+@dataclass(frozen=True)
+class Revision:
+    id: int
+    paper_id: str
+    body: str
+    saved_at: str
+
+
+@dataclass(frozen=True)
+class Highlight:
+    id: int
+    paper_id: str
+    field: str
+    quote: str
+    start: int
+    end: int
+    color: str
+    comment: str
+    created_at: str
+
+
+def _require_paper(lib: Library, paper_id: str) -> None:
+    if not lib.exists(paper_id):
+        raise LibraryError(f"no paper with id {paper_id}")
+
+
+# -- notes ------------------------------------------------------------------------------------
+def note(lib: Library, paper_id: str) -> str:
+    _require_paper(lib, paper_id)
+    row = lib.conn.execute("SELECT body FROM notes WHERE paper_id = ?", (paper_id,)).fetchone()
+    return row[0] if row else ""
+
+
+def _coalescible_op(lib: Library, paper_id: str) -> int | None:
+    """The last operation, if it is a note edit of this paper saved moments ago."""
+    row = lib.conn.execute(
+        "SELECT o.id, o.created_at FROM operations o WHERE o.undone = 0 ORDER BY o.id DESC LIMIT 1"
+    ).fetchone()
+    if not row:
+        return None
+    op_id, created = row
+    kind_key = lib.conn.execute(
+        "SELECT o.kind, r.key FROM operations o JOIN op_rows r ON r.op_id = o.id WHERE o.id = ?",
+        (op_id,)).fetchall()
+    if len(kind_key) != 1 or kind_key[0][0] != "note-autosave" or kind_key[0][1] != f'["{paper_id}"]':
+        return None
+    age = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(created)
+    return op_id if age.total_seconds() <= COALESCE_SECONDS else None
+
+
+def set_note(lib: Library, paper_id: str, body: str, *, autosave: bool = False) -> Changes:
+    """Replace a paper's note; keeps a revision. `autosave` coalesces a typing session's saves."""
+    _require_paper(lib, paper_id)
+    now = now_iso()
+    current = note(lib, paper_id)
+    if body == current:
+        return Changes()
+    op_id = _coalescible_op(lib, paper_id) if autosave else None
+    if op_id is not None:
+        with lib._write() as conn:
+            _write_note(conn, paper_id, body, now)
+            conn.execute("UPDATE operations SET created_at = ? WHERE id = ?", (now, op_id))
+    else:
+        kind = "note-autosave" if autosave else "note"
+        with lib.operation(kind, f"Edit note of {paper_id}") as rec:
+            rec.touch("notes", [paper_id])
+            _write_note(lib.conn, paper_id, body, now)
+    changes = Changes(papers=frozenset([paper_id]), notes=True)
+    return lib._notify(changes)
+
+
+def _write_note(conn, paper_id: str, body: str, now: str) -> None:
+    if body:
+        conn.execute(
+            "INSERT INTO notes (paper_id, body, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (paper_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+            (paper_id, body, now))
+    else:
+        conn.execute("DELETE FROM notes WHERE paper_id = ?", (paper_id,))
+    conn.execute("INSERT INTO note_revisions (paper_id, body, saved_at) VALUES (?, ?, ?)",
+                 (paper_id, body, now))
+    enqueue_index(conn, [paper_id])
+
+
+def note_history(lib: Library, paper_id: str) -> list[Revision]:
+    """Saved revisions, newest first."""
+    _require_paper(lib, paper_id)
+    rows = lib.conn.execute(
+        "SELECT id, paper_id, body, saved_at FROM note_revisions WHERE paper_id = ? ORDER BY id DESC",
+        (paper_id,)).fetchall()
+    return [Revision(*r) for r in rows]
+
+
+def restore_revision(lib: Library, paper_id: str, revision_id: int) -> Changes:
+    row = lib.conn.execute("SELECT body FROM note_revisions WHERE id = ? AND paper_id = ?",
+                           (revision_id, paper_id)).fetchone()
+    if row is None:
+        raise LibraryError(f"paper {paper_id} has no note revision {revision_id}")
+    return set_note(lib, paper_id, row[0])
+
+
+# -- links between papers ---------------------------------------------------------------------
+WIKI_LINK = re.compile(r"\[\[([^\[\]\n]{1,300})\]\]")
+
+
+def resolve_link(lib: Library, target: str) -> str | None:
+    """The id of the paper a `[[arXiv id]]`, `[[paper id]]` or `[[title]]` link names."""
+    target = target.strip()
+    if lib.exists(target):
+        return target
+    arxiv = find_arxiv_id(target)
+    if arxiv:
+        row = lib.conn.execute("SELECT id FROM papers WHERE arxiv_id = ?", (arxiv,)).fetchone()
+        if row:
+            return row[0]
+    row = lib.conn.execute("SELECT id FROM papers WHERE title_norm = ? LIMIT 1",
+                           (normalize_title(target),)).fetchone()
+    return row[0] if row else None
+
+
+# -- highlights -------------------------------------------------------------------------------
+def _field_text(lib: Library, paper_id: str, field: str) -> str:
+    if field not in HIGHLIGHT_FIELDS:
+        raise LibraryError(f"cannot highlight {field!r} (use {' or '.join(HIGHLIGHT_FIELDS)})")
+    row = lib.conn.execute(f"SELECT {field} FROM papers WHERE id = ?", (paper_id,)).fetchone()
+    if row is None:
+        raise LibraryError(f"no paper with id {paper_id}")
+    return row[0]
+
+
+def add_highlight(lib: Library, paper_id: str, start: int, end: int, *, field: str = "abstract",
+                  color: str = "yellow", comment: str = "") -> tuple[int, Changes]:
+    """Highlight text[start:end] of a paper's abstract or title."""
+    text = _field_text(lib, paper_id, field)
+    if color not in HIGHLIGHT_COLORS:
+        raise LibraryError(f"unknown colour {color!r} (use {', '.join(HIGHLIGHT_COLORS)})")
+    if not 0 <= start < end <= len(text) or not text[start:end].strip():
+        raise LibraryError("select some text of the paper to highlight")
+    quote = text[start:end]
+    with lib.operation("highlight", f"Highlight in {paper_id}") as rec:
+        cur = lib.conn.execute(
+            "INSERT INTO highlights (paper_id, field, quote, start, end, color, comment, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (paper_id, field, quote, start, end, color, comment, now_iso()))
+        hid = int(cur.lastrowid or 0)
+        rec.touch("highlights", [hid], fetch=False)
+        enqueue_index(lib.conn, [paper_id])
+    return hid, lib._notify(Changes(papers=frozenset([paper_id]), notes=True))
+
+
+def highlight_quote(lib: Library, paper_id: str, quote: str, **kwargs: str) -> tuple[int, Changes]:
+    """Highlight the first occurrence of `quote` (whitespace-insensitive) in the abstract or title."""
+    field = kwargs.get("field", "abstract")
+    text = _field_text(lib, paper_id, field)
+    span = locate(text, quote, 0)
+    if span is None:
+        raise LibraryError(f"the {field} of {paper_id} does not contain {quote!r}")
+    return add_highlight(lib, paper_id, *span, **kwargs)
+
+
+def update_highlight(lib: Library, highlight_id: int, *, color: str | None = None,
+                     comment: str | None = None) -> Changes:
+    row = ops.fetch_row(lib.conn, "highlights", [highlight_id])
+    if row is None:
+        raise LibraryError(f"no highlight {highlight_id}")
+    if color is not None and color not in HIGHLIGHT_COLORS:
+        raise LibraryError(f"unknown colour {color!r} (use {', '.join(HIGHLIGHT_COLORS)})")
+    with lib.operation("highlight", f"Edit highlight in {row['paper_id']}") as rec:
+        rec.touch("highlights", [highlight_id], row)
+        lib.conn.execute("UPDATE highlights SET color = ?, comment = ? WHERE id = ?",
+                         (color or row["color"], row["comment"] if comment is None else comment,
+                          highlight_id))
+        enqueue_index(lib.conn, [row["paper_id"]])
+    return lib._notify(Changes(papers=frozenset([row["paper_id"]]), notes=True))
+
+
+def remove_highlight(lib: Library, highlight_id: int) -> Changes:
+    row = ops.fetch_row(lib.conn, "highlights", [highlight_id])
+    if row is None:
+        raise LibraryError(f"no highlight {highlight_id}")
+    with lib.operation("highlight", f"Remove highlight in {row['paper_id']}") as rec:
+        rec.touch("highlights", [highlight_id], row)
+        lib.conn.execute("DELETE FROM highlights WHERE id = ?", (highlight_id,))
+        enqueue_index(lib.conn, [row["paper_id"]])
+    return lib._notify(Changes(papers=frozenset([row["paper_id"]]), notes=True))
+
+
+def highlights(lib: Library, paper_id: str | None = None) -> list[Highlight]:
+    """Highlights of one paper (in text order) or of the whole library (newest first)."""
+    if paper_id is not None:
+        rows = lib.conn.execute(
+            "SELECT * FROM highlights WHERE paper_id = ? ORDER BY field DESC, start", (paper_id,))
+    else:
+        rows = lib.conn.execute("SELECT * FROM highlights ORDER BY created_at DESC, id DESC")
+    return [Highlight(*r) for r in rows.fetchall()]
+
+
+def locate(text: str, quote: str, start: int) -> tuple[int, int] | None:
+    """Where `quote` is in `text` now: at its stored position if still there, else the occurrence
+    nearest to it, matching runs of whitespace loosely (re-imports may re-wrap text)."""
+    if text[start:start + len(quote)] == quote:
+        return start, start + len(quote)
+    words = quote.split()
+    if not words:
+        return None
+    pattern = re.compile(r"\s+".join(re.escape(w) for w in words))
+    matches = list(pattern.finditer(text))
+    if not matches:
+        return None
+    best = min(matches, key=lambda m: abs(m.start() - start))
+    return best.start(), best.end()
