@@ -1,0 +1,209 @@
+"""Commands and key bindings as data (the qutebrowser way), Qt-free so `paperdesk keys` can print them.
+
+Every user-facing command is declared once here with a name and a description; the GUI binds each
+name to an implementation, and menus, the command palette, the cheat sheet and key bindings are all
+generated from this table. Key maps are per mode:
+- `normal`: the paper list has focus; single letters are commands;
+- `insert`: typing in a note, tag or search field; letters are text, only a few chords act;
+- `palette`: the command palette is open.
+Users override bindings in `keys.toml` in the config dir; problems are reported, defaults stay usable.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+MODES = ("normal", "insert", "palette")
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    description: str
+    menu: str  # the menu the command appears in ("" = palette only)
+
+
+def _specs(*rows: tuple[str, str, str]) -> dict[str, CommandSpec]:
+    return {name: CommandSpec(name, description, menu) for name, description, menu in rows}
+
+
+COMMANDS: dict[str, CommandSpec] = _specs(
+    ("next", "Select the next paper", "Go"),
+    ("previous", "Select the previous paper", "Go"),
+    ("first", "Select the first paper", "Go"),
+    ("last", "Select the last paper", "Go"),
+    ("go-inbox", "Show the Inbox", "Go"),
+    ("go-starred", "Show starred papers", "Go"),
+    ("go-all", "Show all papers", "Go"),
+    ("go-archive", "Show the Archive", "Go"),
+    ("star", "Star or unstar the paper (or the marked papers)", "Paper"),
+    ("tag", "Tag the paper (or the marked papers)", "Paper"),
+    *[(f"tag-{n}", f"Apply tag number {n} of the tag list", "") for n in range(1, 10)],
+    ("note", "Edit the paper's note", "Paper"),
+    ("highlight", "Highlight the selected abstract text", "Paper"),
+    ("archive-next", "Archive the paper (or the marked papers) and go to the next", "Paper"),
+    ("inbox", "Move the paper back to the Inbox", "Paper"),
+    ("mark", "Mark or unmark the paper for a bulk action", "Paper"),
+    ("open", "Open the paper's page in the browser", "Paper"),
+    ("copy-link", "Copy a Markdown link to the paper", "Paper"),
+    ("undo", "Undo the last change", "Edit"),
+    ("redo", "Redo the last undone change", "Edit"),
+    ("history", "Show the history of changes", "Edit"),
+    ("search", "Search the library", "Edit"),
+    ("import", "Import digest files", "File"),
+    ("export", "Export papers to Markdown or BibTeX", "File"),
+    ("triage", "Triage the current view as a session", "Go"),
+    ("palette", "Open the command palette", "View"),
+    ("cheat-sheet", "Show the keyboard cheat sheet", "Help"),
+    ("normal-mode", "Leave the text field or palette (back to normal mode)", ""),
+)
+
+DEFAULT_KEYMAP: dict[str, dict[str, str]] = {
+    "normal": {
+        "j": "next", "Down": "next",
+        "k": "previous", "Up": "previous",
+        "g g": "first", "Home": "first",
+        "G": "last", "End": "last",
+        "s": "star",
+        "t": "tag",
+        **{str(n): f"tag-{n}" for n in range(1, 10)},
+        "n": "note",
+        "h": "highlight",
+        "e": "archive-next",
+        "u": "undo", "Ctrl+Z": "undo",
+        "Ctrl+R": "redo", "Ctrl+Shift+Z": "redo",
+        "o": "open",
+        "y": "copy-link",
+        "/": "search", "Ctrl+F": "search",
+        "g i": "go-inbox",
+        "g s": "go-starred",
+        "g l": "go-all",
+        "g a": "go-archive",
+        "x": "mark",
+        "Esc": "normal-mode",
+        "?": "cheat-sheet",
+        ":": "palette", "Ctrl+Shift+P": "palette",
+        "Ctrl+O": "import",
+    },
+    # Letters are text here: only chords and Escape act.
+    "insert": {
+        "Esc": "normal-mode",
+        "Ctrl+F": "search",
+        "Ctrl+Shift+P": "palette",
+    },
+    "palette": {
+        "Esc": "normal-mode",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Binding:
+    mode: str
+    keys: str  # space-separated sequence, e.g. "g i"
+    command: str
+
+    @property
+    def description(self) -> str:
+        return COMMANDS[self.command].description
+
+
+@dataclass
+class Keymap:
+    bindings: dict[str, dict[str, str]]
+    problems: list[str]
+
+    def for_mode(self, mode: str) -> dict[str, str]:
+        return self.bindings.get(mode, {})
+
+    def all(self) -> list[Binding]:
+        return [Binding(mode, keys, cmd) for mode in MODES for keys, cmd in self.for_mode(mode).items()]
+
+    def keys_for(self, command: str, mode: str = "normal") -> list[str]:
+        return [k for k, c in self.for_mode(mode).items() if c == command]
+
+
+def normalize_keys(keys: str) -> str:
+    """One spelling per sequence: single spaces, canonical modifier case (`ctrl+r` → `Ctrl+R`)."""
+    parts = []
+    for stroke in keys.split():
+        *mods, key = stroke.split("+") if stroke != "+" else [stroke]
+        mods = [m.capitalize() for m in mods]
+        if mods and len(key) == 1:
+            key = key.upper()
+        if key.lower() in ("esc", "escape"):
+            key = "Esc"
+        parts.append("+".join([*mods, key]))
+    return " ".join(parts)
+
+
+def conflicts(bindings: dict[str, str]) -> list[str]:
+    """Pairs where one sequence is a prefix of another (the longer could never be typed)."""
+    found = []
+    seqs = sorted(bindings)
+    for a in seqs:
+        for b in seqs:
+            if a != b and b.startswith(a + " "):
+                found.append(f"'{a}' ({bindings[a]}) hides '{b}' ({bindings[b]})")
+    return found
+
+
+def load_keymap(path: Path | None) -> Keymap:
+    """Defaults overlaid with the user's TOML file. Bad entries are skipped and reported.
+
+    The file has one table per mode; a value names a command, or "" to unbind:
+        [normal]
+        "d" = "archive-next"
+        "e" = ""
+    """
+    bindings = {mode: dict(keys) for mode, keys in DEFAULT_KEYMAP.items()}
+    problems: list[str] = []
+    if path is None or not path.exists():
+        return Keymap(bindings, problems)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return Keymap(bindings, [f"{path}: ignored, cannot be read: {exc}"])
+    for mode, table in data.items():
+        if mode not in MODES or not isinstance(table, dict):
+            problems.append(f"{path}: unknown mode [{mode}] (use {', '.join(MODES)})")
+            continue
+        for raw_keys, command in table.items():
+            keys = normalize_keys(raw_keys)
+            if not keys or not isinstance(command, str):
+                problems.append(f"{path}: [{mode}] {raw_keys!r}: expected a command name")
+            elif command == "":
+                bindings[mode].pop(keys, None)
+            elif command not in COMMANDS:
+                problems.append(f"{path}: [{mode}] {raw_keys!r}: unknown command {command!r}")
+            elif mode == "insert" and len(keys) == 1 and keys.isprintable():
+                problems.append(f"{path}: [insert] {raw_keys!r}: single characters are text in insert mode")
+            else:
+                candidate = {**bindings[mode], keys: command}
+                clash = conflicts(candidate)
+                if clash:
+                    problems.append(f"{path}: [{mode}] {raw_keys!r} ignored: {clash[0]}")
+                else:
+                    bindings[mode] = candidate
+    return Keymap(bindings, problems)
+
+
+def user_keymap_path() -> Path:
+    from paperdesk.core.paths import config_dir
+
+    return config_dir() / "keys.toml"
+
+
+def cheat_sheet_markdown(keymap: Keymap) -> str:
+    """The normal-mode bindings grouped by command, as a Markdown table (README and the `?` sheet)."""
+    by_command: dict[str, list[str]] = {}
+    for keys, command in keymap.for_mode("normal").items():
+        by_command.setdefault(command, []).append(keys)
+    lines = ["| Keys | Command |", "| --- | --- |"]
+    for name, spec in COMMANDS.items():
+        if name in by_command and not name.startswith("tag-"):
+            lines.append(f"| {' / '.join(f'`{k}`' for k in by_command[name])} | {spec.description} |")
+    lines.append("| `1`–`9` | Apply one of the first nine tags |")
+    return "\n".join(lines)
