@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synth_digests import write_digests  # noqa: E402
+from synth_digests import write_digests
 
-from paperdesk.core import Library  # noqa: E402
+from paperdesk.core import Library
 
 TODAY = dt.date(2026, 11, 23)
 
