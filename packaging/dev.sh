@@ -51,6 +51,8 @@ fi
 install_debs $QT_OFFSCREEN_LIBS
 if [ "$mode" = run ]; then
   install_debs $QT_WINDOW_LIBS
+else
+  install_debs desktop-file-utils appstream  # validators for the desktop integration tests
 fi
 
 # (Re)install into .venv only when the declared dependencies changed.
