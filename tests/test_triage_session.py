@@ -1,0 +1,38 @@
+"""A triage session over a digest: progress, decisions and the closing summary."""
+
+from __future__ import annotations
+
+from paperdesk.core import annotations
+from paperdesk.core.triage import TriageSession
+
+
+def test_session_progress_decisions_and_summary(seeded):
+    source = next(s for s in seeded.sources() if s["name"].startswith("002"))
+    ids = seeded.paper_ids(source_id=source["id"])
+    session = TriageSession(seeded, ids, name=source["name"])
+    assert session.progress() == f"1 / {len(ids)}"
+    first = session.current
+    seeded.star([first])
+    seeded.tag([first], ["scaling"])
+    session.decide("keep")
+    second = session.current
+    annotations.set_note(seeded, second, "read later")
+    session.decide("archive")
+    session.decide("skip")
+    assert session.progress() == f"4 / {len(ids)}"
+    summary = session.summary()
+    assert (summary.seen, summary.kept, summary.archived, summary.skipped) == (3, 1, 1, 1)
+    assert summary.starred == [first] and summary.tagged == [first] and summary.noted == [second]
+    assert seeded.get(second)["status"] == "archived"
+    assert "3 / 79 papers triaged" in summary.text()
+    seeded.undo()  # the archive: a session's changes stay ordinary undoable operations
+    assert seeded.get(second)["status"] == "inbox"
+
+
+def test_session_ends(seeded):
+    ids = seeded.paper_ids(limit=2)
+    session = TriageSession(seeded, ids)
+    session.decide("skip")
+    assert session.decide("skip") is None and session.done
+    assert session.decide("keep") is None
+    assert session.back() == ids[1]
