@@ -1,0 +1,45 @@
+"""Feeds: subscriptions, fetching, parsing and refreshing (Qt-free; see refresh.py for threading).
+
+- subscriptions.py: the `feeds` table (add, rename, interval, group, pause, remove, OPML in/out)
+- discover.py: what an address points at (a feed, or a page linking one)
+- fetch.py: one bounded, polite HTTP GET (conditional, gzip, caps, redirects, timeouts)
+- parse.py: bytes → SourceBatch (RSS/Atom/arXiv via feedparser, Hugging Face JSON)
+- sanitize.py: feed HTML → plain text with nh3
+- opml.py: OPML read/write with nested folders as groups
+- refresh.py: plan → run_job (worker threads) → apply_outcome (library thread); refresh_feeds
+"""
+
+from paperdesk.core.feeds.fetch import USER_AGENT, FetchLimits
+from paperdesk.core.feeds.refresh import (
+    FeedJob,
+    FeedOutcome,
+    FeedResult,
+    apply_outcome,
+    due_count,
+    next_due,
+    plan_refresh,
+    refresh_feeds,
+    run_job,
+)
+from paperdesk.core.feeds.subscriptions import (
+    Feed,
+    FeedError,
+    add_feed,
+    export_opml,
+    get_feed,
+    import_opml,
+    list_feeds,
+    parse_interval,
+    remove_feed,
+    rename_feed,
+    set_group,
+    set_interval,
+    set_paused,
+)
+
+__all__ = [
+    "USER_AGENT", "Feed", "FeedError", "FeedJob", "FeedOutcome", "FeedResult", "FetchLimits", "add_feed",
+    "apply_outcome", "due_count", "export_opml", "get_feed", "import_opml", "list_feeds", "next_due",
+    "parse_interval", "plan_refresh", "refresh_feeds", "remove_feed", "rename_feed", "run_job", "set_group",
+    "set_interval", "set_paused",
+]

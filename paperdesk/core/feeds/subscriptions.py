@@ -1,0 +1,260 @@
+"""Subscriptions in the `feeds` table: add, rename, interval, group, pause/resume, remove, OPML.
+
+Every user change is one undoable operation (`lib.operation` + `rec.touch("feeds", [id])`).
+Health columns (etag, last_*, failures, next_refresh, items_seen) are written by refresh.py.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from paperdesk.core.changes import Changes
+from paperdesk.core.feeds.opml import GROUP_SEP, OpmlFeed, read_opml, write_opml
+from paperdesk.core.library import Library, LibraryError
+from paperdesk.core.timeutil import now_iso
+
+DEFAULT_EVERY = 6 * 3600
+MIN_EVERY = 5 * 60  # be polite: nobody needs a feed more often
+MAX_EVERY = 30 * 24 * 3600
+_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$", re.I)
+
+
+class FeedError(LibraryError):
+    """A feed command that cannot be done; the message is for the user."""
+
+
+@dataclass
+class Feed:
+    id: int
+    url: str
+    name: str
+    feed_group: str
+    every_seconds: int
+    paused: bool
+    etag: str | None
+    last_modified: str | None
+    last_attempt: str | None
+    last_success: str | None
+    last_error: str | None
+    failures: int
+    next_refresh: str | None
+    items_seen: int
+    added_at: str
+
+    @property
+    def is_folder(self) -> bool:
+        """A watched folder of digest files (url is a file:// URI)."""
+        return self.url.startswith("file:")
+
+    @property
+    def folder(self) -> Path:
+        return folder_path(self.url)
+
+    @property
+    def health(self) -> str:
+        """One word for lists: paused, new, ok, failing."""
+        if self.paused:
+            return "paused"
+        if self.last_error:
+            return "failing"
+        return "ok" if self.last_success else "new"
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["paused"] = bool(self.paused)
+        data["group"] = data.pop("feed_group")
+        data["health"] = self.health
+        data["kind"] = "folder" if self.is_folder else "web"
+        data.pop("etag")
+        data.pop("last_modified")
+        return data
+
+
+def parse_interval(text: str) -> int:
+    """'6h', '30m', '1d', '90s' or plain seconds → seconds, within sane bounds."""
+    match = _INTERVAL.match(text or "")
+    unit = (match.group(2).lower() or "s") if match else ""
+    if not match or unit not in _UNITS:
+        raise FeedError(f"not an interval: {text!r} (use e.g. 30m, 6h, 1d)")
+    seconds = int(float(match.group(1)) * _UNITS[unit])
+    if not MIN_EVERY <= seconds <= MAX_EVERY:
+        raise FeedError(f"interval {text!r} out of range: use between 5m and 30d")
+    return seconds
+
+
+def format_interval(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def normalize_url(url: str) -> str:
+    """A web address as typed (scheme added if missing), or a folder path as a file:// URI."""
+    url = url.strip()
+    if not url:
+        raise FeedError("no address given")
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in ("http", "https"):
+        if not urlsplit(url).hostname:
+            raise FeedError(f"not a valid web address: {url}")
+        return url
+    if scheme == "file":
+        return folder_url(Path(unquote(urlsplit(url).path)))
+    path = Path(url).expanduser()
+    if path.exists() or url.startswith(("/", ".", "~")):
+        return folder_url(path)
+    if scheme == "" and re.match(r"^[\w.-]+\.[a-z]{2,}(/|$)", url, re.I):
+        return "https://" + url
+    raise FeedError(f"not a web address or folder: {url}")
+
+
+def folder_path(url: str) -> Path:
+    """The folder a file:// subscription watches."""
+    return Path(unquote(urlsplit(url).path))
+
+
+def folder_url(path: Path) -> str:
+    path = path.expanduser().resolve()
+    if not path.is_dir():
+        raise FeedError(f"not a folder: {path}")
+    return path.as_uri()
+
+
+def clean_group(group: str | None) -> str:
+    return GROUP_SEP.join(p.strip() for p in (group or "").split(GROUP_SEP) if p.strip())
+
+
+# -- reading ---------------------------------------------------------------------------------------
+def list_feeds(lib: Library) -> list[Feed]:
+    cur = lib.conn.execute("SELECT * FROM feeds ORDER BY feed_group, name COLLATE NOCASE, id")
+    names = [d[0] for d in cur.description]
+    return [_feed(dict(zip(names, row, strict=True))) for row in cur]
+
+
+def get_feed(lib: Library, feed_id: int) -> Feed:
+    cur = lib.conn.execute("SELECT * FROM feeds WHERE id = ?", (feed_id,))
+    row = cur.fetchone()
+    if row is None:
+        raise FeedError(f"no feed with id {feed_id}")
+    return _feed(dict(zip([d[0] for d in cur.description], row, strict=True)))
+
+
+def find_feed(lib: Library, url: str) -> Feed | None:
+    row = lib.conn.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()
+    return get_feed(lib, row[0]) if row else None
+
+
+def _feed(row: dict) -> Feed:
+    row["paused"] = bool(row["paused"])
+    return Feed(**row)
+
+
+# -- changing (each one undoable) ---------------------------------------------------------------
+def add_feed(lib: Library, url: str, name: str | None = None, *, group: str = "",
+             every_seconds: int = DEFAULT_EVERY) -> Feed:
+    """Subscribe to a feed URL (already checked by the caller, see discover.probe) or a folder."""
+    url = normalize_url(url)
+    existing = find_feed(lib, url)
+    if existing:
+        raise FeedError(f"already subscribed: feed {existing.id} ({existing.name})")
+    name = " ".join((name or "").split()) or _default_name(url)
+    with lib.operation("feed-add", f"Subscribe to {name}") as rec:
+        feed_id = _insert(lib, rec, url, name, clean_group(group), every_seconds)
+    lib._notify(Changes(sources=True))
+    return get_feed(lib, feed_id)
+
+
+def _insert(lib: Library, rec, url: str, name: str, group: str, every_seconds: int) -> int:
+    cur = lib.conn.execute(
+        "INSERT INTO feeds (url, name, feed_group, every_seconds, added_at) VALUES (?, ?, ?, ?, ?)",
+        (url, name, group, every_seconds, now_iso()))
+    feed_id = int(cur.lastrowid or 0)
+    rec.touch("feeds", [feed_id], fetch=False)  # did not exist before: undo deletes it
+    return feed_id
+
+
+def _default_name(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return Path(unquote(parts.path)).name or url
+    return parts.hostname or url
+
+
+def _update(lib: Library, feed_id: int, kind: str, label: str, **columns: object) -> Feed:
+    feed = get_feed(lib, feed_id)
+    with lib.operation(kind, label.format(name=feed.name)) as rec:
+        rec.touch("feeds", [feed_id])
+        sets = ", ".join(f"{c} = ?" for c in columns)
+        lib.conn.execute(f"UPDATE feeds SET {sets} WHERE id = ?", [*columns.values(), feed_id])
+    lib._notify(Changes(sources=True))
+    return get_feed(lib, feed_id)
+
+
+def rename_feed(lib: Library, feed_id: int, name: str) -> Feed:
+    name = " ".join(name.split())
+    if not name:
+        raise FeedError("a feed needs a non-empty name")
+    return _update(lib, feed_id, "feed-rename", f"Rename feed {{name}} to {name}", name=name)
+
+
+def set_interval(lib: Library, feed_id: int, every_seconds: int) -> Feed:
+    if not MIN_EVERY <= every_seconds <= MAX_EVERY:
+        raise FeedError("interval out of range: use between 5m and 30d")
+    return _update(lib, feed_id, "feed-interval",
+                   f"Refresh {{name}} every {format_interval(every_seconds)}", every_seconds=every_seconds)
+
+
+def set_group(lib: Library, feed_id: int, group: str) -> Feed:
+    return _update(lib, feed_id, "feed-group", "Move feed {name}", feed_group=clean_group(group))
+
+
+def set_paused(lib: Library, feed_id: int, paused: bool) -> Feed:
+    verb = "Pause" if paused else "Resume"
+    columns: dict[str, object] = {"paused": 1 if paused else 0}
+    if not paused:
+        columns["next_refresh"] = None  # due at once when resumed
+    return _update(lib, feed_id, f"feed-{verb.lower()}", f"{verb} feed {{name}}", **columns)
+
+
+def remove_feed(lib: Library, feed_id: int) -> Feed:
+    """Unsubscribe; papers that came from the feed stay in the library (undo brings it back)."""
+    feed = get_feed(lib, feed_id)
+    with lib.operation("feed-remove", f"Unsubscribe from {feed.name}") as rec:
+        rec.touch("feeds", [feed_id])
+        lib.conn.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
+    lib._notify(Changes(sources=True))
+    return feed
+
+
+# -- OPML --------------------------------------------------------------------------------------------
+@dataclass
+class OpmlImport:
+    added: list[Feed]
+    already: list[str]  # URLs already subscribed
+
+
+def import_opml(lib: Library, data: bytes, *, every_seconds: int = DEFAULT_EVERY) -> OpmlImport:
+    """Subscribe to every feed of an OPML list in one undoable operation (known URLs skipped)."""
+    entries = read_opml(data)
+    if not entries:
+        raise FeedError("the OPML file lists no feeds")
+    known = {row[0] for row in lib.conn.execute("SELECT url FROM feeds")}
+    fresh = [e for e in entries if e.url not in known]
+    ids: list[int] = []
+    if fresh:
+        with lib.operation("feed-import", f"Import {len(fresh)} feeds from OPML") as rec:
+            ids = [_insert(lib, rec, e.url, e.name, clean_group(e.group), every_seconds) for e in fresh]
+        lib._notify(Changes(sources=True))
+    return OpmlImport(added=[get_feed(lib, i) for i in ids],
+                      already=[e.url for e in entries if e.url in known])
+
+
+def export_opml(lib: Library) -> bytes:
+    """Web feeds as OPML 2.0 (watched folders are local to this machine and left out)."""
+    return write_opml([OpmlFeed(url=f.url, name=f.name, group=f.feed_group)
+                       for f in list_feeds(lib) if not f.is_folder])

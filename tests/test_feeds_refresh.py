@@ -1,0 +1,396 @@
+"""Refreshing feeds against a real HTTP server on 127.0.0.1 (one per test, scenario handlers below)."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from paperdesk.core.feeds import (
+    FetchLimits,
+    add_feed,
+    get_feed,
+    list_feeds,
+    refresh_feeds,
+    remove_feed,
+    rename_feed,
+    set_paused,
+)
+from paperdesk.core.feeds.discover import ProbeError, probe
+from paperdesk.core.feeds.fetch import USER_AGENT
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+DATA = Path(__file__).resolve().parent / "data" / "feeds"
+LIMITS = FetchLimits(timeout=0.5, total_timeout=5, max_bytes=256 * 1024, max_redirects=5)
+
+
+def corpus(rel: str) -> bytes:
+    return (CORPUS / rel).read_bytes()
+
+
+@dataclass
+class Route:
+    body: bytes = b""
+    status: int = 200
+    content_type: str = "application/xml"
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None  # answer 304 when the client sends it back
+    stall: bool = False  # wait until the test ends, sending nothing
+    gzip: bool = False  # body is already gzip-compressed
+
+
+class FeedServer:
+    """A real threaded HTTP server; `routes` maps a path to what to answer."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.release = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+                route = server.routes.get(self.path)
+                if route is None:
+                    self.send_error(404)
+                    return
+                if route.stall:
+                    server.release.wait()
+                    return
+                if route.etag and self.headers.get("If-None-Match") == route.etag:
+                    self.send_response(304)
+                    self.end_headers()
+                    return
+                self.send_response(route.status)
+                self.send_header("Content-Type", route.content_type)
+                if route.etag:
+                    self.send_header("ETag", route.etag)
+                if route.gzip:
+                    self.send_header("Content-Encoding", "gzip")
+                for key, value in route.headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                try:
+                    self.wfile.write(route.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (size cap): that is the point of the test
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_port}{path}"
+
+    def add(self, path: str, route: Route | None = None, **kwargs: object) -> str:
+        self.routes[path] = route or Route(**kwargs)  # type: ignore[arg-type]
+        return self.url(path)
+
+    def redirect(self, path: str, to: str, status: int = 302) -> str:
+        return self.add(path, status=status, headers={"Location": to})
+
+    def __enter__(self) -> FeedServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()  # ends any stalled handler
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def server():
+    with FeedServer() as srv:
+        yield srv
+
+
+def refresh(lib, ids=None, **kwargs):
+    kwargs.setdefault("due_only", False)
+    return {r.feed_id: r for r in refresh_feeds(lib, ids, limits=LIMITS, **kwargs)}
+
+
+# -- the happy path and conditional GET ----------------------------------------------------------------
+def test_200_then_304_adds_nothing_and_sends_validators(lib, server):
+    url = server.add("/api", body=corpus("arxiv/arxiv-api-2016_search_au_del_maestro.xml"), etag='"v1"',
+                     content_type="application/atom+xml")
+    feed = add_feed(lib, url, "del Maestro")
+    first = refresh(lib)[feed.id]
+    assert (first.status, first.new, first.items) == ("ok", 10, 10)
+    assert lib.get("cond-mat/0412498")["authors"] == ["Adrian Del Maestro", "Subir Sachdev"]
+    assert lib.get("1201.4869")["sources"][0]["kind"] == "arxiv"
+    second = refresh(lib)[feed.id]
+    assert (second.status, second.new, second.items) == ("not-modified", 0, 10)
+    path, headers = server.requests[-1]
+    assert path == "/api"
+    assert headers["if-none-match"] == '"v1"' and headers["user-agent"] == USER_AGENT
+    assert "gzip" in headers["accept-encoding"]
+    health = get_feed(lib, feed.id)
+    assert health.last_error is None and health.items_seen == 10 and health.last_success
+    assert health.next_refresh > health.last_success
+    assert lib.stats()["sources"] == 1
+
+
+def test_unchanged_body_without_validators_adds_no_source(lib, server):
+    url = server.add("/plain", body=corpus("arxiv/arxiv-api-2016_search_au_del_maestro.xml"))
+    feed = add_feed(lib, url)
+    assert refresh(lib)[feed.id].new == 10
+    again = refresh(lib)[feed.id]
+    assert (again.status, again.new) == ("ok", 0)
+    assert lib.stats()["sources"] == 1  # same content hash: nothing added
+
+
+def test_last_modified_validator_gives_304(lib, server):
+    stamp = "Wed, 21 Oct 2015 07:28:00 GMT"
+
+    url = server.add("/lm", body=corpus("feeds/wellformed/namespace/rss2.0withAtomNS.xml"),
+                     headers={"Last-Modified": stamp})
+    feed = add_feed(lib, url)
+    assert refresh(lib)[feed.id].status == "ok"
+    assert get_feed(lib, feed.id).last_modified == stamp
+    refresh(lib)
+    assert server.requests[-1][1]["if-modified-since"] == stamp
+
+
+def test_gzip_body_is_decoded(lib, server):
+    body = gzip.compress(corpus("arxiv/arxiv-api-2016_search_au_del_maestro.xml"))
+    feed = add_feed(lib, server.add("/gz", body=body, gzip=True))
+    assert refresh(lib)[feed.id].new == 10
+
+
+# -- every failure ends with a clear status, and the others still refresh ------------------------------
+def test_failures_each_get_a_clear_status_and_do_not_stop_the_others(lib, server):
+    good = server.add("/good", body=corpus("arxiv/arxiv-api-2016_search_au_del_maestro.xml"))
+    end = server.add("/end", body=corpus("arxiv/arxiv-api-2016_id_list_1111.2011v2.xml"))
+    server.redirect("/r1", "/r2", 301)
+    server.redirect("/r2", end, 302)
+    server.redirect("/loop-a", "/loop-b")
+    server.redirect("/loop-b", "/loop-a")
+    for n in range(7):
+        server.redirect(f"/hop{n}", f"/hop{n + 1}")
+    bomb = gzip.compress(b"\0" * (20 * 1024 * 1024), 9)
+    assert len(bomb) < LIMITS.max_bytes  # small on the wire, huge once unpacked
+    html_page = b"<!DOCTYPE html><html><head><title>Blog</title></head><body>hi</body></html>"
+    cases = {
+        "chain": (server.url("/r1"), "ok", None),
+        "loop": (server.url("/loop-a"), "error", "redirect loop"),
+        "hops": (server.url("/hop0"), "error", "too many redirects"),
+        "missing": (server.url("/nothing-here"), "error", "not found (HTTP 404)"),
+        "broken": (server.add("/500", status=500, body=b"oops"), "error", "internal error (HTTP 500)"),
+        "busy": (server.add("/503", status=503, headers={"Retry-After": "7200"}), "error",
+                 "temporarily unavailable (HTTP 503); it asks to retry in 2 h"),
+        "stall": (server.add("/stall", stall=True), "error", "timed out"),
+        "big": (server.add("/big", body=b"<rss>" + b" " * (LIMITS.max_bytes + 10)), "error",
+                "larger than the 256 KB limit"),
+        "bomb": (server.add("/bomb", body=bomb, gzip=True), "error", "unpacks to more than the 256 KB"),
+        "invalid": (server.add("/invalid", body=corpus("feeds/illformed/aaa_illformed.xml")), "error",
+                    "broken XML"),
+        "webpage": (server.add("/page", body=html_page, content_type="text/html"), "error",
+                    "web page, not a feed"),
+        "good": (good, "ok", None),
+    }
+    ids = {key: add_feed(lib, url, key).id for key, (url, _, _) in cases.items()}
+    results = refresh(lib)
+    assert len(results) == len(cases)
+    for key, (_, status, words) in cases.items():
+        result = results[ids[key]]
+        assert result.status == status, (key, result)
+        if words:
+            assert words in result.error, (key, result.error)
+            feed = get_feed(lib, ids[key])
+            assert feed.last_error == result.error and feed.failures == 1 and feed.last_success is None
+    assert results[ids["good"]].new == 10 and results[ids["chain"]].new == 1
+    busy = get_feed(lib, ids["busy"])
+    assert busy.next_refresh >= _plus(busy.last_attempt, 7200)  # Retry-After honoured
+
+
+def test_a_failing_refresh_loses_nothing_and_backs_off(lib, server):
+    url = server.add("/feed", body=corpus("arxiv/arxiv-api-2016_search_au_del_maestro.xml"))
+    feed = add_feed(lib, url)
+    refresh(lib)
+    before = lib.stats()
+    for failures, words in ((1, "broken XML"), (2, "HTTP 500"), (3, "web page")):
+        server.routes["/feed"] = {
+            1: Route(body=corpus("feeds/illformed/aaa_illformed.xml")),
+            2: Route(status=500),
+            3: Route(body=b"<html><body>maintenance</body></html>", content_type="text/html"),
+        }[failures]
+        result = refresh(lib)[feed.id]
+        assert result.status == "error" and words in result.error
+        health = get_feed(lib, feed.id)
+        assert health.failures == failures and health.items_seen == 10
+        delay = _seconds(health.last_attempt, health.next_refresh)
+        assert 0.8 * 900 * 2 ** (failures - 1) - 1 <= delay <= 1.2 * 900 * 2 ** (failures - 1) + 1
+    assert lib.stats() == before
+    server.routes["/feed"] = Route(body=corpus("arxiv/arxiv-api-2016_search_au_del_maestro.xml"))
+    healed = refresh(lib)[feed.id]
+    assert healed.status == "ok" and get_feed(lib, feed.id).failures == 0
+    assert get_feed(lib, feed.id).last_error is None
+
+
+def test_wrong_content_type_and_non_utf8_encodings(lib, server):
+    octets = server.add("/octets", body=corpus("feeds/wellformed/namespace/rss2.0withAtomNS.xml"),
+                        content_type="application/octet-stream")
+    cp1252 = server.add("/cp1252", body=corpus("feeds/encoding/http_text_xml_charset_2.xml"),
+                        content_type="text/xml; charset=windows-1252")
+    euckr = server.add("/euckr", body=corpus("feeds/encoding/euc-kr-item.xml"), content_type="text/xml")
+    ids = [add_feed(lib, u).id for u in (octets, cp1252, euckr)]
+    results = refresh(lib)
+    assert [results[i].status for i in ids] == ["ok", "ok", "ok"]
+    foo = lib.records(lib.paper_ids())
+    by_title = {r["title"]: r for r in foo}
+    assert by_title["Foo"]["abstract"] == "This is a \xa3\u201ctest.\u201d"
+    assert "rsync and vfat | Geek at Play" in by_title
+    korean = [r for r in foo if r["title"] not in ("Foo", "rsync and vfat | Geek at Play")]
+    assert korean and any("\uac00" <= ch <= "\ud7a3" for ch in korean[0]["title"])
+
+
+def test_due_only_and_paused_feeds_are_skipped(lib, server):
+    a = add_feed(lib, server.add("/a", body=corpus("arxiv/arxiv-api-2016_id_list_1111.2011v2.xml")))
+    b = add_feed(lib, server.add("/b", body=corpus("arxiv/arxiv-api-2016_search_au_del_maestro.xml")))
+    set_paused(lib, b.id, True)
+    assert [r.feed_id for r in refresh_feeds(lib, limits=LIMITS)] == [a.id]
+    assert refresh_feeds(lib, limits=LIMITS) == []  # a is not due again for 6 hours
+    named = refresh_feeds(lib, [b.id], due_only=False, limits=LIMITS)  # named: refreshed though paused
+    assert [(r.feed_id, r.status) for r in named] == [(b.id, "ok")]
+
+
+def test_progress_and_cancel_on_the_callers_thread(lib, server):
+    body = corpus("arxiv/arxiv-api-2016_id_list_1111.2011v2.xml")
+    fast = [add_feed(lib, server.add(f"/f{n}", body=body)).id for n in range(2)]
+    slow = [add_feed(lib, server.add(f"/s{n}", stall=True)).id for n in range(4)]
+    seen: list[tuple[int, int, str, str]] = []
+    caller = threading.current_thread().name
+
+    def progress(done: int, total: int, name: str) -> None:
+        seen.append((done, total, name, threading.current_thread().name))
+
+    results = refresh_feeds(lib, due_only=False, progress=progress, limits=LIMITS,
+                            cancelled=lambda: len(seen) >= 3)  # after the two fast feeds
+    assert seen[0][:2] == (0, 6) and {s[3] for s in seen} == {caller}
+    assert [r.status for r in results] == ["ok", "ok"] + ["cancelled"] * 4
+    assert [r.feed_id for r in results] == fast + slow
+    for feed_id in slow:
+        feed = get_feed(lib, feed_id)
+        assert feed.last_attempt is None and feed.failures == 0  # untouched, still due
+
+
+def test_at_most_four_requests_at_once(lib, server):
+    active = {"now": 0, "max": 0}
+    lock = threading.Lock()
+    gate = threading.Event()
+    body = corpus("arxiv/arxiv-api-2016_id_list_1111.2011v2.xml")
+
+    original = server.httpd.RequestHandlerClass.do_GET
+
+    def counting(handler):  # count concurrent requests; release once four are in flight
+        with lock:
+            active["now"] += 1
+            active["max"] = max(active["max"], active["now"])
+            if active["now"] >= 4:
+                gate.set()
+        gate.wait(2)
+        try:
+            original(handler)
+        finally:
+            with lock:
+                active["now"] -= 1
+
+    server.httpd.RequestHandlerClass.do_GET = counting
+    for n in range(10):
+        add_feed(lib, server.add(f"/c{n}", body=body))
+    results = refresh(lib)
+    assert all(r.status == "ok" for r in results.values())
+    assert active["max"] == 4
+
+
+# -- sources: HF JSON, arXiv, folders; one record per paper ---------------------------------------------
+def test_hf_json_and_arxiv_feed_make_one_record_with_both_provenances(lib, server):
+    hf = server.add("/api/daily_papers", body=corpus("hf/sotawhat_hf_daily_papers_2026-06-12.json"),
+                    content_type="application/json")
+    ax = server.add("/arxiv", body=(DATA / "arxiv_api_2606.00467.xml").read_bytes(),
+                    content_type="application/atom+xml")
+    hf_feed, ax_feed = add_feed(lib, hf, "HF daily"), add_feed(lib, ax, "arXiv search")
+    assert refresh(lib, [hf_feed.id])[hf_feed.id].new == 30
+    assert refresh(lib, [ax_feed.id])[ax_feed.id].new == 0
+    record = lib.get("2606.00467")
+    assert sorted(s["kind"] for s in record["sources"]) == ["arxiv", "hf"]
+    assert record["upvotes"] == 0 and record["organization"] == "California institute of technology"
+    assert record["authors"][:2] == ["Etienne Casanova", "Rafal Kocielnik"]
+    assert record["published"] == "2026-05-30"
+    assert lib.stats()["papers"] == 30
+    upvoted = max(lib.records(lib.paper_ids()), key=lambda r: r["upvotes"] or 0)
+    assert upvoted["upvotes"] > 0
+
+
+def test_watched_folder_of_digests(lib, tmp_path):
+    from conftest import DIGEST_BLOCKS, DIGEST_PLAIN, TODAY
+
+    folder = tmp_path / "digests"
+    folder.mkdir()
+    (folder / DIGEST_PLAIN.name).write_bytes(DIGEST_PLAIN.read_bytes())
+    (folder / "notes.txt").write_text("just a shopping list\n", encoding="utf-8")
+    feed = add_feed(lib, str(folder))
+    assert feed.is_folder and feed.name == "digests"
+    first = refresh(lib, today=TODAY)[feed.id]
+    assert first.status == "ok" and first.new == 79 and len(first.skipped) == 1
+    (folder / DIGEST_BLOCKS.name).write_bytes(DIGEST_BLOCKS.read_bytes())
+    second = refresh(lib, today=TODAY)[feed.id]
+    assert second.new == lib.stats()["papers"] - 79 and second.new > 50 and lib.stats()["digests"] == 2
+    folder.rename(tmp_path / "gone")
+    gone = refresh(lib, today=TODAY)[feed.id]
+    assert gone.status == "error" and "missing" in gone.error
+
+
+# -- subscriptions -----------------------------------------------------------------------------------
+def test_add_by_page_link_rename_pause_remove_and_undo(lib, server):
+    feed_url = server.add("/feed.xml", body=corpus("feeds/wellformed/namespace/rss2.0withAtomNS.xml"))
+    page = (b'<html><head><link rel="stylesheet" href="/s.css">'
+            b'<link rel="alternate" type="application/rss+xml" title="RSS" href="/feed.xml"></head></html>')
+    page_url = server.add("/blog/", body=page, content_type="text/html; charset=utf-8")
+    found = probe(page_url, limits=LIMITS)
+    assert found.url == feed_url and found.title == "Delicious/wearehugh"
+    with pytest.raises(ProbeError, match="links no feed"):
+        probe(server.add("/plain", body=b"<html><body>no feeds</body></html>", content_type="text/html"),
+              limits=LIMITS)
+    feed = add_feed(lib, found.url, found.title, group="Blogs/Tech")
+    assert feed.feed_group == "Blogs/Tech" and feed.health == "new"
+    with pytest.raises(Exception, match="already subscribed"):
+        add_feed(lib, feed_url)
+    rename_feed(lib, feed.id, "Hugh")
+    set_paused(lib, feed.id, True)
+    assert get_feed(lib, feed.id).health == "paused"
+    remove_feed(lib, feed.id)
+    assert list_feeds(lib) == []
+    lib.undo()
+    assert get_feed(lib, feed.id).paused is True
+    lib.undo()
+    lib.undo()
+    assert get_feed(lib, feed.id).name == "Delicious/wearehugh"
+    lib.undo()
+    assert list_feeds(lib) == []
+
+
+def _titles(lib) -> list[str]:
+    return [r["title"] for r in lib.rows(lib.paper_ids())]
+
+
+def _seconds(start: str, end: str) -> float:
+    import datetime as dt
+
+    return (dt.datetime.fromisoformat(end) - dt.datetime.fromisoformat(start)).total_seconds()
+
+
+def _plus(stamp: str, seconds: float) -> str:
+    import datetime as dt
+
+    return (dt.datetime.fromisoformat(stamp) + dt.timedelta(seconds=seconds)).isoformat()
