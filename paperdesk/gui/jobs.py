@@ -1,0 +1,169 @@
+"""One background-job abstraction (like Anki's CollectionOp) and the single writer thread.
+
+A job is `fn(lib, progress, cancelled) -> result`, run on ONE worker QThread that owns its own
+`Library.open(same folder)` connection (sqlite3 objects belong to their thread; WAL lets the GUI read
+meanwhile). Progress, the result or the error, and the `Changes` the job made reach the GUI thread by
+queued signals, so the GUI's model refreshes exactly as if the change had been made on its side.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from paperdesk.core import Library
+from paperdesk.core.changes import Changes
+from paperdesk.gui.qt import QObject, QThread, Signal, Slot
+
+Progress = Callable[[int, int, str], None]
+JobFn = Callable[[Library, Progress, Callable[[], bool]], object]
+
+_ids = itertools.count(1)
+
+
+@dataclass(eq=False)
+class Job:
+    label: str
+    fn: JobFn
+    on_success: Callable[[object], None] | None = None
+    on_failure: Callable[[str], None] | None = None
+    id: int = field(default_factory=lambda: next(_ids))
+    _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+
+class _Worker(QObject):
+    """Lives on the writer thread; owns that thread's Library connection."""
+
+    progress = Signal(object, int, int, str)  # job, done, total, what
+    done = Signal(object, object, object)  # job, result, Changes
+    failed = Signal(object, str, object)  # job, message, Changes made before the failure
+
+    def __init__(self, folder: Path):
+        super().__init__()
+        self._folder = folder
+        self._lib: Library | None = None
+        self._changes = Changes()
+
+    def _collect(self, changes: Changes) -> None:
+        self._changes = self._changes | changes
+
+    @Slot(object)
+    def run(self, job: Job) -> None:
+        self._changes = Changes()
+        try:
+            if self._lib is None:
+                self._lib = Library.open(self._folder)
+                self._lib.subscribe(self._collect)
+            if job.cancelled:
+                raise JobCancelled()
+            result = job.fn(self._lib, lambda d, t, w: self.progress.emit(job, d, t, w),
+                            lambda: job.cancelled)
+        except JobCancelled:
+            self.failed.emit(job, "cancelled", self._changes)
+        except Exception as exc:  # a job's failure is reported, never kills the writer thread
+            traceback.print_exc()
+            self.failed.emit(job, str(exc) or type(exc).__name__, self._changes)
+        else:
+            self.done.emit(job, result, self._changes)
+
+    @Slot()
+    def close(self) -> None:
+        if self._lib is not None:
+            self._lib.close()
+            self._lib = None
+
+
+class JobCancelled(Exception):
+    """Raised by a job that stops early because it was cancelled."""
+
+
+class JobRunner(QObject):
+    """Queue of jobs for the single writer thread; signals arrive on the GUI thread."""
+
+    started = Signal(object)  # job
+    progress = Signal(object, int, int, str)
+    finished = Signal(object, object)  # job, result (after on_success ran)
+    failed = Signal(object, str)
+    changed = Signal(object)  # Changes made by a job (success or not)
+    idle = Signal()
+    _submit = Signal(object)
+    _close = Signal()
+
+    def __init__(self, folder: Path, parent: QObject | None = None):
+        super().__init__(parent)
+        self._thread = QThread()
+        self._thread.setObjectName("paperdesk-writer")
+        self._worker = _Worker(folder)
+        self._worker.moveToThread(self._thread)
+        self._submit.connect(self._worker.run)
+        self._close.connect(self._worker.close)
+        self._worker.progress.connect(self.progress)
+        self._worker.done.connect(self._on_done)
+        self._worker.failed.connect(self._on_failed)
+        self._pending: list[Job] = []
+        self._thread.start()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._pending)
+
+    @property
+    def current(self) -> Job | None:
+        return self._pending[0] if self._pending else None
+
+    def submit(self, job: Job) -> Job:
+        self._pending.append(job)
+        if len(self._pending) == 1:
+            self.started.emit(job)
+        self._submit.emit(job)  # queued: jobs run one after another on the writer thread
+        return job
+
+    def run(self, label: str, fn: JobFn, on_success: Callable[[object], None] | None = None,
+            on_failure: Callable[[str], None] | None = None) -> Job:
+        return self.submit(Job(label, fn, on_success, on_failure))
+
+    def cancel_all(self) -> None:
+        for job in self._pending:
+            job.cancel()
+
+    def _advance(self, job: Job) -> None:
+        if job in self._pending:
+            self._pending.remove(job)
+        if self._pending:
+            self.started.emit(self._pending[0])
+        else:
+            self.idle.emit()
+
+    def _on_done(self, job: Job, result: object, changes: Changes) -> None:
+        self._advance(job)
+        if changes:
+            self.changed.emit(changes)
+        if job.on_success:
+            job.on_success(result)
+        self.finished.emit(job, result)
+
+    def _on_failed(self, job: Job, message: str, changes: Changes) -> None:
+        self._advance(job)
+        if changes:
+            self.changed.emit(changes)
+        if job.on_failure:
+            job.on_failure(message)
+        self.failed.emit(job, message)
+
+    def shutdown(self) -> None:
+        """Cancel what is queued, let the running job stop, close the writer's connection."""
+        self.cancel_all()
+        self._close.emit()
+        self._thread.quit()
+        self._thread.wait()

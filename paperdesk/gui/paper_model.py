@@ -1,0 +1,186 @@
+"""The paper list: a table model over a list of ids, rows fetched lazily in pages and cached.
+
+100k ids cost a Python list; only the pages the view paints are read with `lib.rows`. A `Changes`
+value updates just the affected rows; the caller re-queries ids when membership may have changed.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from paperdesk.core import Library
+from paperdesk.core.changes import Changes
+from paperdesk.core.texchars import tex_to_unicode
+from paperdesk.gui.qt import QAbstractTableModel, QFont, QModelIndex, QPersistentModelIndex, Qt
+from paperdesk.gui.theme import icon
+
+PAGE = 100
+MAX_PAGES = 64  # cache bound: 6,400 rows
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+STARRED_ROLE = Qt.ItemDataRole.UserRole + 2
+
+# (key, header, sort order in the library or None)
+COLUMNS = (
+    ("star", "★", None),
+    ("title", "Title", "title"),
+    ("who", "Organisation / authors", None),
+    ("date", "Date", "date"),
+    ("upvotes", "▲", "upvotes"),
+    ("tags", "Tags", None),
+    ("marks", "✎", None),
+)
+COLUMN_KEYS = [c[0] for c in COLUMNS]
+SORT_COLUMN = {c[2]: n for n, c in enumerate(COLUMNS) if c[2]}
+
+
+def who_text(row: dict) -> str:
+    if row.get("organization"):
+        return row["organization"]
+    count = row.get("authors_count")
+    return f"{count} authors" if count and count > 1 else ("1 author" if count == 1 else "")
+
+
+class PaperModel(QAbstractTableModel):
+    def __init__(self, lib: Library, parent=None):
+        super().__init__(parent)
+        self.lib = lib
+        self._ids: list[str] = []
+        self._row_of: dict[str, int] | None = None
+        self._pages: OrderedDict[int, list[dict | None]] = OrderedDict()
+        self._snippets: dict[str, str] = {}
+        self.rows_fetched = 0  # for tests and benchmarks: rows read from the library so far
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    # -- ids ----------------------------------------------------------------------------------
+    @property
+    def ids(self) -> list[str]:
+        return self._ids
+
+    def set_ids(self, ids: Sequence[str], snippets: dict[str, str] | None = None) -> None:
+        self.beginResetModel()
+        self._ids = list(ids)
+        self._row_of = None
+        self._pages.clear()
+        self._snippets = snippets or {}
+        self.endResetModel()
+
+    def row_of(self, paper_id: str) -> int | None:
+        if self._row_of is None:
+            self._row_of = {pid: n for n, pid in enumerate(self._ids)}
+        return self._row_of.get(paper_id)
+
+    def id_at(self, row: int) -> str | None:
+        return self._ids[row] if 0 <= row < len(self._ids) else None
+
+    def snippet(self, paper_id: str) -> str | None:
+        return self._snippets.get(paper_id)
+
+    # -- rows ---------------------------------------------------------------------------------
+    def row_data(self, row: int) -> dict | None:
+        page_no, offset = divmod(row, PAGE)
+        page = self._pages.get(page_no)
+        if page is None:
+            page = self._fetch_page(page_no)
+        else:
+            self._pages.move_to_end(page_no)
+        if page[offset] is None:  # invalidated by a change: re-read just that row
+            found = self.lib.rows([self._ids[row]])
+            self.rows_fetched += 1
+            page[offset] = found[0] if found else {"id": self._ids[row], "title": "(deleted)"}
+        return page[offset]
+
+    def _fetch_page(self, page_no: int) -> list[dict | None]:
+        ids = self._ids[page_no * PAGE:(page_no + 1) * PAGE]
+        by_id = {r["id"]: r for r in self.lib.rows(ids)}
+        self.rows_fetched += len(ids)
+        page: list[dict | None] = [by_id.get(i) or {"id": i, "title": "(deleted)"} for i in ids]
+        self._pages[page_no] = page
+        while len(self._pages) > MAX_PAGES:
+            self._pages.popitem(last=False)
+        return page
+
+    def cached_rows(self) -> int:
+        return sum(len(p) for p in self._pages.values())
+
+    # -- Qt model API -------------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section][1]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return {"star": "Starred", "upvotes": "Upvotes", "marks": "Note / highlight"}.get(
+                COLUMNS[section][0])
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        if role == ID_ROLE:
+            return self._ids[index.row()]
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.FontRole, Qt.ItemDataRole.ToolTipRole,
+                        Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.DecorationRole, STARRED_ROLE):
+            return None
+        row = self.row_data(index.row())
+        key = COLUMN_KEYS[index.column()]
+        if role == Qt.ItemDataRole.DecorationRole:
+            return icon("star-filled") if key == "star" and row.get("starred") else None
+        if role == Qt.ItemDataRole.FontRole:
+            return self._bold if row.get("is_read") == 0 else None
+        if role == STARRED_ROLE:
+            return bool(row.get("starred"))
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if key in ("star", "marks"):
+                return Qt.AlignmentFlag.AlignCenter
+            if key == "upvotes":
+                return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if key == "title":
+                snippet = self._snippets.get(row["id"])
+                return snippet or tex_to_unicode(row.get("title") or "")
+            return None
+        return self._display(row, key)
+
+    @staticmethod
+    def _display(row: dict, key: str) -> str:
+        if key == "title":
+            return tex_to_unicode(row.get("title") or "")
+        if key == "who":
+            return who_text(row)
+        if key == "date":
+            return row.get("published") or ""
+        if key == "upvotes":
+            return "" if row.get("upvotes") is None else str(row["upvotes"])
+        if key == "tags":
+            return " ".join(f"#{t}" for t in (row.get("tag_list") or "").split())
+        if key == "marks":
+            return ("✎" if row.get("has_note") else "") + ("▍" if row.get("has_highlight") else "")
+        return ""
+
+    # -- changes ------------------------------------------------------------------------------
+    def refresh_rows(self, ids: frozenset[str] | set[str]) -> int:
+        """Forget the cached rows of `ids` and repaint them; returns how many are shown here."""
+        shown = 0
+        last = len(COLUMNS) - 1
+        for pid in ids:
+            row = self.row_of(pid)
+            if row is None:
+                continue
+            shown += 1
+            page = self._pages.get(row // PAGE)
+            if page is not None:
+                page[row % PAGE] = None
+            self.dataChanged.emit(self.index(row, 0), self.index(row, last))
+        return shown
+
+    def apply(self, changes: Changes) -> None:
+        self.refresh_rows(changes.papers | changes.removed)

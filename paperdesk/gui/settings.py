@@ -1,0 +1,36 @@
+"""One settings object for the desk (QSettings); tests and screenshots point it at an ini file."""
+
+from __future__ import annotations
+
+import os
+
+from paperdesk import APP_NAME
+from paperdesk.gui.qt import QSettings
+
+SETTINGS_ENV = "PAPERDESK_GUI_SETTINGS"  # path of an ini file to use instead of the user's settings
+
+
+def open_settings(path: str | None = None) -> QSettings:
+    path = path or os.environ.get(SETTINGS_ENV)
+    if path:
+        return QSettings(path, QSettings.Format.IniFormat)
+    return QSettings(APP_NAME, APP_NAME)
+
+
+def read_int(settings: QSettings, key: str, default: int) -> int:
+    try:
+        return int(settings.value(key, default))
+    except (TypeError, ValueError):
+        return default
+
+
+def read_list(settings: QSettings, key: str) -> list[int]:
+    value = settings.value(key)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    try:
+        return [int(v) for v in value]
+    except (TypeError, ValueError):
+        return []

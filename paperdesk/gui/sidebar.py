@@ -1,0 +1,132 @@
+"""The sidebar: fixed views, tags, digests and feeds, saved searches, each with a count."""
+
+from __future__ import annotations
+
+from paperdesk.core import Library
+from paperdesk.gui.qt import QAbstractItemView, Qt, QTreeWidget, QTreeWidgetItem, Signal
+from paperdesk.gui.theme import icon
+from paperdesk.gui.views import FIXED_VIEWS, View, saved_view, source_view, tag_view
+
+VIEW_ROLE = Qt.ItemDataRole.UserRole + 1
+FIXED_ICONS = {"inbox": "inbox", "starred": "star", "all": "all", "archive": "archive"}
+
+
+class Sidebar(QTreeWidget):
+    view_selected = Signal(object)  # View
+
+    def __init__(self, lib: Library, parent=None):
+        super().__init__(parent)
+        self.lib = lib
+        self.setHeaderHidden(True)
+        self.setColumnCount(2)
+        self.setRootIsDecorated(True)
+        self.setIndentation(12)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys belong to the list; the sidebar is for clicks
+        self._items: dict[str, QTreeWidgetItem] = {}
+        self._groups: dict[str, QTreeWidgetItem] = {}
+        self._views: dict[str, View] = {}
+        for view in FIXED_VIEWS:
+            item = QTreeWidgetItem(self, [view.title, ""])
+            item.setIcon(0, icon(FIXED_ICONS[view.key]))
+            self._add(item, view)
+        for key, title in (("tags", "Tags"), ("digests", "Digests"), ("feeds", "Feeds"),
+                           ("saved", "Saved searches")):
+            group = QTreeWidgetItem(self, [title, ""])
+            group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            font = group.font(0)
+            font.setBold(True)
+            group.setFont(0, font)
+            group.setExpanded(True)
+            self._groups[key] = group
+        self.currentItemChanged.connect(self._on_current)
+        self.header().setStretchLastSection(False)
+        self.header().setSectionResizeMode(0, self.header().ResizeMode.Stretch)
+        self.header().setSectionResizeMode(1, self.header().ResizeMode.ResizeToContents)
+        self.refresh()
+
+    def _add(self, item: QTreeWidgetItem, view: View) -> None:
+        item.setData(0, VIEW_ROLE, view.key)
+        item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._items[view.key] = item
+        self._views[view.key] = view
+
+    def view(self, key: str) -> View | None:
+        return self._views.get(key)
+
+    def views(self) -> list[View]:
+        return list(self._views.values())
+
+    def refresh(self) -> None:
+        """Re-read counts, tags, sources and saved searches (a few small queries)."""
+        stats = self.lib.stats()
+        counts = {"inbox": stats["inbox"], "starred": stats["starred"], "all": stats["papers"],
+                  "archive": stats["archived"]}
+        for key, n in counts.items():
+            self._items[key].setText(1, str(n))
+        current = self.current_key()
+        tags = [(tag_view(t), n, "tag") for t, n in stats["tags"].items()]
+        self._fill("tags", tags)
+        sources = self.lib.sources()
+        digests = [(source_view(s), s["papers"], "digest") for s in sources if s["kind"] == "digest"]
+        feeds = [(source_view(s), s["papers"], "feed") for s in sources if s["kind"] != "digest"]
+        self._fill("digests", digests)
+        self._fill("feeds", feeds)
+        saved = []
+        if hasattr(self.lib, "saved_searches"):
+            for entry in self.lib.saved_searches():
+                name, query = _saved_pair(entry)
+                saved.append((saved_view(name, query), None, "saved-search"))
+        self._fill("saved", saved)
+        if current and current in self._items and self.current_key() != current:
+            self.select_key(current, emit=False)
+
+    def _fill(self, group_key: str, entries: list[tuple[View, int | None, str]]) -> None:
+        group = self._groups[group_key]
+        wanted = [v.key for v, _, _ in entries]
+        existing = {group.child(i).data(0, VIEW_ROLE): group.child(i) for i in range(group.childCount())}
+        for key, item in existing.items():
+            if key not in wanted:
+                group.removeChild(item)
+                self._items.pop(key, None)
+                self._views.pop(key, None)
+        for n, (view, count, icon_name) in enumerate(entries):
+            item = existing.get(view.key)
+            if item is None:
+                item = QTreeWidgetItem([view.title, ""])
+                item.setToolTip(0, view.tooltip or view.title)
+                item.setIcon(0, icon(icon_name))
+                group.insertChild(n, item)
+                self._add(item, view)
+            self._views[view.key] = view
+            item.setText(1, "" if count is None else str(count))
+        group.setHidden(not entries)
+
+    def current_key(self) -> str | None:
+        item = self.currentItem()
+        return item.data(0, VIEW_ROLE) if item else None
+
+    def select_key(self, key: str, emit: bool = True) -> bool:
+        item = self._items.get(key)
+        if item is None:
+            return False
+        if not emit:
+            self.blockSignals(True)
+        self.setCurrentItem(item)
+        if not emit:
+            self.blockSignals(False)
+        return True
+
+    def _on_current(self, item: QTreeWidgetItem | None, _previous) -> None:
+        key = item.data(0, VIEW_ROLE) if item else None
+        if key and key in self._views:
+            self.view_selected.emit(self._views[key])
+
+
+def _saved_pair(entry: object) -> tuple[str, str]:
+    """Saved searches may come as dicts, tuples or objects; take name and query."""
+    if isinstance(entry, dict):
+        return str(entry.get("name")), str(entry.get("query"))
+    if isinstance(entry, tuple | list):
+        return str(entry[0]), str(entry[1])
+    return str(entry.name), str(entry.query)

@@ -1,0 +1,89 @@
+"""What the list shows: a view (Inbox, Starred, a tag, a digest…) plus an optional search query.
+
+Qt-free: the model asks a view for its ids and whether a changed row still belongs to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from paperdesk.core import Library
+
+SORTS = ("date", "added", "upvotes", "title")
+
+
+@dataclass(frozen=True)
+class View:
+    key: str  # stable name, remembered in settings: "inbox", "tag:ml", "source:3", "saved:name"
+    title: str
+    status: str | None = None
+    starred: bool | None = None
+    tag: str | None = None
+    source_id: int | None = None
+    query: str | None = None  # a saved search's query
+    tooltip: str | None = None
+
+    @property
+    def filters(self) -> dict:
+        return {"status": self.status, "starred": self.starred, "tag": self.tag,
+                "source_id": self.source_id}
+
+    def ids(self, lib: Library, order: str) -> list[str]:
+        return lib.paper_ids(order=order, **self.filters)
+
+    def count(self, lib: Library) -> int:
+        return lib.count(**self.filters)
+
+    def within(self, lib: Library, ids: Sequence[str]) -> list[str]:
+        """`ids` (in their order) that belong to this view."""
+        if not any(v is not None for v in self.filters.values()) or not ids:
+            return list(ids)
+        where, params = lib._filter_sql(**self.filters)  # core addition proposed: paper_ids(within=)
+        keep: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = list(ids[i:i + 500])
+            sql = (f"SELECT p.id FROM papers p{where} AND p.id IN ({','.join('?' * len(chunk))})")
+            keep.update(r[0] for r in lib.conn.execute(sql, [*params, *chunk]))
+        return [i for i in ids if i in keep]
+
+    def matches_row(self, row: dict) -> bool | None:
+        """Whether a `lib.rows` row belongs here; None when a row cannot tell (source views)."""
+        if self.source_id is not None:
+            return None
+        if self.status is not None and row["status"] != self.status:
+            return False
+        if self.starred is not None and bool(row["starred"]) != self.starred:
+            return False
+        return not (self.tag is not None and self.tag not in (row.get("tag_list") or "").split(" "))
+
+
+INBOX = View("inbox", "Inbox", status="inbox")
+STARRED = View("starred", "Starred", starred=True)
+ALL = View("all", "All")
+ARCHIVE = View("archive", "Archive", status="archived")
+FIXED_VIEWS = (INBOX, STARRED, ALL, ARCHIVE)
+
+
+def tag_view(tag: str) -> View:
+    return View(f"tag:{tag}", f"#{tag}", tag=tag)
+
+
+def source_view(source: dict) -> View:
+    """Digests are named by their date ("Nov 5, 2025 · 98"), the file name goes in the tooltip."""
+    title = long_date(source.get("date")) or source["name"]
+    return View(f"source:{source['id']}", title, source_id=source["id"],
+                tooltip=f"{source['name']} ({source.get('origin') or ''})")
+
+
+def long_date(iso: str | None) -> str:
+    try:
+        day = dt.date.fromisoformat(iso or "")
+    except ValueError:
+        return ""
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+def saved_view(name: str, query: str) -> View:
+    return View(f"saved:{name}", name, query=query)

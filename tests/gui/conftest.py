@@ -1,0 +1,52 @@
+"""GUI fixtures: a window over a real library, settings in a temp ini file, no user state touched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+# The offscreen platform warns that it cannot resize native windows; harmless, not our warning.
+OFFSCREEN_NOISE = "propagateSizeHints"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/gui/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
+            item.add_marker(pytest.mark.gui)
+
+
+@pytest.fixture
+def settings_path(tmp_path: Path) -> Path:
+    return tmp_path / "settings.ini"
+
+
+@pytest.fixture
+def make_window(qtbot, settings_path):
+    """make_window(lib) -> a shown MainWindow; closed (settings saved, writer stopped) at teardown."""
+    from paperdesk.gui.app import make_app
+    from paperdesk.gui.main_window import MainWindow
+    from paperdesk.gui.settings import open_settings
+
+    make_app()
+    windows = []
+
+    def make(lib, show: bool = True, size: tuple[int, int] | None = (1100, 700)):
+        window = MainWindow(lib, open_settings(str(settings_path)))
+        qtbot.addWidget(window)
+        if show:
+            if size:
+                window.resize(*size)
+            window.show()
+            window.activateWindow()
+            qtbot.waitExposed(window)
+            qtbot.waitUntil(window.isActiveWindow)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()

@@ -1,0 +1,77 @@
+"""The list model without widgets: lazy pages, Changes update a row, 10k ids are cheap."""
+
+from __future__ import annotations
+
+import pytest
+
+from paperdesk.core import Library
+from paperdesk.gui.paper_model import COLUMN_KEYS, PAGE, PaperModel
+from paperdesk.gui.qt import QFont, Qt
+from paperdesk.gui.synthetic import synthetic_batches
+
+TITLE = COLUMN_KEYS.index("title")
+
+
+@pytest.fixture(scope="module")
+def big_lib(tmp_path_factory):
+    lib = Library.open(tmp_path_factory.mktemp("big") / "library")
+    for batch in synthetic_batches(10_000, per_batch=5_000):
+        lib.import_batch(batch)
+    yield lib
+    lib.close()
+
+
+def test_only_painted_pages_are_read(qapp, big_lib):
+    model = PaperModel(big_lib)
+    calls = []
+    real_rows = big_lib.rows
+    big_lib.rows = lambda ids: calls.append(len(ids)) or real_rows(ids)  # count reads, keep behaviour
+    try:
+        model.set_ids(big_lib.paper_ids())
+        assert model.rowCount() == 10_000
+        assert calls == [] and model.rows_fetched == 0
+        title = model.data(model.index(5_050, TITLE))
+        assert title and "synthetic" in title
+        assert calls == [PAGE]  # one page around row 5050, nothing else
+        model.data(model.index(5_099, TITLE))
+        assert calls == [PAGE]  # same page: cached
+    finally:
+        del big_lib.rows
+    assert model.cached_rows() == PAGE
+
+
+def test_changes_update_only_the_affected_row(qapp, big_lib, qtbot):
+    model = PaperModel(big_lib)
+    ids = big_lib.paper_ids(limit=300)
+    model.set_ids(ids)
+    before = model.data(model.index(7, COLUMN_KEYS.index("star")), Qt.ItemDataRole.DecorationRole)
+    assert before is None
+    fetched = model.rows_fetched
+    with qtbot.waitSignal(model.dataChanged) as blocker:
+        changes = big_lib.star([ids[7]])
+        model.apply(changes)
+    assert blocker.args[0].row() == 7 and blocker.args[1].row() == 7
+    assert model.data(model.index(7, COLUMN_KEYS.index("star")), Qt.ItemDataRole.DecorationRole) is not None
+    assert model.rows_fetched == fetched + 1  # one row re-read, not the page
+    big_lib.star([ids[7]], False)
+
+
+def test_unread_rows_are_bold(qapp, big_lib):
+    model = PaperModel(big_lib)
+    ids = big_lib.paper_ids(limit=2)
+    big_lib.mark_read([ids[1]])
+    model.set_ids(ids)
+    font = model.data(model.index(0, TITLE), Qt.ItemDataRole.FontRole)
+    assert isinstance(font, QFont) and font.bold()
+    assert model.data(model.index(1, TITLE), Qt.ItemDataRole.FontRole) is None
+    big_lib.mark_read([ids[1]], False)
+
+
+def test_title_tex_escapes_become_letters(qapp, lib):
+    from paperdesk.core.records import IncomingPaper, SourceBatch
+
+    lib.import_batch(SourceBatch("digest", "t", "/t", "2025-11-05", "h1",
+                                 [IncomingPaper(title='Schr\\"odinger bridges for caf\\\'e')]))
+    model = PaperModel(lib)
+    model.set_ids(lib.paper_ids())
+    assert model.data(model.index(0, TITLE)) == "Schrödinger bridges for café"

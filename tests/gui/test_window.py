@@ -1,0 +1,204 @@
+"""Real widgets, offscreen: views, search as you type, reader safety, drag-and-drop import, settings."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from paperdesk.core.records import IncomingPaper, SourceBatch
+from paperdesk.gui.paper_model import COLUMN_KEYS, SORT_COLUMN
+from paperdesk.gui.qt import QDragEnterEvent, QDropEvent, QMimeData, QPointF, Qt, QUrl
+from paperdesk.gui.render import paper_html
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "resources" / "samples" / "000_8952fd423edcbd4b.txt"
+HOSTILE_TITLE = '<script>alert("x")</script><img src="http://evil.example/x.png" onerror="boom()">Evil'
+
+
+def add_paper(lib, title, abstract="", name="x", date="2025-11-05", **extra):
+    lib.import_batch(SourceBatch("digest", name, f"/{name}", date, f"hash-{name}",
+                                 [IncomingPaper(title=title, abstract=abstract, **extra)]))
+    return lib.paper_ids(order="added")[0]
+
+
+def titles(window) -> list[str]:
+    model = window.model
+    return [model.data(model.index(r, COLUMN_KEYS.index("title"))) for r in range(model.rowCount())]
+
+
+def test_views_switch_and_counts(make_window, seeded):
+    ids = seeded.paper_ids(limit=3)
+    seeded.star(ids[:2])
+    seeded.archive([ids[2]])
+    window = make_window(seeded)
+    assert window.papers.view.key == "inbox"
+    assert window.model.rowCount() == 396
+    window.go_to("starred")
+    assert window.model.rowCount() == 2
+    assert window.sidebar.current_key() == "starred"
+    window.go_to("archive")
+    assert window.model.ids == [ids[2]]
+    window.go_to("all")
+    assert window.model.rowCount() == 397
+    assert window.sidebar._items["inbox"].text(1) == "396"
+
+
+def test_star_and_archive_update_rows_and_membership(make_window, seeded, qtbot):
+    window = make_window(seeded)
+    window.table.setFocus()
+    window.move_current(0)
+    first = window.current_id()
+    window.run_command("star")
+    assert seeded.get(first)["starred"] is True
+    assert window.sidebar._items["starred"].text(1) == "0"  # refreshed on the next event loop turn
+    qtbot.waitUntil(lambda: window.sidebar._items["starred"].text(1) == "1")
+    second = window.model.id_at(1)
+    window.run_command("archive")  # archive in Inbox: the paper leaves, the next one is current
+    assert first not in window.model.ids
+    assert window.current_id() == second
+    window.run_command("undo")
+    assert first in window.model.ids
+    assert seeded.get(first)["status"] == "inbox"
+
+
+def test_search_as_you_type_within_view(make_window, seeded, qtbot):
+    window = make_window(seeded)
+    window.focus_search()
+    assert window.search.hasFocus()
+    qtbot.keyClicks(window.search, "bench")
+    qtbot.waitUntil(lambda: window.papers.query == "bench")
+    shown = titles(window)
+    assert shown and all("bench" in t.lower() or window.model.snippet(i) for t, i in
+                         zip(shown, window.model.ids, strict=True))
+    n_inbox = len(shown)
+    window.go_to("archive")  # the query survives switching views: nothing archived matches
+    assert window.search.text() == "bench" and window.model.rowCount() == 0
+    window.go_to("inbox")
+    assert window.model.rowCount() == n_inbox
+    window.search.clear()
+    assert window.model.rowCount() == 397
+
+
+def test_slash_focuses_search_only_from_the_list(make_window, seeded, qtbot):
+    window = make_window(seeded)
+    window.table.setFocus()
+    qtbot.waitUntil(window.table.hasFocus)
+    qtbot.keyClick(window.table, Qt.Key.Key_Slash)
+    assert window.search.hasFocus()
+    qtbot.keyClicks(window.search, "s/")  # in the field, letters and / are text, not commands
+    assert window.search.text() == "s/"
+    assert seeded.stats()["starred"] == 0
+
+
+def test_reader_converts_tex_and_drops_scripts(make_window, lib, qtbot):
+    pid = add_paper(lib, HOSTILE_TITLE, abstract='The Schr\\"odinger equation, ni\\~no. <script>x()</script>',
+                    url="javascript:alert(1)")
+    window = make_window(lib)
+    window.move_current(0)
+    assert window.reader.paper_id == pid
+    html = window.reader.toHtml()
+    text = window.reader.toPlainText()
+    assert "Schrödinger" in text and "niño" in text
+    source = paper_html(lib.get(pid))  # exactly what the pane was given
+    for markup in (html, source):
+        assert not re.search(r"<\s*(script|img|iframe)\b", markup, re.I)
+        assert not re.search(r"<[^>]*\b(on\w+|src)\s*=", markup, re.I)  # no handler or source in a tag
+        assert "javascript:" not in markup
+    assert '<script>alert("x")</script>' in text  # shown as text, harmless
+    assert window.reader.loadResource(2, QUrl("http://evil.example/x.png")) is None
+
+
+def test_reader_link_opens_only_http_on_click(make_window, lib, monkeypatch):
+    from paperdesk.gui import reader as reader_module
+
+    opened = []
+    monkeypatch.setattr(reader_module.QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    add_paper(lib, "Linked paper", url="https://arxiv.org/abs/2501.00001")
+    window = make_window(lib)
+    window.move_current(0)
+    assert opened == []  # nothing opens by itself
+    window.reader.anchorClicked.emit(QUrl("https://arxiv.org/abs/2501.00001"))
+    window.reader.anchorClicked.emit(QUrl("file:///etc/passwd"))
+    assert [u.toString() for u in opened] == ["https://arxiv.org/abs/2501.00001"]
+
+
+def test_drop_a_digest_imports_in_background(make_window, lib, qtbot):
+    window = make_window(lib)
+    assert window.banner.isVisible()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(SAMPLE))])
+    enter = QDragEnterEvent(QPointF(300, 300), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    window.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(300, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.jobs.finished, timeout=20_000):
+        window.dropEvent(drop)
+        assert window.jobs.busy and window.progress.isVisible()
+    assert window.model.rowCount() == 98
+    assert window.last_import_summary == "98 papers: 98 new, 0 already in the library"
+    assert window.statusBar().currentMessage() == window.last_import_summary
+    qtbot.waitUntil(lambda: window.sidebar._items["inbox"].text(1) == "98")
+    assert not window.banner.isVisible() and not window.progress.isVisible()
+
+
+def test_drop_of_non_files_is_refused(make_window, lib):
+    window = make_window(lib)
+    mime = QMimeData()
+    mime.setText("just text")
+    enter = QDragEnterEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    window.dragEnterEvent(enter)
+    assert not enter.isAccepted()
+
+
+def test_first_run_offers_samples(make_window, lib, qtbot):
+    window = make_window(lib)
+    assert window.banner.isVisible() and window.model.rowCount() == 0
+    with qtbot.waitSignal(window.jobs.finished, timeout=30_000):
+        window.banner_button.click()
+    assert lib.stats()["papers"] == 397
+    assert window.model.rowCount() == 397
+    assert not window.banner.isVisible()
+
+
+def test_import_rejects_bad_file_with_summary(make_window, lib, qtbot, tmp_path):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("nothing that looks like a digest\n")
+    window = make_window(lib)
+    with qtbot.waitSignal(window.jobs.finished, timeout=20_000):
+        window.import_files([bad])
+    assert "1 file rejected: notes.txt" in window.last_import_summary
+    assert lib.stats()["papers"] == 0
+
+
+def test_settings_remembered_across_windows(make_window, seeded, qtbot):
+    window = make_window(seeded)
+    window.go_to("all")
+    window.table.horizontalHeader().setSortIndicator(SORT_COLUMN["title"], Qt.SortOrder.AscendingOrder)
+    assert window.papers.order == "title" and window.papers.ascending
+    window.resize(760, 560)  # inside the offscreen screen (800×600): restoreGeometry clamps to it
+    qtbot.waitUntil(lambda: window.width() == 760)
+    window.splitter.setSizes([180, 330, 250])
+    sizes = window.splitter.sizes()
+    window.table.setColumnWidth(COLUMN_KEYS.index("who"), 177)
+    window.close()
+    again = make_window(seeded, size=None)
+    assert again.papers.view.key == "all" and again.sidebar.current_key() == "all"
+    assert again.papers.order == "title" and again.papers.ascending
+    assert again.table.columnWidth(COLUMN_KEYS.index("who")) == 177
+    assert again.splitter.sizes() == sizes
+    assert (again.width(), again.height()) == (760, 560)
+    assert again.model.ids == seeded.paper_ids(order="title")
+
+
+@pytest.mark.parametrize("column", ["date", "upvotes", "title"])
+def test_sort_by_header(make_window, seeded, column):
+    window = make_window(seeded)
+    window.go_to("all")
+    order = Qt.SortOrder.AscendingOrder if column == "title" else Qt.SortOrder.DescendingOrder
+    window.table.horizontalHeader().setSortIndicator(SORT_COLUMN[column], order)
+    assert window.model.ids == seeded.paper_ids(order=column)
