@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
@@ -21,6 +22,10 @@ from paperdesk.core.records import RejectedInput, SourceBatch
 from paperdesk.core.schema import SCHEMA_VERSION, migrations
 from paperdesk.core.store import enqueue_index, merge_batch
 from paperdesk.core.timeutil import now_iso
+
+if TYPE_CHECKING:  # search types only; the search package loads lazily
+    from paperdesk.core.search import SearchHit, SearchResult
+    from paperdesk.core.search.index import SearchIndex
 
 Progress = Callable[[int, int, str], None]  # (done, total, what)
 STATUSES = ("inbox", "archived")
@@ -152,6 +157,7 @@ class Library:
         self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
+        self._close_search_index()  # search (issue 4): drains the index queue if an index exists
         self.conn.close()
 
     def __enter__(self) -> Library:
@@ -218,11 +224,13 @@ class Library:
             report.changes = report.changes | changes
         if progress:
             progress(len(paths), len(paths), "")
+        self._drain_index_if_built()  # search (issue 4)
         self._notify(report.changes)
         return report
 
     def import_batch(self, batch: SourceBatch, *, feed_id: int | None = None) -> FileReport:
         file_report, changes = self._import_batch(batch, batch.origin, feed_id=feed_id)
+        self._drain_index_if_built()  # search (issue 4)
         self._notify(changes)
         return file_report
 
@@ -487,6 +495,88 @@ class Library:
         with self._write() as conn:
             conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    # == search (issue 4; owned by the search area) ===========================================
+    # Whoosh is imported lazily: a library that never searches never loads it.
+    @property
+    def index(self) -> SearchIndex:
+        """The search index (opened, and rebuilt if missing or damaged, on first use)."""
+        found = self.__dict__.get("_search_index")
+        if found is None:
+            from paperdesk.core.search.index import SearchIndex
+
+            found = self.__dict__["_search_index"] = SearchIndex(self.folder, self.conn)
+        return found
+
+    def drain_index(self, progress: Progress | None = None) -> int:
+        """Index the papers queued by changes (at GUI idle, import end, exit); returns how many."""
+        return self.index.drain(progress)
+
+    def _drain_index_if_built(self) -> None:
+        """Cheap when the queue is empty; never creates an index that nobody has asked for."""
+        if self.conn.execute("SELECT 1 FROM index_queue LIMIT 1").fetchone() is None:
+            return
+        if "_search_index" in self.__dict__ or (self.folder / "index").is_dir():
+            self.drain_index()
+
+    def _close_search_index(self) -> None:
+        try:
+            self._drain_index_if_built()
+        except Exception as exc:  # the queue stays; the next open drains it
+            import logging
+
+            logging.getLogger(__name__).warning("search index not updated at close: %s", exc)
+        index = self.__dict__.pop("_search_index", None)
+        if index is not None:
+            index.close()
+
+    def search(self, query: str, limit: int | None = 200, *, typing: bool = True,
+               today: dt.date | None = None) -> SearchResult:
+        """Papers matching `query` (see paperdesk.core.search.querylang); never raises on bad
+        queries. `typing=True` reads the last word as unfinished (search as you type)."""
+        from paperdesk.core.search.engine import run_search
+        from paperdesk.core.timeutil import today as today_fn
+
+        self.drain_index()
+        return run_search(self.index, self.conn, query or "", limit=limit, today=today or today_fn(),
+                          typing=typing)
+
+    def similar(self, paper_id: str, limit: int = 10) -> list[tuple[SearchHit, list[str]]]:
+        """The papers most like this one (title and abstract), with the words they share."""
+        from paperdesk.core.search.engine import similar
+
+        self.drain_index()
+        try:
+            return similar(self.index, self.conn, paper_id, limit)
+        except LookupError:
+            raise LibraryError(f"no paper with id {paper_id}") from None
+
+    def saved_searches(self) -> list[tuple[str, str]]:
+        from paperdesk.core.search.saved import list_saved
+
+        return list_saved(self.conn)
+
+    def save_search(self, name: str, query: str) -> Changes:
+        from paperdesk.core.search.saved import clean_name, put_saved
+
+        name, query = clean_name(name), (query or "").strip()
+        if not name:
+            raise LibraryError("a saved search needs a name")
+        if not query:
+            raise LibraryError("a saved search needs a query")
+        with self.operation("saved_search", f"Save search {name}") as rec:
+            changed = put_saved(self.conn, rec, name, query)
+        return self._notify(Changes(saved_searches=changed))
+
+    def remove_saved_search(self, name: str) -> Changes:
+        from paperdesk.core.search.saved import clean_name, delete_saved
+
+        name = clean_name(name)
+        with self.operation("saved_search", f"Remove saved search {name}") as rec:
+            if not delete_saved(self.conn, rec, name):
+                raise LibraryError(f"no saved search named {name!r}")
+        return self._notify(Changes(saved_searches=True))
+    # == end of search ==========================================================================
 
 
 def _clean_tags(tags: Iterable[str]) -> list[str]:

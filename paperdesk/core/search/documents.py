@@ -1,0 +1,79 @@
+"""The search document of a paper, read from SQLite (the truth); no Whoosh import here."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+
+_CHUNK = 500
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+def load_documents(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, dict]:
+    """Documents of the papers that exist among `ids` (missing ids are simply absent)."""
+    docs: dict[str, dict] = {}
+    for i in range(0, len(ids), _CHUNK):
+        chunk = list(ids[i:i + _CHUNK])
+        marks = _marks(len(chunk))
+        for row in conn.execute(
+                f"SELECT id, title, abstract, authors, organization, published, upvotes, arxiv_id, "
+                f"starred, status FROM papers WHERE id IN ({marks})", chunk):
+            pid, title, abstract, authors, org, published, upvotes, arxiv_id, starred, status = row
+            flags = [status, "starred" if starred else "unstarred"]
+            docs[pid] = {
+                "id": pid, "title": title or "", "abstract": abstract or "",
+                "author": " ; ".join(json.loads(authors or "[]")), "org": org or "",
+                "published": int(published.replace("-", "")) if published else None,
+                "upvotes": upvotes, "arxiv": arxiv_id or "", "flags": flags,
+                "tags": [], "note": [], "source": [],
+            }
+        if not docs:
+            continue
+        for pid, tag in conn.execute(
+                f"SELECT paper_id, tag FROM tags WHERE paper_id IN ({marks}) ORDER BY tag", chunk):
+            if pid in docs:
+                docs[pid]["tags"].append(tag)
+        for pid, body in conn.execute(
+                f"SELECT paper_id, body FROM notes WHERE paper_id IN ({marks}) AND body != ''", chunk):
+            if pid in docs:
+                docs[pid]["note"].append(body)
+                docs[pid]["flags"].append("note")
+        for pid, quote, comment in conn.execute(
+                f"SELECT paper_id, quote, comment FROM highlights WHERE paper_id IN ({marks}) "
+                f"ORDER BY id", chunk):
+            if pid in docs:
+                docs[pid]["note"] += [quote, comment]
+                if "highlight" not in docs[pid]["flags"]:
+                    docs[pid]["flags"].append("highlight")
+        for pid, kind, name, date in conn.execute(
+                f"SELECT v.paper_id, s.kind, s.name, s.date FROM provenance v JOIN sources s "
+                f"ON s.id = v.source_id WHERE v.paper_id IN ({marks}) ORDER BY s.id", chunk):
+            if pid in docs:
+                docs[pid]["source"].append(f"{kind} {name} {date or ''}".strip())
+    for doc in docs.values():
+        if doc["tags"]:
+            doc["flags"].append("tag")
+        doc["sig"] = signature(doc)
+    return docs
+
+
+def signature(doc: dict) -> str:
+    """A fingerprint of everything indexed, so `index check` can tell a stale document."""
+    payload = json.dumps({k: v for k, v in doc.items() if k != "sig"}, sort_keys=True, ensure_ascii=False)
+    return hashlib.blake2b(payload.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def all_paper_ids(conn: sqlite3.Connection, batch: int = 2000) -> Iterator[list[str]]:
+    """Every paper id, in batches (a cursor is read fully before the caller writes)."""
+    ids = [r[0] for r in conn.execute("SELECT id FROM papers ORDER BY rowid")]
+    for i in range(0, len(ids), batch):
+        yield ids[i:i + batch]
+
+
+def paper_count(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM papers").fetchone()[0]

@@ -1,0 +1,234 @@
+"""Running a query: Whoosh for matching and ranking, SQLite for the text of snippets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import sqlite3
+from functools import lru_cache
+from typing import Any
+
+from paperdesk.core.search import querylang as ql
+from paperdesk.core.search.compiler import Compiler
+from paperdesk.core.search.index import SearchIndex
+from paperdesk.core.search.results import SearchHit, SearchResult
+
+SNIPPET_CHARS = 200
+_WORD = re.compile(r"[^\W_]+")
+# Orders for the empty query, answered from SQLite (same as Library.paper_ids).
+_SQL_ORDERS = {
+    "date": "published IS NULL, published DESC, added_at DESC, id",
+    "upvotes": "upvotes IS NULL, upvotes DESC, id",
+}
+
+
+@lru_cache(maxsize=20000)
+def _stem(word: str) -> str:
+    from whoosh.lang.porter import stem
+
+    return stem(word)
+
+
+def run_search(index: SearchIndex, conn: sqlite3.Connection, text: str, *, limit: int | None,
+               today: dt.date, typing: bool = True) -> SearchResult:
+    parsed = ql.parse(text, today=today, typing=typing)
+    sort = parsed.sort or ("relevance" if parsed.has_text else "date")
+    if sort == "relevance" and not parsed.has_text:
+        sort = "date"  # nothing to rank by
+    if parsed.root is None:
+        return _all_papers(conn, limit, sort, parsed.problems)
+    searcher = index.searcher()
+    query = Compiler(searcher).compile_root(parsed.root)
+    if query is None:  # only stop words: they match everything
+        return _all_papers(conn, limit, sort, parsed.problems)
+    results = _run(searcher, query, limit, sort)
+    total = len(results)
+    ids = [hit["id"] for hit in results]
+    # Sorted results carry their sort key as score; only relevance has a meaningful one.
+    scores = [hit.score if isinstance(hit.score, int | float) else 0.0 for hit in results]
+    marker = Marker.from_query(parsed)
+    snippets = snippets_for(conn, ids, marker)
+    hits = [SearchHit(id=pid, score=round(float(score), 4), snippet=snippets.get(pid, ""))
+            for pid, score in zip(ids, scores, strict=True)]
+    suggestion = None
+    if total == 0 and parsed.has_text:
+        suggestion = _suggest(searcher, text, parsed, today)
+    return SearchResult(hits=hits, total=total, problems=parsed.problems, suggestion=suggestion,
+                        sort=sort)
+
+
+def _run(searcher: Any, query: Any, limit: int | None, sort: str) -> Any:
+    from whoosh import sorting
+
+    if sort == "relevance":
+        return searcher.search(query, limit=limit)
+    if sort == "upvotes":
+        facet = sorting.MultiFacet([sorting.FieldFacet("upvotes", reverse=True),
+                                    sorting.FieldFacet("published", reverse=True)])
+    else:
+        facet = sorting.MultiFacet([sorting.FieldFacet("published", reverse=True),
+                                    sorting.FieldFacet("upvotes", reverse=True)])
+    return searcher.search(query, limit=limit, sortedby=facet)
+
+
+def _all_papers(conn: sqlite3.Connection, limit: int | None, sort: str,
+                problems: list[str]) -> SearchResult:
+    sort = sort if sort in _SQL_ORDERS else "date"
+    sql = f"SELECT id, abstract FROM papers ORDER BY {_SQL_ORDERS[sort]}"
+    params: list[int] = []
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    rows = conn.execute(sql, params).fetchall()
+    total = conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+    hits = [SearchHit(id=pid, score=0.0, snippet=_plain(abstract or "")) for pid, abstract in rows]
+    return SearchResult(hits=hits, total=total, problems=problems, suggestion=None, sort=sort)
+
+
+# -- snippets -------------------------------------------------------------------------------------
+class Marker:
+    """Recognises the query's words in text: by stem for whole words, by start for prefixes."""
+
+    def __init__(self, stems: set[str], prefixes: set[str]):
+        self.stems = {s for s in stems if s}
+        self.prefixes = {p for p in prefixes if p}
+        starts = sorted({s[:3] for s in self.stems} | {p[:3] for p in self.prefixes})
+        self.pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, starts)) + r")\w*", re.I) \
+            if starts else None
+
+    @classmethod
+    def from_query(cls, parsed: ql.ParsedQuery) -> Marker:
+        stems: set[str] = set()
+        prefixes: set[str] = set()
+        for node in ql.positive_nodes(parsed.root):
+            if not isinstance(node, ql.Word | ql.Phrase) or node.field in ("id", "tags", "source"):
+                continue
+            words = [w.lower() for w in _WORD.findall(node.text)]
+            if isinstance(node, ql.Word) and node.prefix and words:
+                prefixes.add(words.pop())
+            stems.update(_stem(w) for w in words)
+        return cls(stems, prefixes)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        if self.pattern is None:
+            return []
+        found = []
+        for m in self.pattern.finditer(text):
+            word = m.group(0).lower()
+            if _stem(word) in self.stems or any(word.startswith(p) for p in self.prefixes):
+                found.append((m.start(), m.end()))
+        return found
+
+
+def _plain(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) > SNIPPET_CHARS:
+        cut = text.rfind(" ", 0, SNIPPET_CHARS)
+        text = text[:cut if cut > SNIPPET_CHARS // 2 else SNIPPET_CHARS] + "…"
+    return html.escape(text, quote=True)
+
+
+def snippet(text: str, marker: Marker) -> str | None:
+    """The window of `text` around the first matched word, matched words in <b>; None if none."""
+    text = " ".join(text.split())
+    spans = marker.spans(text)
+    if not spans:
+        return None
+    first = spans[0][0]
+    start = 0 if first < 60 else text.rfind(" ", 0, first - 50) + 1
+    end = min(len(text), start + SNIPPET_CHARS)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > first else end
+    out = ["…" if start > 0 else ""]
+    pos = start
+    for s, e in spans:
+        if s < start or e > end:
+            continue
+        out += [html.escape(text[pos:s], quote=True), "<b>", html.escape(text[s:e], quote=True), "</b>"]
+        pos = e
+    out.append(html.escape(text[pos:end], quote=True))
+    if end < len(text):
+        out.append("…")
+    return "".join(out)
+
+
+def snippets_for(conn: sqlite3.Connection, ids: list[str], marker: Marker) -> dict[str, str]:
+    texts: dict[str, list[str]] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        for pid, abstract, title, note in conn.execute(
+                f"SELECT p.id, p.abstract, p.title, n.body FROM papers p LEFT JOIN notes n "
+                f"ON n.paper_id = p.id WHERE p.id IN ({marks})", chunk):
+            texts[pid] = [abstract or "", note or "", title or ""]
+    result = {}
+    for pid, (abstract, note, title) in texts.items():
+        result[pid] = snippet(abstract, marker) or snippet(note, marker) or \
+            (_plain(abstract) if abstract else snippet(title, marker) or html.escape(title))
+    return result
+
+
+# -- did you mean ---------------------------------------------------------------------------------
+def _suggest(searcher: Any, text: str, parsed: ql.ParsedQuery, today: dt.date) -> str | None:
+    """Replace words the index does not know by the closest known title words, if that matches."""
+    reader = searcher.reader()
+    corrector = reader.corrector("spell_title")
+    replacements: list[tuple[tuple[int, int], str]] = []
+    for node in ql.positive_nodes(parsed.root):
+        if not isinstance(node, ql.Word) or node.field not in (None, "title", "abstract", "note"):
+            continue
+        word = node.text.lower()
+        if not _WORD.fullmatch(word) or len(word) < 3:
+            continue
+        if any(reader.frequency(f, _stem(word)) for f in ("title", "abstract", "note")):
+            continue
+        options = corrector.suggest(word, limit=1, maxdist=2, prefix=1)
+        if options and options[0] != word:
+            replacements.append((node.span, options[0]))
+    if not replacements:
+        return None
+    fixed = text
+    for (start, end), word in sorted(replacements, reverse=True):
+        fixed = fixed[:start] + word + fixed[end:]
+    parsed_fixed = ql.parse(fixed, today=today, typing=False)
+    query = Compiler(searcher).compile_root(parsed_fixed.root)
+    if query is None or searcher.search(query, limit=1).is_empty():
+        return None
+    return fixed
+
+
+# -- more like this -------------------------------------------------------------------------------
+def similar(index: SearchIndex, conn: sqlite3.Connection, paper_id: str,
+            limit: int = 10) -> list[tuple[SearchHit, list[str]]]:
+    """Papers sharing the most distinctive words of this one's title and abstract."""
+    from whoosh import query as wq
+
+    row = conn.execute("SELECT title, abstract FROM papers WHERE id = ?", (paper_id,)).fetchone()
+    if row is None:
+        raise LookupError(paper_id)
+    text = f"{row[0]}\n{row[0]}\n{row[1] or ''}"  # the title counts twice
+    searcher = index.searcher()
+    key_terms = searcher.key_terms_from_text("abstract", text, numterms=12)
+    if not key_terms:
+        return []
+    weights = dict(key_terms)
+    parts = []
+    for term, weight in key_terms:
+        parts += [wq.Term("abstract", term, boost=weight), wq.Term("title", term, boost=2 * weight)]
+    docnum = searcher.document_number(id=paper_id)
+    mask = {docnum} if docnum is not None else None
+    results = searcher.search(wq.Or(parts), limit=limit, mask=mask, terms=True)
+    surface: dict[str, str] = {}
+    for word in _WORD.findall(text):
+        surface.setdefault(_stem(word.lower()), word.lower())
+    out = []
+    for hit in results:
+        stems = {t.decode("utf-8") if isinstance(t, bytes) else t for _, t in hit.matched_terms()}
+        ordered = sorted(stems, key=lambda s: -weights.get(s, 0.0))
+        out.append((hit["id"], float(hit.score or 0.0), ordered))
+    marker = Marker({s for _, _, st in out for s in st}, set())
+    snippets = snippets_for(conn, [pid for pid, _, _ in out], marker)
+    return [(SearchHit(pid, round(score, 4), snippets.get(pid, "")), [surface.get(s, s) for s in stems])
+            for pid, score, stems in out]

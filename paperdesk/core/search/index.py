@@ -1,0 +1,284 @@
+"""The Whoosh index in `<library>/index/`: derived from SQLite, rebuilt whenever in doubt.
+
+Writes come only from the `index_queue` table (filled by library changes in their own
+transaction): `drain()` indexes the queued papers, commits Whoosh, and only then removes the
+queue rows it handled, so after a crash anywhere the queue is simply drained again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from paperdesk.core.search.documents import all_paper_ids, load_documents, paper_count
+from paperdesk.core.store import enqueue_index
+
+log = logging.getLogger(__name__)
+
+INDEX_DIRNAME = "index"
+# Bump when fields change: an index of another version is rebuilt at open.
+INDEX_VERSION = "1"
+_VERSION_FILE = "PAPERDESK_INDEX_VERSION"
+_BATCH = 1000
+
+Progress = Callable[[int, int, str], None]
+
+
+def make_schema() -> Any:
+    from whoosh import analysis, fields
+
+    stem = analysis.StemmingAnalyzer()  # lowercase, stop words, Porter stems: model == models
+    plain = analysis.StandardAnalyzer(stoplist=None, minsize=1)
+    parts = analysis.RegexTokenizer(r"[^\W_]+") | analysis.LowercaseFilter()
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        sig=fields.STORED(),
+        title=fields.TEXT(analyzer=stem, spelling=True),
+        # Word starts of titles: answers a 1-10 letter prefix with one term (search as you type).
+        title_ng=fields.NGRAMWORDS(minsize=1, maxsize=10, at="start"),
+        abstract=fields.TEXT(analyzer=stem),
+        note=fields.TEXT(analyzer=stem),
+        tags=fields.KEYWORD(lowercase=True, commas=True, scorable=True),
+        author=fields.TEXT(analyzer=plain),
+        org=fields.TEXT(analyzer=plain),
+        source=fields.TEXT(analyzer=parts),
+        arxiv=fields.ID(),
+        flags=fields.KEYWORD(),
+        upvotes=fields.NUMERIC(int, bits=32, signed=True, sortable=True),
+        published=fields.NUMERIC(int, bits=32, signed=True, sortable=True),  # unsigned ranges are buggy
+    )
+
+
+def to_fields(doc: dict) -> dict:
+    """A document from `load_documents` as Whoosh field values."""
+    values = {
+        "id": doc["id"], "sig": doc["sig"], "title": doc["title"], "title_ng": doc["title"],
+        "abstract": doc["abstract"], "note": "\n".join(doc["note"]), "tags": ",".join(doc["tags"]),
+        "author": doc["author"], "org": doc["org"], "source": "\n".join(doc["source"]),
+        "arxiv": doc["arxiv"], "flags": " ".join(doc["flags"]),
+        "upvotes": doc["upvotes"], "published": doc["published"],
+    }
+    return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+class SearchIndex:
+    """The library's search index; opened (and if needed rebuilt) on first use."""
+
+    def __init__(self, folder: Path, conn: sqlite3.Connection):
+        self.dir = folder / INDEX_DIRNAME
+        self.conn = conn
+        self.messages: list[str] = []  # for the user: why the index was rebuilt, etc.
+        self._ix: Any = None
+        self._searcher: Any = None
+
+    # -- opening --------------------------------------------------------------------------------
+    @staticmethod
+    def exists(folder: Path) -> bool:
+        return (folder / INDEX_DIRNAME / _VERSION_FILE).is_file()
+
+    @property
+    def ix(self) -> Any:
+        if self._ix is None:
+            self._ix = self._open()
+        return self._ix
+
+    def take_messages(self) -> list[str]:
+        messages, self.messages = self.messages, []
+        return messages
+
+    def _note(self, message: str) -> None:
+        log.info(message)
+        self.messages.append(message)
+
+    def _open(self, progress: Progress | None = None) -> Any:
+        from whoosh import index
+
+        version_file = self.dir / _VERSION_FILE
+        if not self.dir.exists():
+            return self._build(progress, reason=None)
+        if not version_file.is_file() or not index.exists_in(str(self.dir)):
+            return self._build(progress, reason="the search index was missing or incomplete")
+        if version_file.read_text(encoding="utf-8").strip() != INDEX_VERSION:
+            return self._build(progress, reason="the search index was made by another version")
+        try:
+            ix = index.open_dir(str(self.dir))
+            with ix.searcher() as searcher:  # touch every segment once
+                searcher.doc_count()
+                list(searcher.reader().lexicon("id"))[:1]
+        except Exception as exc:  # any damage at all: the index is derived, so rebuild it
+            return self._build(progress, reason=f"the search index was unreadable ({type(exc).__name__})")
+        return ix
+
+    def _build(self, progress: Progress | None, reason: str | None) -> Any:
+        """Build a fresh index beside the old one, then swap it in."""
+        from whoosh import index
+
+        self.close()
+        total = paper_count(self.conn)
+        if reason:
+            self._note(f"{reason}; rebuilding it from the library ({total} papers)")
+        snapshot = self.conn.execute("SELECT paper_id, queued_at FROM index_queue").fetchall()
+        fresh = self.dir.with_name(INDEX_DIRNAME + ".new")
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir(parents=True)
+        ix = index.create_in(str(fresh), make_schema())
+        writer = ix.writer(limitmb=256)
+        done = 0
+        try:
+            for ids in all_paper_ids(self.conn):
+                docs = load_documents(self.conn, ids)
+                for doc in docs.values():
+                    writer.add_document(**to_fields(doc))
+                done += len(ids)
+                if progress:
+                    progress(done, total, "indexing")
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            ix.close()
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise
+        ix.close()
+        (fresh / _VERSION_FILE).write_text(INDEX_VERSION + "\n", encoding="utf-8")
+        old = self.dir.with_name(INDEX_DIRNAME + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if self.dir.exists():
+            self.dir.rename(old)
+        fresh.rename(self.dir)
+        shutil.rmtree(old, ignore_errors=True)
+        self._forget_queue(snapshot)
+        if progress:
+            progress(total, total, "")
+        return index.open_dir(str(self.dir))
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Rebuild from scratch; returns the number of papers indexed."""
+        self._ix = self._build(progress, reason=None)
+        return self.doc_count()
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+        if self._ix is not None:
+            self._ix.close()
+            self._ix = None
+
+    # -- the queue ------------------------------------------------------------------------------
+    def _forget_queue(self, rows: list[tuple[str, str]]) -> None:
+        """Remove handled queue rows, unless re-queued meanwhile (their time changed)."""
+        if not rows:
+            return
+        own = not self.conn.in_transaction
+        if own:
+            self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.executemany(
+                "DELETE FROM index_queue WHERE paper_id = ? AND queued_at = ?", rows)
+        except BaseException:
+            if own:
+                self.conn.execute("ROLLBACK")
+            raise
+        if own:
+            self.conn.execute("COMMIT")
+
+    def pending(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM index_queue").fetchone()[0]
+
+    def drain(self, progress: Progress | None = None) -> int:
+        """Index every queued paper; returns how many were handled (0 if another writer holds
+        the index: the queue stays and the next drain does it)."""
+        from whoosh.index import LockError
+
+        if self.conn.execute("SELECT 1 FROM index_queue LIMIT 1").fetchone() is None:
+            return 0
+        ix = self.ix  # may rebuild, which empties the queue
+        rows = self.conn.execute("SELECT paper_id, queued_at FROM index_queue").fetchall()
+        if not rows:
+            return 0
+        try:
+            writer = ix.writer()
+        except LockError:
+            self._note("the search index is being written by another PaperDesk; it will catch up")
+            return 0
+        try:
+            for i in range(0, len(rows), _BATCH):
+                ids = [r[0] for r in rows[i:i + _BATCH]]
+                docs = load_documents(self.conn, ids)
+                for pid in ids:
+                    if pid in docs:
+                        writer.update_document(**to_fields(docs[pid]))
+                    else:
+                        writer.delete_by_term("id", pid)
+                if progress:
+                    progress(min(i + _BATCH, len(rows)), len(rows), "indexing")
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        self._forget_queue(rows)
+        return len(rows)
+
+    # -- reading --------------------------------------------------------------------------------
+    def searcher(self) -> Any:
+        """A searcher on the latest committed index (kept open between searches)."""
+        if self._searcher is None:
+            self._searcher = self.ix.searcher()
+        elif not self._searcher.up_to_date():
+            # Not refresh(): it reuses segment readers and misses deletions made in them.
+            self._searcher.close()
+            self._searcher = self.ix.searcher()
+        return self._searcher
+
+    def doc_count(self) -> int:
+        return self.searcher().doc_count()
+
+    # -- checking -------------------------------------------------------------------------------
+    def check(self, *, repair: bool = True, progress: Progress | None = None) -> dict:
+        """Compare the index with the library: missing, stale and orphan documents."""
+        indexed: dict[str, str] = {}
+        for stored in self.searcher().all_stored_fields():
+            indexed[stored["id"]] = stored.get("sig", "")
+        total = paper_count(self.conn)
+        missing: list[str] = []
+        stale: list[str] = []
+        seen: set[str] = set()
+        done = 0
+        for ids in all_paper_ids(self.conn):
+            docs = load_documents(self.conn, ids)
+            for pid, doc in docs.items():
+                seen.add(pid)
+                if pid not in indexed:
+                    missing.append(pid)
+                elif indexed[pid] != doc["sig"]:
+                    stale.append(pid)
+            done += len(ids)
+            if progress:
+                progress(done, total, "checking")
+        orphan = sorted(set(indexed) - seen)
+        pending = self.pending()
+        report = {
+            "papers": total, "documents": len(indexed), "missing": missing, "stale": stale,
+            "orphan": orphan, "queued": pending, "ok": not (missing or stale or orphan),
+            "repaired": 0,
+        }
+        if repair and (missing or stale or orphan or pending):
+            with self._transaction():
+                enqueue_index(self.conn, [*missing, *stale, *orphan])
+            report["repaired"] = self.drain()
+        return report
+
+    @contextlib.contextmanager
+    def _transaction(self):  # type: ignore[no-untyped-def]
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")

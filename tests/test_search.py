@@ -1,0 +1,235 @@
+"""Searching a real library (SQLite file + Whoosh index on disk) with the query language."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from conftest import TODAY
+
+from paperdesk.core import LibraryError
+from paperdesk.core.records import IncomingPaper, SourceBatch
+from paperdesk.core.store import enqueue_index
+
+PAPERS = [
+    IncomingPaper("Diffusion Models for Video Generation", "We train latent diffusion models on video.",
+                  authors=["Ada Lovelace", "Alan Turing"], organization="DeepMind",
+                  published="2025-08-03", upvotes=120, arxiv_id="2508.00001"),
+    IncomingPaper("A Survey of Reinforcement Learning", "Policy gradient and value methods surveyed.",
+                  authors=["Richard Sutton"], organization="Alberta",
+                  published="2025-01-15", upvotes=40, arxiv_id="2501.00002"),
+    IncomingPaper("World Model Planning", "A world model learns dynamics; planning uses the model.",
+                  authors=["Jürgen Schmidhuber"], organization="IDSIA",
+                  published="2026-11-20", upvotes=75, arxiv_id="2611.00003"),
+    IncomingPaper("Language Models are Few-Shot Learners", "A large language model performs in-context "
+                  "learning without gradient updates.", authors=["Tom Brown"], organization="OpenAI",
+                  published="2020-05-28", upvotes=5, arxiv_id="2005.14165"),
+    IncomingPaper("Flow Matching for Generative Modeling", "Continuous normalizing flows trained by "
+                  "regressing vector fields; compared with diffusion.", authors=["Yaron Lipman"],
+                  organization="Meta", published="2025-08-20", upvotes=60, arxiv_id="2508.00005"),
+    IncomingPaper("Graph Neural Networks for Chemistry", "Message passing networks predict molecular "
+                  "properties <script>alert(1)</script>.", authors=["Justin Gilmer"],
+                  organization="Google", published=None, upvotes=None),
+]
+
+
+@pytest.fixture
+def small(lib):
+    batch = SourceBatch(kind="digest", name="daily-2026-11-20.txt", origin="/tmp/daily.txt",
+                        date="2026-11-20", content_hash=hashlib.sha1(b"small").hexdigest(),
+                        papers=PAPERS, layout="blocks")
+    lib.import_batch(batch)
+    # Papers by the first word of their title (all distinct).
+    lib.ids = {r["title"].split()[0].lower(): r["id"] for r in lib.records(lib.paper_ids())}
+    return lib
+
+
+def search(lib, text, **kw):
+    kw.setdefault("today", TODAY)
+    kw.setdefault("typing", False)
+    return lib.search(text, **kw)
+
+
+def found(lib, text, **kw) -> set[str]:
+    result = search(lib, text, **kw)
+    return {r["title"].split()[0].lower() for r in lib.records([h.id for h in result.hits])}
+
+
+def test_words_are_anded_and_stemmed(small):
+    assert found(small, "diffusion video") == {"diffusion"}
+    assert found(small, "diffusion") == {"diffusion", "flow"}
+    # model finds models, modeling; learners finds learning
+    assert {"diffusion", "world", "language"} <= found(small, "model")
+    assert "language" in found(small, "learners")
+
+
+def test_phrases_negation_or_and_groups(small):
+    assert found(small, '"world model"') == {"world"}
+    assert found(small, '"model world"') == set()
+    assert found(small, "diffusion -video") == {"flow"}
+    assert found(small, "chemistry OR policy") == {"graph", "a"}
+    assert found(small, "(chemistry OR policy) survey") == {"a"}
+    assert found(small, "-diffusion -model -models") == {"a", "graph"}
+
+
+def test_fields(small):
+    assert found(small, "title:diffusion") == {"diffusion"}
+    assert found(small, "abstract:diffusion") == {"diffusion", "flow"}
+    assert found(small, "author:sutton") == {"a"}
+    assert found(small, 'author:"alan turing"') == {"diffusion"}
+    assert found(small, "org:openai") == {"language"}
+    assert found(small, "source:daily") == found(small, "")
+    assert found(small, "digest:nothing") == set()
+    assert found(small, "id:2005.14165") == {"language"}
+    assert found(small, "2005.14165") == {"language"}
+
+
+def test_tags_notes_highlights_and_flags(small):
+    ids = small.ids
+    small.tag([ids["world"]], ["planning-ideas"])
+    small.star([ids["flow"]])
+    small.archive([ids["graph"]])
+    with small.operation("note", "note") as rec:
+        rec.touch("notes", [ids["language"]])
+        small.conn.execute("INSERT INTO notes (paper_id, body, updated_at) VALUES (?, ?, ?)",
+                           (ids["language"], "Compare with GPT-2 scaling tables", "now"))
+        small.conn.execute("INSERT INTO highlights (paper_id, quote, start, end, comment, created_at) "
+                           "VALUES (?, 'policy gradient', 0, 15, 'baseline idea', 'now')", (ids["a"],))
+        enqueue_index(small.conn, [ids["language"], ids["a"]])
+    assert found(small, "tag:planning-ideas") == {"world"}
+    assert found(small, "planning-ideas") == {"world"}
+    assert found(small, "is:starred") == {"flow"}
+    assert found(small, "is:archived") == {"graph"}
+    assert "graph" not in found(small, "is:inbox")
+    assert found(small, "has:note") == {"language"}
+    assert found(small, "has:highlight") == {"a"}
+    assert found(small, "has:tag") == {"world"}
+    assert found(small, "note:scaling") == {"language"}
+    assert found(small, "baseline") == {"a"}  # highlight comments are searched
+    # Changes and their undo are seen by the next search (the queue is drained first).
+    small.undo()  # the note
+    assert found(small, "has:note") == set() and found(small, "scaling") == set()
+    small.undo()  # the archive
+    assert found(small, "is:archived") == set()
+    small.star([ids["flow"]], False)
+    assert found(small, "is:starred") == set()
+
+
+def test_numeric_and_date_filters(small):
+    assert found(small, "upvotes:>50") == {"diffusion", "world", "flow"}
+    assert found(small, "upvotes:40..75") == {"a", "world", "flow"}
+    assert found(small, "date:2025-08") == {"diffusion", "flow"}
+    assert found(small, "date:>=2025-01-01 date:<2025-08") == {"a"}
+    assert found(small, "date:>today-7d") == {"world"}
+    assert found(small, "diffusion upvotes:>100") == {"diffusion"}
+    assert found(small, "-is:starred upvotes:<10") == {"language"}
+
+
+def test_sort_orders(small):
+    by_upvotes = search(small, "sort:upvotes")
+    assert by_upvotes.sort == "upvotes"
+    ups = [r["upvotes"] for r in small.records([h.id for h in by_upvotes.hits])]
+    assert ups[:5] == [120, 75, 60, 40, 5]
+    by_date = search(small, "model sort:date")
+    dates = [r["published"] for r in small.records([h.id for h in by_date.hits])]
+    assert dates == sorted(dates, reverse=True) and by_date.sort == "date"
+    assert search(small, "model").sort == "relevance"
+    ranked = search(small, "diffusion")
+    assert ranked.hits[0].id == small.ids["diffusion"]  # in the title beats in the abstract
+    assert ranked.hits[0].score > ranked.hits[1].score > 0
+
+
+def test_empty_query_lists_all_papers_by_date(small):
+    result = small.search("")
+    assert result.total == len(PAPERS) and result.sort == "date"
+    dates = [r["published"] for r in small.records([h.id for h in result.hits])]
+    assert dates[0] == "2026-11-20" and dates[-1] is None
+
+
+def test_limit_and_total(small):
+    result = search(small, "model", limit=1)
+    assert len(result.hits) == 1 and result.total >= 3
+
+
+def test_prefix_as_you_type(small):
+    assert found(small, "diffu", typing=True) == {"diffusion", "flow"}
+    assert found(small, "diffu", typing=False) == set()
+    assert found(small, "wor", typing=True) == {"world"}
+    assert found(small, "gen", typing=True) >= {"diffusion", "flow"}  # generation, generative
+    assert found(small, "diffusion vi", typing=True) == {"diffusion"}
+    assert found(small, "title:flo", typing=True) == {"flow"}
+    assert found(small, "author:schmid", typing=True) == {"world"}
+
+
+def test_did_you_mean(small):
+    result = search(small, "difusion")
+    assert result.total == 0 and result.suggestion == "diffusion"
+    result = search(small, "video difusion upvotes:>10")
+    assert result.suggestion == "video diffusion upvotes:>10"
+    assert search(small, "diffusion").suggestion is None
+    assert search(small, "zzzqqq").suggestion is None
+
+
+def test_snippets_mark_words_and_escape_html(small):
+    hit = search(small, "diffusion").hits[0]
+    assert "<b>diffusion</b>" in hit.snippet
+    graph = search(small, "molecular").hits[0]
+    assert "<b>molecular</b>" in graph.snippet
+    assert "<script>" not in graph.snippet and "&lt;script&gt;" in graph.snippet
+    typed = search(small, "molec", typing=True).hits[0]
+    assert "<b>molecular</b>" in typed.snippet
+
+
+@pytest.mark.parametrize("text", ['"unclosed', "(open", "close)", "foo:bar diffusion", "upvotes:>abc",
+                                  "date:never", "OR", "-", "((((", '"', "title:", "sort:", "is:",
+                                  "a" * 500, "*", "-*", "tag:", "::", "upvotes:..", "date:2025-13"])
+def test_bad_queries_never_raise(small, text):
+    result = small.search(text)
+    assert result.total >= 0
+    result = small.search(text, typing=False)
+    if text in ('"unclosed', "(open", "close)", "foo:bar diffusion", "upvotes:>abc", "date:2025-13"):
+        assert result.problems
+
+
+def test_unknown_field_searches_the_words(small):
+    result = search(small, "foo:diffusion")
+    assert any("unknown field foo:" in p for p in result.problems)
+    assert result.total == 2
+
+
+def test_similar_lists_related_papers_with_terms(small):
+    pairs = small.similar(small.ids["diffusion"], limit=3)
+    assert pairs, "expected similar papers"
+    assert small.ids["diffusion"] not in [h.id for h, _ in pairs]
+    top, terms = pairs[0]
+    assert top.id == small.ids["flow"]
+    assert "diffusion" in terms
+    with pytest.raises(LibraryError):
+        small.similar("nope")
+
+
+def test_saved_searches_are_undoable(small):
+    changes = small.save_search("Fresh diffusion", "diffusion date:>today-30d")
+    assert changes.saved_searches
+    small.save_search("stars", "is:starred")
+    assert small.saved_searches() == [("Fresh diffusion", "diffusion date:>today-30d"),
+                                      ("stars", "is:starred")]
+    small.remove_saved_search("stars")
+    assert [n for n, _ in small.saved_searches()] == ["Fresh diffusion"]
+    small.undo()
+    assert [n for n, _ in small.saved_searches()] == ["Fresh diffusion", "stars"]
+    with pytest.raises(LibraryError):
+        small.remove_saved_search("missing")
+    with pytest.raises(LibraryError):
+        small.save_search("  ", "x")
+
+
+def test_seeded_library_search_and_speed(seeded):
+    import time
+
+    seeded.search("warm up")
+    start = time.perf_counter()
+    for text in ("d", "di", "dif", "diff", "language model", '"large language"', "upvotes:>2"):
+        assert seeded.search(text).total > 0, text
+    # A loose bound (shared CI machine); the benchmark measures properly.
+    assert time.perf_counter() - start < 5
