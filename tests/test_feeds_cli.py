@@ -1,0 +1,94 @@
+"""`paperdesk feeds ...` end to end, in a subprocess, against a real local HTTP server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from test_feeds_refresh import CORPUS, FeedServer, corpus
+
+
+def run(library, *args: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "paperdesk", "--library", str(library), "feeds", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONWARNINGS": "error"})
+
+
+def test_add_list_refresh_json_and_exit_codes(tmp_path):
+    lib = tmp_path / "lib"
+    with FeedServer() as server:
+        good = server.add("/arxiv", body=corpus("arxiv/arxiv-api-2016_search_au_del_maestro.xml"), etag='"1"')
+        page = server.add("/", body=b'<html><head><link rel="alternate" type="application/atom+xml" '
+                                   b'href="/arxiv"></head></html>', content_type="text/html")
+        added = run(lib, "add", page, "--every", "2h", "--group", "Physics/Cond-mat")
+        assert added.returncode == 0, added.stderr
+        assert "added feed 1: ArXiv Query" in added.stdout and good in added.stdout
+        assert run(lib, "add", good).returncode == 1  # already subscribed
+        assert run(lib, "add", server.url("/nothing")).returncode == 1
+        flaky = server.add("/flaky", body=corpus("arxiv/arxiv-api-2016_id_list_1111.2011v2.xml"))
+        assert run(lib, "add", flaky, "--name", "Flaky").returncode == 0
+        assert run(lib, "add", good, "--every", "soon").returncode == 2
+
+        first = run(lib, "refresh", "--json")
+        assert first.returncode == 0, first.stderr
+        results = {r["feed_id"]: r for r in json.loads(first.stdout)}
+        assert (results[1]["status"], results[1]["new"]) == ("ok", 10) and results[2]["new"] == 1
+        assert json.loads(run(lib, "refresh", "--json").stdout) == []  # nothing due yet
+
+        server.routes["/flaky"].status = 500
+        second = run(lib, "refresh", "--all", "--json")
+        assert second.returncode == 1  # one feed failed: cron sees it
+        statuses = {r["feed_id"]: (r["status"], r["error"]) for r in json.loads(second.stdout)}
+        assert statuses[1] == ("not-modified", None)
+        assert statuses[2][0] == "error" and "HTTP 500" in statuses[2][1]
+
+        listed = json.loads(run(lib, "list", "--json").stdout)
+    assert [f["group"] for f in listed] == ["", "Physics/Cond-mat"]
+    flaky_row, arxiv_row = listed
+    assert flaky_row["health"] == "failing" and flaky_row["failures"] == 1
+    assert "HTTP 500" in flaky_row["last_error"]
+    assert (arxiv_row["health"], arxiv_row["every_seconds"], arxiv_row["items_seen"]) == ("ok", 7200, 10)
+    text = run(lib, "list").stdout
+    assert "last error (1x): the server had an internal error (HTTP 500)" in text
+
+
+def test_rename_pause_resume_rm_interval_and_usage_errors(tmp_path):
+    lib = tmp_path / "lib"
+    assert run(lib, "add", "http://127.0.0.1:9/feed", "--no-check", "--name", "Dead").returncode == 0
+    assert run(lib, "rename", "1", "Alive").returncode == 0
+    assert run(lib, "pause", "1").returncode == 0
+    assert run(lib, "interval", "1", "1d").returncode == 0
+    feed = json.loads(run(lib, "list", "--json").stdout)[0]
+    assert (feed["name"], feed["paused"], feed["every_seconds"]) == ("Alive", True, 86400)
+    assert run(lib, "resume", "1").returncode == 0
+    assert run(lib, "rename", "7", "x").returncode == 1
+    missing = run(lib, "rm", "7")
+    assert missing.returncode == 1 and "no feed with id 7" in missing.stderr
+    assert run(lib, "rm", "one").returncode == 2
+    assert run(lib, "rm", "1").returncode == 0
+    assert json.loads(run(lib, "list", "--json").stdout) == []
+
+
+def test_opml_import_export_round_trip_keeps_nested_groups(tmp_path):
+    lib = tmp_path / "lib"
+    nested = run(lib, "import-opml", str(CORPUS / "opml/listparser_hier-2-nested.xml"))
+    assert nested.returncode == 0 and "added 1 feeds" in nested.stdout
+    science = run(lib, "import-opml", str(CORPUS / "opml/plenary_recommended_Science.opml"))
+    assert "added 24 feeds" in science.stdout
+    again = run(lib, "import-opml", str(CORPUS / "opml/plenary_recommended_Science.opml"))
+    assert "added 0 feeds, 24 already subscribed" in again.stdout
+    bad = tmp_path / "bad.opml"
+    bad.write_text("just text", encoding="utf-8")
+    assert run(lib, "import-opml", str(bad)).returncode == 1
+    assert run(lib, "import-opml", str(tmp_path / "missing.opml")).returncode == 1
+    out = tmp_path / "out.opml"
+    assert run(lib, "export-opml", str(out)).returncode == 0
+    assert run(lib, "export-opml").stdout.encode() == out.read_bytes()
+
+    other = tmp_path / "other"
+    assert "added 25 feeds" in run(other, "import-opml", str(out)).stdout
+    first = {(f["url"], f["name"], f["group"]) for f in json.loads(run(lib, "list", "--json").stdout)}
+    second = {(f["url"], f["name"], f["group"]) for f in json.loads(run(other, "list", "--json").stdout)}
+    assert first == second and ("http://domain/feed", "feedname", "grouping1/grouping2") in first
