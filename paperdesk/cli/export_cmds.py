@@ -1,0 +1,128 @@
+"""Export commands: `paperdesk export markdown DIR` and `paperdesk export bibtex FILE`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from paperdesk.cli.output import CommandError, one_line, open_library, print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="export papers to Markdown notes or BibTeX")
+    kinds = p.add_subparsers(dest="export_kind", metavar="FORMAT", required=True)
+
+    m = kinds.add_parser("markdown", help="one Markdown file per paper (or one reading list); "
+                         "re-exporting keeps your edits outside PaperDesk's marked blocks")
+    m.add_argument("folder", metavar="DIR")
+    _selection_args(m)
+    m.add_argument("--one-file", metavar="NAME", help="write one reading-list file NAME.md instead")
+    m.add_argument("--template", metavar="T",
+                   help="a Jinja2 template: a name in the config dir's templates folder, or a path")
+    m.add_argument("--dry-run", action="store_true", help="list what would change; write nothing")
+    m.add_argument("--json", action="store_true", help="print a JSON report")
+    m.set_defaults(func=cmd_markdown)
+
+    b = kinds.add_parser("bibtex", help="a BibTeX file of the selected papers")
+    b.add_argument("file", metavar="FILE")
+    _selection_args(b)
+    b.add_argument("--unicode", choices=["keep", "latex"], default="keep",
+                   help="keep Unicode characters (biber, XeLaTeX) or spell them as LaTeX (default: keep)")
+    b.add_argument("--key-pattern", metavar="P",
+                   help="citation key pattern, e.g. '{auth}{year}{word}' (also {Auth} {Word} {id})")
+    b.add_argument("--json", action="store_true", help="print a JSON report")
+    b.set_defaults(func=cmd_bibtex)
+
+
+def _selection_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--query", metavar="Q", help="only papers matching this search")
+    p.add_argument("--tag", metavar="T", help="only papers with this tag")
+
+
+def select_ids(lib, args: argparse.Namespace) -> list[str]:
+    """The papers to export: a search, a tag, both (papers matching both), or the whole library."""
+    tag = args.tag.strip().lstrip("#") if args.tag else None
+    if args.query is not None:
+        if not args.query.strip():
+            raise CommandError("--query is empty", code=2)
+        if not hasattr(lib, "search"):
+            raise CommandError("--query needs search, which this PaperDesk build does not have yet; "
+                               "use --tag or export the whole library")
+        ids = [hit.id for hit in _search(lib, args.query).hits]
+        if tag:
+            tagged = set(lib.paper_ids(tag=tag))
+            ids = [i for i in ids if i in tagged]
+    else:
+        ids = lib.paper_ids(tag=tag)
+    if not ids:
+        what = " and ".join(x for x in (f"query {args.query!r}" if args.query else "",
+                                         f"tag {tag!r}" if tag else "") if x)
+        raise CommandError(f"no papers match {what}" if what else "the library has no papers")
+    return list(dict.fromkeys(ids))
+
+
+def _search(lib, query: str):
+    import inspect
+
+    # a typed-in query is complete: do not read its last word as a prefix (search-as-you-type)
+    if "typing" in inspect.signature(lib.search).parameters:
+        return lib.search(query, limit=None, typing=False)
+    return lib.search(query, limit=None)
+
+
+def _selection_title(args: argparse.Namespace) -> str | None:
+    parts = []
+    if args.query:
+        parts.append(f"Search: {args.query}")
+    if args.tag:
+        parts.append(f"Tag: {args.tag.strip().lstrip('#')}")
+    return " · ".join(parts) or None
+
+
+def cmd_markdown(args: argparse.Namespace) -> int:
+    from paperdesk.core.export import ExportError, export_markdown
+
+    with open_library(args) as lib:
+        ids = select_ids(lib, args)
+        progress = None
+        if sys.stderr.isatty() and not args.json:
+            def progress(done: int, total: int, name: str) -> None:
+                print(f"\r[{done}/{total}] {one_line(name, 60):<60}", end="", file=sys.stderr)
+        try:
+            report = export_markdown(lib, args.folder, ids, one_file=args.one_file, template=args.template,
+                                     dry_run=args.dry_run, progress=progress,
+                                     title=_selection_title(args) if args.one_file else None)
+        except ExportError as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            if progress:
+                print(file=sys.stderr)
+    if args.json:
+        print_json(report.to_json())
+    else:
+        for warning in report.warnings:
+            print(f"paperdesk: warning: {warning}", file=sys.stderr)
+        for item in report.would_change if args.dry_run else report.written:
+            print(item.describe())
+        for item in report.skipped:
+            print(f"paperdesk: {item.describe()}", file=sys.stderr)
+        print(report.summary())
+    return 0 if report.ok else 1
+
+
+def cmd_bibtex(args: argparse.Namespace) -> int:
+    from paperdesk.core.export import ExportError, export_bibtex
+
+    with open_library(args) as lib:
+        ids = select_ids(lib, args)
+        try:
+            report = export_bibtex(lib, ids, args.file, unicode=args.unicode, key_pattern=args.key_pattern)
+        except ExportError as exc:
+            raise CommandError(str(exc)) from None
+    if args.json:
+        print_json(report.to_json())
+    else:
+        for warning in report.warnings:
+            print(f"paperdesk: warning: {warning}", file=sys.stderr)
+        print(report.summary())
+    return 0

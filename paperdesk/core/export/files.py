@@ -1,0 +1,139 @@
+"""The export folder on disk: atomic writes, the manifest, and which file holds which paper."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from paperdesk.core.export.frontmatter import FrontMatterError, split_document
+from paperdesk.core.export.report import ExportError
+
+MANIFEST_NAME = ".paperdesk-export.json"
+MAX_NOTE_BYTES = 16 * 1024 * 1024  # bigger .md files are not PaperDesk's and are not read
+
+
+class ChangedMeanwhile(Exception):
+    """The file changed on disk between reading and writing it (an editor saved it)."""
+
+
+def atomic_write(path: Path, data: bytes, expect: bytes | None) -> None:
+    """Write `data` to `path` via a temporary file in the same folder and os.replace, so a crash
+    leaves the old or the new file, never half of one. `expect` is what the file held when it was
+    read (None: it did not exist); if it changed since, nothing is written."""
+    try:
+        current = path.read_bytes()
+    except FileNotFoundError:
+        current = None
+    if current != expect:
+        raise ChangedMeanwhile(f"{path.name} changed while exporting")
+    tmp = path.parent / f".paperdesk-{secrets.token_hex(8)}.tmp"
+    # os.open with 0o666 lets the umask decide the mode, as for any new file the user creates
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        if current is not None:
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class Manifest:
+    """`.paperdesk-export.json`: which file holds which paper, and a digest of every managed block
+    as last written (so an edit the user made inside a block is noticed instead of overwritten)."""
+
+    papers: dict[str, dict] = field(default_factory=dict)  # id -> {"file", "blocks"}
+    lists: dict[str, dict] = field(default_factory=dict)  # file name -> {"blocks"}
+    original: str = ""
+    problem: str | None = None
+
+    @classmethod
+    def load(cls, folder: Path) -> Manifest:
+        path = folder / MANIFEST_NAME
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return cls()
+        except (OSError, UnicodeDecodeError) as exc:
+            return cls(problem=f"{MANIFEST_NAME} could not be read ({exc}); it will be rewritten")
+        try:
+            data = json.loads(text)
+            papers, lists = dict(data["papers"]), dict(data.get("lists", {}))
+        except (ValueError, KeyError, TypeError):
+            return cls(original=text,
+                       problem=f"{MANIFEST_NAME} is damaged; it will be rewritten")
+        return cls(papers=papers, lists=lists, original=text)
+
+    def file_of(self, paper_id: str) -> str | None:
+        entry = self.papers.get(paper_id)
+        name = entry.get("file") if isinstance(entry, dict) else None
+        return name if isinstance(name, str) else None
+
+    def blocks_of(self, entry: dict | None) -> dict[str, str]:
+        blocks = entry.get("blocks") if isinstance(entry, dict) else None
+        return {k: v for k, v in blocks.items() if isinstance(v, str)} if isinstance(blocks, dict) else {}
+
+    def text(self) -> str:
+        data = {"version": 1, "papers": dict(sorted(self.papers.items())),
+                "lists": dict(sorted(self.lists.items()))}
+        return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+
+    def save(self, folder: Path) -> None:
+        text = self.text()
+        if text == self.original:
+            return
+        path = folder / MANIFEST_NAME
+        try:
+            expect = path.read_bytes()
+        except FileNotFoundError:
+            expect = None
+        atomic_write(path, text.encode("utf-8"), expect)
+        self.original = text
+
+
+@dataclass
+class FolderIndex:
+    """The folder as it is: every name in it, and which Markdown file holds which paper id."""
+
+    names: set[str] = field(default_factory=set)  # exact names
+    by_id: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def scan(cls, folder: Path) -> FolderIndex:
+        index = cls()
+        if not folder.is_dir():
+            return index
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            raise ExportError(f"cannot list {folder}: {exc.strerror}") from None
+        for entry in sorted(entries, key=lambda e: e.name):
+            index.names.add(entry.name)
+            if not entry.name.endswith(".md") or entry.name.startswith("."):
+                continue
+            pid = read_paper_id(Path(entry.path))
+            if pid is not None:
+                index.by_id.setdefault(pid, []).append(entry.name)
+        return index
+
+
+def read_paper_id(path: Path) -> str | None:
+    """The `id` in a Markdown file's front matter, if it is a readable PaperDesk paper file."""
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_NOTE_BYTES:
+            return None
+        text = path.read_bytes().decode("utf-8")
+        if "paperdesk:begin" not in text:
+            return None
+        value = split_document(text).value("id")
+    except (OSError, UnicodeDecodeError, FrontMatterError):
+        return None
+    return value if isinstance(value, str) else None

@@ -1,0 +1,278 @@
+"""Markdown export: one file per paper, or one reading-list file, merged safely into what is there.
+
+Two phases. Planning renders every file and merges it with the file on disk (nothing is written,
+so a template error stops the export before any change). Writing then applies the plans
+atomically, re-checking that no editor saved the file in between. A dry run stops after planning.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from paperdesk.core.export import blocks
+from paperdesk.core.export.data import front_values, highlights, paper_context
+from paperdesk.core.export.filenames import UnsafePath, contained, name_key, safe_stem, short_id
+from paperdesk.core.export.files import ChangedMeanwhile, FolderIndex, Manifest, atomic_write
+from paperdesk.core.export.frontmatter import (
+    FrontMatterError,
+    Value,
+    emit_front_matter,
+    merge_front_matter,
+    split_document,
+)
+from paperdesk.core.export.report import ExportError, ExportItem, ExportReport
+from paperdesk.core.export.templates import LoadedTemplate, TemplateProblem, load_template
+
+if TYPE_CHECKING:
+    from paperdesk.core.library import Library
+
+Progress = Callable[[int, int, str], None]
+LIST_MARK = "reading-list"
+
+
+class Unmergeable(Exception):
+    """The file on disk cannot be merged safely; the message says why, for the report."""
+
+
+@dataclass
+class Plan:
+    item: ExportItem
+    path: Path | None = None
+    text: str = ""
+    old: bytes | None = None
+    blocks: dict[str, str] = field(default_factory=dict)  # block digests to remember
+
+
+def export_markdown(lib: Library, folder: str | Path, ids: Sequence[str], *, one_file: str | None = None,
+                    template: str | Path | None = None, dry_run: bool = False,
+                    progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
+                    title: str | None = None) -> ExportReport:
+    """Export papers `ids` into `folder` (one file each, or all in `one_file`); see the module doc."""
+    folder = Path(folder).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise ExportError(f"{folder} is a file, not a folder")
+    try:
+        loaded = load_template(template, "list" if one_file else "paper")
+    except TemplateProblem as exc:
+        raise ExportError(str(exc)) from None
+    ids = list(dict.fromkeys(ids))
+    records = lib.records(ids)
+    marks = highlights(lib.conn, ids)
+    manifest = Manifest.load(folder)
+    report = ExportReport(folder=str(folder), dry_run=dry_run)
+    if manifest.problem:
+        report.warnings.append(manifest.problem)
+    try:
+        if one_file is not None:
+            plans = [_plan_list(folder, one_file, records, marks, loaded, manifest, title)]
+        else:
+            plans = _plan_papers(folder, records, marks, loaded, manifest, report, progress, cancelled)
+    except TemplateProblem as exc:
+        raise ExportError(str(exc)) from None
+    if not dry_run and not report.cancelled and any(p.item.action in ("create", "update") for p in plans):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ExportError(f"cannot create {folder}: {exc.strerror}") from None
+    for plan in plans:
+        if not report.cancelled and cancelled and cancelled():
+            report.cancelled = True
+        if report.cancelled:
+            break
+        _apply(plan, report, manifest, one_file is not None, dry_run)
+    if not dry_run and (report.written or report.unchanged):
+        try:
+            manifest.save(folder)
+        except (OSError, ChangedMeanwhile) as exc:
+            report.warnings.append(f"could not save the export manifest: {exc}")
+    if progress:
+        progress(len(records), len(records), "")
+    return report
+
+
+def _apply(plan: Plan, report: ExportReport, manifest: Manifest, is_list: bool, dry_run: bool) -> None:
+    item = plan.item
+    if item.action == "skipped":
+        report.skipped.append(item)
+        return
+    if item.action in ("create", "update") and plan.path is not None:
+        if dry_run:
+            report.would_change.append(item)
+            return
+        try:
+            atomic_write(plan.path, plan.text.encode("utf-8"), plan.old)
+        except (OSError, ChangedMeanwhile) as exc:
+            item.action, item.reason = "skipped", _os_reason(exc)
+            report.skipped.append(item)
+            return
+        item.action = "created" if item.action == "create" else "updated"
+        report.written.append(item)
+    else:
+        report.unchanged.append(item)
+    if is_list:
+        manifest.lists[item.file] = {"blocks": plan.blocks}
+    elif item.paper_id is not None:
+        manifest.papers[item.paper_id] = {"file": item.file, "blocks": plan.blocks}
+
+
+def _os_reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return f"could not be written: {exc.strerror or exc}"
+    return str(exc) + "; export again to merge the new version"
+
+
+# -- planning -------------------------------------------------------------------------------------
+
+def _plan_papers(folder: Path, records: list[dict], marks: dict[str, list[dict]], loaded: LoadedTemplate,
+                 manifest: Manifest, report: ExportReport, progress: Progress | None,
+                 cancelled: Callable[[], bool] | None) -> list[Plan]:
+    index = FolderIndex.scan(folder)
+    names = _assign_names(records, index, manifest)
+    plans = []
+    for n, record in enumerate(records):
+        if cancelled and cancelled():
+            report.cancelled = True
+            break
+        if progress:
+            progress(n, len(records), record["title"])
+        pid = record["id"]
+        name = names.get(pid, "!no free file name for this title")
+        if name.startswith("!"):  # no file could be chosen; the rest is the reason
+            held = ", ".join(index.by_id.get(pid, [])) or safe_stem(record["title"])
+            plans.append(Plan(ExportItem(file=held, paper_id=pid, action="skipped", reason=name[1:])))
+            continue
+        context = paper_context(record, marks.get(pid, []))
+        body = loaded.render(paper=context, highlights=context["highlights"])
+        plans.append(_plan_file(folder, name, pid, front_values(record), body, ("id", pid), loaded,
+                                manifest.blocks_of(manifest.papers.get(pid))))
+    return plans
+
+
+def _assign_names(records: list[dict], index: FolderIndex, manifest: Manifest) -> dict[str, str]:
+    """The file for each paper: the file that already holds it (even if the user renamed it), else
+    the one the manifest remembers, else a new name from the title, made unique in the folder."""
+    taken = {name_key(n) for n in index.names}
+    claimed = {name_key(f): pid for pid in manifest.papers if (f := manifest.file_of(pid))}
+    names: dict[str, str] = {}
+    for record in records:  # first, papers whose file is known
+        pid = record["id"]
+        holders = index.by_id.get(pid, [])
+        remembered = manifest.file_of(pid)
+        if len(holders) == 1:
+            names[pid] = holders[0]
+        elif len(holders) > 1:
+            names[pid] = remembered if remembered in holders else \
+                f"!several files hold this paper: {', '.join(holders)}"
+        elif remembered and safe_stem(remembered) == remembered:
+            names[pid] = remembered
+        else:
+            continue
+        claimed[name_key(names[pid])] = pid
+    for record in records:  # then new files, in the order given (stable for a stable selection)
+        pid = record["id"]
+        if pid in names:
+            continue
+        stem = safe_stem(record["title"])
+        candidates = [f"{stem}.md", f"{stem} ({short_id(pid)}).md"]
+        candidates += [f"{stem} ({short_id(pid)}-{k}).md" for k in range(2, 1000)]
+        for candidate in candidates:
+            key = name_key(candidate)
+            if key not in taken and claimed.get(key, pid) == pid:
+                names[pid] = candidate
+                claimed[key] = pid
+                break
+    return names
+
+
+def _plan_list(folder: Path, one_file: str, records: list[dict], marks: dict[str, list[dict]],
+               loaded: LoadedTemplate, manifest: Manifest, title: str | None) -> Plan:
+    if not one_file.strip() or "/" in one_file or "\\" in one_file or one_file.strip(" .") == "":
+        raise ExportError(f"--one-file takes a file name, not a path: {one_file!r}")
+    stem = one_file[:-3] if one_file.lower().endswith(".md") else one_file
+    name = safe_stem(stem, fallback="reading list") + ".md"
+    title = title or stem
+    papers = [paper_context(r, marks.get(r["id"], [])) for r in records]
+    body = loaded.render(title=blocks.neutralize(title), papers=papers, count=len(papers))
+    front: dict[str, Value] = {"paperdesk": LIST_MARK, "title": title, "papers": len(papers)}
+    return _plan_file(folder, name, None, front, body, ("paperdesk", LIST_MARK), loaded,
+                      manifest.blocks_of(manifest.lists.get(name)))
+
+
+def _plan_file(folder: Path, name: str, pid: str | None, front: dict[str, Value], body: str,
+               identity: tuple[str, str], loaded: LoadedTemplate, remembered: dict[str, str]) -> Plan:
+    try:
+        new_blocks = blocks.contents(body)
+    except blocks.BlockError as exc:
+        raise TemplateProblem(f"template {loaded.name} writes damaged managed blocks: {exc}") from None
+    digests = {k: blocks.digest(v) for k, v in new_blocks.items()}
+    try:
+        path = contained(folder, name)
+    except UnsafePath as exc:
+        return Plan(ExportItem(name, pid, "skipped", str(exc)))
+    if not os.path.lexists(path):
+        text = emit_front_matter(front) + "\n" + body
+        return Plan(ExportItem(name, pid, "create", changed=["new file"]), path, text, None, digests)
+    try:
+        old = path.read_bytes()
+        old_text = old.decode("utf-8")
+        text, changed = merge(old_text, front, new_blocks, identity, remembered)
+    except OSError as exc:
+        return Plan(ExportItem(name, pid, "skipped", f"cannot be read: {exc.strerror}"))
+    except UnicodeDecodeError:
+        return Plan(ExportItem(name, pid, "skipped", "is not UTF-8 text; left alone"))
+    except Unmergeable as exc:
+        return Plan(ExportItem(name, pid, "skipped", f"{exc}; left alone"))
+    if text == old_text:
+        return Plan(ExportItem(name, pid, "unchanged"), path, text, old, digests)
+    return Plan(ExportItem(name, pid, "update", changed=changed), path, text, old, digests)
+
+
+def merge(old_text: str, front: dict[str, Value], new_blocks: dict[str, str], identity: tuple[str, str],
+          remembered: dict[str, str]) -> tuple[str, list[str]]:
+    """`old_text` with PaperDesk's front-matter keys and managed blocks brought up to date and every
+    other byte kept; raise Unmergeable when that cannot be done safely. Returns (text, what changed)."""
+    try:
+        doc = split_document(old_text)
+    except FrontMatterError as exc:
+        raise Unmergeable(str(exc)) from None
+    key, expected = identity
+    try:
+        found = doc.value(key)
+    except FrontMatterError as exc:
+        raise Unmergeable(str(exc)) from None
+    if found != expected:
+        raise Unmergeable(f"its front matter has {key}: {found!r}, not {expected!r}"
+                          if found is not None else "it was not written by PaperDesk")
+    try:
+        old_blocks = blocks.contents(doc.body)
+    except blocks.BlockError as exc:
+        raise Unmergeable(str(exc)) from None
+    missing = [n for n in new_blocks if n not in old_blocks]
+    if missing:
+        raise Unmergeable(f"managed block {', '.join(missing)} was removed (its markers are gone)")
+    extra = [n for n in old_blocks if n not in new_blocks]
+    if extra:
+        raise Unmergeable(f"it has managed block {', '.join(extra)} that the template does not write")
+    changed, replacements = [], {}
+    for block_name, new in new_blocks.items():
+        old = old_blocks[block_name]
+        if blocks.normalized(old) == blocks.normalized(new):
+            continue
+        if block_name in remembered and blocks.digest(old) != remembered[block_name]:
+            raise Unmergeable(f"text inside the managed block {block_name!r} was edited; move your text "
+                              f"outside the paperdesk markers (or undo the edit) to export it again")
+        replacements[block_name] = new
+        changed.append(block_name)
+    for front_key, value in front.items():
+        try:
+            same = doc.entry(front_key) is not None and doc.value(front_key) == value
+        except FrontMatterError:
+            same = False
+        if not same:
+            changed.append(f"front matter {front_key}")
+    doc.body = blocks.replace_blocks(doc.body, replacements, doc.newline)
+    return doc.text(merge_front_matter(doc, front)), changed
