@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
 
         self._restore()
         self._update_banner()
+        self._start_indexing()
 
     # -- building -----------------------------------------------------------------------------
     def _build_widgets(self) -> None:
@@ -365,6 +366,30 @@ class MainWindow(QMainWindow):
         if pid and (pid in changes.papers or changes.notes):
             self.show_paper(pid)
         self._update_banner()
+
+    # -- search index -------------------------------------------------------------------------
+    def _start_indexing(self) -> None:
+        """Build or catch up the search index on the writer thread; search by title meanwhile."""
+        if not hasattr(self.lib, "search"):
+            return
+        from paperdesk.core.search.index import SearchIndex
+
+        pending = self.lib.conn.execute("SELECT 1 FROM index_queue LIMIT 1").fetchone()
+        if SearchIndex.exists(self.lib.folder) and pending is None:
+            return
+        self.papers.search_ready = False
+
+        def done(_result: object) -> None:
+            self.papers.search_ready = True
+            if self.papers.searching:
+                self.papers.reload()
+
+        def failed(message: str) -> None:
+            self.papers.search_ready = True
+            self.status(f"search index: {message}")
+
+        self.jobs.run("Index for search", lambda lib, progress, _c: lib.drain_index(progress),
+                      on_success=done, on_failure=failed)
 
     # -- import -------------------------------------------------------------------------------
     def choose_import(self) -> None:

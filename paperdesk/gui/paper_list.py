@@ -23,9 +23,9 @@ class SearchOutcome:
     message: str = ""
 
 
-def run_search(lib: Library, query: str, limit: int = SEARCH_LIMIT) -> SearchOutcome:
-    """`lib.search` when the search engine is there, else a plain title match."""
-    if hasattr(lib, "search"):
+def run_search(lib: Library, query: str, limit: int = SEARCH_LIMIT, engine: bool = True) -> SearchOutcome:
+    """`lib.search` when the search engine is there (and its index ready), else a plain title match."""
+    if engine and hasattr(lib, "search"):
         try:
             result = lib.search(query, limit=limit)
         except Exception as exc:  # a broken query is a status-bar message, not a crash
@@ -61,6 +61,7 @@ class PaperList(QObject):
         self.last_search: SearchOutcome | None = None
         self._id_cache: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
         self.queries_run = 0  # id queries that hit the database (for tests)
+        self.search_ready = True  # False while the writer builds the search index
 
     # -- state --------------------------------------------------------------------------------
     def set_view(self, view: View) -> None:
@@ -100,7 +101,7 @@ class PaperList(QObject):
     def reload(self) -> None:
         if self.searching:
             query = " ".join(q for q in (self.view.query, self.query) if q)
-            outcome = run_search(self.lib, query)
+            outcome = run_search(self.lib, query, engine=self.search_ready)
             outcome.ids = self.view.within(self.lib, outcome.ids)
             self.last_search = outcome
             self.model.set_ids(outcome.ids, outcome.snippets)

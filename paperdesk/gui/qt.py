@@ -7,6 +7,7 @@ from PySide6.QtCore import (
     QByteArray,
     QElapsedTimer,
     QEvent,
+    QEventLoop,
     QMimeData,
     QModelIndex,
     QObject,
@@ -69,7 +70,8 @@ from PySide6.QtWidgets import (
 
 __all__ = [
     "QAbstractItemView", "QAbstractTableModel", "QAction", "QApplication", "QByteArray", "QColor",
-    "QDesktopServices", "QDragEnterEvent", "QDropEvent", "QElapsedTimer", "QEvent", "QFileDialog",
+    "QDesktopServices", "QDragEnterEvent", "QDropEvent", "QElapsedTimer", "QEvent", "QEventLoop",
+    "QFileDialog",
     "QFont", "QFrame", "QGuiApplication", "QHBoxLayout", "QHeaderView", "QIcon", "QIconEngine", "QImage",
     "QKeySequence", "QLabel", "QLineEdit", "QMainWindow", "QMenu", "QMimeData", "QModelIndex",
     "QObject", "QPainter", "QPalette", "QPersistentModelIndex", "QPixmap", "QPoint", "QPointF",

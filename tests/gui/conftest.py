@@ -44,6 +44,7 @@ def make_window(qtbot, settings_path):
             window.activateWindow()
             qtbot.waitExposed(window)
             qtbot.waitUntil(window.isActiveWindow)
+            qtbot.waitUntil(lambda: not window.jobs.busy, timeout=30_000)  # startup indexing
         windows.append(window)
         return window
 

@@ -135,9 +135,9 @@ def test_drop_a_digest_imports_in_background(make_window, lib, qtbot):
     assert enter.isAccepted()
     drop = QDropEvent(QPointF(300, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                       Qt.KeyboardModifier.NoModifier)
-    with qtbot.waitSignal(window.jobs.finished, timeout=20_000):
-        window.dropEvent(drop)
-        assert window.jobs.busy and window.progress.isVisible()
+    window.dropEvent(drop)
+    assert window.jobs.busy and window.progress.isVisible()
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=20_000)
     assert window.model.rowCount() == 98
     assert window.last_import_summary == "98 papers: 98 new, 0 already in the library"
     assert window.statusBar().currentMessage() == window.last_import_summary
@@ -158,8 +158,8 @@ def test_drop_of_non_files_is_refused(make_window, lib):
 def test_first_run_offers_samples(make_window, lib, qtbot):
     window = make_window(lib)
     assert window.banner.isVisible() and window.model.rowCount() == 0
-    with qtbot.waitSignal(window.jobs.finished, timeout=30_000):
-        window.banner_button.click()
+    window.banner_button.click()
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=30_000)
     assert lib.stats()["papers"] == 397
     assert window.model.rowCount() == 397
     assert not window.banner.isVisible()
@@ -169,8 +169,8 @@ def test_import_rejects_bad_file_with_summary(make_window, lib, qtbot, tmp_path)
     bad = tmp_path / "notes.txt"
     bad.write_text("nothing that looks like a digest\n")
     window = make_window(lib)
-    with qtbot.waitSignal(window.jobs.finished, timeout=20_000):
-        window.import_files([bad])
+    window.import_files([bad])
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=20_000)
     assert "1 file rejected: notes.txt" in window.last_import_summary
     assert lib.stats()["papers"] == 0
 

@@ -1,0 +1,208 @@
+"""GUI benchmark (offscreen): cold start, view switch, search keystroke, scrolling, stall during import, RSS.
+
+    python tests/benchmarks/bench_gui.py --n 1000        # or --n 100000 (library cached in /tmp)
+
+Targets (issue 5, 100k papers): cold start <= 1.5 s, view switch <= 100 ms, search keystroke p95 <= 100 ms,
+scroll a page p95 <= 16 ms, longest event-loop stall during a 10k import <= 50 ms, RSS <= 300 MB.
+"""
+
+from __future__ import annotations
+
+import time
+
+T0 = time.perf_counter()
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+
+def pct(values: list[float], q: float = 0.95) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+def run_until(app, signal, condition) -> None:
+    """Run the event loop until `condition()`; never spin processEvents in Python (PySide6 6.12 on
+    Python 3.11 drops a reference to None per processEvents call and eventually aborts)."""
+    from paperdesk.gui.qt import QEventLoop
+
+    if condition():
+        return
+    loop = QEventLoop()
+    signal.connect(lambda *_: loop.quit() if condition() else None)
+    loop.exec()
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def build_library(folder: Path, n: int) -> None:
+    """Synthetic papers (built as SourceBatch values, no parsing) plus the search index; cached."""
+    from paperdesk.core import Library
+    from paperdesk.gui.synthetic import synthetic_batches
+
+    with Library.open(folder) as lib:
+        if lib.stats()["papers"] != n:
+            t = time.perf_counter()
+            for batch in synthetic_batches(n, per_batch=5000):
+                lib.import_batch(batch)
+            print(f"  built {n} papers in {time.perf_counter() - t:.1f} s")
+        if hasattr(lib, "drain_index"):
+            t = time.perf_counter()
+            done = lib.drain_index()
+            if done:
+                print(f"  indexed {done} papers for search in {time.perf_counter() - t:.1f} s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--dir", default=tempfile.gettempdir())
+    args = parser.parse_args()
+    folder = Path(args.dir) / f"paperdesk-bench-gui-{args.n}"
+    print(f"PaperDesk GUI benchmark, {args.n} papers ({os.cpu_count()} CPUs, offscreen)")
+    build_library(folder, args.n)
+    results: dict[str, str] = {}
+
+    # -- cold start: imports + QApplication + library + window, until the list has painted rows --
+    t_start = time.perf_counter()
+    from paperdesk.core import Library
+    from paperdesk.gui.app import make_app
+    from paperdesk.gui.main_window import MainWindow
+    from paperdesk.gui.qt import QElapsedTimer, QEvent, QObject, QTimer, Signal
+    from paperdesk.gui.settings import open_settings
+    from paperdesk.gui.synthetic import synthetic_batches
+
+    app = make_app()
+    lib = Library.open(folder)
+    settings = open_settings(str(Path(tempfile.mkdtemp()) / "bench.ini"))
+    window = MainWindow(lib, settings, remember=False)
+    window.go_to("all")
+    painted: list[float] = []
+
+    class PaintWatch(QObject):
+        first_paint = Signal()
+
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint and window.model.rowCount() and not painted:
+                painted.append(time.perf_counter())
+                self.first_paint.emit()
+            return False
+
+    watch = PaintWatch()
+    window.table.viewport().installEventFilter(watch)
+    window.resize(1280, 800)
+    window.show()
+    run_until(app, watch.first_paint, lambda: bool(painted))
+    cold = painted[0] - t_start
+    results["cold start to painted list"] = (f"{cold * 1000:.0f} ms (window only; "
+                                             f"{(painted[0] - T0) * 1000:.0f} ms incl. interpreter imports)")
+    run_until(app, window.jobs.idle, lambda: not window.jobs.busy)  # startup indexing, if any
+
+    def settle() -> None:
+        window.table.viewport().repaint()  # synchronous paint of what is now visible
+
+    # -- switching views (id cache cleared: each switch queries) ---------------------------------
+    switches = []
+    for key in ["inbox", "all", "starred", "archive", "inbox", "all", "inbox", "all"]:
+        window.papers._id_cache.clear()
+        t = time.perf_counter()
+        window.go_to(key)
+        settle()
+        switches.append(time.perf_counter() - t)
+    cached = []
+    for key in ["inbox", "all"] * 4:
+        t = time.perf_counter()
+        window.go_to(key)
+        settle()
+        cached.append(time.perf_counter() - t)
+    results["switch view (uncached ids)"] = (f"median {statistics.median(switches) * 1000:.1f} ms, "
+                                             f"max {max(switches) * 1000:.1f} ms")
+    results["switch view (cached ids)"] = f"median {statistics.median(cached) * 1000:.1f} ms"
+
+    # -- search keystroke to updated, painted list (debounce excluded) --------------------------
+    window.go_to("inbox")
+    times = []
+    for query in ["d", "di", "dif", "diff", "diffu", "diffus", "diffusion", "diffusion m",
+                  "diffusion mo", "diffusion model", "g", "gr", "gra", "graph", "graph a", "graph at",
+                  "graph attention", "q", "qu", "quantum", "quantum c", "quantum code", "x", "xy"]:
+        window.search.setText(query)
+        t = time.perf_counter()
+        window.search.flush()
+        settle()
+        times.append(time.perf_counter() - t)
+    msg = window.statusBar().currentMessage()
+    results["search keystroke -> list"] = (f"p95 {pct(times) * 1000:.1f} ms, median "
+                                           f"{statistics.median(times) * 1000:.1f} ms "
+                                           f"({'lib.search' if hasattr(lib, 'search') else 'LIKE fallback'}"
+                                           f"{'; ' + msg if msg else ''})")
+    window.search.clear()
+
+    # -- scrolling a page at a time through never-seen rows ----------------------------------
+    window.go_to("all")
+    bar = window.table.verticalScrollBar()
+    scrolls = []
+    for _ in range(min(300, max(1, bar.maximum() // max(1, bar.pageStep())))):
+        t = time.perf_counter()
+        bar.setValue(bar.value() + bar.pageStep())
+        settle()
+        scrolls.append(time.perf_counter() - t)
+    results["scroll one page"] = (f"p95 {pct(scrolls) * 1000:.1f} ms, max {max(scrolls) * 1000:.1f} ms "
+                                  f"over {len(scrolls)} pages")
+
+    # -- longest event-loop stall while 10k papers import on the writer thread ------------------
+    batches = list(synthetic_batches(10_000, per_batch=1000, seed=99, prefix=f"stall{time.time_ns()}"))
+
+    def job(wlib, progress, cancelled):
+        for n, batch in enumerate(batches):
+            if cancelled():
+                break
+            wlib.import_batch(batch)
+            progress(n + 1, len(batches), batch.name)
+        return len(batches)
+
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.nsecsElapsed()]
+
+    def beat() -> None:
+        now = clock.nsecsElapsed()
+        gaps.append((now - last[0]) / 1e6)
+        last[0] = now
+
+    heartbeat = QTimer()
+    heartbeat.setInterval(5)
+    heartbeat.timeout.connect(beat)
+    heartbeat.start()
+    t = time.perf_counter()
+    window.jobs.run("bench import", job)
+    run_until(app, window.jobs.idle, lambda: not window.jobs.busy)
+    elapsed = time.perf_counter() - t
+    heartbeat.stop()
+    results["10k import in background"] = (f"{elapsed:.1f} s; longest stall {max(gaps):.0f} ms "
+                                           f"(heartbeat 5 ms; p99 gap {pct(gaps, 0.99):.0f} ms)")
+    results["rows in list after import"] = f"{window.model.rowCount():,}"
+    results["RSS"] = f"{rss_mb():.0f} MB"
+
+    window.close()
+    lib.close()
+    width = max(len(k) for k in results)
+    for key, value in results.items():
+        print(f"  {key:<{width}}  {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
