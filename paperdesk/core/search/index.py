@@ -8,9 +8,11 @@ queue rows it handled, so after a crash anywhere the queue is simply drained aga
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import shutil
 import sqlite3
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -96,22 +98,35 @@ class SearchIndex:
         self.messages.append(message)
 
     def _open(self, progress: Progress | None = None) -> Any:
-        from whoosh import index
-
         version_file = self.dir / _VERSION_FILE
         if not self.dir.exists():
             return self._build(progress, reason=None)
-        if not version_file.is_file() or not index.exists_in(str(self.dir)):
+        if not version_file.is_file():
             return self._build(progress, reason="the search index was missing or incomplete")
-        if version_file.read_text(encoding="utf-8").strip() != INDEX_VERSION:
+        if version_file.read_text(encoding="utf-8", errors="replace").strip() != INDEX_VERSION:
             return self._build(progress, reason="the search index was made by another version")
+        # Whoosh leaves files open when it fails on a damaged index: they close (quietly) here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            opened = self._try_open()
+            gc.collect()
+        if isinstance(opened, str):
+            return self._build(progress, reason=opened)
+        return opened
+
+    def _try_open(self) -> Any:
+        """The opened index, or why it cannot be used."""
+        from whoosh import index
+
         try:
+            if not index.exists_in(str(self.dir)):
+                return "the search index was missing or incomplete"
             ix = index.open_dir(str(self.dir))
             with ix.searcher() as searcher:  # touch every segment once
                 searcher.doc_count()
                 list(searcher.reader().lexicon("id"))[:1]
         except Exception as exc:  # any damage at all: the index is derived, so rebuild it
-            return self._build(progress, reason=f"the search index was unreadable ({type(exc).__name__})")
+            return f"the search index was unreadable ({type(exc).__name__})"
         return ix
 
     def _build(self, progress: Progress | None, reason: str | None) -> Any:

@@ -1,0 +1,183 @@
+"""Search commands: search, similar, index check|rebuild, saved add|list|rm."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+
+from paperdesk.cli.output import one_line, open_library, print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("search", help="search papers (words, \"phrases\", -word, OR, field:, is:, sort:)")
+    p.add_argument("query", nargs="*", metavar="QUERY", help="the query (several words are joined)")
+    p.add_argument("--json", action="store_true", help="print records with score and snippet")
+    p.add_argument("--limit", type=_positive_int, default=50, metavar="N")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("similar", help="papers most like one paper, with the words they share")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=_positive_int, default=10, metavar="N")
+    p.set_defaults(func=cmd_similar)
+
+    p = sub.add_parser("index", help="check or rebuild the search index")
+    isub = p.add_subparsers(dest="index_command", metavar="ACTION", required=True)
+    c = isub.add_parser("check", help="compare index and library and repair differences")
+    c.add_argument("--json", action="store_true")
+    c.add_argument("--no-repair", action="store_true", help="only report")
+    c.set_defaults(func=cmd_index_check)
+    c = isub.add_parser("rebuild", help="rebuild the index from scratch")
+    c.set_defaults(func=cmd_index_rebuild)
+
+    p = sub.add_parser("saved", help="saved searches")
+    ssub = p.add_subparsers(dest="saved_command", metavar="ACTION", required=True)
+    c = ssub.add_parser("add", help="save a query under a name (replaces one of that name)")
+    c.add_argument("name")
+    c.add_argument("query", nargs="+", metavar="QUERY")
+    c.set_defaults(func=cmd_saved_add)
+    c = ssub.add_parser("list", help="list saved searches")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_saved_list)
+    c = ssub.add_parser("rm", help="remove a saved search")
+    c.add_argument("name")
+    c.set_defaults(func=cmd_saved_rm)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _progress(done: int, total: int, what: str) -> None:
+    if sys.stderr.isatty():
+        print(f"\r{what or 'done'}: {done}/{total}   ", end="" if what else "\n", file=sys.stderr)
+
+
+def _say_messages(lib) -> None:  # type: ignore[no-untyped-def]
+    index = lib.__dict__.get("_search_index")
+    for message in index.take_messages() if index is not None else []:
+        print(f"paperdesk: {message}", file=sys.stderr)
+
+
+def _terminal(snippet: str) -> str:
+    import html
+
+    return html.unescape(re.sub(r"</?b>", "*", snippet))
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    text = " ".join(args.query)
+    with open_library(args) as lib:
+        result = lib.search(text, limit=args.limit, typing=False)
+        _say_messages(lib)
+        scores = {h.id: h for h in result.hits}
+        if args.json:
+            hits = []
+            for record in lib.records([h.id for h in result.hits]):
+                hit = scores[record["id"]]
+                hits.append({**record, "score": hit.score, "snippet": hit.snippet})
+            print_json({"query": text, "total": result.total, "sort": result.sort,
+                        "problems": result.problems, "suggestion": result.suggestion, "hits": hits})
+            return 0
+        for problem in result.problems:
+            print(f"paperdesk: note: {problem}", file=sys.stderr)
+        for row in lib.rows([h.id for h in result.hits]):
+            hit = scores[row["id"]]
+            star = "★" if row["starred"] else " "
+            date = row["published"] or "          "
+            print(f"{star} {row['id']:<16} {date} {hit.score:7.2f}  {one_line(row['title'], 80)}")
+            if hit.snippet:
+                print(f"    {one_line(_terminal(hit.snippet), 110)}")
+        shown = len(result.hits)
+        if result.total == 0 and result.suggestion:
+            print(f"no papers match; did you mean: {result.suggestion}")
+        elif result.total > shown:
+            print(f"{shown} of {result.total} papers (use --limit to see more)")
+        else:
+            print(f"{result.total} paper{'s' if result.total != 1 else ''}")
+    return 0
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    with open_library(args) as lib:
+        pairs = lib.similar(args.id, limit=args.limit)
+        _say_messages(lib)
+        if args.json:
+            records = {r["id"]: r for r in lib.records([h.id for h, _ in pairs])}
+            print_json([{**records[h.id], "score": h.score, "snippet": h.snippet, "terms": terms}
+                        for h, terms in pairs if h.id in records])
+            return 0
+        rows = {r["id"]: r for r in lib.rows([h.id for h, _ in pairs])}
+        for hit, terms in pairs:
+            print(f"{hit.id:<16} {hit.score:7.2f}  {one_line(rows[hit.id]['title'], 80)}")
+            print(f"    shares: {', '.join(terms)}")
+        if not pairs:
+            print("no similar papers")
+    return 0
+
+
+def cmd_index_check(args: argparse.Namespace) -> int:
+    with open_library(args) as lib:
+        report = lib.index.check(repair=not args.no_repair, progress=_progress)
+        _say_messages(lib)
+        if args.json:
+            print_json(report)
+        else:
+            print(f"index: {report['documents']} documents for {report['papers']} papers; "
+                  f"missing {len(report['missing'])}, stale {len(report['stale'])}, "
+                  f"orphan {len(report['orphan'])}, queued {report['queued']}")
+            if report["repaired"]:
+                print(f"repaired: re-indexed {report['repaired']} papers")
+            elif report["ok"]:
+                print("the index matches the library")
+    return 0 if report["ok"] or report["repaired"] else 1
+
+
+def cmd_index_rebuild(args: argparse.Namespace) -> int:
+    import time
+
+    with open_library(args) as lib:
+        start = time.perf_counter()
+        count = lib.index.rebuild(progress=_progress)
+        _say_messages(lib)
+        print(f"rebuilt the search index: {count} papers in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def cmd_saved_add(args: argparse.Namespace) -> int:
+    query = " ".join(args.query)
+    with open_library(args) as lib:
+        from paperdesk.core.search.querylang import parse
+
+        problems = parse(query, typing=False).problems
+        for problem in problems:
+            print(f"paperdesk: note: {problem}", file=sys.stderr)
+        changes = lib.save_search(args.name, query)
+        print(f"saved {args.name!r}: {query}" if changes else f"{args.name!r} was already saved")
+    return 0
+
+
+def cmd_saved_list(args: argparse.Namespace) -> int:
+    with open_library(args) as lib:
+        saved = lib.saved_searches()
+        if args.json:
+            print_json([{"name": n, "query": q} for n, q in saved])
+            return 0
+        width = max((len(n) for n, _ in saved), default=0)
+        for name, query in saved:
+            print(f"{name:<{width}}  {query}")
+    return 0
+
+
+def cmd_saved_rm(args: argparse.Namespace) -> int:
+    with open_library(args) as lib:
+        lib.remove_saved_search(args.name)
+        print(f"removed saved search {args.name!r}")
+    return 0

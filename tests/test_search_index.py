@@ -1,0 +1,173 @@
+"""The index as derived data: queue draining, crash resume, check/repair, rebuild, damage at open,
+and the CLI commands in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+from conftest import DIGEST_BLOCKS, DIGEST_PLAIN, ROOT, TODAY
+
+from paperdesk.core import Library
+
+
+def run(*args: str, library, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "paperdesk", "--library", str(library), *args],
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONWARNINGS": "error"}, cwd=ROOT)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def pending(lib) -> int:
+    return lib.conn.execute("SELECT count(*) FROM index_queue").fetchone()[0]
+
+
+def test_a_library_that_never_searches_never_builds_an_index(lib):
+    lib.import_paths([DIGEST_PLAIN], today=TODAY)
+    assert pending(lib) == 79 and not (lib.folder / "index").exists()
+    lib.close()
+    assert not (lib.folder / "index").exists()
+
+
+def test_import_drains_the_queue_once_an_index_exists(seeded):
+    assert seeded.search("language").total > 0  # builds the index
+    assert pending(seeded) == 0
+    before = seeded.index.doc_count()
+    seeded.star([seeded.paper_ids(limit=1)[0]])
+    assert pending(seeded) == 1
+    seeded.close()  # drains at close
+    with Library.open(seeded.folder) as again:
+        assert pending(again) == 0
+        assert again.index.doc_count() == before
+        assert again.search("is:starred").total == 1
+
+
+def test_crash_before_draining_resumes_from_the_queue(library_dir):
+    # A process imports and dies before indexing (no close, no drain).
+    code = textwrap.dedent(f"""
+        import os
+        from paperdesk.core import Library
+        lib = Library.open({str(library_dir)!r})
+        lib.search("warm")  # an index exists
+        from paperdesk.core.digest import read_digest
+        from pathlib import Path
+        lib._import_batch(read_digest(Path({str(DIGEST_PLAIN)!r})), "plain")
+        os._exit(3)
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 3, proc.stderr
+    with Library.open(library_dir) as lib:
+        assert pending(lib) == 79
+        assert lib.search("").total == 79
+        assert lib.search("is:inbox").total == 79  # answered by the index after the drain
+        assert pending(lib) == 0
+
+
+def test_crash_while_writing_the_index_leaves_it_usable(library_dir):
+    with Library.open(library_dir) as lib:
+        lib.import_paths([DIGEST_PLAIN], today=TODAY)
+        assert lib.search("is:inbox").total == 79
+    # A process dies in the middle of an index write (documents added, never committed).
+    code = textwrap.dedent(f"""
+        import os
+        from paperdesk.core import Library
+        lib = Library.open({str(library_dir)!r})
+        ids = lib.paper_ids()
+        lib.star(ids[:5])  # queued
+        writer = lib.index.ix.writer()
+        writer.add_document(id="half-written", title="never committed")
+        os._exit(4)
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 4, proc.stderr
+    with Library.open(library_dir) as lib:
+        assert pending(lib) == 5
+        result = lib.search("is:starred")
+        assert result.total == 5
+        report = lib.index.check()
+        assert report["ok"] and report["documents"] == 79
+
+
+def test_check_finds_and_repairs_missing_stale_and_orphan_documents(seeded):
+    seeded.search("x")
+    ids = seeded.paper_ids(limit=3)
+    writer = seeded.index.ix.writer()
+    writer.delete_by_term("id", ids[0])  # missing
+    writer.update_document(id=ids[1], sig="old", title="stale copy")  # stale
+    writer.add_document(id="ghost", sig="x", title="orphan")  # orphan
+    writer.commit()
+    report = seeded.index.check(repair=False)
+    assert (report["missing"], report["stale"], report["orphan"]) == ([ids[0]], [ids[1]], ["ghost"])
+    assert not report["ok"]
+    repaired = seeded.index.check()
+    assert repaired["repaired"] == 3
+    again = seeded.index.check(repair=False)
+    assert again["ok"] and again["documents"] == again["papers"] == 397
+
+
+def test_deleted_or_corrupt_index_is_rebuilt_at_open_with_a_message(seeded):
+    assert seeded.search("language").total > 0
+    total = seeded.search("language").total
+    folder = seeded.folder
+    seeded.close()
+    (folder / "index" / "PAPERDESK_INDEX_VERSION").unlink(missing_ok=True)
+    with Library.open(folder) as lib:
+        assert lib.search("language").total == total
+        assert any("missing" in m for m in lib.index.take_messages())
+    # Damage every segment file.
+    for path in (folder / "index").iterdir():
+        if path.suffix in (".seg", ".trm", ".pst", ".toc"):
+            path.write_bytes(b"garbage" * 10)
+    with Library.open(folder) as lib:
+        assert lib.search("language").total == total
+        assert any("unreadable" in m for m in lib.index.take_messages())
+    shutil.rmtree(folder / "index")
+    with Library.open(folder) as lib:
+        assert lib.search("language").total == total
+
+
+def test_rebuild_reports_progress(seeded):
+    seen = []
+    count = seeded.index.rebuild(progress=lambda done, total, what: seen.append((done, total)))
+    assert count == 397 and seen[-1] == (397, 397)
+    assert seeded.search("language").total > 0
+
+
+def test_cli_search_json_shape_and_index_commands(tmp_path):
+    run("import", str(DIGEST_BLOCKS), str(DIGEST_PLAIN), library=tmp_path)
+    out = json.loads(run("search", "language", "model", "--json", "--limit", "3", library=tmp_path).stdout)
+    assert out["total"] > 3 and len(out["hits"]) == 3 and out["sort"] == "relevance"
+    hit = out["hits"][0]
+    for key in ("id", "title", "abstract", "authors", "tags", "starred", "status", "sources", "score",
+                "snippet"):
+        assert key in hit
+    assert "<b>" in hit["snippet"] and hit["score"] > 0
+    bad = json.loads(run("search", "upvotes:>abc", '"unbalanced', "--json", library=tmp_path).stdout)
+    assert len(bad["problems"]) == 2
+    text = run("search", "difusion", library=tmp_path).stdout
+    assert "did you mean: diffusion" in text
+    check = json.loads(run("index", "check", "--json", library=tmp_path).stdout)
+    assert check["ok"] and check["documents"] == check["papers"]
+    assert "rebuilt the search index" in run("index", "rebuild", library=tmp_path).stdout
+    first = out["hits"][0]["id"]
+    similar = json.loads(run("similar", first, "--json", "--limit", "2", library=tmp_path).stdout)
+    assert len(similar) == 2 and similar[0]["terms"] and first not in [s["id"] for s in similar]
+    assert run("similar", "nope", library=tmp_path, check=False).returncode == 1
+
+
+def test_cli_saved_searches(tmp_path):
+    run("saved", "add", "fresh", "diffusion", "date:>today-7d", library=tmp_path)
+    run("saved", "add", "stars", "is:starred", library=tmp_path)
+    listed = json.loads(run("saved", "list", "--json", library=tmp_path).stdout)
+    assert listed == [{"name": "fresh", "query": "diffusion date:>today-7d"},
+                      {"name": "stars", "query": "is:starred"}]
+    run("saved", "rm", "fresh", library=tmp_path)
+    assert "fresh" not in run("saved", "list", library=tmp_path).stdout
+    proc = run("saved", "rm", "fresh", library=tmp_path, check=False)
+    assert proc.returncode == 1 and "no saved search" in proc.stderr
