@@ -260,7 +260,10 @@ class MainWindow(QMainWindow):
     def _after_reload(self) -> None:
         """Keep the same paper current across a reload; else the same row (archive → next)."""
         self._update_count()
-        keep_id, keep_row = self._reload_anchor if hasattr(self, "_reload_anchor") else (None, 0)
+        keep_id, keep_row = getattr(self, "_reload_anchor", (None, 0))
+        if self.papers.fresh_list:
+            self.papers.fresh_list = False
+            keep_id, keep_row = None, 0
         row = self.model.row_of(keep_id) if keep_id else None
         if row is None and self.model.rowCount():
             row = min(keep_row, self.model.rowCount() - 1)

@@ -62,10 +62,12 @@ class PaperList(QObject):
         self._id_cache: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
         self.queries_run = 0  # id queries that hit the database (for tests)
         self.search_ready = True  # False while the writer builds the search index
+        self.fresh_list = False  # a new view or query: start at the top instead of keeping the paper
 
     # -- state --------------------------------------------------------------------------------
     def set_view(self, view: View) -> None:
         self.view = view
+        self.fresh_list = True
         self.reload()
 
     def set_sort(self, order: str, ascending: bool) -> None:
@@ -77,6 +79,7 @@ class PaperList(QObject):
         if query == self.query:
             return
         self.query = query
+        self.fresh_list = True
         self.reload()
 
     @property

@@ -1,0 +1,69 @@
+"""The background-job runner without widgets: one writer thread, results and Changes on the GUI thread."""
+
+from __future__ import annotations
+
+import threading
+
+from paperdesk.core.changes import Changes
+from paperdesk.gui.jobs import JobCancelled, JobRunner
+from tests.conftest import DIGEST_BLOCKS, TODAY
+
+
+def test_job_runs_on_its_own_connection_and_reports_changes(qtbot, lib):
+    runner = JobRunner(lib.folder)
+    seen: dict = {}
+    progress: list[tuple[int, int]] = []
+    runner.progress.connect(lambda _job, done, total, _what: progress.append((done, total)))
+    runner.changed.connect(lambda changes: seen.setdefault("changes", changes))
+
+    def work(wlib, report, cancelled):
+        seen["thread"] = threading.current_thread()
+        seen["same_conn"] = wlib.conn is lib.conn
+        return wlib.import_paths([DIGEST_BLOCKS], today=TODAY, progress=report, cancelled=cancelled)
+
+    try:
+        with qtbot.waitSignal(runner.finished, timeout=20_000) as blocker:
+            runner.run("import", work)
+        job, report = blocker.args
+        assert report.new == 98 and job.label == "import"
+        assert seen["thread"] is not threading.main_thread() and seen["same_conn"] is False
+        assert isinstance(seen["changes"], Changes) and len(seen["changes"].added) == 98
+        assert progress[-1] == (1, 1)
+        assert lib.stats()["papers"] == 98  # the GUI's connection sees the writer's commit (WAL)
+    finally:
+        runner.shutdown()
+
+
+def test_failure_and_cancel_are_reported_and_the_writer_survives(qtbot, lib):
+    runner = JobRunner(lib.folder)
+    try:
+        def boom(_lib, _p, _c):
+            raise ValueError("bad input")
+
+        with qtbot.waitSignal(runner.failed, timeout=10_000) as blocker:
+            runner.run("boom", boom)
+        assert blocker.args[1] == "bad input"
+
+        gate = threading.Event()
+
+        def slow(_lib, _p, cancelled):
+            gate.wait(10)
+            if cancelled():
+                raise JobCancelled()
+            return "finished"
+
+        with qtbot.waitSignal(runner.failed, timeout=10_000) as blocker:
+            job = runner.run("slow", slow)
+            queued = runner.run("queued", lambda *_: "never")
+            assert runner.busy and runner.current is job
+            runner.cancel_all()
+            gate.set()
+        assert blocker.args[1] == "cancelled"
+        qtbot.waitUntil(lambda: not runner.busy)
+        assert queued.cancelled
+
+        with qtbot.waitSignal(runner.finished, timeout=10_000) as blocker:
+            runner.run("after", lambda wlib, _p, _c: wlib.stats()["papers"])
+        assert blocker.args[1] == 0
+    finally:
+        runner.shutdown()
