@@ -45,7 +45,8 @@ def plain_to_text(text: str | None, *, single_line: bool = False) -> str:
 
 
 def tidy(text: str, *, single_line: bool = False) -> str:
-    text = _CONTROL.sub("", text)
+    # A literal "&nbsp;" (escaped twice, or in type="text") is common in real feeds, never meant.
+    text = _CONTROL.sub("", text).replace("&nbsp;", " ")
     if single_line:
         return " ".join(text.split())
     lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
