@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,9 +96,13 @@ def entry(record: dict, key: str, latex: bool = False, unconverted: set[str] | N
     unconverted = set() if unconverted is None else unconverted
 
     def tex(text: str) -> str:
+        return tex_escape(text, latex, unconverted).strip()
+
+    def partial_tex(text: str) -> str:
         return tex_escape(text, latex, unconverted)
 
-    fields: list[tuple[str, str]] = [("title", protect_case(tex(record["title"])))]
+    fields: list[tuple[str, str]] = [("title", protect_case(" ".join(record["title"].split()),
+                                                                     partial_tex))]
     authors = [a for a in record.get("authors") or [] if a.strip()]
     if authors:
         fields.append(("author", " and ".join(tex(a) for a in authors)))
@@ -133,13 +137,13 @@ def entry(record: dict, key: str, latex: bool = False, unconverted: set[str] | N
 def tex_escape(text: str, latex: bool = False, unconverted: set[str] | None = None) -> str:
     """Escape TeX's special characters; with `latex`, also spell non-ASCII characters as LaTeX."""
     out = []
-    for ch in unicodedata.normalize("NFC", " ".join(text.split())):
+    for ch in unicodedata.normalize("NFC", re.sub(r"\s+", " ", text)):
         if ch in _TEX_SPECIAL:
             out.append(_TEX_SPECIAL[ch])
-        elif ord(ch) < 128:
-            out.append(ch)
         elif unicodedata.category(ch)[0] == "C":
             continue  # control, format and bidi characters have no place in a citation
+        elif ord(ch) < 128:
+            out.append(ch)
         elif latex:
             out.append(_latex_char(ch, unconverted))
         else:
@@ -174,15 +178,17 @@ def _latex_char(ch: str, unconverted: set[str] | None) -> str:
     return ch
 
 
-def protect_case(title: str) -> str:
-    """Brace words whose capitals matter (LLMs, AMO-Bench, GPT-4) so bibliography styles keep them."""
-    def guard(match: re.Match[str]) -> str:
-        word = match.group(0)
-        if "\\" in word or "{" in word or "}" in word:
-            return word
-        return "{" + word + "}" if re.search(r".[A-Z]", word) else word
-
-    return re.sub(r"[^\s{}:;,.!?()\[\]]+", guard, title)
+def protect_case(title: str, escape: Callable[[str], str] = tex_escape) -> str:
+    """Escape `title`, bracing words whose capitals matter (LLMs, AMO-Bench, GPT-4, Gödel-Net) so
+    bibliography styles that lower-case titles keep them."""
+    out, pos = [], 0
+    for match in re.finditer(r"[^\s:;,.!?()\[\]{}]+", title):
+        out.append(escape(title[pos:match.start()]))
+        word = escape(match.group(0))
+        out.append("{" + word + "}" if re.search(r".[A-Z]", match.group(0)) else word)
+        pos = match.end()
+    out.append(escape(title[pos:]))
+    return "".join(out)
 
 
 def url_escape(url: str) -> str:

@@ -88,16 +88,26 @@ def split_entries(lines: list[str]) -> list[Entry]:
     entries: list[Entry] = []
     seen: set[str] = set()
     current: Entry | None = None
+    blanks: list[Entry] = []  # blank lines after `current`: its own if an indented line follows
     for number, line in enumerate(lines, 2):
         if not line.strip() or line.startswith("#"):
-            current = None  # column-0 comments and blank lines stand alone, so they are kept
+            # column-0 comments and blank lines stand alone, so replacing a key keeps them
             entries.append(Entry(None, [line]))
+            if line.startswith("#"):
+                current = None
+            else:
+                blanks.append(entries[-1])
             continue
         if line[0] in " \t" or line.startswith("- ") or line == "-":
             if current is None:
                 raise FrontMatterError(f"front matter line {number} does not belong to any key")
+            if blanks:  # blank lines inside a block scalar or list: they are the last entries
+                del entries[-len(blanks):]
+                current.lines += [blank.lines[0] for blank in blanks]
+                blanks = []
             current.lines.append(line)
             continue
+        blanks = []
         match = _KEY_LINE.match(line)
         if not match:
             raise FrontMatterError(f"front matter line {number} is not a 'key: value' line")

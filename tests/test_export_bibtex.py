@@ -1,0 +1,125 @@
+"""BibTeX export: parseable by bibtexparser, unique stable keys, TeX specials escaped, Unicode options."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import bibtexparser
+import pytest
+from test_export_support import add_papers
+
+from paperdesk.core.export import ExportError, export_bibtex
+from paperdesk.core.export.bibtex import HEADER, citation_keys, entry, tex_escape
+from paperdesk.core.records import IncomingPaper
+
+SPECIALS = r"Costs & 50% of $5 # a_b {x} ~y ^z \w"
+
+
+def parse(path):
+    library = bibtexparser.parse_string(path.read_text(encoding="utf-8"))
+    assert library.failed_blocks == []
+    return library
+
+
+@pytest.mark.parametrize("mode", ["keep", "latex"])
+def test_sample_digests_parse_with_unique_keys(seeded, tmp_path, mode):
+    ids = seeded.paper_ids()
+    path = tmp_path / "papers.bib"
+    report = export_bibtex(seeded, ids, path, unicode=mode)
+    assert report.written and report.entries == len(ids) == 397
+    library = parse(path)
+    assert len(library.entries) == 397
+    keys = [e.key for e in library.entries]
+    assert len({k.lower() for k in keys}) == 397
+    assert sorted(keys) == sorted(report.keys.values())
+    by_key = {e.key: e for e in library.entries}
+    amo = by_key[report.keys["331074d4ff21"]]
+    assert amo.key == "longcat2026amo" and amo.entry_type == "misc"
+    assert amo.fields_dict["author"].value == "{LongCat}"
+    assert amo.fields_dict["year"].value == "2026"
+    godel = by_key[report.keys["0888f3593f9c"]]
+    title = godel.fields_dict["title"].value
+    assert ("Gödel" in title) == (mode == "keep") and ('G{\\"o}del' in title) == (mode == "latex")
+    if mode == "latex":
+        assert all(ord(ch) < 128 for ch in path.read_text(encoding="utf-8"))
+    # the same selection gives the same file: the second export does not rewrite it
+    again = export_bibtex(seeded, ids, path, unicode=mode)
+    assert not again.written and again.keys == report.keys
+
+
+def test_fields_arxiv_specials_and_biber(lib, tmp_path):
+    ids = add_papers(lib, [
+        IncomingPaper(title=SPECIALS, authors=["Jörg Müller", "Ada Lovelace"], published="2023-02-03",
+                      arxiv_id="2302.01234"),
+        IncomingPaper(title="Old style", authors=["Smith, John"], arxiv_id="cond-mat/0603029"),
+        IncomingPaper(title="\u202eNo one\u202c wrote this"),
+    ])
+    lib.tag([ids[0]], ["to_read", "R&D"])
+    path = tmp_path / "out.bib"
+    report = export_bibtex(lib, ids, path)
+    library = parse(path)
+    first, old, anon = library.entries
+    assert first.entry_type == "misc" and first.key == "muller2023costs"
+    fields = {k: f.value for k, f in first.fields_dict.items()}
+    assert fields["eprint"] == "2302.01234" and fields["archivePrefix"] == "arXiv"
+    assert fields["url"] == "https://arxiv.org/abs/2302.01234"
+    assert fields["author"] == "Jörg Müller and Ada Lovelace"
+    assert fields["title"] == (r"Costs \& 50\% of \$5 \# a\_b \{x\} \textasciitilde{}y "
+                               r"\textasciicircum{}z \textbackslash{}w")
+    assert fields["keywords"] == r"R\&D, to\_read"
+    assert old.key == "smith" + "old" and old.fields_dict["primaryClass"].value == "cond-mat"
+    assert anon.key == "anonno" and "\u202e" not in anon.fields_dict["title"].value
+    assert report.keys == {ids[0]: first.key, ids[1]: old.key, ids[2]: anon.key}
+    if shutil.which("biber"):  # optional: biber's own parser, when installed
+        proc = subprocess.run(["biber", "--tool", "--validate-datamodel", str(path)], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_colliding_keys_get_deterministic_suffixes():
+    records = [{"id": f"id{n}", "title": "Scaling laws", "authors": [], "organization": "Acme",
+                "published": "2024-01-01"} for n in (3, 1, 2)]
+    records.append({"id": "id9", "title": "Other", "authors": [], "organization": "Acme",
+                    "published": "2024-01-01"})
+    records.append({"id": "id0", "title": "Scaling laws A", "authors": [], "organization": "Acme",
+                    "published": "2024", "x": 1})
+    keys = citation_keys(records)
+    assert [keys[f"id{n}"] for n in range(4)] == [f"acme2024scaling{s}" for s in "abcd"]
+    assert keys["id9"] == "acme2024other"
+    assert citation_keys(list(reversed(records))) == keys
+    assert citation_keys(records, "{Auth}_{Word}_{year}")["id9"] == "Acme_Other_2024"
+
+
+def test_article_when_journal_known_and_latex_conversion():
+    text = entry({"id": "x", "title": "Naïve φ-nets — a review", "authors": ["Øystein Ørè"],
+                  "journal": "J. Stuff & Things", "volume": 3, "pages": "1--9", "published": "2020-01-01"},
+                 "ore2020naive", latex=True)
+    assert text.startswith("@article{ore2020naive,")
+    assert r"journal = {J. Stuff \& Things}" in text and "volume = {3}" in text
+    assert r"Na{\"\i}ve $\phi$-nets --- a review" in text and r"{\O}ystein {\O}r{\`e}" in text
+    unknown: set[str] = set()
+    assert tex_escape("漢字 ok", latex=True, unconverted=unknown) == "漢字 ok" and unknown == {"漢", "字"}
+
+
+def test_bad_options_and_foreign_files_are_refused(seeded, tmp_path):
+    ids = seeded.paper_ids(limit=3)
+    mine = tmp_path / "refs.bib"
+    mine.write_text("@misc{mine, title={Mine}}\n", encoding="utf-8")
+    with pytest.raises(ExportError, match="not written by PaperDesk"):
+        export_bibtex(seeded, ids, mine)
+    assert mine.read_text(encoding="utf-8") == "@misc{mine, title={Mine}}\n"
+    with pytest.raises(ExportError, match="unicode"):
+        export_bibtex(seeded, ids, tmp_path / "a.bib", unicode="ascii")
+    with pytest.raises(ExportError, match="bad key pattern"):
+        export_bibtex(seeded, ids, tmp_path / "a.bib", key_pattern="{author}")
+    with pytest.raises(ExportError, match="is a folder"):
+        export_bibtex(seeded, ids, tmp_path)
+    with pytest.raises(ExportError, match="does not exist"):
+        export_bibtex(seeded, ids, tmp_path / "nope" / "a.bib")
+    assert not (tmp_path / "a.bib").exists()
+    ours = tmp_path / "ours.bib"
+    export_bibtex(seeded, ids, ours)
+    assert ours.read_text(encoding="utf-8").startswith(HEADER)
+    assert export_bibtex(seeded, ids[:1], ours).written  # PaperDesk's own file is replaced
+    assert len(parse(ours).entries) == 1
