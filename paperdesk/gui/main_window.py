@@ -221,7 +221,7 @@ class MainWindow(QMainWindow):
         n = self.model.rowCount()
         what = self.papers.view.title
         if self.papers.searching and self.papers.last_search is not None:
-            self.count_label.setText(f"{n} matches in {what}")
+            self.count_label.setText(f"{n} {'match' if n == 1 else 'matches'} in {what}")
         else:
             self.count_label.setText(f"{n:,} papers in {what}")
 

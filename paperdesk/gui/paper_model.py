@@ -13,6 +13,7 @@ from paperdesk.core import Library
 from paperdesk.core.changes import Changes
 from paperdesk.core.texchars import tex_to_unicode
 from paperdesk.gui.qt import QAbstractTableModel, QFont, QModelIndex, QPersistentModelIndex, Qt
+from paperdesk.gui.render import snippet_text
 from paperdesk.gui.theme import icon
 
 PAGE = 100
@@ -24,7 +25,7 @@ STARRED_ROLE = Qt.ItemDataRole.UserRole + 2
 COLUMNS = (
     ("star", "★", None),
     ("title", "Title", "title"),
-    ("who", "Organisation / authors", None),
+    ("who", "Org / authors", None),
     ("date", "Date", "date"),
     ("upvotes", "▲", "upvotes"),
     ("tags", "Tags", None),
@@ -146,7 +147,7 @@ class PaperModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if key == "title":
                 snippet = self._snippets.get(row["id"])
-                return snippet or tex_to_unicode(row.get("title") or "")
+                return snippet_text(snippet) if snippet else tex_to_unicode(row.get("title") or "")
             return None
         return self._display(row, key)
 

@@ -60,6 +60,12 @@ def authors_text(record: dict) -> str:
     return f"{count} authors" if count else ""
 
 
+def snippet_text(snippet: str) -> str:
+    """Search snippets are HTML-escaped source text: turn their TeX escapes into letters too."""
+    unquoted = snippet.replace("\\&quot;", '\\"').replace("\\&#x27;", "\\'").replace("\\&#39;", "\\'")
+    return tex_to_unicode(unquoted)
+
+
 def paper_html(record: dict, snippet: str | None = None) -> str:
     """The reader pane's sanitised HTML; `snippet` is search's HTML-safe match excerpt (<b> marks)."""
     e = html.escape
@@ -79,7 +85,7 @@ def paper_html(record: dict, snippet: str | None = None) -> str:
         tags = " ".join(f'<span class="tag">#{e(t)}</span>' for t in record["tags"])
         parts.append(f'<p class="tags">{tags}</p>')
     if snippet:
-        parts.append(f'<p class="snippet"><i>Match:</i> {snippet}</p>')
+        parts.append(f'<p class="snippet"><i>Match:</i> {snippet_text(snippet)}</p>')
     abstract = record.get("abstract") or ""
     paragraphs = [p for p in tex_to_unicode(abstract).split("\n\n") if p.strip()]
     parts += [f'<p class="abstract">{e(p)}</p>' for p in paragraphs] or [

@@ -28,3 +28,9 @@ def test_accents(tex, text):
 @pytest.mark.parametrize("kept", ["\\cite{x}", "100\\%", "$\\Re z$", "\\alpha", "a \\ b", "plain"])
 def test_other_commands_are_kept(kept):
     assert tex_to_unicode(kept) == kept
+
+
+def test_search_snippets_get_letters_and_stay_escaped():
+    from paperdesk.gui.render import snippet_text
+
+    assert snippet_text("<b>Schr</b>\\&quot;odinger &lt;x&gt;") == "<b>Schr</b>ödinger &lt;x&gt;"
