@@ -13,13 +13,14 @@ from paperdesk.core.search import querylang as ql
 from paperdesk.core.search.compiler import Compiler
 from paperdesk.core.search.index import SearchIndex
 from paperdesk.core.search.results import SearchHit, SearchResult
+from paperdesk.core.search.sqlfilter import to_sql
 
 SNIPPET_CHARS = 200
 _WORD = re.compile(r"[^\W_]+")
 # Orders for the empty query, answered from SQLite (same as Library.paper_ids).
 _SQL_ORDERS = {
-    "date": "published IS NULL, published DESC, added_at DESC, id",
-    "upvotes": "upvotes IS NULL, upvotes DESC, id",
+    "date": "p.published IS NULL, p.published DESC, p.added_at DESC, p.id",
+    "upvotes": "p.upvotes IS NULL, p.upvotes DESC, p.id",
 }
 
 
@@ -37,11 +38,14 @@ def run_search(index: SearchIndex, conn: sqlite3.Connection, text: str, *, limit
     if sort == "relevance" and not parsed.has_text:
         sort = "date"  # nothing to rank by
     if parsed.root is None:
-        return _all_papers(conn, limit, sort, parsed.problems)
+        return _sql_papers(conn, limit, sort, parsed.problems)
+    where = to_sql(parsed.root)
+    if where is not None:  # filters only
+        return _sql_papers(conn, limit, sort, parsed.problems, where)
     searcher = index.searcher()
     query = Compiler(searcher).compile_root(parsed.root)
     if query is None:  # only stop words: they match everything
-        return _all_papers(conn, limit, sort, parsed.problems)
+        return _sql_papers(conn, limit, sort, parsed.problems)
     results = _run(searcher, query, limit, sort)
     total = len(results)
     ids = [hit["id"] for hit in results]
@@ -72,16 +76,17 @@ def _run(searcher: Any, query: Any, limit: int | None, sort: str) -> Any:
     return searcher.search(query, limit=limit, sortedby=facet)
 
 
-def _all_papers(conn: sqlite3.Connection, limit: int | None, sort: str,
-                problems: list[str]) -> SearchResult:
+def _sql_papers(conn: sqlite3.Connection, limit: int | None, sort: str, problems: list[str],
+                where: tuple[str, list] = ("1", [])) -> SearchResult:
+    """All papers, or those matching a filter-only query, straight from SQLite."""
     sort = sort if sort in _SQL_ORDERS else "date"
-    sql = f"SELECT id, abstract FROM papers ORDER BY {_SQL_ORDERS[sort]}"
-    params: list[int] = []
+    sql = f"SELECT p.id, p.abstract FROM papers p WHERE {where[0]} ORDER BY {_SQL_ORDERS[sort]}"
+    params = list(where[1])
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
     rows = conn.execute(sql, params).fetchall()
-    total = conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+    total = conn.execute(f"SELECT count(*) FROM papers p WHERE {where[0]}", where[1]).fetchone()[0]
     hits = [SearchHit(id=pid, score=0.0, snippet=_plain(abstract or "")) for pid, abstract in rows]
     return SearchResult(hits=hits, total=total, problems=problems, suggestion=None, sort=sort)
 
@@ -110,14 +115,17 @@ class Marker:
             stems.update(_stem(w) for w in words)
         return cls(stems, prefixes)
 
-    def spans(self, text: str) -> list[tuple[int, int]]:
+    def spans(self, text: str, start: int = 0, end: int | None = None,
+              first_only: bool = False) -> list[tuple[int, int]]:
         if self.pattern is None:
             return []
         found = []
-        for m in self.pattern.finditer(text):
+        for m in self.pattern.finditer(text, start, len(text) if end is None else end):
             word = m.group(0).lower()
             if _stem(word) in self.stems or any(word.startswith(p) for p in self.prefixes):
                 found.append((m.start(), m.end()))
+                if first_only:
+                    break
         return found
 
 
@@ -131,8 +139,10 @@ def _plain(text: str) -> str:
 
 def snippet(text: str, marker: Marker) -> str | None:
     """The window of `text` around the first matched word, matched words in <b>; None if none."""
+    if marker.pattern is None or not text:
+        return None
     text = " ".join(text.split())
-    spans = marker.spans(text)
+    spans = marker.spans(text, first_only=True)
     if not spans:
         return None
     first = spans[0][0]
@@ -141,6 +151,7 @@ def snippet(text: str, marker: Marker) -> str | None:
     if end < len(text):
         space = text.rfind(" ", start, end)
         end = space if space > first else end
+    spans = marker.spans(text, start, end)
     out = ["…" if start > 0 else ""]
     pos = start
     for s, e in spans:

@@ -1,0 +1,203 @@
+"""Search benchmark: index build, incremental indexing, query latency by class, and SQLite FTS5 ratios.
+
+    python tests/benchmarks/bench_search.py --n 1000 [10000 100000] [--queries 40] [--keep DIR]
+
+Prints one JSON object per size. Latencies are `Library.search` end to end (parse, Whoosh, total
+count, snippets from SQLite for up to 200 hits), in ms. `fts5_ratio` = our p95 / FTS5 p95 for the
+same class over the same texts (FTS5: porter tokenizer, prefix index 2-4, bm25 rank, LIMIT 200 plus
+count). Goals at 100k (issue 4): as-you-type p95 <= 50 ms, other classes p95 <= 30 ms, incremental
+100 papers <= 1 s, full rebuild <= 3 min.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from synth_search import Papers
+
+from paperdesk.core import Library
+
+TODAY_WORDS = re.compile(r"^[a-z]{3,}$")
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+def dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def build(folder: Path, n: int, papers: Papers) -> dict:
+    out: dict = {}
+    with Library.open(folder) as lib:
+        if lib.stats()["papers"] != n:
+            t = time.perf_counter()
+            for batch in papers.batches(0, n):
+                lib.import_batch(batch)
+            out["sqlite_import_s"] = round(time.perf_counter() - t, 2)
+        t = time.perf_counter()
+        lib.index.rebuild()
+        out["index_build_s"] = round(time.perf_counter() - t, 2)
+        out["index_mb"] = round(dir_size(folder / "index") / 1e6, 1)
+        out["db_mb"] = round((folder / "library.sqlite3").stat().st_size / 1e6, 1)
+    return out
+
+
+def incremental(lib: Library, n: int, papers: Papers) -> dict:
+    batch = next(papers.batches(10_000_000, 100, per_batch=100))
+    t = time.perf_counter()
+    lib._import_batch(batch, "bench")  # the SQLite transaction (queues 100 papers)
+    sqlite_s = time.perf_counter() - t
+    t = time.perf_counter()
+    drained = lib.drain_index()
+    drain_s = time.perf_counter() - t
+    assert drained == 100, drained
+    lib.undo()  # back to n papers (queues them for removal)
+    lib.drain_index()
+    return {"import_sqlite_s": round(sqlite_s, 3), "index_100_s": round(drain_s, 3)}
+
+
+def query_classes(words: list[str], titles: list[str], rng: random.Random, k: int) -> dict[str, list]:
+    common = [w for w in words if TODAY_WORDS.match(w)]
+
+    def word() -> str:
+        return rng.choice(common)
+
+    def phrase() -> str:
+        ws = [w for w in re.findall(r"[A-Za-z]+", rng.choice(titles)) if len(w) > 2]
+        i = rng.randrange(max(1, len(ws) - 1))
+        return " ".join(ws[i:i + 2]).lower()
+
+    def year_range() -> tuple[str, str]:
+        a = rng.randint(2017, 2025)
+        return f"{a}-{rng.randint(1, 12):02d}", f"{a + 1}-{rng.randint(1, 12):02d}"
+
+    classes: dict[str, list] = {
+        "one_term": [(w := word(), {"fts": w}) for _ in range(k)],
+        "two_terms": [(f"{a} {b}", {"fts": f"{a} {b}"}) for a, b in ((word(), word()) for _ in range(k))],
+        "phrase": [(f'"{p}"', {"fts": f'"{p}"'}) for p in (phrase() for _ in range(k))],
+        "field": [(f"title:{w}", {"fts": f"title:{w}"}) for w in (word() for _ in range(k))],
+        "upvotes": [(f"upvotes:>{v}", {"sql": ("upvotes > ?", [v])}) for v in
+                    (rng.randint(0, 290) for _ in range(k))],
+        "date_range": [(f"date:{a}..{b}", {"sql": ("published BETWEEN ? AND ?", [f"{a}-01", f"{b}-31"])})
+                       for a, b in (year_range() for _ in range(k))],
+    }
+    for size in (1, 2, 3, 4):
+        classes[f"prefix_{size}"] = [(p, {"fts": f"{p}*"}, True) for p in
+                                     (word()[:size] for _ in range(k))]
+    mixed = []
+    for _ in range(k):
+        a, b, c = word(), word(), word()[:3]
+        mixed.append((f"{a} -{b} upvotes:>50 date:>=2020-01-01 {c}",
+                      {"fts": f"{a} {c}* NOT {b}", "sql": ("upvotes > ? AND published >= ?",
+                                                         [50, "2020-01-01"])}, True))
+    classes["mixed_as_typed"] = mixed
+    return classes
+
+
+def time_each(items: list, fn: Callable) -> list[float]:
+    for item in items[:3]:  # warm caches
+        fn(item)
+    times = []
+    for item in items:
+        t = time.perf_counter()
+        fn(item)
+        times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
+def build_fts(folder: Path) -> tuple[sqlite3.Connection, float]:
+    path = folder / "fts5.sqlite3"
+    path.unlink(missing_ok=True)
+    conn = sqlite3.connect(path)
+    conn.execute(f"ATTACH DATABASE '{folder / 'library.sqlite3'}' AS lib")
+    t = time.perf_counter()
+    conn.executescript("""
+        CREATE VIRTUAL TABLE fts USING fts5(title, abstract, note, tokenize='porter unicode61',
+                                            prefix='2 3 4');
+        INSERT INTO fts (rowid, title, abstract, note) SELECT rowid, title, abstract, '' FROM lib.papers;
+    """)
+    conn.commit()
+    return conn, time.perf_counter() - t
+
+
+def fts_query(conn: sqlite3.Connection, spec: dict) -> int:
+    where, params = [], []
+    if "fts" in spec:
+        where.append("p.rowid IN (SELECT rowid FROM fts WHERE fts MATCH ?)")
+        params.append(spec["fts"])
+    if "sql" in spec:
+        where.append(spec["sql"][0])
+        params += spec["sql"][1]
+    cond = " AND ".join(where)
+    if "fts" in spec:
+        extra = f" AND {spec['sql'][0]}" if "sql" in spec else ""
+        ids = conn.execute(
+            f"SELECT p.id FROM fts JOIN lib.papers p ON p.rowid = fts.rowid WHERE fts MATCH ?{extra} "
+            f"ORDER BY rank LIMIT 200", params).fetchall()
+    else:
+        ids = conn.execute(f"SELECT id FROM lib.papers p WHERE {cond} ORDER BY published DESC LIMIT 200",
+                           params).fetchall()
+    total = conn.execute(f"SELECT count(*) FROM lib.papers p WHERE {cond}", params).fetchone()[0]
+    return total + len(ids)
+
+
+def measure(n: int, workdir: Path, k: int) -> dict:
+    papers = Papers()
+    folder = workdir / f"search-{n}"
+    result: dict = {"n": n, **build(folder, n, papers)}
+    rng = random.Random(5)
+    titles = [papers.paper(rng.randrange(n)).title for _ in range(200)]
+    classes = query_classes(papers.words, titles, rng, k)
+    with Library.open(folder) as lib:
+        result["incremental"] = incremental(lib, n, papers)
+        lib.search("warm up")
+        latency: dict = {}
+        fts, fts_build = build_fts(folder)
+        result["fts5_build_s"] = round(fts_build, 2)
+        result["index_build_vs_fts5"] = round(result["index_build_s"] / max(fts_build, 1e-6), 1)
+        for name, items in classes.items():
+            ours = time_each(items, lambda it: lib.search(it[0], limit=200, typing=len(it) > 2))
+            theirs = time_each(items, lambda it: fts_query(fts, it[1]))
+            totals = [lib.search(it[0], limit=200, typing=len(it) > 2).total for it in items[:5]]
+            latency[name] = {
+                "p50_ms": round(statistics.median(ours), 1), "p95_ms": round(pct(ours, 0.95), 1),
+                "max_ms": round(max(ours), 1), "fts5_p95_ms": round(pct(theirs, 0.95), 2),
+                "fts5_ratio": round(pct(ours, 0.95) / max(pct(theirs, 0.95), 1e-3), 1),
+                "sample": items[0][0], "sample_totals": totals,
+            }
+        fts.close()
+        result["latency"] = latency
+    (folder / "fts5.sqlite3").unlink(missing_ok=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--n", type=int, nargs="+", default=[1000])
+    parser.add_argument("--queries", type=int, default=40, help="queries per class")
+    parser.add_argument("--keep", type=Path, help="folder to keep (and reuse) the libraries in")
+    args = parser.parse_args()
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="paperdesk-bench-search-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    for n in args.n:
+        print(json.dumps(measure(n, workdir, args.queries), indent=1), flush=True)
+
+
+if __name__ == "__main__":
+    main()
