@@ -210,6 +210,8 @@ class SearchIndex:
         the index: the queue stays and the next drain does it)."""
         from whoosh.index import LockError
 
+        if self._ix is None and not self.exists(self.dir.parent):
+            self._ix = self._open(progress)  # builds the index (with progress), emptying the queue
         if self.conn.execute("SELECT 1 FROM index_queue LIMIT 1").fetchone() is None:
             return 0
         ix = self.ix  # may rebuild, which empties the queue
