@@ -49,7 +49,8 @@ DEFAULT_WIDTHS = {"star": 26, "who": 120, "date": 84, "upvotes": 40, "tags": 90,
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, lib: Library, settings: QSettings, *, remember: bool = True):
+    def __init__(self, lib: Library, settings: QSettings, *, remember: bool = True,
+                 index_on_start: bool = True):
         super().__init__()
         self.lib = lib
         self.settings = settings
@@ -88,7 +89,8 @@ class MainWindow(QMainWindow):
 
         self._restore()
         self._update_banner()
-        self._start_indexing()
+        if index_on_start:
+            self._start_indexing()
 
     # -- building -----------------------------------------------------------------------------
     def _build_widgets(self) -> None:
