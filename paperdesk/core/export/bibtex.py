@@ -192,7 +192,7 @@ def protect_case(title: str, escape: Callable[[str], str] = tex_escape) -> str:
 
 
 def url_escape(url: str) -> str:
-    # url fields are verbatim in biblatex, but braces must balance and % starts a comment in BibTeX
+    # url fields are verbatim in biblatex, but braces must balance and a backslash would start a command
     return url.replace("{", "%7B").replace("}", "%7D").replace("\\", "%5C")
 
 
