@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 
 import pytest
+from samples import DIGEST_ALTERNATING, DIGEST_BLOCKS, DIGEST_PLAIN, TODAY
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "resources" / "samples"  # byte copies of ../shared/seeds (see resources/samples/README)
-DIGEST_BLOCKS = SAMPLES / "000_8952fd423edcbd4b.txt"
-DIGEST_ALTERNATING = SAMPLES / "001_1b94a34d59172f49.txt"
-DIGEST_PLAIN = SAMPLES / "002_a0e2e1b702ddcfc1.txt"
-TODAY = dt.date(2026, 11, 23)
 
 
 @pytest.fixture

@@ -139,7 +139,7 @@ def test_sanitiser_leaves_nothing_executable(payload):
 
 
 def test_note_cli(tmp_path):
-    from conftest import DIGEST_PLAIN
+    from samples import DIGEST_PLAIN
 
     def run(*args, stdin=None):
         return subprocess.run([sys.executable, "-m", "paperdesk", "--library", str(tmp_path), *args],

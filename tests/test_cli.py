@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from conftest import DIGEST_BLOCKS, DIGEST_PLAIN
+from samples import DIGEST_BLOCKS, DIGEST_PLAIN
 
 
 def run(*args: str, library=None, check: bool = False) -> subprocess.CompletedProcess:

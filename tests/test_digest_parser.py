@@ -6,7 +6,7 @@ import codecs
 import datetime as dt
 
 import pytest
-from conftest import DIGEST_ALTERNATING, DIGEST_BLOCKS, DIGEST_PLAIN, TODAY
+from samples import DIGEST_ALTERNATING, DIGEST_BLOCKS, DIGEST_PLAIN, TODAY
 
 from paperdesk.core.digest import parse_digest_text, read_digest
 from paperdesk.core.records import RejectedInput

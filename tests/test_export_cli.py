@@ -10,7 +10,7 @@ import sys
 
 import bibtexparser
 import pytest
-from conftest import DIGEST_PLAIN
+from samples import DIGEST_PLAIN
 
 from paperdesk.cli.export_cmds import select_ids
 from paperdesk.cli.output import CommandError

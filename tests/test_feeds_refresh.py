@@ -333,7 +333,7 @@ def test_hf_json_and_arxiv_feed_make_one_record_with_both_provenances(lib, serve
 
 
 def test_watched_folder_of_digests(lib, tmp_path):
-    from conftest import DIGEST_BLOCKS, DIGEST_PLAIN, TODAY
+    from samples import DIGEST_BLOCKS, DIGEST_PLAIN, TODAY
 
     folder = tmp_path / "digests"
     folder.mkdir()

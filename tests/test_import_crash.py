@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import DIGEST_ALTERNATING, DIGEST_BLOCKS, TODAY
+from samples import DIGEST_ALTERNATING, DIGEST_BLOCKS, TODAY
 
 from paperdesk.core import Library
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import DIGEST_PLAIN, TODAY
+from samples import DIGEST_PLAIN, TODAY
 
 from paperdesk.core import Library, annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from conftest import TODAY
+from samples import TODAY
 
 from paperdesk.core import LibraryError
 from paperdesk.core.records import IncomingPaper, SourceBatch

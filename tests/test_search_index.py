@@ -10,7 +10,7 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import DIGEST_BLOCKS, DIGEST_PLAIN, ROOT, TODAY
+from samples import DIGEST_BLOCKS, DIGEST_PLAIN, ROOT, TODAY
 
 from paperdesk.core import Library
 

@@ -523,6 +523,10 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(state)
 
     def closeEvent(self, event) -> None:
+        # A closed window is only hidden: stop its timers so nothing touches the library later.
+        self._read_timer.stop()
+        self._sidebar_timer.stop()
+        self.search.cancel_pending()
         self.save_settings()
         self.jobs.shutdown()
         super().closeEvent(event)

@@ -29,6 +29,9 @@ class SearchField(QLineEdit):
             self._timer.stop()
             self.query_changed.emit("")
 
+    def cancel_pending(self) -> None:
+        self._timer.stop()
+
     def flush(self) -> None:
         self._timer.stop()
         self.query_changed.emit(self.text())

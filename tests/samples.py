@@ -1,0 +1,17 @@
+"""Paths of the sample digests and the fixed "today" the tests use.
+
+Test modules import these from here, not from conftest: tests/gui has a conftest.py of its own, and
+two modules named `conftest` cannot both be imported by name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "resources" / "samples"  # byte copies of ../shared/seeds (see resources/samples/README)
+DIGEST_BLOCKS = SAMPLES / "000_8952fd423edcbd4b.txt"
+DIGEST_ALTERNATING = SAMPLES / "001_1b94a34d59172f49.txt"
+DIGEST_PLAIN = SAMPLES / "002_a0e2e1b702ddcfc1.txt"
+TODAY = dt.date(2026, 11, 23)
