@@ -157,7 +157,39 @@ def test_schema_version_wal_and_foreign_keys(lib):
     assert lib.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert lib.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     applied = [r[0] for r in lib.conn.execute("SELECT name FROM _sqlite_migrations")]
-    assert applied == ["0001_initial"]
+    assert applied == ["0001_initial", "0002_list_order_indexes"]
+
+
+def test_older_library_is_migrated_after_a_backup(library_dir):
+    with Library.open(library_dir) as lib:
+        lib.import_paths([DIGEST_PLAIN], today=TODAY)
+        # Make it look like a library written before migration 2.
+        lib.conn.executescript(
+            "DROP INDEX papers_order_date; DROP INDEX papers_status_order_date;"
+            "DELETE FROM _sqlite_migrations WHERE name = '0002_list_order_indexes';"
+            "PRAGMA user_version = 1;")
+    with Library.open(library_dir) as lib:
+        assert lib.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        plan = " ".join(r[3] for r in lib.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT p.id FROM papers p WHERE p.status = 'inbox' ORDER BY "
+            "p.published IS NULL, p.published DESC, p.added_at DESC, p.id"))
+        assert "papers_status_order_date" in plan and "TEMP B-TREE" not in plan
+        assert lib.stats()["papers"] == 79
+    backups = list(library_dir.glob("library.sqlite3.before-schema-*.bak"))
+    assert len(backups) == 1
+    conn = sqlite3.connect(backups[0])
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("SELECT count(*) FROM papers").fetchone()[0] == 79
+    conn.close()
+
+
+def test_paper_ids_within_keeps_caller_order(seeded):
+    ids = seeded.paper_ids(limit=6)
+    seeded.archive([ids[1], ids[4]])
+    mixed = list(reversed(ids))
+    assert seeded.paper_ids(status="inbox", within=mixed) == [i for i in mixed if i not in (ids[1], ids[4])]
+    assert seeded.paper_ids(status="archived", within=mixed, limit=1) == [ids[4]]
+    assert seeded.paper_ids(within=["nope", ids[0]]) == [ids[0]]
 
 
 def test_newer_library_is_refused_untouched(library_dir):

@@ -280,8 +280,21 @@ class Library:
 
     def paper_ids(self, *, status: str | None = None, starred: bool | None = None,
                   tag: str | None = None, source_id: int | None = None, order: str = "date",
-                  limit: int | None = None, offset: int = 0) -> list[str]:
+                  limit: int | None = None, offset: int = 0,
+                  within: Sequence[str] | None = None) -> list[str]:
+        """Ids matching the filters, sorted by `order`; with `within`, the ids of `within` that
+        match, in the caller's order (e.g. search hits restricted to a view)."""
         where, params = self._filter_sql(status, starred, tag, source_id)
+        if within is not None:
+            keep: set[str] = set()
+            glue = " AND " if where else " WHERE "
+            for i in range(0, len(within), 500):
+                chunk = list(within[i:i + 500])
+                keep.update(r[0] for r in self.conn.execute(
+                    f"SELECT p.id FROM papers p{where}{glue}p.id IN ({','.join('?' * len(chunk))})",
+                    [*params, *chunk]))
+            matched = [pid for pid in within if pid in keep]
+            return matched[offset:offset + limit] if limit is not None else matched[offset:]
         sql = f"SELECT p.id FROM papers p{where} ORDER BY {ORDERS[order]}"
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
@@ -531,13 +544,14 @@ class Library:
             index.close()
 
     def search(self, query: str, limit: int | None = 200, *, typing: bool = True,
-               today: dt.date | None = None) -> SearchResult:
+               today: dt.date | None = None, drain: bool = True) -> SearchResult:
         """Papers matching `query` (see paperdesk.core.search.querylang); never raises on bad
         queries. `typing=True` reads the last word as unfinished (search as you type)."""
         from paperdesk.core.search.engine import run_search
         from paperdesk.core.timeutil import today as today_fn
 
-        self.drain_index()
+        if drain:  # the GUI passes drain=False and lets its writer job drain the queue
+            self.drain_index()
         return run_search(self.index, self.conn, query or "", limit=limit, today=today or today_fn(),
                           typing=typing)
 
