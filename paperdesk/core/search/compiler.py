@@ -19,7 +19,8 @@ DEFAULT_FIELDS = (("title", 3.0), ("abstract", 1.0), ("note", 1.5), ("tags", 2.0
                   ("org", 1.0))
 PHRASE_FIELDS = (("title", 3.0), ("abstract", 1.0), ("note", 1.5), ("author", 1.5), ("org", 1.0))
 NGRAM_MAX = 10
-COMPLETIONS = 8        # most frequent completions of a typed prefix, per field
+COMPLETIONS = 5        # most frequent completions of a typed prefix, per field
+COMMON_DIVISOR = 50     # ... among terms in at most 1/50 of the papers
 COMPLETION_SCAN = 3000  # lexicon entries looked at, at most, to find them
 RANGE_LIMITS = {"upvotes": (-(2**31) + 1, 2**31 - 1), "published": (0, 99991231)}
 _WORDS = re.compile(r"[^\W_]+")
@@ -149,12 +150,17 @@ class Compiler:
     def completions(self, fieldname: str, prefix: str) -> list[str]:
         """The most frequent indexed terms of a field that start with `prefix`."""
         found: list[tuple[int, str]] = []
+        # Very common words have huge posting lists (they cost 100s of ms at 10k+ papers) and
+        # usually appear in titles too, which `title_ng` already answers: leave them out.
+        ceiling = max(50, self.reader.doc_count_all() // COMMON_DIVISOR)
         try:
             items = self.reader.iter_prefix(fieldname, prefix)
             for n, (term, info) in enumerate(items):
                 if n >= COMPLETION_SCAN:
                     break
-                found.append((info.doc_frequency(), term))
+                df = info.doc_frequency()
+                if df <= ceiling:
+                    found.append((df, term))
         except KeyError:
             return []
         best = heapq.nlargest(COMPLETIONS, found)
