@@ -204,10 +204,37 @@ def test_newer_library_is_refused_untouched(library_dir):
     assert db.read_bytes() == before
 
 
-def test_corrupt_library_is_refused(library_dir):
+def test_corrupt_library_is_refused_with_its_backup(library_dir):
     library_dir.mkdir()
-    (library_dir / "library.sqlite3").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(LibraryError, match="not a readable PaperDesk library"):
+    db = library_dir / "library.sqlite3"
+    db.write_bytes(b"this is not a database" * 100)
+    backup = library_dir / "library.sqlite3.before-schema-2.bak"
+    backup.write_bytes(b"an older copy")
+    with pytest.raises(LibraryError, match="damaged or not a PaperDesk library") as info:
+        Library.open(library_dir)
+    assert str(backup) in str(info.value)
+    assert db.read_bytes() == b"this is not a database" * 100
+
+
+def test_locked_library_is_reported_quickly(library_dir):
+    Library.open(library_dir).close()
+    other = sqlite3.connect(library_dir / "library.sqlite3")
+    other.execute("PRAGMA locking_mode = EXCLUSIVE")
+    other.execute("BEGIN EXCLUSIVE")
+    other.execute("UPDATE settings SET value = value")  # hold the write lock
+    try:
+        with pytest.raises(LibraryError, match="locked by another program"):
+            Library.open(library_dir)
+    finally:
+        other.rollback()
+        other.close()
+    with Library.open(library_dir) as lib:
+        assert lib.stats()["papers"] == 0
+
+
+def test_unopenable_library_path(library_dir):
+    (library_dir / "library.sqlite3").mkdir(parents=True)  # a folder where the database should be
+    with pytest.raises(LibraryError, match="cannot be opened"):
         Library.open(library_dir)
 
 

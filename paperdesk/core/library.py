@@ -38,6 +38,9 @@ ORDERS = {
 }
 
 
+OPEN_BUSY_MS = 2000  # how long opening waits for a library another program has locked
+
+
 class LibraryError(Exception):
     """The library cannot be opened or used; the message is meant for the user."""
 
@@ -100,11 +103,10 @@ class ImportReport:
         }
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, busy_ms: int = 30000) -> sqlite3.Connection:
     """A connection with the library's settings; one per thread (sqlite3 objects are not shared)."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=True)
+    conn = sqlite3.connect(path, isolation_level=None, timeout=busy_ms / 1000, check_same_thread=True)
     conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA busy_timeout = 30000")
     conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed txn
     return conn
 
@@ -127,13 +129,18 @@ class Library:
         except OSError as exc:
             raise LibraryError(f"cannot create library folder {folder}: {exc.strerror}") from None
         path = folder / DB_FILENAME
+        conn = None
         try:
-            conn = connect(path)
+            conn = connect(path, busy_ms=OPEN_BUSY_MS)  # fail fast if another program holds it
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
-            raise LibraryError(f"{path} is not a readable PaperDesk library ({exc})") from None
+            conn.execute("PRAGMA busy_timeout = 30000")
+        except sqlite3.Error as exc:
+            if conn is not None:
+                conn.close()
+            raise LibraryError(_open_error(path, exc)) from None
         if mode.lower() != "wal":
+            conn.close()
             raise LibraryError(f"{path}: cannot switch the database to WAL mode")
         if version > SCHEMA_VERSION:
             conn.close()
@@ -591,6 +598,21 @@ class Library:
                 raise LibraryError(f"no saved search named {name!r}")
         return self._notify(Changes(saved_searches=True))
     # == end of search ==========================================================================
+
+
+def _open_error(path: Path, exc: sqlite3.Error) -> str:
+    """A start-up failure in plain words, pointing at the newest automatic backup if any."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return f"{path} is locked by another program (is PaperDesk already open on it?)"
+    if "unable to open" in text or "readonly" in text or "permission" in text:
+        return f"{path} cannot be opened: {exc} (check the folder's permissions)"
+    message = f"{path} is damaged or not a PaperDesk library ({exc})"
+    backups = sorted(path.parent.glob(f"{path.name}.before-schema-*.bak"),
+                     key=lambda p: p.stat().st_mtime)
+    if backups:
+        message += f"; the last automatic backup is {backups[-1]}"
+    return message + "; nothing was changed"
 
 
 def _clean_tags(tags: Iterable[str]) -> list[str]:
