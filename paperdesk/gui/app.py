@@ -32,25 +32,67 @@ def run(args: argparse.Namespace) -> int:
     if screenshot and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a screenshot needs no screen
     from paperdesk.core import Library, LibraryError
+    from paperdesk.core.paths import default_library_dir
 
+    folder = Path(args.library).expanduser() if getattr(args, "library", None) else default_library_dir()
+    app = make_app()
+    if not screenshot:
+        from paperdesk.gui.single_instance import ask_running_instance
+
+        if ask_running_instance(folder):
+            print(f"paperdesk: already open on {folder}; brought that window forward")
+            return 0
     try:
-        lib = Library.open(getattr(args, "library", None))
+        lib = Library.open(folder)
     except LibraryError as exc:
         print(f"paperdesk: {exc}", file=sys.stderr)
+        if not screenshot and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+            from PySide6.QtWidgets import QMessageBox
+
+            QMessageBox.critical(None, f"{APP_NAME} cannot open the library", str(exc))
         return 1
-    app = make_app()
     from paperdesk.gui.main_window import MainWindow
     from paperdesk.gui.settings import open_settings
 
     window = MainWindow(lib, open_settings(), remember=not screenshot)
+    server = None
     try:
         if screenshot:
             return save_screenshot(window, Path(screenshot))
+        from paperdesk.gui.single_instance import InstanceServer
+
+        server = InstanceServer(folder)
+        server.activate_requested.connect(lambda: bring_forward(window))
         window.show()
         return app.exec()
     finally:
+        if server is not None:
+            server.close()
         window.jobs.shutdown()
         lib.close()
+
+
+def bring_forward(window) -> None:
+    from paperdesk.gui.qt import Qt
+
+    window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
+    window.show()
+    window.raise_()
+    window.activateWindow()
+
+
+def wait_until_idle(window, timeout_ms: int = 120_000) -> None:
+    """Run the event loop until background jobs (e.g. first-start indexing) are done."""
+    from paperdesk.gui.qt import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    poll = QTimer(interval=25)
+    poll.timeout.connect(lambda: loop.quit() if not window.jobs.busy else None)
+    QTimer.singleShot(timeout_ms, loop.quit)
+    poll.start()
+    if window.jobs.busy:
+        loop.exec()
+    poll.stop()
 
 
 def save_screenshot(window, path: Path, size: tuple[int, int] = SCREENSHOT_SIZE) -> int:
@@ -58,6 +100,7 @@ def save_screenshot(window, path: Path, size: tuple[int, int] = SCREENSHOT_SIZE)
 
     window.resize(*size)
     window.show()
+    wait_until_idle(window)  # so the shot shows the loaded desk, not a progress bar
     window.move_current(0)
     window.table.setFocus()
     QApplication.processEvents()
