@@ -74,3 +74,13 @@ def test_keys_cli_json(tmp_path):
     assert {"mode": "normal", "keys": "s", "command": "star",
             "description": COMMANDS["star"].description} in rows
     assert len(rows) == sum(len(t) for t in DEFAULT_KEYMAP.values())
+
+
+def test_readme_cheat_sheet_is_generated_from_the_keymap():
+    from pathlib import Path
+
+    from paperdesk.core.keymap import cheat_sheet_markdown
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- keys:begin -->\n", 1)[1].split("\n<!-- keys:end -->", 1)[0]
+    assert block == cheat_sheet_markdown(load_keymap(None)), "run: paperdesk keys --markdown"

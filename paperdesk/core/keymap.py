@@ -82,6 +82,7 @@ DEFAULT_KEYMAP: dict[str, dict[str, str]] = {
         "g l": "go-all",
         "g a": "go-archive",
         "x": "mark",
+        "T": "triage",
         "Esc": "normal-mode",
         "?": "cheat-sheet",
         ":": "palette", "Ctrl+Shift+P": "palette",
