@@ -164,3 +164,13 @@ def test_note_cli(tmp_path):
     assert run("highlight", pid, quote, "--comment", "c").returncode == 0
     (h,) = json.loads(run("highlights", "--json").stdout)
     assert h["paper_id"] == pid and h["comment"] == "c"
+
+
+def test_undoing_a_highlight_reports_and_requeues_its_paper(seeded, pid):
+    abstract = seeded.get(pid)["abstract"]
+    annotations.add_highlight(seeded, pid, 0, 20)
+    seeded.conn.execute("DELETE FROM index_queue")
+    _op, changes = seeded.undo()
+    assert pid in changes.papers and changes.notes
+    assert [r[0] for r in seeded.conn.execute("SELECT paper_id FROM index_queue")] == [pid]
+    assert abstract  # the highlight was on real text

@@ -160,7 +160,11 @@ def _replay(conn: sqlite3.Connection, op_id: int, *, undo: bool) -> Changes:
             (json.dumps(current) if current is not None else None, op_id, seq),
         )
         _put_row(conn, table, key, target)
-        touched.append((table, key))
+        if table == "highlights":  # keyed by highlight id: report the paper it belongs to
+            row = target or current or {}
+            touched.append((table, [row.get("paper_id", key[0])]))
+        else:
+            touched.append((table, key))
         if table == "papers":
             if target is None and current is not None:
                 removed.add(str(key[0]))
