@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from paperdesk.cli.output import CommandError, one_line, open_library, print_json
+from paperdesk.cli.output import CommandError, one_line, open_library, positive_int, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--starred", action="store_true", help="only starred papers")
     p.add_argument("--tag", metavar="T")
     p.add_argument("--sort", choices=["date", "added", "upvotes", "title"], default="date")
-    p.add_argument("--limit", type=_positive_int, metavar="N")
+    p.add_argument("--limit", type=positive_int, metavar="N")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("show", help="show one paper")
@@ -55,18 +55,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("history", help="list recent operations")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--limit", type=_positive_int, default=20, metavar="N")
+    p.add_argument("--limit", type=positive_int, default=20, metavar="N")
     p.set_defaults(func=cmd_history)
 
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -37,6 +37,17 @@ def open_library(args: argparse.Namespace) -> Iterator[Library]:
         lib.close()
 
 
+def positive_int(text: str) -> int:
+    """argparse type for counts such as --limit."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def print_json(value: object) -> None:
     json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")

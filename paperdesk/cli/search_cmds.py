@@ -6,20 +6,20 @@ import argparse
 import re
 import sys
 
-from paperdesk.cli.output import one_line, open_library, print_json
+from paperdesk.cli.output import one_line, open_library, positive_int, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("search", help="search papers (words, \"phrases\", -word, OR, field:, is:, sort:)")
     p.add_argument("query", nargs="*", metavar="QUERY", help="the query (several words are joined)")
     p.add_argument("--json", action="store_true", help="print records with score and snippet")
-    p.add_argument("--limit", type=_positive_int, default=50, metavar="N")
+    p.add_argument("--limit", type=positive_int, default=50, metavar="N")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("similar", help="papers most like one paper, with the words they share")
     p.add_argument("id")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--limit", type=_positive_int, default=10, metavar="N")
+    p.add_argument("--limit", type=positive_int, default=10, metavar="N")
     p.set_defaults(func=cmd_similar)
 
     p = sub.add_parser("index", help="check or rebuild the search index")
@@ -44,15 +44,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("name")
     c.set_defaults(func=cmd_saved_rm)
 
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def _progress(done: int, total: int, what: str) -> None:
