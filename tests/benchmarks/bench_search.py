@@ -1,6 +1,11 @@
 """Search benchmark: index build, incremental indexing, query latency by class, and SQLite FTS5 ratios.
 
     python tests/benchmarks/bench_search.py --n 1000 [10000 100000] [--queries 40] [--keep DIR]
+                                            [--reuse] [--build-only] [--only CLASS ...]
+
+With --keep DIR the libraries live in DIR/search-N; --reuse then keeps an index that is current
+(right version, N documents, empty queue) and reports the build figures recorded when it was made
+(DIR/search-N/build.json), so later runs only measure queries.
 
 Prints one JSON object per size. Latencies are `Library.search` end to end (parse, Whoosh, total
 count, snippets from SQLite for up to 200 hits), in ms. `fts5_ratio` = our p95 / FTS5 p95 for the
@@ -42,7 +47,27 @@ def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def build(folder: Path, n: int, papers: Papers) -> dict:
+def cached_build(folder: Path, n: int) -> dict | None:
+    """The figures of an earlier build, if its index is still current."""
+    from paperdesk.core.search.index import INDEX_VERSION, SearchIndex
+
+    record = folder / "build.json"
+    if not record.is_file() or not SearchIndex.exists(folder):
+        return None
+    saved = json.loads(record.read_text())
+    if saved.get("index_version") != INDEX_VERSION:
+        return None
+    with Library.open(folder) as lib:
+        if lib.stats()["papers"] != n or lib.index.pending() or lib.index.doc_count() != n:
+            return None
+    return {**saved, "cached": True}
+
+
+def build(folder: Path, n: int, papers: Papers, reuse: bool = False) -> dict:
+    from paperdesk.core.search.index import INDEX_VERSION
+
+    if reuse and (cached := cached_build(folder, n)) is not None:
+        return cached
     out: dict = {}
     with Library.open(folder) as lib:
         if lib.stats()["papers"] != n:
@@ -55,6 +80,8 @@ def build(folder: Path, n: int, papers: Papers) -> dict:
         out["index_build_s"] = round(time.perf_counter() - t, 2)
         out["index_mb"] = round(dir_size(folder / "index") / 1e6, 1)
         out["db_mb"] = round((folder / "library.sqlite3").stat().st_size / 1e6, 1)
+    out["index_version"] = INDEX_VERSION
+    (folder / "build.json").write_text(json.dumps(out))
     return out
 
 
@@ -157,10 +184,13 @@ def fts_query(conn: sqlite3.Connection, spec: dict) -> int:
     return total + len(ids)
 
 
-def measure(n: int, workdir: Path, k: int) -> dict:
+def measure(n: int, workdir: Path, k: int, reuse: bool = False, build_only: bool = False,
+            only: list[str] | None = None) -> dict:
     papers = Papers()
     folder = workdir / f"search-{n}"
-    result: dict = {"n": n, **build(folder, n, papers)}
+    result: dict = {"n": n, **build(folder, n, papers, reuse)}
+    if build_only:
+        return result
     rng = random.Random(5)
     titles = [papers.paper(rng.randrange(n)).title for _ in range(200)]
     classes = query_classes(papers.words, titles, rng, k)
@@ -172,6 +202,8 @@ def measure(n: int, workdir: Path, k: int) -> dict:
         result["fts5_build_s"] = round(fts_build, 2)
         result["index_build_vs_fts5"] = round(result["index_build_s"] / max(fts_build, 1e-6), 1)
         for name, items in classes.items():
+            if only and name not in only:
+                continue
             ours = time_each(items, lambda it: lib.search(it[0], limit=200, typing=len(it) > 2))
             theirs = time_each(items, lambda it: fts_query(fts, it[1]))
             totals = [lib.search(it[0], limit=200, typing=len(it) > 2).total for it in items[:5]]
@@ -192,11 +224,15 @@ def main() -> None:
     parser.add_argument("--n", type=int, nargs="+", default=[1000])
     parser.add_argument("--queries", type=int, default=40, help="queries per class")
     parser.add_argument("--keep", type=Path, help="folder to keep (and reuse) the libraries in")
+    parser.add_argument("--reuse", action="store_true", help="keep a current index (no rebuild)")
+    parser.add_argument("--build-only", action="store_true", help="build, report, no queries")
+    parser.add_argument("--only", nargs="+", help="query classes to measure (default: all)")
     args = parser.parse_args()
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="paperdesk-bench-search-"))
     workdir.mkdir(parents=True, exist_ok=True)
     for n in args.n:
-        print(json.dumps(measure(n, workdir, args.queries), indent=1), flush=True)
+        print(json.dumps(measure(n, workdir, args.queries, args.reuse, args.build_only, args.only),
+                         indent=1), flush=True)
 
 
 if __name__ == "__main__":
