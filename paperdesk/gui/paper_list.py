@@ -1,18 +1,32 @@
-"""What the list shows and when to re-query it: view + sort + search query -> ids for the model."""
+"""What the list shows and when to re-query it: view + sort + search query -> ids for the model.
+
+Interactive changes (a new view, sort or query) are answered at once on the GUI thread: they are
+cheap with the list-order indexes. A `Changes` value is applied as cheaply as possible:
+
+- rows that changed but stay in the view are only repainted;
+- a few papers leaving or entering the view (archive, star, undo) are patched into the id list
+  (entering ones at their sorted place, found by bisecting with sort keys read from SQLite);
+- anything bigger (an import, a search that must run again) re-queries: on the GUI thread while the
+  list is small, else on the reader thread, whose answer replaces the list unless the user moved on.
+"""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from paperdesk.core import Library
 from paperdesk.core.changes import Changes
 from paperdesk.gui.paper_model import PaperModel
 from paperdesk.gui.qt import QObject, Signal
+from paperdesk.gui.reader_thread import ReaderThread
 from paperdesk.gui.views import INBOX, View
 
 SEARCH_LIMIT = 1000
 NATURAL_DESCENDING = {"date", "added", "upvotes"}  # the library's order for these is newest/most first
+BACKGROUND_ROWS = 20_000  # a list this long is re-queried on the reader thread after a change
+MAX_PATCH = 200  # more papers entering or leaving than this: re-query instead of patching
 
 
 @dataclass
@@ -23,11 +37,18 @@ class SearchOutcome:
     message: str = ""
 
 
+def index_ready(lib: Library) -> bool:
+    from paperdesk.core.search.index import SearchIndex
+
+    return SearchIndex.exists(lib.folder)
+
+
 def run_search(lib: Library, query: str, limit: int = SEARCH_LIMIT, engine: bool = True) -> SearchOutcome:
-    """`lib.search` when the search engine is there (and its index ready), else a plain title match."""
-    if engine and hasattr(lib, "search"):
+    """`lib.search` when the index is built (never draining its queue here: that is the writer's job),
+    else a plain title match."""
+    if engine and hasattr(lib, "search") and index_ready(lib):
         try:
-            result = lib.search(query, limit=limit)
+            result = lib.search(query, limit=limit, drain=False)
         except Exception as exc:  # a broken query is a status-bar message, not a crash
             return SearchOutcome(message=f"search failed: {exc}")
         hits = list(result.hits)
@@ -42,6 +63,53 @@ def run_search(lib: Library, query: str, limit: int = SEARCH_LIMIT, engine: bool
         "SELECT id FROM papers WHERE title LIKE ? ESCAPE '\\' ORDER BY published DESC LIMIT ?",
         (pattern, limit))]
     return SearchOutcome(ids=ids, total=len(ids), message="")
+
+
+# -- sort keys, as Python values ordering like library.ORDERS ------------------------------------------
+class _Desc:
+    """Reverses the order of a value inside a sort-key tuple."""
+
+    __slots__ = ("v",)
+
+    def __init__(self, v: object):
+        self.v = v
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Desc) and self.v == other.v
+
+    def __lt__(self, other: _Desc) -> bool:
+        return other.v < self.v  # type: ignore[operator]
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _nullable(v: object) -> tuple[bool, object]:
+    return (v is not None, v if v is not None else "")  # SQLite puts NULL first when ascending
+
+
+_KEY_SQL = "SELECT id, published, added_at, upvotes, title_norm FROM papers WHERE id IN ({})"
+
+
+def _key(order: str, published: str | None, added_at: str, upvotes: int | None, title_norm: str | None,
+         pid: str) -> tuple:
+    if order == "date":
+        return (published is None, _Desc(published), _Desc(added_at), pid)
+    if order == "added":
+        return (_Desc(added_at), pid)
+    if order == "upvotes":
+        return (upvotes is None, _Desc(upvotes), pid)
+    return (_nullable(title_norm), pid)
+
+
+def sort_keys(lib: Library, order: str, ids: Sequence[str]) -> dict[str, tuple]:
+    keys: dict[str, tuple] = {}
+    ids = list(ids)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for pid, published, added_at, upvotes, title_norm in lib.conn.execute(
+                _KEY_SQL.format(",".join("?" * len(chunk))), chunk):
+            keys[pid] = _key(order, published, added_at, upvotes, title_norm, pid)
+    return keys
 
 
 class PaperList(QObject):
@@ -60,9 +128,12 @@ class PaperList(QObject):
         self.query = ""
         self.last_search: SearchOutcome | None = None
         self._id_cache: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
-        self.queries_run = 0  # id queries that hit the database (for tests)
+        self.queries_run = 0  # id queries that hit the database on the GUI thread (for tests)
+        self.patched = 0  # changes applied by patching the id list (for tests)
         self.search_ready = True  # False while the writer builds the search index
         self.fresh_list = False  # a new view or query: start at the top instead of keeping the paper
+        self.background_rows = BACKGROUND_ROWS
+        self.reader = ReaderThread(lib.folder, self)
 
     # -- state --------------------------------------------------------------------------------
     def set_view(self, view: View) -> None:
@@ -86,6 +157,20 @@ class PaperList(QObject):
     def searching(self) -> bool:
         return bool(self.query or self.view.query)
 
+    @property
+    def full_query(self) -> str:
+        return " ".join(q for q in (self.view.query, self.query) if q)
+
+    @property
+    def reversed(self) -> bool:
+        """Whether the shown list runs against the library's order (which is newest/most first)."""
+        return self.ascending == (self.order in NATURAL_DESCENDING)
+
+    @property
+    def busy(self) -> bool:
+        """A background re-query is under way (its answer will replace the list)."""
+        return self.reader.pending("list")
+
     # -- loading ------------------------------------------------------------------------------
     def _view_ids(self) -> list[str]:
         key = (self.view.key, self.order)
@@ -93,47 +178,133 @@ class PaperList(QObject):
         if ids is None:
             ids = self.view.ids(self.lib, self.order)
             self.queries_run += 1
-            self._id_cache[key] = ids
-            while len(self._id_cache) > 8:
-                self._id_cache.popitem(last=False)
+            self._remember(key, ids)
         else:
             self._id_cache.move_to_end(key)
-        natural_desc = self.order in NATURAL_DESCENDING
-        return ids[::-1] if self.ascending == natural_desc else ids
+        return ids[::-1] if self.reversed else ids
+
+    def _remember(self, key: tuple[str, str], ids: list[str]) -> None:
+        self._id_cache[key] = ids
+        while len(self._id_cache) > 8:
+            self._id_cache.popitem(last=False)
 
     def reload(self) -> None:
+        self.reader.supersede("list")  # this answer is newer than any pending background one
         if self.searching:
-            query = " ".join(q for q in (self.view.query, self.query) if q)
-            outcome = run_search(self.lib, query, engine=self.search_ready)
+            outcome = run_search(self.lib, self.full_query, engine=self.search_ready)
             outcome.ids = self.view.within(self.lib, outcome.ids)
-            self.last_search = outcome
-            self.model.set_ids(outcome.ids, outcome.snippets)
-            self.searched.emit(outcome)
+            self._show_search(outcome)
         else:
             self.last_search = None
             self.model.set_ids(self._view_ids())
         self.reloaded.emit()
 
-    # -- changes ------------------------------------------------------------------------------
-    def membership_may_change(self, changes: Changes) -> bool:
-        if changes.added or changes.removed or self.searching:
-            return bool(changes.added or changes.removed or changes.papers)
-        if not changes.papers:
-            return False
-        if len(changes.papers) > 2000:
-            return True
-        for row in self.lib.rows(sorted(changes.papers)):
-            belongs = self.view.matches_row(row)
-            if belongs is not None and belongs != (self.model.row_of(row["id"]) is not None):
-                return True
-        return False
+    def _show_search(self, outcome: SearchOutcome) -> None:
+        self.last_search = outcome
+        self.model.set_ids(outcome.ids, outcome.snippets)
+        self.searched.emit(outcome)
 
+    def reload_in_background(self) -> None:
+        """Re-query on the reader thread; the answer replaces the list if nothing newer happened."""
+        view, order, query, engine = self.view, self.order, self.full_query, self.search_ready
+
+        def work(rlib: Library) -> object:
+            if query:
+                outcome = run_search(rlib, query, engine=engine)
+                outcome.ids = view.within(rlib, outcome.ids)
+                return outcome
+            return view.ids(rlib, order)
+
+        def done(value: object, error: str) -> None:
+            if error:
+                self.reload()  # the reader failed: answer here rather than show a stale list
+                return
+            if isinstance(value, SearchOutcome):
+                self._show_search(value)
+            else:
+                ids = list(value)  # type: ignore[call-overload]
+                self._remember((view.key, order), ids)
+                self.last_search = None
+                self.model.set_ids(ids[::-1] if self.reversed else ids)
+            self.reloaded.emit()
+
+        self.reader.submit("list", work, done)
+
+    def _requery(self) -> None:
+        if len(self.model.ids) >= self.background_rows:
+            self.reload_in_background()
+        else:
+            self.reload()
+
+    # -- changes ------------------------------------------------------------------------------
     def apply(self, changes: Changes) -> None:
         if not (changes.papers or changes.added or changes.removed):
             return
-        requery = self.membership_may_change(changes)
         self._id_cache.clear()  # other views (Starred, a tag…) may be stale now
-        if requery:
-            self.reload()
-        else:
+        if changes.added or changes.removed or changes.sources or self.searching:
+            self.model.apply(changes)  # repaint what is shown until the new list arrives
+            self._requery()
+            return
+        if len(changes.papers) > MAX_PATCH:
             self.model.apply(changes)
+            self._requery()
+            return
+        rows = self.lib.rows(sorted(changes.papers))
+        leaving: list[str] = []
+        entering: list[str] = []
+        for row in rows:
+            belongs = self.view.matches_row(row)
+            if belongs is None:  # a source view cannot tell from a row
+                self.model.apply(changes)
+                self._requery()
+                return
+            shown = self.model.row_of(row["id"]) is not None
+            if belongs and not shown:
+                entering.append(row["id"])
+            elif shown and not belongs:
+                leaving.append(row["id"])
+        if not (leaving or entering):
+            self.model.apply(changes)
+            return
+        self._patch(leaving, entering)
+        self.model.apply(changes)
+
+    def _patch(self, leaving: list[str], entering: list[str]) -> None:
+        """Remove and insert a few ids in place of a re-query (same result, no 100k-id query)."""
+        ids = list(self.model.ids)
+        if leaving:
+            gone = set(leaving)
+            ids = [i for i in ids if i not in gone]
+        if entering:
+            ids = self._insert_sorted(ids, entering)
+        self.patched += 1
+        self.reader.supersede("list")
+        self.model.set_ids(ids, self.model.snippets)
+        self.reloaded.emit()
+
+    def _insert_sorted(self, ids: list[str], entering: list[str]) -> list[str]:
+        keys = sort_keys(self.lib, self.order, entering)
+        cache: dict[str, tuple] = {}
+
+        def key_at(n: int) -> tuple:
+            pid = ids[n]
+            if pid not in cache:
+                found = sort_keys(self.lib, self.order, [pid])
+                cache[pid] = found.get(pid) or ((),)
+            return cache[pid]
+
+        rev = self.reversed
+        for pid in sorted(entering, key=lambda p: keys[p], reverse=rev):
+            if pid not in keys:
+                continue
+            lo, hi = 0, len(ids)
+            while lo < hi:  # first position whose key sorts after pid's (before it when reversed)
+                mid = (lo + hi) // 2
+                other = key_at(mid)
+                after = (keys[pid] < other) if not rev else (other < keys[pid])
+                if after:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            ids.insert(lo, pid)
+        return ids

@@ -67,10 +67,28 @@ class PaperModel(QAbstractTableModel):
         self._snippets = snippets or {}
         self.endResetModel()
 
+    @property
+    def snippets(self) -> dict[str, str]:
+        return self._snippets
+
     def row_of(self, paper_id: str) -> int | None:
-        if self._row_of is None:
-            self._row_of = {pid: n for n, pid in enumerate(self._ids)}
+        if self._row_of is None:  # one lookup: a C-speed scan beats building a 100k-entry dict
+            try:
+                return self._ids.index(paper_id)
+            except ValueError:
+                return None
         return self._row_of.get(paper_id)
+
+    def rows_of(self, paper_ids: frozenset[str] | set[str]) -> dict[str, int]:
+        """Rows of many ids at once (builds the id -> row map when worth it)."""
+        if self._row_of is None and len(paper_ids) > 8:
+            self._row_of = {pid: n for n, pid in enumerate(self._ids)}
+        found = {}
+        for pid in paper_ids:
+            row = self.row_of(pid)
+            if row is not None:
+                found[pid] = row
+        return found
 
     def id_at(self, row: int) -> str | None:
         return self._ids[row] if 0 <= row < len(self._ids) else None
@@ -172,10 +190,7 @@ class PaperModel(QAbstractTableModel):
         """Forget the cached rows of `ids` and repaint them; returns how many are shown here."""
         shown = 0
         last = len(COLUMNS) - 1
-        for pid in ids:
-            row = self.row_of(pid)
-            if row is None:
-                continue
+        for row in self.rows_of(ids).values():
             shown += 1
             page = self._pages.get(row // PAGE)
             if page is not None:
@@ -183,5 +198,15 @@ class PaperModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(row, 0), self.index(row, last))
         return shown
 
+    def forget_rows(self) -> None:
+        """Forget every cached row and repaint what is visible (one signal, for big changes)."""
+        self._pages.clear()
+        if self._ids:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._ids) - 1, len(COLUMNS) - 1))
+
     def apply(self, changes: Changes) -> None:
-        self.refresh_rows(changes.papers | changes.removed)
+        ids = changes.papers | changes.removed
+        if len(ids) > 200:
+            self.forget_rows()
+        else:
+            self.refresh_rows(ids)

@@ -40,13 +40,7 @@ class View:
         """`ids` (in their order) that belong to this view."""
         if not any(v is not None for v in self.filters.values()) or not ids:
             return list(ids)
-        where, params = lib._filter_sql(**self.filters)  # core addition proposed: paper_ids(within=)
-        keep: set[str] = set()
-        for i in range(0, len(ids), 500):
-            chunk = list(ids[i:i + 500])
-            sql = (f"SELECT p.id FROM papers p{where} AND p.id IN ({','.join('?' * len(chunk))})")
-            keep.update(r[0] for r in lib.conn.execute(sql, [*params, *chunk]))
-        return [i for i in ids if i in keep]
+        return lib.paper_ids(within=ids, **self.filters)
 
     def matches_row(self, row: dict) -> bool | None:
         """Whether a `lib.rows` row belongs here; None when a row cannot tell (source views)."""

@@ -32,13 +32,18 @@ def pct(values: list[float], q: float = 0.95) -> float:
 def run_until(app, signal, condition) -> None:
     """Run the event loop until `condition()`; never spin processEvents in Python (PySide6 6.12 on
     Python 3.11 drops a reference to None per processEvents call and eventually aborts)."""
-    from paperdesk.gui.qt import QEventLoop
+    from paperdesk.gui.qt import QEventLoop, QTimer
 
     if condition():
         return
     loop = QEventLoop()
     signal.connect(lambda *_: loop.quit() if condition() else None)
+    poll = QTimer()  # conditions that no single signal announces (a job done AND the list re-read)
+    poll.setInterval(20)
+    poll.timeout.connect(lambda: loop.quit() if condition() else None)
+    poll.start()
     loop.exec()
+    poll.stop()
 
 
 def rss_mb() -> float:
@@ -202,7 +207,7 @@ def main() -> int:
     heartbeat.start()
     t = time.perf_counter()
     window.jobs.run("bench import", job)
-    run_until(app, window.jobs.idle, lambda: not window.jobs.busy)
+    run_until(app, window.jobs.idle, lambda: not window.jobs.busy and not window.papers.busy)
     elapsed = time.perf_counter() - t
     heartbeat.stop()
     results["10k import in background"] = (f"{elapsed:.1f} s; longest stall {max(gaps):.0f} ms "

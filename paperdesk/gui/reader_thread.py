@@ -1,0 +1,132 @@
+"""Read-only queries off the GUI thread: id lists and searches on the reader's own connection.
+
+A request is `fn(lib) -> value` on a channel ("list", …); only the newest request of a channel
+counts: older ones still queued are skipped, and results that arrive after a newer request are
+dropped. Results reach the GUI thread by a queued signal. The thread is a plain daemon thread
+(it stops by itself after a quiet spell), so a window that is merely hidden or garbage-collected
+never leaves a running QThread behind; its connection is `query_only`, so it cannot write.
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from paperdesk.core import Library
+from paperdesk.gui.qt import QObject, Signal
+
+IDLE_EXIT_S = 20.0  # a quiet reader closes its connection and ends; the next request restarts it
+ReadFn = Callable[[Library], object]
+
+
+def open_reader(folder: Path) -> Library:
+    lib = Library.open(folder)
+    lib.conn.execute("PRAGMA query_only = ON")
+    return lib
+
+
+def close_reader(lib: Library) -> None:
+    """Close without `Library.close()`: that drains the search queue, which is the writer's job."""
+    index = lib.__dict__.pop("_search_index", None)
+    if index is not None:
+        index.close()
+    lib.conn.close()
+
+
+class ReaderThread(QObject):
+    delivered = Signal(int, str, object, str)  # token, channel, value, error ("" when fine)
+    _arrived = Signal(int, str, object, str)  # emitted on the reader thread, queued to this one
+
+    def __init__(self, folder: Path, parent: QObject | None = None):
+        super().__init__(parent)
+        self.folder = folder
+        self._tokens = itertools.count(1)
+        self._latest: dict[str, int] = {}
+        self._answered: dict[str, int] = {}
+        self._callbacks: dict[int, tuple[str, Callable[[object, str], None]]] = {}
+        self._lock = threading.Lock()
+        self._queue: queue.Queue[tuple[int, str, ReadFn] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.served = 0  # requests that ran (for tests)
+        self._arrived.connect(self._deliver)
+
+    # -- GUI side -------------------------------------------------------------------------------
+    def submit(self, channel: str, fn: ReadFn,
+               callback: Callable[[object, str], None] | None = None) -> int:
+        """Queue `fn(lib)`; `callback(value, error)` runs on the GUI thread unless superseded."""
+        token = next(self._tokens)
+        with self._lock:
+            self._latest[channel] = token
+            if callback is not None:
+                self._callbacks[token] = (channel, callback)
+            self._queue.put((token, channel, fn))  # under the lock: an idle reader cannot miss it
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="paperdesk-reader", daemon=True)
+                self._thread.start()
+        return token
+
+    def supersede(self, channel: str) -> None:
+        """Forget what is pending on `channel` (a newer answer was computed elsewhere)."""
+        with self._lock:
+            self._latest[channel] = self._answered[channel] = next(self._tokens)
+
+    def pending(self, channel: str) -> bool:
+        """Whether the newest request of `channel` has not been answered yet."""
+        with self._lock:
+            return self._latest.get(channel, 0) > self._answered.get(channel, 0)
+
+    def _deliver(self, token: int, channel: str, value: object, error: str) -> None:
+        with self._lock:
+            fresh = self._latest.get(channel) == token
+            entry = self._callbacks.pop(token, None)
+            for stale in [t for t, (ch, _cb) in self._callbacks.items() if ch == channel and t < token]:
+                self._callbacks.pop(stale, None)
+            if fresh:
+                self._answered[channel] = token
+        if not fresh or self._closed:
+            return
+        if entry is not None:
+            entry[1](value, error)
+        self.delivered.emit(token, channel, value, error)
+
+    def close(self) -> None:
+        self._closed = True
+        self._queue.put(None)
+
+    # -- reader thread --------------------------------------------------------------------------
+    def _run(self) -> None:
+        lib: Library | None = None
+        try:
+            while True:
+                try:
+                    item = self._queue.get(timeout=IDLE_EXIT_S)
+                except queue.Empty:
+                    with self._lock:  # exit only if nothing slipped in meanwhile
+                        if self._queue.empty():
+                            self._thread = None
+                            return
+                    continue
+                if item is None:
+                    return
+                token, channel, fn = item
+                with self._lock:
+                    if self._latest.get(channel) != token:
+                        continue  # superseded while queued
+                try:
+                    if lib is None:
+                        lib = open_reader(self.folder)
+                    value, error = fn(lib), ""
+                except Exception as exc:  # reported to the GUI as a message, never kills the reader
+                    value, error = None, str(exc) or type(exc).__name__
+                self.served += 1
+                try:
+                    self._arrived.emit(token, channel, value, error)
+                except RuntimeError:  # the GUI object is gone: nobody to tell
+                    return
+        finally:
+            if lib is not None:
+                close_reader(lib)

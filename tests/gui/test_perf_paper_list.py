@@ -1,0 +1,115 @@
+"""How the list follows changes cheaply: patches for a few papers, the reader thread for big re-queries.
+
+Widget-free (model + PaperList over a real library); results are compared with a fresh query.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from paperdesk.core import Library
+from paperdesk.core.changes import Changes
+from paperdesk.gui.paper_list import PaperList
+from paperdesk.gui.paper_model import PaperModel
+from paperdesk.gui.reader_thread import ReaderThread
+from paperdesk.gui.synthetic import synthetic_batches
+from paperdesk.gui.views import ALL, ARCHIVE, INBOX, STARRED
+
+
+@pytest.fixture
+def plist(qapp, seeded):
+    model = PaperModel(seeded)
+    papers = PaperList(seeded, model)
+    seeded.subscribe(papers.apply)
+    yield papers
+    papers.reader.close()
+
+
+def fresh(lib: Library, papers: PaperList) -> list[str]:
+    ids = papers.view.ids(lib, papers.order)
+    return ids[::-1] if papers.reversed else ids
+
+
+@pytest.mark.parametrize(("order", "ascending"), [("date", False), ("date", True), ("added", False),
+                                                  ("upvotes", False), ("title", True), ("title", False)])
+def test_archive_and_undo_patch_the_list_in_sorted_place(plist, seeded, order, ascending):
+    plist.set_view(INBOX)
+    plist.set_sort(order, ascending)
+    queries = plist.queries_run
+    picked = [plist.model.ids[n] for n in (0, 7, 150, len(plist.model.ids) - 1)]
+    seeded.archive(picked)  # leave the Inbox: removed in place
+    assert not set(picked) & set(plist.model.ids)
+    assert plist.model.ids == fresh(seeded, plist)
+    seeded.undo()  # come back: inserted where a fresh query would put them
+    assert plist.model.ids == fresh(seeded, plist)
+    assert plist.queries_run == queries and plist.patched == 2
+
+
+def test_star_enters_starred_view_and_rows_repaint_without_requery(plist, seeded):
+    plist.set_view(STARRED)
+    assert plist.model.ids == []
+    ids = seeded.paper_ids(limit=3)
+    seeded.star(ids)
+    assert plist.model.ids == fresh(seeded, plist) and len(plist.model.ids) == 3
+    plist.set_view(ALL)
+    queries = plist.queries_run
+    seeded.tag([ids[0]], ["ml"])  # stays in All: only the row repaints
+    assert plist.queries_run == queries and plist.patched == 1
+    assert "ml" in plist.model.row_data(plist.model.row_of(ids[0]))["tag_list"]
+
+
+def test_big_list_requeries_on_the_reader_thread(plist, seeded, qtbot):
+    plist.background_rows = 0  # treat the 397-paper list as big
+    plist.set_view(ALL)
+    before = list(plist.model.ids)
+    queries = plist.queries_run
+    with Library.open(seeded.folder) as writer:  # another connection, as the writer thread has
+        changes = Changes()
+        for batch in synthetic_batches(300, per_batch=100, prefix="bg"):
+            writer.import_batch(batch)
+        changes = Changes(added=frozenset(writer.paper_ids(order="added", limit=300)), sources=True)
+    plist.apply(changes)
+    assert plist.model.ids == before  # the GUI thread did not query: the old list stays meanwhile
+    with qtbot.waitSignal(plist.reloaded, timeout=10_000):
+        pass
+    assert plist.model.ids == fresh(seeded, plist) and len(plist.model.ids) == 697
+    assert plist.queries_run == queries and plist.reader.served >= 1
+
+
+def test_a_newer_view_wins_over_a_background_answer_already_running(plist, seeded, qtbot):
+    plist.background_rows = 0
+    plist.set_view(ALL)
+    gate = threading.Event()
+    plist.reader.submit("block", lambda _lib: gate.wait(10))  # the reader is busy with this
+    plist.reload_in_background()  # queued behind it: the All list
+    plist.set_view(ARCHIVE)  # answered at once; the pending All answer must not replace it
+    gate.set()
+    plist.reload_in_background()
+    qtbot.waitUntil(lambda: not plist.busy, timeout=10_000)
+    assert plist.view is ARCHIVE and plist.model.ids == []
+
+
+def test_reader_thread_drops_stale_answers_and_cannot_write(qapp, seeded, qtbot):
+    reader = ReaderThread(seeded.folder)
+    got: list[object] = []
+    started, gate = threading.Event(), threading.Event()
+
+    def slow(lib):  # answers only after a newer request was made: its answer is stale on arrival
+        started.set()
+        gate.wait(10)
+        return lib.count()
+
+    reader.submit("x", slow, lambda value, error: got.append(("old", value)))
+    assert started.wait(10)
+    reader.submit("x", lambda lib: lib.count(status="inbox"), lambda value, error: got.append(("new", value)))
+    gate.set()
+    qtbot.waitUntil(lambda: not reader.pending("x"), timeout=10_000)
+    assert got == [("new", 397)] and reader.served == 2
+    errors: list[str] = []
+    reader.submit("w", lambda lib: lib.conn.execute("DELETE FROM papers"), lambda _v, e: errors.append(e))
+    qtbot.waitUntil(lambda: bool(errors), timeout=10_000)
+    assert "readonly" in errors[0].lower() or "read-only" in errors[0].lower()
+    assert seeded.count() == 397
+    reader.close()
