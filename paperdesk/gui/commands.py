@@ -1,8 +1,9 @@
-"""The desk's commands, declared once: menus, toolbar and shortcuts are built from this table.
+"""The desk's commands: the core table (`paperdesk.core.keymap.COMMANDS`) bound to GUI functions.
 
-Issue 6 turns `keys` into per-mode key maps (data, user-overridable) and adds a palette; the registry
-shape (name, title, description, menu, run) is meant to stay. `scope="list"` keys are single letters
-that only fire while the paper list has focus (normal mode), never while typing in a text field.
+Names, descriptions and menus come from the core table; this module only adds a menu title, an
+icon and the function for each, plus a few commands that exist only in the desk (quit, import the
+samples, the Highlights view, triage keep/skip). Menus, the toolbar, the palette and the cheat sheet
+are generated from `COMMANDS`; keys come from the core key map per mode (`gui/keys.py`).
 """
 
 from __future__ import annotations
@@ -11,8 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from paperdesk.core import keymap as core_keymap
+
 if TYPE_CHECKING:
     from paperdesk.gui.main_window import MainWindow
+
+Handler = Callable[["MainWindow"], object]
 
 
 @dataclass(frozen=True)
@@ -20,48 +25,81 @@ class Command:
     name: str
     title: str
     description: str
-    menu: str
-    run: Callable[[MainWindow], object]
-    keys: tuple[str, ...] = ()
-    scope: str = "window"  # "window": anywhere in the window; "list": only when the list has focus
+    menu: str  # "" = palette only
+    run: Handler
     icon: str | None = None
     toolbar: bool = False
 
 
-COMMANDS: tuple[Command, ...] = (
-    Command("import", "&Import digests…", "Import digest files into the library", "File",
-            lambda w: w.choose_import(), ("Ctrl+O",), icon="import", toolbar=True),
+# name -> (menu title, handler, icon, on the toolbar)
+_GUI: dict[str, tuple[str, Handler, str | None, bool]] = {
+    "next": ("&Next paper", lambda w: w.cmd_next(), "next", False),
+    "previous": ("&Previous paper", lambda w: w.cmd_previous(), "previous", False),
+    "first": ("&First paper", lambda w: w.move_to_row(0), None, False),
+    "last": ("&Last paper", lambda w: w.move_to_row(-1), None, False),
+    "go-inbox": ("&Inbox", lambda w: w.go_to("inbox"), "inbox", False),
+    "go-starred": ("&Starred", lambda w: w.go_to("starred"), "star", False),
+    "go-all": ("&All", lambda w: w.go_to("all"), "all", False),
+    "go-archive": ("A&rchive", lambda w: w.go_to("archive"), "archive", False),
+    "star": ("&Star / unstar", lambda w: w.toggle_star(), "star", True),
+    "tag": ("&Tag…", lambda w: w.show_tag_popup(), "tag", True),
+    **{f"tag-{n}": (f"Apply tag {n}", (lambda w, n=n: w.apply_tag_number(n)), None, False)
+       for n in range(1, 10)},
+    "note": ("&Note", lambda w: w.focus_note(), None, False),
+    "highlight": ("&Highlight selection", lambda w: w.highlight_selection(), None, False),
+    "archive-next": ("&Archive and next", lambda w: w.archive_next(), "archive", True),
+    "inbox": ("Move to &Inbox", lambda w: w.move_to_inbox(), "inbox", False),
+    "mark": ("&Mark / unmark", lambda w: w.toggle_mark(), None, False),
+    "open": ("&Open paper page", lambda w: w.open_paper_page(), None, False),
+    "copy-link": ("&Copy Markdown link", lambda w: w.copy_link(), None, False),
+    "undo": ("&Undo", lambda w: w.undo(), "undo", True),
+    "redo": ("&Redo", lambda w: w.redo(), "redo", True),
+    "history": ("&History…", lambda w: w.show_history(), None, False),
+    "search": ("&Find…", lambda w: w.focus_search(), "search", False),
+    "import": ("&Import digests…", lambda w: w.choose_import(), "import", True),
+    "export": ("&Export…", lambda w: w.export(), None, False),
+    "triage": ("&Triage this view", lambda w: w.toggle_triage(), None, False),
+    "palette": ("Command &palette…", lambda w: w.show_palette(), None, False),
+    "cheat-sheet": ("&Keyboard cheat sheet", lambda w: w.show_cheat_sheet(), None, False),
+    "normal-mode": ("Back to the list", lambda w: w.normal_mode(), None, False),
+}
+
+# Commands only the desk has (no CLI or core meaning).
+DESK_ONLY: tuple[Command, ...] = (
     Command("import-samples", "Import &sample digests", "Import the sample digests shipped with PaperDesk",
             "File", lambda w: w.import_samples()),
     Command("cancel-job", "&Cancel background job", "Stop the running import", "File",
             lambda w: w.jobs.cancel_all(), icon="cancel"),
-    Command("quit", "&Quit", "Close the window", "File", lambda w: w.close(), ("Ctrl+Q",)),
-    Command("undo", "&Undo", "Undo the last change (survives restarts)", "Edit",
-            lambda w: w.undo(), ("Ctrl+Z",), icon="undo", toolbar=True),
-    Command("redo", "&Redo", "Redo what was undone", "Edit",
-            lambda w: w.redo(), ("Ctrl+Shift+Z", "Ctrl+Y"), icon="redo", toolbar=True),
-    Command("search", "&Find…", "Focus the search field", "Edit",
-            lambda w: w.focus_search(), ("Ctrl+F",), icon="search"),
-    Command("search-slash", "Find (/)", "Focus the search field", "",
-            lambda w: w.focus_search(), ("/",), scope="list"),
-    Command("star", "&Star / unstar", "Toggle the star on the selected papers", "Paper",
-            lambda w: w.toggle_star(), ("S",), scope="list", icon="star", toolbar=True),
-    Command("archive", "&Archive / move to inbox", "Archive the selected papers (or return them)",
-            "Paper", lambda w: w.toggle_archive(), ("E",), scope="list", icon="archive", toolbar=True),
-    Command("next", "&Next paper", "Select the next paper", "Go",
-            lambda w: w.move_current(1), ("J",), scope="list", icon="next"),
-    Command("previous", "&Previous paper", "Select the previous paper", "Go",
-            lambda w: w.move_current(-1), ("K",), scope="list", icon="previous"),
-    Command("go-inbox", "&Inbox", "Show the inbox", "Go", lambda w: w.go_to("inbox"), ("Ctrl+1",)),
-    Command("go-starred", "&Starred", "Show starred papers", "Go", lambda w: w.go_to("starred"),
-            ("Ctrl+2",)),
-    Command("go-all", "&All", "Show every paper", "Go", lambda w: w.go_to("all"), ("Ctrl+3",)),
-    Command("go-archive", "A&rchive", "Show archived papers", "Go", lambda w: w.go_to("archive"),
-            ("Ctrl+4",)),
+    Command("quit", "&Quit", "Close the window", "File", lambda w: w.close()),
+    Command("highlights", "&Highlights…", "List every highlight in the library with its paper", "View",
+            lambda w: w.show_highlights()),
+    Command("triage-keep", "Keep (triage)", "Keep the paper in the Inbox and go to the next (triage)", "",
+            lambda w: w.triage_decide("keep")),
+    Command("triage-skip", "Skip (triage)", "Leave the paper undecided and go to the next (triage)", "",
+            lambda w: w.triage_decide("skip")),
 )
 
-MENUS = ("File", "Edit", "Paper", "Go")
+# Desk-only bindings, used when the core key map leaves the key free (core has no keep/skip yet).
+DESK_KEYS: dict[str, dict[str, str]] = {"normal": {"Return": "triage-keep", "Space": "triage-skip"}}
+
+
+def _build() -> tuple[Command, ...]:
+    missing = set(core_keymap.COMMANDS) - set(_GUI)
+    if missing:  # every core command must do something in the desk
+        raise RuntimeError(f"desk commands without an implementation: {sorted(missing)}")
+    core = tuple(
+        Command(name, title, spec.description, spec.menu, run, icon, toolbar)
+        for name, spec in core_keymap.COMMANDS.items()
+        for title, run, icon, toolbar in [_GUI[name]]
+    )
+    return core + DESK_ONLY
+
+
+COMMANDS: tuple[Command, ...] = _build()
+BY_NAME: dict[str, Command] = {c.name: c for c in COMMANDS}
+MENUS = ("File", "Edit", "Paper", "Go", "View", "Help")
+TOOLBAR_ORDER = ("import", "undo", "redo", "star", "tag", "archive-next")
 
 
 def command(name: str) -> Command:
-    return next(c for c in COMMANDS if c.name == name)
+    return BY_NAME[name]

@@ -6,19 +6,25 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from paperdesk import APP_NAME
-from paperdesk.core import Library, LibraryError
+from paperdesk.core import Library, LibraryError, annotations
+from paperdesk.core import keymap as core_keymap
 from paperdesk.core.changes import Changes
 from paperdesk.core.paths import sample_digests
-from paperdesk.gui.commands import COMMANDS, MENUS, Command
+from paperdesk.gui.commands import BY_NAME, COMMANDS, DESK_KEYS, MENUS, TOOLBAR_ORDER, Command
 from paperdesk.gui.jobs import Job, JobRunner
+from paperdesk.gui.keys import KeyDispatcher
+from paperdesk.gui.marks import MarkDelegate
 from paperdesk.gui.paper_list import PaperList, SearchOutcome
 from paperdesk.gui.paper_model import COLUMN_KEYS, COLUMNS, SORT_COLUMN, PaperModel
 from paperdesk.gui.qt import (
     QAbstractItemView,
     QAction,
+    QApplication,
     QByteArray,
+    QDesktopServices,
     QFileDialog,
     QFrame,
+    QGuiApplication,
     QHBoxLayout,
     QHeaderView,
     QKeySequence,
@@ -34,6 +40,7 @@ from paperdesk.gui.qt import (
     QTimer,
     QToolBar,
     QToolButton,
+    QUrl,
     QVBoxLayout,
     QWidget,
 )
@@ -44,18 +51,27 @@ from paperdesk.gui.sidebar import Sidebar
 from paperdesk.gui.theme import icon
 from paperdesk.gui.views import INBOX, View
 
+TRIAGE_VIEW_KEYS = ("inbox",)  # views whose papers leave the list when archived
 MARK_READ_MS = 600  # a paper shown this long counts as read (skimming with j/k does not)
 DEFAULT_WIDTHS = {"star": 26, "who": 120, "date": 84, "upvotes": 40, "tags": 90, "marks": 26}
 
 
 class MainWindow(QMainWindow):
     def __init__(self, lib: Library, settings: QSettings, *, remember: bool = True,
-                 index_on_start: bool = True):
+                 index_on_start: bool = True, keymap_path: Path | None = None):
         super().__init__()
         self.lib = lib
         self.settings = settings
         self.remember = remember  # False for screenshots: read nothing, write nothing
         self.last_import_summary: str | None = None
+        self.opened_urls: list[str] = []  # pages `o` opened (tests read it)
+        self.marked: set[str] = set()  # papers marked with `x` for a bulk action
+        self.triage = None  # a TriageController while a session runs
+        self.export_handler: Callable[[], object] | None = None  # set by gui/export_dialog.install_export
+        self.palette = None
+        self._dialogs: list[QWidget] = []  # open non-modal dialogs (kept alive)
+        path = keymap_path if keymap_path is not None else core_keymap.user_keymap_path()
+        self.keymap = core_keymap.load_keymap(path)
         self.setWindowTitle(f"{APP_NAME} — {lib.folder}")
         self.setWindowIcon(icon("digest"))
         self.setAcceptDrops(True)
@@ -67,6 +83,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self.command_actions: dict[str, QAction] = {}
         self._build_commands()
+        self._build_keys()
 
         self.jobs.started.connect(self._job_started)
         self.jobs.progress.connect(self._job_progress)
@@ -87,8 +104,18 @@ class MainWindow(QMainWindow):
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.table.horizontalHeader().sortIndicatorChanged.connect(self._sort_changed)
 
+        self.reader.notes.paper_link.connect(self.open_paper)
+        self.reader.browser.paper_link.connect(self.open_paper)
+        self.reader.browser.highlight_link.connect(self.comment_highlight)
+        self.reader.highlight_requested.connect(self.highlight_selection)
+
         self._restore()
         self._update_banner()
+        self._install_export()
+        if self.keymap.problems:  # shown once, at start
+            more = f" (and {len(self.keymap.problems) - 1} more)" if len(self.keymap.problems) > 1 else ""
+            self.status(f"Key bindings: {self.keymap.problems[0]}{more}", 0)
+            self.statusBar().setToolTip("\n".join(self.keymap.problems))
         if index_on_start:
             self._start_indexing()
 
@@ -140,7 +167,9 @@ class MainWindow(QMainWindow):
         middle_layout.addWidget(self.banner)
         middle_layout.addWidget(self.table, 1)
 
-        self.reader = Reader()
+        self.mark_delegate = MarkDelegate(self.marked, self.table)
+        self.table.setItemDelegate(self.mark_delegate)
+        self.reader = Reader(self.lib, self.write)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(middle)
@@ -171,9 +200,22 @@ class MainWindow(QMainWindow):
         self.cancel_button.setToolTip("Cancel the background job")
         self.cancel_button.clicked.connect(lambda: self.jobs.cancel_all())
         self.cancel_button.hide()
+        self.triage_label = QLabel()
+        self.triage_progress = QProgressBar()
+        self.triage_progress.setMaximumWidth(120)
+        self.triage_progress.setTextVisible(False)
+        self.triage_label.hide()
+        self.triage_progress.hide()
+        self.marked_label = QLabel()
+        self.mode_label = QLabel()
+        self.mode_label.setToolTip("Key mode: NORMAL (letters are commands), INSERT (typing), PALETTE")
+        bar.addPermanentWidget(self.triage_label)
+        bar.addPermanentWidget(self.triage_progress)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.cancel_button)
+        bar.addPermanentWidget(self.marked_label)
         bar.addPermanentWidget(self.count_label)
+        bar.addPermanentWidget(self.mode_label)
 
     def _build_commands(self) -> None:
         menus = {name: self.menuBar().addMenu(f"&{name}") for name in MENUS}
@@ -182,33 +224,54 @@ class MainWindow(QMainWindow):
             self.command_actions[cmd.name] = action
             if cmd.menu:
                 menus[cmd.menu].addAction(action)
-                if cmd.name in ("cancel-job", "redo", "archive"):
+                if cmd.name in ("cancel-job", "history", "archive-next", "copy-link", "last", "go-archive"):
                     menus[cmd.menu].addSeparator()
-            if cmd.toolbar:
-                self.toolbar.addAction(action)
+        for name in TOOLBAR_ORDER:
+            self.toolbar.addAction(self.command_actions[name])
         self.toolbar.addSeparator()
         self.toolbar.addWidget(self.search)
         self.command_actions["cancel-job"].setEnabled(False)
+        quit_action = self.command_actions["quit"]  # the one real shortcut: works in every mode
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.addAction(quit_action)
 
     def _action_for(self, cmd: Command) -> QAction:
-        action = QAction(cmd.title, self)
+        """Menu entries show their normal-mode keys; the keys themselves go through `KeyDispatcher`."""
+        keys = self.keymap.keys_for(cmd.name) or [k for k, c in DESK_KEYS["normal"].items() if c == cmd.name]
+        title = cmd.title + (f"\t{keys[0]}" if keys else "")
+        action = QAction(title, self)
         action.setStatusTip(cmd.description)
-        action.setToolTip(f"{cmd.title.replace('&', '')} ({', '.join(cmd.keys)})" if cmd.keys
-                          else cmd.title.replace("&", ""))
+        plain = cmd.title.replace("&", "").rstrip("…")
+        action.setToolTip(f"{plain} ({', '.join(keys)})" if keys else plain)
         if cmd.icon:
             action.setIcon(icon(cmd.icon))
-        action.setShortcuts([QKeySequence(k) for k in cmd.keys])
-        if cmd.scope == "list":  # single letters: only while the list has focus (normal mode)
-            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-            self.table.addAction(action)
-        else:
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            self.addAction(action)
         action.triggered.connect(lambda _checked=False, c=cmd: self.run_command(c.name))
         return action
 
+    def _build_keys(self) -> None:
+        self.keys = KeyDispatcher(self.keymap, self.run_command, self._pending_status, DESK_KEYS, self)
+        self.keys.watch(self.table, "normal")
+        self.keys.watch(self.reader.browser, "normal")
+        self.keys.watch(self.search, "insert")
+        self.keys.watch(self.reader.notes.editor, "insert")
+        QApplication.instance().focusChanged.connect(self._focus_changed)
+        self._focus_changed(None, None)
+
+    def _pending_status(self, text: str) -> None:
+        if text:
+            self.status(text, 3000)
+        else:
+            self.statusBar().clearMessage()
+
+    def _focus_changed(self, _old, now) -> None:
+        top = now.window() if now is not None else None
+        if top is not None and top is not self and top.parentWidget() is not self:
+            return  # another window's focus
+        mode = self.keys.mode_of(now)
+        self.mode_label.setText(f" {mode.upper()} ")
+
     def run_command(self, name: str) -> object:
-        cmd = next(c for c in COMMANDS if c.name == name)
+        cmd = BY_NAME[name]
         try:
             return cmd.run(self)
         except LibraryError as exc:
@@ -296,6 +359,20 @@ class MainWindow(QMainWindow):
             ids = [self.current_id()]
         return [i for i in ids if i]
 
+    def move_to_row(self, row: int) -> None:
+        n = self.model.rowCount()
+        if n:
+            row = n - 1 if row < 0 else min(row, n - 1)
+            self.table.setCurrentIndex(self.model.index(row, COLUMN_KEYS.index("title")))
+            self.table.scrollTo(self.model.index(row, 0))
+
+    def select_id(self, paper_id: str) -> bool:
+        row = self.model.row_of(paper_id)
+        if row is None:
+            return False
+        self.move_to_row(row)
+        return True
+
     def move_current(self, step: int) -> None:
         n = self.model.rowCount()
         if not n:
@@ -324,21 +401,279 @@ class MainWindow(QMainWindow):
         if done:
             done(result)
 
+    def targets(self) -> list[str]:
+        """What a paper command acts on: the marked papers if any, else the selection / current paper."""
+        return sorted(self.marked) if self.marked else self.selected_ids()
+
+    def _bulk_done(self, ids: list[str]) -> None:
+        if self.marked and set(ids) == self.marked:
+            self.clear_marks()
+
     def toggle_star(self) -> None:
-        ids = self.selected_ids()
+        ids = self.targets()
         if not ids:
             return
-        rows = self.lib.rows(ids)
-        starred = not all(r["starred"] for r in rows)
-        self.write("Star", lambda lib: lib.star(ids, starred))
+        starred = not all(r["starred"] for r in self.lib.rows(ids))
+        self.write("Star", lambda lib: lib.star(ids, starred))  # one operation: one undo step
+        self._bulk_done(ids)
+
+    def tag_targets(self, tags: list[str]) -> None:
+        ids = self.targets()
+        tags = [t for t in tags if t.strip()]
+        if not ids or not tags:
+            return
+        self.write("Tag", lambda lib: lib.tag(ids, tags))
+        self.status(f"Tagged {len(ids)} paper{'s' if len(ids) != 1 else ''} #{' #'.join(tags)}")
+        self._bulk_done(ids)
+
+    def tags_by_count(self) -> list[str]:
+        counts = self.lib.tag_counts()
+        return sorted(counts, key=lambda t: (-counts[t], t))
+
+    def apply_tag_number(self, n: int) -> None:
+        tags = self.tags_by_count()
+        if n > len(tags):
+            self.status(f"There is no tag number {n} yet (press t to tag)")
+            return
+        self.tag_targets([tags[n - 1]])
+
+    def show_tag_popup(self) -> None:
+        from paperdesk.gui.tag_popup import TagPopup
+
+        if not self.targets():
+            return
+        popup = TagPopup(self.tags_by_count(), self)
+        popup.chosen.connect(self.tag_targets)
+        self.keys.watch(popup.field, "insert")
+        self._open_dialog(popup)
+        self.tag_popup = popup
+
+    def archive_next(self) -> None:
+        """Archive the targets; the list then shows the next paper (in any view)."""
+        ids = self.targets()
+        if not ids:
+            return
+        if self.triage is not None and not self.marked:
+            self.triage_decide("archive")
+            return
+        row = self.table.currentIndex().row()
+        current = self.current_id()
+        self.write("Archive", lambda lib: lib.archive(ids))
+        self._bulk_done(ids)
+        if current is not None and self.model.row_of(current) == row:  # still listed: step on
+            self.move_current(1)
 
     def toggle_archive(self) -> None:
-        ids = self.selected_ids()
+        ids = self.targets()
         if not ids:
             return
         rows = self.lib.rows(ids)
         status = "inbox" if all(r["status"] == "archived" for r in rows) else "archived"
         self.write("Archive", lambda lib: lib.set_status(ids, status))
+        self._bulk_done(ids)
+
+    def move_to_inbox(self) -> None:
+        ids = self.targets()
+        if ids:
+            self.write("Move to inbox", lambda lib: lib.set_status(ids, "inbox"))
+            self._bulk_done(ids)
+
+    # -- marks ----------------------------------------------------------------------------------
+    def toggle_mark(self) -> None:
+        pid = self.current_id()
+        if pid is None:
+            return
+        self.marked.symmetric_difference_update({pid})
+        self.model.refresh_rows({pid})
+        self._update_marked()
+
+    def clear_marks(self) -> None:
+        shown = set(self.marked)
+        self.marked.clear()
+        self.model.refresh_rows(shown)
+        self._update_marked()
+
+    def _update_marked(self) -> None:
+        n = len(self.marked)
+        self.marked_label.setText(f"{n} marked" if n else "")
+
+    # -- paper commands -------------------------------------------------------------------------
+    def current_record(self) -> dict | None:
+        pid = self.current_id()
+        return self.lib.get(pid) if pid else None
+
+    def open_paper_page(self) -> None:
+        from paperdesk.core.export.links import paper_url
+
+        record = self.current_record()
+        url = paper_url(record) if record else None
+        if not url:
+            self.status("This paper has no web page (no http(s) link or arXiv id)")
+            return
+        qurl = QUrl(url)
+        if qurl.scheme() not in ("http", "https"):
+            return
+        self.opened_urls.append(url)
+        QDesktopServices.openUrl(qurl)
+        self.status(f"Opened {url}")
+
+    def copy_link(self) -> None:
+        from paperdesk.core.export import markdown_link
+
+        record = self.current_record()
+        if record is None:
+            return
+        link = markdown_link(record)
+        QGuiApplication.clipboard().setText(link)
+        self.status(f"Copied {link}")
+
+    def focus_note(self) -> None:
+        if self.reader.paper_id is None:
+            return
+        self.reader.notes.tabs.setCurrentIndex(0)
+        self.reader.notes.editor.setFocus()
+
+    def highlight_selection(self, color: str = "yellow") -> None:
+        where = self.reader.selection_offsets()
+        if isinstance(where, str):
+            self.status(where)
+            return
+        field, start, end = where
+        pid = self.reader.paper_id
+        assert pid is not None
+
+        def done(result: object) -> None:
+            cursor = self.reader.browser.textCursor()
+            cursor.clearSelection()
+            self.reader.browser.setTextCursor(cursor)
+            self.status("Highlighted. Click “comment…” under Highlights to add a comment.")
+
+        self.write("Highlight", lambda lib: annotations.add_highlight(
+            lib, pid, start, end, field=field, color=color), done)
+
+    def comment_highlight(self, highlight_id: int) -> None:
+        from paperdesk.gui.qt import QInputDialog
+
+        row = self.lib.conn.execute("SELECT comment FROM highlights WHERE id = ?", (highlight_id,)).fetchone()
+        if row is None:
+            return
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Highlight comment")
+        dialog.setLabelText("Comment:")
+        dialog.setTextValue(row[0] or "")
+        dialog.textValueSelected.connect(lambda text: self.write(
+            "Comment highlight", lambda lib: annotations.update_highlight(lib, highlight_id, comment=text)))
+        self._open_dialog(dialog)
+
+    def open_paper(self, paper_id: str) -> None:
+        """Show a paper (a [[link]], the Highlights view): in this view if listed, else in All."""
+        if not self.lib.exists(paper_id):
+            self.status(f"No paper {paper_id} in the library")
+            return
+        if self.model.row_of(paper_id) is None:
+            self.search.clear()
+            self.go_to("all")
+        row = self.model.row_of(paper_id)
+        if row is not None:
+            self.table.setCurrentIndex(self.model.index(row, COLUMN_KEYS.index("title")))
+            self.table.scrollTo(self.model.index(row, 0))
+            self.table.setFocus()
+
+    # -- dialogs ---------------------------------------------------------------------------------
+    def _open_dialog(self, dialog: QWidget) -> None:
+        self._dialogs = [d for d in self._dialogs if d.isVisible()]
+        self._dialogs.append(dialog)
+        dialog.open() if hasattr(dialog, "open") else dialog.show()
+
+    def show_palette(self) -> None:
+        from paperdesk.gui.palette import Palette
+
+        self.keys.cancel_pending()
+        self.palette = Palette(COMMANDS, self.keymap, DESK_KEYS, self)
+        self.palette.chosen.connect(self.run_command)
+        self.keys.watch(self.palette.field, "palette")
+        self._open_dialog(self.palette)
+
+    def show_cheat_sheet(self) -> None:
+        from paperdesk.gui.palette import CheatSheet
+
+        self._open_dialog(CheatSheet(self.keymap, DESK_KEYS, self))
+
+    def show_history(self) -> None:
+        from paperdesk.gui.history_dialog import HistoryDialog
+
+        self._open_dialog(HistoryDialog(self, self))
+
+    def show_highlights(self) -> None:
+        from paperdesk.gui.highlights_view import HighlightsDialog
+
+        dialog = HighlightsDialog(self.lib, self)
+        dialog.paper_chosen.connect(self.open_paper)
+        self._open_dialog(dialog)
+
+    def _install_export(self) -> None:
+        try:
+            from paperdesk.gui.export_dialog import install_export
+        except ImportError:
+            return
+        install_export(self)
+
+    def export(self) -> None:
+        if self.export_handler is None:
+            self.status("Export is not available in the desk yet: use `paperdesk export` in a terminal")
+            return
+        self.export_handler()
+
+    def normal_mode(self) -> None:
+        """Esc: leave a text field or dialog for the list (a search field with text is cleared first)."""
+        self.keys.cancel_pending()
+        focus = QApplication.focusWidget()
+        if focus is self.search and self.search.text():
+            self.search.clear()
+            return
+        if focus is self.reader.notes.editor:
+            self.reader.notes.flush()
+        for dialog in self._dialogs:
+            if dialog.isVisible():
+                dialog.close()
+        self._focus_list()
+
+    # -- triage ----------------------------------------------------------------------------------
+    def toggle_triage(self) -> None:
+        from paperdesk.gui.triage import TriageController
+
+        if self.triage is not None:
+            self.triage.finish()
+            return
+        ids = list(self.model.ids)
+        if not ids:
+            self.status("Nothing to triage in this view")
+            return
+        self.triage = TriageController(self, ids, self.papers.view.title)
+        self.triage.ended.connect(self._triage_ended)
+        self.triage.start()
+
+    def _triage_ended(self) -> None:
+        self.triage = None
+
+    def triage_decide(self, action: str) -> None:
+        if self.triage is None:
+            if action == "skip":
+                self.move_current(1)
+            return
+        self.triage.decide(action)
+
+    def cmd_next(self) -> None:
+        if self.triage is not None:
+            self.triage.decide("skip")
+        else:
+            self.move_current(1)
+
+    def cmd_previous(self) -> None:
+        if self.triage is not None:
+            self.triage.back()
+        else:
+            self.move_current(-1)
 
     def undo(self) -> None:
         self.write("Undo", lambda lib: lib.undo(), lambda result: self._undo_done("Undid", result))
@@ -523,10 +858,18 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(state)
 
     def closeEvent(self, event) -> None:
+        # Never lose a note: hand the pending text to the writer, and write on this thread whatever
+        # the writer did not get to before it stopped.
+        self.reader.notes.flush()
         # A closed window is only hidden: stop its timers so nothing touches the library later.
         self._read_timer.stop()
         self._sidebar_timer.stop()
+        self.reader.notes.stop()
+        self.keys.cancel_pending()
         self.search.cancel_pending()
         self.save_settings()
         self.jobs.shutdown()
+        self.reader.notes.save_now()
+        for dialog in self._dialogs:
+            dialog.close()
         super().closeEvent(event)

@@ -1,53 +1,134 @@
-"""The reader pane: sanitised HTML in a QTextBrowser that loads nothing remote and opens links on click."""
+"""The reader pane: the paper (core `reader_html`, sanitised) above its note editor, highlight colours.
+
+The page is a `SafeBrowser`: nothing remote loads, links are reported. A selection in the page is
+turned back into offsets of the RAW abstract (or title) for `add_highlight`: the shown text is known
+(`reader_html.display_map`), so the selected quote is located in it near the selection's position
+and mapped to raw offsets.
+"""
 
 from __future__ import annotations
 
-from paperdesk.gui.qt import QDesktopServices, QTextBrowser, QTextDocument, QUrl
-from paperdesk.gui.render import paper_html
-
-STYLE = """
-h2 { font-size: 15pt; margin-bottom: 4px; }
-a { text-decoration: none; }
-.meta { color: palette(placeholder-text); }
-.tag { font-weight: bold; }
-.abstract { line-height: 130%; }
-.snippet { background-color: palette(alternate-base); }
-.provenance { color: palette(placeholder-text); }
-"""
+from paperdesk.core import reader_html
+from paperdesk.core.annotations import HIGHLIGHT_COLORS, locate
+from paperdesk.core.library import Library
+from paperdesk.gui.note_panel import NotePanel, Write
+from paperdesk.gui.qt import (
+    QColor,
+    QHBoxLayout,
+    QIcon,
+    QLabel,
+    QPixmap,
+    QSplitter,
+    Qt,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from paperdesk.gui.safe_browser import SafeBrowser
 
 EMPTY_HTML = "<p style='color: gray'>Select a paper to read it here.</p>"
 
 
-class Reader(QTextBrowser):
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setOpenLinks(False)
-        self.setOpenExternalLinks(False)
-        self.anchorClicked.connect(self._open_link)
-        self.document().setDefaultStyleSheet(STYLE)
-        self.paper_id: str | None = None
-        self.opened_urls: list[str] = []  # what clicks opened (tests read it)
-        self.show_message(EMPTY_HTML)
+def swatch(color: str) -> QIcon:
+    pixmap = QPixmap(14, 14)
+    pixmap.fill(QColor(reader_html.HIGHLIGHT_CSS[color]))
+    return QIcon(pixmap)
 
-    def show_message(self, markup: str) -> None:
-        self.paper_id = None
-        self.setHtml(markup)
+
+class Reader(QWidget):
+    highlight_requested = Signal(str)  # colour
+
+    def __init__(self, lib: Library, write: Write, parent=None):
+        super().__init__(parent)
+        self.lib = lib
+        self.browser = SafeBrowser()
+        self.browser.keeps_navigation_keys = True  # arrows scroll the page, letters are commands
+        self.notes = NotePanel(lib, write)
+        self.record: dict | None = None
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 2, 6, 2)
+        bar.addWidget(QLabel("Highlight:"))
+        self.colour_buttons: dict[str, QToolButton] = {}
+        for color in HIGHLIGHT_COLORS:
+            button = QToolButton()
+            button.setIcon(swatch(color))
+            key = " (h)" if color == "yellow" else ""
+            button.setToolTip(f"Highlight the selected text in {color}{key}")
+            button.setAutoRaise(True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keep the selection's focus
+            button.clicked.connect(lambda _c=False, c=color: self.highlight_requested.emit(c))
+            bar.addWidget(button)
+            self.colour_buttons[color] = button
+        bar.addStretch(1)
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.browser)
+        self.splitter.addWidget(self.notes)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(bar)
+        layout.addWidget(self.splitter, 1)
+        self.browser.setHtml(EMPTY_HTML)
+
+    @property
+    def paper_id(self) -> str | None:
+        return self.record["id"] if self.record else None
 
     def show_record(self, record: dict | None, snippet: str | None = None) -> None:
+        """Show a paper (None: nothing). The previous paper's pending note is flushed first."""
+        previous = self.paper_id
+        if record is None or record["id"] != previous:
+            self.notes.flush()
+        self.record = record
         if record is None:
-            self.show_message(EMPTY_HTML)
+            self.browser.setHtml(EMPTY_HTML)
+            self.notes.show_paper(None, "")
             return
-        self.paper_id = record["id"]
-        self.setHtml(paper_html(record, snippet))
+        scroll = self.browser.verticalScrollBar().value() if record["id"] == previous else 0
+        self.browser.setHtml(reader_html.paper_html(self.lib, record, snippet))
+        self.browser.verticalScrollBar().setValue(scroll)
+        if record["id"] != previous:
+            self.notes.show_paper(record["id"], record.get("note") or "")
+        else:
+            self.notes.library_changed(record.get("note") or "")
 
-    def loadResource(self, kind: int, url: QUrl | str) -> object:
-        """No remote loads ever: images, style sheets, anything not local resolve to nothing."""
-        url = QUrl(url) if isinstance(url, str) else url
-        if url.scheme() in ("", "qrc") and kind != QTextDocument.ResourceType.UnknownResource:
-            return super().loadResource(kind, url)
-        return None
-
-    def _open_link(self, url: QUrl) -> None:
-        if url.scheme() in ("http", "https"):
-            self.opened_urls.append(url.toString())
-            QDesktopServices.openUrl(url)
+    def selection_offsets(self) -> tuple[str, int, int] | str:
+        """(field, raw start, raw end) of the selected page text, or a message why not."""
+        cursor = self.browser.textCursor()
+        if self.record is None or not cursor.hasSelection():
+            return "Select some text of the abstract or title first"
+        quote = cursor.selectedText().replace("\u2029", " ").replace("\u00a0", " ")
+        if not quote.strip():
+            return "Select some text of the abstract or title first"
+        page = self.browser.document().toPlainText()
+        start, end = cursor.selectionStart(), cursor.selectionEnd()
+        title_end = page.find("\n")
+        if start < title_end:
+            if end > title_end:
+                return "Highlight the title and the abstract separately"
+            field, region = "title", 0
+        else:
+            field = "abstract"
+            shown, _starts = reader_html.display_map(self.record.get("abstract") or "")
+            spans = reader_html.paragraphs(shown)
+            if not spans:
+                return "This paper has no abstract to highlight"
+            first = " ".join(shown[spans[0][0]:spans[0][1]].split())
+            last = " ".join(shown[spans[-1][0]:spans[-1][1]].split())
+            region = page.find(first, title_end)
+            region_end = page.find(last, region) + len(last) if region >= 0 else -1
+            if region < 0 or start < region or end > region_end:
+                return "Only the abstract and the title can be highlighted"
+        raw = self.record.get(field) or ""
+        shown, starts = reader_html.display_map(raw)
+        span = locate(shown, quote.strip(), max(0, start - region))
+        if span is None:
+            return "Could not find the selected text in the paper"
+        raw_start, raw_end = reader_html.raw_span(starts, *span)
+        return field, raw_start, raw_end

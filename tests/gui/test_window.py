@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from paperdesk.core.reader_html import paper_html
 from paperdesk.core.records import IncomingPaper, SourceBatch
 from paperdesk.gui.paper_model import COLUMN_KEYS, SORT_COLUMN
 from paperdesk.gui.qt import QDragEnterEvent, QDropEvent, QMimeData, QPointF, Qt, QUrl
-from paperdesk.gui.render import paper_html
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "resources" / "samples" / "000_8952fd423edcbd4b.txt"
@@ -55,7 +55,7 @@ def test_star_and_archive_update_rows_and_membership(make_window, seeded, qtbot)
     assert window.sidebar._items["starred"].text(1) == "0"  # refreshed on the next event loop turn
     qtbot.waitUntil(lambda: window.sidebar._items["starred"].text(1) == "1")
     second = window.model.id_at(1)
-    window.run_command("archive")  # archive in Inbox: the paper leaves, the next one is current
+    window.run_command("archive-next")  # archive in Inbox: the paper leaves, the next one is current
     assert first not in window.model.ids
     assert window.current_id() == second
     window.run_command("undo")
@@ -98,20 +98,20 @@ def test_reader_converts_tex_and_drops_scripts(make_window, lib, qtbot):
     window = make_window(lib)
     window.move_current(0)
     assert window.reader.paper_id == pid
-    html = window.reader.toHtml()
-    text = window.reader.toPlainText()
+    html = window.reader.browser.toHtml()
+    text = window.reader.browser.toPlainText()
     assert "Schrödinger" in text and "niño" in text
-    source = paper_html(lib.get(pid))  # exactly what the pane was given
+    source = paper_html(lib, lib.get(pid))  # exactly what the pane was given
     for markup in (html, source):
         assert not re.search(r"<\s*(script|img|iframe)\b", markup, re.I)
         assert not re.search(r"<[^>]*\b(on\w+|src)\s*=", markup, re.I)  # no handler or source in a tag
         assert "javascript:" not in markup
     assert '<script>alert("x")</script>' in text  # shown as text, harmless
-    assert window.reader.loadResource(2, QUrl("http://evil.example/x.png")) is None
+    assert window.reader.browser.loadResource(2, QUrl("http://evil.example/x.png")) is None
 
 
 def test_reader_link_opens_only_http_on_click(make_window, lib, monkeypatch):
-    from paperdesk.gui import reader as reader_module
+    from paperdesk.gui import safe_browser as reader_module
 
     opened = []
     monkeypatch.setattr(reader_module.QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
@@ -119,8 +119,8 @@ def test_reader_link_opens_only_http_on_click(make_window, lib, monkeypatch):
     window = make_window(lib)
     window.move_current(0)
     assert opened == []  # nothing opens by itself
-    window.reader.anchorClicked.emit(QUrl("https://arxiv.org/abs/2501.00001"))
-    window.reader.anchorClicked.emit(QUrl("file:///etc/passwd"))
+    window.reader.browser.anchorClicked.emit(QUrl("https://arxiv.org/abs/2501.00001"))
+    window.reader.browser.anchorClicked.emit(QUrl("file:///etc/passwd"))
     assert [u.toString() for u in opened] == ["https://arxiv.org/abs/2501.00001"]
 
 
@@ -214,7 +214,7 @@ def test_search_shows_why_a_paper_matched(make_window, seeded, qtbot):
     assert window.model.rowCount() > 0
     qtbot.keyClick(window.search, Qt.Key.Key_Down)  # back to the list, first hit shown
     assert window.table.hasFocus() and window.reader.paper_id == window.model.ids[0]
-    assert "Match:" in window.reader.toPlainText()
+    assert "Match:" in window.reader.browser.toPlainText()
     tip = window.model.data(window.model.index(0, COLUMN_KEYS.index("title")), Qt.ItemDataRole.ToolTipRole)
     assert "<b>" in tip.lower()
 

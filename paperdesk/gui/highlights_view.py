@@ -1,0 +1,56 @@
+"""View > Highlights: every highlight in the library, newest first, with its paper; opens the paper."""
+
+from __future__ import annotations
+
+from paperdesk.core import Library, annotations
+from paperdesk.core.texchars import tex_to_unicode
+from paperdesk.gui.qt import QDialog, QLabel, QLineEdit, QListWidget, QListWidgetItem, Qt, QVBoxLayout, Signal
+from paperdesk.gui.reader import swatch
+
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class HighlightsDialog(QDialog):
+    paper_chosen = Signal(str)
+
+    def __init__(self, lib: Library, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Highlights")
+        self.lib = lib
+        self.filter_field = QLineEdit()
+        self.filter_field.setPlaceholderText("Filter by quote, comment or paper title…")
+        self.list = QListWidget()
+        self.list.setWordWrap(True)
+        self.list.itemActivated.connect(lambda item: self.paper_chosen.emit(item.data(ID_ROLE)))
+        self.filter_field.textChanged.connect(self.filter)
+        self.count_label = QLabel()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.filter_field)
+        layout.addWidget(self.list)
+        layout.addWidget(self.count_label)
+        self.resize(640, 520)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.list.clear()
+        marks = annotations.highlights(self.lib)
+        titles = {r["id"]: r["title"] for r in self.lib.rows(sorted({h.paper_id for h in marks}))}
+        for h in marks:
+            comment = f"\n    💬 {h.comment}" if h.comment else ""
+            title = tex_to_unicode(titles.get(h.paper_id, h.paper_id))
+            item = QListWidgetItem(swatch(h.color), f"“{tex_to_unicode(h.quote)}”{comment}\n    — {title}")
+            item.setData(ID_ROLE, h.paper_id)
+            item.setToolTip(f"{title}\n{h.created_at[:10]}")
+            self.list.addItem(item)
+        self.count_label.setText(f"{len(marks)} highlight{'s' if len(marks) != 1 else ''} "
+                                 "(double-click or Enter opens the paper)")
+
+    def filter(self, text: str) -> None:
+        words = text.lower().split()
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            item.setHidden(not all(w in item.text().lower() for w in words))
+
+    def items(self) -> list[str]:
+        items = (self.list.item(i) for i in range(self.list.count()))
+        return [item.text() for item in items if not item.isHidden()]

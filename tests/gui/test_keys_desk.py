@@ -1,0 +1,257 @@
+"""Issue 6 in the desk: key maps per mode, sequences, every default key through real key presses."""
+
+from __future__ import annotations
+
+import pytest
+
+from paperdesk.core import keymap as core_keymap
+from paperdesk.gui.commands import BY_NAME, COMMANDS, DESK_KEYS
+from paperdesk.gui.qt import QGuiApplication, Qt
+
+
+@pytest.fixture(autouse=True)
+def no_user_config(tmp_path, monkeypatch):
+    """Never read the developer's own keys.toml."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture
+def desk(make_window, seeded, qtbot):
+    window = make_window(seeded)
+    window.table.setFocus()
+    qtbot.waitUntil(window.table.hasFocus)
+    window.move_current(0)
+    return window
+
+
+def press(qtbot, widget, *keys: str) -> None:
+    for key in keys:
+        if len(key) == 1:
+            qtbot.keyClicks(widget, key)
+        else:
+            qtbot.keyClick(widget, getattr(Qt.Key, f"Key_{key}"))
+
+
+def test_every_binding_names_a_command_and_nothing_collides():
+    names = {c.name for c in COMMANDS}
+    assert set(core_keymap.COMMANDS) <= names  # every core command is implemented
+    for mode, table in {**core_keymap.DEFAULT_KEYMAP}.items():
+        for keys, cmd in table.items():
+            assert cmd in names, (mode, keys, cmd)
+        assert core_keymap.conflicts(table) == []
+    merged = {**DESK_KEYS["normal"], **core_keymap.DEFAULT_KEYMAP["normal"]}
+    assert core_keymap.conflicts(merged) == []
+    assert all(cmd in BY_NAME for cmd in DESK_KEYS["normal"].values())
+
+
+def test_menus_and_palette_come_from_the_one_table(desk):
+    for cmd in COMMANDS:
+        action = desk.command_actions[cmd.name]
+        assert action.statusTip() == cmd.description
+    star = desk.command_actions["star"]
+    assert star.text().endswith("\ts")  # the menu shows the key from the key map
+
+
+def test_insert_mode_swallows_letters(desk, seeded, qtbot):
+    press(qtbot, desk.table, "/")
+    assert desk.search.hasFocus() and desk.mode_label.text().strip() == "INSERT"
+    qtbot.keyClicks(desk.search, "sexj")
+    assert desk.search.text() == "sexj"
+    assert seeded.stats()["starred"] == 0 and seeded.stats()["archived"] == 0
+    press(qtbot, desk.search, "Escape")  # clears the text first
+    assert desk.search.text() == ""
+    press(qtbot, desk.search, "Escape")  # then back to the list
+    assert desk.table.hasFocus() and desk.mode_label.text().strip() == "NORMAL"
+
+
+def test_navigation_keys(desk, qtbot):
+    n = desk.model.rowCount()
+    press(qtbot, desk.table, "j", "j")
+    assert desk.table.currentIndex().row() == 2
+    press(qtbot, desk.table, "k")
+    assert desk.table.currentIndex().row() == 1
+    press(qtbot, desk.table, "G")
+    assert desk.table.currentIndex().row() == n - 1
+    assert desk.reader.paper_id == desk.model.ids[-1]
+    press(qtbot, desk.table, "g")
+    assert desk.keys.pending == ["g"] and "g …" in desk.statusBar().currentMessage()
+    press(qtbot, desk.table, "g")
+    assert desk.table.currentIndex().row() == 0 and desk.keys.pending == []
+
+
+def test_go_sequences_switch_views(desk, seeded, qtbot):
+    seeded.archive(seeded.paper_ids(limit=2))
+    press(qtbot, desk.table, "g", "a")
+    assert desk.papers.view.key == "archive" and desk.model.rowCount() == 2
+    press(qtbot, desk.table, "g", "s")
+    assert desk.papers.view.key == "starred"
+    press(qtbot, desk.table, "g", "l")
+    assert desk.papers.view.key == "all"
+    press(qtbot, desk.table, "g", "i")
+    assert desk.papers.view.key == "inbox"
+    press(qtbot, desk.table, "g", "z")  # a dead end: dropped, nothing happens
+    assert desk.keys.pending == [] and desk.papers.view.key == "inbox"
+
+
+def test_star_archive_inbox_undo_redo_keys(desk, seeded, qtbot):
+    first, second = desk.model.ids[:2]
+    press(qtbot, desk.table, "s")
+    assert seeded.get(first)["starred"] is True
+    press(qtbot, desk.table, "s")
+    assert seeded.get(first)["starred"] is False
+    press(qtbot, desk.table, "e")  # archive and next: the next paper is current
+    assert seeded.get(first)["status"] == "archived" and desk.current_id() == second
+    press(qtbot, desk.table, "u")
+    assert seeded.get(first)["status"] == "inbox"
+    qtbot.keyClick(desk.table, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert seeded.get(first)["status"] == "archived"
+    desk.go_to("archive")
+    desk.table.setFocus()
+    desk.move_current(0)
+    press(qtbot, desk.table, "e")  # in All/Archive the paper stays listed: still archived
+    desk.run_command("inbox")
+    assert seeded.get(first)["status"] == "inbox"
+
+
+def test_archive_next_moves_on_in_all_view(desk, seeded, qtbot):
+    desk.go_to("all")
+    desk.table.setFocus()
+    desk.move_current(0)
+    first = desk.current_id()
+    press(qtbot, desk.table, "e")
+    assert seeded.get(first)["status"] == "archived"
+    assert desk.table.currentIndex().row() == 1
+
+
+def test_tag_numbers_apply_tags_by_count(desk, seeded, qtbot):
+    ids = seeded.paper_ids(order="title", limit=5)
+    seeded.tag(ids[:3], ["ml"])
+    seeded.tag(ids[:1], ["vision"])
+    desk.move_current(3)
+    pid = desk.current_id()
+    press(qtbot, desk.table, "2")
+    assert "vision" in seeded.get(pid)["tags"]
+    press(qtbot, desk.table, "1")
+    assert set(seeded.get(pid)["tags"]) == {"ml", "vision"}
+    press(qtbot, desk.table, "9")  # no ninth tag: a message, no change
+    assert "no tag number 9" in desk.statusBar().currentMessage()
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints", "does not support raise", "grabbing the keyboard")
+def test_tag_popup_completes_and_applies(desk, seeded, qtbot):
+    seeded.tag(seeded.paper_ids(limit=1), ["reading-group"])
+    pid = desk.current_id()
+    press(qtbot, desk.table, "t")
+    popup = desk.tag_popup
+    qtbot.waitUntil(popup.isVisible)
+    assert popup.completer.model().data(popup.completer.model().index(0, 0)) == "reading-group"
+    qtbot.keyClicks(popup.field, "reading-group, new")
+    press(qtbot, popup.field, "Return")
+    assert {"reading-group", "new"} <= set(seeded.get(pid)["tags"])
+    assert not popup.isVisible()
+
+
+def test_mark_then_bulk_archive_is_one_undo_step(desk, seeded, qtbot):
+    a, b, c = desk.model.ids[:3]
+    press(qtbot, desk.table, "x", "j", "j", "x")
+    assert desk.marked == {a, c} and desk.marked_label.text() == "2 marked"
+    assert desk.mark_delegate.marked is desk.marked
+    press(qtbot, desk.table, "e")
+    assert seeded.get(a)["status"] == seeded.get(c)["status"] == "archived"
+    assert seeded.get(b)["status"] == "inbox" and not desk.marked
+    press(qtbot, desk.table, "u")  # one step brings both back
+    assert seeded.get(a)["status"] == seeded.get(c)["status"] == "inbox"
+    assert "Archive 2" in seeded.history()[0].label
+
+
+def test_mark_then_star_and_tag(desk, seeded, qtbot):
+    a, b = desk.model.ids[:2]
+    press(qtbot, desk.table, "x", "j", "x", "s")
+    assert seeded.get(a)["starred"] and seeded.get(b)["starred"]
+    press(qtbot, desk.table, "u")
+    assert not seeded.get(a)["starred"] and not seeded.get(b)["starred"]
+
+
+def test_copy_link_and_open(make_window, lib, qtbot, monkeypatch):
+    from paperdesk.core.records import IncomingPaper, SourceBatch
+    from paperdesk.gui import main_window
+
+    papers = [IncomingPaper(title="Evil link", url="javascript:alert(1)"),
+              IncomingPaper(title="A [linked] paper", url="https://arxiv.org/abs/2501.00001")]
+    lib.import_batch(SourceBatch("digest", "d", "/d", "2025-11-05", "h", papers))
+    opened = []
+    monkeypatch.setattr(main_window.QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    window = make_window(lib)
+    window.table.setFocus()
+    qtbot.waitUntil(window.table.hasFocus)
+    window.select_id(next(i for i in window.model.ids if lib.get(i)["title"] == "Evil link"))
+    press(qtbot, window.table, "o")  # javascript: is never opened
+    assert opened == [] and "no web page" in window.statusBar().currentMessage()
+    window.select_id(next(i for i in window.model.ids if lib.get(i)["title"].startswith("A [")))
+    press(qtbot, window.table, "y")
+    assert QGuiApplication.clipboard().text() == "[A \\[linked\\] paper](https://arxiv.org/abs/2501.00001)"
+    press(qtbot, window.table, "o")
+    assert [u.toString() for u in opened] == ["https://arxiv.org/abs/2501.00001"]
+
+
+def test_palette_filters_and_runs(desk, seeded, qtbot):
+    press(qtbot, desk.table, ":")
+    palette = desk.palette
+    qtbot.waitUntil(palette.isVisible)
+    qtbot.waitUntil(lambda: desk.mode_label.text().strip() == "PALETTE")
+    assert len(palette.visible_names()) > 30
+    qtbot.keyClicks(palette.field, "show archive")
+    assert palette.visible_names() == ["go-archive"]
+    press(qtbot, palette.field, "Return")
+    assert desk.papers.view.key == "archive" and not palette.isVisible()
+    ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(desk.table, Qt.Key.Key_P, ctrl_shift)
+    qtbot.waitUntil(lambda: desk.palette.isVisible())
+    press(qtbot, desk.palette.field, "Escape")
+    assert not desk.palette.isVisible()
+
+
+def test_cheat_sheet_lists_the_active_keys(desk, qtbot):
+    press(qtbot, desk.table, "?")
+    sheet = [d for d in desk._dialogs if d.isVisible()][-1]
+    text = sheet.browser.toPlainText()
+    assert "g a" in text and "Star or unstar" in text and "Return" in text
+
+
+def test_history_dialog_undoes_back_to_a_point(desk, seeded, qtbot):
+    ids = desk.model.ids[:3]
+    for pid in ids:
+        seeded.star([pid])
+    desk.run_command("history")
+    dialog = [d for d in desk._dialogs if d.isVisible()][-1]
+    assert dialog.list.count() >= 3
+    dialog.list.setCurrentRow(1)  # the second newest: undo it and the newest
+    dialog.undo_button.click()
+    assert [seeded.get(p)["starred"] for p in ids] == [True, False, False]
+    assert "(undone)" in dialog.list.item(0).text()
+
+
+def test_user_override_with_problems_is_reported_and_defaults_work(seeded, qtbot, tmp_path):
+    path = tmp_path / "keys.toml"
+    path.write_text('[normal]\n"d" = "archive-next"\n"g" = "star"\n"z" = "no-such-command"\n')
+    from paperdesk.gui.main_window import MainWindow
+    from paperdesk.gui.settings import open_settings
+
+    window = MainWindow(seeded, open_settings(str(tmp_path / "s.ini")), keymap_path=path,
+                        index_on_start=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.table.setFocus()
+    qtbot.waitUntil(window.table.hasFocus)
+    window.move_current(0)
+    message = window.statusBar().currentMessage()
+    assert "Key bindings:" in message and "more" in message
+    assert "no-such-command" in window.statusBar().toolTip() and "hides" in window.statusBar().toolTip()
+    first = window.current_id()
+    press(qtbot, window.table, "d")  # the user's binding
+    assert seeded.get(first)["status"] == "archived"
+    press(qtbot, window.table, "g", "a")  # the default sequence survives the bad "g" binding
+    assert window.papers.view.key == "archive"
+    window.close()
