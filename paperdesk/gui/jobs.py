@@ -4,6 +4,11 @@ A job is `fn(lib, progress, cancelled) -> result`, run on ONE worker QThread tha
 `Library.open(same folder)` connection (sqlite3 objects belong to their thread; WAL lets the GUI read
 meanwhile). Progress, the result or the error, and the `Changes` the job made reach the GUI thread by
 queued signals, so the GUI's model refreshes exactly as if the change had been made on its side.
+
+Search indexing is deferred: the writer's library does not index inside an import; after each job
+the worker indexes the queued papers in small slices, going back to its event loop between them
+(queued jobs run first). Whoosh is pure Python with a few long C calls (sorting a segment's
+postings); a slice of SLICE papers keeps each of them, and so every GIL hold the GUI waits on, short.
 """
 
 from __future__ import annotations
@@ -17,12 +22,30 @@ from pathlib import Path
 
 from paperdesk.core import Library
 from paperdesk.core.changes import Changes
-from paperdesk.gui.qt import QObject, QThread, Signal, Slot
+from paperdesk.gui.qt import QObject, QThread, QTimer, Signal, Slot
 
 Progress = Callable[[int, int, str], None]
 JobFn = Callable[[Library, Progress, Callable[[], bool]], object]
 
 _ids = itertools.count(1)
+SLICE = 100  # papers indexed per step between jobs
+SLICE_PAUSE_MS = 2  # back to the event loop between slices: the GUI thread gets the GIL
+
+
+def index_exists(lib: Library) -> bool:
+    from paperdesk.core.search.index import SearchIndex
+
+    return hasattr(lib, "drain_index") and SearchIndex.exists(lib.folder)
+
+
+def drain_slice(lib: Library, limit: int = SLICE) -> int:
+    """Index at most `limit` queued papers; returns how many were handled."""
+    import inspect
+
+    index = lib.index
+    if "limit" in inspect.signature(index.drain).parameters:
+        return index.drain(limit=limit)
+    return index.drain()  # a core without sliced draining: all at once
 
 
 @dataclass(eq=False)
@@ -48,12 +71,25 @@ class _Worker(QObject):
     progress = Signal(object, int, int, str)  # job, done, total, what
     done = Signal(object, object, object)  # job, result, Changes
     failed = Signal(object, str, object)  # job, message, Changes made before the failure
+    indexed = Signal(int)  # papers indexed by the slices since the last job, once the queue is empty
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, defer_indexing: bool = True):
         super().__init__()
         self._folder = folder
         self._lib: Library | None = None
         self._changes = Changes()
+        self._defer = defer_indexing
+        self._slicing = False
+        self._sliced = 0
+        self._closed = False
+
+    def _open(self) -> Library:
+        if self._lib is None:
+            self._lib = Library.open(self._folder)
+            self._lib.subscribe(self._collect)
+            if self._defer:  # imports leave the queue to the slices (core hook: see module doc)
+                self._lib._drain_index_if_built = lambda: None  # type: ignore[method-assign]
+        return self._lib
 
     def _collect(self, changes: Changes) -> None:
         self._changes = self._changes | changes
@@ -62,12 +98,10 @@ class _Worker(QObject):
     def run(self, job: Job) -> None:
         self._changes = Changes()
         try:
-            if self._lib is None:
-                self._lib = Library.open(self._folder)
-                self._lib.subscribe(self._collect)
+            self._open()
             if job.cancelled:
                 raise JobCancelled()
-            result = job.fn(self._lib, lambda d, t, w: self.progress.emit(job, d, t, w),
+            result = job.fn(self._open(), lambda d, t, w: self.progress.emit(job, d, t, w),
                             lambda: job.cancelled)
         except JobCancelled:
             self.failed.emit(job, "cancelled", self._changes)
@@ -76,11 +110,38 @@ class _Worker(QObject):
             self.failed.emit(job, str(exc) or type(exc).__name__, self._changes)
         else:
             self.done.emit(job, result, self._changes)
+        self._schedule_slice()
+
+    def _schedule_slice(self) -> None:
+        if self._defer and not self._slicing and not self._closed:
+            self._slicing = True
+            QTimer.singleShot(SLICE_PAUSE_MS, self._index_slice)
+
+    @Slot()
+    def _index_slice(self) -> None:
+        self._slicing = False
+        if self._closed:
+            return
+        lib = self._open()
+        try:
+            if not index_exists(lib):
+                return
+            done = drain_slice(lib)
+        except Exception:  # the queue stays: the next job, or the next start, indexes it
+            traceback.print_exc()
+            return
+        self._sliced += done
+        if done:
+            self._schedule_slice()
+        elif self._sliced:
+            self.indexed.emit(self._sliced)
+            self._sliced = 0
 
     @Slot()
     def close(self) -> None:
+        self._closed = True
         if self._lib is not None:
-            self._lib.close()
+            self._lib.close()  # indexes what is still queued (the library's own close)
             self._lib = None
 
 
@@ -97,6 +158,7 @@ class JobRunner(QObject):
     failed = Signal(object, str)
     changed = Signal(object)  # Changes made by a job (success or not)
     idle = Signal()
+    indexed = Signal(int)  # the search index caught up (papers indexed since the last job)
     _submit = Signal(object)
     _close = Signal()
 
@@ -111,6 +173,7 @@ class JobRunner(QObject):
         self._worker.progress.connect(self.progress)
         self._worker.done.connect(self._on_done)
         self._worker.failed.connect(self._on_failed)
+        self._worker.indexed.connect(self.indexed)
         self._pending: list[Job] = []
         self._thread.start()
 

@@ -1,0 +1,381 @@
+"""The Feeds view: subscriptions with their health, and the actions on them.
+
+A table (name, group, health, last success, last error in plain words, next refresh, items seen,
+interval) over `list_feeds`; add (probed on the writer thread: the address may be a page linking a
+feed), rename, pause/resume, remove, refresh (one job, see scheduler.py), OPML import/export.
+Small writes go through `window.write` (the GUI thread, or queued behind a running job); anything
+touching the network runs as a job. `install_feeds(window)` adds the Feeds menu and the scheduler.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from paperdesk.core.feeds.subscriptions import (
+    DEFAULT_EVERY,
+    Feed,
+    FeedError,
+    add_feed,
+    export_opml,
+    format_interval,
+    import_opml,
+    list_feeds,
+    normalize_url,
+    remove_feed,
+    rename_feed,
+    set_paused,
+)
+from paperdesk.core.library import Library, LibraryError
+from paperdesk.gui.qt import (
+    QAbstractItemView,
+    QAbstractTableModel,
+    QAction,
+    QFileDialog,
+    QGuiApplication,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPushButton,
+    Qt,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+from paperdesk.gui.scheduler import FeedScheduler
+
+if TYPE_CHECKING:
+    from paperdesk.gui.main_window import MainWindow
+
+COLUMNS = (("name", "Feed"), ("group", "Group"), ("health", "Health"), ("success", "Last success"),
+           ("error", "Last error"), ("next", "Next refresh"), ("items", "Items"), ("every", "Every"))
+FEED_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def when(iso: str | None, now: dt.datetime | None = None) -> str:
+    """'3 min ago', 'in 2 h', 'now' or '' for a stored ISO UTC stamp."""
+    if not iso:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    seconds = ((now or dt.datetime.now(dt.UTC)) - moment).total_seconds()
+    span = abs(seconds)
+    if span < 60:
+        return "now"
+    amount = (f"{span / 60:.0f} min" if span < 3600 else f"{span / 3600:.0f} h" if span < 86400
+              else f"{span / 86400:.0f} d")
+    return f"{amount} ago" if seconds > 0 else f"in {amount}"
+
+
+class FeedsModel(QAbstractTableModel):
+    def __init__(self, lib: Library, parent=None):
+        super().__init__(parent)
+        self.lib = lib
+        self.feeds: list[Feed] = []
+        self.reload()
+
+    def reload(self) -> None:
+        self.beginResetModel()
+        self.feeds = list_feeds(self.lib)
+        self.endResetModel()
+
+    def feed_at(self, row: int) -> Feed | None:
+        return self.feeds[row] if 0 <= row < len(self.feeds) else None
+
+    def row_of(self, feed_id: int) -> int | None:
+        return next((n for n, f in enumerate(self.feeds) if f.id == feed_id), None)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.feeds)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section][1]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        feed = self.feed_at(index.row()) if index.isValid() else None
+        if feed is None:
+            return None
+        key = COLUMNS[index.column()][0]
+        if role == FEED_ID_ROLE:
+            return feed.id
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return feed.last_error if key == "error" and feed.last_error else feed.url
+        if role == Qt.ItemDataRole.TextAlignmentRole and key == "items":
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        return self.text(feed, key)
+
+    @staticmethod
+    def text(feed: Feed, key: str) -> str:
+        if key == "name":
+            return feed.name
+        if key == "group":
+            return feed.feed_group
+        if key == "health":
+            failing = f" ({feed.failures}×)" if feed.failures > 1 else ""
+            return {"ok": "OK", "new": "not fetched yet", "paused": "paused",
+                    "failing": "failing" + failing}[feed.health]
+        if key == "success":
+            return when(feed.last_success) or "never"
+        if key == "error":
+            return feed.last_error or ""
+        if key == "next":
+            return "paused" if feed.paused else (when(feed.next_refresh) or "now")
+        if key == "items":
+            return str(feed.items_seen)
+        return format_interval(feed.every_seconds)
+
+
+class FeedsView(QWidget):
+    """The subscriptions table and its buttons; a top-level tool window of the desk."""
+
+    def __init__(self, window: MainWindow, scheduler: FeedScheduler):
+        super().__init__(window, Qt.WindowType.Window)
+        self.window_ = window
+        self.lib = window.lib
+        self.scheduler = scheduler
+        self.setWindowTitle("Feeds")
+        self.resize(900, 360)
+        self.model = FeedsModel(self.lib, self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(0, 180)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.buttons: dict[str, QPushButton] = {}
+        row = QHBoxLayout()
+        for name, title, slot in (
+                ("add", "Add…", self.ask_add), ("rename", "Rename…", self.ask_rename),
+                ("pause", "Pause / resume", self.toggle_pause), ("remove", "Remove", self.remove_selected),
+                ("refresh", "Refresh selected", self.refresh_selected), ("refresh-all", "Refresh all",
+                                                                         self.refresh_all),
+                ("import", "Import OPML…", self.ask_import_opml), ("export", "Export OPML…",
+                                                                  self.ask_export_opml)):
+            button = QPushButton(title)
+            button.clicked.connect(slot)
+            self.buttons[name] = button
+            row.addWidget(button)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.message)
+
+        window.jobs.finished.connect(self._after_job)
+        window.jobs.failed.connect(self._after_job)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self._update_buttons()
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def say(self, text: str) -> None:
+        self.message.setText(text)
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [f.id for r in rows if (f := self.model.feed_at(r)) is not None]
+
+    def select_ids(self, ids: list[int]) -> None:
+        self.table.clearSelection()
+        for feed_id in ids:
+            row = self.model.row_of(feed_id)
+            if row is not None:
+                self.table.selectRow(row)
+
+    def reload(self) -> None:
+        keep = self.selected_ids()
+        self.model.reload()
+        self.select_ids(keep)
+        self._update_buttons()
+
+    def _update_buttons(self, *_args: object) -> None:
+        chosen = bool(self.selected_ids())
+        for name in ("rename", "pause", "remove", "refresh"):
+            self.buttons[name].setEnabled(chosen)
+        self.buttons["export"].setEnabled(bool(self.model.feeds))
+
+    def _after_job(self, *_args: object) -> None:
+        if self.isVisible():
+            self.reload()
+
+    def _write(self, label: str, fn, done=None) -> None:
+        """A small change through the desk's one-writer rule; a refused change is one line here."""
+        def guarded(lib: Library) -> object:
+            try:
+                return fn(lib)
+            except LibraryError as exc:  # FeedError too: bad input changes nothing
+                return exc
+
+        def finish(result: object) -> None:
+            if isinstance(result, Exception):
+                self.say(str(result))
+            elif done:
+                done(result)
+            self.reload()
+
+        self.window_.write(label, guarded, finish)
+
+    # -- actions ------------------------------------------------------------------------------------
+    def ask_add(self) -> None:
+        url, ok = QInputDialog.getText(self, "Add feed", "Feed or page address (or a folder path):")
+        if ok and url.strip():
+            self.add(url.strip())
+
+    def add(self, url: str, name: str | None = None, check: bool = True):
+        """Subscribe; a web address is probed first on the writer thread (network never blocks here)."""
+        try:
+            url = normalize_url(url)
+        except FeedError as exc:
+            self.say(str(exc))
+            return None
+        if url.startswith("file:") or not check:
+            self._write("Add feed", lambda lib: add_feed(lib, url, name),
+                        lambda feed: self.say(f"Added {feed.name}"))
+            return None
+
+        def job(lib: Library, _progress, _cancelled) -> object:
+            from paperdesk.core.feeds.discover import ProbeError, probe
+
+            try:
+                found = probe(url)
+            except ProbeError as exc:
+                return f"{exc}"
+            try:
+                return add_feed(lib, found.url, name or found.title, every_seconds=DEFAULT_EVERY)
+            except LibraryError as exc:
+                return str(exc)
+
+        def done(result: object) -> None:
+            self.say(result if isinstance(result, str) else f"Added {result.name}")  # type: ignore[attr-defined]
+            self.reload()
+
+        self.say(f"Checking {url}…")
+        return self.window_.jobs.run("Add feed", job, on_success=done, on_failure=self.say)
+
+    def ask_rename(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        feed = self.model.feed_at(self.model.row_of(ids[0]) or 0)
+        name, ok = QInputDialog.getText(self, "Rename feed", "Name:", text=feed.name if feed else "")
+        if ok:
+            self.rename(ids[0], name)
+
+    def rename(self, feed_id: int, name: str) -> None:
+        self._write("Rename feed", lambda lib: rename_feed(lib, feed_id, name),
+                    lambda feed: self.say(f"Renamed to {feed.name}"))
+
+    def toggle_pause(self) -> None:
+        ids = self.selected_ids()
+        feeds = [f for f in self.model.feeds if f.id in ids]
+        if not feeds:
+            return
+        pause = not all(f.paused for f in feeds)
+        self._write("Pause feeds", lambda lib: [set_paused(lib, f.id, pause) for f in feeds],
+                    lambda _r: self.say(f"{'Paused' if pause else 'Resumed'} {len(feeds)} feed(s)"))
+
+    def remove_selected(self) -> None:
+        """No confirmation: unsubscribing is undoable, and the feed's papers stay in the library."""
+        ids = self.selected_ids()
+        if not ids:
+            return
+        self._write("Remove feeds", lambda lib: [remove_feed(lib, i) for i in ids],
+                    lambda _r: self.say(f"Removed {len(ids)} feed(s); their papers stay (Edit > Undo "
+                                        "brings the subscription back)"))
+
+    def refresh_selected(self) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self.scheduler.refresh(ids, due_only=False)
+
+    def refresh_all(self) -> None:
+        self.scheduler.refresh(None, due_only=False)
+
+    def ask_import_opml(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import OPML", str(Path.home()),
+                                              "OPML (*.opml *.xml);;All files (*)")
+        if path:
+            self.import_opml(Path(path))
+
+    def import_opml(self, path: Path) -> None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            self.say(f"cannot read {path}: {exc.strerror}")
+            return
+        self._write("Import OPML", lambda lib: import_opml(lib, data),
+                    lambda result: self.say(f"Imported {len(result.added)} feed(s) from {path.name}"
+                                            + (f"; {len(result.already)} already subscribed"
+                                               if result.already else "")))
+
+    def ask_export_opml(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export OPML", str(Path.home() / "paperdesk-feeds.opml"),
+                                              "OPML (*.opml)")
+        if path:
+            self.export_opml(Path(path))
+
+    def export_opml(self, path: Path) -> bool:
+        try:
+            path.write_bytes(export_opml(self.lib))
+        except OSError as exc:
+            self.say(f"cannot write {path}: {exc.strerror}")
+            return False
+        self.say(f"Exported {sum(1 for f in self.model.feeds if not f.is_folder)} feed(s) to {path}")
+        return True
+
+
+def install_feeds(window: MainWindow) -> FeedScheduler:
+    """Add the Feeds menu (manage, refresh now, cancel) and start the scheduler on `window`."""
+    scheduler = FeedScheduler(window)
+    window.feed_scheduler = scheduler  # type: ignore[attr-defined]
+    view_holder: dict[str, FeedsView] = {}
+
+    def show_view() -> FeedsView:
+        view = view_holder.get("view")
+        if view is None:
+            view = view_holder["view"] = FeedsView(window, scheduler)
+            window.feeds_view = view  # type: ignore[attr-defined]
+        view.reload()
+        view.show()
+        if QGuiApplication.platformName() != "offscreen":  # offscreen warns that it cannot raise
+            view.raise_()
+        return view
+
+    menu = window.menuBar().addMenu("Fee&ds")
+    actions = {
+        "feeds-manage": ("&Manage feeds…", "Subscriptions, their health, OPML", show_view),
+        "feeds-refresh": ("&Refresh feeds now", "Refresh every active feed in the background",
+                          lambda: scheduler.refresh(None, due_only=False)),
+    }
+    window.feed_actions = {}  # type: ignore[attr-defined]
+    for name, (title, tip, slot) in actions.items():
+        action = QAction(title, window)
+        action.setStatusTip(tip)
+        action.triggered.connect(lambda _checked=False, s=slot: s())
+        menu.addAction(action)
+        window.feed_actions[name] = action  # type: ignore[attr-defined]
+    window.show_feeds = show_view  # type: ignore[attr-defined]
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,193 @@
+"""The Feeds view and the scheduler against a real HTTP server on 127.0.0.1 (a separate process, so it
+does not compete for this process's GIL while the heartbeat is measured)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from paperdesk.core.feeds import add_feed, list_feeds
+from paperdesk.gui.feeds_view import COLUMNS, install_feeds, when
+from paperdesk.gui.qt import QElapsedTimer, Qt, QTimer
+
+SERVER = r"""
+import hashlib, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+root = Path(sys.argv[1])
+class H(BaseHTTPRequestHandler):
+    def do_GET(self):
+        path = root / self.path.lstrip("/")
+        if not path.is_file():
+            self.send_response(404); self.send_header("Content-Length", "0"); self.end_headers(); return
+        body = path.read_bytes()
+        etag = '"' + hashlib.sha1(body).hexdigest() + '"'
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(304); self.end_headers(); return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("ETag", etag)
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a): pass
+srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(srv.server_port, flush=True)
+srv.serve_forever()
+"""
+
+
+def feed_xml(feed: int, items: int) -> bytes:
+    parts = ['<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+             f"<title>Test feed {feed}</title><link>http://test.local/{feed}</link>"]
+    for i in range(items):
+        parts.append(f"<item><title>Feed {feed} paper {i} about sparse attention</title>"
+                     f"<link>http://test.local/{feed}/{i}</link><guid>f{feed}-{i}</guid>"
+                     f"<description>Abstract of paper {i} in feed {feed}.</description>"
+                     "<pubDate>Wed, 05 Nov 2025 10:00:00 GMT</pubDate></item>")
+    parts.append("</channel></rss>")
+    return "".join(parts).encode()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("feeds")
+    for n in range(50):
+        (root / f"f{n}.xml").write_bytes(feed_xml(n, 20))
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(root)], stdout=subprocess.PIPE, text=True)
+    port = int(proc.stdout.readline())
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(10)
+    proc.stdout.close()
+
+
+@pytest.fixture
+def desk(make_window, lib):
+    window = make_window(lib)
+    scheduler = install_feeds(window)
+    return window, scheduler
+
+
+def cell(view, row: int, key: str) -> str:
+    col = [k for k, _ in COLUMNS].index(key)
+    return view.model.data(view.model.index(row, col))
+
+
+def test_view_shows_health_in_plain_words_and_actions_work(desk, lib, server, qtbot, tmp_path):
+    window, scheduler = desk
+    view = window.show_feeds()
+    view.add(f"{server}/f1.xml", "Good feed", check=False)
+    view.add(f"{server}/missing.xml", "Broken feed", check=False)
+    assert [f.name for f in view.model.feeds] == ["Broken feed", "Good feed"]
+    assert cell(view, 1, "health") == "not fetched yet" and cell(view, 1, "success") == "never"
+    with qtbot.waitSignal(scheduler.refreshed, timeout=30_000) as blocker:
+        view.refresh_all()
+    assert scheduler.last_summary.startswith("Feeds: 2 refreshed, 20 new papers")
+    assert "1 failing (Broken feed:" in scheduler.last_summary
+    assert {r.name: r.status for r in blocker.args[0]} == {"Good feed": "ok", "Broken feed": "error"}
+    qtbot.waitUntil(lambda: cell(view, 1, "health") == "OK")
+    assert cell(view, 1, "items") == "20" and cell(view, 1, "success") == "now"
+    assert cell(view, 1, "next").startswith("in ")
+    assert cell(view, 0, "health") == "failing" and "404" in cell(view, 0, "error")
+    assert window.model.rowCount() == 20  # the papers reached the desk's list
+
+    view.table.selectRow(1)
+    view.rename(view.selected_ids()[0], "  Renamed   feed ")
+    assert [f.name for f in list_feeds(lib)] == ["Broken feed", "Renamed feed"]
+    view.rename(view.selected_ids()[0], "   ")  # refused: one line, nothing changed
+    assert view.message.text() == "a feed needs a non-empty name"
+    assert view.selected_ids() and cell(view, 1, "name") == "Renamed feed"
+    view.toggle_pause()
+    assert cell(view, 1, "health") == "paused" and list_feeds(lib)[1].paused
+
+    opml = tmp_path / "out.opml"
+    assert view.export_opml(opml) and b"missing.xml" in opml.read_bytes()
+    view.table.selectAll()
+    view.remove_selected()
+    assert view.model.feeds == [] and list_feeds(lib) == []
+    assert lib.count() == 20  # the feed's papers stay
+    view.import_opml(opml)
+    assert sorted(f.url for f in list_feeds(lib)) == sorted([f"{server}/f1.xml", f"{server}/missing.xml"])
+    assert view.message.text().startswith("Imported 2 feed(s)")
+    view.import_opml(tmp_path / "nope.opml")
+    assert view.message.text().startswith("cannot read")
+
+
+def test_scheduler_refreshes_50_due_feeds_as_one_job_without_stalling_the_gui(desk, lib, server, qtbot):
+    window, scheduler = desk
+    for n in range(50):
+        add_feed(lib, f"{server}/f{n}.xml", f"Feed {n:02d}")
+    started: list[str] = []
+    window.jobs.started.connect(lambda job: started.append(job.label))
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.nsecsElapsed()]
+
+    def beat() -> None:
+        now = clock.nsecsElapsed()
+        gaps.append((now - last[0]) / 1e6)
+        last[0] = now
+
+    heartbeat = QTimer()
+    heartbeat.setInterval(5)
+    heartbeat.timeout.connect(beat)
+    heartbeat.start()
+    with qtbot.waitSignal(scheduler.refreshed, timeout=60_000):
+        job = scheduler.check()
+        assert job is not None and scheduler.check() is None  # one refresh at a time
+    heartbeat.stop()
+    assert started == ["Refresh feeds"]
+    assert len(scheduler.last_results) == 50 and lib.count() == 1000
+    assert all(r.status == "ok" for r in scheduler.last_results)
+    longest = max(gaps)
+    print(f"\nlongest GUI stall while refreshing 50 feeds: {longest:.0f} ms over {len(gaps)} beats")
+    # Target 50 ms (issue 8; see the benchmark); a loose bound here because the CI machine is shared.
+    assert longest < 250
+    assert scheduler.check() is None  # nothing is due any more
+    qtbot.waitUntil(lambda: "50 refreshed, 1000 new papers" in window.statusBar().currentMessage())
+
+
+def test_a_queued_refresh_can_be_cancelled(desk, lib, server, qtbot):
+    window, scheduler = desk
+    add_feed(lib, f"{server}/f3.xml", "Feed 3")
+    gate = threading.Event()
+    window.jobs.run("hold the writer", lambda _l, _p, _c: gate.wait(20))
+    scheduler.refresh(None)
+    assert scheduler.running and scheduler.refresh(None) is None  # ignored while one runs
+    with qtbot.waitSignal(scheduler.failed, timeout=20_000) as blocker:
+        scheduler.cancel()
+        gate.set()
+    assert blocker.args == ["cancelled"] and not scheduler.running
+    assert lib.count() == 0 and list_feeds(lib)[0].last_attempt is None
+
+
+def test_menu_actions_and_relative_times(desk):
+    window, _scheduler = desk
+    titles = [a.text() for a in window.feed_actions.values()]
+    assert titles == ["&Manage feeds…", "&Refresh feeds now"]
+    window.feed_actions["feeds-manage"].trigger()
+    assert window.feeds_view.isVisible()
+    assert window.feeds_view.windowFlags() & Qt.WindowType.Window
+    assert when(None) == "" and when("not a date") == "not a date"
+    assert when("2025-01-01T00:00:00+00:00").endswith(" d ago")
+    assert when("2999-01-01T00:00:00+00:00").startswith("in ")
+
+
+def test_add_probes_on_the_writer_thread(desk, lib, server, qtbot):
+    window, _scheduler = desk
+    view = window.show_feeds()
+    with qtbot.waitSignal(window.jobs.finished, timeout=20_000):
+        view.add(f"{server}/f7.xml")
+    assert [f.name for f in list_feeds(lib)] == ["Test feed 7"]  # the feed's own title
+    with qtbot.waitSignal(window.jobs.finished, timeout=20_000):
+        view.add(f"{server}/nothing-here.xml")
+    assert "404" in view.message.text() or "not found" in view.message.text().lower()
+    assert len(list_feeds(lib)) == 1
+    view.add("ftp://example.org/feed")
+    assert len(list_feeds(lib)) == 1 and view.message.text()
+
