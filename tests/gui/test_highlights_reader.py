@@ -1,0 +1,105 @@
+"""Highlights in the desk: select reader text, press `h` (or a colour), shown in place, listed, undone."""
+
+from __future__ import annotations
+
+import pytest
+
+from paperdesk.core import annotations
+from paperdesk.core.records import IncomingPaper, SourceBatch
+from paperdesk.gui.qt import QTextCursor
+
+ABSTRACT = ('We study Schr\\"odinger   bridges for\n  generative modelling.\n\n'
+            "A second paragraph mentions bridges again and ends here.")
+
+
+@pytest.fixture(autouse=True)
+def no_user_config(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+@pytest.fixture
+def desk(make_window, lib, qtbot):
+    lib.import_batch(SourceBatch("digest", "d", "/d", "2025-11-05", "h", [
+        IncomingPaper(title="Bridges of Schr\\\"odinger", abstract=ABSTRACT),
+        IncomingPaper(title="Another paper", abstract="Nothing to see.")]))
+    window = make_window(lib)
+    window.select_id(next(i for i in window.model.ids if lib.get(i)["title"].startswith("Bridges")))
+    return window
+
+
+def select(browser, text: str, occurrence: int = 0) -> None:
+    page = browser.document().toPlainText()
+    start = -1
+    for _ in range(occurrence + 1):
+        start = page.index(text, start + 1)
+    cursor = browser.textCursor()
+    cursor.setPosition(start)
+    cursor.setPosition(start + len(text), QTextCursor.MoveMode.KeepAnchor)
+    browser.setTextCursor(cursor)
+
+
+def test_h_highlights_the_selected_abstract_text_with_raw_offsets(desk, lib, qtbot):
+    browser = desk.reader.browser
+    browser.setFocus()
+    qtbot.waitUntil(browser.hasFocus)
+    select(browser, "Schrödinger bridges for generative")  # shown text: TeX converted, spaces collapsed
+    qtbot.keyClicks(browser, "h")  # the reader is normal mode too
+    [mark] = annotations.highlights(lib, desk.reader.paper_id)
+    assert mark.field == "abstract" and mark.color == "yellow"
+    assert mark.quote == 'Schr\\"odinger   bridges for\n  generative'  # the raw text, by raw offsets
+    assert ABSTRACT[mark.start:mark.end] == mark.quote
+    html = browser.toHtml()
+    assert "Highlights" in browser.toPlainText()
+    assert "#fde68a" in html.lower()  # painted in place
+    assert desk.model.data(desk.model.index(desk.model.row_of(desk.reader.paper_id), 6)).endswith("▍")
+
+
+def test_second_occurrence_and_colour_button_and_title(desk, lib, qtbot):
+    browser = desk.reader.browser
+    select(browser, "bridges", occurrence=1)  # the one in the second paragraph
+    desk.reader.colour_buttons["green"].click()
+    [mark] = annotations.highlights(lib, desk.reader.paper_id)
+    assert mark.color == "green" and mark.start == ABSTRACT.index("bridges again")
+    select(browser, "Bridges")  # in the title
+    desk.highlight_selection("blue")
+    title_marks = [h for h in annotations.highlights(lib, desk.reader.paper_id) if h.field == "title"]
+    assert [(h.quote, h.color) for h in title_marks] == [("Bridges", "blue")]
+
+
+def test_selection_outside_abstract_or_nothing_selected_is_refused(desk, lib, qtbot):
+    desk.highlight_selection()
+    assert "Select some text" in desk.statusBar().currentMessage()
+    select(desk.reader.browser, "in digest")  # provenance line
+    desk.highlight_selection()
+    assert "Only the abstract" in desk.statusBar().currentMessage()
+    assert annotations.highlights(lib) == []
+
+
+def test_highlight_survives_whitespace_change_and_undo_removes_it(desk, lib, qtbot):
+    pid = desk.reader.paper_id
+    select(desk.reader.browser, "generative modelling")
+    desk.highlight_selection("pink")
+    with lib._write() as conn:  # a re-import re-wrapped the abstract
+        rewrapped = "  " + ABSTRACT.replace("\n  ", " ")
+        conn.execute("UPDATE papers SET abstract = ? WHERE id = ?", (rewrapped, pid))
+    desk.show_paper(pid)
+    assert "#fbcfe8" in desk.reader.browser.toHtml().lower()
+    qtbot.keyClicks(desk.table, "u")
+    assert annotations.highlights(lib, pid) == []
+    assert "#fbcfe8" not in desk.reader.browser.toHtml().lower()
+
+
+def test_highlights_view_lists_all_with_their_paper(desk, lib, qtbot):
+    pid = desk.reader.paper_id
+    annotations.highlight_quote(lib, pid, "second paragraph", comment="key claim")
+    other = next(i for i in desk.model.ids if i != pid)
+    annotations.highlight_quote(lib, other, "Nothing")
+    desk.run_command("highlights")
+    dialog = [d for d in desk._dialogs if d.isVisible()][-1]
+    items = dialog.items()
+    assert len(items) == 2 and any("key claim" in t and "Bridges of Schrödinger" in t for t in items)
+    dialog.filter_field.setText("claim")
+    assert len(dialog.items()) == 1
+    row = next(i for i in range(dialog.list.count()) if not dialog.list.item(i).isHidden())
+    dialog.list.itemActivated.emit(dialog.list.item(row))
+    assert desk.current_id() == pid

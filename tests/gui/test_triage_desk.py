@@ -1,0 +1,67 @@
+"""A triage session in the desk: progress in the status bar, keep/skip/archive keys, the summary."""
+
+from __future__ import annotations
+
+import pytest
+
+from paperdesk.core import annotations
+from paperdesk.gui.qt import Qt
+
+
+@pytest.fixture(autouse=True)
+def no_user_config(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+def test_triage_a_digest_view_with_keys_and_summary(make_window, seeded, qtbot):
+    window = make_window(seeded)
+    source = next(s for s in seeded.sources() if s["papers"] == 98)
+    window.go_to(f"source:{source['id']}")
+    window.table.setFocus()
+    qtbot.waitUntil(window.table.hasFocus)
+    ids = list(window.model.ids)
+    assert len(ids) == 98
+    window.run_command("triage")
+    assert window.triage_label.text() == f"Triage {window.papers.view.title}: 1 / 98"
+    assert window.current_id() == ids[0] and window.triage_progress.isVisible()
+    qtbot.keyClicks(window.table, "s")  # star, then keep
+    qtbot.keyClick(window.table, Qt.Key.Key_Return)
+    qtbot.keyClicks(window.table, "e")  # archive the second
+    qtbot.keyClicks(window.table, "j")  # skip the third
+    window.run_command("tag-1")  # no tags yet: a message, nothing else
+    seeded.tag([ids[3]], ["later"])
+    annotations.set_note(seeded, ids[3], "read the appendix")
+    assert window.triage_label.text().endswith("4 / 98")
+    assert window.current_id() == ids[3]
+    qtbot.keyClicks(window.table, "k")  # back to the third
+    assert window.current_id() == ids[2] and window.triage_label.text().endswith("3 / 98")
+    qtbot.keyClick(window.table, Qt.Key.Key_Space)  # skip again
+    qtbot.keyClick(window.table, Qt.Key.Key_Return)  # keep the fourth
+    assert seeded.get(ids[1])["status"] == "archived" and seeded.get(ids[0])["starred"]
+    window.run_command("triage")  # again: end the session
+    assert window.triage is None and not window.triage_label.isVisible()
+    dialog = [d for d in window._dialogs if d.isVisible()][-1]
+    text = dialog.label.text()
+    assert "4 of 98" in text and "Starred <b>1</b>" in text and "archived <b>1</b>" in text
+    assert "tagged <b>1</b>" in text and "noted <b>1</b>" in text
+    assert dialog.starred.count() == 1
+    dialog.starred.itemActivated.emit(dialog.starred.item(0))  # the link to what was starred
+    assert window.current_id() == ids[0]
+
+
+def test_triage_runs_to_the_end_and_shows_the_summary(make_window, lib, qtbot):
+    from paperdesk.core.records import IncomingPaper, SourceBatch
+
+    lib.import_batch(SourceBatch("digest", "d", "/d", "2025-11-05", "h",
+                                 [IncomingPaper(title=f"Paper {i}") for i in range(3)]))
+    window = make_window(lib)
+    window.table.setFocus()
+    qtbot.waitUntil(window.table.hasFocus)
+    window.run_command("triage")
+    for _ in range(3):
+        qtbot.keyClicks(window.table, "e")
+    assert window.triage is None and lib.count(status="archived") == 3
+    dialog = [d for d in window._dialogs if d.isVisible()][-1]
+    assert "3 of 3" in dialog.label.text() and "archived <b>3</b>" in dialog.label.text()
+    dialog.show_button.click()
+    assert window.papers.view.key == "starred"
