@@ -1,0 +1,303 @@
+"""File > Export: Markdown into a folder (one file per paper, or one reading list) or a BibTeX file.
+
+The papers are the whole current list (view + search), the selection or the marked papers. A dry
+run previews what would change; the export itself runs as a job on the writer thread (its own
+library connection) with a progress bar and cancel, and ends with a summary: written, unchanged,
+and files left alone with the reason (the user's edits are never overwritten: see core/export).
+`install_export(window)` adds the menu entry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from paperdesk.core.export import ExportError, export_bibtex, export_markdown
+from paperdesk.core.export.report import BibtexReport, ExportReport
+from paperdesk.core.library import Library
+from paperdesk.gui.jobs import Job
+from paperdesk.gui.qt import (
+    QAction,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+
+if TYPE_CHECKING:
+    from paperdesk.gui.main_window import MainWindow
+
+SCOPES = (("view", "Whole list"), ("selection", "Selection"), ("marked", "Marked"))
+MAX_LISTED = 200  # lines of per-file detail in the summary
+
+
+def describe(report: ExportReport | BibtexReport) -> str:
+    """The summary line, then every file left alone with its reason, then what changed (bounded)."""
+    if isinstance(report, BibtexReport):
+        lines = [report.summary(), *report.warnings]
+        return "\n".join(lines)
+    lines = [report.summary()]
+    lines += [f"left alone: {item.file}: {item.reason}" for item in report.skipped]
+    lines += [f"warning: {w}" for w in report.warnings]
+    detail = report.would_change if report.dry_run else report.written
+    for item in detail[:MAX_LISTED]:
+        lines.append(item.describe())
+    if len(detail) > MAX_LISTED:
+        lines.append(f"… and {len(detail) - MAX_LISTED} more")
+    return "\n".join(lines)
+
+
+class ExportDialog(QDialog):
+    finished_export = Signal(object)  # the report, or an error message (str)
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.window_ = window
+        self.setWindowTitle("Export")
+        self.resize(640, 460)
+        self.job: Job | None = None
+        self.last_report: ExportReport | BibtexReport | None = None
+
+        self.tabs = QTabWidget()
+        md = QWidget()
+        md_layout = QVBoxLayout(md)
+        self.folder = QLineEdit()
+        self.folder.setPlaceholderText("Folder, e.g. your Obsidian vault's Papers folder")
+        md_layout.addLayout(self._path_row("Folder:", self.folder, self._browse_folder))
+        self.one_file = QLineEdit()
+        self.one_file.setPlaceholderText("Leave empty for one file per paper, or name a reading list")
+        md_layout.addLayout(self._path_row("Reading list:", self.one_file, None))
+        self.template = QLineEdit()
+        self.template.setPlaceholderText("Default template (or a Jinja2 template file)")
+        md_layout.addLayout(self._path_row("Template:", self.template, self._browse_template))
+        md_layout.addStretch(1)
+        bib = QWidget()
+        bib_layout = QVBoxLayout(bib)
+        self.bib_path = QLineEdit()
+        self.bib_path.setPlaceholderText("papers.bib")
+        bib_layout.addLayout(self._path_row("File:", self.bib_path, self._browse_bib))
+        bib_layout.addStretch(1)
+        self.tabs.addTab(md, "Markdown folder")
+        self.tabs.addTab(bib, "BibTeX file")
+
+        scope_row = QHBoxLayout()
+        scope_row.addWidget(QLabel("Papers:"))
+        self.scope_buttons: dict[str, QPushButton] = {}
+        for key, _title in SCOPES:
+            button = QPushButton()
+            button.setCheckable(True)
+            button.setAutoExclusive(True)  # radio-like within this row
+            self.scope_buttons[key] = button
+            scope_row.addWidget(button)
+        scope_row.addStretch(1)
+
+        self.output = QPlainTextEdit()
+        self.output.setReadOnly(True)
+        self.progress = QProgressBar()
+        self.progress.hide()
+        buttons = QHBoxLayout()
+        self.preview_button = QPushButton("Preview (dry run)")
+        self.export_button = QPushButton("Export")
+        self.export_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel export")
+        self.cancel_button.hide()
+        close = QPushButton("Close")
+        self.preview_button.clicked.connect(lambda: self.run(dry_run=True))
+        self.export_button.clicked.connect(lambda: self.run(dry_run=False))
+        self.cancel_button.clicked.connect(self.cancel)
+        close.clicked.connect(self.close)
+        buttons.addWidget(self.progress, 1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.preview_button)
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(close)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addLayout(scope_row)
+        layout.addWidget(self.output, 1)
+        layout.addLayout(buttons)
+        self.tabs.currentChanged.connect(lambda _i: self.preview_button.setEnabled(
+            self.tabs.currentIndex() == 0 and self.job is None))
+        window.jobs.progress.connect(self._job_progress)
+        self.refresh_scope()
+
+    @staticmethod
+    def _path_row(label: str, edit: QLineEdit, browse) -> QHBoxLayout:
+        row = QHBoxLayout()
+        caption = QLabel(label)
+        caption.setMinimumWidth(90)
+        row.addWidget(caption)
+        row.addWidget(edit, 1)
+        if browse is not None:
+            button = QPushButton("Browse…")
+            button.clicked.connect(browse)
+            row.addWidget(button)
+        return row
+
+    def _browse_folder(self) -> None:
+        start = self.folder.text() or str(Path.home())
+        path = QFileDialog.getExistingDirectory(self, "Export Markdown into", start)
+        if path:
+            self.folder.setText(path)
+
+    def _browse_template(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Template", str(Path.home()),
+                                              "Templates (*.md *.j2 *.jinja)")
+        if path:
+            self.template.setText(path)
+
+    def _browse_bib(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export BibTeX", self.bib_path.text()
+                                              or str(Path.home() / "papers.bib"), "BibTeX (*.bib)")
+        if path:
+            self.bib_path.setText(path)
+
+    # -- what to export -------------------------------------------------------------------------
+    def scope_ids(self, key: str) -> list[str]:
+        window = self.window_
+        if key == "view":
+            return list(window.model.ids)
+        if key == "selection":
+            return window.selected_ids()
+        marked = getattr(window, "marked", None) or set()
+        return [pid for pid in window.model.ids if pid in marked] + sorted(
+            set(marked) - set(window.model.ids))
+
+    def refresh_scope(self) -> None:
+        """Counts on the scope buttons; the first non-empty scope is chosen if none is."""
+        counts = {key: len(self.scope_ids(key)) for key, _ in SCOPES}
+        for key, title in SCOPES:
+            button = self.scope_buttons[key]
+            button.setText(f"{title} ({counts[key]:,})")
+            button.setEnabled(counts[key] > 0)
+        chosen = self.scope()
+        if chosen is None or counts[chosen] == 0:  # marked papers first, then a real selection
+            key = "marked" if counts["marked"] else "selection" if counts["selection"] > 1 else "view"
+            if counts[key]:
+                self.set_scope(key)
+
+    def scope(self) -> str | None:
+        return next((k for k, b in self.scope_buttons.items() if b.isChecked()), None)
+
+    def set_scope(self, key: str) -> None:
+        self.scope_buttons[key].setChecked(True)
+
+    # -- running --------------------------------------------------------------------------------
+    def run(self, dry_run: bool = False) -> Job | None:
+        """Check the input here (one-line message, nothing changed), export on the writer thread."""
+        if self.job is not None:
+            return None
+        key = self.scope()
+        ids = self.scope_ids(key) if key else []
+        if not ids:
+            return self._say("Nothing to export: choose papers (the list, a selection or marked papers).")
+        if self.tabs.currentIndex() == 0:
+            folder = self.folder.text().strip()
+            if not folder:
+                return self._say("Choose the folder to export into.")
+            one_file = self.one_file.text().strip() or None
+            template = self.template.text().strip() or None
+
+            def work(lib: Library, progress, cancelled) -> object:
+                return export_markdown(lib, folder, ids, one_file=one_file, template=template,
+                                       dry_run=dry_run, progress=progress, cancelled=cancelled)
+
+            label = f"{'Preview' if dry_run else 'Export'} {len(ids)} papers to Markdown"
+        else:
+            target = self.bib_path.text().strip()
+            if not target:
+                return self._say("Choose the BibTeX file to write.")
+
+            def work(lib: Library, progress, cancelled) -> object:
+                progress(0, 1, "")
+                report = export_bibtex(lib, ids, target)
+                progress(1, 1, "")
+                return report
+
+            label = f"Export {len(ids)} papers to BibTeX"
+
+        def guarded(lib: Library, progress, cancelled) -> object:
+            try:
+                return work(lib, progress, cancelled)
+            except ExportError as exc:  # bad folder, file or template: a message, nothing written
+                return str(exc)
+
+        self._busy(True)
+        self.output.setPlainText(f"{label}…")
+        self.job = self.window_.jobs.run(label, guarded, on_success=self._done, on_failure=self._failed)
+        return self.job
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def _job_progress(self, job: Job, done: int, total: int, _what: str) -> None:
+        if job is self.job:
+            self.progress.setRange(0, max(total, 1))
+            self.progress.setValue(done)
+
+    def _busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.progress.setRange(0, 0)
+        self.cancel_button.setVisible(busy)
+        self.export_button.setEnabled(not busy)
+        self.preview_button.setEnabled(not busy and self.tabs.currentIndex() == 0)
+
+    def _say(self, text: str) -> None:
+        self.output.setPlainText(text)
+        return None
+
+    def _done(self, result: object) -> None:
+        self.job = None
+        self._busy(False)
+        if isinstance(result, str):
+            self.output.setPlainText(result)
+            self.finished_export.emit(result)
+            return
+        self.last_report = result  # type: ignore[assignment]
+        self.output.setPlainText(describe(result))  # type: ignore[arg-type]
+        self.window_.status(result.summary())  # type: ignore[attr-defined]
+        self.finished_export.emit(result)
+
+    def _failed(self, message: str) -> None:
+        self.job = None
+        self._busy(False)
+        self.output.setPlainText(f"Export stopped: {message}")
+        self.finished_export.emit(message)
+
+
+def install_export(window: MainWindow) -> QAction:
+    """File > Export… (opens the dialog on the current list, selection and marks)."""
+    holder: dict[str, ExportDialog] = {}
+
+    def show() -> ExportDialog:
+        dialog = holder.get("dialog")
+        if dialog is None:
+            dialog = holder["dialog"] = ExportDialog(window)
+            window.export_dialog = dialog  # type: ignore[attr-defined]
+        dialog.refresh_scope()
+        dialog.show()
+        return dialog
+
+    action = QAction("&Export…", window)
+    action.setStatusTip("Export papers to Markdown files or a BibTeX file")
+    action.triggered.connect(lambda _checked=False: show())
+    file_menu = next((a.menu() for a in window.menuBar().actions()
+                      if a.menu() is not None and a.text().replace("&", "") == "File"), None)
+    if file_menu is not None:
+        before = next((a for a in file_menu.actions() if a.text().replace("&", "").startswith("Quit")), None)
+        file_menu.insertAction(before, action) if before else file_menu.addAction(action)
+    else:
+        window.menuBar().addAction(action)
+    window.export_action = action  # type: ignore[attr-defined]
+    window.show_export = show  # type: ignore[attr-defined]
+    return action
