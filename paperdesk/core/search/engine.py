@@ -11,6 +11,7 @@ from typing import Any
 
 from paperdesk.core.search import querylang as ql
 from paperdesk.core.search.compiler import Compiler
+from paperdesk.core.search.evaluator import IndexView, top
 from paperdesk.core.search.index import SearchIndex
 from paperdesk.core.search.results import SearchHit, SearchResult
 from paperdesk.core.search.sqlfilter import to_sql
@@ -42,15 +43,17 @@ def run_search(index: SearchIndex, conn: sqlite3.Connection, text: str, *, limit
     where = to_sql(parsed.root)
     if where is not None:  # filters only
         return _sql_papers(conn, limit, sort, parsed.problems, where)
-    searcher = index.searcher()
+    view = index.view()
+    searcher = view.searcher
     query = Compiler(searcher).compile_root(parsed.root)
     if query is None:  # only stop words: they match everything
         return _sql_papers(conn, limit, sort, parsed.problems)
-    results = _run(searcher, query, limit, sort)
-    total = len(results)
-    ids = [hit["id"] for hit in results]
-    # Sorted results carry their sort key as score; only relevance has a meaningful one.
-    scores = [hit.score if isinstance(hit.score, int | float) else 0.0 for hit in results]
+    matched = view.evaluate(query)
+    total = len(matched)
+    docnums = _ranked(view, matched, limit, sort)
+    ids = [view.paper_id(d) for d in docnums]
+    # Only relevance has a meaningful score.
+    scores = [matched[d] if sort == "relevance" else 0.0 for d in docnums]
     marker = Marker.from_query(parsed)
     snippets = snippets_for(conn, ids, marker)
     hits = [SearchHit(id=pid, score=round(float(score), 4), snippet=snippets.get(pid, ""))
@@ -62,18 +65,19 @@ def run_search(index: SearchIndex, conn: sqlite3.Connection, text: str, *, limit
                         sort=sort)
 
 
-def _run(searcher: Any, query: Any, limit: int | None, sort: str) -> Any:
-    from whoosh import sorting
-
+def _ranked(view: IndexView, matched: dict[int, float], limit: int | None, sort: str) -> list[int]:
+    """The docnums to show: best score first, or by upvotes/date (missing values last)."""
     if sort == "relevance":
-        return searcher.search(query, limit=limit)
-    if sort == "upvotes":
-        facet = sorting.MultiFacet([sorting.FieldFacet("upvotes", reverse=True),
-                                    sorting.FieldFacet("published", reverse=True)])
-    else:
-        facet = sorting.MultiFacet([sorting.FieldFacet("published", reverse=True),
-                                    sorting.FieldFacet("upvotes", reverse=True)])
-    return searcher.search(query, limit=limit, sortedby=facet)
+        return top(matched, limit)
+    first, second = (view.column("upvotes"), view.column("published"))
+    if sort != "upvotes":
+        first, second = second, first
+
+    def key(d: int) -> tuple:
+        a, b = first[d], second[d]
+        return (a is not None, a or 0, b is not None, b or 0, matched[d])
+
+    return top(matched, limit, key)
 
 
 def _sql_papers(conn: sqlite3.Connection, limit: int | None, sort: str, problems: list[str],

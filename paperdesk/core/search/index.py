@@ -77,6 +77,7 @@ class SearchIndex:
         self.messages: list[str] = []  # for the user: why the index was rebuilt, etc.
         self._ix: Any = None
         self._searcher: Any = None
+        self._view: Any = None  # evaluator.IndexView of `_searcher`
 
     # -- opening --------------------------------------------------------------------------------
     @staticmethod
@@ -177,6 +178,7 @@ class SearchIndex:
         return self.doc_count()
 
     def close(self) -> None:
+        self._view = None
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None
@@ -248,9 +250,19 @@ class SearchIndex:
             self._searcher = self.ix.searcher()
         elif not self._searcher.up_to_date():
             # Not refresh(): it reuses segment readers and misses deletions made in them.
+            self._view = None
             self._searcher.close()
             self._searcher = self.ix.searcher()
         return self._searcher
+
+    def view(self) -> Any:
+        """The current searcher's `IndexView` (decoded postings cached until the index changes)."""
+        from paperdesk.core.search.evaluator import IndexView
+
+        searcher = self.searcher()
+        if self._view is None or self._view.searcher is not searcher:
+            self._view = IndexView(searcher)
+        return self._view
 
     def doc_count(self) -> int:
         return self.searcher().doc_count()
