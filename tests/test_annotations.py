@@ -174,3 +174,24 @@ def test_undoing_a_highlight_reports_and_requeues_its_paper(seeded, pid):
     assert pid in changes.papers and changes.notes
     assert [r[0] for r in seeded.conn.execute("SELECT paper_id FROM index_queue")] == [pid]
     assert abstract  # the highlight was on real text
+
+
+def test_show_html_is_the_reader_html(tmp_path):
+    from samples import DIGEST_BLOCKS
+
+    from paperdesk.core import Library
+    from paperdesk.core.reader_html import paper_html
+
+    folder = tmp_path / "lib"
+    with Library.open(folder) as lib:
+        lib.import_paths([DIGEST_BLOCKS])
+        pid = lib.paper_ids(limit=1)[0]
+        annotations.set_note(lib, pid, "**bold** <script>alert(1)</script> [x](javascript:alert(1))")
+        expected = paper_html(lib, lib.get(pid))
+    proc = subprocess.run(
+        [sys.executable, "-m", "paperdesk", "--library", str(folder), "show", pid, "--html"],
+        capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == expected + "\n"
+    assert "<strong>bold</strong>" in proc.stdout
+    assert "<script" not in proc.stdout.lower() and "javascript:" not in proc.stdout.lower()

@@ -25,7 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("show", help="show one paper")
     p.add_argument("id")
-    p.add_argument("--json", action="store_true")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--html", action="store_true", help="the sanitised HTML the reader pane displays")
     p.set_defaults(func=cmd_show)
 
     for name, value in (("star", True), ("unstar", False)):
@@ -104,6 +106,11 @@ def cmd_show(args: argparse.Namespace) -> int:
             raise CommandError(f"no paper with id {args.id}")
         if args.json:
             print_json(record)
+            return 0
+        if args.html:
+            from paperdesk.core.reader_html import paper_html
+
+            print(paper_html(lib, record))
             return 0
         print(record["title"])
         meta = [record["id"]]
