@@ -1,0 +1,132 @@
+"""Keyboard triage latency in the desk (offscreen), through real key events and the key dispatcher.
+
+    python tests/benchmarks/bench_keys.py --n 1000      # or --n 100000 (library cached in /tmp, shared
+                                                        # with bench_gui.py)
+
+Targets (issue 6, 100k papers): `j` to the next paper fully shown in the reader p95 <= 16 ms;
+star / tag / archive to the visible change p95 <= 30 ms. "Shown" = the list and the reader have
+repainted synchronously after the key event was handled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_gui import build_library, pct
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--dir", default=tempfile.gettempdir())
+    parser.add_argument("--rounds", type=int, default=200)
+    args = parser.parse_args()
+    cached = Path(args.dir) / f"paperdesk-bench-gui-{args.n}"
+    print(f"PaperDesk key benchmark, {args.n} papers ({os.cpu_count()} CPUs, offscreen)")
+    build_library(cached, args.n, index=False)
+    work = Path(tempfile.mkdtemp(prefix="paperdesk-bench-keys-"))
+    folder = work / "library"  # a copy: the benchmark stars, tags and archives
+    shutil.copytree(cached, folder)
+
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtTest import QTest
+
+    from paperdesk.core import Library
+    from paperdesk.gui.app import make_app
+    from paperdesk.gui.main_window import MainWindow
+    from paperdesk.gui.qt import QApplication, QEvent, QObject, Qt
+    from paperdesk.gui.settings import open_settings
+
+    make_app()
+    lib = Library.open(folder)
+    lib.tag(lib.paper_ids(limit=3), ["bench"])  # so `1` has a tag to apply
+    settings = open_settings(str(work / "bench.ini"))
+    window = MainWindow(lib, settings, remember=False, index_on_start=False,
+                        keymap_path=work / "no-keys.toml")
+    window.resize(1280, 800)
+    window.show()
+    QTest.qWaitForWindowExposed(window)
+    window.table.setFocus()
+    window.move_current(0)
+    painted = [0]
+
+    class PaintCount(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint:
+                painted[0] += 1
+            return False
+
+    counter = PaintCount()
+    window.reader.browser.viewport().installEventFilter(counter)
+
+    def key(text: str) -> None:
+        code = getattr(Qt.Key, f"Key_{text.upper()}") if text.isalpha() else Qt.Key(ord(text))
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(window.table, QKeyEvent(kind, code, Qt.KeyboardModifier.NoModifier, text))
+
+    def shown() -> None:  # synchronous paint of the list and the reader page
+        window.table.viewport().repaint()
+        window.reader.browser.viewport().repaint()
+
+    def measure(keys: str, rounds: int) -> list[float]:
+        times = []
+        for n in range(rounds):
+            k = keys[n % len(keys)]
+            t = time.perf_counter()
+            key(k)
+            shown()
+            times.append(time.perf_counter() - t)
+        return times
+
+    def fmt(times: list[float]) -> str:
+        return (f"p95 {pct(times) * 1000:.1f} ms, median {statistics.median(times) * 1000:.1f} ms, "
+                f"max {max(times) * 1000:.1f} ms ({len(times)} keys)")
+
+    results: dict[str, str] = {}
+    measure("j", 10)  # warm up
+    row, paints = window.table.currentIndex().row(), painted[0]
+    results["j -> next paper shown (Inbox)"] = fmt(measure("j", args.rounds))
+    assert window.table.currentIndex().row() == row + args.rounds, "keys did not reach the dispatcher"
+    assert painted[0] - paints >= args.rounds, "the reader did not repaint"
+    assert window.reader.paper_id == window.current_id()
+    before = window.current_id()
+    results["s -> star shown"] = fmt(measure("s", args.rounds // 2))
+    results["1 -> tag shown"] = fmt(measure("1j", args.rounds // 2))
+    assert lib.get(before)["starred"] is False and lib.get(window.current_id())["starred"] is False
+    assert lib.history()[0].label.startswith(("Tag", "Star")), "star/tag keys did nothing"
+    results["e -> archive + next shown (Inbox)"] = fmt(measure("e", args.rounds // 2))
+    window.go_to("all")
+    window.table.setFocus()
+    window.move_current(0)
+    results["e -> archive + next shown (All)"] = fmt(measure("e", args.rounds // 2))
+    window.go_to("inbox")
+    window.move_current(0)
+    results["x marks, e archives 20 as one step"] = fmt(measure("xj" * 20 + "e", 41))
+    t = time.perf_counter()
+    window.run_command("undo")
+    shown()
+    results["undo of that bulk archive"] = f"{(time.perf_counter() - t) * 1000:.1f} ms"
+
+    window.close()
+    lib.close()
+    shutil.rmtree(work, ignore_errors=True)
+    width = max(len(k) for k in results)
+    for name, value in results.items():
+        print(f"  {name:<{width}}  {value}")
+    sys.stdout.flush()
+    os._exit(0)  # skip interpreter teardown: PySide6 6.12 can abort while collecting at exit
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
