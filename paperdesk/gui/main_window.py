@@ -167,8 +167,8 @@ class MainWindow(QMainWindow):
         middle_layout.addWidget(self.banner)
         middle_layout.addWidget(self.table, 1)
 
-        self.mark_delegate = MarkDelegate(self.marked, self.table)
-        self.table.setItemDelegate(self.mark_delegate)
+        self.mark_delegate = MarkDelegate(self.marked, self.model.id_at, self.table)
+        self.plain_delegate = self.table.itemDelegate()
         self.reader = Reader(self.lib, self.write)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.sidebar)
@@ -496,6 +496,9 @@ class MainWindow(QMainWindow):
     def _update_marked(self) -> None:
         n = len(self.marked)
         self.marked_label.setText(f"{n} marked" if n else "")
+        wanted = self.mark_delegate if n else self.plain_delegate
+        if self.table.itemDelegate() is not wanted:
+            self.table.setItemDelegate(wanted)
 
     # -- paper commands -------------------------------------------------------------------------
     def current_record(self) -> dict | None:
