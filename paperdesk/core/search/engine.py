@@ -7,7 +7,6 @@ import html
 import re
 import sqlite3
 from functools import lru_cache
-from typing import Any
 
 from paperdesk.core.search import querylang as ql
 from paperdesk.core.search.compiler import Compiler
@@ -60,7 +59,7 @@ def run_search(index: SearchIndex, conn: sqlite3.Connection, text: str, *, limit
             for pid, score in zip(ids, scores, strict=True)]
     suggestion = None
     if total == 0 and parsed.has_text:
-        suggestion = _suggest(searcher, text, parsed, today)
+        suggestion = _suggest(view, text, parsed, today)
     return SearchResult(hits=hits, total=total, problems=parsed.problems, suggestion=suggestion,
                         sort=sort)
 
@@ -101,10 +100,16 @@ class Marker:
 
     def __init__(self, stems: set[str], prefixes: set[str]):
         self.stems = {s for s in stems if s}
-        self.prefixes = {p for p in prefixes if p}
-        starts = sorted({s[:3] for s in self.stems} | {p[:3] for p in self.prefixes})
-        self.pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, starts)) + r")\w*", re.I) \
-            if starts else None
+        self.prefixes = tuple(p for p in prefixes if p)
+        # Porter changes at most the last two letters of a word's start (happy -> happi, hoping ->
+        # hope), so a stem minus two letters starts every word that has it: few false candidates.
+        starts = sorted({s[:max(3, len(s) - 2)] for s in self.stems} | set(self.prefixes))
+        alternatives = "|".join(map(re.escape, starts))
+        # Literal starts without \b let the regex engine skip quickly through lowercased text;
+        # the word boundary is checked by hand. Texts whose length changes when lowercased
+        # (rare non-ASCII letters) use the case-blind pattern.
+        self.pattern = re.compile(f"(?:{alternatives})\\w*") if starts else None
+        self.caseless = re.compile(rf"\b(?:{alternatives})\w*", re.I) if starts else None
 
     @classmethod
     def from_query(cls, parsed: ql.ParsedQuery) -> Marker:
@@ -121,20 +126,29 @@ class Marker:
 
     def spans(self, text: str, start: int = 0, end: int | None = None,
               first_only: bool = False) -> list[tuple[int, int]]:
-        if self.pattern is None:
+        if self.pattern is None or self.caseless is None:
             return []
+        low = text.lower()
+        end = len(text) if end is None else end
+        if len(low) == len(text):
+            matches = self.pattern.finditer(low, start, end)
+        else:
+            low, matches = text, self.caseless.finditer(text, start, end)
         found = []
-        for m in self.pattern.finditer(text, start, len(text) if end is None else end):
+        for m in matches:
+            s = m.start()
+            if s > 0 and (low[s - 1].isalnum() or low[s - 1] == "_"):
+                continue  # inside a word
             word = m.group(0).lower()
-            if _stem(word) in self.stems or any(word.startswith(p) for p in self.prefixes):
-                found.append((m.start(), m.end()))
+            if word.startswith(self.prefixes) or _stem(word) in self.stems:
+                found.append((s, m.end()))
                 if first_only:
                     break
         return found
 
 
 def _plain(text: str) -> str:
-    text = " ".join(text.split())
+    text = " ".join(text[:SNIPPET_CHARS * 2].split())  # the start is enough
     if len(text) > SNIPPET_CHARS:
         cut = text.rfind(" ", 0, SNIPPET_CHARS)
         text = text[:cut if cut > SNIPPET_CHARS // 2 else SNIPPET_CHARS] + "…"
@@ -145,26 +159,29 @@ def snippet(text: str, marker: Marker) -> str | None:
     """The window of `text` around the first matched word, matched words in <b>; None if none."""
     if marker.pattern is None or not text:
         return None
-    text = " ".join(text.split())
     spans = marker.spans(text, first_only=True)
     if not spans:
         return None
+    # Only the window is normalised (whitespace runs become one space): abstracts are long.
     first = spans[0][0]
     start = 0 if first < 60 else text.rfind(" ", 0, first - 50) + 1
-    end = min(len(text), start + SNIPPET_CHARS)
-    if end < len(text):
-        space = text.rfind(" ", start, end)
-        end = space if space > first else end
-    spans = marker.spans(text, start, end)
+    stop = first + SNIPPET_CHARS * 2
+    window = " ".join(text[start:stop].split())
+    shown = marker.spans(window, first_only=True)
+    first_shown = shown[0][0] if shown else 0
+    end = min(len(window), SNIPPET_CHARS)
+    clipped_end = end < len(window) or stop < len(text.rstrip())
+    if end < len(window):
+        space = window.rfind(" ", 0, end)
+        end = space if space > first_shown else end
+    window = window[:end]
     out = ["…" if start > 0 else ""]
-    pos = start
-    for s, e in spans:
-        if s < start or e > end:
-            continue
-        out += [html.escape(text[pos:s], quote=True), "<b>", html.escape(text[s:e], quote=True), "</b>"]
+    pos = 0
+    for s, e in marker.spans(window):
+        out += [html.escape(window[pos:s], quote=True), "<b>", html.escape(window[s:e], quote=True), "</b>"]
         pos = e
-    out.append(html.escape(text[pos:end], quote=True))
-    if end < len(text):
+    out.append(html.escape(window[pos:], quote=True))
+    if clipped_end:
         out.append("…")
     return "".join(out)
 
@@ -186,8 +203,9 @@ def snippets_for(conn: sqlite3.Connection, ids: list[str], marker: Marker) -> di
 
 
 # -- did you mean ---------------------------------------------------------------------------------
-def _suggest(searcher: Any, text: str, parsed: ql.ParsedQuery, today: dt.date) -> str | None:
+def _suggest(view: IndexView, text: str, parsed: ql.ParsedQuery, today: dt.date) -> str | None:
     """Replace words the index does not know by the closest known title words, if that matches."""
+    searcher = view.searcher
     reader = searcher.reader()
     corrector = reader.corrector("spell_title")
     replacements: list[tuple[tuple[int, int], str]] = []
@@ -209,7 +227,7 @@ def _suggest(searcher: Any, text: str, parsed: ql.ParsedQuery, today: dt.date) -
         fixed = fixed[:start] + word + fixed[end:]
     parsed_fixed = ql.parse(fixed, today=today, typing=False)
     query = Compiler(searcher).compile_root(parsed_fixed.root)
-    if query is None or searcher.search(query, limit=1).is_empty():
+    if query is None or not view.evaluate(query):
         return None
     return fixed
 
