@@ -233,3 +233,18 @@ def test_seeded_library_search_and_speed(seeded):
         assert seeded.search(text).total > 0, text
     # A loose bound (shared CI machine); the benchmark measures properly.
     assert time.perf_counter() - start < 5
+
+
+def test_snippets_are_made_on_demand_from_texts_already_read(small):
+    import threading
+
+    result = search(small, "diffusion")
+    assert set(result.snippets) == {h.id for h in result.hits}
+    made: dict[str, str] = {}
+    # Looked up on another thread: no SQLite connection is used after the search returned.
+    worker = threading.Thread(target=lambda: made.update({k: result.snippets[k] for k in result.snippets}))
+    worker.start()
+    worker.join()
+    assert made and all(made[h.id] == h.snippet for h in result.hits)
+    assert "<b>diffusion</b>" in made[small.ids["diffusion"]]
+    assert search(small, "is:starred OR upvotes:>50").snippets  # SQLite answers carry them too

@@ -6,6 +6,7 @@ import datetime as dt
 import html
 import re
 import sqlite3
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 
 from paperdesk.core.search import querylang as ql
@@ -53,15 +54,14 @@ def run_search(index: SearchIndex, conn: sqlite3.Connection, text: str, *, limit
     ids = [view.paper_id(d) for d in docnums]
     # Only relevance has a meaningful score.
     scores = [matched[d] if sort == "relevance" else 0.0 for d in docnums]
-    marker = Marker.from_query(parsed)
-    snippets = snippets_for(conn, ids, marker)
-    hits = [SearchHit(id=pid, score=round(float(score), 4), snippet=snippets.get(pid, ""))
-            for pid, score in zip(ids, scores, strict=True)]
+    snippets = Snippets(_texts(conn, ids), Marker.from_query(parsed))
+    hits: list[SearchHit] = [_Hit(pid, round(float(score), 4), snippets)
+                             for pid, score in zip(ids, scores, strict=True)]
     suggestion = None
     if total == 0 and parsed.has_text:
         suggestion = _suggest(view, text, parsed, today)
     return SearchResult(hits=hits, total=total, problems=parsed.problems, suggestion=suggestion,
-                        sort=sort)
+                        sort=sort, snippets=snippets)
 
 
 def _ranked(view: IndexView, matched: dict[int, float], limit: int | None, sort: str) -> list[int]:
@@ -83,15 +83,18 @@ def _sql_papers(conn: sqlite3.Connection, limit: int | None, sort: str, problems
                 where: tuple[str, list] = ("1", [])) -> SearchResult:
     """All papers, or those matching a filter-only query, straight from SQLite."""
     sort = sort if sort in _SQL_ORDERS else "date"
-    sql = f"SELECT p.id, p.abstract FROM papers p WHERE {where[0]} ORDER BY {_SQL_ORDERS[sort]}"
+    sql = f"SELECT p.id, substr(p.abstract, 1, {SNIPPET_CHARS * 2}) FROM papers p WHERE {where[0]} " \
+          f"ORDER BY {_SQL_ORDERS[sort]}"
     params = list(where[1])
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
     rows = conn.execute(sql, params).fetchall()
     total = conn.execute(f"SELECT count(*) FROM papers p WHERE {where[0]}", where[1]).fetchone()[0]
-    hits = [SearchHit(id=pid, score=0.0, snippet=_plain(abstract or "")) for pid, abstract in rows]
-    return SearchResult(hits=hits, total=total, problems=problems, suggestion=None, sort=sort)
+    snippets = {pid: _plain(abstract or "") for pid, abstract in rows}
+    hits = [SearchHit(id=pid, score=0.0, snippet=snippets[pid]) for pid, _ in rows]
+    return SearchResult(hits=hits, total=total, problems=problems, suggestion=None, sort=sort,
+                        snippets=snippets)
 
 
 # -- snippets -------------------------------------------------------------------------------------
@@ -186,20 +189,59 @@ def snippet(text: str, marker: Marker) -> str | None:
     return "".join(out)
 
 
-def snippets_for(conn: sqlite3.Connection, ids: list[str], marker: Marker) -> dict[str, str]:
-    texts: dict[str, list[str]] = {}
+def _texts(conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[str, str, str]]:
+    """Abstract, note and title of each paper, in the order of `ids`."""
+    texts: dict[str, tuple[str, str, str]] = dict.fromkeys(ids, ("", "", ""))
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]
         marks = ",".join("?" * len(chunk))
         for pid, abstract, title, note in conn.execute(
                 f"SELECT p.id, p.abstract, p.title, n.body FROM papers p LEFT JOIN notes n "
                 f"ON n.paper_id = p.id WHERE p.id IN ({marks})", chunk):
-            texts[pid] = [abstract or "", note or "", title or ""]
-    result = {}
-    for pid, (abstract, note, title) in texts.items():
-        result[pid] = snippet(abstract, marker) or snippet(note, marker) or \
-            (_plain(abstract) if abstract else snippet(title, marker) or html.escape(title))
-    return result
+            texts[pid] = (abstract or "", note or "", title or "")
+    return texts
+
+
+def make_snippet(texts: tuple[str, str, str], marker: Marker) -> str:
+    abstract, note, title = texts
+    return snippet(abstract, marker) or snippet(note, marker) or \
+        (_plain(abstract) if abstract else snippet(title, marker) or html.escape(title))
+
+
+class Snippets(Mapping[str, str]):
+    """Snippets of a result's hits, each made when first looked up."""
+
+    def __init__(self, texts: dict[str, tuple[str, str, str]], marker: Marker):
+        self._texts = texts
+        self._marker = marker
+        self._made: dict[str, str] = {}
+
+    def __getitem__(self, paper_id: str) -> str:
+        found = self._made.get(paper_id)
+        if found is None:
+            found = self._made[paper_id] = make_snippet(self._texts[paper_id], self._marker)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+
+class _Hit(SearchHit):
+    """A hit whose snippet is made on first access."""
+
+    def __init__(self, id: str, score: float, snippets: Snippets):
+        self.id, self.score, self._snippets = id, score, snippets
+
+    @property  # type: ignore[override]
+    def snippet(self) -> str:
+        return self._snippets.get(self.id, "")
+
+
+def snippets_for(conn: sqlite3.Connection, ids: list[str], marker: Marker) -> dict[str, str]:
+    return {pid: make_snippet(texts, marker) for pid, texts in _texts(conn, ids).items()}
 
 
 # -- did you mean ---------------------------------------------------------------------------------

