@@ -92,7 +92,8 @@ class MainWindow(QMainWindow):
         self.jobs.failed.connect(lambda job, msg: self.status(f"{job.label}: {msg}"))
         lib.subscribe(self._on_changes)
         self._sidebar_timer = QTimer(self, singleShot=True, interval=0)
-        self._sidebar_timer.timeout.connect(self.sidebar.refresh)
+        self._sidebar_full = False
+        self._sidebar_timer.timeout.connect(self._refresh_sidebar)
         self._read_timer = QTimer(self, singleShot=True, interval=MARK_READ_MS)
         self._read_timer.timeout.connect(self._mark_current_read)
 
@@ -702,13 +703,19 @@ class MainWindow(QMainWindow):
         """The one refresh hook: every operation's Changes, from this thread or the writer's."""
         self.papers.apply(changes)
         self._update_count()
-        if changes.tags or changes.sources or changes.papers or changes.added or changes.removed \
-                or changes.saved_searches:
+        if changes.sources or changes.added or changes.removed or changes.saved_searches:
+            self._sidebar_full = True
+            self._sidebar_timer.start()
+        elif changes.tags or changes.papers:
             self._sidebar_timer.start()
         pid = self.reader.paper_id
         if pid and (pid in changes.papers or changes.notes):
             self.show_paper(pid)
         self._update_banner()
+
+    def _refresh_sidebar(self) -> None:
+        full, self._sidebar_full = self._sidebar_full, False
+        self.sidebar.refresh(counts_only=not full)
 
     # -- search index -------------------------------------------------------------------------
     def _start_indexing(self) -> None:

@@ -57,8 +57,9 @@ class Sidebar(QTreeWidget):
     def views(self) -> list[View]:
         return list(self._views.values())
 
-    def refresh(self) -> None:
-        """Re-read counts, tags, sources and saved searches (a few small queries)."""
+    def refresh(self, counts_only: bool = False) -> None:
+        """Re-read counts, tags, sources and saved searches (a few small queries); `counts_only`
+        skips sources and saved searches (a star or archive changes neither)."""
         stats = self.lib.stats()
         counts = {"inbox": stats["inbox"], "starred": stats["starred"], "all": stats["papers"],
                   "archive": stats["archived"]}
@@ -67,6 +68,8 @@ class Sidebar(QTreeWidget):
         current = self.current_key()
         tags = [(tag_view(t), n, "tag") for t, n in stats["tags"].items()]
         self._fill("tags", tags)
+        if counts_only:
+            return
         sources = self.lib.sources()
         digests = [(source_view(s), s["papers"], "digest") for s in sources if s["kind"] == "digest"]
         feeds = [(source_view(s), s["papers"], "feed") for s in sources if s["kind"] != "digest"]
