@@ -39,13 +39,48 @@ def index_exists(lib: Library) -> bool:
 
 
 def drain_slice(lib: Library, limit: int = SLICE) -> int:
-    """Index at most `limit` queued papers; returns how many were handled."""
+    """Index at most `limit` queued papers; returns how many were handled.
+
+    Uses `SearchIndex.drain(limit=)` when the search core has it (requested); until then the same
+    steps as `SearchIndex.drain` on the first `limit` queue rows (Whoosh commit before the queue rows
+    go, so a crash in between only means indexing them again).
+    """
     import inspect
 
+    from paperdesk.gui.reader_thread import index_without_mmap
+
     index = lib.index
+    index_without_mmap(lib)
     if "limit" in inspect.signature(index.drain).parameters:
         return index.drain(limit=limit)
-    return index.drain()  # a core without sliced draining: all at once
+    try:
+        from whoosh.index import LockError
+
+        from paperdesk.core.search.index import load_documents, to_fields
+
+        ix, forget = index.ix, index._forget_queue
+    except (ImportError, AttributeError):  # the core changed shape: drain it all at once
+        return index.drain()
+    rows = index.conn.execute("SELECT paper_id, queued_at FROM index_queue LIMIT ?", (limit,)).fetchall()
+    if not rows:
+        return 0
+    try:
+        writer = ix.writer()
+    except LockError:  # another process writes the index: the queue stays for later
+        return 0
+    try:
+        docs = load_documents(index.conn, [r[0] for r in rows])
+        for pid, _queued in rows:
+            if pid in docs:
+                writer.update_document(**to_fields(docs[pid]))
+            else:
+                writer.delete_by_term("id", pid)
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    forget(rows)
+    return len(rows)
 
 
 @dataclass(eq=False)

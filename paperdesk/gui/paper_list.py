@@ -8,6 +8,10 @@ cheap with the list-order indexes. A `Changes` value is applied as cheaply as po
   (entering ones at their sorted place, found by bisecting with sort keys read from SQLite);
 - anything bigger (an import, a search that must run again) re-queries: on the GUI thread while the
   list is small, else on the reader thread, whose answer replaces the list unless the user moved on.
+
+In a big library (a view of BACKGROUND_ROWS papers or more) searches run on the reader thread too:
+typing never blocks the window, and only the newest query's answer is shown. Only the reader then
+opens the search index, so the GUI thread's connection never loads it.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from paperdesk.core import Library
 from paperdesk.core.changes import Changes
 from paperdesk.gui.paper_model import PaperModel
 from paperdesk.gui.qt import QObject, Signal
-from paperdesk.gui.reader_thread import ReaderThread
+from paperdesk.gui.reader_thread import ReaderThread, index_without_mmap
 from paperdesk.gui.views import INBOX, View
 
 SEARCH_LIMIT = 1000
@@ -48,6 +52,7 @@ def run_search(lib: Library, query: str, limit: int = SEARCH_LIMIT, engine: bool
     else a plain title match."""
     if engine and hasattr(lib, "search") and index_ready(lib):
         try:
+            index_without_mmap(lib)
             result = lib.search(query, limit=limit, drain=False)
         except Exception as exc:  # a broken query is a status-bar message, not a crash
             return SearchOutcome(message=f"search failed: {exc}")
@@ -133,6 +138,7 @@ class PaperList(QObject):
         self.search_ready = True  # False while the writer builds the search index
         self.fresh_list = False  # a new view or query: start at the top instead of keeping the paper
         self.background_rows = BACKGROUND_ROWS
+        self.view_size = 0  # papers in the current view (without the query), for the big/small choice
         self.reader = ReaderThread(lib.folder, self)
 
     # -- state --------------------------------------------------------------------------------
@@ -172,6 +178,10 @@ class PaperList(QObject):
         return self.reader.pending("list")
 
     # -- loading ------------------------------------------------------------------------------
+    @property
+    def big(self) -> bool:
+        return self.view_size >= self.background_rows
+
     def _view_ids(self) -> list[str]:
         key = (self.view.key, self.order)
         ids = self._id_cache.get(key)
@@ -181,7 +191,13 @@ class PaperList(QObject):
             self._remember(key, ids)
         else:
             self._id_cache.move_to_end(key)
+        self.view_size = len(ids)
         return ids[::-1] if self.reversed else ids
+
+    def _measure_view(self) -> None:
+        """The view's size, for a search in a view never listed: cached ids, else a count."""
+        cached = self._id_cache.get((self.view.key, self.order))
+        self.view_size = len(cached) if cached is not None else self.view.count(self.lib)
 
     def _remember(self, key: tuple[str, str], ids: list[str]) -> None:
         self._id_cache[key] = ids
@@ -189,6 +205,11 @@ class PaperList(QObject):
             self._id_cache.popitem(last=False)
 
     def reload(self) -> None:
+        if self.searching:
+            self._measure_view()
+            if self.big:
+                self.reload_in_background()
+                return
         self.reader.supersede("list")  # this answer is newer than any pending background one
         if self.searching:
             outcome = run_search(self.lib, self.full_query, engine=self.search_ready)
@@ -224,6 +245,7 @@ class PaperList(QObject):
             else:
                 ids = list(value)  # type: ignore[call-overload]
                 self._remember((view.key, order), ids)
+                self.view_size = len(ids)
                 self.last_search = None
                 self.model.set_ids(ids[::-1] if self.reversed else ids)
             self.reloaded.emit()
@@ -231,7 +253,7 @@ class PaperList(QObject):
         self.reader.submit("list", work, done)
 
     def _requery(self) -> None:
-        if len(self.model.ids) >= self.background_rows:
+        if self.big or len(self.model.ids) >= self.background_rows:
             self.reload_in_background()
         else:
             self.reload()
