@@ -123,6 +123,10 @@ def test_numeric_and_date_filters(small):
     assert found(small, "date:>today-7d") == {"world"}
     assert found(small, "diffusion upvotes:>100") == {"diffusion"}
     assert found(small, "-is:starred upvotes:<10") == {"language"}
+    # Upvote counts come from the index when it is current, else from SQLite: the same answer.
+    assert search(small, "upvotes:>50").total == 3 == search(small, "upvotes:>50", drain=False).total
+    small.set_status([small.ids["world"]], "archived")  # queued, not drained
+    assert search(small, "upvotes:>50 is:archived", drain=False).total == 1
 
 
 def test_sort_orders(small):

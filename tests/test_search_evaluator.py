@@ -94,6 +94,16 @@ def test_same_documents_and_scores_as_whoosh(searcher, index):
     assert [ours[d] for d in ranked] == sorted(ours.values(), reverse=True)[:5]
 
 
+@pytest.mark.parametrize("index", [i for i, q in enumerate(queries()) if "NumericRange" in repr(q)])
+def test_ranges_cut_from_the_sorted_column_agree(searcher, index, monkeypatch):
+    from paperdesk.core.search import evaluator
+
+    query = queries()[index]
+    expected = set(IndexView(searcher).evaluate(query))
+    monkeypatch.setattr(evaluator, "RANGE_SCAN", 0)
+    assert set(IndexView(searcher).evaluate(query)) == expected
+
+
 def test_columns_and_ids_match_stored_values(searcher):
     view = IndexView(searcher)
     upvotes, published = view.column("upvotes"), view.column("published")

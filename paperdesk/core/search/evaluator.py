@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import heapq
 from array import array
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from itertools import accumulate
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 Scored = dict[int, float]  # global docnum -> score
 
 K1, B = 1.2, 0.75           # whoosh.scoring.BM25F defaults (the searcher's weighting)
+RANGE_SCAN = 2000           # more candidates than this: a range cuts the sorted column
 POSTING_BUDGET = 3_000_000  # decoded postings kept per searcher (~36 MB at 12 bytes each)
 
 
@@ -35,6 +37,7 @@ class IndexView:
         self._cached = 0
         self._lengths: dict[str, list[bytes]] = {}
         self._columns: dict[str, list[int | None]] = {}
+        self._sorted: dict[str, tuple[list[int], list[int]]] = {}
         self._deleted: list[frozenset[int]] = [
             frozenset(r.deleted_docs_set) if r.has_deletions() else frozenset() for r, _ in self.leaves]
         self._live: frozenset[int] | None = None
@@ -214,17 +217,31 @@ class IndexView:
         return acc
 
     def _ranges_docs(self, ranges: list[Any], docs: Any) -> set[int]:
-        kept = set(docs)
         for q in ranges:
-            kept = self._range_docs(q, kept)
-        return kept
+            docs = self._range_docs(q, docs)
+        return set(docs)
 
     def _range_docs(self, query: Any, docs: Any) -> set[int]:
-        values = self.column(query.fieldname)
         low = query.start if query.start is not None else float("-inf")
         high = query.end if query.end is not None else float("inf")
+        if len(docs) > RANGE_SCAN:  # many candidates (or all documents): cut the sorted column instead
+            values, docnums = self._sorted_column(query.fieldname)
+            lo = (bisect_right if query.startexcl else bisect_left)(values, low)
+            hi = (bisect_left if query.endexcl else bisect_right)(values, high)
+            inside = set(docnums[lo:hi])
+            return inside if docs is self._live else inside & set(docs)
+        values = self.column(query.fieldname)
         return {d for d in docs if (v := values[d]) is not None and
                 (low < v if query.startexcl else low <= v) and (v < high if query.endexcl else v <= high)}
+
+    def _sorted_column(self, fieldname: str) -> tuple[list[int], list[int]]:
+        """The live documents having a value, as (values ascending, their docnums)."""
+        found = self._sorted.get(fieldname)
+        if found is None:
+            values = self.column(fieldname)
+            docnums = sorted((d for d in self.live() if values[d] is not None), key=values.__getitem__)
+            found = self._sorted[fieldname] = ([values[d] for d in docnums], docnums)  # type: ignore[misc]
+        return found
 
     def _prefix(self, query: Any) -> Scored:
         """As Whoosh does: an Or of the completions (one completion: that term, unboosted)."""

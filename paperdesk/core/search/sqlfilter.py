@@ -27,7 +27,10 @@ def to_sql(node: ql.Node) -> tuple[str, list] | None:
     if isinstance(node, ql.Range):
         column = "p.upvotes" if node.field == "upvotes" else "p.published"
         conv = (lambda v: v) if node.field == "upvotes" else _date
-        clauses, params = [f"{column} IS NOT NULL"], []
+        # Written as the date-order index's first expression, so SQLite searches that index (a
+        # covering range, no table rows) instead of sorting every paper in the range.
+        clauses = ["(p.published IS NULL) = 0" if node.field == "published" else f"{column} IS NOT NULL"]
+        params: list = []
         if node.low is not None:
             clauses.append(f"{column} >= ?")
             params.append(conv(node.low))
