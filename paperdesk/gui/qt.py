@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import platform
-import sys
-
 from PySide6.QtCore import (
     QAbstractTableModel,
     QByteArray,
@@ -85,25 +81,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-
-def _make_none_immortal() -> None:
-    """Work around a PySide6 6.12 / CPython 3.11 binding bug.
-
-    Every Qt call that returns nothing to Python (a void method such as `repaint()`, `setHtml()`,
-    `processEvents()`, or a base-class `initStyleOption` in a delegate) drops one reference to `None`
-    without taking it. None's count then reaches zero after some 10^5 calls and the interpreter aborts
-    ("none_dealloc"), which a long desk session or a list paint per cell reaches easily. CPython 3.12
-    made None immortal; here we do the same by giving it a huge reference count once at import.
-    """
-    if sys.version_info >= (3, 12) or platform.python_implementation() != "CPython":
-        return
-    refcount = ctypes.c_ssize_t.from_address(id(None))
-    if refcount.value < 1 << 40:
-        refcount.value += 1 << 50
-
-
-_make_none_immortal()
 
 __all__ = [
     "QAbstractItemView", "QAbstractTableModel", "QAction", "QApplication", "QBrush", "QByteArray", "QColor",

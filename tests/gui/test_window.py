@@ -10,7 +10,7 @@ import pytest
 from paperdesk.core.reader_html import paper_html
 from paperdesk.core.records import IncomingPaper, SourceBatch
 from paperdesk.gui.paper_model import COLUMN_KEYS, SORT_COLUMN
-from paperdesk.gui.qt import QDragEnterEvent, QDropEvent, QMimeData, QPointF, Qt, QUrl
+from paperdesk.gui.qt import QDragEnterEvent, QDropEvent, QMimeData, QPoint, QPointF, Qt, QUrl
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "resources" / "samples" / "000_8952fd423edcbd4b.txt"
@@ -129,7 +129,7 @@ def test_drop_a_digest_imports_in_background(make_window, lib, qtbot):
     assert window.banner.isVisible()
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(SAMPLE))])
-    enter = QDragEnterEvent(QPointF(300, 300), Qt.DropAction.CopyAction, mime,
+    enter = QDragEnterEvent(QPoint(300, 300), Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     window.dragEnterEvent(enter)
     assert enter.isAccepted()
@@ -149,7 +149,7 @@ def test_drop_of_non_files_is_refused(make_window, lib):
     window = make_window(lib)
     mime = QMimeData()
     mime.setText("just text")
-    enter = QDragEnterEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+    enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     window.dragEnterEvent(enter)
     assert not enter.isAccepted()
