@@ -59,6 +59,8 @@ _GUI: dict[str, tuple[str, Handler, str | None, bool]] = {
     "import": ("&Import digests…", lambda w: w.choose_import(), "import", True),
     "export": ("&Export…", lambda w: w.export(), None, False),
     "triage": ("&Triage this view", lambda w: w.toggle_triage(), None, False),
+    "keep": ("Keep (triage)", lambda w: w.triage_decide("keep"), None, False),
+    "skip": ("Skip (triage)", lambda w: w.triage_decide("skip"), None, False),
     "palette": ("Command &palette…", lambda w: w.show_palette(), None, False),
     "cheat-sheet": ("&Keyboard cheat sheet", lambda w: w.show_cheat_sheet(), None, False),
     "normal-mode": ("Back to the list", lambda w: w.normal_mode(), None, False),
@@ -73,14 +75,7 @@ DESK_ONLY: tuple[Command, ...] = (
     Command("quit", "&Quit", "Close the window", "File", lambda w: w.close()),
     Command("highlights", "&Highlights…", "List every highlight in the library with its paper", "View",
             lambda w: w.show_highlights()),
-    Command("triage-keep", "Keep (triage)", "Keep the paper in the Inbox and go to the next (triage)", "",
-            lambda w: w.triage_decide("keep")),
-    Command("triage-skip", "Skip (triage)", "Leave the paper undecided and go to the next (triage)", "",
-            lambda w: w.triage_decide("skip")),
 )
-
-# Desk-only bindings, used when the core key map leaves the key free (core has no keep/skip yet).
-DESK_KEYS: dict[str, dict[str, str]] = {"normal": {"Return": "triage-keep", "Space": "triage-skip"}}
 
 
 def _build() -> tuple[Command, ...]:

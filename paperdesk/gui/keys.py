@@ -40,7 +40,7 @@ class KeyDispatcher(QObject):
     """Runs `run(command)` for bound keys; `status(text)` shows a pending sequence."""
 
     def __init__(self, keymap: Keymap, run: Callable[[str], object], status: Callable[[str], None],
-                 extra: dict[str, dict[str, str]] | None = None, parent: QObject | None = None):
+                 parent: QObject | None = None):
         super().__init__(parent)
         self.keymap = keymap
         self._run = run
@@ -50,8 +50,6 @@ class KeyDispatcher(QObject):
         self._prefixes: dict[str, set[str]] = {}
         for mode in ("normal", "insert", "palette"):
             merged = dict(keymap.for_mode(mode))
-            for keys, cmd in (extra or {}).get(mode, {}).items():
-                merged.setdefault(keys, cmd)  # the user's and the core's bindings win
             self._bindings[mode] = merged
             self._prefixes[mode] = {" ".join(seq.split()[:i]) for seq in merged
                                     for i in range(1, len(seq.split()))}

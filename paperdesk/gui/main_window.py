@@ -10,7 +10,7 @@ from paperdesk.core import Library, LibraryError, annotations
 from paperdesk.core import keymap as core_keymap
 from paperdesk.core.changes import Changes
 from paperdesk.core.paths import sample_digests
-from paperdesk.gui.commands import BY_NAME, COMMANDS, DESK_KEYS, MENUS, TOOLBAR_ORDER, Command
+from paperdesk.gui.commands import BY_NAME, COMMANDS, MENUS, TOOLBAR_ORDER, Command
 from paperdesk.gui.jobs import Job, JobRunner
 from paperdesk.gui.keys import KeyDispatcher
 from paperdesk.gui.marks import MarkDelegate
@@ -238,7 +238,7 @@ class MainWindow(QMainWindow):
 
     def _action_for(self, cmd: Command) -> QAction:
         """Menu entries show their normal-mode keys; the keys themselves go through `KeyDispatcher`."""
-        keys = self.keymap.keys_for(cmd.name) or [k for k, c in DESK_KEYS["normal"].items() if c == cmd.name]
+        keys = self.keymap.keys_for(cmd.name)
         title = cmd.title + (f"\t{keys[0]}" if keys else "")
         action = QAction(title, self)
         action.setStatusTip(cmd.description)
@@ -250,7 +250,7 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_keys(self) -> None:
-        self.keys = KeyDispatcher(self.keymap, self.run_command, self._pending_status, DESK_KEYS, self)
+        self.keys = KeyDispatcher(self.keymap, self.run_command, self._pending_status, self)
         self.keys.watch(self.table, "normal")
         self.keys.watch(self.reader.browser, "normal")
         self.keys.watch(self.search, "insert")
@@ -593,7 +593,7 @@ class MainWindow(QMainWindow):
         from paperdesk.gui.palette import Palette
 
         self.keys.cancel_pending()
-        self.palette = Palette(COMMANDS, self.keymap, DESK_KEYS, self)
+        self.palette = Palette(COMMANDS, self.keymap, self)
         self.palette.chosen.connect(self.run_command)
         self.keys.watch(self.palette.field, "palette")
         self._open_dialog(self.palette)
@@ -601,7 +601,7 @@ class MainWindow(QMainWindow):
     def show_cheat_sheet(self) -> None:
         from paperdesk.gui.palette import CheatSheet
 
-        self._open_dialog(CheatSheet(self.keymap, DESK_KEYS, self))
+        self._open_dialog(CheatSheet(self.keymap, self))
 
     def show_history(self) -> None:
         from paperdesk.gui.history_dialog import HistoryDialog

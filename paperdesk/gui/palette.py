@@ -27,15 +27,10 @@ from paperdesk.gui.safe_browser import SafeBrowser
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-def keys_of(name: str, keymap: Keymap, extra: dict[str, dict[str, str]]) -> list[str]:
-    return keymap.keys_for(name) or [k for k, c in extra.get("normal", {}).items() if c == name]
-
-
 class Palette(QDialog):
     chosen = Signal(str)  # command name
 
-    def __init__(self, commands: Sequence[Command], keymap: Keymap, extra: dict[str, dict[str, str]],
-                 parent=None):
+    def __init__(self, commands: Sequence[Command], keymap: Keymap, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Commands")
         self.field = QLineEdit()
@@ -45,7 +40,7 @@ class Palette(QDialog):
         for cmd in commands:
             if cmd.name in ("palette", "normal-mode"):
                 continue
-            keys = ", ".join(keys_of(cmd.name, keymap, extra))
+            keys = ", ".join(keymap.keys_for(cmd.name))
             title = cmd.title.replace("&", "").rstrip("…")
             item = QListWidgetItem(f"{title}    {keys}".rstrip() + f"\n    {cmd.description}")
             item.setData(NAME_ROLE, cmd.name)
@@ -102,17 +97,12 @@ class Palette(QDialog):
 
 
 class CheatSheet(QDialog):
-    """The `?` sheet: the active normal-mode bindings (core `cheat_sheet_markdown`) plus desk extras."""
+    """The `?` sheet: the active normal-mode bindings (core `cheat_sheet_markdown`)."""
 
-    def __init__(self, keymap: Keymap, extra: dict[str, dict[str, str]], parent=None):
+    def __init__(self, keymap: Keymap, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Keyboard cheat sheet")
         text = cheat_sheet_markdown(keymap)
-        from paperdesk.gui.commands import BY_NAME
-
-        for keys, name in extra.get("normal", {}).items():
-            if keys not in keymap.for_mode("normal"):
-                text += f"\n| `{keys}` | {BY_NAME[name].description} |"
         text += ("\n\nIn a text field (insert mode) letters are text: `Esc` goes back to the list. "
                  "`Ctrl+Shift+P` or `:` opens the command palette.")
         self.markdown = text
