@@ -66,6 +66,12 @@ def test_words_are_anded_and_stemmed(small):
 def test_phrases_negation_or_and_groups(small):
     assert found(small, '"world model"') == {"world"}
     assert found(small, '"model world"') == set()
+    # Abstracts have no positions in the index: their phrases are confirmed on the text.
+    assert found(small, '"latent diffusion models"') == {"diffusion"}
+    assert found(small, '"diffusion latent"') == set()
+    assert found(small, 'abstract:"policy gradient"') == {"a"}
+    assert found(small, '"learns the dynamics"') == {"world"} == found(small, '"learns dynamics"')
+    assert found(small, '"dynamics learns"') == set()
     assert found(small, "diffusion -video") == {"flow"}
     assert found(small, "chemistry OR policy") == {"graph", "a"}
     assert found(small, "(chemistry OR policy) survey") == {"a"}

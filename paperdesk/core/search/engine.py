@@ -48,6 +48,7 @@ def run_search(index: SearchIndex, conn: sqlite3.Connection, text: str, *, limit
     query = Compiler(searcher).compile_root(parsed.root)
     if query is None:  # only stop words: they match everything
         return _sql_papers(conn, limit, sort, parsed.problems)
+    view.exact = True
     matched = view.evaluate(query)
     total = len(matched)
     docnums = _ranked(view, matched, limit, sort)
@@ -61,7 +62,7 @@ def run_search(index: SearchIndex, conn: sqlite3.Connection, text: str, *, limit
     if total == 0 and parsed.has_text:
         suggestion = _suggest(view, text, parsed, today)
     return SearchResult(hits=hits, total=total, problems=parsed.problems, suggestion=suggestion,
-                        sort=sort, snippets=snippets)
+                        sort=sort, snippets=snippets, exact=view.exact)
 
 
 def _ranked(view: IndexView, matched: dict[int, float], limit: int | None, sort: str) -> list[int]:

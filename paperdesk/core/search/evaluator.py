@@ -15,21 +15,34 @@ import heapq
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
+from collections.abc import Callable
 from itertools import accumulate
 from typing import Any
+
+from paperdesk.core.search.phrases import contains_phrase
 
 Scored = dict[int, float]  # global docnum -> score
 
 K1, B = 1.2, 0.75           # whoosh.scoring.BM25F defaults (the searcher's weighting)
+PHRASE_CHECKS = 1500       # phrase candidates confirmed against their text, at most
 RANGE_SCAN = 2000           # more candidates than this: a range cuts the sorted column
 POSTING_BUDGET = 3_000_000  # decoded postings kept per searcher (~36 MB at 12 bytes each)
 
 
-class IndexView:
-    """One searcher's documents as plain Python data, built lazily and cached until it closes."""
+Texts = Callable[[str, list[str]], dict[str, str]]  # (field, paper ids) -> {paper id: text}
 
-    def __init__(self, searcher: Any):
+
+class IndexView:
+    """One searcher's documents as plain Python data, built lazily and cached until it closes.
+
+    `texts` reads fields from the library, to confirm phrases in fields indexed without positions.
+    After an evaluation, `exact` is False when a phrase had more candidates than could be checked:
+    only the best-scored PHRASE_CHECKS were, so the matches found are a lower bound."""
+
+    def __init__(self, searcher: Any, texts: Texts | None = None):
         self.searcher = searcher
+        self.texts = texts
+        self.exact = True
         self.schema = searcher.schema
         self.leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
         self.doc_count_all = searcher.doc_count_all()
@@ -42,6 +55,8 @@ class IndexView:
             frozenset(r.deleted_docs_set) if r.has_deletions() else frozenset() for r, _ in self.leaves]
         self._live: frozenset[int] | None = None
         self._ids: dict[int, str] = {}
+        self._id_columns: list[Any] | None = None
+        self._offsets = [offset for _, offset in self.leaves]
 
     # -- postings -------------------------------------------------------------------------------
     def postings(self, fieldname: str, text: str) -> tuple[array, array]:
@@ -167,7 +182,17 @@ class IndexView:
     def paper_id(self, docnum: int) -> str:
         found = self._ids.get(docnum)
         if found is None:
-            found = self._ids[docnum] = self.searcher.stored_fields(docnum)["id"]
+            if self._id_columns is None:
+                self._id_columns = [r.column_reader("id") if r.has_column("id") else None
+                                    for r, _ in self.leaves]
+            leaf = bisect_right(self._offsets, docnum) - 1
+            column = self._id_columns[leaf]
+            if column is not None:
+                found = column[docnum - self._offsets[leaf]]
+                found = found.decode("utf-8") if isinstance(found, bytes) else found
+            else:  # an index written before `id` had a column
+                found = self.searcher.stored_fields(docnum)["id"]
+            self._ids[docnum] = found
         return found
 
     # -- evaluation -----------------------------------------------------------------------------
@@ -196,7 +221,29 @@ class IndexView:
             return dict.fromkeys(self._range_docs(query, self.live()), 1.0)
         if isinstance(query, wq.Prefix):
             return self._prefix(query)
+        if isinstance(query, wq.Phrase) and query.fieldname in self.schema and \
+                not self.schema[query.fieldname].format.supports("positions"):
+            return self._phrase_by_text(query)
         return self._whoosh(query)
+
+    def _phrase_by_text(self, query: Any) -> Scored:
+        """Papers having all the words, confirmed against their text; scored as the words' sum."""
+        from whoosh import query as wq
+
+        words = [w.decode("utf-8") if isinstance(w, bytes) else w for w in query.words]
+        candidates = self._intersect([wq.Term(query.fieldname, w, boost=query.boost) for w in words])
+        if len(words) < 2 or not candidates:
+            return candidates
+        if self.texts is None:
+            return {}
+        docnums: Any = candidates
+        if len(candidates) > PHRASE_CHECKS:
+            self.exact = False
+            docnums = top(candidates, PHRASE_CHECKS)
+        ids = {d: self.paper_id(d) for d in docnums}
+        texts = self.texts(query.fieldname, list(ids.values()))
+        stems = tuple(words)
+        return {d: candidates[d] for d, pid in ids.items() if contains_phrase(texts.get(pid) or "", stems)}
 
     def _intersect(self, subqueries: list[Any]) -> Scored:
         from whoosh import query as wq

@@ -1,0 +1,44 @@
+"""Phrases in a field indexed without word positions (abstracts), checked against the text.
+
+Positions would double the cost of reading an abstract's postings for every word query and add
+a sixth to the index build; phrases are rarer. A phrase's candidates (papers having all its words)
+come from the index; each is confirmed here with one regex scan of its text, reading it the way
+the index's analyzer does: lowercase `\\w+` tokens, stop words and one-letter tokens dropped (so
+they may sit between the phrase's words), Porter stems compared.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+
+@lru_cache(maxsize=20000)
+def _stem(word: str) -> str:
+    from whoosh.lang.porter import stem
+
+    return stem(word)
+
+
+def _start(stem: str) -> str:
+    # Porter changes at most the last two letters of a word's start (happy -> happi).
+    return stem[:max(3, len(stem) - 2)]
+
+
+@lru_cache(maxsize=64)
+def phrase_pattern(stems: tuple[str, ...]) -> re.Pattern[str]:
+    """Finds (overlapping) runs of words starting like `stems`, with only dropped tokens between."""
+    from whoosh.analysis import STOP_WORDS
+
+    dropped = "|".join(sorted(map(re.escape, STOP_WORDS), key=len, reverse=True))
+    gap = rf"(?:\W+(?:{dropped}|\w)(?!\w))*\W+"
+    words = gap.join(rf"({re.escape(_start(s))}\w*)" for s in stems)
+    return re.compile(rf"\b(?={words})")
+
+
+def contains_phrase(text: str, stems: tuple[str, ...]) -> bool:
+    """Whether `text` has the stemmed words `stems` one after the other (as the analyzer reads it)."""
+    for m in phrase_pattern(stems).finditer(text.lower()):
+        if all(_stem(word) == stem for word, stem in zip(m.groups(), stems, strict=True)):
+            return True
+    return False
