@@ -51,3 +51,20 @@ def make_window(qtbot, settings_path):
     yield make
     for window in windows:
         window.close()
+
+
+@pytest.fixture(autouse=True)
+def no_user_config(tmp_path, monkeypatch):
+    """GUI tests never read the developer's own keys.toml or templates."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture
+def desk(make_window, seeded, qtbot):
+    """A window on the sample digests with the list focused on the first paper (files may override)."""
+    window = make_window(seeded)
+    window.table.setFocus()
+    qtbot.waitUntil(window.table.hasFocus)
+    window.move_current(0)
+    return window

@@ -12,11 +12,6 @@ ABSTRACT = ('We study Schr\\"odinger   bridges for\n  generative modelling.\n\n'
             "A second paragraph mentions bridges again and ends here.")
 
 
-@pytest.fixture(autouse=True)
-def no_user_config(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-
-
 @pytest.fixture
 def desk(make_window, lib, qtbot):
     lib.import_batch(SourceBatch("digest", "d", "/d", "2025-11-05", "h", [

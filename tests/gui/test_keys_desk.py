@@ -9,22 +9,6 @@ from paperdesk.gui.commands import COMMANDS
 from paperdesk.gui.qt import QGuiApplication, Qt
 
 
-@pytest.fixture(autouse=True)
-def no_user_config(tmp_path, monkeypatch):
-    """Never read the developer's own keys.toml."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-
-
-@pytest.fixture
-def desk(make_window, seeded, qtbot):
-    window = make_window(seeded)
-    window.table.setFocus()
-    qtbot.waitUntil(window.table.hasFocus)
-    window.move_current(0)
-    return window
-
-
 def press(qtbot, widget, *keys: str) -> None:
     for key in keys:
         if len(key) == 1:

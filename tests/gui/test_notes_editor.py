@@ -5,25 +5,9 @@ from __future__ import annotations
 import re
 import threading
 
-import pytest
-
 from paperdesk.core import annotations
 from paperdesk.gui.note_panel import continue_list
 from paperdesk.gui.qt import Qt, QUrl
-
-
-@pytest.fixture(autouse=True)
-def no_user_config(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-
-
-@pytest.fixture
-def desk(make_window, seeded, qtbot):
-    window = make_window(seeded)
-    window.table.setFocus()
-    qtbot.waitUntil(window.table.hasFocus)
-    window.move_current(0)
-    return window
 
 
 def type_note(qtbot, desk, text: str) -> None:

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from paperdesk.core import annotations
 from paperdesk.gui.qt import Qt
-
-
-@pytest.fixture(autouse=True)
-def no_user_config(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
 
 
 def test_triage_a_digest_view_with_keys_and_summary(make_window, seeded, qtbot):
