@@ -160,3 +160,42 @@ def test_cache_is_bounded(searcher, monkeypatch):
         view.postings("abstract", word)
     assert view._cached <= 50 or len(view._postings) == 1
     assert view.postings("abstract", "model") == IndexView(searcher).postings("abstract", "model")
+
+
+def _statistics(reader) -> list[tuple]:
+    """Every term's statistics and its blocks' length bounds (what the field lengths feed)."""
+    out = []
+    for fieldname, text in reader.all_terms():
+        info = reader.term_info(fieldname, text)
+        m = reader.postings(fieldname, text)
+        blocks = []
+        while m.is_active():
+            blocks.append((m.block_min_length(), m.block_max_length(), m.block_max_weight(),
+                           m.block_max_id()))
+            if m.block_max_id() + 1 >= reader.doc_count_all():
+                break
+            m.skip_to(m.block_max_id() + 1)
+        out.append((fieldname, text, info.min_length(), info.max_length(), info.weight(),
+                    info.doc_frequency(), tuple(blocks), list(reader.postings(fieldname, text).all_ids())))
+    return out
+
+
+def test_writer_with_lengths_in_memory_writes_the_same_index(tmp_path):
+    from whoosh import index
+
+    from paperdesk.core.search.writer import segment_writer
+
+    rng = random.Random(8)
+    docs = [_doc(i, rng) for i in range(10_000, 10_400)]  # ids apart from the shared fixture's
+    found = []
+    for name, make in (("whoosh", lambda ix: ix.writer()), ("ours", segment_writer)):
+        (tmp_path / name).mkdir()
+        ix = index.create_in(str(tmp_path / name), make_schema())
+        writer = make(ix)
+        for doc in docs:
+            writer.add_document(**doc)
+        writer.commit()
+        with ix.reader() as reader:
+            found.append(_statistics(reader))
+        ix.close()
+    assert len(found[0]) > 100 and found[0] == found[1]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from paperdesk.core.search.documents import all_paper_ids, load_documents, paper_count
+from paperdesk.core.search.writer import segment_writer
 from paperdesk.core.store import enqueue_index
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ class SearchIndex:
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir(parents=True)
         ix = index.create_in(str(fresh), make_schema())
-        writer = ix.writer(limitmb=256)
+        writer = segment_writer(ix, limitmb=256)
         done = 0
         try:
             for ids in all_paper_ids(self.conn):
@@ -223,7 +224,7 @@ class SearchIndex:
         if not rows:
             return 0
         try:
-            writer = ix.writer()
+            writer = segment_writer(ix)
         except LockError:
             self._note("the search index is being written by another PaperDesk; it will catch up")
             return 0
