@@ -178,3 +178,27 @@ def test_drain_builds_a_missing_index_with_progress(seeded):
     seeded.drain_index(lambda done, total, what: seen.append((done, total)))
     assert seen[-1] == (397, 397)
     assert (seeded.folder / "index").is_dir() and seeded.index.doc_count() == 397
+
+
+def test_large_rebuild_uses_worker_processes_and_matches_one_process(seeded, monkeypatch):
+    from paperdesk.core.search import parallel
+
+    queries = ("language", "model -large", '"large language"', "diffu", "is:starred OR reasoning",
+               "sort:date agent", "upvotes:>3 learning")
+
+    def answers() -> list:  # scores, not order: equal scores may come in another order
+        return [(r.total, {h.id: h.score for h in r.hits}) for r in
+                (seeded.search(q, typing=True) for q in queries)]
+
+    seeded.index.rebuild()
+    alone = answers()
+    monkeypatch.setattr(parallel, "MIN_PAPERS", 100)  # the seeded library has 397 papers
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    assert parallel.workers_for(397) == 2 and parallel.workers_for(99) == 1
+    seen: list[int] = []
+    assert seeded.index.rebuild(progress=lambda done, total, what: seen.append(done)) == 397
+    assert len(seeded.index.view().leaves) == 2  # one segment per worker
+    assert seen[-1] == 397 and seen == sorted(seen)
+    assert answers() == alone
+    assert seeded.index.check(repair=False)["ok"]
+    assert not list((seeded.folder).glob("index.new*"))

@@ -146,19 +146,9 @@ class SearchIndex:
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir(parents=True)
         ix = index.create_in(str(fresh), make_schema())
-        writer = segment_writer(ix, limitmb=256)
-        done = 0
         try:
-            for ids in all_paper_ids(self.conn):
-                docs = load_documents(self.conn, ids)
-                for doc in docs.values():
-                    writer.add_document(**to_fields(doc))
-                done += len(ids)
-                if progress:
-                    progress(done, total, "indexing")
-            writer.commit()
+            self._write_all(ix, total, progress)
         except BaseException:
-            writer.cancel()
             ix.close()
             shutil.rmtree(fresh, ignore_errors=True)
             raise
@@ -174,6 +164,37 @@ class SearchIndex:
         if progress:
             progress(total, total, "")
         return index.open_dir(str(self.dir))
+
+    def _write_all(self, ix: Any, total: int, progress: Progress | None) -> None:
+        """Every paper into the fresh index: in several processes for a large library."""
+        from paperdesk.core.search import parallel
+
+        done = 0
+
+        def advance(count: int) -> None:
+            nonlocal done
+            done += count
+            if progress:
+                progress(min(done, total), total, "indexing")
+
+        db_path = next((row[2] for row in self.conn.execute("PRAGMA database_list") if row[1] == "main"), "")
+        workers = parallel.workers_for(total) if db_path and not self.conn.in_transaction else 1
+        if workers > 1:
+            ids = [i for batch in all_paper_ids(self.conn) for i in batch]
+            size = -(-len(ids) // workers)
+            parallel.build_segments(ix, db_path, [ids[i:i + size] for i in range(0, len(ids), size)],
+                                    limitmb=256, progress=advance)
+            return
+        writer = segment_writer(ix, limitmb=256)
+        try:
+            for ids in all_paper_ids(self.conn):
+                for doc in load_documents(self.conn, ids).values():
+                    writer.add_document(**to_fields(doc))
+                advance(len(ids))
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Rebuild from scratch; returns the number of papers indexed."""

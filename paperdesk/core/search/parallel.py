@@ -1,0 +1,96 @@
+"""Build a fresh index with several processes, one segment each (Whoosh writes in pure Python).
+
+Each worker opens the library read-only, turns its share of the papers into documents and writes
+them as one segment of the (still unpublished) fresh index, without the index lock; the parent
+then commits one table of contents listing every worker's segment, as Whoosh's own
+multi-segment writer does. Workers are spawned, never forked: forking a process that runs Qt
+threads is unsafe. (A frozen app must call `multiprocessing.freeze_support()` at start.)
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+MIN_PAPERS = 6000  # below this, starting processes costs more than it saves
+MAX_WORKERS = 4
+
+
+def workers_for(papers: int) -> int:
+    if papers < MIN_PAPERS:
+        return 1
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1, papers // (MIN_PAPERS // 2)))
+
+
+def _worker(db_path: str, index_dir: str, ids: list[str], limitmb: int, out: Any) -> None:
+    """Write the documents of `ids` as one segment; report progress, then the segment."""
+    try:
+        from whoosh import index
+
+        from paperdesk.core.search.documents import load_documents
+        from paperdesk.core.search.index import to_fields
+        from paperdesk.core.search.writer import segment_writer
+
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        ix = index.open_dir(index_dir)
+        writer = segment_writer(ix, _lk=False, limitmb=limitmb)
+        step = 1000
+        for i in range(0, len(ids), step):
+            for doc in load_documents(conn, ids[i:i + step]).values():
+                writer.add_document(**to_fields(doc))
+            out.put(("progress", min(step, len(ids) - i)))
+        segment = writer._finalize_segment()
+        writer._tempstorage.destroy()
+        conn.close()
+        ix.close()
+        out.put(("segment", segment))
+    except BaseException as exc:  # the parent reports it and cleans up
+        out.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def build_segments(ix: Any, db_path: str, id_batches: list[list[str]], limitmb: int,
+                   progress: Callable[[int], None]) -> None:
+    """Index the papers of each batch in its own process and commit all segments at once."""
+    from whoosh.index import TOC
+
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    folder = str(Path(ix.storage.folder))
+    procs = [context.Process(target=_worker, args=(db_path, folder, ids, limitmb, out), daemon=True)
+             for ids in id_batches if ids]
+    lock = ix.lock("WRITELOCK")  # as a writer would: no one else writes meanwhile
+    if not lock.acquire(blocking=False):
+        raise RuntimeError("the fresh search index is locked by another writer")
+    try:
+        for proc in procs:
+            proc.start()
+        segments: list[Any] = []
+        while len(segments) < len(procs):
+            try:
+                kind, value = out.get(timeout=1.0)
+            except queue.Empty:
+                if any(p.exitcode not in (None, 0) for p in procs):
+                    raise RuntimeError("an index worker stopped unexpectedly") from None
+                continue
+            if kind == "error":
+                raise RuntimeError(f"an index worker failed: {value}")
+            if kind == "progress":
+                progress(value)
+            else:
+                segments.append(value)
+        for proc in procs:
+            proc.join()
+        TOC(ix.schema, segments, ix.latest_generation() + 1).write(ix.storage, ix.indexname)
+    finally:
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+            proc.join()
+        out.close()
+        out.join_thread()
+        lock.release()
