@@ -201,4 +201,4 @@ def test_large_rebuild_uses_worker_processes_and_matches_one_process(seeded, mon
     assert seen[-1] == 397 and seen == sorted(seen)
     assert answers() == alone
     assert seeded.index.check(repair=False)["ok"]
-    assert not list((seeded.folder).glob("index.new*"))
+    assert not list(seeded.folder.glob("index.new*")) and not list((seeded.folder / "index").glob("*.tmp"))

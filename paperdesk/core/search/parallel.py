@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import shutil
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -44,8 +45,7 @@ def _worker(db_path: str, index_dir: str, ids: list[str], limitmb: int, out: Any
             for doc in load_documents(conn, ids[i:i + step]).values():
                 writer.add_document(**to_fields(doc))
             out.put(("progress", min(step, len(ids) - i)))
-        segment = writer._finalize_segment()
-        writer._tempstorage.destroy()
+        segment = writer._finalize_segment()  # its temporary files share a folder: the parent removes it
         conn.close()
         ix.close()
         out.put(("segment", segment))
@@ -86,6 +86,7 @@ def build_segments(ix: Any, db_path: str, id_batches: list[list[str]], limitmb: 
         for proc in procs:
             proc.join()
         TOC(ix.schema, segments, ix.latest_generation() + 1).write(ix.storage, ix.indexname)
+        shutil.rmtree(Path(folder) / f"{ix.indexname}.tmp", ignore_errors=True)
     finally:
         for proc in procs:
             if proc.is_alive():
