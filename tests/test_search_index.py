@@ -202,3 +202,22 @@ def test_large_rebuild_uses_worker_processes_and_matches_one_process(seeded, mon
     assert answers() == alone
     assert seeded.index.check(repair=False)["ok"]
     assert not list(seeded.folder.glob("index.new*")) and not list((seeded.folder / "index").glob("*.tmp"))
+
+
+def test_worker_processes_do_not_run_the_main_script_again(seeded, tmp_path):
+    # Spawned children import the parent's main module; a script without a main guard (or
+    # `python -m paperdesk`) would run again in every worker.
+    seeded.close()
+    script = tmp_path / "unguarded.py"
+    script.write_text(textwrap.dedent(f"""
+        from paperdesk.core import Library
+        from paperdesk.core.search import parallel
+        parallel.MIN_PAPERS = 100
+        parallel.os.cpu_count = lambda: 2
+        with Library.open({str(seeded.folder)!r}) as lib:
+            print("indexed", lib.index.rebuild(), len(lib.index.view().leaves))
+    """))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["indexed 397 2"]

@@ -14,6 +14,8 @@ import os
 import queue
 import shutil
 import sqlite3
+import sys
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,20 @@ def _worker(db_path: str, index_dir: str, ids: list[str], limitmb: int, out: Any
         out.put(("error", f"{type(exc).__name__}: {exc}"))
 
 
+def _start(procs: list[Any]) -> None:
+    """Start spawned processes without their importing the app's main module: spawn runs it again
+    in each child (as `__mp_main__`), and `python -m paperdesk` or a script without a main guard
+    would then run again there. The workers need nothing from it."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        for proc in procs:
+            proc.start()
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
 def build_segments(ix: Any, db_path: str, id_batches: list[list[str]], limitmb: int,
                    progress: Callable[[int], None]) -> None:
     """Index the papers of each batch in its own process and commit all segments at once."""
@@ -67,8 +83,7 @@ def build_segments(ix: Any, db_path: str, id_batches: list[list[str]], limitmb: 
     if not lock.acquire(blocking=False):
         raise RuntimeError("the fresh search index is locked by another writer")
     try:
-        for proc in procs:
-            proc.start()
+        _start(procs)
         segments: list[Any] = []
         while len(segments) < len(procs):
             try:
@@ -89,9 +104,10 @@ def build_segments(ix: Any, db_path: str, id_batches: list[list[str]], limitmb: 
         shutil.rmtree(Path(folder) / f"{ix.indexname}.tmp", ignore_errors=True)
     finally:
         for proc in procs:
-            if proc.is_alive():
-                proc.terminate()
-            proc.join()
+            if proc.pid is not None:  # started
+                if proc.is_alive():
+                    proc.terminate()
+                proc.join()
         out.close()
         out.join_thread()
         lock.release()
