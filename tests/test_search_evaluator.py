@@ -115,6 +115,16 @@ def texts(fieldname: str, ids: list[str]) -> dict[str, str]:
     return {pid: ABSTRACTS[pid] for pid in ids}
 
 
+def test_stop_words_never_count_as_phrase_words():
+    from paperdesk.core.search.phrases import contains_phrase
+
+    stems = ("on", "offer")  # "one offering" as the analyzer reads it: "one" stems to "on"
+    assert contains_phrase("Flows with one offering of ideas", stems)
+    assert contains_phrase("One, offering", stems) and contains_phrase("one of the offers", stems)
+    assert not contains_phrase("Convex on offer", stems)  # "on" is a stop word: dropped
+    assert not contains_phrase("offering one", stems) and not contains_phrase("one big offer", stems)
+
+
 @pytest.mark.parametrize("words", [["polici", "gradient"], ["world", "model"], ["model", "model"],
                                    ["gradient", "polici"], ["learn", "graph", "flow"], ["retriev", "agent"]])
 def test_abstract_phrases_are_confirmed_on_the_text_as_the_analyzer_reads_it(searcher, words, monkeypatch):

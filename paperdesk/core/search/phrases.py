@@ -38,7 +38,12 @@ def phrase_pattern(stems: tuple[str, ...]) -> re.Pattern[str]:
 
 def contains_phrase(text: str, stems: tuple[str, ...]) -> bool:
     """Whether `text` has the stemmed words `stems` one after the other (as the analyzer reads it)."""
+    from whoosh.analysis import STOP_WORDS
+
     for m in phrase_pattern(stems).finditer(text.lower()):
-        if all(_stem(word) == stem for word, stem in zip(m.groups(), stems, strict=True)):
+        # A stop word can stem like a phrase word ("on offer" is not "one offering"): the analyzer
+        # drops it, so it never counts.
+        if all(len(word) > 1 and word not in STOP_WORDS and _stem(word) == stem
+               for word, stem in zip(m.groups(), stems, strict=True)):
             return True
     return False
