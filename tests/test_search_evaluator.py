@@ -209,3 +209,28 @@ def test_writer_with_lengths_in_memory_writes_the_same_index(tmp_path):
             found.append(_statistics(reader))
         ix.close()
     assert len(found[0]) > 100 and found[0] == found[1]
+
+
+@pytest.mark.parametrize("options", [{}, {"positions": True, "chars": True}, {"mode": "query"},
+                                     {"removestops": False, "positions": True}, {"tokenize": False},
+                                     {"positions": True, "start_pos": 5, "keeporiginal": True},
+                                     {"no_morph": True}])
+def test_fast_analyzer_yields_the_tokens_of_whooshs_stemming_analyzer(options):
+    import pickle
+
+    from whoosh.analysis import StemmingAnalyzer
+
+    from paperdesk.core.search.analysis import FastStemAnalyzer
+
+    texts = ["Diffusion Models for Video Generation: we train LATENT diffusion models on video.",
+             "The model's e.g. GPT-3.5 and x-y (of a) İstanbul straße naïve, ran running runners",
+             "", "a the of", "Multi-agent RL_for_all 2025 v2"]
+    fields = ("text", "pos", "startchar", "endchar", "stopped", "original", "boost")
+
+    def tokens(analyzer) -> list:
+        return [tuple(getattr(t, f, None) for f in fields) for text in texts
+                for t in analyzer(text, **options)]
+
+    ours = FastStemAnalyzer()
+    assert tokens(ours) == tokens(StemmingAnalyzer()) and tokens(ours)[:1] != []
+    assert pickle.loads(pickle.dumps(ours)) == ours and ours.has_morph()
