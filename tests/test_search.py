@@ -245,13 +245,20 @@ def test_seeded_library_search_and_speed(seeded):
     assert time.perf_counter() - start < 5
 
 
-def test_snippets_are_made_on_demand_from_texts_already_read(small):
+@pytest.mark.parametrize("eager", [100, 1])
+def test_snippets_are_made_on_demand_from_texts_already_read(small, eager, monkeypatch):
     import threading
 
+    from paperdesk.core.search import engine
+
+    # Texts beyond the first `eager` hits are read when looked up, on the asking thread.
+    monkeypatch.setattr(engine, "EAGER_TEXTS", eager)
+    monkeypatch.setattr(engine, "LAZY_BATCH", 1)
+    assert search(small, "model").snippets.get("not-a-hit") is None
     result = search(small, "diffusion")
     assert set(result.snippets) == {h.id for h in result.hits}
     made: dict[str, str] = {}
-    # Looked up on another thread: no SQLite connection is used after the search returned.
+    # Looked up on another thread: the library's connection (bound to this thread) is not used.
     worker = threading.Thread(target=lambda: made.update({k: result.snippets[k] for k in result.snippets}))
     worker.start()
     worker.join()

@@ -17,6 +17,8 @@ from paperdesk.core.search.results import SearchHit, SearchResult
 from paperdesk.core.search.sqlfilter import to_sql
 
 SNIPPET_CHARS = 200
+EAGER_TEXTS = 100  # hits whose texts are read with the search (for snippets); others when looked up
+LAZY_BATCH = 200
 _WORD = re.compile(r"[^\W_]+")
 # Orders for the empty query, answered from SQLite (same as Library.paper_ids).
 _SQL_ORDERS = {
@@ -55,7 +57,7 @@ def run_search(index: SearchIndex, conn: sqlite3.Connection, text: str, *, limit
     ids = [view.paper_id(d) for d in docnums]
     # Only relevance has a meaningful score.
     scores = [matched[d] if sort == "relevance" else 0.0 for d in docnums]
-    snippets = Snippets(_texts(conn, ids), Marker.from_query(parsed))
+    snippets = Snippets(conn, ids, Marker.from_query(parsed))
     hits: list[SearchHit] = [_Hit(pid, round(float(score), 4), snippets)
                              for pid, score in zip(ids, scores, strict=True)]
     suggestion = None
@@ -221,24 +223,48 @@ def make_snippet(texts: tuple[str, str, str], marker: Marker) -> str:
 
 
 class Snippets(Mapping[str, str]):
-    """Snippets of a result's hits, each made when first looked up."""
+    """Snippets of a result's hits, each made when first looked up.
 
-    def __init__(self, texts: dict[str, tuple[str, str, str]], marker: Marker):
-        self._texts = texts
+    The texts of the first EAGER_TEXTS hits (what a list shows first) are read with the search;
+    later ones, in batches when first needed, through a short-lived read-only connection of the
+    thread asking (the library's connection belongs to the search's thread)."""
+
+    def __init__(self, conn: sqlite3.Connection, ids: list[str], marker: Marker):
+        self._ids = ids
         self._marker = marker
         self._made: dict[str, str] = {}
+        self._db = _database_path(conn) if len(ids) > EAGER_TEXTS else ""
+        self._texts = _texts(conn, ids if not self._db else ids[:EAGER_TEXTS])
+        self._position = {pid: i for i, pid in enumerate(ids)} if self._db else {}
 
     def __getitem__(self, paper_id: str) -> str:
         found = self._made.get(paper_id)
         if found is None:
-            found = self._made[paper_id] = make_snippet(self._texts[paper_id], self._marker)
+            texts = self._texts.get(paper_id)
+            if texts is None:
+                texts = self._read_batch(paper_id)
+            found = self._made[paper_id] = make_snippet(texts, self._marker)
         return found
 
+    def _read_batch(self, paper_id: str) -> tuple[str, str, str]:
+        start = self._position[paper_id]  # KeyError for an id that is not a hit, as a Mapping should
+        batch = [pid for pid in self._ids[start:start + LAZY_BATCH] if pid not in self._texts]
+        conn = sqlite3.connect(f"file:{self._db}?mode=ro", uri=True)
+        try:
+            self._texts.update(_texts(conn, batch))
+        finally:
+            conn.close()
+        return self._texts[paper_id]
+
     def __iter__(self) -> Iterator[str]:
-        return iter(self._texts)
+        return iter(self._ids)
 
     def __len__(self) -> int:
-        return len(self._texts)
+        return len(self._ids)
+
+
+def _database_path(conn: sqlite3.Connection) -> str:
+    return next((row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main"), "")
 
 
 class _Hit(SearchHit):
