@@ -78,6 +78,13 @@ def queries():
         q.And([t("abstract", "video"), q.NumericRange("published", 20220101, 99991231),
                q.NumericRange("upvotes", -(2**31) + 1, 50)]),
         q.NumericRange("upvotes", -3, 100),
+        # Nested: Ands scored in two passes inside Ors, AndNots and each other.
+        q.And([q.Or([t("abstract", "graph"), t("title", "model", boost=3.0)]),
+               q.AndNot(t("abstract", "learn"), t("title", "video")),
+               q.Or([q.And([t("abstract", "flow"), t("abstract", "match")]), t("tags", "ideas")])]),
+        q.Or([q.And([t("abstract", "agent"), q.NumericRange("upvotes", 0, 150)]), t("title", "retriev")]),
+        q.AndNot(q.And([t("abstract", "model"), t("flags", "inbox"), q.Prefix("tags", "id")]),
+                 q.And([t("abstract", "polici"), t("abstract", "gradient")])),
     ]
 
 

@@ -246,21 +246,92 @@ class IndexView:
         return {d: candidates[d] for d, pid in ids.items() if contains_phrase(texts.get(pid) or "", stems)}
 
     def _intersect(self, subqueries: list[Any]) -> Scored:
+        """An And in two passes: which documents match (set operations in C), then the scores of
+        only those (a common word's Or over six fields is never built as a dict)."""
         from whoosh import query as wq
 
         ranges = [q for q in subqueries if isinstance(q, wq.NumericRange)]
-        parts = [self.evaluate(q) for q in subqueries if not isinstance(q, wq.NumericRange)]
-        if not parts:
+        others = [q for q in subqueries if not isinstance(q, wq.NumericRange)]
+        if not others:
             return dict.fromkeys(self._ranges_docs(ranges, self.live()), 1.0 * len(ranges))
-        parts.sort(key=len)
-        acc = parts[0]
-        for other in parts[1:]:
-            if not acc:
-                break
-            acc = {d: s + other[d] for d, s in acc.items() if d in other}
-        if ranges and acc:
-            kept = self._ranges_docs(ranges, acc.keys())
-            acc = {d: acc[d] + len(ranges) for d in kept}
+        if len(others) == 1 and not ranges:
+            return self.evaluate(others[0])
+        keep = self._docs_of_and(ranges, others)
+        acc = dict.fromkeys(keep, 1.0 * len(ranges))  # Whoosh scores a range 1.0 (constant)
+        for q in others:
+            for d, score in self._scores_within(q, keep).items():
+                acc[d] += score
+        return acc
+
+    def _docs_of_and(self, ranges: list[Any], others: list[Any]) -> set[int]:
+        sets = sorted((self.docs(q) for q in others), key=len)
+        keep = set(sets[0]).intersection(*sets[1:])
+        return self._ranges_docs(ranges, keep) if ranges and keep else keep
+
+    def docs(self, query: Any) -> set[int] | frozenset[int]:
+        """The documents matching `query`, without scores."""
+        from whoosh import query as wq
+
+        if isinstance(query, wq.Term):
+            return set(self.postings(query.fieldname, query.text)[0])
+        if isinstance(query, wq.Or):
+            return set().union(*(self.docs(q) for q in query.subqueries))
+        if isinstance(query, wq.And):
+            ranges = [q for q in query.subqueries if isinstance(q, wq.NumericRange)]
+            others = [q for q in query.subqueries if not isinstance(q, wq.NumericRange)]
+            return self._docs_of_and(ranges, others) if others else self._ranges_docs(ranges, self.live())
+        if isinstance(query, wq.AndNot):
+            base = self.docs(query.a)
+            return base - self.docs(query.b) if base else base
+        if isinstance(query, wq.Every):
+            return self.live()
+        if isinstance(query, wq.NumericRange):
+            return self._range_docs(query, self.live())
+        return set(self.evaluate(query))
+
+    def _scores_within(self, query: Any, keep: set[int]) -> Scored:
+        """The scores `evaluate` would give, for the documents of `keep` that match `query`."""
+        from whoosh import query as wq
+
+        if not keep:
+            return {}
+        if isinstance(query, wq.Term):
+            ids, scores = self.postings(query.fieldname, query.text)
+            boost = query.boost
+            if len(keep) * 8 < len(ids):  # few documents: look each up (the ids are sorted)
+                found: Scored = {}
+                n = len(ids)
+                for d in keep:
+                    i = bisect_left(ids, d)
+                    if i < n and ids[i] == d:
+                        found[d] = scores[i] * boost
+                return found
+            return {d: s * boost for d, s in zip(ids, scores, strict=True) if d in keep}
+        if isinstance(query, wq.Or):
+            found = _union([self._scores_within(q, keep) for q in query.subqueries])
+            return found if query.boost == 1 else {d: s * query.boost for d, s in found.items()}
+        if isinstance(query, wq.And):
+            return self._intersect_within(query.subqueries, keep)
+        if isinstance(query, wq.AndNot):
+            inside = keep & self.docs(query)
+            return self._scores_within(query.a, inside) if inside else {}
+        scored = self.evaluate(query)
+        return {d: scored[d] for d in keep if d in scored}
+
+    def _intersect_within(self, subqueries: list[Any], keep: set[int]) -> Scored:
+        from whoosh import query as wq
+
+        ranges = [q for q in subqueries if isinstance(q, wq.NumericRange)]
+        others = [q for q in subqueries if not isinstance(q, wq.NumericRange)]
+        inside = set(keep)
+        for q in others:
+            inside &= self.docs(q)
+        if ranges and inside:
+            inside = self._ranges_docs(ranges, inside)
+        acc = dict.fromkeys(inside, 1.0 * len(ranges))
+        for q in others:
+            for d, score in self._scores_within(q, inside).items():
+                acc[d] += score
         return acc
 
     def _ranges_docs(self, ranges: list[Any], docs: Any) -> set[int]:
