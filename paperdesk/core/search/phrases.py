@@ -27,23 +27,29 @@ def _start(stem: str) -> str:
 
 @lru_cache(maxsize=64)
 def phrase_pattern(stems: tuple[str, ...]) -> re.Pattern[str]:
-    """Finds (overlapping) runs of words starting like `stems`, with only dropped tokens between."""
+    """Runs of words starting like `stems`, with only dropped tokens between. It begins with a
+    literal, so the regex engine skips quickly to candidates; word boundaries are checked by hand."""
     from whoosh.analysis import STOP_WORDS
 
     dropped = "|".join(sorted(map(re.escape, STOP_WORDS), key=len, reverse=True))
     gap = rf"(?:\W+(?:{dropped}|\w)(?!\w))*\W+"
-    words = gap.join(rf"({re.escape(_start(s))}\w*)" for s in stems)
-    return re.compile(rf"\b(?={words})")
+    return re.compile(gap.join(rf"({re.escape(_start(s))}\w*)" for s in stems))
 
 
 def contains_phrase(text: str, stems: tuple[str, ...]) -> bool:
     """Whether `text` has the stemmed words `stems` one after the other (as the analyzer reads it)."""
     from whoosh.analysis import STOP_WORDS
 
-    for m in phrase_pattern(stems).finditer(text.lower()):
+    low = text.lower()
+    pattern = phrase_pattern(stems)
+    pos = 0
+    while (m := pattern.search(low, pos)) is not None:
+        start = m.start()
         # A stop word can stem like a phrase word ("on offer" is not "one offering"): the analyzer
         # drops it, so it never counts.
-        if all(len(word) > 1 and word not in STOP_WORDS and _stem(word) == stem
-               for word, stem in zip(m.groups(), stems, strict=True)):
+        if not (start and (low[start - 1].isalnum() or low[start - 1] == "_")) and \
+                all(len(word) > 1 and word not in STOP_WORDS and _stem(word) == stem
+                    for word, stem in zip(m.groups(), stems, strict=True)):
             return True
+        pos = start + 1  # runs may overlap
     return False
