@@ -39,8 +39,9 @@ _ids = itertools.count(1)
 SLICE = 100  # papers indexed per step between jobs (in-process fallback)
 SLICE_PAUSE_MS = 2  # back to the event loop between slices: the GUI thread gets the GIL
 POLL_MS = 50  # how often the writer looks at the indexer process
+# Opening the index first rebuilds one of another version (or a damaged one) here, not in the GUI.
 INDEXER_CODE = ("import sys\nfrom paperdesk.core import Library\n"
-                "with Library.open(sys.argv[1]) as lib:\n    print(lib.drain_index())\n")
+                "with Library.open(sys.argv[1]) as lib:\n    lib.index.ix\n    print(lib.drain_index())\n")
 
 
 def indexer_command(folder: Path) -> list[str] | None:
@@ -54,6 +55,13 @@ def index_exists(lib: Library) -> bool:
     from paperdesk.core.search.index import SearchIndex
 
     return hasattr(lib, "drain_index") and SearchIndex.exists(lib.folder)
+
+
+def index_stale(lib: Library) -> bool:
+    """An index exists but of another version: searching it would rebuild it first."""
+    from paperdesk.gui.paper_list import index_ready
+
+    return index_exists(lib) and not index_ready(lib)
 
 
 def drain_slice(lib: Library, limit: int = SLICE) -> int:
@@ -137,6 +145,7 @@ class _Worker(QObject):
         self._proc_out: tuple | None = None
         self._scheduled = False
         self._sliced = 0
+        self._rebuilding = 0  # papers in an index of another version being rebuilt by the child
         self._closed = False
 
     def _open(self) -> Library:
@@ -174,6 +183,11 @@ class _Worker(QObject):
             QTimer.singleShot(delay, self._index_step)
 
     @Slot()
+    def kick(self) -> None:
+        """At start: an index of another version (or a leftover queue) is taken care of at once."""
+        self._schedule_index()
+
+    @Slot()
     def _index_step(self) -> None:
         self._scheduled = False
         if self._closed:
@@ -185,13 +199,15 @@ class _Worker(QObject):
             self._reap()
         lib = self._open()
         try:
-            if not index_exists(lib) or lib.conn.execute(
-                    "SELECT 1 FROM index_queue LIMIT 1").fetchone() is None:
+            stale = self._use_process and index_stale(lib)
+            if not index_exists(lib) or (not stale and lib.conn.execute(
+                    "SELECT 1 FROM index_queue LIMIT 1").fetchone() is None):
                 if self._sliced:
                     self.indexed.emit(self._sliced)
                     self._sliced = 0
                 return
             if self._use_process:
+                self._rebuilding = lib.count() if stale else 0
                 self._spawn()
                 self._schedule_index(POLL_MS)
                 return
@@ -230,7 +246,7 @@ class _Worker(QObject):
         out.close()
         err.close()
         if code == 0 and text.strip().isdigit():
-            self._sliced += int(text.strip())
+            self._sliced += int(text.strip()) + self._rebuilding
         else:  # index here instead, in slices
             print(f"search indexer process failed ({code}): {problem.strip()[-500:]}", file=sys.stderr)
             self._use_process = False
@@ -265,6 +281,7 @@ class JobRunner(QObject):
     indexed = Signal(int)  # the search index caught up (papers indexed since the last job)
     _submit = Signal(object)
     _close = Signal()
+    _kick = Signal()
 
     def __init__(self, folder: Path, parent: QObject | None = None, *, index_process: bool = True):
         super().__init__(parent)
@@ -278,8 +295,10 @@ class JobRunner(QObject):
         self._worker.done.connect(self._on_done)
         self._worker.failed.connect(self._on_failed)
         self._worker.indexed.connect(self.indexed)
+        self._kick.connect(self._worker.kick)
         self._pending: list[Job] = []
         self._thread.start()
+        self._kick.emit()
 
     @property
     def busy(self) -> bool:

@@ -42,9 +42,15 @@ class SearchOutcome:
 
 
 def index_ready(lib: Library) -> bool:
-    from paperdesk.core.search.index import SearchIndex
+    """An index of this version is on disk: opening it never rebuilds (a rebuild is the writer's job,
+    see jobs.py; the reader's connection is read-only)."""
+    from paperdesk.core.search import index as search_index
 
-    return SearchIndex.exists(lib.folder)
+    version = lib.folder / search_index.INDEX_DIRNAME / search_index._VERSION_FILE
+    try:
+        return version.read_text(encoding="utf-8").strip() == search_index.INDEX_VERSION
+    except OSError:
+        return False
 
 
 def run_search(lib: Library, query: str, limit: int = SEARCH_LIMIT, engine: bool = True) -> SearchOutcome:

@@ -27,3 +27,23 @@ def test_papers_imported_by_a_job_become_searchable(qtbot, seeded, index_process
         assert found.total == 250
     finally:
         runner.shutdown()
+
+
+def test_index_of_another_version_is_rebuilt_by_the_writer_not_the_reader(qtbot, seeded):
+    from paperdesk.core.search import index as search_index
+    from paperdesk.gui.paper_list import index_ready, run_search
+
+    seeded.drain_index()
+    version = seeded.folder / search_index.INDEX_DIRNAME / search_index._VERSION_FILE
+    version.write_text("0\n", encoding="utf-8")  # as if written by an older PaperDesk
+    assert not index_ready(seeded)
+    outcome = run_search(seeded, "model")  # a title match meanwhile: opening would rebuild
+    assert outcome.ids and version.read_text(encoding="utf-8") == "0\n"  # not rebuilt here
+    runner = JobRunner(seeded.folder)
+    try:
+        with qtbot.waitSignal(runner.indexed, timeout=60_000) as blocker:
+            pass  # the runner looks at the index as it starts
+        assert blocker.args == [seeded.count()]
+        assert index_ready(seeded)
+    finally:
+        runner.shutdown()
