@@ -221,3 +221,27 @@ def test_worker_processes_do_not_run_the_main_script_again(seeded, tmp_path):
                           cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == ["indexed 397 2"]
+
+
+def test_drain_in_slices(seeded):
+    assert seeded.search("language").total > 0  # an index exists
+    ids = seeded.paper_ids(limit=5)
+    for pid in ids:  # one change each, queued one after another
+        seeded.star([pid])
+    assert pending(seeded) == 5
+    assert seeded.drain_index(limit=2) == 2 and pending(seeded) == 3
+    left = {r[0] for r in seeded.conn.execute("SELECT paper_id FROM index_queue")}
+    assert len(left) == 3 and left < set(ids)  # oldest first, but queue times are whole seconds
+    assert seeded.search("is:starred", drain=False).total == 5  # SQLite answers filters exactly
+    assert seeded.drain_index(limit=10) == 3 and pending(seeded) == 0
+    assert seeded.search("is:starred language", drain=False).total == \
+        seeded.search("is:starred language", typing=False).total
+
+
+def test_frozen_apps_build_in_one_process(monkeypatch):
+    from paperdesk.core.search import parallel
+
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    assert parallel.workers_for(100_000) == 2
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert parallel.workers_for(100_000) == 1

@@ -528,9 +528,10 @@ class Library:
             found = self.__dict__["_search_index"] = SearchIndex(self.folder, self.conn)
         return found
 
-    def drain_index(self, progress: Progress | None = None) -> int:
-        """Index the papers queued by changes (at GUI idle, import end, exit); returns how many."""
-        return self.index.drain(progress)
+    def drain_index(self, progress: Progress | None = None, limit: int | None = None) -> int:
+        """Index the papers queued by changes (at GUI idle, import end, exit; the `limit` oldest
+        if given, e.g. in slices between GUI jobs); returns how many."""
+        return self.index.drain(progress, limit=limit)
 
     def _drain_index_if_built(self) -> None:
         """Cheap when the queue is empty; never creates an index that nobody has asked for."""

@@ -233,9 +233,9 @@ class SearchIndex:
     def pending(self) -> int:
         return self.conn.execute("SELECT count(*) FROM index_queue").fetchone()[0]
 
-    def drain(self, progress: Progress | None = None) -> int:
-        """Index every queued paper; returns how many were handled (0 if another writer holds
-        the index: the queue stays and the next drain does it)."""
+    def drain(self, progress: Progress | None = None, limit: int | None = None) -> int:
+        """Index every queued paper (the `limit` oldest, if given); returns how many were handled
+        (0 if another writer holds the index: the queue stays and the next drain does it)."""
         from whoosh.index import LockError
 
         if self._ix is None and not self.exists(self.dir.parent):
@@ -243,7 +243,8 @@ class SearchIndex:
         if self.conn.execute("SELECT 1 FROM index_queue LIMIT 1").fetchone() is None:
             return 0
         ix = self.ix  # may rebuild, which empties the queue
-        rows = self.conn.execute("SELECT paper_id, queued_at FROM index_queue").fetchall()
+        rows = self.conn.execute("SELECT paper_id, queued_at FROM index_queue ORDER BY queued_at LIMIT ?",
+                                 (-1 if limit is None else limit,)).fetchall()
         if not rows:
             return 0
         try:
