@@ -12,16 +12,21 @@ path answered.
 from __future__ import annotations
 
 import heapq
+import pickle
+import struct
+import zlib
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from io import BytesIO
 from itertools import accumulate
 from typing import Any
 
 from paperdesk.core.search.phrases import contains_phrase
 
 Scored = dict[int, float]  # global docnum -> score
+_INT = struct.Struct("!i")  # whoosh.system's int
 
 K1, B = 1.2, 0.75           # whoosh.scoring.BM25F defaults (the searcher's weighting)
 PHRASE_CHECKS = 1500       # phrase candidates confirmed against their text, at most
@@ -96,17 +101,12 @@ class IndexView:
             ids: list[int] = []
             weights: list[float] = []
             if isinstance(m, W3LeafMatcher):
-                while True:
-                    m._read_data()
-                    data = m._data
+                for data in _blocks(m):
                     block = list(data[0]) if m._byteids else list(accumulate(data[0]))
                     ids += block
                     w = data[1]
                     weights += [1.0] * len(block) if w is None else \
                         [w] * len(block) if isinstance(w, float) else w
-                    if m._lastblock:
-                        break
-                    m._goto(m._nextoffset)
             else:  # a ListMatcher (postings inlined in the term info) or anything else
                 while m.is_active():
                     ids.append(m.id())
@@ -384,6 +384,26 @@ class IndexView:
             found[matcher.id()] = matcher.score()
             matcher.next()
         return found
+
+
+def _blocks(m: Any) -> Iterator[tuple]:
+    """The (ids, weights, values) data of every block of a W3LeafMatcher's posting list, from one
+    read of the whole list (Whoosh reads each block's header and data separately: several system
+    calls a block when the index is not memory-mapped). Layout as W3LeafMatcher._goto reads it:
+    per block an int length (negative for the last), a pickled info tuple, then the data."""
+    size = m._length[0] if isinstance(m._length, tuple) else m._length  # 2.7.5 keeps it as a 1-tuple
+    buf = memoryview(m._postfile.get(m._startoffset, size))
+    pos = m._baseoffset - m._startoffset  # after the header tag
+    while True:
+        (length,) = _INT.unpack_from(buf, pos)
+        end = pos + _INT.size + abs(length)
+        stream = BytesIO(buf[pos + _INT.size:end])
+        info = pickle.load(stream)
+        data = buf[pos + _INT.size + stream.tell():end]
+        yield pickle.loads(zlib.decompress(data) if info[3] else data)
+        if length < 0 or end >= len(buf):
+            return
+        pos = end
 
 
 def _union(parts: list[Scored]) -> Scored:

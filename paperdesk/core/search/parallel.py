@@ -34,14 +34,12 @@ def workers_for(papers: int) -> int:
 def _worker(db_path: str, index_dir: str, ids: list[str], limitmb: int, out: Any) -> None:
     """Write the documents of `ids` as one segment; report progress, then the segment."""
     try:
-        from whoosh import index
-
         from paperdesk.core.search.documents import load_documents
-        from paperdesk.core.search.index import to_fields
+        from paperdesk.core.search.index import open_index, to_fields
         from paperdesk.core.search.writer import segment_writer
 
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-        ix = index.open_dir(index_dir)
+        ix = open_index(index_dir)
         writer = segment_writer(ix, _lk=False, limitmb=limitmb)
         step = 1000
         for i in range(0, len(ids), step):
