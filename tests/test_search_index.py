@@ -245,3 +245,11 @@ def test_frozen_apps_build_in_one_process(monkeypatch):
     assert parallel.workers_for(100_000) == 2
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     assert parallel.workers_for(100_000) == 1
+
+
+def test_index_is_read_without_mmap(seeded):
+    # whoosh-reloaded copies every mapped segment part into memory for each reader it opens.
+    assert seeded.search("language").total > 0
+    assert seeded.index.ix.storage.supports_mmap is False
+    seeded.index.rebuild()
+    assert seeded.index.ix.storage.supports_mmap is False
