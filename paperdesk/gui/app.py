@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from paperdesk.gui.main_window import MainWindow
     from paperdesk.gui.settings import open_settings
 
-    window = MainWindow(lib, open_settings(), remember=not screenshot)
+    window = MainWindow(lib, open_settings(), remember=not screenshot, refresh_feeds=not screenshot)
     server = None
     try:
         if screenshot:

@@ -346,8 +346,8 @@ class FeedsView(QWidget):
         return True
 
 
-def install_feeds(window: MainWindow) -> FeedScheduler:
-    """Add the Feeds menu (manage, refresh now, cancel) and start the scheduler on `window`."""
+def install_feeds(window: MainWindow, *, start: bool = True) -> FeedScheduler:
+    """Add the Feeds menu (manage, refresh now) and, if `start`, the scheduler of due refreshes."""
     scheduler = FeedScheduler(window)
     window.feed_scheduler = scheduler  # type: ignore[attr-defined]
     view_holder: dict[str, FeedsView] = {}
@@ -377,5 +377,6 @@ def install_feeds(window: MainWindow) -> FeedScheduler:
         menu.addAction(action)
         window.feed_actions[name] = action  # type: ignore[attr-defined]
     window.show_feeds = show_view  # type: ignore[attr-defined]
-    scheduler.start()
+    if start:
+        scheduler.start()
     return scheduler

@@ -11,6 +11,7 @@ from paperdesk.core import keymap as core_keymap
 from paperdesk.core.changes import Changes
 from paperdesk.core.paths import sample_digests
 from paperdesk.gui.commands import BY_NAME, COMMANDS, MENUS, TOOLBAR_ORDER, Command
+from paperdesk.gui.feeds_view import install_feeds
 from paperdesk.gui.jobs import Job, JobRunner
 from paperdesk.gui.keys import KeyDispatcher
 from paperdesk.gui.marks import MarkDelegate
@@ -45,6 +46,7 @@ from paperdesk.gui.qt import (
     QWidget,
 )
 from paperdesk.gui.reader import Reader
+from paperdesk.gui.scheduler import FeedScheduler
 from paperdesk.gui.search_field import SearchField
 from paperdesk.gui.settings import read_int
 from paperdesk.gui.sidebar import Sidebar
@@ -58,7 +60,8 @@ DEFAULT_WIDTHS = {"star": 26, "who": 120, "date": 84, "upvotes": 40, "tags": 90,
 
 class MainWindow(QMainWindow):
     def __init__(self, lib: Library, settings: QSettings, *, remember: bool = True,
-                 index_on_start: bool = True, keymap_path: Path | None = None):
+                 index_on_start: bool = True, keymap_path: Path | None = None,
+                 refresh_feeds: bool = True):
         super().__init__()
         self.lib = lib
         self.settings = settings
@@ -68,6 +71,7 @@ class MainWindow(QMainWindow):
         self.marked: set[str] = set()  # papers marked with `x` for a bulk action
         self.triage = None  # a TriageController while a session runs
         self.export_handler: Callable[[], object] | None = None  # set by gui/export_dialog.install_export
+        self.feed_scheduler: FeedScheduler | None = None
         self.palette = None
         self._dialogs: list[QWidget] = []  # open non-modal dialogs (kept alive)
         path = keymap_path if keymap_path is not None else core_keymap.user_keymap_path()
@@ -113,6 +117,9 @@ class MainWindow(QMainWindow):
         self._restore()
         self._update_banner()
         self._install_export()
+        self.feed_scheduler = install_feeds(self, start=refresh_feeds)
+        # A search shown while the index catches up is re-run on the fuller index.
+        self.jobs.indexed.connect(lambda _n: self.papers.reload() if self.papers.searching else None)
         if self.keymap.problems:  # shown once, at start
             more = f" (and {len(self.keymap.problems) - 1} more)" if len(self.keymap.problems) > 1 else ""
             self.status(f"Key bindings: {self.keymap.problems[0]}{more}", 0)
@@ -878,6 +885,9 @@ class MainWindow(QMainWindow):
         self.keys.cancel_pending()
         self.search.cancel_pending()
         self.save_settings()
+        if self.feed_scheduler is not None:
+            self.feed_scheduler.stop()
+        self.papers.reader.close()
         self.jobs.shutdown()
         self.reader.notes.save_now()
         for dialog in self._dialogs:

@@ -115,7 +115,8 @@ def main() -> int:
     app = make_app()
     lib = Library.open(folder)
     settings = open_settings(str(Path(tempfile.mkdtemp()) / "bench.ini"))
-    window = MainWindow(lib, settings, remember=False, index_on_start=not args.no_index)
+    window = MainWindow(lib, settings, remember=False, index_on_start=not args.no_index,
+                        refresh_feeds=False)
     if args.no_index:
         window.papers.search_ready = False
     window.go_to("all")

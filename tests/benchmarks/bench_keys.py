@@ -52,7 +52,7 @@ def main() -> int:
     lib = Library.open(folder)
     lib.tag(lib.paper_ids(limit=3), ["bench"])  # so `1` has a tag to apply
     settings = open_settings(str(work / "bench.ini"))
-    window = MainWindow(lib, settings, remember=False, index_on_start=False,
+    window = MainWindow(lib, settings, remember=False, index_on_start=False, refresh_feeds=False,
                         keymap_path=work / "no-keys.toml")
     window.resize(1280, 800)
     window.show()

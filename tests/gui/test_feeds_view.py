@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from paperdesk.core.feeds import add_feed, list_feeds
-from paperdesk.gui.feeds_view import COLUMNS, install_feeds, when
+from paperdesk.gui.feeds_view import COLUMNS, when
 from paperdesk.gui.qt import QElapsedTimer, Qt, QTimer
 
 SERVER = r"""
@@ -68,8 +68,8 @@ def server(tmp_path_factory):
 @pytest.fixture
 def desk(make_window, lib):
     window = make_window(lib)
-    scheduler = install_feeds(window)
-    return window, scheduler
+    assert window.feed_scheduler is not None and window.feed_scheduler.timer.isActive()
+    return window, window.feed_scheduler
 
 
 def cell(view, row: int, key: str) -> str:

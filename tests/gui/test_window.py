@@ -231,3 +231,17 @@ def test_next_previous_keys_move_in_the_list(make_window, seeded, qtbot):
     assert window.reader.paper_id == window.model.ids[1]
     qtbot.keyClick(window.table, Qt.Key.Key_S)
     assert seeded.get(window.model.ids[1])["starred"] is True
+
+
+def test_search_shown_during_an_import_is_rerun_once_indexed(make_window, seeded, qtbot):
+    window = make_window(seeded)
+    window.focus_search()
+    qtbot.keyClicks(window.search, "zyxomorphic")  # a word only in the abstracts imported below
+    qtbot.waitUntil(lambda: window.papers.query == "zyxomorphic")
+    assert window.model.rowCount() == 0
+    papers = [IncomingPaper(title=f"Lattice study {i}", abstract="Zyxomorphic lattices.") for i in range(3)]
+    with qtbot.waitSignal(window.jobs.indexed, timeout=60_000):
+        window.jobs.run("import", lambda lib, _p, _c: lib.import_batch(
+            SourceBatch("digest", "zyx.txt", "/zyx.txt", "2025-11-05", "hash-zyx", papers)))
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3)
+    assert sorted(titles(window)) == [f"Lattice study {i}" for i in range(3)]
