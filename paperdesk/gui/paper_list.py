@@ -17,7 +17,7 @@ opens the search index, so the GUI thread's connection never loads it.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from paperdesk.core import Library
@@ -36,7 +36,7 @@ MAX_PATCH = 200  # more papers entering or leaving than this: re-query instead o
 @dataclass
 class SearchOutcome:
     ids: list[str] = field(default_factory=list)
-    snippets: dict[str, str] = field(default_factory=dict)
+    snippets: Mapping[str, str] = field(default_factory=dict)  # made lazily, as rows are shown
     total: int = 0
     message: str = ""
 
@@ -62,12 +62,12 @@ def run_search(lib: Library, query: str, limit: int = SEARCH_LIMIT, engine: bool
             result = lib.search(query, limit=limit, drain=False)
         except Exception as exc:  # a broken query is a status-bar message, not a crash
             return SearchOutcome(message=f"search failed: {exc}")
-        hits = list(result.hits)
+        hits = result.hits
         notes = list(getattr(result, "problems", None) or [])
         if getattr(result, "suggestion", None):
             notes.append(f"did you mean: {result.suggestion}")
         return SearchOutcome(
-            ids=[h.id for h in hits], snippets={h.id: h.snippet for h in hits if h.snippet},
+            ids=[h.id for h in hits], snippets=result.snippets,
             total=getattr(result, "total", len(hits)), message="; ".join(notes))
     pattern = "%" + query.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     ids = [r[0] for r in lib.conn.execute(

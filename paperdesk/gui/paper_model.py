@@ -7,7 +7,7 @@ value updates just the affected rows; the caller re-queries ids when membership 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from paperdesk.core import Library
 from paperdesk.core.changes import Changes
@@ -49,7 +49,7 @@ class PaperModel(QAbstractTableModel):
         self._ids: list[str] = []
         self._row_of: dict[str, int] | None = None
         self._pages: OrderedDict[int, list[dict | None]] = OrderedDict()
-        self._snippets: dict[str, str] = {}
+        self._snippets: Mapping[str, str] = {}
         self.rows_fetched = 0  # for tests and benchmarks: rows read from the library so far
         self._bold = QFont()
         self._bold.setBold(True)
@@ -59,7 +59,7 @@ class PaperModel(QAbstractTableModel):
     def ids(self) -> list[str]:
         return self._ids
 
-    def set_ids(self, ids: Sequence[str], snippets: dict[str, str] | None = None) -> None:
+    def set_ids(self, ids: Sequence[str], snippets: Mapping[str, str] | None = None) -> None:
         self.beginResetModel()
         self._ids = list(ids)
         self._row_of = None
@@ -68,7 +68,7 @@ class PaperModel(QAbstractTableModel):
         self.endResetModel()
 
     @property
-    def snippets(self) -> dict[str, str]:
+    def snippets(self) -> Mapping[str, str]:
         return self._snippets
 
     def row_of(self, paper_id: str) -> int | None:
