@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the one-folder app with PyInstaller into build/dist/paperdesk and smoke-test it:
-# --version, an import of the sample digests and a --screenshot, all from the build.
+# --version, an import of the sample digests, a --screenshot, and a search index rebuilt by
+# spawned worker processes (which a frozen app must route through freeze_support()), all from the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || { echo "run 'bash packaging/dev.sh test' first" >&2; exit 1; }
@@ -14,4 +15,11 @@ trap 'rm -rf "$smoke"' EXIT
 "$app" --library "$smoke/lib" import resources/samples/*.txt
 QT_QPA_PLATFORM=offscreen "$app" --library "$smoke/lib" gui --screenshot "$smoke/shot.png"
 test -s "$smoke/shot.png"
+.venv/bin/python -c "import sys; sys.path.insert(0, 'tests/benchmarks')
+from pathlib import Path; from synth_digests import DigestWriter
+DigestWriter().write(Path(sys.argv[1]), 0, 7000)" "$smoke/synth.txt"
+"$app" --library "$smoke/lib" import "$smoke/synth.txt"
+"$app" --library "$smoke/lib" index rebuild | tee "$smoke/rebuild.txt"
+grep -q "rebuilt the search index: 7397 papers" "$smoke/rebuild.txt"
+"$app" --library "$smoke/lib" index check | grep -q "the index matches the library"
 echo "frozen build OK: $app"

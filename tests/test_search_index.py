@@ -161,6 +161,19 @@ def test_cli_search_json_shape_and_index_commands(tmp_path):
     assert run("similar", "nope", library=tmp_path, check=False).returncode == 1
 
 
+def test_cli_index_update_indexes_what_is_queued(tmp_path):
+    with Library.open(tmp_path) as lib:
+        lib.drain_index()  # an empty index exists
+        lib.defer_indexing = True  # as the desk's writer: leave the queue for the indexer
+        lib.import_paths([DIGEST_PLAIN])
+        queued = lib.conn.execute("SELECT count(*) FROM index_queue").fetchone()[0]
+    assert queued == 79
+    first = run("index", "update", library=tmp_path)
+    assert first.stdout.strip().splitlines()[-1] == "indexed 79 papers"
+    assert run("index", "update", library=tmp_path).stdout.strip() == "indexed 0 papers"
+    assert run("search", "title:the", "--json", library=tmp_path).stdout.count('"id"') > 0
+
+
 def test_cli_saved_searches(tmp_path):
     run("saved", "add", "fresh", "diffusion", "date:>today-7d", library=tmp_path)
     run("saved", "add", "stars", "is:starred", library=tmp_path)
@@ -238,13 +251,13 @@ def test_drain_in_slices(seeded):
         seeded.search("is:starred language", typing=False).total
 
 
-def test_frozen_apps_build_in_one_process(monkeypatch):
+def test_rebuild_workers_follow_size_and_cores(monkeypatch):
+    # (packaging/build.sh rebuilds 7397 papers with workers from the frozen app)
     from paperdesk.core.search import parallel
 
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
     assert parallel.workers_for(100_000) == 2
-    monkeypatch.setattr(sys, "frozen", True, raising=False)
-    assert parallel.workers_for(100_000) == 1
+    assert parallel.workers_for(parallel.MIN_PAPERS - 1) == 1
 
 
 def test_index_is_read_without_mmap(seeded):

@@ -30,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=cmd_index_check)
     c = isub.add_parser("rebuild", help="rebuild the index from scratch")
     c.set_defaults(func=cmd_index_rebuild)
+    c = isub.add_parser("update", help="index the papers changed since the last update (for cron)")
+    c.set_defaults(func=cmd_index_update)
 
     p = sub.add_parser("saved", help="saved searches")
     ssub = p.add_subparsers(dest="saved_command", metavar="ACTION", required=True)
@@ -139,6 +141,16 @@ def cmd_index_rebuild(args: argparse.Namespace) -> int:
         count = lib.index.rebuild(progress=_progress)
         _say_messages(lib)
         print(f"rebuilt the search index: {count} papers in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def cmd_index_update(args: argparse.Namespace) -> int:
+    # The desk runs this in a child process after each job and reads the count from the last line.
+    with open_library(args) as lib:
+        lib.index.ix  # noqa: B018 (opening rebuilds an index of another version or a damaged one)
+        count = lib.drain_index()
+        _say_messages(lib)
+        print(f"indexed {count} papers")
     return 0
 
 

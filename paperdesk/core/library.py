@@ -119,6 +119,9 @@ class Library:
         self.conn = conn
         self.db = Database(conn)
         self._listeners: list[Callable[[Changes], None]] = []
+        # True: changes only queue their papers for the search index, and someone else drains
+        # the queue (the desk's writer leaves it to an indexer process; see gui/jobs.py).
+        self.defer_indexing = False
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod
@@ -535,7 +538,7 @@ class Library:
 
     def _drain_index_if_built(self) -> None:
         """Cheap when the queue is empty; never creates an index that nobody has asked for."""
-        if self.conn.execute("SELECT 1 FROM index_queue LIMIT 1").fetchone() is None:
+        if self.defer_indexing or self.conn.execute("SELECT 1 FROM index_queue LIMIT 1").fetchone() is None:
             return
         if "_search_index" in self.__dict__ or (self.folder / "index").is_dir():
             self.drain_index()

@@ -6,12 +6,12 @@ meanwhile). Progress, the result or the error, and the `Changes` the job made re
 queued signals, so the GUI's model refreshes exactly as if the change had been made on its side.
 
 Search indexing is deferred: the writer's library does not index inside an import; after each job
-the worker has the queued papers indexed by a child process (`python -c INDEXER_CODE folder`),
+the worker has the queued papers indexed by a child process (`paperdesk index update`),
 polling it from its event loop. Whoosh is pure Python with long C calls (sorting a segment's
 postings) and a full GC amid 10^6 posting tuples: in-process that held the GIL 50-300 ms at 100k
 papers; in a process of its own it cannot stall the GUI at all. The index and its queue are
-crash-safe, so the child needs no coordination beyond Whoosh's own write lock. A frozen build (no
-`python -c`) or a failing child falls back to small in-process slices.
+crash-safe, so the child needs no coordination beyond Whoosh's own write lock. A failing child
+falls back to small in-process slices.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import itertools
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -39,16 +40,13 @@ _ids = itertools.count(1)
 SLICE = 100  # papers indexed per step between jobs (in-process fallback)
 SLICE_PAUSE_MS = 2  # back to the event loop between slices: the GUI thread gets the GIL
 POLL_MS = 50  # how often the writer looks at the indexer process
-# Opening the index first rebuilds one of another version (or a damaged one) here, not in the GUI.
-INDEXER_CODE = ("import sys\nfrom paperdesk.core import Library\n"
-                "with Library.open(sys.argv[1]) as lib:\n    lib.index.ix\n    print(lib.drain_index())\n")
+INDEXED = re.compile(r"^indexed (\d+) papers$", re.M)  # the last line of `paperdesk index update`
 
 
-def indexer_command(folder: Path) -> list[str] | None:
-    """The child process that drains the index queue, or None where `python -c` is not available."""
-    if getattr(sys, "frozen", False):
-        return None
-    return [sys.executable, "-c", INDEXER_CODE, str(folder)]
+def indexer_command(folder: Path) -> list[str]:
+    """`paperdesk index update` as a child process (a frozen app is its own `paperdesk`)."""
+    program = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "paperdesk"]
+    return [*program, "--library", str(folder), "index", "update"]
 
 
 def index_exists(lib: Library) -> bool:
@@ -140,7 +138,7 @@ class _Worker(QObject):
         self._lib: Library | None = None
         self._changes = Changes()
         self._defer = defer_indexing
-        self._use_process = index_process and indexer_command(folder) is not None
+        self._use_process = index_process
         self._proc: subprocess.Popen | None = None
         self._proc_out: tuple | None = None
         self._scheduled = False
@@ -152,8 +150,7 @@ class _Worker(QObject):
         if self._lib is None:
             self._lib = Library.open(self._folder)
             self._lib.subscribe(self._collect)
-            if self._defer:  # imports leave the queue to the slices (core hook: see module doc)
-                self._lib._drain_index_if_built = lambda: None  # type: ignore[method-assign]
+            self._lib.defer_indexing = self._defer  # imports leave the queue to the indexer
         return self._lib
 
     def _collect(self, changes: Changes) -> None:
@@ -233,7 +230,7 @@ class _Worker(QObject):
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 (closed in _reap)
         self._proc_out = (out, err)
-        self._proc = subprocess.Popen(indexer_command(self._folder) or [], stdout=out, stderr=err,
+        self._proc = subprocess.Popen(indexer_command(self._folder), stdout=out, stderr=err,
                                       stdin=subprocess.DEVNULL, env=env)
 
     def _reap(self) -> None:
@@ -245,8 +242,9 @@ class _Worker(QObject):
         text, problem = out.read().decode(errors="replace"), err.read().decode(errors="replace")
         out.close()
         err.close()
-        if code == 0 and text.strip().isdigit():
-            self._sliced += int(text.strip()) + self._rebuilding
+        found = INDEXED.findall(text)
+        if code == 0 and found:
+            self._sliced += int(found[-1]) + self._rebuilding
         else:  # index here instead, in slices
             print(f"search indexer process failed ({code}): {problem.strip()[-500:]}", file=sys.stderr)
             self._use_process = False

@@ -25,8 +25,7 @@ MAX_WORKERS = 4
 
 
 def workers_for(papers: int) -> int:
-    if papers < MIN_PAPERS or getattr(sys, "frozen", False):
-        # Frozen: a spawned child re-runs the app unless its entry calls freeze_support().
+    if papers < MIN_PAPERS:
         return 1
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1, papers // (MIN_PAPERS // 2)))
 
