@@ -8,6 +8,7 @@ import pytest
 from samples import DIGEST_ALTERNATING, DIGEST_BLOCKS, DIGEST_PLAIN, TODAY
 
 from paperdesk.core import Library, LibraryError
+from paperdesk.core.library import ORDERS
 from paperdesk.core.normalize import normalize_title, paper_id
 from paperdesk.core.schema import SCHEMA_VERSION
 
@@ -157,7 +158,7 @@ def test_schema_version_wal_and_foreign_keys(lib):
     assert lib.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert lib.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     applied = [r[0] for r in lib.conn.execute("SELECT name FROM _sqlite_migrations")]
-    assert applied == ["0001_initial", "0002_list_order_indexes"]
+    assert applied == ["0001_initial", "0002_list_order_indexes", "0003_upvotes_order_indexes"]
 
 
 def test_older_library_is_migrated_after_a_backup(library_dir):
@@ -166,7 +167,8 @@ def test_older_library_is_migrated_after_a_backup(library_dir):
         # Make it look like a library written before migration 2.
         lib.conn.executescript(
             "DROP INDEX papers_order_date; DROP INDEX papers_status_order_date;"
-            "DELETE FROM _sqlite_migrations WHERE name = '0002_list_order_indexes';"
+            "DROP INDEX papers_order_upvotes; DROP INDEX papers_status_order_upvotes;"
+            "DELETE FROM _sqlite_migrations WHERE name != '0001_initial';"
             "PRAGMA user_version = 1;")
     with Library.open(library_dir) as lib:
         assert lib.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -174,6 +176,11 @@ def test_older_library_is_migrated_after_a_backup(library_dir):
             "EXPLAIN QUERY PLAN SELECT p.id FROM papers p WHERE p.status = 'inbox' ORDER BY "
             "p.published IS NULL, p.published DESC, p.added_at DESC, p.id"))
         assert "papers_status_order_date" in plan and "TEMP B-TREE" not in plan
+        for where, index in (("", "papers_order_upvotes"),
+                             ("WHERE p.status = 'inbox'", "papers_status_order_upvotes")):
+            plan = " ".join(r[3] for r in lib.conn.execute(
+                f"EXPLAIN QUERY PLAN SELECT p.id FROM papers p {where} ORDER BY {ORDERS['upvotes']}"))
+            assert index in plan and "TEMP B-TREE" not in plan
         assert lib.stats()["papers"] == 79
     backups = list(library_dir.glob("library.sqlite3.before-schema-*.bak"))
     assert len(backups) == 1
