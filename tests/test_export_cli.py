@@ -9,11 +9,9 @@ import subprocess
 import sys
 
 import bibtexparser
-import pytest
 from samples import DIGEST_PLAIN
 
 from paperdesk.cli.export_cmds import select_ids
-from paperdesk.cli.output import CommandError
 
 
 def run(*args: str, library=None) -> subprocess.CompletedProcess:
@@ -84,17 +82,8 @@ def test_export_errors_are_one_line_and_change_nothing(tmp_path):
     assert not (tmp_path / "out").exists() and not (tmp_path / "x.bib").exists()
 
 
-def test_query_needs_search(seeded):
+def test_query_selects_search_hits(seeded):
     args = argparse.Namespace(query="agents", tag=None)
-
-    class NoSearch:  # a library object from before search existed
-        def paper_ids(self, **_):
-            return ["x"]
-
-    with pytest.raises(CommandError, match="needs search"):
-        select_ids(NoSearch(), args)
-    if not hasattr(seeded, "search"):
-        pytest.skip("Library.search is not in this build yet")
     ids = select_ids(seeded, args)
     assert ids and set(ids) <= set(seeded.paper_ids())
     seeded.tag(ids[:1], ["picked"])

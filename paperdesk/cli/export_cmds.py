@@ -45,9 +45,6 @@ def select_ids(lib, args: argparse.Namespace) -> list[str]:
     if args.query is not None:
         if not args.query.strip():
             raise CommandError("--query is empty", code=2)
-        if not hasattr(lib, "search"):
-            raise CommandError("--query needs search, which this PaperDesk build does not have yet; "
-                               "use --tag or export the whole library")
         ids = [hit.id for hit in _search(lib, args.query).hits]
         if tag:
             tagged = set(lib.paper_ids(tag=tag))

@@ -52,7 +52,7 @@ def indexer_command(folder: Path) -> list[str]:
 def index_exists(lib: Library) -> bool:
     from paperdesk.core.search.index import SearchIndex
 
-    return hasattr(lib, "drain_index") and SearchIndex.exists(lib.folder)
+    return SearchIndex.exists(lib.folder)
 
 
 def index_stale(lib: Library) -> bool:

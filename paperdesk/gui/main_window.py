@@ -50,6 +50,7 @@ from paperdesk.gui.scheduler import FeedScheduler
 from paperdesk.gui.search_field import SearchField
 from paperdesk.gui.settings import read_int
 from paperdesk.gui.sidebar import Sidebar
+from paperdesk.gui.sidebar import fetch as fetch_sidebar
 from paperdesk.gui.theme import icon
 from paperdesk.gui.views import INBOX, View
 
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         lib.subscribe(self._on_changes)
         self._sidebar_timer = QTimer(self, singleShot=True, interval=0)
         self._sidebar_full = False
+        self._sidebar_owed_full = False
         self._sidebar_timer.timeout.connect(self._refresh_sidebar)
         self._read_timer = QTimer(self, singleShot=True, interval=MARK_READ_MS)
         self._read_timer.timeout.connect(self._mark_current_read)
@@ -293,8 +295,10 @@ class MainWindow(QMainWindow):
     def _update_count(self) -> None:
         n = self.model.rowCount()
         what = self.papers.view.title
-        if self.papers.searching and self.papers.last_search is not None:
-            self.count_label.setText(f"{n} {'match' if n == 1 else 'matches'} in {what}")
+        found = self.papers.last_search
+        if self.papers.searching and found is not None:
+            more = "+" if found.more else ""  # only the best are listed
+            self.count_label.setText(f"{n:,}{more} {'match' if n == 1 and not more else 'matches'} in {what}")
         else:
             self.count_label.setText(f"{n:,} papers in {what}")
 
@@ -722,13 +726,26 @@ class MainWindow(QMainWindow):
 
     def _refresh_sidebar(self) -> None:
         full, self._sidebar_full = self._sidebar_full, False
-        self.sidebar.refresh(counts_only=not full)
+        if self.sidebar.papers < self.papers.background_rows:
+            self.sidebar.refresh(counts_only=not full)
+            return
+        # A big library's counts take tens of ms: read them on the reader thread. A newer request
+        # replaces a pending one, so it must also read whatever the pending one was to read.
+        full = full or self._sidebar_owed_full
+        self._sidebar_owed_full = full
+
+        def done(data: object, error: str) -> None:
+            if error:
+                self.status(f"sidebar: {error}")
+                return
+            self._sidebar_owed_full = False
+            self.sidebar.apply(data)  # type: ignore[arg-type]
+
+        self.papers.reader.submit("sidebar", lambda rlib: fetch_sidebar(rlib, counts_only=not full), done)
 
     # -- search index -------------------------------------------------------------------------
     def _start_indexing(self) -> None:
         """Build or catch up the search index on the writer thread; search by title meanwhile."""
-        if not hasattr(self.lib, "search"):
-            return
         from paperdesk.core.search.index import SearchIndex
 
         pending = self.lib.conn.execute("SELECT 1 FROM index_queue LIMIT 1").fetchone()

@@ -39,6 +39,7 @@ class SearchOutcome:
     snippets: Mapping[str, str] = field(default_factory=dict)  # made lazily, as rows are shown
     total: int = 0
     message: str = ""
+    more: bool = False  # more papers match than are listed (the best SEARCH_LIMIT are), or may
 
 
 def index_ready(lib: Library) -> bool:
@@ -53,26 +54,27 @@ def index_ready(lib: Library) -> bool:
         return False
 
 
-def run_search(lib: Library, query: str, limit: int = SEARCH_LIMIT, engine: bool = True) -> SearchOutcome:
+def run_search(lib: Library, query: str, limit: int | None = None, engine: bool = True) -> SearchOutcome:
     """`lib.search` when the index is built (never draining its queue here: that is the writer's job),
     else a plain title match."""
-    if engine and hasattr(lib, "search") and index_ready(lib):
+    if engine and index_ready(lib):
         try:
             index_without_mmap(lib)
-            result = lib.search(query, limit=limit, drain=False)
+            result = lib.search(query, limit=limit or SEARCH_LIMIT, drain=False)
         except Exception as exc:  # a broken query is a status-bar message, not a crash
             return SearchOutcome(message=f"search failed: {exc}")
         hits = result.hits
-        notes = list(getattr(result, "problems", None) or [])
-        if getattr(result, "suggestion", None):
+        notes = list(result.problems)
+        if result.suggestion:
             notes.append(f"did you mean: {result.suggestion}")
         return SearchOutcome(
             ids=[h.id for h in hits], snippets=result.snippets,
-            total=getattr(result, "total", len(hits)), message="; ".join(notes))
+            total=result.total, message="; ".join(notes),
+            more=result.total > len(hits) or not result.exact)
     pattern = "%" + query.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     ids = [r[0] for r in lib.conn.execute(
         "SELECT id FROM papers WHERE title LIKE ? ESCAPE '\\' ORDER BY published DESC LIMIT ?",
-        (pattern, limit))]
+        (pattern, limit or SEARCH_LIMIT))]
     return SearchOutcome(ids=ids, total=len(ids), message="")
 
 

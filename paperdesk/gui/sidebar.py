@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from paperdesk.core import Library
 from paperdesk.gui.qt import QAbstractItemView, Qt, QTreeWidget, QTreeWidgetItem, Signal
 from paperdesk.gui.theme import icon
@@ -26,6 +28,7 @@ class Sidebar(QTreeWidget):
         self._items: dict[str, QTreeWidgetItem] = {}
         self._groups: dict[str, QTreeWidgetItem] = {}
         self._views: dict[str, View] = {}
+        self.papers = 0  # in the library, as last shown
         for view in FIXED_VIEWS:
             item = QTreeWidgetItem(self, [view.title, ""])
             item.setIcon(0, icon(FIXED_ICONS[view.key]))
@@ -58,29 +61,24 @@ class Sidebar(QTreeWidget):
         return list(self._views.values())
 
     def refresh(self, counts_only: bool = False) -> None:
-        """Re-read counts, tags, sources and saved searches (a few small queries); `counts_only`
-        skips sources and saved searches (a star or archive changes neither)."""
-        stats = self.lib.stats()
-        counts = {"inbox": stats["inbox"], "starred": stats["starred"], "all": stats["papers"],
-                  "archive": stats["archived"]}
-        for key, n in counts.items():
+        """Re-read and show counts, tags, sources and saved searches (a few small queries)."""
+        self.apply(fetch(self.lib, counts_only))
+
+    def apply(self, data: SidebarData) -> None:
+        """Show what `fetch` read (on any thread); what it did not read stays as it is."""
+        for key, n in data.counts.items():
             self._items[key].setText(1, str(n))
+        self.papers = data.counts["all"]
         current = self.current_key()
-        tags = [(tag_view(t), n, "tag") for t, n in stats["tags"].items()]
-        self._fill("tags", tags)
-        if counts_only:
+        self._fill("tags", [(tag_view(t), n, "tag") for t, n in data.tags.items()])
+        if data.sources is None:
             return
-        sources = self.lib.sources()
-        digests = [(source_view(s), s["papers"], "digest") for s in sources if s["kind"] == "digest"]
-        feeds = [(source_view(s), s["papers"], "feed") for s in sources if s["kind"] != "digest"]
-        self._fill("digests", digests)
-        self._fill("feeds", feeds)
-        saved = []
-        if hasattr(self.lib, "saved_searches"):
-            for entry in self.lib.saved_searches():
-                name, query = _saved_pair(entry)
-                saved.append((saved_view(name, query), None, "saved-search"))
-        self._fill("saved", saved)
+        self._fill("digests", [(source_view(s), s["papers"], "digest")
+                               for s in data.sources if s["kind"] == "digest"])
+        self._fill("feeds", [(source_view(s), s["papers"], "feed")
+                             for s in data.sources if s["kind"] != "digest"])
+        self._fill("saved", [(saved_view(name, query), None, "saved-search")
+                             for name, query in data.saved or []])
         if current and current in self._items and self.current_key() != current:
             self.select_key(current, emit=False)
 
@@ -126,10 +124,21 @@ class Sidebar(QTreeWidget):
             self.view_selected.emit(self._views[key])
 
 
-def _saved_pair(entry: object) -> tuple[str, str]:
-    """Saved searches may come as dicts, tuples or objects; take name and query."""
-    if isinstance(entry, dict):
-        return str(entry.get("name")), str(entry.get("query"))
-    if isinstance(entry, tuple | list):
-        return str(entry[0]), str(entry[1])
-    return str(entry.name), str(entry.query)
+@dataclass
+class SidebarData:
+    counts: dict[str, int]  # fixed view key -> papers
+    tags: dict[str, int]
+    sources: list[dict] | None = None  # None: not read (a star or archive changes no source)
+    saved: list[tuple[str, str]] | None = None
+
+
+def fetch(lib: Library, counts_only: bool = False) -> SidebarData:
+    """What the sidebar shows, read from `lib` (Qt-free: the desk runs it on its reader thread
+    in a big library, where these counts take tens of milliseconds)."""
+    stats = lib.stats()
+    data = SidebarData(counts={"inbox": stats["inbox"], "starred": stats["starred"], "all": stats["papers"],
+                               "archive": stats["archived"]}, tags=dict(stats["tags"]))
+    if not counts_only:
+        data.sources = list(lib.sources())
+        data.saved = lib.saved_searches()
+    return data

@@ -75,7 +75,7 @@ def build_library(folder: Path, n: int, index: bool = True) -> None:
             for batch in synthetic_batches(n, per_batch=5000):
                 lib.import_batch(batch)
             print(f"  built {n} papers in {time.perf_counter() - t:.1f} s")
-        if index and hasattr(lib, "drain_index"):
+        if index:
             from paperdesk.gui.paper_list import index_ready
 
             t = time.perf_counter()

@@ -74,11 +74,10 @@ def test_selection_and_marked_scopes_and_bibtex(make_window, seeded, qtbot, tmp_
     window.table.selectionModel().select(window.model.index(1, 0), flags.Select | flags.Rows)
     dialog.refresh_scope()
     assert dialog.scope_buttons["selection"].text() == "Selection (2)"
-    if hasattr(window, "marked"):
-        window.marked.add(ids[2])
-        dialog.set_scope("view")
-        dialog.refresh_scope()
-        assert dialog.scope_ids("marked") == [ids[2]]
+    window.marked.add(ids[2])
+    dialog.set_scope("view")
+    dialog.refresh_scope()
+    assert dialog.scope_ids("marked") == [ids[2]]
     dialog.set_scope("selection")
     dialog.tabs.setCurrentIndex(1)
     assert not dialog.preview_button.isEnabled()

@@ -205,8 +205,6 @@ def test_sort_by_header(make_window, seeded, column):
 
 
 def test_search_shows_why_a_paper_matched(make_window, seeded, qtbot):
-    if not hasattr(seeded, "search"):
-        pytest.skip("lib.search is not there yet (title fallback has no snippets)")
     window = make_window(seeded)
     window.focus_search()
     qtbot.keyClicks(window.search, "mathematical")
@@ -245,3 +243,43 @@ def test_search_shown_during_an_import_is_rerun_once_indexed(make_window, seeded
             SourceBatch("digest", "zyx.txt", "/zyx.txt", "2025-11-05", "hash-zyx", papers)))
     qtbot.waitUntil(lambda: window.model.rowCount() == 3)
     assert sorted(titles(window)) == [f"Lattice study {i}" for i in range(3)]
+
+
+def test_count_says_when_only_the_best_matches_are_listed(make_window, seeded, qtbot, monkeypatch):
+    from paperdesk.gui import paper_list
+
+    window = make_window(seeded)
+    window.go_to("all")
+    window.papers.set_query("zzzqqq")
+    assert window.count_label.text() == "0 matches in All"
+    monkeypatch.setattr(paper_list, "SEARCH_LIMIT", 5)
+    window.papers.set_query("language")
+    total = seeded.search("language", limit=1).total
+    assert total > 5 and window.model.rowCount() == 5
+    assert window.count_label.text() == "5+ matches in All"
+
+
+def test_big_library_sidebar_is_read_on_the_reader_thread(make_window, seeded, qtbot):
+    import threading
+
+    from paperdesk.core import Library
+    from paperdesk.core.changes import Changes
+
+    window = make_window(seeded)
+    window.papers.background_rows = 0  # treat the 397 papers as a big library
+    sidebar = window.sidebar
+    digests = sidebar._groups["digests"].childCount()
+    gate = threading.Event()
+    window.papers.reader.submit("block", lambda _lib: gate.wait(10))  # keep the reader busy
+    with Library.open(seeded.folder) as writer:  # another connection, as the writer thread's
+        add_paper(writer, "A paper from a new digest", name="new.txt")
+        added = frozenset(writer.paper_ids(order="added", limit=1))
+    window._on_changes(Changes(added=added, sources=True))  # a full refresh, queued on the reader
+    qtbot.waitUntil(lambda: not window._sidebar_timer.isActive())
+    window.lib.star(list(added))  # then a counts-only one replaces it before it ran
+    qtbot.waitUntil(lambda: not window._sidebar_timer.isActive())
+    assert sidebar._items["all"].text(1) == "397"  # the GUI thread did not count
+    gate.set()
+    qtbot.waitUntil(lambda: sidebar._items["all"].text(1) == "398")
+    assert sidebar._items["starred"].text(1) == "1"
+    assert sidebar._groups["digests"].childCount() == digests + 1  # the owed full refresh happened
