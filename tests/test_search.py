@@ -63,6 +63,14 @@ def test_words_are_anded_and_stemmed(small):
     assert "language" in found(small, "learners")
 
 
+def test_stop_words_in_a_query_are_ignored(small):
+    # The text fields never index "for" or "the": the query must not require them.
+    assert found(small, "models for") == found(small, "models") != set()
+    assert found(small, "the diffusion models") == found(small, "diffusion models") == {"diffusion", "flow"}
+    assert found(small, "models for", typing=True) == {"diffusion", "flow"}  # "for" as typed: a prefix
+    assert search(small, "for difusion").suggestion == "for diffusion"  # "for" is not misspelt
+
+
 def test_phrases_negation_or_and_groups(small):
     assert found(small, '"world model"') == {"world"}
     assert found(small, '"model world"') == set()

@@ -102,6 +102,10 @@ class Compiler:
             return self.prefix(node)
         if node.field:
             return self._terms(node.field, node.text)
+        if not self.analyze("abstract", node.text) and not _looks_like_id(node.text):
+            # A stop word (or one letter): the text fields never index it, so neither may the query;
+            # as a term of the other fields it would only make "models for" match nothing.
+            return None
         parts = [p for f, boost in DEFAULT_FIELDS if (p := self._terms(f, node.text, boost)) is not None]
         if _looks_like_id(node.text):
             parts.append(self._terms("id", node.text))

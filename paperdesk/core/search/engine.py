@@ -285,6 +285,8 @@ def snippets_for(conn: sqlite3.Connection, ids: list[str], marker: Marker) -> di
 # -- did you mean ---------------------------------------------------------------------------------
 def _suggest(view: IndexView, text: str, parsed: ql.ParsedQuery, today: dt.date) -> str | None:
     """Replace words the index does not know by the closest known title words, if that matches."""
+    from whoosh.analysis import STOP_WORDS
+
     searcher = view.searcher
     reader = searcher.reader()
     corrector = reader.corrector("spell_title")
@@ -293,7 +295,7 @@ def _suggest(view: IndexView, text: str, parsed: ql.ParsedQuery, today: dt.date)
         if not isinstance(node, ql.Word) or node.field not in (None, "title", "abstract", "note"):
             continue
         word = node.text.lower()
-        if not _WORD.fullmatch(word) or len(word) < 3:
+        if not _WORD.fullmatch(word) or len(word) < 3 or word in STOP_WORDS:
             continue
         if any(reader.frequency(f, _stem(word)) for f in ("title", "abstract", "note")):
             continue
