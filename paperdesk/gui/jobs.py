@@ -31,7 +31,7 @@ from pathlib import Path
 
 from paperdesk.core import Library
 from paperdesk.core.changes import Changes
-from paperdesk.gui.qt import QObject, QThread, QTimer, Signal, Slot
+from paperdesk.gui.qt import QObject, Qt, QThread, QTimer, Signal, Slot
 
 Progress = Callable[[int, int, str], None]
 JobFn = Callable[[Library, Progress, Callable[[], bool]], object]
@@ -288,7 +288,9 @@ class JobRunner(QObject):
         self._worker = _Worker(folder, index_process=index_process)
         self._worker.moveToThread(self._thread)
         self._submit.connect(self._worker.run)
-        self._close.connect(self._worker.close)
+        # Blocking: shutdown() returns only once the writer has closed its library and reaped its
+        # indexer (a queued call could still be pending when the thread's loop quits).
+        self._close.connect(self._worker.close, Qt.ConnectionType.BlockingQueuedConnection)
         self._worker.progress.connect(self.progress)
         self._worker.done.connect(self._on_done)
         self._worker.failed.connect(self._on_failed)
@@ -348,6 +350,7 @@ class JobRunner(QObject):
     def shutdown(self) -> None:
         """Cancel what is queued, let the running job stop, close the writer's connection."""
         self.cancel_all()
-        self._close.emit()
+        if self._thread.isRunning():  # (a second shutdown finds it stopped)
+            self._close.emit()
         self._thread.quit()
         self._thread.wait()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import resource
-import subprocess
 import sys
 import tempfile
 import threading
@@ -25,33 +24,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from feed_server import serve_folder  # noqa: E402
 
 from paperdesk.core import Library  # noqa: E402
 from paperdesk.core.feeds import add_feed, refresh  # noqa: E402
-
-SERVER = r"""
-import hashlib, sys
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-root = Path(sys.argv[1])
-class H(SimpleHTTPRequestHandler):
-    def do_GET(self):
-        path = root / self.path.lstrip("/")
-        body = path.read_bytes()
-        etag = '"' + hashlib.sha1(body).hexdigest() + '"'
-        if self.headers.get("If-None-Match") == etag:
-            self.send_response(304); self.end_headers(); return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("ETag", etag)
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a): pass
-srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-print(srv.server_port, flush=True)
-srv.serve_forever()
-"""
 
 
 def feed_xml(feed: int, items: int, version: int) -> bytes:
@@ -133,13 +111,10 @@ def main() -> int:
         root.mkdir()
         for f in range(args.feeds):
             (root / f"f{f}.xml").write_bytes(feed_xml(f, args.items, 0))
-        server = subprocess.Popen([sys.executable, "-c", SERVER, str(root)], stdout=subprocess.PIPE,
-                                  text=True)
-        try:
-            port = int(server.stdout.readline())
+        with serve_folder(root) as url:
             lib = Library.open(Path(tmp) / "lib")
             for f in range(args.feeds):
-                add_feed(lib, f"http://127.0.0.1:{port}/f{f}.xml", f"Feed {f}")
+                add_feed(lib, f"{url}/f{f}.xml", f"Feed {f}")
             print(f"{args.feeds} feeds x {args.items} items; second pass: {args.unchanged} unchanged (304), "
                   f"{args.feeds - args.unchanged} changed (10 new items each)")
             run_pass(lib, "pass 1 (all new)", args.trace_memory)
@@ -149,9 +124,6 @@ def main() -> int:
             print(f"library: {lib.stats()['papers']} papers; max RSS of this process "
                   f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
             lib.close()
-        finally:
-            server.terminate()
-            server.wait(5)
     return 0
 
 

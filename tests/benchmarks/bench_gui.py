@@ -22,6 +22,7 @@ from pathlib import Path  # noqa: E402
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: shared helpers
 
 
 def guard_bool_refcount() -> None:
@@ -105,10 +106,12 @@ def main() -> int:
 
     # -- cold start: imports + QApplication + library + window, until the list has painted rows --
     t_start = time.perf_counter()
+    from qt_heartbeat import Heartbeat
+
     from paperdesk.core import Library
     from paperdesk.gui.app import make_app
     from paperdesk.gui.main_window import MainWindow
-    from paperdesk.gui.qt import QElapsedTimer, QEvent, QObject, QTimer, Signal
+    from paperdesk.gui.qt import QEvent, QObject, Signal
     from paperdesk.gui.settings import open_settings
     from paperdesk.gui.synthetic import synthetic_batches
 
@@ -209,20 +212,9 @@ def main() -> int:
             progress(n + 1, len(batches), batch.name)
         return len(batches)
 
-    gaps: list[float] = []
-    clock = QElapsedTimer()
-    clock.start()
-    last = [clock.nsecsElapsed()]
-
-    def beat() -> None:
-        now = clock.nsecsElapsed()
-        gaps.append((now - last[0]) / 1e6)
-        last[0] = now
-
-    heartbeat = QTimer()
-    heartbeat.setInterval(5)
-    heartbeat.timeout.connect(beat)
+    heartbeat = Heartbeat()
     heartbeat.start()
+    gaps = heartbeat.gaps
     t = time.perf_counter()
     indexed: list[int] = []
     window.jobs.indexed.connect(indexed.append)

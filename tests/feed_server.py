@@ -1,0 +1,66 @@
+"""A real HTTP server on 127.0.0.1 serving a folder of feed files, for tests and benchmarks.
+
+It runs in a child process, so it never competes for the GIL of a process whose GUI heartbeat is
+being measured. Files answer 200 with an ETag (304 when it matches), missing ones 404.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+SERVER = r"""
+import hashlib, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+root = Path(sys.argv[1])
+class H(BaseHTTPRequestHandler):
+    def do_GET(self):
+        path = root / self.path.lstrip("/")
+        if not path.is_file():
+            self.send_response(404); self.send_header("Content-Length", "0"); self.end_headers(); return
+        body = path.read_bytes()
+        etag = '"' + hashlib.sha1(body).hexdigest() + '"'
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(304); self.end_headers(); return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("ETag", etag)
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a): pass
+srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(srv.server_port, flush=True)
+srv.serve_forever()
+"""
+
+
+def feed_xml(feed: int, items: int, first: int = 0) -> bytes:
+    """An RSS 2.0 feed of `items` papers, numbered from `first`."""
+    parts = ['<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+             f"<title>Test feed {feed}</title><link>http://test.local/{feed}</link>"]
+    for i in range(first, first + items):
+        parts.append(f"<item><title>Feed {feed} paper {i} about sparse attention</title>"
+                     f"<link>http://test.local/{feed}/{i}</link><guid>f{feed}-{i}</guid>"
+                     f"<description>Abstract of paper {i} in feed {feed}.</description>"
+                     "<pubDate>Wed, 05 Nov 2025 10:00:00 GMT</pubDate></item>")
+    parts.append("</channel></rss>")
+    return "".join(parts).encode()
+
+
+@contextmanager
+def serve_folder(root: Path) -> Iterator[str]:
+    """Serve `root` until the block ends; yields the base URL."""
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(root)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        yield f"http://127.0.0.1:{int(proc.stdout.readline())}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
