@@ -257,3 +257,16 @@ def test_changes_are_notified(seeded):
 def test_changes_enqueue_index(seeded):
     queued = {r[0] for r in seeded.conn.execute("SELECT paper_id FROM index_queue")}
     assert len(queued) == seeded.stats()["papers"]
+
+
+@pytest.mark.parametrize("order", sorted(ORDERS))
+def test_whole_view_ids_come_in_the_order_of_the_row_query(seeded, order):
+    # paper_ids builds a whole view in one SQLite step (group_concat over an ordered subquery).
+    seeded.archive(seeded.paper_ids(limit=40))
+    for status in (None, "inbox", "archived"):
+        where = "" if status is None else f" WHERE p.status = '{status}'"
+        sql = f"SELECT p.id FROM papers p{where} ORDER BY {ORDERS[order]}"
+        rows = [r[0] for r in seeded.conn.execute(sql)]
+        assert seeded.paper_ids(status=status, order=order) == rows and rows
+        assert seeded.paper_ids(status=status, order=order, limit=7, offset=3) == rows[3:10]
+    assert seeded.paper_ids(tag="no-such-tag") == []

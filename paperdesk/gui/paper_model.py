@@ -33,6 +33,16 @@ COLUMNS = (
 )
 COLUMN_KEYS = [c[0] for c in COLUMNS]
 SORT_COLUMN = {c[2]: n for n, c in enumerate(COLUMNS) if c[2]}
+_STAR_COLUMN, _TITLE_COLUMN = COLUMN_KEYS.index("star"), COLUMN_KEYS.index("title")
+_ALIGNMENT = tuple(Qt.AlignmentFlag.AlignCenter if key in ("star", "marks") else
+                   Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter if key == "upvotes" else None
+                   for key in COLUMN_KEYS)
+_ID, _DISPLAY, _FONT, _TOOLTIP, _ALIGN, _DECORATION, _STARRED = range(7)
+_ROLE_KIND = {int(ID_ROLE): _ID, int(Qt.ItemDataRole.DisplayRole): _DISPLAY,
+              int(Qt.ItemDataRole.FontRole): _FONT, int(Qt.ItemDataRole.ToolTipRole): _TOOLTIP,
+              int(Qt.ItemDataRole.TextAlignmentRole): _ALIGN,
+              int(Qt.ItemDataRole.DecorationRole): _DECORATION, int(STARRED_ROLE): _STARRED}
+_CELLS = "_cells"  # a fetched row's display texts, made on first paint
 
 
 def who_text(row: dict) -> str:
@@ -53,6 +63,7 @@ class PaperModel(QAbstractTableModel):
         self.rows_fetched = 0  # for tests and benchmarks: rows read from the library so far
         self._bold = QFont()
         self._bold.setBold(True)
+        self._star = icon("star-filled")
 
     # -- ids ----------------------------------------------------------------------------------
     @property
@@ -141,33 +152,33 @@ class PaperModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
+        # Called ~1,500 times per painted screen: one dict lookup per role (Qt's enum compares
+        # cost microseconds each) and the row's texts made once per fetch, not once per paint.
+        kind = _ROLE_KIND.get(role)
+        if kind is None or not index.isValid():
             return None
-        if role == ID_ROLE:
-            return self._ids[index.row()]
-        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.FontRole, Qt.ItemDataRole.ToolTipRole,
-                        Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.DecorationRole, STARRED_ROLE):
-            return None
-        row = self.row_data(index.row())
-        key = COLUMN_KEYS[index.column()]
-        if role == Qt.ItemDataRole.DecorationRole:
-            return icon("star-filled") if key == "star" and row.get("starred") else None
-        if role == Qt.ItemDataRole.FontRole:
+        r = index.row()
+        if kind == _ID:
+            return self._ids[r]
+        c = index.column()
+        if kind == _ALIGN:
+            return _ALIGNMENT[c]
+        row = self.row_data(r)
+        if kind == _DISPLAY:
+            cells = row.get(_CELLS)
+            if cells is None:
+                cells = row[_CELLS] = tuple(self._display(row, key) for key in COLUMN_KEYS)
+            return cells[c]
+        if kind == _FONT:
             return self._bold if row.get("is_read") == 0 else None
-        if role == STARRED_ROLE:
+        if kind == _DECORATION:
+            return self._star if c == _STAR_COLUMN and row.get("starred") else None
+        if kind == _STARRED:
             return bool(row.get("starred"))
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if key in ("star", "marks"):
-                return Qt.AlignmentFlag.AlignCenter
-            if key == "upvotes":
-                return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-            return None
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if key == "title":
-                snippet = self._snippets.get(row["id"])
-                return snippet_text(snippet) if snippet else tex_to_unicode(row.get("title") or "")
-            return None
-        return self._display(row, key)
+        if c == _TITLE_COLUMN:  # the tooltip
+            snippet = self._snippets.get(row["id"])
+            return snippet_text(snippet) if snippet else tex_to_unicode(row.get("title") or "")
+        return None
 
     @staticmethod
     def _display(row: dict, key: str) -> str:
