@@ -545,8 +545,7 @@ class MainWindow(QMainWindow):
     def focus_note(self) -> None:
         if self.reader.paper_id is None:
             return
-        self.reader.notes.tabs.setCurrentIndex(0)
-        self.reader.notes.editor.setFocus()
+        self.reader.notes.focus_editor()
 
     def highlight_selection(self, color: str = "yellow") -> None:
         where = self.reader.selection_offsets()

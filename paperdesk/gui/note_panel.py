@@ -20,8 +20,8 @@ from paperdesk.gui.qt import (
     QLabel,
     QMenu,
     QPlainTextEdit,
+    QSplitter,
     Qt,
-    QTabWidget,
     QTimer,
     QToolButton,
     QVBoxLayout,
@@ -98,10 +98,11 @@ class NotePanel(QWidget):
         self.editor = NoteEditor()
         self.preview = SafeBrowser()
         self.preview.paper_link.connect(self.paper_link)
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.editor, "Note")
-        self.tabs.addTab(self.preview, "Preview")
+        # Source and rendering side by side; either can be dragged closed.
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.addWidget(self.editor)
+        self.split.addWidget(self.preview)
+        self.split.setSizes([1, 1])
         self.state_label = QLabel()
         self.state_label.setStyleSheet("color: palette(placeholder-text);")
         self.revisions_button = QToolButton()
@@ -111,10 +112,11 @@ class NotePanel(QWidget):
         self.revisions_menu = QMenu(self.revisions_button)
         self.revisions_menu.aboutToShow.connect(self.fill_revisions)
         self.revisions_button.setMenu(self.revisions_menu)
-        self.tabs.setCornerWidget(self._corner(), Qt.Corner.TopRightCorner)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.tabs)
+        layout.setSpacing(2)
+        layout.addWidget(self._header())
+        layout.addWidget(self.split)
 
         self._save_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
         self._save_timer.timeout.connect(self.flush)
@@ -124,10 +126,18 @@ class NotePanel(QWidget):
         self.editor.focus_left.connect(self.flush)
         self.setEnabled(False)
 
-    def _corner(self) -> QWidget:
+    def focus_editor(self) -> None:
+        if self.split.sizes()[0] == 0:  # dragged closed: open it again
+            self.split.setSizes([1, 1])
+        self.editor.setFocus()
+
+    def _header(self) -> QWidget:
         box = QWidget()
         row = QHBoxLayout(box)
-        row.setContentsMargins(0, 0, 4, 0)
+        row.setContentsMargins(4, 0, 4, 0)
+        title = QLabel("<b>Note</b> · Markdown, preview beside it")
+        row.addWidget(title)
+        row.addStretch(1)
         row.addWidget(self.state_label)
         row.addWidget(self.revisions_button)
         return box

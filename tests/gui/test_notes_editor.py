@@ -137,3 +137,15 @@ def test_hostile_note_renders_nothing_executable(desk, seeded, qtbot):
         assert not re.search(r"<\s*(script|img|iframe|svg)\b", markup, re.I)
         assert not re.search(r"<[^>]*\s(on\w+|src|style)\s*=\s*[\"']?[^\"'>]*(alert|evil)", markup, re.I)
         assert not re.search(r"javascript:|data:text", markup, re.I)
+
+
+def test_editor_and_preview_side_by_side_and_n_reopens_a_closed_editor(desk, qtbot):
+    notes = desk.reader.notes
+    editor, preview = notes.editor, notes.preview
+    assert editor.isVisible() and preview.isVisible()
+    assert editor.mapTo(desk, editor.rect().topLeft()).x() < preview.mapTo(desk, preview.rect().topLeft()).x()
+    notes.split.setSizes([0, 400])  # the user dragged the editor closed
+    assert notes.split.sizes()[0] == 0
+    qtbot.keyClick(desk.table, Qt.Key.Key_N)
+    qtbot.waitUntil(editor.hasFocus)
+    assert notes.split.sizes()[0] > 0
