@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self._sidebar_timer = QTimer(self, singleShot=True, interval=0)
         self._sidebar_full = False
         self._sidebar_owed_full = False
+        self._progress_message = ""  # the status bar's job progress text, cleared when jobs end
         self._sidebar_timer.timeout.connect(self._refresh_sidebar)
         self._read_timer = QTimer(self, singleShot=True, interval=MARK_READ_MS)
         self._read_timer.timeout.connect(self._mark_current_read)
@@ -811,9 +812,12 @@ class MainWindow(QMainWindow):
         self.progress.setValue(done)
         self.progress.setFormat(f"{done}/{total} %p%")
         if what:
-            self.statusBar().showMessage(f"{job.label}: {what}")
+            self._progress_message = f"{job.label}: {what}"
+            self.statusBar().showMessage(self._progress_message)
 
     def _job_idle(self) -> None:
+        if self.statusBar().currentMessage() == self._progress_message:  # not a result's summary
+            self.statusBar().clearMessage()
         self.progress.hide()
         self.cancel_button.hide()
         self.command_actions["cancel-job"].setEnabled(False)

@@ -283,3 +283,18 @@ def test_big_library_sidebar_is_read_on_the_reader_thread(make_window, seeded, q
     qtbot.waitUntil(lambda: sidebar._items["all"].text(1) == "398")
     assert sidebar._items["starred"].text(1) == "1"
     assert sidebar._groups["digests"].childCount() == digests + 1  # the owed full refresh happened
+
+
+def test_job_progress_text_leaves_the_status_bar_when_jobs_end(make_window, lib, qtbot):
+    window = make_window(lib)
+
+    def work(_lib, progress, _cancelled):
+        progress(1, 2, "halfway")
+        return None
+
+    with qtbot.waitSignal(window.jobs.idle, timeout=10_000):
+        window.jobs.run("Chore", work)
+    assert window.statusBar().currentMessage() == ""
+    window.status("Imported 3 papers")  # a result's summary stays
+    window._job_idle()
+    assert window.statusBar().currentMessage() == "Imported 3 papers"
