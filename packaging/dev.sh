@@ -52,7 +52,8 @@ install_debs $QT_OFFSCREEN_LIBS
 if [ "$mode" = run ]; then
   install_debs $QT_WINDOW_LIBS
 else
-  install_debs desktop-file-utils appstream  # validators for the desktop integration tests
+  # validators for the desktop integration tests; biber checks the BibTeX export as LaTeX users run it
+  install_debs desktop-file-utils appstream biber
 fi
 
 # (Re)install into .venv only when the declared dependencies changed.

@@ -73,6 +73,7 @@ def export_bibtex(lib: Library, ids: Sequence[str], path: str | Path, *, unicode
     if old is not None and old.strip() and not old.startswith(HEADER.encode("utf-8")):
         raise ExportError(f"{path} exists and was not written by PaperDesk; choose another file name")
     records = lib.records(list(dict.fromkeys(ids)))
+    _add_import_dates(lib, records)
     keys = citation_keys(records, pattern)
     report = BibtexReport(path=str(path), entries=len(records), keys=keys)
     latex = unicode == "latex"
@@ -118,6 +119,8 @@ def entry(record: dict, key: str, latex: bool = False, unconverted: set[str] | N
     if re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", published):
         fields.append(("year", published[:4]))
         fields.append(("date", published))
+    elif year := citation_year(record):  # biblatex requires a year; digests often give none
+        fields.append(("year", year))
     arxiv = record.get("arxiv_id")
     if arxiv:
         fields.append(("eprint", arxiv))
@@ -214,6 +217,35 @@ def ascii_word(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "", folded)
 
 
+_ARXIV_YYMM = re.compile(r"(?:[a-z\-]+(?:\.[A-Z]{2})?/)?(\d{2})(\d{2})[.\d]*(?:v\d+)?")
+
+
+def citation_year(record: dict) -> str:
+    """The year to cite: the published date's; else the arXiv id's (2508.01234 is from 2025,
+    cond-mat/0603029 from 2006); else that of the first dated digest or feed that listed the paper;
+    else the year it came into the library (`added_at`, see `_add_import_dates`)."""
+    published = record.get("published") or ""
+    if re.match(r"\d{4}", published):
+        return published[:4]
+    found = _ARXIV_YYMM.fullmatch(record.get("arxiv_id") or "")
+    if found and 1 <= int(found[2]) <= 12:
+        yy = int(found[1])
+        return str(1900 + yy if yy >= 91 else 2000 + yy)
+    seen = sorted(s["date"] for s in record.get("sources") or [] if re.match(r"\d{4}", s.get("date") or ""))
+    return seen[0][:4] if seen else (record.get("added_at") or "")[:4]
+
+
+def _add_import_dates(lib: Library, records: list[dict]) -> None:
+    """Give the records that have no other year their `added_at` date."""
+    need = {r["id"]: r for r in records if not citation_year(r)}
+    ids = list(need)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for pid, added in lib.conn.execute(
+                f"SELECT id, added_at FROM papers WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+            need[pid]["added_at"] = added
+
+
 def key_parts(record: dict) -> dict[str, str]:
     authors = [a for a in record.get("authors") or [] if a.strip()]
     if authors:
@@ -226,8 +258,7 @@ def key_parts(record: dict) -> dict[str, str]:
     words = [ascii_word(w) for w in re.split(r"[\s\-:/]+", record.get("title") or "")]
     words = [w for w in words if w]
     word = next((w for w in words if w.lower() not in STOPWORDS), words[0] if words else "paper")
-    published = record.get("published") or ""
-    year = published[:4] if re.match(r"\d{4}", published) else ""
+    year = citation_year(record)
     return {"auth": auth.lower(), "Auth": auth[:1].upper() + auth[1:], "year": year,
             "word": word.lower(), "Word": word[:1].upper() + word[1:].lower(),
             "id": re.sub(r"[^A-Za-z0-9]", "", record["id"])}
