@@ -81,7 +81,9 @@ def _decode(data: bytes, encoding: str) -> str:
         raise RejectedInput(f"is not valid {encoding} text") from None
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")  # below space, except \t \n \v \f \r
+
+
 def _control_ratio(text: str) -> float:
     sample = text[:65536]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t\f\v")
-    return controls / max(1, len(sample))
+    return len(_CONTROL.findall(sample)) / max(1, len(sample))  # in C: a char loop cost 18 ms a file
