@@ -270,3 +270,15 @@ def test_whole_view_ids_come_in_the_order_of_the_row_query(seeded, order):
         assert seeded.paper_ids(status=status, order=order) == rows and rows
         assert seeded.paper_ids(status=status, order=order, limit=7, offset=3) == rows[3:10]
     assert seeded.paper_ids(tag="no-such-tag") == []
+
+
+def test_a_multi_file_import_restores_the_connection_settings(library_dir):
+    with Library.open(library_dir) as lib:
+        before = [lib.conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("cache_size", "wal_autocheckpoint")]
+        seen = []
+        report = lib.import_paths([DIGEST_BLOCKS, DIGEST_PLAIN], today=TODAY, progress=lambda *_: seen.append(
+            lib.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]))
+        assert report.ok and max(seen) > before[1]  # fewer checkpoints during the import
+        after = [lib.conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("cache_size", "wal_autocheckpoint")]
+        assert after == before
+        assert lib.count() > 0
