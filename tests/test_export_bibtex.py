@@ -98,7 +98,7 @@ def assert_biber_reads(path):
     ({"arxiv_id": "cond-mat/0603029"}, "2006"),
     ({"arxiv_id": "hep-th/9901001"}, "1999"),
     ({"sources": [{"date": "2025-11-05"}, {"date": None}, {"date": "2024-03-01"}]}, "2024"),
-    ({"sources": [{"date": None}], "added_at": "2026-11-23T10:00:00"}, "2026"),
+    ({"sources": [{"date": None}], "added": "2026-11-23T10:00:00"}, "2026"),
     ({}, ""),
 ])
 def test_citation_year_falls_back_from_date_to_arxiv_id_to_digest_to_import(record, year):

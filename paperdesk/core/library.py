@@ -405,6 +405,7 @@ class Library:
                 "status": r["status"],
                 "note": notes.get(r["id"], ""),
                 "sources": sources.get(r["id"], []),
+                "added": r["added_at"],  # when it came into the library (ISO time)
             }
             for r in rows
         ]

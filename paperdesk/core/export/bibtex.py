@@ -73,7 +73,6 @@ def export_bibtex(lib: Library, ids: Sequence[str], path: str | Path, *, unicode
     if old is not None and old.strip() and not old.startswith(HEADER.encode("utf-8")):
         raise ExportError(f"{path} exists and was not written by PaperDesk; choose another file name")
     records = lib.records(list(dict.fromkeys(ids)))
-    _add_import_dates(lib, records)
     keys = citation_keys(records, pattern)
     report = BibtexReport(path=str(path), entries=len(records), keys=keys)
     latex = unicode == "latex"
@@ -223,7 +222,7 @@ _ARXIV_YYMM = re.compile(r"(?:[a-z\-]+(?:\.[A-Z]{2})?/)?(\d{2})(\d{2})[.\d]*(?:v
 def citation_year(record: dict) -> str:
     """The year to cite: the published date's; else the arXiv id's (2508.01234 is from 2025,
     cond-mat/0603029 from 2006); else that of the first dated digest or feed that listed the paper;
-    else the year it came into the library (`added_at`, see `_add_import_dates`)."""
+    else the year it came into the library."""
     published = record.get("published") or ""
     if re.match(r"\d{4}", published):
         return published[:4]
@@ -232,18 +231,7 @@ def citation_year(record: dict) -> str:
         yy = int(found[1])
         return str(1900 + yy if yy >= 91 else 2000 + yy)
     seen = sorted(s["date"] for s in record.get("sources") or [] if re.match(r"\d{4}", s.get("date") or ""))
-    return seen[0][:4] if seen else (record.get("added_at") or "")[:4]
-
-
-def _add_import_dates(lib: Library, records: list[dict]) -> None:
-    """Give the records that have no other year their `added_at` date."""
-    need = {r["id"]: r for r in records if not citation_year(r)}
-    ids = list(need)
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        for pid, added in lib.conn.execute(
-                f"SELECT id, added_at FROM papers WHERE id IN ({','.join('?' * len(chunk))})", chunk):
-            need[pid]["added_at"] = added
+    return seen[0][:4] if seen else (record.get("added") or "")[:4]
 
 
 def key_parts(record: dict) -> dict[str, str]:
