@@ -171,7 +171,8 @@ def test_cli_index_update_indexes_what_is_queued(tmp_path):
     first = run("index", "update", library=tmp_path)
     assert first.stdout.strip().splitlines()[-1] == "indexed 79 papers"
     assert run("index", "update", library=tmp_path).stdout.strip() == "indexed 0 papers"
-    assert run("search", "title:the", "--json", library=tmp_path).stdout.count('"id"') > 0
+    check = json.loads(run("index", "check", "--json", "--no-repair", library=tmp_path).stdout)
+    assert check["documents"] == check["papers"] == 79 and check["queued"] == 0 and check["ok"]
 
 
 def test_cli_saved_searches(tmp_path):

@@ -349,7 +349,6 @@ class FeedsView(QWidget):
 def install_feeds(window: MainWindow, *, start: bool = True) -> FeedScheduler:
     """Add the Feeds menu (manage, refresh now) and, if `start`, the scheduler of due refreshes."""
     scheduler = FeedScheduler(window)
-    window.feed_scheduler = scheduler  # type: ignore[attr-defined]
     view_holder: dict[str, FeedsView] = {}
 
     def show_view() -> FeedsView:
