@@ -17,12 +17,15 @@ WORDS = ["diffusion", "model", "models", "modeling", "video", "language", "agent
 
 FILLERS = ["the", "of", "a", "x", "and", "-", "Policy.", "(gradient)"]  # dropped tokens, punctuation
 ABSTRACTS: dict[str, str] = {}
+TITLES: dict[str, str] = {}
+_VALUES: dict[str, dict[str, int]] = {}  # the latest upvotes and published of each id
 
 
 def _doc(i: int, rng: random.Random) -> dict:
     title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 6)))
     abstract = " ".join(rng.choice(WORDS + FILLERS) for _ in range(rng.randint(5, 40)))
     ABSTRACTS[f"p{i:04d}"] = abstract
+    TITLES[f"p{i:04d}"] = title
     fields = {
         "id": f"p{i:04d}", "sig": "x", "title": title, "title_ng": title,
         "abstract": abstract,
@@ -34,6 +37,7 @@ def _doc(i: int, rng: random.Random) -> dict:
         fields["upvotes"] = rng.randint(-5, 300)
     if rng.random() < 0.8:
         fields["published"] = 20200101 + rng.randint(0, 5) * 10000 + rng.randint(0, 11) * 100
+    _VALUES[fields["id"]] = {k: fields[k] for k in ("upvotes", "published") if k in fields}
     return {k: v for k, v in fields.items() if v != ""}
 
 
@@ -108,18 +112,27 @@ def test_same_documents_and_scores_as_whoosh(searcher, index):
 
 
 @pytest.mark.parametrize("index", [i for i, q in enumerate(queries()) if "NumericRange" in repr(q)])
-def test_ranges_cut_from_the_sorted_column_agree(searcher, index, monkeypatch):
-    from paperdesk.core.search import evaluator
+def test_ranges_agree_with_the_stored_values(searcher, index):
+    """Each range query against a scan of the stored fields (not Whoosh's range matcher)."""
+    from whoosh import query as q
 
     query = queries()[index]
-    expected = set(IndexView(searcher).evaluate(query))
-    monkeypatch.setattr(evaluator, "RANGE_SCAN", 0)
-    assert set(IndexView(searcher).evaluate(query)) == expected
+    found = set(IndexView(searcher).evaluate(query))
+    ranges = [query] if isinstance(query, q.NumericRange) else \
+        [sub for sub in query.subqueries if isinstance(sub, q.NumericRange)]
+    inside = set()
+    for docnum in searcher.reader().all_doc_ids():
+        stored = searcher.stored_fields(docnum)
+        if all(r.fieldname in _VALUES[stored["id"]] and
+               r.start <= _VALUES[stored["id"]][r.fieldname] <= r.end for r in ranges):
+            inside.add(docnum)
+    assert found and found <= inside
+    if isinstance(query, q.NumericRange):
+        assert found == inside
 
 
 def texts(fieldname: str, ids: list[str]) -> dict[str, str]:
-    assert fieldname == "abstract"
-    return {pid: ABSTRACTS[pid] for pid in ids}
+    return {pid: {"abstract": ABSTRACTS, "title": TITLES}[fieldname][pid] for pid in ids}
 
 
 def test_stop_words_never_count_as_phrase_words():
@@ -148,11 +161,40 @@ def test_abstract_phrases_are_confirmed_on_the_text_as_the_analyzer_reads_it(sea
     view = IndexView(searcher, texts)
     found = view.evaluate(q.Phrase("abstract", words))
     assert set(found) == expected and view.exact
-    assert IndexView(searcher).evaluate(q.Phrase("abstract", words)) == {}  # nothing to confirm with
+    assert not IndexView(searcher).evaluate(q.Phrase("abstract", words))  # nothing to confirm with
     if len(expected) > 2:  # too many candidates: the best-scored ones are checked, flagged inexact
         monkeypatch.setattr(evaluator, "PHRASE_CHECKS", 2)
         view = IndexView(searcher, texts)
         assert set(view.evaluate(q.Phrase("abstract", words))) < expected and not view.exact
+
+
+@pytest.mark.parametrize("words", [["world", "model"], ["diffus", "model"], ["model", "model"],
+                                   ["polici", "gradient", "flow"], ["video", "languag"]])
+@pytest.mark.parametrize("checks", [1500, 0])
+def test_title_phrases_read_from_the_text_agree_with_whooshs_positions(searcher, words, checks,
+                                                                       monkeypatch):
+    """Titles have positions: a phrase with few candidates is confirmed on the titles' text, one
+    with more than PHRASE_CHECKS by Whoosh's positions. Either way: Whoosh's documents and scores."""
+    from whoosh import query as q
+
+    from paperdesk.core.search import evaluator
+
+    monkeypatch.setattr(evaluator, "PHRASE_CHECKS", checks)
+    asked: list[str] = []
+
+    def reading(fieldname: str, ids: list[str]) -> dict[str, str]:
+        asked.append(fieldname)
+        return texts(fieldname, ids)
+
+    query = q.Phrase("title", words, boost=2.0)
+    view = IndexView(searcher, reading)
+    ours = view.evaluate(query)
+    theirs = {hit.docnum: hit.score for hit in searcher.search(query, limit=None)}
+    assert set(ours) == set(theirs) and view.exact
+    for docnum, score in theirs.items():
+        assert ours[docnum] == pytest.approx(score, rel=1e-5)
+    candidates = searcher.search(q.And([q.Term("title", w) for w in words]), limit=None)
+    assert asked == (["title"] if checks and len(candidates) else [])
 
 
 def test_columns_and_ids_match_stored_values(searcher):
@@ -164,8 +206,9 @@ def test_columns_and_ids_match_stored_values(searcher):
         assert view.paper_id(docnum) == stored["id"]
         for values, name in ((upvotes, "upvotes"), (published, "published")):
             expected = reader.column_reader(name)[docnum]
-            assert values[docnum] == (None if expected in (2**31 - 1, 2**32 - 1) else expected)
-    assert len(view.live()) == searcher.doc_count()
+            assert view.value(name, docnum) == (None if expected in (2**31 - 1, 2**32 - 1) else expected)
+            assert values[0][docnum] == (view.value(name, docnum) is not None)
+    assert int(view.live().sum()) == searcher.doc_count()
 
 
 def test_cache_is_bounded(searcher, monkeypatch):
@@ -176,7 +219,8 @@ def test_cache_is_bounded(searcher, monkeypatch):
     for word in ("model", "graph", "video", "flow"):
         view.postings("abstract", word)
     assert view._cached <= 50 or len(view._postings) == 1
-    assert view.postings("abstract", "model") == IndexView(searcher).postings("abstract", "model")
+    ours, fresh = view.postings("abstract", "model"), IndexView(searcher).postings("abstract", "model")
+    assert len(ours[0]) > 10 and (ours[0] == fresh[0]).all() and (ours[1] == fresh[1]).all()
 
 
 def _statistics(reader) -> list[tuple]:

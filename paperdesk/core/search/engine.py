@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from paperdesk.core.search import querylang as ql
 from paperdesk.core.search.compiler import Compiler
-from paperdesk.core.search.evaluator import IndexView, top
+from paperdesk.core.search.evaluator import IndexView, Matches, top
 from paperdesk.core.search.index import SearchIndex
 from paperdesk.core.search.results import SearchHit, SearchResult
 from paperdesk.core.search.sqlfilter import to_sql
@@ -67,19 +67,12 @@ def run_search(index: SearchIndex, conn: sqlite3.Connection, text: str, *, limit
                         sort=sort, snippets=snippets, exact=view.exact)
 
 
-def _ranked(view: IndexView, matched: dict[int, float], limit: int | None, sort: str) -> list[int]:
+def _ranked(view: IndexView, matched: Matches, limit: int | None, sort: str) -> list[int]:
     """The docnums to show: best score first, or by upvotes/date (missing values last)."""
     if sort == "relevance":
         return top(matched, limit)
-    first, second = (view.column("upvotes"), view.column("published"))
-    if sort != "upvotes":
-        first, second = second, first
-
-    def key(d: int) -> tuple:
-        a, b = first[d], second[d]
-        return (a is not None, a or 0, b is not None, b or 0, matched[d])
-
-    return top(matched, limit, key)
+    keys = [view.column("upvotes"), view.column("published")]
+    return top(matched, limit, keys if sort == "upvotes" else keys[::-1])
 
 
 def _index_total(index: SearchIndex, node: ql.Node, where: tuple[str, list]) -> int | None:
