@@ -14,7 +14,7 @@ from paperdesk.gui.commands import BY_NAME, COMMANDS, MENUS, TOOLBAR_ORDER, Comm
 from paperdesk.gui.feeds_view import install_feeds
 from paperdesk.gui.jobs import Job, JobRunner
 from paperdesk.gui.keys import KeyDispatcher
-from paperdesk.gui.marks import MarkDelegate
+from paperdesk.gui.paper_delegate import PaperDelegate
 from paperdesk.gui.paper_list import PaperList, SearchOutcome
 from paperdesk.gui.paper_model import COLUMN_KEYS, COLUMNS, SORT_COLUMN, PaperModel
 from paperdesk.gui.qt import (
@@ -56,7 +56,7 @@ from paperdesk.gui.views import INBOX, View
 
 TRIAGE_VIEW_KEYS = ("inbox",)  # views whose papers leave the list when archived
 MARK_READ_MS = 600  # a paper shown this long counts as read (skimming with j/k does not)
-DEFAULT_WIDTHS = {"star": 26, "who": 120, "date": 84, "upvotes": 40, "tags": 90, "marks": 26}
+DEFAULT_WIDTHS = {"star": 26, "who": 120, "date": 88, "upvotes": 40, "tags": 90, "marks": 26}
 
 
 class MainWindow(QMainWindow):
@@ -178,8 +178,7 @@ class MainWindow(QMainWindow):
         middle_layout.addWidget(self.banner)
         middle_layout.addWidget(self.table, 1)
 
-        self.mark_delegate = MarkDelegate(self.marked, self.model.id_at, self.table)
-        self.plain_delegate = self.table.itemDelegate()
+        self.table.setItemDelegate(PaperDelegate(self.model, self.marked, self.table))
         self.reader = Reader(self.lib, self.write)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.sidebar)
@@ -509,9 +508,6 @@ class MainWindow(QMainWindow):
     def _update_marked(self) -> None:
         n = len(self.marked)
         self.marked_label.setText(f"{n} marked" if n else "")
-        wanted = self.mark_delegate if n else self.plain_delegate
-        if self.table.itemDelegate() is not wanted:
-            self.table.setItemDelegate(wanted)
 
     # -- paper commands -------------------------------------------------------------------------
     def current_record(self) -> dict | None:

@@ -63,7 +63,7 @@ class PaperModel(QAbstractTableModel):
         self.rows_fetched = 0  # for tests and benchmarks: rows read from the library so far
         self._bold = QFont()
         self._bold.setBold(True)
-        self._star = icon("star-filled")
+        self.star_icon = icon("star-filled")
 
     # -- ids ----------------------------------------------------------------------------------
     @property
@@ -165,20 +165,24 @@ class PaperModel(QAbstractTableModel):
             return _ALIGNMENT[c]
         row = self.row_data(r)
         if kind == _DISPLAY:
-            cells = row.get(_CELLS)
-            if cells is None:
-                cells = row[_CELLS] = tuple(self._display(row, key) for key in COLUMN_KEYS)
-            return cells[c]
+            return self.cells(row)[c]
         if kind == _FONT:
             return self._bold if row.get("is_read") == 0 else None
         if kind == _DECORATION:
-            return self._star if c == _STAR_COLUMN and row.get("starred") else None
+            return self.star_icon if c == _STAR_COLUMN and row.get("starred") else None
         if kind == _STARRED:
             return bool(row.get("starred"))
         if c == _TITLE_COLUMN:  # the tooltip
             snippet = self._snippets.get(row["id"])
             return snippet_text(snippet) if snippet else tex_to_unicode(row.get("title") or "")
         return None
+
+    def cells(self, row: dict) -> tuple[str, ...]:
+        """A fetched row's display text per column, made on first paint."""
+        cells = row.get(_CELLS)
+        if cells is None:
+            cells = row[_CELLS] = tuple(self._display(row, key) for key in COLUMN_KEYS)
+        return cells
 
     @staticmethod
     def _display(row: dict, key: str) -> str:

@@ -1,0 +1,115 @@
+"""Paints the paper list's cells straight from the model's cached row texts.
+
+Qt's QStyledItemDelegate asks the model for seven roles per cell (seven C++ -> Python calls) and
+lays text out through the style's general item code: about 20 ms for a screen of 32 rows at
+100k papers, over the 16 ms of a frame. Here a cell is one Python call: a fill when selected or
+marked, one elided `drawText`, or the star pixmap. Rows marked with `x` for a bulk action get a
+tint and a ● in the star column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from paperdesk.gui.paper_model import COLUMN_KEYS, PaperModel
+from paperdesk.gui.qt import (
+    QApplication,
+    QColor,
+    QEvent,
+    QFont,
+    QModelIndex,
+    QObject,
+    QPainter,
+    QPalette,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    Qt,
+    QWidget,
+)
+
+MARK_TINT = QColor(255, 170, 0, 70)  # amber, translucent: readable on light and dark palettes
+MARK_HIGHLIGHT = QColor(200, 120, 0)
+ELIDED_CACHE = 5000  # elided short texts kept (a few hundred distinct ones fill a screen)
+MARGIN = 3  # px of text inset each side, as the Fusion style's item text margin
+_STAR, _TITLE = COLUMN_KEYS.index("star"), COLUMN_KEYS.index("title")
+_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+_ALIGN = tuple(Qt.AlignmentFlag.AlignCenter if key in ("star", "marks") else
+               Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter if key == "upvotes" else _LEFT
+               for key in COLUMN_KEYS)
+_SELECTED = QStyle.StateFlag.State_Selected.value  # ints: Python enum flag arithmetic costs µs
+_ACTIVE = QStyle.StateFlag.State_Active.value
+_ELIDE = Qt.TextElideMode.ElideRight
+_ROLES = (QPalette.ColorRole.Highlight, QPalette.ColorRole.HighlightedText, QPalette.ColorRole.Text)
+
+
+class PaperDelegate(QStyledItemDelegate):
+    def __init__(self, model: PaperModel, marked: set[str], view: QWidget):
+        super().__init__(view)
+        self.model = model
+        self.marked = marked  # shared with the window: the delegate only reads it
+        self._id_at: Callable[[int], str | None] = model.id_at
+        self._bold: QFont | None = None
+        # (highlight, highlighted text, text) of the inactive and the active colour group: read
+        # from the palette once, not per cell (each read copies the palette).
+        self._colors: dict[bool, tuple[QColor, QColor, QColor]] = {}
+        self._elided: dict[tuple[str, int, bool], str] = {}
+        view.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._colors.clear()
+            self._elided.clear()
+            self._bold = None
+        return False
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        r, c = index.row(), index.column()
+        row = self.model.row_data(r)
+        state = option.state.value
+        selected = state & _SELECTED
+        marked = bool(self.marked) and self._id_at(r) in self.marked
+        active = bool(state & _ACTIVE)
+        colors = self._colors.get(active)
+        if colors is None:
+            group = QPalette.ColorGroup.Active if active else QPalette.ColorGroup.Inactive
+            palette = option.palette
+            colors = self._colors[active] = tuple(palette.color(group, role) for role in _ROLES)
+        if selected:
+            painter.fillRect(option.rect, MARK_HIGHLIGHT if marked else colors[0])
+        elif marked:
+            painter.fillRect(option.rect, MARK_TINT)
+        if c == _STAR:
+            if row.get("starred"):
+                rect = option.rect
+                size = min(rect.width(), rect.height()) - 6
+                pixmap = self.model.star_icon.pixmap(size, size)
+                QApplication.style().drawItemPixmap(painter, rect, Qt.AlignmentFlag.AlignCenter, pixmap)
+                return
+            text = "●" if marked else ""
+        else:
+            text = self.model.cells(row)[c]
+        if not text:
+            return
+        painter.setPen(colors[1] if selected else colors[2])
+        rect = option.rect.adjusted(MARGIN, 0, -MARGIN, 0)
+        bold = row.get("is_read") == 0
+        if bold:
+            if self._bold is None:
+                self._bold = QFont(option.font)
+                self._bold.setBold(True)
+            painter.save()
+            painter.setFont(self._bold)
+        width = rect.width()
+        if c == _TITLE:  # unique per paper: nothing to reuse
+            shown = painter.fontMetrics().elidedText(text, _ELIDE, width)
+        else:  # dates, counts, organisations and tags repeat down the list: elide each once
+            key = (text, width, bold)
+            shown = self._elided.get(key)
+            if shown is None:
+                if len(self._elided) > ELIDED_CACHE:
+                    self._elided.clear()
+                shown = self._elided[key] = painter.fontMetrics().elidedText(text, _ELIDE, width)
+        painter.drawText(rect, _ALIGN[c], shown)
+        if bold:
+            painter.restore()

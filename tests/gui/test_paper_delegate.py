@@ -1,0 +1,48 @@
+"""The list's delegate paints cells from the model's row texts: read from real grabs of the view."""
+
+from __future__ import annotations
+
+from paperdesk.gui.paper_delegate import MARK_TINT
+from paperdesk.gui.paper_model import COLUMN_KEYS
+from paperdesk.gui.qt import QColor, QPalette
+
+
+def cell_pixels(desk, row: int, key: str) -> list[QColor]:
+    """The colours of one cell's pixels, from a fresh paint of the viewport."""
+    rect = desk.table.visualRect(desk.model.index(row, COLUMN_KEYS.index(key)))
+    image = desk.table.viewport().grab().toImage()
+    ratio = image.devicePixelRatio()
+    return [image.pixelColor(int(x * ratio), int(y * ratio))
+            for x in range(rect.left() + 1, rect.right()) for y in range(rect.top() + 1, rect.bottom())]
+
+
+def ink(pixels: list[QColor], background: QColor) -> int:
+    """How many pixels differ clearly from the background (text or an icon was drawn)."""
+    return sum(abs(p.lightness() - background.lightness()) > 60 for p in pixels)
+
+
+def test_text_star_and_marks_are_painted(desk, seeded, qtbot):
+    starred = desk.model.ids[3]
+    seeded.star([starred])
+    desk.model.refresh_rows({starred})
+    base = desk.table.palette().color(QPalette.ColorRole.Base)
+    assert ink(cell_pixels(desk, 3, "title"), base) > 20  # the title's letters
+    assert ink(cell_pixels(desk, 3, "star"), base) > 5    # the star icon
+    assert ink(cell_pixels(desk, 4, "star"), base) == 0   # no star, not marked: nothing
+    desk.marked.add(desk.model.ids[4])
+    desk.model.refresh_rows({desk.model.ids[4]})
+    tinted = cell_pixels(desk, 4, "upvotes")[0]
+    assert tinted.red() > tinted.blue() + 30, tinted.name()  # amber over the base colour
+    assert MARK_TINT.alpha() < 255 and ink(cell_pixels(desk, 4, "star"), tinted) > 3  # the ● mark
+
+
+def test_selection_follows_the_palette_even_when_it_changes(desk, qtbot):
+    desk.move_current(1)
+    highlight = desk.table.palette().color(QPalette.ColorGroup.Active, QPalette.ColorRole.Highlight)
+    selected = cell_pixels(desk, 1, "date")
+    assert sum(p == highlight for p in selected) > len(selected) // 2
+    # The delegate caches colours: a new palette must still reach the next paint.
+    palette = desk.table.palette()
+    palette.setColor(QPalette.ColorRole.Highlight, QColor(10, 200, 10))
+    desk.table.setPalette(palette)
+    assert sum(p == QColor(10, 200, 10) for p in cell_pixels(desk, 1, "date")) > len(selected) // 2
