@@ -129,6 +129,8 @@ class MainWindow(QMainWindow):
             self.statusBar().setToolTip("\n".join(self.keymap.problems))
         if index_on_start:
             self._start_indexing()
+        if self.papers.search_ready:
+            self.papers.warm_search()
 
     # -- building -----------------------------------------------------------------------------
     def _build_widgets(self) -> None:

@@ -65,6 +65,15 @@ def rss_mb() -> float:
     return float("nan")
 
 
+def rss_parts() -> str:
+    """Anonymous and file-backed resident memory (mapped files count in RSS but can be dropped)."""
+    found = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(("RssAnon:", "RssFile:")):
+            found[line.split(":")[0]] = int(line.split()[1]) // 1024
+    return ", ".join(f"{k[3:].lower()} {v}" for k, v in found.items())
+
+
 def build_library(folder: Path, n: int, index: bool = True) -> None:
     """Synthetic papers (built as SourceBatch values, no parsing) plus the search index; cached."""
     from paperdesk.core import Library
@@ -187,7 +196,7 @@ def main() -> int:
                                            f"{'; ' + msg if msg else ''})")
     results["  GUI thread busy per keystroke"] = f"p95 {pct(blocked) * 1000:.1f} ms"
     window.search.clear()
-    rss_phases.append(f"after searches {rss_mb():.0f}")
+    rss_phases.append(f"after searches {rss_mb():.0f} [{rss_parts()}]")
 
     # -- scrolling a page at a time through never-seen rows ----------------------------------
     window.go_to("all")
@@ -230,7 +239,7 @@ def main() -> int:
                                            f"longest stall {max(gaps):.0f} ms "
                                            f"(heartbeat 5 ms; p99 gap {pct(gaps, 0.99):.0f} ms)")
     results["rows in list after import"] = f"{window.model.rowCount():,}"
-    rss_phases.append(f"after import {rss_mb():.0f}")
+    rss_phases.append(f"after import {rss_mb():.0f} [{rss_parts()}]")
     results["RSS"] = f"{rss_mb():.0f} MB ({', '.join(rss_phases)})"
 
     window.close()

@@ -113,3 +113,20 @@ def test_reader_thread_drops_stale_answers_and_cannot_write(qapp, seeded, qtbot)
     assert "readonly" in errors[0].lower() or "read-only" in errors[0].lower()
     assert seeded.count() == 397
     reader.close()
+
+
+def test_warm_search_opens_the_index_on_the_reader_thread(plist, seeded, qtbot):
+    seeded.drain_index()  # an index on disk, as a window finds it at start
+    seen: list[object] = []
+
+    def opened(rlib: Library) -> bool:
+        index = rlib.__dict__.get("_search_index")
+        return index is not None and index._view is not None  # the view the first search uses
+
+    plist.reader.submit("probe", opened, lambda value, error: seen.append(error or value))
+    qtbot.waitUntil(lambda: bool(seen))
+    assert seen == [False]  # nothing opens the index by itself
+    plist.warm_search()
+    plist.reader.submit("probe", opened, lambda value, error: seen.append(error or value))
+    qtbot.waitUntil(lambda: len(seen) == 2)
+    assert seen[1] is True
