@@ -298,3 +298,26 @@ def test_job_progress_text_leaves_the_status_bar_when_jobs_end(make_window, lib,
     window.status("Imported 3 papers")  # a result's summary stays
     window._job_idle()
     assert window.statusBar().currentMessage() == "Imported 3 papers"
+
+
+def test_reader_is_not_redrawn_when_a_reload_keeps_its_paper(make_window, seeded, qtbot, monkeypatch):
+    """An import's end re-reads the list: the paper in the reader stays and is not rendered again
+    (tens of ms at 100k, in the event that repaints the list); a change to it still redraws it."""
+    window = make_window(seeded)
+    window.go_to("all")
+    window.table.setFocus()
+    window.move_to_row(2)
+    pid = window.reader.paper_id
+    drawn: list[str | None] = []
+    show = window.reader.show_record
+    monkeypatch.setattr(window.reader, "show_record",
+                        lambda record, snippet=None: (drawn.append(record and record["id"]),
+                                                      show(record, snippet)))
+    window.papers._id_cache.clear()
+    with qtbot.waitSignal(window.papers.reloaded):
+        window.papers.reload()
+    assert window.current_id() == pid and drawn == []
+    seeded.tag([pid], ["kept"])  # a change to the shown paper redraws it
+    assert drawn == [pid] and "#kept" in window.reader.browser.toPlainText()
+    window.move_to_row(3)  # another paper: drawn
+    assert drawn == [pid, window.model.ids[3]]
