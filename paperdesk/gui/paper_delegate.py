@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from paperdesk.gui.paper_model import COLUMN_KEYS, PaperModel
 from paperdesk.gui.qt import (
+    QAbstractItemView,
     QApplication,
     QColor,
     QEvent,
@@ -25,7 +26,6 @@ from paperdesk.gui.qt import (
     QStyledItemDelegate,
     QStyleOptionViewItem,
     Qt,
-    QWidget,
 )
 
 MARK_TINT = QColor(255, 170, 0, 70)  # amber, translucent: readable on light and dark palettes
@@ -37,69 +37,74 @@ _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 _ALIGN = tuple(Qt.AlignmentFlag.AlignCenter if key in ("star", "marks") else
                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter if key == "upvotes" else _LEFT
                for key in COLUMN_KEYS)
-_SELECTED = QStyle.StateFlag.State_Selected.value  # ints: Python enum flag arithmetic costs µs
-_ACTIVE = QStyle.StateFlag.State_Active.value
+_SELECTED = QStyle.StateFlag.State_Selected.value
+_RESTYLE = frozenset({QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange,
+                      QEvent.Type.ActivationChange})
 _ELIDE = Qt.TextElideMode.ElideRight
 _ROLES = (QPalette.ColorRole.Highlight, QPalette.ColorRole.HighlightedText, QPalette.ColorRole.Text)
 
 
 class PaperDelegate(QStyledItemDelegate):
-    def __init__(self, model: PaperModel, marked: set[str], view: QWidget):
+    def __init__(self, model: PaperModel, marked: set[str], view: QAbstractItemView):
         super().__init__(view)
         self.model = model
         self.marked = marked  # shared with the window: the delegate only reads it
+        self._view = view
         self._id_at: Callable[[int], str | None] = model.id_at
-        self._bold: QFont | None = None
-        # (highlight, highlighted text, text) of the inactive and the active colour group: read
-        # from the palette once, not per cell (each read copies the palette).
-        self._colors: dict[bool, tuple[QColor, QColor, QColor]] = {}
+        # What every cell would otherwise read from its style option (each read makes a Python
+        # object): fonts, and the (highlight, highlighted text, text) colours of the window's
+        # colour group; refreshed by the events that change them.
+        self._fonts: tuple[QFont, QFont] | None = None
+        self._colors: tuple[QColor, QColor, QColor] | None = None
         self._elided: dict[tuple[str, int, bool], str] = {}
         view.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange):
-            self._colors.clear()
+        if event.type() in _RESTYLE:
+            self._colors = self._fonts = None
             self._elided.clear()
-            self._bold = None
         return False
+
+    def _style(self) -> tuple[tuple[QFont, QFont], tuple[QColor, QColor, QColor]]:
+        if self._fonts is None:
+            bold = QFont(self._view.font())
+            bold.setBold(True)
+            self._fonts = (self._view.font(), bold)
+        if self._colors is None:
+            active = self._view.isActiveWindow()
+            group = QPalette.ColorGroup.Active if active else QPalette.ColorGroup.Inactive
+            palette = self._view.palette()
+            self._colors = tuple(palette.color(group, role) for role in _ROLES)  # type: ignore[assignment]
+        return self._fonts, self._colors  # type: ignore[return-value]
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         r, c = index.row(), index.column()
-        row = self.model.row_data(r)
-        state = option.state.value
-        selected = state & _SELECTED
+        model = self.model
+        row = model.row_data(r)
+        fonts, colors = self._style()
+        selected = option.state.value & _SELECTED  # an int: Python enum flag arithmetic costs µs
         marked = bool(self.marked) and self._id_at(r) in self.marked
-        active = bool(state & _ACTIVE)
-        colors = self._colors.get(active)
-        if colors is None:
-            group = QPalette.ColorGroup.Active if active else QPalette.ColorGroup.Inactive
-            palette = option.palette
-            colors = self._colors[active] = tuple(palette.color(group, role) for role in _ROLES)
+        rect = option.rect
         if selected:
-            painter.fillRect(option.rect, MARK_HIGHLIGHT if marked else colors[0])
+            painter.fillRect(rect, MARK_HIGHLIGHT if marked else colors[0])
         elif marked:
-            painter.fillRect(option.rect, MARK_TINT)
+            painter.fillRect(rect, MARK_TINT)
         if c == _STAR:
             if row.get("starred"):
-                rect = option.rect
                 size = min(rect.width(), rect.height()) - 6
-                pixmap = self.model.star_icon.pixmap(size, size)
+                pixmap = model.star_icon.pixmap(size, size)
                 QApplication.style().drawItemPixmap(painter, rect, Qt.AlignmentFlag.AlignCenter, pixmap)
                 return
             text = "●" if marked else ""
         else:
-            text = self.model.cells(row)[c]
+            text = model.cells(row)[c]
         if not text:
             return
         painter.setPen(colors[1] if selected else colors[2])
-        rect = option.rect.adjusted(MARGIN, 0, -MARGIN, 0)
+        rect.adjust(MARGIN, 0, -MARGIN, 0)
         bold = row.get("is_read") == 0
         if bold:
-            if self._bold is None:
-                self._bold = QFont(option.font)
-                self._bold.setBold(True)
-            painter.save()
-            painter.setFont(self._bold)
+            painter.setFont(fonts[1])
         width = rect.width()
         if c == _TITLE:  # unique per paper: nothing to reuse
             shown = painter.fontMetrics().elidedText(text, _ELIDE, width)
@@ -112,4 +117,4 @@ class PaperDelegate(QStyledItemDelegate):
                 shown = self._elided[key] = painter.fontMetrics().elidedText(text, _ELIDE, width)
         painter.drawText(rect, _ALIGN[c], shown)
         if bold:
-            painter.restore()
+            painter.setFont(fonts[0])
