@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the one-folder app with PyInstaller into build/dist/paperdesk and smoke-test it:
-# --version, an import of the sample digests, a --screenshot, and a search index rebuilt by
-# spawned worker processes (which a frozen app must route through freeze_support()), all from the build.
+# --version, an import of the sample digests, a --screenshot, a search index rebuilt by spawned
+# worker processes (which a frozen app must route through freeze_support()) and a ranked search,
+# all from the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || { echo "run 'bash packaging/dev.sh test' first" >&2; exit 1; }
@@ -22,4 +23,7 @@ DigestWriter().write(Path(sys.argv[1]), 0, 7000)" "$smoke/synth.txt"
 "$app" --library "$smoke/lib" index rebuild | tee "$smoke/rebuild.txt"
 grep -q "rebuilt the search index: 7397 papers" "$smoke/rebuild.txt"
 "$app" --library "$smoke/lib" index check | grep -q "the index matches the library"
+# A ranked search from the build: the evaluator's numpy arrays must be bundled.
+"$app" --library "$smoke/lib" search --json --limit 3 "reasoning benchmark" > "$smoke/search.json"
+grep -q '"score"' "$smoke/search.json"
 echo "frozen build OK: $app"
