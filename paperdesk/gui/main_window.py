@@ -356,7 +356,7 @@ class MainWindow(QMainWindow):
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         pid = self.model.id_at(current.row()) if current.isValid() else None
         self._reload_anchor = (pid, current.row() if current.isValid() else 0)
-        if pid is not None and (pid, self.model.snippet(pid)) == self._shown:
+        if pid is not None and pid == self.reader.paper_id and (pid, self.model.snippet(pid)) == self._shown:
             return  # the same paper after a reload (e.g. an import's end): its changes redraw it
         self.show_paper(pid)
 

@@ -321,3 +321,7 @@ def test_reader_is_not_redrawn_when_a_reload_keeps_its_paper(make_window, seeded
     assert drawn == [pid] and "#kept" in window.reader.browser.toPlainText()
     window.move_to_row(3)  # another paper: drawn
     assert drawn == [pid, window.model.ids[3]]
+    window.reader.show_record(None)  # the reader was emptied meanwhile: the same paper is drawn again
+    with qtbot.waitSignal(window.papers.reloaded):
+        window.papers.reload()
+    assert window.reader.paper_id == window.model.ids[3] == window.current_id()
