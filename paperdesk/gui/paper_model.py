@@ -59,6 +59,7 @@ class PaperModel(QAbstractTableModel):
         self._ids: list[str] = []
         self._row_of: dict[str, int] | None = None
         self._pages: OrderedDict[int, list[dict | None]] = OrderedDict()
+        self._recent: dict[str, dict] = {}  # rows read for the previous list, by id (see set_ids)
         self._snippets: Mapping[str, str] = {}
         self.rows_fetched = 0  # for tests and benchmarks: rows read from the library so far
         self._bold = QFont()
@@ -71,7 +72,10 @@ class PaperModel(QAbstractTableModel):
         return self._ids
 
     def set_ids(self, ids: Sequence[str], snippets: Mapping[str, str] | None = None) -> None:
+        """A new list. Rows already read keep serving their papers at their new places (a list
+        re-read after an import mostly shows the same papers): only unseen ones are read again."""
         self.beginResetModel()
+        self._recent = {row["id"]: row for page in self._pages.values() for row in page if row is not None}
         self._ids = list(ids)
         self._row_of = None
         self._pages.clear()
@@ -123,8 +127,12 @@ class PaperModel(QAbstractTableModel):
 
     def _fetch_page(self, page_no: int) -> list[dict | None]:
         ids = self._ids[page_no * PAGE:(page_no + 1) * PAGE]
-        by_id = {r["id"]: r for r in self.lib.rows(ids)}
-        self.rows_fetched += len(ids)
+        recent = self._recent
+        by_id = {i: recent[i] for i in ids if i in recent}
+        missing = [i for i in ids if i not in by_id]
+        if missing:
+            by_id.update((r["id"], r) for r in self.lib.rows(missing))
+            self.rows_fetched += len(missing)
         page: list[dict | None] = [by_id.get(i) or {"id": i, "title": "(deleted)"} for i in ids]
         self._pages[page_no] = page
         while len(self._pages) > MAX_PAGES:
@@ -205,6 +213,8 @@ class PaperModel(QAbstractTableModel):
         """Forget the cached rows of `ids` and repaint them; returns how many are shown here."""
         shown = 0
         last = len(COLUMNS) - 1
+        for pid in ids & self._recent.keys():  # a row kept for the list's unread pages
+            del self._recent[pid]
         for row in self.rows_of(ids).values():
             shown += 1
             page = self._pages.get(row // PAGE)
@@ -213,15 +223,25 @@ class PaperModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(row, 0), self.index(row, last))
         return shown
 
-    def forget_rows(self) -> None:
-        """Forget every cached row and repaint what is visible (one signal, for big changes)."""
-        self._pages.clear()
+    def forget_rows(self, ids: frozenset[str] | set[str] | None = None) -> None:
+        """Forget the cached rows of `ids` (all when None) and repaint what is visible, with one
+        signal: for big changes (an import touches thousands of papers, few of them cached)."""
+        if ids is None:
+            self._pages.clear()
+            self._recent = {}
+        else:
+            for page in self._pages.values():
+                for n, row in enumerate(page):
+                    if row is not None and row["id"] in ids:
+                        page[n] = None
+            for pid in ids & self._recent.keys():
+                del self._recent[pid]
         if self._ids:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._ids) - 1, len(COLUMNS) - 1))
 
     def apply(self, changes: Changes) -> None:
         ids = changes.papers | changes.removed
         if len(ids) > 200:
-            self.forget_rows()
+            self.forget_rows(ids)
         else:
             self.refresh_rows(ids)

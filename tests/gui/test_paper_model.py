@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from paperdesk.core import Library
+from paperdesk.core.changes import Changes
 from paperdesk.gui.paper_model import COLUMN_KEYS, PAGE, PaperModel
 from paperdesk.gui.qt import QFont, Qt
 from paperdesk.gui.synthetic import synthetic_batches
@@ -75,3 +76,28 @@ def test_title_tex_escapes_become_letters(qapp, lib):
     model = PaperModel(lib)
     model.set_ids(lib.paper_ids())
     assert model.data(model.index(0, TITLE)) == "Schrödinger bridges for café"
+
+
+def test_a_new_list_reuses_rows_already_read_unless_they_changed(qapp, big_lib):
+    model = PaperModel(big_lib)
+    ids = big_lib.paper_ids(limit=2 * PAGE)
+    model.set_ids(ids)
+    for row in range(2 * PAGE):  # both pages read, as a painted screen would
+        model.data(model.index(row, TITLE))
+    assert model.rows_fetched == 2 * PAGE
+    changes = big_lib.star([ids[5]])  # changed while the new list is not yet painted
+    reordered = [*big_lib.paper_ids(limit=3, offset=5000), *reversed(ids)]
+    model.set_ids(reordered)
+    model.apply(changes)  # the starred paper's kept row must not be reused
+    texts = [model.data(model.index(row, TITLE)) for row in range(len(reordered))]
+    assert model.rows_fetched == 2 * PAGE + 3 + 1  # three unseen papers and the changed one
+    assert texts == [model.data(model.index(row, TITLE)) for row in range(len(reordered))]
+    star = COLUMN_KEYS.index("star")
+    starred_row = reordered.index(ids[5])
+    assert model.data(model.index(starred_row, star), Qt.ItemDataRole.DecorationRole) is not None
+    big_lib.star([ids[5]], False)
+    # A big change (an import's thousands of papers) forgets only the rows it names.
+    model.apply(Changes(papers=frozenset([ids[0], *big_lib.paper_ids(limit=300, offset=6000)])))
+    model.data(model.index(reordered.index(ids[0]), TITLE))
+    model.data(model.index(reordered.index(ids[1]), TITLE))
+    assert model.rows_fetched == 2 * PAGE + 3 + 1 + 1
