@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
 from paperdesk.core.search.evaluator import IndexView, top
@@ -285,3 +286,70 @@ def test_fast_analyzer_yields_the_tokens_of_whooshs_stemming_analyzer(options):
     ours = FastStemAnalyzer()
     assert tokens(ours) == tokens(StemmingAnalyzer()) and tokens(ours)[:1] != []
     assert pickle.loads(pickle.dumps(ours)) == ours and ours.has_morph()
+
+
+@pytest.fixture(scope="module")
+def sidecar_searcher(tmp_path_factory):
+    """The shared fixture's documents written by our segment writer, long lists as sidecars."""
+    from whoosh import index
+
+    from paperdesk.core.search import sidecar
+    from paperdesk.core.search.writer import segment_writer
+
+    folder = tmp_path_factory.mktemp("ix-sidecar")
+    ix = index.create_in(str(folder), make_schema())
+    rng = random.Random(3)
+    minimum = sidecar.MIN_POSTINGS
+    sidecar.MIN_POSTINGS = 20  # the fixture's lists are short
+    try:
+        for start in (0, 120, 240):
+            writer = segment_writer(ix)
+            for i in range(start, start + 120):
+                writer.add_document(**_doc(i, rng))
+            writer.commit(merge=False)
+        writer = segment_writer(ix)
+        for i in range(0, 300, 7):
+            writer.delete_by_term("id", f"p{i:04d}")
+        writer.commit(merge=False)
+    finally:
+        sidecar.MIN_POSTINGS = minimum
+    with ix.searcher() as s:
+        yield folder, s
+    ix.close()
+
+
+def test_sidecar_lists_give_whooshs_documents_and_scores(sidecar_searcher):
+    from paperdesk.core.search.sidecar import EXTENSION, path_for, sidecar_for
+
+    folder, searcher = sidecar_searcher
+    files = sorted(folder.glob(f"*{EXTENSION}"))
+    assert len(files) == 3  # one per segment with documents; the deletions wrote none
+    segments = [r._segid for r, _ in IndexView(searcher).leaves]
+    assert sorted(f.name for f in files) == sorted(path_for(folder, s).name for s in segments)
+    sidecar = sidecar_for(folder, segments[0])
+    assert sidecar is not None and ("abstract", b"model") in sidecar.terms
+    assert ("id", b"p0001") not in sidecar.terms  # unique terms are never long
+    view = IndexView(searcher, None, folder)
+    plain = IndexView(searcher)
+    for query in queries():
+        ours = view.evaluate(query)
+        assert set(ours) == set(plain.evaluate(query)), query
+        for docnum in ours:
+            assert ours[docnum] == pytest.approx(plain.evaluate(query)[docnum], rel=1e-6), query
+    ids, scores = view.postings("abstract", "model")
+    expected = plain.postings("abstract", "model")
+    assert len(ids) > 20 and (ids == expected[0]).all() and np.allclose(scores, expected[1])
+
+
+def test_a_damaged_sidecar_is_ignored(sidecar_searcher, tmp_path):
+    import shutil
+
+    from paperdesk.core.search.sidecar import EXTENSION, sidecar_for
+
+    folder, _ = sidecar_searcher
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    victim = next(copy.glob(f"*{EXTENSION}"))
+    victim.write_bytes(b"PDNPP1\n" + b"\xff" * 40)
+    assert sidecar_for(copy, victim.stem.removeprefix("postings_")) is None
+    assert sidecar_for(copy, "MAIN_nosuchsegment") is None

@@ -267,3 +267,39 @@ def test_index_is_read_without_mmap(seeded):
     assert seeded.index.ix.storage.supports_mmap is False
     seeded.index.rebuild()
     assert seeded.index.ix.storage.supports_mmap is False
+
+
+def test_long_posting_lists_live_beside_their_segments_and_go_with_them(seeded, monkeypatch):
+    from paperdesk.core.search import evaluator, sidecar
+
+    queries = ("language", "model -large", '"large language"', "diffu", "sort:upvotes agent")
+
+    def answers() -> list:
+        return [(r.total, {h.id: h.score for h in r.hits}) for r in
+                (seeded.search(q, typing=True) for q in queries)]
+
+    seeded.index.rebuild()
+    plain = answers()
+    assert not list(seeded.index.dir.glob(f"*{sidecar.EXTENSION}"))  # 397 papers: no list that long
+    monkeypatch.setattr(sidecar, "MIN_POSTINGS", 20)
+    seeded.index.rebuild()
+    files = list(seeded.index.dir.glob(f"*{sidecar.EXTENSION}"))
+    assert len(files) == 1 and answers() == plain
+    view = seeded.index.view()
+    assert view._sidecars[0] is not None and ("abstract", b"model") in view._sidecars[0].terms
+    seen = {f.name for f in files}
+    offset = 0
+    for round_, size in enumerate([25, 3, 3, 3, 3, 3, 3]):  # Whoosh merges small segments into
+        ids = seeded.paper_ids(limit=size, offset=offset)  # the next commit's: their files follow
+        offset += size
+        seeded.tag(ids, [f"round{round_}"])
+        seeded.drain_index()
+        seen |= {p.name for p in seeded.index.dir.glob(f"*{sidecar.EXTENSION}")}
+    segments = {r._segid for r, _ in seeded.index.view().leaves}
+    kept = {p.name for p in seeded.index.dir.glob(f"*{sidecar.EXTENSION}")}
+    assert kept <= {sidecar.path_for(seeded.index.dir, s).name for s in segments}
+    assert seen - kept, "segments were merged away, and their files with them"
+    with_files = answers()
+    monkeypatch.setattr(evaluator, "sidecar_for", lambda folder, segment: None)
+    seeded.index._view = None  # a fresh view, reading every list through Whoosh
+    assert answers() == with_files

@@ -19,11 +19,13 @@ from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from paperdesk.core.search.phrases import contains_phrase
+from paperdesk.core.search.sidecar import sidecar_for
 
 _INT = struct.Struct("!i")  # whoosh.system's int
 
@@ -86,7 +88,7 @@ class IndexView:
     After an evaluation, `exact` is False when a phrase had more candidates than could be checked:
     only the best-scored PHRASE_CHECKS were, so the matches found are a lower bound."""
 
-    def __init__(self, searcher: Any, texts: Texts | None = None):
+    def __init__(self, searcher: Any, texts: Texts | None = None, folder: Path | None = None):
         self.searcher = searcher
         self.texts = texts
         self.exact = True
@@ -104,6 +106,9 @@ class IndexView:
         self._ids: dict[int, str] = {}
         self._id_columns: list[Callable[[int], str] | None] | None = None
         self._offsets = [offset for _, offset in self.leaves]
+        # The long posting lists of each leaf as arrays, when its segment has them (sidecar.py).
+        self._sidecars = [sidecar_for(folder, r._segid) if folder and hasattr(r, "_segid") else None
+                          for r, _ in self.leaves]
 
     def _empty(self) -> Matches:
         return Matches(np.zeros(self.doc_count_all, dtype=bool), np.zeros(self.doc_count_all))
@@ -129,7 +134,6 @@ class IndexView:
         return found
 
     def _decode(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        from whoosh.codec.whoosh3 import W3LeafMatcher
         from whoosh.reading import TermNotFound
         from whoosh.util.numeric import byte_to_length
 
@@ -141,23 +145,18 @@ class IndexView:
         tbytes = field.to_bytes(text) if not isinstance(text, bytes) else text
         scorable = field.scorable
         coef, norms = 0.0, None
-        for reader, offset in self.leaves:
-            try:
-                terms = getattr(reader, "_terms", None)  # a SegmentReader's, without the deletion filter
-                m = terms.matcher(fieldname, tbytes, field.format) if terms is not None \
-                    else reader.postings(fieldname, tbytes)
-            except (TermNotFound, KeyError):
-                continue
-            if isinstance(m, W3LeafMatcher) and not m._byteids:
-                ids, weights = _decode_blocks(m)
-            else:  # a ListMatcher (postings inlined in the term info) or anything else
-                id_list: list[int] = []
-                weight_list: list[float] = []
-                while m.is_active():
-                    id_list.append(m.id())
-                    weight_list.append(m.weight())
-                    m.next()
-                ids, weights = np.array(id_list, dtype=np.int64), np.array(weight_list)
+        for (reader, offset), sidecar in zip(self.leaves, self._sidecars, strict=True):
+            found = sidecar.postings(fieldname, tbytes) if sidecar is not None else None
+            if found is not None:
+                ids, weights = found
+            else:
+                try:
+                    terms = getattr(reader, "_terms", None)  # a SegmentReader's, no deletion filter
+                    m = terms.matcher(fieldname, tbytes, field.format) if terms is not None \
+                        else reader.postings(fieldname, tbytes)
+                except (TermNotFound, KeyError):
+                    continue
+                ids, weights = _decode_matcher(m)
             if not len(ids):
                 continue
             ids += offset
@@ -377,6 +376,21 @@ def _id_column(reader: Any) -> Callable[[int], str] | None:
     size = max(offsets[-1] + lengths[-1], 0)
     blob = bytes(column._dbfile.get(column._basepos, size)) if size else b""
     return lambda docnum: blob[offsets[docnum]:offsets[docnum] + lengths[docnum]].decode("utf-8")
+
+
+def _decode_matcher(m: Any) -> tuple[np.ndarray, np.ndarray]:
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+
+    if isinstance(m, W3LeafMatcher) and not m._byteids:
+        return _decode_blocks(m)
+    # a ListMatcher (postings inlined in the term info) or anything else
+    id_list: list[int] = []
+    weight_list: list[float] = []
+    while m.is_active():
+        id_list.append(m.id())
+        weight_list.append(m.weight())
+        m.next()
+    return np.array(id_list, dtype=np.int64), np.array(weight_list)
 
 
 def _decode_blocks(m: Any) -> tuple[np.ndarray, np.ndarray]:

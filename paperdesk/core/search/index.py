@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from paperdesk.core.search import sidecar
 from paperdesk.core.search.documents import all_paper_ids, load_documents, paper_count
 from paperdesk.core.search.writer import segment_writer
 from paperdesk.core.store import enqueue_index
@@ -277,6 +278,7 @@ class SearchIndex:
         except BaseException:
             writer.cancel()
             raise
+        sidecar.prune(self.dir, {s.segment_id() for s in ix._segments()})  # merged-away segments
         self._forget_queue(rows)
         return len(rows)
 
@@ -298,7 +300,7 @@ class SearchIndex:
 
         searcher = self.searcher()
         if self._view is None or self._view.searcher is not searcher:
-            self._view = IndexView(searcher, self._texts)
+            self._view = IndexView(searcher, self._texts, self.dir)
         return self._view
 
     def _texts(self, fieldname: str, ids: list[str]) -> dict[str, str]:

@@ -2,12 +2,16 @@
 
 Whoosh's writer looks up the document's field length for every posting it writes (for the block
 statistics BM25 uses), through a column reader on the file it just wrote: ~4 us a posting, a sixth
-of a full build. Here each field's length bytes are read once into memory.
+of a full build. Here each field's length bytes are read once into memory. The long posting
+lists are also written as arrays beside the segment (sidecar.py).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+from paperdesk.core.search.sidecar import Collector, path_for
 
 
 class _Lengths:
@@ -49,9 +53,13 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
             self.perdocwriter.close()
             pdr = self.per_document_reader() if self.codec.length_stats else None
             lengths = _Lengths(pdr) if isinstance(pdr, W3PerDocReader) else pdr
-            self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+            folder = getattr(self.storage, "folder", None)  # a folder on disk (not RAM storage)
+            postings = Collector(self.pool.iter_postings()) if folder else self.pool.iter_postings()
+            self.fieldwriter.add_postings(self.schema, lengths, postings)
             self.fieldwriter.close()
             if lengths:
                 lengths.close()
+            if isinstance(postings, Collector):
+                postings.write(path_for(Path(folder), self.newsegment.segment_id()))
 
     return FastLengthsWriter(ix, **kwargs)
