@@ -13,6 +13,7 @@ term bytes): (start, count)}, "count": n}, then n int32 docnums and n float32 we
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import struct
@@ -117,20 +118,13 @@ def path_for(folder: Path, segment_id: str) -> Path:
 
 
 def prune(folder: Path, segment_ids: set[str]) -> None:
-    """Delete the files of segments no longer in the index (one in use elsewhere stays mapped on
-    POSIX; on Windows the delete fails and is retried after the next commit)."""
-    for path in Path(folder).glob(f"{PREFIX}*{EXTENSION}"):
-        if path.name[len(PREFIX):-len(EXTENSION)] not in segment_ids:
-            try:
+    """Delete the files (and a crashed writer's partial files) of segments no longer in the index.
+    A file still mapped elsewhere stays readable on POSIX; on Windows the delete fails and is
+    retried after the next commit."""
+    for path in Path(folder).glob(f"{PREFIX}*{EXTENSION}*"):
+        if path.name[len(PREFIX):].split(".", 1)[0] not in segment_ids:
+            with contextlib.suppress(OSError):
                 path.unlink()
-            except OSError:
-                pass
-    for path in Path(folder).glob(f"{PREFIX}*{EXTENSION}.partial"):  # a writer that crashed
-        if path.name[len(PREFIX):].split(".")[0] not in segment_ids:
-            try:
-                path.unlink()
-            except OSError:
-                pass
 
 
 def sidecar_for(folder: Path, segment_id: str) -> Sidecar | None:
