@@ -70,7 +70,7 @@ class MainWindow(QMainWindow):
         self.last_import_summary: str | None = None
         self.opened_urls: list[str] = []  # pages `o` opened (tests read it)
         self.marked: set[str] = set()  # papers marked with `x` for a bulk action
-        self._shown: tuple[str | None, str | None] = (None, None)  # (paper, snippet) in the reader
+        self._shown_snippet: str | None = None  # the snippet the reader shows with its paper
         self.triage = None  # a TriageController while a session runs
         self.export_handler: Callable[[], object] | None = None  # set by gui/export_dialog.install_export
         self.feed_scheduler: FeedScheduler | None = None
@@ -356,7 +356,7 @@ class MainWindow(QMainWindow):
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         pid = self.model.id_at(current.row()) if current.isValid() else None
         self._reload_anchor = (pid, current.row() if current.isValid() else 0)
-        if pid is not None and pid == self.reader.paper_id and (pid, self.model.snippet(pid)) == self._shown:
+        if pid is not None and pid == self.reader.paper_id and self.model.snippet(pid) == self._shown_snippet:
             return  # the same paper after a reload (e.g. an import's end): its changes redraw it
         self.show_paper(pid)
 
@@ -364,7 +364,7 @@ class MainWindow(QMainWindow):
         record = self.lib.get(paper_id) if paper_id else None
         snippet = self.model.snippet(paper_id) if paper_id else None
         self.reader.show_record(record, snippet)
-        self._shown = (record["id"] if record else None, snippet)
+        self._shown_snippet = snippet
         self._read_timer.start() if record else self._read_timer.stop()
 
     def current_id(self) -> str | None:

@@ -9,9 +9,7 @@ tint and a ● in the star column.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from paperdesk.gui.paper_model import COLUMN_KEYS, PaperModel
+from paperdesk.gui.paper_model import ALIGNMENT, COLUMN_KEYS, PaperModel
 from paperdesk.gui.qt import (
     QAbstractItemView,
     QApplication,
@@ -34,9 +32,7 @@ ELIDED_CACHE = 5000  # elided short texts kept (a few hundred distinct ones fill
 MARGIN = 3  # px of text inset each side, as the Fusion style's item text margin
 _STAR, _TITLE = COLUMN_KEYS.index("star"), COLUMN_KEYS.index("title")
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-_ALIGN = tuple(Qt.AlignmentFlag.AlignCenter if key in ("star", "marks") else
-               Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter if key == "upvotes" else _LEFT
-               for key in COLUMN_KEYS)
+_ALIGN = tuple(align or _LEFT for align in ALIGNMENT)  # the model's, left where it says nothing
 _SELECTED = QStyle.StateFlag.State_Selected.value
 _RESTYLE = frozenset({QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange,
                       QEvent.Type.ActivationChange})
@@ -50,7 +46,6 @@ class PaperDelegate(QStyledItemDelegate):
         self.model = model
         self.marked = marked  # shared with the window: the delegate only reads it
         self._view = view
-        self._id_at: Callable[[int], str | None] = model.id_at
         # What every cell would otherwise read from its style option (each read makes a Python
         # object): fonts, and the (highlight, highlighted text, text) colours of the window's
         # colour group; refreshed by the events that change them.
@@ -83,7 +78,7 @@ class PaperDelegate(QStyledItemDelegate):
         row = model.row_data(r)
         fonts, colors = self._style()
         selected = option.state.value & _SELECTED  # an int: Python enum flag arithmetic costs µs
-        marked = bool(self.marked) and self._id_at(r) in self.marked
+        marked = bool(self.marked) and model.id_at(r) in self.marked
         rect = option.rect
         if selected:
             painter.fillRect(rect, MARK_HIGHLIGHT if marked else colors[0])

@@ -34,7 +34,7 @@ COLUMNS = (
 COLUMN_KEYS = [c[0] for c in COLUMNS]
 SORT_COLUMN = {c[2]: n for n, c in enumerate(COLUMNS) if c[2]}
 _STAR_COLUMN, _TITLE_COLUMN = COLUMN_KEYS.index("star"), COLUMN_KEYS.index("title")
-_ALIGNMENT = tuple(Qt.AlignmentFlag.AlignCenter if key in ("star", "marks") else
+ALIGNMENT = tuple(Qt.AlignmentFlag.AlignCenter if key in ("star", "marks") else
                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter if key == "upvotes" else None
                    for key in COLUMN_KEYS)
 _ID, _DISPLAY, _FONT, _TOOLTIP, _ALIGN, _DECORATION, _STARRED = range(7)
@@ -170,7 +170,7 @@ class PaperModel(QAbstractTableModel):
             return self._ids[r]
         c = index.column()
         if kind == _ALIGN:
-            return _ALIGNMENT[c]
+            return ALIGNMENT[c]
         row = self.row_data(r)
         if kind == _DISPLAY:
             return self.cells(row)[c]
@@ -213,8 +213,7 @@ class PaperModel(QAbstractTableModel):
         """Forget the cached rows of `ids` and repaint them; returns how many are shown here."""
         shown = 0
         last = len(COLUMNS) - 1
-        for pid in ids & self._recent.keys():  # a row kept for the list's unread pages
-            del self._recent[pid]
+        self._forget_recent(ids)
         for row in self.rows_of(ids).values():
             shown += 1
             page = self._pages.get(row // PAGE)
@@ -223,21 +222,21 @@ class PaperModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(row, 0), self.index(row, last))
         return shown
 
-    def forget_rows(self, ids: frozenset[str] | set[str] | None = None) -> None:
-        """Forget the cached rows of `ids` (all when None) and repaint what is visible, with one
-        signal: for big changes (an import touches thousands of papers, few of them cached)."""
-        if ids is None:
-            self._pages.clear()
-            self._recent = {}
-        else:
-            for page in self._pages.values():
-                for n, row in enumerate(page):
-                    if row is not None and row["id"] in ids:
-                        page[n] = None
-            for pid in ids & self._recent.keys():
-                del self._recent[pid]
+    def forget_rows(self, ids: frozenset[str] | set[str]) -> None:
+        """Forget the cached rows of `ids` and repaint what is visible, with one signal: for big
+        changes (an import touches thousands of papers, few of them cached)."""
+        for page in self._pages.values():
+            for n, row in enumerate(page):
+                if row is not None and row["id"] in ids:
+                    page[n] = None
+        self._forget_recent(ids)
         if self._ids:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._ids) - 1, len(COLUMNS) - 1))
+
+    def _forget_recent(self, ids: frozenset[str] | set[str]) -> None:
+        """Drop changed papers from the rows kept for the list's unread pages (see set_ids)."""
+        for pid in ids & self._recent.keys():
+            del self._recent[pid]
 
     def apply(self, changes: Changes) -> None:
         ids = changes.papers | changes.removed
