@@ -146,6 +146,18 @@ def test_stop_words_never_count_as_phrase_words():
     assert not contains_phrase("offering one", stems) and not contains_phrase("one big offer", stems)
 
 
+def test_texts_scanned_together_answer_as_each_alone():
+    from paperdesk.core.search.phrases import contains_phrase, texts_with_phrase
+
+    stems = ("on", "offer")
+    texts = ["ends with one", "offering starts this one", "One, offering", "", "Convex on offer",
+             "one", "of the offers", "İstanbul one offering", "one big offer", "x one offers"]
+    expected = [i for i, text in enumerate(texts) if contains_phrase(text, stems)]
+    assert expected == [2, 7, 9]  # never across texts: "one" + "offering" (0, 1), (5, 6)
+    assert texts_with_phrase(texts, stems) == expected
+    assert texts_with_phrase(texts[5:7], stems) == []
+
+
 @pytest.mark.parametrize("words", [["polici", "gradient"], ["world", "model"], ["model", "model"],
                                    ["gradient", "polici"], ["learn", "graph", "flow"], ["retriev", "agent"]])
 def test_abstract_phrases_are_confirmed_on_the_text_as_the_analyzer_reads_it(searcher, words, monkeypatch):

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from paperdesk.core.search.phrases import contains_phrase
+from paperdesk.core.search.phrases import texts_with_phrase
 from paperdesk.core.search.sidecar import sidecar_for
 
 _INT = struct.Struct("!i")  # whoosh.system's int
@@ -259,8 +259,10 @@ class IndexView:
             parts = [self.evaluate(q) for q in query.subqueries]
             if not parts:
                 return self._empty()
-            mask = np.logical_and.reduce([p.mask for p in parts])
-            scores = np.add.reduce([p.scores for p in parts])
+            mask, scores = parts[0].mask.copy(), parts[0].scores.copy()
+            for part in parts[1:]:  # in place: reducing a list first copies it into one 2-D array
+                mask &= part.mask
+                scores += part.scores
             return Matches(mask, np.where(mask, scores, 0.0))
         if isinstance(query, wq.AndNot):
             base = self.evaluate(query.a)
@@ -321,12 +323,12 @@ class IndexView:
         if len(docnums) > PHRASE_CHECKS:
             self.exact = False
             docnums = np.asarray(top(candidates, PHRASE_CHECKS), dtype=np.int64)
-        ids = {int(d): self.paper_id(int(d)) for d in docnums}
-        texts = self.texts(query.fieldname, list(ids.values()))
-        stems = tuple(words)
+        docnums = docnums.tolist()
+        ids = [self.paper_id(d) for d in docnums]
+        texts = self.texts(query.fieldname, ids)
+        holders = texts_with_phrase([texts.get(pid) or "" for pid in ids], tuple(words))
         keep = np.zeros(self.doc_count_all, dtype=bool)
-        confirmed = [d for d, pid in ids.items() if contains_phrase(texts.get(pid) or "", stems)]
-        keep[confirmed] = True
+        keep[[docnums[i] for i in holders]] = True
         return candidates.restricted(keep)
 
     def _range(self, query: Any) -> np.ndarray:

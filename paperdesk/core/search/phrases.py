@@ -10,6 +10,8 @@ they may sit between the phrase's words), Porter stems compared.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from collections.abc import Sequence
 from functools import lru_cache
 
 
@@ -36,20 +38,41 @@ def phrase_pattern(stems: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(gap.join(rf"({re.escape(_start(s))}\w*)" for s in stems))
 
 
-def contains_phrase(text: str, stems: tuple[str, ...]) -> bool:
-    """Whether `text` has the stemmed words `stems` one after the other (as the analyzer reads it)."""
+_SEP = "\x00"  # between texts scanned together: not a word character, so runs may cross it
+
+
+def texts_with_phrase(texts: Sequence[str], stems: tuple[str, ...]) -> list[int]:
+    """Which of `texts` have the stemmed words `stems` one after the other (as the analyzer reads
+    them). All texts are scanned as one string: one regex scan instead of one per text, which
+    was most of a phrase query's time. A run crossing from one text into the next is no match."""
     from whoosh.analysis import STOP_WORDS
 
-    low = text.lower()
+    lows = [text.lower() for text in texts]
+    ends: list[int] = []  # where each text ends in `blob`
+    end = -len(_SEP)
+    for low in lows:
+        end += len(_SEP) + len(low)
+        ends.append(end)
+    blob = _SEP.join(lows)
     pattern = phrase_pattern(stems)
+    found: list[int] = []
     pos = 0
-    while (m := pattern.search(low, pos)) is not None:
+    while (m := pattern.search(blob, pos)) is not None:
         start = m.start()
+        index = bisect_left(ends, start)
         # A stop word can stem like a phrase word ("on offer" is not "one offering"): the analyzer
         # drops it, so it never counts.
-        if not (start and (low[start - 1].isalnum() or low[start - 1] == "_")) and \
+        if m.end() <= ends[index] and \
+                not (start and (blob[start - 1].isalnum() or blob[start - 1] == "_")) and \
                 all(len(word) > 1 and word not in STOP_WORDS and _stem(word) == stem
                     for word, stem in zip(m.groups(), stems, strict=True)):
-            return True
-        pos = start + 1  # runs may overlap
-    return False
+            found.append(index)
+            pos = ends[index] + 1  # on to the next text
+        else:
+            pos = start + 1  # runs may overlap
+    return found
+
+
+def contains_phrase(text: str, stems: tuple[str, ...]) -> bool:
+    """Whether `text` has the stemmed words `stems` one after the other."""
+    return bool(texts_with_phrase([text], stems))
