@@ -273,3 +273,19 @@ def test_snippets_are_made_on_demand_from_texts_already_read(small, eager, monke
     assert made and all(made[h.id] == h.snippet for h in result.hits)
     assert "<b>diffusion</b>" in made[small.ids["diffusion"]]
     assert search(small, "is:starred OR upvotes:>50").snippets  # SQLite answers carry them too
+
+
+def test_phrase_texts_kept_for_a_searcher_are_read_again_after_a_change(lib):
+    def batch(abstract: str, name: str) -> SourceBatch:
+        paper = IncomingPaper("Sparse Attention Kernels", abstract, arxiv_id="2611.00042")
+        return SourceBatch(kind="digest", name=name, origin=f"/tmp/{name}", date="2026-11-20",
+                           content_hash=hashlib.sha1(name.encode()).hexdigest(), papers=[paper],
+                           layout="blocks")
+
+    lib.import_batch(batch("", "first.txt"))
+    assert len(search(lib, '"sparse attention"').hits) == 1  # its texts are now kept (empty abstract)
+    assert search(lib, 'abstract:"sparse attention"').hits == []
+    lib.import_batch(batch("Fast kernels for sparse attention on GPUs.", "second.txt"))  # fills it in
+    assert [h.id for h in search(lib, 'abstract:"sparse attention"').hits] == \
+        [h.id for h in search(lib, '"sparse attention"').hits]
+    assert len(search(lib, 'abstract:"sparse attention"').hits) == 1
