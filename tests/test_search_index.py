@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 from samples import DIGEST_BLOCKS, DIGEST_PLAIN, ROOT, TODAY
 
 from paperdesk.core import Library
@@ -216,6 +217,29 @@ def test_large_rebuild_uses_worker_processes_and_matches_one_process(seeded, mon
     assert answers() == alone
     assert seeded.index.check(repair=False)["ok"]
     assert not list(seeded.folder.glob("index.new*")) and not list((seeded.folder / "index").glob("*.tmp"))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_build_past_the_pool_limit_writes_more_segments_with_the_same_answers(seeded, monkeypatch,
+                                                                                 workers):
+    from paperdesk.core.search import parallel, writer
+
+    queries = ("language", '"large language"', "diffu", "is:starred OR reasoning", "upvotes:>3 learning")
+
+    def answers() -> list:
+        return [(r.total, {h.id: h.score for h in r.hits}) for r in
+                (seeded.search(q, typing=True) for q in queries)]
+
+    seeded.index.rebuild()
+    assert len(seeded.index.view().leaves) == 1
+    alone = answers()
+    monkeypatch.setattr(parallel, "MIN_PAPERS", 100 if workers > 1 else 10_000)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: workers)
+    monkeypatch.setattr(writer, "POOL_LIMIT", 20_000)  # postings: ~100 papers each segment
+    assert seeded.index.rebuild() == 397
+    assert len(seeded.index.view().leaves) >= 3
+    assert answers() == alone
+    assert seeded.index.check(repair=False)["ok"]
 
 
 def test_worker_processes_do_not_run_the_main_script_again(seeded, tmp_path):

@@ -51,6 +51,17 @@ class FastStemAnalyzer(Analyzer):
             found = self._stems[word] = stem(word)
         return found
 
+    def words(self, value: str) -> list[str]:
+        """The texts of the tokens `__call__` yields with stop words removed (an index build
+        needs only these: no Token objects)."""
+        stems, stops, stem = self._stems, STOP_WORDS, self._stem
+        found = []
+        for match in _TOKEN.finditer(value):
+            text = match.group(0).lower()
+            if len(text) >= _MINSIZE and text not in stops:
+                found.append(stems.get(text) or stem(text))
+        return found
+
     def __call__(self, value: str, positions: bool = False, chars: bool = False,
                  keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
                  start_char: int = 0, tokenize: bool = True, mode: str = "", no_morph: bool = False,

@@ -1,8 +1,8 @@
-"""Build a fresh index with several processes, one segment each (Whoosh writes in pure Python).
+"""Build a fresh index with several processes, each writing segments (Whoosh writes in pure Python).
 
 Each worker opens the library read-only, turns its share of the papers into documents and writes
-them as one segment of the (still unpublished) fresh index, without the index lock; the parent
-then commits one table of contents listing every worker's segment, as Whoosh's own
+them as segments of the (still unpublished) fresh index, without the index lock; the parent
+then commits one table of contents listing every worker's segments, as Whoosh's own
 multi-segment writer does. Workers are spawned, never forked: forking a process that runs Qt
 threads is unsafe. (A frozen app must call `multiprocessing.freeze_support()` at start.)
 """
@@ -30,8 +30,10 @@ def workers_for(papers: int) -> int:
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1, papers // (MIN_PAPERS // 2)))
 
 
-def _worker(db_path: str, index_dir: str, ids: list[str], limitmb: int, out: Any) -> None:
-    """Write the documents of `ids` as one segment; report progress, then the segment."""
+def _worker(db_path: str, index_dir: str, ids: list[str], limitmb: int, pool_limit: int,
+            out: Any) -> None:
+    """Write the documents of `ids` as segments (a new one whenever the pool holds `pool_limit`
+    postings, to bound memory); report progress and each segment, then that it is done."""
     try:
         from paperdesk.core.search.documents import load_documents
         from paperdesk.core.search.index import open_index, to_fields
@@ -43,12 +45,16 @@ def _worker(db_path: str, index_dir: str, ids: list[str], limitmb: int, out: Any
         step = 1000
         for i in range(0, len(ids), step):
             for doc in load_documents(conn, ids[i:i + step]).values():
+                if getattr(writer.pool, "size", 0) >= pool_limit:
+                    out.put(("segment", writer._finalize_segment()))
+                    writer = segment_writer(ix, _lk=False, limitmb=limitmb)
                 writer.add_document(**to_fields(doc))
             out.put(("progress", min(step, len(ids) - i)))
-        segment = writer._finalize_segment()  # its temporary files share a folder: the parent removes it
+        # Its temporary files share a folder: the parent removes it.
+        out.put(("segment", writer._finalize_segment()))
         conn.close()
         ix.close()
-        out.put(("segment", segment))
+        out.put(("done", None))
     except BaseException as exc:  # the parent reports it and cleans up
         out.put(("error", f"{type(exc).__name__}: {exc}"))
 
@@ -72,10 +78,13 @@ def build_segments(ix: Any, db_path: str, id_batches: list[list[str]], limitmb: 
     """Index the papers of each batch in its own process and commit all segments at once."""
     from whoosh.index import TOC
 
+    from paperdesk.core.search import writer
+
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
     folder = str(Path(ix.storage.folder))
-    procs = [context.Process(target=_worker, args=(db_path, folder, ids, limitmb, out), daemon=True)
+    procs = [context.Process(target=_worker, daemon=True,
+                             args=(db_path, folder, ids, limitmb, writer.POOL_LIMIT, out))
              for ids in id_batches if ids]
     lock = ix.lock("WRITELOCK")  # as a writer would: no one else writes meanwhile
     if not lock.acquire(blocking=False):
@@ -83,7 +92,8 @@ def build_segments(ix: Any, db_path: str, id_batches: list[list[str]], limitmb: 
     try:
         _start(procs)
         segments: list[Any] = []
-        while len(segments) < len(procs):
+        done = 0
+        while done < len(procs):
             try:
                 kind, value = out.get(timeout=1.0)
             except queue.Empty:
@@ -94,8 +104,10 @@ def build_segments(ix: Any, db_path: str, id_batches: list[list[str]], limitmb: 
                 raise RuntimeError(f"an index worker failed: {value}")
             if kind == "progress":
                 progress(value)
-            else:
+            elif kind == "segment":
                 segments.append(value)
+            else:
+                done += 1
         for proc in procs:
             proc.join()
         TOC(ix.schema, segments, ix.latest_generation() + 1).write(ix.storage, ix.indexname)

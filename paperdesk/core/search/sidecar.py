@@ -37,7 +37,7 @@ Posting = tuple[str, bytes, int, float, Any]  # as Whoosh's posting pool yields 
 class Collector:
     """Passes a segment's sorted posting stream through, keeping the long lists."""
 
-    def __init__(self, postings: Iterable[Posting]):
+    def __init__(self, postings: Iterable[Posting] = ()):
         self._postings = postings
         self.terms: dict[tuple[str, bytes], tuple[int, int]] = {}
         self.docnums = array("i")
@@ -60,6 +60,13 @@ class Collector:
                 weights.append(weight)
             yield posting
         self._close(key, start)
+
+    def add_list(self, fieldname: str, text: bytes, docnums: array, weights: array) -> None:
+        """Keep a whole posting list given at once, if it is long."""
+        if len(docnums) >= MIN_POSTINGS:
+            self.terms[(fieldname, text)] = (len(self.docnums), len(docnums))
+            self.docnums.extend(docnums)
+            self.weights.extend(weights)
 
     def _close(self, key: tuple[str, bytes] | None, start: int) -> None:
         count = len(self.docnums) - start

@@ -1,0 +1,113 @@
+"""Our segment writer (postings pooled by term, written a block at a time) writes the very bytes
+Whoosh's own writer writes, for the same documents: new segments, merges, and a merge too big
+for the term pool (handed to Whoosh's pool)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from whoosh.filedb.filestore import FileStorage
+
+from paperdesk.core.search import writer as fast
+from paperdesk.core.search.index import make_schema
+from paperdesk.core.search.sidecar import EXTENSION, PREFIX
+from paperdesk.core.search.term_pool import TermPool
+
+WORDS = ["diffusion", "model", "models", "modeling", "video", "language", "agent", "reasoning",
+         "graph", "network", "planning", "world", "policy", "gradient", "flow", "matching", "learning",
+         "learners", "retrieval", "Schrödinger", "ÉCOLE", "naïve", "x-ray", "3D", "state-of-the-art"]
+FILLERS = ["the", "of", "a", "x", "and", "-", "Policy.", "(gradient)", "İstanbul", "e.g."]
+
+
+def documents(count: int, seed: int, start: int = 0) -> list[dict]:
+    rng = random.Random(seed)
+    docs = []
+    for i in range(start, start + count):
+        title = " ".join(rng.choice(WORDS + FILLERS) for _ in range(rng.randint(0, 8))) or "the of"
+        fields = {
+            "id": f"p{i:05d}", "sig": f"s{i}", "title": title, "title_ng": title,
+            # Long enough that common words pass the 128-posting blocks and the sidecar's minimum.
+            "abstract": " ".join(rng.choice(WORDS + FILLERS) for _ in range(rng.randint(0, 60))),
+            "note": rng.choice(["", "a note on *flows*", "graph graph graph"]),
+            "tags": rng.choice(["", "ideas", "ideas,reading", "idle"]),
+            "author": rng.choice(["Ada Lovelace", "Alan Turing", ""]),
+            "org": rng.choice(["DeepMind", "", "Meta AI"]),
+            "source": rng.choice(["digest daily-2025-08-01.txt 2025-08-01", "feed arXiv cs.LG"]),
+            "flags": rng.choice(["inbox unstarred", "archived starred", "inbox starred note"]),
+            "upvotes": rng.choice([None, 0, 5, 120, -3]),
+            "published": rng.choice([None, 20250801, 20191231]),
+        }
+        docs.append({k: v for k, v in fields.items() if v not in (None, "")})
+    return docs
+
+
+def write(folder: Path, batches: list[list[dict]], ours: bool, deletions: tuple[str, ...] = ()) -> None:
+    """Each batch as one commit; the last merges every segment into its own (as an optimize)."""
+    folder.mkdir()
+    ix = FileStorage(str(folder)).create_index(make_schema())
+    for n, docs in enumerate(batches):
+        writer = fast.segment_writer(ix, compound=False) if ours else ix.writer(compound=False)
+        if ours:
+            assert isinstance(writer.pool, TermPool)
+        for doc in docs:
+            writer.add_document(**doc)
+        if n == len(batches) - 1:
+            for pid in deletions:
+                writer.delete_by_term("id", pid)
+        writer.commit(optimize=n > 0 and n == len(batches) - 1)
+    ix.close()
+
+
+def segment_files(folder: Path) -> dict[str, bytes]:
+    """Segment files by kind (their names carry a random segment id), in segment order."""
+    from whoosh.index import open_dir
+
+    ix = open_dir(str(folder))
+    found: dict[str, bytes] = {}
+    for n, segment in enumerate(ix._segments()):
+        for path in sorted(folder.glob(f"*{segment.segment_id()}*")):
+            kind = path.name.replace(segment.segment_id(), "SEG")
+            found[f"{n}:{kind}"] = path.read_bytes()
+    ix.close()
+    return found
+
+
+@pytest.mark.parametrize("batches", [[400], [300, 40, 40]])
+def test_segments_are_byte_for_byte_whooshs(tmp_path, batches, monkeypatch):
+    monkeypatch.setattr("paperdesk.core.search.sidecar.MIN_POSTINGS", 50)
+    docs, start = [], 0
+    for n, size in enumerate(batches):
+        docs.append(documents(size, seed=n, start=start))
+        start += size
+    write(tmp_path / "whoosh", docs, ours=False, deletions=("p00003", "p00310"))
+    write(tmp_path / "ours", docs, ours=True, deletions=("p00003", "p00310"))
+    theirs, ours = segment_files(tmp_path / "whoosh"), segment_files(tmp_path / "ours")
+    assert len({k.split(":")[0] for k in theirs}) == 1  # one segment: the others were merged into it
+    sidecars = {k for k in ours if k.split(":", 1)[1].startswith(PREFIX)}
+    assert sidecars and all(k.endswith(EXTENSION) for k in sidecars)  # ours alone writes them
+    assert set(theirs) == set(ours) - sidecars
+    assert any(k.endswith(".pst") for k in theirs) and any(k.endswith(".trm") for k in theirs)
+    for kind in theirs:
+        assert ours[kind] == theirs[kind], kind
+
+
+def test_a_merge_past_the_pool_limit_goes_through_whooshs_pool(tmp_path, monkeypatch):
+    monkeypatch.setattr(fast, "POOL_LIMIT", 10_000)  # the first merge passes it
+    handed: list[int] = []
+    original = TermPool.iter_postings
+
+    def counted(self):
+        postings = list(original(self))
+        handed.append(len(postings))
+        yield from postings
+
+    monkeypatch.setattr(TermPool, "iter_postings", counted)
+    docs = [documents(300, seed=1), documents(40, seed=2, start=300)]
+    write(tmp_path / "whoosh", docs, ours=False)
+    write(tmp_path / "ours", docs, ours=True)
+    assert handed and handed[0] > 0  # the pool's postings were handed over, then merged
+    theirs, ours = segment_files(tmp_path / "whoosh"), segment_files(tmp_path / "ours")
+    for kind in theirs:
+        assert ours[kind] == theirs[kind], kind
