@@ -365,3 +365,117 @@ def test_a_damaged_sidecar_is_ignored(sidecar_searcher, tmp_path):
     victim.write_bytes(b"PDNPP1\n" + b"\xff" * 40)
     assert sidecar_for(copy, victim.stem.removeprefix("postings_")) is None
     assert sidecar_for(copy, "MAIN_nosuchsegment") is None
+
+
+PHRASES = [["polici", "gradient"], ["world", "model"], ["model", "model"], ["gradient", "polici"],
+           ["learn", "graph", "flow"], ["retriev", "agent"], ["diffus", "model"], ["absent", "model"]]
+
+
+def _having(searcher, fieldname: str, words: list[str]) -> set[int]:
+    """Live documents whose field, as the analyzer reads it, has `words` in a row."""
+    analyzer = searcher.schema[fieldname].analyzer
+    source = {"abstract": ABSTRACTS, "title": TITLES}[fieldname]
+    found = set()
+    for docnum in searcher.reader().all_doc_ids():
+        stems = analyzer.words(source[searcher.stored_fields(docnum)["id"]])
+        if any(stems[i:i + len(words)] == words for i in range(len(stems))):
+            found.add(docnum)
+    return found
+
+
+@pytest.mark.parametrize("fieldname", ["abstract", "title"])
+def test_phrases_are_answered_by_the_word_order_files_without_the_texts(sidecar_searcher, fieldname):
+    from whoosh import query as q
+
+    from paperdesk.core.search.word_order import EXTENSION
+
+    folder, searcher = sidecar_searcher
+    assert len(list(folder.glob(f"*{EXTENSION}"))) == 3  # one per segment with documents
+    asked: list[str] = []
+
+    def reading(field: str, ids: list[str]) -> dict[str, str]:
+        asked.append(field)
+        return texts(field, ids)
+
+    for words in PHRASES:
+        query = q.Phrase(fieldname, words, boost=1.5)
+        ours = IndexView(searcher, reading, folder)
+        found = ours.evaluate(query)
+        assert set(found) == _having(searcher, fieldname, words) and ours.exact, words
+        by_text = IndexView(searcher, texts).evaluate(query)  # no folder: the texts answer
+        assert set(by_text) == set(found)
+        for docnum in found:
+            assert found[docnum] == pytest.approx(by_text[docnum], rel=1e-6)
+    assert asked == []
+    assert any(_having(searcher, fieldname, w) for w in PHRASES)  # the test checks something
+
+
+def test_segments_without_word_order_are_checked_on_the_text(sidecar_searcher, tmp_path):
+    import shutil
+
+    from whoosh import query as q
+    from whoosh.filedb.filestore import FileStorage
+
+    from paperdesk.core.search.word_order import EXTENSION, PREFIX
+
+    folder, _ = sidecar_searcher
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    files = sorted(copy.glob(f"*{EXTENSION}"))
+    files[0].unlink()  # as a segment merged by Whoosh, or written before: no file
+    files[1].write_bytes(b"PDNPW1\n" + b"\xff" * 40)  # damaged: ignored
+    without = {f.name.removeprefix(PREFIX).removesuffix(EXTENSION) for f in files[:2]}
+    ix = FileStorage(str(copy)).open_index()
+    with ix.searcher() as searcher:
+        asked: set[str] = set()
+
+        def reading(field: str, ids: list[str]) -> dict[str, str]:
+            asked.update(ids)
+            return texts(field, ids)
+
+        for words in PHRASES:
+            view = IndexView(searcher, reading, copy)
+            found = view.evaluate(q.Phrase("abstract", words))
+            assert set(found) == _having(searcher, "abstract", words) and view.exact, words
+        # Only the candidates of the two segments without a usable file were read.
+        read_from = set()
+        for reader, offset in view.leaves:
+            ids = {searcher.stored_fields(offset + d)["id"] for d in reader.all_doc_ids()}
+            if ids & asked:
+                read_from.add(reader._segid)
+        assert read_from == without
+    ix.close()
+
+
+@pytest.mark.parametrize("narrow", [True, False])
+def test_word_order_files_find_runs_within_documents_only(tmp_path, monkeypatch, narrow):
+    from paperdesk.core.search import word_order
+
+    if not narrow:
+        monkeypatch.setattr(word_order, "NARROW_WORDS", 1)  # 4-byte ids
+    recorder = word_order.Recorder()
+    recorder.add("abstract", 0, ["world", "model"])
+    recorder.add("abstract", 2, ["learn", "world"])  # document 1 has no abstract
+    recorder.add("abstract", 3, ["model", "world", "model", "world"])
+    recorder.add("title", 3, ["world"])
+    path = word_order.path_for(tmp_path, "MAIN_x")
+    recorder.write(path, doc_count=5)
+    order = word_order.WordOrder(path)
+    assert order.fields["abstract"][2].dtype.itemsize == (2 if narrow else 4)
+    assert order.documents_with("abstract", ["world", "model"]).tolist() == [0, 3]
+    assert order.documents_with("abstract", ["model", "world"]).tolist() == [3]  # not 0 -> 2
+    assert order.documents_with("abstract", ["model", "learn"]).tolist() == []  # across 0 -> 2
+    assert order.documents_with("abstract", ["world", "model", "world", "model"]).tolist() == []
+    assert order.documents_with("abstract", ["absent", "world"]).tolist() == []
+    assert order.documents_with("title", ["world"]).tolist() == [3]
+    assert order.documents_with("note", ["world", "model"]) is None  # not recorded: the texts answer
+    # Only among given documents (their words read alone, or the whole sequence scanned):
+    for share in (1000, 0):
+        monkeypatch.setattr(word_order, "GATHER_SHARE", share)
+        assert order.documents_with("abstract", ["world", "model"], np.array([3, 4])).tolist() == [3]
+        assert order.documents_with("abstract", ["model", "world"], np.array([0, 3])).tolist() == [3]
+        assert order.documents_with("abstract", ["model", "learn"], np.array([0, 2])).tolist() == []
+        assert order.documents_with("abstract", ["world", "model"], np.array([], dtype=int)).tolist() == []
+    recorder.complete = False  # a merge came in: no file
+    recorder.write(word_order.path_for(tmp_path, "MAIN_y"), doc_count=5)
+    assert not word_order.path_for(tmp_path, "MAIN_y").exists()

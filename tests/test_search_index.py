@@ -294,7 +294,7 @@ def test_index_is_read_without_mmap(seeded):
 
 
 def test_long_posting_lists_live_beside_their_segments_and_go_with_them(seeded, monkeypatch):
-    from paperdesk.core.search import evaluator, sidecar
+    from paperdesk.core.search import evaluator, sidecar, word_order
 
     queries = ("language", "model -large", '"large language"', "diffu", "sort:upvotes agent")
 
@@ -312,6 +312,7 @@ def test_long_posting_lists_live_beside_their_segments_and_go_with_them(seeded, 
     view = seeded.index.view()
     assert view._sidecars[0] is not None and ("abstract", b"model") in view._sidecars[0].terms
     seen = {f.name for f in files}
+    seen_orders: set[str] = set()
     offset = 0
     for round_, size in enumerate([25, 3, 3, 3, 3, 3, 3]):  # Whoosh merges small segments into
         ids = seeded.paper_ids(limit=size, offset=offset)  # the next commit's: their files follow
@@ -319,7 +320,11 @@ def test_long_posting_lists_live_beside_their_segments_and_go_with_them(seeded, 
         seeded.tag(ids, [f"round{round_}"])
         seeded.drain_index()
         seen |= {p.name for p in seeded.index.dir.glob(f"*{sidecar.EXTENSION}")}
+        seen_orders |= {p.name for p in seeded.index.dir.glob(f"*{word_order.EXTENSION}")}
     segments = {r._segid for r, _ in seeded.index.view().leaves}
+    orders = {p.name for p in seeded.index.dir.glob(f"*{word_order.EXTENSION}")}
+    assert orders <= {word_order.path_for(seeded.index.dir, s).name for s in segments}
+    assert seen_orders - orders, "word order files of merged-away segments go too"
     kept = {p.name for p in seeded.index.dir.glob(f"*{sidecar.EXTENSION}")}
     assert kept <= {sidecar.path_for(seeded.index.dir, s).name for s in segments}
     assert seen - kept, "segments were merged away, and their files with them"

@@ -26,6 +26,7 @@ import numpy as np
 
 from paperdesk.core.search.phrases import texts_with_phrase
 from paperdesk.core.search.sidecar import sidecar_for
+from paperdesk.core.search.word_order import word_order_for
 
 _INT = struct.Struct("!i")  # whoosh.system's int
 
@@ -109,6 +110,9 @@ class IndexView:
         # The long posting lists of each leaf as arrays, when its segment has them (sidecar.py).
         self._sidecars = [sidecar_for(folder, r._segid) if folder and hasattr(r, "_segid") else None
                           for r, _ in self.leaves]
+        # The order of each leaf's title and abstract words, when its segment has it (word_order.py).
+        self._word_orders = [word_order_for(folder, r._segid) if folder and hasattr(r, "_segid")
+                             else None for r, _ in self.leaves]
 
     def _empty(self) -> Matches:
         return Matches(np.zeros(self.doc_count_all, dtype=bool), np.zeros(self.doc_count_all))
@@ -304,9 +308,10 @@ class IndexView:
         return acc
 
     def _phrase_by_text(self, query: Any) -> Matches | None:
-        """Papers having all the words, confirmed against their text; scored as the words' sum
-        (as Whoosh scores a phrase). None when Whoosh's positions should answer instead: a field
-        with positions whose candidates are too many to read, or whose texts cannot be read."""
+        """Papers having all the words, confirmed by the segments' word order or else against
+        their text; scored as the words' sum (as Whoosh scores a phrase). None when Whoosh's
+        positions should answer instead: a field with positions whose candidates are too many
+        to read, or whose texts cannot be read."""
         from whoosh import query as wq
 
         positions = self.schema[query.fieldname].format.supports("positions")
@@ -314,21 +319,33 @@ class IndexView:
         candidates = self.evaluate(wq.And([wq.Term(query.fieldname, w, boost=query.boost) for w in words]))
         if len(words) < 2 or not len(candidates):
             return candidates
-        if positions and (self.texts is None or query.fieldname not in TEXT_FIELDS or
-                          len(candidates) > PHRASE_CHECKS):
-            return None
-        if self.texts is None:
-            return self._empty()
-        docnums = candidates.docnums()
-        if len(docnums) > PHRASE_CHECKS:
-            self.exact = False
-            docnums = np.asarray(top(candidates, PHRASE_CHECKS), dtype=np.int64)
-        docnums = docnums.tolist()
-        ids = [self.paper_id(d) for d in docnums]
-        texts = self.texts(query.fieldname, ids)
-        holders = texts_with_phrase([texts.get(pid) or "" for pid in ids], tuple(words))
         keep = np.zeros(self.doc_count_all, dtype=bool)
-        keep[[docnums[i] for i in holders]] = True
+        unchecked = candidates.mask.copy()
+        for (reader, offset), order in zip(self.leaves, self._word_orders, strict=True):
+            if order is None:
+                continue
+            size = reader.doc_count_all()
+            among = np.flatnonzero(candidates.mask[offset:offset + size])
+            found = order.documents_with(query.fieldname, words, among)
+            if found is not None:
+                keep[found + offset] = True
+                unchecked[offset:offset + size] = False
+        if unchecked.any():
+            rest = Matches(unchecked, np.where(unchecked, candidates.scores, 0.0))
+            if positions and (self.texts is None or query.fieldname not in TEXT_FIELDS or
+                              len(rest) > PHRASE_CHECKS):
+                return None
+            if self.texts is None:
+                return candidates.restricted(keep)
+            docnums = rest.docnums()
+            if len(docnums) > PHRASE_CHECKS:
+                self.exact = False
+                docnums = np.asarray(top(rest, PHRASE_CHECKS), dtype=np.int64)
+            docnums = docnums.tolist()
+            ids = [self.paper_id(d) for d in docnums]
+            texts = self.texts(query.fieldname, ids)
+            holders = texts_with_phrase([texts.get(pid) or "" for pid in ids], tuple(words))
+            keep[[docnums[i] for i in holders]] = True
         return candidates.restricted(keep)
 
     def _range(self, query: Any) -> np.ndarray:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from paperdesk.core.search import sidecar
+from paperdesk.core.search import sidecar, word_order
 from paperdesk.core.search import writer as writer_module
 from paperdesk.core.search.documents import all_paper_ids, load_documents, paper_count
 from paperdesk.core.search.writer import segment_writer
@@ -285,7 +285,9 @@ class SearchIndex:
         except BaseException:
             writer.cancel()
             raise
-        sidecar.prune(self.dir, {s.segment_id() for s in ix._segments()})  # merged-away segments
+        live = {s.segment_id() for s in ix._segments()}  # the files of merged-away segments go
+        sidecar.prune(self.dir, live)
+        word_order.prune(self.dir, live)
         self._forget_queue(rows)
         return len(rows)
 

@@ -18,9 +18,9 @@ import os
 import pickle
 import struct
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -30,6 +30,7 @@ MAGIC = b"PDNPP1\n"
 MIN_POSTINGS = 512  # shorter lists unpickle quickly enough
 SKIP_FIELDS = frozenset({"id", "arxiv", "sig"})  # one posting per term: never long
 _LENGTH = struct.Struct("<Q")
+T = TypeVar("T")
 
 Posting = tuple[str, bytes, int, float, Any]  # as Whoosh's posting pool yields them
 
@@ -77,31 +78,44 @@ class Collector:
             del self.weights[start:]
 
     def write(self, path: Path) -> None:
-        """Write the file (nothing when no list was long); atomically, as segments are."""
+        """Write the file (nothing when no list was long)."""
         if not self.terms:
             return
-        header = pickle.dumps({"terms": self.terms, "count": len(self.docnums)}, protocol=4)
-        partial = path.with_name(path.name + ".partial")
-        with open(partial, "wb") as out:
-            out.write(MAGIC + _LENGTH.pack(len(header)) + header)
-            out.write(self.docnums.tobytes() if self.docnums.itemsize == 4 else
-                      np.asarray(self.docnums, dtype=np.int32).tobytes())
-            out.write(np.asarray(self.weights, dtype=np.float32).tobytes())
-        os.replace(partial, path)
+        docnums = self.docnums.tobytes() if self.docnums.itemsize == 4 else \
+            np.asarray(self.docnums, dtype=np.int32).tobytes()
+        write_file(path, MAGIC, {"terms": self.terms, "count": len(self.docnums)},
+                   [docnums, np.asarray(self.weights, dtype=np.float32).tobytes()])
+
+
+def write_file(path: Path, magic: bytes, header: dict, parts: list[bytes]) -> None:
+    """A file beside a segment: `magic`, the pickled header's length and the header, then the
+    parts; atomically, as segments are."""
+    raw = pickle.dumps(header, protocol=4)
+    partial = path.with_name(path.name + ".partial")
+    with open(partial, "wb") as out:
+        out.write(magic + _LENGTH.pack(len(raw)) + raw)
+        for part in parts:
+            out.write(part)
+    os.replace(partial, path)
+
+
+def read_header(path: Path, magic: bytes) -> tuple[dict, int]:
+    """The header of a file `write_file` wrote, and where its parts start."""
+    with open(path, "rb") as f:
+        if f.read(len(magic)) != magic:
+            raise ValueError(f"not a {magic!r} file: {path}")
+        (length,) = _LENGTH.unpack(f.read(_LENGTH.size))
+        header = pickle.loads(f.read(length))
+    return header, len(magic) + _LENGTH.size + length
 
 
 class Sidecar:
     """A segment's long posting lists, memory-mapped."""
 
     def __init__(self, path: Path):
-        with open(path, "rb") as f:
-            if f.read(len(MAGIC)) != MAGIC:
-                raise ValueError(f"not a posting sidecar: {path}")
-            (length,) = _LENGTH.unpack(f.read(_LENGTH.size))
-            header = pickle.loads(f.read(length))
+        header, offset = read_header(path, MAGIC)
         self.terms: dict[tuple[str, bytes], tuple[int, int]] = header["terms"]
         count = header["count"]
-        offset = len(MAGIC) + _LENGTH.size + length
         self.docnums = np.memmap(path, dtype=np.int32, mode="r", offset=offset, shape=(count,)) \
             if count else np.zeros(0, dtype=np.int32)
         self.weights = np.memmap(path, dtype=np.float32, mode="r", offset=offset + 4 * count,
@@ -117,36 +131,41 @@ class Sidecar:
                 self.weights[start:start + count].astype(np.float64))
 
 
-_OPEN: dict[tuple[str, int], Sidecar | None] = {}
+_OPEN: dict[tuple[str, int], Any] = {}
 
 
 def path_for(folder: Path, segment_id: str) -> Path:
     return Path(folder) / f"{PREFIX}{segment_id}{EXTENSION}"
 
 
-def prune(folder: Path, segment_ids: set[str]) -> None:
+def prune(folder: Path, segment_ids: set[str], prefix: str = PREFIX, extension: str = EXTENSION) -> None:
     """Delete the files (and a crashed writer's partial files) of segments no longer in the index.
     A file still mapped elsewhere stays readable on POSIX; on Windows the delete fails and is
     retried after the next commit."""
-    for path in Path(folder).glob(f"{PREFIX}*{EXTENSION}*"):
-        if path.name[len(PREFIX):].split(".", 1)[0] not in segment_ids:
+    for path in Path(folder).glob(f"{prefix}*{extension}*"):
+        if path.name[len(prefix):].split(".", 1)[0] not in segment_ids:
             with contextlib.suppress(OSError):
                 path.unlink()
 
 
-def sidecar_for(folder: Path, segment_id: str) -> Sidecar | None:
-    """The sidecar of a segment (cached: segments never change), or None."""
-    path = path_for(folder, segment_id)
+def open_cached(path: Path, kind: Callable[[Path], T]) -> T | None:
+    """A file beside a segment read as `kind` (cached: segments never change), or None when it is
+    missing or damaged in any way (the segment is then read without it)."""
     try:
         stamp = path.stat().st_mtime_ns
     except OSError:
         return None
     key = (str(path), stamp)
     if key not in _OPEN:
-        if len(_OPEN) > 64:
+        if len(_OPEN) > 128:
             _OPEN.clear()
         try:
-            _OPEN[key] = Sidecar(path)
-        except Exception:  # damaged in any way: read the segment through Whoosh
+            _OPEN[key] = kind(path)
+        except Exception:
             _OPEN[key] = None
     return _OPEN[key]
+
+
+def sidecar_for(folder: Path, segment_id: str) -> Sidecar | None:
+    """The sidecar of a segment, or None."""
+    return open_cached(path_for(folder, segment_id), Sidecar)

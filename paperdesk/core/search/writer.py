@@ -5,7 +5,8 @@
 - Whoosh's writer looks up the document's field length for every posting it writes (for the
   block statistics BM25 uses), through a column reader on the file it just wrote: ~4 us a
   posting. Here each field's length bytes are read once into memory.
-- The long posting lists are also written as arrays beside the segment (sidecar.py).
+- The long posting lists are also written as arrays beside the segment (sidecar.py), and the
+  words of titles and abstracts in order (word_order.py), for phrases.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from paperdesk.core.search import word_order
 from paperdesk.core.search.sidecar import Collector, path_for
 from paperdesk.core.search.term_pool import TermPool
 
@@ -72,11 +74,12 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
             if isinstance(self.fieldwriter, W3FieldWriter) and self.codec._inlinelimit <= 1 and \
                     not any(self.schema[name].vector for name in self.schema.names()):
                 self.pool = TermPool(self.schema)
-            # Fields whose terms are counted words of our analyzer: pooled without Whoosh's
-            # token objects (most of an index's postings are abstract words).
-            self._counted = {name for name in self.schema.names()
-                             if type(self.schema[name].format) is Frequency and
-                             isinstance(self.schema[name].analyzer, FastStemAnalyzer)}
+            # Fields our analyzer reads. Where their terms are counted words, they are pooled
+            # without Whoosh's token objects (most of an index's postings are abstract words).
+            self._analyzed = {name for name in self.schema.names()
+                              if isinstance(getattr(self.schema[name], "analyzer", None), FastStemAnalyzer)}
+            self._counted = {name for name in self._analyzed if type(self.schema[name].format) is Frequency}
+            self.word_order = word_order.Recorder()  # titles' and abstracts' words, in order
 
         def add_document(self, **fields: Any) -> None:
             """Whoosh's `SegmentWriter.add_document`, giving each field's terms to the term pool
@@ -102,13 +105,17 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
                     length = 0
                     if field.indexed:
                         boost = self._field_boost(fields, fieldname, docboost)
-                        if fieldname in self._counted and isinstance(value, str):
-                            length, vbytes = pool.add_words(
-                                fieldname, docnum, field.analyzer.words(value), field.format.field_boost,
-                                boost, field.scorable, vbytes)
+                        words = field.analyzer.words(value) \
+                            if fieldname in self._analyzed and isinstance(value, str) else None
+                        if words is not None and fieldname in self._counted:
+                            length, vbytes = pool.add_words(fieldname, docnum, words,
+                                                            field.format.field_boost, boost,
+                                                            field.scorable, vbytes)
                         else:
                             length, vbytes = pool.add_terms(fieldname, docnum, field.index(value), boost,
                                                             field.scorable, vbytes)
+                        if words is not None and fieldname in word_order.FIELDS:
+                            self.word_order.add(fieldname, docnum, words)
                     if field.separate_spelling():
                         spellfield = field.spelling_fieldname(fieldname)
                         for word in field.spellable_words(value):
@@ -130,6 +137,7 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
 
         def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
             """A merge: past the term pool's limit, its postings move to Whoosh's pool first."""
+            self.word_order.complete = False  # a merged segment's words are not recorded
             pool = self.pool
             if isinstance(pool, TermPool) and \
                     pool.size + POSTINGS_PER_DOC * reader.doc_count_all() > POOL_LIMIT:
@@ -156,5 +164,8 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
                 lengths.close()
             if collector is not None:
                 collector.write(path_for(Path(folder), self.newsegment.segment_id()))
+            if folder and isinstance(self.pool, TermPool):
+                self.word_order.write(word_order.path_for(Path(folder), self.newsegment.segment_id()),
+                                      self.docnum)
 
     return FastLengthsWriter(ix, **kwargs)
