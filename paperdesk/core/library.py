@@ -350,20 +350,20 @@ class Library:
 
     def rows(self, ids: Sequence[str]) -> list[dict]:
         """Bare paper rows (no tags, notes or sources) in the order of `ids`: cheap, for lists."""
+        # Ids as one JSON array, each looked up by key: half the time of `IN (?, ...)` lists (a
+        # page of the paper list is read while it is painted).
+        cur = self.conn.execute(
+            "SELECT p.*, (SELECT group_concat(tag, ' ') FROM tags t WHERE t.paper_id = p.id) "
+            "AS tag_list, EXISTS (SELECT 1 FROM notes n WHERE n.paper_id = p.id AND n.body != '') "
+            "AS has_note, EXISTS (SELECT 1 FROM highlights h WHERE h.paper_id = p.id) "
+            "AS has_highlight FROM json_each(?) AS j CROSS JOIN papers AS p ON p.id = j.value",
+            (json.dumps(list(ids)),),
+        )
+        names = [d[0] for d in cur.description]
         found: dict[str, dict] = {}
-        for i in range(0, len(ids), 500):
-            chunk = list(ids[i:i + 500])
-            cur = self.conn.execute(
-                f"SELECT p.*, (SELECT group_concat(tag, ' ') FROM tags t WHERE t.paper_id = p.id) "
-                f"AS tag_list, EXISTS (SELECT 1 FROM notes n WHERE n.paper_id = p.id AND n.body != '') "
-                f"AS has_note, EXISTS (SELECT 1 FROM highlights h WHERE h.paper_id = p.id) "
-                f"AS has_highlight FROM papers p WHERE p.id IN ({','.join('?' * len(chunk))})",
-                chunk,
-            )
-            names = [d[0] for d in cur.description]
-            for row in cur:
-                record = dict(zip(names, row, strict=True))
-                found[record["id"]] = record
+        for row in cur:
+            record = dict(zip(names, row, strict=True))
+            found[record["id"]] = record
         return [found[i] for i in ids if i in found]
 
     def records(self, ids: Sequence[str]) -> list[dict]:

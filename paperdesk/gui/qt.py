@@ -43,8 +43,10 @@ from PySide6.QtGui import (
     QPainter,
     QPalette,
     QPixmap,
+    QStaticText,
     QTextCursor,
     QTextDocument,
+    QTransform,
 )
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import (
@@ -92,9 +94,9 @@ __all__ = [
     "QKeyCombination", "QKeySequence", "QLabel", "QLineEdit", "QListWidget", "QListWidgetItem",
     "QMainWindow", "QMenu", "QMimeData", "QModelIndex", "QObject", "QPainter", "QPalette",
     "QPersistentModelIndex", "QPixmap", "QPlainTextEdit", "QPoint", "QPointF", "QProgressBar",
-    "QPushButton", "QRect", "QSettings", "QSize", "QSplitter", "QStatusBar", "QStringListModel",
-    "QStyle", "QStyleFactory",
+    "QPushButton", "QRect", "QSettings", "QSize", "QSplitter", "QStaticText", "QStatusBar",
+    "QStringListModel", "QStyle", "QStyleFactory",
     "QStyleOptionViewItem", "QStyledItemDelegate", "QSvgRenderer", "QTabWidget", "QTableView", "QTextBrowser",
-    "QTextCursor", "QTextDocument", "QThread", "QTimer", "QToolBar", "QToolButton", "QTreeWidget",
-    "QTreeWidgetItem", "QUrl", "QVBoxLayout", "QWidget", "Qt", "Signal", "Slot",
+    "QTextCursor", "QTextDocument", "QThread", "QTimer", "QToolBar", "QToolButton", "QTransform",
+    "QTreeWidget", "QTreeWidgetItem", "QUrl", "QVBoxLayout", "QWidget", "Qt", "Signal", "Slot",
 ]
