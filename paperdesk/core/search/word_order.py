@@ -48,9 +48,6 @@ class Recorder:
         starts.append(len(sequence))
         sequence.extend([ids.setdefault(word, len(ids)) for word in words])
 
-    def clear(self) -> None:
-        self.__init__()  # type: ignore[misc]
-
     def write(self, path: Path, doc_count: int) -> None:
         """Write the file (nothing when incomplete or empty)."""
         if not self.complete or not any(len(docs) for _, _, docs, _ in self.fields.values()):
