@@ -220,9 +220,9 @@ def test_large_rebuild_uses_worker_processes_and_matches_one_process(seeded, mon
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_a_build_past_the_pool_limit_writes_more_segments_with_the_same_answers(seeded, monkeypatch,
-                                                                                 workers):
+def test_a_build_past_the_pool_limit_spills_to_disk_with_the_same_answers(seeded, monkeypatch, workers):
     from paperdesk.core.search import parallel, writer
+    from paperdesk.core.search.term_pool import TermPool
 
     queries = ("language", '"large language"', "diffu", "is:starred OR reasoning", "upvotes:>3 learning")
 
@@ -231,13 +231,16 @@ def test_a_build_past_the_pool_limit_writes_more_segments_with_the_same_answers(
                 (seeded.search(q, typing=True) for q in queries)]
 
     seeded.index.rebuild()
-    assert len(seeded.index.view().leaves) == 1
     alone = answers()
     monkeypatch.setattr(parallel, "MIN_PAPERS", 100 if workers > 1 else 10_000)
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: workers)
-    monkeypatch.setattr(writer, "POOL_LIMIT", 20_000)  # postings: ~100 papers each segment
+    monkeypatch.setattr(writer, "POOL_LIMIT", 20_000)  # postings: ~100 papers, reaches the workers
+    spills: list[int] = []
+    spill = TermPool.spill
+    monkeypatch.setattr(TermPool, "spill", lambda pool: (spills.append(pool.size), spill(pool)))
     assert seeded.index.rebuild() == 397
-    assert len(seeded.index.view().leaves) >= 3
+    assert len(seeded.index.view().leaves) == workers  # one segment each, whatever the limit
+    assert (len(spills) >= 3) is (workers == 1)  # (the workers spill in their own processes)
     assert answers() == alone
     assert seeded.index.check(repair=False)["ok"]
 

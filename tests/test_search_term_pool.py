@@ -96,21 +96,26 @@ def test_segments_are_byte_for_byte_whooshs(tmp_path, batches, monkeypatch):
         assert ours[kind] == theirs[kind], kind
 
 
-def test_a_merge_past_the_pool_limit_goes_through_whooshs_pool(tmp_path, monkeypatch):
-    monkeypatch.setattr(fast, "POOL_LIMIT", 10_000)  # the first merge passes it
-    handed: list[int] = []
-    original = TermPool.iter_postings
+@pytest.mark.parametrize("batches", [[400], [300, 40, 40]])
+def test_a_pool_past_its_limit_spills_sorted_runs_and_writes_the_same_bytes(tmp_path, monkeypatch,
+                                                                          batches):
+    monkeypatch.setattr(fast, "POOL_LIMIT", 3_000)  # postings: many runs per segment
+    spills: list[int] = []
+    original = TermPool.spill
 
     def counted(self):
-        postings = list(original(self))
-        handed.append(len(postings))
-        yield from postings
+        spills.append(self.size)
+        original(self)
 
-    monkeypatch.setattr(TermPool, "iter_postings", counted)
-    docs = [documents(300, seed=1), documents(40, seed=2, start=300)]
+    monkeypatch.setattr(TermPool, "spill", counted)
+    docs, start = [], 0
+    for n, size in enumerate(batches):
+        docs.append(documents(size, seed=n + 7, start=start))
+        start += size
     write(tmp_path / "whoosh", docs, ours=False)
     write(tmp_path / "ours", docs, ours=True)
-    assert handed and handed[0] > 0  # the pool's postings were handed over, then merged
+    assert len(spills) > 5 and all(size >= 3_000 for size in spills)
     theirs, ours = segment_files(tmp_path / "whoosh"), segment_files(tmp_path / "ours")
+    assert len({k.split(":")[0] for k in theirs}) == 1
     for kind in theirs:
         assert ours[kind] == theirs[kind], kind

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from paperdesk.core.search import sidecar, word_order
-from paperdesk.core.search import writer as writer_module
 from paperdesk.core.search.documents import all_paper_ids, load_documents, paper_count
 from paperdesk.core.search.writer import segment_writer
 from paperdesk.core.store import enqueue_index
@@ -206,9 +205,6 @@ class SearchIndex:
         try:
             for ids in all_paper_ids(self.conn):
                 for doc in load_documents(self.conn, ids).values():
-                    if getattr(writer.pool, "size", 0) >= writer_module.POOL_LIMIT:  # bound memory
-                        writer.commit(merge=False)
-                        writer = segment_writer(ix, limitmb=256)
                     writer.add_document(**to_fields(doc))
                 advance(len(ids))
             writer.commit()

@@ -1,8 +1,8 @@
-"""Build a fresh index with several processes, each writing segments (Whoosh writes in pure Python).
+"""Build a fresh index with several processes, one segment each (Whoosh writes in pure Python).
 
 Each worker opens the library read-only, turns its share of the papers into documents and writes
-them as segments of the (still unpublished) fresh index, without the index lock; the parent
-then commits one table of contents listing every worker's segments, as Whoosh's own
+them as one segment of the (still unpublished) fresh index, without the index lock; the parent
+then commits one table of contents listing every worker's segment, as Whoosh's own
 multi-segment writer does. Workers are spawned, never forked: forking a process that runs Qt
 threads is unsafe. (A frozen app must call `multiprocessing.freeze_support()` at start.)
 """
@@ -32,29 +32,26 @@ def workers_for(papers: int) -> int:
 
 def _worker(db_path: str, index_dir: str, ids: list[str], limitmb: int, pool_limit: int,
             out: Any) -> None:
-    """Write the documents of `ids` as segments (a new one whenever the pool holds `pool_limit`
-    postings, to bound memory); report progress and each segment, then that it is done."""
+    """Write the documents of `ids` as one segment (its pool holds at most `pool_limit` postings
+    in memory, the parent's POOL_LIMIT); report progress, then the segment."""
     try:
+        from paperdesk.core.search import writer as writer_module
         from paperdesk.core.search.documents import load_documents
         from paperdesk.core.search.index import open_index, to_fields
-        from paperdesk.core.search.writer import segment_writer
 
+        writer_module.POOL_LIMIT = pool_limit
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
         ix = open_index(index_dir)
-        writer = segment_writer(ix, _lk=False, limitmb=limitmb)
+        writer = writer_module.segment_writer(ix, _lk=False, limitmb=limitmb)
         step = 1000
         for i in range(0, len(ids), step):
             for doc in load_documents(conn, ids[i:i + step]).values():
-                if getattr(writer.pool, "size", 0) >= pool_limit:
-                    out.put(("segment", writer._finalize_segment()))
-                    writer = segment_writer(ix, _lk=False, limitmb=limitmb)
                 writer.add_document(**to_fields(doc))
             out.put(("progress", min(step, len(ids) - i)))
-        # Its temporary files share a folder: the parent removes it.
-        out.put(("segment", writer._finalize_segment()))
+        segment = writer._finalize_segment()  # its temporary files share a folder: the parent removes it
         conn.close()
         ix.close()
-        out.put(("done", None))
+        out.put(("segment", segment))
     except BaseException as exc:  # the parent reports it and cleans up
         out.put(("error", f"{type(exc).__name__}: {exc}"))
 
@@ -92,8 +89,7 @@ def build_segments(ix: Any, db_path: str, id_batches: list[list[str]], limitmb: 
     try:
         _start(procs)
         segments: list[Any] = []
-        done = 0
-        while done < len(procs):
+        while len(segments) < len(procs):
             try:
                 kind, value = out.get(timeout=1.0)
             except queue.Empty:
@@ -104,10 +100,8 @@ def build_segments(ix: Any, db_path: str, id_batches: list[list[str]], limitmb: 
                 raise RuntimeError(f"an index worker failed: {value}")
             if kind == "progress":
                 progress(value)
-            elif kind == "segment":
-                segments.append(value)
             else:
-                done += 1
+                segments.append(value)
         for proc in procs:
             proc.join()
         TOC(ix.schema, segments, ix.latest_generation() + 1).write(ix.storage, ix.indexname)

@@ -7,27 +7,32 @@ documents as they come), so a flush only sorts the terms, and writes each block 
 postings from array slices. The bytes written are Whoosh's own (W3 codec): the tests compare
 the files with those of Whoosh's writer.
 
-The arrays and terms cost ~30 bytes a posting (a 25,000-paper segment: ~180 MB). Whoosh's
-pool instead spills to disk past its memory limit: a full build starts a new segment at
-writer.POOL_LIMIT, and a merge that would pass it goes through Whoosh's pool (writer.py).
+The arrays and terms cost ~30 bytes a posting (25,000 papers: ~180 MB). Past a limit
+(writer.POOL_LIMIT) the pooled postings move to a sorted run in a temporary file, as Whoosh's
+pool spills; the runs are merged term by term when the segment is written, so a build of any
+size stays one segment in bounded memory (a search pays for every extra segment).
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import pickle
 import struct
 import sys
+import tempfile
 import zlib
 from array import array
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
 from paperdesk.core.search.sidecar import SKIP_FIELDS, Collector
 
 Posting = tuple[str, bytes, int, float, Any]  # (field, term bytes, docnum, weight, value bytes)
+Lists = tuple[array, array, Any]  # a term's docnums, weights and values (counts or bytes)
 _BIG_ENDIAN = sys.byteorder == "big"
 _UINT = struct.Struct("!I")  # whoosh.system.pack_uint
 
@@ -36,19 +41,21 @@ class TermPool:
     """The postings of one segment, by field and term. Frequency values (a 4-byte count) are
     kept as numbers; other values as the bytes given."""
 
-    def __init__(self, schema: Any):
+    def __init__(self, schema: Any, limit: int | None = None):
         from whoosh.fields import SpellField
         from whoosh.formats import Frequency
 
         # A spelling field's "values" are whatever bytes the writer had at hand: kept as given.
         self._counts = {name: type(schema[name].format) is Frequency and
                         not isinstance(schema[name], SpellField) for name in schema.names()}
-        self.fields: dict[str, dict[bytes, tuple[array, array, Any]]] = {}
+        self.fields: dict[str, dict[bytes, Lists]] = {}
         self.unsorted: set[tuple[str, bytes]] = set()  # terms given a docnum out of order
         # Terms given int weights (spelling words: 1): Whoosh's block info keeps the int.
         self.int_weights: set[tuple[str, bytes]] = set()
         self.fieldnames: set[str] = set()  # as Whoosh's pool has
-        self.size = 0  # postings held
+        self.size = 0  # postings held in memory
+        self.limit = limit  # past this many, they move to a sorted run on disk
+        self._runs: list[IO[bytes]] = []  # oldest first: their documents come first
 
     def add(self, item: Posting) -> None:
         fieldname, text, docnum, weight, value = item
@@ -70,6 +77,8 @@ class TermPool:
         lists[1].append(weight)
         lists[2].append(int.from_bytes(value, "big") if type(lists[2]) is array else value)
         self.size += 1
+        if self.limit is not None and self.size >= self.limit:
+            self.spill()
 
     def add_terms(self, fieldname: str, docnum: int, items: Any, boost: float, scorable: bool,
                   vbytes: Any) -> tuple[int, Any]:
@@ -96,6 +105,8 @@ class TermPool:
             lists[2].append(freq if counts else vbytes)
             added += 1
         self.size += added
+        if self.limit is not None and self.size >= self.limit:
+            self.spill()
         return length, vbytes
 
     def add_words(self, fieldname: str, docnum: int, words: list[str], field_boost: float,
@@ -121,36 +132,58 @@ class TermPool:
             lists[1].append(float(freq) * field_boost * boost)
             lists[2].append(freq)
         self.size += len(counts)
+        if self.limit is not None and self.size >= self.limit:
+            self.spill()
         return (len(words) if scorable else 0), _UINT.pack(freq)
 
-    def _sorted_lists(self, fieldname: str, text: bytes) -> tuple[array, array, Any]:
-        docnums, weights, values = self.fields[fieldname][text]
-        if (fieldname, text) not in self.unsorted:
-            return docnums, weights, values
-        # As Whoosh's pool sorts: by document, then weight, then value.
-        order = sorted(range(len(docnums)), key=lambda i: (docnums[i], weights[i], values[i]))
-        kind = type(values) if type(values) is list else lambda items: array("I", items)
-        return (array("i", [docnums[i] for i in order]), array("f", [weights[i] for i in order]),
-                kind([values[i] for i in order]))
+    def _sorted_lists(self, fieldname: str, text: bytes) -> Lists:
+        lists = self.fields[fieldname][text]
+        return _sorted(*lists) if (fieldname, text) in self.unsorted else lists
+
+    def _memory_terms(self) -> Iterator[tuple[tuple[str, bytes], Lists]]:
+        for fieldname in sorted(self.fields):
+            for text in sorted(self.fields[fieldname]):
+                yield (fieldname, text), self._sorted_lists(fieldname, text)
+
+    def spill(self) -> None:
+        """Move the postings in memory to a sorted run in a temporary file, to bound memory.
+        Runs are read back one term at a time, merged, when the segment is written."""
+        run = tempfile.TemporaryFile()  # noqa: SIM115 (kept open until cleanup; deleted on close)
+        for item in self._memory_terms():
+            pickle.dump(item, run, protocol=pickle.HIGHEST_PROTOCOL)
+        self._runs.append(run)
+        self.fields.clear()
+        self.unsorted.clear()
+        self.size = 0
+
+    def _terms(self) -> Iterator[tuple[str, bytes, Lists]]:
+        """Every term's postings, sorted by field and term: the runs' and memory's, joined."""
+        sources = [_read_run(run) for run in self._runs] + [self._memory_terms()]
+        # Equal keys come out in source order (heapq.merge is stable): oldest documents first.
+        merged = heapq.merge(*sources, key=lambda item: item[0]) if self._runs else sources[0]
+        for (fieldname, text), group in itertools.groupby(merged, key=lambda item: item[0]):
+            parts = [lists for _, lists in group]
+            yield fieldname, text, parts[0] if len(parts) == 1 else _joined(parts)
 
     def iter_postings(self) -> Iterator[Posting]:
         """Every posting as Whoosh's pool yields them: sorted tuples."""
         from whoosh.system import pack_uint
 
-        for fieldname in sorted(self.fields):
-            for text in sorted(self.fields[fieldname]):
-                docnums, weights, values = self._sorted_lists(fieldname, text)
-                counts = type(values) is array
-                ints = (fieldname, text) in self.int_weights
-                for docnum, weight, value in zip(docnums, weights, values, strict=True):
-                    yield (fieldname, text, docnum, int(weight) if ints else weight,
-                           pack_uint(value) if counts else value)
+        for fieldname, text, (docnums, weights, values) in self._terms():
+            counts = type(values) is array
+            ints = (fieldname, text) in self.int_weights
+            for docnum, weight, value in zip(docnums, weights, values, strict=True):
+                yield (fieldname, text, docnum, int(weight) if ints else weight,
+                       pack_uint(value) if counts else value)
 
     def cleanup(self) -> None:
         self.fields.clear()
         self.unsorted.clear()
         self.int_weights.clear()
         self.size = 0
+        for run in self._runs:
+            run.close()
+        self._runs.clear()
 
     def write(self, fieldwriter: Any, schema: Any, lengths: Any, collector: Collector | None) -> None:
         """Write every term's postings through a W3 field writer, as its `add_postings` would
@@ -162,48 +195,82 @@ class TermPool:
         postfile, tindex = fieldwriter._postfile, fieldwriter._tindex
         blocklimit, level = fieldwriter._codec._blocklimit, fieldwriter._codec._compression
         dumps, compress = pickle.dumps, zlib.compress
-        for fieldname in sorted(self.fields):
-            fieldobj = schema[fieldname]
-            fieldwriter.start_field(fieldname, fieldobj)
-            prefix = pack_ushort(fieldwriter._fieldid)
-            fixed = fieldobj.format.fixed_value_size()
-            length_of = _FieldLengths(lengths, fieldname)
-            terms = self.fields[fieldname]
-            for text in sorted(terms):
-                docnums, weights, values = self._sorted_lists(fieldname, text)
-                ints = (fieldname, text) in self.int_weights
-                if collector is not None and fieldname not in SKIP_FIELDS:
-                    collector.add_list(fieldname, text, docnums, weights)
-                info = W3TermInfo()  # what its add_block would gather, block by block
-                info._minid = docnums[0]
-                info._df = count = len(docnums)
-                start = postfile.tell()
-                postfile.write(WHOOSH3_HEADER_MAGIC)
-                for first in range(0, count, blocklimit):
-                    last = min(first + blocklimit, count)
-                    ids, ws = docnums[first:last], weights[first:last]
-                    minlength, maxlength = length_of.range(ids)
-                    top = max(ws)
-                    maxweight = (int(top) if ints else top) if top > 0 else 0  # the writer starts at 0
-                    data = (_deltas(ids), _mini_weights(ws), _mini_values(values[first:last], fixed))
-                    databytes = compress(dumps(data, 2), level)
-                    infobytes = dumps((len(ids), ids[-1], maxweight, level, length_to_byte(minlength),
-                                       length_to_byte(maxlength)), 2)
-                    size = len(infobytes) + len(databytes)
-                    postfile.write_int(-size if last == count else size)
-                    postfile.write(infobytes)
-                    postfile.write(databytes)
-                    info._weight += sum(ws)
-                    if info._minlength is None:
-                        info._minlength = minlength
-                    elif minlength is not None:
-                        info._minlength = min(info._minlength, minlength)
-                    info._maxlength = max(info._maxlength, maxlength)
-                    info._maxweight = max(info._maxweight, maxweight)
-                info._maxid = docnums[-1]
-                info.set_extent(start, postfile.tell() - start)
-                tindex.add(prefix + text, info.to_bytes())
+        current = None
+        for fieldname, text, (docnums, weights, values) in self._terms():
+            if fieldname != current:
+                if current is not None:
+                    fieldwriter.finish_field()
+                current, fieldobj = fieldname, schema[fieldname]
+                fieldwriter.start_field(fieldname, fieldobj)
+                prefix = pack_ushort(fieldwriter._fieldid)
+                fixed = fieldobj.format.fixed_value_size()
+                length_of = _FieldLengths(lengths, fieldname)
+            ints = (fieldname, text) in self.int_weights
+            if collector is not None and fieldname not in SKIP_FIELDS:
+                collector.add_list(fieldname, text, docnums, weights)
+            info = W3TermInfo()  # what its add_block would gather, block by block
+            info._minid = docnums[0]
+            info._df = count = len(docnums)
+            start = postfile.tell()
+            postfile.write(WHOOSH3_HEADER_MAGIC)
+            for first in range(0, count, blocklimit):
+                last = min(first + blocklimit, count)
+                ids, ws = docnums[first:last], weights[first:last]
+                minlength, maxlength = length_of.range(ids)
+                top = max(ws)
+                maxweight = (int(top) if ints else top) if top > 0 else 0  # the writer starts at 0
+                data = (_deltas(ids), _mini_weights(ws), _mini_values(values[first:last], fixed))
+                databytes = compress(dumps(data, 2), level)
+                infobytes = dumps((len(ids), ids[-1], maxweight, level, length_to_byte(minlength),
+                                   length_to_byte(maxlength)), 2)
+                size = len(infobytes) + len(databytes)
+                postfile.write_int(-size if last == count else size)
+                postfile.write(infobytes)
+                postfile.write(databytes)
+                info._weight += sum(ws)
+                if info._minlength is None:
+                    info._minlength = minlength
+                elif minlength is not None:
+                    info._minlength = min(info._minlength, minlength)
+                info._maxlength = max(info._maxlength, maxlength)
+                info._maxweight = max(info._maxweight, maxweight)
+            info._maxid = docnums[-1]
+            info.set_extent(start, postfile.tell() - start)
+            tindex.add(prefix + text, info.to_bytes())
+        if current is not None:
             fieldwriter.finish_field()
+
+
+def _read_run(run: IO[bytes]) -> Iterator[tuple[tuple[str, bytes], Lists]]:
+    run.seek(0)
+    while True:
+        try:
+            yield pickle.load(run)
+        except EOFError:
+            return
+
+
+def _sorted(docnums: array, weights: array, values: Any) -> Lists:
+    """As Whoosh's pool sorts postings: by document, then weight, then value."""
+    order = sorted(range(len(docnums)), key=lambda i: (docnums[i], weights[i], values[i]))
+    kind = type(values) if type(values) is list else lambda items: array("I", items)
+    return (array("i", [docnums[i] for i in order]), array("f", [weights[i] for i in order]),
+            kind([values[i] for i in order]))
+
+
+def _joined(parts: list[Lists]) -> Lists:
+    """One term's postings from several runs, oldest first (sorted again only where documents
+    repeat across them: spelling words, all filed under document 0)."""
+    first_docnums, first_weights, first_values = parts[0]
+    docnums, weights = array("i", first_docnums), array("f", first_weights)
+    values = array("I", first_values) if type(first_values) is array else list(first_values)
+    ordered = True
+    for more_docnums, more_weights, more_values in parts[1:]:
+        ordered = ordered and more_docnums[0] > docnums[-1]
+        docnums.extend(more_docnums)
+        weights.extend(more_weights)
+        values.extend(more_values)
+    return (docnums, weights, values) if ordered else _sorted(docnums, weights, values)
 
 
 _SMALL = 24  # below this many postings, plain Python beats numpy's per-call cost

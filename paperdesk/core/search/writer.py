@@ -18,11 +18,9 @@ from paperdesk.core.search import word_order
 from paperdesk.core.search.sidecar import Collector, path_for
 from paperdesk.core.search.term_pool import TermPool
 
-# The term pool's postings at most (~30 bytes each with its terms: 6M is ~180 MB, ~26,000
-# papers). A full build starts a new segment there; a merge that would pass it goes through
-# Whoosh's pool instead, which spills to disk.
+# The term pool's postings in memory at most (~30 bytes each with its terms: 6M is ~180 MB,
+# ~26,000 papers); past it they move to a sorted run on disk (term_pool.py).
 POOL_LIMIT = 6_000_000
-POSTINGS_PER_DOC = 300  # a paper's postings, generously (~230 in the synthetic libraries)
 
 
 class _Lengths:
@@ -61,7 +59,7 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
     """`ix.writer(**kwargs)` for one process, with pooled postings and in-memory field lengths."""
     from whoosh.codec.whoosh3 import W3FieldWriter, W3PerDocReader
     from whoosh.formats import Frequency
-    from whoosh.writing import PostingPool, SegmentWriter
+    from whoosh.writing import SegmentWriter
 
     from paperdesk.core.search.analysis import FastStemAnalyzer
 
@@ -73,7 +71,7 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
             # No term vectors: add_document below does not write them.
             if isinstance(self.fieldwriter, W3FieldWriter) and self.codec._inlinelimit <= 1 and \
                     not any(self.schema[name].vector for name in self.schema.names()):
-                self.pool = TermPool(self.schema)
+                self.pool = TermPool(self.schema, limit=POOL_LIMIT)
             # Fields our analyzer reads. Where their terms are counted words, they are pooled
             # without Whoosh's token objects (most of an index's postings are abstract words).
             self._analyzed = {name for name in self.schema.names()
@@ -136,15 +134,7 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
             return None
 
         def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
-            """A merge: past the term pool's limit, its postings move to Whoosh's pool first."""
             self.word_order.complete = False  # a merged segment's words are not recorded
-            pool = self.pool
-            if isinstance(pool, TermPool) and \
-                    pool.size + POSTINGS_PER_DOC * reader.doc_count_all() > POOL_LIMIT:
-                self.pool = PostingPool(self._tempstorage, self.newsegment, limitmb=self._limitmb)
-                for item in pool.iter_postings():
-                    self.pool.add(item)
-                pool.cleanup()
             super().add_postings_to_pool(reader, startdoc, docmap)
 
         def _flush_segment(self) -> None:
