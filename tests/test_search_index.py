@@ -188,6 +188,12 @@ def test_cli_saved_searches(tmp_path):
     assert proc.returncode == 1 and "no saved search" in proc.stderr
 
 
+def answers(lib, queries: tuple[str, ...]) -> list:
+    """Each query's total and hits with scores (not their order: equal scores may swap)."""
+    return [(r.total, {h.id: h.score for h in r.hits}) for r in
+            (lib.search(q, typing=True) for q in queries)]
+
+
 def test_drain_builds_a_missing_index_with_progress(seeded):
     seen = []
     seeded.drain_index(lambda done, total, what: seen.append((done, total)))
@@ -201,12 +207,8 @@ def test_large_rebuild_uses_worker_processes_and_matches_one_process(seeded, mon
     queries = ("language", "model -large", '"large language"', "diffu", "is:starred OR reasoning",
                "sort:date agent", "upvotes:>3 learning")
 
-    def answers() -> list:  # scores, not order: equal scores may come in another order
-        return [(r.total, {h.id: h.score for h in r.hits}) for r in
-                (seeded.search(q, typing=True) for q in queries)]
-
     seeded.index.rebuild()
-    alone = answers()
+    alone = answers(seeded, queries)
     monkeypatch.setattr(parallel, "MIN_PAPERS", 100)  # the seeded library has 397 papers
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
     assert parallel.workers_for(397) == 2 and parallel.workers_for(99) == 1
@@ -214,7 +216,7 @@ def test_large_rebuild_uses_worker_processes_and_matches_one_process(seeded, mon
     assert seeded.index.rebuild(progress=lambda done, total, what: seen.append(done)) == 397
     assert len(seeded.index.view().leaves) == 2  # one segment per worker
     assert seen[-1] == 397 and seen == sorted(seen)
-    assert answers() == alone
+    assert answers(seeded, queries) == alone
     assert seeded.index.check(repair=False)["ok"]
     assert not list(seeded.folder.glob("index.new*")) and not list((seeded.folder / "index").glob("*.tmp"))
 
@@ -226,12 +228,8 @@ def test_a_build_past_the_pool_limit_spills_to_disk_with_the_same_answers(seeded
 
     queries = ("language", '"large language"', "diffu", "is:starred OR reasoning", "upvotes:>3 learning")
 
-    def answers() -> list:
-        return [(r.total, {h.id: h.score for h in r.hits}) for r in
-                (seeded.search(q, typing=True) for q in queries)]
-
     seeded.index.rebuild()
-    alone = answers()
+    alone = answers(seeded, queries)
     monkeypatch.setattr(parallel, "MIN_PAPERS", 100 if workers > 1 else 10_000)
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: workers)
     monkeypatch.setattr(writer, "POOL_LIMIT", 20_000)  # postings: ~100 papers, reaches the workers
@@ -241,7 +239,7 @@ def test_a_build_past_the_pool_limit_spills_to_disk_with_the_same_answers(seeded
     assert seeded.index.rebuild() == 397
     assert len(seeded.index.view().leaves) == workers  # one segment each, whatever the limit
     assert (len(spills) >= 3) is (workers == 1)  # (the workers spill in their own processes)
-    assert answers() == alone
+    assert answers(seeded, queries) == alone
     assert seeded.index.check(repair=False)["ok"]
 
 
@@ -301,17 +299,13 @@ def test_long_posting_lists_live_beside_their_segments_and_go_with_them(seeded, 
 
     queries = ("language", "model -large", '"large language"', "diffu", "sort:upvotes agent")
 
-    def answers() -> list:
-        return [(r.total, {h.id: h.score for h in r.hits}) for r in
-                (seeded.search(q, typing=True) for q in queries)]
-
     seeded.index.rebuild()
-    plain = answers()
+    plain = answers(seeded, queries)
     assert not list(seeded.index.dir.glob(f"*{sidecar.EXTENSION}"))  # 397 papers: no list that long
     monkeypatch.setattr(sidecar, "MIN_POSTINGS", 20)
     seeded.index.rebuild()
     files = list(seeded.index.dir.glob(f"*{sidecar.EXTENSION}"))
-    assert len(files) == 1 and answers() == plain
+    assert len(files) == 1 and answers(seeded, queries) == plain
     view = seeded.index.view()
     assert view._sidecars[0] is not None and ("abstract", b"model") in view._sidecars[0].terms
     seen = {f.name for f in files}
@@ -340,7 +334,7 @@ def test_long_posting_lists_live_beside_their_segments_and_go_with_them(seeded, 
     after = {p.name for p in seeded.index.dir.glob(f"*{sidecar.EXTENSION}")}
     current = {sidecar.path_for(seeded.index.dir, r._segid).name for r, _ in seeded.index.view().leaves}
     assert after <= current and before & current <= after  # live segments keep theirs
-    with_files = answers()
+    with_files = answers(seeded, queries)
     monkeypatch.setattr(evaluator, "sidecar_for", lambda folder, segment: None)
     seeded.index._view = None  # a fresh view, reading every list through Whoosh
-    assert answers() == with_files
+    assert answers(seeded, queries) == with_files
