@@ -105,6 +105,7 @@ def test_a_pool_past_its_limit_spills_sorted_runs_and_writes_the_same_bytes(tmp_
 
     def counted(self):
         spills.append(self.size)
+        assert Path(self.spill_dir).is_relative_to(tmp_path / "ours")  # beside the index
         original(self)
 
     monkeypatch.setattr(TermPool, "spill", counted)

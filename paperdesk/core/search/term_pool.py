@@ -41,7 +41,7 @@ class TermPool:
     """The postings of one segment, by field and term. Frequency values (a 4-byte count) are
     kept as numbers; other values as the bytes given."""
 
-    def __init__(self, schema: Any, limit: int | None = None):
+    def __init__(self, schema: Any, limit: int | None = None, spill_dir: str | None = None):
         from whoosh.fields import SpellField
         from whoosh.formats import Frequency
 
@@ -55,6 +55,7 @@ class TermPool:
         self.fieldnames: set[str] = set()  # as Whoosh's pool has
         self.size = 0  # postings held in memory
         self.limit = limit  # past this many, they move to a sorted run on disk
+        self.spill_dir = spill_dir  # beside the index (as Whoosh's pool), not a RAM-backed /tmp
         self._runs: list[IO[bytes]] = []  # oldest first: their documents come first
 
     def add(self, item: Posting) -> None:
@@ -148,7 +149,7 @@ class TermPool:
     def spill(self) -> None:
         """Move the postings in memory to a sorted run in a temporary file, to bound memory.
         Runs are read back one term at a time, merged, when the segment is written."""
-        run = tempfile.TemporaryFile()  # noqa: SIM115 (kept open until cleanup; deleted on close)
+        run = tempfile.TemporaryFile(dir=self.spill_dir)  # noqa: SIM115 (open until cleanup; deleted on close)
         for item in self._memory_terms():
             pickle.dump(item, run, protocol=pickle.HIGHEST_PROTOCOL)
         self._runs.append(run)

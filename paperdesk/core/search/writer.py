@@ -71,7 +71,8 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
             # No term vectors: add_document below does not write them.
             if isinstance(self.fieldwriter, W3FieldWriter) and self.codec._inlinelimit <= 1 and \
                     not any(self.schema[name].vector for name in self.schema.names()):
-                self.pool = TermPool(self.schema, limit=POOL_LIMIT)
+                self.pool = TermPool(self.schema, limit=POOL_LIMIT,
+                                     spill_dir=getattr(self._tempstorage, "folder", None))
             # Fields our analyzer reads. Where their terms are counted words, they are pooled
             # without Whoosh's token objects (most of an index's postings are abstract words).
             self._analyzed = {name for name in self.schema.names()
