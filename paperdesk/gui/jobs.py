@@ -145,6 +145,13 @@ class _Worker(QObject):
         self._sliced = 0
         self._rebuilding = 0  # papers in an index of another version being rebuilt by the child
         self._closed = False
+        # One timer, connected here, before the worker moves to its thread: QTimer.singleShot with
+        # a Python callable connects a new timer on every call, and that connect (holding the GIL)
+        # deadlocked against the GUI thread destroying an object (holding Qt's signal lock, asking
+        # for the GIL). Seen once in CI: the window froze for good.
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._index_step)
 
     def _open(self) -> Library:
         if self._lib is None:
@@ -177,7 +184,7 @@ class _Worker(QObject):
     def _schedule_index(self, delay: int = SLICE_PAUSE_MS) -> None:
         if self._defer and not self._scheduled and not self._closed:
             self._scheduled = True
-            QTimer.singleShot(delay, self._index_step)
+            self._timer.start(delay)
 
     @Slot()
     def kick(self) -> None:
@@ -252,6 +259,7 @@ class _Worker(QObject):
     @Slot()
     def close(self) -> None:
         self._closed = True
+        self._timer.stop()
         if self._proc is not None:  # let the indexer finish its commit (it is crash-safe anyway)
             try:
                 self._proc.wait(timeout=60)
