@@ -52,7 +52,6 @@ class TermPool:
         self.unsorted: set[tuple[str, bytes]] = set()  # terms given a docnum out of order
         # Terms given int weights (spelling words: 1): Whoosh's block info keeps the int.
         self.int_weights: set[tuple[str, bytes]] = set()
-        self.fieldnames: set[str] = set()  # as Whoosh's pool has
         self.size = 0  # postings held in memory
         self.limit = limit  # past this many, they move to a sorted run on disk
         self.spill_dir = spill_dir  # beside the index (as Whoosh's pool), not a RAM-backed /tmp
@@ -62,10 +61,7 @@ class TermPool:
         fieldname, text, docnum, weight, value = item
         if docnum == -1:  # Whoosh's marker for a spelling-only word: its writer skips it too
             return
-        terms = self.fields.get(fieldname)
-        if terms is None:
-            terms = self.fields[fieldname] = {}
-            self.fieldnames.add(fieldname)
+        terms = self._field(fieldname)
         lists = terms.get(text)
         if lists is None:
             counts = self._counts.get(fieldname, False)
@@ -77,19 +73,14 @@ class TermPool:
         lists[0].append(docnum)
         lists[1].append(weight)
         lists[2].append(int.from_bytes(value, "big") if type(lists[2]) is array else value)
-        self.size += 1
-        if self.limit is not None and self.size >= self.limit:
-            self.spill()
+        self._added(1)
 
     def add_terms(self, fieldname: str, docnum: int, items: Any, boost: float, scorable: bool,
                   vbytes: Any) -> tuple[int, Any]:
         """A document's (term bytes, frequency, weight, value) items of one field, as Whoosh's
         `add_document` adds each to its pool; returns the field's length and the last value
         (which that loop leaves behind for the spelling words that follow)."""
-        terms = self.fields.get(fieldname)
-        if terms is None:
-            terms = self.fields[fieldname] = {}
-            self.fieldnames.add(fieldname)
+        terms = self._field(fieldname)
         counts = self._counts.get(fieldname, False)  # a Frequency value is its frequency, packed
         unsorted = self.unsorted
         length = added = 0
@@ -105,9 +96,7 @@ class TermPool:
             lists[1].append(weight * boost)
             lists[2].append(freq if counts else vbytes)
             added += 1
-        self.size += added
-        if self.limit is not None and self.size >= self.limit:
-            self.spill()
+        self._added(added)
         return length, vbytes
 
     def add_words(self, fieldname: str, docnum: int, words: list[str], field_boost: float,
@@ -117,10 +106,7 @@ class TermPool:
         counts = Counter(words)
         if not counts:
             return 0, vbytes
-        terms = self.fields.get(fieldname)
-        if terms is None:
-            terms = self.fields[fieldname] = {}
-            self.fieldnames.add(fieldname)
+        terms = self._field(fieldname)
         unsorted = self.unsorted
         for word, freq in counts.items():
             tbytes = word.encode("utf-8")
@@ -132,10 +118,19 @@ class TermPool:
             lists[0].append(docnum)
             lists[1].append(float(freq) * field_boost * boost)
             lists[2].append(freq)
-        self.size += len(counts)
+        self._added(len(counts))
+        return (len(words) if scorable else 0), _UINT.pack(freq)
+
+    def _field(self, fieldname: str) -> dict[bytes, Lists]:
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = {}
+        return terms
+
+    def _added(self, count: int) -> None:
+        self.size += count
         if self.limit is not None and self.size >= self.limit:
             self.spill()
-        return (len(words) if scorable else 0), _UINT.pack(freq)
 
     def _sorted_lists(self, fieldname: str, text: bytes) -> Lists:
         lists = self.fields[fieldname][text]
@@ -165,17 +160,6 @@ class TermPool:
         for (fieldname, text), group in itertools.groupby(merged, key=lambda item: item[0]):
             parts = [lists for _, lists in group]
             yield fieldname, text, parts[0] if len(parts) == 1 else _joined(parts)
-
-    def iter_postings(self) -> Iterator[Posting]:
-        """Every posting as Whoosh's pool yields them: sorted tuples."""
-        from whoosh.system import pack_uint
-
-        for fieldname, text, (docnums, weights, values) in self._terms():
-            counts = type(values) is array
-            ints = (fieldname, text) in self.int_weights
-            for docnum, weight, value in zip(docnums, weights, values, strict=True):
-                yield (fieldname, text, docnum, int(weight) if ints else weight,
-                       pack_uint(value) if counts else value)
 
     def cleanup(self) -> None:
         self.fields.clear()

@@ -63,10 +63,9 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
 
     from paperdesk.core.search.analysis import FastStemAnalyzer
 
-    class FastLengthsWriter(SegmentWriter):
+    class PooledSegmentWriter(SegmentWriter):
         def __init__(self, ix: Any, **kwargs: Any):
             super().__init__(ix, **kwargs)
-            self._limitmb = kwargs.get("limitmb", 128)
             # The term pool writes W3 blocks itself: only for the W3 codec, postings never inlined.
             # No term vectors: add_document below does not write them.
             if isinstance(self.fieldwriter, W3FieldWriter) and self.codec._inlinelimit <= 1 and \
@@ -159,4 +158,4 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
                 self.word_order.write(word_order.path_for(Path(folder), self.newsegment.segment_id()),
                                       self.docnum)
 
-    return FastLengthsWriter(ix, **kwargs)
+    return PooledSegmentWriter(ix, **kwargs)
