@@ -37,7 +37,7 @@ MARK_TINT = QColor(255, 170, 0, 70)  # amber, translucent: readable on light and
 MARK_HIGHLIGHT = QColor(200, 120, 0)
 TEXT_CACHE = 4000  # laid-out texts kept: a screen has ~200, titles are unique
 MARGIN = 3  # px of text inset each side, as the Fusion style's item text margin
-_STAR, _TITLE = COLUMN_KEYS.index("star"), COLUMN_KEYS.index("title")
+_STAR = COLUMN_KEYS.index("star")
 # Where a text sits in its cell, from the model's alignment (left where it says nothing).
 _LEFT_SIDE, _CENTRE, _RIGHT_SIDE = 0.0, 0.5, 1.0
 _PLACE = tuple(_RIGHT_SIDE if align is not None and align & Qt.AlignmentFlag.AlignRight else
@@ -113,19 +113,20 @@ class PaperDelegate(QStyledItemDelegate):
         key = (text, width, bold)
         laid = self._texts.get(key)
         if laid is None:
-            laid = self._texts[key] = self._lay_out(painter, text, width)
+            if len(self._texts) >= TEXT_CACHE:
+                self._texts.clear()
+            laid = self._texts[key] = _lay_out(painter, text, width)
         static, text_width, text_height = laid
         painter.drawStaticText(QPointF(rect.x() + MARGIN + (width - text_width) * _PLACE[c],
                                        rect.y() + (rect.height() - text_height) / 2), static)
         if bold:
             painter.setFont(fonts[0])
 
-    def _lay_out(self, painter: QPainter, text: str, width: int) -> tuple[QStaticText, float, float]:
-        """`text` elided to `width` in the painter's font, laid out once; with its size."""
-        if len(self._texts) >= TEXT_CACHE:
-            self._texts.clear()
-        static = QStaticText(painter.fontMetrics().elidedText(text, _ELIDE, width))
-        static.setTextFormat(Qt.TextFormat.PlainText)
-        static.prepare(QTransform(), painter.font())
-        size = static.size()
-        return static, size.width(), size.height()
+
+def _lay_out(painter: QPainter, text: str, width: int) -> tuple[QStaticText, float, float]:
+    """`text` elided to `width` in the painter's font, laid out once; with its size."""
+    static = QStaticText(painter.fontMetrics().elidedText(text, _ELIDE, width))
+    static.setTextFormat(Qt.TextFormat.PlainText)
+    static.prepare(QTransform(), painter.font())
+    size = static.size()
+    return static, size.width(), size.height()

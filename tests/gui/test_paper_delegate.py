@@ -46,3 +46,26 @@ def test_selection_follows_the_palette_even_when_it_changes(desk, qtbot):
     palette.setColor(QPalette.ColorRole.Highlight, QColor(10, 200, 10))
     desk.table.setPalette(palette)
     assert sum(p == QColor(10, 200, 10) for p in cell_pixels(desk, 1, "date")) > len(selected) // 2
+
+
+def test_a_narrower_column_elides_its_texts_again(desk, qtbot):
+    """Laid-out texts are kept by width: a title laid out for a wide column is not reused in a
+    narrow one (it would run on past the cell)."""
+    column, row = COLUMN_KEYS.index("title"), 2  # not the current row (selected)
+    header = desk.table.horizontalHeader()
+
+    def pixels(first: int, last: int) -> list[QColor]:  # x offsets into the cell, all its height
+        rect = desk.table.visualRect(desk.model.index(row, column))
+        image = desk.table.viewport().grab().toImage()
+        ratio = image.devicePixelRatio()
+        return [image.pixelColor(int(x * ratio), int(y * ratio))
+                for x in range(rect.left() + first, rect.left() + last)
+                for y in range(rect.top() + 1, rect.bottom())]
+
+    width = header.sectionSize(column)
+    background = pixels(1, 2)[0]  # in the left margin: the row's own background
+    assert ink(pixels(0, width), background) > 20  # laid out at the wide width
+    header.setSectionResizeMode(column, header.ResizeMode.Interactive)
+    header.resizeSection(column, 90)
+    assert ink(pixels(0, 90), background) > 20  # still drawn, elided
+    assert ink(pixels(88, 90), background) == 0  # the margin: nothing runs on past it
