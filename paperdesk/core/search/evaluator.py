@@ -108,11 +108,14 @@ class IndexView:
         self._id_columns: list[Callable[[int], str] | None] | None = None
         self._offsets = [offset for _, offset in self.leaves]
         # The long posting lists of each leaf as arrays, when its segment has them (sidecar.py).
-        self._sidecars = [sidecar_for(folder, r._segid) if folder and hasattr(r, "_segid") else None
-                          for r, _ in self.leaves]
+        self._sidecars = self._beside_segments(folder, sidecar_for)
         # The order of each leaf's title and abstract words, when its segment has it (word_order.py).
-        self._word_orders = [word_order_for(folder, r._segid) if folder and hasattr(r, "_segid")
-                             else None for r, _ in self.leaves]
+        self._word_orders = self._beside_segments(folder, word_order_for)
+
+    def _beside_segments(self, folder: Path | None, open_for: Callable[[Path, str], Any]) -> list[Any]:
+        """Per leaf, the file `open_for` reads beside its segment, or None."""
+        return [open_for(folder, r._segid) if folder and hasattr(r, "_segid") else None
+                for r, _ in self.leaves]
 
     def _empty(self) -> Matches:
         return Matches(np.zeros(self.doc_count_all, dtype=bool), np.zeros(self.doc_count_all))
@@ -330,22 +333,23 @@ class IndexView:
             if found is not None:
                 keep[found + offset] = True
                 unchecked[offset:offset + size] = False
-        if unchecked.any():
-            rest = Matches(unchecked, np.where(unchecked, candidates.scores, 0.0))
-            if positions and (self.texts is None or query.fieldname not in TEXT_FIELDS or
-                              len(rest) > PHRASE_CHECKS):
-                return None
-            if self.texts is None:
-                return candidates.restricted(keep)
-            docnums = rest.docnums()
-            if len(docnums) > PHRASE_CHECKS:
-                self.exact = False
-                docnums = np.asarray(top(rest, PHRASE_CHECKS), dtype=np.int64)
-            docnums = docnums.tolist()
-            ids = [self.paper_id(d) for d in docnums]
-            texts = self.texts(query.fieldname, ids)
-            holders = texts_with_phrase([texts.get(pid) or "" for pid in ids], tuple(words))
-            keep[[docnums[i] for i in holders]] = True
+        if not unchecked.any():
+            return candidates.restricted(keep)
+        rest = candidates.restricted(unchecked)  # in segments without a word order file
+        if positions and (self.texts is None or query.fieldname not in TEXT_FIELDS or
+                          len(rest) > PHRASE_CHECKS):
+            return None
+        if self.texts is None:
+            return candidates.restricted(keep)
+        docnums = rest.docnums()
+        if len(docnums) > PHRASE_CHECKS:
+            self.exact = False
+            docnums = np.asarray(top(rest, PHRASE_CHECKS), dtype=np.int64)
+        docnums = docnums.tolist()
+        ids = [self.paper_id(d) for d in docnums]
+        texts = self.texts(query.fieldname, ids)
+        holders = texts_with_phrase([texts.get(pid) or "" for pid in ids], tuple(words))
+        keep[[docnums[i] for i in holders]] = True
         return candidates.restricted(keep)
 
     def _range(self, query: Any) -> np.ndarray:
