@@ -14,9 +14,9 @@ from paperdesk.gui.commands import BY_NAME, COMMANDS, MENUS, TOOLBAR_ORDER, Comm
 from paperdesk.gui.feeds_view import install_feeds
 from paperdesk.gui.jobs import Job, JobRunner
 from paperdesk.gui.keys import KeyDispatcher
-from paperdesk.gui.paper_delegate import PaperDelegate
 from paperdesk.gui.paper_list import PaperList, SearchOutcome
 from paperdesk.gui.paper_model import COLUMN_KEYS, COLUMNS, SORT_COLUMN, PaperModel
+from paperdesk.gui.paper_table import PaperTable
 from paperdesk.gui.qt import (
     QAbstractItemView,
     QAction,
@@ -37,7 +37,6 @@ from paperdesk.gui.qt import (
     QSettings,
     QSplitter,
     Qt,
-    QTableView,
     QTimer,
     QToolBar,
     QToolButton,
@@ -138,8 +137,7 @@ class MainWindow(QMainWindow):
         self.sidebar = Sidebar(self.lib)
         self.sidebar.setMinimumWidth(150)
 
-        self.table = QTableView()
-        self.table.setModel(self.model)
+        self.table = PaperTable(self.model, self.marked)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setShowGrid(False)
@@ -181,7 +179,6 @@ class MainWindow(QMainWindow):
         middle_layout.addWidget(self.banner)
         middle_layout.addWidget(self.table, 1)
 
-        self.table.setItemDelegate(PaperDelegate(self.model, self.marked, self.table))
         self.reader = Reader(self.lib, self.write)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.sidebar)

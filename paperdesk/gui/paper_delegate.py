@@ -1,9 +1,10 @@
-"""Paints the paper list's cells straight from the model's cached row texts.
+"""Paints the paper list's rows straight from the model's cached row texts.
 
 Qt's QStyledItemDelegate asks the model for seven roles per cell (seven C++ -> Python calls) and
 lays text out through the style's general item code: about 20 ms for a screen of 32 rows at
-100k papers, over the 16 ms of a frame. Here a cell is one Python call: a fill when selected or
-marked, one laid-out text, or the star pixmap. Rows marked with `x` for a bulk action get a
+100k papers, over the 16 ms of a frame. Here the view (`paper_table.PaperTable`) hands each
+visible row to `paint_row`: one Python call per row, a fill when alternate, selected or marked,
+one laid-out text per cell, or the star pixmap. Rows marked with `x` for a bulk action get a
 tint and a ● in the star column.
 
 Texts are elided and laid out once (QStaticText) and kept by (text, width, weight): a repaint of
@@ -25,6 +26,7 @@ from paperdesk.gui.qt import (
     QPainter,
     QPalette,
     QPointF,
+    QRect,
     QStaticText,
     QStyle,
     QStyledItemDelegate,
@@ -47,7 +49,8 @@ _SELECTED = QStyle.StateFlag.State_Selected.value
 _RESTYLE = frozenset({QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange,
                       QEvent.Type.ActivationChange})
 _ELIDE = Qt.TextElideMode.ElideRight
-_ROLES = (QPalette.ColorRole.Highlight, QPalette.ColorRole.HighlightedText, QPalette.ColorRole.Text)
+_ROLES = (QPalette.ColorRole.Highlight, QPalette.ColorRole.HighlightedText, QPalette.ColorRole.Text,
+          QPalette.ColorRole.AlternateBase)
 
 
 class PaperDelegate(QStyledItemDelegate):
@@ -57,10 +60,10 @@ class PaperDelegate(QStyledItemDelegate):
         self.marked = marked  # shared with the window: the delegate only reads it
         self._view = view
         # What every cell would otherwise read from its style option (each read makes a Python
-        # object): fonts, and the (highlight, highlighted text, text) colours of the window's
-        # colour group; refreshed by the events that change them.
+        # object): fonts, and the (highlight, highlighted text, text, alternate base) colours of
+        # the window's colour group; refreshed by the events that change them.
         self._fonts: tuple[QFont, QFont] | None = None
-        self._colors: tuple[QColor, QColor, QColor] | None = None
+        self._colors: tuple[QColor, QColor, QColor, QColor] | None = None
         self._texts: dict[tuple[str, int, bool], tuple[QStaticText, float, float]] = {}
         view.installEventFilter(self)
 
@@ -70,7 +73,7 @@ class PaperDelegate(QStyledItemDelegate):
             self._texts.clear()
         return False
 
-    def _style(self) -> tuple[tuple[QFont, QFont], tuple[QColor, QColor, QColor]]:
+    def _style(self) -> tuple[tuple[QFont, QFont], tuple[QColor, QColor, QColor, QColor]]:
         if self._fonts is None:
             bold = QFont(self._view.font())
             bold.setBold(True)
@@ -83,44 +86,60 @@ class PaperDelegate(QStyledItemDelegate):
         return self._fonts, self._colors  # type: ignore[return-value]
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        r, c = index.row(), index.column()
+        """One cell, for what Qt paints outside the view's own paintEvent (a drag's pixmap)."""
+        rect = option.rect
+        selected = bool(option.state.value & _SELECTED)  # an int: enum flag arithmetic costs µs
+        self.paint_row(painter, index.row(), rect.y(), rect.height(),
+                       [(index.column(), rect.x(), rect.width())], selected, background=False)
+
+    def paint_row(self, painter: QPainter, r: int, y: int, height: int,
+                  columns: list[tuple[int, int, int]], selected: bool, background: bool = True) -> None:
+        """Row `r` at `y` in the given (column, x, width) cells: background, texts, star."""
         model = self.model
         row = model.row_data(r)
         fonts, colors = self._style()
-        selected = option.state.value & _SELECTED  # an int: Python enum flag arithmetic costs µs
         marked = bool(self.marked) and model.id_at(r) in self.marked
-        rect = option.rect
+        left = columns[0][1]
+        span = QRect(left, y, columns[-1][1] + columns[-1][2] - left, height)
+        if background and r & 1 and not selected:  # alternating rows, as the style's row panel
+            painter.fillRect(span, colors[3])
         if selected:
-            painter.fillRect(rect, MARK_HIGHLIGHT if marked else colors[0])
+            painter.fillRect(span, MARK_HIGHLIGHT if marked else colors[0])
         elif marked:
-            painter.fillRect(rect, MARK_TINT)
-        if c == _STAR:
-            if row.get("starred"):
-                size = min(rect.width(), rect.height()) - 6
-                pixmap = model.star_icon.pixmap(size, size)
-                QApplication.style().drawItemPixmap(painter, rect, Qt.AlignmentFlag.AlignCenter, pixmap)
-                return
-            text = "●" if marked else ""
-        else:
-            text = model.cells(row)[c]
-        if not text:
-            return
-        painter.setPen(colors[1] if selected else colors[2])
+            painter.fillRect(span, MARK_TINT)
+        cells = model.cells(row)
         bold = row.get("is_read") == 0
+        painter.setPen(colors[1] if selected else colors[2])
         if bold:
             painter.setFont(fonts[1])
-        width = rect.width() - 2 * MARGIN
-        key = (text, width, bold)
-        laid = self._texts.get(key)
-        if laid is None:
-            if len(self._texts) >= TEXT_CACHE:
-                self._texts.clear()
-            laid = self._texts[key] = _lay_out(painter, text, width)
-        static, text_width, text_height = laid
-        painter.drawStaticText(QPointF(rect.x() + MARGIN + (width - text_width) * _PLACE[c],
-                                       rect.y() + (rect.height() - text_height) / 2), static)
+        texts = self._texts
+        for c, x, width in columns:
+            if c == _STAR:
+                if row.get("starred"):
+                    self._paint_star(painter, QRect(x, y, width, height))
+                    continue
+                text = "●" if marked else ""
+            else:
+                text = cells[c]
+            if not text:
+                continue
+            width -= 2 * MARGIN
+            key = (text, width, bold)
+            laid = texts.get(key)
+            if laid is None:
+                if len(texts) >= TEXT_CACHE:
+                    texts.clear()
+                laid = texts[key] = _lay_out(painter, text, width)
+            static, text_width, text_height = laid
+            painter.drawStaticText(QPointF(x + MARGIN + (width - text_width) * _PLACE[c],
+                                           y + (height - text_height) / 2), static)
         if bold:
             painter.setFont(fonts[0])
+
+    def _paint_star(self, painter: QPainter, rect: QRect) -> None:
+        size = min(rect.width(), rect.height()) - 6
+        pixmap = self.model.star_icon.pixmap(size, size)
+        QApplication.style().drawItemPixmap(painter, rect, Qt.AlignmentFlag.AlignCenter, pixmap)
 
 
 def _lay_out(painter: QPainter, text: str, width: int) -> tuple[QStaticText, float, float]:

@@ -69,3 +69,17 @@ def test_a_narrower_column_elides_its_texts_again(desk, qtbot):
     header.resizeSection(column, 90)
     assert ink(pixels(0, 90), background) > 20  # still drawn, elided
     assert ink(pixels(88, 90), background) == 0  # the margin: nothing runs on past it
+
+
+def test_rows_alternate_their_background_as_the_palette_says(desk, qtbot):
+    """The view paints whole rows itself (not Qt's cell by cell): odd rows still take the
+    palette's alternate base, even ones the base, across every column."""
+    desk.move_current(0)
+    palette = desk.table.palette()
+    palette.setColor(QPalette.ColorRole.AlternateBase, QColor(20, 40, 220))
+    palette.setColor(QPalette.ColorRole.Base, QColor(240, 240, 240))
+    desk.table.setPalette(palette)
+    for key in ("star", "upvotes", "tags"):
+        odd, even = cell_pixels(desk, 3, key), cell_pixels(desk, 4, key)
+        assert sum(p == QColor(20, 40, 220) for p in odd) > len(odd) // 2, key
+        assert sum(p == QColor(240, 240, 240) for p in even) > len(even) // 2, key
