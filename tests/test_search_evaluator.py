@@ -447,8 +447,9 @@ def test_segments_without_word_order_are_checked_on_the_text(sidecar_searcher, t
     ix.close()
 
 
+@pytest.mark.parametrize("positions", [True, False], ids=["places", "older-scan"])
 @pytest.mark.parametrize("narrow", [True, False])
-def test_word_order_files_find_runs_within_documents_only(tmp_path, monkeypatch, narrow):
+def test_word_order_files_find_runs_within_documents_only(tmp_path, monkeypatch, narrow, positions):
     from paperdesk.core.search import word_order
 
     if not narrow:
@@ -459,13 +460,20 @@ def test_word_order_files_find_runs_within_documents_only(tmp_path, monkeypatch,
     recorder.add("abstract", 3, ["model", "world", "model", "world"])
     recorder.add("title", 3, ["world"])
     path = word_order.path_for(tmp_path, "MAIN_x")
-    recorder.write(path, doc_count=5)
+    recorder.write(path, doc_count=5, positions=positions)
     order = word_order.WordOrder(path)
-    assert order.fields["abstract"][2].dtype.itemsize == (2 if narrow else 4)
+    assert order.fields["abstract"].sequence.dtype.itemsize == (2 if narrow else 4)
+    assert (order.fields["abstract"].places is not None) == positions
+    if positions:  # each word's places, ascending: "world" is at 0, 3, 5 and 7
+        field = order.fields["abstract"]
+        world = field.ids["world"]
+        assert field.places[field.place_starts[world]:field.place_starts[world + 1]].tolist() == [0, 3, 5, 7]
     assert order.documents_with("abstract", ["world", "model"]).tolist() == [0, 3]
     assert order.documents_with("abstract", ["model", "world"]).tolist() == [3]  # not 0 -> 2
     assert order.documents_with("abstract", ["model", "learn"]).tolist() == []  # across 0 -> 2
     assert order.documents_with("abstract", ["world", "model", "world", "model"]).tolist() == []
+    assert order.documents_with("abstract", ["model", "world", "model"]).tolist() == [3]
+    assert order.documents_with("abstract", ["world", "learn"]).tolist() == []  # the rarest word first
     assert order.documents_with("abstract", ["absent", "world"]).tolist() == []
     assert order.documents_with("title", ["world"]).tolist() == [3]
     assert order.documents_with("note", ["world", "model"]) is None  # not recorded: the texts answer
