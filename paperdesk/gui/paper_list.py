@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from paperdesk.core import Library
 from paperdesk.core.changes import Changes
+from paperdesk.gui.gil import freeze_long_lived
 from paperdesk.gui.paper_model import PaperModel
 from paperdesk.gui.qt import QObject, Signal
 from paperdesk.gui.reader_thread import ReaderThread, index_without_mmap
@@ -151,11 +152,13 @@ class PaperList(QObject):
 
     def warm_search(self) -> None:
         """Open the search index on the reader thread before the first keystroke needs it (Whoosh,
-        numpy and the index's per-document arrays: a few hundred ms at 100k papers)."""
+        numpy and the index's per-document arrays: a few hundred ms at 100k papers); then what
+        the desk keeps for good is alive, and is frozen out of full garbage collections."""
         def warm(rlib: Library) -> None:
             if index_ready(rlib):
                 index_without_mmap(rlib)
                 rlib.index.view()
+            freeze_long_lived()
 
         self.reader.submit("warm", warm)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import (
+    QAbstractEventDispatcher,
     QAbstractTableModel,
     QByteArray,
     QElapsedTimer,
@@ -88,7 +89,8 @@ from PySide6.QtWidgets import (
 )
 
 __all__ = [
-    "QAbstractItemView", "QAbstractTableModel", "QAction", "QApplication", "QBrush", "QByteArray", "QColor",
+    "QAbstractEventDispatcher", "QAbstractItemView", "QAbstractTableModel", "QAction", "QApplication",
+    "QBrush", "QByteArray", "QColor",
     "QCompleter", "QDesktopServices", "QDialog", "QDialogButtonBox", "QDragEnterEvent", "QDropEvent",
     "QElapsedTimer", "QEvent", "QEventLoop", "QFileDialog", "QFont", "QFontDatabase", "QFrame",
     "QGuiApplication", "QHBoxLayout", "QHeaderView", "QIcon", "QIconEngine", "QImage", "QInputDialog",
