@@ -7,6 +7,9 @@ visible row to `paint_row`: one Python call per row, a fill when alternate, sele
 one laid-out text per cell, or the star pixmap. Rows marked with `x` for a bulk action get a
 tint and a ● in the star column.
 
+The delegate's own `paint` is QStyledItemDelegate's: nothing paints the list's cells outside
+the view's paintEvent (no drag pixmaps), and the model answers every role it would ask for.
+
 Texts are elided and laid out once (QStaticText) and kept by (text, width, weight): a repaint of
 rows already seen (hover, selection, scrolling back) only draws glyphs, and dates, counts and
 organisations repeat down the list.
@@ -21,16 +24,13 @@ from paperdesk.gui.qt import (
     QColor,
     QEvent,
     QFont,
-    QModelIndex,
     QObject,
     QPainter,
     QPalette,
     QPointF,
     QRect,
     QStaticText,
-    QStyle,
     QStyledItemDelegate,
-    QStyleOptionViewItem,
     Qt,
     QTransform,
 )
@@ -45,7 +45,6 @@ _LEFT_SIDE, _CENTRE, _RIGHT_SIDE = 0.0, 0.5, 1.0
 _PLACE = tuple(_RIGHT_SIDE if align is not None and align & Qt.AlignmentFlag.AlignRight else
                _CENTRE if align is not None and align & Qt.AlignmentFlag.AlignHCenter else _LEFT_SIDE
                for align in ALIGNMENT)
-_SELECTED = QStyle.StateFlag.State_Selected.value
 _RESTYLE = frozenset({QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange,
                       QEvent.Type.ActivationChange})
 _ELIDE = Qt.TextElideMode.ElideRight
@@ -85,15 +84,8 @@ class PaperDelegate(QStyledItemDelegate):
             self._colors = tuple(palette.color(group, role) for role in _ROLES)  # type: ignore[assignment]
         return self._fonts, self._colors  # type: ignore[return-value]
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        """One cell, for what Qt paints outside the view's own paintEvent (a drag's pixmap)."""
-        rect = option.rect
-        selected = bool(option.state.value & _SELECTED)  # an int: enum flag arithmetic costs µs
-        self.paint_row(painter, index.row(), rect.y(), rect.height(),
-                       [(index.column(), rect.x(), rect.width())], selected, background=False)
-
     def paint_row(self, painter: QPainter, r: int, y: int, height: int,
-                  columns: list[tuple[int, int, int]], selected: bool, background: bool = True) -> None:
+                  columns: list[tuple[int, int, int]], selected: bool) -> None:
         """Row `r` at `y` in the given (column, x, width) cells: background, texts, star."""
         model = self.model
         row = model.row_data(r)
@@ -101,7 +93,7 @@ class PaperDelegate(QStyledItemDelegate):
         marked = bool(self.marked) and model.id_at(r) in self.marked
         left = columns[0][1]
         span = QRect(left, y, columns[-1][1] + columns[-1][2] - left, height)
-        if background and r & 1 and not selected:  # alternating rows, as the style's row panel
+        if r & 1 and not selected:  # alternating rows, as the style's row panel
             painter.fillRect(span, colors[3])
         if selected:
             painter.fillRect(span, MARK_HIGHLIGHT if marked else colors[0])

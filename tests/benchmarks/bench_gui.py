@@ -223,7 +223,8 @@ def main() -> int:
     # -- longest event-loop stall while 10k papers import on the writer thread ------------------
     # Made on the writer thread one file at a time, as an import parses its digests: 10k papers
     # made up front would sit in the GUI's heap, and every full GC of the import would walk them.
-    batches = synthetic_batches(10_000, per_batch=1000, seed=99, prefix=f"stall{time.time_ns()}")
+    papers, per_file = 10_000, 1000
+    batches = synthetic_batches(papers, per_batch=per_file, seed=99, prefix=f"stall{time.time_ns()}")
 
     def job(wlib, progress, cancelled):
         n = 0
@@ -231,7 +232,7 @@ def main() -> int:
             if cancelled():
                 break
             wlib.import_batch(batch)
-            progress(n, 10, batch.name)
+            progress(n, papers // per_file, batch.name)
         return n
 
     run_until_idle()  # the scrolls above repainted synchronously, leaving layouts and paints queued

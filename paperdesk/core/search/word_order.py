@@ -138,35 +138,40 @@ class WordOrder:
         if not known or None in known or (among is not None and not len(among)):
             return np.zeros(0, dtype=np.int64)
         wanted = np.asarray(known, dtype=sequence.dtype)  # typed: comparing with an int is 2x slower
-        if found.places is not None:
-            at = _run_starts_from_places(found, wanted)
+        if found.places is not None and found.place_starts is not None:
+            at = _run_starts_from_places(found.place_starts, found.places, sequence, wanted)
+        elif among is not None and (starts[among + 1] - starts[among]).sum() * GATHER_SHARE < len(sequence):
+            return _among_only(starts, sequence, wanted, among)  # few words: read just theirs
         else:
-            if among is not None:
-                begin = starts[among]
-                lengths = starts[among + 1] - begin
-                if lengths.sum() * GATHER_SHARE < len(sequence):  # few words: read just theirs
-                    owner = np.repeat(np.arange(len(among)), lengths)  # the document of each word
-                    first = np.repeat(begin - (np.cumsum(lengths) - lengths), lengths)
-                    tokens = sequence[first + np.arange(len(owner))]
-                    at = _run_starts(tokens, wanted)
-                    at = at[owner[at] == owner[at + len(wanted) - 1]]  # not running on into the next
-                    return np.unique(among[owner[at]])
             at = _run_starts(sequence, wanted)
         docs = np.searchsorted(starts, at, side="right") - 1
         docs = np.unique(docs[at + len(wanted) <= starts[docs + 1]])
         return docs if among is None else docs[np.isin(docs, among, assume_unique=True)]
 
 
-def _run_starts_from_places(field: Field, wanted: np.ndarray) -> np.ndarray:
-    """Where `wanted` occurs in the field's sequence (ascending), read at the places of its rarest
-    word only, then at the other words' places relative to those, rarest first."""
-    assert field.place_starts is not None and field.places is not None
-    place_starts, sequence = field.place_starts, field.sequence
+def _among_only(starts: np.ndarray, sequence: np.ndarray, wanted: np.ndarray,
+                among: np.ndarray) -> np.ndarray:
+    """The documents `among` (ascending) having `wanted` in a row, reading only their words (a
+    file without places)."""
+    begin = starts[among]
+    lengths = starts[among + 1] - begin
+    owner = np.repeat(np.arange(len(among)), lengths)  # the document of each word
+    first = np.repeat(begin - (np.cumsum(lengths) - lengths), lengths)
+    tokens = sequence[first + np.arange(len(owner))]
+    at = _run_starts(tokens, wanted)
+    at = at[owner[at] == owner[at + len(wanted) - 1]]  # not running on into the next
+    return np.unique(among[owner[at]])
+
+
+def _run_starts_from_places(place_starts: np.ndarray, places: np.ndarray, sequence: np.ndarray,
+                            wanted: np.ndarray) -> np.ndarray:
+    """Where `wanted` occurs in `sequence` (ascending), read at the places of its rarest word only,
+    then at the other words' places relative to those, rarest first."""
     counts = place_starts[wanted.astype(np.int64) + 1] - place_starts[wanted]
     steps = np.argsort(counts, kind="stable").tolist()
     rarest = steps[0]
     w = int(wanted[rarest])
-    at = field.places[place_starts[w]:place_starts[w + 1]].astype(np.int64) - rarest
+    at = places[place_starts[w]:place_starts[w + 1]].astype(np.int64) - rarest
     at = at[(at >= 0) & (at <= len(sequence) - len(wanted))]
     for step in steps[1:]:
         at = at[sequence[at + step] == wanted[step]]
