@@ -13,6 +13,11 @@ the view's paintEvent (no drag pixmaps), and the model answers every role it wou
 Texts are elided and laid out once (QStaticText) and kept by (text, width, weight): a repaint of
 rows already seen (hover, selection, scrolling back) only draws glyphs, and dates, counts and
 organisations repeat down the list.
+
+A paint makes no throwaway Qt values (the row's rect, each text's position, the star's pixmap):
+freeing a PySide wrapper lets go of the GIL, and while the writer thread runs Python each of those
+costs the GUI thread a wait to take it back (a screen painted in 15-60 ms instead of 5 during an
+import at 100k papers). One rect and one point are reused; star pixmaps are kept by size.
 """
 
 from __future__ import annotations
@@ -20,13 +25,13 @@ from __future__ import annotations
 from paperdesk.gui.paper_model import ALIGNMENT, COLUMN_KEYS, PaperModel
 from paperdesk.gui.qt import (
     QAbstractItemView,
-    QApplication,
     QColor,
     QEvent,
     QFont,
     QObject,
     QPainter,
     QPalette,
+    QPixmap,
     QPointF,
     QRect,
     QStaticText,
@@ -64,12 +69,15 @@ class PaperDelegate(QStyledItemDelegate):
         self._fonts: tuple[QFont, QFont] | None = None
         self._colors: tuple[QColor, QColor, QColor, QColor] | None = None
         self._texts: dict[tuple[str, int, bool], tuple[QStaticText, float, float]] = {}
+        self._stars: dict[int, tuple[QPixmap, int, int]] = {}  # by cell size: pixmap, its logical size
+        self._span, self._at = QRect(), QPointF()  # reused: see the module's docstring
         view.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in _RESTYLE:
             self._colors = self._fonts = None
             self._texts.clear()
+            self._stars.clear()
         return False
 
     def _style(self) -> tuple[tuple[QFont, QFont], tuple[QColor, QColor, QColor, QColor]]:
@@ -92,7 +100,8 @@ class PaperDelegate(QStyledItemDelegate):
         fonts, colors = self._style()
         marked = bool(self.marked) and model.id_at(r) in self.marked
         left = columns[0][1]
-        span = QRect(left, y, columns[-1][1] + columns[-1][2] - left, height)
+        span = self._span
+        span.setRect(left, y, columns[-1][1] + columns[-1][2] - left, height)
         if r & 1 and not selected:  # alternating rows, as the style's row panel
             painter.fillRect(span, colors[3])
         if selected:
@@ -104,11 +113,11 @@ class PaperDelegate(QStyledItemDelegate):
         painter.setPen(colors[1] if selected else colors[2])
         if bold:
             painter.setFont(fonts[1])
-        texts = self._texts
+        texts, at = self._texts, self._at
         for c, x, width in columns:
             if c == _STAR:
                 if row.get("starred"):
-                    self._paint_star(painter, QRect(x, y, width, height))
+                    self._paint_star(painter, x, y, width, height)
                     continue
                 text = "●" if marked else ""
             else:
@@ -123,15 +132,22 @@ class PaperDelegate(QStyledItemDelegate):
                     texts.clear()
                 laid = texts[key] = _lay_out(painter, text, width)
             static, text_width, text_height = laid
-            painter.drawStaticText(QPointF(x + MARGIN + (width - text_width) * _PLACE[c],
-                                           y + (height - text_height) / 2), static)
+            at.setX(x + MARGIN + (width - text_width) * _PLACE[c])
+            at.setY(y + (height - text_height) / 2)
+            painter.drawStaticText(at, static)
         if bold:
             painter.setFont(fonts[0])
 
-    def _paint_star(self, painter: QPainter, rect: QRect) -> None:
-        size = min(rect.width(), rect.height()) - 6
-        pixmap = self.model.star_icon.pixmap(size, size)
-        QApplication.style().drawItemPixmap(painter, rect, Qt.AlignmentFlag.AlignCenter, pixmap)
+    def _paint_star(self, painter: QPainter, x: int, y: int, width: int, height: int) -> None:
+        """The star centred in its cell, as QStyle.drawItemPixmap places a pixmap."""
+        size = min(width, height) - 6
+        star = self._stars.get(size)
+        if star is None:
+            pixmap = self.model.star_icon.pixmap(size, size)
+            ratio = pixmap.devicePixelRatio()
+            star = self._stars[size] = (pixmap, round(pixmap.width() / ratio), round(pixmap.height() / ratio))
+        pixmap, w, h = star
+        painter.drawPixmap(x + (width - w) // 2, y + (height - h) // 2, pixmap)
 
 
 def _lay_out(painter: QPainter, text: str, width: int) -> tuple[QStaticText, float, float]:
