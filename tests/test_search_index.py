@@ -176,6 +176,29 @@ def test_cli_index_update_indexes_what_is_queued(tmp_path):
     assert check["documents"] == check["papers"] == 79 and check["queued"] == 0 and check["ok"]
 
 
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="no niceness on this platform")
+def test_cli_index_update_in_the_background_runs_at_low_priority(tmp_path):
+    with Library.open(tmp_path) as lib:
+        lib.drain_index()
+        lib.defer_indexing = True
+        lib.import_paths([DIGEST_PLAIN])
+    # The command in-process, in a child interpreter: it lowers the priority of its own process.
+    script = textwrap.dedent(f"""
+        import os
+        from paperdesk.cli.main import main
+        before = os.nice(0)
+        code = main(["--library", {str(tmp_path)!r}, "index", "update", "--background"])
+        print("niceness", before, os.nice(0), code)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert lines[-2] == "indexed 79 papers"
+    _, before, after, code = lines[-1].split()
+    assert code == "0" and int(after) == min(19, int(before) + 10)
+
+
 def test_cli_saved_searches(tmp_path):
     run("saved", "add", "fresh", "diffusion", "date:>today-7d", library=tmp_path)
     run("saved", "add", "stars", "is:starred", library=tmp_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 
@@ -31,6 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = isub.add_parser("rebuild", help="rebuild the index from scratch")
     c.set_defaults(func=cmd_index_rebuild)
     c = isub.add_parser("update", help="index the papers changed since the last update (for cron)")
+    c.add_argument("--background", action="store_true",
+                   help="at low CPU priority, behind anything interactive (the desk runs it so)")
     c.set_defaults(func=cmd_index_update)
 
     p = sub.add_parser("saved", help="saved searches")
@@ -146,12 +149,28 @@ def cmd_index_rebuild(args: argparse.Namespace) -> int:
 
 def cmd_index_update(args: argparse.Namespace) -> int:
     # The desk runs this in a child process after each job and reads the count from the last line.
+    if args.background:
+        lower_priority()
     with open_library(args) as lib:
         lib.index.ix  # noqa: B018 (opening rebuilds an index of another version or a damaged one)
         count = lib.drain_index()
         _say_messages(lib)
         print(f"indexed {count} papers")
     return 0
+
+
+BACKGROUND_NICENESS = 10
+
+
+def lower_priority() -> None:
+    """Run behind the desk: on 2 CPUs an indexer at normal priority takes one while the desk's
+    threads share the other, and the window's thread, preempted while it holds the GIL, stalls
+    every thread of the desk. Niceness is inherited by the rebuild's worker processes."""
+    if hasattr(os, "nice"):  # not on Windows: there the indexer runs at normal priority
+        try:
+            os.nice(BACKGROUND_NICENESS)
+        except OSError:
+            pass
 
 
 def cmd_saved_add(args: argparse.Namespace) -> int:

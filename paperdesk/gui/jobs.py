@@ -31,6 +31,7 @@ from pathlib import Path
 
 from paperdesk.core import Library
 from paperdesk.core.changes import Changes
+from paperdesk.gui.gil import full_collections_postponed
 from paperdesk.gui.qt import QObject, Qt, QThread, QTimer, Signal, Slot
 
 Progress = Callable[[int, int, str], None]
@@ -46,7 +47,7 @@ INDEXED = re.compile(r"^indexed (\d+) papers$", re.M)  # the last line of `paper
 def indexer_command(folder: Path) -> list[str]:
     """`paperdesk index update` as a child process (a frozen app is its own `paperdesk`)."""
     program = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "paperdesk"]
-    return [*program, "--library", str(folder), "index", "update"]
+    return [*program, "--library", str(folder), "index", "update", "--background"]
 
 
 def index_exists(lib: Library) -> bool:
@@ -170,8 +171,9 @@ class _Worker(QObject):
             self._open()
             if job.cancelled:
                 raise JobCancelled()
-            result = job.fn(self._open(), lambda d, t, w: self.progress.emit(job, d, t, w),
-                            lambda: job.cancelled)
+            with full_collections_postponed():
+                result = job.fn(self._open(), lambda d, t, w: self.progress.emit(job, d, t, w),
+                                lambda: job.cancelled)
         except JobCancelled:
             self.failed.emit(job, "cancelled", self._changes)
         except Exception as exc:  # a job's failure is reported, never kills the writer thread

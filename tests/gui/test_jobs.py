@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 
 from paperdesk.core.changes import Changes
@@ -32,6 +33,37 @@ def test_job_runs_on_its_own_connection_and_reports_changes(qtbot, lib):
         assert lib.stats()["papers"] == 98  # the GUI's connection sees the writer's commit (WAL)
     finally:
         runner.shutdown()
+
+
+def test_no_full_collection_while_a_job_runs(qtbot, lib):
+    """A full GC on the writer thread holds the GIL for tens of ms at 100k papers: none mid-job."""
+    runner = JobRunner(lib.folder)
+    collections: list[int] = []
+    threshold = gc.get_threshold()
+
+    def count(phase, info):
+        if phase == "start" and threading.current_thread() is not threading.main_thread():
+            collections.append(info["generation"])
+
+    def work(_lib, _p, _c):
+        keep = []
+        for n in range(300_000):  # at the default thresholds: full collections
+            keep.append([n])
+            if len(keep) > 20_000:
+                keep.clear()
+        return gc.get_threshold()
+
+    gc.callbacks.append(count)
+    try:
+        with qtbot.waitSignal(runner.finished, timeout=20_000) as blocker:
+            runner.run("allocate", work)
+        during = blocker.args[1]
+    finally:
+        gc.callbacks.remove(count)
+        runner.shutdown()
+    assert collections and 2 not in collections  # young collections went on, no full one
+    assert during[:2] == threshold[:2] and during[2] > 1_000_000
+    assert gc.get_threshold() == threshold
 
 
 def test_failure_and_cancel_are_reported_and_the_writer_survives(qtbot, lib):
