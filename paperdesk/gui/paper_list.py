@@ -141,7 +141,7 @@ class PaperList(QObject):
         self.ascending = False
         self.query = ""
         self.last_search: SearchOutcome | None = None
-        self._id_cache: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
+        self._id_cache: OrderedDict[tuple[str, str], tuple[str, ...]] = OrderedDict()  # see paper_model
         self.queries_run = 0  # id queries that hit the database on the GUI thread (for tests)
         self.patched = 0  # changes applied by patching the id list (for tests)
         self.search_ready = True  # False while the writer builds the search index
@@ -203,11 +203,11 @@ class PaperList(QObject):
     def big(self) -> bool:
         return self.view_size >= self.background_rows
 
-    def _view_ids(self) -> list[str]:
+    def _view_ids(self) -> tuple[str, ...]:
         key = (self.view.key, self.order)
         ids = self._id_cache.get(key)
         if ids is None:
-            ids = self.view.ids(self.lib, self.order)
+            ids = tuple(self.view.ids(self.lib, self.order))
             self.queries_run += 1
             self._remember(key, ids)
         else:
@@ -220,7 +220,7 @@ class PaperList(QObject):
         cached = self._id_cache.get((self.view.key, self.order))
         self.view_size = len(cached) if cached is not None else self.view.count(self.lib)
 
-    def _remember(self, key: tuple[str, str], ids: list[str]) -> None:
+    def _remember(self, key: tuple[str, str], ids: tuple[str, ...]) -> None:
         self._id_cache[key] = ids
         while len(self._id_cache) > 8:
             self._id_cache.popitem(last=False)
@@ -255,7 +255,7 @@ class PaperList(QObject):
                 outcome = run_search(rlib, query, engine=engine)
                 outcome.ids = view.within(rlib, outcome.ids)
                 return outcome
-            return view.ids(rlib, order)
+            return tuple(view.ids(rlib, order))  # made here, off the GUI thread
 
         def done(value: object, error: str) -> None:
             if error:
@@ -264,7 +264,7 @@ class PaperList(QObject):
             if isinstance(value, SearchOutcome):
                 self._show_search(value)
             else:
-                ids = list(value)  # type: ignore[call-overload]
+                ids: tuple[str, ...] = value  # type: ignore[assignment]
                 self._remember((view.key, order), ids)
                 self.view_size = len(ids)
                 self.last_search = None

@@ -1,7 +1,11 @@
 """The paper list: a table model over a list of ids, rows fetched lazily in pages and cached.
 
-100k ids cost a Python list; only the pages the view paints are read with `lib.rows`. A `Changes`
+100k ids cost a Python tuple; only the pages the view paints are read with `lib.rows`. A `Changes`
 value updates just the affected rows; the caller re-queries ids when membership may have changed.
+
+Id lists are tuples, never lists: the collector stops tracking a tuple of strings at its first
+collection, while every full collection walks a list's 100k items (~15 ms a list at 100k papers,
+most of it cache misses on the strings, with the GIL held).
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ class PaperModel(QAbstractTableModel):
     def __init__(self, lib: Library, parent=None):
         super().__init__(parent)
         self.lib = lib
-        self._ids: list[str] = []
+        self._ids: tuple[str, ...] = ()
         self._row_of: dict[str, int] | None = None
         self._pages: OrderedDict[int, list[dict | None]] = OrderedDict()
         self._recent: dict[str, dict] = {}  # rows read for the previous list, by id (see set_ids)
@@ -68,7 +72,7 @@ class PaperModel(QAbstractTableModel):
 
     # -- ids ----------------------------------------------------------------------------------
     @property
-    def ids(self) -> list[str]:
+    def ids(self) -> tuple[str, ...]:
         return self._ids
 
     def set_ids(self, ids: Sequence[str], snippets: Mapping[str, str] | None = None) -> None:
@@ -76,7 +80,7 @@ class PaperModel(QAbstractTableModel):
         re-read after an import mostly shows the same papers): only unseen ones are read again."""
         self.beginResetModel()
         self._recent = {row["id"]: row for page in self._pages.values() for row in page if row is not None}
-        self._ids = list(ids)
+        self._ids = tuple(ids)  # a tuple given is kept as it is, not copied
         self._row_of = None
         self._pages.clear()
         self._snippets = snippets or {}

@@ -39,7 +39,7 @@ def test_views_switch_and_counts(make_window, seeded):
     assert window.model.rowCount() == 2
     assert window.sidebar.current_key() == "starred"
     window.go_to("archive")
-    assert window.model.ids == [ids[2]]
+    assert list(window.model.ids) == [ids[2]]
     window.go_to("all")
     assert window.model.rowCount() == 397
     assert window.sidebar._items["inbox"].text(1) == "396"
@@ -192,7 +192,7 @@ def test_settings_remembered_across_windows(make_window, seeded, qtbot):
     assert again.table.columnWidth(COLUMN_KEYS.index("who")) == 177
     assert again.splitter.sizes() == sizes
     assert (again.width(), again.height()) == (760, 560)
-    assert again.model.ids == seeded.paper_ids(order="title")
+    assert list(again.model.ids) == seeded.paper_ids(order="title")
 
 
 @pytest.mark.parametrize("column", ["date", "upvotes", "title"])
@@ -201,7 +201,7 @@ def test_sort_by_header(make_window, seeded, column):
     window.go_to("all")
     order = Qt.SortOrder.AscendingOrder if column == "title" else Qt.SortOrder.DescendingOrder
     window.table.horizontalHeader().setSortIndicator(SORT_COLUMN[column], order)
-    assert window.model.ids == seeded.paper_ids(order=column)
+    assert list(window.model.ids) == seeded.paper_ids(order=column)
 
 
 def test_search_shows_why_a_paper_matched(make_window, seeded, qtbot):
