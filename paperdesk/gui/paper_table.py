@@ -5,19 +5,46 @@ each wrapping a painter, a style option and an index for Python (~25 µs apiece,
 page scroll at 100k papers). This paintEvent walks the rows the paint event exposes and hands
 each one to `PaperDelegate.paint_row`. The list has no grid, no spans and no drag and drop, so
 that is all QTableView's own paintEvent would draw here.
+
+The header reads its labels from a model of its own, a QStandardItemModel filled once from the
+paper model's `headerData`: a header paint asks for a dozen roles per section, and each answer
+from Python was a call in with the GIL (~130 calls after every new list; each a wait while the
+reader or writer thread runs Python). A new list no longer resets the header at all.
 """
 
 from __future__ import annotations
 
 from paperdesk.gui.paper_delegate import PaperDelegate
 from paperdesk.gui.paper_model import PaperModel
-from paperdesk.gui.qt import QModelIndex, QPainter, QPaintEvent, QTableView
+from paperdesk.gui.qt import (
+    QModelIndex,
+    QPainter,
+    QPaintEvent,
+    QStandardItem,
+    QStandardItemModel,
+    Qt,
+    QTableView,
+)
+
+
+def header_labels(model: PaperModel) -> QStandardItemModel:
+    """The paper model's column headers (texts and tooltips) in a model answered by Qt itself."""
+    labels = QStandardItemModel(0, model.columnCount())
+    for c in range(model.columnCount()):
+        item = QStandardItem(model.headerData(c, Qt.Orientation.Horizontal))
+        tip = model.headerData(c, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+        if tip:
+            item.setToolTip(tip)
+        labels.setHorizontalHeaderItem(c, item)
+    return labels
 
 
 class PaperTable(QTableView):
     def __init__(self, model: PaperModel, marked: set[str]):
         super().__init__()
         self.setModel(model)
+        self.header_labels = header_labels(model)  # after setModel, which gives the header the list's
+        self.horizontalHeader().setModel(self.header_labels)
         self.rows_painter = PaperDelegate(model, marked, self)
         self.setItemDelegate(self.rows_painter)
         self._root = QModelIndex()

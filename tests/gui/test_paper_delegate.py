@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from paperdesk.gui.paper_delegate import MARK_TINT
 from paperdesk.gui.paper_model import COLUMN_KEYS
-from paperdesk.gui.qt import QColor, QPalette
+from paperdesk.gui.qt import QColor, QPalette, Qt
 
 
 def cell_pixels(desk, row: int, key: str) -> list[QColor]:
@@ -83,3 +83,31 @@ def test_rows_alternate_their_background_as_the_palette_says(desk, qtbot):
         odd, even = cell_pixels(desk, 3, key), cell_pixels(desk, 4, key)
         assert sum(p == QColor(20, 40, 220) for p in odd) > len(odd) // 2, key
         assert sum(p == QColor(240, 240, 240) for p in even) > len(even) // 2, key
+
+
+def test_the_header_shows_the_models_labels_and_survives_a_new_list(desk, qtbot):
+    """The header reads its labels from a model Qt answers (no call into Python per section and
+    role); a new id list leaves it alone: same sections, sizes and sort indicator."""
+    header = desk.table.horizontalHeader()
+    labels = header.model()
+    assert labels is not desk.model and labels.columnCount() == desk.model.columnCount() == len(COLUMN_KEYS)
+    for c in range(len(COLUMN_KEYS)):
+        for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            assert labels.headerData(c, Qt.Orientation.Horizontal, role) == desk.model.headerData(
+                c, Qt.Orientation.Horizontal, role)
+    assert labels.headerData(COLUMN_KEYS.index("title"), Qt.Orientation.Horizontal) == "Title"
+    sizes = [header.sectionSize(c) for c in range(header.count())]
+    sort = (header.sortIndicatorSection(), header.sortIndicatorOrder())
+    with qtbot.assertNotEmitted(labels.modelReset):
+        desk.model.set_ids(desk.model.ids[::-1])
+    assert header.count() == len(COLUMN_KEYS)
+    assert [header.sectionSize(c) for c in range(header.count())] == sizes
+    assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == sort
+    image = header.grab().toImage()  # the labels are painted
+    ratio = image.devicePixelRatio()
+    column = COLUMN_KEYS.index("title")
+    x0 = header.sectionViewportPosition(column)
+    pixels = [image.pixelColor(int(x * ratio), int(y * ratio))
+              for x in range(x0 + 2, x0 + header.sectionSize(column) - 2)
+              for y in range(2, header.height() - 2)]
+    assert ink(pixels, pixels[0]) > 20
