@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from paperdesk.core import Library
 from paperdesk.core.changes import Changes
-from paperdesk.gui.gil import freeze_long_lived
+from paperdesk.gui.gil import freeze_long_lived, full_collections_postponed
 from paperdesk.gui.paper_model import PaperModel
 from paperdesk.gui.qt import QObject, Signal
 from paperdesk.gui.reader_thread import ReaderThread, index_without_mmap
@@ -155,9 +155,10 @@ class PaperList(QObject):
         numpy and the index's per-document arrays: a few hundred ms at 100k papers); then what
         the desk keeps for good is alive, and is frozen out of full garbage collections."""
         def warm(rlib: Library) -> None:
-            if index_ready(rlib):
-                index_without_mmap(rlib)
-                rlib.index.view()
+            with full_collections_postponed():  # its ~70k new objects made one (~50 ms, GIL held)
+                if index_ready(rlib):
+                    index_without_mmap(rlib)
+                    rlib.index.view()
             freeze_long_lived()
 
         self.reader.submit("warm", warm)

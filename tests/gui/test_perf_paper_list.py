@@ -142,10 +142,21 @@ def test_warm_search_opens_the_index_on_the_reader_thread(plist, seeded, qtbot):
     assert seen == [False]  # nothing opens the index by itself
     gc.unfreeze()  # (an earlier test's desk may have frozen some)
     assert gc.get_freeze_count() == 0
-    plist.warm_search()
-    plist.reader.submit("probe", opened, lambda value, error: seen.append(error or value))
-    qtbot.waitUntil(lambda: len(seen) == 2)
-    assert seen[1] is True
+    full: list[str] = []  # full collections on the reader: each holds the GIL for all the heap
+
+    def watch(phase: str, info: dict) -> None:
+        thread = threading.current_thread()
+        if phase == "start" and info["generation"] == 2 and thread is not threading.main_thread():
+            full.append(thread.name)
+
+    gc.callbacks.append(watch)
+    try:
+        plist.warm_search()
+        plist.reader.submit("probe", opened, lambda value, error: seen.append(error or value))
+        qtbot.waitUntil(lambda: len(seen) == 2)
+    finally:
+        gc.callbacks.remove(watch)
+    assert seen[1] is True and full == []
     # What the desk keeps for good is now out of reach of full collections (see gui/gil.py).
     assert gc.get_freeze_count() > 1000
 
