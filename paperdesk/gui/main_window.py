@@ -1,18 +1,22 @@
-"""The desk: sidebar | paper list | reader, a search field, menus from the command table, jobs."""
+"""The desk: sidebar | paper list | reader, a search field, menus from the command table, jobs.
+
+The window builds the widgets and holds the state (view, selection, settings, changes); its
+commands come in mixins: `window_writes` (star, tag, archive, marks), `window_papers` (the current
+paper's commands, dialogs), `window_import` (import, dropped files, job progress).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from paperdesk import APP_NAME
-from paperdesk.core import Library, LibraryError, annotations
+from paperdesk.core import Library, LibraryError
 from paperdesk.core import keymap as core_keymap
 from paperdesk.core.changes import Changes
-from paperdesk.core.paths import sample_digests
 from paperdesk.gui.commands import BY_NAME, COMMANDS, MENUS, TOOLBAR_ORDER, Command
 from paperdesk.gui.feeds_view import install_feeds
-from paperdesk.gui.jobs import Job, JobRunner
+from paperdesk.gui.jobs import JobRunner
 from paperdesk.gui.keys import KeyDispatcher
 from paperdesk.gui.paper_list import PaperList, SearchOutcome
 from paperdesk.gui.paper_model import COLUMN_KEYS, COLUMNS, SORT_COLUMN, PaperModel
@@ -22,10 +26,7 @@ from paperdesk.gui.qt import (
     QAction,
     QApplication,
     QByteArray,
-    QDesktopServices,
-    QFileDialog,
     QFrame,
-    QGuiApplication,
     QHBoxLayout,
     QHeaderView,
     QKeySequence,
@@ -40,7 +41,6 @@ from paperdesk.gui.qt import (
     QTimer,
     QToolBar,
     QToolButton,
-    QUrl,
     QVBoxLayout,
     QWidget,
 )
@@ -52,13 +52,16 @@ from paperdesk.gui.sidebar import Sidebar
 from paperdesk.gui.sidebar import fetch as fetch_sidebar
 from paperdesk.gui.theme import icon
 from paperdesk.gui.views import INBOX, View
+from paperdesk.gui.window_import import ImportCommands
+from paperdesk.gui.window_papers import PaperCommands
+from paperdesk.gui.window_writes import WriteCommands
 
 TRIAGE_VIEW_KEYS = ("inbox",)  # views whose papers leave the list when archived
 MARK_READ_MS = 600  # a paper shown this long counts as read (skimming with j/k does not)
 DEFAULT_WIDTHS = {"star": 26, "who": 120, "date": 88, "upvotes": 40, "tags": 90, "marks": 26}
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WriteCommands, PaperCommands, ImportCommands, QMainWindow):
     def __init__(self, lib: Library, settings: QSettings, *, remember: bool = True,
                  index_on_start: bool = True, keymap_path: Path | None = None,
                  refresh_feeds: bool = True):
@@ -406,253 +409,6 @@ class MainWindow(QMainWindow):
         self.search.setFocus()
         self.search.selectAll()
 
-    # -- writes -------------------------------------------------------------------------------
-    def write(self, label: str, fn: Callable[[Library], object],
-              done: Callable[[object], None] | None = None) -> None:
-        """Run a small change now on the GUI thread, or queue it behind a running job (one writer)."""
-        if self.jobs.busy:
-            self.jobs.run(label, lambda lib, _p, _c: fn(lib), on_success=done)
-            return
-        result = fn(self.lib)
-        if done:
-            done(result)
-
-    def targets(self) -> list[str]:
-        """What a paper command acts on: the marked papers if any, else the selection / current paper."""
-        return sorted(self.marked) if self.marked else self.selected_ids()
-
-    def _bulk_done(self, ids: list[str]) -> None:
-        if self.marked and set(ids) == self.marked:
-            self.clear_marks()
-
-    def toggle_star(self) -> None:
-        ids = self.targets()
-        if not ids:
-            return
-        starred = not all(r["starred"] for r in self.lib.rows(ids))
-        self.write("Star", lambda lib: lib.star(ids, starred))  # one operation: one undo step
-        self._bulk_done(ids)
-
-    def tag_targets(self, tags: list[str]) -> None:
-        ids = self.targets()
-        tags = [t for t in tags if t.strip()]
-        if not ids or not tags:
-            return
-        self.write("Tag", lambda lib: lib.tag(ids, tags))
-        self.status(f"Tagged {len(ids)} paper{'s' if len(ids) != 1 else ''} #{' #'.join(tags)}")
-        self._bulk_done(ids)
-
-    def tags_by_count(self) -> list[str]:
-        counts = self.lib.tag_counts()
-        return sorted(counts, key=lambda t: (-counts[t], t))
-
-    def apply_tag_number(self, n: int) -> None:
-        tags = self.tags_by_count()
-        if n > len(tags):
-            self.status(f"There is no tag number {n} yet (press t to tag)")
-            return
-        self.tag_targets([tags[n - 1]])
-
-    def show_tag_popup(self) -> None:
-        from paperdesk.gui.tag_popup import TagPopup
-
-        if not self.targets():
-            return
-        popup = TagPopup(self.tags_by_count(), self)
-        popup.chosen.connect(self.tag_targets)
-        self.keys.watch(popup.field, "insert")
-        self._open_dialog(popup)
-        self.tag_popup = popup
-
-    def archive_next(self) -> None:
-        """Archive the targets; the list then shows the next paper (in any view)."""
-        ids = self.targets()
-        if not ids:
-            return
-        if self.triage is not None and not self.marked:
-            self.triage_decide("archive")
-            return
-        row = self.table.currentIndex().row()
-        current = self.current_id()
-        self.write("Archive", lambda lib: lib.archive(ids))
-        self._bulk_done(ids)
-        if current is not None and self.model.row_of(current) == row:  # still listed: step on
-            self.move_current(1)
-
-    def toggle_archive(self) -> None:
-        ids = self.targets()
-        if not ids:
-            return
-        rows = self.lib.rows(ids)
-        status = "inbox" if all(r["status"] == "archived" for r in rows) else "archived"
-        self.write("Archive", lambda lib: lib.set_status(ids, status))
-        self._bulk_done(ids)
-
-    def move_to_inbox(self) -> None:
-        ids = self.targets()
-        if ids:
-            self.write("Move to inbox", lambda lib: lib.set_status(ids, "inbox"))
-            self._bulk_done(ids)
-
-    # -- marks ----------------------------------------------------------------------------------
-    def toggle_mark(self) -> None:
-        pid = self.current_id()
-        if pid is None:
-            return
-        self.marked.symmetric_difference_update({pid})
-        self.model.refresh_rows({pid})
-        self._update_marked()
-
-    def clear_marks(self) -> None:
-        shown = set(self.marked)
-        self.marked.clear()
-        self.model.refresh_rows(shown)
-        self._update_marked()
-
-    def _update_marked(self) -> None:
-        n = len(self.marked)
-        self.marked_label.setText(f"{n} marked" if n else "")
-
-    # -- paper commands -------------------------------------------------------------------------
-    def current_record(self) -> dict | None:
-        pid = self.current_id()
-        return self.lib.get(pid) if pid else None
-
-    def open_paper_page(self) -> None:
-        from paperdesk.core.export.links import paper_url
-
-        record = self.current_record()
-        url = paper_url(record) if record else None
-        if not url:
-            self.status("This paper has no web page (no http(s) link or arXiv id)")
-            return
-        qurl = QUrl(url)
-        if qurl.scheme() not in ("http", "https"):
-            return
-        self.opened_urls.append(url)
-        QDesktopServices.openUrl(qurl)
-        self.status(f"Opened {url}")
-
-    def copy_link(self) -> None:
-        from paperdesk.core.export import markdown_link
-
-        record = self.current_record()
-        if record is None:
-            return
-        link = markdown_link(record)
-        QGuiApplication.clipboard().setText(link)
-        self.status(f"Copied {link}")
-
-    def focus_note(self) -> None:
-        if self.reader.paper_id is None:
-            return
-        self.reader.notes.focus_editor()
-
-    def highlight_selection(self, color: str = "yellow") -> None:
-        where = self.reader.selection_offsets()
-        if isinstance(where, str):
-            self.status(where)
-            return
-        field, start, end = where
-        pid = self.reader.paper_id
-        assert pid is not None
-
-        def done(result: object) -> None:
-            cursor = self.reader.browser.textCursor()
-            cursor.clearSelection()
-            self.reader.browser.setTextCursor(cursor)
-            self.status("Highlighted. Click “comment…” under Highlights to add a comment.")
-
-        self.write("Highlight", lambda lib: annotations.add_highlight(
-            lib, pid, start, end, field=field, color=color), done)
-
-    def comment_highlight(self, highlight_id: int) -> None:
-        from paperdesk.gui.qt import QInputDialog
-
-        row = self.lib.conn.execute("SELECT comment FROM highlights WHERE id = ?", (highlight_id,)).fetchone()
-        if row is None:
-            return
-        dialog = QInputDialog(self)
-        dialog.setWindowTitle("Highlight comment")
-        dialog.setLabelText("Comment:")
-        dialog.setTextValue(row[0] or "")
-        dialog.textValueSelected.connect(lambda text: self.write(
-            "Comment highlight", lambda lib: annotations.update_highlight(lib, highlight_id, comment=text)))
-        self._open_dialog(dialog)
-
-    def open_paper(self, paper_id: str) -> None:
-        """Show a paper (a [[link]], the Highlights view): in this view if listed, else in All."""
-        if not self.lib.exists(paper_id):
-            self.status(f"No paper {paper_id} in the library")
-            return
-        if self.model.row_of(paper_id) is None:
-            self.search.clear()
-            self.go_to("all")
-        row = self.model.row_of(paper_id)
-        if row is not None:
-            self.table.setCurrentIndex(self.model.index(row, COLUMN_KEYS.index("title")))
-            self.table.scrollTo(self.model.index(row, 0))
-            self.table.setFocus()
-
-    # -- dialogs ---------------------------------------------------------------------------------
-    def _open_dialog(self, dialog: QWidget) -> None:
-        self._dialogs = [d for d in self._dialogs if d.isVisible()]
-        self._dialogs.append(dialog)
-        dialog.open() if hasattr(dialog, "open") else dialog.show()
-
-    def show_palette(self) -> None:
-        from paperdesk.gui.palette import Palette
-
-        self.keys.cancel_pending()
-        self.palette = Palette(COMMANDS, self.keymap, self)
-        self.palette.chosen.connect(self.run_command)
-        self.keys.watch(self.palette.field, "palette")
-        self._open_dialog(self.palette)
-
-    def show_cheat_sheet(self) -> None:
-        from paperdesk.gui.palette import CheatSheet
-
-        self._open_dialog(CheatSheet(self.keymap, self))
-
-    def show_history(self) -> None:
-        from paperdesk.gui.history_dialog import HistoryDialog
-
-        self._open_dialog(HistoryDialog(self, self))
-
-    def show_highlights(self) -> None:
-        from paperdesk.gui.highlights_view import HighlightsDialog
-
-        dialog = HighlightsDialog(self.lib, self)
-        dialog.paper_chosen.connect(self.open_paper)
-        self._open_dialog(dialog)
-
-    def _install_export(self) -> None:
-        try:
-            from paperdesk.gui.export_dialog import install_export
-        except ImportError:
-            return
-        install_export(self)
-
-    def export(self) -> None:
-        if self.export_handler is None:
-            self.status("Export is not available in the desk yet: use `paperdesk export` in a terminal")
-            return
-        self.export_handler()
-
-    def normal_mode(self) -> None:
-        """Esc: leave a text field or dialog for the list (a search field with text is cleared first)."""
-        self.keys.cancel_pending()
-        focus = QApplication.focusWidget()
-        if focus is self.search and self.search.text():
-            self.search.clear()
-            return
-        if focus is self.reader.notes.editor:
-            self.reader.notes.flush()
-        for dialog in self._dialogs:
-            if dialog.isVisible():
-                dialog.close()
-        self._focus_list()
-
     # -- triage ----------------------------------------------------------------------------------
     def toggle_triage(self) -> None:
         from paperdesk.gui.triage import TriageController
@@ -764,87 +520,6 @@ class MainWindow(QMainWindow):
 
         self.jobs.run("Index for search", lambda lib, progress, _c: lib.drain_index(progress),
                       on_success=done, on_failure=failed)
-
-    # -- import -------------------------------------------------------------------------------
-    def choose_import(self) -> None:
-        paths, _filter = QFileDialog.getOpenFileNames(
-            self, "Import digests", str(Path.home()), "Digests (*.txt *.md *.html);;All files (*)")
-        if paths:
-            self.import_files(paths)
-
-    def import_samples(self) -> None:
-        self.import_files(sample_digests())
-
-    def import_files(self, paths: Sequence[str | Path]) -> Job | None:
-        paths = [str(p) for p in paths]
-        if not paths:
-            return None
-        self.banner_button.setEnabled(False)
-
-        def work(lib: Library, progress, cancelled):
-            return lib.import_paths(paths, progress=progress, cancelled=cancelled)
-
-        return self.jobs.run(f"Import {len(paths)} file{'s' if len(paths) != 1 else ''}", work,
-                             on_success=self._import_done,
-                             on_failure=lambda msg: self.banner_button.setEnabled(True))
-
-    def _import_done(self, report: object) -> None:
-        summary = report.summary()  # type: ignore[attr-defined]
-        if getattr(report, "cancelled", False):
-            summary += " (cancelled)"
-        self.last_import_summary = summary
-        self.status(summary, 0)
-        self.banner_button.setEnabled(True)
-        self._update_banner()
-
-    def _update_banner(self) -> None:
-        self.banner.setVisible(self.lib.stats()["papers"] == 0 if not self.model.rowCount() else False)
-
-    def _job_started(self, job: Job) -> None:
-        self.progress.setRange(0, 0)
-        self.progress.setFormat(job.label)
-        self.progress.show()
-        self.cancel_button.show()
-        self.command_actions["cancel-job"].setEnabled(True)
-
-    def _job_progress(self, job: Job, done: int, total: int, what: str) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
-        self.progress.setFormat(f"{done}/{total} %p%")
-        if what:
-            self._progress_message = f"{job.label}: {what}"
-            self.statusBar().showMessage(self._progress_message)
-
-    def _job_idle(self) -> None:
-        if self.statusBar().currentMessage() == self._progress_message:  # not a result's summary
-            self.statusBar().clearMessage()
-        self.progress.hide()
-        self.cancel_button.hide()
-        self.command_actions["cancel-job"].setEnabled(False)
-
-    # -- drag and drop ------------------------------------------------------------------------
-    @staticmethod
-    def _dropped_files(mime) -> list[str]:
-        if not mime.hasUrls():
-            return []
-        return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and Path(u.toLocalFile()).is_file()]
-
-    def dragEnterEvent(self, event) -> None:
-        if self._dropped_files(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event) -> None:
-        self.dragEnterEvent(event)
-
-    def dropEvent(self, event) -> None:
-        files = self._dropped_files(event.mimeData())
-        if files:
-            event.acceptProposedAction()
-            self.import_files(files)
-        else:
-            event.ignore()
 
     # -- settings -----------------------------------------------------------------------------
     def _restore(self) -> None:

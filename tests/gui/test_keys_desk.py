@@ -156,13 +156,13 @@ def test_mark_then_star_and_tag(desk, seeded, qtbot):
 
 def test_copy_link_and_open(make_window, lib, qtbot, monkeypatch):
     from paperdesk.core.records import IncomingPaper, SourceBatch
-    from paperdesk.gui import main_window
+    from paperdesk.gui import window_papers
 
     papers = [IncomingPaper(title="Evil link", url="javascript:alert(1)"),
               IncomingPaper(title="A [linked] paper", url="https://arxiv.org/abs/2501.00001")]
     lib.import_batch(SourceBatch("digest", "d", "/d", "2025-11-05", "h", papers))
     opened = []
-    monkeypatch.setattr(main_window.QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    monkeypatch.setattr(window_papers.QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
     window = make_window(lib)
     window.table.setFocus()
     qtbot.waitUntil(window.table.hasFocus)

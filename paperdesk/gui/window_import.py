@@ -1,0 +1,98 @@
+"""Importing into the desk: File > Import, the sample digests, files dropped on the window; and
+the status bar's job progress.
+
+A mixin of `MainWindow`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from paperdesk.core import Library
+from paperdesk.core.paths import sample_digests
+from paperdesk.gui.jobs import Job
+from paperdesk.gui.qt import QFileDialog
+
+
+class ImportCommands:
+    # -- import -------------------------------------------------------------------------------
+    def choose_import(self) -> None:
+        paths, _filter = QFileDialog.getOpenFileNames(
+            self, "Import digests", str(Path.home()), "Digests (*.txt *.md *.html);;All files (*)")
+        if paths:
+            self.import_files(paths)
+
+    def import_samples(self) -> None:
+        self.import_files(sample_digests())
+
+    def import_files(self, paths: Sequence[str | Path]) -> Job | None:
+        paths = [str(p) for p in paths]
+        if not paths:
+            return None
+        self.banner_button.setEnabled(False)
+
+        def work(lib: Library, progress, cancelled):
+            return lib.import_paths(paths, progress=progress, cancelled=cancelled)
+
+        return self.jobs.run(f"Import {len(paths)} file{'s' if len(paths) != 1 else ''}", work,
+                             on_success=self._import_done,
+                             on_failure=lambda msg: self.banner_button.setEnabled(True))
+
+    def _import_done(self, report: object) -> None:
+        summary = report.summary()  # type: ignore[attr-defined]
+        if getattr(report, "cancelled", False):
+            summary += " (cancelled)"
+        self.last_import_summary = summary
+        self.status(summary, 0)
+        self.banner_button.setEnabled(True)
+        self._update_banner()
+
+    def _update_banner(self) -> None:
+        self.banner.setVisible(self.lib.stats()["papers"] == 0 if not self.model.rowCount() else False)
+
+    def _job_started(self, job: Job) -> None:
+        self.progress.setRange(0, 0)
+        self.progress.setFormat(job.label)
+        self.progress.show()
+        self.cancel_button.show()
+        self.command_actions["cancel-job"].setEnabled(True)
+
+    def _job_progress(self, job: Job, done: int, total: int, what: str) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"{done}/{total} %p%")
+        if what:
+            self._progress_message = f"{job.label}: {what}"
+            self.statusBar().showMessage(self._progress_message)
+
+    def _job_idle(self) -> None:
+        if self.statusBar().currentMessage() == self._progress_message:  # not a result's summary
+            self.statusBar().clearMessage()
+        self.progress.hide()
+        self.cancel_button.hide()
+        self.command_actions["cancel-job"].setEnabled(False)
+
+    # -- drag and drop ------------------------------------------------------------------------
+    @staticmethod
+    def _dropped_files(mime) -> list[str]:
+        if not mime.hasUrls():
+            return []
+        return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and Path(u.toLocalFile()).is_file()]
+
+    def dragEnterEvent(self, event) -> None:
+        if self._dropped_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:
+        files = self._dropped_files(event.mimeData())
+        if files:
+            event.acceptProposedAction()
+            self.import_files(files)
+        else:
+            event.ignore()

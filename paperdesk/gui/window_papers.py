@@ -1,0 +1,154 @@
+"""The desk's commands on the current paper (open its page, copy a link, highlight, follow a
+[[link]]) and its dialogs (palette, cheat sheet, history, highlights, export).
+
+A mixin of `MainWindow`.
+"""
+
+from __future__ import annotations
+
+from paperdesk.core import annotations
+from paperdesk.gui.commands import COMMANDS
+from paperdesk.gui.paper_model import COLUMN_KEYS
+from paperdesk.gui.qt import QApplication, QDesktopServices, QGuiApplication, QUrl, QWidget
+
+
+class PaperCommands:
+    # -- paper commands -------------------------------------------------------------------------
+    def current_record(self) -> dict | None:
+        pid = self.current_id()
+        return self.lib.get(pid) if pid else None
+
+    def open_paper_page(self) -> None:
+        from paperdesk.core.export.links import paper_url
+
+        record = self.current_record()
+        url = paper_url(record) if record else None
+        if not url:
+            self.status("This paper has no web page (no http(s) link or arXiv id)")
+            return
+        qurl = QUrl(url)
+        if qurl.scheme() not in ("http", "https"):
+            return
+        self.opened_urls.append(url)
+        QDesktopServices.openUrl(qurl)
+        self.status(f"Opened {url}")
+
+    def copy_link(self) -> None:
+        from paperdesk.core.export import markdown_link
+
+        record = self.current_record()
+        if record is None:
+            return
+        link = markdown_link(record)
+        QGuiApplication.clipboard().setText(link)
+        self.status(f"Copied {link}")
+
+    def focus_note(self) -> None:
+        if self.reader.paper_id is None:
+            return
+        self.reader.notes.focus_editor()
+
+    def highlight_selection(self, color: str = "yellow") -> None:
+        where = self.reader.selection_offsets()
+        if isinstance(where, str):
+            self.status(where)
+            return
+        field, start, end = where
+        pid = self.reader.paper_id
+        assert pid is not None
+
+        def done(result: object) -> None:
+            cursor = self.reader.browser.textCursor()
+            cursor.clearSelection()
+            self.reader.browser.setTextCursor(cursor)
+            self.status("Highlighted. Click “comment…” under Highlights to add a comment.")
+
+        self.write("Highlight", lambda lib: annotations.add_highlight(
+            lib, pid, start, end, field=field, color=color), done)
+
+    def comment_highlight(self, highlight_id: int) -> None:
+        from paperdesk.gui.qt import QInputDialog
+
+        row = self.lib.conn.execute("SELECT comment FROM highlights WHERE id = ?", (highlight_id,)).fetchone()
+        if row is None:
+            return
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Highlight comment")
+        dialog.setLabelText("Comment:")
+        dialog.setTextValue(row[0] or "")
+        dialog.textValueSelected.connect(lambda text: self.write(
+            "Comment highlight", lambda lib: annotations.update_highlight(lib, highlight_id, comment=text)))
+        self._open_dialog(dialog)
+
+    def open_paper(self, paper_id: str) -> None:
+        """Show a paper (a [[link]], the Highlights view): in this view if listed, else in All."""
+        if not self.lib.exists(paper_id):
+            self.status(f"No paper {paper_id} in the library")
+            return
+        if self.model.row_of(paper_id) is None:
+            self.search.clear()
+            self.go_to("all")
+        row = self.model.row_of(paper_id)
+        if row is not None:
+            self.table.setCurrentIndex(self.model.index(row, COLUMN_KEYS.index("title")))
+            self.table.scrollTo(self.model.index(row, 0))
+            self.table.setFocus()
+
+    # -- dialogs ---------------------------------------------------------------------------------
+    def _open_dialog(self, dialog: QWidget) -> None:
+        self._dialogs = [d for d in self._dialogs if d.isVisible()]
+        self._dialogs.append(dialog)
+        dialog.open() if hasattr(dialog, "open") else dialog.show()
+
+    def show_palette(self) -> None:
+        from paperdesk.gui.palette import Palette
+
+        self.keys.cancel_pending()
+        self.palette = Palette(COMMANDS, self.keymap, self)
+        self.palette.chosen.connect(self.run_command)
+        self.keys.watch(self.palette.field, "palette")
+        self._open_dialog(self.palette)
+
+    def show_cheat_sheet(self) -> None:
+        from paperdesk.gui.palette import CheatSheet
+
+        self._open_dialog(CheatSheet(self.keymap, self))
+
+    def show_history(self) -> None:
+        from paperdesk.gui.history_dialog import HistoryDialog
+
+        self._open_dialog(HistoryDialog(self, self))
+
+    def show_highlights(self) -> None:
+        from paperdesk.gui.highlights_view import HighlightsDialog
+
+        dialog = HighlightsDialog(self.lib, self)
+        dialog.paper_chosen.connect(self.open_paper)
+        self._open_dialog(dialog)
+
+    def _install_export(self) -> None:
+        try:
+            from paperdesk.gui.export_dialog import install_export
+        except ImportError:
+            return
+        install_export(self)
+
+    def export(self) -> None:
+        if self.export_handler is None:
+            self.status("Export is not available in the desk yet: use `paperdesk export` in a terminal")
+            return
+        self.export_handler()
+
+    def normal_mode(self) -> None:
+        """Esc: leave a text field or dialog for the list (a search field with text is cleared first)."""
+        self.keys.cancel_pending()
+        focus = QApplication.focusWidget()
+        if focus is self.search and self.search.text():
+            self.search.clear()
+            return
+        if focus is self.reader.notes.editor:
+            self.reader.notes.flush()
+        for dialog in self._dialogs:
+            if dialog.isVisible():
+                dialog.close()
+        self._focus_list()

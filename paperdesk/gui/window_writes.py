@@ -1,0 +1,120 @@
+"""The desk's changes to papers: star, tag, archive, marks. Small writes run on the GUI thread,
+or queue behind a running job (the library has one writer): `write`.
+
+A mixin of `MainWindow` (it reads the window's library, list, marks and status bar).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from paperdesk.core import Library
+
+
+class WriteCommands:
+    # -- writes -------------------------------------------------------------------------------
+    def write(self, label: str, fn: Callable[[Library], object],
+              done: Callable[[object], None] | None = None) -> None:
+        """Run a small change now on the GUI thread, or queue it behind a running job (one writer)."""
+        if self.jobs.busy:
+            self.jobs.run(label, lambda lib, _p, _c: fn(lib), on_success=done)
+            return
+        result = fn(self.lib)
+        if done:
+            done(result)
+
+    def targets(self) -> list[str]:
+        """What a paper command acts on: the marked papers if any, else the selection / current paper."""
+        return sorted(self.marked) if self.marked else self.selected_ids()
+
+    def _bulk_done(self, ids: list[str]) -> None:
+        if self.marked and set(ids) == self.marked:
+            self.clear_marks()
+
+    def toggle_star(self) -> None:
+        ids = self.targets()
+        if not ids:
+            return
+        starred = not all(r["starred"] for r in self.lib.rows(ids))
+        self.write("Star", lambda lib: lib.star(ids, starred))  # one operation: one undo step
+        self._bulk_done(ids)
+
+    def tag_targets(self, tags: list[str]) -> None:
+        ids = self.targets()
+        tags = [t for t in tags if t.strip()]
+        if not ids or not tags:
+            return
+        self.write("Tag", lambda lib: lib.tag(ids, tags))
+        self.status(f"Tagged {len(ids)} paper{'s' if len(ids) != 1 else ''} #{' #'.join(tags)}")
+        self._bulk_done(ids)
+
+    def tags_by_count(self) -> list[str]:
+        counts = self.lib.tag_counts()
+        return sorted(counts, key=lambda t: (-counts[t], t))
+
+    def apply_tag_number(self, n: int) -> None:
+        tags = self.tags_by_count()
+        if n > len(tags):
+            self.status(f"There is no tag number {n} yet (press t to tag)")
+            return
+        self.tag_targets([tags[n - 1]])
+
+    def show_tag_popup(self) -> None:
+        from paperdesk.gui.tag_popup import TagPopup
+
+        if not self.targets():
+            return
+        popup = TagPopup(self.tags_by_count(), self)
+        popup.chosen.connect(self.tag_targets)
+        self.keys.watch(popup.field, "insert")
+        self._open_dialog(popup)
+        self.tag_popup = popup
+
+    def archive_next(self) -> None:
+        """Archive the targets; the list then shows the next paper (in any view)."""
+        ids = self.targets()
+        if not ids:
+            return
+        if self.triage is not None and not self.marked:
+            self.triage_decide("archive")
+            return
+        row = self.table.currentIndex().row()
+        current = self.current_id()
+        self.write("Archive", lambda lib: lib.archive(ids))
+        self._bulk_done(ids)
+        if current is not None and self.model.row_of(current) == row:  # still listed: step on
+            self.move_current(1)
+
+    def toggle_archive(self) -> None:
+        ids = self.targets()
+        if not ids:
+            return
+        rows = self.lib.rows(ids)
+        status = "inbox" if all(r["status"] == "archived" for r in rows) else "archived"
+        self.write("Archive", lambda lib: lib.set_status(ids, status))
+        self._bulk_done(ids)
+
+    def move_to_inbox(self) -> None:
+        ids = self.targets()
+        if ids:
+            self.write("Move to inbox", lambda lib: lib.set_status(ids, "inbox"))
+            self._bulk_done(ids)
+
+    # -- marks ----------------------------------------------------------------------------------
+    def toggle_mark(self) -> None:
+        pid = self.current_id()
+        if pid is None:
+            return
+        self.marked.symmetric_difference_update({pid})
+        self.model.refresh_rows({pid})
+        self._update_marked()
+
+    def clear_marks(self) -> None:
+        shown = set(self.marked)
+        self.marked.clear()
+        self.model.refresh_rows(shown)
+        self._update_marked()
+
+    def _update_marked(self) -> None:
+        n = len(self.marked)
+        self.marked_label.setText(f"{n} marked" if n else "")
