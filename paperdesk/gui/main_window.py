@@ -490,12 +490,15 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, QMainWindow):
         full = full or self._sidebar_owed_full
         self._sidebar_owed_full = full
 
+        generation = self.papers.generation
+
         def done(data: object, error: str) -> None:
             if error:
                 self.status(f"sidebar: {error}")
                 return
             self._sidebar_owed_full = False
             self.sidebar.apply(data)  # type: ignore[arg-type]
+            self.papers.note_counts(data.counts, generation)  # type: ignore[attr-defined]
 
         self.papers.reader.submit("sidebar", lambda rlib: fetch_sidebar(rlib, counts_only=not full), done)
 
@@ -582,7 +585,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, QMainWindow):
         self.save_settings()
         if self.feed_scheduler is not None:
             self.feed_scheduler.stop()
-        self.papers.reader.close()
+        self.papers.close()
         self.jobs.shutdown()
         self.reader.notes.save_now()
         for dialog in self._dialogs:

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from paperdesk.core import Library
 from paperdesk.core.changes import Changes
 from paperdesk.core.texchars import tex_to_unicode
+from paperdesk.gui.lazy_ids import LazyIds
 from paperdesk.gui.qt import QAbstractTableModel, QFont, QModelIndex, QPersistentModelIndex, Qt
 from paperdesk.gui.render import snippet_text
 from paperdesk.gui.theme import icon
@@ -60,7 +61,7 @@ class PaperModel(QAbstractTableModel):
     def __init__(self, lib: Library, parent=None):
         super().__init__(parent)
         self.lib = lib
-        self._ids: tuple[str, ...] = ()
+        self._ids: tuple[str, ...] | LazyIds = ()
         self._row_of: dict[str, int] | None = None
         self._pages: OrderedDict[int, list[dict | None]] = OrderedDict()
         self._recent: dict[str, dict] = {}  # rows read for the previous list, by id (see set_ids)
@@ -72,7 +73,7 @@ class PaperModel(QAbstractTableModel):
 
     # -- ids ----------------------------------------------------------------------------------
     @property
-    def ids(self) -> tuple[str, ...]:
+    def ids(self) -> tuple[str, ...] | LazyIds:
         return self._ids
 
     def set_ids(self, ids: Sequence[str], snippets: Mapping[str, str] | None = None) -> None:
@@ -80,11 +81,23 @@ class PaperModel(QAbstractTableModel):
         re-read after an import mostly shows the same papers): only unseen ones are read again."""
         self.beginResetModel()
         self._recent = {row["id"]: row for page in self._pages.values() for row in page if row is not None}
-        self._ids = tuple(ids)  # a tuple given is kept as it is, not copied
+        self._ids = ids if isinstance(ids, LazyIds) else tuple(ids)  # a tuple is kept, not copied
         self._row_of = None
         self._pages.clear()
         self._snippets = snippets or {}
         self.endResetModel()
+
+    def complete_ids(self, ids: tuple[str, ...]) -> bool:
+        """The whole list for the `LazyIds` shown, when it agrees with it: no reset, no repaint
+        (the rows read and the rows shown stay). False if it does not (then use `set_ids`)."""
+        shown = self._ids
+        if not isinstance(shown, LazyIds) or not shown.agrees(ids):
+            return False
+        if shown.complete and shown.full() != ids:  # read here meanwhile, and the library moved
+            return False
+        self._ids = ids
+        self._row_of = None
+        return True
 
     @property
     def snippets(self) -> Mapping[str, str]:

@@ -30,8 +30,8 @@ class View:
         return {"status": self.status, "starred": self.starred, "tag": self.tag,
                 "source_id": self.source_id}
 
-    def ids(self, lib: Library, order: str) -> list[str]:
-        return lib.paper_ids(order=order, **self.filters)
+    def ids(self, lib: Library, order: str, limit: int | None = None) -> list[str]:
+        return lib.paper_ids(order=order, limit=limit, **self.filters)
 
     def count(self, lib: Library) -> int:
         return lib.count(**self.filters)

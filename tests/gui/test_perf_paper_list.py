@@ -13,6 +13,7 @@ import pytest
 
 from paperdesk.core import Library
 from paperdesk.core.changes import Changes
+from paperdesk.gui.lazy_ids import LazyIds
 from paperdesk.gui.paper_list import PaperList
 from paperdesk.gui.paper_model import PaperModel
 from paperdesk.gui.reader_thread import ReaderThread
@@ -26,7 +27,7 @@ def plist(qapp, seeded):
     papers = PaperList(seeded, model)
     seeded.subscribe(papers.apply)
     yield papers
-    papers.reader.close()
+    papers.close()
 
 
 def fresh(lib: Library, papers: PaperList) -> list[str]:
@@ -72,6 +73,70 @@ def test_id_lists_leave_the_garbage_collectors_reach(plist, seeded, qtbot):
     gc.collect()
     lists = [plist.model.ids, *plist._id_cache.values()]
     assert len(lists) == 3 and not any(gc.is_tracked(ids) for ids in lists)
+
+
+def test_a_big_view_shows_its_first_rows_and_the_reader_completes_it(plist, seeded, qtbot):
+    plist.lazy_rows, plist.head_rows = 0, 100  # treat the 397-paper Inbox as big
+    plist.set_view(ALL)
+    plist._id_cache.clear()
+    queries = plist.queries_run
+    resets: list[int] = []
+    plist.model.modelReset.connect(lambda: resets.append(1))
+    plist.set_view(INBOX)
+    expected = fresh(seeded, plist)
+    shown = plist.model.ids
+    assert isinstance(shown, LazyIds) and not shown.complete and len(shown) == len(expected) == 397
+    assert list(shown.head) == expected[:100] and plist.model.id_at(5) == expected[5] and plist.completing
+    qtbot.waitUntil(lambda: not plist.completing)
+    assert isinstance(plist.model.ids, tuple) and list(plist.model.ids) == expected
+    assert resets == [1]  # the switch reset the list; its completion did not
+    assert plist.queries_run == queries  # the GUI thread never read the whole list
+
+
+def test_a_row_past_the_head_reads_the_whole_list_at_once(plist, seeded, qtbot):
+    plist.lazy_rows, plist.head_rows = 0, 100
+    plist.set_view(ALL)
+    plist._id_cache.clear()
+    plist.set_view(INBOX)
+    expected = fresh(seeded, plist)
+    queries = plist.queries_run
+    assert plist.model.id_at(300) == expected[300]
+    assert plist.queries_run == queries + 1 and plist.model.ids.complete
+    assert plist.model.row_of(expected[-1]) == len(expected) - 1
+    qtbot.waitUntil(lambda: not plist.completing)
+    assert isinstance(plist.model.ids, tuple) and list(plist.model.ids) == expected
+
+
+def test_a_change_while_the_list_is_incomplete_leaves_it_right(plist, seeded, qtbot):
+    plist.lazy_rows, plist.head_rows = 0, 100
+    plist.set_view(ALL)
+    plist._id_cache.clear()
+    plist.set_view(INBOX)
+    first, last = plist.model.ids[0], fresh(seeded, plist)[-1]
+    seeded.archive([first, last])  # one in the head, one past it
+    qtbot.waitUntil(lambda: not plist.busy and not plist.completing)
+    assert list(plist.model.ids) == fresh(seeded, plist) and len(plist.model.ids) == 395
+    assert first not in plist.model.ids and last not in plist.model.ids
+
+
+def test_a_completed_list_is_kept_and_read_again_after_a_change(plist, seeded, qtbot):
+    plist.lazy_rows, plist.head_rows = 0, 100
+    plist.set_view(ALL)
+    plist._id_cache.clear()
+    plist.set_view(INBOX)
+    plist.set_query("diffusion")  # a search does not cancel the completion
+    qtbot.waitUntil(lambda: not plist.completing and not plist.busy)
+    plist.set_query("")
+    assert list(plist._id_cache[("inbox", plist.order)]) == fresh(seeded, plist)
+    plist._id_cache.clear()
+    plist.set_view(ALL)
+    plist.set_view(INBOX)
+    lazy = plist.model.ids
+    seeded.tag([lazy[0]], ["x"])
+    # a change that moves no paper: the list stays lazy, and is read again after it
+    assert plist.model.ids is lazy
+    qtbot.waitUntil(lambda: isinstance(plist.model.ids, tuple) and not plist.completing)
+    assert list(plist.model.ids) == fresh(seeded, plist) == list(plist._id_cache[("inbox", plist.order)])
 
 
 def test_big_list_requeries_on_the_reader_thread(plist, seeded, qtbot):
