@@ -163,9 +163,9 @@ BACKGROUND_NICENESS = 10
 
 
 def lower_priority() -> None:
-    """Run behind the desk: on 2 CPUs an indexer at normal priority takes one while the desk's
-    threads share the other, and the window's thread, preempted while it holds the GIL, stalls
-    every thread of the desk. Niceness is inherited by the rebuild's worker processes."""
+    """Run behind the desk: the indexer works for tens of seconds after an import, and on a
+    2-CPU machine it competes with the desk's threads for the CPUs; the window comes first.
+    Niceness is inherited by the rebuild's worker processes."""
     if hasattr(os, "nice"):  # not on Windows: there the indexer runs at normal priority
         try:
             os.nice(BACKGROUND_NICENESS)

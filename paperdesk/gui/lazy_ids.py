@@ -56,7 +56,9 @@ class LazyIds(Sequence[str]):
                 return self.head[i]
         full = self.full()
         if isinstance(i, slice):
-            return full[i]
+            if len(full) == self.total:
+                return full[i]
+            return tuple(self[j] for j in range(*i.indices(self.total)))  # padded, as below
         if not -self.total <= i < self.total:
             raise IndexError(i)
         i %= self.total

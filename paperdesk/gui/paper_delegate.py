@@ -34,6 +34,7 @@ from paperdesk.gui.qt import (
     QPixmap,
     QPointF,
     QRect,
+    QSize,
     QStaticText,
     QStyledItemDelegate,
     Qt,
@@ -69,7 +70,8 @@ class PaperDelegate(QStyledItemDelegate):
         self._fonts: tuple[QFont, QFont] | None = None
         self._colors: tuple[QColor, QColor, QColor, QColor] | None = None
         self._texts: dict[tuple[str, int, bool], tuple[QStaticText, float, float]] = {}
-        self._stars: dict[int, tuple[QPixmap, int, int]] = {}  # by cell size: pixmap, its logical size
+        # Star pixmaps by (size, device pixel ratio): the pixmap and its logical width and height.
+        self._stars: dict[tuple[int, float], tuple[QPixmap, int, int]] = {}
         self._span, self._at = QRect(), QPointF()  # reused: see the module's docstring
         view.installEventFilter(self)
 
@@ -140,12 +142,13 @@ class PaperDelegate(QStyledItemDelegate):
 
     def _paint_star(self, painter: QPainter, x: int, y: int, width: int, height: int) -> None:
         """The star centred in its cell, as QStyle.drawItemPixmap places a pixmap."""
-        size = min(width, height) - 6
-        star = self._stars.get(size)
+        size, dpr = min(width, height) - 6, self._view.devicePixelRatioF()  # sharp on any screen
+        star = self._stars.get((size, dpr))
         if star is None:
-            pixmap = self.model.star_icon.pixmap(size, size)
+            pixmap = self.model.star_icon.pixmap(QSize(size, size), dpr)
             ratio = pixmap.devicePixelRatio()
-            star = self._stars[size] = (pixmap, round(pixmap.width() / ratio), round(pixmap.height() / ratio))
+            star = self._stars[(size, dpr)] = (pixmap, round(pixmap.width() / ratio),
+                                               round(pixmap.height() / ratio))
         pixmap, w, h = star
         painter.drawPixmap(x + (width - w) // 2, y + (height - h) // 2, pixmap)
 

@@ -40,4 +40,5 @@ def test_anything_past_the_head_reads_the_whole_list_once():
 def test_a_library_that_shrank_meanwhile_keeps_the_length_qt_was_given():
     ids, _ = lazy(full=IDS[:8])
     assert len(ids) == 10 and ids[9] == "" and ids[7] == "p007"
+    assert list(ids[6:10]) == ["p006", "p007", "", ""]  # a page past the end still has its rows
     assert not ids.agrees(IDS[:8]) and not ids.agrees(("x", *IDS[1:]))
