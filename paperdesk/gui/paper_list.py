@@ -287,7 +287,7 @@ class PaperList(QObject):
             if error:
                 return  # what needs the whole list reads it on the GUI thread
             if generation != self._generation:
-                if self.model.ids is lazy:
+                if self.model.ids is lazy and not self.busy:  # (a pending re-query replaces it)
                     self._complete_in_background(lazy)
                 return
             ids: tuple[str, ...] = value  # type: ignore[assignment]
@@ -299,10 +299,9 @@ class PaperList(QObject):
         self.completer.submit("complete", lambda rlib: tuple(view.ids(rlib, order)), done)
 
     def _measure_view(self) -> None:
-        """The view's size, for a search in a view never listed: cached ids, else a count."""
+        """The view's size, for a search in a view never listed: cached ids, else `_size`."""
         cached = self._id_cache.get((self.view.key, self.order))
-        size = len(cached) if cached is not None else self._sizes.get(self.view.key)
-        self.view_size = size if size is not None else self.view.count(self.lib)
+        self.view_size = len(cached) if cached is not None else self._size()
 
     def _remember(self, key: tuple[str, str], ids: tuple[str, ...]) -> None:
         self._id_cache[key] = ids

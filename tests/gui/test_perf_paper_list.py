@@ -139,6 +139,21 @@ def test_a_completed_list_is_kept_and_read_again_after_a_change(plist, seeded, q
     assert list(plist.model.ids) == fresh(seeded, plist) == list(plist._id_cache[("inbox", plist.order)])
 
 
+def test_papers_added_while_the_list_is_incomplete_are_read_once(plist, seeded, qtbot):
+    plist.lazy_rows, plist.head_rows = 0, 100
+    plist.background_rows = 0  # the re-query after the change runs on the reader thread
+    plist.set_view(ALL)
+    qtbot.waitUntil(lambda: not plist.completing)
+    plist._id_cache.clear()
+    served = plist.completer.served
+    plist.set_view(INBOX)
+    for batch in synthetic_batches(50, per_batch=50, prefix="lazy"):
+        seeded.import_batch(batch)  # added: the reader's re-query replaces the list
+    qtbot.waitUntil(lambda: not plist.busy and not plist.completing)
+    assert list(plist.model.ids) == fresh(seeded, plist) and len(plist.model.ids) == 447
+    assert plist.completer.served == served + 1  # the stale completion was not read again
+
+
 def test_big_list_requeries_on_the_reader_thread(plist, seeded, qtbot):
     plist.background_rows = 0  # treat the 397-paper list as big
     plist.set_view(ALL)
