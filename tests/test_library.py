@@ -10,7 +10,7 @@ from samples import DIGEST_ALTERNATING, DIGEST_BLOCKS, DIGEST_PLAIN, TODAY
 from paperdesk.core import Library, LibraryError
 from paperdesk.core.library import ORDERS
 from paperdesk.core.normalize import normalize_title, paper_id
-from paperdesk.core.schema import SCHEMA_VERSION
+from paperdesk.core.schema import SCHEMA_VERSION, migrations
 
 
 def _write_digest(path, blocks: list[tuple[str, str, str | None]], date: str = "Nov 20") -> None:
@@ -159,7 +159,8 @@ def test_schema_version_wal_and_foreign_keys(lib):
     assert lib.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert lib.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     applied = [r[0] for r in lib.conn.execute("SELECT name FROM _sqlite_migrations")]
-    assert applied == ["0001_initial", "0002_list_order_indexes", "0003_upvotes_order_indexes"]
+    assert applied[:3] == ["0001_initial", "0002_list_order_indexes", "0003_upvotes_order_indexes"]
+    assert applied == [m.name for m in migrations._migrations]  # every step, in file order
 
 
 def test_older_library_is_migrated_after_a_backup(library_dir):
@@ -169,7 +170,8 @@ def test_older_library_is_migrated_after_a_backup(library_dir):
         lib.conn.executescript(
             "DROP INDEX papers_order_date; DROP INDEX papers_status_order_date;"
             "DROP INDEX papers_order_upvotes; DROP INDEX papers_status_order_upvotes;"
-            "DELETE FROM _sqlite_migrations WHERE name != '0001_initial';"
+            "DELETE FROM _sqlite_migrations WHERE name IN "
+            "('0002_list_order_indexes', '0003_upvotes_order_indexes');"
             "PRAGMA user_version = 1;")
     with Library.open(library_dir) as lib:
         assert lib.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

@@ -9,6 +9,7 @@ keeps a revision that can be restored.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass
 
@@ -43,6 +44,18 @@ class Highlight:
     color: str
     comment: str
     created_at: str
+    page: int | None = None  # PDF highlights: the page (0-based), else None
+    quads: list[list[float]] | None = None  # PDF highlights: [x0, y0, x1, y1] boxes in PDF points
+    located: bool = True  # False when a newer PDF no longer holds the quote
+
+
+_HIGHLIGHT_COLUMNS = ("id, paper_id, field, quote, start, end, color, comment, created_at, "
+                      "page, quads, located")
+
+
+def _highlight(row: tuple) -> Highlight:
+    *head, page, quads, located = row
+    return Highlight(*head, page=page, quads=json.loads(quads) if quads else None, located=bool(located))
 
 
 def _require_paper(lib: Library, paper_id: str) -> None:
@@ -211,14 +224,44 @@ def remove_highlight(lib: Library, highlight_id: int) -> Changes:
     return lib._notify(Changes(papers=frozenset([row["paper_id"]]), notes=True))
 
 
+def add_pdf_highlight(lib: Library, paper_id: str, page: int, start: int, end: int, quote: str,
+                      quads: list[list[float]], *, color: str = "yellow",
+                      comment: str = "") -> tuple[int, Changes]:
+    """Highlight characters start..end of a page's text in the paper's PDF (never written into
+    the PDF). `quads` are the boxes to draw, in PDF points as pdfium gives them."""
+    _require_paper(lib, paper_id)
+    if color not in HIGHLIGHT_COLORS:
+        raise LibraryError(f"unknown colour {color!r} (use {', '.join(HIGHLIGHT_COLORS)})")
+    if page < 0 or not 0 <= start < end or not quote.strip():
+        raise LibraryError("select some text of the PDF to highlight")
+    boxes = [[float(v) for v in quad] for quad in quads]
+    if any(len(quad) != 4 for quad in boxes):
+        raise LibraryError("a highlight's boxes need four numbers each (x0, y0, x1, y1)")
+    with lib.operation("highlight", f"Highlight in {paper_id}, page {page + 1}") as rec:
+        cur = lib.conn.execute(
+            "INSERT INTO highlights (paper_id, field, quote, start, end, color, comment, created_at, "
+            "page, quads, located) VALUES (?, 'pdf', ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            (paper_id, quote, start, end, color, comment, now_iso(), page, json.dumps(boxes)))
+        hid = int(cur.lastrowid or 0)
+        rec.touch("highlights", [hid], fetch=False)
+        enqueue_index(lib.conn, [paper_id])
+    return hid, lib._notify(Changes(papers=frozenset([paper_id]), notes=True))
+
+
+# Title first, then the abstract, then the PDF in reading order.
+_TEXT_ORDER = "CASE field WHEN 'title' THEN 0 WHEN 'abstract' THEN 1 ELSE 2 END, page, start"
+
+
 def highlights(lib: Library, paper_id: str | None = None) -> list[Highlight]:
     """Highlights of one paper (in text order) or of the whole library (newest first)."""
     if paper_id is not None:
         rows = lib.conn.execute(
-            "SELECT * FROM highlights WHERE paper_id = ? ORDER BY field DESC, start", (paper_id,))
+            f"SELECT {_HIGHLIGHT_COLUMNS} FROM highlights WHERE paper_id = ? ORDER BY {_TEXT_ORDER}",
+            (paper_id,))
     else:
-        rows = lib.conn.execute("SELECT * FROM highlights ORDER BY created_at DESC, id DESC")
-    return [Highlight(*r) for r in rows.fetchall()]
+        rows = lib.conn.execute(
+            f"SELECT {_HIGHLIGHT_COLUMNS} FROM highlights ORDER BY created_at DESC, id DESC")
+    return [_highlight(r) for r in rows.fetchall()]
 
 
 def locate(text: str, quote: str, start: int) -> tuple[int, int] | None:

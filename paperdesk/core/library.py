@@ -632,6 +632,28 @@ class Library:
         return self._notify(Changes(saved_searches=True))
     # == end of search ==========================================================================
 
+    # == PDFs (core/pdf/; files under <library>/pdfs/) ==========================================
+    def pdf_path(self, paper_id: str) -> Path | None:
+        """The absolute path of the paper's cached or attached PDF, or None if it has none."""
+        row = self.conn.execute("SELECT path FROM pdfs WHERE paper_id = ?", (paper_id,)).fetchone()
+        if row is None:
+            return None
+        path = self.folder / row[0]
+        return path if path.is_file() else None
+
+    def add_pdf_highlight(self, paper_id: str, page: int, start: int, end: int, quote: str,
+                          quads: Sequence[Sequence[float]], color: str = "yellow",
+                          comment: str = "") -> Changes:
+        """Highlight characters start..end of page `page` (0-based) of the paper's PDF; undoable,
+        searchable, listed by `annotations.highlights` with the abstract's."""
+        from paperdesk.core import annotations
+
+        _, changes = annotations.add_pdf_highlight(
+            self, paper_id, page, start, end, quote, [list(q) for q in quads], color=color,
+            comment=comment)
+        return changes
+    # == end of PDFs ============================================================================
+
 
 def _open_error(path: Path, exc: sqlite3.Error) -> str:
     """A start-up failure in plain words, pointing at the newest automatic backup if any."""

@@ -173,4 +173,63 @@ def m0003_upvotes_order_indexes(db: Database) -> None:
     )
 
 
+@migrations(name="0006_pdfs")
+def m0006_pdfs(db: Database) -> None:
+    # Papers' PDFs (kept under <library>/pdfs/), their text for full-text search, arXiv id
+    # resolution, and highlights on PDF pages. A PDF highlight has field 'pdf', a page, and
+    # start/end as character indices in that page's text.
+    db.executescript(
+        """
+        CREATE TABLE pdfs (
+            paper_id TEXT PRIMARY KEY REFERENCES papers(id) ON DELETE CASCADE,
+            path TEXT NOT NULL,                      -- relative to the library folder, under pdfs/
+            sha256 TEXT,
+            bytes INTEGER,
+            pages INTEGER,
+            origin TEXT,                             -- fetched | attached
+            url TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            fetched_at TEXT,
+            text_state TEXT NOT NULL DEFAULT 'pending',  -- pending | done | none | encrypted | error
+            arxiv_version TEXT
+        );
+        CREATE INDEX pdfs_text_pending ON pdfs(paper_id) WHERE text_state = 'pending';
+
+        -- The extracted text of a PDF (derived, rebuilt from the file): one string, and where
+        -- each page starts in it (JSON list of character offsets), so a snippet can name its page.
+        CREATE TABLE pdf_texts (
+            paper_id TEXT PRIMARY KEY REFERENCES papers(id) ON DELETE CASCADE,
+            text TEXT NOT NULL,
+            page_starts TEXT NOT NULL
+        );
+
+        -- Fetch health per paper: failures back off; a withdrawn paper is not asked again.
+        CREATE TABLE pdf_fetches (
+            paper_id TEXT PRIMARY KEY REFERENCES papers(id) ON DELETE CASCADE,
+            last_attempt TEXT,
+            last_error TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            next_attempt TEXT
+        );
+
+        -- arXiv id look-ups by title: a crash or cancel resumes where it stopped.
+        CREATE TABLE arxiv_lookups (
+            paper_id TEXT PRIMARY KEY REFERENCES papers(id) ON DELETE CASCADE,
+            state TEXT NOT NULL DEFAULT 'pending',   -- pending | resolved | unmatched | error
+            tried_at TEXT,
+            error TEXT
+        );
+
+        ALTER TABLE papers ADD COLUMN arxiv_version TEXT;
+        ALTER TABLE papers ADD COLUMN arxiv_source TEXT;  -- feed | resolved | user
+        UPDATE papers SET arxiv_source = 'feed' WHERE arxiv_id IS NOT NULL;
+
+        ALTER TABLE highlights ADD COLUMN page INTEGER;   -- NULL for abstract and title highlights
+        ALTER TABLE highlights ADD COLUMN quads TEXT;     -- JSON [[x0, y0, x1, y1], ...] in PDF points
+        ALTER TABLE highlights ADD COLUMN located INTEGER NOT NULL DEFAULT 1;
+        """
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)

@@ -1,0 +1,74 @@
+"""Highlights on PDF pages: stored as page + character range + quads, undoable, listed and searched
+with the abstract's; `lib.pdf_path` names the cached file."""
+
+from __future__ import annotations
+
+import pytest
+
+from paperdesk.core import LibraryError, annotations
+
+QUADS = [[72.0, 700.5, 300.0, 712.0], [72.0, 686.0, 150.25, 698.0]]
+
+
+@pytest.fixture
+def pid(seeded):
+    return seeded.paper_ids(limit=1)[0]
+
+
+def test_pdf_highlight_is_stored_listed_and_undoable(seeded, pid):
+    abstract_id, _ = annotations.add_highlight(seeded, pid, 0, 5)
+    changes = seeded.add_pdf_highlight(pid, 2, 40, 61, "sparse attention heads", QUADS,
+                                       color="green", comment="the key claim")
+    assert pid in changes.papers and changes.notes
+    listed = annotations.highlights(seeded, pid)
+    assert [h.field for h in listed] == ["abstract", "pdf"]  # abstract first, then the PDF
+    (pdf,) = [h for h in listed if h.field == "pdf"]
+    assert (pdf.page, pdf.start, pdf.end, pdf.quote) == (2, 40, 61, "sparse attention heads")
+    assert pdf.quads == QUADS and pdf.located and pdf.color == "green"
+    assert annotations.highlights(seeded, pid)[0].id == abstract_id
+    assert annotations.highlights(seeded, pid)[0].page is None
+
+    annotations.update_highlight(seeded, pdf.id, comment="changed my mind")
+    assert [h.comment for h in annotations.highlights(seeded, pid) if h.field == "pdf"] == ["changed my mind"]
+    seeded.undo()
+    assert [h.comment for h in annotations.highlights(seeded, pid) if h.field == "pdf"] == ["the key claim"]
+    seeded.undo()
+    assert [h.field for h in annotations.highlights(seeded, pid)] == ["abstract"]
+    seeded.redo()
+    (again,) = [h for h in annotations.highlights(seeded, pid) if h.field == "pdf"]
+    assert again.quads == QUADS and again.page == 2
+    annotations.remove_highlight(seeded, again.id)
+    assert [h.field for h in annotations.highlights(seeded, pid)] == ["abstract"]
+
+
+def test_pdf_highlight_is_searchable(seeded, pid):
+    seeded.add_pdf_highlight(pid, 0, 0, 25, "quokkas are underrated here", QUADS[:1])
+    assert [h.id for h in seeded.search("quokkas").hits] == [pid]
+    assert pid in [h.id for h in seeded.search("has:highlight").hits]
+
+
+def test_pdf_highlight_rejects_bad_input(seeded, pid):
+    with pytest.raises(LibraryError, match="no paper with id nope"):
+        seeded.add_pdf_highlight("nope", 0, 0, 3, "abc", QUADS)
+    with pytest.raises(LibraryError, match="select some text"):
+        seeded.add_pdf_highlight(pid, 0, 5, 5, "x", QUADS)
+    with pytest.raises(LibraryError, match="select some text"):
+        seeded.add_pdf_highlight(pid, 0, 0, 3, "   ", QUADS)
+    with pytest.raises(LibraryError, match="four numbers"):
+        seeded.add_pdf_highlight(pid, 0, 0, 3, "abc", [[1, 2, 3]])
+    with pytest.raises(LibraryError, match="unknown colour"):
+        seeded.add_pdf_highlight(pid, 0, 0, 3, "abc", QUADS, color="ultraviolet")
+    assert annotations.highlights(seeded, pid) == []
+    assert seeded.history(1)[0].kind == "import"  # nothing recorded
+
+
+def test_pdf_path_names_the_file_only_when_it_is_there(seeded, pid):
+    assert seeded.pdf_path(pid) is None
+    with seeded._write() as conn:
+        conn.execute("INSERT INTO pdfs (paper_id, path, origin) VALUES (?, ?, 'attached')",
+                     (pid, f"pdfs/{pid}.pdf"))
+    assert seeded.pdf_path(pid) is None  # a row whose file is gone
+    (seeded.folder / "pdfs").mkdir()
+    (seeded.folder / "pdfs" / f"{pid}.pdf").write_bytes(b"%PDF-1.4\n")
+    assert seeded.pdf_path(pid) == seeded.folder / "pdfs" / f"{pid}.pdf"
+    assert seeded.pdf_path(pid).is_absolute()
