@@ -27,3 +27,12 @@ def test_importing_every_core_module_loads_no_qt():
         "assert not bad, bad\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_only_the_pdf_wrapper_imports_pypdfium2():
+    """pdfium is not thread-safe: every call goes through core/pdf/document.py and its one lock."""
+    package = CORE.parent
+    pdfium_import = re.compile(r"^\s*(from|import)\s+pypdfium2", re.M)
+    files = package.rglob("*.py")
+    users = sorted(str(p.relative_to(package)) for p in files if pdfium_import.search(p.read_text("utf-8")))
+    assert users == ["core/pdf/document.py"]

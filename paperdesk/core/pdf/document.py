@@ -1,0 +1,347 @@
+"""A small, Qt-free wrapper around pypdfium2: the only module that imports it.
+
+Coordinates are PDF points in pdfium's page space (origin bottom-left, y up). Character indices are
+pdfium's: ``page_text(i)[k]`` is the character whose box is ``char_boxes(i)[k]``, so a highlight stored as
+``(page, start, end)`` means the same characters to search, selection and drawing.
+
+Threads: pdfium is not thread-safe, not even across documents. Every call into it goes through
+``PDFIUM_LOCK`` (one process-wide re-entrant lock), so a renderer thread and the GUI thread may share a
+document; a caller waits at most for one call in progress (a page render). Documents, pages and text
+pages are closed explicitly under the lock, never left to a finalizer on whatever thread collects them.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as raw
+
+PDFIUM_LOCK = threading.RLock()
+
+Rect = tuple[float, float, float, float]  # x0, y0, x1, y1 in points, y up
+
+
+class PdfError(Exception):
+    """A PDF that cannot be read; the message is one line for the user."""
+
+
+class PdfEncrypted(PdfError):
+    """The PDF needs a password, or the one given is wrong."""
+
+    def __init__(self, message: str, *, wrong_password: bool) -> None:
+        super().__init__(message)
+        self.wrong_password = wrong_password
+
+
+class PdfBroken(PdfError):
+    """Not a PDF, truncated or corrupt."""
+
+
+@dataclass(frozen=True)
+class Link:
+    rect: Rect
+    page: int | None = None  # internal target page, or None
+    y: float | None = None  # target height on that page, points from the bottom, when the PDF says
+    uri: str | None = None  # external target
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """An annotation another program put in the PDF (shown read-only)."""
+
+    kind: str  # "highlight", "text", "ink", "underline", ...
+    rect: Rect
+    quads: list[Rect] = field(default_factory=list)
+    contents: str = ""
+    color: tuple[int, int, int, int] | None = None  # RGBA
+
+
+_ANNOT_KINDS = {
+    getattr(raw, f"FPDF_ANNOT_{name.upper()}"): name
+    for name in (
+        "text", "link", "freetext", "line", "square", "circle", "polygon", "polyline", "highlight",
+        "underline", "squiggly", "strikeout", "stamp", "caret", "ink", "popup", "fileattachment", "sound",
+        "widget", "redact",
+    )
+}
+
+_OPEN_ERRORS = {
+    raw.FPDF_ERR_FILE: "the file cannot be read",
+    raw.FPDF_ERR_FORMAT: "not a PDF, or truncated or corrupt",
+    raw.FPDF_ERR_SECURITY: "it uses an encryption that is not supported",
+    raw.FPDF_ERR_PAGE: "its pages cannot be read",
+}
+
+
+def _utf16(buffer: ctypes.Array, n_bytes: int) -> str:
+    return bytes(buffer)[: max(0, n_bytes - 2)].decode("utf-16-le", errors="replace")
+
+
+class PdfDocument:
+    """An open PDF. Open with ``PdfDocument.open``; ``close()`` when done (also a context manager)."""
+
+    def __init__(self, doc: pdfium.PdfDocument, path: Path) -> None:
+        self._doc = doc
+        self.path = path
+        self._sizes: list[tuple[float, float]] = [doc.get_page_size(i) for i in range(len(doc))]
+        self._texts: dict[int, str] = {}
+        self._boxes: dict[int, list[Rect]] = {}
+        self._folded: dict[int, str] = {}
+        self._has_text: bool | None = None
+
+    @classmethod
+    def open(cls, path: str | Path, password: str | None = None) -> PdfDocument:
+        path = Path(path)
+        name = path.name
+        if not path.is_file():
+            raise PdfBroken(f"{name}: no such file")
+        with PDFIUM_LOCK:
+            try:
+                doc = pdfium.PdfDocument(path, password=password)
+            except pdfium.PdfiumError as exc:
+                code = getattr(exc, "err_code", None)
+                if code == raw.FPDF_ERR_PASSWORD:
+                    if password:
+                        raise PdfEncrypted(f"{name}: wrong password", wrong_password=True) from None
+                    message = f"{name} is encrypted: it needs a password"
+                    raise PdfEncrypted(message, wrong_password=False) from None
+                reason = _OPEN_ERRORS.get(code, "it cannot be opened")
+                raise PdfBroken(f"{name}: {reason}") from None
+            except OSError as exc:
+                raise PdfBroken(f"{name}: {exc.strerror or exc}") from None
+            try:
+                return cls(doc, path)
+            except pdfium.PdfiumError:
+                doc.close()
+                raise PdfBroken(f"{name}: its pages cannot be read") from None
+
+    def close(self) -> None:
+        with PDFIUM_LOCK:
+            self._doc.close()
+
+    def __enter__(self) -> PdfDocument:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # Pages ------------------------------------------------------------------------------------------
+
+    @property
+    def page_count(self) -> int:
+        return len(self._sizes)
+
+    def page_size(self, i: int) -> tuple[float, float]:
+        """Width and height of page ``i`` in points."""
+        return self._sizes[i]
+
+    @contextmanager
+    def _page(self, i: int) -> Iterator[pdfium.PdfPage]:
+        with PDFIUM_LOCK:
+            page = self._doc[i]
+            try:
+                yield page
+            finally:
+                page.close()
+
+    @contextmanager
+    def _textpage(self, i: int) -> Iterator[pdfium.PdfTextPage]:
+        with self._page(i) as page:
+            textpage = page.get_textpage()
+            try:
+                yield textpage
+            finally:
+                textpage.close()
+
+    def render(self, i: int, scale: float) -> tuple[bytes, int, int, int]:
+        """Page ``i`` at ``scale`` pixels per point, with its annotations: (BGRX bytes, width, height,
+        stride), which ``QImage(data, w, h, stride, QImage.Format_RGB32)`` wraps on little-endian."""
+        with self._page(i) as page:
+            bitmap = page.render(scale=scale, prefer_bgrx=True, draw_annots=True)
+            try:
+                return bytes(bitmap.buffer), bitmap.width, bitmap.height, bitmap.stride
+            finally:
+                bitmap.close()
+
+    # Text -------------------------------------------------------------------------------------------
+
+    def page_text(self, i: int) -> str:
+        """The text of page ``i``, one character per pdfium character index (line ends are \\r\\n)."""
+        if i not in self._texts:
+            with self._textpage(i) as tp:
+                n = tp.count_chars()
+                text = tp.get_text_range(0, n) if n > 0 else ""
+                if len(text) != max(n, 0):  # pdfium left out or added characters: one per index
+                    text = "".join(chr(raw.FPDFText_GetUnicode(tp, k) or 0xFFFD) for k in range(n))
+            self._texts[i] = text
+        return self._texts[i]
+
+    def char_boxes(self, i: int) -> list[Rect]:
+        """Each character's box on page ``i`` (the font's height, not the glyph's ink); generated
+        characters (spaces and line ends pdfium adds) may have empty boxes."""
+        if i not in self._boxes:
+            boxes: list[Rect] = []
+            with self._textpage(i) as tp:
+                rect = raw.FS_RECTF()
+                left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+                for k in range(max(tp.count_chars(), 0)):
+                    if raw.FPDFText_GetLooseCharBox(tp, k, rect):
+                        boxes.append((rect.left, rect.bottom, rect.right, rect.top))
+                    elif raw.FPDFText_GetCharBox(tp, k, left, right, bottom, top):
+                        boxes.append((left.value, bottom.value, right.value, top.value))
+                    else:
+                        boxes.append((0.0, 0.0, 0.0, 0.0))
+            self._boxes[i] = boxes
+        return self._boxes[i]
+
+    def char_at(self, i: int, x: float, y: float, tolerance: float = 4.0) -> int | None:
+        """The index of the character at (x, y) on page ``i``, or the nearest within ``tolerance``."""
+        with self._textpage(i) as tp:
+            k = raw.FPDFText_GetCharIndexAtPos(tp, x, y, tolerance, tolerance)
+        return k if k >= 0 else None
+
+    def text_rects(self, i: int, start: int, end: int) -> list[Rect]:
+        """Rectangles covering characters ``start..end`` (end excluded) of page ``i``, one per run of
+        characters on a line: the quads a highlight is drawn from."""
+        if end <= start:
+            return []
+        out: list[Rect] = []
+        with self._textpage(i) as tp:
+            n = raw.FPDFText_CountRects(tp, start, end - start)
+            left, top, right, bottom = (ctypes.c_double() for _ in range(4))
+            for k in range(max(0, n)):
+                if raw.FPDFText_GetRect(tp, k, left, top, right, bottom):
+                    out.append((left.value, bottom.value, right.value, top.value))
+        return out
+
+    @property
+    def has_text_layer(self) -> bool:
+        """Whether any page has extractable text (a scan without OCR has none)."""
+        if self._has_text is None:
+            self._has_text = any(self.page_text(i).strip() for i in range(self.page_count))
+        return self._has_text
+
+    def _folded_text(self, i: int) -> str:
+        if i not in self._folded:
+            text = self.page_text(i)
+            folded = text.casefold()
+            if len(folded) != len(text):  # ß -> ss and the like: fold per character to keep indices
+                folded = "".join(c if len(c.casefold()) != 1 else c.casefold() for c in text)
+            self._folded[i] = folded
+        return self._folded[i]
+
+    def search(self, text: str, pages: range | None = None) -> list[tuple[int, int, int]]:
+        """Every case-insensitive occurrence of ``text``: (page, start, length), in reading order.
+        Any run of spaces in ``text`` matches any whitespace in the page, a line break included."""
+        words = text.casefold().split()
+        if not words:
+            return []
+        pattern = re.compile(r"\s+".join(map(re.escape, words)))
+        hits: list[tuple[int, int, int]] = []
+        for i in pages if pages is not None else range(self.page_count):
+            hits.extend((i, m.start(), m.end() - m.start()) for m in pattern.finditer(self._folded_text(i)))
+        return hits
+
+    # Structure --------------------------------------------------------------------------------------
+
+    def outline(self) -> list[tuple[int, str, int | None]]:
+        """The table of contents: (level from 0, title, target page or None)."""
+        out: list[tuple[int, str, int | None]] = []
+        with PDFIUM_LOCK:
+            for bookmark in self._doc.get_toc():
+                dest = bookmark.get_dest()
+                page = dest.get_index() if dest is not None else None
+                out.append((bookmark.level, bookmark.get_title(), page))
+        return out
+
+    def _dest_target(self, dest: object) -> tuple[int | None, float | None]:
+        page = raw.FPDFDest_GetDestPageIndex(self._doc, dest)
+        has_x, has_y, has_zoom = (raw.FPDF_BOOL() for _ in range(3))
+        x, y, zoom = (raw.FS_FLOAT() for _ in range(3))
+        y_value = None
+        if raw.FPDFDest_GetLocationInPage(dest, has_x, has_y, has_zoom, x, y, zoom) and has_y.value:
+            y_value = y.value
+        return (page if page >= 0 else None), y_value
+
+    def _annotations(self, i: int) -> Iterator[tuple[int, object]]:
+        with self._page(i) as page:
+            for k in range(raw.FPDFPage_GetAnnotCount(page)):
+                annot = raw.FPDFPage_GetAnnot(page, k)
+                if not annot:
+                    continue
+                try:
+                    yield raw.FPDFAnnot_GetSubtype(annot), annot
+                finally:
+                    raw.FPDFPage_CloseAnnot(annot)
+
+    @staticmethod
+    def _annot_rect(annot: object) -> Rect:
+        rect = raw.FS_RECTF()
+        raw.FPDFAnnot_GetRect(annot, rect)
+        return (min(rect.left, rect.right), min(rect.bottom, rect.top),
+                max(rect.left, rect.right), max(rect.bottom, rect.top))  # fmt: skip
+
+    def links(self, i: int) -> list[Link]:
+        """Link areas on page ``i``: internal (target page) or external (URI)."""
+        out: list[Link] = []
+        for kind, annot in self._annotations(i):
+            if kind != raw.FPDF_ANNOT_LINK:
+                continue
+            link = raw.FPDFAnnot_GetLink(annot)
+            if not link:
+                continue
+            rect = self._annot_rect(annot)
+            dest = raw.FPDFLink_GetDest(self._doc, link)
+            action = raw.FPDFLink_GetAction(link)
+            if not dest and action and raw.FPDFAction_GetType(action) == raw.PDFACTION_GOTO:
+                dest = raw.FPDFAction_GetDest(self._doc, action)
+            if dest:
+                page, y = self._dest_target(dest)
+                out.append(Link(rect, page=page, y=y))
+            elif action and raw.FPDFAction_GetType(action) == raw.PDFACTION_URI:
+                size = raw.FPDFAction_GetURIPath(self._doc, action, None, 0)
+                buffer = ctypes.create_string_buffer(size)
+                raw.FPDFAction_GetURIPath(self._doc, action, buffer, size)
+                out.append(Link(rect, uri=buffer.value.decode("utf-8", errors="replace")))
+        return out
+
+    def annotations(self, i: int) -> list[Annotation]:
+        """Annotations other programs put on page ``i`` (links, form widgets and pop-ups left out)."""
+        out: list[Annotation] = []
+        skip = {raw.FPDF_ANNOT_LINK, raw.FPDF_ANNOT_WIDGET, raw.FPDF_ANNOT_POPUP}
+        for kind, annot in self._annotations(i):
+            if kind in skip:
+                continue
+            quads: list[Rect] = []
+            for q in range(raw.FPDFAnnot_CountAttachmentPoints(annot)):
+                points = raw.FS_QUADPOINTSF()
+                if raw.FPDFAnnot_GetAttachmentPoints(annot, q, points):
+                    xs = (points.x1, points.x2, points.x3, points.x4)
+                    ys = (points.y1, points.y2, points.y3, points.y4)
+                    quads.append((min(xs), min(ys), max(xs), max(ys)))
+            size = raw.FPDFAnnot_GetStringValue(annot, b"Contents", None, 0)
+            contents = ""
+            if size > 2:
+                buffer = ctypes.create_string_buffer(size)
+                wide = ctypes.cast(buffer, ctypes.POINTER(raw.FPDF_WCHAR))
+                raw.FPDFAnnot_GetStringValue(annot, b"Contents", wide, size)
+                contents = _utf16(buffer, size)
+            r, g, b, a = (ctypes.c_uint() for _ in range(4))
+            color = None
+            if raw.FPDFAnnot_GetColor(annot, raw.FPDFANNOT_COLORTYPE_Color, r, g, b, a):
+                color = (r.value, g.value, b.value, a.value)
+            name = _ANNOT_KINDS.get(kind, "other")
+            out.append(Annotation(name, self._annot_rect(annot), quads, contents, color))
+        return out
+
+    def metadata(self) -> dict[str, str]:
+        """The document information dictionary (Title, Author, Subject, ...), empty values left out."""
+        with PDFIUM_LOCK:
+            return self._doc.get_metadata_dict(skip_empty=True)

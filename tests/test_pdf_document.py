@@ -1,0 +1,168 @@
+"""The pypdfium2 wrapper on PDFs made here and on the real ones of the shared corpus."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from pdf_samples import corpus_pdf, make_pdf, write_pdf
+
+from paperdesk.core.pdf import PdfBroken, PdfDocument, PdfEncrypted
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> PdfDocument:
+    path = write_pdf(
+        tmp_path / "sample.pdf",
+        [["Attention is all you need", "Second line of text"], [], ["Third page about attention"]],
+    )
+    with PdfDocument.open(path) as doc:
+        yield doc
+
+
+def test_pages_sizes_and_text_one_char_per_index(sample: PdfDocument) -> None:
+    assert sample.page_count == 3
+    assert sample.page_size(0) == (612, 792)
+    text = sample.page_text(0)
+    assert text.startswith("Attention is all you need")
+    assert "Second line" in text
+    assert len(sample.char_boxes(0)) == len(text)
+    assert sample.page_text(1) == ""
+    # "A" is the first glyph, 72 pt from the left edge, on the first line (baseline 72 pt below the top).
+    x0, y0, x1, y1 = sample.char_boxes(0)[0]
+    assert x0 == pytest.approx(72, abs=1) and x0 < x1 and y0 < 792 - 72 < y1
+
+
+def test_search_is_case_insensitive_spans_line_breaks_and_keeps_indices(sample: PdfDocument) -> None:
+    hits = sample.search("ATTENTION")
+    assert [(page, start) for page, start, _ in hits] == [(0, 0), (2, 17)]
+    assert all(length == 9 for _, _, length in hits)
+    page, start, length = sample.search("you need second line")[0]
+    assert sample.page_text(page)[start : start + length] == "you need\r\nSecond line"
+    assert sample.search("absent") == [] and sample.search("   ") == []
+
+
+def test_text_rects_cover_the_characters(sample: PdfDocument) -> None:
+    rects = sample.text_rects(0, 0, 9)  # "Attention"
+    assert len(rects) == 1
+    x0, y0, x1, y1 = rects[0]
+    first, last = sample.char_boxes(0)[0], sample.char_boxes(0)[8]
+    assert x0 == pytest.approx(first[0], abs=1) and x1 == pytest.approx(last[2], abs=1)
+    two_lines = sample.text_rects(0, 0, len(sample.page_text(0)))
+    assert len(two_lines) == 2 and two_lines[1][1] < two_lines[0][1]  # the second line is lower
+    assert sample.char_at(0, (x0 + x1) / 2, (y0 + y1) / 2) in range(9)
+    assert sample.text_rects(0, 5, 5) == []
+
+
+def test_render_is_bgrx_of_the_scaled_page(sample: PdfDocument) -> None:
+    data, width, height, stride = sample.render(1, 0.5)
+    assert (width, height) == (306, 396) and stride >= width * 4
+    assert len(data) == stride * height
+    corner = data[0:4]
+    middle = data[(height // 2) * stride + (width // 2) * 4 :][:4]
+    assert corner[:3] == b"\xff\xff\xff"  # white paper
+    assert middle[:3] == bytes([204, 204, 204])  # the grey rectangle (0.8 g)
+
+
+def test_no_text_layer_is_reported(tmp_path: Path) -> None:
+    with PdfDocument.open(write_pdf(tmp_path / "scan.pdf", [[], []])) as doc:
+        assert doc.has_text_layer is False
+        assert doc.search("anything") == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"<!DOCTYPE html><html><body>Not found</body></html>",
+        make_pdf([["x"]])[:300],
+        b"%PDF-1.7\n" + bytes(500),
+    ],
+    ids=["empty", "html", "truncated", "garbage"],
+)
+def test_broken_files_raise_one_clear_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "paper.pdf"
+    path.write_bytes(content)
+    with pytest.raises(PdfBroken, match=r"^paper\.pdf: not a PDF, or truncated or corrupt$"):
+        PdfDocument.open(path)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(PdfBroken, match="no such file"):
+        PdfDocument.open(tmp_path / "gone.pdf")
+
+
+def test_encrypted_needs_the_password() -> None:
+    path = corpus_pdf("libreoffice-writer-password.pdf")
+    with pytest.raises(PdfEncrypted, match="needs a password") as needs:
+        PdfDocument.open(path)
+    assert not needs.value.wrong_password
+    with pytest.raises(PdfEncrypted, match="wrong password") as wrong:
+        PdfDocument.open(path, password="guess")
+    assert wrong.value.wrong_password
+    with PdfDocument.open(path, password="openpassword") as doc:
+        assert "Lorem ipsum" in doc.page_text(0)
+
+
+def test_outline_and_internal_links() -> None:
+    with PdfDocument.open(corpus_pdf("pdflatex-outline.pdf")) as doc:
+        outline = doc.outline()
+        assert [title for _, title, _ in outline[:3]] == ["Foo", "Bar", "Baz"]
+        assert all(page is not None and 0 <= page < doc.page_count for _, _, page in outline)
+        links = [link for i in range(doc.page_count) for link in doc.links(i)]
+        assert len(links) == 9  # SOURCES.md: 9 internal link annotations
+        assert all(link.page is not None and link.uri is None for link in links)
+        assert all(link.rect[0] < link.rect[2] and link.rect[1] < link.rect[3] for link in links)
+
+
+def test_other_programs_annotations() -> None:
+    with PdfDocument.open(corpus_pdf("annotated_pdf.pdf")) as doc:
+        annotations = {a.kind: a for a in doc.annotations(0)}
+        assert set(annotations) == {"text", "highlight", "ink"}
+        highlight = annotations["highlight"]
+        assert highlight.contents == "Highlight comment" and highlight.color == (255, 255, 0, 255)
+        assert len(highlight.quads) == 2
+        assert annotations["text"].contents == "This is a text annotation."
+        assert doc.links(0) == []
+
+
+def test_long_document_metadata_and_search() -> None:
+    with PdfDocument.open(corpus_pdf("GeoTopo-komprimiert.pdf")) as doc:
+        assert doc.page_count == 117
+        assert doc.metadata()["Title"] == "Geometrie und Topologie"
+        hits = doc.search("Topologie")
+        assert len({page for page, _, _ in hits}) > 10
+        page, start, length = hits[-1]
+        assert doc.page_text(page)[start : start + length].casefold() == "topologie"
+        assert doc.has_text_layer
+
+
+def test_right_to_left_text_is_extracted() -> None:
+    with PdfDocument.open(corpus_pdf("habibi.pdf")) as doc:
+        text = doc.page_text(0)
+        assert "habibi" in text and any("\u0600" <= c <= "\u06ff" for c in text)
+        assert len(doc.char_boxes(0)) == len(text)
+
+
+def test_one_document_from_several_threads(tmp_path: Path) -> None:
+    """Renders and text reads from threads at once go through the module's lock: all complete and agree."""
+    path = write_pdf(tmp_path / "t.pdf", [[f"page {i} text"] for i in range(6)])
+    with PdfDocument.open(path) as doc:
+        results: dict[int, str] = {}
+        errors: list[BaseException] = []
+
+        def work(i: int) -> None:
+            try:
+                doc.render(i, 1.0)
+                results[i] = doc.page_text(i)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        assert results == {i: f"page {i} text" for i in range(6)}
