@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from samples import DIGEST_BLOCKS, DIGEST_PLAIN
 
 
@@ -83,3 +84,16 @@ def test_library_from_environment(tmp_path):
     subprocess.run([sys.executable, "-m", "paperdesk", "import", str(DIGEST_PLAIN)], env=env,
                    check=True, capture_output=True, timeout=60)
     assert (tmp_path / "envlib" / "library.sqlite3").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes and /dev/zero are POSIX only")
+def test_import_refuses_a_fifo_and_a_device_in_one_line_each(tmp_path):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)  # today's reader blocks on it for ever (the timeout in run() would fire)
+    proc = run("import", str(fifo), "/dev/zero", str(DIGEST_PLAIN), library=tmp_path / "lib")
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        f"paperdesk: {fifo}: is a named pipe (FIFO), not a regular file; refused",
+        "paperdesk: /dev/zero: is a character device, not a regular file; refused",
+    ]
+    assert "79 papers: 79 new" in proc.stdout

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import os
+from pathlib import Path
 
 import pytest
 from samples import DIGEST_ALTERNATING, DIGEST_BLOCKS, DIGEST_PLAIN, TODAY
@@ -143,3 +145,28 @@ def test_missing_path_directory_and_huge_file(tmp_path):
         fh.truncate(50 * 1024 * 1024)  # sparse: 50 MB without writing them
     with pytest.raises(RejectedInput, match=r"50\.0 MB"):
         read_digest(huge)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX only")
+def test_a_fifo_is_refused_without_being_opened(tmp_path):
+    fifo = tmp_path / "digest.txt"
+    os.mkfifo(fifo)  # opening it for reading without a writer would block for ever
+    with pytest.raises(RejectedInput, match=r"named pipe \(FIFO\), not a regular file"):
+        read_digest(fifo)
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero on this system")
+def test_a_device_is_refused_not_read_for_ever():
+    with pytest.raises(RejectedInput, match="character device, not a regular file"):
+        read_digest(Path("/dev/zero"))
+
+
+def test_a_file_read_past_its_limit_is_refused(tmp_path, monkeypatch):
+    from paperdesk.core import textfile
+
+    path = tmp_path / "digest.txt"
+    path.write_bytes(DIGEST_PLAIN.read_bytes())
+    # A file that grows after its size was checked: the read itself stops at the limit.
+    monkeypatch.setattr(textfile, "_check_regular", lambda *a: None)
+    with pytest.raises(RejectedInput, match="grew past"):
+        textfile.read_regular_file(path, 1000, "digests")

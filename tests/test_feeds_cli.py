@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from test_feeds_refresh import CORPUS, FeedServer, corpus
 
 
@@ -95,3 +96,13 @@ def test_opml_import_export_round_trip_keeps_nested_groups(tmp_path):
     first = {(f["url"], f["name"], f["group"]) for f in json.loads(run(lib, "list", "--json").stdout)}
     second = {(f["url"], f["name"], f["group"]) for f in json.loads(run(other, "list", "--json").stdout)}
     assert first == second and ("http://domain/feed", "feedname", "grouping1/grouping2") in first
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX only")
+def test_import_opml_refuses_a_fifo(tmp_path):
+    fifo = tmp_path / "feeds.opml"
+    os.mkfifo(fifo)  # read_bytes() on it blocked for ever
+    proc = run(tmp_path / "lib", "import-opml", str(fifo))
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (f"paperdesk: cannot read {fifo}: is a named pipe (FIFO), "
+                                   "not a regular file; refused")

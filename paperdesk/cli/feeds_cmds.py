@@ -8,6 +8,8 @@ from pathlib import Path
 
 from paperdesk.cli.output import CommandError, one_line, open_library, print_json
 
+MAX_OPML_BYTES = 5 * 1024 * 1024  # a subscription list of thousands of feeds is well under 1 MB
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     feeds = sub.add_parser("feeds", help="feed subscriptions: add, list, refresh, OPML")
@@ -183,11 +185,12 @@ def cmd_pause(args: argparse.Namespace) -> int:
 def cmd_import_opml(args: argparse.Namespace) -> int:
     from paperdesk.core.feeds.subscriptions import import_opml
     from paperdesk.core.records import RejectedInput
+    from paperdesk.core.textfile import read_regular_file
 
     try:
-        data = Path(args.file).read_bytes()
-    except OSError as exc:
-        raise CommandError(f"cannot read {args.file}: {exc.strerror}") from None
+        data = read_regular_file(Path(args.file), MAX_OPML_BYTES, "OPML files")
+    except RejectedInput as exc:
+        raise CommandError(f"cannot read {args.file}: {exc}") from None
     with open_library(args) as lib:
         try:
             report = import_opml(lib, data)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import os
 import re
+import stat
 from pathlib import Path
 
 from paperdesk.core.records import RejectedInput
@@ -25,24 +27,62 @@ _MAGIC = [
 
 def read_text(path: Path) -> tuple[str, str]:
     """Return (text, sha256 of the decoded text) or raise RejectedInput."""
-    if not path.exists():
-        raise RejectedInput("no such file")
-    if path.is_dir():
-        raise RejectedInput("is a directory, not a file")
+    data = read_regular_file(path, MAX_TEXT_BYTES, "digests")
+    text = decode_text(data)
+    return text, content_hash(text)
+
+
+def read_regular_file(path: Path, limit: int, what: str) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, or RejectedInput.
+
+    Anything else is refused before it is read: a FIFO would block for ever, /dev/zero never ends.
+    The file is opened without blocking and checked again (it may have been swapped since), and
+    never read past the limit (it may be growing)."""
     try:
-        size = path.stat().st_size
-        if size > MAX_TEXT_BYTES:
-            raise RejectedInput(
-                f"file is {size / 1024 / 1024:.1f} MB; digests over "
-                f"{MAX_TEXT_BYTES // 1024 // 1024} MB are refused"
-            )
-        data = path.read_bytes()
+        info = path.stat()
+    except FileNotFoundError:
+        raise RejectedInput("no such file") from None
     except PermissionError:
         raise RejectedInput("permission denied") from None
     except OSError as exc:
         raise RejectedInput(f"cannot be read ({exc.strerror or exc})") from None
-    text = decode_text(data)
-    return text, content_hash(text)
+    _check_regular(info.st_mode, info.st_size, limit, what)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            _check_regular(info.st_mode, info.st_size, limit, what)
+            data = f.read(limit + 1)
+    except PermissionError:
+        raise RejectedInput("permission denied") from None
+    except OSError as exc:
+        raise RejectedInput(f"cannot be read ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise RejectedInput(f"file grew past {limit // 1024 // 1024} MB while being read; refused")
+    return data
+
+
+def _check_regular(mode: int, size: int, limit: int, what: str) -> None:
+    if stat.S_ISDIR(mode):
+        raise RejectedInput("is a directory, not a file")
+    if not stat.S_ISREG(mode):
+        raise RejectedInput(f"is {_file_kind(mode)}, not a regular file; refused")
+    if size > limit:
+        raise RejectedInput(
+            f"file is {size / 1024 / 1024:.1f} MB; {what} over {limit // 1024 // 1024} MB are refused"
+        )
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
 
 
 def content_hash(text: str) -> str:
