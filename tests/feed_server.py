@@ -2,6 +2,8 @@
 
 It runs in a child process, so it never competes for the GIL of a process whose GUI heartbeat is
 being measured. Files answer 200 with an ETag (304 when it matches), missing ones 404.
+`?trickle=S` sends the body one byte every S seconds (a slow server; it stops when the client
+hangs up or the body ends).
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 SERVER = r"""
-import hashlib, sys
+import hashlib, sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 root = Path(sys.argv[1])
 class H(BaseHTTPRequestHandler):
     def do_GET(self):
-        path = root / self.path.lstrip("/")
+        url = urlsplit(self.path)
+        trickle = float(parse_qs(url.query).get("trickle", ["0"])[0])
+        path = root / url.path.lstrip("/")
         if not path.is_file():
             self.send_response(404); self.send_header("Content-Length", "0"); self.end_headers(); return
         body = path.read_bytes()
@@ -31,8 +36,17 @@ class H(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("ETag", etag)
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            if not trickle:
+                self.wfile.write(body)
+            for i in range(len(body) if trickle else 0):
+                self.wfile.write(body[i:i + 1])
+                self.wfile.flush()
+                time.sleep(trickle)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up
     def log_message(self, *a): pass
+ThreadingHTTPServer.daemon_threads = True
 srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
 print(srv.server_port, flush=True)
 srv.serve_forever()

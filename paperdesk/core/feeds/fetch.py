@@ -3,13 +3,19 @@
 Conditional GET (ETag / Last-Modified), gzip, a connect/read timeout plus a whole-download
 deadline, a cap on the decoded size (the body is decompressed here, chunk by chunk with a
 bounded output, so a gzip bomb costs at most the cap), manual redirects with a limit and loop
-detection, and a descriptive User-Agent.
+detection (every hop gets the checks the first address gets), and a descriptive User-Agent.
+
+The deadline and Cancel hold while a read waits for bytes: a watchdog thread shuts the socket
+down when either comes, which wakes the blocked read (a server sending one byte a second would
+otherwise reset the read timeout forever).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import socket
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -70,6 +76,56 @@ class _Abort(Exception):
     """Stop reading this response; the message is the plain-words reason."""
 
 
+CANCEL_POLL_S = 0.05  # how soon the watchdog notices Cancel
+
+
+class _Watchdog:
+    """Cuts a response off at the deadline or on Cancel, even while a read is blocked."""
+
+    def __init__(self, response: httpx.Response, deadline: float, limits: FetchLimits,
+                 cancelled: Callable[[], bool] | None):
+        self.reason: str | None = None
+        self._response = response
+        self._deadline = deadline
+        self._limits = limits
+        self._cancelled = cancelled
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="paperdesk-fetch-watchdog", daemon=True)
+
+    def __enter__(self) -> _Watchdog:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while True:
+            left = self._deadline - time.monotonic()
+            if left <= 0:
+                self.reason = f"timed out: the download took longer than {self._limits.total_timeout:g} s"
+                break
+            if self._cancelled and self._cancelled():
+                self.reason = "cancelled"
+                break
+            if self._done.wait(min(left, CANCEL_POLL_S) if self._cancelled else left):
+                return
+        self._cut()
+
+    def _cut(self) -> None:
+        # close() alone does not wake a recv() blocked in another thread; shutdown() does.
+        stream = self._response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if isinstance(sock, socket.socket):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed by the reader
+        else:
+            self._response.close()
+
+
 def make_client(limits: FetchLimits = DEFAULT_LIMITS) -> httpx.Client:
     return httpx.Client(
         follow_redirects=False,
@@ -93,9 +149,15 @@ def fetch(client: httpx.Client, url: str, *, etag: str | None = None, last_modif
     current = url
     try:
         while True:
-            if urlsplit(current).scheme not in ("http", "https"):
-                raise _Abort(f"not a web address: {current}")
-            with client.stream("GET", current, headers=conditional) as response:
+            _check_hop(url, current)
+            if cancelled and cancelled():
+                raise _Abort("cancelled")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _Abort(f"timed out: the download took longer than {limits.total_timeout:g} s")
+            # Connecting and waiting for the headers count against the whole deadline too.
+            timeout = httpx.Timeout(min(limits.timeout, left))
+            with client.stream("GET", current, headers=conditional, timeout=timeout) as response:
                 code = response.status_code
                 if code in _REDIRECTS and "location" in response.headers:
                     target = urljoin(current, response.headers["location"])
@@ -123,7 +185,15 @@ def fetch(client: httpx.Client, url: str, *, etag: str | None = None, last_modif
                         if result.retry_after is not None:
                             result.error += f"; it asks to retry in {_duration(result.retry_after)}"
                     return result
-                result.body = _read_body(response, limits, deadline, cancelled)
+                with _Watchdog(response, deadline, limits, cancelled) as watchdog:
+                    try:
+                        result.body = _read_body(response, limits)
+                    except httpx.HTTPError:
+                        if watchdog.reason:  # the watchdog's cut is what broke the read
+                            raise _Abort(watchdog.reason) from None
+                        raise
+                if watchdog.reason:  # cut between two reads: the body may look complete
+                    raise _Abort(watchdog.reason)
                 result.status = "ok"
                 result.etag = response.headers.get("etag")
                 result.last_modified = response.headers.get("last-modified")
@@ -148,8 +218,34 @@ def fetch(client: httpx.Client, url: str, *, etag: str | None = None, last_modif
                            error=f"network error ({_reason(exc)})")
 
 
-def _read_body(response: httpx.Response, limits: FetchLimits, deadline: float,
-               cancelled: Callable[[], bool] | None) -> bytes:
+def _check_hop(first: str, current: str) -> None:
+    """The checks every address of a redirect chain gets, the first one included: a web address
+    with a host. A hop also keeps to the ports the user chose: on the first address's host only
+    its port (or https on 443), on another host only that port or a standard one. A feed must not
+    send the client on to another service (a database, an admin page) of a host it can reach."""
+    parts = urlsplit(current)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _Abort(f"not a web address: {current}")
+    if current == first:
+        return
+    origin = urlsplit(first)
+    try:
+        port, first_port = _port(parts), _port(origin)
+    except ValueError:
+        raise _Abort(f"not a valid web address: {current}") from None
+    if port == first_port or (parts.scheme == "https" and port == 443):
+        return
+    if (parts.hostname or "").lower() == (origin.hostname or "").lower():
+        raise _Abort(f"refused a redirect to another port of the same host: {current}")
+    if port != 80:
+        raise _Abort(f"refused a redirect to a non-standard port: {current}")
+
+
+def _port(parts) -> int:
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _read_body(response: httpx.Response, limits: FetchLimits) -> bytes:
     cap = limits.max_bytes
     too_big = f"the feed is larger than the {_size(cap)} limit"
     declared = response.headers.get("content-length", "")
@@ -160,10 +256,6 @@ def _read_body(response: httpx.Response, limits: FetchLimits, deadline: float,
     size = 0
     try:
         for raw in response.iter_raw(chunk_size=64 * 1024):
-            if cancelled and cancelled():
-                raise _Abort("cancelled")
-            if time.monotonic() > deadline:
-                raise _Abort(f"timed out: the download took longer than {limits.total_timeout:g} s")
             pending = raw
             while pending:
                 if decoder is None:
