@@ -106,3 +106,26 @@ def test_import_opml_refuses_a_fifo(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.strip() == (f"paperdesk: cannot read {fifo}: is a named pipe (FIFO), "
                                    "not a regular file; refused")
+
+
+def test_refresh_all_goes_past_a_feed_that_breaks_the_import(tmp_path):
+    lib = tmp_path / "lib"
+    with FeedServer() as server:
+        # 10**30 upvotes: fine as JSON, out of SQLite's integer range when stored.
+        broken = server.add("/broken", body=json.dumps([{"paper": {
+            "id": "2601.00001", "title": "A paper with too many upvotes", "upvotes": 10**30}}]).encode(),
+            content_type="application/json")
+        good = server.add("/good", body=corpus("hf/sotawhat_hf_daily_papers_2026-06-12.json"),
+                          content_type="application/json")
+        assert run(lib, "add", broken, "--name", "Broken", "--no-check").returncode == 0
+        assert run(lib, "add", good, "--name", "Good", "--no-check").returncode == 0
+        done = run(lib, "refresh", "--all")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    errors = done.stderr.strip().splitlines()
+    assert len(errors) == 1 and "Broken" in errors[0] and "could not save the items" in errors[0]
+    assert "30 items, 30 new" in done.stdout  # the feed after the broken one was refreshed
+    listed = {f["name"]: f for f in json.loads(run(lib, "list", "--json").stdout)}
+    assert listed["Broken"]["failures"] == 1 and "could not save" in listed["Broken"]["last_error"]
+    assert listed["Broken"]["next_refresh"]  # backs off
+    assert listed["Good"]["failures"] == 0

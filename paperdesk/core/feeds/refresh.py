@@ -183,6 +183,8 @@ def apply_outcome(lib: Library, outcome: FeedOutcome, *, now: dt.datetime | None
                     result.new += lib.import_batch(batch, feed_id=job.feed_id).new
         except sqlite3.Error as exc:  # the batch's transaction rolled back: nothing half-imported
             result.status, result.error = "error", f"could not save the items ({exc})"
+        except Exception as exc:  # anything else (a number out of range...) stops this feed only
+            result.status, result.error = "error", f"could not save the items ({type(exc).__name__}: {exc})"
     try:
         result.next_refresh = _record_health(lib, job, outcome, result, now, rng or _RNG)
     except FeedError:  # unsubscribed while it was being fetched: nothing to record
