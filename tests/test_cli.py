@@ -97,3 +97,33 @@ def test_import_refuses_a_fifo_and_a_device_in_one_line_each(tmp_path):
         "paperdesk: /dev/zero: is a character device, not a regular file; refused",
     ]
     assert "79 papers: 79 new" in proc.stdout
+
+
+def test_a_reader_that_stops_early_ends_the_output_quietly(seeded, library_dir):
+    """`paperdesk list | head -3`: the reader closes the pipe; no traceback, exit 0."""
+    some_id = seeded.paper_ids(limit=1)[0]
+    for args in (["list"], ["list", "--json"], ["search", "model"], ["similar", some_id]):
+        read_end, write_end = os.pipe()
+        os.close(read_end)  # closed before the first write: every write fails, deterministically
+        try:
+            proc = subprocess.run([sys.executable, "-m", "paperdesk", "--library", str(library_dir), *args],
+                                  stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60)
+        finally:
+            os.close(write_end)
+        assert (proc.returncode, proc.stderr) == (0, ""), args
+
+
+def test_one_author_is_one_author_in_show_and_the_reader(lib, library_dir):
+    from test_export_support import add_papers
+
+    from paperdesk.core.reader_html import paper_html
+    from paperdesk.core.records import IncomingPaper
+
+    solo, many = add_papers(lib, [IncomingPaper("Solo work", "A.", authors_count=1),
+                                  IncomingPaper("Group work", "B.", authors_count=5)])
+    shown = run("show", solo, library=library_dir, check=True).stdout
+    assert " · 1 author · " in shown and "authors" not in shown
+    assert " · 5 authors · " in run("show", many, library=library_dir, check=True).stdout
+    page = paper_html(lib, lib.get(solo))
+    assert "1 author<" in page or "1 author " in page
+    assert "1 authors" not in page

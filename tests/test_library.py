@@ -285,3 +285,20 @@ def test_a_multi_file_import_restores_the_connection_settings(library_dir):
         after = [lib.conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("cache_size", "wal_autocheckpoint")]
         assert after == before
         assert lib.count() > 0
+
+
+def test_import_summary_tells_repeats_within_the_import_from_papers_already_there(lib, tmp_path):
+    report = lib.import_paths([DIGEST_BLOCKS, DIGEST_ALTERNATING, DIGEST_PLAIN], today=TODAY)
+    assert report.papers == 425  # 28 sightings of 27 papers that more than one digest lists
+    assert report.summary() == "397 papers added; 27 appeared in more than one digest"
+    assert (report.repeated, report.already) == (27, 0)
+    assert lib.import_paths([DIGEST_PLAIN], today=TODAY).summary() == "0 papers added; 1 file imported before"
+    other = Library.open(tmp_path / "other")
+    try:
+        other.import_paths([DIGEST_BLOCKS], today=TODAY)
+        later = other.import_paths([DIGEST_ALTERNATING, DIGEST_PLAIN], today=TODAY)
+    finally:
+        other.close()
+    assert (later.repeated, later.already) > (0, 0) and later.new > 0
+    assert later.summary() == (f"{later.new} papers added; {later.repeated} appeared in more than one "
+                               f"digest; {later.already} already in the library")

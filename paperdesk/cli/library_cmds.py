@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from paperdesk.cli.output import CommandError, one_line, open_library, positive_int, print_json
+from paperdesk.core.words import count_of
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -119,7 +120,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         elif record["authors"]:
             meta.append(", ".join(record["authors"]))
         elif record["authors_count"]:
-            meta.append(f"{record['authors_count']} authors")
+            meta.append(count_of(record["authors_count"], "author"))
         if record["published"]:
             meta.append(record["published"])
         if record["upvotes"] is not None:

@@ -50,10 +50,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     from paperdesk.cli.output import CommandError
 
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit where it cannot be caught
+        return code
+    except BrokenPipeError:
+        return _reader_went_away()
     except CommandError as exc:
         print(f"paperdesk: {exc}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
         print("paperdesk: interrupted", file=sys.stderr)
         return 130
+
+
+def _reader_went_away() -> int:
+    """The reader of stdout closed it (`paperdesk list | head -3`): normal use, so exit quietly.
+
+    Python's own recipe: point stdout at devnull so the flush at exit cannot fail a second time.
+    """
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 0

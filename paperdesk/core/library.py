@@ -22,6 +22,7 @@ from paperdesk.core.records import RejectedInput, SourceBatch
 from paperdesk.core.schema import SCHEMA_VERSION, migrations
 from paperdesk.core.store import enqueue_index, merge_batch
 from paperdesk.core.timeutil import now_iso
+from paperdesk.core.words import count_of
 
 if TYPE_CHECKING:  # search types only; the search package loads lazily
     from paperdesk.core.search import SearchHit, SearchResult
@@ -74,6 +75,11 @@ class ImportReport:
     files: list[FileReport] = field(default_factory=list)
     changes: Changes = field(default_factory=Changes)
     cancelled: bool = False
+    # Distinct papers seen again after an earlier file of this import added them, and distinct
+    # papers that were in the library before it: a first import of overlapping digests has only
+    # the former, and calling them "already in the library" misleads.
+    repeated: int = 0
+    already: int = 0
 
     @property
     def papers(self) -> int:
@@ -92,7 +98,14 @@ class ImportReport:
         return not self.rejected
 
     def summary(self) -> str:
-        text = f"{self.papers} papers: {self.new} new, {self.papers - self.new} already in the library"
+        parts = [f"{count_of(self.new, 'paper')} added"]
+        if self.repeated:
+            parts.append(f"{self.repeated} appeared in more than one digest")
+        if self.already:
+            parts.append(f"{self.already} already in the library")
+        if duplicates := sum(f.duplicate_file for f in self.files):
+            parts.append(f"{count_of(duplicates, 'file')} imported before")
+        text = "; ".join(parts)
         if self.rejected:
             reasons = "; ".join(f"{Path(f.path).name}: {f.error}" for f in self.rejected)
             word = "file" if len(self.rejected) == 1 else "files"
@@ -101,7 +114,8 @@ class ImportReport:
 
     def to_json(self) -> dict:
         return {
-            "papers": self.papers, "new": self.new, "ok": self.ok, "cancelled": self.cancelled,
+            "papers": self.papers, "new": self.new, "repeated": self.repeated, "already": self.already,
+            "ok": self.ok, "cancelled": self.cancelled,
             "files": [asdict(f) for f in self.files],
         }
 
@@ -241,6 +255,9 @@ class Library:
         """Import digest files, one transaction per file, and report on each."""
         paths = [Path(p) for p in paths]
         report = ImportReport()
+        added: set[str] = set()
+        repeated: set[str] = set()
+        already: set[str] = set()
         with self._bulk_writes() if len(paths) > 1 else contextlib.nullcontext():
             for n, path in enumerate(paths):
                 if cancelled and cancelled():
@@ -256,8 +273,12 @@ class Library:
                 file_report, changes = self._import_batch(batch, str(path))
                 report.files.append(file_report)
                 report.changes = report.changes | changes
+                repeated |= changes.papers & added
+                already |= changes.papers - added
+                added |= changes.added
         if progress:
             progress(len(paths), len(paths), "")
+        report.repeated, report.already = len(repeated), len(already)
         self._drain_index_if_built()  # search (issue 4)
         self._notify(report.changes)
         return report

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from paperdesk.core.annotations import Highlight, highlights, locate, resolve_link
 from paperdesk.core.markup import render_markdown, sanitize
 from paperdesk.core.texchars import tex_to_unicode
+from paperdesk.core.words import count_of
 
 if TYPE_CHECKING:
     from paperdesk.core.library import Library
@@ -60,7 +61,7 @@ def authors_text(record: dict) -> str:
     if authors:
         shown = ", ".join(authors[:6])
         return shown + (f" and {count - 6} more" if count > 6 else "")
-    return f"{count} authors" if count else ""
+    return count_of(count, "author") if count else ""
 
 
 def snippet_text(snippet: str) -> str:

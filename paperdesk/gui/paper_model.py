@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from paperdesk.core import Library
 from paperdesk.core.changes import Changes
 from paperdesk.core.texchars import tex_to_unicode
+from paperdesk.core.words import count_of
 from paperdesk.gui.lazy_ids import LazyIds
 from paperdesk.gui.qt import QAbstractTableModel, QFont, QModelIndex, QPersistentModelIndex, Qt
 from paperdesk.gui.render import snippet_text
@@ -54,7 +55,7 @@ def who_text(row: dict) -> str:
     if row.get("organization"):
         return row["organization"]
     count = row.get("authors_count")
-    return f"{count} authors" if count and count > 1 else ("1 author" if count == 1 else "")
+    return count_of(count, "author") if count else ""
 
 
 class PaperModel(QAbstractTableModel):

@@ -139,7 +139,7 @@ def test_drop_a_digest_imports_in_background(make_window, lib, qtbot):
     assert window.jobs.busy and window.progress.isVisible()
     qtbot.waitUntil(lambda: not window.jobs.busy, timeout=20_000)
     assert window.model.rowCount() == 98
-    assert window.last_import_summary == "98 papers: 98 new, 0 already in the library"
+    assert window.last_import_summary == "98 papers added"
     assert window.statusBar().currentMessage() == window.last_import_summary
     qtbot.waitUntil(lambda: window.sidebar._items["inbox"].text(1) == "98")
     assert not window.banner.isVisible() and not window.progress.isVisible()
