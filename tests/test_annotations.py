@@ -155,7 +155,7 @@ def test_note_cli(tmp_path):
     assert run("note", pid, "--file", str(note_file)).returncode == 0
     history = json.loads(run("note", pid, "--history", "--json").stdout)
     assert [h["body"] for h in history] == ["from file", "from stdin", "# Title\n\nbody"]
-    assert run("undo").returncode == 0
+    assert run("undo", "--yes").returncode == 0
     assert run("note", pid).stdout == "from stdin\n"
     proc = run("note", "nope", "--set", "x")
     assert proc.returncode == 1 and "no paper with id nope" in proc.stderr

@@ -61,7 +61,7 @@ def test_triage_commands_and_stats(tmp_path):
     stats = json.loads(run("stats", "--json", library=tmp_path, check=True).stdout)
     assert stats["papers"] == 79 and stats["sources"] == 1 and stats["tags"] == {"llm": 1, "scaling": 1}
     run("untag", pid, "llm", library=tmp_path, check=True)
-    run("undo", library=tmp_path, check=True)
+    run("undo", "--yes", library=tmp_path, check=True)
     assert json.loads(run("show", pid, "--json", library=tmp_path).stdout)["tags"] == ["llm", "scaling"]
 
 

@@ -53,7 +53,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_stats)
 
     for name in ("undo", "redo"):
-        p = sub.add_parser(name, help=f"{name} the last operation")
+        p = sub.add_parser(
+            name, help=f"{name} the library's last {'undone ' if name == 'redo' else ''}operation",
+            description=f"Names the operation, who made it and when, then asks before it is "
+                        f"{name}ne (on a terminal); elsewhere --yes is required. It may have been "
+                        f"made by the desk, a feed refresh or another command: a command cannot "
+                        f"tell which operation was its caller's own.")
+        p.add_argument("--yes", "-y", action="store_true",
+                       help=f"{name} it without asking (for scripts)")
         p.set_defaults(func=cmd_undo, redo=name == "redo")
 
     p = sub.add_parser("history", help="list recent operations")
@@ -183,21 +190,38 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
+    """Undo/redo the library's last operation, whoever made it, once it is named and confirmed."""
+    from paperdesk.core.library import describe_origin
+    from paperdesk.core.timeutil import ago
+
+    verb = "redo" if args.redo else "undo"
     with open_library(args) as lib:
-        op, _ = lib.redo() if args.redo else lib.undo()
+        op = lib.last_redoable() if args.redo else lib.last_undoable()
         if op is None:
-            raise CommandError(f"nothing to {'redo' if args.redo else 'undo'}")
-        print(f"{'redid' if args.redo else 'undid'}: {op.label}")
+            raise CommandError(f"nothing to {verb}")
+        what = f"{op.label}, {describe_origin(op.origin)} {ago(op.created_at)}"
+        if not args.yes:
+            if not (sys.stdin.isatty() and sys.stderr.isatty()):
+                raise CommandError(f"not {verb}ne: the last {'undone ' if args.redo else ''}"
+                                   f"operation is {what}; run `paperdesk {verb} --yes` to {verb} it")
+            print(f"{verb.capitalize()}: {what}? [y/N] ", end="", file=sys.stderr, flush=True)
+            if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+                raise CommandError(f"not {verb}ne")
+        op, _ = lib.redo(op.id) if args.redo else lib.undo(op.id)
+        print(f"{'redid' if args.redo else 'undid'}: {op.label}" if op else f"nothing to {verb}")
     return 0
 
 
 def cmd_history(args: argparse.Namespace) -> int:
+    from paperdesk.core.library import describe_origin
+
     with open_library(args) as lib:
         ops = lib.history(args.limit)
         if args.json:
             print_json([{"id": o.id, "kind": o.kind, "label": o.label, "at": o.created_at,
-                         "undone": o.undone} for o in ops])
+                         "undone": o.undone, "origin": o.origin} for o in ops])
             return 0
         for o in ops:
-            print(f"{o.id:>5} {o.created_at} {'(undone) ' if o.undone else ''}{o.label}")
+            print(f"{o.id:>5} {o.created_at} {'(undone) ' if o.undone else ''}{o.label} "
+                  f"({describe_origin(o.origin)})")
     return 0

@@ -71,13 +71,14 @@ def note(lib: Library, paper_id: str) -> str:
 
 
 def _coalescible_op(lib: Library, paper_id: str) -> int | None:
-    """The last operation, if it is a note edit of this paper saved moments ago."""
+    """The last change in effect, if it is this maker's autosave of this paper's note moments ago."""
     row = lib.conn.execute(
-        "SELECT o.id, o.created_at FROM operations o WHERE o.undone = 0 ORDER BY o.id DESC LIMIT 1"
+        "SELECT o.id, o.created_at, o.origin FROM operations o WHERE o.undone = 0 "
+        "ORDER BY o.stamp DESC LIMIT 1"
     ).fetchone()
-    if not row:
+    if not row or row[2] != lib.origin:
         return None
-    op_id, created = row
+    op_id, created, _origin = row
     kind_key = lib.conn.execute(
         "SELECT o.kind, r.key FROM operations o JOIN op_rows r ON r.op_id = o.id WHERE o.id = ?",
         (op_id,)).fetchall()
@@ -98,7 +99,11 @@ def set_note(lib: Library, paper_id: str, body: str, *, autosave: bool = False) 
     if op_id is not None:
         with lib._write() as conn:
             _write_note(conn, paper_id, body, now)
-            conn.execute("UPDATE operations SET created_at = ? WHERE id = ?", (now, op_id))
+            # A new edit, even merged into the last step, ends the redo stack: a redo must never
+            # put an older text over what was typed since.
+            ops.drop_redo_stack(conn, lib.origin)
+            conn.execute("UPDATE operations SET created_at = ?, stamp = ? WHERE id = ?",
+                         (now, ops.next_stamp(conn), op_id))
     else:
         kind = "note-autosave" if autosave else "note"
         with lib.operation(kind, f"Edit note of {paper_id}") as rec:

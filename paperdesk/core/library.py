@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -139,6 +140,9 @@ class Library:
         # True: changes only queue their papers for the search index, and someone else drains
         # the queue (the desk's writer leaves it to an indexer process; see gui/jobs.py).
         self.defer_indexing = False
+        # Who this Library's operations are recorded as made by (ops.py): the desk sets its
+        # session; a command-line process is itself.
+        self.origin = f"cli:{os.getpid()}"
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod
@@ -223,10 +227,19 @@ class Library:
     def operation(self, kind: str, label: str) -> Iterator[ops.OpRecorder]:
         """One undoable operation in one transaction; dropped from history if it changed nothing."""
         with self._write() as conn:
-            recorder = ops.OpRecorder(conn, kind, label)
+            recorder = ops.OpRecorder(conn, kind, label, self.origin)
             yield recorder
             if recorder.empty:
                 recorder.discard()
+
+    @contextlib.contextmanager
+    def made_by(self, origin: str) -> Iterator[None]:
+        """Record the operations of this block as made by `origin` (e.g. a feed refresh)."""
+        kept, self.origin = self.origin, origin
+        try:
+            yield
+        finally:
+            self.origin = kept
 
     # -- import -------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -538,21 +551,44 @@ class Library:
         return self._notify(Changes(papers=frozenset(changed), tags=bool(changed)))
 
     # -- undo ---------------------------------------------------------------------------------
-    def undo(self) -> tuple[ops.Operation | None, Changes]:
-        with self._write() as conn:
-            op = ops.last_done(conn)
-            if op is None:
-                return None, Changes()
-            changes = ops.undo(conn, op)
-            enqueue_index(conn, changes.papers | changes.added | changes.removed)
-        return op, self._notify(changes)
+    def last_undoable(self, *, own: bool = False) -> ops.Operation | None:
+        """What `undo` would undo: the change most recently done (by this Library's origin only,
+        with `own`)."""
+        return ops.latest(self.conn, undone=False, origin=self.origin if own else None)
 
-    def redo(self) -> tuple[ops.Operation | None, Changes]:
+    def last_redoable(self, *, own: bool = False) -> ops.Operation | None:
+        return ops.latest(self.conn, undone=True, origin=self.origin if own else None)
+
+    def undo(self, op_id: int | None = None, *, own: bool = False) -> tuple[ops.Operation | None, Changes]:
+        """Undo operation `op_id`, or the last one (made by this origin, with `own`). Refused
+        with a LibraryError when a later change to the same rows would be overwritten."""
+        return self._replay(op_id, own=own, undo=True)
+
+    def redo(self, op_id: int | None = None, *, own: bool = False) -> tuple[ops.Operation | None, Changes]:
+        return self._replay(op_id, own=own, undo=False)
+
+    def _replay(self, op_id: int | None, *, own: bool, undo: bool) -> tuple[ops.Operation | None, Changes]:
+        verb = "undo" if undo else "redo"
         with self._write() as conn:
-            op = ops.first_undone(conn)
+            if op_id is None:
+                op = ops.latest(conn, undone=not undo, origin=self.origin if own else None)
+            else:
+                op = ops.get(conn, op_id)
+                if op is not None and op.undone != (not undo):
+                    raise LibraryError(f"{op.label!r} is already {'undone' if undo else 'done'}")
             if op is None:
                 return None, Changes()
-            changes = ops.redo(conn, op)
+            later = ops.conflict(conn, op)
+            if later is not None:
+                raise LibraryError(
+                    f"cannot {verb} {op.label!r}: the later change {later.label!r} "
+                    f"({describe_origin(later.origin, self.origin)}) touched the same items; "
+                    f"{'undo' if not later.undone else 'redo'} it first")
+            changes = ops.undo(conn, op) if undo else ops.redo(conn, op)
+            if undo:  # the next refresh must fetch the feed again, not be told "not modified"
+                feeds = ops.feeds_of(conn, op.id)
+                conn.executemany("UPDATE feeds SET etag = NULL, last_modified = NULL WHERE id = ?",
+                                 [(f,) for f in feeds])
             enqueue_index(conn, changes.papers | changes.added | changes.removed)
         return op, self._notify(changes)
 
@@ -674,6 +710,19 @@ class Library:
             comment=comment)
         return changes
     # == end of PDFs ============================================================================
+
+
+def describe_origin(origin: str, caller: str | None = None) -> str:
+    """Who made an operation, in words ("this desk", "a feed refresh", "another process")."""
+    if caller is not None and origin == caller:
+        return "made here"
+    if origin.startswith("refresh:"):
+        return "made by a feed refresh"
+    if origin.startswith("desk:"):
+        return "made in the desk"
+    if origin.startswith("cli:"):
+        return "made by a paperdesk command"
+    return "made earlier"
 
 
 def _open_error(path: Path, exc: sqlite3.Error) -> str:

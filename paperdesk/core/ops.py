@@ -5,6 +5,12 @@ the row did not exist). Undo captures the row as it is now (for redo) and restor
 redo does the reverse. Because undo and redo are strictly linear, "as it is now" is always the
 state the operation left, so nothing but the keys and the prior rows is written while working,
 which keeps a 100k-paper import cheap.
+
+Origins: every operation records who made it (`Library.origin`: the desk's session, a CLI process,
+a feed refresh). The desk undoes only its own operations; the CLI names the operation it is about
+to undo. Because undo is then no longer strictly linear, each operation also has a `stamp` (a
+counter bumped whenever it is done, undone or redone), and an undo or redo that would overwrite a
+later change to the same rows is refused (`conflict`), naming that change.
 """
 
 from __future__ import annotations
@@ -37,18 +43,36 @@ class Operation:
     label: str
     created_at: str
     undone: bool
+    origin: str = ""
+    stamp: int = 0
+
+
+OP_COLUMNS = "id, kind, label, created_at, undone, origin, stamp"
+
+
+def _operation(row: Sequence) -> Operation:
+    return Operation(row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6])
+
+
+def next_stamp(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT coalesce(max(stamp), 0) + 1 FROM operations").fetchone()[0])
+
+
+def drop_redo_stack(conn: sqlite3.Connection, origin: str) -> None:
+    """A new change drops its maker's redo stack, as every editor does. Other makers' undone
+    operations stay; redoing one that this change touches is refused later (see `conflict`)."""
+    conn.execute("DELETE FROM operations WHERE undone = 1 AND origin = ?", (origin,))
 
 
 class OpRecorder:
     """Collects the prior state of rows touched inside one operation's transaction."""
 
-    def __init__(self, conn: sqlite3.Connection, kind: str, label: str):
+    def __init__(self, conn: sqlite3.Connection, kind: str, label: str, origin: str = ""):
         self.conn = conn
-        # Starting a new operation drops the redo stack, as every editor does.
-        conn.execute("DELETE FROM operations WHERE undone = 1")
+        drop_redo_stack(conn, origin)
         cur = conn.execute(
-            "INSERT INTO operations (kind, label, created_at) VALUES (?, ?, ?)",
-            (kind, label, now_iso()),
+            "INSERT INTO operations (kind, label, created_at, origin, stamp) VALUES (?, ?, ?, ?, ?)",
+            (kind, label, now_iso(), origin, next_stamp(conn)),
         )
         self.op_id = int(cur.lastrowid or 0)
         self._seq = 0
@@ -170,24 +194,61 @@ def _replay(conn: sqlite3.Connection, op_id: int, *, undo: bool) -> Changes:
                 removed.add(str(key[0]))
             elif target is not None and current is None:
                 created.add(str(key[0]))
-    conn.execute("UPDATE operations SET undone = ? WHERE id = ?", (1 if undo else 0, op_id))
+    conn.execute("UPDATE operations SET undone = ?, stamp = ? WHERE id = ?",
+                 (1 if undo else 0, next_stamp(conn), op_id))
     return _changes_for(touched, created, removed)
 
 
-def last_done(conn: sqlite3.Connection) -> Operation | None:
-    row = conn.execute(
-        "SELECT id, kind, label, created_at, undone FROM operations WHERE undone = 0 "
-        "ORDER BY id DESC LIMIT 1"
-    ).fetchone()
-    return Operation(*row[:4], bool(row[4])) if row else None
+def latest(conn: sqlite3.Connection, *, undone: bool, origin: str | None = None) -> Operation | None:
+    """The operation undo (undone=False) or redo (undone=True) would take: the one most recently
+    done or undone, by anyone or (with `origin`) by that maker only."""
+    sql = f"SELECT {OP_COLUMNS} FROM operations WHERE undone = ?"
+    params: list[object] = [1 if undone else 0]
+    if origin is not None:
+        sql += " AND origin = ?"
+        params.append(origin)
+    row = conn.execute(sql + " ORDER BY stamp DESC LIMIT 1", params).fetchone()
+    return _operation(row) if row else None
 
 
-def first_undone(conn: sqlite3.Connection) -> Operation | None:
-    row = conn.execute(
-        "SELECT id, kind, label, created_at, undone FROM operations WHERE undone = 1 "
-        "ORDER BY id ASC LIMIT 1"
-    ).fetchone()
-    return Operation(*row[:4], bool(row[4])) if row else None
+def get(conn: sqlite3.Connection, op_id: int) -> Operation | None:
+    row = conn.execute(f"SELECT {OP_COLUMNS} FROM operations WHERE id = ?", (op_id,)).fetchone()
+    return _operation(row) if row else None
+
+
+def conflict(conn: sqlite3.Connection, op: Operation) -> Operation | None:
+    """A change made since `op` was last done or undone that undoing (or redoing) it would
+    overwrite: one that shares a row with it and is still in effect. None: safe.
+
+    Per row, the operations touching it must stay "done ones, then undone ones" in id order.
+    Since `op`'s stamp: a done newer operation changed the rows (for undo and redo); for redo,
+    an older one undone since then did too. A newer one undone again, or an older one redone,
+    left the rows as they were."""
+    later = conn.execute(f"SELECT {OP_COLUMNS} FROM operations WHERE stamp > ? ORDER BY stamp DESC",
+                         (op.stamp,)).fetchall()
+    harmful = {o.id: o for o in map(_operation, later)
+               if (not o.undone and o.id > op.id) or (o.undone and op.undone and o.id < op.id)}
+    if not harmful:
+        return None
+    mine = set(conn.execute("SELECT tbl, key FROM op_rows WHERE op_id = ?", (op.id,)).fetchall())
+    marks = ",".join("?" * len(harmful))
+    for op_id, table, key in conn.execute(
+            f"SELECT op_id, tbl, key FROM op_rows WHERE op_id IN ({marks})", list(harmful)):
+        if (table, key) in mine:
+            return harmful[op_id]
+    return None
+
+
+def feeds_of(conn: sqlite3.Connection, op_id: int) -> set[int]:
+    """Feeds whose imports this operation holds (their validators must go when it is undone)."""
+    found = set()
+    for before, after in conn.execute(
+            "SELECT before, after FROM op_rows WHERE op_id = ? AND tbl = 'sources'", (op_id,)):
+        for text in (before, after):
+            feed_id = json.loads(text).get("feed_id") if text else None
+            if feed_id is not None:
+                found.add(int(feed_id))
+    return found
 
 
 def undo(conn: sqlite3.Connection, op: Operation) -> Changes:
@@ -199,8 +260,6 @@ def redo(conn: sqlite3.Connection, op: Operation) -> Changes:
 
 
 def history(conn: sqlite3.Connection, limit: int = 200) -> list[Operation]:
-    rows = conn.execute(
-        "SELECT id, kind, label, created_at, undone FROM operations ORDER BY id DESC LIMIT ?",
-        (limit,),
-    ).fetchall()
-    return [Operation(*r[:4], bool(r[4])) for r in rows]
+    rows = conn.execute(f"SELECT {OP_COLUMNS} FROM operations ORDER BY id DESC LIMIT ?",
+                        (limit,)).fetchall()
+    return [_operation(r) for r in rows]

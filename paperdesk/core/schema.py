@@ -232,4 +232,36 @@ def m0006_pdfs(db: Database) -> None:
     )
 
 
+@migrations(name="0005_operation_origin")
+def m0005_operation_origin(db: Database) -> None:
+    # Who made each operation (see ops.py: the desk undoes only its own), and a stamp bumped on
+    # every do/undo/redo so an undo never overwrites a later change. Old history: done ones keep
+    # their order, undone ones come after them in the order they were undone (newest id first).
+    # Note revisions no longer vanish with their paper (undoing an import deleted them by cascade):
+    # a redo or re-import of the paper finds them again under its stable id.
+    db.executescript(
+        """
+        ALTER TABLE operations ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+        ALTER TABLE operations ADD COLUMN stamp INTEGER NOT NULL DEFAULT 0;
+        UPDATE operations SET stamp = id WHERE undone = 0;
+        UPDATE operations SET stamp = (SELECT coalesce(max(id), 0) FROM operations) * 2 + 1 - id
+            WHERE undone = 1;
+        CREATE INDEX operations_stamp ON operations(stamp);
+        CREATE INDEX operations_origin ON operations(origin, undone, stamp);
+
+        CREATE TABLE note_revisions_kept (
+            id INTEGER PRIMARY KEY,
+            paper_id TEXT NOT NULL,
+            body TEXT NOT NULL,
+            saved_at TEXT NOT NULL
+        );
+        INSERT INTO note_revisions_kept (id, paper_id, body, saved_at)
+            SELECT id, paper_id, body, saved_at FROM note_revisions;
+        DROP TABLE note_revisions;
+        ALTER TABLE note_revisions_kept RENAME TO note_revisions;
+        CREATE INDEX note_revisions_paper ON note_revisions(paper_id, id);
+        """
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from paperdesk.core import Library
+from paperdesk.core import Library, LibraryError
 from paperdesk.gui.qt import (
     QDialog,
     QDialogButtonBox,
@@ -22,29 +22,27 @@ if TYPE_CHECKING:
 OP_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-def undo_back_to(lib: Library, op_id: int) -> int:
-    """Undo until operation `op_id` is undone; returns how many operations were undone."""
-    n = 0
-    while True:
-        op, _changes = lib.undo() if _newest_done(lib) >= op_id else (None, None)
-        if op is None:
-            return n
-        n += 1
+def undo_back_to(lib: Library, op_id: int) -> int | str:
+    """Undo every change from operation `op_id` on, whoever made it, newest first; returns how
+    many were undone, or why the next one could not be (a later change to the same items)."""
+    done = [r[0] for r in lib.conn.execute(
+        "SELECT id FROM operations WHERE undone = 0 AND id >= ? ORDER BY id DESC", (op_id,))]
+    return _each(lib.undo, done)
 
 
-def _newest_done(lib: Library) -> int:
-    row = lib.conn.execute("SELECT max(id) FROM operations WHERE undone = 0").fetchone()
-    return row[0] or 0
+def redo_up_to(lib: Library, op_id: int) -> int | str:
+    undone = [r[0] for r in lib.conn.execute(
+        "SELECT id FROM operations WHERE undone = 1 AND id <= ? ORDER BY id", (op_id,))]
+    return _each(lib.redo, undone)
 
 
-def redo_up_to(lib: Library, op_id: int) -> int:
-    n = 0
-    while lib.conn.execute("SELECT 1 FROM operations WHERE undone = 1 AND id <= ?", (op_id,)).fetchone():
-        op, _changes = lib.redo()
-        if op is None:
-            break
-        n += 1
-    return n
+def _each(replay, op_ids: list[int]) -> int | str:
+    for n, one in enumerate(op_ids):
+        try:
+            replay(one)
+        except LibraryError as exc:
+            return f"{n} done; {exc}" if n else str(exc)
+    return len(op_ids)
 
 
 class HistoryDialog(QDialog):
@@ -109,6 +107,6 @@ class HistoryDialog(QDialog):
 
     def _done(self, verb: str):
         def done(n: object) -> None:
-            self.window_.status(f"{verb} {n} change{'s' if n != 1 else ''}")
+            self.window_.status(n if isinstance(n, str) else f"{verb} {n} change{'s' if n != 1 else ''}")
             self.refresh()
         return done

@@ -133,9 +133,11 @@ class _Worker(QObject):
     failed = Signal(object, str, object)  # job, message, Changes made before the failure
     indexed = Signal(int)  # papers indexed since the last job, once the queue is empty
 
-    def __init__(self, folder: Path, defer_indexing: bool = True, index_process: bool = True):
+    def __init__(self, folder: Path, defer_indexing: bool = True, index_process: bool = True,
+                 origin: str | None = None):
         super().__init__()
         self._folder = folder
+        self._origin = origin
         self._lib: Library | None = None
         self._changes = Changes()
         self._defer = defer_indexing
@@ -159,6 +161,8 @@ class _Worker(QObject):
             self._lib = Library.open(self._folder)
             self._lib.subscribe(self._collect)
             self._lib.defer_indexing = self._defer  # imports leave the queue to the indexer
+            if self._origin:  # the desk's jobs are the desk's own operations (undo scope)
+                self._lib.origin = self._origin
         return self._lib
 
     def _collect(self, changes: Changes) -> None:
@@ -291,11 +295,12 @@ class JobRunner(QObject):
     _close = Signal()
     _kick = Signal()
 
-    def __init__(self, folder: Path, parent: QObject | None = None, *, index_process: bool = True):
+    def __init__(self, folder: Path, parent: QObject | None = None, *, index_process: bool = True,
+                 origin: str | None = None):
         super().__init__(parent)
         self._thread = QThread()
         self._thread.setObjectName("paperdesk-writer")
-        self._worker = _Worker(folder, index_process=index_process)
+        self._worker = _Worker(folder, index_process=index_process, origin=origin)
         self._worker.moveToThread(self._thread)
         self._submit.connect(self._worker.run)
         # Blocking: shutdown() returns only once the writer has closed its library and reaped its

@@ -7,6 +7,7 @@ paper's commands, dialogs), `window_import` (import, dropped files, job progress
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -84,7 +85,10 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, QMainWindow):
         self.setWindowIcon(icon("digest"))
         self.setAcceptDrops(True)
 
-        self.jobs = JobRunner(lib.folder, self)
+        # This window's operations carry its session (core/ops.py): its undo leaves alone what the
+        # command line, feed refreshes or another session did meanwhile.
+        lib.origin = f"desk:{uuid.uuid4().hex[:12]}"
+        self.jobs = JobRunner(lib.folder, self, origin=lib.origin)
         self.model = PaperModel(lib, self)
         self.papers = PaperList(lib, self.model, self)
         self._build_widgets()
@@ -447,14 +451,19 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, QMainWindow):
             self.move_current(-1)
 
     def undo(self) -> None:
-        self.write("Undo", lambda lib: lib.undo(), lambda result: self._undo_done("Undid", result))
+        """Undo this desk's own last change (not what the command line or a refresh did)."""
+        self.write("Undo", lambda lib: _own_replay(lib.undo), lambda result: self._undo_done("Undid", result))
 
     def redo(self) -> None:
-        self.write("Redo", lambda lib: lib.redo(), lambda result: self._undo_done("Redid", result))
+        self.write("Redo", lambda lib: _own_replay(lib.redo), lambda result: self._undo_done("Redid", result))
 
     def _undo_done(self, verb: str, result: object) -> None:
+        if isinstance(result, str):  # refused: a later change would be overwritten
+            self.status(result)
+            return
         op, _changes = result  # type: ignore[misc]
-        self.status(f"{verb}: {op.label}" if op else f"Nothing to {verb[:4].lower()}")
+        nothing = "Nothing of this desk's to " + ("undo" if verb == "Undid" else "redo")
+        self.status(f"{verb}: {op.label}" if op else nothing)
 
     def _mark_current_read(self) -> None:
         pid = self.current_id()
@@ -591,3 +600,11 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, QMainWindow):
         for dialog in self._dialogs:
             dialog.close()
         super().closeEvent(event)
+
+
+def _own_replay(replay: Callable[..., object]) -> object:
+    """lib.undo/redo of this desk's own operations; a refusal comes back as its message."""
+    try:
+        return replay(own=True)
+    except LibraryError as exc:
+        return str(exc)

@@ -178,9 +178,11 @@ def apply_outcome(lib: Library, outcome: FeedOutcome, *, now: dt.datetime | None
     now = now or _now()
     if outcome.status == "ok":
         try:
-            for batch in outcome.batches:
-                if batch.papers:
-                    result.new += lib.import_batch(batch, feed_id=job.feed_id).new
+            # Not the user's own change: the desk's undo leaves it alone (see core/ops.py).
+            with lib.made_by(f"refresh:{lib.origin}"):
+                for batch in outcome.batches:
+                    if batch.papers:
+                        result.new += lib.import_batch(batch, feed_id=job.feed_id).new
         except sqlite3.Error as exc:  # the batch's transaction rolled back: nothing half-imported
             result.status, result.error = "error", f"could not save the items ({exc})"
         except Exception as exc:  # anything else (a number out of range...) stops this feed only

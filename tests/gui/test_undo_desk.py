@@ -1,0 +1,31 @@
+"""The desk's undo takes back only what this desk did (issue 18.3), with a real window."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+
+def test_desk_undo_leaves_a_command_line_change_alone(make_window, seeded, qtbot):
+    window = make_window(seeded)
+    first, second = window.model.id_at(0), window.model.id_at(1)
+    window.table.setFocus()
+    window.move_current(0)
+    window.run_command("star")  # the desk's own change
+    assert seeded.get(first)["starred"] is True
+    # Then a script archives another paper with the CLI, in another process.
+    proc = subprocess.run([sys.executable, "-m", "paperdesk", "--library", str(seeded.folder),
+                           "archive", second], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    window.run_command("undo")
+    assert seeded.get(first)["starred"] is False  # the desk's star is undone...
+    assert seeded.get(second)["status"] == "archived"  # ...the CLI's archive is not
+    window.run_command("undo")
+    assert seeded.get(second)["status"] == "archived"  # nothing of the desk's is left to undo
+    qtbot.waitUntil(lambda: "Nothing of this desk's to undo" in window.statusBar().currentMessage())
+    history = json.loads(subprocess.run(
+        [sys.executable, "-m", "paperdesk", "--library", str(seeded.folder), "history", "--json"],
+        capture_output=True, text=True, timeout=60).stdout)
+    assert history[0]["origin"].startswith("cli:") and not history[0]["undone"]
+    assert history[1]["origin"].startswith("desk:") and history[1]["undone"]

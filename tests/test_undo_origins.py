@@ -1,0 +1,246 @@
+"""Undo scope (issue 18.3, 18.8): each operation records who made it; an undo never takes back
+someone else's change unasked, never overwrites a later change, and never loses a note revision."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from feed_server import feed_xml, serve_folder
+from samples import DIGEST_ALTERNATING, DIGEST_BLOCKS, DIGEST_PLAIN, TODAY
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from paperdesk.core import Library, LibraryError, annotations, schema
+from paperdesk.core.digest import read_digest
+from paperdesk.core.feeds import add_feed, get_feed, refresh_feeds
+from paperdesk.core.normalize import normalize_title
+
+
+@pytest.fixture
+def desk(library_dir):
+    """The desk's Library and, on the same folder, another process's (a script, the CLI)."""
+    lib = Library.open(library_dir)
+    lib.origin = "desk:test"
+    other = Library.open(library_dir)
+    other.origin = "cli:other"
+    yield lib, other
+    other.close()
+    lib.close()
+
+
+def test_the_desk_undoes_its_own_change_not_a_later_import_by_another_process(desk):
+    lib, other = desk
+    other.import_paths([DIGEST_PLAIN], today=TODAY)
+    later = read_digest(DIGEST_BLOCKS, today=TODAY).papers
+    titles = {normalize_title(p.title) for p in later}
+    arxiv = {p.arxiv_id for p in later if p.arxiv_id}
+    pid = next(r["id"] for r in lib.rows(lib.paper_ids())
+               if r["title_norm"] not in titles and (r["arxiv_id"] or "") not in arxiv)
+    lib.star([pid])
+    other.import_paths([DIGEST_BLOCKS], today=TODAY)  # the long import beside the desk
+    papers = lib.stats()["papers"]
+    op, changes = lib.undo(own=True)
+    assert op is not None and op.label.startswith("Star") and op.origin == "desk:test"
+    assert lib.get(pid)["starred"] is False
+    assert lib.stats()["papers"] == papers  # the other process's import is untouched
+    assert lib.undo(own=True) == (None, changes.__class__())  # nothing else of the desk's
+    assert lib.redo(own=True)[0].id == op.id
+    assert lib.get(pid)["starred"] is True
+
+
+def test_an_undo_that_would_overwrite_a_later_change_is_refused(desk):
+    lib, other = desk
+    other.import_paths([DIGEST_PLAIN], today=TODAY)
+    pid = lib.paper_ids(limit=1)[0]
+    lib.star([pid])
+    other.archive([pid])  # the same paper's row, changed later by someone else
+    with pytest.raises(LibraryError, match=r"later change 'Archive .*' .*undo it first"):
+        lib.undo(own=True)
+    assert lib.get(pid)["starred"] is True and lib.get(pid)["status"] == "archived"
+    other.undo()  # once the later change is gone, the desk's own undo goes through
+    lib.undo(own=True)
+    assert lib.get(pid)["starred"] is False
+
+
+def test_redo_stacks_are_per_maker_and_a_conflicting_redo_is_refused(desk):
+    lib, other = desk
+    other.import_paths([DIGEST_PLAIN], today=TODAY)
+    first, second = lib.paper_ids(limit=2)
+    lib.star([first])
+    lib.undo(own=True)
+    other.star([second])  # another maker's new change keeps the desk's redo stack
+    assert lib.last_redoable(own=True) is not None
+    lib.redo(own=True)
+    assert lib.get(first)["starred"] is True
+    lib.undo(own=True)
+    other.archive([first])  # ...but a change to the same paper makes that redo unsafe
+    with pytest.raises(LibraryError, match="cannot redo"):
+        lib.redo(own=True)
+    assert lib.get(first)["starred"] is False and lib.get(first)["status"] == "archived"
+
+
+def test_linear_undo_and_redo_of_several_steps_still_works(seeded):
+    pid = seeded.paper_ids(limit=1)[0]
+    seeded.star([pid])
+    seeded.tag([pid], ["a"])
+    seeded.archive([pid])
+    for _ in range(3):
+        seeded.undo()
+    assert seeded.get(pid)["starred"] is False and seeded.get(pid)["tags"] == []
+    for _ in range(3):
+        seeded.redo()
+    record = seeded.get(pid)
+    assert record["starred"] and record["tags"] == ["a"] and record["status"] == "archived"
+
+
+def test_note_revisions_survive_undo_and_redo_through_an_import(lib):
+    lib.import_paths([DIGEST_PLAIN], today=TODAY)
+    pid = lib.paper_ids(limit=1)[0]
+    annotations.set_note(lib, pid, "first")
+    annotations.set_note(lib, pid, "second")
+    for _ in range(3):  # both edits, then the import that made the paper
+        lib.undo()
+    assert not lib.exists(pid)
+    for _ in range(3):
+        lib.redo()
+    assert annotations.note(lib, pid) == "second"
+    assert [r.body for r in annotations.note_history(lib, pid)] == ["second", "first"]
+
+
+def test_an_autosave_merged_into_the_last_step_ends_the_redo_stack(seeded):
+    pid = seeded.paper_ids(limit=1)[0]
+    annotations.set_note(seeded, pid, "draft", autosave=True)
+    annotations.set_note(seeded, pid, "draft, saved")
+    seeded.undo()  # back to "draft"; redo would bring "draft, saved"
+    annotations.set_note(seeded, pid, "draft and newer typing", autosave=True)  # merged into step 1
+    op, _ = seeded.redo()
+    assert op is None
+    assert annotations.note(seeded, pid) == "draft and newer typing"
+
+
+def test_undoing_a_feed_import_lets_the_next_refresh_bring_it_back(lib, tmp_path):
+    root = tmp_path / "site"
+    root.mkdir()
+    (root / "feed.xml").write_bytes(feed_xml(1, 5))
+    with serve_folder(root) as base:
+        feed = add_feed(lib, f"{base}/feed.xml", "Test feed 1")
+        (result,) = refresh_feeds(lib, due_only=False)
+        assert result.status == "ok" and result.new == 5
+        assert get_feed(lib, feed.id).etag
+        op, _ = lib.undo()
+        assert op.kind == "import" and op.origin.startswith("refresh:")
+        assert lib.stats()["papers"] == 0
+        assert get_feed(lib, feed.id).etag is None and get_feed(lib, feed.id).last_modified is None
+        (again,) = refresh_feeds(lib, due_only=False)
+    assert again.status == "ok" and again.new == 5
+    assert lib.stats()["papers"] == 5
+
+
+def test_migration_0005_keeps_history_order_and_frees_revisions(library_dir):
+    """A library written before 0005: its undone operations redo in the right order."""
+    library_dir.mkdir()
+    conn = sqlite3.connect(library_dir / "library.sqlite3", isolation_level=None)
+    old = Migrations("paperdesk")
+    for name, fn in (("0001_initial", schema.m0001_initial),
+                     ("0002_list_order_indexes", schema.m0002_list_order_indexes),
+                     ("0003_upvotes_order_indexes", schema.m0003_upvotes_order_indexes)):
+        old(name=name)(fn)
+    old.apply(Database(conn))
+    conn.execute("PRAGMA user_version = 3")
+    conn.close()
+    with Library.open(library_dir) as lib:
+        lib.import_paths([DIGEST_PLAIN, DIGEST_ALTERNATING], today=TODAY)
+        pid = lib.paper_ids(limit=1)[0]
+        lib.star([pid])
+        annotations.set_note(lib, pid, "kept")
+        lib.undo()
+        lib.undo()
+        # Make it look written before 0005 (no origins, no stamps, revisions tied to papers).
+        lib.conn.execute("UPDATE operations SET origin = '', stamp = 0")
+        lib.conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0005_operation_origin'")
+        lib.conn.executescript(
+            "CREATE TABLE nr AS SELECT * FROM note_revisions; DROP TABLE note_revisions;"
+            "CREATE TABLE note_revisions (id INTEGER PRIMARY KEY, paper_id TEXT NOT NULL "
+            "REFERENCES papers(id) ON DELETE CASCADE, body TEXT NOT NULL, saved_at TEXT NOT NULL);"
+            "INSERT INTO note_revisions SELECT * FROM nr; DROP TABLE nr;"
+            "DROP INDEX operations_stamp; DROP INDEX operations_origin;"
+            "ALTER TABLE operations DROP COLUMN origin; ALTER TABLE operations DROP COLUMN stamp;"
+            "PRAGMA user_version = 3;")
+    with Library.open(library_dir) as lib:
+        assert lib.redo()[0].label.startswith("Star")  # the star was undone last: it comes first
+        assert lib.redo()[0].kind == "note"
+        assert annotations.note(lib, pid) == "kept"
+        fk = lib.conn.execute("PRAGMA foreign_key_list(note_revisions)").fetchall()
+        assert fk == []  # revisions outlive an undone import of their paper
+        assert [r.body for r in annotations.note_history(lib, pid)] == ["kept"]
+
+
+# -- the command line ----------------------------------------------------------------------------
+def run(library, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "paperdesk", "--library", str(library), *args],
+                          capture_output=True, text=True, input=stdin, timeout=60,
+                          env={**os.environ, "PYTHONWARNINGS": "error"})
+
+
+def test_cli_undo_names_the_operation_and_asks_for_yes(library_dir):
+    with Library.open(library_dir) as lib:
+        lib.origin = "desk:abc"
+        lib.import_paths([DIGEST_PLAIN], today=TODAY)
+    proc = run(library_dir, "undo", stdin="y\n")  # not a terminal: a typed "y" is not enough
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr == ("paperdesk: not undone: the last operation is Import "
+                           "002_a0e2e1b702ddcfc1.txt, made in the desk just now; run "
+                           "`paperdesk undo --yes` to undo it\n")
+    with Library.open(library_dir) as lib:
+        assert lib.stats()["papers"] == 79  # nothing undone
+    proc = run(library_dir, "undo", "--yes")
+    assert proc.returncode == 0 and proc.stdout == "undid: Import 002_a0e2e1b702ddcfc1.txt\n"
+    assert run(library_dir, "redo").returncode == 1
+    assert run(library_dir, "redo", "-y").returncode == 0
+    history = run(library_dir, "history").stdout
+    assert "Import 002_a0e2e1b702ddcfc1.txt (made in the desk)" in history
+
+
+def test_cli_undo_confirms_on_a_terminal(library_dir):
+    """On a terminal the question is asked; anything but y leaves the library alone."""
+    import pty
+
+    with Library.open(library_dir) as lib:
+        lib.import_paths([DIGEST_PLAIN], today=TODAY)
+        pid = lib.paper_ids(limit=1)[0]
+        lib.star([pid])
+
+    def answer(text: str) -> str:
+        pid_, fd = pty.fork()
+        if pid_ == 0:  # the child: paperdesk undo on the terminal
+            os.execv(sys.executable, [sys.executable, "-m", "paperdesk", "--library",
+                                      str(library_dir), "undo"])
+        out = b""
+        while b"[y/N]" not in out:
+            out += os.read(fd, 1024)
+        os.write(fd, text.encode() + b"\n")
+        while True:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        os.waitpid(pid_, 0)
+        os.close(fd)
+        return out.decode()
+
+    said = answer("n")
+    assert "Undo: Star " in said and "not undone" in said
+    with Library.open(library_dir) as lib:
+        assert lib.get(pid)["starred"] is True
+    said = answer("y")
+    assert "undid: Star " in said
+    with Library.open(library_dir) as lib:
+        assert lib.get(pid)["starred"] is False
