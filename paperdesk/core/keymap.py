@@ -5,7 +5,8 @@ name to an implementation, and menus, the command palette, the cheat sheet and k
 generated from this table. Key maps are per mode:
 - `normal`: the paper list has focus; single letters are commands;
 - `insert`: typing in a note, tag or search field; letters are text, only a few chords act;
-- `palette`: the command palette is open.
+- `palette`: the command palette is open;
+- `pdf`: the PDF view has focus; letters scroll, page, find and highlight in the PDF.
 Users override bindings in `keys.toml` in the config dir; problems are reported, defaults stay usable.
 """
 
@@ -15,7 +16,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-MODES = ("normal", "insert", "palette")
+MODES = ("normal", "insert", "palette", "pdf")
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,23 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     ("palette", "Open the command palette", "View"),
     ("cheat-sheet", "Show the keyboard cheat sheet", "Help"),
     ("normal-mode", "Leave the text field or palette (back to normal mode)", ""),
+    ("toggle-pdf", "Show the paper's PDF (and move into it) or its abstract", "View"),
+    ("pdf-full-window", "Show the PDF alone in the window, or the whole desk again", "View"),
+    ("pdf-scroll-down", "Scroll the PDF down", ""),
+    ("pdf-scroll-up", "Scroll the PDF up", ""),
+    ("pdf-next-page", "Next page of the PDF", ""),
+    ("pdf-previous-page", "Previous page of the PDF", ""),
+    ("pdf-first-page", "First page of the PDF", ""),
+    ("pdf-last-page", "Last page of the PDF", ""),
+    ("pdf-go-to-page", "Go to a page of the PDF", ""),
+    ("pdf-find", "Find text in the PDF", ""),
+    ("pdf-find-next", "Next match in the PDF", ""),
+    ("pdf-find-previous", "Previous match in the PDF", ""),
+    ("pdf-highlight", "Highlight the selected PDF text, or else the current match", ""),
+    ("pdf-zoom-in", "Zoom into the PDF", ""),
+    ("pdf-zoom-out", "Zoom out of the PDF", ""),
+    ("pdf-fit-width", "Fit the PDF's pages to the pane's width", ""),
+    ("pdf-outline", "Show or hide the PDF's table of contents", ""),
 )
 
 DEFAULT_KEYMAP: dict[str, dict[str, str]] = {
@@ -91,6 +109,7 @@ DEFAULT_KEYMAP: dict[str, dict[str, str]] = {
         "?": "cheat-sheet",
         ":": "palette", "Ctrl+Shift+P": "palette",
         "Ctrl+O": "import",
+        "p": "toggle-pdf",
     },
     # Letters are text here: only chords and Escape act.
     "insert": {
@@ -99,6 +118,26 @@ DEFAULT_KEYMAP: dict[str, dict[str, str]] = {
         "Ctrl+Shift+P": "palette",
     },
     "palette": {
+        "Esc": "normal-mode",
+    },
+    "pdf": {
+        "j": "pdf-scroll-down", "Down": "pdf-scroll-down",
+        "k": "pdf-scroll-up", "Up": "pdf-scroll-up",
+        "Space": "pdf-next-page", "PgDown": "pdf-next-page", "Right": "pdf-next-page",
+        "Shift+Space": "pdf-previous-page", "PgUp": "pdf-previous-page", "Left": "pdf-previous-page",
+        "g g": "pdf-first-page", "Home": "pdf-first-page",
+        "G": "pdf-last-page", "End": "pdf-last-page",
+        "g p": "pdf-go-to-page",
+        "/": "pdf-find", "Ctrl+F": "pdf-find",
+        "n": "pdf-find-next", "N": "pdf-find-previous",
+        "h": "pdf-highlight",
+        "+": "pdf-zoom-in", "=": "pdf-zoom-in", "-": "pdf-zoom-out", "w": "pdf-fit-width",
+        "t": "pdf-outline",
+        "f": "pdf-full-window",
+        "p": "toggle-pdf",
+        "u": "undo", "Ctrl+Z": "undo", "Ctrl+R": "redo",
+        "?": "cheat-sheet",
+        ":": "palette", "Ctrl+Shift+P": "palette",
         "Esc": "normal-mode",
     },
 }
@@ -211,4 +250,12 @@ def cheat_sheet_markdown(keymap: Keymap) -> str:
         if name in by_command and not name.startswith("tag-"):
             lines.append(f"| {' / '.join(f'`{k}`' for k in by_command[name])} | {spec.description} |")
     lines.append("| `1`–`9` | Apply one of the first nine tags |")
+    pdf: dict[str, list[str]] = {}
+    for keys, command in keymap.for_mode("pdf").items():
+        if command not in by_command:  # undo, palette, ... work as in the list
+            pdf.setdefault(command, []).append(keys)
+    lines += ["", "In the PDF view (`p` moves into it, `Esc` back to the list):", "",
+              "| Keys | Command |", "| --- | --- |"]
+    lines += [f"| {' / '.join(f'`{k}`' for k in keys)} | {COMMANDS[name].description} |"
+              for name, keys in pdf.items()]
     return "\n".join(lines)

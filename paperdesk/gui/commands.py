@@ -64,6 +64,23 @@ _GUI: dict[str, tuple[str, Handler, str | None, bool]] = {
     "palette": ("Command &palette…", lambda w: w.show_palette(), None, False),
     "cheat-sheet": ("&Keyboard cheat sheet", lambda w: w.show_cheat_sheet(), None, False),
     "normal-mode": ("Back to the list", lambda w: w.normal_mode(), None, False),
+    "toggle-pdf": ("&PDF / abstract", lambda w: w.toggle_pdf(), None, False),
+    "pdf-full-window": ("PDF in the &full window", lambda w: w.pdf_full_window(), None, False),
+    "pdf-scroll-down": ("Scroll down", lambda w: w.pdf_view.scroll_by(1), None, False),
+    "pdf-scroll-up": ("Scroll up", lambda w: w.pdf_view.scroll_by(-1), None, False),
+    "pdf-next-page": ("Next page", lambda w: w.pdf_view.next_page(), None, False),
+    "pdf-previous-page": ("Previous page", lambda w: w.pdf_view.previous_page(), None, False),
+    "pdf-first-page": ("First page", lambda w: w.pdf_view.first_page(), None, False),
+    "pdf-last-page": ("Last page", lambda w: w.pdf_view.last_page(), None, False),
+    "pdf-go-to-page": ("Go to page…", lambda w: w.pdf_go_to_page(), None, False),
+    "pdf-find": ("Find in the PDF…", lambda w: w.reader.pdf.focus_find(), None, False),
+    "pdf-find-next": ("Next match", lambda w: w.pdf_view.find_next(1), None, False),
+    "pdf-find-previous": ("Previous match", lambda w: w.pdf_view.find_next(-1), None, False),
+    "pdf-highlight": ("Highlight in the PDF", lambda w: w.pdf_highlight(), None, False),
+    "pdf-zoom-in": ("Zoom in", lambda w: w.pdf_view.zoom_in(), None, False),
+    "pdf-zoom-out": ("Zoom out", lambda w: w.pdf_view.zoom_out(), None, False),
+    "pdf-fit-width": ("Fit width", lambda w: w.pdf_view.set_fit_width(), None, False),
+    "pdf-outline": ("Table of contents", lambda w: w.reader.pdf.toggle_outline(), None, False),
 }
 
 # Commands only the desk has (no CLI or core meaning).

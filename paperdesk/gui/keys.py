@@ -2,15 +2,15 @@
 
 One event filter watches the widgets that take keys. Each watched widget has a mode: the list and the
 reader are `normal` (single letters are commands), text fields are `insert` (letters are text; only
-the insert map's chords act), the palette is `palette`. A key that starts a longer sequence is kept
-pending for `PENDING_MS` and shown in the status bar.
+the insert map's chords act), the palette is `palette`, the PDF view `pdf`. A key that starts a longer
+sequence is kept pending for `PENDING_MS` and shown in the status bar.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from paperdesk.core.keymap import Keymap, normalize_keys
+from paperdesk.core.keymap import MODES, Keymap, normalize_keys
 from paperdesk.gui.qt import QEvent, QKeyCombination, QKeySequence, QObject, Qt, QTimer, QWidget
 
 PENDING_MS = 1500
@@ -48,7 +48,7 @@ class KeyDispatcher(QObject):
         self._modes: dict[QWidget, str] = {}
         self._bindings: dict[str, dict[str, str]] = {}
         self._prefixes: dict[str, set[str]] = {}
-        for mode in ("normal", "insert", "palette"):
+        for mode in MODES:
             merged = dict(keymap.for_mode(mode))
             self._bindings[mode] = merged
             self._prefixes[mode] = {" ".join(seq.split()[:i]) for seq in merged
@@ -107,4 +107,4 @@ class KeyDispatcher(QObject):
             self._status(f"{seq}: no such key sequence")
             return True
         # Unbound single letters do nothing in normal mode (no type-ahead jumps in the list).
-        return mode == "normal" and len(name) == 1 and name.isprintable()
+        return mode in ("normal", "pdf") and len(name) == 1 and name.isprintable()

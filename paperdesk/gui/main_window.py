@@ -55,6 +55,7 @@ from paperdesk.gui.theme import icon
 from paperdesk.gui.views import INBOX, View
 from paperdesk.gui.window_import import ImportCommands
 from paperdesk.gui.window_papers import PaperCommands
+from paperdesk.gui.window_pdf import PdfCommands
 from paperdesk.gui.window_writes import WriteCommands
 
 TRIAGE_VIEW_KEYS = ("inbox",)  # views whose papers leave the list when archived
@@ -62,7 +63,7 @@ MARK_READ_MS = 600  # a paper shown this long counts as read (skimming with j/k 
 DEFAULT_WIDTHS = {"star": 26, "who": 120, "date": 88, "upvotes": 40, "tags": 90, "marks": 26}
 
 
-class MainWindow(WriteCommands, PaperCommands, ImportCommands, QMainWindow):
+class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMainWindow):
     def __init__(self, lib: Library, settings: QSettings, *, remember: bool = True,
                  index_on_start: bool = True, keymap_path: Path | None = None,
                  refresh_feeds: bool = True):
@@ -96,6 +97,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, QMainWindow):
         self.command_actions: dict[str, QAction] = {}
         self._build_commands()
         self._build_keys()
+        self._install_pdf()
 
         self.jobs.started.connect(self._job_started)
         self.jobs.progress.connect(self._job_progress)

@@ -17,6 +17,7 @@ from PySide6.QtCore import (
     QPoint,
     QPointF,
     QRect,
+    QRectF,
     QSettings,
     QSize,
     QStringListModel,
@@ -55,6 +56,7 @@ from PySide6.QtGui import (
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractScrollArea,
     QApplication,
     QCompleter,
     QDialog,
@@ -73,7 +75,9 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QSplitter,
+    QStackedWidget,
     QStatusBar,
     QStyle,
     QStyledItemDelegate,
@@ -84,6 +88,7 @@ from PySide6.QtWidgets import (
     QTextBrowser,
     QToolBar,
     QToolButton,
+    QToolTip,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -91,7 +96,8 @@ from PySide6.QtWidgets import (
 )
 
 __all__ = [
-    "QAbstractEventDispatcher", "QAbstractItemView", "QAbstractTableModel", "QAction", "QApplication",
+    "QAbstractEventDispatcher", "QAbstractItemView", "QAbstractScrollArea", "QAbstractTableModel",
+    "QAction", "QApplication",
     "QBrush", "QByteArray", "QColor",
     "QCompleter", "QDesktopServices", "QDialog", "QDialogButtonBox", "QDragEnterEvent", "QDropEvent",
     "QElapsedTimer", "QEvent", "QEventLoop", "QFileDialog", "QFont", "QFontDatabase", "QFrame",
@@ -99,10 +105,11 @@ __all__ = [
     "QKeyCombination", "QKeySequence", "QLabel", "QLineEdit", "QListWidget", "QListWidgetItem",
     "QMainWindow", "QMenu", "QMimeData", "QModelIndex", "QObject", "QPaintEvent", "QPainter", "QPalette",
     "QPersistentModelIndex", "QPixmap", "QPlainTextEdit", "QPoint", "QPointF", "QProgressBar",
-    "QPushButton", "QRect", "QSettings", "QSize", "QSplitter", "QStandardItem", "QStandardItemModel",
+    "QPushButton", "QRect", "QRectF", "QSettings", "QSize", "QSpinBox", "QSplitter", "QStackedWidget",
+    "QStandardItem", "QStandardItemModel",
     "QStaticText", "QStatusBar",
     "QStringListModel", "QStyle", "QStyleFactory",
     "QStyleOptionViewItem", "QStyledItemDelegate", "QSvgRenderer", "QTabWidget", "QTableView", "QTextBrowser",
-    "QTextCursor", "QTextDocument", "QThread", "QTimer", "QToolBar", "QToolButton", "QTransform",
+    "QTextCursor", "QTextDocument", "QThread", "QTimer", "QToolBar", "QToolButton", "QToolTip", "QTransform",
     "QTreeWidget", "QTreeWidgetItem", "QUrl", "QVBoxLayout", "QWidget", "Qt", "Signal", "Slot",
 ]

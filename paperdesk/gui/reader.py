@@ -1,4 +1,5 @@
-"""The reader pane: the paper (core `reader_html`, sanitised) above its note editor, highlight colours.
+"""The reader pane: the paper (core `reader_html`, sanitised) or its PDF (`PdfPane`) above its note
+editor, highlight colours. A paper with a PDF shows the PDF unless the user toggled to the abstract.
 
 The page is a `SafeBrowser`: nothing remote loads, links are reported. A selection in the page is
 turned back into offsets of the RAW abstract (or title) for `add_highlight`: the shown text is known
@@ -9,9 +10,10 @@ and mapped to raw offsets.
 from __future__ import annotations
 
 from paperdesk.core import reader_html
-from paperdesk.core.annotations import HIGHLIGHT_COLORS, locate
+from paperdesk.core.annotations import HIGHLIGHT_COLORS, highlights, locate
 from paperdesk.core.library import Library
 from paperdesk.gui.note_panel import NotePanel, Write
+from paperdesk.gui.pdf_pane import PdfPane
 from paperdesk.gui.qt import (
     QColor,
     QHBoxLayout,
@@ -19,6 +21,7 @@ from paperdesk.gui.qt import (
     QLabel,
     QPixmap,
     QSplitter,
+    QStackedWidget,
     Qt,
     QToolButton,
     QVBoxLayout,
@@ -46,6 +49,11 @@ class Reader(QWidget):
         self.browser.keeps_navigation_keys = True  # arrows scroll the page, letters are commands
         self.notes = NotePanel(lib, write)
         self.record: dict | None = None
+        self.pdf = PdfPane()
+        self.prefer_pdf = True  # show a paper's PDF rather than its abstract (toggled with a key)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.browser)
+        self.stack.addWidget(self.pdf)
 
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 2, 6, 2)
@@ -64,7 +72,7 @@ class Reader(QWidget):
         bar.addStretch(1)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.addWidget(self.browser)
+        self.splitter.addWidget(self.stack)
         self.splitter.addWidget(self.notes)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
@@ -89,6 +97,7 @@ class Reader(QWidget):
         if record is None:
             self.browser.setHtml(EMPTY_HTML)
             self.notes.show_paper(None, "")
+            self._show_pdf(None)
             return
         scroll = self.browser.verticalScrollBar().value() if record["id"] == previous else 0
         self.browser.setHtml(reader_html.paper_html(self.lib, record, snippet))
@@ -97,6 +106,37 @@ class Reader(QWidget):
             self.notes.show_paper(record["id"], record.get("note") or "")
         else:
             self.notes.library_changed(record.get("note") or "")
+        self._show_pdf(record["id"])
+
+    # -- the PDF ----------------------------------------------------------------------------------
+    @property
+    def showing_pdf(self) -> bool:
+        return self.stack.currentWidget() is self.pdf
+
+    def _show_pdf(self, paper_id: str | None) -> None:
+        """The paper's PDF if it has one and the user prefers it, else the abstract. The PDF stays
+        open (and keeps its place) while the abstract is shown."""
+        path = self.lib.pdf_path(paper_id) if paper_id else None
+        if path is None:
+            if self.pdf.paper_id is not None:
+                self.pdf.close_pdf()
+            self.stack.setCurrentWidget(self.browser)
+            return
+        if self.pdf.paper_id != paper_id or self.pdf.path != path:
+            self.pdf.open_pdf(paper_id, path)
+        self.pdf.set_highlights(highlights(self.lib, paper_id))
+        self.stack.setCurrentWidget(self.pdf if self.prefer_pdf else self.browser)
+
+    def toggle_pdf(self) -> str:
+        """Switch between the PDF and the abstract; says what is shown now."""
+        if self.record is None:
+            return "Select a paper first"
+        if self.pdf.paper_id != self.record["id"]:
+            self.prefer_pdf = True
+            return "This paper has no PDF yet"
+        self.prefer_pdf = not self.showing_pdf
+        self.stack.setCurrentWidget(self.pdf if self.prefer_pdf else self.browser)
+        return "Showing the PDF" if self.prefer_pdf else "Showing the abstract"
 
     def selection_offsets(self) -> tuple[str, int, int] | str:
         """(field, raw start, raw end) of the selected page text, or a message why not."""

@@ -49,6 +49,9 @@ class PaperCommands:
         self.reader.notes.focus_editor()
 
     def highlight_selection(self, color: str = "yellow") -> None:
+        if self.reader.showing_pdf:
+            self.pdf_highlight(color)
+            return
         where = self.reader.selection_offsets()
         if isinstance(where, str):
             self.status(where)

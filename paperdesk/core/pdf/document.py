@@ -80,6 +80,40 @@ _OPEN_ERRORS = {
 }
 
 
+def line_rects(boxes: list[Rect], start: int, end: int) -> list[Rect]:
+    """Rectangles covering characters ``start..end`` (end excluded) given their boxes: one per run of
+    characters on one line. Pure Python over cached boxes, so a view can call it while painting."""
+    out: list[list[float]] = []
+    for x0, y0, x1, y1 in boxes[max(start, 0) : end]:
+        if x1 <= x0 or y1 <= y0:
+            continue  # spaces and line ends pdfium generated
+        if out:
+            last = out[-1]
+            overlap = min(y1, last[3]) - max(y0, last[1])
+            if overlap > 0.5 * min(y1 - y0, last[3] - last[1]) and x0 >= last[0] - 1:
+                last[0], last[1] = min(last[0], x0), min(last[1], y0)
+                last[2], last[3] = max(last[2], x1), max(last[3], y1)
+                continue
+        out.append([x0, y0, x1, y1])
+    return [(a, b, c, d) for a, b, c, d in out]
+
+
+def char_index_at(boxes: list[Rect], x: float, y: float, tolerance: float = 0.0) -> int | None:
+    """The character whose box holds (x, y), else the nearest within ``tolerance`` points."""
+    best, best_distance = None, tolerance
+    for k, (x0, y0, x1, y1) in enumerate(boxes):
+        if x1 <= x0 or y1 <= y0:
+            continue
+        dx = max(x0 - x, 0.0, x - x1)
+        dy = max(y0 - y, 0.0, y - y1)
+        distance = max(dx, dy)
+        if distance == 0.0:
+            return k
+        if distance <= best_distance:
+            best, best_distance = k, distance
+    return best
+
+
 def _utf16(buffer: ctypes.Array, n_bytes: int) -> str:
     return bytes(buffer)[: max(0, n_bytes - 2)].decode("utf-16-le", errors="replace")
 

@@ -1,0 +1,203 @@
+"""The reader's PDF pane: a bar (page n of N, zoom, find), the outline as a table of contents beside
+the `PdfView`, and the one-line messages a PDF that cannot be shown gets (a password dialog for an
+encrypted one)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from paperdesk.core.annotations import Highlight
+from paperdesk.core.pdf import PdfDocument, PdfEncrypted, PdfError
+from paperdesk.gui.pdf_view import PdfView
+from paperdesk.gui.qt import (
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    Qt,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+
+PAGE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class PdfPane(QWidget):
+    opened = Signal(str)  # the paper id whose PDF is now shown
+    status = Signal(str)  # a message for the window's status bar
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.view = PdfView()
+        self.paper_id: str | None = None
+        self.path: Path | None = None
+        self.password_dialog: QInputDialog | None = None
+        self._passwords: dict[Path, str] = {}  # for this session only, never stored
+
+        self.page_label = QLabel()
+        self.page_label.setToolTip("Page (g p goes to a page)")
+        self.find_field = QLineEdit()
+        self.find_field.setPlaceholderText("Find in the PDF…")
+        self.find_field.setClearButtonEnabled(True)
+        self.find_field.returnPressed.connect(self._find_entered)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.hide()
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 2, 6, 2)
+        for text, tip, slot in (
+            ("☰", "Table of contents (t)", self.toggle_outline),
+            ("−", "Zoom out (-)", self.view.zoom_out),
+            ("+", "Zoom in (+)", self.view.zoom_in),
+            ("↔", "Fit width (w)", self.view.set_fit_width),
+        ):
+            button = QToolButton()
+            button.setText(text)
+            button.setToolTip(tip)
+            button.setAutoRaise(True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(lambda _c=False, s=slot: s())
+            bar.addWidget(button)
+        bar.addWidget(self.page_label)
+        bar.addStretch(1)
+        bar.addWidget(self.find_field, 2)
+
+        self.outline = QTreeWidget()
+        self.outline.setHeaderHidden(True)
+        self.outline.itemActivated.connect(self._outline_chosen)
+        self.outline.itemClicked.connect(self._outline_chosen)
+        self.outline.hide()
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.outline)
+        self.splitter.addWidget(self.view)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([180, 500])
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(bar)
+        layout.addWidget(self.message)
+        layout.addWidget(self.splitter, 1)
+        self.view.page_changed.connect(self._page_changed)
+        self.view.message.connect(self.status)
+
+    # -- opening --------------------------------------------------------------------------------
+    def open_pdf(self, paper_id: str, path: Path, password: str | None = None) -> bool:
+        """Show the PDF at `path`; on failure the pane says why in one line and shows no pages."""
+        if self.password_dialog is not None:
+            self.password_dialog.close()
+            self.password_dialog = None
+        self.paper_id, self.path = paper_id, path
+        password = password if password is not None else self._passwords.get(path)
+        try:
+            doc = PdfDocument.open(path, password)
+        except PdfEncrypted as exc:
+            self._show_document(None, str(exc))
+            self._ask_password(paper_id, path, wrong=exc.wrong_password)
+            return False
+        except PdfError as exc:
+            self._show_document(None, f"{exc}. Nothing else changed; fetch or attach the PDF again.")
+            return False
+        if password:
+            self._passwords[path] = password
+        self._show_document(doc, "")
+        self.view.renderer.submit(lambda d: d.has_text_layer, self._text_layer_known)
+        self.opened.emit(paper_id)
+        return True
+
+    def close_pdf(self) -> None:
+        self.paper_id = self.path = None
+        self._show_document(None, "")
+
+    def _show_document(self, doc: PdfDocument | None, message: str) -> None:
+        self.view.set_document(doc)
+        self.outline.clear()
+        self._outline_filled = False
+        self.set_message(message)
+        if doc is None:
+            self.page_label.setText("")
+
+    def set_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    def _text_layer_known(self, has_text: object, error: str) -> None:
+        if not error and not has_text:
+            self.set_message("This PDF has no text layer (a scan?): there is no text to search or highlight.")
+
+    def _ask_password(self, paper_id: str, path: Path, *, wrong: bool) -> None:
+        """A window-modal dialog that does not block the event loop (`open()`, not `exec()`)."""
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Encrypted PDF")
+        dialog.setLabelText(("Wrong password. " if wrong else "")
+                            + f"{path.name} is encrypted. Its password:")
+        dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
+        dialog.textValueSelected.connect(lambda text: self._password_given(paper_id, path, text))
+        self.password_dialog = dialog
+        dialog.open()
+
+    def _password_given(self, paper_id: str, path: Path, text: str) -> None:
+        self.password_dialog = None
+        if self.paper_id == paper_id:
+            self.open_pdf(paper_id, path, text)
+
+    # -- bar ------------------------------------------------------------------------------------
+    def _page_changed(self, page: int, count: int) -> None:
+        self.page_label.setText(f"{page + 1} / {count}" if count else "")
+
+    def focus_find(self) -> None:
+        self.find_field.setFocus()
+        self.find_field.selectAll()
+
+    def _find_entered(self) -> None:
+        text = self.find_field.text().strip()
+        if text:
+            self.view.find(text)
+            self.view.setFocus()
+
+    def set_highlights(self, highlights: list[Highlight]) -> None:
+        self.view.set_highlights(highlights)
+
+    # -- outline --------------------------------------------------------------------------------
+    def toggle_outline(self) -> None:
+        if self.outline.isVisible():
+            self.outline.hide()
+            self.view.setFocus()
+            return
+        if self.view.doc is None:
+            return
+        if not getattr(self, "_outline_filled", False):
+            self._fill_outline()
+        if self.outline.topLevelItemCount() == 0:
+            self.status.emit("This PDF has no table of contents")
+            return
+        self.outline.show()
+        self.outline.setFocus()
+        if self.outline.currentItem() is None:
+            self.outline.setCurrentItem(self.outline.topLevelItem(0))
+
+    def _fill_outline(self) -> None:
+        self.outline.clear()
+        parents: list[QTreeWidgetItem] = []
+        for level, title, page in self.view.doc.outline():
+            del parents[level:]
+            item = QTreeWidgetItem([title + (f"  ({page + 1})" if page is not None else "")])
+            item.setData(0, PAGE_ROLE, page)
+            if parents:
+                parents[-1].addChild(item)
+            else:
+                self.outline.addTopLevelItem(item)
+            parents.append(item)
+        self.outline.expandToDepth(0)
+        self._outline_filled = True
+
+    def _outline_chosen(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        page = item.data(0, PAGE_ROLE)
+        if page is not None:
+            self.view.go_to_page(int(page))

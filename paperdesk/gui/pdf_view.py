@@ -1,0 +1,511 @@
+"""The PDF view: the pages of one PDF in a continuous column, with zoom, links, search and highlights.
+
+Pages come from `PageRenderer` (its own thread) at the zoom times the screen's device pixel ratio, so
+text stays sharp on high-DPI screens; until a page arrives its slot shows a stretched rendering at
+another zoom or a blank sheet. Everything else here is cheap: layout is a list of page tops, and
+paint draws cached images, then highlights from their stored quads, search matches and the
+selection on top. PDF coordinates (points, origin bottom-left) map to the widget by `_to_view`.
+Painting never calls pdfium (it would wait for a render in progress): match rectangles come with the
+search results from the render thread, selections are drawn from the page's cached character boxes.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+from paperdesk.core.annotations import Highlight
+from paperdesk.core.pdf import Annotation, Link, PdfDocument
+from paperdesk.core.pdf.document import Rect, char_index_at, line_rects
+from paperdesk.core.reader_html import HIGHLIGHT_CSS
+from paperdesk.gui.pdf_render import PageCache, PageRenderer, scale_key
+from paperdesk.gui.qt import (
+    QAbstractScrollArea,
+    QColor,
+    QPainter,
+    QPointF,
+    QRectF,
+    Qt,
+    QToolTip,
+    Signal,
+)
+
+GAP = 10  # logical pixels between pages and around them
+ZOOMS = (0.5, 0.67, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0)  # pixels per point
+PREFETCH = 2  # pages rendered ahead of the visible ones
+
+
+@dataclass(frozen=True)
+class Selection:
+    page: int
+    start: int
+    end: int  # exclusive
+
+
+def _is_word(c: str) -> bool:
+    return c.isalnum() or c in "-'’_"
+
+
+class PdfView(QAbstractScrollArea):
+    page_changed = Signal(int, int)  # current page (0-based), page count
+    message = Signal(str)
+    highlight_activated = Signal(int)  # a highlight's id (double-click: comment it)
+    selection_changed = Signal()
+
+    def __init__(self, renderer: PageRenderer | None = None, parent=None):
+        super().__init__(parent)
+        self.renderer = renderer or PageRenderer(self)
+        self.renderer.page_ready.connect(self._page_ready)
+        self.cache = PageCache()
+        self.doc: PdfDocument | None = None
+        self.zoom = 1.0
+        self.fit_width = True
+        self._tops: list[float] = []
+        self._height = 0.0
+        self._width = 0.0
+        self._links: dict[int, list[Link]] = {}
+        self._annots: dict[int, list[Annotation]] = {}
+        self.highlights: list[Highlight] = []
+        self.matches: list[tuple[int, int, int]] = []
+        self._match_rects: list[list[Rect]] = []
+        self.match_index = -1
+        self.selection: Selection | None = None
+        self._anchor: tuple[int, int] | None = None  # page, char index where a drag started
+        self._last_page = -1
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.viewport().setMouseTracking(True)
+        self.verticalScrollBar().valueChanged.connect(self._scrolled)
+        self.horizontalScrollBar().valueChanged.connect(lambda _v: self.viewport().update())
+        self.verticalScrollBar().setSingleStep(40)
+
+    # -- document -------------------------------------------------------------------------------
+    def set_document(self, doc: PdfDocument | None) -> None:
+        """Show `doc` (None: nothing); the previous document is closed by the render thread."""
+        self.renderer.set_document(doc)
+        self.doc = doc
+        self.cache.clear()
+        self._links.clear()
+        self._annots.clear()
+        self.matches, self._match_rects, self.match_index, self.selection = [], [], -1, None
+        self._last_page = -1
+        self._layout(keep_position=False)
+        self.verticalScrollBar().setValue(0)
+        self.viewport().update()
+        self._request_pages()
+        self._report_page()
+
+    def set_highlights(self, highlights: list[Highlight]) -> None:
+        self.highlights = [h for h in highlights if h.page is not None and h.quads]
+        self.viewport().update()
+
+    @property
+    def page_count(self) -> int:
+        return self.doc.page_count if self.doc else 0
+
+    # -- layout ---------------------------------------------------------------------------------
+    def _fit_zoom(self) -> float:
+        widest = max((self.doc.page_size(i)[0] for i in range(self.page_count)), default=612.0)
+        return max(0.1, (self.viewport().width() - 2 * GAP) / widest)
+
+    def _layout(self, keep_position: bool = True) -> None:
+        """Page tops for the current zoom; keeps the reading position (page and place in it)."""
+        anchor = self._position() if keep_position and self._tops else None
+        if self.doc is not None and self.fit_width:
+            self.zoom = self._fit_zoom()
+        self._tops, y, width = [], float(GAP), 0.0
+        for i in range(self.page_count):
+            w, h = self.doc.page_size(i)
+            self._tops.append(y)
+            y += h * self.zoom + GAP
+            width = max(width, w * self.zoom)
+        self._height, self._width = y, width + 2 * GAP
+        bar = self.verticalScrollBar()
+        bar.setRange(0, max(0, int(self._height - self.viewport().height())))
+        bar.setPageStep(self.viewport().height())
+        hbar = self.horizontalScrollBar()
+        hbar.setRange(0, max(0, int(self._width - self.viewport().width())))
+        hbar.setPageStep(self.viewport().width())
+        if anchor is not None:
+            self._restore(anchor)
+
+    def _position(self) -> tuple[int, float]:
+        page = self.current_page()
+        top = self._tops[page]
+        height = self.doc.page_size(page)[1] * self.zoom
+        return page, (self.verticalScrollBar().value() - top) / max(height, 1.0)
+
+    def _restore(self, position: tuple[int, float]) -> None:
+        page, fraction = position
+        height = self.doc.page_size(page)[1] * self.zoom
+        self.verticalScrollBar().setValue(round(self._tops[page] + fraction * height))
+
+    def page_rect(self, i: int) -> QRectF:
+        """Page `i` in viewport coordinates."""
+        w, h = self.doc.page_size(i)
+        left = (max(self._width, self.viewport().width()) - w * self.zoom) / 2
+        return QRectF(left - self.horizontalScrollBar().value(),
+                      self._tops[i] - self.verticalScrollBar().value(), w * self.zoom, h * self.zoom)
+
+    def _to_view(self, i: int, rect: tuple[float, float, float, float]) -> QRectF:
+        page = self.page_rect(i)
+        height = self.doc.page_size(i)[1]
+        x0, y0, x1, y1 = rect
+        return QRectF(page.left() + x0 * self.zoom, page.top() + (height - y1) * self.zoom,
+                      (x1 - x0) * self.zoom, (y1 - y0) * self.zoom)
+
+    def _to_page(self, pos: QPointF) -> tuple[int, float, float] | None:
+        """The page under a viewport point and the point in PDF coordinates."""
+        if not self._tops:
+            return None
+        y = pos.y() + self.verticalScrollBar().value()
+        i = max(0, bisect.bisect_right(self._tops, y) - 1)
+        rect = self.page_rect(i)
+        if not rect.contains(pos):
+            return None
+        height = self.doc.page_size(i)[1]
+        return i, (pos.x() - rect.left()) / self.zoom, height - (pos.y() - rect.top()) / self.zoom
+
+    def visible_pages(self) -> range:
+        if not self._tops:
+            return range(0)
+        top = self.verticalScrollBar().value()
+        first = max(0, bisect.bisect_right(self._tops, top) - 1)
+        last = max(first, bisect.bisect_right(self._tops, top + self.viewport().height()) - 1)
+        return range(first, min(last, self.page_count - 1) + 1)
+
+    def current_page(self) -> int:
+        """The page at the top third of the view (what a reader is looking at)."""
+        if not self._tops:
+            return 0
+        y = self.verticalScrollBar().value() + self.viewport().height() / 3
+        return min(self.page_count - 1, max(0, bisect.bisect_right(self._tops, y) - 1))
+
+    @property
+    def render_scale(self) -> float:
+        return self.zoom * self.devicePixelRatioF()
+
+    # -- rendering ------------------------------------------------------------------------------
+    def _request_pages(self) -> None:
+        if self.doc is None:
+            return
+        visible = list(self.visible_pages())
+        ahead = range(visible[-1] + 1, min(self.page_count, visible[-1] + 1 + PREFETCH)) if visible else []
+        behind = [visible[0] - 1] if visible and visible[0] > 0 else []
+        scale = self.render_scale
+        key = scale_key(scale)
+        wanted = [(i, scale) for i in [*visible, *ahead, *behind] if (i, key) not in self.cache]
+        self.renderer.want(wanted)
+
+    def _page_ready(self, _generation: int, page: int, key: int, image, links, annots) -> None:
+        image.setDevicePixelRatio(self.devicePixelRatioF())
+        self.cache.put((page, key), image)
+        self._links[page] = links
+        self._annots[page] = annots
+        if page in self.visible_pages():
+            self.viewport().update(self.page_rect(page).toAlignedRect())
+
+    def page_painted(self, page: int) -> bool:
+        """Whether page `page` is shown rendered at the current zoom (tests, benchmarks)."""
+        return (page, scale_key(self.render_scale)) in self.cache
+
+    # -- painting -------------------------------------------------------------------------------
+    def paintEvent(self, _event) -> None:
+        painter = QPainter(self.viewport())
+        palette = self.palette()
+        painter.fillRect(self.viewport().rect(), palette.color(palette.ColorRole.Dark))
+        if self.doc is None:
+            return
+        key = scale_key(self.render_scale)
+        paper = QColor("#202124") if self.renderer.dark else QColor("white")
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        for i in self.visible_pages():
+            rect = self.page_rect(i)
+            image = self.cache.get((i, key))
+            if image is not None:  # drawn 1:1 (its pixel ratio is the screen's): a plain copy
+                painter.drawImage(rect.topLeft(), image)
+            elif (stretched := self.cache.any_scale(i)) is not None:
+                painter.drawImage(rect, stretched)
+            else:
+                painter.fillRect(rect, paper)
+                painter.setPen(palette.color(palette.ColorRole.PlaceholderText))
+                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"{i + 1}")
+            self._paint_marks(painter, i)
+        painter.end()
+
+    def _paint_marks(self, painter: QPainter, i: int) -> None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        dark = self.renderer.dark
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Multiply if not dark
+                                   else QPainter.CompositionMode.CompositionMode_Screen)
+        for h in self.highlights:
+            if h.page == i:
+                color = QColor(HIGHLIGHT_CSS.get(h.color, HIGHLIGHT_CSS["yellow"]))
+                if dark:
+                    color = color.darker(300)
+                for quad in h.quads or []:
+                    painter.fillRect(self._to_view(i, tuple(quad)), color)
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
+        first = bisect.bisect_left(self.matches, (i,))
+        last = bisect.bisect_left(self.matches, (i + 1,))
+        for n in range(first, last):
+            color = QColor(255, 140, 0, 150) if n == self.match_index else QColor(255, 200, 0, 70)
+            for rect in self._match_rects[n]:
+                painter.fillRect(self._to_view(i, rect), color)
+        if self.selection is not None and self.selection.page == i:
+            color = self.palette().color(self.palette().ColorRole.Highlight)
+            color.setAlpha(90)
+            for rect in self._selection_rects():
+                painter.fillRect(self._to_view(i, rect), color)
+
+    def _selection_rects(self) -> list[Rect]:
+        s = self.selection
+        return line_rects(self.doc.char_boxes(s.page), s.start, s.end) if s else []
+
+    # -- scrolling and paging -------------------------------------------------------------------
+    def _scrolled(self, _value: int) -> None:
+        self.viewport().update()
+        self._request_pages()
+        self._report_page()
+
+    def _report_page(self) -> None:
+        page = self.current_page()
+        if page != self._last_page:
+            self._last_page = page
+            self.page_changed.emit(page, self.page_count)
+
+    def scroll_by(self, lines: int) -> None:
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.value() + lines * bar.singleStep())
+
+    def go_to_page(self, i: int, y: float | None = None) -> None:
+        """Show page `i` from its top, or with height `y` (points from the bottom) near the top."""
+        if not self._tops:
+            return
+        i = min(max(i, 0), self.page_count - 1)
+        top = self._tops[i] - GAP
+        if y is not None:
+            top = self._tops[i] + (self.doc.page_size(i)[1] - y) * self.zoom - GAP
+        self.verticalScrollBar().setValue(round(top))
+        self._report_page()
+
+    def next_page(self) -> None:
+        self.go_to_page(self.current_page() + 1)
+
+    def previous_page(self) -> None:
+        page = self.current_page()
+        at_top = self.verticalScrollBar().value() <= self._tops[page] - GAP + 1 if self._tops else True
+        self.go_to_page(page - 1 if at_top else page)
+
+    def first_page(self) -> None:
+        self.go_to_page(0)
+
+    def last_page(self) -> None:
+        self.go_to_page(self.page_count - 1)
+
+    # -- zoom -----------------------------------------------------------------------------------
+    def set_zoom(self, zoom: float) -> None:
+        self.fit_width = False
+        position = self._position() if self._tops else None
+        self.zoom = min(max(zoom, ZOOMS[0]), ZOOMS[-1])
+        self._layout(keep_position=False)
+        if position is not None:
+            self._restore(position)
+        self.viewport().update()
+        self._request_pages()
+
+    def zoom_in(self) -> None:
+        self.set_zoom(next((z for z in ZOOMS if z > self.zoom + 1e-3), ZOOMS[-1]))
+
+    def zoom_out(self) -> None:
+        self.set_zoom(next((z for z in reversed(ZOOMS) if z < self.zoom - 1e-3), ZOOMS[0]))
+
+    def set_fit_width(self) -> None:
+        self.fit_width = True
+        self._layout()
+        self.viewport().update()
+        self._request_pages()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._layout()
+        self._request_pages()
+
+    # -- search ---------------------------------------------------------------------------------
+    def find(self, text: str) -> None:
+        """Search every page (on the render thread); the first match from the current page is shown."""
+        if self.doc is None:
+            return
+        if not self.doc_has_text():
+            self.message.emit("This PDF has no text layer: there is no text to search or highlight")
+            return
+        start_page = self.current_page()
+
+        def done(hits: object, error: str) -> None:
+            if error:
+                self.message.emit(error)
+                return
+            found = list(hits)  # type: ignore[call-overload]
+            self.matches = [hit[:3] for hit in found]
+            self._match_rects = [hit[3] for hit in found]
+            if not self.matches:
+                self.match_index = -1
+                self.message.emit(f"“{text}” is not in this PDF")
+                self.viewport().update()
+                return
+            self.match_index = next((n for n, m in enumerate(self.matches) if m[0] >= start_page), 0)
+            self._show_match()
+
+        def search(doc: PdfDocument) -> list:
+            return [(p, s, n, doc.text_rects(p, s, s + n)) for p, s, n in doc.search(text)]
+
+        self.renderer.submit(search, done)
+
+    def find_next(self, step: int = 1) -> None:
+        if not self.matches:
+            self.message.emit("Nothing searched yet: / searches the PDF")
+            return
+        self.match_index = (self.match_index + step) % len(self.matches)
+        self._show_match()
+
+    def _show_match(self) -> None:
+        page, _start, _length = self.matches[self.match_index]
+        rects = self._match_rects[self.match_index]
+        if rects:
+            view = self._to_view(page, rects[0])
+            if not self.viewport().rect().contains(view.toAlignedRect()):
+                self.go_to_page(page, rects[0][3] + 72 / self.zoom)
+        else:
+            self.go_to_page(page)
+        self.message.emit(f"Match {self.match_index + 1} of {len(self.matches)} (page {page + 1})")
+        self.viewport().update()
+
+    def current_match(self) -> tuple[int, int, int] | None:
+        return self.matches[self.match_index] if 0 <= self.match_index < len(self.matches) else None
+
+    def doc_has_text(self) -> bool:
+        return self.doc is not None and self.doc.has_text_layer
+
+    # -- selection and highlights ---------------------------------------------------------------
+    def _char_at(self, pos: QPointF) -> tuple[int, int] | None:
+        where = self._to_page(pos)
+        if where is None:
+            return None
+        page, x, y = where
+        k = char_index_at(self.doc.char_boxes(page), x, y, tolerance=6 / self.zoom)
+        return (page, k) if k is not None else None
+
+    def _snap(self, page: int, a: int, b: int) -> Selection:
+        """Characters a..b (inclusive, either order) grown to whole words."""
+        text = self.doc.page_text(page)
+        start, end = min(a, b), max(a, b) + 1
+        while start > 0 and _is_word(text[start - 1]) and _is_word(text[start]):
+            start -= 1
+        while end < len(text) and _is_word(text[end - 1]) and _is_word(text[end]):
+            end += 1
+        return Selection(page, start, end)
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self.doc is None:
+            return super().mousePressEvent(event)
+        link = self._link_at(event.position())
+        if link is not None:
+            self._follow(link)
+            return
+        self.setFocus()
+        self._anchor = self._char_at(event.position())
+        if self.selection is not None:
+            self.selection = None
+            self.selection_changed.emit()
+            self.viewport().update()
+
+    def mouseMoveEvent(self, event) -> None:
+        pos = event.position()
+        if self._anchor is not None and event.buttons() & Qt.MouseButton.LeftButton:
+            hit = self._char_at(pos)
+            if hit is not None and hit[0] == self._anchor[0]:
+                self.selection = self._snap(hit[0], self._anchor[1], hit[1])
+                self.viewport().update()
+            return
+        link = self._link_at(pos)
+        self.viewport().setCursor(Qt.CursorShape.PointingHandCursor if link else Qt.CursorShape.IBeamCursor)
+        tip = self._tooltip_at(pos)
+        if tip:
+            QToolTip.showText(event.globalPosition().toPoint(), tip, self)
+        else:
+            QToolTip.hideText()
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._anchor is not None and self.selection is not None:
+            self.selection_changed.emit()
+        self._anchor = None
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        highlight = self._highlight_at(event.position())
+        if highlight is not None:
+            self.highlight_activated.emit(highlight.id)
+            return
+        hit = self._char_at(event.position())
+        if hit is not None:
+            self.selection = self._snap(hit[0], hit[1], hit[1])
+            self.selection_changed.emit()
+            self.viewport().update()
+
+    def _link_at(self, pos: QPointF) -> Link | None:
+        where = self._to_page(pos)
+        if where is None:
+            return None
+        page, x, y = where
+        return next((link for link in self._links.get(page, [])
+                     if link.rect[0] <= x <= link.rect[2] and link.rect[1] <= y <= link.rect[3]), None)
+
+    def _follow(self, link: Link) -> None:
+        if link.page is not None:
+            self.go_to_page(link.page, link.y)
+        elif link.uri:
+            self.message.emit(f"External link: {link.uri} (not opened from the PDF view)")
+
+    def _highlight_at(self, pos: QPointF) -> Highlight | None:
+        for h in self.highlights:
+            if any(self._to_view(h.page, tuple(q)).contains(pos) for q in h.quads or []):
+                return h
+        return None
+
+    def _tooltip_at(self, pos: QPointF) -> str:
+        highlight = self._highlight_at(pos)
+        if highlight is not None:
+            return highlight.comment or "Double-click to comment this highlight"
+        where = self._to_page(pos)
+        if where is None:
+            return ""
+        page, x, y = where
+        for a in self._annots.get(page, []):
+            boxes = a.quads or [a.rect]
+            if a.contents and any(b[0] <= x <= b[2] and b[1] <= y <= b[3] for b in boxes):
+                return f"{a.kind.capitalize()} (in the PDF): {a.contents}"
+        return ""
+
+    def highlight_target(self) -> tuple[int, int, int, str, list[list[float]]] | str:
+        """(page, start, end, quote, quads) of the selection, else of the current search match; or
+        a message saying why there is nothing to highlight."""
+        if self.doc is None:
+            return "No PDF is open"
+        if not self.doc_has_text():
+            return "This PDF has no text layer: there is no text to search or highlight"
+        if self.selection is not None:
+            page, start, end = self.selection.page, self.selection.start, self.selection.end
+            rects = self._selection_rects()
+        elif self.current_match() is not None:
+            page, start, length = self.current_match()
+            end, rects = start + length, self._match_rects[self.match_index]
+        else:
+            return "Select text with the mouse, or search (/) and highlight the match"
+        quote = " ".join(self.doc.page_text(page)[start:end].split())
+        quads = [list(r) for r in rects]
+        if not quote or not quads:
+            return "The selection holds no text"
+        return page, start, end, quote, quads
+
+    def clear_selection(self) -> None:
+        self.selection = None
+        self.viewport().update()

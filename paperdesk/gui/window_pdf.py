@@ -1,0 +1,86 @@
+"""The desk's commands on the reader's PDF: toggle PDF/abstract, the PDF alone in the window, go to a
+page, highlight (the selection or the current match; stored by `lib.add_pdf_highlight`, undoable)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from paperdesk.gui.qt import QInputDialog
+
+if TYPE_CHECKING:
+    from paperdesk.gui.pdf_view import PdfView
+
+
+class PdfCommands:
+    """Mixed into MainWindow (uses its reader, keys, write and status)."""
+
+    def _install_pdf(self) -> None:
+        pane = self.reader.pdf
+        self.keys.watch(pane.view, "pdf")
+        self.keys.watch(pane.find_field, "insert")
+        pane.status.connect(self.status)
+        pane.view.highlight_activated.connect(self.comment_highlight)
+        self.page_dialog: QInputDialog | None = None
+
+    @property
+    def pdf_view(self) -> PdfView:
+        return self.reader.pdf.view
+
+    def toggle_pdf(self) -> None:
+        """From the list: show the PDF and move into it. From the PDF: the abstract, back to the list."""
+        in_pdf = self.keys.mode_of(self.focusWidget()) == "pdf"
+        if self.reader.showing_pdf and not in_pdf:
+            self.pdf_view.setFocus()
+            return
+        self.status(self.reader.toggle_pdf(), 3000)
+        if self.reader.showing_pdf:
+            self.pdf_view.setFocus()
+        else:
+            if self.pdf_is_full_window():
+                self.pdf_full_window()
+            self.table.setFocus()
+
+    def pdf_is_full_window(self) -> bool:
+        return not self.sidebar.isVisible() and self.reader.showing_pdf
+
+    def pdf_full_window(self) -> None:
+        """The reader alone in the window (the list and sidebar hidden), or the whole desk again."""
+        full = self.pdf_is_full_window()
+        if not full and not self.reader.showing_pdf:
+            self.status("This paper's PDF is not shown (p shows it)")
+            return
+        for widget in (self.sidebar, self.table.parentWidget()):
+            widget.setVisible(full)
+        self.reader.notes.setVisible(full)
+        if not full:
+            self.pdf_view.setFocus()
+
+    def pdf_go_to_page(self) -> None:
+        view = self.pdf_view
+        if view.doc is None:
+            return
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Go to page")
+        dialog.setLabelText(f"Page (1–{view.page_count}):")
+        dialog.setInputMode(QInputDialog.InputMode.IntInput)
+        dialog.setIntRange(1, view.page_count)
+        dialog.setIntValue(view.current_page() + 1)
+        dialog.intValueSelected.connect(lambda n: (view.go_to_page(n - 1), view.setFocus()))
+        self.page_dialog = dialog
+        dialog.open()  # not exec(): the event loop goes on
+
+    def pdf_highlight(self, color: str = "yellow") -> None:
+        view = self.pdf_view
+        target = view.highlight_target()
+        if isinstance(target, str):
+            self.status(target)
+            return
+        pid = self.reader.pdf.paper_id
+        page, start, end, quote, quads = target
+
+        def done(_result: object) -> None:
+            view.clear_selection()
+            self.status(f"Highlighted on page {page + 1}. Double-click it to add a comment.")
+
+        self.write("Highlight", lambda lib: lib.add_pdf_highlight(
+            pid, page, start, end, quote, quads, color=color), done)

@@ -1,0 +1,229 @@
+"""The PDF view in the desk: real PDFs (the shared corpus, hand-made ones), real widgets, real SQLite."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from pdf_samples import corpus_pdf, write_pdf
+
+from paperdesk.core import annotations
+
+
+def attach(lib, paper_id: str, source: Path) -> Path:
+    """Put a PDF where the library keeps them and record it. (The facade's attach belongs to the
+    fetching side; this fixture writes the same row it does.)"""
+    folder = lib.folder / "pdfs"
+    folder.mkdir(exist_ok=True)
+    target = folder / f"{paper_id}.pdf"
+    shutil.copyfile(source, target)
+    with lib.conn:
+        lib.conn.execute("INSERT OR REPLACE INTO pdfs (paper_id, path, origin) VALUES (?, ?, 'attached')",
+                         (paper_id, f"pdfs/{paper_id}.pdf"))
+    return target
+
+
+@pytest.fixture
+def desk(seeded, make_window, qtbot):
+    """(window, paper id) with the first paper of the list selected."""
+    window = make_window(seeded)
+    pid = window.current_id()
+    if pid is None:
+        window.move_to_row(0)
+        pid = window.current_id()
+    assert pid is not None
+    return window, pid
+
+
+def show_pdf(window, qtbot, pid: str, source: Path) -> None:
+    attach(window.lib, pid, source)
+    window.show_paper(pid)
+    view = window.reader.pdf.view
+    qtbot.waitUntil(lambda: window.reader.showing_pdf and view.doc is not None)
+    view.setFocus()
+    qtbot.waitUntil(lambda: view.page_painted(0), timeout=10_000)
+
+
+def press(window, qtbot, *keys: str) -> None:
+    for key in keys:
+        window.keys.press("pdf", key)
+
+
+def test_a_paper_with_a_pdf_shows_page_one_rendered_and_p_toggles_the_abstract(desk, qtbot, tmp_path):
+    window, pid = desk
+    show_pdf(window, qtbot, pid, write_pdf(tmp_path / "a.pdf", [["Page one"], ["Page two"], ["Three"]]))
+    view = window.reader.pdf.view
+    assert window.reader.pdf.page_label.text() == "1 / 3"
+    image = view.cache.get((0, round(view.render_scale * 1000)))
+    assert image is not None and image.width() == round(612 * view.render_scale + 0.4999)
+    window.run_command("toggle-pdf")  # from the PDF: the abstract, focus back on the list
+    assert not window.reader.showing_pdf and window.reader.browser.isVisible()
+    window.table.setFocus()
+    window.run_command("toggle-pdf")
+    assert window.reader.showing_pdf and view.hasFocus()
+
+
+def test_paper_without_pdf_keeps_the_abstract(desk, qtbot):
+    window, _pid = desk
+    assert not window.reader.showing_pdf
+    window.run_command("toggle-pdf")
+    assert not window.reader.showing_pdf
+    assert "no PDF" in window.statusBar().currentMessage()
+
+
+def test_keys_change_page(desk, qtbot):
+    window, pid = desk
+    show_pdf(window, qtbot, pid, corpus_pdf("pdflatex-4-pages.pdf"))
+    view = window.reader.pdf.view
+    press(window, qtbot, "Space")
+    assert view.current_page() == 1
+    press(window, qtbot, "G")
+    assert view.current_page() == 3
+    assert window.reader.pdf.page_label.text() == "4 / 4"
+    qtbot.waitUntil(lambda: view.page_painted(3), timeout=10_000)
+    press(window, qtbot, "g", "g")
+    assert view.current_page() == 0
+    press(window, qtbot, "j", "j")
+    assert view.verticalScrollBar().value() == 2 * view.verticalScrollBar().singleStep()
+    press(window, qtbot, "+")
+    assert not view.fit_width and view.current_page() == 0
+    press(window, qtbot, "w")
+    assert view.fit_width
+
+
+def test_search_finds_and_moves_between_matches(desk, qtbot):
+    window, pid = desk
+    show_pdf(window, qtbot, pid, corpus_pdf("GeoTopo-komprimiert.pdf"))
+    pane = window.reader.pdf
+    view = pane.view
+    pane.find_field.setText("Topologie")
+    pane.find_field.returnPressed.emit()
+    qtbot.waitUntil(lambda: bool(view.matches), timeout=10_000)
+    assert view.match_index == 0 and "Match 1 of" in window.statusBar().currentMessage()
+    pages = {page for page, _, _ in view.matches}
+    assert len(pages) > 10
+    far = next(n for n, m in enumerate(view.matches) if m[0] >= 20)
+    for _ in range(far):
+        press(window, qtbot, "n")
+    assert view.current_page() == view.matches[far][0]  # moved to the match's page
+    press(window, qtbot, "N")
+    assert view.match_index == far - 1
+
+
+def test_keyboard_highlight_is_stored_drawn_and_undone(desk, qtbot, tmp_path):
+    window, pid = desk
+    source = write_pdf(tmp_path / "h.pdf", [["Attention is all you need"], ["More text on page two"]])
+    show_pdf(window, qtbot, pid, source)
+    view = window.reader.pdf.view
+    window.reader.pdf.find_field.setText("all you")
+    window.reader.pdf.find_field.returnPressed.emit()
+    qtbot.waitUntil(lambda: view.current_match() is not None, timeout=10_000)
+    press(window, qtbot, "h")
+    stored = [h for h in annotations.highlights(window.lib, pid) if h.field == "pdf"]
+    assert len(stored) == 1
+    mark = stored[0]
+    assert (mark.page, mark.start, mark.end, mark.quote) == (0, 13, 20, "all you")
+    assert len(mark.quads) == 1 and mark.quads[0][0] > 72  # after "Attention is "
+    row = window.lib.conn.execute("SELECT quads, page FROM highlights WHERE id = ?", (mark.id,)).fetchone()
+    assert row[1] == 0 and row[0].startswith("[[")
+    assert [h.id for h in view.highlights] == [mark.id]  # the view draws it
+    # Drawn: the highlight's colour is multiplied into the page where the quad is.
+    view.matches, view._match_rects, view.match_index = [], [], -1
+    rect = view._to_view(0, tuple(mark.quads[0]))
+    image = view.viewport().grab().toImage()
+    point = rect.center().toPoint()
+    point.setY(int(rect.top()) + 2)  # above the glyphs: paper white becomes the highlight colour
+    color = image.pixelColor(point)
+    assert color.blue() < 200 and color.red() > 200  # yellow (#fde68a), not white
+    window.run_command("undo")
+    assert [h for h in annotations.highlights(window.lib, pid) if h.field == "pdf"] == []
+    qtbot.waitUntil(lambda: view.highlights == [])
+
+
+def test_mouse_drag_selects_whole_words(desk, qtbot, tmp_path):
+    from paperdesk.gui.qt import QPoint, Qt
+
+    window, pid = desk
+    show_pdf(window, qtbot, pid, write_pdf(tmp_path / "m.pdf", [["Attention is all you need"]]))
+    view = window.reader.pdf.view
+    boxes = view.doc.char_boxes(0)
+    start = view._to_view(0, boxes[2]).center().toPoint()  # inside "Attention"
+    end = view._to_view(0, boxes[14]).center().toPoint()  # inside "all"
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(view.viewport(), QPoint(end))
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=end)
+    assert view.selection is not None
+    assert view.doc.page_text(0)[view.selection.start:view.selection.end] == "Attention is all"
+    page, start_i, end_i, quote, quads = view.highlight_target()
+    assert (page, start_i, end_i, quote) == (0, 0, 16, "Attention is all") and len(quads) == 1
+
+
+def test_outline_and_internal_link(desk, qtbot):
+    from paperdesk.gui.qt import Qt
+
+    window, pid = desk
+    show_pdf(window, qtbot, pid, corpus_pdf("pdflatex-outline.pdf"))
+    pane = window.reader.pdf
+    view = pane.view
+    press(window, qtbot, "t")
+    assert pane.outline.isVisible() and pane.outline.topLevelItemCount() >= 4
+    pane._outline_chosen(pane.outline.topLevelItem(0))
+    assert view.current_page() == 1
+    press(window, qtbot, "g", "g")
+    qtbot.waitUntil(lambda: bool(view._links.get(0)), timeout=10_000)
+    link = view._links[0][0]
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view._to_view(0, link.rect).center().toPoint())
+    assert view.current_page() == link.page
+
+
+def test_encrypted_pdf_asks_for_the_password(desk, qtbot):
+    window, pid = desk
+    attach(window.lib, pid, corpus_pdf("libreoffice-writer-password.pdf"))
+    window.show_paper(pid)
+    pane = window.reader.pdf
+    assert pane.view.doc is None and "encrypted" in pane.message.text()
+    dialog = pane.password_dialog
+    assert dialog is not None and dialog.isVisible()  # opened with open(): the test goes on
+    dialog.setTextValue("wrong")
+    dialog.accept()
+    assert pane.view.doc is None and pane.password_dialog is not None
+    assert "Wrong password" in pane.password_dialog.labelText()
+    pane.password_dialog.setTextValue("openpassword")
+    pane.password_dialog.accept()
+    assert pane.view.doc is not None and not pane.message.isVisible()
+    qtbot.waitUntil(lambda: pane.view.page_painted(0), timeout=10_000)
+
+
+def test_broken_pdf_gets_one_clear_message(desk, qtbot, tmp_path):
+    window, pid = desk
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"<html><body>Service unavailable</body></html>")
+    attach(window.lib, pid, broken)
+    window.show_paper(pid)
+    pane = window.reader.pdf
+    assert window.reader.showing_pdf and pane.view.doc is None
+    assert pane.message.text().startswith(f"{pid}.pdf: not a PDF, or truncated or corrupt.")
+    assert "\n" not in pane.message.text()
+
+
+def test_no_text_layer_says_so(desk, qtbot, tmp_path):
+    window, pid = desk
+    show_pdf(window, qtbot, pid, write_pdf(tmp_path / "scan.pdf", [[], []]))
+    pane = window.reader.pdf
+    qtbot.waitUntil(lambda: "no text layer" in pane.message.text(), timeout=10_000)
+    press(window, qtbot, "h")
+    assert "no text to search or highlight" in window.statusBar().currentMessage()
+
+
+def test_other_programs_annotations_are_read(desk, qtbot):
+    window, pid = desk
+    show_pdf(window, qtbot, pid, corpus_pdf("annotated_pdf.pdf"))
+    view = window.reader.pdf.view
+    qtbot.waitUntil(lambda: 0 in view._annots, timeout=10_000)
+    kinds = {a.kind for a in view._annots[0]}
+    assert {"text", "highlight", "ink"} <= kinds
+    text_note = next(a for a in view._annots[0] if a.kind == "text")
+    x0, y0, x1, y1 = text_note.rect
+    assert "This is a text annotation." in view._tooltip_at(view._to_view(0, (x0, y0, x1, y1)).center())
