@@ -79,8 +79,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         report = lib.import_paths(args.files, progress=progress)
         if progress:
             print(file=sys.stderr)
+        applied = _apply_rules(lib) if report.changes.added else {}
         if args.json:
-            print_json(report.to_json())
+            print_json({**report.to_json(), "rules": applied})
         else:
             for f in report.files:
                 if f.ok:
@@ -89,7 +90,15 @@ def cmd_import(args: argparse.Namespace) -> int:
                     print(f"paperdesk: {f.path}: {f.error}", file=sys.stderr)
             if len(report.files) > 1:
                 print(report.summary())
+            for name, count in applied.items():
+                print(f"rule {name!r} acted on {count} new paper{'s' if count != 1 else ''}")
     return 0 if report.ok else 1
+
+
+def _apply_rules(lib) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    from paperdesk.core.rank.rules import apply_to_new
+
+    return apply_to_new(lib)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

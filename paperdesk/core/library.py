@@ -26,6 +26,7 @@ from paperdesk.core.timeutil import now_iso
 from paperdesk.core.words import count_of
 
 if TYPE_CHECKING:  # search types only; the search package loads lazily
+    from paperdesk.core.rank.ranker import Ranker
     from paperdesk.core.search import SearchHit, SearchResult
     from paperdesk.core.search.index import SearchIndex
 
@@ -222,6 +223,10 @@ class Library:
             raise
         else:
             self.conn.execute("COMMIT")
+
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """A write that is not a user operation (bookkeeping): one IMMEDIATE transaction."""
+        return self._write()
 
     @contextlib.contextmanager
     def operation(self, kind: str, label: str) -> Iterator[ops.OpRecorder]:
@@ -497,18 +502,18 @@ class Library:
             enqueue_index(self.conn, changed)
         return self._notify(Changes(papers=frozenset(changed)))
 
-    def star(self, ids: Iterable[str], starred: bool = True) -> Changes:
+    def star(self, ids: Iterable[str], starred: bool = True, *, label: str | None = None) -> Changes:
         ids = list(ids)
         verb = "Star" if starred else "Unstar"
         return self._set_column(ids, "starred", 1 if starred else 0, verb.lower(),
-                                _label(verb, ids))
+                                label or _label(verb, ids))
 
-    def set_status(self, ids: Iterable[str], status: str) -> Changes:
+    def set_status(self, ids: Iterable[str], status: str, *, label: str | None = None) -> Changes:
         if status not in STATUSES:
             raise LibraryError(f"unknown status {status!r} (use {' or '.join(STATUSES)})")
         ids = list(ids)
         verb = "Archive" if status == "archived" else "Move to inbox"
-        return self._set_column(ids, "status", status, status, _label(verb, ids))
+        return self._set_column(ids, "status", status, status, label or _label(verb, ids))
 
     def archive(self, ids: Iterable[str]) -> Changes:
         return self.set_status(ids, "archived")
@@ -519,10 +524,10 @@ class Library:
             conn.executemany("UPDATE papers SET is_read = ? WHERE id = ?",
                              ((1 if read else 0, pid) for pid in ids))
 
-    def tag(self, ids: Iterable[str], tags: Iterable[str]) -> Changes:
+    def tag(self, ids: Iterable[str], tags: Iterable[str], *, label: str | None = None) -> Changes:
         ids, tags = self._existing(ids), _clean_tags(tags)
         changed: set[str] = set()
-        with self.operation("tag", _label(f"Tag {', '.join(tags)}", ids)) as rec:
+        with self.operation("tag", label or _label(f"Tag {', '.join(tags)}", ids)) as rec:
             now = now_iso()
             for pid in ids:
                 for tag in tags:
@@ -649,8 +654,26 @@ class Library:
 
         if drain:  # the GUI passes drain=False and lets its writer job drain the queue
             self.drain_index()
-        return run_search(self.index, self.conn, query or "", limit=limit, today=today or today_fn(),
-                          typing=typing)
+        result = run_search(self.index, self.conn, query or "", limit=limit, today=today or today_fn(),
+                            typing=typing)
+        if result.sort == "interest":  # the engine listed every match by date; the ranker orders them
+            ranked = self.ranker.rank([h.id for h in result.hits], limit=limit)
+            by_id = {h.id: h for h in result.hits}
+            result.hits = [by_id[pid] for pid in ranked.ids]
+            for hit, score in zip(result.hits, ranked.scores, strict=True):
+                hit.score = round(score, 4) if score > -1e30 else 0.0
+            result.ranking = ranked.message
+        return result
+
+    @property
+    def ranker(self) -> Ranker:
+        """Interest models learnt from triage (`core/rank`); numpy work, made on first use."""
+        found = self.__dict__.get("_ranker")
+        if found is None:
+            from paperdesk.core.rank.ranker import Ranker
+
+            found = self.__dict__["_ranker"] = Ranker(self.folder, self.conn)
+        return found
 
     def similar(self, paper_id: str, limit: int = 10) -> list[tuple[SearchHit, list[str]]]:
         """The papers most like this one (title and abstract), with the words they share."""

@@ -33,6 +33,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "highlights": ("id",),
     "saved_searches": ("name",),
     "feeds": ("id",),
+    "rules": ("name",),
 }
 
 

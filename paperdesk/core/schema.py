@@ -264,4 +264,20 @@ def m0005_operation_origin(db: Database) -> None:
     )
 
 
+@migrations(name="0007_rules")
+def m0007_rules(db: Database) -> None:
+    # Rules: a saved query plus actions, applied to papers newer than last_rowid (core/rank/rules.py).
+    db.executescript(
+        """
+        CREATE TABLE rules (
+            name TEXT PRIMARY KEY,
+            query TEXT NOT NULL,
+            actions TEXT NOT NULL,                  -- JSON list of {"do": tag|star|archive|read, ...}
+            last_rowid INTEGER NOT NULL DEFAULT 0,  -- papers up to this rowid were seen by the rule
+            created_at TEXT NOT NULL
+        );
+        """
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)

@@ -40,6 +40,15 @@ def run_search(index: SearchIndex, conn: sqlite3.Connection, text: str, *, limit
     sort = parsed.sort or ("relevance" if parsed.has_text else "date")
     if sort == "relevance" and not parsed.has_text:
         sort = "date"  # nothing to rank by
+    if sort == "interest":  # every match, by date: Library.search orders them with its ranker
+        result = _run(index, conn, text, parsed, None, "date", today)
+        result.sort = "interest"
+        return result
+    return _run(index, conn, text, parsed, limit, sort, today)
+
+
+def _run(index: SearchIndex, conn: sqlite3.Connection, text: str, parsed: ql.ParsedQuery,
+         limit: int | None, sort: str, today: dt.date) -> SearchResult:
     if parsed.root is None:
         return _sql_papers(conn, limit, sort, parsed.problems)
     where = to_sql(parsed.root)

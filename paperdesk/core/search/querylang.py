@@ -4,7 +4,7 @@
     fields: title abstract note tag org author source/digest id
     filters: is:starred|archived|inbox  has:note|highlight|tag  upvotes:>50 upvotes:10..100
              date:2025-08  date:>=2025-01-01  date:>today-7d  date:2025-01..2025-03
-    sort:relevance|upvotes|date
+    sort:relevance|upvotes|date|interest   (interest: the ranker's order, core/rank)
 
 Nothing here raises on user input: every problem becomes a message in `ParsedQuery.problems`
 and the rest of the query is read as well as possible.
@@ -24,7 +24,7 @@ TEXT_FIELDS = {
 }
 FILTER_FIELDS = ("is", "has", "upvotes", "date", "sort")
 FLAGS = {"is": ("starred", "unstarred", "archived", "inbox"), "has": ("note", "highlight", "tag")}
-SORTS = ("relevance", "upvotes", "date")
+SORTS = ("relevance", "upvotes", "date", "interest")
 
 
 # -- syntax tree ----------------------------------------------------------------------------------

@@ -1,0 +1,159 @@
+"""Ranking and rules: `paperdesk rank`, `paperdesk rules add|list|run|rm`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from paperdesk.cli.output import CommandError, one_line, open_library, positive_int, print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("rank", help="the Inbox (or a query) ordered by what you keep")
+    p.add_argument("--tag", metavar="T", help="rank by the model of one tag (papers like my #T ones)")
+    p.add_argument("--query", metavar="Q", default="is:inbox",
+                   help="which papers to rank (a search query; default: is:inbox)")
+    p.add_argument("--limit", type=positive_int, default=20, metavar="N")
+    p.add_argument("--explain", metavar="ID", help="why this paper scores as it does, and the "
+                   "model's strongest words")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_rank)
+
+    rules = sub.add_parser("rules", help="saved queries with actions that triage for you")
+    rsub = rules.add_subparsers(dest="rules_command", required=True, metavar="COMMAND")
+    p = rsub.add_parser("add", help="add or replace a rule (applies to papers imported from now on)")
+    p.add_argument("name")
+    p.add_argument("query")
+    p.add_argument("--tag", action="append", default=[], metavar="T", help="tag matching papers")
+    p.add_argument("--star", action="store_true")
+    p.add_argument("--archive", action="store_true")
+    p.add_argument("--read", action="store_true", help="mark matching papers read")
+    p.set_defaults(func=cmd_rules_add)
+    p = rsub.add_parser("list", help="list rules")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_rules_list)
+    p = rsub.add_parser("run", help="apply a rule to the current Inbox")
+    p.add_argument("name")
+    p.add_argument("--dry-run", action="store_true", help="only show what the rule would do")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_rules_run)
+    p = rsub.add_parser("rm", help="remove a rule")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_rules_rm)
+
+
+def _progress(done: int, total: int, what: str) -> None:
+    if sys.stderr.isatty():
+        print(f"\r{what}: {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
+
+
+def cmd_rank(args: argparse.Namespace) -> int:
+    from paperdesk.core.rank.model import format_reasons
+
+    with open_library(args) as lib:
+        ranker = lib.ranker
+        ranker.cache.refresh(lib.conn, _progress)
+        if args.explain:
+            record = lib.get(args.explain)
+            if record is None:
+                raise CommandError(f"no paper with id {args.explain}")
+            reasons = ranker.explain(record, args.tag)
+            score = float(ranker.scores([record["id"]], args.tag)[0])
+            ups, downs = ranker.words(args.tag)
+            model = ranker.model(args.tag)
+            if args.json:
+                print_json({"id": record["id"], "score": score, "model": model.describe(),
+                            "reasons": [{"feature": r.name, "weight": r.weight} for r in reasons],
+                            "model_positive": [{"feature": r.name, "weight": r.weight} for r in ups],
+                            "model_negative": [{"feature": r.name, "weight": r.weight} for r in downs]})
+                return 0
+            print(one_line(record["title"], 100))
+            print(f"score {score:.2f}: {format_reasons(reasons) or 'no telling words'}")
+            print(model.describe())
+            if ups or downs:
+                print("model's strongest words: " + format_reasons(ups + downs))
+            return 0
+        ids = [h.id for h in lib.search(args.query, limit=None, typing=False).hits]
+        ranked = ranker.rank(ids, args.tag, limit=args.limit)
+        if args.json:
+            records = {r["id"]: r for r in lib.records(ranked.ids)}
+            print_json({"model": ranked.message, "total": len(ids), "papers": [
+                {**records[pid], "score": score} for pid, score in zip(ranked.ids, ranked.scores,
+                                                                      strict=True)]})
+            return 0
+        print(ranked.message, file=sys.stderr)
+        rows = {r["id"]: r for r in lib.rows(ranked.ids)}
+        for pid, score in zip(ranked.ids, ranked.scores, strict=True):
+            print(f"{score:7.2f}  {pid:<16} {one_line(rows[pid]['title'], 90)}")
+    return 0
+
+
+def cmd_rules_add(args: argparse.Namespace) -> int:
+    from paperdesk.core.rank import rules
+
+    with open_library(args) as lib:
+        try:
+            actions = rules.make_actions(args.tag, args.star, args.archive, args.read)
+            rules.add_rule(lib, args.name, args.query, actions)
+        except rules.RuleError as exc:
+            raise CommandError(str(exc)) from None
+        rule = rules.get_rule(lib, " ".join(args.name.split()))
+        print(f"rule {rule.name!r}: {rule.query} → {rule.describe_actions()} "
+              f"(papers imported from now on; `paperdesk rules run {rule.name}` for the Inbox)")
+    return 0
+
+
+def cmd_rules_list(args: argparse.Namespace) -> int:
+    from paperdesk.core.rank import rules
+
+    with open_library(args) as lib:
+        found = rules.list_rules(lib)
+        if args.json:
+            print_json([{"name": r.name, "query": r.query, "actions": r.actions} for r in found])
+            return 0
+        for r in found:
+            print(f"{r.name}: {r.query} → {r.describe_actions()}")
+        if not found:
+            print("no rules (add one with `paperdesk rules add NAME QUERY --tag T`)")
+    return 0
+
+
+def cmd_rules_run(args: argparse.Namespace) -> int:
+    from paperdesk.core.rank import rules
+
+    with open_library(args) as lib:
+        try:
+            rule = rules.get_rule(lib, args.name)
+        except rules.RuleError as exc:
+            raise CommandError(str(exc)) from None
+        ids = rules.matches(lib, rule)
+        rows = lib.rows(ids)
+        if args.json:
+            if not args.dry_run:
+                rules.apply(lib, rule, ids)
+            print_json({"rule": rule.name, "actions": rule.actions, "dry_run": args.dry_run,
+                        "papers": [{"id": r["id"], "title": r["title"]} for r in rows]})
+            return 0
+        verb = "would" if args.dry_run else "will"
+        print(f"rule {rule.name!r} {verb} {rule.describe_actions()} {len(ids)} "
+              f"paper{'s' if len(ids) != 1 else ''} in the Inbox:")
+        for r in rows[:50]:
+            print(f"  {r['id']:<16} {one_line(r['title'], 90)}")
+        if len(rows) > 50:
+            print(f"  … and {len(rows) - 50} more")
+        if not args.dry_run and ids:
+            rules.apply(lib, rule, ids)
+            print("done (undo with `paperdesk undo`; one step per action)")
+    return 0
+
+
+def cmd_rules_rm(args: argparse.Namespace) -> int:
+    from paperdesk.core.rank import rules
+
+    with open_library(args) as lib:
+        try:
+            rules.remove_rule(lib, args.name)
+        except rules.RuleError as exc:
+            raise CommandError(str(exc)) from None
+        print(f"removed rule {args.name!r}")
+    return 0

@@ -1,0 +1,102 @@
+"""The library's ranker: keeps features in step, retrains when labels change, orders and explains.
+
+One `Ranker` belongs to one connection's thread, like the `Library` it hangs off (`lib.ranker`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from paperdesk.core.rank import model as m
+from paperdesk.core.rank.features import FeatureCache, Progress
+from paperdesk.core.timeutil import today as today_fn
+
+
+@dataclass
+class Ranked:
+    ids: list[str]
+    scores: list[float]
+    model: m.Model
+
+    @property
+    def message(self) -> str:
+        return self.model.describe()
+
+
+class Ranker:
+    def __init__(self, folder: Path, conn: sqlite3.Connection):
+        self.conn = conn
+        self.cache = FeatureCache(folder)
+        self._models: dict[str | None, m.Model] = {}
+
+    def refresh(self, progress: Progress | None = None) -> None:
+        """Featurise new papers and retrain the models whose labels changed."""
+        self.cache.refresh(self.conn, progress)
+        for tag in list(self._models):
+            self.model(tag, refresh=False)
+
+    def model(self, tag: str | None = None, *, refresh: bool = True) -> m.Model:
+        if refresh:
+            self.cache.refresh(self.conn)
+        labels = m.read_labels(self.conn, tag)
+        known = self._models.get(tag)
+        if known is not None and known.fingerprint == labels.fingerprint() and \
+                (known.scores is None or len(known.scores) == len(self.cache.row_of)):
+            return known
+        model = m.train(self.cache, labels, today=today_fn(), tag=tag, previous=known)
+        self._models[tag] = model
+        return model
+
+    def scores(self, ids: Sequence[str], tag: str | None = None) -> np.ndarray:
+        """A score per paper, higher is more interesting (comparable within one call only)."""
+        model = self.model(tag)
+        if model.weights is None:
+            upvotes = dict(self._upvotes(ids))
+            return np.asarray([upvotes.get(pid) or 0 for pid in ids], dtype=np.float32)
+        if model.scores is None or len(model.scores) != len(self.cache.row_of):
+            model.scores = self.cache.score_all(model.weights) + model.bias
+        rows = self.cache.rows(ids)
+        return np.where(rows >= 0, model.scores[np.maximum(rows, 0)], -np.inf)
+
+    def order(self, ids: Sequence[str], tag: str | None = None) -> list[str]:
+        """These papers, most interesting first (ties keep their given order)."""
+        if not ids:
+            return []
+        scores = self.scores(ids, tag)
+        return [ids[i] for i in np.argsort(-scores, kind="stable")]
+
+    def rank(self, ids: Sequence[str], tag: str | None = None, limit: int | None = None) -> Ranked:
+        scores = self.scores(ids, tag)
+        order = np.argsort(-scores, kind="stable")[:limit]
+        return Ranked([ids[i] for i in order], [float(scores[i]) for i in order], self.model(tag))
+
+    def explain(self, paper: dict, tag: str | None = None) -> list[m.Reason]:
+        return m.paper_reasons(self.cache, self.model(tag), paper)
+
+    def words(self, tag: str | None = None, n: int = 10) -> tuple[list[m.Reason], list[m.Reason]]:
+        return m.model_words(self.conn, self.cache, self.model(tag), n)
+
+    def suggest_tags(self, paper_id: str, tags: Sequence[str], threshold: float = 0.0) -> list[str]:
+        """Tags the paper likely deserves ("likely #rl"), by each tag's own model."""
+        out = []
+        for tag in tags:
+            model = self.model(tag)
+            if model.kind != "model":
+                continue
+            score = float(self.scores([paper_id], tag)[0])
+            if score > threshold:
+                out.append(tag)
+        return out
+
+    def _upvotes(self, ids: Sequence[str]) -> list[tuple[str, int | None]]:
+        out: list[tuple[str, int | None]] = []
+        for start in range(0, len(ids), 900):
+            part = list(ids[start:start + 900])
+            marks = ",".join("?" * len(part))
+            out += self.conn.execute(f"SELECT id, upvotes FROM papers WHERE id IN ({marks})", part).fetchall()
+        return out

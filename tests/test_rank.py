@@ -1,0 +1,204 @@
+"""The ranked inbox and rules, on a real library file with topic-shaped synthetic papers."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from paperdesk.core import Library
+from paperdesk.core.rank import rules
+from paperdesk.core.rank.features import FeatureCache, segment_sums
+from paperdesk.core.rank.model import MIN_POSITIVES, format_reasons
+from paperdesk.core.records import IncomingPaper, SourceBatch
+
+TOPICS = {
+    "rl": "reinforcement learning policy reward agent exploration bandit offline q-learning",
+    "vision": "image segmentation detection pixels convolutional camera video frames",
+    "speech": "speech audio recognition acoustic waveform speaker phoneme transcription",
+    "graphs": "graph neural message passing nodes edges molecule topology",
+}
+FILLER = "study evaluate benchmark performance analysis experiments dataset model training"
+
+
+def _paper(rng: random.Random, topic: str, n: int) -> IncomingPaper:
+    words = TOPICS[topic].split()
+    title = f"{rng.choice(words).title()} {rng.choice(words)} study {n}"
+    abstract = " ".join(rng.choice(words) if rng.random() < 0.5 else rng.choice(FILLER.split())
+                        for _ in range(60))
+    org = "DeepMind" if topic == "rl" and rng.random() < 0.5 else None
+    return IncomingPaper(title=title, abstract=abstract, organization=org,
+                         published=f"2026-{1 + n % 12:02d}-{1 + n % 27:02d}", upvotes=n % 50)
+
+
+@pytest.fixture
+def topic_lib(tmp_path):
+    rng = random.Random(7)
+    papers, topic_of = [], {}
+    for n in range(240):
+        topic = list(TOPICS)[n % 4]
+        papers.append(_paper(rng, topic, n))
+    lib = Library.open(tmp_path / "lib")
+    lib.import_batch(SourceBatch("digest", "synthetic", "/synthetic", "2026-11-20", "h-rank", papers))
+    for pid, title in lib.conn.execute("SELECT id, title FROM papers"):
+        n = int(title.rsplit(" ", 1)[1])
+        topic_of[pid] = list(TOPICS)[n % 4]
+    yield lib, topic_of
+    lib.close()
+
+
+def _decide(lib: Library, topic_of: dict[str, str], liked: str, n: int) -> None:
+    ids = sorted(topic_of)
+    liked_ids = [p for p in ids if topic_of[p] == liked][:n]
+    other_ids = [p for p in ids if topic_of[p] != liked][:n]
+    lib.star(liked_ids)
+    lib.archive(other_ids)
+
+
+def test_segment_sums_handles_empty_rows_anywhere():
+    values = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    indptr = np.array([0, 0, 2, 2, 3, 3])
+    assert segment_sums(values, indptr).tolist() == [0.0, 3.0, 0.0, 3.0, 0.0]
+
+
+def test_model_ranks_the_liked_topic_first_and_explains_it(topic_lib):
+    lib, topic_of = topic_lib
+    _decide(lib, topic_of, "rl", 15)
+    inbox = [h.id for h in lib.search("is:inbox", limit=None, typing=False).hits]
+    ranked = lib.ranker.rank(inbox, limit=20)
+    assert ranked.model.kind == "model"
+    assert "learnt from 15 kept" in ranked.message
+    top = [topic_of[p] for p in ranked.ids]
+    assert top.count("rl") >= 18, top  # date order would give about 5 of 20
+    reasons = lib.ranker.explain(lib.get(ranked.ids[0]))
+    rl_words, vision_words = set(TOPICS["rl"].split()), set(TOPICS["vision"].split())
+    assert any(set(r.name.split()) & rl_words for r in reasons if r.weight > 0), reasons
+    ups, _downs = lib.ranker.words()
+    assert any(set(r.name.split()) & rl_words for r in ups[:5]), ups
+    assert not any(set(r.name.split()) & vision_words for r in ups[:5]), ups
+    assert format_reasons(reasons)
+
+
+def test_cold_start_says_so_and_ranks_by_likeness_or_upvotes(topic_lib):
+    lib, topic_of = topic_lib
+    inbox = [h.id for h in lib.search("is:inbox", limit=None, typing=False).hits]
+    ranked = lib.ranker.rank(inbox, limit=5)
+    assert ranked.model.kind == "upvotes" and "ranked by upvotes" in ranked.message
+    ups = [lib.get(p)["upvotes"] for p in ranked.ids]
+    assert ups == sorted(ups, reverse=True)
+    _decide(lib, topic_of, "speech", 3)
+    inbox = [h.id for h in lib.search("is:inbox", limit=None, typing=False).hits]
+    ranked = lib.ranker.rank(inbox, limit=10)
+    assert ranked.model.kind == "similar"
+    assert f"a model needs {MIN_POSITIVES}" in ranked.message
+    assert [topic_of[p] for p in ranked.ids].count("speech") >= 8
+
+
+def test_retraining_follows_new_decisions(topic_lib):
+    lib, topic_of = topic_lib
+    _decide(lib, topic_of, "rl", 12)
+    first = lib.ranker.model()
+    assert lib.ranker.model() is first  # nothing changed: no retraining
+    more = [p for p in sorted(topic_of) if topic_of[p] == "graphs"][:40]
+    lib.star(more)
+    second = lib.ranker.model()
+    assert second is not first and second.positives == 52
+    inbox = [h.id for h in lib.search("is:inbox", limit=None, typing=False).hits]
+    assert "graphs" in [topic_of[p] for p in lib.ranker.order(inbox)[:10]]
+
+
+def test_tag_model_and_suggestions(topic_lib):
+    lib, topic_of = topic_lib
+    vision = [p for p in sorted(topic_of) if topic_of[p] == "vision"]
+    rl = [p for p in sorted(topic_of) if topic_of[p] == "rl"]
+    lib.tag(vision[:12], ["cv"])
+    lib.star(rl[:12])
+    model = lib.ranker.model("cv")
+    assert model.kind == "model" and model.tag == "cv"
+    assert lib.ranker.suggest_tags(vision[30], ["cv"]) == ["cv"]
+    assert lib.ranker.suggest_tags(rl[30], ["cv"]) == []
+
+
+def test_sort_interest_in_the_query_language(topic_lib):
+    lib, topic_of = topic_lib
+    _decide(lib, topic_of, "graphs", 12)
+    result = lib.search("study sort:interest", limit=10, typing=False)
+    assert result.sort == "interest" and result.ranking and "model" in result.ranking
+    assert len(result.hits) == 10 and result.total > 10
+    assert [topic_of[h.id] for h in result.hits].count("graphs") >= 8
+    assert result.hits[0].score >= result.hits[-1].score
+    assert lib.search("sort:interest is:inbox", limit=5, typing=False).sort == "interest"
+
+
+def test_feature_cache_survives_restart_and_a_torn_chunk(topic_lib, tmp_path):
+    lib, _ = topic_lib
+    lib.ranker.refresh()
+    files = sorted((lib.folder / "rank").glob("*.npz"))
+    assert files
+    files[0].write_bytes(b"torn")
+    fresh = FeatureCache(lib.folder)
+    made = fresh.refresh(lib.conn)
+    assert made == 240 and len(fresh.row_of) == 240  # the torn file's papers were read again
+    again = FeatureCache(lib.folder)
+    assert again.refresh(lib.conn) == 0 and len(again.row_of) == 240
+
+
+def test_rules_apply_to_new_papers_and_to_the_inbox_undoably(topic_lib):
+    lib, _topic_of = topic_lib
+    with pytest.raises(rules.RuleError, match="cannot use query"):
+        rules.add_rule(lib, "bad", 'upvotes:>>>', rules.make_actions(["x"]))
+    with pytest.raises(rules.RuleError, match="needs an action"):
+        rules.make_actions()
+    with pytest.raises(rules.RuleError, match="unknown rule action"):
+        rules.add_rule(lib, "bad", "speech", [{"do": "explode"}])
+    rules.add_rule(lib, "audio", "speech", rules.make_actions(["audio"], star=True))
+    assert rules.apply_to_new(lib) == {}  # nothing imported since the rule was made
+    rng = random.Random(3)
+    new = [_paper(rng, "speech", 1000 + n) for n in range(3)] + [_paper(rng, "rl", 2000)]
+    lib.import_batch(SourceBatch("digest", "more", "/more", "2026-11-21", "h-more", new))
+    assert rules.apply_to_new(lib) == {"audio": 3}
+    tagged = {p for (p,) in lib.conn.execute("SELECT paper_id FROM tags WHERE tag = 'audio'")}
+    assert len(tagged) == 3
+    labels = [op.label for op in lib.history(3)]
+    assert any(label.startswith("Rule audio: tag #audio") for label in labels)
+    assert any(label.startswith("Rule audio: star") for label in labels)
+    # On demand over the Inbox: a preview first, then one undoable operation per action.
+    rule = rules.get_rule(lib, "audio")
+    inbox_speech = rules.matches(lib, rule)
+    expected = {p for (p,) in lib.conn.execute(
+        "SELECT id FROM papers WHERE status = 'inbox' AND (title || ' ' || abstract) LIKE '%speech%'")}
+    assert set(inbox_speech) == expected and len(expected) > 50
+    rules.apply(lib, rule, inbox_speech)
+    assert lib.conn.execute("SELECT count(*) FROM tags WHERE tag = 'audio'").fetchone()[0] == len(expected)
+    lib.undo()  # the star
+    lib.undo()  # the tag
+    assert lib.conn.execute("SELECT count(*) FROM tags WHERE tag = 'audio'").fetchone()[0] == 3
+
+
+def test_cli_rank_explain_and_rules(topic_lib, tmp_path):
+    lib, topic_of = topic_lib
+    _decide(lib, topic_of, "rl", 12)
+    folder = str(lib.folder)
+    run = [sys.executable, "-m", "paperdesk", "--library", folder]
+    out = subprocess.run([*run, "rank", "--json", "--limit", "5"], capture_output=True, text=True,
+                         check=True)
+    data = json.loads(out.stdout)
+    assert "model" in data["model"] and len(data["papers"]) == 5
+    assert [topic_of[p["id"]] for p in data["papers"]].count("rl") >= 4
+    top = data["papers"][0]["id"]
+    out = subprocess.run([*run, "rank", "--explain", top], capture_output=True, text=True, check=True)
+    assert "score" in out.stdout and "model's strongest words" in out.stdout
+    out = subprocess.run([*run, "rules", "add", "g", "graph", "--tag", "graphs"], capture_output=True,
+                         text=True, check=True)
+    assert "rule 'g'" in out.stdout
+    out = subprocess.run([*run, "rules", "run", "g", "--dry-run"], capture_output=True, text=True,
+                         check=True)
+    assert "would tag #graphs" in out.stdout
+    assert lib.conn.execute("SELECT count(*) FROM tags WHERE tag = 'graphs'").fetchone()[0] == 0
+    bad = subprocess.run([*run, "rules", "add", "b", "upvotes:>>", "--star"], capture_output=True,
+                         text=True)
+    assert bad.returncode == 1 and "cannot use query" in bad.stderr and "Traceback" not in bad.stderr
