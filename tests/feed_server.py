@@ -3,7 +3,8 @@
 It runs in a child process, so it never competes for the GIL of a process whose GUI heartbeat is
 being measured. Files answer 200 with an ETag (304 when it matches), missing ones 404.
 `?trickle=S` sends the body one byte every S seconds (a slow server; it stops when the client
-hangs up or the body ends).
+hangs up or the body ends). Other query strings are ignored. `.pdf` files are served as
+application/pdf (whatever they hold), the rest as RSS.
 """
 
 from __future__ import annotations
@@ -20,8 +21,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 root = Path(sys.argv[1])
+log = Path(sys.argv[2]) if len(sys.argv) > 2 else None
+TYPES = {".pdf": "application/pdf", ".html": "text/html; charset=utf-8"}
 class H(BaseHTTPRequestHandler):
     def do_GET(self):
+        if log is not None:
+            with log.open("a") as f:
+                f.write(f"{time.monotonic():.3f} {self.path} {self.headers.get('User-Agent')}\n")
         url = urlsplit(self.path)
         trickle = float(parse_qs(url.query).get("trickle", ["0"])[0])
         path = root / url.path.lstrip("/")
@@ -32,7 +38,7 @@ class H(BaseHTTPRequestHandler):
         if self.headers.get("If-None-Match") == etag:
             self.send_response(304); self.end_headers(); return
         self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+        self.send_header("Content-Type", TYPES.get(path.suffix, "application/rss+xml; charset=utf-8"))
         self.send_header("Content-Length", str(len(body)))
         self.send_header("ETag", etag)
         self.end_headers()
@@ -67,9 +73,11 @@ def feed_xml(feed: int, items: int, first: int = 0) -> bytes:
 
 
 @contextmanager
-def serve_folder(root: Path) -> Iterator[str]:
-    """Serve `root` until the block ends; yields the base URL."""
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(root)], stdout=subprocess.PIPE, text=True)
+def serve_folder(root: Path, log: Path | None = None) -> Iterator[str]:
+    """Serve `root` until the block ends; yields the base URL. With `log`, each request is
+    appended to it as "<monotonic time> <path> <User-Agent>"."""
+    args = [sys.executable, "-c", SERVER, str(root)] + ([str(log)] if log else [])
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         yield f"http://127.0.0.1:{int(proc.stdout.readline())}"

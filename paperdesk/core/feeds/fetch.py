@@ -52,6 +52,7 @@ class FetchLimits:
     total_timeout: float = 60.0  # seconds for the whole download
     max_bytes: int = 10 * 1024 * 1024  # decoded body size
     max_redirects: int = 5
+    what: str = "feed"  # what is fetched, for messages ("the PDF is larger than ...")
 
 
 DEFAULT_LIMITS = FetchLimits()
@@ -126,11 +127,11 @@ class _Watchdog:
             self._response.close()
 
 
-def make_client(limits: FetchLimits = DEFAULT_LIMITS) -> httpx.Client:
+def make_client(limits: FetchLimits = DEFAULT_LIMITS, accept: str = ACCEPT) -> httpx.Client:
     return httpx.Client(
         follow_redirects=False,
         timeout=httpx.Timeout(limits.timeout),
-        headers={"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
+        headers={"User-Agent": USER_AGENT, "Accept": accept, "Accept-Encoding": "gzip, deflate"},
     )
 
 
@@ -247,7 +248,7 @@ def _port(parts) -> int:
 
 def _read_body(response: httpx.Response, limits: FetchLimits) -> bytes:
     cap = limits.max_bytes
-    too_big = f"the feed is larger than the {_size(cap)} limit"
+    too_big = f"the {limits.what} is larger than the {_size(cap)} limit"
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > cap:
         raise _Abort(too_big)
@@ -267,7 +268,7 @@ def _read_body(response: httpx.Response, limits: FetchLimits) -> bytes:
                 size += len(out)
                 if size > cap:
                     if decoder is not None:
-                        raise _Abort(f"the feed unpacks to more than the {_size(cap)} limit")
+                        raise _Abort(f"the {limits.what} unpacks to more than the {_size(cap)} limit")
                     raise _Abort(too_big)
                 parts.append(out)
     except zlib.error:

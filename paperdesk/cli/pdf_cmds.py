@@ -1,0 +1,178 @@
+"""arXiv ids and PDFs from the shell: `resolve`, `set-arxiv`, `pdf fetch|attach|import|text|show`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from paperdesk.cli.output import CommandError, open_library, print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("resolve", help="find missing arXiv ids by exact title through the arXiv API")
+    p.add_argument("ids", nargs="*", metavar="ID")
+    p.add_argument("--all", action="store_true", help="every paper without an arXiv id")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_resolve)
+
+    p = sub.add_parser("set-arxiv", help="set or correct a paper's arXiv id by hand ('' clears it)")
+    p.add_argument("id")
+    p.add_argument("arxiv_id")
+    p.set_defaults(func=cmd_set_arxiv)
+
+    p = sub.add_parser("pdf", help="papers' PDFs: fetch, attach, import a folder, extract text, show")
+    pdf = p.add_subparsers(dest="pdf_command", metavar="ACTION", required=True)
+    q = pdf.add_parser("fetch", help="download papers' PDFs into the library (arXiv, or a feed's PDF link)")
+    q.add_argument("ids", nargs="*", metavar="ID")
+    q.add_argument("--starred", action="store_true", help="the starred papers that have no PDF yet")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_pdf_fetch)
+    q = pdf.add_parser("attach", help="keep a local PDF file as a paper's PDF")
+    q.add_argument("id")
+    q.add_argument("file")
+    q.set_defaults(func=cmd_pdf_attach)
+    q = pdf.add_parser("import", help="attach the PDFs of a folder, matched by arXiv id or exact title")
+    q.add_argument("folder")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_pdf_import)
+    q = pdf.add_parser("text", help="extract the text of PDFs not yet searchable (the desk does it "
+                                    "in the background)")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_pdf_text)
+    q = pdf.add_parser("show", help="where a paper's PDF is and whether its text is searchable")
+    q.add_argument("id")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_pdf_show)
+
+
+def _progress(done: int, total: int, what: str) -> None:
+    if sys.stderr.isatty() and total:
+        print(f"\r{done}/{total} {what[:40]:<40}", end="" if done < total else "\n", file=sys.stderr)
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    from paperdesk.core.pdf import arxiv
+
+    if not args.ids and not args.all:
+        raise CommandError("name papers to resolve, or --all", code=2)
+    with open_library(args) as lib:
+        results = arxiv.resolve_ids(lib, None if args.all else args.ids, progress=_progress)
+    if args.json:
+        print_json([r.to_json() for r in results])
+    else:
+        for r in results:
+            print(r.summary())
+        counts = {s: sum(r.state == s for r in results) for s in ("resolved", "unmatched", "error")}
+        print(f"{counts['resolved']} resolved, {counts['unmatched']} without an exact match, "
+              f"{counts['error']} failed")
+    return 1 if any(r.state == "error" for r in results) else 0
+
+
+def cmd_set_arxiv(args: argparse.Namespace) -> int:
+    from paperdesk.core.pdf import arxiv
+
+    with open_library(args) as lib:
+        changes = arxiv.set_arxiv_id(lib, args.id, args.arxiv_id)
+        row = lib.conn.execute("SELECT arxiv_id, arxiv_version FROM papers WHERE id = ?",
+                               (args.id,)).fetchone()
+    if not changes:
+        print(f"{args.id}: unchanged")
+    elif row[0]:
+        print(f"{args.id}: arXiv id set to {row[0]}{row[1] or ''} (undo with `paperdesk undo`)")
+    else:
+        print(f"{args.id}: arXiv id cleared (undo with `paperdesk undo`)")
+    return 0
+
+
+def cmd_pdf_fetch(args: argparse.Namespace) -> int:
+    from paperdesk.core.pdf import download, fulltext
+
+    if not args.ids and not args.starred:
+        raise CommandError("name papers whose PDF to fetch, or --starred", code=2)
+    with open_library(args) as lib:
+        ids = list(args.ids) + (download.pdfs_to_fetch(lib) if args.starred else [])
+        results = download.fetch_pdfs(lib, ids, progress=_progress)
+        states = {}
+        if any(r.status == "ok" for r in results):
+            report = fulltext.extract_pending(lib)
+            states = report.failed
+    if args.json:
+        print_json([{**r.to_json(), "text": states.get(r.paper_id, "done" if r.status == "ok" else None)}
+                    for r in results])
+    else:
+        for r in results:
+            line = r.summary()
+            if r.paper_id in states and not r.encrypted:
+                line += f"; {fulltext.state_word(states[r.paper_id])}"
+            print(line, file=sys.stdout if r.status in ("ok", "not-modified") else sys.stderr)
+    return 1 if any(r.status in ("error", "skipped") for r in results) else 0
+
+
+def cmd_pdf_attach(args: argparse.Namespace) -> int:
+    from paperdesk.core.pdf import files, fulltext
+    from paperdesk.core.pdf import settings as pdf_settings
+
+    with open_library(args) as lib:
+        try:
+            facts, _ = files.attach(lib, args.id, Path(args.file),
+                                    max_bytes=pdf_settings.load(lib).max_pdf_bytes)
+        except files.PdfRejected as exc:
+            raise CommandError(f"{args.file}: {exc}; nothing changed") from None
+        state = fulltext.extract_one(lib, args.id) if not facts.encrypted else "encrypted"
+    pages = f"{facts.pages} pages" if facts.pages else "pages unknown"
+    print(f"{args.id}: {args.file} attached ({pages}); {fulltext.state_word(state)}")
+    return 0
+
+
+def cmd_pdf_import(args: argparse.Namespace) -> int:
+    from paperdesk.core.pdf import files, fulltext, importdir
+
+    with open_library(args) as lib:
+        try:
+            report = importdir.import_dir(lib, Path(args.folder), progress=_progress)
+        except files.PdfRejected as exc:
+            raise CommandError(str(exc)) from None
+        fulltext.extract_pending(lib)
+    if args.json:
+        print_json(report.to_json())
+    else:
+        for f in report.matched:
+            print(f"{f.file}: attached to {f.paper_id} (by {f.how})")
+        for f in report.unmatched:
+            print(f"{f.file}: not attached: {f.error}")
+        print(f"{len(report.matched)} matched, {len(report.unmatched)} not matched")
+    return 0
+
+
+def cmd_pdf_text(args: argparse.Namespace) -> int:
+    from paperdesk.core.pdf import fulltext
+
+    with open_library(args) as lib:
+        report = fulltext.extract_pending(lib, progress=_progress)
+    if args.json:
+        print_json({"done": report.done, "failed": report.failed})
+    else:
+        for pid, state in report.failed.items():
+            print(f"{pid}: {fulltext.state_word(state)}")
+        print(f"{len(report.done)} PDFs' text made searchable")
+    return 0
+
+
+def cmd_pdf_show(args: argparse.Namespace) -> int:
+    from paperdesk.core import LibraryError
+    from paperdesk.core.pdf import files, fulltext
+
+    with open_library(args) as lib:
+        if not lib.exists(args.id):
+            raise LibraryError(f"no paper with id {args.id}")
+        row = files.pdf_row(lib, args.id)
+        path = lib.pdf_path(args.id)
+    if row is None or path is None:
+        raise CommandError(f"{args.id}: no PDF (fetch one with `paperdesk pdf fetch {args.id}`)")
+    if args.json:
+        print_json({**row, "path": str(path)})
+    else:
+        print(f"{path}\n{row['pages'] or '?'} pages, {row['bytes']} bytes, {row['origin']}"
+              f"{' from ' + row['url'] if row['url'] else ''}; {fulltext.state_word(row['text_state'])}")
+    return 0

@@ -1,0 +1,122 @@
+"""`pdf import DIR`: PDFs in a folder matched to papers and attached.
+
+A file matches a paper by its arXiv id (in the file name, the PDF's metadata, or the first page's
+text, where arXiv stamps it) or by its exact title (the metadata's Title, or the first lines of
+the first page). A file that matches nothing, or more than one paper, or is not a readable PDF is
+reported and left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from paperdesk.core.library import Library
+from paperdesk.core.normalize import ARXIV_ID_RE, find_arxiv_id, normalize_title
+from paperdesk.core.pdf import files
+from paperdesk.core.pdf import settings as pdf_settings
+from paperdesk.core.pdf.document import PdfDocument, PdfEncrypted, PdfError
+
+Progress = Callable[[int, int, str], None]
+TITLE_LINES = 6  # a title may wrap over a few of the first page's lines
+
+
+@dataclass
+class FileMatch:
+    file: str
+    paper_id: str | None = None
+    how: str | None = None  # "file name", "metadata", "first page", "title"
+    error: str | None = None
+    encrypted: bool = False
+
+
+@dataclass
+class ImportReport:
+    files: list[FileMatch] = field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def matched(self) -> list[FileMatch]:
+        return [f for f in self.files if f.paper_id and not f.error]
+
+    @property
+    def unmatched(self) -> list[FileMatch]:
+        return [f for f in self.files if not f.paper_id or f.error]
+
+    def to_json(self) -> dict:
+        return {"matched": [asdict(f) for f in self.matched],
+                "unmatched": [asdict(f) for f in self.unmatched], "cancelled": self.cancelled}
+
+
+def _by_arxiv(lib: Library, text: str | None) -> str | None:
+    ids = {m.group(1) for m in ARXIV_ID_RE.finditer(text or "")}
+    found = {row[0] for a in ids
+             for row in lib.conn.execute("SELECT id FROM papers WHERE arxiv_id = ?", (a,))}
+    return found.pop() if len(found) == 1 else None
+
+
+def _by_title(lib: Library, candidates: list[str]) -> str | None:
+    norms = [n for n in dict.fromkeys(normalize_title(c) for c in candidates) if len(n) >= 8]
+    found: set[str] = set()
+    for norm in norms:
+        found |= {r[0] for r in lib.conn.execute("SELECT id FROM papers WHERE title_norm = ?", (norm,))}
+    return found.pop() if len(found) == 1 else None
+
+
+def match_file(lib: Library, path: Path) -> FileMatch:
+    """Which paper this PDF is, by the cheapest sign first."""
+    result = FileMatch(str(path))
+    pid = _by_arxiv(lib, path.stem if find_arxiv_id(path.stem) else None)
+    if pid:
+        result.paper_id, result.how = pid, "file name"
+        return result
+    try:
+        with PdfDocument.open(path) as doc:
+            meta = doc.metadata()
+            first = doc.page_text(0) if doc.page_count else ""
+    except PdfEncrypted:
+        result.error, result.encrypted = "encrypted: needs a password (name it after its arXiv id)", True
+        return result
+    except PdfError as exc:
+        result.error = str(exc)
+        return result
+    lines = [line.strip() for line in first.replace("\r\n", "\n").split("\n") if line.strip()][:TITLE_LINES]
+    firsts = [" ".join(lines[i:j]) for i in range(len(lines)) for j in range(i + 1, len(lines) + 1)]
+    for how, pid in (
+        ("metadata", _by_arxiv(lib, " ".join(meta.values()))),
+        ("first page", _by_arxiv(lib, first[:3000])),
+        ("title", _by_title(lib, [meta.get("Title", "")])),
+        ("title", _by_title(lib, firsts)),
+    ):
+        if pid:
+            result.paper_id, result.how = pid, how
+            return result
+    result.error = "no paper in the library matches it (arXiv id or exact title)"
+    return result
+
+
+def import_dir(lib: Library, folder: Path, *, progress: Progress | None = None,
+               cancelled: Callable[[], bool] | None = None) -> ImportReport:
+    """Attach every PDF in `folder` (and below) that matches exactly one paper."""
+    if not folder.is_dir():
+        raise files.PdfRejected(f"{folder}: not a folder")
+    paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".pdf" and p.is_file())
+    max_bytes = pdf_settings.load(lib).max_pdf_bytes
+    report = ImportReport()
+    for n, path in enumerate(paths):
+        if cancelled and cancelled():
+            report.cancelled = True
+            break
+        if progress:
+            progress(n, len(paths), path.name)
+        found = match_file(lib, path)
+        if found.paper_id and not found.error:
+            try:
+                files.attach(lib, found.paper_id, path, max_bytes=max_bytes)
+            except files.PdfRejected as exc:
+                found.error = str(exc)
+        report.files.append(found)
+    if progress:
+        progress(len(paths), len(paths), "")
+    return report

@@ -1,0 +1,266 @@
+"""Papers' PDFs fetched from a real 127.0.0.1 server (real PDFs of ../shared/corpus/pdf and PDFs made
+here), attached, imported from a folder; every bad input is one line and changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from feed_server import serve_folder
+from pdf_samples import CORPUS_PDF, corpus_pdf, make_pdf
+
+from paperdesk.core import annotations
+from paperdesk.core.pdf import download, files, fulltext, importdir
+from paperdesk.core.pdf.document import PdfDocument
+from paperdesk.core.records import IncomingPaper, SourceBatch
+
+OURS = make_pdf([["Zebrafish regenerate their fins.", "Quokkas smile a lot."], ["Second page about lemurs."]])
+
+
+def add_papers(lib, *papers: tuple[str, str | None], url: str | None = None) -> None:
+    incoming = [IncomingPaper(title=t, abstract=f"About {t}.", arxiv_id=a, url=url) for t, a in papers]
+    digest = hashlib.sha1(repr(papers).encode()).hexdigest()
+    lib.import_batch(SourceBatch("feed", "test", "test", "2026-11-01", digest, incoming))
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    """`/pdf/<arXiv id>` answers; yields (base URL, request log)."""
+    root = tmp_path / "server"
+    (root / "pdf").mkdir(parents=True)
+    (root / "pdf" / "2401.00001").write_bytes(OURS)
+    (root / "pdf" / "2401.00004").write_text("<!DOCTYPE html><html><body>We are down for maintenance"
+                                             "</body></html>")
+    (root / "pdf" / "2401.00005").write_bytes(b"")
+    (root / "pdf" / "2401.00006").write_bytes(OURS[:300])  # truncated
+    (root / "pdf" / "2401.00007").write_bytes(make_pdf([[]]))  # no text layer
+    (root / "pdf" / "slow.pdf").write_bytes(OURS)
+    (root / "pdf" / "2401.00011").write_bytes(OURS + b"%" * (2 * 1024 * 1024))  # 2 MB
+    if CORPUS_PDF.is_dir():
+        for name, aid in (("pdflatex-4-pages.pdf", "2401.00002"),
+                          ("libreoffice-writer-password.pdf", "2401.00003"), ("habibi.pdf", "2401.00008")):
+            shutil.copy(CORPUS_PDF / name, root / "pdf" / aid)
+    log = tmp_path / "requests.log"
+    with serve_folder(root, log) as url:
+        monkeypatch.setenv("PAPERDESK_ARXIV_PDF", f"{url}/pdf")
+        monkeypatch.setenv("PAPERDESK_HOST_INTERVAL", "0")
+        yield url, log
+
+
+@pytest.fixture
+def papers(lib):
+    add_papers(lib, *[(f"Paper number {n}", f"2401.{n:05d}") for n in range(1, 11)])
+    return lib
+
+
+def leftovers(lib) -> list[str]:
+    folder = lib.folder / files.PDF_DIR
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def test_fetch_keeps_a_checked_pdf_then_asks_conditionally(papers, server):
+    lib = papers
+    (result,) = download.fetch_pdfs(lib, ["2401.00001"])
+    assert result.status == "ok" and result.pages == 2 and not result.encrypted
+    path = lib.pdf_path("2401.00001")
+    assert path == lib.folder / "pdfs" / "2401.00001.pdf" and path.read_bytes() == OURS
+    row = files.pdf_row(lib, "2401.00001")
+    assert row["origin"] == "fetched" and row["url"].endswith("/pdf/2401.00001") and row["etag"]
+    assert row["text_state"] == "pending" and row["sha256"] == hashlib.sha256(OURS).hexdigest()
+    assert leftovers(lib) == ["2401.00001.pdf"]  # no temporary file left behind
+    (again,) = download.fetch_pdfs(lib, ["2401.00001"])
+    assert again.status == "not-modified"
+    agents = [line.split(" ", 2)[2] for line in server[1].read_text().splitlines()]
+    assert len(agents) == 2 and all(a.startswith("PaperDesk/") for a in agents)
+
+
+def test_fulltext_is_extracted_resumably_and_searchable(papers, server):
+    lib = papers
+    download.fetch_pdfs(lib, ["2401.00001"])
+    assert fulltext.pending(lib) == ["2401.00001"]
+    report = fulltext.extract_pending(lib)
+    assert report.done == ["2401.00001"] and fulltext.pending(lib) == []
+    text = fulltext.page_text(lib, "2401.00001")
+    assert text.page_of(text.text.index("lemurs")) == 1 and text.page_of(text.text.index("Quokkas")) == 0
+
+
+@pytest.mark.parametrize(("arxiv_id", "reason"), [
+    ("2401.00004", "the server sent a web page, not a PDF"),
+    ("2401.00005", "the server sent an empty body"),
+    ("2401.00006", "damaged or not a PDF"),
+    ("2401.00009", "(HTTP 404): withdrawn, or a wrong address"),
+])
+def test_bad_downloads_change_nothing(papers, server, arxiv_id, reason):
+    lib = papers
+    (result,) = download.fetch_pdfs(lib, [arxiv_id])
+    assert result.status == "error" and reason in result.error and "\n" not in result.error
+    assert lib.pdf_path(arxiv_id) is None and files.pdf_row(lib, arxiv_id) is None
+    assert leftovers(lib) == []
+    failures, next_attempt = lib.conn.execute(
+        "SELECT failures, next_attempt FROM pdf_fetches WHERE paper_id = ?", (arxiv_id,)).fetchone()
+    assert failures == 1
+    assert arxiv_id not in download.pdfs_to_fetch(lib)  # the background job waits out the backoff
+    if "404" in reason:
+        assert next_attempt > "2026-12-31" or next_attempt[:7] > lib.conn.execute(
+            "SELECT substr(datetime('now', '+29 days'), 1, 7)").fetchone()[0]
+
+
+def test_a_body_over_the_cap_is_refused(papers, server, monkeypatch):
+    monkeypatch.setenv("PAPERDESK_PDF_MAX_MB", "1")
+    add_papers(papers, ("A huge paper", "2401.00011"))
+    (result,) = download.fetch_pdfs(papers, ["2401.00011"])
+    assert result.status == "error" and result.error == "the PDF is larger than the 1 MB limit"
+    assert leftovers(papers) == [] and files.pdf_row(papers, "2401.00011") is None
+
+
+def test_stalling_and_dead_servers_end_with_one_line(lib, server, monkeypatch):
+    url, _ = server
+    add_papers(lib, ("A slow paper", None), url=f"{url}/pdf/slow.pdf?trickle=0.2")
+    (pid,) = lib.paper_ids()
+    monkeypatch.setattr(download, "TOTAL_TIMEOUT", 1.0)
+    (result,) = download.fetch_pdfs(lib, [pid])
+    assert result.status == "error" and result.error == "timed out: the download took longer than 1 s"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("PAPERDESK_ARXIV_PDF", f"http://127.0.0.1:{port}/pdf")
+    add_papers(lib, ("Paper on a dead host", "2401.00001"))
+    (result,) = download.fetch_pdfs(lib, ["2401.00001"])
+    assert result.status == "error" and result.error.startswith("could not connect to 127.0.0.1")
+    assert leftovers(lib) == []
+
+
+def test_one_request_at_a_time_and_spaced_per_host(papers, server, monkeypatch):
+    monkeypatch.setenv("PAPERDESK_HOST_INTERVAL", "0.3")
+    download.fetch_pdfs(papers, ["2401.00001", "2401.00005", "2401.00007"])
+    times = [float(line.split(" ", 1)[0]) for line in server[1].read_text().splitlines()]
+    assert len(times) == 3 and all(b - a >= 0.28 for a, b in itertools.pairwise(times)), times
+
+
+def test_encrypted_no_text_and_right_to_left(papers, server):
+    corpus_pdf("habibi.pdf")
+    lib = papers
+    results = {r.paper_id: r for r in download.fetch_pdfs(lib, ["2401.00003", "2401.00007", "2401.00008"])}
+    encrypted = results["2401.00003"]
+    assert encrypted.encrypted and "encrypted: needs a password" in encrypted.summary()
+    report = fulltext.extract_pending(lib)
+    assert report.done == ["2401.00008"]
+    assert report.failed == {"2401.00007": "none"}
+    assert files.pdf_row(lib, "2401.00003")["text_state"] == "encrypted"
+    assert "no text to search" in fulltext.state_word("none")
+    arabic = fulltext.page_text(lib, "2401.00008").text
+    assert "habibi" in arabic and any("\u0600" <= c <= "\u06ff" for c in arabic)
+
+
+def test_pdfs_to_fetch_lists_starred_papers_without_a_pdf(papers, server, monkeypatch):
+    lib = papers
+    assert download.pdfs_to_fetch(lib) == []
+    lib.star(["2401.00001", "2401.00002", "2401.00004"])
+    add_papers(lib, ("Starred without an address", None))
+    lib.star([lib.conn.execute("SELECT id FROM papers WHERE arxiv_id IS NULL").fetchone()[0]])
+    assert sorted(download.pdfs_to_fetch(lib)) == ["2401.00001", "2401.00002", "2401.00004"]
+    download.fetch_starred_job(lib, limit=10)
+    assert download.pdfs_to_fetch(lib) == []  # fetched, or (the web page) waiting out its backoff
+    assert lib.pdf_path("2401.00001") is not None
+    monkeypatch.setenv("PAPERDESK_FETCH_STARRED", "0")
+    lib.star(["2401.00007"])
+    assert download.pdfs_to_fetch(lib) == []
+
+
+def test_attach_refuses_bad_files_and_relocates_highlights(papers, tmp_path):
+    lib = papers
+    html = tmp_path / "page.pdf"
+    html.write_text("<html><body>Not found</body></html>")
+    for bad, reason in ((html, "a web page, not a PDF"), (tmp_path / "missing.pdf", "no such file"),
+                        (tmp_path, "not a regular file")):
+        with pytest.raises(files.PdfRejected, match=reason):
+            files.attach(lib, "2401.00001", bad, max_bytes=10**8)
+    assert leftovers(lib) == [] and files.pdf_row(lib, "2401.00001") is None
+
+    first = tmp_path / "v1.pdf"
+    first.write_bytes(OURS)
+    files.attach(lib, "2401.00001", first, max_bytes=10**8)
+    assert first.read_bytes() == OURS  # the original is left alone
+    fulltext.extract_pending(lib)
+    with PdfDocument.open(lib.pdf_path("2401.00001")) as doc:  # pdfium's character indices
+        start = doc.page_text(0).index("Quokkas")
+    lib.add_pdf_highlight("2401.00001", 0, start, start + 7, "Quokkas", [[72, 690, 120, 702]],
+                          comment="cute")
+    # A newer version where the sentence moved to page 2: the highlight follows it.
+    moved = tmp_path / "v2.pdf"
+    moved.write_bytes(make_pdf([["A new first page."], ["Intro.", "Quokkas smile a lot."]]))
+    files.attach(lib, "2401.00001", moved, max_bytes=10**8)
+    assert fulltext.pending(lib) == ["2401.00001"]
+    fulltext.extract_pending(lib)
+    (h,) = annotations.highlights(lib, "2401.00001")
+    assert (h.page, h.quote, h.located, h.comment) == (1, "Quokkas", True, "cute")
+    assert h.quads and h.quads != [[72, 690, 120, 702]]
+    # A version without it: kept, marked as not located.
+    gone = tmp_path / "v3.pdf"
+    gone.write_bytes(make_pdf([["Nothing about marsupials here."]]))
+    files.attach(lib, "2401.00001", gone, max_bytes=10**8)
+    fulltext.extract_pending(lib)
+    (h2,) = annotations.highlights(lib, "2401.00001")
+    assert not h2.located and h2.quads == h.quads and h2.page == 1
+    assert leftovers(lib) == ["2401.00001.pdf"]
+
+
+def test_import_dir_matches_by_name_text_and_title(papers, tmp_path):
+    lib = papers
+    add_papers(lib, ("Sparse Attention Without Tears", None))
+    folder = tmp_path / "downloads"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "2401.00001v2.pdf").write_bytes(OURS)
+    stamped = make_pdf([["Some title", "arXiv:2401.00002v1 [cs.LG] 3 Jan 2024"]])
+    (folder / "sub" / "paper.pdf").write_bytes(stamped)
+    (folder / "titled.pdf").write_bytes(make_pdf([["Sparse attention", "without tears", "A. Author"]]))
+    (folder / "stranger.pdf").write_bytes(make_pdf([["A paper we do not have"]]))
+    (folder / "broken.pdf").write_bytes(OURS[:200])
+    (folder / "notes.txt").write_text("not a pdf")
+    report = importdir.import_dir(lib, folder)
+    matched = {Path(f.file).name: (f.paper_id, f.how) for f in report.matched}
+    title_id = lib.conn.execute("SELECT id FROM papers WHERE arxiv_id IS NULL").fetchone()[0]
+    assert matched == {"2401.00001v2.pdf": ("2401.00001", "file name"),
+                       "paper.pdf": ("2401.00002", "first page"), "titled.pdf": (title_id, "title")}
+    unmatched = {Path(f.file).name: f.error for f in report.unmatched}
+    assert set(unmatched) == {"stranger.pdf", "broken.pdf"}
+    assert "no paper in the library matches it" in unmatched["stranger.pdf"]
+    assert lib.pdf_path(title_id) is not None and lib.pdf_path("2401.00003") is None
+
+
+def run_cli(*args: str, library: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "paperdesk", "--library", str(library), *args],
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONWARNINGS": "error", **(env or {})})
+
+
+def test_cli_pdf_commands_say_one_line(papers, server, tmp_path):
+    corpus_pdf("libreoffice-writer-password.pdf")
+    lib, folder = papers, papers.folder
+    lib.close()
+    env = {"PAPERDESK_ARXIV_PDF": f"{server[0]}/pdf", "PAPERDESK_HOST_INTERVAL": "0"}
+    proc = run_cli("pdf", "fetch", "2401.00001", "2401.00004", "--json", library=folder, env=env)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    out = {r["paper_id"]: r for r in json.loads(proc.stdout)}
+    assert out["2401.00001"]["status"] == "ok" and out["2401.00001"]["text"] == "done"
+    assert "web page" in out["2401.00004"]["error"]
+    proc = run_cli("pdf", "attach", "2401.00003", str(CORPUS_PDF / "libreoffice-writer-password.pdf"),
+                   library=folder)
+    assert proc.returncode == 0 and "encrypted: needs a password" in proc.stdout
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(OURS[:300])
+    proc = run_cli("pdf", "attach", "2401.00005", str(broken), library=folder)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+    assert "damaged or not a PDF" in proc.stderr and "nothing changed" in proc.stderr
+    proc = run_cli("pdf", "show", "2401.00001", library=folder)
+    assert proc.returncode == 0 and "2 pages" in proc.stdout and "text indexed" in proc.stdout
+    proc = run_cli("set-arxiv", "2401.00001", "garbage", library=folder)
+    assert proc.returncode == 1 and "is not an arXiv id" in proc.stderr and "Traceback" not in proc.stderr
