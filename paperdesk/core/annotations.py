@@ -106,7 +106,7 @@ def set_note(lib: Library, paper_id: str, body: str, *, autosave: bool = False) 
                          (now, ops.next_stamp(conn), op_id))
     else:
         kind = "note-autosave" if autosave else "note"
-        with lib.operation(kind, f"Edit note of {paper_id}") as rec:
+        with lib.operation(kind, f"Edit note of {lib.paper_label(paper_id)}") as rec:
             rec.touch("notes", [paper_id])
             _write_note(lib.conn, paper_id, body, now)
     changes = Changes(papers=frozenset([paper_id]), notes=True)
@@ -181,7 +181,7 @@ def add_highlight(lib: Library, paper_id: str, start: int, end: int, *, field: s
     if not 0 <= start < end <= len(text) or not text[start:end].strip():
         raise LibraryError("select some text of the paper to highlight")
     quote = text[start:end]
-    with lib.operation("highlight", f"Highlight in {paper_id}") as rec:
+    with lib.operation("highlight", f"Highlight in {lib.paper_label(paper_id)}") as rec:
         cur = lib.conn.execute(
             "INSERT INTO highlights (paper_id, field, quote, start, end, color, comment, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -209,7 +209,7 @@ def update_highlight(lib: Library, highlight_id: int, *, color: str | None = Non
         raise LibraryError(f"no highlight {highlight_id}")
     if color is not None and color not in HIGHLIGHT_COLORS:
         raise LibraryError(f"unknown colour {color!r} (use {', '.join(HIGHLIGHT_COLORS)})")
-    with lib.operation("highlight", f"Edit highlight in {row['paper_id']}") as rec:
+    with lib.operation("highlight", f"Edit highlight in {lib.paper_label(row['paper_id'])}") as rec:
         rec.touch("highlights", [highlight_id], row)
         lib.conn.execute("UPDATE highlights SET color = ?, comment = ? WHERE id = ?",
                          (color or row["color"], row["comment"] if comment is None else comment,
@@ -222,7 +222,7 @@ def remove_highlight(lib: Library, highlight_id: int) -> Changes:
     row = ops.fetch_row(lib.conn, "highlights", [highlight_id])
     if row is None:
         raise LibraryError(f"no highlight {highlight_id}")
-    with lib.operation("highlight", f"Remove highlight in {row['paper_id']}") as rec:
+    with lib.operation("highlight", f"Remove highlight in {lib.paper_label(row['paper_id'])}") as rec:
         rec.touch("highlights", [highlight_id], row)
         lib.conn.execute("DELETE FROM highlights WHERE id = ?", (highlight_id,))
         enqueue_index(lib.conn, [row["paper_id"]])
@@ -242,7 +242,7 @@ def add_pdf_highlight(lib: Library, paper_id: str, page: int, start: int, end: i
     boxes = [[float(v) for v in quad] for quad in quads]
     if any(len(quad) != 4 for quad in boxes):
         raise LibraryError("a highlight's boxes need four numbers each (x0, y0, x1, y1)")
-    with lib.operation("highlight", f"Highlight in {paper_id}, page {page + 1}") as rec:
+    with lib.operation("highlight", f"Highlight in {lib.paper_label(paper_id)}, page {page + 1}") as rec:
         cur = lib.conn.execute(
             "INSERT INTO highlights (paper_id, field, quote, start, end, color, comment, created_at, "
             "page, quads, located) VALUES (?, 'pdf', ?, ?, ?, ?, ?, ?, ?, ?, 1)",

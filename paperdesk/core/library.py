@@ -23,7 +23,7 @@ from paperdesk.core.records import RejectedInput, SourceBatch
 from paperdesk.core.schema import SCHEMA_VERSION, migrations
 from paperdesk.core.store import enqueue_index, merge_batch
 from paperdesk.core.timeutil import now_iso
-from paperdesk.core.words import count_of
+from paperdesk.core.words import count_of, shorten
 
 if TYPE_CHECKING:  # search types only; the search package loads lazily
     from paperdesk.core.rank.ranker import Ranker
@@ -44,6 +44,7 @@ ORDERS = {
 BULK_CACHE_KIB = 65536  # page cache while importing many files (the default is 2 MiB)
 BULK_CHECKPOINT_PAGES = 20000  # WAL pages between checkpoints then (the default is 1000)
 ID_SEPARATOR = "\x1f"  # never in a paper id (arXiv ids, hex hashes)
+LABEL_TITLE_CHARS = 40  # a title in an undo/history label: enough to recognise the paper
 OPEN_BUSY_MS = 2000  # how long opening waits for a library another program has locked
 
 
@@ -506,14 +507,23 @@ class Library:
         ids = list(ids)
         verb = "Star" if starred else "Unstar"
         return self._set_column(ids, "starred", 1 if starred else 0, verb.lower(),
-                                label or _label(verb, ids))
+                                label or self._label(verb, ids))
 
     def set_status(self, ids: Iterable[str], status: str, *, label: str | None = None) -> Changes:
         if status not in STATUSES:
             raise LibraryError(f"unknown status {status!r} (use {' or '.join(STATUSES)})")
         ids = list(ids)
         verb = "Archive" if status == "archived" else "Move to inbox"
-        return self._set_column(ids, "status", status, status, label or _label(verb, ids))
+        return self._set_column(ids, "status", status, status, label or self._label(verb, ids))
+
+    def paper_label(self, paper_id: str) -> str:
+        """How an operation names one paper to a person: its title, shortened, in quotes (ids are
+        12-hex hashes for papers without an arXiv id, which say nothing)."""
+        row = self.conn.execute("SELECT title FROM papers WHERE id = ?", (paper_id,)).fetchone()
+        return f"“{shorten(row[0], LABEL_TITLE_CHARS)}”" if row and row[0] else paper_id
+
+    def _label(self, verb: str, ids: Sequence[str]) -> str:
+        return f"{verb} {self.paper_label(ids[0])}" if len(ids) == 1 else f"{verb} {len(ids)} papers"
 
     def archive(self, ids: Iterable[str]) -> Changes:
         return self.set_status(ids, "archived")
@@ -527,7 +537,7 @@ class Library:
     def tag(self, ids: Iterable[str], tags: Iterable[str], *, label: str | None = None) -> Changes:
         ids, tags = self._existing(ids), _clean_tags(tags)
         changed: set[str] = set()
-        with self.operation("tag", label or _label(f"Tag {', '.join(tags)}", ids)) as rec:
+        with self.operation("tag", label or self._label(f"Tag {', '.join(tags)}", ids)) as rec:
             now = now_iso()
             for pid in ids:
                 for tag in tags:
@@ -543,7 +553,7 @@ class Library:
     def untag(self, ids: Iterable[str], tags: Iterable[str]) -> Changes:
         ids, tags = self._existing(ids), _clean_tags(tags)
         changed: set[str] = set()
-        with self.operation("untag", _label(f"Untag {', '.join(tags)}", ids)) as rec:
+        with self.operation("untag", self._label(f"Untag {', '.join(tags)}", ids)) as rec:
             for pid in ids:
                 for tag in tags:
                     row = ops.fetch_row(self.conn, "tags", [pid, tag])
@@ -769,6 +779,3 @@ def _clean_tags(tags: Iterable[str]) -> list[str]:
         raise LibraryError("no tag given")
     return cleaned
 
-
-def _label(verb: str, ids: Sequence[str]) -> str:
-    return f"{verb} {ids[0]}" if len(ids) == 1 else f"{verb} {len(ids)} papers"

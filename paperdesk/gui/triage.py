@@ -67,8 +67,12 @@ class TriageController(QObject):
         if pid is None:
             self.finish()
             return
+        # A decision means the paper was looked at: it is read (the reader's 600 ms timer would
+        # miss a fast triage). Skipping is no decision.
         if action == "archive":  # through the desk's writer (queued behind a running job)
-            self.window.write("Archive", lambda lib: lib.archive([pid]))
+            self.window.write("Archive", lambda lib: (lib.mark_read([pid]), lib.archive([pid])))
+        elif action != "skip":
+            self.window.mark_read([pid])
         self.session.decisions[pid] = action
         self.session.position += 1
         self._show()

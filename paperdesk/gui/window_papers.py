@@ -19,13 +19,12 @@ class PaperCommands:
         return self.lib.get(pid) if pid else None
 
     def open_paper_page(self) -> None:
-        from paperdesk.core.export.links import paper_url
+        from paperdesk.core.export.links import web_link
 
         record = self.current_record()
-        url = paper_url(record) if record else None
-        if not url:
-            self.status("This paper has no web page (no http(s) link or arXiv id)")
+        if record is None:
             return
+        url = web_link(record)
         qurl = QUrl(url)
         if qurl.scheme() not in ("http", "https"):
             return

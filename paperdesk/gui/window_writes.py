@@ -23,6 +23,14 @@ class WriteCommands:
         if done:
             done(result)
 
+    def mark_read(self, ids: list[str]) -> None:
+        self.write("Mark read", lambda lib: lib.mark_read(ids), lambda _r: self.model.refresh_rows(set(ids)))
+
+    def _decided_in_triage(self, ids: list[str]) -> None:
+        """Starring or tagging in a triage session is a decision on the paper: it is read now."""
+        if self.triage is not None:
+            self.mark_read(ids)
+
     def targets(self) -> list[str]:
         """What a paper command acts on: the marked papers if any, else the selection / current paper."""
         return sorted(self.marked) if self.marked else self.selected_ids()
@@ -37,6 +45,7 @@ class WriteCommands:
             return
         starred = not all(r["starred"] for r in self.lib.rows(ids))
         self.write("Star", lambda lib: lib.star(ids, starred))  # one operation: one undo step
+        self._decided_in_triage(ids)
         self._bulk_done(ids)
 
     def tag_targets(self, tags: list[str]) -> None:
@@ -45,6 +54,7 @@ class WriteCommands:
         if not ids or not tags:
             return
         self.write("Tag", lambda lib: lib.tag(ids, tags))
+        self._decided_in_triage(ids)
         self.status(f"Tagged {len(ids)} paper{'s' if len(ids) != 1 else ''} #{' #'.join(tags)}")
         self._bulk_done(ids)
 
@@ -80,10 +90,22 @@ class WriteCommands:
             return
         row = self.table.currentIndex().row()
         current = self.current_id()
+        following = self._next_not_in(row, set(ids))  # found before the archived ones leave the list
         self.write("Archive", lambda lib: lib.archive(ids))
         self._bulk_done(ids)
-        if current is not None and self.model.row_of(current) == row:  # still listed: step on
+        if following is not None and self.model.row_of(following) is not None:
+            self.select_id(following)
+        elif current is not None and self.model.row_of(current) == row:  # still listed: step on
             self.move_current(1)
+
+    def _next_not_in(self, row: int, leaving: set[str]) -> str | None:
+        """The first paper below `row` not in `leaving`, else the nearest one above it."""
+        n = self.model.rowCount()
+        for r in [*range(row + 1, n), *range(row - 1, -1, -1)]:
+            pid = self.model.id_at(r)
+            if pid is not None and pid not in leaving:
+                return pid
+        return None
 
     def toggle_archive(self) -> None:
         ids = self.targets()

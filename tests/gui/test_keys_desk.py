@@ -167,8 +167,12 @@ def test_copy_link_and_open(make_window, lib, qtbot, monkeypatch):
     window.table.setFocus()
     qtbot.waitUntil(window.table.hasFocus)
     window.select_id(next(i for i in window.model.ids if lib.get(i)["title"] == "Evil link"))
-    press(qtbot, window.table, "o")  # javascript: is never opened
-    assert opened == [] and "no web page" in window.statusBar().currentMessage()
+    press(qtbot, window.table, "o")  # javascript: is never opened: the title search `y` copies is
+    search = "https://arxiv.org/search/?searchtype=title&query=Evil%20link"
+    assert len(opened) == 1 and window.opened_urls == [search]
+    press(qtbot, window.table, "y")
+    assert QGuiApplication.clipboard().text() == f"[Evil link]({search})"
+    opened.clear()
     window.select_id(next(i for i in window.model.ids if lib.get(i)["title"].startswith("A [")))
     press(qtbot, window.table, "y")
     assert QGuiApplication.clipboard().text() == "[A \\[linked\\] paper](https://arxiv.org/abs/2501.00001)"

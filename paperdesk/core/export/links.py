@@ -22,15 +22,21 @@ def search_url(title: str) -> str:
     return "https://arxiv.org/search/?searchtype=title&query=" + quote(" ".join(title.split()), safe="")
 
 
-def markdown_link(record: dict) -> str:
-    """`[Title](url)`, safe to paste into any Markdown file.
+def web_link(record: dict) -> str:
+    """Where the desk sends a person for this paper (`o` opens it, `y` copies it): its own page,
+    else, for a paper known only by its title, an arXiv title search, so the link still leads
+    somewhere."""
+    return paper_url(record) or search_url(_title(record))
 
-    A paper known only by its title links to an arXiv title search, so the link still leads somewhere.
-    """
-    title = " ".join((record.get("title") or record.get("id") or "untitled").split())
-    text = _MD_TEXT_SPECIAL.sub(r"\\\1", title)
-    url = paper_url(record) or search_url(title)
-    return f"[{text}]({_md_url(url)})"
+
+def _title(record: dict) -> str:
+    return " ".join((record.get("title") or record.get("id") or "untitled").split())
+
+
+def markdown_link(record: dict) -> str:
+    """`[Title](url)` for `web_link`, safe to paste into any Markdown file."""
+    text = _MD_TEXT_SPECIAL.sub(r"\\\1", _title(record))
+    return f"[{text}]({_md_url(web_link(record))})"
 
 
 def _md_url(url: str) -> str:

@@ -1,0 +1,74 @@
+"""A desk a person can live in: selection, order, status and wording, through real widgets and keys."""
+
+from __future__ import annotations
+
+from test_export_support import add_papers
+
+from paperdesk.core.records import IncomingPaper
+from paperdesk.gui.qt import Qt
+
+
+def press(qtbot, widget, *keys: str) -> None:
+    for key in keys:
+        if len(key) == 1:
+            qtbot.keyClicks(widget, key)
+        else:
+            qtbot.keyClick(widget, getattr(Qt.Key, f"Key_{key}"))
+
+
+def test_bulk_archive_with_a_mark_above_lands_on_the_next_unmarked_paper(desk, seeded, qtbot):
+    a, b, c = desk.model.ids[:3]
+    press(qtbot, desk.table, "x", "j", "x")  # a and b marked, b current
+    assert desk.current_id() == b and desk.marked == {a, b}
+    press(qtbot, desk.table, "e")
+    assert seeded.get(a)["status"] == seeded.get(b)["status"] == "archived"
+    assert desk.current_id() == c  # not d: nothing skipped
+
+
+def test_undo_and_history_name_papers_by_title(desk, seeded, qtbot):
+    pid = desk.current_id()
+    title = seeded.get(pid)["title"]
+    press(qtbot, desk.table, "e")
+    label = seeded.history()[0].label
+    assert label.startswith("Archive “") and pid not in label
+    assert label[len("Archive “"):-1].rstrip("…") in " ".join(title.split())
+    assert len(label) <= len("Archive “”") + 40
+    press(qtbot, desk.table, "u")
+    assert desk.statusBar().currentMessage() == f"Undid: {label}"
+
+
+def test_o_opens_the_link_y_copies_for_a_paper_known_only_by_title(make_window, lib, qtbot, monkeypatch):
+    from paperdesk.gui import window_papers
+    from paperdesk.gui.qt import QGuiApplication
+
+    add_papers(lib, [IncomingPaper("Only a title")])
+    monkeypatch.setattr(window_papers.QDesktopServices, "openUrl", lambda url: True)
+    window = make_window(lib)
+    window.table.setFocus()
+    qtbot.waitUntil(window.table.hasFocus)
+    window.move_current(0)
+    press(qtbot, window.table, "y", "o")
+    copied = QGuiApplication.clipboard().text()
+    assert window.opened_urls == ["https://arxiv.org/search/?searchtype=title&query=Only%20a%20title"]
+    assert copied == f"[Only a title]({window.opened_urls[0]})"
+
+
+def test_a_triage_decision_marks_the_paper_read_at_once(desk, seeded, qtbot):
+    ids = list(desk.model.ids[:5])
+    seeded.mark_read(ids, False)
+    desk.run_command("triage")
+
+    def read(pid: str) -> bool:
+        return bool(seeded.rows([pid])[0]["is_read"])
+
+    press(qtbot, desk.table, "Return")  # keep, faster than the reader's read timer
+    assert read(ids[0])
+    press(qtbot, desk.table, "Space")  # a skip is no decision
+    assert not read(ids[1])
+    press(qtbot, desk.table, "s")  # star
+    assert read(ids[2]) and seeded.get(ids[2])["starred"]
+    desk.triage_decide("keep")
+    press(qtbot, desk.table, "e")  # archive
+    assert read(ids[3]) and seeded.get(ids[3])["status"] == "archived"
+    row = desk.model.row_of(ids[0])
+    assert desk.model.index(row, 1).data(Qt.ItemDataRole.FontRole) is None  # not bold: read
