@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from paperdesk.cli.output import CommandError, one_line, open_library, positive_int, print_json
+from paperdesk.cli.output import (
+    CommandError,
+    one_line,
+    open_library,
+    positive_int,
+    print_json,
+    terminal_text,
+)
 from paperdesk.core.words import count_of
 
 
@@ -129,12 +136,13 @@ def cmd_show(args: argparse.Namespace) -> int:
 
             print(paper_html(lib, record))
             return 0
-        print(record["title"])
+        t = terminal_text
+        print(one_line(record["title"], 10_000))
         meta = [record["id"]]
         if record["organization"]:
-            meta.append(record["organization"])
+            meta.append(one_line(record["organization"], 500))
         elif record["authors"]:
-            meta.append(", ".join(record["authors"]))
+            meta.append(one_line(", ".join(record["authors"]), 2_000))
         elif record["authors_count"]:
             meta.append(count_of(record["authors_count"], "author"))
         if record["published"]:
@@ -144,15 +152,15 @@ def cmd_show(args: argparse.Namespace) -> int:
         meta.append(record["status"] + (", starred" if record["starred"] else ""))
         print(" · ".join(meta))
         if record["tags"]:
-            print("tags: " + ", ".join(record["tags"]))
+            print("tags: " + ", ".join(t(tag) for tag in record["tags"]))
         if record["url"]:
-            print(record["url"])
+            print(t(record["url"]))
         print()
-        print(record["abstract"])
+        print(t(record["abstract"]))
         if record["note"]:
-            print("\nNote:\n" + record["note"])
+            print("\nNote:\n" + t(record["note"]))
         print("\nSources: " + "; ".join(
-            f"{s['kind']} {s['name']}" + (f" ({s['date']})" if s["date"] else "")
+            t(f"{s['kind']} {s['name']}") + (f" ({s['date']})" if s["date"] else "")
             for s in record["sources"]))
     return 0
 

@@ -53,6 +53,14 @@ def print_json(value: object) -> None:
     sys.stdout.write("\n")
 
 
+def terminal_text(text: str | None) -> str:
+    """Text safe to print: no escape sequences or control characters (rows stored before the
+    store stripped them may hold some)."""
+    from paperdesk.core.limits import printable
+
+    return printable(text or "")
+
+
 def one_line(text: str | None, width: int) -> str:
-    text = " ".join((text or "").split())
+    text = " ".join(terminal_text(text).split())
     return text if len(text) <= width else text[: width - 1] + "…"

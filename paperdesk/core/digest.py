@@ -5,6 +5,10 @@
 2. "alternating": no blank lines; title and abstract lines alternate; the first title may be glued
    to `Subscribe`.
 3. "plain": header and digest date, then title / abstract blocks without metadata.
+
+A parse that cannot be right is refused with the line where it went wrong: a count out of range, an
+abstract longer than any real one, or several titles and abstracts read as one abstract (one stray
+blank line in an alternating digest did that: 2 "papers" with 170,000-character abstracts).
 """
 
 from __future__ import annotations
@@ -14,6 +18,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from paperdesk.core.limits import (
+    MAX_ABSTRACT_CHARS,
+    MAX_AUTHORS_COUNT,
+    MAX_TITLE_CHARS,
+    MAX_UPVOTES,
+    capped,
+    parse_count,
+)
 from paperdesk.core.records import IncomingPaper, RejectedInput, SourceBatch
 from paperdesk.core.textfile import read_text
 
@@ -27,7 +39,7 @@ _DATE_RE = re.compile(
 _AUTHORS_RE = re.compile(r"^[•*\-]?\s*(\d+)\s+authors?$")
 _DOT = "·"
 _GLUED_SUBSCRIBE = re.compile(r"^Subscribe(?=\S)")
-MAX_TITLE_CHARS = 400
+_TITLE_LIKE_CHARS = 250  # real titles are shorter; real abstracts (600+) are longer than MAX_TITLE_CHARS
 
 
 @dataclass
@@ -36,6 +48,7 @@ class _Date:
     day: int
     year: int | None
     upvotes: int | None
+    upvotes_text: str | None  # as written, to name it when it is out of range (upvotes is then None)
 
 
 def parse_date_line(line: str) -> _Date | None:
@@ -47,8 +60,8 @@ def parse_date_line(line: str) -> _Date | None:
     if not month or not 1 <= day <= 31:
         return None
     year = int(match["year"]) if match["year"] else None
-    upvotes = int(match["upvotes"]) if match["upvotes"] else None
-    return _Date(month, day, year, upvotes)
+    upvotes = parse_count(match["upvotes"], MAX_UPVOTES) if match["upvotes"] else None
+    return _Date(month, day, year, upvotes, match["upvotes"])
 
 
 def resolve_date(d: _Date, reference: dt.date) -> dt.date | None:
@@ -102,7 +115,7 @@ class _Parser:
                 self.lines[i] = line[glued.end():]
                 return i
             date = parse_date_line(line)
-            if date and self.digest_date is None and date.upvotes is None:
+            if date and self.digest_date is None and date.upvotes_text is None:
                 self.digest_date = resolve_date(date, self.today)
                 i += 1
                 continue
@@ -149,10 +162,12 @@ class _Parser:
                 continue
             if pending_title is None:
                 if len(para) >= 2:  # title and abstract without a blank line between them
+                    self._check_abstract(lineno + 1, para[1:], lineno)
                     self._add(lineno, para[0], "\n".join(para[1:]))
                 else:
                     pending_title = (lineno, para[0])
             else:
+                self._check_abstract(lineno, para, lineno)
                 self._add(pending_title[0], pending_title[1], "\n".join(para))
                 pending_title = None
         if pending_title is not None:
@@ -168,14 +183,16 @@ class _Parser:
                 raise RejectedInput(
                     f"line {offset + i + 1}: a title without an abstract; the file looks truncated"
                 )
+            self._check_abstract(offset + i + 2, [body[i + 1]], offset + i + 2)
             self._add(offset + i + 1, title, body[i + 1])
             i += 2
             meta: list[str] = []
+            meta_line = offset + i + 1
             while i < len(body) and _is_meta_line(body[i]):
                 meta.append(body[i])
                 i += 1
             if meta:
-                self._apply_meta(self.papers[-1], meta, offset + i)
+                self._apply_meta(self.papers[-1], meta, meta_line)
 
     @staticmethod
     def _is_meta_paragraph(para: list[str]) -> bool:
@@ -184,17 +201,24 @@ class _Parser:
         return all(_is_meta_line(line) for line in para) and len(para) <= 3
 
     def _apply_meta(self, paper: IncomingPaper, para: list[str], lineno: int) -> None:
+        """`lineno`: the line of para[0]."""
         self.meta_groups += 1
         date_seen = False
-        for line in para:
+        for n, line in enumerate(para, lineno):
             if line == _DOT:
                 continue
             authors = _AUTHORS_RE.match(line)
             date = parse_date_line(line)
             if authors:
-                paper.authors_count = int(authors.group(1))
+                paper.authors_count = parse_count(authors.group(1), MAX_AUTHORS_COUNT)
+                if not paper.authors_count:
+                    raise RejectedInput(f"line {n}: {_shown(authors.group(1))} authors is not a "
+                                        f"plausible count (1 to {MAX_AUTHORS_COUNT:,})")
             elif date:
                 date_seen = True
+                if date.upvotes_text is not None and date.upvotes is None:
+                    raise RejectedInput(f"line {n}: {_shown(date.upvotes_text)} upvotes is not a "
+                                        f"plausible count (0 to {MAX_UPVOTES:,})")
                 resolved = resolve_date(date, self.digest_date or self.today)
                 paper.published = resolved.isoformat() if resolved else None
                 paper.upvotes = date.upvotes
@@ -205,6 +229,39 @@ class _Parser:
         if _DOT in para and not date_seen:
             raise RejectedInput(f"line {lineno}: paper details end without a date; the file looks truncated")
 
+    def _check_abstract(self, first: int, lines: list[str], para_start: int) -> None:
+        """Refuse an abstract no real digest has: too long, or titles and abstracts in a row
+        (an alternating digest read as blocks because of one stray blank line). `first`: the line
+        of lines[0]; `para_start`: the first line of its paragraph."""
+        chars = sum(len(line) for line in lines)
+        alternating = any(
+            len(a) > MAX_TITLE_CHARS and len(t) <= _TITLE_LIKE_CHARS and len(b) > MAX_TITLE_CHARS
+            for a, t, b in zip(lines, lines[1:], lines[2:], strict=False)
+        )
+        if not alternating and chars <= MAX_ABSTRACT_CHARS:
+            return
+        last = first + len(lines) - 1
+        why = ("titles and abstracts in a row" if alternating
+               else f"real abstracts are under {MAX_ABSTRACT_CHARS:,}")
+        where = f"line {first}" if first == last else f"lines {first}-{last}"
+        text = f"{where} read as one abstract of {chars:,} characters ({why})"
+        # Titles and abstracts with no blank line between them: an alternating digest, and the blank
+        # line that merged them is most likely stray (a long abstract on its own says nothing).
+        blank = self._stray_blank(para_start, last) if alternating or para_start < first else None
+        if blank is not None:
+            text = f"line {blank}: a stray blank line? {text[0].upper()}{text[1:]}"
+        raise RejectedInput(f"{text}; the layout looks broken, nothing imported")
+
+    def _stray_blank(self, start: int, last: int) -> int | None:
+        """The blank line that most likely merged the paragraph `start`..`last` (1-based lines):
+        the one right after it if more text follows, else the one right before it."""
+        def blank(n: int) -> bool:
+            return 1 <= n <= len(self.lines) and not self.lines[n - 1]
+
+        if blank(last + 1) and any(self.lines[last + 1:]):
+            return last + 1
+        return start - 1 if blank(start - 1) else None
+
     def _add(self, lineno: int, title: str, abstract: str) -> None:
         if len(title) > MAX_TITLE_CHARS:
             raise RejectedInput(
@@ -212,6 +269,10 @@ class _Parser:
                 "not a Hugging Face Papers digest"
             )
         self.papers.append(IncomingPaper(title=title.strip(), abstract=abstract.strip()))
+
+
+def _shown(digits: str) -> str:
+    return capped(digits, 24)
 
 
 def _looks_like_prose(papers: list[IncomingPaper]) -> bool:

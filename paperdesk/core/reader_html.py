@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from paperdesk.core.annotations import Highlight, highlights, locate, resolve_link
+from paperdesk.core.limits import capped
 from paperdesk.core.markup import render_markdown, sanitize
 from paperdesk.core.texchars import tex_to_unicode
 from paperdesk.core.words import count_of
@@ -27,6 +28,12 @@ if TYPE_CHECKING:
 
 HIGHLIGHT_CSS = {"yellow": "#fde68a", "green": "#bbf7d0", "blue": "#bfdbfe", "pink": "#fbcfe8"}
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+# The store caps what it keeps (core/limits.py); these hold for rows written before it did, so the
+# pane never lays out an unbounded string (Qt's layout grew quadratically: a 5 MB title took 300+ s).
+SHOWN_TITLE_CHARS = 1_000
+SHOWN_ABSTRACT_CHARS = 50_000
+SHOWN_FIELD_CHARS = 500  # an author, the organisation, a tag, a highlight's quote or comment
+SHOWN_URL_CHARS = 2_048
 
 
 def short_date(iso: str | None) -> str:
@@ -59,7 +66,7 @@ def authors_text(record: dict) -> str:
     authors = record.get("authors") or []
     count = record.get("authors_count") or len(authors)
     if authors:
-        shown = ", ".join(authors[:6])
+        shown = ", ".join(capped(str(a), SHOWN_FIELD_CHARS) for a in authors[:6])
         return shown + (f" and {count - 6} more" if count > 6 else "")
     return count_of(count, "author") if count else ""
 
@@ -145,27 +152,29 @@ def paper_html(lib: Library | None, record: dict, snippet: str | None = None,
         marks = highlights(lib, record["id"]) if lib is not None else []
     by_field = {f: [h for h in marks if h.field == f] for f in ("title", "abstract")}
 
-    title_raw = record.get("title") or ""
+    title_raw = capped(record.get("title") or "", SHOWN_TITLE_CHARS)
     title_shown, title_starts = display_map(title_raw)
     title = marked_html(title_shown, place(title_raw, title_starts, by_field["title"]), 0, len(title_shown))
     url = record.get("url")
-    head = f'<a href="{e(url)}">{title}</a>' if url else title
+    head = f'<a href="{e(url)}">{title}</a>' if url and len(url) <= SHOWN_URL_CHARS else title
     meta = [m for m in (
-        e(authors_text(record)), e(record.get("organization") or ""),
-        e(record.get("published") or ""),
+        e(authors_text(record)), e(capped(record.get("organization") or "", SHOWN_FIELD_CHARS)),
+        e(capped(record.get("published") or "", 20)),
         f"▲ {record['upvotes']}" if record.get("upvotes") is not None else "",
-        e(f"arXiv:{record['arxiv_id']}") if record.get("arxiv_id") else "",
+        e(capped(f"arXiv:{record['arxiv_id']}", 80)) if record.get("arxiv_id") else "",
         "★ starred" if record.get("starred") else "",
         "archived" if record.get("status") == "archived" else "",
     ) if m]
     parts = [f"<h2>{head}</h2>", f'<p class="meta">{" · ".join(meta)}</p>']
     if record.get("tags"):
-        tags = " ".join(f'<span class="tag">#{e(t)}</span>' for t in record["tags"])
+        tags = " ".join(f'<span class="tag">#{e(capped(t, SHOWN_FIELD_CHARS))}</span>'
+                        for t in record["tags"])
         parts.append(f'<p class="tags">{tags}</p>')
     if snippet:
         parts.append(f'<p class="snippet"><i>Match:</i> {snippet_text(snippet)}</p>')
 
-    abstract_raw = record.get("abstract") or ""
+    # Cut, not ellipsised: highlights keep their offsets into the raw abstract.
+    abstract_raw = (record.get("abstract") or "")[:SHOWN_ABSTRACT_CHARS]
     shown, starts = display_map(abstract_raw)
     placed = place(abstract_raw, starts, by_field["abstract"])
     spans = paragraphs(shown)
@@ -175,9 +184,10 @@ def paper_html(lib: Library | None, record: dict, snippet: str | None = None,
     if marks:
         items = []
         for h in marks:
-            comment = f' — <i>{e(h.comment)}</i>' if h.comment else ""
+            comment = f' — <i>{e(capped(h.comment, SHOWN_FIELD_CHARS))}</i>' if h.comment else ""
             where = " (title)" if h.field == "title" else ""
-            items.append(f'<li><span class="hl hl-{h.color}">{e(tex_to_unicode(h.quote))}</span>{where}'
+            quote = e(tex_to_unicode(capped(h.quote, SHOWN_FIELD_CHARS)))
+            items.append(f'<li><span class="hl hl-{h.color}">{quote}</span>{where}'
                          f'{comment} <a href="paperdesk://highlight/{h.id}">comment…</a></li>')
         parts.append(f'<p class="section"><b>Highlights</b></p><ul class="highlights">{"".join(items)}</ul>')
     if record.get("note"):

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from paperdesk.core.limits import MAX_ABSTRACT_CHARS, clean_batch
 from paperdesk.core.normalize import find_arxiv_id, normalize_title, paper_id
 from paperdesk.core.ops import OpRecorder
 from paperdesk.core.records import IncomingPaper, SourceBatch
@@ -65,7 +66,8 @@ def _merge_incoming(into: IncomingPaper, other: IncomingPaper) -> None:
 def merged_fields(row: dict, paper: IncomingPaper) -> dict:
     """The columns of an existing paper that the new sighting improves (never loses a fact)."""
     changes: dict = {}
-    if not row["abstract"] and paper.abstract:
+    # An abstract longer than any real one was a broken parse stored before parses were checked.
+    if paper.abstract and (not row["abstract"] or len(row["abstract"]) > MAX_ABSTRACT_CHARS):
         changes["abstract"] = paper.abstract
     authors = json.loads(row["authors"] or "[]")
     if len(paper.authors) > len(authors):
@@ -98,7 +100,11 @@ def _lookup(conn: sqlite3.Connection, column: str, values: list[str]) -> dict[st
 
 def merge_batch(conn: sqlite3.Connection, batch: SourceBatch, recorder: OpRecorder,
                 *, feed_id: int | None = None) -> MergeResult:
-    """Add one source's papers inside the caller's transaction."""
+    """Add one source's papers inside the caller's transaction.
+
+    The batch is cleaned first (`limits.clean_batch`): whatever the parser, no text longer than its
+    cap, no control character and no number SQLite cannot hold gets in."""
+    clean_batch(batch)
     dup = conn.execute(
         "SELECT id FROM sources WHERE kind = ? AND content_hash = ?", (batch.kind, batch.content_hash)
     ).fetchone()

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import feedparser
 
 from paperdesk.core.feeds.sanitize import html_to_text, plain_to_text, to_text
+from paperdesk.core.limits import MAX_NUMBER_DIGITS, MAX_UPVOTES, number_in_range
 from paperdesk.core.normalize import find_arxiv_id
 from paperdesk.core.records import IncomingPaper, RejectedInput, SourceBatch
 
@@ -68,7 +69,7 @@ def parse_feed(body: bytes, *, url: str, name: str, content_type: str | None = N
     papers = [p for p in (_entry_paper(e, kind) for e in doc.entries) if p is not None]
     feed_title = to_text(doc.feed.get("title"), doc.feed.get("title_detail", {}).get("type"),
                          single_line=True)
-    date = _date(doc.feed.get("updated_parsed") or doc.feed.get("published_parsed"))
+    date = _date(_parsed(doc.feed, "updated_parsed", "published_parsed"))
     batch = SourceBatch(
         kind=kind, name=name or feed_title or url, origin=url,
         date=date or (today or dt.datetime.now(dt.UTC).date()).isoformat(),
@@ -122,7 +123,7 @@ def _entry_paper(entry: feedparser.FeedParserDict, kind: str) -> IncomingPaper |
         arxiv_id = find_arxiv_id(entry.get("id")) or find_arxiv_id(link)
     return IncomingPaper(
         title=title, abstract=abstract, authors=_authors(entry, kind),
-        published=_date(entry.get("published_parsed") or entry.get("updated_parsed")),
+        published=_date(_parsed(entry, "published_parsed", "updated_parsed")),
         arxiv_id=arxiv_id, url=link if _is_web_url(link) else None,
     )
 
@@ -147,12 +148,19 @@ def _authors(entry: feedparser.FeedParserDict, kind: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _parsed(d: feedparser.FeedParserDict, *keys: str) -> time.struct_time | None:
+    """The first of `keys` that feedparser parsed. Read as a plain dict: its own lookup maps a
+    missing updated_parsed to published_parsed with a DeprecationWarning (an error under -W error,
+    for an entry whose date it could not parse)."""
+    return next((v for v in (dict.get(d, k) for k in keys) if v), None)
+
+
 def _date(parsed: time.struct_time | None) -> str | None:
     if not parsed:
         return None
     try:
         return dt.date(parsed.tm_year, parsed.tm_mon, parsed.tm_mday).isoformat()
-    except ValueError:
+    except (ValueError, OverflowError, TypeError):  # a year past C's int: OverflowError
         return None
 
 
@@ -164,7 +172,7 @@ def _is_web_url(url: str | None) -> bool:
 def parse_hf_json(body: bytes, *, url: str, name: str) -> ParsedFeed:
     """The /api/daily_papers answer: a list of {paper: {...}, title, summary, ...}."""
     try:
-        data = json.loads(body.decode("utf-8-sig"))
+        data = json.loads(body.decode("utf-8-sig"), parse_int=_json_int)
     except (UnicodeDecodeError, ValueError) as exc:
         raise RejectedInput(f"not valid JSON ({exc})") from None
     if isinstance(data, dict):
@@ -206,16 +214,21 @@ def _hf_paper(paper: dict, item: dict) -> IncomingPaper | None:
     if isinstance(org, dict):
         organization = plain_to_text(_str(org.get("fullname")) or _str(org.get("name")),
                                      single_line=True) or None
-    upvotes = paper.get("upvotes")
     return IncomingPaper(
         title=title,
         abstract=plain_to_text(_str(paper.get("summary")) or _str(item.get("summary"))),
         authors=authors, authors_count=len(authors) or None, organization=organization,
         published=_iso_day(paper.get("publishedAt")),
-        upvotes=upvotes if isinstance(upvotes, int) and not isinstance(upvotes, bool) else None,
+        # Out of range (10**30, negative) is dropped: the paper stays, the number was never real.
+        upvotes=number_in_range(paper.get("upvotes"), 0, MAX_UPVOTES),
         arxiv_id=arxiv_id,
         url=f"https://huggingface.co/papers/{pid}" if pid else None,
     )
+
+
+def _json_int(digits: str) -> int | None:
+    """JSON integers of absurd length are None: int() refuses 4,300+ digits, SQLite 20+."""
+    return int(digits) if len(digits.lstrip("-")) <= MAX_NUMBER_DIGITS else None
 
 
 def _str(value: object) -> str:

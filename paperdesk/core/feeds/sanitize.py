@@ -12,11 +12,12 @@ import re
 
 import nh3
 
+from paperdesk.core.limits import printable
+
 _WHITESPACE = re.compile(r"\s+")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _BLOCK_END = re.compile(r"(?i)<\s*(br\s*/?|/p|/div|/li|/h[1-6]|/tr)\s*>")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Tags whose content is code or page furniture, never readable text.
 _DROP_WITH_CONTENT = {"script", "style", "head", "title", "noscript", "template", "iframe", "object"}
 
@@ -25,8 +26,9 @@ def html_to_text(markup: str | None, *, single_line: bool = False) -> str:
     """Plain text of an HTML fragment: tags stripped, entities decoded, whitespace tidied."""
     if not markup:
         return ""
-    # HTML source whitespace means nothing; only block ends and <br> break lines.
-    markup = _BLOCK_END.sub("\n", _WHITESPACE.sub(" ", markup))
+    # HTML source whitespace means nothing; only block ends and <br> break lines. Escape sequences
+    # go first, whole: nh3 drops a raw ESC and would leave the visible rest ("[31m").
+    markup = _BLOCK_END.sub("\n", _WHITESPACE.sub(" ", printable(markup)))
     cleaned = nh3.clean(markup, tags=set(), clean_content_tags=_DROP_WITH_CONTENT,
                         strip_comments=True)
     return tidy(html.unescape(cleaned), single_line=single_line)
@@ -39,14 +41,14 @@ def plain_to_text(text: str | None, *, single_line: bool = False) -> str:
     """
     if not text:
         return ""
-    cleaned = html.unescape(nh3.clean(html.escape(text, quote=False), tags=set()))
+    cleaned = html.unescape(nh3.clean(html.escape(printable(text), quote=False), tags=set()))
     paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", cleaned)]
     return tidy("\n\n".join(p for p in paragraphs if p), single_line=single_line)
 
 
 def tidy(text: str, *, single_line: bool = False) -> str:
     # A literal "&nbsp;" (escaped twice, or in type="text") is common in real feeds, never meant.
-    text = _CONTROL.sub("", text).replace("&nbsp;", " ")
+    text = printable(text).replace("&nbsp;", " ")  # also terminal escapes and C1 controls
     if single_line:
         return " ".join(text.split())
     lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]

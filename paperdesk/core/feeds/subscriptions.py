@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 from paperdesk.core.changes import Changes
 from paperdesk.core.feeds.opml import GROUP_SEP, OpmlFeed, read_opml, write_opml
 from paperdesk.core.library import Library, LibraryError
+from paperdesk.core.limits import MAX_SOURCE_NAME_CHARS, clean_line
 from paperdesk.core.timeutil import now_iso
 
 DEFAULT_EVERY = 6 * 3600
@@ -170,6 +171,8 @@ def add_feed(lib: Library, url: str, name: str | None = None, *, group: str = ""
 
 
 def _insert(lib: Library, rec, url: str, name: str, group: str, every_seconds: int) -> int:
+    # Names come from feed titles and OPML files: printable and bounded, like papers' fields.
+    name = clean_line(name, MAX_SOURCE_NAME_CHARS) or _default_name(url)
     cur = lib.conn.execute(
         "INSERT INTO feeds (url, name, feed_group, every_seconds, added_at) VALUES (?, ?, ?, ?, ?)",
         (url, name, group, every_seconds, now_iso()))
@@ -196,7 +199,7 @@ def _update(lib: Library, feed_id: int, kind: str, label: str, **columns: object
 
 
 def rename_feed(lib: Library, feed_id: int, name: str) -> Feed:
-    name = " ".join(name.split())
+    name = " ".join((clean_line(name, MAX_SOURCE_NAME_CHARS) or "").split())
     if not name:
         raise FeedError("a feed needs a non-empty name")
     return _update(lib, feed_id, "feed-rename", f"Rename feed {{name}} to {name}", name=name)
