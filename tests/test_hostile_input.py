@@ -23,6 +23,7 @@ from paperdesk.core.limits import (
     MAX_URL_CHARS,
     printable,
 )
+from paperdesk.core.markup import render_markdown, sanitize
 from paperdesk.core.reader_html import paper_html
 from paperdesk.core.records import IncomingPaper, RejectedInput, SourceBatch
 
@@ -264,6 +265,22 @@ def test_list_never_prints_raw_escapes_even_for_old_rows(lib, tmp_path):
 
 
 # -- links that reach other machines (item 11) ----------------------------------------------------
+@pytest.mark.parametrize("href", [
+    "//evil.example/x", " //evil.example/x", "&#x2F;&#x2F;evil.example", "\\\\host\\share\\x",
+    "/\\evil.example", "http:\\\\evil.example", "https:evil.example", "file:///etc/passwd",
+    "FILE://host/share", "relative/page.html",
+])
+def test_note_links_without_a_scheme_and_host_are_dropped(href):
+    for html in (sanitize(f'<a href="{href}">x</a>'), render_markdown(f"[x]({href})")):
+        assert "href" not in html and "x" in html, html
+
+
+def test_note_links_that_name_their_scheme_stay():
+    for href in ("https://arxiv.org/abs/2401.00001", "mailto:ada@example.org", "paperdesk://paper/p1",
+                 "#section"):
+        assert f'href="{href}"' in sanitize(f'<a href="{href}">x</a>')
+
+
 @pytest.mark.parametrize("link", ["//evil.example/x", "\\\\host\\share", "file:///etc/passwd",
                                   "javascript:alert(1)"])
 def test_feed_links_without_a_web_scheme_are_not_kept(lib, link):

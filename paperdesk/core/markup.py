@@ -2,7 +2,9 @@
 
 Everything shown in the reader passes through `sanitize`, the one allow-list: tags and attributes
 that only format text, and links to http(s), mailto and paperdesk:// (paper links). Images are
-dropped because loading them would reach the network.
+dropped because loading them would reach the network. A link must name its scheme: nh3 lets
+relative links through, and `//host/x` (protocol-relative) or `\\\\host\\share` (a UNC path) are
+relative links that reach other machines; only `#fragment` links stay relative.
 """
 
 from __future__ import annotations
@@ -31,6 +33,17 @@ ALLOWED_ATTRIBUTES = {
 }
 URL_SCHEMES = {"http", "https", "mailto", "paperdesk"}
 _WIKI_LINK = re.compile(r"\[\[([^\[\]\n]{1,300})\]\]")
+_ABSOLUTE_LINK = re.compile(r"(?:https?://[^/\\]|mailto:|paperdesk://)", re.I)
+
+
+def _links_absolute(tag: str, attribute: str, value: str) -> str | None:
+    """nh3's attribute filter: an href stays only if it is absolute (or a #fragment)."""
+    if attribute != "href":
+        return value
+    link = value.strip()
+    if link.startswith("#") or (_ABSOLUTE_LINK.match(link) and "\\" not in link):
+        return value
+    return None
 
 
 def sanitize(fragment: str) -> str:
@@ -44,6 +57,7 @@ def sanitize(fragment: str) -> str:
                             "noscript", "template", "textarea", "select"},
         link_rel="noopener noreferrer",
         strip_comments=True,
+        attribute_filter=_links_absolute,
     )
 
 
