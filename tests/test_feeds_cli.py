@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -111,14 +112,20 @@ def test_import_opml_refuses_a_fifo(tmp_path):
 def test_refresh_all_goes_past_a_feed_that_breaks_the_import(tmp_path):
     lib = tmp_path / "lib"
     with FeedServer() as server:
-        # 10**30 upvotes: fine as JSON, out of SQLite's integer range when stored.
+        # The library refuses this feed's paper (a trigger stands in for any failure to store it;
+        # 10**30 upvotes did that until the parser and the store dropped such numbers).
         broken = server.add("/broken", body=json.dumps([{"paper": {
-            "id": "2601.00001", "title": "A paper with too many upvotes", "upvotes": 10**30}}]).encode(),
+            "id": "2601.00001", "title": "A paper the library refuses"}}]).encode(),
             content_type="application/json")
         good = server.add("/good", body=corpus("hf/sotawhat_hf_daily_papers_2026-06-12.json"),
                           content_type="application/json")
         assert run(lib, "add", broken, "--name", "Broken", "--no-check").returncode == 0
         assert run(lib, "add", good, "--name", "Good", "--no-check").returncode == 0
+        conn = sqlite3.connect(lib / "library.sqlite3")
+        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON papers WHEN NEW.title LIKE '%refuses%' "
+                     "BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END")
+        conn.commit()
+        conn.close()
         done = run(lib, "refresh", "--all")
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
