@@ -69,8 +69,8 @@ def test_fields_arxiv_specials_and_biber(lib, tmp_path):
     assert fields["eprint"] == "2302.01234" and fields["archivePrefix"] == "arXiv"
     assert fields["url"] == "https://arxiv.org/abs/2302.01234"
     assert fields["author"] == "Jörg Müller and Ada Lovelace"
-    assert fields["title"] == (r"Costs \& 50\% of \$5 \# a\_b \{x\} \textasciitilde{}y "
-                               r"\textasciicircum{}z \textbackslash{}w")
+    assert fields["title"] == (r"Costs \& 50\% of \$5 \# a\_b \textbraceleft{}x\textbraceright{} "
+                               r"\textasciitilde{}y \textasciicircum{}z \textbackslash{}w")
     assert fields["keywords"] == r"R\&D, to\_read"
     assert old.key == "smith2006old" and old.fields_dict["primaryClass"].value == "cond-mat"  # arXiv id year
     # no date, no arXiv id: the year of the digest that listed it (biblatex requires a year)

@@ -29,7 +29,10 @@ UNICODE_MODES = ("keep", "latex")
 STOPWORDS = {"a", "an", "the", "on", "of", "for", "in", "to", "towards", "toward", "with", "and", "from",
              "by", "via", "is", "are", "at", "as", "do", "does", "how", "what", "when", "why", "can"}
 
-_TEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
+# Braces are spelled as commands: biber (btparse) counts a brace even after a backslash, so one
+# unbalanced "\{" in a title would swallow the entries after it.
+_TEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                "{": r"\textbraceleft{}", "}": r"\textbraceright{}",
                 "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
 _ACCENTS = {"\u0300": "`", "\u0301": "'", "\u0302": "^", "\u0303": "~", "\u0304": "=", "\u0306": "u",
             "\u0307": ".", "\u0308": '"', "\u030a": "r", "\u030b": "H", "\u030c": "v", "\u0327": "c",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import sqlite3
 from collections.abc import Sequence
 
@@ -36,6 +39,39 @@ def source_label(source: dict) -> str:
     return f"{label} ({source['date']})" if source.get("date") else label
 
 
+def tag_name(tag: str) -> str:
+    """A tag as Obsidian can hold it (no spaces, nothing that ends a tag): `multi word` -> `multi-word`."""
+    return "".join(ch if ch.isalnum() or ch in "_-/" else "-" for ch in str(tag).strip().lstrip("#"))
+
+
+def value_digest(value: Value) -> str:
+    """A front-matter value's fingerprint, kept in the manifest to notice the user's edits."""
+    return hashlib.sha1(json.dumps(value, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
+
+
+def escape_html(text: str) -> str:
+    """Text from outside (a feed's `&lt;script&gt;`, now plain `<script>`) as Markdown text that no
+    reader renders as HTML: `<` and `>` become entities, which Markdown shows as the characters."""
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def nest_headings(text: str, levels: int) -> str:
+    """Markdown with every ATX heading `levels` deeper (at most ######), outside code fences, so a
+    note's own `# Heading` sits below the section it is exported into."""
+    out, fence = [], ""
+    for line in str(text).splitlines(keepends=True):
+        marker = re.match(r" {0,3}(`{3,}|~{3,})", line)
+        if marker and (not fence or marker.group(1).startswith(fence)):
+            fence = "" if fence else marker.group(1)[:3]
+        elif not fence:
+            heading = re.match(r"( {0,3})(#{1,6})(?=[ \t]|$)", line)
+            if heading:
+                depth = min(6, len(heading.group(2)) + levels)
+                line = heading.group(1) + "#" * depth + line[heading.end():]
+        out.append(line)
+    return "".join(out)
+
+
 def front_values(record: dict) -> dict[str, Value]:
     return {
         "id": record["id"],
@@ -46,7 +82,7 @@ def front_values(record: dict) -> dict[str, Value]:
         "organization": record.get("organization"),
         "published": record.get("published"),
         "upvotes": record.get("upvotes"),
-        "tags": list(record.get("tags") or []),
+        "tags": list(dict.fromkeys(t for t in map(tag_name, record.get("tags") or []) if t)),
         "starred": bool(record.get("starred")),
         "status": record.get("status"),
         "sources": [source_label(s) for s in record.get("sources") or []],
@@ -63,17 +99,36 @@ def _clean(value: object) -> object:
     return value
 
 
+# Record fields whose text came from digests and feeds: HTML-escaped (the note and highlight
+# comments are the user's own Markdown and stay as written).
+OUTSIDE_TEXT = ("title", "abstract", "authors", "organization", "sources")
+
+
+def _outside(value: object) -> object:
+    if isinstance(value, str):
+        return escape_html(value)
+    if isinstance(value, list):
+        return [_outside(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _outside(v) for k, v in value.items()}
+    return value
+
+
 def paper_context(record: dict, marks: list[dict]) -> dict:
     """The `paper` a template sees: the record (text neutralised so it cannot forge a managed-block
-    marker), its highlights, and ready-made `meta`, `link_url` and `link`."""
+    marker, outside text HTML-escaped), its highlights, and ready-made `meta`, `link_url`, `link`."""
     context = _clean(dict(record))
     assert isinstance(context, dict)
+    for key in OUTSIDE_TEXT:
+        if key in context:
+            context[key] = _outside(context[key])
     context["title"] = " ".join(context["title"].split())
     context["highlights"] = _clean([
-        {"quote": h["quote"], "comment": h["comment"] or "", "color": h["color"], "field": h["field"]}
+        {"quote": escape_html(h["quote"]), "comment": h["comment"] or "", "color": h["color"],
+         "field": h["field"]}
         for h in marks
     ])
-    context["meta"] = neutralize(meta_line(record))
+    context["meta"] = escape_html(neutralize(meta_line(record)))
     context["link_url"] = paper_url(record)
     context["link"] = neutralize(markdown_link(record))
     return context

@@ -54,8 +54,8 @@ class Manifest:
     """`.paperdesk-export.json`: which file holds which paper, and a digest of every managed block
     as last written (so an edit the user made inside a block is noticed instead of overwritten)."""
 
-    papers: dict[str, dict] = field(default_factory=dict)  # id -> {"file", "blocks"}
-    lists: dict[str, dict] = field(default_factory=dict)  # file name -> {"blocks"}
+    papers: dict[str, dict] = field(default_factory=dict)  # id -> {"file", "blocks", "front"}
+    lists: dict[str, dict] = field(default_factory=dict)  # file name -> {"blocks", "front"}
     original: str = ""
     problem: str | None = None
 
@@ -84,6 +84,11 @@ class Manifest:
     def blocks_of(self, entry: dict | None) -> dict[str, str]:
         blocks = entry.get("blocks") if isinstance(entry, dict) else None
         return {k: v for k, v in blocks.items() if isinstance(v, str)} if isinstance(blocks, dict) else {}
+
+    def front_of(self, entry: dict | None) -> dict[str, str]:
+        """Fingerprints of PaperDesk's front-matter values as last written (see markdown.merge)."""
+        front = entry.get("front") if isinstance(entry, dict) else None
+        return {k: v for k, v in front.items() if isinstance(v, str)} if isinstance(front, dict) else {}
 
     def text(self) -> str:
         data = {"version": 1, "papers": dict(sorted(self.papers.items())),

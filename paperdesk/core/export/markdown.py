@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from paperdesk.core.export import blocks
-from paperdesk.core.export.data import front_values, highlights, paper_context
+from paperdesk.core.export.data import front_values, highlights, paper_context, value_digest
 from paperdesk.core.export.filenames import UnsafePath, contained, name_key, safe_stem, short_id
 from paperdesk.core.export.files import ChangedMeanwhile, FolderIndex, Manifest, atomic_write
 from paperdesk.core.export.frontmatter import (
+    Document,
     FrontMatterError,
     Value,
     emit_front_matter,
@@ -45,6 +46,7 @@ class Plan:
     text: str = ""
     old: bytes | None = None
     blocks: dict[str, str] = field(default_factory=dict)  # block digests to remember
+    front: dict[str, str] = field(default_factory=dict)  # front-matter value digests to remember
 
 
 def export_markdown(lib: Library, folder: str | Path, ids: Sequence[str], *, one_file: str | None = None,
@@ -68,7 +70,7 @@ def export_markdown(lib: Library, folder: str | Path, ids: Sequence[str], *, one
         report.warnings.append(manifest.problem)
     try:
         if one_file is not None:
-            plans = [_plan_list(folder, one_file, records, marks, loaded, manifest, title)]
+            plans = [_plan_list(folder, one_file, records, marks, loaded, manifest, title, cancelled)]
         else:
             plans = _plan_papers(folder, records, marks, loaded, manifest, report, progress, cancelled)
     except TemplateProblem as exc:
@@ -99,6 +101,7 @@ def _apply(plan: Plan, report: ExportReport, manifest: Manifest, is_list: bool, 
     if item.action == "skipped":
         report.skipped.append(item)
         return
+    report.warnings += [f"{item.file}: {conflict}" for conflict in item.conflicts]
     if item.action in ("create", "update") and plan.path is not None:
         if dry_run:
             report.would_change.append(item)
@@ -114,9 +117,9 @@ def _apply(plan: Plan, report: ExportReport, manifest: Manifest, is_list: bool, 
     else:
         report.unchanged.append(item)
     if is_list:
-        manifest.lists[item.file] = {"blocks": plan.blocks}
+        manifest.lists[item.file] = {"blocks": plan.blocks, "front": plan.front}
     elif item.paper_id is not None:
-        manifest.papers[item.paper_id] = {"file": item.file, "blocks": plan.blocks}
+        manifest.papers[item.paper_id] = {"file": item.file, "blocks": plan.blocks, "front": plan.front}
 
 
 def _os_reason(exc: BaseException) -> str:
@@ -131,7 +134,10 @@ def _plan_papers(folder: Path, records: list[dict], marks: dict[str, list[dict]]
                  manifest: Manifest, report: ExportReport, progress: Progress | None,
                  cancelled: Callable[[], bool] | None) -> list[Plan]:
     index = FolderIndex.scan(folder)
-    names = _assign_names(records, index, manifest)
+    names, problems = _assign_names(records, index, manifest)
+    contexts = {r["id"]: paper_context(r, marks.get(r["id"], [])) for r in records if r["id"] in names}
+    bodies = dict(zip(contexts, loaded.render_many(
+        [{"paper": c, "highlights": c["highlights"]} for c in contexts.values()], cancelled), strict=False))
     plans = []
     for n, record in enumerate(records):
         if cancelled and cancelled():
@@ -140,24 +146,26 @@ def _plan_papers(folder: Path, records: list[dict], marks: dict[str, list[dict]]
         if progress:
             progress(n, len(records), record["title"])
         pid = record["id"]
-        name = names.get(pid, "!no free file name for this title")
-        if name.startswith("!"):  # no file could be chosen; the rest is the reason
+        if pid not in names:  # no file could be chosen
             held = ", ".join(index.by_id.get(pid, [])) or safe_stem(record["title"])
-            plans.append(Plan(ExportItem(file=held, paper_id=pid, action="skipped", reason=name[1:])))
+            reason = problems.get(pid, "no free file name for this title")
+            plans.append(Plan(ExportItem(file=held, paper_id=pid, action="skipped", reason=reason)))
             continue
-        context = paper_context(record, marks.get(pid, []))
-        body = loaded.render(paper=context, highlights=context["highlights"])
-        plans.append(_plan_file(folder, name, pid, front_values(record), body, ("id", pid), loaded,
-                                manifest.blocks_of(manifest.papers.get(pid))))
+        entry = manifest.papers.get(pid)
+        plans.append(_plan_file(folder, names[pid], pid, front_values(record), bodies[pid], ("id", pid),
+                                loaded, manifest.blocks_of(entry), manifest.front_of(entry)))
     return plans
 
 
-def _assign_names(records: list[dict], index: FolderIndex, manifest: Manifest) -> dict[str, str]:
+def _assign_names(records: list[dict], index: FolderIndex,
+                  manifest: Manifest) -> tuple[dict[str, str], dict[str, str]]:
     """The file for each paper: the file that already holds it (even if the user renamed it), else
-    the one the manifest remembers, else a new name from the title, made unique in the folder."""
+    the one the manifest remembers, else a new name from the title, made unique in the folder.
+    Returns (names, why no name) by paper id."""
     taken = {name_key(n) for n in index.names}
     claimed = {name_key(f): pid for pid in manifest.papers if (f := manifest.file_of(pid))}
     names: dict[str, str] = {}
+    problems: dict[str, str] = {}
     for record in records:  # first, papers whose file is known
         pid = record["id"]
         holders = index.by_id.get(pid, [])
@@ -165,8 +173,10 @@ def _assign_names(records: list[dict], index: FolderIndex, manifest: Manifest) -
         if len(holders) == 1:
             names[pid] = holders[0]
         elif len(holders) > 1:
-            names[pid] = remembered if remembered in holders else \
-                f"!several files hold this paper: {', '.join(holders)}"
+            if remembered not in holders:
+                problems[pid] = f"several files hold this paper: {', '.join(holders)}"
+                continue
+            names[pid] = remembered
         elif remembered and safe_stem(remembered) == remembered:
             names[pid] = remembered
         else:
@@ -174,7 +184,7 @@ def _assign_names(records: list[dict], index: FolderIndex, manifest: Manifest) -
         claimed[name_key(names[pid])] = pid
     for record in records:  # then new files, in the order given (stable for a stable selection)
         pid = record["id"]
-        if pid in names:
+        if pid in names or pid in problems:
             continue
         stem = safe_stem(record["title"])
         candidates = [f"{stem}.md", f"{stem} ({short_id(pid)}).md"]
@@ -185,56 +195,104 @@ def _assign_names(records: list[dict], index: FolderIndex, manifest: Manifest) -
                 names[pid] = candidate
                 claimed[key] = pid
                 break
-    return names
+    return names, problems
 
 
 def _plan_list(folder: Path, one_file: str, records: list[dict], marks: dict[str, list[dict]],
-               loaded: LoadedTemplate, manifest: Manifest, title: str | None) -> Plan:
+               loaded: LoadedTemplate, manifest: Manifest, title: str | None,
+               cancelled: Callable[[], bool] | None = None) -> Plan:
     if not one_file.strip() or "/" in one_file or "\\" in one_file or one_file.strip(" .") == "":
         raise ExportError(f"--one-file takes a file name, not a path: {one_file!r}")
     stem = one_file[:-3] if one_file.lower().endswith(".md") else one_file
     name = safe_stem(stem, fallback="reading list") + ".md"
     title = title or stem
     papers = [paper_context(r, marks.get(r["id"], [])) for r in records]
-    body = loaded.render(title=blocks.neutralize(title), papers=papers, count=len(papers))
+    (body,) = loaded.render_many([{"title": blocks.neutralize(title), "papers": papers,
+                                   "count": len(papers)}], cancelled)
     front: dict[str, Value] = {"paperdesk": LIST_MARK, "title": title, "papers": len(papers)}
+    entry = manifest.lists.get(name)
     return _plan_file(folder, name, None, front, body, ("paperdesk", LIST_MARK), loaded,
-                      manifest.blocks_of(manifest.lists.get(name)))
+                      manifest.blocks_of(entry), manifest.front_of(entry))
 
 
 def _plan_file(folder: Path, name: str, pid: str | None, front: dict[str, Value], body: str,
-               identity: tuple[str, str], loaded: LoadedTemplate, remembered: dict[str, str]) -> Plan:
+               identity: tuple[str, str], loaded: LoadedTemplate, remembered: dict[str, str],
+               remembered_front: dict[str, str]) -> Plan:
     try:
         new_blocks = blocks.contents(body)
     except blocks.BlockError as exc:
         raise TemplateProblem(f"template {loaded.name} writes damaged managed blocks: {exc}") from None
     digests = {k: blocks.digest(v) for k, v in new_blocks.items()}
+    fingerprints = {k: value_digest(v) for k, v in front.items() if k != identity[0]}
     try:
         path = contained(folder, name)
     except UnsafePath as exc:
         return Plan(ExportItem(name, pid, "skipped", str(exc)))
     if not os.path.lexists(path):
         text = emit_front_matter(front) + "\n" + body
-        return Plan(ExportItem(name, pid, "create", changed=["new file"]), path, text, None, digests)
+        return Plan(ExportItem(name, pid, "create", changed=["new file"]), path, text, None, digests,
+                    fingerprints)
     try:
         old = path.read_bytes()
         old_text = old.decode("utf-8")
-        text, changed = merge(old_text, front, new_blocks, identity, remembered)
+        merged = merge(old_text, front, new_blocks, identity, remembered, remembered_front)
     except OSError as exc:
         return Plan(ExportItem(name, pid, "skipped", f"cannot be read: {exc.strerror}"))
     except UnicodeDecodeError:
         return Plan(ExportItem(name, pid, "skipped", "is not UTF-8 text; left alone"))
     except Unmergeable as exc:
         return Plan(ExportItem(name, pid, "skipped", f"{exc}; left alone"))
-    if text == old_text:
-        return Plan(ExportItem(name, pid, "unchanged"), path, text, old, digests)
-    return Plan(ExportItem(name, pid, "update", changed=changed), path, text, old, digests)
+    # A value the user edited is kept, and its fingerprint stays the one PaperDesk last wrote, so
+    # the edit is still known as the user's next time.
+    fingerprints.update({k: remembered_front[k] for k in merged.kept})
+    action = "unchanged" if merged.text == old_text else "update"
+    return Plan(ExportItem(name, pid, action, changed=merged.changed if action == "update" else [],
+                           conflicts=merged.conflicts), path, merged.text, old, digests, fingerprints)
+
+
+@dataclass
+class Merged:
+    text: str
+    changed: list[str]  # managed blocks and front-matter keys that change
+    kept: list[str] = field(default_factory=list)  # front-matter keys whose edit in the file is kept
+    conflicts: list[str] = field(default_factory=list)  # kept although the library changed too
+
+
+def _keep_user_edits(doc: Document, front: dict[str, Value], identity_key: str,
+                     remembered_front: dict[str, str]) -> tuple[dict[str, Value], list[str], list[str]]:
+    """PaperDesk's front-matter keys the user changed in the file since the last export keep the
+    user's value (a deleted key comes back with the library's). When the library's value changed
+    too, that is a conflict: reported, and still the user's value is kept."""
+    front, kept, conflicts = dict(front), [], []
+    for key, value in list(front.items()):
+        if key == identity_key or key not in remembered_front or doc.entry(key) is None:
+            continue
+        try:
+            in_file = doc.value(key)
+        except FrontMatterError:
+            continue  # unreadable: PaperDesk writes its value again
+        if value_digest(in_file) == remembered_front[key] or in_file == value:
+            continue
+        kept.append(key)
+        front[key] = in_file
+        if value_digest(value) != remembered_front[key]:
+            conflicts.append(f"front matter {key} was changed in the file and in the library since the "
+                             f"last export; kept the file's {_shown(in_file)} (the library has "
+                             f"{_shown(value)}; delete the line to take the library's)")
+    return front, kept, conflicts
+
+
+def _shown(value: Value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return repr(value)
 
 
 def merge(old_text: str, front: dict[str, Value], new_blocks: dict[str, str], identity: tuple[str, str],
-          remembered: dict[str, str]) -> tuple[str, list[str]]:
+          remembered: dict[str, str], remembered_front: dict[str, str] | None = None) -> Merged:
     """`old_text` with PaperDesk's front-matter keys and managed blocks brought up to date and every
-    other byte kept; raise Unmergeable when that cannot be done safely. Returns (text, what changed)."""
+    other byte kept (and the user's edits of PaperDesk's keys, see _keep_user_edits); raise
+    Unmergeable when that cannot be done safely."""
     try:
         doc = split_document(old_text)
     except FrontMatterError as exc:
@@ -267,6 +325,7 @@ def merge(old_text: str, front: dict[str, Value], new_blocks: dict[str, str], id
                               f"outside the paperdesk markers (or undo the edit) to export it again")
         replacements[block_name] = new
         changed.append(block_name)
+    front, kept, conflicts = _keep_user_edits(doc, front, key, remembered_front or {})
     for front_key, value in front.items():
         try:
             same = doc.entry(front_key) is not None and doc.value(front_key) == value
@@ -275,4 +334,4 @@ def merge(old_text: str, front: dict[str, Value], new_blocks: dict[str, str], id
         if not same:
             changed.append(f"front matter {front_key}")
     doc.body = blocks.replace_blocks(doc.body, replacements, doc.newline)
-    return doc.text(merge_front_matter(doc, front)), changed
+    return Merged(doc.text(merge_front_matter(doc, front)), changed, kept, conflicts)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from paperdesk.core.words import count_of
+
 
 class ExportError(Exception):
     """The export cannot run at all (bad folder, template, option); the message is for the user."""
@@ -16,6 +18,7 @@ class ExportItem:
     action: str = ""  # created | updated | unchanged | skipped | create | update (dry run)
     reason: str = ""  # why a file was skipped
     changed: list[str] = field(default_factory=list)  # managed blocks / front-matter keys that change
+    conflicts: list[str] = field(default_factory=list)  # edits kept although the library changed too
 
     def describe(self) -> str:
         text = f"{self.action}: {self.file}"
@@ -75,9 +78,11 @@ class BibtexReport:
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        verb = "wrote" if self.written else "unchanged:"
-        return f"{verb} {self.entries} entries to {self.path}" if self.written else \
-            f"{self.path} already holds these {self.entries} entries"
+        entries = count_of(self.entries, "entry", "entries")
+        if self.written:
+            return f"wrote {entries} to {self.path}"
+        these = "this entry" if self.entries == 1 else f"these {entries}"
+        return f"{self.path} already holds {these}"
 
     def to_json(self) -> dict:
         return asdict(self)

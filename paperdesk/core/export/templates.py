@@ -7,10 +7,12 @@ from somewhere cannot reach Python internals.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from paperdesk.core.export.data import nest_headings, tag_name
 from paperdesk.core.paths import config_dir, resources_dir
 
 if TYPE_CHECKING:
@@ -29,11 +31,14 @@ class TemplateProblem(Exception):
 class LoadedTemplate:
     name: str  # what the user gave, or the default's file name
     path: Path
-    template: jinja2.Template
+    template: jinja2.Template | None  # compiled here for the shipped defaults only
+    source: str = ""
+    shipped: bool = True  # one of PaperDesk's own defaults (rendered here, not in a child process)
 
     def render(self, **context: object) -> str:
         import jinja2
 
+        assert self.template is not None, "a user's template renders through render_many"
         try:
             text = self.template.render(**context)
         except jinja2.TemplateError as exc:
@@ -41,6 +46,16 @@ class LoadedTemplate:
             where = f" line {line}" if line else ""
             raise TemplateProblem(f"template {self.name}{where}: {exc}") from None
         return text if text.endswith("\n") else text + "\n"
+
+    def render_many(self, contexts: list[dict], cancelled: Callable[[], bool] | None = None) -> list[str]:
+        """One text per context. A user's template runs in a child process with limits on time,
+        memory and output (template_limits.py): one that loops for ever or eats memory is stopped
+        with a TemplateProblem instead of hanging or swapping the export."""
+        if self.shipped or not contexts:
+            return [self.render(**c) for c in contexts]
+        from paperdesk.core.export.template_limits import render_limited
+
+        return render_limited(self.source, self.name, contexts, cancelled)
 
 
 def user_templates_dir() -> Path:
@@ -65,9 +80,6 @@ def find_template(spec: str | Path | None, kind: str) -> Path:
 
 
 def load_template(spec: str | Path | None, kind: str) -> LoadedTemplate:
-    from jinja2 import StrictUndefined, TemplateSyntaxError
-    from jinja2.sandbox import SandboxedEnvironment
-
     path = find_template(spec, kind)
     try:
         if path.stat().st_size > MAX_TEMPLATE_BYTES:
@@ -75,17 +87,44 @@ def load_template(spec: str | Path | None, kind: str) -> LoadedTemplate:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise TemplateProblem(f"cannot read template {path}: {exc}") from None
+    name = str(spec) if spec else path.name
+    if path.parent.resolve() == (resources_dir() / "templates").resolve():
+        return LoadedTemplate(name, path, compile_template(source, str(path)), source, shipped=True)
+    # A user's template is only parsed here: compiling folds constants ("x" * 10**10 included),
+    # so it is compiled in the limited child process (template_limits.py).
+    try:
+        _environment().parse(source)
+    except _syntax_error() as exc:
+        raise TemplateProblem(f"template {path} line {exc.lineno}: {exc.message}") from None
+    return LoadedTemplate(name, path, None, source, shipped=False)
+
+
+def _syntax_error() -> type[Exception]:  # jinja2 loads lazily
+    from jinja2 import TemplateSyntaxError
+
+    return TemplateSyntaxError
+
+
+def _environment() -> jinja2.Environment:
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
     env = SandboxedEnvironment(
         autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True,
         trim_blocks=True, lstrip_blocks=True,
     )
+    env.globals.pop("lipsum", None)  # lipsum(n=10**9) would write text without end
     env.filters["blockquote"] = blockquote
     env.filters["tag"] = obsidian_tag
+    env.filters["nest_headings"] = nest_headings
+    return env
+
+
+def compile_template(source: str, where: str) -> jinja2.Template:
     try:
-        template = env.from_string(source)
-    except TemplateSyntaxError as exc:
-        raise TemplateProblem(f"template {path} line {exc.lineno}: {exc.message}") from None
-    return LoadedTemplate(str(spec) if spec else path.name, path, template)
+        return _environment().from_string(source)
+    except _syntax_error() as exc:
+        raise TemplateProblem(f"template {where} line {exc.lineno}: {exc.message}") from None
 
 
 def blockquote(text: str) -> str:
@@ -94,6 +133,6 @@ def blockquote(text: str) -> str:
 
 
 def obsidian_tag(tag: str) -> str:
-    """`#tag` as Obsidian reads it: no spaces, nothing that ends a tag."""
-    cleaned = "".join(ch if ch.isalnum() or ch in "_-/" else "-" for ch in str(tag).strip().lstrip("#"))
+    """`#tag` as Obsidian reads it: no spaces, nothing that ends a tag (`multi word` -> `#multi-word`)."""
+    cleaned = tag_name(tag)
     return f"#{cleaned}" if cleaned else ""
