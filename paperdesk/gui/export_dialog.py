@@ -276,7 +276,8 @@ class ExportDialog(QDialog):
 
 
 def install_export(window: MainWindow) -> QAction:
-    """File > Export… (opens the dialog on the current list, selection and marks)."""
+    """The `export` command (File > Export…, its key, the palette) opens the dialog on the current
+    list, selection and marks. The menu entry is the command's own, made from core/keymap.py."""
     holder: dict[str, ExportDialog] = {}
 
     def show() -> ExportDialog:
@@ -288,16 +289,9 @@ def install_export(window: MainWindow) -> QAction:
         dialog.show()
         return dialog
 
-    action = QAction("&Export…", window)
+    action = window.command_actions["export"]
     action.setStatusTip("Export papers to Markdown files or a BibTeX file")
-    action.triggered.connect(lambda _checked=False: show())
-    file_menu = next((a.menu() for a in window.menuBar().actions()
-                      if a.menu() is not None and a.text().replace("&", "") == "File"), None)
-    if file_menu is not None:
-        before = next((a for a in file_menu.actions() if a.text().replace("&", "").startswith("Quit")), None)
-        file_menu.insertAction(before, action) if before else file_menu.addAction(action)
-    else:
-        window.menuBar().addAction(action)
+    window.export_handler = show
     window.export_action = action  # type: ignore[attr-defined]
     window.show_export = show  # type: ignore[attr-defined]
     return action
