@@ -72,3 +72,21 @@ def test_pdf_path_names_the_file_only_when_it_is_there(seeded, pid):
     (seeded.folder / "pdfs" / f"{pid}.pdf").write_bytes(b"%PDF-1.4\n")
     assert seeded.pdf_path(pid) == seeded.folder / "pdfs" / f"{pid}.pdf"
     assert seeded.pdf_path(pid).is_absolute()
+
+
+def test_markdown_export_gives_pdf_highlights_their_page(seeded, pid, tmp_path):
+    from paperdesk.core.export import export_markdown
+
+    seeded.add_pdf_highlight(pid, 4, 10, 30, "on page five we find", QUADS, comment="see fig. 2")
+    seeded.add_pdf_highlight(pid, 0, 3, 9, "page one", QUADS)
+    annotations.add_highlight(seeded, pid, 0, 8)
+    abstract_quote = seeded.get(pid)["abstract"][:8]
+    export_markdown(seeded, tmp_path / "vault", [pid])
+    (note,) = (tmp_path / "vault").glob("*.md")
+    text = note.read_text(encoding="utf-8")
+    expected = f"> {abstract_quote}\n\n> page one\n> — p. 1\n\n> on page five we find\n> — p. 5\n\nsee fig. 2"
+    assert expected in text
+    export_markdown(seeded, tmp_path / "list", [pid], one_file="reading.md")
+    listed = (tmp_path / "list" / "reading.md").read_text(encoding="utf-8")
+    assert "> page one\n> — p. 1\n" in listed and "> on page five we find\n> — p. 5\n" in listed
+    assert f"> {abstract_quote}\n\n" in listed and "— p." not in listed.split("> page one")[0]

@@ -18,15 +18,16 @@ PAPER_KEYS = ("id", "title", "arxiv_id", "url", "authors", "organization", "publ
 
 
 def highlights(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[dict]]:
-    """Highlights per paper, title ones first, then in reading order."""
+    """Highlights per paper: the title's, the abstract's, then the PDF's page by page, each in
+    reading order."""
     found: dict[str, list[dict]] = {}
     ids = list(ids)
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]
         cur = conn.execute(
-            f"SELECT id, paper_id, field, quote, start, \"end\", color, comment, created_at "
+            f"SELECT id, paper_id, field, quote, start, \"end\", color, comment, created_at, page, located "
             f"FROM highlights WHERE paper_id IN ({','.join('?' * len(chunk))}) "
-            f"ORDER BY paper_id, field != 'title', start, id", chunk)
+            f"ORDER BY paper_id, field != 'title', field = 'pdf', page, start, id", chunk)
         names = [d[0] for d in cur.description]
         for row in cur:
             item = dict(zip(names, row, strict=True))
@@ -125,7 +126,9 @@ def paper_context(record: dict, marks: list[dict]) -> dict:
     context["title"] = " ".join(context["title"].split())
     context["highlights"] = _clean([
         {"quote": escape_html(h["quote"]), "comment": h["comment"] or "", "color": h["color"],
-         "field": h["field"]}
+         "field": h["field"],
+         # PDF highlights: the page as people count (from 1); None for the abstract's
+         "page": h["page"] + 1 if h.get("page") is not None else None}
         for h in marks
     ])
     context["meta"] = escape_html(neutralize(meta_line(record)))

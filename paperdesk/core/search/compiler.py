@@ -15,8 +15,9 @@ from typing import Any
 from paperdesk.core.search import querylang as ql
 
 # Fields a bare word searches, with their weight.
+# A PDF's text weighs less than the abstract: a word on page 40 says less about the paper.
 DEFAULT_FIELDS = (("title", 3.0), ("abstract", 1.0), ("note", 1.5), ("tags", 2.0), ("author", 1.5),
-                  ("org", 1.0))
+                  ("org", 1.0), ("fulltext", 0.3))
 PHRASE_FIELDS = (("title", 3.0), ("abstract", 1.0), ("note", 1.5), ("author", 1.5), ("org", 1.0))
 NGRAM_MAX = 10
 COMPLETIONS = 5        # most frequent completions of a typed prefix, per field

@@ -30,7 +30,7 @@ def load_documents(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, di
                 "author": " ; ".join(json.loads(authors or "[]")), "org": org or "",
                 "published": int(published.replace("-", "")) if published else None,
                 "upvotes": upvotes, "arxiv": arxiv_id or "", "flags": flags,
-                "tags": [], "note": [], "source": [],
+                "tags": [], "note": [], "source": [], "fulltext": "",
             }
         if not docs:
             continue
@@ -50,6 +50,13 @@ def load_documents(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, di
                 docs[pid]["note"] += [quote, comment]
                 if "highlight" not in docs[pid]["flags"]:
                     docs[pid]["flags"].append("highlight")
+        # A PDF's text (extracted by core/pdf/fulltext.py); has:pdf for any PDF kept.
+        for pid, text in conn.execute(
+                f"SELECT d.paper_id, t.text FROM pdfs d LEFT JOIN pdf_texts t ON t.paper_id = d.paper_id "
+                f"WHERE d.paper_id IN ({marks})", chunk):
+            if pid in docs:
+                docs[pid]["fulltext"] = text or ""
+                docs[pid]["flags"].append("pdf")
         for pid, kind, name, date in conn.execute(
                 f"SELECT v.paper_id, s.kind, s.name, s.date FROM provenance v JOIN sources s "
                 f"ON s.id = v.source_id WHERE v.paper_id IN ({marks}) ORDER BY s.id", chunk):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import html
+import json
 import re
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 
 from paperdesk.core.search import querylang as ql
@@ -218,10 +220,45 @@ def _texts(conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[str, str
     return texts
 
 
-def make_snippet(texts: tuple[str, str, str], marker: Marker) -> str:
+def make_snippet(texts: tuple[str, str, str], marker: Marker,
+                 fulltext: Callable[[], tuple[str, list[int]] | None] | None = None) -> str:
+    """Around the first matched word of the abstract or note; else of the PDF's text (read only
+    then, through `fulltext`), naming its page; else the abstract's start."""
     abstract, note, title = texts
-    return snippet(abstract, marker) or snippet(note, marker) or \
-        (_plain(abstract) if abstract else snippet(title, marker) or html.escape(title))
+    found = snippet(abstract, marker) or snippet(note, marker)
+    if found is None and fulltext is not None:
+        found = page_snippet(fulltext(), marker)
+    return found or (_plain(abstract) if abstract else snippet(title, marker) or html.escape(title))
+
+
+def page_snippet(pdf: tuple[str, list[int]] | None, marker: Marker) -> str | None:
+    """"p. 3: …<b>word</b>…" from a PDF's text and where its pages start."""
+    if not pdf or marker.pattern is None:
+        return None
+    text, starts = pdf
+    spans = marker.spans(text, first_only=True)
+    if not spans:
+        return None
+    page = max(bisect.bisect_right(starts, spans[0][0]) - 1, 0)
+    end = starts[page + 1] if page + 1 < len(starts) else len(text)
+    found = snippet(text[starts[page]:end], marker)
+    return f"p. {page + 1}: {found}" if found else None
+
+
+def _fulltext(db: str, paper_id: str) -> tuple[str, list[int]] | None:
+    """A PDF's text and page starts, through a short-lived read-only connection (snippets are made
+    on whatever thread shows them)."""
+    if not db:
+        return None
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT text, page_starts FROM pdf_texts WHERE paper_id = ?",
+                           (paper_id,)).fetchone()
+    except sqlite3.Error:  # a library from before PDFs
+        return None
+    finally:
+        conn.close()
+    return (row[0], json.loads(row[1])) if row else None
 
 
 class Snippets(Mapping[str, str]):
@@ -235,9 +272,10 @@ class Snippets(Mapping[str, str]):
         self._ids = ids
         self._marker = marker
         self._made: dict[str, str] = {}
-        self._db = _database_path(conn) if len(ids) > EAGER_TEXTS else ""
-        self._texts = _texts(conn, ids if not self._db else ids[:EAGER_TEXTS])
-        self._position = {pid: i for i, pid in enumerate(ids)} if self._db else {}
+        self._db = _database_path(conn)
+        self._lazy = len(ids) > EAGER_TEXTS
+        self._texts = _texts(conn, ids if not self._lazy else ids[:EAGER_TEXTS])
+        self._position = {pid: i for i, pid in enumerate(ids)} if self._lazy else {}
 
     def __getitem__(self, paper_id: str) -> str:
         found = self._made.get(paper_id)
@@ -245,7 +283,8 @@ class Snippets(Mapping[str, str]):
             texts = self._texts.get(paper_id)
             if texts is None:
                 texts = self._read_batch(paper_id)
-            found = self._made[paper_id] = make_snippet(texts, self._marker)
+            found = self._made[paper_id] = make_snippet(
+                texts, self._marker, lambda: _fulltext(self._db, paper_id))
         return found
 
     def _read_batch(self, paper_id: str) -> tuple[str, str, str]:
@@ -281,7 +320,9 @@ class _Hit(SearchHit):
 
 
 def snippets_for(conn: sqlite3.Connection, ids: list[str], marker: Marker) -> dict[str, str]:
-    return {pid: make_snippet(texts, marker) for pid, texts in _texts(conn, ids).items()}
+    db = _database_path(conn)
+    return {pid: make_snippet(texts, marker, lambda pid=pid: _fulltext(db, pid))
+            for pid, texts in _texts(conn, ids).items()}
 
 
 # -- did you mean ---------------------------------------------------------------------------------

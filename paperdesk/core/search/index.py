@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 INDEX_DIRNAME = "index"
 # Bump when fields change: an index of another version is rebuilt at open.
-INDEX_VERSION = "3"  # 2: abstracts without positions, id column; 3: FastStemAnalyzer
+INDEX_VERSION = "4"  # 2: abstracts without positions, id column; 3: FastStemAnalyzer; 4: fulltext
 _VERSION_FILE = "PAPERDESK_INDEX_VERSION"
 _BATCH = 1000
 _TEXT_CACHE = 6000  # papers' texts kept for phrase checks (~6 MB)
@@ -53,6 +53,8 @@ def make_schema() -> Any:
         # against the text (phrases.py).
         abstract=fields.TEXT(analyzer=stem, phrase=False),
         note=fields.TEXT(analyzer=stem),
+        # PDFs' text: no positions (8,000 words a paper); a phrase in it is confirmed on the text.
+        fulltext=fields.TEXT(analyzer=stem, phrase=False),
         tags=fields.KEYWORD(lowercase=True, commas=True, scorable=True),
         author=fields.TEXT(analyzer=plain),
         org=fields.TEXT(analyzer=plain),
@@ -70,7 +72,7 @@ def to_fields(doc: dict) -> dict:
         "id": doc["id"], "sig": doc["sig"], "title": doc["title"], "title_ng": doc["title"],
         "abstract": doc["abstract"], "note": "\n".join(doc["note"]), "tags": ",".join(doc["tags"]),
         "author": doc["author"], "org": doc["org"], "source": "\n".join(doc["source"]),
-        "arxiv": doc["arxiv"], "flags": " ".join(doc["flags"]),
+        "arxiv": doc["arxiv"], "flags": " ".join(doc["flags"]), "fulltext": doc.get("fulltext", ""),
         "upvotes": doc["upvotes"], "published": doc["published"],
     }
     return {k: v for k, v in values.items() if v not in (None, "")}
@@ -317,6 +319,10 @@ class SearchIndex:
         A phrase is checked in titles, then in abstracts, mostly of the same papers, and reading
         a row costs far more than its text: both fields are read at once and kept while the
         searcher is current (as the index, they may lag a change to the library)."""
+        if fieldname == "fulltext":  # long texts, read for the few phrase candidates only
+            return dict(self.conn.execute(
+                "SELECT t.paper_id, t.text FROM json_each(?) AS j CROSS JOIN pdf_texts AS t "
+                "ON t.paper_id = j.value", (json.dumps(ids),)).fetchall())
         column = {"title": 0, "abstract": 1}.get(fieldname)
         if column is None:
             return {}

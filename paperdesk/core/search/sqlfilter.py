@@ -13,6 +13,7 @@ _FLAGS = {
     "note": "EXISTS (SELECT 1 FROM notes n WHERE n.paper_id = p.id AND n.body != '')",
     "highlight": "EXISTS (SELECT 1 FROM highlights h WHERE h.paper_id = p.id)",
     "tag": "EXISTS (SELECT 1 FROM tags t WHERE t.paper_id = p.id)",
+    "pdf": "EXISTS (SELECT 1 FROM pdfs d WHERE d.paper_id = p.id)",
 }
 
 

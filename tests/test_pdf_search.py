@@ -1,0 +1,57 @@
+"""A PDF's text in the search index: its own field, weaker than title and abstract, in plain queries;
+has:pdf; snippets name the page."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from pdf_samples import make_pdf
+
+from paperdesk.core.pdf import files, fulltext
+from paperdesk.core.records import IncomingPaper, SourceBatch
+
+
+@pytest.fixture
+def lib_with_pdf(lib, tmp_path):
+    papers = [IncomingPaper(title="Fins of fish", abstract="How zebrafish regrow fins.",
+                            arxiv_id="2401.00001"),
+              IncomingPaper(title="Primates", abstract="Lemurs of Madagascar and their diet.",
+                            arxiv_id="2401.00002"),
+              IncomingPaper(title="Nothing related", abstract="Graph theory.", arxiv_id="2401.00003")]
+    lib.import_batch(SourceBatch("feed", "t", "t", "2026-11-01", hashlib.sha1(b"x").hexdigest(), papers))
+    lib.search("anything")  # the index exists before the PDF arrives: it must be updated, not rebuilt
+    pdf = tmp_path / "fish.pdf"
+    pdf.write_bytes(make_pdf([["Zebrafish regenerate their fins."], ["Intro.", "Second page about lemurs",
+                                                                      "and ring-tailed lemurs again."]]))
+    files.attach(lib, "2401.00001", pdf, max_bytes=10**8)
+    return lib
+
+
+def test_pdf_text_is_searched_with_a_lower_weight_and_page_snippets(lib_with_pdf):
+    lib = lib_with_pdf
+    assert [h.id for h in lib.search("lemurs", typing=False).hits] == ["2401.00002"]  # not extracted yet
+    fulltext.extract_pending(lib)
+    result = lib.search("lemurs", typing=False)
+    assert [h.id for h in result.hits] == ["2401.00002", "2401.00001"]  # the abstract's match first
+    assert result.hits[1].snippet.startswith("p. 2: ") and "<b>lemurs</b>" in result.hits[1].snippet
+    assert "p. " not in result.hits[0].snippet  # the abstract matched: no page
+    assert [h.id for h in lib.search("fulltext:lemurs", typing=False).hits] == ["2401.00001"]
+    assert [h.id for h in lib.search('pdf:"ring tailed lemurs"', typing=False).hits] == ["2401.00001"]
+    assert lib.search('pdf:"tailed ring"', typing=False).hits == []  # a phrase, not just words
+    assert [h.id for h in lib.search("has:pdf").hits] == ["2401.00001"]
+    assert [h.id for h in lib.search("lemurs has:pdf", typing=False).hits] == ["2401.00001"]
+    assert [h.id for h in lib.search("lemurs -has:pdf", typing=False).hits] == ["2401.00002"]
+
+
+def test_rebuild_keeps_fulltext_and_a_scan_still_has_a_pdf(lib_with_pdf, tmp_path):
+    lib = lib_with_pdf
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(make_pdf([[]]))  # no text layer
+    files.attach(lib, "2401.00003", scan, max_bytes=10**8)
+    report = fulltext.extract_pending(lib)
+    assert report.failed == {"2401.00003": "none"}
+    lib.index.rebuild()
+    assert [h.id for h in lib.search("fulltext:regenerate", typing=False).hits] == ["2401.00001"]
+    assert sorted(h.id for h in lib.search("has:pdf").hits) == ["2401.00001", "2401.00003"]
+    assert lib.index.check(repair=False)["ok"]
