@@ -31,3 +31,26 @@ def seeded(lib):
     report = lib.import_paths([DIGEST_BLOCKS, DIGEST_ALTERNATING, DIGEST_PLAIN], today=TODAY)
     assert report.ok
     return lib
+
+
+SHARED_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+NO_CORPUS = ("../shared/corpus, the optional conformance corpus of real-world files, is absent (as in a "
+             "plain clone); the same behaviours are tested on tests/data")
+
+
+class Corpus:
+    """Reads files of the shared conformance corpus by their path inside it."""
+
+    def __init__(self, folder: Path):
+        self.dir = folder
+
+    def __call__(self, rel: str) -> bytes:
+        return (self.dir / rel).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Corpus:
+    """The shared corpus (`corpus("hf/x.json")` -> bytes, `corpus.dir`); skips the test without it."""
+    if not SHARED_CORPUS.is_dir():
+        pytest.skip(NO_CORPUS)
+    return Corpus(SHARED_CORPUS)

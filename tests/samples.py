@@ -15,3 +15,8 @@ DIGEST_BLOCKS = SAMPLES / "000_8952fd423edcbd4b.txt"
 DIGEST_ALTERNATING = SAMPLES / "001_1b94a34d59172f49.txt"
 DIGEST_PLAIN = SAMPLES / "002_a0e2e1b702ddcfc1.txt"
 TODAY = dt.date(2026, 11, 23)
+FEED_DATA = ROOT / "tests" / "data" / "feeds"  # small feed files made for the tests (see its README)
+
+
+def feed_data(name: str) -> bytes:
+    return (FEED_DATA / name).read_bytes()

@@ -9,7 +9,8 @@ import subprocess
 import sys
 
 import pytest
-from test_feeds_refresh import CORPUS, FeedServer, corpus
+from samples import FEED_DATA, feed_data
+from test_feeds_refresh import FeedServer
 
 
 def run(library, *args: str) -> subprocess.CompletedProcess:
@@ -21,7 +22,7 @@ def run(library, *args: str) -> subprocess.CompletedProcess:
 def test_add_list_refresh_json_and_exit_codes(tmp_path):
     lib = tmp_path / "lib"
     with FeedServer() as server:
-        good = server.add("/arxiv", body=corpus("arxiv/arxiv-api-2016_search_au_del_maestro.xml"), etag='"1"')
+        good = server.add("/arxiv", body=feed_data("arxiv_api_search.xml"), etag='"1"')
         page = server.add("/", body=b'<html><head><link rel="alternate" type="application/atom+xml" '
                                    b'href="/arxiv"></head></html>', content_type="text/html")
         added = run(lib, "add", page, "--every", "2h", "--group", "Physics/Cond-mat")
@@ -29,14 +30,14 @@ def test_add_list_refresh_json_and_exit_codes(tmp_path):
         assert "added feed 1: ArXiv Query" in added.stdout and good in added.stdout
         assert run(lib, "add", good).returncode == 1  # already subscribed
         assert run(lib, "add", server.url("/nothing")).returncode == 1
-        flaky = server.add("/flaky", body=corpus("arxiv/arxiv-api-2016_id_list_1111.2011v2.xml"))
+        flaky = server.add("/flaky", body=feed_data("arxiv_api_2607.00001.xml"))
         assert run(lib, "add", flaky, "--name", "Flaky").returncode == 0
         assert run(lib, "add", good, "--every", "soon").returncode == 2
 
         first = run(lib, "refresh", "--json")
         assert first.returncode == 0, first.stderr
         results = {r["feed_id"]: r for r in json.loads(first.stdout)}
-        assert (results[1]["status"], results[1]["new"]) == ("ok", 10) and results[2]["new"] == 1
+        assert (results[1]["status"], results[1]["new"]) == ("ok", 3) and results[2]["new"] == 1
         assert json.loads(run(lib, "refresh", "--json").stdout) == []  # nothing due yet
 
         server.routes["/flaky"].status = 500
@@ -51,7 +52,7 @@ def test_add_list_refresh_json_and_exit_codes(tmp_path):
     flaky_row, arxiv_row = listed
     assert flaky_row["health"] == "failing" and flaky_row["failures"] == 1
     assert "HTTP 500" in flaky_row["last_error"]
-    assert (arxiv_row["health"], arxiv_row["every_seconds"], arxiv_row["items_seen"]) == ("ok", 7200, 10)
+    assert (arxiv_row["health"], arxiv_row["every_seconds"], arxiv_row["items_seen"]) == ("ok", 7200, 3)
     text = run(lib, "list").stdout
     assert "last error (1x): the server had an internal error (HTTP 500)" in text
 
@@ -75,12 +76,12 @@ def test_rename_pause_resume_rm_interval_and_usage_errors(tmp_path):
 
 def test_opml_import_export_round_trip_keeps_nested_groups(tmp_path):
     lib = tmp_path / "lib"
-    nested = run(lib, "import-opml", str(CORPUS / "opml/listparser_hier-2-nested.xml"))
-    assert nested.returncode == 0 and "added 1 feeds" in nested.stdout
-    science = run(lib, "import-opml", str(CORPUS / "opml/plenary_recommended_Science.opml"))
-    assert "added 24 feeds" in science.stdout
-    again = run(lib, "import-opml", str(CORPUS / "opml/plenary_recommended_Science.opml"))
-    assert "added 0 feeds, 24 already subscribed" in again.stdout
+    nested = run(lib, "import-opml", str(FEED_DATA / "opml_nested.opml"))
+    assert nested.returncode == 0 and "added 2 feeds" in nested.stdout
+    science = run(lib, "import-opml", str(FEED_DATA / "opml_not_well_formed.opml"))
+    assert "added 3 feeds" in science.stdout
+    again = run(lib, "import-opml", str(FEED_DATA / "opml_not_well_formed.opml"))
+    assert "added 0 feeds, 3 already subscribed" in again.stdout
     bad = tmp_path / "bad.opml"
     bad.write_text("just text", encoding="utf-8")
     assert run(lib, "import-opml", str(bad)).returncode == 1
@@ -93,7 +94,7 @@ def test_opml_import_export_round_trip_keeps_nested_groups(tmp_path):
     assert undated(run(lib, "export-opml").stdout) == undated(out.read_text(encoding="utf-8"))
 
     other = tmp_path / "other"
-    assert "added 25 feeds" in run(other, "import-opml", str(out)).stdout
+    assert "added 5 feeds" in run(other, "import-opml", str(out)).stdout
     first = {(f["url"], f["name"], f["group"]) for f in json.loads(run(lib, "list", "--json").stdout)}
     second = {(f["url"], f["name"], f["group"]) for f in json.loads(run(other, "list", "--json").stdout)}
     assert first == second and ("http://domain/feed", "feedname", "grouping1/grouping2") in first
@@ -117,7 +118,7 @@ def test_refresh_all_goes_past_a_feed_that_breaks_the_import(tmp_path):
         broken = server.add("/broken", body=json.dumps([{"paper": {
             "id": "2601.00001", "title": "A paper the library refuses"}}]).encode(),
             content_type="application/json")
-        good = server.add("/good", body=corpus("hf/sotawhat_hf_daily_papers_2026-06-12.json"),
+        good = server.add("/good", body=feed_data("hf_daily_papers.json"),
                           content_type="application/json")
         assert run(lib, "add", broken, "--name", "Broken", "--no-check").returncode == 0
         assert run(lib, "add", good, "--name", "Good", "--no-check").returncode == 0
@@ -131,7 +132,7 @@ def test_refresh_all_goes_past_a_feed_that_breaks_the_import(tmp_path):
     assert "Traceback" not in done.stderr
     errors = done.stderr.strip().splitlines()
     assert len(errors) == 1 and "Broken" in errors[0] and "could not save the items" in errors[0]
-    assert "30 items, 30 new" in done.stdout  # the feed after the broken one was refreshed
+    assert "3 items, 3 new" in done.stdout  # the feed after the broken one was refreshed
     listed = {f["name"]: f for f in json.loads(run(lib, "list", "--json").stdout)}
     assert listed["Broken"]["failures"] == 1 and "could not save" in listed["Broken"]["last_error"]
     assert listed["Broken"]["next_refresh"]  # backs off

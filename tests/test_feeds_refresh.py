@@ -6,9 +6,9 @@ import gzip
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
+from samples import feed_data
 
 from paperdesk.core.feeds import (
     FetchLimits,
@@ -23,13 +23,7 @@ from paperdesk.core.feeds import (
 from paperdesk.core.feeds.discover import ProbeError, probe
 from paperdesk.core.feeds.fetch import USER_AGENT
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-DATA = Path(__file__).resolve().parent / "data" / "feeds"
 LIMITS = FetchLimits(timeout=0.5, total_timeout=5, max_bytes=256 * 1024, max_redirects=5)
-
-
-def corpus(rel: str) -> bytes:
-    return (CORPUS / rel).read_bytes()
 
 
 @dataclass
@@ -121,29 +115,29 @@ def refresh(lib, ids=None, **kwargs):
 
 # -- the happy path and conditional GET ----------------------------------------------------------------
 def test_200_then_304_adds_nothing_and_sends_validators(lib, server):
-    url = server.add("/api", body=corpus("arxiv/arxiv-api-2016_search_au_del_maestro.xml"), etag='"v1"',
+    url = server.add("/api", body=feed_data("arxiv_api_search.xml"), etag='"v1"',
                      content_type="application/atom+xml")
     feed = add_feed(lib, url, "del Maestro")
     first = refresh(lib)[feed.id]
-    assert (first.status, first.new, first.items) == ("ok", 10, 10)
-    assert lib.get("cond-mat/0412498")["authors"] == ["Adrian Del Maestro", "Subir Sachdev"]
-    assert lib.get("1201.4869")["sources"][0]["kind"] == "arxiv"
+    assert (first.status, first.new, first.items) == ("ok", 3, 3)
+    assert lib.get("cond-mat/0412498")["authors"] == ["Dana Invented", "Eli Fictional"]
+    assert lib.get("1201.0001")["sources"][0]["kind"] == "arxiv"
     second = refresh(lib)[feed.id]
-    assert (second.status, second.new, second.items) == ("not-modified", 0, 10)
+    assert (second.status, second.new, second.items) == ("not-modified", 0, 3)
     path, headers = server.requests[-1]
     assert path == "/api"
     assert headers["if-none-match"] == '"v1"' and headers["user-agent"] == USER_AGENT
     assert "gzip" in headers["accept-encoding"]
     health = get_feed(lib, feed.id)
-    assert health.last_error is None and health.items_seen == 10 and health.last_success
+    assert health.last_error is None and health.items_seen == 3 and health.last_success
     assert health.next_refresh > health.last_success
     assert lib.stats()["sources"] == 1
 
 
 def test_unchanged_body_without_validators_adds_no_source(lib, server):
-    url = server.add("/plain", body=corpus("arxiv/arxiv-api-2016_search_au_del_maestro.xml"))
+    url = server.add("/plain", body=feed_data("arxiv_api_search.xml"))
     feed = add_feed(lib, url)
-    assert refresh(lib)[feed.id].new == 10
+    assert refresh(lib)[feed.id].new == 3
     again = refresh(lib)[feed.id]
     assert (again.status, again.new) == ("ok", 0)
     assert lib.stats()["sources"] == 1  # same content hash: nothing added
@@ -152,7 +146,7 @@ def test_unchanged_body_without_validators_adds_no_source(lib, server):
 def test_last_modified_validator_gives_304(lib, server):
     stamp = "Wed, 21 Oct 2015 07:28:00 GMT"
 
-    url = server.add("/lm", body=corpus("feeds/wellformed/namespace/rss2.0withAtomNS.xml"),
+    url = server.add("/lm", body=feed_data("rss2_atom_ns.xml"),
                      headers={"Last-Modified": stamp})
     feed = add_feed(lib, url)
     assert refresh(lib)[feed.id].status == "ok"
@@ -162,15 +156,15 @@ def test_last_modified_validator_gives_304(lib, server):
 
 
 def test_gzip_body_is_decoded(lib, server):
-    body = gzip.compress(corpus("arxiv/arxiv-api-2016_search_au_del_maestro.xml"))
+    body = gzip.compress(feed_data("arxiv_api_search.xml"))
     feed = add_feed(lib, server.add("/gz", body=body, gzip=True))
-    assert refresh(lib)[feed.id].new == 10
+    assert refresh(lib)[feed.id].new == 3
 
 
 # -- every failure ends with a clear status, and the others still refresh ------------------------------
 def test_failures_each_get_a_clear_status_and_do_not_stop_the_others(lib, server):
-    good = server.add("/good", body=corpus("arxiv/arxiv-api-2016_search_au_del_maestro.xml"))
-    end = server.add("/end", body=corpus("arxiv/arxiv-api-2016_id_list_1111.2011v2.xml"))
+    good = server.add("/good", body=feed_data("arxiv_api_search.xml"))
+    end = server.add("/end", body=feed_data("arxiv_api_2607.00001.xml"))
     server.redirect("/r1", "/r2", 301)
     server.redirect("/r2", end, 302)
     server.redirect("/loop-a", "/loop-b")
@@ -192,7 +186,7 @@ def test_failures_each_get_a_clear_status_and_do_not_stop_the_others(lib, server
         "big": (server.add("/big", body=b"<rss>" + b" " * (LIMITS.max_bytes + 10)), "error",
                 "larger than the 256 KB limit"),
         "bomb": (server.add("/bomb", body=bomb, gzip=True), "error", "unpacks to more than the 256 KB"),
-        "invalid": (server.add("/invalid", body=corpus("feeds/illformed/aaa_illformed.xml")), "error",
+        "invalid": (server.add("/invalid", body=feed_data("broken.xml")), "error",
                     "broken XML"),
         "webpage": (server.add("/page", body=html_page, content_type="text/html"), "error",
                     "web page, not a feed"),
@@ -208,55 +202,55 @@ def test_failures_each_get_a_clear_status_and_do_not_stop_the_others(lib, server
             assert words in result.error, (key, result.error)
             feed = get_feed(lib, ids[key])
             assert feed.last_error == result.error and feed.failures == 1 and feed.last_success is None
-    assert results[ids["good"]].new == 10 and results[ids["chain"]].new == 1
+    assert results[ids["good"]].new == 3 and results[ids["chain"]].new == 1
     busy = get_feed(lib, ids["busy"])
     assert busy.next_refresh >= _plus(busy.last_attempt, 7200)  # Retry-After honoured
 
 
 def test_a_failing_refresh_loses_nothing_and_backs_off(lib, server):
-    url = server.add("/feed", body=corpus("arxiv/arxiv-api-2016_search_au_del_maestro.xml"))
+    url = server.add("/feed", body=feed_data("arxiv_api_search.xml"))
     feed = add_feed(lib, url)
     refresh(lib)
     before = lib.stats()
     for failures, words in ((1, "broken XML"), (2, "HTTP 500"), (3, "web page")):
         server.routes["/feed"] = {
-            1: Route(body=corpus("feeds/illformed/aaa_illformed.xml")),
+            1: Route(body=feed_data("broken.xml")),
             2: Route(status=500),
             3: Route(body=b"<html><body>maintenance</body></html>", content_type="text/html"),
         }[failures]
         result = refresh(lib)[feed.id]
         assert result.status == "error" and words in result.error
         health = get_feed(lib, feed.id)
-        assert health.failures == failures and health.items_seen == 10
+        assert health.failures == failures and health.items_seen == 3
         delay = _seconds(health.last_attempt, health.next_refresh)
         assert 0.8 * 900 * 2 ** (failures - 1) - 1 <= delay <= 1.2 * 900 * 2 ** (failures - 1) + 1
     assert lib.stats() == before
-    server.routes["/feed"] = Route(body=corpus("arxiv/arxiv-api-2016_search_au_del_maestro.xml"))
+    server.routes["/feed"] = Route(body=feed_data("arxiv_api_search.xml"))
     healed = refresh(lib)[feed.id]
     assert healed.status == "ok" and get_feed(lib, feed.id).failures == 0
     assert get_feed(lib, feed.id).last_error is None
 
 
 def test_wrong_content_type_and_non_utf8_encodings(lib, server):
-    octets = server.add("/octets", body=corpus("feeds/wellformed/namespace/rss2.0withAtomNS.xml"),
+    octets = server.add("/octets", body=feed_data("rss2_atom_ns.xml"),
                         content_type="application/octet-stream")
-    cp1252 = server.add("/cp1252", body=corpus("feeds/encoding/http_text_xml_charset_2.xml"),
+    cp1252 = server.add("/cp1252", body=feed_data("cp1252_item.xml"),
                         content_type="text/xml; charset=windows-1252")
-    euckr = server.add("/euckr", body=corpus("feeds/encoding/euc-kr-item.xml"), content_type="text/xml")
+    euckr = server.add("/euckr", body=feed_data("euc_kr_item.xml"), content_type="text/xml")
     ids = [add_feed(lib, u).id for u in (octets, cp1252, euckr)]
     results = refresh(lib)
     assert [results[i].status for i in ids] == ["ok", "ok", "ok"]
     foo = lib.records(lib.paper_ids())
     by_title = {r["title"]: r for r in foo}
-    assert by_title["Foo"]["abstract"] == "This is a \xa3\u201ctest.\u201d"
-    assert "rsync and vfat | Geek at Play" in by_title
-    korean = [r for r in foo if r["title"] not in ("Foo", "rsync and vfat | Geek at Play")]
+    assert by_title["Pound sign"]["abstract"] == "This costs \xa3\u201cfive.\u201d"
+    assert "Notes on sparse attention" in by_title
+    korean = [r for r in foo if r["title"] not in ("Pound sign", "Notes on sparse attention")]
     assert korean and any("\uac00" <= ch <= "\ud7a3" for ch in korean[0]["title"])
 
 
 def test_due_only_and_paused_feeds_are_skipped(lib, server):
-    a = add_feed(lib, server.add("/a", body=corpus("arxiv/arxiv-api-2016_id_list_1111.2011v2.xml")))
-    b = add_feed(lib, server.add("/b", body=corpus("arxiv/arxiv-api-2016_search_au_del_maestro.xml")))
+    a = add_feed(lib, server.add("/a", body=feed_data("arxiv_api_2607.00001.xml")))
+    b = add_feed(lib, server.add("/b", body=feed_data("arxiv_api_search.xml")))
     set_paused(lib, b.id, True)
     assert [r.feed_id for r in refresh_feeds(lib, limits=LIMITS)] == [a.id]
     assert refresh_feeds(lib, limits=LIMITS) == []  # a is not due again for 6 hours
@@ -265,7 +259,7 @@ def test_due_only_and_paused_feeds_are_skipped(lib, server):
 
 
 def test_progress_and_cancel_on_the_callers_thread(lib, server):
-    body = corpus("arxiv/arxiv-api-2016_id_list_1111.2011v2.xml")
+    body = feed_data("arxiv_api_2607.00001.xml")
     fast = [add_feed(lib, server.add(f"/f{n}", body=body)).id for n in range(2)]
     slow = [add_feed(lib, server.add(f"/s{n}", stall=True)).id for n in range(4)]
     seen: list[tuple[int, int, str, str]] = []
@@ -288,7 +282,7 @@ def test_at_most_four_requests_at_once(lib, server):
     active = {"now": 0, "max": 0}
     lock = threading.Lock()
     gate = threading.Event()
-    body = corpus("arxiv/arxiv-api-2016_id_list_1111.2011v2.xml")
+    body = feed_data("arxiv_api_2607.00001.xml")
 
     original = server.httpd.RequestHandlerClass.do_GET
 
@@ -315,19 +309,19 @@ def test_at_most_four_requests_at_once(lib, server):
 
 # -- sources: HF JSON, arXiv, folders; one record per paper ---------------------------------------------
 def test_hf_json_and_arxiv_feed_make_one_record_with_both_provenances(lib, server):
-    hf = server.add("/api/daily_papers", body=corpus("hf/sotawhat_hf_daily_papers_2026-06-12.json"),
+    hf = server.add("/api/daily_papers", body=feed_data("hf_daily_papers.json"),
                     content_type="application/json")
-    ax = server.add("/arxiv", body=(DATA / "arxiv_api_2606.00467.xml").read_bytes(),
+    ax = server.add("/arxiv", body=feed_data("arxiv_api_2607.00001.xml"),
                     content_type="application/atom+xml")
     hf_feed, ax_feed = add_feed(lib, hf, "HF daily"), add_feed(lib, ax, "arXiv search")
-    assert refresh(lib, [hf_feed.id])[hf_feed.id].new == 30
+    assert refresh(lib, [hf_feed.id])[hf_feed.id].new == 3
     assert refresh(lib, [ax_feed.id])[ax_feed.id].new == 0
-    record = lib.get("2606.00467")
+    record = lib.get("2607.00001")
     assert sorted(s["kind"] for s in record["sources"]) == ["arxiv", "hf"]
-    assert record["upvotes"] == 0 and record["organization"] == "California institute of technology"
-    assert record["authors"][:2] == ["Etienne Casanova", "Rafal Kocielnik"]
-    assert record["published"] == "2026-05-30"
-    assert lib.stats()["papers"] == 30
+    assert record["upvotes"] == 0 and record["organization"] == "Example University"
+    assert record["authors"][:2] == ["Gia Example", "Hal Sample"]
+    assert record["published"] == "2026-07-01"
+    assert lib.stats()["papers"] == 3
     upvoted = max(lib.records(lib.paper_ids()), key=lambda r: r["upvotes"] or 0)
     assert upvoted["upvotes"] > 0
 
@@ -353,12 +347,12 @@ def test_watched_folder_of_digests(lib, tmp_path):
 
 # -- subscriptions -----------------------------------------------------------------------------------
 def test_add_by_page_link_rename_pause_remove_and_undo(lib, server):
-    feed_url = server.add("/feed.xml", body=corpus("feeds/wellformed/namespace/rss2.0withAtomNS.xml"))
+    feed_url = server.add("/feed.xml", body=feed_data("rss2_atom_ns.xml"))
     page = (b'<html><head><link rel="stylesheet" href="/s.css">'
             b'<link rel="alternate" type="application/rss+xml" title="RSS" href="/feed.xml"></head></html>')
     page_url = server.add("/blog/", body=page, content_type="text/html; charset=utf-8")
     found = probe(page_url, limits=LIMITS)
-    assert found.url == feed_url and found.title == "Delicious/wearehugh"
+    assert found.url == feed_url and found.title == "Example Lab notes"
     with pytest.raises(ProbeError, match="links no feed"):
         probe(server.add("/plain", body=b"<html><body>no feeds</body></html>", content_type="text/html"),
               limits=LIMITS)
@@ -375,7 +369,7 @@ def test_add_by_page_link_rename_pause_remove_and_undo(lib, server):
     assert get_feed(lib, feed.id).paused is True
     lib.undo()
     lib.undo()
-    assert get_feed(lib, feed.id).name == "Delicious/wearehugh"
+    assert get_feed(lib, feed.id).name == "Example Lab notes"
     lib.undo()
     assert list_feeds(lib) == []
 
