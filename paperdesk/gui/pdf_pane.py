@@ -23,6 +23,7 @@ from paperdesk.gui.qt import (
     QWidget,
     Signal,
 )
+from paperdesk.gui.theme import is_dark
 
 PAGE_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -34,6 +35,7 @@ class PdfPane(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.view = PdfView()
+        self.view.renderer.dark = is_dark()  # pages shown inverted, like the rest of a dark desk
         self.paper_id: str | None = None
         self.path: Path | None = None
         self.password_dialog: QInputDialog | None = None

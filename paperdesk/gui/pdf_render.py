@@ -3,8 +3,9 @@
 One plain daemon thread per desk (like the reader thread) does all pdfium work the PDF view needs
 besides small look-ups: page renders, and tasks such as a search over every page. The view says
 which pages it wants (`want`, newest list wins; visible pages first); each finished page reaches the
-GUI thread by a queued signal as a `QImage` it owns. The thread also closes documents the view has
-let go, so no document is closed while the thread may still be using it.
+GUI thread by a queued signal as a `QImage` it owns. With nothing else to do it reads the pages'
+text ahead, so a search soon after opening scans strings instead of loading 100+ pages. The thread
+also closes documents the view has let go, so none is closed while the thread may still use it.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 
 from paperdesk.core.pdf import Annotation, Link, PdfDocument, PdfError
-from paperdesk.gui.qt import QImage, QObject, Signal
+from paperdesk.gui.qt import QApplication, QImage, QObject, Signal
 
-CACHE_BYTES = 160 * 1024 * 1024  # rendered pages kept; a page at 2x of A4 is ~8 MB
+CACHE_BYTES = 64 * 1024 * 1024  # rendered pages kept: ~14 A4 pages 900 px wide, 4 at 2x (high DPI)
 IDLE_EXIT_S = 30.0
 
 Key = tuple[int, int]  # page, scale in thousandths
@@ -67,9 +68,10 @@ class PageCache:
 
 
 class PageRenderer(QObject):
-    """`want([(page, scale), ...])` → `page_ready(generation, page, scale_key, image, links, annots)`."""
+    """`want([(page, scale), ...])` → `page_ready(generation, page, scale_key, image, links, annots,
+    char boxes)`."""
 
-    page_ready = Signal(int, int, int, object, object, object)
+    page_ready = Signal(int, int, int, object, object, object, object)
     _arrived = Signal(str, int, object)  # kind, token, payload: emitted on the render thread
 
     def __init__(self, parent: QObject | None = None):
@@ -77,6 +79,7 @@ class PageRenderer(QObject):
         self._cond = threading.Condition()
         self._doc: PdfDocument | None = None
         self._retired: list[PdfDocument] = []
+        self._text_next: int | None = None  # the next page whose text is read while idle
         self.generation = 0
         self._wanted: deque[tuple[int, float]] = deque()
         self._tasks: deque[tuple[int, Callable[[PdfDocument], object]]] = deque()
@@ -87,6 +90,9 @@ class PageRenderer(QObject):
         self.dark = False  # invert pages (a dark theme)
         self.rendered = 0  # pages rendered (for tests and benchmarks)
         self._arrived.connect(self._deliver)  # connected here, on the GUI thread
+        app = QApplication.instance()
+        if app is not None:  # pdfium's own exit clean-up must not race this thread
+            app.aboutToQuit.connect(self.close)
 
     # -- GUI side -------------------------------------------------------------------------------
     def set_document(self, doc: PdfDocument | None) -> int:
@@ -95,6 +101,7 @@ class PageRenderer(QObject):
             if self._doc is not None and self._doc is not doc:
                 self._retired.append(self._doc)
             self._doc = doc
+            self._text_next = 0 if doc is not None and doc.page_count else None
             self.generation += 1
             self._wanted.clear()
             self._tasks.clear()
@@ -119,16 +126,21 @@ class PageRenderer(QObject):
             self._wake()
 
     def idle(self) -> bool:
+        """Nothing to render and no task waiting (reading text ahead does not count)."""
         with self._cond:
             return not self._wanted and not self._tasks
 
-    def close(self) -> None:
+    def close(self, wait_s: float = 2.0) -> None:
+        """Stop the thread after it closed the documents (waits up to `wait_s` for a render)."""
         with self._cond:
             self._closed = True
             if self._doc is not None:
                 self._retired.append(self._doc)
                 self._doc = None
             self._wake()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(wait_s)
 
     def _wake(self) -> None:
         # Called with the condition held.
@@ -147,21 +159,33 @@ class PageRenderer(QObject):
             self.page_ready.emit(token, *payload)  # type: ignore[misc]
 
     # -- render thread --------------------------------------------------------------------------
+    def _has_work(self) -> bool:
+        # Called with the condition held.
+        return bool(self._closed or self._retired or self._tasks
+                    or (self._doc and (self._wanted or self._text_next is not None)))
+
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not (self._closed or self._retired or self._tasks or (self._doc and self._wanted)):
+                while not self._has_work():
                     idle = not self._cond.wait(IDLE_EXIT_S)
-                    if idle and not (self._retired or self._tasks or self._wanted):
+                    if idle and not self._has_work():
                         self._thread = None
                         return
                 retired, self._retired = self._retired, []
                 doc, generation = self._doc, self.generation
                 task = self._tasks.popleft() if self._tasks else None
                 page = self._wanted.popleft() if task is None and self._wanted else None
+                text_page = None
+                if task is None and page is None and doc is not None and self._text_next is not None:
+                    text_page = self._text_next
+                    self._text_next = text_page + 1 if text_page + 1 < doc.page_count else None
                 closed = self._closed
             for old in retired:
-                old.close()
+                try:
+                    old.close()
+                except Exception:  # already closed (the interpreter is exiting): nothing to free
+                    pass
             if closed:
                 return
             if doc is None:
@@ -177,19 +201,25 @@ class PageRenderer(QObject):
                 self._emit("task", token, outcome)
             elif page is not None:
                 self._render(doc, generation, *page)
+            elif text_page is not None:
+                try:
+                    doc.page_text(text_page)  # read ahead while idle: a search later finds it read
+                except Exception:
+                    pass
 
     def _render(self, doc: PdfDocument, generation: int, page: int, scale: float) -> None:
         try:
             data, width, height, stride = doc.render(page, scale)
             links: list[Link] = doc.links(page)
             annots: list[Annotation] = doc.annotations(page)
+            boxes = doc.char_boxes(page)  # the view selects and draws matches from these
         except Exception:  # a page pdfium cannot draw stays a placeholder
             return
         image = QImage(data, width, height, stride, QImage.Format.Format_RGB32).copy()
         if self.dark:
             image.invertPixels()
         self.rendered += 1
-        self._emit("page", generation, (page, scale_key(scale), image, links, annots))
+        self._emit("page", generation, (page, scale_key(scale), image, links, annots, boxes))
 
     def _emit(self, kind: str, token: int, payload: object) -> None:
         try:

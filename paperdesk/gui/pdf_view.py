@@ -5,8 +5,9 @@ text stays sharp on high-DPI screens; until a page arrives its slot shows a stre
 another zoom or a blank sheet. Everything else here is cheap: layout is a list of page tops, and
 paint draws cached images, then highlights from their stored quads, search matches and the
 selection on top. PDF coordinates (points, origin bottom-left) map to the widget by `_to_view`.
-Painting never calls pdfium (it would wait for a render in progress): match rectangles come with the
-search results from the render thread, selections are drawn from the page's cached character boxes.
+Painting and the mouse never call pdfium (they would wait for a render in progress): each rendered
+page arrives with its links, annotations and character boxes, from which selections and search
+matches are drawn (`line_rects`); a search runs on the render thread.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ class PdfView(QAbstractScrollArea):
         self._annots: dict[int, list[Annotation]] = {}
         self.highlights: list[Highlight] = []
         self.matches: list[tuple[int, int, int]] = []
-        self._match_rects: list[list[Rect]] = []
+        self._boxes: dict[int, list[Rect]] = {}
+        self._match_unplaced = False  # the current match's page was not rendered when it was shown
         self.match_index = -1
         self.selection: Selection | None = None
         self._anchor: tuple[int, int] | None = None  # page, char index where a drag started
@@ -86,7 +88,8 @@ class PdfView(QAbstractScrollArea):
         self.cache.clear()
         self._links.clear()
         self._annots.clear()
-        self.matches, self._match_rects, self.match_index, self.selection = [], [], -1, None
+        self._boxes.clear()
+        self.matches, self.match_index, self.selection = [], -1, None
         self._last_page = -1
         self._layout(keep_position=False)
         self.verticalScrollBar().setValue(0)
@@ -196,11 +199,16 @@ class PdfView(QAbstractScrollArea):
         wanted = [(i, scale) for i in [*visible, *ahead, *behind] if (i, key) not in self.cache]
         self.renderer.want(wanted)
 
-    def _page_ready(self, _generation: int, page: int, key: int, image, links, annots) -> None:
+    def _page_ready(self, _generation: int, page: int, key: int, image, links, annots, boxes) -> None:
         image.setDevicePixelRatio(self.devicePixelRatioF())
         self.cache.put((page, key), image)
         self._links[page] = links
         self._annots[page] = annots
+        self._boxes[page] = boxes
+        match = self.current_match()
+        if self._match_unplaced and match is not None and match[0] == page:
+            self._match_unplaced = False
+            self._scroll_to_match()
         if page in self.visible_pages():
             self.viewport().update(self.page_rect(page).toAlignedRect())
 
@@ -249,7 +257,7 @@ class PdfView(QAbstractScrollArea):
         last = bisect.bisect_left(self.matches, (i + 1,))
         for n in range(first, last):
             color = QColor(255, 140, 0, 150) if n == self.match_index else QColor(255, 200, 0, 70)
-            for rect in self._match_rects[n]:
+            for rect in self._match_rects(n):
                 painter.fillRect(self._to_view(i, rect), color)
         if self.selection is not None and self.selection.page == i:
             color = self.palette().color(self.palette().ColorRole.Highlight)
@@ -259,7 +267,19 @@ class PdfView(QAbstractScrollArea):
 
     def _selection_rects(self) -> list[Rect]:
         s = self.selection
-        return line_rects(self.doc.char_boxes(s.page), s.start, s.end) if s else []
+        return line_rects(self._page_boxes(s.page), s.start, s.end) if s else []
+
+    def _match_rects(self, n: int) -> list[Rect]:
+        """Match `n`'s rectangles, once its page has been rendered (else none yet)."""
+        page, start, length = self.matches[n]
+        boxes = self._boxes.get(page)
+        return line_rects(boxes, start, start + length) if boxes else []
+
+    def _page_boxes(self, page: int) -> list[Rect]:
+        """A page's character boxes: from its rendering, else read now (waits for pdfium)."""
+        if page not in self._boxes:
+            self._boxes[page] = self.doc.char_boxes(page)
+        return self._boxes[page]
 
     # -- scrolling and paging -------------------------------------------------------------------
     def _scrolled(self, _value: int) -> None:
@@ -344,9 +364,7 @@ class PdfView(QAbstractScrollArea):
             if error:
                 self.message.emit(error)
                 return
-            found = list(hits)  # type: ignore[call-overload]
-            self.matches = [hit[:3] for hit in found]
-            self._match_rects = [hit[3] for hit in found]
+            self.matches = list(hits)  # type: ignore[call-overload]
             if not self.matches:
                 self.match_index = -1
                 self.message.emit(f"“{text}” is not in this PDF")
@@ -355,10 +373,7 @@ class PdfView(QAbstractScrollArea):
             self.match_index = next((n for n, m in enumerate(self.matches) if m[0] >= start_page), 0)
             self._show_match()
 
-        def search(doc: PdfDocument) -> list:
-            return [(p, s, n, doc.text_rects(p, s, s + n)) for p, s, n in doc.search(text)]
-
-        self.renderer.submit(search, done)
+        self.renderer.submit(lambda doc: doc.search(text), done)
 
     def find_next(self, step: int = 1) -> None:
         if not self.matches:
@@ -369,15 +384,21 @@ class PdfView(QAbstractScrollArea):
 
     def _show_match(self) -> None:
         page, _start, _length = self.matches[self.match_index]
-        rects = self._match_rects[self.match_index]
-        if rects:
-            view = self._to_view(page, rects[0])
-            if not self.viewport().rect().contains(view.toAlignedRect()):
-                self.go_to_page(page, rects[0][3] + 72 / self.zoom)
-        else:
+        self._match_unplaced = not self._scroll_to_match()
+        if self._match_unplaced:  # its page is not rendered yet: show the page, place the match later
             self.go_to_page(page)
         self.message.emit(f"Match {self.match_index + 1} of {len(self.matches)} (page {page + 1})")
         self.viewport().update()
+
+    def _scroll_to_match(self) -> bool:
+        """Bring the current match into view, if its page's boxes are known."""
+        page = self.matches[self.match_index][0]
+        rects = self._match_rects(self.match_index)
+        if not rects:
+            return False
+        if not self.viewport().rect().contains(self._to_view(page, rects[0]).toAlignedRect()):
+            self.go_to_page(page, rects[0][3] + 72 / self.zoom)
+        return True
 
     def current_match(self) -> tuple[int, int, int] | None:
         return self.matches[self.match_index] if 0 <= self.match_index < len(self.matches) else None
@@ -391,7 +412,7 @@ class PdfView(QAbstractScrollArea):
         if where is None:
             return None
         page, x, y = where
-        k = char_index_at(self.doc.char_boxes(page), x, y, tolerance=6 / self.zoom)
+        k = char_index_at(self._page_boxes(page), x, y, tolerance=6 / self.zoom)
         return (page, k) if k is not None else None
 
     def _snap(self, page: int, a: int, b: int) -> Selection:
@@ -497,7 +518,7 @@ class PdfView(QAbstractScrollArea):
             rects = self._selection_rects()
         elif self.current_match() is not None:
             page, start, length = self.current_match()
-            end, rects = start + length, self._match_rects[self.match_index]
+            end, rects = start + length, line_rects(self._page_boxes(page), start, start + length)
         else:
             return "Select text with the mouse, or search (/) and highlight the match"
         quote = " ".join(self.doc.page_text(page)[start:end].split())

@@ -227,3 +227,33 @@ def test_other_programs_annotations_are_read(desk, qtbot):
     text_note = next(a for a in view._annots[0] if a.kind == "text")
     x0, y0, x1, y1 = text_note.rect
     assert "This is a text annotation." in view._tooltip_at(view._to_view(0, (x0, y0, x1, y1)).center())
+
+
+def test_page_cache_keeps_within_its_bound():
+    from paperdesk.gui.pdf_render import PageCache
+    from paperdesk.gui.qt import QImage
+
+    cache = PageCache(limit=3 * 100 * 100 * 4)
+    for page in range(5):
+        cache.put((page, 1000), QImage(100, 100, QImage.Format.Format_RGB32))
+    assert cache.size <= cache.limit
+    assert (0, 1000) not in cache and (1, 1000) not in cache and (4, 1000) in cache
+    cache.get((2, 1000))  # used: kept over page 3
+    cache.put((5, 1000), QImage(100, 100, QImage.Format.Format_RGB32))
+    assert (2, 1000) in cache and (3, 1000) not in cache
+    assert cache.any_scale(4) is not None and cache.any_scale(0) is None
+
+
+def test_dark_theme_inverts_pages(qtbot, tmp_path):
+    from paperdesk.core.pdf import PdfDocument
+    from paperdesk.gui.pdf_render import PageRenderer
+
+    renderer = PageRenderer()
+    renderer.dark = True
+    renderer.set_document(PdfDocument.open(write_pdf(tmp_path / "d.pdf", [["Dark"]])))
+    with qtbot.waitSignal(renderer.page_ready, timeout=10_000) as ready:
+        renderer.want([(0, 0.5)])
+    _generation, page, key, image, _links, _annots, boxes = ready.args
+    assert (page, key) == (0, 500) and len(boxes) == 4
+    assert image.pixelColor(0, 0).lightness() < 10  # white paper shown black
+    renderer.close()

@@ -114,6 +114,16 @@ def char_index_at(boxes: list[Rect], x: float, y: float, tolerance: float = 0.0)
     return best
 
 
+def _rects(tp: pdfium.PdfTextPage, start: int, end: int) -> list[Rect]:
+    out: list[Rect] = []
+    n = raw.FPDFText_CountRects(tp, start, end - start)
+    left, top, right, bottom = (ctypes.c_double() for _ in range(4))
+    for k in range(max(0, n)):
+        if raw.FPDFText_GetRect(tp, k, left, top, right, bottom):
+            out.append((left.value, bottom.value, right.value, top.value))
+    return out
+
+
 def _utf16(buffer: ctypes.Array, n_bytes: int) -> str:
     return bytes(buffer)[: max(0, n_bytes - 2)].decode("utf-16-le", errors="replace")
 
@@ -206,15 +216,19 @@ class PdfDocument:
 
     # Text -------------------------------------------------------------------------------------------
 
+    @staticmethod
+    def _read_text(tp: pdfium.PdfTextPage) -> str:
+        n = tp.count_chars()
+        text = tp.get_text_range(0, n) if n > 0 else ""
+        if len(text) != max(n, 0):  # pdfium left out or added characters: one per index
+            text = "".join(chr(raw.FPDFText_GetUnicode(tp, k) or 0xFFFD) for k in range(n))
+        return text
+
     def page_text(self, i: int) -> str:
         """The text of page ``i``, one character per pdfium character index (line ends are \\r\\n)."""
         if i not in self._texts:
             with self._textpage(i) as tp:
-                n = tp.count_chars()
-                text = tp.get_text_range(0, n) if n > 0 else ""
-                if len(text) != max(n, 0):  # pdfium left out or added characters: one per index
-                    text = "".join(chr(raw.FPDFText_GetUnicode(tp, k) or 0xFFFD) for k in range(n))
-            self._texts[i] = text
+                self._texts[i] = self._read_text(tp)
         return self._texts[i]
 
     def char_boxes(self, i: int) -> list[Rect]:
@@ -246,14 +260,8 @@ class PdfDocument:
         characters on a line: the quads a highlight is drawn from."""
         if end <= start:
             return []
-        out: list[Rect] = []
         with self._textpage(i) as tp:
-            n = raw.FPDFText_CountRects(tp, start, end - start)
-            left, top, right, bottom = (ctypes.c_double() for _ in range(4))
-            for k in range(max(0, n)):
-                if raw.FPDFText_GetRect(tp, k, left, top, right, bottom):
-                    out.append((left.value, bottom.value, right.value, top.value))
-        return out
+            return _rects(tp, start, end)
 
     @property
     def has_text_layer(self) -> bool:
@@ -265,19 +273,23 @@ class PdfDocument:
     def _folded_text(self, i: int) -> str:
         if i not in self._folded:
             text = self.page_text(i)
-            folded = text.casefold()
-            if len(folded) != len(text):  # ß -> ss and the like: fold per character to keep indices
-                folded = "".join(c if len(c.casefold()) != 1 else c.casefold() for c in text)
+            folded = text.lower()  # not casefold(): ß -> ss would shift every index after it
+            if len(folded) != len(text):  # İ -> i̇ and the like: per character, keeping indices
+                folded = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
             self._folded[i] = folded
         return self._folded[i]
+
+    @staticmethod
+    def _pattern(text: str) -> re.Pattern[str] | None:
+        words = text.lower().split()
+        return re.compile(r"\s+".join(map(re.escape, words))) if words else None
 
     def search(self, text: str, pages: range | None = None) -> list[tuple[int, int, int]]:
         """Every case-insensitive occurrence of ``text``: (page, start, length), in reading order.
         Any run of spaces in ``text`` matches any whitespace in the page, a line break included."""
-        words = text.casefold().split()
-        if not words:
+        pattern = self._pattern(text)
+        if pattern is None:
             return []
-        pattern = re.compile(r"\s+".join(map(re.escape, words)))
         hits: list[tuple[int, int, int]] = []
         for i in pages if pages is not None else range(self.page_count):
             hits.extend((i, m.start(), m.end() - m.start()) for m in pattern.finditer(self._folded_text(i)))
