@@ -11,6 +11,8 @@ also closes documents the view has let go, so none is closed while the thread ma
 from __future__ import annotations
 
 import itertools
+import os
+import sys
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -20,8 +22,20 @@ from paperdesk.gui.qt import QApplication, QImage, QObject, Signal
 
 CACHE_BYTES = 64 * 1024 * 1024  # rendered pages kept: ~14 A4 pages 900 px wide, 4 at 2x (high DPI)
 IDLE_EXIT_S = 30.0
+RENDER_NICE = 10
 
 Key = tuple[int, int]  # page, scale in thousandths
+
+
+def lower_priority() -> None:
+    """Give this thread a lower CPU priority than the GUI thread's: on a busy machine the scheduler
+    then runs the event loop first and renders with what is left. Linux only (there a thread has
+    its own nice value; elsewhere the call would lower the whole process)."""
+    if sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), RENDER_NICE)
+        except OSError:
+            pass
 
 
 def scale_key(scale: float) -> int:
@@ -165,6 +179,7 @@ class PageRenderer(QObject):
                     or (self._doc and (self._wanted or self._text_next is not None)))
 
     def _run(self) -> None:
+        lower_priority()
         while True:
             with self._cond:
                 while not self._has_work():

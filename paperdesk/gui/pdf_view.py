@@ -15,6 +15,8 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
+import numpy as np
+
 from paperdesk.core.annotations import Highlight
 from paperdesk.core.pdf import Annotation, Link, PdfDocument
 from paperdesk.core.pdf.document import Rect, char_index_at, line_rects
@@ -68,7 +70,7 @@ class PdfView(QAbstractScrollArea):
         self._annots: dict[int, list[Annotation]] = {}
         self.highlights: list[Highlight] = []
         self.matches: list[tuple[int, int, int]] = []
-        self._boxes: dict[int, list[Rect]] = {}
+        self._boxes: dict[int, np.ndarray] = {}
         self._match_unplaced = False  # the current match's page was not rendered when it was shown
         self.match_index = -1
         self.selection: Selection | None = None
@@ -273,9 +275,9 @@ class PdfView(QAbstractScrollArea):
         """Match `n`'s rectangles, once its page has been rendered (else none yet)."""
         page, start, length = self.matches[n]
         boxes = self._boxes.get(page)
-        return line_rects(boxes, start, start + length) if boxes else []
+        return line_rects(boxes, start, start + length) if boxes is not None else []
 
-    def _page_boxes(self, page: int) -> list[Rect]:
+    def _page_boxes(self, page: int) -> np.ndarray:
         """A page's character boxes: from its rendering, else read now (waits for pdfium)."""
         if page not in self._boxes:
             self._boxes[page] = self.doc.char_boxes(page)

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 
@@ -80,11 +81,11 @@ _OPEN_ERRORS = {
 }
 
 
-def line_rects(boxes: list[Rect], start: int, end: int) -> list[Rect]:
+def line_rects(boxes: np.ndarray, start: int, end: int) -> list[Rect]:
     """Rectangles covering characters ``start..end`` (end excluded) given their boxes: one per run of
     characters on one line. Pure Python over cached boxes, so a view can call it while painting."""
     out: list[list[float]] = []
-    for x0, y0, x1, y1 in boxes[max(start, 0) : end]:
+    for x0, y0, x1, y1 in boxes[max(start, 0) : end].tolist():
         if x1 <= x0 or y1 <= y0:
             continue  # spaces and line ends pdfium generated
         if out:
@@ -98,20 +99,15 @@ def line_rects(boxes: list[Rect], start: int, end: int) -> list[Rect]:
     return [(a, b, c, d) for a, b, c, d in out]
 
 
-def char_index_at(boxes: list[Rect], x: float, y: float, tolerance: float = 0.0) -> int | None:
+def char_index_at(boxes: np.ndarray, x: float, y: float, tolerance: float = 0.0) -> int | None:
     """The character whose box holds (x, y), else the nearest within ``tolerance`` points."""
-    best, best_distance = None, tolerance
-    for k, (x0, y0, x1, y1) in enumerate(boxes):
-        if x1 <= x0 or y1 <= y0:
-            continue
-        dx = max(x0 - x, 0.0, x - x1)
-        dy = max(y0 - y, 0.0, y - y1)
-        distance = max(dx, dy)
-        if distance == 0.0:
-            return k
-        if distance <= best_distance:
-            best, best_distance = k, distance
-    return best
+    if len(boxes) == 0:
+        return None
+    x0, y0, x1, y1 = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
+    distance = np.maximum(np.maximum(x0 - x, x - x1), np.maximum(y0 - y, y - y1)).clip(min=0.0)
+    distance[(x1 <= x0) | (y1 <= y0)] = np.inf  # generated characters have no box
+    k = int(distance.argmin())
+    return k if distance[k] <= tolerance else None
 
 
 def _rects(tp: pdfium.PdfTextPage, start: int, end: int) -> list[Rect]:
@@ -136,7 +132,7 @@ class PdfDocument:
         self.path = path
         self._sizes: list[tuple[float, float]] = [doc.get_page_size(i) for i in range(len(doc))]
         self._texts: dict[int, str] = {}
-        self._boxes: dict[int, list[Rect]] = {}
+        self._boxes: dict[int, np.ndarray] = {}
         self._folded: dict[int, str] = {}
         self._has_text: bool | None = None
 
@@ -231,21 +227,22 @@ class PdfDocument:
                 self._texts[i] = self._read_text(tp)
         return self._texts[i]
 
-    def char_boxes(self, i: int) -> list[Rect]:
-        """Each character's box on page ``i`` (the font's height, not the glyph's ink); generated
-        characters (spaces and line ends pdfium adds) may have empty boxes."""
+    def char_boxes(self, i: int) -> np.ndarray:
+        """Each character's box on page ``i`` as rows (x0, y0, x1, y1): the font's height, not the
+        glyph's ink; generated characters (spaces and line ends pdfium adds) have empty boxes. One
+        array, not a tuple per character: thousands of tuples per page set off garbage collections
+        that hold the GIL."""
         if i not in self._boxes:
-            boxes: list[Rect] = []
             with self._textpage(i) as tp:
+                n = max(tp.count_chars(), 0)
+                boxes = np.zeros((n, 4))
                 rect = raw.FS_RECTF()
                 left, right, bottom, top = (ctypes.c_double() for _ in range(4))
-                for k in range(max(tp.count_chars(), 0)):
+                for k in range(n):
                     if raw.FPDFText_GetLooseCharBox(tp, k, rect):
-                        boxes.append((rect.left, rect.bottom, rect.right, rect.top))
+                        boxes[k] = rect.left, rect.bottom, rect.right, rect.top
                     elif raw.FPDFText_GetCharBox(tp, k, left, right, bottom, top):
-                        boxes.append((left.value, bottom.value, right.value, top.value))
-                    else:
-                        boxes.append((0.0, 0.0, 0.0, 0.0))
+                        boxes[k] = left.value, bottom.value, right.value, top.value
             self._boxes[i] = boxes
         return self._boxes[i]
 
