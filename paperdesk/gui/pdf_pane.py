@@ -10,6 +10,7 @@ from paperdesk.core.annotations import Highlight
 from paperdesk.core.pdf import PdfDocument, PdfEncrypted, PdfError
 from paperdesk.gui.pdf_view import PdfView
 from paperdesk.gui.qt import (
+    QEvent,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -71,8 +72,9 @@ class PdfPane(QWidget):
 
         self.outline = QTreeWidget()
         self.outline.setHeaderHidden(True)
-        self.outline.itemActivated.connect(self._outline_chosen)
+        self.outline.itemActivated.connect(self._outline_activated)
         self.outline.itemClicked.connect(self._outline_chosen)
+        self.outline.installEventFilter(self)  # Esc or t: back to the pages
         self.outline.hide()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.outline)
@@ -198,6 +200,18 @@ class PdfPane(QWidget):
             parents.append(item)
         self.outline.expandToDepth(0)
         self._outline_filled = True
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.outline and event.type() == QEvent.Type.KeyPress and (
+                event.key() == Qt.Key.Key_Escape or event.text() == "t"):
+            self.toggle_outline()
+            return True
+        return super().eventFilter(obj, event)
+
+    def _outline_activated(self, item: QTreeWidgetItem, column: int = 0) -> None:
+        """Enter on an entry: go there and back to the pages (the outline stays open)."""
+        self._outline_chosen(item, column)
+        self.view.setFocus()
 
     def _outline_chosen(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         page = item.data(0, PAGE_ROLE)
