@@ -62,6 +62,7 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     ("cheat-sheet", "Show the keyboard cheat sheet", "Help"),
     ("normal-mode", "Leave the text field or palette (back to normal mode)", ""),
     ("toggle-pdf", "Show the paper's PDF (and move into it) or its abstract", "View"),
+    ("pdf-fetch", "Fetch the paper's PDF (and show it)", "Paper"),
     ("pdf-full-window", "Show the PDF alone in the window, or the whole desk again", "View"),
     ("pdf-scroll-down", "Scroll the PDF down", ""),
     ("pdf-scroll-up", "Scroll the PDF up", ""),
@@ -110,6 +111,7 @@ DEFAULT_KEYMAP: dict[str, dict[str, str]] = {
         ":": "palette", "Ctrl+Shift+P": "palette",
         "Ctrl+O": "import",
         "p": "toggle-pdf",
+        "F": "pdf-fetch",
     },
     # Letters are text here: only chords and Escape act.
     "insert": {

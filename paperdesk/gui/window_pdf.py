@@ -1,10 +1,12 @@
-"""The desk's commands on the reader's PDF: toggle PDF/abstract, the PDF alone in the window, go to a
-page, highlight (the selection or the current match; stored by `lib.add_pdf_highlight`, undoable)."""
+"""The desk's commands on the reader's PDF: fetch it, toggle PDF/abstract, the PDF alone in the window,
+go to a page, highlight (the selection or the current match; stored by `lib.add_pdf_highlight`,
+undoable). The background fetch of starred papers' PDFs starts here (`gui/pdf_fetch.py`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from paperdesk.gui.pdf_fetch import PdfFetcher
 from paperdesk.gui.qt import QInputDialog
 
 if TYPE_CHECKING:
@@ -21,6 +23,21 @@ class PdfCommands:
         pane.status.connect(self.status)
         pane.view.highlight_activated.connect(self.comment_highlight)
         self.page_dialog: QInputDialog | None = None
+        self.pdf_fetcher = PdfFetcher(self)
+
+    def fetch_pdf(self) -> None:
+        """The current paper's PDF: shown if it is here, else fetched (then shown when it arrives)."""
+        pid = self.current_id()
+        if pid is None:
+            return
+        if self.lib.pdf_path(pid) is not None:
+            self.reader.prefer_pdf = True
+            self.show_paper(pid)
+            self.pdf_view.setFocus()
+            return
+        self.reader.prefer_pdf = True
+        problems = self.pdf_fetcher.fetch([pid])
+        self.status(problems[0] if problems else "Fetching the PDF…", 8000)
 
     @property
     def pdf_view(self) -> PdfView:

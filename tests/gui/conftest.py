@@ -55,9 +55,10 @@ def make_window(qtbot, settings_path):
 
 @pytest.fixture(autouse=True)
 def no_user_config(tmp_path, monkeypatch):
-    """GUI tests never read the developer's own keys.toml or templates."""
+    """GUI tests never read the developer's own keys.toml or templates, nor fetch PDFs unasked."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PAPERDESK_FETCH_STARRED", "0")  # no background downloads of starred papers
 
 
 @pytest.fixture
