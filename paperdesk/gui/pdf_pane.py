@@ -29,6 +29,14 @@ from paperdesk.gui.theme import is_dark
 PAGE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
 class PdfPane(QWidget):
     opened = Signal(str)  # the paper id whose PDF is now shown
     status = Signal(str)  # a message for the window's status bar
@@ -39,6 +47,7 @@ class PdfPane(QWidget):
         self.view.renderer.dark = is_dark()  # pages shown inverted, like the rest of a dark desk
         self.paper_id: str | None = None
         self.path: Path | None = None
+        self._stamp: tuple[int, int] | None = None
         self.password_dialog: QInputDialog | None = None
         self._passwords: dict[Path, str] = {}  # for this session only, never stored
 
@@ -98,6 +107,7 @@ class PdfPane(QWidget):
             self.password_dialog.close()
             self.password_dialog = None
         self.paper_id, self.path = paper_id, path
+        self._stamp = _stamp(path)
         password = password if password is not None else self._passwords.get(path)
         try:
             doc = PdfDocument.open(path, password)
@@ -114,6 +124,10 @@ class PdfPane(QWidget):
         self.view.renderer.submit(lambda d: d.has_text_layer, self._text_layer_known)
         self.opened.emit(paper_id)
         return True
+
+    def shows(self, paper_id: str, path: Path) -> bool:
+        """Whether the pane shows this file as it is now (a re-fetch replaces it in place)."""
+        return self.paper_id == paper_id and self.path == path and self._stamp == _stamp(path)
 
     def close_pdf(self) -> None:
         self.paper_id = self.path = None

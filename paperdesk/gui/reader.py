@@ -122,8 +122,11 @@ class Reader(QWidget):
                 self.pdf.close_pdf()
             self.stack.setCurrentWidget(self.browser)
             return
-        if self.pdf.paper_id != paper_id or self.pdf.path != path:
-            self.pdf.open_pdf(paper_id, path)
+        if not self.pdf.shows(paper_id, path):
+            again = self.pdf.paper_id == paper_id and self.pdf.view.doc is not None
+            page = self.pdf.view.current_page()
+            if self.pdf.open_pdf(paper_id, path) and again:  # a newer file: stay on the page
+                self.pdf.view.go_to_page(page)
         self.pdf.set_highlights(highlights(self.lib, paper_id))
         self.stack.setCurrentWidget(self.pdf if self.prefer_pdf else self.browser)
 

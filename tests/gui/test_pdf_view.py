@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,16 +11,13 @@ from paperdesk.core import annotations
 
 
 def attach(lib, paper_id: str, source: Path) -> Path:
-    """Put a PDF where the library keeps them and record it. (The facade's attach belongs to the
-    fetching side; this fixture writes the same row it does.)"""
-    folder = lib.folder / "pdfs"
-    folder.mkdir(exist_ok=True)
-    target = folder / f"{paper_id}.pdf"
-    shutil.copyfile(source, target)
-    with lib.conn:
-        lib.conn.execute("INSERT OR REPLACE INTO pdfs (paper_id, path, origin) VALUES (?, ?, 'attached')",
-                         (paper_id, f"pdfs/{paper_id}.pdf"))
-    return target
+    """The paper's PDF, attached the way `paperdesk pdf attach` does; returns where it is kept."""
+    from paperdesk.core.pdf import files
+
+    files.attach(lib, paper_id, source, max_bytes=100 * 1024 * 1024)
+    path = lib.pdf_path(paper_id)
+    assert path is not None
+    return path
 
 
 @pytest.fixture
@@ -198,13 +194,12 @@ def test_encrypted_pdf_asks_for_the_password(desk, qtbot):
 
 def test_broken_pdf_gets_one_clear_message(desk, qtbot, tmp_path):
     window, pid = desk
-    broken = tmp_path / "broken.pdf"
-    broken.write_bytes(b"<html><body>Service unavailable</body></html>")
-    attach(window.lib, pid, broken)
+    kept = attach(window.lib, pid, write_pdf(tmp_path / "fine.pdf", [["Fine"]]))
+    kept.write_bytes(b"<html><body>Service unavailable</body></html>")  # damaged on disk since
     window.show_paper(pid)
     pane = window.reader.pdf
     assert window.reader.showing_pdf and pane.view.doc is None
-    assert pane.message.text().startswith(f"{pid}.pdf: not a PDF, or truncated or corrupt.")
+    assert pane.message.text().startswith(f"{kept.name}: not a PDF, or truncated or corrupt.")
     assert "\n" not in pane.message.text()
 
 
