@@ -48,7 +48,7 @@ from paperdesk.gui.qt import (
 from paperdesk.gui.reader import Reader
 from paperdesk.gui.scheduler import FeedScheduler
 from paperdesk.gui.search_field import SearchField
-from paperdesk.gui.settings import read_int
+from paperdesk.gui.settings import library_key, read_int
 from paperdesk.gui.sidebar import Sidebar
 from paperdesk.gui.sidebar import fetch as fetch_sidebar
 from paperdesk.gui.theme import icon
@@ -463,9 +463,13 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         if isinstance(result, str):  # refused: a later change would be overwritten
             self.status(result)
             return
-        op, _changes = result  # type: ignore[misc]
+        op, changes = result  # type: ignore[misc]
         nothing = "Nothing of this desk's to " + ("undo" if verb == "Undid" else "redo")
         self.status(f"{verb}: {op.label}" if op else nothing)
+        # Select what it brought back (an unarchived paper), not the neighbour that took its row.
+        rows = [r for r in map(self.model.row_of, changes.papers) if r is not None] if op else []
+        if rows:
+            self.move_to_row(min(rows))
 
     def _mark_current_read(self) -> None:
         pid = self.current_id()
@@ -553,7 +557,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
             if order in SORT_COLUMN:
                 self.papers.order = order
                 self.papers.ascending = read_int(s, "list/ascending", 0) == 1
-            view_key = str(s.value("list/view", "inbox"))
+            view_key = str(s.value(library_key("view", self.lib.folder), "inbox"))
         hh = self.table.horizontalHeader()
         hh.blockSignals(True)
         hh.setSortIndicator(SORT_COLUMN[self.papers.order],
@@ -572,7 +576,8 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         s.setValue("list/header", self.table.horizontalHeader().saveState())
         s.setValue("list/order", self.papers.order)
         s.setValue("list/ascending", 1 if self.papers.ascending else 0)
-        s.setValue("list/view", self.papers.view.key)
+        s.setValue(library_key("view", self.lib.folder), self.papers.view.key)
+        s.setValue(library_key("path", self.lib.folder), str(self.lib.folder))  # for a person reading
         s.sync()
 
     def showEvent(self, event) -> None:

@@ -191,7 +191,7 @@ class PaperList(QObject):
         if query == self.query:
             return
         self.query = query
-        self.fresh_list = True
+        self.fresh_list = bool(query)  # new results start at the top; a cleared search keeps the paper
         self.reload()
 
     @property

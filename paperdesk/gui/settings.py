@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
 
 from paperdesk import APP_NAME
 from paperdesk.gui.qt import QSettings
@@ -34,3 +36,10 @@ def read_list(settings: QSettings, key: str) -> list[int]:
         return [int(v) for v in value]
     except (TypeError, ValueError):
         return []
+
+
+def library_key(settings_key: str, folder: Path) -> str:
+    """The settings key of state that names one library's content (its last view: a digest or a tag
+    of another library means nothing here): one group per library folder."""
+    digest = hashlib.sha256(str(Path(folder).resolve()).encode("utf-8")).hexdigest()[:16]
+    return f"libraries/{digest}/{settings_key}"

@@ -72,3 +72,42 @@ def test_a_triage_decision_marks_the_paper_read_at_once(desk, seeded, qtbot):
     assert read(ids[3]) and seeded.get(ids[3])["status"] == "archived"
     row = desk.model.row_of(ids[0])
     assert desk.model.index(row, 1).data(Qt.ItemDataRole.FontRole) is None  # not bold: read
+
+
+def test_undoing_an_archive_selects_the_restored_paper(desk, seeded, qtbot):
+    desk.move_current(3)
+    pid = desk.current_id()
+    press(qtbot, desk.table, "e")
+    assert desk.current_id() != pid and desk.model.row_of(pid) is None
+    press(qtbot, desk.table, "u")
+    assert desk.model.row_of(pid) == 3 and desk.current_id() == pid
+
+
+def test_clearing_a_search_keeps_the_current_paper(desk, seeded, qtbot):
+    qtbot.keyClicks(desk.search, "model")
+    qtbot.waitUntil(lambda: desk.papers.query == "model")
+    desk.move_current(2)
+    pid = desk.current_id()
+    assert desk.model.row_of(pid) == 2
+    desk.search.clear()
+    qtbot.waitUntil(lambda: desk.papers.query == "")
+    assert desk.current_id() == pid and desk.model.row_of(pid) != 0
+
+
+def test_the_last_view_is_remembered_per_library(make_window, seeded, tmp_path, qtbot):
+    from paperdesk.core import Library
+
+    source = seeded.sources()[0]
+    first = make_window(seeded)
+    first.go_to(f"source:{source['id']}")
+    assert first.papers.view.key == f"source:{source['id']}"
+    first.close()
+    other = Library.open(tmp_path / "other")
+    try:
+        second = make_window(other)  # same settings file, another library: its own Inbox
+        assert second.papers.view.key == "inbox"
+        second.close()
+    finally:
+        other.close()
+    again = make_window(seeded)
+    assert again.papers.view.key == f"source:{source['id']}"
