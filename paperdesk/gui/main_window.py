@@ -601,6 +601,8 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         self.save_settings()
         if self.feed_scheduler is not None:
             self.feed_scheduler.stop()
+        if getattr(self, "pdf_fetcher", None) is not None:
+            self.pdf_fetcher.close()  # its first background look is a timer that would read the library
         self.papers.close()
         self.jobs.shutdown()
         self.reader.notes.save_now()
