@@ -312,6 +312,10 @@ class Library:
                       feed_id: int | None = None) -> tuple[FileReport, Changes]:
         with self.operation("import", f"Import {batch.name}") as recorder:
             result = merge_batch(self.conn, batch, recorder, feed_id=feed_id)
+            if result.seen and not result.duplicate_source:  # named with its size where undo asks
+                self.conn.execute("UPDATE operations SET label = ? WHERE id = ?", (
+                    f"Import {batch.name} ({count_of(result.seen, 'paper')}, "
+                    f"{len(result.created)} new)", recorder.op_id))
         report = FileReport(
             path=label, ok=True, papers=result.seen, new=len(result.created),
             updated=len(result.updated), already=len(result.existing) + len(result.updated),
