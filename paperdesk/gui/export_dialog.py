@@ -290,7 +290,6 @@ def install_export(window: MainWindow) -> QAction:
         return dialog
 
     action = window.command_actions["export"]
-    action.setStatusTip("Export papers to Markdown files or a BibTeX file")
     window.export_handler = show
     window.export_action = action  # type: ignore[attr-defined]
     window.show_export = show  # type: ignore[attr-defined]
