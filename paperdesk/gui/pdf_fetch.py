@@ -14,7 +14,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from paperdesk.core.library import LibraryError
-from paperdesk.gui.qt import QApplication, QObject, QTimer, Signal
+from paperdesk.gui.qt import QApplication, QEvent, QObject, QTimer, Signal
 
 if TYPE_CHECKING:
     from paperdesk.core.pdf.download import PdfJob, PdfResult
@@ -41,10 +41,10 @@ class PdfFetcher(QObject):
         self._closed = False
         self._arrived.connect(self._store)  # connected here, on the GUI thread
         QApplication.instance().aboutToQuit.connect(self.close)
-        self.timer = QTimer(self, interval=STARRED_EVERY_MS)
-        self.timer.timeout.connect(self.fetch_starred)
+        self.timer = QTimer(self, interval=STARRED_FIRST_MS)
+        self.timer.timeout.connect(self._tick)
+        window.installEventFilter(self)  # closing the window stops the fetcher (and its timer)
         if background:
-            QTimer.singleShot(STARRED_FIRST_MS, self, self.fetch_starred)
             self.timer.start()
 
     @property
@@ -79,6 +79,15 @@ class PdfFetcher(QObject):
         from paperdesk.core.pdf.download import pdfs_to_fetch
 
         self.fetch(pdfs_to_fetch(self.window.lib, STARRED_BATCH), quiet=True)
+
+    def _tick(self) -> None:
+        self.timer.setInterval(STARRED_EVERY_MS)  # the first look comes sooner
+        self.fetch_starred()
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.window and event.type() == QEvent.Type.Close:
+            self.close()
+        return False
 
     def close(self) -> None:
         self._closed = True
@@ -129,5 +138,5 @@ class PdfFetcher(QObject):
         if not quiet or result.status == "ok":
             self.window.status(result.summary())
         self.fetched.emit(result)
-        if self._queue.empty() and not self._pending and quiet:
-            QTimer.singleShot(0, self, self.fetch_starred)  # more starred papers may be waiting
+        if self._queue.empty() and not self._pending and quiet and not self._closed:
+            self.timer.start(0)  # more starred papers may be waiting: look again now

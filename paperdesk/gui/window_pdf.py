@@ -23,7 +23,7 @@ class PdfCommands:
         pane.status.connect(self.status)
         pane.view.highlight_activated.connect(self.comment_highlight)
         self.page_dialog: QInputDialog | None = None
-        self.pdf_fetcher = PdfFetcher(self)
+        self.pdf_fetcher = PdfFetcher(self, background=self.remember)  # not for screenshots, benchmarks
 
     def fetch_pdf(self) -> None:
         """The current paper's PDF: shown if it is here, else fetched (then shown when it arrives)."""

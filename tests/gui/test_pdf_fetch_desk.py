@@ -75,3 +75,14 @@ def test_starred_papers_are_fetched_in_the_background_when_the_setting_is_on(ser
     qtbot.waitUntil(lambda: all(lib.pdf_path(pid) is not None for pid in starred), timeout=30_000)
     qtbot.waitUntil(lambda: not window.pdf_fetcher.busy)
     assert lib.pdf_path(papers["2401.00003"]) is None  # not starred: not fetched
+
+
+def test_closing_the_window_stops_the_background_fetch(lib, make_window, qtbot):
+    """Its first look used to fire after a test had closed the window and the library."""
+    window = make_window(lib)
+    fetcher = window.pdf_fetcher
+    assert fetcher.timer.isActive()
+    window.close()
+    assert not fetcher.timer.isActive()
+    fetcher.fetch_starred()  # a late call reads nothing
+    assert not fetcher.busy
