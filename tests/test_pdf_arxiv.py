@@ -118,6 +118,15 @@ def test_cancel_then_resume_asks_only_for_what_is_left(lib, api, monkeypatch):
     assert paper(lib, melt)[0] == "cond-mat/0412498"
 
 
+def test_a_desk_job_takes_a_slice_and_leaves_the_rest_pending(lib, api, monkeypatch):
+    monkeypatch.setattr(arxiv, "BATCH_TITLES", 2)
+    add_papers(lib, LUTTINGER, MELTING, UNKNOWN)
+    results = arxiv.resolve_ids(lib, max_requests=1)
+    assert len(results) == 2 and len(requests(api)) == 1 and arxiv.pending_count(lib) == 1
+    assert [r.state for r in arxiv.resolve_ids(lib, max_requests=1)] == ["unmatched"]
+    assert arxiv.pending_count(lib) == 0
+
+
 def test_dead_server_changes_nothing_and_is_retried(lib, monkeypatch):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))

@@ -55,3 +55,26 @@ def test_rebuild_keeps_fulltext_and_a_scan_still_has_a_pdf(lib_with_pdf, tmp_pat
     assert [h.id for h in lib.search("fulltext:regenerate", typing=False).hits] == ["2401.00001"]
     assert sorted(h.id for h in lib.search("has:pdf").hits) == ["2401.00001", "2401.00003"]
     assert lib.index.check(repair=False)["ok"]
+
+
+def test_the_desks_indexer_child_reads_pending_pdf_texts(lib_with_pdf):
+    """`paperdesk index update` (run by the desk after each writer job) extracts first, then indexes."""
+    import os
+    import subprocess
+    import sys
+
+    from paperdesk.core import Library
+
+    folder = lib_with_pdf.folder
+    assert fulltext.pending(lib_with_pdf) == ["2401.00001"]
+    lib_with_pdf.close()
+    proc = subprocess.run([sys.executable, "-m", "paperdesk", "--library", str(folder), "index", "update"],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONWARNINGS": "error"})
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "read the text of 1 PDFs" and lines[-1].startswith("indexed ")
+    with Library.open(folder) as again:
+        assert fulltext.pending(again) == []
+        hits = again.search("fulltext:lemurs", typing=False, drain=False).hits
+        assert [h.id for h in hits] == ["2401.00001"]

@@ -226,13 +226,16 @@ def apply_batch(lib: Library, outcome: BatchOutcome) -> list[LookupResult]:
 
 # -- all three ------------------------------------------------------------------------------
 def resolve_ids(lib: Library, ids: Sequence[str] | None = None, *, progress: Progress | None = None,
-                cancelled: Callable[[], bool] | None = None,
-                client: httpx.Client | None = None) -> list[LookupResult]:
+                cancelled: Callable[[], bool] | None = None, client: httpx.Client | None = None,
+                max_requests: int | None = None) -> list[LookupResult]:
     """Find arXiv ids by title for the named papers, or (ids=None) every paper still without one
     (including those a crash or a cancel left pending). Network on this thread: for the CLI and
-    for jobs that may block their thread."""
+    for jobs that may block their thread. A desk job passes `max_requests` to stay short (at 3 s
+    a request) and runs again while `pending_count` is not 0."""
     config = pdf_settings.load(lib)
     batches, results = plan_lookups(lib, ids)
+    if max_requests is not None:
+        batches = batches[:max_requests]  # the rest stay pending for the next run
     total = sum(len(b.papers) for b in batches)
     done = 0
     own = client is None

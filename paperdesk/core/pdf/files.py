@@ -20,6 +20,7 @@ from pathlib import Path
 from paperdesk.core.changes import Changes
 from paperdesk.core.library import Library, LibraryError
 from paperdesk.core.pdf.document import PdfBroken, PdfDocument, PdfEncrypted
+from paperdesk.core.store import enqueue_index
 from paperdesk.core.timeutil import now_iso
 
 PDF_DIR = "pdfs"
@@ -121,9 +122,7 @@ def keep(lib: Library, paper_id: str, incoming: Path, facts: PdfFacts, *, origin
         conn.execute("DELETE FROM pdf_fetches WHERE paper_id = ?", (paper_id,))
         if not same:
             conn.execute("DELETE FROM pdf_texts WHERE paper_id = ?", (paper_id,))
-        conn.execute("INSERT INTO index_queue (paper_id, queued_at) VALUES (?, ?) "
-                     "ON CONFLICT (paper_id) DO UPDATE SET queued_at = excluded.queued_at",
-                     (paper_id, now_iso()))
+        enqueue_index(conn, [paper_id])
     if old is not None and old[0] != relative:
         with contextlib.suppress(OSError):
             (lib.folder / old[0]).unlink()

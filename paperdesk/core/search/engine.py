@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import html
 import json
 import re
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 
@@ -236,29 +236,41 @@ def page_snippet(pdf: tuple[str, list[int]] | None, marker: Marker) -> str | Non
     if not pdf or marker.pattern is None:
         return None
     text, starts = pdf
-    spans = marker.spans(text, first_only=True)
-    if not spans:
-        return None
-    page = max(bisect.bisect_right(starts, spans[0][0]) - 1, 0)
-    end = starts[page + 1] if page + 1 < len(starts) else len(text)
-    found = snippet(text[starts[page]:end], marker)
-    return f"p. {page + 1}: {found}" if found else None
+    # Page by page: the first match is usually early, and a whole text is ~50 KB to lowercase.
+    for page, start in enumerate(starts):
+        end = starts[page + 1] if page + 1 < len(starts) else len(text)
+        found = snippet(text[start:end], marker)
+        if found:
+            return f"p. {page + 1}: {found}"
+    return None
 
 
-def _fulltext(db: str, paper_id: str) -> tuple[str, list[int]] | None:
-    """A PDF's text and page starts, through a short-lived read-only connection (snippets are made
-    on whatever thread shows them)."""
-    if not db:
-        return None
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        row = conn.execute("SELECT text, page_starts FROM pdf_texts WHERE paper_id = ?",
-                           (paper_id,)).fetchone()
-    except sqlite3.Error:  # a library from before PDFs
-        return None
-    finally:
-        conn.close()
-    return (row[0], json.loads(row[1])) if row else None
+class _FullTexts:
+    """PDFs' texts for snippets, through one read-only connection of its own: snippets are made
+    on whatever thread shows them, so it is opened on first need and used under a lock."""
+
+    def __init__(self, db: str):
+        self._db = db
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, paper_id: str) -> tuple[str, list[int]] | None:
+        if not self._db:
+            return None
+        with self._lock:
+            try:
+                if self._conn is None:
+                    self._conn = sqlite3.connect(f"file:{self._db}?mode=ro", uri=True,
+                                                 check_same_thread=False)
+                row = self._conn.execute("SELECT text, page_starts FROM pdf_texts WHERE paper_id = ?",
+                                         (paper_id,)).fetchone()
+            except sqlite3.Error:  # a library from before PDFs
+                return None
+        return (row[0], json.loads(row[1])) if row else None
+
+    def __del__(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
 
 
 class Snippets(Mapping[str, str]):
@@ -274,6 +286,7 @@ class Snippets(Mapping[str, str]):
         self._made: dict[str, str] = {}
         self._db = _database_path(conn)
         self._lazy = len(ids) > EAGER_TEXTS
+        self._fulltexts = _FullTexts(self._db)
         self._texts = _texts(conn, ids if not self._lazy else ids[:EAGER_TEXTS])
         self._position = {pid: i for i, pid in enumerate(ids)} if self._lazy else {}
 
@@ -284,7 +297,7 @@ class Snippets(Mapping[str, str]):
             if texts is None:
                 texts = self._read_batch(paper_id)
             found = self._made[paper_id] = make_snippet(
-                texts, self._marker, lambda: _fulltext(self._db, paper_id))
+                texts, self._marker, lambda: self._fulltexts(paper_id))
         return found
 
     def _read_batch(self, paper_id: str) -> tuple[str, str, str]:
@@ -320,8 +333,8 @@ class _Hit(SearchHit):
 
 
 def snippets_for(conn: sqlite3.Connection, ids: list[str], marker: Marker) -> dict[str, str]:
-    db = _database_path(conn)
-    return {pid: make_snippet(texts, marker, lambda pid=pid: _fulltext(db, pid))
+    fulltexts = _FullTexts(_database_path(conn))
+    return {pid: make_snippet(texts, marker, lambda pid=pid: fulltexts(pid))
             for pid, texts in _texts(conn, ids).items()}
 
 
