@@ -33,6 +33,7 @@ from paperdesk.gui.safe_browser import SafeBrowser
 AUTOSAVE_MS = 1000
 PREVIEW_MS = 120
 _LIST_ITEM = re.compile(r"^(\s*)([-*+]|\d+[.)])(\s+)(\[[ xX]\]\s+)?(.*)$")
+_MARKER = re.compile(r"[-*+]|\d+[.)]")
 Write = Callable[[str, Callable[[Library], object], Callable[[object], None] | None], None]
 
 
@@ -49,6 +50,15 @@ def continue_list(line: str) -> str | None:
     return f"{indent}{marker}{space}{'[ ] ' if box else ''}"
 
 
+def replace_typed_marker(line: str, automatic: str) -> str | None:
+    """`line` (up to the caret, a space about to be typed) when the user typed a list marker right
+    after the one Enter inserted: the line with the typed marker alone ("- - " -> "- "), else None."""
+    if not line.startswith(automatic) or not _MARKER.fullmatch(line[len(automatic):]):
+        return None
+    indent = automatic[:len(automatic) - len(automatic.lstrip())]
+    return f"{indent}{line[len(automatic):]} "
+
+
 class NoteEditor(QPlainTextEdit):
     focus_left = Signal()
 
@@ -59,21 +69,31 @@ class NoteEditor(QPlainTextEdit):
         self.setTabChangesFocus(False)
         self.setPlaceholderText("Write a note in Markdown…  [[arXiv id]] or [[title]] links a paper.  "
                                 "Saved as you type.  Esc: back to the list.")
+        self._automatic: tuple[int, str] | None = None  # (block, marker) the last Enter inserted
 
     def keyPressEvent(self, event) -> None:
         plain = not (event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier)
+        cursor = self.textCursor()
+        line = cursor.block().text()[:cursor.positionInBlock()]
         if plain and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            cursor = self.textCursor()
-            line = cursor.block().text()[:cursor.positionInBlock()]
             follow = continue_list(line)
             if follow == "":  # Enter on an empty item ends the list
                 cursor.movePosition(cursor.MoveOperation.StartOfBlock, cursor.MoveMode.KeepAnchor)
                 cursor.removeSelectedText()
                 self.setTextCursor(cursor)
+                self._automatic = None
                 return
             if follow is not None:
-                self.textCursor().insertText("\n" + follow)
+                cursor.insertText("\n" + follow)
                 self.ensureCursorVisible()
+                self._automatic = (cursor.blockNumber(), follow)
+                return
+        if event.text() == " " and self._automatic and self._automatic[0] == cursor.blockNumber():
+            typed = replace_typed_marker(line, self._automatic[1])
+            if typed is not None:  # the user typed the marker Enter had already put there
+                cursor.movePosition(cursor.MoveOperation.StartOfBlock, cursor.MoveMode.KeepAnchor)
+                cursor.insertText(typed)
+                self._automatic = None
                 return
         super().keyPressEvent(event)
 

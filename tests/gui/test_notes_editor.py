@@ -149,3 +149,34 @@ def test_editor_and_preview_side_by_side_and_n_reopens_a_closed_editor(desk, qtb
     qtbot.keyClick(desk.table, Qt.Key.Key_N)
     qtbot.waitUntil(editor.hasFocus)
     assert notes.split.sizes()[0] > 0
+
+
+def test_a_typed_marker_replaces_the_automatic_one(desk, qtbot):
+    """Issue 21: `- a` Return `- b` gave `- - b`, `1. x` Return `2. y` gave `2. 2. y`."""
+    type_note(qtbot, desk, "- a")
+    editor = desk.reader.notes.editor
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.keyClicks(editor, "- b")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.keyClicks(editor, "c")  # the automatic marker alone still continues the list
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)  # Return on an empty item ends the list
+    qtbot.keyClicks(editor, "1. x")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.keyClicks(editor, "2. y")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.keyClicks(editor, "* z")  # another marker replaces it too
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.keyClicks(editor, "end")
+    assert editor.toPlainText() == "- a\n- b\n- c\n1. x\n2. y\n* z\nend"
+
+
+def test_typed_marker_rule():
+    from paperdesk.gui.note_panel import replace_typed_marker
+
+    assert replace_typed_marker("- -", "- ") == "- "
+    assert replace_typed_marker("  2. 2.", "  2. ") == "  2. "
+    assert replace_typed_marker("- [ ] -", "- [ ] ") == "- "
+    assert replace_typed_marker("- x", "- ") is None
+    assert replace_typed_marker("-", "- ") is None
