@@ -289,3 +289,22 @@ def test_phrase_texts_kept_for_a_searcher_are_read_again_after_a_change(lib):
     assert [h.id for h in search(lib, 'abstract:"sparse attention"').hits] == \
         [h.id for h in search(lib, '"sparse attention"').hits]
     assert len(search(lib, 'abstract:"sparse attention"').hits) == 1
+
+
+def test_the_sidebars_digest_names_work_as_queries(seeded):
+    """Issue 21 item 5: the sidebar calls a digest "Nov 5, 2026"; `digest:nov` found nothing."""
+    from paperdesk.core.timeutil import long_date
+
+    nov = next(s for s in seeded.sources() if s["date"] == "2026-11-05")
+    mar = next(s for s in seeded.sources() if s["date"] == "2026-03-18")
+    assert long_date(nov["date"]) == "Nov 5, 2026"  # what the sidebar shows
+    in_nov = set(seeded.paper_ids(source_id=nov["id"]))
+    in_mar = set(seeded.paper_ids(source_id=mar["id"]))
+
+    def ids(query: str) -> set[str]:
+        return {h.id for h in seeded.search(query, limit=None, typing=False).hits}
+
+    assert ids("digest:nov") == in_nov == ids('digest:"nov 5"') == ids("digest:november")
+    assert ids('digest:"Nov 5, 2026"') == in_nov == ids("digest:2026-11-05")
+    assert ids("digest:mar") == in_mar and ids('digest:"mar 18"') == in_mar
+    assert ids('digest:"nov 18"') == set()

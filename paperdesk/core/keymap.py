@@ -6,7 +6,8 @@ generated from this table. Key maps are per mode:
 - `normal`: the paper list has focus; single letters are commands;
 - `insert`: typing in a note, tag or search field; letters are text, only a few chords act;
 - `palette`: the command palette is open;
-- `pdf`: the PDF view has focus; letters scroll, page, find and highlight in the PDF.
+- `pdf`: the PDF view has focus; letters scroll, page, find and highlight in the PDF;
+- `caret`: choosing words in the reader with the keys (`v`), to highlight them.
 Users override bindings in `keys.toml` in the config dir; problems are reported, defaults stay usable.
 """
 
@@ -16,7 +17,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-MODES = ("normal", "insert", "palette", "pdf")
+MODES = ("normal", "insert", "palette", "pdf", "caret")
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,21 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     ("go-starred", "Show starred papers", "Go"),
     ("go-all", "Show all papers", "Go"),
     ("go-archive", "Show the Archive", "Go"),
+    ("go-to", "Go to any view: a digest, tag, feed or saved search, by typing part of its name", "Go"),
+    ("focus-sidebar", "Move the keys to the sidebar (j/k choose a view, Return or Esc come back)", "Go"),
     ("star", "Star or unstar the paper (or the marked papers)", "Paper"),
     ("tag", "Tag the paper (or the marked papers)", "Paper"),
-    *[(f"tag-{n}", f"Apply tag number {n} of the tag list", "") for n in range(1, 10)],
+    *[(f"tag-{n}", f"Apply the tag on key {n}", "") for n in range(1, 10)],
     ("note", "Edit the paper's note", "Paper"),
     ("highlight", "Highlight the selected abstract text", "Paper"),
+    ("caret", "Choose words in the reader with the keys, to highlight them", "Paper"),
+    ("caret-next-word", "Caret: the next word", ""),
+    ("caret-previous-word", "Caret: the previous word", ""),
+    ("caret-next-line", "Caret: a word on the next line", ""),
+    ("caret-previous-line", "Caret: a word on the previous line", ""),
+    ("caret-extend", "Caret: extend the selection by a word", ""),
+    ("caret-shrink", "Caret: shrink the selection by a word", ""),
+    ("caret-comment", "Caret: highlight the selection and write a comment on it", ""),
     ("archive-next", "Archive the paper (or the marked papers) and go to the next", "Paper"),
     ("inbox", "Move the paper back to the Inbox", "Paper"),
     ("mark", "Mark or unmark the paper for a bulk action", "Paper"),
@@ -92,6 +103,7 @@ DEFAULT_KEYMAP: dict[str, dict[str, str]] = {
         **{str(n): f"tag-{n}" for n in range(1, 10)},
         "n": "note",
         "h": "highlight",
+        "v": "caret",
         "e": "archive-next",
         "u": "undo", "Ctrl+Z": "undo",
         "Ctrl+R": "redo", "Ctrl+Shift+Z": "redo",
@@ -102,6 +114,8 @@ DEFAULT_KEYMAP: dict[str, dict[str, str]] = {
         "g s": "go-starred",
         "g l": "go-all",
         "g a": "go-archive",
+        "g o": "go-to", "Ctrl+P": "go-to",
+        "g h": "focus-sidebar",
         "x": "mark",
         "T": "triage",
         "Return": "keep",
@@ -117,6 +131,7 @@ DEFAULT_KEYMAP: dict[str, dict[str, str]] = {
     "insert": {
         "Esc": "normal-mode",
         "Ctrl+F": "search",
+        "Ctrl+P": "go-to",
         "Ctrl+Shift+P": "palette",
     },
     "palette": {
@@ -140,6 +155,18 @@ DEFAULT_KEYMAP: dict[str, dict[str, str]] = {
         "u": "undo", "Ctrl+Z": "undo", "Ctrl+R": "redo",
         "?": "cheat-sheet",
         ":": "palette", "Ctrl+Shift+P": "palette",
+        "Esc": "normal-mode",
+    },
+    # The reader's page with a selection of whole words (always at least one word).
+    "caret": {
+        "w": "caret-next-word", "Right": "caret-next-word", "l": "caret-next-word",
+        "b": "caret-previous-word", "Left": "caret-previous-word",
+        "j": "caret-next-line", "Down": "caret-next-line",
+        "k": "caret-previous-line", "Up": "caret-previous-line",
+        "W": "caret-extend", "Shift+Right": "caret-extend",
+        "B": "caret-shrink", "Shift+Left": "caret-shrink",
+        "h": "highlight", "Return": "highlight",
+        "c": "caret-comment",
         "Esc": "normal-mode",
     },
 }
@@ -243,7 +270,8 @@ def user_keymap_path() -> Path:
 
 
 def cheat_sheet_markdown(keymap: Keymap) -> str:
-    """The normal-mode bindings grouped by command, as a Markdown table (README and the `?` sheet)."""
+    """The normal-mode bindings grouped by command as a Markdown table, then what the keys do in a
+    triage session, in the PDF view, in caret mode and in a text field (README and the `?` sheet)."""
     by_command: dict[str, list[str]] = {}
     for keys, command in keymap.for_mode("normal").items():
         by_command.setdefault(command, []).append(keys)
@@ -251,7 +279,8 @@ def cheat_sheet_markdown(keymap: Keymap) -> str:
     for name, spec in COMMANDS.items():
         if name in by_command and not name.startswith("tag-"):
             lines.append(f"| {' / '.join(f'`{k}`' for k in by_command[name])} | {spec.description} |")
-    lines.append("| `1`–`9` | Apply one of the first nine tags |")
+    lines.append("| `1`–`9` | Apply the tag on that key (a tag gets the first free key when first used; "
+                 "the tag popup shows them, `tag=3` there puts a tag on key 3) |")
     pdf: dict[str, list[str]] = {}
     for keys, command in keymap.for_mode("pdf").items():
         if command not in by_command:  # undo, palette, ... work as in the list
@@ -260,4 +289,25 @@ def cheat_sheet_markdown(keymap: Keymap) -> str:
               "| Keys | Command |", "| --- | --- |"]
     lines += [f"| {' / '.join(f'`{k}`' for k in keys)} | {COMMANDS[name].description} |"
               for name, keys in pdf.items()]
+
+    def bound(command: str, mode: str = "normal") -> str:
+        return " / ".join(f"`{k}`" for k in keymap.keys_for(command, mode)) or "(unbound)"
+
+    lines += [
+        "",
+        f"**In a triage session** ({bound('triage')}): {bound('keep')} keeps, {bound('next')} or "
+        f"{bound('skip')} skip, {bound('archive-next')} archives, {bound('star')} stars, `1`–`9` tag; each "
+        f"decides and goes to the next paper. {bound('previous')} goes back, {bound('triage')} again ends.",
+        "",
+        f"**Caret mode** ({bound('caret')}, in the reader): {bound('caret-next-word', 'caret')} and "
+        f"{bound('caret-previous-word', 'caret')} move by word, {bound('caret-next-line', 'caret')} and "
+        f"{bound('caret-previous-line', 'caret')} by line, {bound('caret-extend', 'caret')} and "
+        f"{bound('caret-shrink', 'caret')} extend and shrink the selection, {bound('highlight', 'caret')} "
+        f"highlights it, {bound('caret-comment', 'caret')} highlights it with a comment, "
+        f"{bound('normal-mode', 'caret')} leaves.",
+        "",
+        f"**In a text field** letters are text: {bound('normal-mode', 'insert')} goes back to the list "
+        f"(the search field keeps its results, as `Return` does), {bound('search', 'insert')} searches, "
+        f"{bound('go-to', 'insert')} goes to a view, {bound('palette', 'insert')} opens the command palette.",
+    ]
     return "\n".join(lines)

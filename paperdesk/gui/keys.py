@@ -65,6 +65,14 @@ class KeyDispatcher(QObject):
         self._modes[widget] = mode
         widget.installEventFilter(self)
 
+    def watches(self, widget: QWidget | None) -> bool:
+        return widget in self._modes
+
+    def set_mode(self, widget: QWidget, mode: str) -> None:
+        """A watched widget changes mode (the reader's page enters or leaves caret mode)."""
+        self._modes[widget] = mode
+        self.cancel_pending()
+
     def mode_of(self, widget: QWidget | None) -> str:
         while widget is not None:
             if widget in self._modes:
@@ -84,12 +92,14 @@ class KeyDispatcher(QObject):
         name = key_name(event)
         if name is None:
             return False
+        if name in getattr(obj, "own_keys", ()) and not self.pending:
+            return False  # the widget's own (the sidebar moves with j/k)
         return self.press(self._modes[obj], name, reader=getattr(obj, "keeps_navigation_keys", False))
 
     def press(self, mode: str, name: str, reader: bool = False) -> bool:
         """Handle one key in `mode`; True when it was used (or swallowed)."""
         bindings = self._bindings[mode]
-        if reader and not self.pending and name in _READER_KEYS:
+        if reader and mode == "normal" and not self.pending and name in _READER_KEYS:
             return False
         seq = " ".join([*self.pending, name])
         if seq in bindings:
@@ -106,5 +116,5 @@ class KeyDispatcher(QObject):
             self.cancel_pending()
             self._status(f"{seq}: no such key sequence")
             return True
-        # Unbound single letters do nothing in normal mode (no type-ahead jumps in the list).
-        return mode in ("normal", "pdf") and len(name) == 1 and name.isprintable()
+        # Unbound single letters do nothing in these modes (no type-ahead jumps in the list).
+        return mode in ("normal", "pdf", "caret") and len(name) == 1 and name.isprintable()

@@ -7,6 +7,7 @@ paper's commands, dialogs), `window_import` (import, dropped files, job progress
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +19,7 @@ from paperdesk.core.changes import Changes
 from paperdesk.gui.commands import BY_NAME, COMMANDS, MENUS, TOOLBAR_ORDER, Command
 from paperdesk.gui.feeds_view import install_feeds
 from paperdesk.gui.jobs import JobRunner
-from paperdesk.gui.keys import KeyDispatcher
+from paperdesk.gui.keys import KeyDispatcher, key_name
 from paperdesk.gui.paper_list import PaperList, SearchOutcome
 from paperdesk.gui.paper_model import COLUMN_KEYS, COLUMNS, SORT_COLUMN, PaperModel
 from paperdesk.gui.paper_table import PaperTable
@@ -33,6 +34,7 @@ from paperdesk.gui.qt import (
     QKeySequence,
     QLabel,
     QMainWindow,
+    QMenu,
     QModelIndex,
     QProgressBar,
     QPushButton,
@@ -59,6 +61,7 @@ from paperdesk.gui.window_pdf import PdfCommands
 from paperdesk.gui.window_writes import WriteCommands
 
 TRIAGE_VIEW_KEYS = ("inbox",)  # views whose papers leave the list when archived
+MENU_GIVE_BACK_S = 0.5  # the menu bar taking the focus this soon after a menu closed: Esc left it there
 MARK_READ_MS = 600  # a paper shown this long counts as read (skimming with j/k does not)
 DEFAULT_WIDTHS = {"star": 26, "who": 120, "date": 88, "upvotes": 40, "tags": 90, "marks": 26}
 
@@ -130,6 +133,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         self._update_banner()
         self._install_export()
         self.feed_scheduler = install_feeds(self, start=refresh_feeds)
+        self._watch_menus()  # all menus are built now
         # A search shown while the index catches up is re-run on the fuller index.
         self.jobs.indexed.connect(lambda _n: self.papers.reload() if self.papers.searching else None)
         if self.keymap.problems:  # shown once, at start
@@ -154,6 +158,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         self.table.setAlternatingRowColors(True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the list (to the reader, the sidebar…)
         self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         vh = self.table.verticalHeader()
         vh.hide()
@@ -227,7 +232,8 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         self.triage_progress.hide()
         self.marked_label = QLabel()
         self.mode_label = QLabel()
-        self.mode_label.setToolTip("Key mode: NORMAL (letters are commands), INSERT (typing), PALETTE")
+        self.mode_label.setToolTip("Key mode: NORMAL (letters are commands), INSERT (typing), PALETTE, "
+                                   "CARET (choosing words in the reader), MENU (the menu bar has the keys)")
         bar.addPermanentWidget(self.triage_label)
         bar.addPermanentWidget(self.triage_progress)
         bar.addPermanentWidget(self.progress)
@@ -268,13 +274,43 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         return action
 
     def _build_keys(self) -> None:
+        from paperdesk.gui.caret import ReaderCaret
+
         self.keys = KeyDispatcher(self.keymap, self.run_command, self._pending_status, self)
+        self.caret = ReaderCaret(self)
         self.keys.watch(self.table, "normal")
+        self.keys.watch(self.sidebar, "normal")  # j/k/Return are its own (`Sidebar.own_keys`)
+        self.sidebar.leave.connect(self._focus_list)
         self.keys.watch(self.reader.browser, "normal")
         self.keys.watch(self.search, "insert")
         self.keys.watch(self.reader.notes.editor, "insert")
         QApplication.instance().focusChanged.connect(self._focus_changed)
         self._focus_changed(None, None)
+
+    def _watch_menus(self) -> None:
+        for menu in self.menuBar().findChildren(QMenu):
+            menu.aboutToHide.connect(self._menu_closed)
+
+    def _menu_closed(self) -> None:
+        """A menu closed. After one Esc Qt leaves the keys on the menu bar while the mode label says
+        NORMAL: give them back to the list (now, or when the menu bar takes the focus just after)."""
+        self._menu_closed_at = time.monotonic()
+        QTimer.singleShot(0, self, self._keys_back_from_menu_bar)
+
+    def _keys_back_from_menu_bar(self) -> None:
+        if QApplication.focusWidget() is self.menuBar() and QApplication.activePopupWidget() is None \
+                and time.monotonic() - getattr(self, "_menu_closed_at", 0.0) < MENU_GIVE_BACK_S:
+            self._focus_list()
+
+    def keyPressEvent(self, event) -> None:
+        """Keys that reach the window from a widget the dispatcher does not watch (a toolbar button,
+        no focus at all) are the list's: the mode label says NORMAL there."""
+        focus = QApplication.focusWidget()
+        name = key_name(event)
+        if name and not self.keys.watches(focus) and self.keys.mode_of(focus) == "normal" \
+                and self.keys.press("normal", name):
+            return
+        super().keyPressEvent(event)
 
     def _pending_status(self, text: str) -> None:
         if text:
@@ -286,7 +322,12 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         top = now.window() if now is not None else None
         if top is not None and top is not self and top.parentWidget() is not self:
             return  # another window's focus
-        mode = self.keys.mode_of(now)
+        if self.caret.active and now is not self.reader.browser:
+            self.caret.stop()  # re-enters this with the page back in normal mode
+            return
+        if now is self.menuBar():
+            QTimer.singleShot(0, self, self._keys_back_from_menu_bar)  # a menu just closed: see there
+        mode = "menu" if now is self.menuBar() else self.keys.mode_of(now)
         self.mode_label.setText(f" {mode.upper()} ")
 
     def run_command(self, name: str) -> object:

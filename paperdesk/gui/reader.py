@@ -4,7 +4,8 @@ editor, highlight colours. A paper with a PDF shows the PDF unless the user togg
 The page is a `SafeBrowser`: nothing remote loads, links are reported. A selection in the page is
 turned back into offsets of the RAW abstract (or title) for `add_highlight`: the shown text is known
 (`reader_html.display_map`), so the selected quote is located in it near the selection's position
-and mapped to raw offsets.
+and mapped to raw offsets. A selection covers whole words (core `word_bounds`): a mouse selection snaps to
+them when the button is released, and so does any selection that is highlighted.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from paperdesk.core import reader_html
 from paperdesk.core.annotations import HIGHLIGHT_COLORS, highlights, locate
 from paperdesk.core.library import Library
+from paperdesk.core.word_bounds import snap_to_words
 from paperdesk.gui.note_panel import NotePanel, Write
 from paperdesk.gui.pdf_pane import PdfPane
 from paperdesk.gui.qt import (
@@ -23,6 +25,7 @@ from paperdesk.gui.qt import (
     QSplitter,
     QStackedWidget,
     Qt,
+    QTextCursor,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -31,6 +34,25 @@ from paperdesk.gui.qt import (
 from paperdesk.gui.safe_browser import SafeBrowser
 
 EMPTY_HTML = "<p style='color: gray'>Select a paper to read it here.</p>"
+
+
+class ReaderPage(SafeBrowser):
+    """The paper's page: a mouse selection snaps to whole words when the button is released."""
+
+    def mouseReleaseEvent(self, event) -> None:
+        super().mouseReleaseEvent(event)
+        self.snap_selection()
+
+    def snap_selection(self) -> None:
+        cursor = self.textCursor()
+        if not cursor.hasSelection():
+            return
+        start, end = snap_to_words(self.document().toPlainText(), cursor.selectionStart(),
+                                   cursor.selectionEnd())
+        backwards = cursor.position() < cursor.anchor()
+        cursor.setPosition(end if backwards else start)
+        cursor.setPosition(start if backwards else end, QTextCursor.MoveMode.KeepAnchor)
+        self.setTextCursor(cursor)
 
 
 def swatch(color: str) -> QIcon:
@@ -45,7 +67,7 @@ class Reader(QWidget):
     def __init__(self, lib: Library, write: Write, parent=None):
         super().__init__(parent)
         self.lib = lib
-        self.browser = SafeBrowser()
+        self.browser = ReaderPage()
         self.browser.keeps_navigation_keys = True  # arrows scroll the page, letters are commands
         self.notes = NotePanel(lib, write)
         self.record: dict | None = None
@@ -141,33 +163,48 @@ class Reader(QWidget):
         self.stack.setCurrentWidget(self.pdf if self.prefer_pdf else self.browser)
         return "Showing the PDF" if self.prefer_pdf else "Showing the abstract"
 
+    def highlightable_regions(self) -> list[tuple[str, int, int]]:
+        """(field, start, end) in the page's plain text of the title and the abstract."""
+        if self.record is None:
+            return []
+        page = self.browser.document().toPlainText()
+        title_end = page.find("\n")
+        regions = [("title", 0, title_end if title_end >= 0 else len(page))]
+        shown, _starts = reader_html.display_map(self.record.get("abstract") or "")
+        spans = reader_html.paragraphs(shown)
+        if spans and title_end >= 0:
+            first = " ".join(shown[spans[0][0]:spans[0][1]].split())
+            last = " ".join(shown[spans[-1][0]:spans[-1][1]].split())
+            region = page.find(first, title_end)
+            region_end = page.find(last, region) + len(last) if region >= 0 else -1
+            if region >= 0 and region_end >= region:
+                regions.append(("abstract", region, region_end))
+        return regions
+
     def selection_offsets(self) -> tuple[str, int, int] | str:
-        """(field, raw start, raw end) of the selected page text, or a message why not."""
+        """(field, raw start, raw end) of the selected page text snapped to whole words, or a message
+        why not."""
         cursor = self.browser.textCursor()
         if self.record is None or not cursor.hasSelection():
-            return "Select some text of the abstract or title first"
-        quote = cursor.selectedText().replace("\u2029", " ").replace("\u00a0", " ")
-        if not quote.strip():
-            return "Select some text of the abstract or title first"
+            return "Select some text of the abstract or title first (v selects words with the keys)"
         page = self.browser.document().toPlainText()
-        start, end = cursor.selectionStart(), cursor.selectionEnd()
-        title_end = page.find("\n")
+        start, end = snap_to_words(page, cursor.selectionStart(), cursor.selectionEnd())
+        quote = page[start:end].replace("\n", " ").replace("\u00a0", " ")
+        if not quote.strip():
+            return "Select some text of the abstract or title first (v selects words with the keys)"
+        regions = self.highlightable_regions()
+        title_end = regions[0][2]
         if start < title_end:
             if end > title_end:
                 return "Highlight the title and the abstract separately"
             field, region = "title", 0
         else:
-            field = "abstract"
-            shown, _starts = reader_html.display_map(self.record.get("abstract") or "")
-            spans = reader_html.paragraphs(shown)
-            if not spans:
+            if not self.record.get("abstract"):
                 return "This paper has no abstract to highlight"
-            first = " ".join(shown[spans[0][0]:spans[0][1]].split())
-            last = " ".join(shown[spans[-1][0]:spans[-1][1]].split())
-            region = page.find(first, title_end)
-            region_end = page.find(last, region) + len(last) if region >= 0 else -1
-            if region < 0 or start < region or end > region_end:
+            found = [(r_start, r_end) for f, r_start, r_end in regions if f == "abstract"]
+            if not found or start < found[0][0] or end > found[0][1]:
                 return "Only the abstract and the title can be highlighted"
+            field, region = "abstract", found[0][0]
         raw = self.record.get(field) or ""
         shown, starts = reader_html.display_map(raw)
         span = locate(shown, quote.strip(), max(0, start - region))

@@ -1,4 +1,5 @@
-"""The search field: debounced as-you-type query, Esc clears, Down/Enter hands focus to the list."""
+"""The search field: debounced as-you-type query; Esc, Return or Down run what is typed now and hand
+focus to the list, keeping the results (the clear button, or deleting the text, clears the search)."""
 
 from __future__ import annotations
 
@@ -37,13 +38,7 @@ class SearchField(QLineEdit):
         self.query_changed.emit(self.text())
 
     def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Escape:
-            if self.text():
-                self.clear()
-            else:
-                self.leave.emit()
-            return
-        if event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        if event.key() in (Qt.Key.Key_Escape, Qt.Key.Key_Down, Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.flush()
             self.leave.emit()
             return

@@ -1,20 +1,29 @@
-"""The sidebar: fixed views, tags, digests and feeds, saved searches, each with a count."""
+"""The sidebar: fixed views, tags, digests and feeds, saved searches, each with a count.
+
+Clicks choose a view and leave the keys with the list; `Tab` or `g h` bring the keys here, where
+`j`/`k` (and the arrows) choose a view and `Return` or `Esc` go back to the list. `entries()` lists
+every view for the go-to picker and the palette."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from paperdesk.core import Library
-from paperdesk.gui.qt import QAbstractItemView, Qt, QTreeWidget, QTreeWidgetItem, Signal
+from paperdesk.gui.qt import QAbstractItemView, QKeyEvent, Qt, QTreeWidget, QTreeWidgetItem, Signal
 from paperdesk.gui.theme import icon
-from paperdesk.gui.views import FIXED_VIEWS, View, saved_view, source_view, tag_view
+from paperdesk.gui.views import FIXED_VIEWS, View, ViewEntry, saved_view, source_view, tag_view
 
 VIEW_ROLE = Qt.ItemDataRole.UserRole + 1
 FIXED_ICONS = {"inbox": "inbox", "starred": "star", "all": "all", "archive": "archive"}
+GROUP_KINDS = {"tags": "tag", "digests": "digest", "feeds": "feed", "saved": "saved search"}
 
 
 class Sidebar(QTreeWidget):
     view_selected = Signal(object)  # View
+    leave = Signal()  # Return: back to the list
+    # Keys the sidebar handles itself when it has focus; other keys are the desk's (normal mode).
+    own_keys = frozenset({"j", "k", "Up", "Down", "Home", "End", "PgUp", "PgDown", "Left", "Right",
+                          "Return", "Enter"})
 
     def __init__(self, lib: Library, parent=None):
         super().__init__(parent)
@@ -24,7 +33,8 @@ class Sidebar(QTreeWidget):
         self.setRootIsDecorated(True)
         self.setIndentation(12)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys belong to the list; the sidebar is for clicks
+        # A click leaves the keys with the list; Tab (or `g h`) brings them here.
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self._items: dict[str, QTreeWidgetItem] = {}
         self._groups: dict[str, QTreeWidgetItem] = {}
         self._views: dict[str, View] = {}
@@ -102,6 +112,34 @@ class Sidebar(QTreeWidget):
             self._views[view.key] = view
             item.setText(1, "" if count is None else str(count))
         group.setHidden(not entries)
+
+    def entries(self) -> list[ViewEntry]:
+        """Every view in sidebar order, with its kind and what the sidebar shows beside it."""
+        found = []
+        for i in range(self.topLevelItemCount()):
+            top = self.topLevelItem(i)
+            kind = next((GROUP_KINDS[k] for k, g in self._groups.items() if g is top), None)
+            children = [top] if kind is None else [top.child(n) for n in range(top.childCount())]
+            for item in children:
+                key = item.data(0, VIEW_ROLE)
+                view = self._views.get(key)
+                if view is None:
+                    continue
+                count = item.text(1)
+                detail = " · ".join(x for x in (f"{count} papers" if count else "",
+                                                 view.query or "", view.tooltip or "") if x)
+                found.append(ViewEntry(key, view.title, kind or "view", detail))
+        return found
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.leave.emit()
+            return
+        step = {Qt.Key.Key_J: Qt.Key.Key_Down, Qt.Key.Key_K: Qt.Key.Key_Up}.get(Qt.Key(key))
+        if step is not None and not event.modifiers():
+            event = QKeyEvent(event.type(), step, Qt.KeyboardModifier.NoModifier)
+        super().keyPressEvent(event)
 
     def current_key(self) -> str | None:
         item = self.currentItem()

@@ -1,4 +1,6 @@
-"""The `t` popup: type tags (space or comma separated) with completion over the library's tags."""
+"""The `t` popup: type tags (space or comma separated) with completion over the library's tags.
+
+It shows the quick-tag keys (`1`–`9`); `ml=3` tags with ml and puts ml on key 3."""
 
 from __future__ import annotations
 
@@ -6,34 +8,44 @@ from paperdesk.gui.qt import QCompleter, QDialog, QLabel, QLineEdit, Qt, QVBoxLa
 
 
 class TagPopup(QDialog):
-    chosen = Signal(list)  # tags to apply
+    chosen = Signal(list, dict)  # tags to apply, {tag: quick key} the user gave
 
-    def __init__(self, tags_by_count: list[str], parent=None):
+    def __init__(self, tags_by_count: list[str], parent=None, quick: dict[int, str] | None = None):
         super().__init__(parent)
         self.setWindowTitle("Tag")
         self.field = QLineEdit()
-        self.field.setPlaceholderText("tags, e.g. ml reading-group   (Enter applies, Esc cancels)")
+        self.field.setPlaceholderText("tags, e.g. ml reading-group   (ml=3 puts ml on key 3; Enter applies, "
+                                      "Esc cancels)")
         self.completer = QCompleter(tags_by_count, self)
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.field.setCompleter(self.completer)
-        hint = "  ".join(f"{n} #{t}" for n, t in enumerate(tags_by_count[:9], 1))
+        hint = "  ".join(f"{n} #{t}" for n, t in sorted((quick or {}).items()))
         layout = QVBoxLayout(self)
         layout.addWidget(self.field)
-        if hint:
-            label = QLabel(f"In the list, keys {hint}")
-            label.setWordWrap(True)
-            label.setStyleSheet("color: palette(placeholder-text);")
-            layout.addWidget(label)
+        self.hint = QLabel(f"Quick-tag keys in the list: {hint}" if hint else
+                           "Quick-tag keys: a tag gets the first free key 1–9 when first used")
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: palette(placeholder-text);")
+        layout.addWidget(self.hint)
         self.field.returnPressed.connect(self._apply)
         self.resize(420, self.sizeHint().height())
 
     @staticmethod
-    def parse(text: str) -> list[str]:
-        return [t.strip().lstrip("#") for t in text.replace(",", " ").split() if t.strip().lstrip("#")]
+    def parse(text: str) -> tuple[list[str], dict[str, int]]:
+        """Tags, and the quick keys given as `tag=N` (N in 1–9)."""
+        tags, keys = [], {}
+        for word in text.replace(",", " ").split():
+            name, _eq, number = word.lstrip("#").partition("=")
+            if not name:
+                continue
+            tags.append(name)
+            if number.isdigit() and 1 <= int(number) <= 9:
+                keys[name] = int(number)
+        return tags, keys
 
     def _apply(self) -> None:
-        tags = self.parse(self.field.text())
+        tags, keys = self.parse(self.field.text())
         self.accept()
         if tags:
-            self.chosen.emit(tags)
+            self.chosen.emit(tags, keys)

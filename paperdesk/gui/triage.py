@@ -1,7 +1,8 @@
 """A triage session in the desk: walk a snapshot of the view with keep / skip / archive, then a summary.
 
-Keys while it runs: `Return` keeps, `j` (next) or `Space` skips, `e` archives, `k` goes back; star,
-tag and note work as always and are counted in the summary (core `TriageSession.summary`).
+Keys while it runs: `Return` keeps, `j` (next) or `Space` skips, `e` archives, `s` stars and `1`–`9`
+(or the `t` popup) tag, each deciding and moving on in one key; `k` goes back, `T` ends. Notes work as
+always. All of it is counted in the summary (core `TriageSession.summary`).
 """
 
 from __future__ import annotations
@@ -44,8 +45,17 @@ class TriageController(QObject):
         w.triage_progress.setRange(0, len(self.session.ids))
         w.triage_label.show()
         w.triage_progress.show()
-        w.status("Triage: Return keeps, j or Space skips, e archives, k goes back; t again ends", 0)
+        w.status(self.help_text(), 0)
         self._show()
+
+    def help_text(self) -> str:
+        """The keys, as the active key map binds them."""
+        def key(command: str) -> str:
+            return (self.window.keymap.keys_for(command) or ["(unbound)"])[0]
+
+        return (f"Triage: {key('keep')} keeps, {key('next')} or {key('skip')} skips, {key('archive-next')} "
+                f"archives, {key('star')} stars, 1–9 tag (each goes on); {key('previous')} goes back, "
+                f"{key('triage')} ends")
 
     def progress_text(self) -> str:
         return f"Triage {self.session.name}: {self.session.progress()}"

@@ -5,11 +5,11 @@ Qt-free: the model asks a view for its ids and whether a changed row still belon
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from paperdesk.core import Library
+from paperdesk.core.timeutil import long_date
 
 SORTS = ("date", "added", "upvotes", "title")
 
@@ -53,6 +53,16 @@ class View:
         return not (self.tag is not None and self.tag not in (row.get("tag_list") or "").split(" "))
 
 
+@dataclass(frozen=True)
+class ViewEntry:
+    """A view as the go-to picker and the palette list it (`Sidebar.entries`)."""
+
+    key: str  # the view's key
+    title: str  # as the sidebar shows it
+    kind: str  # "view", "tag", "digest", "feed", "saved search"
+    detail: str = ""  # count, file name, query
+
+
 INBOX = View("inbox", "Inbox", status="inbox")
 STARRED = View("starred", "Starred", starred=True)
 ALL = View("all", "All")
@@ -69,14 +79,6 @@ def source_view(source: dict) -> View:
     title = long_date(source.get("date")) or source["name"]
     return View(f"source:{source['id']}", title, source_id=source["id"],
                 tooltip=f"{source['name']} ({source.get('origin') or ''})")
-
-
-def long_date(iso: str | None) -> str:
-    try:
-        day = dt.date.fromisoformat(iso or "")
-    except ValueError:
-        return ""
-    return f"{day:%b} {day.day}, {day.year}"
 
 
 def saved_view(name: str, query: str) -> View:

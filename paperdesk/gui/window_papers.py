@@ -47,7 +47,8 @@ class PaperCommands:
             return
         self.reader.notes.focus_editor()
 
-    def highlight_selection(self, color: str = "yellow") -> None:
+    def highlight_selection(self, color: str = "yellow", comment: bool = False) -> None:
+        """Highlight the page's selection (whole words); with `comment`, then ask for a comment."""
         if self.reader.showing_pdf:
             self.pdf_highlight(color)
             return
@@ -58,12 +59,18 @@ class PaperCommands:
         field, start, end = where
         pid = self.reader.paper_id
         assert pid is not None
+        self.caret.stop()
 
         def done(result: object) -> None:
             cursor = self.reader.browser.textCursor()
             cursor.clearSelection()
             self.reader.browser.setTextCursor(cursor)
-            self.status("Highlighted. Click “comment…” under Highlights to add a comment.")
+            if comment and isinstance(result, tuple):
+                self.comment_highlight(result[0])  # (highlight id, changes)
+                return
+            self._focus_list()
+            self.status("Highlighted. Click “comment…” under Highlights (or use c in caret mode, v) "
+                        "to add a comment.")
 
         self.write("Highlight", lambda lib: annotations.add_highlight(
             lib, pid, start, end, field=field, color=color), done)
@@ -106,15 +113,42 @@ class PaperCommands:
         from paperdesk.gui.palette import Palette
 
         self.keys.cancel_pending()
-        self.palette = Palette(COMMANDS, self.keymap, self)
-        self.palette.chosen.connect(self.run_command)
+        self.palette = Palette(COMMANDS, self.keymap, self, views=self.sidebar.entries())
+        self.palette.chosen.connect(self._chosen)
         self.keys.watch(self.palette.field, "palette")
         self._open_dialog(self.palette)
 
+    def show_go_to(self) -> None:
+        """The go-to picker: every sidebar view by (part of) its name."""
+        from paperdesk.gui.palette import GoToPicker
+
+        self.keys.cancel_pending()
+        self.go_to_picker = GoToPicker(self.sidebar.entries(), self)
+        self.go_to_picker.chosen.connect(self._chosen)
+        self.keys.watch(self.go_to_picker.field, "palette")
+        self._open_dialog(self.go_to_picker)
+
+    def _chosen(self, name: str) -> None:
+        from paperdesk.gui.palette import VIEW_PREFIX
+
+        if name.startswith(VIEW_PREFIX):
+            self.go_to(name.removeprefix(VIEW_PREFIX))
+            self.activateWindow()  # the picker closed: the keys are the list's
+            self._focus_list()
+        else:
+            self.run_command(name)
+
+    def focus_sidebar(self) -> None:
+        self.keys.cancel_pending()
+        self.sidebar.setFocus()
+        if self.sidebar.currentItem() is None:
+            self.sidebar.select_key(self.papers.view.key, emit=False)
+
     def show_cheat_sheet(self) -> None:
+        from paperdesk.core.quick_tags import quick_tags
         from paperdesk.gui.palette import CheatSheet
 
-        self._open_dialog(CheatSheet(self.keymap, self))
+        self._open_dialog(CheatSheet(self.keymap, self, quick_tags(self.lib)))
 
     def show_history(self) -> None:
         from paperdesk.gui.history_dialog import HistoryDialog
@@ -142,12 +176,11 @@ class PaperCommands:
         self.export_handler()
 
     def normal_mode(self) -> None:
-        """Esc: leave a text field or dialog for the list (a search field with text is cleared first)."""
+        """Esc: leave a text field or dialog for the list (a search keeps its results)."""
         self.keys.cancel_pending()
         focus = QApplication.focusWidget()
-        if focus is self.search and self.search.text():
-            self.search.clear()
-            return
+        if focus is self.search:
+            self.search.flush()  # what was typed, not what the debounce last ran
         if focus is self.reader.notes.editor:
             self.reader.notes.flush()
         for dialog in self._dialogs:

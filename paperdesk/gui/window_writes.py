@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from paperdesk.core import Library
+from paperdesk.core import Library, quick_tags
 
 
 class WriteCommands:
@@ -26,10 +26,15 @@ class WriteCommands:
     def mark_read(self, ids: list[str]) -> None:
         self.write("Mark read", lambda lib: lib.mark_read(ids), lambda _r: self.model.refresh_rows(set(ids)))
 
-    def _decided_in_triage(self, ids: list[str]) -> None:
-        """Starring or tagging in a triage session is a decision on the paper: it is read now."""
-        if self.triage is not None:
+    def _decided_in_triage(self, ids: list[str], bulk: bool) -> None:
+        """Starring or tagging in a triage session is a decision on the paper: it is read now, and
+        the session moves on (kept), as `e` does; marked papers are only marked read."""
+        if self.triage is None:
+            return
+        if bulk:
             self.mark_read(ids)
+        else:
+            self.triage.decide("keep")  # marks the paper read
 
     def targets(self) -> list[str]:
         """What a paper command acts on: the marked papers if any, else the selection / current paper."""
@@ -40,41 +45,55 @@ class WriteCommands:
             self.clear_marks()
 
     def toggle_star(self) -> None:
-        ids = self.targets()
+        ids, bulk = self.targets(), bool(self.marked)
         if not ids:
             return
         starred = not all(r["starred"] for r in self.lib.rows(ids))
         self.write("Star", lambda lib: lib.star(ids, starred))  # one operation: one undo step
-        self._decided_in_triage(ids)
+        self.status(f"{'Starred' if starred else 'Unstarred'} {self._papers_text(ids)}")
         self._bulk_done(ids)
+        self._decided_in_triage(ids, bulk)
 
-    def tag_targets(self, tags: list[str]) -> None:
-        ids = self.targets()
+    def _papers_text(self, ids: list[str]) -> str:
+        return f"{len(ids)} paper{'s' if len(ids) != 1 else ''}"
+
+    def tag_targets(self, tags: list[str], keys: dict[str, int] | None = None) -> None:
+        """Tag the targets; a tag without a quick key takes the first free one (`keys`: given ones)."""
+        ids, bulk = self.targets(), bool(self.marked)
         tags = [t for t in tags if t.strip()]
         if not ids or not tags:
             return
-        self.write("Tag", lambda lib: lib.tag(ids, tags))
-        self._decided_in_triage(ids)
-        self.status(f"Tagged {len(ids)} paper{'s' if len(ids) != 1 else ''} #{' #'.join(tags)}")
+
+        def tag(lib: Library) -> object:
+            changes = lib.tag(ids, tags)
+            for name, number in (keys or {}).items():
+                quick_tags.set_quick_tag(lib, number, name)
+            quick_tags.assign(lib, tags)
+            return changes
+
+        self.write("Tag", tag)
+        self.status(f"Tagged {self._papers_text(ids)} #{' #'.join(tags)}")
         self._bulk_done(ids)
+        self._decided_in_triage(ids, bulk)
 
     def tags_by_count(self) -> list[str]:
         counts = self.lib.tag_counts()
         return sorted(counts, key=lambda t: (-counts[t], t))
 
     def apply_tag_number(self, n: int) -> None:
-        tags = self.tags_by_count()
-        if n > len(tags):
-            self.status(f"There is no tag number {n} yet (press t to tag)")
+        tag = quick_tags.quick_tags(self.lib).get(n)
+        if tag is None:
+            self.status(f"No tag on key {n} yet: press t and type a tag (a new tag takes the first free "
+                        f"key; tag={n} puts it on {n})")
             return
-        self.tag_targets([tags[n - 1]])
+        self.tag_targets([tag])
 
     def show_tag_popup(self) -> None:
         from paperdesk.gui.tag_popup import TagPopup
 
         if not self.targets():
             return
-        popup = TagPopup(self.tags_by_count(), self)
+        popup = TagPopup(self.tags_by_count(), self, quick_tags.quick_tags(self.lib))
         popup.chosen.connect(self.tag_targets)
         self.keys.watch(popup.field, "insert")
         self._open_dialog(popup)

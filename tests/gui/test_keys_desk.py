@@ -40,10 +40,24 @@ def test_insert_mode_swallows_letters(desk, seeded, qtbot):
     qtbot.keyClicks(desk.search, "sexj")
     assert desk.search.text() == "sexj"
     assert seeded.stats()["starred"] == 0 and seeded.stats()["archived"] == 0
-    press(qtbot, desk.search, "Escape")  # clears the text first
-    assert desk.search.text() == ""
-    press(qtbot, desk.search, "Escape")  # then back to the list
+    press(qtbot, desk.search, "Escape")  # back to the list, the query kept (issue 21 item 10)
     assert desk.table.hasFocus() and desk.mode_label.text().strip() == "NORMAL"
+    assert desk.search.text() == "sexj"
+
+
+@pytest.mark.parametrize("key", ["Escape", "Return"])
+def test_esc_and_return_leave_the_search_keeping_its_results(desk, seeded, qtbot, key):
+    """Issue 21 item 10: Esc cleared the query instead of leaving the field with the results."""
+    everything = desk.model.rowCount()
+    press(qtbot, desk.table, "/")
+    qtbot.keyClicks(desk.search, "is:starred")  # typed faster than the debounce: no results yet
+    seeded.star(desk.model.ids[:2])
+    press(qtbot, desk.search, key)
+    assert desk.table.hasFocus() and desk.mode_label.text().strip() == "NORMAL"
+    assert desk.search.text() == "is:starred"
+    qtbot.waitUntil(lambda: desk.model.rowCount() == 2)  # what was typed ran, and stays
+    press(qtbot, desk.table, "j")  # the keys are the list's again
+    assert desk.model.rowCount() == 2 < everything
 
 
 def test_navigation_keys(desk, qtbot):
@@ -105,18 +119,34 @@ def test_archive_next_moves_on_in_all_view(desk, seeded, qtbot):
     assert desk.table.currentIndex().row() == 1
 
 
-def test_tag_numbers_apply_tags_by_count(desk, seeded, qtbot):
-    ids = seeded.paper_ids(order="title", limit=5)
-    seeded.tag(ids[:3], ["ml"])
-    seeded.tag(ids[:1], ["vision"])
-    desk.move_current(3)
-    pid = desk.current_id()
-    press(qtbot, desk.table, "2")
-    assert "vision" in seeded.get(pid)["tags"]
-    press(qtbot, desk.table, "1")
-    assert set(seeded.get(pid)["tags"]) == {"ml", "vision"}
-    press(qtbot, desk.table, "9")  # no ninth tag: a message, no change
-    assert "no tag number 9" in desk.statusBar().currentMessage()
+@pytest.mark.qt_log_ignore("propagateSizeHints", "does not support raise", "grabbing the keyboard")
+def test_quick_tag_keys_are_stable_and_shown(desk, seeded, qtbot):
+    """Issue 21 item 6: `1`-`9` followed the tags' order, so a new tag changed what they meant."""
+    from paperdesk.core.quick_tags import quick_tags
+
+    ids = list(desk.model.ids[:6])
+    press(qtbot, desk.table, "3")  # no tag on 3 yet: a message, no change
+    assert "No tag on key 3" in desk.statusBar().currentMessage() and not seeded.get(ids[0])["tags"]
+    press(qtbot, desk.table, "t")  # first use: tags take the first free keys
+    qtbot.waitUntil(desk.tag_popup.isVisible)
+    qtbot.keyClicks(desk.tag_popup.field, "vision robots=5")
+    press(qtbot, desk.tag_popup.field, "Return")
+    assert quick_tags(seeded) == {1: "vision", 5: "robots"}  # the key the user gave
+    seeded.tag(ids[:5], ["aaa-many"])  # a new, more used, alphabetically first tag...
+    press(qtbot, desk.table, "j", "1")  # ...changes nothing: 1 is still vision
+    assert set(seeded.get(ids[1])["tags"]) == {"aaa-many", "vision"}
+    press(qtbot, desk.table, "j", "5")
+    assert set(seeded.get(ids[2])["tags"]) == {"aaa-many", "robots"}
+    press(qtbot, desk.table, "t")  # shown in the popup...
+    popup = desk.tag_popup
+    qtbot.waitUntil(popup.isVisible)
+    assert "1 #vision  5 #robots" in popup.hint.text()
+    qtbot.keyClicks(popup.field, "aaa-many")  # ...an existing tag used in the desk takes the next free key
+    press(qtbot, popup.field, "Return")
+    assert quick_tags(seeded) == {1: "vision", 2: "aaa-many", 5: "robots"}
+    press(qtbot, desk.table, "?")  # ...and in the cheat sheet
+    sheet = [d for d in desk._dialogs if d.isVisible()][-1]
+    assert "1 #vision, 2 #aaa-many, 5 #robots" in sheet.browser.toPlainText()
 
 
 @pytest.mark.qt_log_ignore("propagateSizeHints", "does not support raise", "grabbing the keyboard")

@@ -17,8 +17,9 @@ def test_triage_a_digest_view_with_keys_and_summary(make_window, seeded, qtbot):
     window.run_command("triage")
     assert window.triage_label.text() == f"Triage {window.papers.view.title}: 1 / 98"
     assert window.current_id() == ids[0] and window.triage_progress.isVisible()
-    qtbot.keyClicks(window.table, "s")  # star, then keep
-    qtbot.keyClick(window.table, Qt.Key.Key_Return)
+    assert "T ends" in window.statusBar().currentMessage()  # issue 21 item 7: it said "t again"
+    qtbot.keyClicks(window.table, "s")  # star: decides (kept) and moves on in one key
+    assert window.current_id() == ids[1]
     qtbot.keyClicks(window.table, "e")  # archive the second
     qtbot.keyClicks(window.table, "j")  # skip the third
     window.run_command("tag-1")  # no tags yet: a message, nothing else

@@ -7,6 +7,8 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 
+from paperdesk.core.timeutil import date_words
+
 _CHUNK = 500
 
 
@@ -61,7 +63,8 @@ def load_documents(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, di
                 f"SELECT v.paper_id, s.kind, s.name, s.date FROM provenance v JOIN sources s "
                 f"ON s.id = v.source_id WHERE v.paper_id IN ({marks}) ORDER BY s.id", chunk):
             if pid in docs:
-                docs[pid]["source"].append(f"{kind} {name} {date or ''}".strip())
+                # the sidebar's name for a digest ("Nov 5, 2025") is searchable too
+                docs[pid]["source"].append(f"{kind} {name} {date_words(date)}".strip())
     for doc in docs.values():
         if doc["tags"]:
             doc["flags"].append("tag")

@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 INDEX_DIRNAME = "index"
 # Bump when fields change: an index of another version is rebuilt at open.
-INDEX_VERSION = "4"  # 2: abstracts without positions, id column; 3: FastStemAnalyzer; 4: fulltext
+INDEX_VERSION = "5"  # 2: abstracts without positions, id column; 3: FastStemAnalyzer; 4: fulltext;
+# 5: date words in source (digest:nov)
 _VERSION_FILE = "PAPERDESK_INDEX_VERSION"
 _BATCH = 1000
 _TEXT_CACHE = 6000  # papers' texts kept for phrase checks (~6 MB)

@@ -1,0 +1,91 @@
+"""Caret mode: choose words of the reader's title or abstract with the keys, then highlight them.
+
+`v` puts the keys on the reader's page with its first abstract word selected (the mode label says
+CARET); the caret map (core `keymap`) moves the selection by word or line, extends or shrinks it,
+and `h` highlights it (`c` with a comment). The selection always holds whole words (core `word_bounds`),
+so what is highlighted is what the user saw selected. Leaving the page ends the mode.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from paperdesk.core.word_bounds import word_spans
+from paperdesk.gui.qt import QApplication, QTextCursor
+
+if TYPE_CHECKING:
+    from paperdesk.gui.main_window import MainWindow
+
+
+class ReaderCaret:
+    def __init__(self, window: MainWindow):
+        self.window = window
+        self.words: list[tuple[int, int]] = []  # page offsets of the highlightable words
+        self.first = self.last = 0  # the selected words (inclusive)
+        self.active = False
+
+    @property
+    def page(self):
+        return self.window.reader.browser
+
+    def start(self) -> None:
+        w = self.window
+        regions = w.reader.highlightable_regions()
+        text = self.page.document().toPlainText()
+        self.words = [span for _field, start, end in regions for span in word_spans(text, start, end)]
+        if not self.words:
+            w.status("Nothing to highlight: this paper has no title or abstract text")
+            return
+        abstract = next((start for field, start, _end in regions if field == "abstract"), 0)
+        self.first = self.last = next((i for i, (s, _e) in enumerate(self.words) if s >= abstract), 0)
+        self.active = True
+        w.keys.set_mode(self.page, "caret")
+        self.page.setFocus()
+        self._show()
+        w._focus_changed(None, QApplication.focusWidget())
+        w.status("Caret: w/b next/previous word, j/k line, W/B extend/shrink, h highlights, "
+                 "c highlights with a comment, Esc leaves", 0)
+
+    def stop(self) -> None:
+        if not self.active:
+            return
+        self.active = False
+        self.window.keys.set_mode(self.page, "normal")
+        self.window.statusBar().clearMessage()
+        self.window._focus_changed(None, QApplication.focusWidget())
+
+    def _clamp(self, i: int) -> int:
+        return max(0, min(len(self.words) - 1, i))
+
+    def move(self, step: int) -> None:
+        """The next (or previous) word alone."""
+        self.first = self.last = self._clamp((self.last if step > 0 else self.first) + step)
+        self._show()
+
+    def extend(self, step: int) -> None:
+        """One more (or one fewer) word at the end; at least the first stays."""
+        self.last = max(self.first, self._clamp(self.last + step))
+        self._show()
+
+    def line(self, step: int) -> None:
+        """The word under the caret one line down (or up), as the page lays it out."""
+        cursor = QTextCursor(self.page.document())
+        cursor.setPosition(self.words[self.last if step > 0 else self.first][0])
+        op = QTextCursor.MoveOperation.Down if step > 0 else QTextCursor.MoveOperation.Up
+        if not cursor.movePosition(op):
+            return
+        pos = cursor.position()
+        # the word holding pos, else the nearest after it (before it when going up past the end)
+        after = [i for i, (_s, e) in enumerate(self.words) if e > pos]
+        target = after[0] if after else len(self.words) - 1
+        if (step > 0 and target <= self.last) or (step < 0 and target >= self.first):
+            return  # no line in that direction among the highlightable words
+        self.first = self.last = target
+        self._show()
+
+    def _show(self) -> None:
+        cursor = QTextCursor(self.page.document())
+        cursor.setPosition(self.words[self.first][0])
+        cursor.setPosition(self.words[self.last][1], QTextCursor.MoveMode.KeepAnchor)
+        self.page.setTextCursor(cursor)
+        self.page.ensureCursorVisible()
