@@ -65,9 +65,8 @@ def test_a_triage_decision_marks_the_paper_read_at_once(desk, seeded, qtbot):
     assert read(ids[0])
     press(qtbot, desk.table, "Space")  # a skip is no decision
     assert not read(ids[1])
-    press(qtbot, desk.table, "s")  # star
+    press(qtbot, desk.table, "s")  # star: decides and moves on (issue 21 item 4)
     assert read(ids[2]) and seeded.get(ids[2])["starred"]
-    desk.triage_decide("keep")
     press(qtbot, desk.table, "e")  # archive
     assert read(ids[3]) and seeded.get(ids[3])["status"] == "archived"
     row = desk.model.row_of(ids[0])
