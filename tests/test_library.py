@@ -48,7 +48,8 @@ def test_record_shape_and_provenance(seeded):
     assert record is not None
     assert set(record) == {"id", "title", "abstract", "authors", "authors_count", "organization",
                            "published", "upvotes", "arxiv_id", "url", "tags", "starred", "status",
-                           "note", "sources", "added"}
+                           "note", "sources", "added", "arxiv_version", "categories",
+                           "primary_category", "updated_note"}
     assert record["added"][:4].isdigit()
     assert record["authors_count"] == 9
     assert record["published"] == "2026-08-21"

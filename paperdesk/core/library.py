@@ -21,7 +21,7 @@ from paperdesk.core.digest import read_digest
 from paperdesk.core.paths import DB_FILENAME, default_library_dir
 from paperdesk.core.records import RejectedInput, SourceBatch
 from paperdesk.core.schema import SCHEMA_VERSION, migrations
-from paperdesk.core.store import enqueue_index, merge_batch
+from paperdesk.core.store import MergeResult, enqueue_index, merge_batch
 from paperdesk.core.timeutil import now_iso
 from paperdesk.core.words import count_of, shorten
 
@@ -302,16 +302,26 @@ class Library:
         self._notify(report.changes)
         return report
 
-    def import_batch(self, batch: SourceBatch, *, feed_id: int | None = None) -> FileReport:
-        file_report, changes = self._import_batch(batch, batch.origin, feed_id=feed_id)
-        self._drain_index_if_built()  # search (issue 4)
+    def import_batch(self, batch: SourceBatch, *, feed_id: int | None = None, source_id: int | None = None,
+                     then: Callable[[sqlite3.Connection, MergeResult], None] | None = None,
+                     drain: bool = True) -> FileReport:
+        """One source's papers in one transaction. `source_id` adds them to a source made before
+        (a long file read in parts); `then` runs in the same transaction (resumable bookkeeping)."""
+        file_report, changes = self._import_batch(batch, batch.origin, feed_id=feed_id,
+                                                  source_id=source_id, then=then)
+        if drain:
+            self._drain_index_if_built()  # search (issue 4)
         self._notify(changes)
         return file_report
 
-    def _import_batch(self, batch: SourceBatch, label: str,
-                      feed_id: int | None = None) -> tuple[FileReport, Changes]:
+    def _import_batch(self, batch: SourceBatch, label: str, feed_id: int | None = None,
+                      source_id: int | None = None,
+                      then: Callable[[sqlite3.Connection, MergeResult], None] | None = None,
+                      ) -> tuple[FileReport, Changes]:
         with self.operation("import", f"Import {batch.name}") as recorder:
-            result = merge_batch(self.conn, batch, recorder, feed_id=feed_id)
+            result = merge_batch(self.conn, batch, recorder, feed_id=feed_id, source_id=source_id)
+            if then is not None:
+                then(self.conn, result)
             if result.seen and not result.duplicate_source:  # named with its size where undo asks
                 self.conn.execute("UPDATE operations SET label = ? WHERE id = ?", (
                     f"Import {batch.name} ({count_of(result.seen, 'paper')}, "
@@ -441,6 +451,10 @@ class Library:
                 "published": r["published"],
                 "upvotes": r["upvotes"],
                 "arxiv_id": r["arxiv_id"],
+                "arxiv_version": r.get("arxiv_version"),
+                "categories": (r.get("categories") or "").split(),
+                "primary_category": r.get("primary_category"),
+                "updated_note": r.get("updated_note"),
                 "url": r["url"] or (f"https://arxiv.org/abs/{r['arxiv_id']}" if r["arxiv_id"] else None),
                 "tags": tags.get(r["id"], []),
                 "starred": bool(r["starred"]),
@@ -501,8 +515,9 @@ class Library:
                 if row is None or row[column] == value:
                     continue
                 rec.touch("papers", [pid], row)
-                self.conn.execute(f"UPDATE papers SET {column} = ?, updated_at = ? WHERE id = ?",
-                                  (value, now_iso(), pid))
+                # A new decision answers "updated after you archived it" (core/arxiv_snapshot.py).
+                self.conn.execute(f"UPDATE papers SET {column} = ?, updated_at = ?, updated_note = NULL "
+                                  f"WHERE id = ?", (value, now_iso(), pid))
                 changed.append(pid)
             enqueue_index(self.conn, changed)
         return self._notify(Changes(papers=frozenset(changed)))

@@ -18,6 +18,8 @@ class IncomingPaper:
     upvotes: int | None = None
     arxiv_id: str | None = None
     url: str | None = None
+    categories: str | None = None  # arXiv categories, space separated, primary first
+    arxiv_version: str | None = None  # "v3": the newest version this source knows
 
 
 @dataclass

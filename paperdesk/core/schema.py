@@ -280,4 +280,31 @@ def m0007_rules(db: Database) -> None:
     )
 
 
+@migrations(name="0008_arxiv_snapshot")
+def m0008_arxiv_snapshot(db: Database) -> None:
+    # arXiv categories (space separated, the primary first, as arXiv lists them), a note when a paper
+    # the user decided on got a newer version, and how far each snapshot file was read (resumable).
+    db.executescript(
+        """
+        ALTER TABLE papers ADD COLUMN categories TEXT;
+        ALTER TABLE papers ADD COLUMN primary_category TEXT;
+        ALTER TABLE papers ADD COLUMN updated_note TEXT;   -- "v3, updated after you archived v1"
+        CREATE INDEX papers_primary_category ON papers(primary_category) WHERE primary_category IS NOT NULL;
+        CREATE INDEX papers_updated ON papers(updated_note) WHERE updated_note IS NOT NULL;
+
+        CREATE TABLE snapshot_imports (
+            path TEXT PRIMARY KEY,          -- absolute path of the JSON-lines file
+            size INTEGER NOT NULL,
+            mtime REAL NOT NULL,
+            offset INTEGER NOT NULL DEFAULT 0,   -- bytes read and committed
+            line INTEGER NOT NULL DEFAULT 0,     -- lines read and committed
+            papers INTEGER NOT NULL DEFAULT 0,   -- papers imported (new or merged)
+            bad INTEGER NOT NULL DEFAULT 0,      -- bad lines skipped
+            filters TEXT NOT NULL DEFAULT '',    -- the --category/--since the run used
+            finished_at TEXT
+        );
+        """
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)

@@ -18,7 +18,7 @@ _CHUNK = 500  # stay well under SQLite's bound-parameter limit
 PAPER_COLUMNS = (
     "id", "title", "title_norm", "abstract", "authors", "authors_count", "organization",
     "published", "upvotes", "arxiv_id", "url", "starred", "status", "is_read",
-    "added_at", "updated_at",
+    "added_at", "updated_at", "categories", "primary_category", "arxiv_version",
 )
 
 
@@ -61,6 +61,9 @@ def _merge_incoming(into: IncomingPaper, other: IncomingPaper) -> None:
     into.upvotes = max((v for v in (into.upvotes, other.upvotes) if v is not None), default=None)
     into.arxiv_id = into.arxiv_id or other.arxiv_id
     into.url = into.url or other.url
+    into.categories = into.categories or other.categories
+    if version_number(other.arxiv_version) > version_number(into.arxiv_version):
+        into.arxiv_version = other.arxiv_version
 
 
 def merged_fields(row: dict, paper: IncomingPaper) -> dict:
@@ -82,7 +85,22 @@ def merged_fields(row: dict, paper: IncomingPaper) -> dict:
             changes[column] = value
     if paper.upvotes is not None and (row["upvotes"] is None or paper.upvotes > row["upvotes"]):
         changes["upvotes"] = paper.upvotes
+    if paper.categories and not row.get("categories"):
+        changes["categories"] = paper.categories
+        changes["primary_category"] = paper.categories.split()[0]
+    old, new = version_number(row.get("arxiv_version")), version_number(paper.arxiv_version)
+    if new > old:
+        changes["arxiv_version"] = paper.arxiv_version
+        decided = "archived" if row["status"] == "archived" else "starred" if row["starred"] else None
+        if decided and old:
+            changes["updated_note"] = f"{paper.arxiv_version}, updated after you {decided} v{old}"
     return changes
+
+
+def version_number(version: str | None) -> int:
+    """3 for "v3" (0 when unknown)."""
+    digits = (version or "").lstrip("vV")
+    return int(digits) if digits.isdigit() and len(digits) < 6 else 0
 
 
 def _lookup(conn: sqlite3.Connection, column: str, values: list[str]) -> dict[str, dict]:
@@ -99,17 +117,19 @@ def _lookup(conn: sqlite3.Connection, column: str, values: list[str]) -> dict[st
 
 
 def merge_batch(conn: sqlite3.Connection, batch: SourceBatch, recorder: OpRecorder,
-                *, feed_id: int | None = None) -> MergeResult:
-    """Add one source's papers inside the caller's transaction.
+                *, feed_id: int | None = None, source_id: int | None = None) -> MergeResult:
+    """Add one source's papers inside the caller's transaction (to `source_id` when given: a
+    source read in parts, such as the arXiv snapshot).
 
     The batch is cleaned first (`limits.clean_batch`): whatever the parser, no text longer than its
     cap, no control character and no number SQLite cannot hold gets in."""
     clean_batch(batch)
-    dup = conn.execute(
-        "SELECT id FROM sources WHERE kind = ? AND content_hash = ?", (batch.kind, batch.content_hash)
-    ).fetchone()
-    if dup:
-        return MergeResult(source_id=dup[0], duplicate_source=True)
+    if source_id is None:
+        dup = conn.execute(
+            "SELECT id FROM sources WHERE kind = ? AND content_hash = ?", (batch.kind, batch.content_hash)
+        ).fetchone()
+        if dup:
+            return MergeResult(source_id=dup[0], duplicate_source=True)
 
     entries = _dedupe_batch(batch.papers)
     by_arxiv = _lookup(conn, "arxiv_id", [p.arxiv_id for _, p in entries if p.arxiv_id])
@@ -130,6 +150,9 @@ def merge_batch(conn: sqlite3.Connection, batch: SourceBatch, recorder: OpRecord
                 authors_count=authors_count, organization=paper.organization,
                 published=paper.published, upvotes=paper.upvotes, arxiv_id=paper.arxiv_id,
                 url=paper.url, starred=0, status="inbox", is_read=0, added_at=now, updated_at=now,
+                categories=paper.categories,
+                primary_category=paper.categories.split()[0] if paper.categories else None,
+                arxiv_version=paper.arxiv_version,
             )
             new_rows.append(tuple(row[c] for c in PAPER_COLUMNS))
             result.created.append(pid)
@@ -158,17 +181,24 @@ def merge_batch(conn: sqlite3.Connection, batch: SourceBatch, recorder: OpRecord
         f"VALUES ({', '.join('?' * len(PAPER_COLUMNS))})",
         new_rows,
     )
-    cur = conn.execute(
-        "INSERT INTO sources (kind, name, origin, date, content_hash, layout, paper_count, feed_id, "
-        "imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (batch.kind, batch.name, batch.origin, batch.date, batch.content_hash, batch.layout,
-         len(entries), feed_id, now),
-    )
-    source_id = int(cur.lastrowid or 0)
+    reused = source_id is not None
+    if source_id is None:
+        cur = conn.execute(
+            "INSERT INTO sources (kind, name, origin, date, content_hash, layout, paper_count, feed_id, "
+            "imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (batch.kind, batch.name, batch.origin, batch.date, batch.content_hash, batch.layout,
+             len(entries), feed_id, now),
+        )
+        source_id = int(cur.lastrowid or 0)
+        recorder.touch("sources", [source_id], fetch=False)
+    else:
+        recorder.touch("sources", [source_id])
+        conn.execute("UPDATE sources SET paper_count = paper_count + ? WHERE id = ?",
+                     (len(entries), source_id))
+    # A paper listed twice under different titles that resolve to one record keeps one row (and a
+    # source read in parts lists a paper once, whichever part saw it first).
+    seen_ids: set[str] = _listed_in(conn, source_id, [pid for pid, *_ in provenance]) if reused else set()
     result.source_id = source_id
-    recorder.touch("sources", [source_id], fetch=False)
-    # A paper listed twice under different titles that resolve to one record keeps one row.
-    seen_ids: set[str] = set()
     prov_rows = []
     for pid, position, upvotes, seen_at in provenance:
         if pid not in seen_ids:
@@ -182,6 +212,16 @@ def merge_batch(conn: sqlite3.Connection, batch: SourceBatch, recorder: OpRecord
     )
     enqueue_index(conn, [*result.created, *result.updated, *result.existing])
     return result
+
+
+def _listed_in(conn: sqlite3.Connection, source_id: int, ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(ids):
+        marks = ",".join("?" * len(chunk))
+        found.update(r[0] for r in conn.execute(
+            f"SELECT paper_id FROM provenance WHERE source_id = ? AND paper_id IN ({marks})",
+            [source_id, *chunk]))
+    return found
 
 
 def enqueue_index(conn: sqlite3.Connection, paper_ids: Iterable[str]) -> None:

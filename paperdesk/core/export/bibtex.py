@@ -127,7 +127,10 @@ def entry(record: dict, key: str, latex: bool = False, unconverted: set[str] | N
     if arxiv:
         fields.append(("eprint", arxiv))
         fields.append(("archivePrefix", "arXiv"))
-        if "/" in arxiv:  # old-style ids name their archive: cond-mat/0603029
+        primary = record.get("primary_category")
+        if primary:  # from the arXiv snapshot (core/arxiv_snapshot.py)
+            fields.append(("primaryClass", primary))
+        elif "/" in arxiv:  # old-style ids name their archive: cond-mat/0603029
             fields.append(("primaryClass", arxiv.split("/")[0]))
     url = paper_url(record)
     if url:

@@ -88,6 +88,10 @@ class Compiler:
         q = self.q
         if fieldname == "tags":
             return q.Term("tags", text.strip().lower(), boost=boost)
+        if fieldname == "categories":  # cs.CL as one keyword; cs.* and c*.LG as patterns
+            text = text.strip().lower()
+            pattern = "*" in text or "?" in text
+            return q.Wildcard("categories", text) if pattern else q.Term("categories", text)
         if fieldname == "id":
             return q.Or([q.Term("id", text.strip()), q.Term("arxiv", text.strip())])
         words = self.analyze(fieldname, text)
@@ -125,6 +129,8 @@ class Compiler:
     def prefix(self, node: ql.Word) -> Any:
         """A word still being typed: its finished words exactly, the last one as a prefix."""
         q = self.q
+        if node.field == "categories":  # cat:cs. (typed or cs.*): every category starting so
+            return q.Prefix("categories", node.text.strip().lower().rstrip("*"))
         words = _WORDS.findall(node.text.lower())
         if not words:
             return None

@@ -24,14 +24,16 @@ def load_documents(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, di
         marks = _marks(len(chunk))
         for row in conn.execute(
                 f"SELECT id, title, abstract, authors, organization, published, upvotes, arxiv_id, "
-                f"starred, status FROM papers WHERE id IN ({marks})", chunk):
-            pid, title, abstract, authors, org, published, upvotes, arxiv_id, starred, status = row
-            flags = [status, "starred" if starred else "unstarred"]
+                f"starred, status, categories, updated_note FROM papers WHERE id IN ({marks})", chunk):
+            (pid, title, abstract, authors, org, published, upvotes, arxiv_id, starred, status,
+             categories, updated_note) = row
+            flags = [status, "starred" if starred else "unstarred"] + (["updated"] if updated_note else [])
             docs[pid] = {
                 "id": pid, "title": title or "", "abstract": abstract or "",
                 "author": " ; ".join(json.loads(authors or "[]")), "org": org or "",
                 "published": int(published.replace("-", "")) if published else None,
                 "upvotes": upvotes, "arxiv": arxiv_id or "", "flags": flags,
+                "categories": categories or "",
                 "tags": [], "note": [], "source": [], "fulltext": "",
             }
         if not docs:

@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 
 INDEX_DIRNAME = "index"
 # Bump when fields change: an index of another version is rebuilt at open.
-INDEX_VERSION = "5"  # 2: abstracts without positions, id column; 3: FastStemAnalyzer; 4: fulltext;
-# 5: date words in source (digest:nov)
+INDEX_VERSION = "6"  # 2: abstracts without positions, id column; 3: FastStemAnalyzer; 4: fulltext;
+# 5: date words in source (digest:nov); 6: arXiv categories, is:updated
 _VERSION_FILE = "PAPERDESK_INDEX_VERSION"
 _BATCH = 1000
 _TEXT_CACHE = 6000  # papers' texts kept for phrase checks (~6 MB)
@@ -61,6 +61,7 @@ def make_schema() -> Any:
         org=fields.TEXT(analyzer=plain),
         source=fields.TEXT(analyzer=parts),
         arxiv=fields.ID(),
+        categories=fields.KEYWORD(lowercase=True),  # cat:cs.CL, cat:cs.*
         flags=fields.KEYWORD(),
         upvotes=fields.NUMERIC(int, bits=32, signed=True, sortable=True),
         published=fields.NUMERIC(int, bits=32, signed=True, sortable=True),  # unsigned ranges are buggy
@@ -74,6 +75,7 @@ def to_fields(doc: dict) -> dict:
         "abstract": doc["abstract"], "note": "\n".join(doc["note"]), "tags": ",".join(doc["tags"]),
         "author": doc["author"], "org": doc["org"], "source": "\n".join(doc["source"]),
         "arxiv": doc["arxiv"], "flags": " ".join(doc["flags"]), "fulltext": doc.get("fulltext", ""),
+        "categories": doc["categories"],
         "upvotes": doc["upvotes"], "published": doc["published"],
     }
     return {k: v for k, v in values.items() if v not in (None, "")}

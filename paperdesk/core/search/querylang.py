@@ -1,8 +1,8 @@
 """The paper query language: a lenient tokenizer and parser, free of Whoosh.
 
     words (AND)  "phrases"  -word  a OR b  (groups)  field:word  field:"a phrase"  word*
-    fields: title abstract note tag org author source/digest id fulltext/pdf (a PDF's text)
-    filters: is:starred|archived|inbox  has:note|highlight|tag|pdf  upvotes:>50 upvotes:10..100
+    fields: title abstract note tag org author source/digest id fulltext/pdf (a PDF's text) cat (cs.CL, cs.*)
+    filters: is:starred|archived|inbox|updated  has:note|highlight|tag|pdf  upvotes:>50 upvotes:10..100
              date:2025-08  date:>=2025-01-01  date:>today-7d  date:2025-01..2025-03
     sort:relevance|upvotes|date|interest   (interest: the ranker's order, core/rank)
 
@@ -21,10 +21,11 @@ TEXT_FIELDS = {
     "title": "title", "abstract": "abstract", "note": "note", "notes": "note",
     "tag": "tags", "tags": "tags", "org": "org", "organization": "org", "organisation": "org",
     "author": "author", "authors": "author", "source": "source", "digest": "source", "id": "id",
-    "fulltext": "fulltext", "pdf": "fulltext",
+    "fulltext": "fulltext", "pdf": "fulltext", "cat": "categories", "category": "categories",
 }
 FILTER_FIELDS = ("is", "has", "upvotes", "date", "sort")
-FLAGS = {"is": ("starred", "unstarred", "archived", "inbox"), "has": ("note", "highlight", "tag", "pdf")}
+FLAGS = {"is": ("starred", "unstarred", "archived", "inbox", "updated"),
+         "has": ("note", "highlight", "tag", "pdf")}
 SORTS = ("relevance", "upvotes", "date", "interest")
 
 

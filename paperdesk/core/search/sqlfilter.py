@@ -10,6 +10,7 @@ _FLAGS = {
     "unstarred": "p.starred = 0",
     "archived": "p.status = 'archived'",
     "inbox": "p.status = 'inbox'",
+    "updated": "p.updated_note IS NOT NULL",
     "note": "EXISTS (SELECT 1 FROM notes n WHERE n.paper_id = p.id AND n.body != '')",
     "highlight": "EXISTS (SELECT 1 FROM highlights h WHERE h.paper_id = p.id)",
     "tag": "EXISTS (SELECT 1 FROM tags t WHERE t.paper_id = p.id)",
