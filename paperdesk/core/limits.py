@@ -121,6 +121,8 @@ def clean_paper(paper: IncomingPaper) -> IncomingPaper:
     paper.upvotes = number_in_range(paper.upvotes, 0, MAX_UPVOTES)
     paper.arxiv_id = clean_line(paper.arxiv_id, 64)
     paper.url = clean_url(paper.url)
+    paper.categories = clean_line(paper.categories, 256)
+    paper.arxiv_version = clean_line(paper.arxiv_version, 8)
     return paper
 
 
