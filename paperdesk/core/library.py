@@ -381,7 +381,13 @@ class Library:
                 f"SELECT p.id FROM json_each(?) w CROSS JOIN papers p ON p.id = w.value{glue} "
                 f"ORDER BY w.key", [json.dumps(list(within)), *params])]
             return matched[offset:offset + limit] if limit is not None else matched[offset:]
-        sql = f"SELECT p.id FROM papers p{where} ORDER BY {ORDERS[order]}"
+        if order == "digest" and source_id is not None:  # the digest's own order (its positions)
+            sql = (f"SELECT p.id FROM papers p{where} ORDER BY (SELECT min(v.position) FROM provenance v "
+                   "WHERE v.paper_id = p.id AND v.source_id = ?), p.id")
+            params.append(source_id)
+        else:
+            by = ORDERS["date" if order == "digest" else order]  # no digest to follow: by date
+            sql = f"SELECT p.id FROM papers p{where} ORDER BY {by}"
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]

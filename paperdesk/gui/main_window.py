@@ -53,6 +53,7 @@ from paperdesk.gui.search_field import SearchField
 from paperdesk.gui.settings import library_key, read_int
 from paperdesk.gui.sidebar import Sidebar
 from paperdesk.gui.sidebar import fetch as fetch_sidebar
+from paperdesk.gui.sort_order import install_sort_menu, show_order
 from paperdesk.gui.theme import icon
 from paperdesk.gui.views import INBOX, View
 from paperdesk.gui.window_import import ImportCommands
@@ -174,6 +175,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         for key, width in DEFAULT_WIDTHS.items():
             self.table.setColumnWidth(COLUMN_KEYS.index(key), width)
         hh.setSortIndicator(SORT_COLUMN["date"], Qt.SortOrder.DescendingOrder)
+        install_sort_menu(self)
 
         self.banner = QFrame()
         self.banner.setFrameShape(QFrame.Shape.StyledPanel)
@@ -371,21 +373,14 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
 
     def _sort_changed(self, column: int, order: Qt.SortOrder) -> None:
         lib_order = COLUMNS[column][2]
-        hh = self.table.horizontalHeader()
         if lib_order is None:  # not sortable: put the indicator back
-            hh.blockSignals(True)
-            col = SORT_COLUMN[self.papers.order]
-            hh.setSortIndicator(col, self._qt_order(self.papers.order, self.papers.ascending))
-            hh.blockSignals(False)
+            show_order(self)
             return
         self.papers.set_sort(lib_order, order == Qt.SortOrder.AscendingOrder)
 
-    @staticmethod
-    def _qt_order(order: str, ascending: bool) -> Qt.SortOrder:
-        return Qt.SortOrder.AscendingOrder if ascending else Qt.SortOrder.DescendingOrder
-
     def _after_reload(self) -> None:
         """Keep the same paper current across a reload; else the same row (archive → next)."""
+        show_order(self)
         self._update_count()
         keep_id, keep_row = getattr(self, "_reload_anchor", (None, 0))
         if self.papers.fresh_list:
@@ -595,15 +590,10 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
             if isinstance(header, QByteArray):
                 self.table.horizontalHeader().restoreState(header)
             order = str(s.value("list/order", "date"))
-            if order in SORT_COLUMN:
+            if order in SORT_COLUMN or order == "digest":
                 self.papers.order = order
                 self.papers.ascending = read_int(s, "list/ascending", 0) == 1
             view_key = str(s.value(library_key("view", self.lib.folder), "inbox"))
-        hh = self.table.horizontalHeader()
-        hh.blockSignals(True)
-        hh.setSortIndicator(SORT_COLUMN[self.papers.order],
-                            self._qt_order(self.papers.order, self.papers.ascending))
-        hh.blockSignals(False)
         view = self.sidebar.view(view_key) or INBOX
         self.sidebar.select_key(view.key, emit=False)
         self.papers.set_view(view)

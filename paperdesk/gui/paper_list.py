@@ -20,6 +20,7 @@ opens the search index, so the GUI thread's connection never loads it.
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,9 @@ from paperdesk.gui.views import INBOX, View
 
 SEARCH_LIMIT = 1000
 NATURAL_DESCENDING = {"date", "added", "upvotes"}  # the library's order for these is newest/most first
+# Words in these fields rank a search by relevance; others (digest:, tag:, author:…) only filter, and
+# their scores say nothing: such a search is shown in the header's order.
+RANKING_FIELDS = (None, "title", "abstract", "note", "fulltext")
 BACKGROUND_ROWS = 20_000  # a list this long is re-queried on the reader thread after a change
 MAX_PATCH = 200  # more papers entering or leaving than this: re-query instead of patching
 LAZY_ROWS = 20_000  # a view this long shows its first rows at once, the reader reads the rest
@@ -48,6 +52,7 @@ class SearchOutcome:
     total: int = 0
     message: str = ""
     more: bool = False  # more papers match than are listed (the best SEARCH_LIMIT are), or may
+    order: str | None = None  # the order the ids are in, when the query chose it (relevance, sort:)
 
 
 def index_ready(lib: Library) -> bool:
@@ -60,6 +65,33 @@ def index_ready(lib: Library) -> bool:
         return version.read_text(encoding="utf-8").strip() == search_index.INDEX_VERSION
     except OSError:
         return False
+
+
+def query_order(query: str) -> str | None:
+    """The order a query asks for itself: its `sort:`, else relevance when it has words that rank;
+    None when it only filters (then the list follows the header)."""
+    from paperdesk.core.search import querylang as ql
+
+    parsed = ql.parse(query, typing=False)
+    if parsed.sort:
+        return parsed.sort
+    ranked = any(isinstance(n, ql.Word | ql.Phrase) and n.field in RANKING_FIELDS
+                 for n in ql.positive_nodes(parsed.root))
+    return "relevance" if ranked else None
+
+
+def sort_ids(lib: Library, order: str, ascending: bool, ids: Sequence[str],
+             source_id: int | None = None) -> list[str]:
+    """`ids` in a header order (`digest`: their places in digest `source_id`)."""
+    if order == "digest" and source_id is not None:
+        places = dict(lib.conn.execute(
+            "SELECT paper_id, min(position) FROM provenance WHERE source_id = ? AND paper_id IN "
+            "(SELECT value FROM json_each(?)) GROUP BY paper_id", (source_id, json.dumps(list(ids)))))
+        return sorted(ids, key=lambda pid: (places.get(pid) is None, places.get(pid) or 0, pid),
+                      reverse=not ascending)
+    keys = sort_keys(lib, order, ids)  # these sort like the library: newest or most first, A to Z
+    ordered = sorted((pid for pid in ids if pid in keys), key=keys.__getitem__)
+    return ordered[::-1] if ascending == (order in NATURAL_DESCENDING) else ordered
 
 
 def run_search(lib: Library, query: str, limit: int | None = None, engine: bool = True) -> SearchOutcome:
@@ -78,7 +110,7 @@ def run_search(lib: Library, query: str, limit: int | None = None, engine: bool 
         return SearchOutcome(
             ids=[h.id for h in hits], snippets=result.snippets,
             total=result.total, message="; ".join(notes),
-            more=result.total > len(hits) or not result.exact)
+            more=result.total > len(hits) or not result.exact, order=result.sort)
     pattern = "%" + query.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     ids = [r[0] for r in lib.conn.execute(
         "SELECT id FROM papers WHERE title LIKE ? ESCAPE '\\' ORDER BY published DESC LIMIT ?",
@@ -144,8 +176,9 @@ class PaperList(QObject):
         self.lib = lib
         self.model = model
         self.view: View = INBOX
-        self.order = "date"
+        self.order = "date"  # the header's choice ("digest": a digest's own order, in digest views)
         self.ascending = False
+        self.header_chosen = False  # the header was clicked during this search: its order wins
         self.query = ""
         self.last_search: SearchOutcome | None = None
         self._id_cache: OrderedDict[tuple[str, str], tuple[str, ...]] = OrderedDict()  # see paper_model
@@ -184,13 +217,37 @@ class PaperList(QObject):
 
     def set_sort(self, order: str, ascending: bool) -> None:
         self.order, self.ascending = order, ascending
+        self.header_chosen = self.searching
         self.reload()
+
+    @property
+    def list_order(self) -> str:
+        """The header's order as this view can follow it (a digest's order only in a digest view)."""
+        return "date" if self._no_digest_here else self.order
+
+    @property
+    def list_ascending(self) -> bool:
+        return False if self._no_digest_here else self.ascending
+
+    @property
+    def _no_digest_here(self) -> bool:
+        return self.order == "digest" and self.view.source_id is None
+
+    @property
+    def shown_order(self) -> tuple[str, bool]:
+        """(order, ascending) the list is shown in: the header's, or the search's own (relevance,
+        sort:) when the query chose one and the header was not clicked since."""
+        found = self.last_search
+        if self.searching and found is not None and found.order and not self.header_chosen:
+            return found.order, False
+        return self.list_order, self.list_ascending
 
     def set_query(self, query: str) -> None:
         query = query.strip()
         if query == self.query:
             return
         self.query = query
+        self.header_chosen = False
         self.fresh_list = bool(query)  # new results start at the top; a cleared search keeps the paper
         self.reload()
 
@@ -205,7 +262,7 @@ class PaperList(QObject):
     @property
     def reversed(self) -> bool:
         """Whether the shown list runs against the library's order (which is newest/most first)."""
-        return self.ascending == (self.order in NATURAL_DESCENDING)
+        return self.list_ascending == (self.list_order in NATURAL_DESCENDING)
 
     @property
     def busy(self) -> bool:
@@ -238,7 +295,7 @@ class PaperList(QObject):
         return self.view_size >= self.background_rows
 
     def _view_ids(self) -> tuple[str, ...] | LazyIds:
-        key = (self.view.key, self.order)
+        key = (self.view.key, self.list_order)
         ids = self._id_cache.get(key)
         lazy_from = max(self.lazy_rows, self.head_rows + 1)
         if ids is not None:
@@ -260,12 +317,12 @@ class PaperList(QObject):
 
     def _read_view_ids(self) -> tuple[str, ...]:
         self.queries_run += 1
-        return tuple(self.view.ids(self.lib, self.order))
+        return tuple(self.view.ids(self.lib, self.list_order))
 
     def _lazy_ids(self, total: int) -> LazyIds:
         """The view's first rows now; its whole list from the completer thread, or from here if
         something needs it sooner (LazyIds reads it then)."""
-        view, order = self.view, self.order
+        view, order = self.view, self.list_order
         head = tuple(view.ids(self.lib, order, limit=self.head_rows))
 
         def read_all() -> tuple[str, ...]:
@@ -281,7 +338,7 @@ class PaperList(QObject):
         it completes `lazy` if still shown (no reset) and is kept in the id cache. A newer view's
         completion cancels it; a change in between has it read again while `lazy` is shown (a
         change that moved papers in or out has replaced `lazy` by then)."""
-        view, order, generation = self.view, self.order, self._generation
+        view, order, generation = self.view, self.list_order, self._generation
 
         def done(value: object, error: str) -> None:
             if error:
@@ -300,7 +357,7 @@ class PaperList(QObject):
 
     def _measure_view(self) -> None:
         """The view's size, for a search in a view never listed: cached ids, else `_size`."""
-        cached = self._id_cache.get((self.view.key, self.order))
+        cached = self._id_cache.get((self.view.key, self.list_order))
         self.view_size = len(cached) if cached is not None else self._size()
 
     def _remember(self, key: tuple[str, str], ids: tuple[str, ...]) -> None:
@@ -318,11 +375,25 @@ class PaperList(QObject):
         if self.searching:
             outcome = run_search(self.lib, self.full_query, engine=self.search_ready)
             outcome.ids = self.view.within(self.lib, outcome.ids)
+            self._order_search(self.lib, outcome, self.full_query)
             self._show_search(outcome)
         else:
             self.last_search = None
             self.model.set_ids(self._view_ids())
         self.reloaded.emit()
+
+    def _order_search(self, lib: Library, outcome: SearchOutcome, query: str, view: View | None = None,
+                      header: tuple[str, bool, bool] | None = None) -> None:
+        """Put the hits in the order the list says it shows: the query's own (relevance, sort:)
+        unless the header was clicked since, else the header's."""
+        view = view or self.view
+        order, ascending, chosen = header or (self.list_order, self.list_ascending, self.header_chosen)
+        own = query_order(query)
+        if own is not None and not chosen:
+            outcome.order = own
+            return
+        outcome.order = None
+        outcome.ids = sort_ids(lib, order, ascending, outcome.ids, view.source_id)
 
     def _show_search(self, outcome: SearchOutcome) -> None:
         self.last_search = outcome
@@ -331,12 +402,14 @@ class PaperList(QObject):
 
     def reload_in_background(self) -> None:
         """Re-query on the reader thread; the answer replaces the list if nothing newer happened."""
-        view, order, query, engine = self.view, self.order, self.full_query, self.search_ready
+        view, order, query, engine = self.view, self.list_order, self.full_query, self.search_ready
+        header = (self.list_order, self.list_ascending, self.header_chosen)
 
         def work(rlib: Library) -> object:
             if query:
                 outcome = run_search(rlib, query, engine=engine)
                 outcome.ids = view.within(rlib, outcome.ids)
+                self._order_search(rlib, outcome, query, view, header)
                 return outcome
             return tuple(view.ids(rlib, order))  # made here, off the GUI thread
 
@@ -411,13 +484,13 @@ class PaperList(QObject):
         self.reloaded.emit()
 
     def _insert_sorted(self, ids: list[str], entering: list[str]) -> list[str]:
-        keys = sort_keys(self.lib, self.order, entering)
+        keys = sort_keys(self.lib, self.list_order, entering)
         cache: dict[str, tuple] = {}
 
         def key_at(n: int) -> tuple:
             pid = ids[n]
             if pid not in cache:
-                found = sort_keys(self.lib, self.order, [pid])
+                found = sort_keys(self.lib, self.list_order, [pid])
                 cache[pid] = found.get(pid) or ((),)
             return cache[pid]
 

@@ -110,3 +110,59 @@ def test_the_last_view_is_remembered_per_library(make_window, seeded, tmp_path, 
         other.close()
     again = make_window(seeded)
     assert again.papers.view.key == f"source:{source['id']}"
+
+
+def _header(window) -> tuple[str | None, bool]:
+    from paperdesk.gui.paper_model import COLUMNS
+
+    hh = window.table.horizontalHeader()
+    if not hh.isSortIndicatorShown():
+        return None, False
+    return COLUMNS[hh.sortIndicatorSection()][2], hh.sortIndicatorOrder() == Qt.SortOrder.AscendingOrder
+
+
+def _search(window, qtbot, text: str) -> None:
+    window.search.setFocus()
+    qtbot.keyClicks(window.search, text)
+    qtbot.waitUntil(lambda: window.papers.query == text)
+
+
+def test_a_filtered_list_is_in_the_order_the_header_shows(desk, seeded, qtbot):
+    source = next(s for s in seeded.sources() if s["papers"] == 98)
+    _search(desk, qtbot, f"digest:{source['date']}")
+    assert _header(desk) == ("date", False)
+    assert list(desk.model.ids) == seeded.paper_ids(source_id=source["id"], status="inbox")  # by date
+    desk.table.horizontalHeader().setSortIndicator(4, Qt.SortOrder.DescendingOrder)  # ▲ upvotes
+    assert list(desk.model.ids) == seeded.paper_ids(source_id=source["id"], status="inbox", order="upvotes")
+    assert _header(desk) == ("upvotes", False)
+
+
+def test_a_query_sort_moves_the_header_and_relevance_has_no_arrow(desk, seeded, qtbot):
+    _search(desk, qtbot, "sort:upvotes")
+    assert _header(desk) == ("upvotes", False)
+    ups = [r["upvotes"] or 0 for r in seeded.rows(list(desk.model.ids))]
+    assert ups == sorted(ups, reverse=True) and len(ups) > 50
+    desk.search.clear()
+    _search(desk, qtbot, "model")
+    assert _header(desk) == (None, False)  # ranked by relevance: no column says so
+    desk.table.horizontalHeader().setSortIndicator(1, Qt.SortOrder.AscendingOrder)  # Title, A to Z
+    titles = [r["title_norm"] for r in seeded.rows(list(desk.model.ids))]
+    assert titles == sorted(titles) and _header(desk) == ("title", True)
+
+
+def test_a_digest_view_offers_the_digests_own_order(desk, seeded, qtbot):
+    from paperdesk.gui.sort_order import sort_menu
+
+    source = next(s for s in seeded.sources() if s["papers"] == 98)
+    desk.go_to(f"source:{source['id']}")
+    menu = sort_menu(desk)
+    digest = next(a for a in menu.actions() if a.text() == "Digest order")
+    digest.trigger()
+    positions = dict(seeded.conn.execute(
+        "SELECT paper_id, position FROM provenance WHERE source_id = ?", (source["id"],)))
+    assert list(desk.model.ids) == sorted(positions, key=positions.get)
+    assert _header(desk) == (None, False) and "Digest order" in desk.table.horizontalHeader().toolTip()
+    assert next(a for a in sort_menu(desk).actions() if a.text() == "Digest order").isChecked()
+    desk.go_to("inbox")  # no digest order here: by date, and the menu does not offer it
+    assert _header(desk) == ("date", False)
+    assert "Digest order" not in [a.text() for a in sort_menu(desk).actions()]
