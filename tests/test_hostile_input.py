@@ -264,6 +264,18 @@ def test_list_never_prints_raw_escapes_even_for_old_rows(lib, tmp_path):
         assert not any(c in proc.stdout for c in "\x00\x07\x1b\x7f\x9b"), repr(proc.stdout[:300])
 
 
+def test_feeds_list_never_prints_raw_escapes(lib):
+    from paperdesk.core.feeds.subscriptions import import_opml
+
+    import_opml(lib, b'<opml version="2.0"><body><outline text="F" xmlUrl="https://e.org/rss"/></body></opml>')
+    lib.conn.execute("UPDATE feeds SET last_error = ?, failures = 1", (f"HTTP 500 {ESCAPED}",))
+    lib.close()
+    proc = subprocess.run([sys.executable, "-m", "paperdesk", "--library", str(lib.folder), "feeds", "list"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "last error (1x): HTTP 500 Red Alert" in proc.stdout
+    assert not any(c in proc.stdout for c in "\x00\x07\x1b\x7f\x9b"), repr(proc.stdout)
+
+
 # -- links that reach other machines (item 11) ----------------------------------------------------
 @pytest.mark.parametrize("href", [
     "//evil.example/x", " //evil.example/x", "&#x2F;&#x2F;evil.example", "\\\\host\\share\\x",
@@ -293,3 +305,8 @@ def test_the_digest_date_check_still_accepts_real_counts():
     text = blocks_digest("• 5000 authors\n·\nNov 6 1234")
     papers = parse_digest_text(text, today=dt.date(2026, 11, 23))[2]
     assert (papers[1].authors_count, papers[1].upvotes) == (5000, 1234)
+
+
+def test_a_year_that_no_date_has_leaves_the_date_empty():
+    papers = parse_digest_text(blocks_digest("• 2 authors\n·\nNov 6, 0000 4"), today=TODAY)[2]
+    assert (papers[1].published, papers[1].upvotes) == (None, 4)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from paperdesk.cli.output import CommandError, one_line, open_library, print_json
+from paperdesk.cli.output import CommandError, one_line, open_library, print_json, terminal_text
 
 MAX_OPML_BYTES = 5 * 1024 * 1024  # a subscription list of thousands of feeds is well under 1 MB
 
@@ -108,14 +108,14 @@ def cmd_list(args: argparse.Namespace) -> int:
             group = f"[{f.feed_group}] " if f.feed_group else ""
             print(f"{f.id:>4} {f.health:<7} every {format_interval(f.every_seconds):<4} "
                   f"{f.items_seen:>4} items  {group}{one_line(f.name, 60)}")
-            detail = f"     {f.url}"
+            detail = f"     {terminal_text(f.url)}"
             if f.last_success:
                 detail += f"  · last ok {f.last_success}"
             if f.next_refresh and not f.paused:
                 detail += f"  · next {f.next_refresh}"
             print(detail)
             if f.last_error:
-                print(f"     last error ({f.failures}x): {f.last_error}")
+                print(f"     last error ({f.failures}x): {one_line(f.last_error, 500)}")
     return 0
 
 
@@ -137,7 +137,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             if not results:
                 print("no feed is due (use --all to refresh every feed)")
             for r in results:
-                line = f"{r.feed_id:>4} {r.status:<12} {one_line(r.name, 40)}: {r.summary()}"
+                line = f"{r.feed_id:>4} {r.status:<12} {one_line(r.name, 40)}: {one_line(r.summary(), 500)}"
                 print(line, file=sys.stderr if r.status == "error" else sys.stdout)
             if len(results) > 1:
                 new = sum(r.new for r in results)
