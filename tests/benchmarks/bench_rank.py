@@ -89,7 +89,7 @@ def speed(n: int, workdir: Path) -> dict:
     out["model_mb"] = round((model.weights.nbytes + (model.scores.nbytes if model.scores is not None
                                                       else 0)) / 1e6, 1)
     m = ranker.cache.matrix
-    out["features_in_memory_mb"] = round((m.indices.nbytes + m.counts.nbytes + ranker.cache.values.nbytes
+    out["features_in_memory_mb"] = round((m.indices.nbytes + m.counts.nbytes + ranker.cache.norms.nbytes
                                           + m.indptr.nbytes) / 1e6, 1)
     out["rank_folder_mb"] = round(sum(p.stat().st_size for p in (lib.folder / "rank").glob("*")) / 1e6, 1)
     out["peak_rss_growth_mb"] = round(rss_mb() - rss_before, 1)

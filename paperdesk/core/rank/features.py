@@ -155,6 +155,9 @@ def merge_chunks(chunks: Sequence[Chunk]) -> Chunk:
                  counts=np.concatenate([c.counts for c in chunks]))
 
 
+_LOG_TF = (1 + np.log(np.maximum(np.arange(256, dtype=np.float32), 1))).astype(np.float32)  # by count
+
+
 def segment_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     """The sum of each CSR row's values (0 for an empty row)."""
     if len(indptr) < 2:
@@ -175,7 +178,9 @@ class FeatureCache:
         self.row_of: dict[str, int] = {}
         self._loaded: set[str] = set()   # chunk file names already in the matrix
         self.idf = np.ones(DIM, dtype=np.float32)
-        self.values = np.empty(0, dtype=np.float32)  # tf-idf, rows L2-normalised
+        # tf-idf values are made from the counts when needed (a float per feature would more than
+        # double the memory: 100k papers hold ~26M features); each row's L2 norm is kept.
+        self.norms = np.ones(0, dtype=np.float32)
 
     # -- disk -------------------------------------------------------------------------------
     def _chunk_files(self) -> list[Path]:
@@ -254,11 +259,8 @@ class FeatureCache:
         n = max(len(m.ids), 1)
         df = np.bincount(m.indices, minlength=DIM).astype(np.float32)
         self.idf = (np.log((n + 1) / (df + 1)) + 1).astype(np.float32)
-        tf = (1 + np.log(m.counts.astype(np.float32)))
-        values = tf * self.idf[m.indices]
-        lengths = np.diff(m.indptr)
-        norms = np.sqrt(np.maximum(segment_sums(values * values, m.indptr), 1e-12)).astype(np.float32)
-        self.values = (values / np.repeat(norms, lengths)).astype(np.float32)
+        values = _LOG_TF[m.counts] * self.idf[m.indices]
+        self.norms = np.sqrt(np.maximum(segment_sums(values * values, m.indptr), 1e-12)).astype(np.float32)
 
     # -- reading ------------------------------------------------------------------------------
     def rows(self, ids: Sequence[str]) -> np.ndarray:
@@ -268,7 +270,8 @@ class FeatureCache:
 
     def row(self, r: int) -> tuple[np.ndarray, np.ndarray]:
         a, b = self.matrix.indptr[r], self.matrix.indptr[r + 1]
-        return self.matrix.indices[a:b], self.values[a:b]
+        idx = self.matrix.indices[a:b]
+        return idx, _LOG_TF[self.matrix.counts[a:b]] * self.idf[idx] / self.norms[r]
 
     def gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A sub-matrix (indptr, indices, values) of these rows, in this order."""
@@ -279,11 +282,15 @@ class FeatureCache:
         if indptr[-1] == 0:
             return indptr, np.empty(0, np.int32), np.empty(0, np.float32)
         offsets = np.repeat(starts - indptr[:-1], lengths) + np.arange(indptr[-1])
-        return indptr, self.matrix.indices[offsets], self.values[offsets]
+        idx = self.matrix.indices[offsets]
+        values = _LOG_TF[self.matrix.counts[offsets]] * self.idf[idx] / np.repeat(self.norms[rows], lengths)
+        return indptr, idx, values
 
     def score_all(self, weights: np.ndarray) -> np.ndarray:
         """weights · row for every row (one gather and one segmented sum)."""
         m = self.matrix
         if not m.ids:
             return np.empty(0, np.float32)
-        return segment_sums(weights[m.indices] * self.values, m.indptr).astype(np.float32)
+        per_feature = (weights * self.idf).astype(np.float32)
+        sums = segment_sums(per_feature[m.indices] * _LOG_TF[m.counts], m.indptr)
+        return (sums / self.norms).astype(np.float32)
