@@ -74,13 +74,17 @@ def speed(n: int, workdir: Path) -> dict:
     ranker.model()
     out["decision_to_model_s"] = round(time.perf_counter() - start, 3)
     inbox = lib.paper_ids(status="inbox")
-    times = []
+    rescore, cached = [], []
     for _ in range(5):
         start = time.perf_counter()
         ranker.model().scores = None  # score every row again, as after a retrain
         ranker.order(inbox)
-        times.append(time.perf_counter() - start)
-    out["rank_view_ms"] = round(1000 * min(times), 1)
+        rescore.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        ranker.order(inbox)  # the same model: its scores are kept
+        cached.append(time.perf_counter() - start)
+    out["rank_view_after_retrain_ms"] = round(1000 * min(rescore), 1)
+    out["rank_view_ms"] = round(1000 * min(cached), 1)
     out["view_size"] = len(inbox)
     start = time.perf_counter()
     lib.search("sort:interest is:inbox", limit=200, typing=False)
