@@ -252,3 +252,33 @@ def test_dark_theme_inverts_pages(qtbot, tmp_path):
     assert (page, key) == (0, 500) and len(boxes) == 4
     assert image.pixelColor(0, 0).lightness() < 10  # white paper shown black
     renderer.close()
+
+
+def test_go_to_page_full_window_and_colour_buttons(desk, qtbot, tmp_path):
+    from paperdesk.gui.qt import Qt
+
+    window, pid = desk
+    pages = [[f"Words of page {n}"] for n in range(1, 6)]
+    show_pdf(window, qtbot, pid, write_pdf(tmp_path / "g.pdf", pages))
+    view = window.reader.pdf.view
+    press(window, qtbot, "g", "p")
+    dialog = window.page_dialog
+    assert dialog is not None and dialog.isVisible()  # open(), not exec(): the test goes on
+    dialog.setIntValue(4)
+    dialog.accept()
+    assert view.current_page() == 3 and view.hasFocus()
+    press(window, qtbot, "f")
+    assert not window.sidebar.isVisible() and not window.table.isVisible()
+    press(window, qtbot, "f")
+    assert window.sidebar.isVisible() and window.table.isVisible()
+    window.reader.pdf.find_field.setText("page 4")
+    window.reader.pdf.find_field.returnPressed.emit()
+    qtbot.waitUntil(lambda: view.current_match() is not None, timeout=10_000)
+    qtbot.mouseClick(window.reader.colour_buttons["green"], Qt.MouseButton.LeftButton)
+    (mark,) = [h for h in annotations.highlights(window.lib, pid) if h.field == "pdf"]
+    assert (mark.color, mark.page, mark.quote) == ("green", 3, "page 4")
+    qtbot.waitUntil(lambda: bool(view.highlights))
+    with qtbot.waitSignal(view.highlight_activated) as activated:
+        qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton,
+                          pos=view._to_view(3, tuple(mark.quads[0])).center().toPoint())
+    assert activated.args == [mark.id]  # the window opens its comment dialog
