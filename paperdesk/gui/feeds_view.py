@@ -362,7 +362,12 @@ def install_feeds(window: MainWindow, *, start: bool = True) -> FeedScheduler:
             view.raise_()
         return view
 
-    menu = window.menuBar().addMenu("Fee&ds")
+    bar = window.menuBar()
+    help_menu = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
+    menu = bar.addMenu("Fee&ds")
+    if help_menu is not None:  # Help stays last, where people look for it
+        bar.removeAction(help_menu)
+        bar.addAction(help_menu)
     actions = {
         "feeds-manage": ("&Manage feeds…", "Subscriptions, their health, OPML", show_view),
         "feeds-refresh": ("&Refresh feeds now", "Refresh every active feed in the background",

@@ -50,7 +50,7 @@ from paperdesk.gui.qt import (
 from paperdesk.gui.reader import Reader
 from paperdesk.gui.scheduler import FeedScheduler
 from paperdesk.gui.search_field import SearchField
-from paperdesk.gui.settings import library_key, read_int
+from paperdesk.gui.settings import default_window_size, library_key, read_int
 from paperdesk.gui.sidebar import Sidebar
 from paperdesk.gui.sidebar import fetch as fetch_sidebar
 from paperdesk.gui.sort_order import install_sort_menu, show_order
@@ -583,6 +583,9 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
             geometry = s.value("window/geometry")
             if isinstance(geometry, QByteArray):
                 self.restoreGeometry(geometry)
+            elif self.screen() is not None:
+                free = self.screen().availableGeometry()
+                self.resize(*default_window_size(free.width(), free.height()))
             splitter = s.value("window/splitter")
             if isinstance(splitter, QByteArray):
                 self._pending_splitter = splitter  # applied at first show, once the window has its size

@@ -43,6 +43,7 @@ from paperdesk.gui.qt import (
 
 MARK_TINT = QColor(255, 170, 0, 70)  # amber, translucent: readable on light and dark palettes
 MARK_HIGHLIGHT = QColor(200, 120, 0)
+DIM_ALPHA = 120  # an archived paper's text in a view that mixes it with inbox papers (of 255)
 TEXT_CACHE = 4000  # laid-out texts kept: a screen has ~200, titles are unique
 MARGIN = 3  # px of text inset each side, as the Fusion style's item text margin
 _STAR = COLUMN_KEYS.index("star")
@@ -67,9 +68,11 @@ class PaperDelegate(QStyledItemDelegate):
         # What every cell would otherwise read from its style option (each read makes a Python
         # object): fonts, and the (highlight, highlighted text, text, alternate base) colours of
         # the window's colour group; refreshed by the events that change them.
-        self._fonts: tuple[QFont, QFont] | None = None
+        # Fonts by (unread, archived shown as such): plain, bold, italic, bold italic.
+        self._fonts: tuple[QFont, QFont, QFont, QFont] | None = None
         self._colors: tuple[QColor, QColor, QColor, QColor] | None = None
-        self._texts: dict[tuple[str, int, bool], tuple[QStaticText, float, float]] = {}
+        self._dim: QColor | None = None  # an archived row's text in a mixed view
+        self._texts: dict[tuple[str, int, int], tuple[QStaticText, float, float]] = {}
         # Star pixmaps by (size, device pixel ratio): the pixmap and its logical width and height.
         self._stars: dict[tuple[int, float], tuple[QPixmap, int, int]] = {}
         self._span, self._at = QRect(), QPointF()  # reused: see the module's docstring
@@ -82,16 +85,23 @@ class PaperDelegate(QStyledItemDelegate):
             self._stars.clear()
         return False
 
-    def _style(self) -> tuple[tuple[QFont, QFont], tuple[QColor, QColor, QColor, QColor]]:
+    def _style(self) -> tuple[tuple[QFont, QFont, QFont, QFont], tuple[QColor, QColor, QColor, QColor]]:
         if self._fonts is None:
-            bold = QFont(self._view.font())
-            bold.setBold(True)
-            self._fonts = (self._view.font(), bold)
+            fonts = []
+            for italic in (False, True):
+                for bold in (False, True):
+                    font = QFont(self._view.font())
+                    font.setBold(bold)
+                    font.setItalic(italic)
+                    fonts.append(font)
+            self._fonts = tuple(fonts)  # type: ignore[assignment]
         if self._colors is None:
             active = self._view.isActiveWindow()
             group = QPalette.ColorGroup.Active if active else QPalette.ColorGroup.Inactive
             palette = self._view.palette()
             self._colors = tuple(palette.color(group, role) for role in _ROLES)  # type: ignore[assignment]
+            self._dim = QColor(self._colors[2])  # type: ignore[index]
+            self._dim.setAlpha(DIM_ALPHA)
         return self._fonts, self._colors  # type: ignore[return-value]
 
     def paint_row(self, painter: QPainter, r: int, y: int, height: int,
@@ -112,9 +122,11 @@ class PaperDelegate(QStyledItemDelegate):
             painter.fillRect(span, MARK_TINT)
         cells = model.cells(row)
         bold = row.get("is_read") == 0
-        painter.setPen(colors[1] if selected else colors[2])
-        if bold:
-            painter.setFont(fonts[1])
+        archived = model.mixed_status and row.get("status") == "archived"  # dimmed, in italics
+        variant = bold + 2 * archived
+        painter.setPen(colors[1] if selected else self._dim if archived else colors[2])
+        if variant:
+            painter.setFont(fonts[variant])
         texts, at = self._texts, self._at
         for c, x, width in columns:
             if c == _STAR:
@@ -127,7 +139,7 @@ class PaperDelegate(QStyledItemDelegate):
             if not text:
                 continue
             width -= 2 * MARGIN
-            key = (text, width, bold)
+            key = (text, width, variant)
             laid = texts.get(key)
             if laid is None:
                 if len(texts) >= TEXT_CACHE:
@@ -137,7 +149,7 @@ class PaperDelegate(QStyledItemDelegate):
             at.setX(x + MARGIN + (width - text_width) * _PLACE[c])
             at.setY(y + (height - text_height) / 2)
             painter.drawStaticText(at, static)
-        if bold:
+        if variant:
             painter.setFont(fonts[0])
 
     def _paint_star(self, painter: QPainter, x: int, y: int, width: int, height: int) -> None:

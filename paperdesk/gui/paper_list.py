@@ -67,17 +67,18 @@ def index_ready(lib: Library) -> bool:
         return False
 
 
-def query_order(query: str) -> str | None:
+def query_order(query: str) -> tuple[str | None, bool]:
     """The order a query asks for itself: its `sort:`, else relevance when it has words that rank;
-    None when it only filters (then the list follows the header)."""
+    None when it only filters (then the list follows the header). And whether it has words at all
+    (a query of filters matched no text: its hits have no snippet to show)."""
     from paperdesk.core.search import querylang as ql
 
     parsed = ql.parse(query, typing=False)
     if parsed.sort:
-        return parsed.sort
+        return parsed.sort, parsed.has_text
     ranked = any(isinstance(n, ql.Word | ql.Phrase) and n.field in RANKING_FIELDS
                  for n in ql.positive_nodes(parsed.root))
-    return "relevance" if ranked else None
+    return ("relevance" if ranked else None), parsed.has_text
 
 
 def sort_ids(lib: Library, order: str, ascending: bool, ids: Sequence[str],
@@ -212,6 +213,7 @@ class PaperList(QObject):
     # -- state --------------------------------------------------------------------------------
     def set_view(self, view: View) -> None:
         self.view = view
+        self.model.mixed_status = view.status is None  # archived rows look archived (see the delegate)
         self.fresh_list = True
         self.reload()
 
@@ -388,7 +390,9 @@ class PaperList(QObject):
         unless the header was clicked since, else the header's."""
         view = view or self.view
         order, ascending, chosen = header or (self.list_order, self.list_ascending, self.header_chosen)
-        own = query_order(query)
+        own, has_text = query_order(query)
+        if not has_text:  # (SQLite answers carry the abstract's start as a snippet)
+            outcome.snippets = {}
         if own is not None and not chosen:
             outcome.order = own
             return

@@ -40,6 +40,9 @@ COLUMNS = (
 COLUMN_KEYS = [c[0] for c in COLUMNS]
 SORT_COLUMN = {c[2]: n for n, c in enumerate(COLUMNS) if c[2]}
 _STAR_COLUMN, _TITLE_COLUMN = COLUMN_KEYS.index("star"), COLUMN_KEYS.index("title")
+_MARKS_COLUMN = COLUMN_KEYS.index("marks")
+_FULL_TEXT_TIPS = {COLUMN_KEYS.index("tags"), COLUMN_KEYS.index("who")}
+MARKS_LEGEND = "✎ the paper has a note, ▍ it has highlights"
 ALIGNMENT = tuple(Qt.AlignmentFlag.AlignCenter if key in ("star", "marks") else
                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter if key == "upvotes" else None
                    for key in COLUMN_KEYS)
@@ -70,6 +73,13 @@ class PaperModel(QAbstractTableModel):
         self.rows_fetched = 0  # for tests and benchmarks: rows read from the library so far
         self._bold = QFont()
         self._bold.setBold(True)
+        self._archived = QFont()  # an archived paper in a mixed view (the delegate also dims it)
+        self._archived.setItalic(True)
+        self._archived_unread = QFont(self._bold)
+        self._archived_unread.setItalic(True)
+        # The view mixes inbox and archived papers (All, Starred, a tag, a digest, a search):
+        # archived rows are shown as such.
+        self.mixed_status = False
         self.star_icon = icon("star-filled")
 
     # -- ids ----------------------------------------------------------------------------------
@@ -173,8 +183,8 @@ class PaperModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section][1]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return {"star": "Starred", "upvotes": "Upvotes", "marks": "Note / highlight"}.get(
-                COLUMNS[section][0])
+            return {"star": "Starred", "upvotes": "Upvotes", "marks": MARKS_LEGEND,
+                    "tags": "Tags (hover a row for all of them)"}.get(COLUMNS[section][0])
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
@@ -193,6 +203,8 @@ class PaperModel(QAbstractTableModel):
         if kind == _DISPLAY:
             return self.cells(row)[c]
         if kind == _FONT:
+            if self.mixed_status and row.get("status") == "archived":
+                return self._archived_unread if row.get("is_read") == 0 else self._archived
             return self._bold if row.get("is_read") == 0 else None
         if kind == _DECORATION:
             return self.star_icon if c == _STAR_COLUMN and row.get("starred") else None
@@ -200,7 +212,14 @@ class PaperModel(QAbstractTableModel):
             return bool(row.get("starred"))
         if c == _TITLE_COLUMN:  # the tooltip
             snippet = self._snippets.get(row["id"])
-            return snippet_text(snippet) if snippet else tex_to_unicode(row.get("title") or "")
+            text = snippet_text(snippet) if snippet else tex_to_unicode(row.get("title") or "")
+            return f"Archived · {text}" if row.get("status") == "archived" else text
+        if c == _MARKS_COLUMN:
+            marks = [what for what, has in (("a note", row.get("has_note")),
+                                            ("highlights", row.get("has_highlight"))) if has]
+            return f"Has {' and '.join(marks)} ({MARKS_LEGEND})" if marks else None
+        if c in _FULL_TEXT_TIPS:  # what an elided cell hides
+            return self.cells(row)[c] or None
         return None
 
     def cells(self, row: dict) -> tuple[str, ...]:

@@ -85,8 +85,9 @@ class Sidebar(QTreeWidget):
             return
         self._fill("digests", [(source_view(s), s["papers"], "digest")
                                for s in data.sources if s["kind"] == "digest"])
-        self._fill("feeds", [(source_view(s), s["papers"], "feed")
-                             for s in data.sources if s["kind"] != "digest"])
+        feeds = sorted((s for s in data.sources if s["kind"] != "digest"),  # by name, newest first
+                       key=lambda s: (s["name"].casefold(), [-ord(ch) for ch in s["date"] or ""]))
+        self._fill("feeds", [(source_view(s, by_name=True), s["papers"], "feed") for s in feeds])
         self._fill("saved", [(saved_view(name, query), None, "saved-search")
                              for name, query in data.saved or []])
         if current and current in self._items and self.current_key() != current:

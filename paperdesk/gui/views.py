@@ -74,9 +74,11 @@ def tag_view(tag: str) -> View:
     return View(f"tag:{tag}", f"#{tag}", tag=tag)
 
 
-def source_view(source: dict) -> View:
-    """Digests are named by their date ("Nov 5, 2025 · 98"), the file name goes in the tooltip."""
-    title = long_date(source.get("date")) or source["name"]
+def source_view(source: dict, by_name: bool = False) -> View:
+    """Digests are named by their date ("Nov 5, 2025 · 98"), the file name goes in the tooltip;
+    a feed's fetches `by_name` ("arXiv cs.CL · Nov 5, 2025")."""
+    day = long_date(source.get("date"))
+    title = (f"{source['name']} · {day}" if day else source["name"]) if by_name else day or source["name"]
     return View(f"source:{source['id']}", title, source_id=source["id"],
                 tooltip=f"{source['name']} ({source.get('origin') or ''})")
 

@@ -55,7 +55,8 @@ class WriteCommands:
         self._decided_in_triage(ids, bulk)
 
     def _papers_text(self, ids: list[str]) -> str:
-        return f"{len(ids)} paper{'s' if len(ids) != 1 else ''}"
+        """A status message's object: the paper's shortened title, or how many papers."""
+        return self.lib.paper_label(ids[0]) if len(ids) == 1 else f"{len(ids)} papers"
 
     def tag_targets(self, tags: list[str], keys: dict[str, int] | None = None) -> None:
         """Tag the targets; a tag without a quick key takes the first free one (`keys`: given ones)."""
@@ -111,6 +112,7 @@ class WriteCommands:
         current = self.current_id()
         following = self._next_not_in(row, set(ids))  # found before the archived ones leave the list
         self.write("Archive", lambda lib: lib.archive(ids))
+        self.status(f"Archived {self._papers_text(ids)} (u undoes)")
         self._bulk_done(ids)
         if following is not None and self.model.row_of(following) is not None:
             self.select_id(following)
@@ -133,6 +135,8 @@ class WriteCommands:
         rows = self.lib.rows(ids)
         status = "inbox" if all(r["status"] == "archived" for r in rows) else "archived"
         self.write("Archive", lambda lib: lib.set_status(ids, status))
+        verb = "Archived" if status == "archived" else "Moved to the inbox:"
+        self.status(f"{verb} {self._papers_text(ids)}")
         self._bulk_done(ids)
 
     def move_to_inbox(self) -> None:

@@ -166,3 +166,74 @@ def test_a_digest_view_offers_the_digests_own_order(desk, seeded, qtbot):
     desk.go_to("inbox")  # no digest order here: by date, and the menu does not offer it
     assert _header(desk) == ("date", False)
     assert "Digest order" not in [a.text() for a in sort_menu(desk).actions()]
+
+
+def test_a_mixed_view_shows_archived_papers_as_archived(desk, seeded, qtbot):
+    from paperdesk.gui.paper_model import COLUMN_KEYS
+
+    archived = desk.model.ids[0]
+    seeded.archive([archived])
+    title = COLUMN_KEYS.index("title")
+
+    def looks(pid):
+        index = desk.model.index(desk.model.row_of(pid), title)
+        font = index.data(Qt.ItemDataRole.FontRole)
+        return bool(font and font.italic()), index.data(Qt.ItemDataRole.ToolTipRole).startswith("Archived · ")
+
+    desk.go_to("all")
+    kept = next(i for i in desk.model.ids if i != archived)
+    assert looks(archived) == (True, True) and looks(kept) == (False, False)
+    assert desk.table.itemDelegate().model.mixed_status
+    desk.go_to("archive")  # all archived here: nothing to tell apart
+    assert looks(archived) == (False, True) and not desk.model.mixed_status
+
+
+def test_cells_that_hide_text_or_use_marks_explain_themselves(desk, seeded):
+    from paperdesk.gui.paper_model import COLUMN_KEYS
+
+    pid = desk.current_id()
+    seeded.tag([pid], ["reading-group", "agents", "long-tag-name"])
+    from paperdesk.core import annotations
+
+    annotations.set_note(seeded, pid, "why")
+    row = desk.model.row_of(pid)
+    tip = lambda key: desk.model.index(row, COLUMN_KEYS.index(key)).data(Qt.ItemDataRole.ToolTipRole)  # noqa: E731
+    assert tip("tags") == "#agents #long-tag-name #reading-group"
+    assert tip("marks").startswith("Has a note (✎")
+    legend = desk.model.headerData(COLUMN_KEYS.index("marks"), Qt.Orientation.Horizontal,
+                                   Qt.ItemDataRole.ToolTipRole)
+    assert "✎" in legend and "▍" in legend
+
+
+def test_layout_details(make_window, seeded, qtbot):
+    from paperdesk.core.records import IncomingPaper, SourceBatch
+    from paperdesk.gui.settings import default_window_size
+
+    for name in ("zeta lab", "Alpha news", "mid feed"):
+        seeded.import_batch(SourceBatch("feed", name, f"http://x/{name}", "2026-11-01", name,
+                                        [IncomingPaper(f"A paper from {name}")]))
+    window = make_window(seeded, size=None)
+    free = window.screen().availableGeometry()
+    assert (window.width(), window.height()) == default_window_size(free.width(), free.height())
+    assert default_window_size(1600, 1000) == (1280, 800)
+    menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert menus[-1] == "Help" and "Feeds" in menus
+    feeds = window.sidebar._groups["feeds"]
+    assert [feeds.child(i).text(0) for i in range(feeds.childCount())] == [
+        "Alpha news · Nov 1, 2026", "mid feed · Nov 1, 2026", "zeta lab · Nov 1, 2026"]
+    window.table.setFocus()
+    window.move_current(0)
+    pid = window.current_id()
+    press(qtbot, window.table, "s")
+    assert window.statusBar().currentMessage() == f"Starred {seeded.paper_label(pid)}"
+    press(qtbot, window.table, "e")
+    assert window.statusBar().currentMessage() == f"Archived {seeded.paper_label(pid)} (u undoes)"
+
+
+def test_a_search_of_filters_only_shows_no_match_snippet(desk, seeded, qtbot):
+    _search(desk, qtbot, "upvotes:>1")
+    assert len(desk.model.ids) > 3 and all(desk.model.snippet(i) is None for i in desk.model.ids[:5])
+    assert "Match:" not in desk.reader.browser.toHtml()
+    desk.search.clear()
+    _search(desk, qtbot, "model")
+    assert desk.model.snippet(desk.model.ids[0])
