@@ -100,7 +100,8 @@ class PdfView(QAbstractScrollArea):
         self._report_page()
 
     def set_highlights(self, highlights: list[Highlight]) -> None:
-        self.highlights = [h for h in highlights if h.page is not None and h.quads]
+        # One not located in a newer file of the paper keeps its old boxes: listed, not drawn.
+        self.highlights = [h for h in highlights if h.page is not None and h.quads and h.located]
         self.viewport().update()
 
     @property
@@ -227,13 +228,14 @@ class PdfView(QAbstractScrollArea):
             return
         key = scale_key(self.render_scale)
         paper = QColor("#202124") if self.renderer.dark else QColor("white")
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         for i in self.visible_pages():
             rect = self.page_rect(i)
             image = self.cache.get((i, key))
-            if image is not None:  # drawn 1:1 (its pixel ratio is the screen's): a plain copy
-                painter.drawImage(rect.topLeft(), image)
-            elif (stretched := self.cache.any_scale(i)) is not None:
+            if image is not None:
+                # 1:1 at a whole pixel (the image's pixel ratio is the screen's): a plain copy. A
+                # fractional offset or a smooth transform would filter every pixel (~100 ms a page).
+                painter.drawImage(rect.topLeft().toPoint(), image)
+            elif (stretched := self.cache.any_scale(i)) is not None:  # for the moment: fast, rough
                 painter.drawImage(rect, stretched)
             else:
                 painter.fillRect(rect, paper)
