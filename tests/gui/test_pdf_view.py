@@ -128,9 +128,9 @@ def test_keyboard_highlight_is_stored_drawn_and_undone(desk, qtbot, tmp_path):
     view.matches, view._match_rects, view.match_index = [], [], -1
     rect = view._to_view(0, tuple(mark.quads[0]))
     image = view.viewport().grab().toImage()
-    point = rect.center().toPoint()
-    point.setY(int(rect.top()) + 2)  # above the glyphs: paper white becomes the highlight colour
-    color = image.pixelColor(point)
+    ratio = image.devicePixelRatio()  # the grab is in device pixels
+    # Just below the quad's top, above the glyphs: paper white becomes the highlight colour.
+    color = image.pixelColor(round(rect.center().x() * ratio), round((rect.top() + 2) * ratio))
     assert color.blue() < 200 and color.red() > 200  # yellow (#fde68a), not white
     window.run_command("undo")
     assert [h for h in annotations.highlights(window.lib, pid) if h.field == "pdf"] == []
