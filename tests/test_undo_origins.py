@@ -186,6 +186,11 @@ def run(library, *args: str, stdin: str | None = None) -> subprocess.CompletedPr
                           env={**os.environ, "PYTHONWARNINGS": "error"})
 
 
+def lib_first_id(library_dir) -> str:
+    with Library.open(library_dir) as lib:
+        return lib.paper_ids(limit=1)[0]
+
+
 def test_cli_undo_names_the_operation_and_asks_for_yes(library_dir):
     with Library.open(library_dir) as lib:
         lib.origin = "desk:abc"
@@ -203,6 +208,11 @@ def test_cli_undo_names_the_operation_and_asks_for_yes(library_dir):
     assert proc.stdout == "undid: Import 002_a0e2e1b702ddcfc1.txt (79 papers, 79 new)\n"
     assert run(library_dir, "redo").returncode == 1
     assert run(library_dir, "redo", "-y").returncode == 0
+    pid = lib_first_id(library_dir)
+    assert run(library_dir, "star", pid).returncode == 0
+    assert run(library_dir, "undo", "--yes").stdout.startswith("undid: Star")
+    assert run(library_dir, "tag", pid, "x").returncode == 0  # a new command's change ends the redo stack
+    assert "nothing to redo" in run(library_dir, "redo", "--yes").stderr
     history = run(library_dir, "history").stdout
     assert "Import 002_a0e2e1b702ddcfc1.txt (79 papers, 79 new) (made in the desk)" in history
 

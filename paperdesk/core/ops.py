@@ -60,9 +60,13 @@ def next_stamp(conn: sqlite3.Connection) -> int:
 
 
 def drop_redo_stack(conn: sqlite3.Connection, origin: str) -> None:
-    """A new change drops its maker's redo stack, as every editor does. Other makers' undone
-    operations stay; redoing one that this change touches is refused later (see `conflict`)."""
-    conn.execute("DELETE FROM operations WHERE undone = 1 AND origin = ?", (origin,))
+    """A new change drops its maker's redo stack, as every editor does (the command line counts as
+    one maker: each command is a process of its own). Other makers' undone operations stay; redoing
+    one that this change touches is refused later (see `conflict`)."""
+    if origin.startswith("cli:"):
+        conn.execute("DELETE FROM operations WHERE undone = 1 AND origin LIKE 'cli:%'")
+    else:
+        conn.execute("DELETE FROM operations WHERE undone = 1 AND origin = ?", (origin,))
 
 
 class OpRecorder:
