@@ -169,3 +169,15 @@ def test_a_user_template_still_renders_every_paper(lib, tmp_path):
     texts = {(tmp_path / "vault" / i.file).read_text(encoding="utf-8").split("---\n")[-1]
              for i in report.written}
     assert "\n<!-- paperdesk:begin t -->\nPaper 7!\n<!-- paperdesk:end t -->\n" in texts
+
+
+def test_cancel_stops_a_user_template_at_once(lib, paper, tmp_path):
+    template = tmp_path / "slow.md.j2"
+    template.write_text("<!-- paperdesk:begin x -->\n{% for a in range(100000) %}{% for b in range(100000) %}"
+                        "{% endfor %}{% endfor %}\n<!-- paperdesk:end x -->\n", encoding="utf-8")
+    started = time.monotonic()
+    report = export_markdown(lib, tmp_path / "vault", [paper], template=str(template),
+                             cancelled=lambda: time.monotonic() - started > 0.5)
+    assert report.cancelled and report.written == []
+    assert time.monotonic() - started < 4  # before the 5 s limit would have stopped it
+    assert not (tmp_path / "vault").exists()

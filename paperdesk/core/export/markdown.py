@@ -136,8 +136,11 @@ def _plan_papers(folder: Path, records: list[dict], marks: dict[str, list[dict]]
     index = FolderIndex.scan(folder)
     names, problems = _assign_names(records, index, manifest)
     contexts = {r["id"]: paper_context(r, marks.get(r["id"], [])) for r in records if r["id"] in names}
-    bodies = dict(zip(contexts, loaded.render_many(
-        [{"paper": c, "highlights": c["highlights"]} for c in contexts.values()], cancelled), strict=False))
+    bodies: dict[str, str] | None = None  # the shipped templates render file by file below
+    if not loaded.shipped:  # a user's renders all at once, in its limited child process
+        bodies = dict(zip(contexts, loaded.render_many(
+            [{"paper": c, "highlights": c["highlights"]} for c in contexts.values()], cancelled),
+            strict=False))
     plans = []
     for n, record in enumerate(records):
         if cancelled and cancelled():
@@ -146,13 +149,19 @@ def _plan_papers(folder: Path, records: list[dict], marks: dict[str, list[dict]]
         if progress:
             progress(n, len(records), record["title"])
         pid = record["id"]
+        if bodies is not None and pid in names and pid not in bodies:  # cancelled while rendering
+            report.cancelled = True
+            break
         if pid not in names:  # no file could be chosen
             held = ", ".join(index.by_id.get(pid, [])) or safe_stem(record["title"])
             reason = problems.get(pid, "no free file name for this title")
             plans.append(Plan(ExportItem(file=held, paper_id=pid, action="skipped", reason=reason)))
             continue
         entry = manifest.papers.get(pid)
-        plans.append(_plan_file(folder, names[pid], pid, front_values(record), bodies[pid], ("id", pid),
+        context = contexts[pid]
+        body = bodies[pid] if bodies is not None else \
+            loaded.render(paper=context, highlights=context["highlights"])
+        plans.append(_plan_file(folder, names[pid], pid, front_values(record), body, ("id", pid),
                                 loaded, manifest.blocks_of(entry), manifest.front_of(entry)))
     return plans
 
@@ -207,8 +216,11 @@ def _plan_list(folder: Path, one_file: str, records: list[dict], marks: dict[str
     name = safe_stem(stem, fallback="reading list") + ".md"
     title = title or stem
     papers = [paper_context(r, marks.get(r["id"], [])) for r in records]
-    (body,) = loaded.render_many([{"title": blocks.neutralize(title), "papers": papers,
-                                   "count": len(papers)}], cancelled)
+    rendered = loaded.render_many([{"title": blocks.neutralize(title), "papers": papers,
+                                    "count": len(papers)}], cancelled)
+    if not rendered:
+        raise ExportError("export cancelled; nothing was written")
+    (body,) = rendered
     front: dict[str, Value] = {"paperdesk": LIST_MARK, "title": title, "papers": len(papers)}
     entry = manifest.lists.get(name)
     return _plan_file(folder, name, None, front, body, ("paperdesk", LIST_MARK), loaded,

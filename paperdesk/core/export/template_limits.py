@@ -24,7 +24,8 @@ START_SECONDS = 30.0  # starting the child (a spawned interpreter) on a busy mac
 
 def render_limited(source: str, name: str, contexts: list[dict],
                    cancelled: Callable[[], bool] | None = None) -> list[str]:
-    """Each context rendered by the template `source` in a child process; see the module doc."""
+    """Each context rendered by the template `source` in a child process (fewer when `cancelled`
+    turns true); see the module doc."""
     mp = multiprocessing.get_context("spawn")  # never fork a process with other threads (the desk)
     receive, send = mp.Pipe(duplex=False)
     child = mp.Process(target=_child, args=(source, name, contexts, send, MEMORY_BYTES),
@@ -36,7 +37,7 @@ def render_limited(source: str, name: str, contexts: list[dict],
         waited_since, limit = time.monotonic(), START_SECONDS
         while len(texts) < len(contexts):
             if cancelled and cancelled():
-                raise TemplateProblem("export cancelled")
+                break  # the caller sees the cancel too, and plans only the files rendered
             if not receive.poll(0.1):
                 if not child.is_alive() and not receive.poll(0):
                     raise TemplateProblem(f"template {name} stopped (it may have used more than "
