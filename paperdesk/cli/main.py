@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -58,6 +59,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as exc:
         print(f"paperdesk: {exc}", file=sys.stderr)
         return exc.code
+    except (OSError, sqlite3.Error) as exc:
+        from pathlib import Path
+
+        from paperdesk.core.failures import describe, kind
+        from paperdesk.core.paths import default_library_dir
+
+        if kind(exc) is None:  # not the machine's doing: a bug, shown as one
+            raise
+        folder = Path(args.library).expanduser() if args.library else default_library_dir()
+        print(f"paperdesk: {describe(exc, folder)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("paperdesk: interrupted", file=sys.stderr)
         return 130

@@ -46,6 +46,10 @@ BULK_CHECKPOINT_PAGES = 20000  # WAL pages between checkpoints then (the default
 ID_SEPARATOR = "\x1f"  # never in a paper id (arXiv ids, hex hashes)
 LABEL_TITLE_CHARS = 40  # a title in an undo/history label: enough to recognise the paper
 OPEN_BUSY_MS = 2000  # how long opening waits for a library another program has locked
+# Papers a closing Library indexes at most: a short command (star, tag) indexes what it changed,
+# not a big queue an import left (10k queued papers made `star` take 7 s); the indexer, `index
+# update` or the next search take the rest.
+CLOSE_DRAIN_LIMIT = 200
 
 
 class LibraryError(Exception):
@@ -123,6 +127,22 @@ class ImportReport:
         }
 
 
+@contextlib.contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any error. The error raised is always the
+    first one: SQLite rolls back by itself after some (a full disk), and a ROLLBACK then fails
+    with "no transaction is active", which must not hide why."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        raise
+
+
 def connect(path: Path, busy_ms: int = 30000) -> sqlite3.Connection:
     """A connection with the library's settings; one per thread (sqlite3 objects are not shared)."""
     conn = sqlite3.connect(path, isolation_level=None, timeout=busy_ms / 1000, check_same_thread=True)
@@ -145,6 +165,8 @@ class Library:
         # Who this Library's operations are recorded as made by (ops.py): the desk sets its
         # session; a command-line process is itself.
         self.origin = f"cli:{os.getpid()}"
+        self.index_backlog = 0  # papers left queued for the search index at close
+        self.warnings: list[str] = []  # for the user: e.g. the search index could not be updated
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod
@@ -190,7 +212,7 @@ class Library:
         self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
-        self._close_search_index()  # search (issue 4): drains the index queue if an index exists
+        self._close_search_index()  # indexes a little of the queue if an index exists
         self.conn.close()
 
     def __enter__(self) -> Library:
@@ -214,16 +236,8 @@ class Library:
         return changes
 
     # -- transactions -------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
-            self.conn.execute("COMMIT")
+    def _write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return write_transaction(self.conn)
 
     def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """A write that is not a user operation (bookkeeping): one IMMEDIATE transaction."""
@@ -266,7 +280,8 @@ class Library:
         finally:
             conn.execute(f"PRAGMA cache_size = {cache}")
             conn.execute(f"PRAGMA wal_autocheckpoint = {every}")
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            with contextlib.suppress(sqlite3.Error):  # later commits checkpoint; never hide an error
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def import_paths(self, paths: Iterable[str | Path], *, today: dt.date | None = None,
                      progress: Progress | None = None,
@@ -298,7 +313,7 @@ class Library:
         if progress:
             progress(len(paths), len(paths), "")
         report.repeated, report.already = len(repeated), len(already)
-        self._drain_index_if_built()  # search (issue 4)
+        self._index_after_write()
         self._notify(report.changes)
         return report
 
@@ -310,7 +325,7 @@ class Library:
         file_report, changes = self._import_batch(batch, batch.origin, feed_id=feed_id,
                                                   source_id=source_id, then=then)
         if drain:
-            self._drain_index_if_built()  # search (issue 4)
+            self._index_after_write()
         self._notify(changes)
         return file_report
 
@@ -662,16 +677,32 @@ class Library:
         if given, e.g. in slices between GUI jobs); returns how many."""
         return self.index.drain(progress, limit=limit)
 
-    def _drain_index_if_built(self) -> None:
+    def _index_built(self) -> bool:
+        return "_search_index" in self.__dict__ or (self.folder / "index").is_dir()
+
+    def _drain_index_if_built(self, limit: int | None = None) -> None:
         """Cheap when the queue is empty; never creates an index that nobody has asked for."""
         if self.defer_indexing or self.conn.execute("SELECT 1 FROM index_queue LIMIT 1").fetchone() is None:
             return
-        if "_search_index" in self.__dict__ or (self.folder / "index").is_dir():
-            self.drain_index()
+        if self._index_built():
+            self.drain_index(limit=limit)
+
+    def _index_after_write(self) -> None:
+        """Index what an import queued. The import is committed whatever happens here: a failure
+        (a full disk) is a warning, and the queue stays for the next drain."""
+        from paperdesk.core.failures import describe
+
+        try:
+            self._drain_index_if_built()
+        except (OSError, sqlite3.Error) as exc:
+            self.warnings.append(f"the search index was not updated: {describe(exc, self.folder)}; "
+                                 "it catches up at the next search or `paperdesk index update`")
 
     def _close_search_index(self) -> None:
         try:
-            self._drain_index_if_built()
+            self._drain_index_if_built(limit=CLOSE_DRAIN_LIMIT)
+            if not self.defer_indexing and self._index_built():
+                self.index_backlog = self.conn.execute("SELECT count(*) FROM index_queue").fetchone()[0]
         except Exception as exc:  # the queue stays; the next open drains it
             import logging
 

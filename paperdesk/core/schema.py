@@ -307,4 +307,24 @@ def m0008_arxiv_snapshot(db: Database) -> None:
     )
 
 
+@migrations(name="0004_index_queue_seq")
+def m0004_index_queue_seq(db: Database) -> None:
+    # The queue gets an exact order: `seq` grows on every enqueue (AUTOINCREMENT never reuses a
+    # value, and `store.enqueue_index` replaces a paper's row, so a re-queued paper gets a new
+    # one). A drain removes only the rows it read, by seq; queued_at (1-second resolution) lost
+    # a change made by another process in the same second as a drain.
+    for sql in (
+        """CREATE TABLE index_queue_seq (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            paper_id TEXT NOT NULL UNIQUE,
+            queued_at TEXT NOT NULL
+        )""",
+        "INSERT INTO index_queue_seq (paper_id, queued_at) "
+        "SELECT paper_id, queued_at FROM index_queue ORDER BY queued_at, paper_id",
+        "DROP TABLE index_queue",
+        "ALTER TABLE index_queue_seq RENAME TO index_queue",
+    ):
+        db.execute(sql)
+
+
 SCHEMA_VERSION = len(migrations._migrations)

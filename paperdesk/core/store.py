@@ -225,11 +225,12 @@ def _listed_in(conn: sqlite3.Connection, source_id: int, ids: list[str]) -> set[
 
 
 def enqueue_index(conn: sqlite3.Connection, paper_ids: Iterable[str]) -> None:
-    """Mark papers whose search document must be rebuilt (same transaction as the change)."""
+    """Mark papers whose search document must be rebuilt (same transaction as the change).
+
+    REPLACE gives a queued paper a new, higher `seq`: a drain that read the old one leaves it."""
     now = now_iso()
     conn.executemany(
-        "INSERT INTO index_queue (paper_id, queued_at) VALUES (?, ?) "
-        "ON CONFLICT (paper_id) DO UPDATE SET queued_at = excluded.queued_at",
+        "INSERT OR REPLACE INTO index_queue (paper_id, queued_at) VALUES (?, ?)",
         ((pid, now) for pid in paper_ids),
     )
 

@@ -64,48 +64,11 @@ def index_stale(lib: Library) -> bool:
 
 
 def drain_slice(lib: Library, limit: int = SLICE) -> int:
-    """Index at most `limit` queued papers; returns how many were handled.
-
-    Uses `SearchIndex.drain(limit=)` when the search core has it (requested); until then the same
-    steps as `SearchIndex.drain` on the first `limit` queue rows (Whoosh commit before the queue rows
-    go, so a crash in between only means indexing them again).
-    """
-    import inspect
-
+    """Index at most `limit` queued papers; returns how many were handled."""
     from paperdesk.gui.reader_thread import index_without_mmap
 
-    index = lib.index
     index_without_mmap(lib)
-    if "limit" in inspect.signature(index.drain).parameters:
-        return index.drain(limit=limit)
-    try:
-        from whoosh.index import LockError
-
-        from paperdesk.core.search.index import load_documents, to_fields
-
-        ix, forget = index.ix, index._forget_queue
-    except (ImportError, AttributeError):  # the core changed shape: drain it all at once
-        return index.drain()
-    rows = index.conn.execute("SELECT paper_id, queued_at FROM index_queue LIMIT ?", (limit,)).fetchall()
-    if not rows:
-        return 0
-    try:
-        writer = ix.writer()
-    except LockError:  # another process writes the index: the queue stays for later
-        return 0
-    try:
-        docs = load_documents(index.conn, [r[0] for r in rows])
-        for pid, _queued in rows:
-            if pid in docs:
-                writer.update_document(**to_fields(docs[pid]))
-            else:
-                writer.delete_by_term("id", pid)
-        writer.commit()
-    except BaseException:
-        writer.cancel()
-        raise
-    forget(rows)
-    return len(rows)
+    return lib.index.drain(limit=limit)
 
 
 @dataclass(eq=False)
@@ -147,6 +110,7 @@ class _Worker(QObject):
         self._scheduled = False
         self._sliced = 0
         self._rebuilding = 0  # papers in an index of another version being rebuilt by the child
+        self._check_agreement = True  # once, at start: an index that disagrees is repaired by the child
         self._closed = False
         # One timer, connected here, before the worker moves to its thread: QTimer.singleShot with
         # a Python callable connects a new timer on every call, and that connect (holding the GIL)
@@ -210,7 +174,11 @@ class _Worker(QObject):
         lib = self._open()
         try:
             stale = self._use_process and index_stale(lib)
-            if not index_exists(lib) or (not stale and lib.conn.execute(
+            # The child's whole drain compares index and library when they disagree (index.py).
+            drifted = self._use_process and self._check_agreement and index_exists(lib) and \
+                not lib.index.agrees()
+            self._check_agreement = False
+            if not index_exists(lib) or (not stale and not drifted and lib.conn.execute(
                     "SELECT 1 FROM index_queue LIMIT 1").fetchone() is None):
                 if self._sliced:
                     self.indexed.emit(self._sliced)

@@ -2,7 +2,13 @@
 
 Writes come only from the `index_queue` table (filled by library changes in their own
 transaction): `drain()` indexes the queued papers, commits Whoosh, and only then removes the
-queue rows it handled, so after a crash anywhere the queue is simply drained again.
+queue rows it handled (by their `seq`: a paper queued again meanwhile has a higher one and
+stays), so after a crash anywhere the queue is simply drained again.
+
+Every write (a drain, a build) holds `<library>/index.lock` (an OS lock, gone with its process),
+so two processes never write the index at once; the stray files of a write that failed (a full
+disk, a kill) are removed under that lock. `PAPERDESK_INDEX_STATE` holds the highest queue seq
+the index has taken in: `agrees()` compares it with the library's without opening Whoosh.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import contextlib
 import gc
 import json
 import logging
+import os
 import shutil
 import sqlite3
 import warnings
@@ -18,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from paperdesk.core.library import LibraryError, write_transaction
 from paperdesk.core.search import sidecar, word_order
 from paperdesk.core.search.documents import all_paper_ids, load_documents, paper_count
 from paperdesk.core.search.writer import segment_writer
@@ -30,10 +38,84 @@ INDEX_DIRNAME = "index"
 INDEX_VERSION = "6"  # 2: abstracts without positions, id column; 3: FastStemAnalyzer; 4: fulltext;
 # 5: date words in source (digest:nov); 6: arXiv categories, is:updated
 _VERSION_FILE = "PAPERDESK_INDEX_VERSION"
+_STATE_FILE = "PAPERDESK_INDEX_STATE"  # the highest index_queue seq taken in (see agrees())
+_LOCK_FILE = "index.lock"  # beside index/, which a build replaces
+_OWN_FILES = {_VERSION_FILE, _STATE_FILE}
 _BATCH = 1000
 _TEXT_CACHE = 6000  # papers' texts kept for phrase checks (~6 MB)
 
 Progress = Callable[[int, int, str], None]
+
+
+class IndexBusy(LibraryError):
+    """Another process is rebuilding the index; the message is meant for the user."""
+
+
+def issued_seq(conn: sqlite3.Connection) -> int:
+    """The highest seq the library has ever given a queue row (AUTOINCREMENT's counter)."""
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'index_queue'").fetchone()
+    return int(row[0]) if row else 0
+
+
+class _FileLock:
+    """An exclusive OS lock on a file holding the owner's pid (released when the process dies,
+    whatever the file says). Re-entrant within one SearchIndex."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd: int | None = None
+        self._depth = 0
+
+    def acquire(self, wait: bool) -> bool:
+        if self._depth:
+            self._depth += 1
+            return True
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if not _lock_fd(fd, wait):
+                os.close(fd)
+                return False
+            with contextlib.suppress(OSError):  # the pid is only for messages
+                os.ftruncate(fd, 0)
+                os.write(fd, str(os.getpid()).encode())
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd, self._depth = fd, 1
+        return True
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)  # closing releases the lock
+
+    def owner(self) -> str:
+        try:
+            return self.path.read_text(encoding="ascii", errors="replace").strip() or "?"
+        except OSError:
+            return "?"
+
+
+def _lock_fd(fd: int, wait: bool) -> bool:
+    if os.name == "nt":
+        import msvcrt
+
+        mode = msvcrt.LK_LOCK if wait else msvcrt.LK_NBLCK  # LK_LOCK retries for ~10 s
+        while True:
+            try:
+                msvcrt.locking(fd, mode, 1)
+                return True
+            except OSError:
+                if not wait:
+                    return False
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
 
 
 def make_schema() -> Any:
@@ -101,6 +183,18 @@ class SearchIndex:
         self._searcher: Any = None
         self._view: Any = None  # evaluator.IndexView of `_searcher`
         self._text_cache: dict[str, tuple[str, str]] = {}  # paper id -> (title, abstract)
+        self._lock = _FileLock(folder / _LOCK_FILE)
+
+    @contextlib.contextmanager
+    def _writing(self, wait: bool) -> Any:
+        """Hold the index lock (yields False, holding nothing, if another process has it and
+        `wait` is False)."""
+        held = self._lock.acquire(wait)
+        try:
+            yield held
+        finally:
+            if held:
+                self._lock.release()
 
     # -- opening --------------------------------------------------------------------------------
     @staticmethod
@@ -122,13 +216,25 @@ class SearchIndex:
         self.messages.append(message)
 
     def _open(self, progress: Progress | None = None) -> Any:
+        opened = self._open_existing()
+        if not isinstance(opened, str | None):
+            return opened
+        # Another process may be building it: wait for it, then use its index if it is good.
+        with self._writing(wait=True):
+            opened = self._open_existing()
+            if isinstance(opened, str | None):
+                return self._build(progress, reason=opened)
+            return opened
+
+    def _open_existing(self) -> Any:
+        """The opened index; or why it must be built (None: there is none yet)."""
         version_file = self.dir / _VERSION_FILE
         if not self.dir.exists():
-            return self._build(progress, reason=None)
+            return None
         if not version_file.is_file():
-            return self._build(progress, reason="the search index was missing or incomplete")
+            return "the search index was missing or incomplete"
         if version_file.read_text(encoding="utf-8", errors="replace").strip() != INDEX_VERSION:
-            return self._build(progress, reason="the search index was made by another version")
+            return "the search index was made by another version"
         # Whoosh leaves files open when it fails on a damaged index: they close (quietly) here.
         # Only then: a full collection at 100k papers holds the GIL ~50 ms, on the desk's reader.
         with warnings.catch_warnings():
@@ -136,8 +242,6 @@ class SearchIndex:
             opened = self._try_open()
             if isinstance(opened, str):
                 gc.collect()
-        if isinstance(opened, str):
-            return self._build(progress, reason=opened)
         return opened
 
     def _try_open(self) -> Any:
@@ -157,14 +261,17 @@ class SearchIndex:
         return ix
 
     def _build(self, progress: Progress | None, reason: str | None) -> Any:
-        """Build a fresh index beside the old one, then swap it in."""
+        """Build a fresh index beside the old one, then swap it in (holding the index lock)."""
         from whoosh import index
 
         self.close()
         total = paper_count(self.conn)
         if reason:
             self._note(f"{reason}; rebuilding it from the library ({total} papers)")
-        snapshot = self.conn.execute("SELECT paper_id, queued_at FROM index_queue").fetchall()
+        # Read before the papers: a change after it gets a higher seq and stays queued.
+        issued = issued_seq(self.conn)
+        snapshot = self.conn.execute("SELECT paper_id, seq FROM index_queue WHERE seq <= ?",
+                                     (issued,)).fetchall()
         fresh = self.dir.with_name(INDEX_DIRNAME + ".new")
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir(parents=True)
@@ -176,7 +283,12 @@ class SearchIndex:
             shutil.rmtree(fresh, ignore_errors=True)
             raise
         ix.close()
-        (fresh / _VERSION_FILE).write_text(INDEX_VERSION + "\n", encoding="utf-8")
+        try:
+            (fresh / _VERSION_FILE).write_text(INDEX_VERSION + "\n", encoding="utf-8")
+            _write_state(fresh, issued)
+        except BaseException:
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise
         old = self.dir.with_name(INDEX_DIRNAME + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if self.dir.exists():
@@ -220,8 +332,13 @@ class SearchIndex:
             raise
 
     def rebuild(self, progress: Progress | None = None) -> int:
-        """Rebuild from scratch; returns the number of papers indexed."""
-        self._ix = self._build(progress, reason=None)
+        """Rebuild from scratch; returns the number of papers indexed. Raises IndexBusy if another
+        process is writing the index (two rebuilds at once would undo each other's work)."""
+        with self._writing(wait=False) as held:
+            if not held:
+                raise IndexBusy(f"another PaperDesk (process {self._lock.owner()}) is writing the "
+                                "search index; try again when it is done")
+            self._ix = self._build(progress, reason=None)
         return self.doc_count()
 
     def close(self) -> None:
@@ -234,43 +351,79 @@ class SearchIndex:
             self._ix = None
 
     # -- the queue ------------------------------------------------------------------------------
-    def _forget_queue(self, rows: list[tuple[str, str]]) -> None:
-        """Remove handled queue rows, unless re-queued meanwhile (their time changed)."""
+    def _forget_queue(self, rows: list[tuple[str, int]]) -> None:
+        """Remove handled queue rows (paper id, seq), unless queued again meanwhile (a new seq)."""
         if not rows:
             return
-        own = not self.conn.in_transaction
-        if own:
-            self.conn.execute("BEGIN IMMEDIATE")
+        with self._transaction():
+            self.conn.executemany("DELETE FROM index_queue WHERE paper_id = ? AND seq <= ?", rows)
+
+    def agrees(self) -> bool:
+        """Cheaply (no Whoosh): has the index taken in every change the library queued? False
+        when it keeps no record (an older index), when the library is older than the index (a
+        backup put back), or when the library queued changes that are neither indexed nor
+        queued. A drain then compares the two in full (`check`) before draining."""
         try:
-            self.conn.executemany(
-                "DELETE FROM index_queue WHERE paper_id = ? AND queued_at = ?", rows)
-        except BaseException:
-            if own:
-                self.conn.execute("ROLLBACK")
-            raise
-        if own:
-            self.conn.execute("COMMIT")
+            taken = int((self.dir / _STATE_FILE).read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            return False
+        issued = issued_seq(self.conn)
+        if issued < taken:
+            return False
+        queued = self.conn.execute("SELECT 1 FROM index_queue LIMIT 1").fetchone() is not None
+        return issued == taken or queued
+
+    def _take_in(self, seq: int, *, checked: bool = False) -> None:
+        """Record that every queued change up to `seq` is in the index: after a drain, if higher
+        than the record; after a full check, whatever it was (a library put back from a backup
+        has a lower seq)."""
+        with contextlib.suppress(OSError):  # unrecorded: the next drain checks in full
+            try:
+                taken = int((self.dir / _STATE_FILE).read_text(encoding="ascii"))
+            except (OSError, ValueError):
+                taken = None
+            if taken is None or seq > taken or (checked and seq != taken):
+                _write_state(self.dir, seq)
 
     def pending(self) -> int:
         return self.conn.execute("SELECT count(*) FROM index_queue").fetchone()[0]
 
     def drain(self, progress: Progress | None = None, limit: int | None = None) -> int:
         """Index every queued paper (the `limit` oldest, if given); returns how many were handled
-        (0 if another writer holds the index: the queue stays and the next drain does it)."""
-        from whoosh.index import LockError
-
+        (0 if another process writes the index: the queue stays and the next drain does it).
+        A whole drain (no `limit`) first repairs an index that does not agree with the library."""
         if self._ix is None and not self.exists(self.dir.parent):
             self._ix = self._open(progress)  # builds the index (with progress), emptying the queue
+        if limit is None and not self.agrees():
+            self.ix  # noqa: B018 (opening may rebuild, which leaves it agreeing)
+            if not self.agrees():
+                report = self.check(repair=True, progress=progress)
+                drifted = len(report["missing"]) + len(report["stale"]) + len(report["orphan"])
+                if drifted:
+                    self._note(f"the search index differed from the library in {drifted} papers; "
+                               "they were indexed again")
+                return report["repaired"]
         if self.conn.execute("SELECT 1 FROM index_queue LIMIT 1").fetchone() is None:
             return 0
+        with self._writing(wait=False) as held:
+            if not held:
+                self._note("the search index is being written by another PaperDesk; it will catch up")
+                return 0
+            return self._drain(progress, limit)
+
+    def _drain(self, progress: Progress | None, limit: int | None) -> int:
+        """Index the `limit` oldest queued papers (all if None), holding the index lock."""
+        from whoosh.index import LockError
+
         ix = self.ix  # may rebuild, which empties the queue
-        rows = self.conn.execute("SELECT paper_id, queued_at FROM index_queue ORDER BY queued_at LIMIT ?",
+        self._remove_strays(ix)  # what a failed or killed write left takes space: it goes first
+        rows = self.conn.execute("SELECT paper_id, seq FROM index_queue ORDER BY seq LIMIT ?",
                                  (-1 if limit is None else limit,)).fetchall()
         if not rows:
             return 0
         try:
             writer = segment_writer(ix)
-        except LockError:
+        except LockError:  # an older PaperDesk writing without our lock
             self._note("the search index is being written by another PaperDesk; it will catch up")
             return 0
         try:
@@ -286,13 +439,36 @@ class SearchIndex:
                     progress(min(i + _BATCH, len(rows)), len(rows), "indexing")
             writer.commit()
         except BaseException:
-            writer.cancel()
+            with contextlib.suppress(Exception):  # cancelling writes too (on a full disk it fails)
+                writer.cancel()
+            self._remove_strays(ix)
             raise
-        live = {s.segment_id() for s in ix._segments()}  # the files of merged-away segments go
-        sidecar.prune(self.dir, live)
-        word_order.prune(self.dir, live)
+        self._remove_strays(ix)  # the files of merged-away segments go
+        self._take_in(max(seq for _pid, seq in rows))  # before the rows go: a crash between is harmless
         self._forget_queue(rows)
         return len(rows)
+
+    def _remove_strays(self, ix: Any) -> None:
+        """Delete the files of segments the index does not list: a write that failed (a full
+        disk) or was killed leaves its partial segment, and each retry would add another.
+        Only while holding the index lock: another writer's new segment is unlisted too."""
+        try:
+            live = {s.segment_id() for s in ix._segments()}
+        except Exception:  # an unreadable table of contents: opening rebuilds it
+            return
+        name = ix.indexname
+        sidecar.prune(self.dir, live)
+        word_order.prune(self.dir, live)
+        for path in self.dir.iterdir():
+            segment = path.name.split(".", 1)[0]
+            stray = (path.name == f"{name}.tmp" or path.name.endswith(".partial") or
+                     (segment.startswith(f"{name}_") and segment not in live))
+            if stray and path.name not in _OWN_FILES:
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
 
     # -- reading --------------------------------------------------------------------------------
     def searcher(self) -> Any:
@@ -346,7 +522,9 @@ class SearchIndex:
 
     # -- checking -------------------------------------------------------------------------------
     def check(self, *, repair: bool = True, progress: Progress | None = None) -> dict:
-        """Compare the index with the library: missing, stale and orphan documents."""
+        """Compare the index with the library: missing, stale and orphan documents; with `repair`,
+        index them again (and what is queued), waiting for another writer to finish first."""
+        issued = issued_seq(self.conn)  # every change up to it is in what is compared below
         indexed: dict[str, str] = {}
         for stored in self.searcher().all_stored_fields():
             indexed[stored["id"]] = stored.get("sig", "")
@@ -373,18 +551,26 @@ class SearchIndex:
             "orphan": orphan, "queued": pending, "ok": not (missing or stale or orphan),
             "repaired": 0,
         }
-        if repair and (missing or stale or orphan or pending):
-            with self._transaction():
-                enqueue_index(self.conn, [*missing, *stale, *orphan])
-            report["repaired"] = self.drain()
+        if repair:
+            with self._writing(wait=True):
+                if missing or stale or orphan:
+                    with self._transaction():
+                        enqueue_index(self.conn, [*missing, *stale, *orphan])
+                self._take_in(issued, checked=True)  # later changes have a higher seq: queued
+                report["repaired"] = self._drain(None, None)
         return report
 
-    @contextlib.contextmanager
-    def _transaction(self):  # type: ignore[no-untyped-def]
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+    def _transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return write_transaction(self.conn)
+
+
+def _write_state(folder: Path, seq: int) -> None:
+    path = folder / _STATE_FILE
+    tmp = path.with_name(path.name + ".partial")
+    try:
+        tmp.write_text(f"{seq}\n", encoding="ascii")
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise

@@ -5,16 +5,20 @@ them as one segment of the (still unpublished) fresh index, without the index lo
 then commits one table of contents listing every worker's segment, as Whoosh's own
 multi-segment writer does. Workers are spawned, never forked: forking a process that runs Qt
 threads is unsafe. (A frozen app must call `multiprocessing.freeze_support()` at start.)
+Workers die with their parent: a rebuild killed with -9 must not leave them writing for a minute.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue
 import shutil
+import signal
 import sqlite3
 import sys
+import threading
 import types
 from collections.abc import Callable
 from pathlib import Path
@@ -30,10 +34,33 @@ def workers_for(papers: int) -> int:
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1, papers // (MIN_PAPERS // 2)))
 
 
+def _die_with_parent() -> None:
+    """End this worker the moment its parent process ends, however it ends (kill -9 included).
+
+    On Linux the kernel does it (PR_SET_PDEATHSIG); everywhere a thread also waits on the
+    parent's sentinel (a pipe that closes when the parent dies) and exits then."""
+    parent = multiprocessing.parent_process()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if parent is None:
+        return
+
+    def wait_for_parent() -> None:
+        parent.join()  # returns once the parent's sentinel closes
+        os._exit(1)
+
+    threading.Thread(target=wait_for_parent, name="paperdesk-parent-watch", daemon=True).start()
+
+
 def _worker(db_path: str, index_dir: str, ids: list[str], limitmb: int, pool_limit: int,
             out: Any) -> None:
     """Write the documents of `ids` as one segment (its pool holds at most `pool_limit` postings
     in memory, the parent's POOL_LIMIT); report progress, then the segment."""
+    _die_with_parent()
     try:
         from paperdesk.core.search import writer as writer_module
         from paperdesk.core.search.documents import load_documents

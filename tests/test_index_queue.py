@@ -1,0 +1,140 @@
+"""The index queue is exact (a seq per enqueue, not a time), the index says when it disagrees
+with the library, and a closing command indexes only a little of a big queue."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+from samples import DIGEST_BLOCKS, DIGEST_PLAIN, ROOT, TODAY
+from sqlite_utils import Database
+
+from paperdesk.core import Library, store
+from paperdesk.core.library import CLOSE_DRAIN_LIMIT
+from paperdesk.core.schema import migrations
+
+
+def queued(lib: Library) -> dict[str, int]:
+    return dict(lib.conn.execute("SELECT paper_id, seq FROM index_queue"))
+
+
+def run(*args: str, library) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "paperdesk", "--library", str(library), *args],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          env={**os.environ, "PYTHONWARNINGS": "error"})
+
+
+def test_a_change_made_while_a_drain_runs_in_the_same_second_stays_queued(seeded, monkeypatch):
+    # Every enqueue in the same second, as when another process writes during a drain.
+    monkeypatch.setattr(store, "now_iso", lambda: "2026-12-04T12:00:00+00:00")
+    assert seeded.search("is:starred").total == 0  # an index exists, the queue is empty
+    pid = seeded.paper_ids(limit=1)[0]
+    seeded.star([pid])
+    other = Library.open(seeded.folder)  # another process's connection
+    tagged: list[bool] = []
+
+    def meanwhile(done: int, total: int, what: str) -> None:
+        # The drain has read its rows and the papers' documents, and has not committed yet.
+        if not tagged:
+            other.tag([pid], ["late"])
+            tagged.append(True)
+
+    try:
+        assert seeded.drain_index(progress=meanwhile) == 1
+        assert tagged
+        waiting = [r[0] for r in seeded.conn.execute("SELECT paper_id FROM index_queue")]
+        assert waiting == [pid]  # the tag's row is newer than the one drained
+        assert seeded.search("tag:late").total == 1  # the next drain indexes it
+    finally:
+        other.close()
+
+
+def test_enqueue_gives_a_higher_seq_each_time(seeded):
+    pid = seeded.paper_ids(limit=1)[0]
+    highest = max(queued(seeded).values())
+    seeded.star([pid])
+    assert queued(seeded)[pid] == highest + 1
+    seeded.star([pid], False)
+    assert queued(seeded)[pid] == highest + 2
+
+
+def test_migration_keeps_the_queue_in_order(library_dir):
+    library_dir.mkdir()
+    db = Database(library_dir / "library.sqlite3")
+    migrations.apply(db, stop_before="0004_index_queue_seq")  # the last step
+    db.execute(f"PRAGMA user_version = {len(list(migrations.applied(db)))}")
+    db.executescript("""
+        INSERT INTO index_queue (paper_id, queued_at) VALUES ('b', '2026-01-02T00:00:00+00:00');
+        INSERT INTO index_queue (paper_id, queued_at) VALUES ('a', '2026-01-03T00:00:00+00:00');
+        INSERT INTO index_queue (paper_id, queued_at) VALUES ('c', '2026-01-01T00:00:00+00:00');
+    """)
+    db.close()
+    with Library.open(library_dir) as lib:
+        rows = lib.conn.execute("SELECT paper_id FROM index_queue ORDER BY seq").fetchall()
+        assert [r[0] for r in rows] == ["c", "b", "a"]
+        lib.conn.execute("DELETE FROM index_queue")  # the papers do not exist
+
+
+def test_an_index_newer_than_its_library_is_repaired_at_the_next_drain(seeded):
+    """A library put back from a copy: the index still has what the copy lacks."""
+    seeded.search("warm")
+    assert seeded.index.agrees()
+    seeded.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    copy = seeded.folder / "copy.sqlite3"
+    shutil.copy2(seeded.path, copy)
+    pid = seeded.paper_ids(limit=1)[0]
+    seeded.star([pid])
+    assert seeded.search("is:starred").total == 1
+    seeded.close()
+    shutil.copy2(copy, seeded.path)  # the library goes back; its index does not
+    with Library.open(seeded.folder) as lib:
+        assert not lib.index.agrees()
+        assert lib.search("is:starred").total == 0
+        assert lib.index.agrees()
+        assert any("differed from the library in 1 papers" in m for m in lib.index.take_messages())
+
+
+def test_an_index_without_a_record_is_checked_once(seeded):
+    seeded.search("warm")
+    index = seeded.index
+    (index.dir / "PAPERDESK_INDEX_STATE").unlink()  # as an index written before the record
+    with index._transaction():  # a change lost by the old queue: in SQLite, not in the index
+        seeded.conn.execute("INSERT INTO tags (paper_id, tag, added_at) VALUES (?, 'lost', '')",
+                            (seeded.paper_ids(limit=1)[0],))
+    assert not index.agrees()
+    assert seeded.search("tag:lost").total == 1
+    assert index.agrees()
+
+
+def test_a_short_command_leaves_a_big_queue_to_the_indexer(seeded):
+    seeded.search("warm")  # the index exists
+    papers = seeded.count()
+    with seeded.index._transaction():  # as a big import by the desk leaves it
+        store.enqueue_index(seeded.conn, seeded.paper_ids())
+    pid = seeded.paper_ids(limit=1)[0]
+    seeded.defer_indexing = True  # this process leaves the queue as it is
+    seeded.close()
+    proc = run("star", pid, library=seeded.folder)
+    assert proc.returncode == 0, proc.stderr
+    with Library.open(seeded.folder) as lib:
+        left = lib.conn.execute("SELECT count(*) FROM index_queue").fetchone()[0]
+        assert left == papers - CLOSE_DRAIN_LIMIT  # the star's paper is among those queued
+        assert f"{left} papers wait for the search index" in proc.stderr
+        assert "paperdesk index update" in proc.stderr
+        lib.defer_indexing = True  # this test's own close leaves the queue alone
+    proc = run("search", "is:starred", library=seeded.folder)
+    assert proc.returncode == 0, proc.stderr
+    assert pid in proc.stdout and "1 paper" in proc.stdout  # a search drains everything first
+    with Library.open(seeded.folder) as lib:
+        assert lib.conn.execute("SELECT count(*) FROM index_queue").fetchone()[0] == 0
+
+
+def test_import_then_close_still_indexes_what_it_imported(library_dir):
+    with Library.open(library_dir) as lib:
+        lib.import_paths([DIGEST_BLOCKS], today=TODAY)
+        lib.search("warm")
+        lib.import_paths([DIGEST_PLAIN], today=TODAY)
+        assert lib.conn.execute("SELECT count(*) FROM index_queue").fetchone()[0] == 0
+        assert lib.index_backlog == 0
