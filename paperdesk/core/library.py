@@ -165,6 +165,7 @@ class Library:
         # Who this Library's operations are recorded as made by (ops.py): the desk sets its
         # session; a command-line process is itself.
         self.origin = f"cli:{os.getpid()}"
+        self._closed = False
         self.index_backlog = 0  # papers left queued for the search index at close
         self.warnings: list[str] = []  # for the user: e.g. the search index could not be updated
 
@@ -212,6 +213,9 @@ class Library:
         self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         self._close_search_index()  # indexes a little of the queue if an index exists
         self.conn.close()
 
@@ -304,7 +308,18 @@ class Library:
                 except RejectedInput as exc:
                     report.files.append(FileReport(path=str(path), ok=False, error=str(exc)))
                     continue
-                file_report, changes = self._import_batch(batch, str(path))
+                try:
+                    file_report, changes = self._import_batch(batch, str(path))
+                except sqlite3.Error as exc:
+                    if not _stops_import(exc):
+                        raise
+                    # A full disk or a read-only folder: this file changed nothing, the files
+                    # before it are kept, and the ones after it would fail the same way.
+                    from paperdesk.core.failures import summary
+
+                    report.files += [FileReport(path=str(p), ok=False, error=summary(exc))
+                                     for p in paths[n:]]
+                    break
                 report.files.append(file_report)
                 report.changes = report.changes | changes
                 repeated |= changes.papers & added
@@ -677,6 +692,15 @@ class Library:
         if given, e.g. in slices between GUI jobs); returns how many."""
         return self.index.drain(progress, limit=limit)
 
+    def _drain_before_reading(self) -> None:
+        """Index the queue before a search; on a read-only or full disk, search what is indexed."""
+        try:
+            self.drain_index()
+        except (OSError, sqlite3.Error) as exc:
+            self._index_failed(exc)
+            if not self.index.exists(self.folder):
+                raise
+
     def _index_built(self) -> bool:
         return "_search_index" in self.__dict__ or (self.folder / "index").is_dir()
 
@@ -690,23 +714,37 @@ class Library:
     def _index_after_write(self) -> None:
         """Index what an import queued. The import is committed whatever happens here: a failure
         (a full disk) is a warning, and the queue stays for the next drain."""
-        from paperdesk.core.failures import describe
-
         try:
             self._drain_index_if_built()
         except (OSError, sqlite3.Error) as exc:
-            self.warnings.append(f"the search index was not updated: {describe(exc, self.folder)}; "
-                                 "it catches up at the next search or `paperdesk index update`")
+            self._index_failed(exc)
+
+    def _index_failed(self, exc: Exception, *, quiet_if_read_only: bool = False) -> None:
+        """Indexing failed for a reason of the machine: a warning (re-raised if it is a bug)."""
+        from paperdesk.core.failures import READ_ONLY, kind, summary
+
+        found = kind(exc)
+        if found is None:
+            raise exc
+        if quiet_if_read_only and found == READ_ONLY:  # reading a read-only library is fine
+            return
+        self.warnings.append(f"the search index was not updated: {summary(exc)}; it catches up at "
+                             "the next search or `paperdesk index update`")
 
     def _close_search_index(self) -> None:
         try:
             self._drain_index_if_built(limit=CLOSE_DRAIN_LIMIT)
             if not self.defer_indexing and self._index_built():
                 self.index_backlog = self.conn.execute("SELECT count(*) FROM index_queue").fetchone()[0]
-        except Exception as exc:  # the queue stays; the next open drains it
-            import logging
+        except Exception as exc:  # the queue stays; the next drain takes it
+            from paperdesk.core.failures import kind
 
-            logging.getLogger(__name__).warning("search index not updated at close: %s", exc)
+            if kind(exc) is None:
+                import logging
+
+                logging.getLogger(__name__).warning("search index not updated at close: %s", exc)
+            else:
+                self._index_failed(exc, quiet_if_read_only=True)
         index = self.__dict__.pop("_search_index", None)
         if index is not None:
             index.close()
@@ -719,7 +757,7 @@ class Library:
         from paperdesk.core.timeutil import today as today_fn
 
         if drain:  # the GUI passes drain=False and lets its writer job drain the queue
-            self.drain_index()
+            self._drain_before_reading()
         result = run_search(self.index, self.conn, query or "", limit=limit, today=today or today_fn(),
                             typing=typing)
         if result.sort == "interest":  # the engine listed every match by date; the ranker orders them
@@ -745,7 +783,7 @@ class Library:
         """The papers most like this one (title and abstract), with the words they share."""
         from paperdesk.core.search.engine import similar
 
-        self.drain_index()
+        self._drain_before_reading()
         try:
             return similar(self.index, self.conn, paper_id, limit)
         except LookupError:
@@ -827,6 +865,12 @@ def _open_error(path: Path, exc: sqlite3.Error) -> str:
     if backups:
         message += f"; the last automatic backup is {backups[-1]}"
     return message + "; nothing was changed"
+
+
+def _stops_import(exc: sqlite3.Error) -> bool:
+    from paperdesk.core.failures import DISK_FULL, READ_ONLY, kind
+
+    return kind(exc) in (DISK_FULL, READ_ONLY)
 
 
 def _clean_tags(tags: Iterable[str]) -> list[str]:
