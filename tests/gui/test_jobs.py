@@ -99,3 +99,23 @@ def test_failure_and_cancel_are_reported_and_the_writer_survives(qtbot, lib):
         assert blocker.args[1] == 0
     finally:
         runner.shutdown()
+
+
+def test_at_start_the_indexer_repairs_an_index_that_disagrees_with_the_library(qtbot, seeded):
+    """An index from before the queue was exact (no record of what it took in) that lost a change:
+    the writer's first look finds they disagree and its indexer child checks and repairs it."""
+    assert seeded.search("warm").total >= 0  # an index exists, the queue is empty
+    index = seeded.index
+    (index.dir / "PAPERDESK_INDEX_STATE").unlink()
+    pid = seeded.paper_ids(limit=1)[0]
+    with seeded.transaction():  # a tag the index never heard of (the old queue lost it)
+        seeded.conn.execute("INSERT INTO tags (paper_id, tag, added_at) VALUES (?, 'lost', '')", (pid,))
+    assert not index.agrees()
+    runner = JobRunner(seeded.folder)  # index_process=True: `paperdesk index update --background`
+    try:
+        with qtbot.waitSignal(runner.indexed, timeout=60_000):
+            pass
+        assert index.agrees()
+        assert seeded.search("tag:lost", drain=False).total == 1
+    finally:
+        runner.shutdown()
