@@ -149,7 +149,7 @@ def test_a_full_disk_says_so_in_one_line_and_recovers_when_there_is_space(tmp_pa
         imported = run("import", str(DIGEST_BLOCKS), str(DIGEST_ALTERNATING), library=library)
         assert "Traceback" not in imported.stderr and "disk full" in imported.stderr
         assert all(line.startswith("paperdesk: ") for line in imported.stderr.splitlines())
-        undo = run("undo", library=library)
+        undo = run("undo", "--yes", library=library)
         assert "cannot rollback" not in undo.stderr and "Traceback" not in undo.stderr
         if undo.returncode:
             one_line(undo, "disk full")
@@ -182,7 +182,7 @@ def test_a_read_only_library_folder_is_said_in_one_line(tmp_path):
         subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
         library = disk / "copy"
         assert subprocess.run(["mount", "-o", "remount,ro", str(disk)]).returncode == 0
-        for args in (["star", pid], ["tag", pid, "x"], ["archive", pid], ["undo"],
+        for args in (["star", pid], ["tag", pid, "x"], ["archive", pid], ["undo", "--yes"],
                      ["index", "check"], ["index", "rebuild"], ["index", "update"],
                      ["import", str(DIGEST_BLOCKS)], ["note", pid, "--set", "hi"]):
             proc = run(*args, library=library)
