@@ -200,15 +200,19 @@ def test_a_read_only_library_folder_is_said_in_one_line(tmp_path):
 # -- a damaged database -----------------------------------------------------------------------------
 def test_a_damaged_database_is_named_with_how_to_restore_it(seeded):
     seeded.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    path, library = seeded.path, seeded.folder
+    path, library, pid = seeded.path, seeded.folder, seeded.paper_ids(limit=1)[0]
     seeded.close()
     backup = path.with_name(path.name + ".before-schema-4.bak")
     backup.write_bytes(path.read_bytes())
-    pages = path.stat().st_size // 4096
-    with open(path, "r+b") as f:  # garbage in a middle page
-        f.seek(pages // 2 * 4096)
-        f.write(bytes(range(256)) * 16)
-    for args in (["list", "--json"], ["index", "check"], ["export", "bibtex", str(library / "x.bib")]):
+    with sqlite3.connect(path) as conn:  # the papers table's first page, somewhere in the file
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'papers'").fetchone()[0]
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    with open(path, "r+b") as f:  # garbage in that page
+        f.seek((root - 1) * size)
+        f.write(bytes(range(256)) * (size // 256))
+    for args in (["list", "--json"], ["index", "check"], ["export", "bibtex", str(library / "x.bib")],
+                 ["star", pid], ["note", pid, "--set", "hi"]):
         line = one_line(run(*args, library=library), "the library is damaged", str(path), ".recover")
         assert str(backup) in line
 
