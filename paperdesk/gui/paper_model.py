@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 
 from paperdesk.core import Library
 from paperdesk.core.changes import Changes
+from paperdesk.core.limits import capped
+from paperdesk.core.reader_html import SHOWN_FIELD_CHARS, SHOWN_TITLE_CHARS
 from paperdesk.core.texchars import tex_to_unicode
 from paperdesk.core.words import count_of
 from paperdesk.gui.lazy_ids import LazyIds
@@ -56,9 +58,14 @@ _CELLS = "_cells"  # a fetched row's display texts, made on first paint
 
 def who_text(row: dict) -> str:
     if row.get("organization"):
-        return row["organization"]
+        return capped(row["organization"], SHOWN_FIELD_CHARS)
     count = row.get("authors_count")
     return count_of(count, "author") if count else ""
+
+
+def _title(row: dict) -> str:
+    # Capped: a row stored before the store capped titles may hold megabytes (eliding them is slow).
+    return tex_to_unicode(capped(row.get("title") or "", SHOWN_TITLE_CHARS))
 
 
 class PaperModel(QAbstractTableModel):
@@ -212,7 +219,7 @@ class PaperModel(QAbstractTableModel):
             return bool(row.get("starred"))
         if c == _TITLE_COLUMN:  # the tooltip
             snippet = self._snippets.get(row["id"])
-            text = snippet_text(snippet) if snippet else tex_to_unicode(row.get("title") or "")
+            text = snippet_text(snippet) if snippet else _title(row)
             return f"Archived · {text}" if row.get("status") == "archived" else text
         if c == _MARKS_COLUMN:
             marks = [what for what, has in (("a note", row.get("has_note")),
@@ -232,7 +239,7 @@ class PaperModel(QAbstractTableModel):
     @staticmethod
     def _display(row: dict, key: str) -> str:
         if key == "title":
-            return tex_to_unicode(row.get("title") or "")
+            return _title(row)
         if key == "who":
             return who_text(row)
         if key == "date":

@@ -101,3 +101,21 @@ def test_a_new_list_reuses_rows_already_read_unless_they_changed(qapp, big_lib):
     model.data(model.index(reordered.index(ids[0]), TITLE))
     model.data(model.index(reordered.index(ids[1]), TITLE))
     assert model.rows_fetched == 2 * PAGE + 3 + 1 + 1
+
+
+def test_a_huge_title_from_before_the_store_capped_it_is_shown_capped(qapp, tmp_path):
+    from samples import DIGEST_PLAIN, TODAY
+
+    lib = Library.open(tmp_path / "library")
+    try:
+        assert lib.import_paths([DIGEST_PLAIN], today=TODAY).ok
+        pid = lib.paper_ids()[0]
+        lib.conn.execute("UPDATE papers SET title = ?, organization = ? WHERE id = ?",
+                         ("T" * 5_000_000, "O" * 5_000_000, pid))
+        model = PaperModel(lib)
+        model.set_ids((pid,))
+        assert len(model.data(model.index(0, TITLE))) <= 1_000
+        assert len(model.data(model.index(0, TITLE), Qt.ItemDataRole.ToolTipRole)) <= 1_000
+        assert len(model.data(model.index(0, COLUMN_KEYS.index("who")))) <= 500
+    finally:
+        lib.close()
