@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from paperdesk.core import Library, LibraryError
+from paperdesk.core.library import describe_origin
 from paperdesk.gui.qt import (
     QDialog,
     QDialogButtonBox,
@@ -62,7 +63,8 @@ class HistoryDialog(QDialog):
         self.redo_button.clicked.connect(self.redo_to_selected)
         self.list.currentItemChanged.connect(lambda *_: self._update_buttons())
         layout = QVBoxLayout(self)
-        note = QLabel("Every change is kept, across restarts. "
+        note = QLabel("Every change is kept, across restarts. Undo takes back this window's own changes; "
+                      "here you can also undo those made elsewhere (named in brackets). "
                       "Greyed entries are undone (redo brings them back).")
         note.setWordWrap(True)
         layout.addWidget(note)
@@ -73,9 +75,12 @@ class HistoryDialog(QDialog):
 
     def refresh(self) -> None:
         self.list.clear()
-        for op in self.window_.lib.history():
+        lib = self.window_.lib
+        for op in lib.history():
             when = op.created_at[:19].replace("T", " ")
-            item = QListWidgetItem(f"{when}   {op.label}" + ("   (undone)" if op.undone else ""))
+            # Undo (u) takes back only this desk's changes; here every change shows who made it.
+            who = "" if op.origin == lib.origin else f"   ({describe_origin(op.origin)})"
+            item = QListWidgetItem(f"{when}   {op.label}{who}" + ("   (undone)" if op.undone else ""))
             item.setData(OP_ROLE, (op.id, op.undone))
             if op.undone:
                 item.setForeground(self.palette().placeholderText())

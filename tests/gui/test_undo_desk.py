@@ -29,3 +29,17 @@ def test_desk_undo_leaves_a_command_line_change_alone(make_window, seeded, qtbot
         capture_output=True, text=True, timeout=60).stdout)
     assert history[0]["origin"].startswith("cli:") and not history[0]["undone"]
     assert history[1]["origin"].startswith("desk:") and history[1]["undone"]
+
+
+def test_history_names_changes_made_elsewhere_and_can_undo_them(make_window, seeded, qtbot):
+    window = make_window(seeded)
+    pid = window.model.id_at(0)
+    proc = subprocess.run([sys.executable, "-m", "paperdesk", "--library", str(seeded.folder),
+                           "star", pid], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    window.run_command("history")
+    dialog = [d for d in window._dialogs if d.isVisible()][-1]
+    assert "(made by a paperdesk command)" in dialog.list.item(0).text()
+    dialog.list.setCurrentRow(0)
+    dialog.undo_button.click()
+    qtbot.waitUntil(lambda: seeded.get(pid)["starred"] is False)
