@@ -86,8 +86,7 @@ def extract_pending(lib: Library, progress: Progress | None = None,
             report.failed[pid] = state
     if progress:
         progress(len(ids), len(ids), "")
-    lib._drain_index_if_built()
-    return report
+    return report  # the papers are queued: whoever drains the index (its count is the desk's signal)
 
 
 def extract_one(lib: Library, paper_id: str) -> str:
