@@ -35,8 +35,8 @@ log = logging.getLogger(__name__)
 
 INDEX_DIRNAME = "index"
 # Bump when fields change: an index of another version is rebuilt at open.
-INDEX_VERSION = "6"  # 2: abstracts without positions, id column; 3: FastStemAnalyzer; 4: fulltext;
-# 5: date words in source (digest:nov); 6: arXiv categories, is:updated
+INDEX_VERSION = "7"  # 2: abstracts without positions, id column; 3: FastStemAnalyzer; 4: fulltext;
+# 5: date words in source (digest:nov); 6: arXiv categories, is:updated; 7: fulltext's word order
 _VERSION_FILE = "PAPERDESK_INDEX_VERSION"
 _STATE_FILE = "PAPERDESK_INDEX_STATE"  # the highest index_queue seq taken in (see agrees())
 _LOCK_FILE = "index.lock"  # beside index/, which a build replaces

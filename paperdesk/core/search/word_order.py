@@ -1,4 +1,4 @@
-"""The order of the words of each document's title and abstract, kept beside its segment
+"""The order of the words of each document's title, abstract and PDF text, kept beside its segment
 (`words_<segment>.npw`), so a phrase is checked without positions and without the texts.
 
 Abstracts are indexed without positions (a word query reads their postings 3x faster), so their
@@ -32,7 +32,7 @@ import numpy as np
 from paperdesk.core.search import sidecar
 from paperdesk.core.search.sidecar import open_cached, read_header, write_file
 
-FIELDS = ("abstract", "title")
+FIELDS = ("abstract", "title", "fulltext")  # fulltext: PDFs' text, also without positions
 PREFIX, EXTENSION = "words_", ".npw"  # not the segment's own prefix (Whoosh would pack it)
 MAGIC = b"PDNPW1\n"
 NARROW_WORDS = 1 << 16  # a vocabulary this small is stored as 2-byte ids
