@@ -30,6 +30,9 @@ class ReaderCaret:
 
     def start(self) -> None:
         w = self.window
+        if w.reader.showing_pdf:
+            w.status("Caret mode chooses words of the title and abstract: p shows them")
+            return
         regions = w.reader.highlightable_regions()
         text = self.page.document().toPlainText()
         self.words = [span for _field, start, end in regions for span in word_spans(text, start, end)]

@@ -77,9 +77,9 @@ class NoteEditor(QPlainTextEdit):
         line = cursor.block().text()[:cursor.positionInBlock()]
         if plain and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             follow = continue_list(line)
-            if follow == "":  # Enter on an empty item ends the list
+            if follow == "":  # Enter on an empty item ends the list: a blank line, then a new paragraph
                 cursor.movePosition(cursor.MoveOperation.StartOfBlock, cursor.MoveMode.KeepAnchor)
-                cursor.removeSelectedText()
+                cursor.insertText("\n")
                 self.setTextCursor(cursor)
                 self._automatic = None
                 return

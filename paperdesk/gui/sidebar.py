@@ -127,8 +127,9 @@ class Sidebar(QTreeWidget):
                 if view is None:
                     continue
                 count = item.text(1)
-                detail = " · ".join(x for x in (f"{count} papers" if count else "",
-                                                 view.query or "", view.tooltip or "") if x)
+                where = (view.tooltip or "").split(" (")[0]  # a digest's file name, not its folder
+                detail = " · ".join(x for x in (f"{count} papers" if count else "", view.query or "",
+                                                 where if where != view.title else "") if x)
                 found.append(ViewEntry(key, view.title, kind or "view", detail))
         return found
 

@@ -69,8 +69,8 @@ class PaperCommands:
                 self.comment_highlight(result[0])  # (highlight id, changes)
                 return
             self._focus_list()
-            self.status("Highlighted. Click “comment…” under Highlights (or use c in caret mode, v) "
-                        "to add a comment.")
+            self.status("Highlighted. To comment from the keys: v, choose the words, c (or click "
+                        "“comment…” under Highlights).")
 
         self.write("Highlight", lambda lib: annotations.add_highlight(
             lib, pid, start, end, field=field, color=color), done)

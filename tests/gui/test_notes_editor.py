@@ -32,8 +32,8 @@ def test_enter_continues_lists_in_the_editor(desk, qtbot):
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.keyClicks(editor, "second")
     qtbot.keyClick(editor, Qt.Key.Key_Return)
-    qtbot.keyClick(editor, Qt.Key.Key_Return)  # Enter on an empty item ends the list
-    assert editor.toPlainText() == "1. first\n2. second\n"
+    qtbot.keyClick(editor, Qt.Key.Key_Return)  # Enter on an empty item ends the list (a blank line)
+    assert editor.toPlainText() == "1. first\n2. second\n\n"
 
 
 def test_typing_autosaves_previews_and_survives_a_new_window(make_window, desk, seeded, qtbot):
@@ -169,7 +169,11 @@ def test_a_typed_marker_replaces_the_automatic_one(desk, qtbot):
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.keyClicks(editor, "end")
-    assert editor.toPlainText() == "- a\n- b\n- c\n1. x\n2. y\n* z\nend"
+    assert editor.toPlainText() == "- a\n- b\n- c\n\n1. x\n2. y\n* z\n\nend"
+    from paperdesk.core.markup import render_markdown
+
+    html = render_markdown(editor.toPlainText())
+    assert "<p>end</p>" in html and html.count("<ol") == 1  # the lists ended: "end" is a paragraph
 
 
 def test_typed_marker_rule():
