@@ -232,6 +232,12 @@ def test_cheat_sheet_lists_the_active_keys(desk, qtbot):
     sheet = [d for d in desk._dialogs if d.isVisible()][-1]
     text = sheet.browser.toPlainText()
     assert "g a" in text and "Star or unstar" in text and "Return" in text
+    # issue 21 item 10: the triage keys e, k, j were missing; `:` was said to work in a text field
+    triage = next(line for line in text.splitlines() if line.startswith("In a triage session"))
+    assert all(f"{key} " in triage for key in ("Return", "j", "Space", "e", "s", "k", "T"))
+    field = next(line for line in text.splitlines() if line.startswith("In a text field"))
+    assert "Ctrl+Shift+P opens the command palette" in field and " : " not in field and "or :" not in field
+    assert "Caret mode (v" in text and "g o / Ctrl+P" in text
 
 
 def test_history_dialog_undoes_back_to_a_point(desk, seeded, qtbot):
