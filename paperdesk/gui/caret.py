@@ -23,23 +23,31 @@ class ReaderCaret:
         self.words: list[tuple[int, int]] = []  # page offsets of the highlightable words
         self.first = self.last = 0  # the selected words (inclusive)
         self.active = False
+        self.paper_id: str | None = None
+        # The page is drawn again when its paper changes (marked read, a highlight, a note).
+        window.reader.browser.textChanged.connect(self._page_changed)
 
     @property
     def page(self):
         return self.window.reader.browser
+
+    def _words(self) -> tuple[list[tuple[int, int]], int]:
+        """The title's and abstract's words on the page, and where the abstract starts."""
+        regions = self.window.reader.highlightable_regions()
+        text = self.page.document().toPlainText()
+        words = [span for _field, start, end in regions for span in word_spans(text, start, end)]
+        return words, next((start for field, start, _end in regions if field == "abstract"), 0)
 
     def start(self) -> None:
         w = self.window
         if w.reader.showing_pdf:
             w.status("Caret mode chooses words of the title and abstract: p shows them")
             return
-        regions = w.reader.highlightable_regions()
-        text = self.page.document().toPlainText()
-        self.words = [span for _field, start, end in regions for span in word_spans(text, start, end)]
+        self.words, abstract = self._words()
         if not self.words:
             w.status("Nothing to highlight: this paper has no title or abstract text")
             return
-        abstract = next((start for field, start, _end in regions if field == "abstract"), 0)
+        self.paper_id = w.reader.paper_id
         self.first = self.last = next((i for i, (s, _e) in enumerate(self.words) if s >= abstract), 0)
         self.active = True
         w.keys.set_mode(self.page, "caret")
@@ -56,6 +64,19 @@ class ReaderCaret:
         self.window.keys.set_mode(self.page, "normal")
         self.window.statusBar().clearMessage()
         self.window._focus_changed(None, QApplication.focusWidget())
+
+    def _page_changed(self) -> None:
+        if not self.active:
+            return
+        if self.window.reader.paper_id != self.paper_id:
+            self.stop()
+            return
+        self.words, _abstract = self._words()  # the same paper drawn again: the same words
+        if not self.words:
+            self.stop()
+            return
+        self.first, self.last = self._clamp(self.first), self._clamp(self.last)
+        self._show()
 
     def _clamp(self, i: int) -> int:
         return max(0, min(len(self.words) - 1, i))

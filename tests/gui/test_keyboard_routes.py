@@ -163,6 +163,8 @@ def test_caret_mode_chooses_words_and_h_highlights(reader_desk, lib, qtbot):
     assert selected(desk) == "Diffusion"  # the abstract's first word
     press(qtbot, page, "w", "w", "w", "w")
     assert selected(desk) == "State-of-the-art"  # a word with inner hyphens is one word
+    desk.show_paper(desk.current_id())  # drawn again (marked read, a change): the words stay chosen
+    assert selected(desk) == "State-of-the-art" and mode(desk) == "CARET"
     press(qtbot, page, "W", "W", "W", "B")
     assert selected(desk) == "State-of-the-art samplers need"
     press(qtbot, page, "b")
