@@ -67,6 +67,8 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     ("import", "Import digest files", "File"),
     ("export", "Export papers to Markdown or BibTeX", "File"),
     ("triage", "Triage the current view as a session", "Go"),
+    ("for-you", "Show the view in interest order (For you), ranked again now; the order stays until "
+                "asked again", "View"),
     ("keep", "Keep the paper and go to the next (in a triage session)", ""),
     ("skip", "Leave the paper undecided and go to the next (in a triage session)", ""),
     ("palette", "Open the command palette", "View"),
@@ -118,6 +120,7 @@ DEFAULT_KEYMAP: dict[str, dict[str, str]] = {
         "g h": "focus-sidebar",
         "x": "mark",
         "T": "triage",
+        "r": "for-you",
         "Return": "keep",
         "Space": "skip",
         "Esc": "normal-mode",

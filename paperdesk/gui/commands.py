@@ -70,6 +70,7 @@ _GUI: dict[str, tuple[str, Handler, str | None, bool]] = {
     "import": ("&Import digests…", lambda w: w.choose_import(), "import", True),
     "export": ("&Export…", lambda w: w.export(), None, False),
     "triage": ("&Triage this view", lambda w: w.toggle_triage(), None, False),
+    "for-you": ("&For you (interest order)", lambda w: w.rank_by_interest(), None, False),
     "keep": ("Keep (triage)", lambda w: w.triage_decide("keep"), None, False),
     "skip": ("Skip (triage)", lambda w: w.triage_decide("skip"), None, False),
     "palette": ("Command &palette…", lambda w: w.show_palette(), None, False),

@@ -119,6 +119,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
 
         self.papers.reloaded.connect(self._after_reload)
         self.papers.searched.connect(self._show_search_outcome)
+        self.papers.ranked.connect(self._show_ranking)
         self.sidebar.view_selected.connect(self.set_view)
         self.search.query_changed.connect(self.papers.set_query)
         self.search.leave.connect(self._focus_list)
@@ -353,6 +354,20 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
             self.count_label.setText(f"{n:,}{more} {'match' if n == 1 and not more else 'matches'} in {what}")
         else:
             self.count_label.setText(f"{n:,} papers in {what}")
+        if self.papers.by_interest:
+            again = self.keymap.keys_for("for-you") or ["the sort menu"]
+            self.count_label.setText(self.count_label.text() + (
+                f" · for you ({again[0]} ranks again)" if self.papers.rank_stale else " · for you"))
+
+    def rank_by_interest(self) -> None:
+        self.papers.rank_again()
+
+    def _show_ranking(self, sentence: str) -> None:
+        if not sentence:
+            self.status("Ranking by interest… (the first time reads every paper's words)", 0)
+        else:
+            self.status(sentence, 0)
+        self._update_count()
 
     def _show_search_outcome(self, outcome: SearchOutcome) -> None:
         if outcome.message:

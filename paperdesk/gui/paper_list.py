@@ -9,6 +9,11 @@ cheap with the list-order indexes. A `Changes` value is applied as cheaply as po
 - anything bigger (an import, a search that must run again) re-queries: on the GUI thread while the
   list is small, else on the reader thread, whose answer replaces the list unless the user moved on.
 
+In interest order ("For you", `order == "interest"`) the list is ranked on the reader thread (the
+first ranking featurises the library: seconds at 100k papers) and is then left alone: changes
+repaint rows and drop papers that left the view, but never re-sort it under the user's cursor;
+it is ranked again only when asked (`rank_again`).
+
 A big view never listed (or listed before a change) shows its size and first rows at once
 (`LazyIds`, ~10 ms at 100k papers instead of ~60 for the whole list), and a second reader thread,
 the completer, reads the whole list meanwhile.
@@ -53,6 +58,7 @@ class SearchOutcome:
     message: str = ""
     more: bool = False  # more papers match than are listed (the best SEARCH_LIMIT are), or may
     order: str | None = None  # the order the ids are in, when the query chose it (relevance, sort:)
+    ranking: str = ""  # sort:interest: how the order was made ("Ranked by a model of your interest…")
 
 
 def index_ready(lib: Library) -> bool:
@@ -111,12 +117,32 @@ def run_search(lib: Library, query: str, limit: int | None = None, engine: bool 
         return SearchOutcome(
             ids=[h.id for h in hits], snippets=result.snippets,
             total=result.total, message="; ".join(notes),
-            more=result.total > len(hits) or not result.exact, order=result.sort)
+            more=result.total > len(hits) or not result.exact, order=result.sort,
+            ranking=result.ranking or "")
     pattern = "%" + query.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     ids = [r[0] for r in lib.conn.execute(
         "SELECT id FROM papers WHERE title LIKE ? ESCAPE '\\' ORDER BY published DESC LIMIT ?",
         (pattern, limit or SEARCH_LIMIT))]
     return SearchOutcome(ids=ids, total=len(ids), message="")
+
+
+def interest_query(query: str) -> str:
+    """The query ranked by interest (a later `sort:` wins over the query's own)."""
+    return f"{query} sort:interest"
+
+
+def rank_view(lib: Library, view: View, query: str, engine: bool) -> SearchOutcome:
+    """The view (and search) in interest order, with the ranker's sentence: on the reader thread."""
+    if query:
+        outcome = run_search(lib, interest_query(query), engine=engine)
+        outcome.ids = view.within(lib, outcome.ids)
+        if outcome.order != "interest":  # no index yet: a title match, ranked here
+            ranked = lib.ranker.rank(outcome.ids)
+            outcome.ids, outcome.ranking = ranked.ids, ranked.message
+        outcome.order = "interest"
+        return outcome
+    ranked = lib.ranker.rank(view.ids(lib, "date"))
+    return SearchOutcome(ids=ranked.ids, total=len(ranked.ids), order="interest", ranking=ranked.message)
 
 
 # -- sort keys, as Python values ordering like library.ORDERS ------------------------------------------
@@ -171,6 +197,7 @@ class PaperList(QObject):
 
     reloaded = Signal()  # the model got a new id list
     searched = Signal(object)  # SearchOutcome after a query ran
+    ranked = Signal(str)  # interest order: the ranker's sentence, or "" when ranking starts
 
     def __init__(self, lib: Library, model: PaperModel, parent: QObject | None = None):
         super().__init__(parent)
@@ -193,6 +220,9 @@ class PaperList(QObject):
         self._sizes: dict[str, int] = {}  # view sizes by view key, until a change
         self._generation = 0  # changes applied so far: a list or count read before one is stale
         self.view_size = 0  # papers in the current view (without the query), for the big/small choice
+        self.ranking = ""  # interest order: how the list shown was ranked
+        self.rank_stale = False  # interest order: papers changed since the list was ranked
+        self._ranked_at: dict[str, int] = {}  # interest order: each paper's place when ranked
         self.reader = ReaderThread(lib.folder, self)
         self.completer = ReaderThread(lib.folder, self)  # big views' whole lists: never queued behind
         # a search, and a search never behind them
@@ -223,6 +253,16 @@ class PaperList(QObject):
         self.reload()
 
     @property
+    def by_interest(self) -> bool:
+        return self.order == "interest"
+
+    def rank_again(self) -> None:
+        """Interest order ("For you"): rank the view now, also when it is already in that order."""
+        self.order, self.ascending = "interest", False
+        self.fresh_list = True
+        self.reload()
+
+    @property
     def list_order(self) -> str:
         """The header's order as this view can follow it (a digest's order only in a digest view)."""
         return "date" if self._no_digest_here else self.order
@@ -239,6 +279,8 @@ class PaperList(QObject):
     def shown_order(self) -> tuple[str, bool]:
         """(order, ascending) the list is shown in: the header's, or the search's own (relevance,
         sort:) when the query chose one and the header was not clicked since."""
+        if self.by_interest:
+            return "interest", False
         found = self.last_search
         if self.searching and found is not None and found.order and not self.header_chosen:
             return found.order, False
@@ -264,6 +306,8 @@ class PaperList(QObject):
     @property
     def reversed(self) -> bool:
         """Whether the shown list runs against the library's order (which is newest/most first)."""
+        if self.by_interest:
+            return False
         return self.list_ascending == (self.list_order in NATURAL_DESCENDING)
 
     @property
@@ -368,6 +412,9 @@ class PaperList(QObject):
             self._id_cache.popitem(last=False)
 
     def reload(self) -> None:
+        if self.by_interest:
+            self._rank_in_background()
+            return
         if self.searching:
             self._measure_view()
             if self.big:
@@ -433,6 +480,63 @@ class PaperList(QObject):
 
         self.reader.submit("list", work, done)
 
+    def _rank_in_background(self) -> None:
+        """Interest order, on the reader thread (the ranker's numpy work and a first featurising
+        never touch the GUI thread); the answer replaces the list unless the user moved on."""
+        view, query, engine = self.view, self.full_query, self.search_ready
+        self.ranking, self.rank_stale = "", False
+        self.ranked.emit("")
+
+        def done(value: object, error: str) -> None:
+            if error:
+                self.ranked.emit(f"Could not rank by interest: {error}")
+                return
+            outcome: SearchOutcome = value  # type: ignore[assignment]
+            self.ranking = outcome.ranking
+            self._ranked_at = {pid: n for n, pid in enumerate(outcome.ids)}
+            if query:
+                self._show_search(outcome)
+            else:
+                self.last_search = None
+                self.view_size = len(outcome.ids)
+                self.model.set_ids(tuple(outcome.ids))
+            self.reloaded.emit()
+            self.ranked.emit(self.ranking)
+
+        self.reader.submit("list", lambda rlib: rank_view(rlib, view, query, engine), done)
+
+    def _apply_in_place(self, changes: Changes) -> None:
+        """Interest order: repaint, drop papers that left the view and put back ones that return at
+        their ranked place (undo), never re-sort; new papers wait for the next ranking."""
+        self.model.apply(changes)
+        self.rank_stale = True
+        gone = set(changes.removed)
+        entering: list[str] = []
+        if changes.papers and len(changes.papers) <= MAX_PATCH:
+            for row in self.lib.rows(sorted(changes.papers)):
+                belongs = self.view.matches_row(row)
+                shown = self.model.row_of(row["id"]) is not None
+                if belongs is False and shown:
+                    gone.add(row["id"])
+                elif belongs and not shown and row["id"] in self._ranked_at:
+                    entering.append(row["id"])
+        if not (gone or entering):
+            return
+        ids = [pid for pid in self.model.ids if pid not in gone]
+        for pid in sorted(entering, key=self._ranked_at.__getitem__):
+            place = self._ranked_at[pid]
+            lo, hi = 0, len(ids)
+            while lo < hi:  # the first paper ranked after it
+                mid = (lo + hi) // 2
+                if self._ranked_at.get(ids[mid], len(self._ranked_at)) > place:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            ids.insert(lo, pid)
+        self.patched += 1
+        self.model.set_ids(ids, self.model.snippets)
+        self.reloaded.emit()
+
     def _requery(self) -> None:
         if self.big or len(self.model.ids) >= self.background_rows:
             self.reload_in_background()
@@ -446,6 +550,9 @@ class PaperList(QObject):
         self._id_cache.clear()  # other views (Starred, a tag…) may be stale now
         self._sizes.clear()
         self._generation += 1
+        if self.by_interest:
+            self._apply_in_place(changes)
+            return
         if changes.added or changes.removed or changes.sources or self.searching:
             self.model.apply(changes)  # repaint what is shown until the new list arrives
             self._requery()

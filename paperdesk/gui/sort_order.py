@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 # (order, menu text, ascending when chosen from the menu)
 CHOICES = (("digest", "Digest order", True), ("date", "Date", False), ("upvotes", "Upvotes", False),
-           ("title", "Title", True), ("added", "Date added", False))
+           ("title", "Title", True), ("added", "Date added", False),
+           ("interest", "For you (by interest)", False))
 NAMES = {order: text for order, text, _ in CHOICES}
 
 
@@ -39,7 +40,8 @@ def show_order(window: MainWindow) -> None:
 
 def order_name(order: str) -> str:
     return {"relevance": "relevance (the search's best matches first)",
-            "interest": "interest"}.get(order, NAMES.get(order, order))
+            "interest": "interest (For you: ranked when asked, not as you decide)",
+            }.get(order, NAMES.get(order, order))
 
 
 def install_sort_menu(window: MainWindow) -> None:
@@ -56,7 +58,10 @@ def sort_menu(window: MainWindow) -> QMenu:
         if order == "digest" and window.papers.view.source_id is None:
             continue
         action = QAction(text, menu, checkable=True, checked=order == shown)
-        action.triggered.connect(lambda _c=False, o=order, a=ascending: window.papers.set_sort(o, a))
+        if order == "interest":  # ranked on the reader thread, again each time it is chosen
+            action.triggered.connect(lambda _c=False: window.rank_by_interest())
+        else:
+            action.triggered.connect(lambda _c=False, o=order, a=ascending: window.papers.set_sort(o, a))
         menu.addAction(action)
     return menu
 
