@@ -15,6 +15,7 @@ from paperdesk.gui.qt import (
     QInputDialog,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSplitter,
     Qt,
     QToolButton,
@@ -49,6 +50,10 @@ class PdfPane(QWidget):
         self.path: Path | None = None
         self._stamp: tuple[int, int] | None = None
         self.password_dialog: QInputDialog | None = None
+        self.needs_password = False
+        self.password_button = QPushButton("Enter the password…")
+        self.password_button.clicked.connect(self.ask_password)
+        self.password_button.hide()
         self._passwords: dict[Path, str] = {}  # for this session only, never stored
 
         self.page_label = QLabel()
@@ -95,25 +100,36 @@ class PdfPane(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(bar)
-        layout.addWidget(self.message)
+        notice = QHBoxLayout()
+        notice.setContentsMargins(6, 0, 6, 0)
+        notice.addWidget(self.message, 1)
+        notice.addWidget(self.password_button)
+        layout.addLayout(notice)
         layout.addWidget(self.splitter, 1)
         self.view.page_changed.connect(self._page_changed)
         self.view.message.connect(self.status)
 
     # -- opening --------------------------------------------------------------------------------
-    def open_pdf(self, paper_id: str, path: Path, password: str | None = None) -> bool:
-        """Show the PDF at `path`; on failure the pane says why in one line and shows no pages."""
+    def open_pdf(self, paper_id: str, path: Path, password: str | None = None, *, ask: bool = False) -> bool:
+        """Show the PDF at `path`; on failure the pane says why in one line and shows no pages. An
+        encrypted one asks for its password with `ask`, else when the user moves into the PDF
+        (`ask_password`): selecting papers with the keyboard never opens a dialog."""
         if self.password_dialog is not None:
             self.password_dialog.close()
             self.password_dialog = None
+        self.needs_password = False
+        self.password_button.hide()
         self.paper_id, self.path = paper_id, path
         self._stamp = _stamp(path)
         password = password if password is not None else self._passwords.get(path)
         try:
             doc = PdfDocument.open(path, password)
         except PdfEncrypted as exc:
-            self._show_document(None, str(exc))
-            self._ask_password(paper_id, path, wrong=exc.wrong_password)
+            self._show_document(None, f"{exc} (p types it)")
+            self.needs_password = True
+            self.password_button.show()
+            if ask:
+                self._ask_password(paper_id, path, wrong=exc.wrong_password)
             return False
         except PdfError as exc:
             self._show_document(None, f"{exc}. Nothing else changed; fetch or attach the PDF again.")
@@ -149,6 +165,14 @@ class PdfPane(QWidget):
         if not error and not has_text:
             self.set_message("This PDF has no text layer (a scan?): there is no text to search or highlight.")
 
+    def ask_password(self) -> bool:
+        """Ask for the password of the PDF shown if it needs one; whether it does."""
+        if self.needs_password and self.paper_id is not None and self.path is not None:
+            if self.password_dialog is None:
+                self._ask_password(self.paper_id, self.path, wrong=False)
+            return True
+        return False
+
     def _ask_password(self, paper_id: str, path: Path, *, wrong: bool) -> None:
         """A window-modal dialog that does not block the event loop (`open()`, not `exec()`)."""
         dialog = QInputDialog(self)
@@ -163,7 +187,7 @@ class PdfPane(QWidget):
     def _password_given(self, paper_id: str, path: Path, text: str) -> None:
         self.password_dialog = None
         if self.paper_id == paper_id:
-            self.open_pdf(paper_id, path, text)
+            self.open_pdf(paper_id, path, text, ask=True)  # a wrong one asks again
 
     # -- bar ------------------------------------------------------------------------------------
     def _page_changed(self, page: int, count: int) -> None:

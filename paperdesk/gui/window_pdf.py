@@ -46,6 +46,8 @@ class PdfCommands:
     def toggle_pdf(self) -> None:
         """From the list: show the PDF and move into it. From the PDF: the abstract, back to the list."""
         in_pdf = self.keys.mode_of(self.focusWidget()) == "pdf"
+        if self.reader.showing_pdf and self.reader.pdf.ask_password():
+            return
         if self.reader.showing_pdf and not in_pdf:
             self.pdf_view.setFocus()
             return

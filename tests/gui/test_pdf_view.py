@@ -180,6 +180,9 @@ def test_encrypted_pdf_asks_for_the_password(desk, qtbot):
     window.show_paper(pid)
     pane = window.reader.pdf
     assert pane.view.doc is None and "encrypted" in pane.message.text()
+    assert pane.password_dialog is None  # selecting the paper asks nothing (j/k keep working)
+    window.table.setFocus()
+    window.run_command("toggle-pdf")  # moving into the PDF asks
     dialog = pane.password_dialog
     assert dialog is not None and dialog.isVisible()  # opened with open(): the test goes on
     dialog.setTextValue("wrong")
