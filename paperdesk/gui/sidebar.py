@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from paperdesk.core import Library
+from paperdesk.core.words import count_of
 from paperdesk.gui.qt import QAbstractItemView, QKeyEvent, Qt, QTreeWidget, QTreeWidgetItem, Signal
 from paperdesk.gui.theme import icon
 from paperdesk.gui.views import FIXED_VIEWS, View, ViewEntry, saved_view, source_view, tag_view
@@ -128,7 +129,8 @@ class Sidebar(QTreeWidget):
                     continue
                 count = item.text(1)
                 where = (view.tooltip or "").split(" (")[0]  # a digest's file name, not its folder
-                detail = " · ".join(x for x in (f"{count} papers" if count else "", view.query or "",
+                papers = count_of(int(count), "paper") if count.isdigit() else ""
+                detail = " · ".join(x for x in (papers, view.query or "",
                                                  where if where != view.title else "") if x)
                 found.append(ViewEntry(key, view.title, kind or "view", detail))
         return found

@@ -42,6 +42,10 @@ def test_go_to_picker_reaches_digests_tags_and_saved_searches(desk, seeded, qtbo
     names = picker.visible_names()
     assert {"view:inbox", "view:tag:reading", f"view:source:{nov['id']}", "view:saved:fresh ideas"} \
         <= set(names)
+    starred = next(e for e in desk.sidebar.entries() if e.key == "starred")
+    assert starred.detail == "0 papers"
+    seeded.star(desk.model.ids[:1])
+    qtbot.waitUntil(lambda: next(e for e in desk.sidebar.entries() if e.key == "starred").detail == "1 paper")
     qtbot.keyClicks(picker.field, "nov 5")  # the sidebar's own name for the digest
     assert picker.visible_names() == [f"view:source:{nov['id']}"]
     press(qtbot, picker.field, "Return")
