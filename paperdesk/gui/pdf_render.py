@@ -11,8 +11,6 @@ also closes documents the view has let go, so none is closed while the thread ma
 from __future__ import annotations
 
 import itertools
-import os
-import sys
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -22,20 +20,8 @@ from paperdesk.gui.qt import QApplication, QImage, QObject, Signal
 
 CACHE_BYTES = 64 * 1024 * 1024  # rendered pages kept: ~14 A4 pages 900 px wide, 4 at 2x (high DPI)
 IDLE_EXIT_S = 30.0
-RENDER_NICE = 10
 
 Key = tuple[int, int]  # page, scale in thousandths
-
-
-def lower_priority() -> None:
-    """Give this thread a lower CPU priority than the GUI thread's: on a busy machine the scheduler
-    then runs the event loop first and renders with what is left. Linux only (there a thread has
-    its own nice value; elsewhere the call would lower the whole process)."""
-    if sys.platform.startswith("linux"):
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), RENDER_NICE)
-        except OSError:
-            pass
 
 
 def scale_key(scale: float) -> int:
@@ -82,10 +68,9 @@ class PageCache:
 
 
 class PageRenderer(QObject):
-    """`want([(page, scale), ...])` → `page_ready(generation, page, scale_key, image, links, annots,
-    char boxes)`."""
+    """`want([(page, scale), ...])` → `page_ready(generation, page, scale_key, image, links, annots)`."""
 
-    page_ready = Signal(int, int, int, object, object, object, object)
+    page_ready = Signal(int, int, int, object, object, object)
     _arrived = Signal(str, int, object)  # kind, token, payload: emitted on the render thread
 
     def __init__(self, parent: QObject | None = None):
@@ -179,7 +164,6 @@ class PageRenderer(QObject):
                     or (self._doc and (self._wanted or self._text_next is not None)))
 
     def _run(self) -> None:
-        lower_priority()
         while True:
             with self._cond:
                 while not self._has_work():
@@ -227,14 +211,13 @@ class PageRenderer(QObject):
             data, width, height, stride = doc.render(page, scale)
             links: list[Link] = doc.links(page)
             annots: list[Annotation] = doc.annotations(page)
-            boxes = doc.char_boxes(page)  # the view selects and draws matches from these
         except Exception:  # a page pdfium cannot draw stays a placeholder
             return
         image = QImage(data, width, height, stride, QImage.Format.Format_RGB32).copy()
         if self.dark:
             image.invertPixels()
         self.rendered += 1
-        self._emit("page", generation, (page, scale_key(scale), image, links, annots, boxes))
+        self._emit("page", generation, (page, scale_key(scale), image, links, annots))
 
     def _emit(self, kind: str, token: int, payload: object) -> None:
         try:

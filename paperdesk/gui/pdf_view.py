@@ -5,9 +5,11 @@ text stays sharp on high-DPI screens; until a page arrives its slot shows a stre
 another zoom or a blank sheet. Everything else here is cheap: layout is a list of page tops, and
 paint draws cached images, then highlights from their stored quads, search matches and the
 selection on top. PDF coordinates (points, origin bottom-left) map to the widget by `_to_view`.
-Painting and the mouse never call pdfium (they would wait for a render in progress): each rendered
-page arrives with its links, annotations and character boxes, from which selections and search
-matches are drawn (`line_rects`); a search runs on the render thread.
+Painting never calls pdfium (it would wait for a render in progress): each rendered page arrives
+with its links and annotations; a search runs on the render thread, and so does reading the character
+boxes of visible pages that hold matches, from which matches are drawn (`line_rects`). Boxes are not
+read with every render: ~1600 Python calls a page, each holding the GIL a little, slowed the GUI
+thread while scrolling. A click reads its page's boxes at once (waiting for a render at most).
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ class PdfView(QAbstractScrollArea):
         self.highlights: list[Highlight] = []
         self.matches: list[tuple[int, int, int]] = []
         self._boxes: dict[int, np.ndarray] = {}
+        self._boxes_pending: set[int] = set()
         self._match_unplaced = False  # the current match's page was not rendered when it was shown
         self.match_index = -1
         self.selection: Selection | None = None
@@ -91,6 +94,7 @@ class PdfView(QAbstractScrollArea):
         self._links.clear()
         self._annots.clear()
         self._boxes.clear()
+        self._boxes_pending.clear()
         self.matches, self.match_index, self.selection = [], -1, None
         self._last_page = -1
         self._layout(keep_position=False)
@@ -201,17 +205,38 @@ class PdfView(QAbstractScrollArea):
         key = scale_key(scale)
         wanted = [(i, scale) for i in [*visible, *ahead, *behind] if (i, key) not in self.cache]
         self.renderer.want(wanted)
+        if self.matches:
+            self._request_boxes([i for i in visible if self._has_matches(i)])
 
-    def _page_ready(self, _generation: int, page: int, key: int, image, links, annots, boxes) -> None:
+    def _has_matches(self, page: int) -> bool:
+        n = bisect.bisect_left(self.matches, (page,))
+        return n < len(self.matches) and self.matches[n][0] == page
+
+    def _request_boxes(self, pages: list[int]) -> None:
+        """Read these pages' character boxes on the render thread, then draw their matches."""
+        for page in pages:
+            if page in self._boxes or page in self._boxes_pending:
+                continue
+            self._boxes_pending.add(page)
+
+            def done(boxes: object, error: str, page: int = page) -> None:
+                self._boxes_pending.discard(page)
+                if error:
+                    return
+                self._boxes[page] = boxes  # type: ignore[assignment]
+                match = self.current_match()
+                if self._match_unplaced and match is not None and match[0] == page:
+                    self._match_unplaced = False
+                    self._scroll_to_match()
+                self.viewport().update()
+
+            self.renderer.submit(lambda doc, page=page: doc.char_boxes(page), done)
+
+    def _page_ready(self, _generation: int, page: int, key: int, image, links, annots) -> None:
         image.setDevicePixelRatio(self.devicePixelRatioF())
         self.cache.put((page, key), image)
         self._links[page] = links
         self._annots[page] = annots
-        self._boxes[page] = boxes
-        match = self.current_match()
-        if self._match_unplaced and match is not None and match[0] == page:
-            self._match_unplaced = False
-            self._scroll_to_match()
         if page in self.visible_pages():
             self.viewport().update(self.page_rect(page).toAlignedRect())
 
@@ -389,8 +414,9 @@ class PdfView(QAbstractScrollArea):
     def _show_match(self) -> None:
         page, _start, _length = self.matches[self.match_index]
         self._match_unplaced = not self._scroll_to_match()
-        if self._match_unplaced:  # its page is not rendered yet: show the page, place the match later
+        if self._match_unplaced:  # its page's boxes are not read yet: show the page, place it later
             self.go_to_page(page)
+            self._request_boxes([page])
         self.message.emit(f"Match {self.match_index + 1} of {len(self.matches)} (page {page + 1})")
         self.viewport().update()
 
