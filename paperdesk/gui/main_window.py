@@ -18,6 +18,7 @@ from paperdesk.core import keymap as core_keymap
 from paperdesk.core.changes import Changes
 from paperdesk.gui.commands import BY_NAME, COMMANDS, MENUS, TOOLBAR_ORDER, Command
 from paperdesk.gui.feeds_view import install_feeds
+from paperdesk.gui.for_you import ForYou
 from paperdesk.gui.jobs import JobRunner
 from paperdesk.gui.keys import KeyDispatcher, key_name
 from paperdesk.gui.paper_list import PaperList, SearchOutcome
@@ -102,6 +103,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         self._build_commands()
         self._build_keys()
         self._install_pdf()
+        self.for_you = ForYou(self)
 
         self.jobs.started.connect(self._job_started)
         self.jobs.progress.connect(self._job_progress)
@@ -363,6 +365,8 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         self.papers.rank_again()
 
     def _show_ranking(self, sentence: str) -> None:
+        if sentence and self.papers.ranker_warm:
+            self.for_you.show(self.current_id())
         if not sentence:
             self.status("Ranking by interest… (the first time reads every paper's words)", 0)
         else:
@@ -423,6 +427,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         self.reader.show_record(record, snippet)
         self._shown_snippet = snippet
         self._read_timer.start() if record else self._read_timer.stop()
+        self.for_you.show(record["id"] if record else None)
 
     def current_id(self) -> str | None:
         index = self.table.currentIndex()
@@ -536,6 +541,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         """The one refresh hook: every operation's Changes, from this thread or the writer's."""
         self.papers.apply(changes)
         self._update_count()
+        self.for_you.decided(changes)
         if changes.sources or changes.added or changes.removed or changes.saved_searches:
             self._sidebar_full = True
             self._sidebar_timer.start()

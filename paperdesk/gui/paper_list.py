@@ -9,8 +9,10 @@ cheap with the list-order indexes. A `Changes` value is applied as cheaply as po
 - anything bigger (an import, a search that must run again) re-queries: on the GUI thread while the
   list is small, else on the reader thread, whose answer replaces the list unless the user moved on.
 
-In interest order ("For you", `order == "interest"`) the list is ranked on the reader thread (the
-first ranking featurises the library: seconds at 100k papers) and is then left alone: changes
+In interest order ("For you", `order == "interest"`) the list is ranked on the ranker thread (a
+third reader whose Library keeps `lib.ranker` warm: features loaded, models trained; the first
+ranking featurises the library, ~10-25 s at 100k papers, and no search waits behind it meanwhile).
+The ranked list is then left alone: changes
 repaint rows and drop papers that left the view, but never re-sort it under the user's cursor;
 it is ranked again only when asked (`rank_again`).
 
@@ -44,6 +46,7 @@ NATURAL_DESCENDING = {"date", "added", "upvotes"}  # the library's order for the
 # Words in these fields rank a search by relevance; others (digest:, tag:, author:…) only filter, and
 # their scores say nothing: such a search is shown in the header's order.
 RANKING_FIELDS = (None, "title", "abstract", "note", "fulltext")
+RANKER_IDLE_S = 600.0  # the ranker thread keeps its models this long after its last request
 BACKGROUND_ROWS = 20_000  # a list this long is re-queried on the reader thread after a change
 MAX_PATCH = 200  # more papers entering or leaving than this: re-query instead of patching
 LAZY_ROWS = 20_000  # a view this long shows its first rows at once, the reader reads the rest
@@ -226,6 +229,9 @@ class PaperList(QObject):
         self.reader = ReaderThread(lib.folder, self)
         self.completer = ReaderThread(lib.folder, self)  # big views' whole lists: never queued behind
         # a search, and a search never behind them
+        self.ranker = ReaderThread(lib.folder, self, idle_exit_s=RANKER_IDLE_S)  # interest order,
+        # explanations, tag suggestions, retraining: its Library's ranker stays warm
+        self.ranker_warm = any((lib.folder / "rank").glob("v*.npz"))  # features on disk: cheap to load
 
     def warm_search(self) -> None:
         """Open the search index on the reader thread before the first keystroke needs it (Whoosh,
@@ -313,7 +319,7 @@ class PaperList(QObject):
     @property
     def busy(self) -> bool:
         """A background re-query is under way (its answer will replace the list)."""
-        return self.reader.pending("list")
+        return self.reader.pending("list") or self.ranker.pending("list")
 
     @property
     def completing(self) -> bool:
@@ -334,6 +340,7 @@ class PaperList(QObject):
     def close(self) -> None:
         self.reader.close()
         self.completer.close()
+        self.ranker.close()
 
     # -- loading ------------------------------------------------------------------------------
     @property
@@ -421,6 +428,7 @@ class PaperList(QObject):
                 self.reload_in_background()
                 return
         self.reader.supersede("list")  # this answer is newer than any pending background one
+        self.ranker.supersede("list")
         if self.searching:
             outcome = run_search(self.lib, self.full_query, engine=self.search_ready)
             outcome.ids = self.view.within(self.lib, outcome.ids)
@@ -455,6 +463,7 @@ class PaperList(QObject):
         """Re-query on the reader thread; the answer replaces the list if nothing newer happened."""
         view, order, query, engine = self.view, self.list_order, self.full_query, self.search_ready
         header = (self.list_order, self.list_ascending, self.header_chosen)
+        self.ranker.supersede("list")
 
         def work(rlib: Library) -> object:
             if query:
@@ -481,13 +490,17 @@ class PaperList(QObject):
         self.reader.submit("list", work, done)
 
     def _rank_in_background(self) -> None:
-        """Interest order, on the reader thread (the ranker's numpy work and a first featurising
+        """Interest order, on the ranker thread (the ranker's numpy work and a first featurising
         never touch the GUI thread); the answer replaces the list unless the user moved on."""
         view, query, engine = self.view, self.full_query, self.search_ready
         self.ranking, self.rank_stale = "", False
+        self.reader.supersede("list")  # a pending re-query in another order must not replace it
         self.ranked.emit("")
 
         def done(value: object, error: str) -> None:
+            if not self.by_interest or (self.view, self.full_query) != (view, query):
+                return  # the user moved on meanwhile
+            self.ranker_warm = True
             if error:
                 self.ranked.emit(f"Could not rank by interest: {error}")
                 return
@@ -503,7 +516,7 @@ class PaperList(QObject):
             self.reloaded.emit()
             self.ranked.emit(self.ranking)
 
-        self.reader.submit("list", lambda rlib: rank_view(rlib, view, query, engine), done)
+        self.ranker.submit("list", lambda rlib: rank_view(rlib, view, query, engine), done)
 
     def _apply_in_place(self, changes: Changes) -> None:
         """Interest order: repaint, drop papers that left the view and put back ones that return at

@@ -22,6 +22,7 @@ from paperdesk.gui.qt import (
     QIcon,
     QLabel,
     QPixmap,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     Qt,
@@ -92,6 +93,12 @@ class Reader(QWidget):
             bar.addWidget(button)
             self.colour_buttons[color] = button
         bar.addStretch(1)
+        # Why the paper is where it is in the For you order (gui/for_you.py); never widens the pane.
+        self.for_you = QLabel()
+        self.for_you.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.for_you.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.for_you.setStyleSheet("color: palette(placeholder-text);")
+        bar.addWidget(self.for_you, 3)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.stack)

@@ -53,9 +53,10 @@ class ReaderThread(QObject):
     delivered = Signal(int, str, object, str)  # token, channel, value, error ("" when fine)
     _arrived = Signal(int, str, object, str)  # emitted on the reader thread, queued to this one
 
-    def __init__(self, folder: Path, parent: QObject | None = None):
+    def __init__(self, folder: Path, parent: QObject | None = None, idle_exit_s: float = IDLE_EXIT_S):
         super().__init__(parent)
         self.folder = folder
+        self.idle_exit_s = idle_exit_s
         self._tokens = itertools.count(1)
         self._latest: dict[str, int] = {}
         self._answered: dict[str, int] = {}
@@ -116,7 +117,7 @@ class ReaderThread(QObject):
         try:
             while True:
                 try:
-                    item = self._queue.get(timeout=IDLE_EXIT_S)
+                    item = self._queue.get(timeout=self.idle_exit_s)
                 except queue.Empty:
                     with self._lock:  # exit only if nothing slipped in meanwhile
                         if self._queue.empty():

@@ -1,6 +1,8 @@
 """The `t` popup: type tags (space or comma separated) with completion over the library's tags.
 
-It shows the quick-tag keys (`1`–`9`); `ml=3` tags with ml and puts ml on key 3."""
+It shows the quick-tag keys (`1`–`9`); `ml=3` tags with ml and puts ml on key 3. Tags whose own
+model says the paper is likely theirs arrive from the ranker thread ("likely #rl"): Return on the
+empty field applies them."""
 
 from __future__ import annotations
 
@@ -28,6 +30,11 @@ class TagPopup(QDialog):
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: palette(placeholder-text);")
         layout.addWidget(self.hint)
+        self.likely: list[str] = []
+        self.likely_label = QLabel()
+        self.likely_label.setWordWrap(True)
+        self.likely_label.hide()
+        layout.addWidget(self.likely_label)
         self.field.returnPressed.connect(self._apply)
         self.resize(420, self.sizeHint().height())
 
@@ -44,8 +51,19 @@ class TagPopup(QDialog):
                 keys[name] = int(number)
         return tags, keys
 
+    def set_likely(self, tags: list[str]) -> None:
+        """Tags the paper is likely to deserve, by each tag's model (gui/for_you.py)."""
+        self.likely = [t for t in tags if t]
+        if self.likely:
+            shown = "  ".join(f"likely #{t}" for t in self.likely)
+            self.likely_label.setText(f"<b>{shown}</b> — Return on the empty field applies "
+                                      f"{'it' if len(self.likely) == 1 else 'them'}")
+        self.likely_label.setVisible(bool(self.likely))
+
     def _apply(self) -> None:
         tags, keys = self.parse(self.field.text())
+        if not tags and not self.field.text().strip():
+            tags = list(self.likely)
         self.accept()
         if tags:
             self.chosen.emit(tags, keys)

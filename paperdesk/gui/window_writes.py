@@ -99,6 +99,12 @@ class WriteCommands:
         self.keys.watch(popup.field, "insert")
         self._open_dialog(popup)
         self.tag_popup = popup
+        targets = self.targets()
+        if len(targets) == 1:  # likely tags, from each tag's model on the ranker thread
+            own = set((self.lib.get(targets[0]) or {}).get("tags") or [])
+            tags = [t for t in self.tags_by_count() if t not in own]
+            self.for_you.suggest(targets[0], tags,
+                                 lambda likely: popup.set_likely(likely) if self.tag_popup is popup else None)
 
     def archive_next(self) -> None:
         """Archive the targets; the list then shows the next paper (in any view)."""

@@ -121,3 +121,98 @@ def test_for_you_over_a_search_ranks_its_matches(make_window, topic_lib, qtbot):
     ids = list(window.model.ids)
     assert window.papers.last_search is not None and window.papers.last_search.order == "interest"
     assert sum(topic_of[p] == "rl" for p in ids[:10]) >= 9
+
+
+def _on_ranker(window, qtbot, fn):
+    """Run `fn(lib)` on the desk's ranker thread and return its value."""
+    got = []
+    window.papers.ranker.submit("probe", fn, lambda value, error: got.append((value, error)))
+    qtbot.waitUntil(lambda: bool(got), timeout=30_000)
+    assert got[0][1] == ""
+    return got[0][0]
+
+
+def test_the_reader_says_why_a_paper_is_for_you(make_window, topic_lib, qtbot):
+    lib, topic_of = topic_lib
+    _likes_rl(lib, topic_of)
+    window = make_window(lib)
+    label = window.reader.for_you
+    assert label.text() == ""  # never ranked: nothing featurised unasked
+    assert not (lib.folder / "rank").exists()
+    window.table.setFocus()
+    qtbot.waitUntil(window.table.hasFocus)
+    qtbot.keyClicks(window.table, "r")
+    _ranked(window, qtbot)
+    first = window.current_id()
+    qtbot.waitUntil(lambda: label.text().startswith("For you: "))
+    words = set(label.text().removeprefix("For you: ").replace(";", ",").replace("−", "").split(", "))
+    assert words & set(TOPICS["rl"].split()), label.text()  # the rl words raised it
+    assert topic_of[first] == "rl"
+    cached = len(window.for_you._explained)
+    qtbot.keyClicks(window.table, "j")
+    assert window.current_id() != first
+    qtbot.waitUntil(lambda: len(window.for_you._explained) == cached + 1 and label.text() != "")
+    qtbot.keyClicks(window.table, "k")  # back: the same paper and model, answered from the cache
+    qtbot.waitUntil(lambda: label.text().startswith("For you: ") and window.current_id() == first)
+    assert len(window.for_you._explained) == cached + 1
+    assert "_ranker" not in window.lib.__dict__
+
+
+def test_decisions_retrain_once_they_pause_off_the_gui_thread(make_window, topic_lib, qtbot):
+    lib, topic_of = topic_lib
+    _likes_rl(lib, topic_of)
+    window = make_window(lib)
+    window.run_command("for-you")
+    _ranked(window, qtbot)
+    assert _on_ranker(window, qtbot, lambda rlib: rlib.ranker.model(retrain=False).positives) == 8
+    window.for_you.retrain_timer.setInterval(300)
+    labelled = set(lib.paper_ids(starred=True)) | set(lib.paper_ids(status="archived"))
+    fresh = [p for p in window.model.ids if topic_of[p] == "graphs" and p not in labelled][:3]
+    window.table.setFocus()
+    qtbot.waitUntil(window.table.hasFocus)
+    for pid in fresh:  # three decisions in a row
+        assert window.select_id(pid)
+        qtbot.keyClicks(window.table, "s")
+    assert window.for_you.retrains == 0 and window.for_you.retrain_timer.isActive()
+    qtbot.waitUntil(lambda: window.for_you.retrains == 1)
+    assert _on_ranker(window, qtbot, lambda rlib: rlib.ranker.model(retrain=False).positives) == 11
+    assert window.for_you.retrains == 1  # one retraining for the three
+    assert list(window.model.ids)[:3] != fresh  # and the list kept its order
+    assert "_ranker" not in window.lib.__dict__
+
+
+def test_the_tag_popup_offers_likely_tags_and_return_accepts_them(make_window, topic_lib, qtbot):
+    lib, topic_of = topic_lib
+    ids = sorted(topic_of)
+    rl = [p for p in ids if topic_of[p] == "rl"]
+    vision = [p for p in ids if topic_of[p] == "vision"]
+    lib.tag(rl[:8], ["rl"])
+    lib.tag(vision[:8], ["vision"])
+    lib.tag(vision[8:10], ["rare"])  # two papers: no model, never suggested
+    lib.archive([p for p in ids if topic_of[p] in ("speech", "graphs")][:10])
+    window = make_window(lib)
+    window.run_command("for-you")
+    _ranked(window, qtbot)
+    target = rl[20]
+    assert window.select_id(target)
+    window.table.setFocus()
+    qtbot.waitUntil(window.table.hasFocus)
+    qtbot.keyClicks(window.table, "t")
+    popup = window.tag_popup
+    qtbot.waitUntil(popup.likely_label.isVisible, timeout=30_000)
+    assert popup.likely == ["rl"], popup.likely
+    assert "likely #rl" in popup.likely_label.text()
+    qtbot.keyClick(popup.field, Qt.Key.Key_Return)  # the one key that accepts
+    qtbot.waitUntil(lambda: lib.get(target)["tags"] == ["rl"])
+
+
+def test_a_library_never_ranked_gets_no_suggestions(make_window, topic_lib, qtbot):
+    lib, topic_of = topic_lib
+    rl = sorted(p for p in topic_of if topic_of[p] == "rl")
+    lib.tag(rl[:8], ["rl"])
+    window = make_window(lib)
+    assert window.select_id(rl[20])
+    window.run_command("tag")
+    qtbot.keyClick(window.tag_popup.field, Qt.Key.Key_Return)  # empty: nothing to accept, nothing done
+    assert lib.get(rl[20])["tags"] == [] and not window.tag_popup.likely_label.isVisible()
+    assert not (lib.folder / "rank").exists() and window.papers.ranker.served == 0

@@ -40,7 +40,11 @@ class Ranker:
         for tag in list(self._models):
             self.model(tag, refresh=False)
 
-    def model(self, tag: str | None = None, *, refresh: bool = True) -> m.Model:
+    def model(self, tag: str | None = None, *, refresh: bool = True, retrain: bool = True) -> m.Model:
+        """The model of `tag` (None: interest). `retrain=False` takes the last one trained as it is
+        (the desk's explanations between its debounced retrainings)."""
+        if not retrain and tag in self._models:
+            return self._models[tag]
         if refresh:
             self.cache.refresh(self.conn)
         labels = m.read_labels(self.conn, tag)
@@ -75,8 +79,8 @@ class Ranker:
         order = np.argsort(-scores, kind="stable")[:limit]
         return Ranked([ids[i] for i in order], [float(scores[i]) for i in order], self.model(tag))
 
-    def explain(self, paper: dict, tag: str | None = None) -> list[m.Reason]:
-        return m.paper_reasons(self.cache, self.model(tag), paper)
+    def explain(self, paper: dict, tag: str | None = None, *, retrain: bool = True) -> list[m.Reason]:
+        return m.paper_reasons(self.cache, self.model(tag, retrain=retrain), paper)
 
     def words(self, tag: str | None = None, n: int = 10) -> tuple[list[m.Reason], list[m.Reason]]:
         return m.model_words(self.conn, self.cache, self.model(tag), n)
