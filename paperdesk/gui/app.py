@@ -13,7 +13,7 @@ SCREENSHOT_SIZE = (1280, 800)
 
 
 def make_app(argv: list[str] | None = None):
-    from paperdesk.gui.gil import prefer_gui_thread
+    from paperdesk.gui.gil import apply_process_policy
     from paperdesk.gui.qt import QApplication
     from paperdesk.gui.theme import apply_theme
 
@@ -25,7 +25,7 @@ def make_app(argv: list[str] | None = None):
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
     apply_theme(app)
-    prefer_gui_thread()
+    apply_process_policy()
     return app
 
 

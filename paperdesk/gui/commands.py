@@ -101,7 +101,7 @@ DESK_ONLY: tuple[Command, ...] = (
     Command("import-samples", "Import &sample digests", "Import the sample digests shipped with PaperDesk",
             "File", lambda w: w.import_samples()),
     Command("cancel-job", "&Cancel background job", "Stop the running import", "File",
-            lambda w: w.jobs.cancel_all(), icon="cancel"),
+            lambda w: w.cancel_background(), icon="cancel"),
     Command("quit", "&Quit", "Close the window", "File", lambda w: w.close()),
     Command("highlights", "&Highlights…", "List every highlight in the library with its paper", "View",
             lambda w: w.show_highlights()),

@@ -1,15 +1,16 @@
 """The Feeds view: subscriptions with their health, and the actions on them.
 
 A table (name, group, health, last success, last error in plain words, next refresh, items seen,
-interval) over `list_feeds`; add (probed on the writer thread: the address may be a page linking a
-feed), rename, pause/resume, remove, refresh (one job, see scheduler.py), OPML import/export.
-Small writes go through `window.write` (the GUI thread, or queued behind a running job); anything
-touching the network runs as a job. `install_feeds(window)` adds the Feeds menu and the scheduler.
+interval) over `list_feeds`; add (probed on a thread of its own: the address may be a page linking
+a feed), rename, pause/resume, remove, refresh (see scheduler.py), OPML import/export. Writes go
+through `window.write` (a job on the writer); the network never runs on the writer, so it never
+holds up the user's writes. `install_feeds(window)` adds the Feeds menu and the scheduler.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,7 @@ from paperdesk.gui.qt import (
     QTableView,
     QVBoxLayout,
     QWidget,
+    Signal,
 )
 from paperdesk.gui.scheduler import FeedScheduler
 
@@ -143,8 +145,11 @@ class FeedsModel(QAbstractTableModel):
 class FeedsView(QWidget):
     """The subscriptions table and its buttons; a top-level tool window of the desk."""
 
+    _probed = Signal(object)  # (feed url, title) or a message, from the probe thread
+
     def __init__(self, window: MainWindow, scheduler: FeedScheduler):
         super().__init__(window, Qt.WindowType.Window)
+        self._probed.connect(self._add_probed)
         self.window_ = window
         self.lib = window.lib
         self.scheduler = scheduler
@@ -255,24 +260,33 @@ class FeedsView(QWidget):
                         lambda feed: self.say(f"Added {feed.name}"))
             return None
 
-        def job(lib: Library, _progress, _cancelled) -> object:
-            from paperdesk.core.feeds.discover import ProbeError, probe
-
-            try:
-                found = probe(url)
-            except ProbeError as exc:
-                return f"{exc}"
-            try:
-                return add_feed(lib, found.url, name or found.title, every_seconds=DEFAULT_EVERY)
-            except LibraryError as exc:
-                return str(exc)
-
-        def done(result: object) -> None:
-            self.say(result if isinstance(result, str) else f"Added {result.name}")  # type: ignore[attr-defined]
-            self.reload()
-
         self.say(f"Checking {url}…")
-        return self.window_.jobs.run("Add feed", job, on_success=done, on_failure=self.say)
+        threading.Thread(target=self._probe, args=(url, name), name="paperdesk-probe", daemon=True).start()
+        return None
+
+    def _probe(self, url: str, name: str | None) -> None:
+        """On its own thread (no database): what the address is, handed back by a queued signal."""
+        from paperdesk.core.feeds.discover import ProbeError, probe
+
+        try:
+            found = probe(url)
+            result: object = (found.url, name or found.title)
+        except ProbeError as exc:
+            result = str(exc)
+        except Exception as exc:  # a bug must not pass silently, nor kill the desk
+            result = f"unexpected problem: {type(exc).__name__}: {exc}"
+        try:
+            self._probed.emit(result)
+        except RuntimeError:  # the view went away meanwhile
+            pass
+
+    def _add_probed(self, result: object) -> None:
+        if isinstance(result, str):
+            self.say(result)
+            return
+        url, title = result  # type: ignore[misc]
+        self._write("Add feed", lambda lib: add_feed(lib, url, title, every_seconds=DEFAULT_EVERY),
+                    lambda feed: self.say(f"Added {feed.name}"))
 
     def ask_rename(self) -> None:
         ids = self.selected_ids()

@@ -1,33 +1,39 @@
-"""Keeping the GUI thread's waits for the GIL short while the reader and writer threads run Python.
+"""The desk's process-wide interpreter settings, set once on the GUI thread at start (`make_app`).
+
+Nothing else changes them: the reader and writer threads never save or restore global settings
+(two threads doing that interleaved once left full collections off for good).
 
 How long the window can stall behind another thread is decided by two things:
 - the switch interval: a thread that wants the GIL waits that long before asking the holder to
   let go, and one paint or key press enters Python several times. CPython's 5 ms becomes 1 ms
   here; a 10k-paper import on the writer thread took no longer for it.
-- full (generation 2) garbage collections, which walk every tracked object with the GIL held. At
-  100k papers the desk keeps ~100k long-lived objects (modules, Qt wrappers, the search index's
-  term tables): 90-140 ms, measured on the writer thread at the start of an import.
+- full (generation 2) garbage collections, which walk every tracked object with the GIL held, on
+  whichever thread happens to allocate: at 100k papers 21-35 ms on the writer mid-import, 90-140
+  ms before `freeze_long_lived`, ~50 ms on the reader while it opened the search index. So they
+  never start by themselves: `IdleCollector` runs one on the GUI thread once the writer has been
+  idle a moment. Young collections go on as usual and free most cyclic garbage.
   `freeze_long_lived` moves what is alive once the desk has started out of the collector's reach
   (`gc.freeze`); reference counting still frees those objects when they go. A young collection
-  first keeps fresh cyclic garbage from being frozen for good; a full one found none there at
-  100k papers and held the GIL 53 ms, while the user's first view switches ran.
-  During a writer job, and while the reader opens the index at start, full collections wait
-  (`full_collections_postponed`).
+  first keeps fresh cyclic garbage from being frozen for good.
 """
 
 from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+
+from paperdesk.gui.qt import QObject, QTimer
 
 SWITCH_INTERVAL_S = 0.001
-NEVER = 1 << 30  # a generation-2 threshold no job reaches
+NEVER = 1 << 30  # a generation-2 threshold no allocation count reaches
+IDLE_COLLECT_MS = 2000  # quiet time after the last job before the full collection
 
 
-def prefer_gui_thread() -> None:
+def apply_process_policy() -> None:
+    """The switch interval and the collector's thresholds; GUI thread, at start."""
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    young, middle, _full = gc.get_threshold()
+    gc.set_threshold(young, middle, NEVER)
 
 
 def freeze_long_lived() -> None:
@@ -35,17 +41,21 @@ def freeze_long_lived() -> None:
     gc.freeze()
 
 
-@contextmanager
-def full_collections_postponed() -> Iterator[None]:
-    """No full collection while a writer job runs (or the index opens at start); young ones go on.
+class IdleCollector(QObject):
+    """The desk's full collections: on the GUI thread, `delay_ms` after the last `poke()`."""
 
-    A 10k-paper import at 100k papers made one or two full collections on the writer thread,
-    21-35 ms each with the GIL held, even with the desk's own objects frozen: they walk what the
-    import keeps alive. Young collections still free the job's cyclic garbage (feed parsers
-    make some); the next full one comes on its own after the job."""
-    young, middle, full = gc.get_threshold()
-    gc.set_threshold(young, middle, NEVER)
-    try:
-        yield
-    finally:
-        gc.set_threshold(young, middle, full)
+    def __init__(self, parent: QObject | None = None, delay_ms: int = IDLE_COLLECT_MS):
+        super().__init__(parent)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(delay_ms)
+        self._timer.timeout.connect(self.collect)
+
+    def poke(self) -> None:
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def collect(self) -> None:
+        gc.collect()

@@ -16,7 +16,6 @@ falls back to small in-process slices.
 
 from __future__ import annotations
 
-import gc
 import itertools
 import os
 import re
@@ -29,9 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from paperdesk.core import Library
+from paperdesk.core import Library, LibraryError
 from paperdesk.core.changes import Changes
-from paperdesk.gui.gil import full_collections_postponed
 from paperdesk.gui.qt import QObject, Qt, QThread, QTimer, Signal, Slot
 
 Progress = Callable[[int, int, str], None]
@@ -63,20 +61,15 @@ def index_stale(lib: Library) -> bool:
     return index_exists(lib) and not index_ready(lib)
 
 
-def drain_slice(lib: Library, limit: int = SLICE) -> int:
-    """Index at most `limit` queued papers; returns how many were handled."""
-    from paperdesk.gui.reader_thread import index_without_mmap
-
-    index_without_mmap(lib)
-    return lib.index.drain(limit=limit)
-
-
 @dataclass(eq=False)
 class Job:
     label: str
     fn: JobFn
     on_success: Callable[[object], None] | None = None
     on_failure: Callable[[str], None] | None = None
+    # A user's own small write (star, tag, note…): not shown as background work, and not stopped
+    # by Cancel, which is for long jobs.
+    quiet: bool = False
     id: int = field(default_factory=lambda: next(_ids))
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
 
@@ -139,11 +132,12 @@ class _Worker(QObject):
             self._open()
             if job.cancelled:
                 raise JobCancelled()
-            with full_collections_postponed():
-                result = job.fn(self._open(), lambda d, t, w: self.progress.emit(job, d, t, w),
-                                lambda: job.cancelled)
+            result = job.fn(self._open(), lambda d, t, w: self.progress.emit(job, d, t, w),
+                            lambda: job.cancelled)
         except JobCancelled:
             self.failed.emit(job, "cancelled", self._changes)
+        except LibraryError as exc:  # a refused change: its one line is the whole story
+            self.failed.emit(job, str(exc), self._changes)
         except Exception as exc:  # a job's failure is reported, never kills the writer thread
             traceback.print_exc()
             self.failed.emit(job, str(exc) or type(exc).__name__, self._changes)
@@ -189,13 +183,7 @@ class _Worker(QObject):
                 self._spawn()
                 self._schedule_index(POLL_MS)
                 return
-            collecting = gc.isenabled()
-            gc.disable()  # a full collection amid a slice's posting tuples holds the GIL 50-100 ms
-            try:
-                done = drain_slice(lib)
-            finally:
-                if collecting:
-                    gc.enable()
+            done = lib.drain_index(limit=SLICE)
         except Exception:  # the queue stays: the next job, or the next start, indexes it
             traceback.print_exc()
             return
@@ -252,7 +240,7 @@ class JobCancelled(Exception):
 class JobRunner(QObject):
     """Queue of jobs for the single writer thread; signals arrive on the GUI thread."""
 
-    started = Signal(object)  # job
+    started = Signal(object)  # job (long ones: not the user's quiet writes)
     progress = Signal(object, int, int, str)
     finished = Signal(object, object)  # job, result (after on_success ran)
     failed = Signal(object, str)
@@ -293,26 +281,28 @@ class JobRunner(QObject):
 
     def submit(self, job: Job) -> Job:
         self._pending.append(job)
-        if len(self._pending) == 1:
+        if len(self._pending) == 1 and not job.quiet:
             self.started.emit(job)
         self._submit.emit(job)  # queued: jobs run one after another on the writer thread
         return job
 
     def run(self, label: str, fn: JobFn, on_success: Callable[[object], None] | None = None,
-            on_failure: Callable[[str], None] | None = None) -> Job:
-        return self.submit(Job(label, fn, on_success, on_failure))
+            on_failure: Callable[[str], None] | None = None, *, quiet: bool = False) -> Job:
+        return self.submit(Job(label, fn, on_success, on_failure, quiet=quiet))
 
     def cancel_all(self) -> None:
+        """Cancel the long jobs; the user's own writes still run."""
         for job in self._pending:
-            job.cancel()
+            if not job.quiet:
+                job.cancel()
 
     def _advance(self, job: Job) -> None:
         if job in self._pending:
             self._pending.remove(job)
-        if self._pending:
-            self.started.emit(self._pending[0])
-        else:
+        if not self._pending:
             self.idle.emit()
+        elif not self._pending[0].quiet:
+            self.started.emit(self._pending[0])
 
     def _on_done(self, job: Job, result: object, changes: Changes) -> None:
         self._advance(job)
@@ -331,7 +321,8 @@ class JobRunner(QObject):
         self.failed.emit(job, message)
 
     def shutdown(self) -> None:
-        """Cancel what is queued, let the running job stop, close the writer's connection."""
+        """Cancel the long jobs queued, let the running one stop, run the user's writes still
+        queued, close the writer's connection."""
         self.cancel_all()
         if self._thread.isRunning():  # (a second shutdown finds it stopped)
             self._close.emit()

@@ -19,6 +19,7 @@ from paperdesk.core.changes import Changes
 from paperdesk.gui.commands import BY_NAME, COMMANDS, MENUS, TOOLBAR_ORDER, Command
 from paperdesk.gui.feeds_view import install_feeds
 from paperdesk.gui.for_you import ForYou
+from paperdesk.gui.gil import IdleCollector
 from paperdesk.gui.jobs import JobRunner
 from paperdesk.gui.keys import KeyDispatcher, key_name
 from paperdesk.gui.paper_list import PaperList, SearchOutcome
@@ -108,6 +109,8 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         self.jobs.started.connect(self._job_started)
         self.jobs.progress.connect(self._job_progress)
         self.jobs.idle.connect(self._job_idle)
+        self.collector = IdleCollector(self)  # full GCs only here, when the writer rests
+        self.jobs.idle.connect(self.collector.poke)
         self.jobs.changed.connect(self._on_changes)
         self.jobs.failed.connect(lambda job, msg: self.status(f"{job.label}: {msg}"))
         lib.subscribe(self._on_changes)
@@ -227,7 +230,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         self.cancel_button = QToolButton()
         self.cancel_button.setIcon(icon("cancel"))
         self.cancel_button.setToolTip("Cancel the background job")
-        self.cancel_button.clicked.connect(lambda: self.jobs.cancel_all())
+        self.cancel_button.clicked.connect(self.cancel_background)
         self.cancel_button.hide()
         self.triage_label = QLabel()
         self.triage_progress = QProgressBar()
@@ -650,6 +653,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         # A closed window is only hidden: stop its timers so nothing touches the library later.
         self._read_timer.stop()
         self._sidebar_timer.stop()
+        self.collector.stop()
         self.reader.notes.stop()
         self.keys.cancel_pending()
         self.search.cancel_pending()

@@ -34,11 +34,11 @@ from dataclasses import dataclass, field
 
 from paperdesk.core import Library
 from paperdesk.core.changes import Changes
-from paperdesk.gui.gil import freeze_long_lived, full_collections_postponed
+from paperdesk.gui.gil import freeze_long_lived
 from paperdesk.gui.lazy_ids import LazyIds
 from paperdesk.gui.paper_model import PaperModel
 from paperdesk.gui.qt import QObject, Signal
-from paperdesk.gui.reader_thread import ReaderThread, index_without_mmap
+from paperdesk.gui.reader_thread import ReaderThread
 from paperdesk.gui.views import INBOX, View
 
 SEARCH_LIMIT = 1000
@@ -109,7 +109,6 @@ def run_search(lib: Library, query: str, limit: int | None = None, engine: bool 
     else a plain title match."""
     if engine and index_ready(lib):
         try:
-            index_without_mmap(lib)
             result = lib.search(query, limit=limit or SEARCH_LIMIT, drain=False)
         except Exception as exc:  # a broken query is a status-bar message, not a crash
             return SearchOutcome(message=f"search failed: {exc}")
@@ -238,13 +237,11 @@ class PaperList(QObject):
         numpy and the index's per-document arrays: a few hundred ms at 100k papers); then what
         the desk keeps for good is alive, and is frozen out of full garbage collections."""
         def warm(rlib: Library) -> None:
-            with full_collections_postponed():  # its ~70k new objects made one (~50 ms, GIL held)
-                if index_ready(rlib):
-                    index_without_mmap(rlib)
-                    rlib.index.view()
-            freeze_long_lived()
+            if index_ready(rlib):
+                rlib.index.view()
 
-        self.reader.submit("warm", warm)
+        # The freeze is process-wide: done here, on the GUI thread (see gui/gil.py).
+        self.reader.submit("warm", warm, lambda _value, _error: freeze_long_lived())
 
     # -- state --------------------------------------------------------------------------------
     def set_view(self, view: View) -> None:

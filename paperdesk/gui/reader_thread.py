@@ -22,19 +22,6 @@ IDLE_EXIT_S = 20.0  # a quiet reader closes its connection and ends; the next re
 ReadFn = Callable[[Library], object]
 
 
-def index_without_mmap(lib: Library) -> None:
-    """Have Whoosh read the index files instead of mapping them.
-
-    With mmap, whoosh-reloaded copies each mapped segment part into a BytesIO for every reader it
-    opens (about 140 MB for 100k papers, one C call holding the GIL): each search connection and
-    each index writer paid that, and the writer's copies piled up until a full GC. Plain file reads
-    are as fast here (the OS caches the file). To move into the search core (FileStorage option).
-    """
-    storage = getattr(lib.index.ix, "storage", None)
-    if storage is not None and getattr(storage, "supports_mmap", False):
-        storage.supports_mmap = False
-
-
 def open_reader(folder: Path) -> Library:
     lib = Library.open(folder)
     lib.conn.execute("PRAGMA query_only = ON")

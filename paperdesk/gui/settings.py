@@ -27,18 +27,6 @@ def read_int(settings: QSettings, key: str, default: int) -> int:
         return default
 
 
-def read_list(settings: QSettings, key: str) -> list[int]:
-    value = settings.value(key)
-    if value is None:
-        return []
-    if isinstance(value, str):
-        value = [value]
-    try:
-        return [int(v) for v in value]
-    except (TypeError, ValueError):
-        return []
-
-
 def library_key(settings_key: str, folder: Path) -> str:
     """The settings key of state that names one library's content (its last view: a digest or a tag
     of another library means nothing here): one group per library folder."""

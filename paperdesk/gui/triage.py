@@ -96,12 +96,17 @@ class TriageController(QObject):
         w.triage_label.hide()
         w.triage_progress.hide()
         w.statusBar().clearMessage()
+        self.ended.emit()
+        # The summary reads the operation log: after the writer has stored the last decisions.
+        w.write("Triage summary", lambda _lib: None, lambda _result: self._summarize())
+
+    def _summarize(self) -> None:
+        w = self.window
         self.summary = self.session.summary()
         self.summary_dialog = TriageSummaryDialog(self.summary, w)
         self.summary_dialog.paper_chosen.connect(w.open_paper)
         self.summary_dialog.show_starred.connect(lambda: w.go_to("starred"))
         w._open_dialog(self.summary_dialog)
-        self.ended.emit()
 
 
 class TriageSummaryDialog(QDialog):

@@ -52,26 +52,39 @@ class ImportCommands:
         self.banner.setVisible(self.lib.stats()["papers"] == 0 if not self.model.rowCount() else False)
 
     def _job_started(self, job: Job) -> None:
-        self.progress.setRange(0, 0)
-        self.progress.setFormat(job.label)
+        self.show_progress(job, 0, 0)
+
+    def _job_progress(self, job: Job, done: int, total: int, what: str) -> None:
+        self.show_progress(job, done, max(total, 1), what)
+
+    def _job_idle(self) -> None:
+        if self.feed_scheduler is None or not self.feed_scheduler.running:  # (it shows its own)
+            self.hide_progress()
+
+    def show_progress(self, job: Job, done: int, total: int, what: str = "") -> None:
+        """The status bar's progress for a long job (an import, a feed refresh); Cancel shown."""
+        self.progress.setRange(0, total)  # 0, 0: busy, no count yet
+        self.progress.setValue(done)
+        self.progress.setFormat(f"{done}/{total} %p%" if total else job.label)
         self.progress.show()
         self.cancel_button.show()
         self.command_actions["cancel-job"].setEnabled(True)
-
-    def _job_progress(self, job: Job, done: int, total: int, what: str) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
-        self.progress.setFormat(f"{done}/{total} %p%")
         if what:
             self._progress_message = f"{job.label}: {what}"
             self.statusBar().showMessage(self._progress_message)
 
-    def _job_idle(self) -> None:
+    def hide_progress(self) -> None:
         if self.statusBar().currentMessage() == self._progress_message:  # not a result's summary
             self.statusBar().clearMessage()
         self.progress.hide()
         self.cancel_button.hide()
         self.command_actions["cancel-job"].setEnabled(False)
+
+    def cancel_background(self) -> None:
+        """Cancel: the long jobs and a feed refresh; the user's own writes still happen."""
+        self.jobs.cancel_all()
+        if self.feed_scheduler is not None:
+            self.feed_scheduler.cancel()
 
     # -- drag and drop ------------------------------------------------------------------------
     @staticmethod

@@ -1,5 +1,6 @@
-"""The desk's changes to papers: star, tag, archive, marks. Small writes run on the GUI thread,
-or queue behind a running job (the library has one writer): `write`.
+"""The desk's changes to papers: star, tag, archive, marks. Every write goes to the one writer
+thread as a job (`write`); its `Changes` come back to `_on_changes`, which repaints, and the
+writer has the search index follow.
 
 A mixin of `MainWindow` (it reads the window's library, list, marks and status bar).
 """
@@ -15,13 +16,9 @@ class WriteCommands:
     # -- writes -------------------------------------------------------------------------------
     def write(self, label: str, fn: Callable[[Library], object],
               done: Callable[[object], None] | None = None) -> None:
-        """Run a small change now on the GUI thread, or queue it behind a running job (one writer)."""
-        if self.jobs.busy:
-            self.jobs.run(label, lambda lib, _p, _c: fn(lib), on_success=done)
-            return
-        result = fn(self.lib)
-        if done:
-            done(result)
+        """Queue a small change on the writer (one signal hop when it is idle); `done(result)`
+        runs here afterwards. A refusal (LibraryError) becomes a status line."""
+        self.jobs.run(label, lambda lib, _p, _c: fn(lib), on_success=done, quiet=True)
 
     def mark_read(self, ids: list[str]) -> None:
         self.write("Mark read", lambda lib: lib.mark_read(ids), lambda _r: self.model.refresh_rows(set(ids)))
@@ -133,17 +130,6 @@ class WriteCommands:
             if pid is not None and pid not in leaving:
                 return pid
         return None
-
-    def toggle_archive(self) -> None:
-        ids = self.targets()
-        if not ids:
-            return
-        rows = self.lib.rows(ids)
-        status = "inbox" if all(r["status"] == "archived" for r in rows) else "archived"
-        self.write("Archive", lambda lib: lib.set_status(ids, status))
-        verb = "Archived" if status == "archived" else "Moved to the inbox:"
-        self.status(f"{verb} {self._papers_text(ids)}")
-        self._bulk_done(ids)
 
     def move_to_inbox(self) -> None:
         ids = self.targets()

@@ -87,8 +87,9 @@ def rss_parts() -> str:
 
 def build_library(folder: Path, n: int, index: bool = True) -> None:
     """Synthetic papers (built as SourceBatch values, no parsing) plus the search index; cached."""
+    from synth_batches import synthetic_batches
+
     from paperdesk.core import Library
-    from paperdesk.gui.synthetic import synthetic_batches
 
     with Library.open(folder) as lib:
         if lib.stats()["papers"] != n:
@@ -127,13 +128,13 @@ def main() -> int:
     # -- cold start: imports + QApplication + library + window, until the list has painted rows --
     t_start = time.perf_counter()
     from qt_heartbeat import Heartbeat
+    from synth_batches import synthetic_batches
 
     from paperdesk.core import Library
     from paperdesk.gui.app import make_app
     from paperdesk.gui.main_window import MainWindow
     from paperdesk.gui.qt import QEvent, QObject, Signal
     from paperdesk.gui.settings import open_settings
-    from paperdesk.gui.synthetic import synthetic_batches
 
     app = make_app()
     lib = Library.open(folder)

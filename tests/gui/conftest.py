@@ -54,6 +54,20 @@ def make_window(qtbot, settings_path):
 
 
 @pytest.fixture(autouse=True)
+def restore_interpreter_policy():
+    """The desk sets the collector's thresholds and the switch interval for the process
+    (gui/gil.py) and freezes what it keeps: no test inherits that from another."""
+    import gc
+    import sys
+
+    thresholds, interval = gc.get_threshold(), sys.getswitchinterval()
+    yield
+    gc.set_threshold(*thresholds)
+    sys.setswitchinterval(interval)
+    gc.unfreeze()
+
+
+@pytest.fixture(autouse=True)
 def no_user_config(tmp_path, monkeypatch):
     """GUI tests never read the developer's own keys.toml or templates, nor fetch PDFs unasked."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
@@ -69,3 +83,12 @@ def desk(make_window, seeded, qtbot):
     qtbot.waitUntil(window.table.hasFocus)
     window.move_current(0)
     return window
+
+
+@pytest.fixture
+def settle(qtbot):
+    """settle(window): wait until the writer has run every queued write (every desk write is a job)."""
+    def wait(window, timeout: int = 10_000) -> None:
+        qtbot.waitUntil(lambda: not window.jobs.busy, timeout=timeout)
+
+    return wait

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
+from desk_keys import press
 from test_export_support import add_papers
 
 from paperdesk.core.records import IncomingPaper
 from paperdesk.gui.qt import Qt
-
-
-def press(qtbot, widget, *keys: str) -> None:
-    for key in keys:
-        if len(key) == 1:
-            qtbot.keyClicks(widget, key)
-        else:
-            qtbot.keyClick(widget, getattr(Qt.Key, f"Key_{key}"))
 
 
 def test_bulk_archive_with_a_mark_above_lands_on_the_next_unmarked_paper(desk, seeded, qtbot):

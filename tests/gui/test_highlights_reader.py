@@ -33,12 +33,13 @@ def select(browser, text: str, occurrence: int = 0) -> None:
     browser.setTextCursor(cursor)
 
 
-def test_h_highlights_the_selected_abstract_text_with_raw_offsets(desk, lib, qtbot):
+def test_h_highlights_the_selected_abstract_text_with_raw_offsets(desk, lib, qtbot, settle):
     browser = desk.reader.browser
     browser.setFocus()
     qtbot.waitUntil(browser.hasFocus)
     select(browser, "Schrödinger bridges for generative")  # shown text: TeX converted, spaces collapsed
     qtbot.keyClicks(browser, "h")  # the reader is normal mode too
+    settle(desk)
     [mark] = annotations.highlights(lib, desk.reader.paper_id)
     assert mark.field == "abstract" and mark.color == "yellow"
     assert mark.quote == 'Schr\\"odinger   bridges for\n  generative'  # the raw text, by raw offsets
@@ -49,14 +50,16 @@ def test_h_highlights_the_selected_abstract_text_with_raw_offsets(desk, lib, qtb
     assert desk.model.data(desk.model.index(desk.model.row_of(desk.reader.paper_id), 6)).endswith("▍")
 
 
-def test_second_occurrence_and_colour_button_and_title(desk, lib, qtbot):
+def test_second_occurrence_and_colour_button_and_title(desk, lib, qtbot, settle):
     browser = desk.reader.browser
     select(browser, "bridges", occurrence=1)  # the one in the second paragraph
     desk.reader.colour_buttons["green"].click()
+    settle(desk)
     [mark] = annotations.highlights(lib, desk.reader.paper_id)
     assert mark.color == "green" and mark.start == ABSTRACT.index("bridges again")
     select(browser, "Bridges")  # in the title
     desk.highlight_selection("blue")
+    settle(desk)
     title_marks = [h for h in annotations.highlights(lib, desk.reader.paper_id) if h.field == "title"]
     assert [(h.quote, h.color) for h in title_marks] == [("Bridges", "blue")]
 
@@ -70,16 +73,18 @@ def test_selection_outside_abstract_or_nothing_selected_is_refused(desk, lib, qt
     assert annotations.highlights(lib) == []
 
 
-def test_highlight_survives_whitespace_change_and_undo_removes_it(desk, lib, qtbot):
+def test_highlight_survives_whitespace_change_and_undo_removes_it(desk, lib, qtbot, settle):
     pid = desk.reader.paper_id
     select(desk.reader.browser, "generative modelling")
     desk.highlight_selection("pink")
+    settle(desk)
     with lib._write() as conn:  # a re-import re-wrapped the abstract
         rewrapped = "  " + ABSTRACT.replace("\n  ", " ")
         conn.execute("UPDATE papers SET abstract = ? WHERE id = ?", (rewrapped, pid))
     desk.show_paper(pid)
     assert "#fbcfe8" in desk.reader.browser.toHtml().lower()
     qtbot.keyClicks(desk.table, "u")
+    settle(desk)
     assert annotations.highlights(lib, pid) == []
     assert "#fbcfe8" not in desk.reader.browser.toHtml().lower()
 

@@ -4,20 +4,13 @@ reach the desk after a menu, highlights chosen with the keys and snapped to word
 from __future__ import annotations
 
 import pytest
+from desk_keys import press
 
 from paperdesk.core import annotations
 from paperdesk.core.records import IncomingPaper, SourceBatch
 from paperdesk.gui.qt import QApplication, QEvent, QGuiApplication, QLineEdit, QPoint, Qt, QTextCursor
 
 NOISE = ("propagateSizeHints", "does not support raise", "grabbing the keyboard")
-
-
-def press(qtbot, widget, *keys: str) -> None:
-    for key in keys:
-        if len(key) == 1:
-            qtbot.keyClicks(widget, key)
-        else:
-            qtbot.keyClick(widget, getattr(Qt.Key, f"Key_{key}"))
 
 
 def focused():

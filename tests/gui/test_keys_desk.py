@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from desk_keys import press
 
 from paperdesk.core import keymap as core_keymap
 from paperdesk.gui.commands import COMMANDS
 from paperdesk.gui.qt import QGuiApplication, Qt
-
-
-def press(qtbot, widget, *keys: str) -> None:
-    for key in keys:
-        if len(key) == 1:
-            qtbot.keyClicks(widget, key)
-        else:
-            qtbot.keyClick(widget, getattr(Qt.Key, f"Key_{key}"))
 
 
 def test_every_binding_names_a_command_and_nothing_collides():
@@ -100,12 +93,14 @@ def test_star_archive_inbox_undo_redo_keys(desk, seeded, qtbot):
     press(qtbot, desk.table, "u")
     assert seeded.get(first)["status"] == "inbox"
     qtbot.keyClick(desk.table, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not desk.jobs.busy)
     assert seeded.get(first)["status"] == "archived"
     desk.go_to("archive")
     desk.table.setFocus()
     desk.move_current(0)
     press(qtbot, desk.table, "e")  # in All/Archive the paper stays listed: still archived
     desk.run_command("inbox")
+    qtbot.waitUntil(lambda: not desk.jobs.busy)
     assert seeded.get(first)["status"] == "inbox"
 
 
@@ -240,7 +235,7 @@ def test_cheat_sheet_lists_the_active_keys(desk, qtbot):
     assert "Caret mode (v" in text and "g o / Ctrl+P" in text
 
 
-def test_history_dialog_undoes_back_to_a_point(desk, seeded, qtbot):
+def test_history_dialog_undoes_back_to_a_point(desk, seeded, qtbot, settle):
     ids = desk.model.ids[:3]
     for pid in ids:
         seeded.star([pid])
@@ -249,6 +244,7 @@ def test_history_dialog_undoes_back_to_a_point(desk, seeded, qtbot):
     assert dialog.list.count() >= 3
     dialog.list.setCurrentRow(1)  # the second newest: undo it and the newest
     dialog.undo_button.click()
+    settle(desk)
     assert [seeded.get(p)["starred"] for p in ids] == [True, False, False]
     assert "(undone)" in dialog.list.item(0).text()
 

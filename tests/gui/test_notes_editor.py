@@ -36,7 +36,7 @@ def test_enter_continues_lists_in_the_editor(desk, qtbot):
     assert editor.toPlainText() == "1. first\n2. second\n\n"
 
 
-def test_typing_autosaves_previews_and_survives_a_new_window(make_window, desk, seeded, qtbot):
+def test_typing_autosaves_previews_and_survives_a_new_window(make_window, desk, seeded, qtbot, settle):
     pid = desk.current_id()
     type_note(qtbot, desk, "# Idea")
     qtbot.keyClick(desk.reader.notes.editor, Qt.Key.Key_Return)
@@ -44,6 +44,7 @@ def test_typing_autosaves_previews_and_survives_a_new_window(make_window, desk, 
     qtbot.keyClicks(desk.reader.notes.editor, desk.model.ids[1] + "]] soon")
     assert annotations.note(seeded, pid) == ""  # not yet: saved ~1 s after typing stops
     qtbot.waitUntil(lambda: annotations.note(seeded, pid) != "", timeout=5000)
+    settle(desk)  # (the write's Changes reach the reader pane)
     assert annotations.note(seeded, pid) == f"# Idea\n- see [[{desk.model.ids[1]}]] soon"
     preview = desk.reader.notes.preview
     qtbot.waitUntil(lambda: "Idea" in preview.toPlainText())
@@ -73,15 +74,17 @@ def test_switching_papers_and_closing_flush_the_pending_note(make_window, desk, 
     assert reopened.reader.notes.editor.toPlainText() == "closing"
 
 
-def test_focus_out_saves_and_one_session_is_one_undo_step(desk, seeded, qtbot):
+def test_focus_out_saves_and_one_session_is_one_undo_step(desk, seeded, qtbot, settle):
     pid = desk.current_id()
     type_note(qtbot, desk, "a")
     desk.reader.notes.flush()
     qtbot.keyClicks(desk.reader.notes.editor, "bc")
     qtbot.keyClick(desk.reader.notes.editor, Qt.Key.Key_Escape)  # back to the list: focus-out saves
+    settle(desk)
     assert desk.table.hasFocus() and annotations.note(seeded, pid) == "abc"
     assert len(annotations.note_history(seeded, pid)) == 2  # every save keeps a revision
     qtbot.keyClicks(desk.table, "u")  # ...but the session is one undo step
+    settle(desk)
     assert annotations.note(seeded, pid) == ""
     assert desk.reader.notes.editor.toPlainText() == ""  # the editor follows the undo
 
@@ -100,7 +103,7 @@ def test_save_is_queued_behind_a_running_job_without_blocking(desk, seeded, qtbo
     assert desk.reader.notes.editor.toPlainText() == "queued!"
 
 
-def test_revisions_menu_restores(desk, seeded, qtbot):
+def test_revisions_menu_restores(desk, seeded, qtbot, settle):
     pid = desk.current_id()
     annotations.set_note(seeded, pid, "first version")
     annotations.set_note(seeded, pid, "second version")
@@ -109,6 +112,7 @@ def test_revisions_menu_restores(desk, seeded, qtbot):
     notes.fill_revisions()
     actions = [a for a in notes.revisions_menu.actions() if "first version" in a.text()]
     actions[0].trigger()
+    settle(desk)
     assert annotations.note(seeded, pid) == "first version"
     assert notes.editor.toPlainText() == "first version"
 

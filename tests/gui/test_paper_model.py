@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from benchmarks.synth_batches import synthetic_batches
 
 from paperdesk.core import Library
 from paperdesk.core.changes import Changes
 from paperdesk.gui.paper_model import COLUMN_KEYS, PAGE, PaperModel
 from paperdesk.gui.qt import QFont, Qt
-from paperdesk.gui.synthetic import synthetic_batches
 
 TITLE = COLUMN_KEYS.index("title")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from desk_keys import settle_desks
 from pdf_samples import corpus_pdf, write_pdf
 
 from paperdesk.core import annotations
@@ -44,6 +45,7 @@ def show_pdf(window, qtbot, pid: str, source: Path) -> None:
 def press(window, qtbot, *keys: str) -> None:
     for key in keys:
         window.keys.press("pdf", key)
+        settle_desks(qtbot)  # a key's writes run on the desk's writer thread
 
 
 def test_a_paper_with_a_pdf_shows_page_one_rendered_and_p_toggles_the_abstract(desk, qtbot, tmp_path):
@@ -136,6 +138,7 @@ def test_keyboard_highlight_is_stored_drawn_and_undone(desk, qtbot, tmp_path):
     color = image.pixelColor(round(rect.center().x() * ratio), round((rect.top() + 2) * ratio))
     assert color.blue() < 200 and color.red() > 200  # yellow (#fde68a), not white
     window.run_command("undo")
+    settle_desks(qtbot)
     assert [h for h in annotations.highlights(window.lib, pid) if h.field == "pdf"] == []
     qtbot.waitUntil(lambda: view.highlights == [])
 
@@ -281,6 +284,7 @@ def test_go_to_page_full_window_and_colour_buttons(desk, qtbot, tmp_path):
     window.reader.pdf.find_field.returnPressed.emit()
     qtbot.waitUntil(lambda: view.current_match() is not None, timeout=10_000)
     qtbot.mouseClick(window.reader.colour_buttons["green"], Qt.MouseButton.LeftButton)
+    settle_desks(qtbot)
     (mark,) = [h for h in annotations.highlights(window.lib, pid) if h.field == "pdf"]
     assert (mark.color, mark.page, mark.quote) == ("green", 3, "page 4")
     qtbot.waitUntil(lambda: bool(view.highlights))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from desk_keys import settle_desks
 
 from paperdesk.core import Library
 from paperdesk.core.records import SourceBatch
@@ -59,6 +60,7 @@ def test_for_you_ranks_the_view_off_the_gui_thread_and_keeps_its_order(make_wind
     assert window.current_id() == ids[0]
     qtbot.keyClicks(window.table, "e")
     qtbot.waitUntil(lambda: lib.get(ids[0])["status"] == "archived")
+    settle_desks(qtbot)  # (its Changes reach the list)
     assert list(window.model.ids) == ids[1:] and window.current_id() == ids[1]
     vision = [p for p in ids if topic_of[p] == "vision"][:3]
     lib.star(vision)  # more decisions: the order stays, the label says how to rank again
@@ -173,6 +175,7 @@ def test_decisions_retrain_once_they_pause_off_the_gui_thread(make_window, topic
     for pid in fresh:  # three decisions in a row
         assert window.select_id(pid)
         qtbot.keyClicks(window.table, "s")
+        settle_desks(qtbot)  # the star is stored (a job on the writer) and its Changes arrived
     assert window.for_you.retrains == 0 and window.for_you.retrain_timer.isActive()
     qtbot.waitUntil(lambda: window.for_you.retrains == 1)
     assert _on_ranker(window, qtbot, lambda rlib: rlib.ranker.model(retrain=False).positives) == 11

@@ -31,9 +31,11 @@ def test_triage_a_digest_view_with_keys_and_summary(make_window, seeded, qtbot):
     assert window.current_id() == ids[2] and window.triage_label.text().endswith("3 / 98")
     qtbot.keyClick(window.table, Qt.Key.Key_Space)  # skip again
     qtbot.keyClick(window.table, Qt.Key.Key_Return)  # keep the fourth
+    qtbot.waitUntil(lambda: not window.jobs.busy)  # the writer stored the decisions
     assert seeded.get(ids[1])["status"] == "archived" and seeded.get(ids[0])["starred"]
     window.run_command("triage")  # again: end the session
     assert window.triage is None and not window.triage_label.isVisible()
+    qtbot.waitUntil(lambda: any(d.isVisible() for d in window._dialogs))  # the summary, once stored
     dialog = [d for d in window._dialogs if d.isVisible()][-1]
     text = dialog.label.text()
     assert "4 of 98" in text and "Starred <b>1</b>" in text and "archived <b>1</b>" in text
@@ -54,7 +56,9 @@ def test_triage_runs_to_the_end_and_shows_the_summary(make_window, lib, qtbot):
     window.run_command("triage")
     for _ in range(3):
         qtbot.keyClicks(window.table, "e")
-    assert window.triage is None and lib.count(status="archived") == 3
+    assert window.triage is None
+    qtbot.waitUntil(lambda: any(d.isVisible() for d in window._dialogs))  # once the writer stored all
+    assert lib.count(status="archived") == 3
     dialog = [d for d in window._dialogs if d.isVisible()][-1]
     assert "3 of 3" in dialog.label.text() and "archived <b>3</b>" in dialog.label.text()
     dialog.show_button.click()

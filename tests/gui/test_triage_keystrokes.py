@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from desk_keys import settle_desks
 from samples import TODAY
 
 from paperdesk.core import quick_tags
@@ -44,6 +45,7 @@ class Keyboard:
                 self.qtbot.keyClicks(target, key)
             self.count += 1
             self.log.append(key)
+            settle_desks(self.qtbot)  # the key's writes are stored (a job on the writer)
 
     def type(self, text: str) -> None:
         self.press(*text)

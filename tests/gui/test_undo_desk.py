@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+from desk_keys import settle_desks
+
 
 def test_desk_undo_leaves_a_command_line_change_alone(make_window, seeded, qtbot):
     window = make_window(seeded)
@@ -13,15 +15,18 @@ def test_desk_undo_leaves_a_command_line_change_alone(make_window, seeded, qtbot
     window.table.setFocus()
     window.move_current(0)
     window.run_command("star")  # the desk's own change
+    settle_desks(qtbot)  # (stored by the desk's writer thread)
     assert seeded.get(first)["starred"] is True
     # Then a script archives another paper with the CLI, in another process.
     proc = subprocess.run([sys.executable, "-m", "paperdesk", "--library", str(seeded.folder),
                            "archive", second], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     window.run_command("undo")
+    settle_desks(qtbot)
     assert seeded.get(first)["starred"] is False  # the desk's star is undone...
     assert seeded.get(second)["status"] == "archived"  # ...the CLI's archive is not
     window.run_command("undo")
+    settle_desks(qtbot)
     assert seeded.get(second)["status"] == "archived"  # nothing of the desk's is left to undo
     qtbot.waitUntil(lambda: "Nothing of this desk's to undo" in window.statusBar().currentMessage())
     history = json.loads(subprocess.run(

@@ -50,16 +50,17 @@ def test_star_and_archive_update_rows_and_membership(make_window, seeded, qtbot)
     window.table.setFocus()
     window.move_current(0)
     first = window.current_id()
-    window.run_command("star")
+    with qtbot.waitSignal(window.jobs.changed):  # the writer's Changes reach the window
+        window.run_command("star")
     assert seeded.get(first)["starred"] is True
     assert window.sidebar._items["starred"].text(1) == "0"  # refreshed on the next event loop turn
     qtbot.waitUntil(lambda: window.sidebar._items["starred"].text(1) == "1")
     second = window.model.id_at(1)
     window.run_command("archive-next")  # archive in Inbox: the paper leaves, the next one is current
-    assert first not in window.model.ids
+    qtbot.waitUntil(lambda: first not in window.model.ids)
     assert window.current_id() == second
     window.run_command("undo")
-    assert first in window.model.ids
+    qtbot.waitUntil(lambda: first in window.model.ids)
     assert seeded.get(first)["status"] == "inbox"
 
 
@@ -228,7 +229,7 @@ def test_next_previous_keys_move_in_the_list(make_window, seeded, qtbot):
     assert window.table.currentIndex().row() == 1
     assert window.reader.paper_id == window.model.ids[1]
     qtbot.keyClick(window.table, Qt.Key.Key_S)
-    assert seeded.get(window.model.ids[1])["starred"] is True
+    qtbot.waitUntil(lambda: seeded.get(window.model.ids[1])["starred"] is True)  # (stored by the writer)
 
 
 def test_search_shown_during_an_import_is_rerun_once_indexed(make_window, seeded, qtbot):

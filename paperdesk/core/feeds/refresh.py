@@ -1,13 +1,15 @@
 """Refreshing subscriptions: network in worker threads, every database write on the caller's thread.
 
-A refresh is three steps, usable separately by a GUI job:
+A refresh is three steps, usable separately (the desk fetches outside its writer thread and
+queues each `apply_outcome` there as a short job):
 
 1. `plan_refresh(lib, ...)` (library thread): plain-value `FeedJob`s for the feeds to refresh;
 2. `run_job(job, client)` (any thread, no database): fetch and parse into a `FeedOutcome`;
+   `Fetcher` runs them on at most `workers` threads, one HTTP client per thread;
 3. `apply_outcome(lib, outcome)` (library thread): import the batch in one transaction, then
    record the feed's health. A failing feed imports nothing and keeps everything stored.
 
-`refresh_feeds` runs all three with at most `workers` concurrent requests.
+`refresh_feeds` runs all three.
 """
 
 from __future__ import annotations
@@ -254,45 +256,74 @@ def refresh_feeds(lib: Library, feed_ids: Iterable[int] | None = None, *, due_on
         progress(0, total, "")
     if not jobs:
         return []
-    stop = threading.Event()
-    local = threading.local()
-    clients: list[httpx.Client] = []
-    lock = threading.Lock()
-
-    def client() -> httpx.Client:  # one per worker thread: connection pools are not shared
-        c = getattr(local, "client", None)
-        if c is None:
-            c = local.client = make_client(limits)
-            with lock:
-                clients.append(c)
-        return c
-
-    def work(job: FeedJob) -> FeedOutcome:
-        if stop.is_set():
-            return FeedOutcome(job, "cancelled")
-        return run_job(job, client(), limits=limits, cancelled=stop.is_set, today=today)
-
     results: dict[int, FeedResult] = {}
-    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, total)), thread_name_prefix="paperdesk-feed")
-    try:
-        futures: dict[Future, int] = {pool.submit(work, job): n for n, job in enumerate(jobs)}
+    with Fetcher(limits=limits, workers=min(workers, total), today=today) as fetcher:
+        futures: dict[Future, int] = {fetcher.submit(job): n for n, job in enumerate(jobs)}
         pending = set(futures)
         while pending:
-            if cancelled and not stop.is_set() and cancelled():
-                stop.set()
+            if cancelled and cancelled():
+                fetcher.cancel()
             done, pending = wait(pending, timeout=0.05 if cancelled else None, return_when=FIRST_COMPLETED)
             for future in done:
                 n = futures[future]
-                outcome = future.result()  # work() never raises
-                results[n] = apply_outcome(lib, outcome)
+                results[n] = apply_outcome(lib, future.result())  # run_job never raises
                 if progress:
                     progress(len(results), total, jobs[n].name)
-    finally:
-        stop.set()  # a failure on this thread stops the workers' downloads too
-        pool.shutdown(wait=True, cancel_futures=True)
-        for c in clients:
-            c.close()
     return [results.get(n) or FeedResult(job.feed_id, job.name, "cancelled") for n, job in enumerate(jobs)]
+
+
+class Fetcher:
+    """Fetches and parses `FeedJob`s on up to `workers` threads (no database access).
+
+    `submit(job)` gives a Future of the `FeedOutcome`; `cancel()` stops downloads in flight (a
+    read waiting for bytes included) and makes jobs not yet started "cancelled"; `close()`
+    (or leaving the `with` block) cancels what is left and waits for the threads."""
+
+    def __init__(self, *, limits: FetchLimits = DEFAULT_LIMITS, workers: int = MAX_WORKERS,
+                 today: dt.date | None = None):
+        self.limits = limits
+        self.today = today
+        self._stop = threading.Event()
+        self._local = threading.local()
+        self._clients: list[httpx.Client] = []
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="paperdesk-feed")
+
+    @property
+    def cancelled(self) -> bool:
+        return self._stop.is_set()
+
+    def submit(self, job: FeedJob) -> Future:
+        return self._pool.submit(self._work, job)
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+    def close(self, wait_for_threads: bool = True) -> None:
+        self._stop.set()
+        self._pool.shutdown(wait=wait_for_threads, cancel_futures=True)
+        if wait_for_threads:
+            for client in self._clients:
+                client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _client(self) -> httpx.Client:  # one per worker thread: connection pools are not shared
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = make_client(self.limits)
+            with self._lock:
+                self._clients.append(client)
+        return client
+
+    def _work(self, job: FeedJob) -> FeedOutcome:
+        if self._stop.is_set():
+            return FeedOutcome(job, "cancelled")
+        return run_job(job, self._client(), limits=self.limits, cancelled=self._stop.is_set, today=self.today)
 
 
 def _now() -> dt.datetime:

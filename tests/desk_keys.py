@@ -1,0 +1,24 @@
+"""Key presses for GUI tests that wait for what each key asked of the desk's writer.
+
+Every desk write is a job on the one writer thread (gui/jobs.py): a key's change is stored a
+signal hop later, so a test reads the library only once the writer has run it."""
+
+from __future__ import annotations
+
+from paperdesk.gui.qt import QApplication, Qt
+
+
+def settle_desks(qtbot, timeout: int = 10_000) -> None:
+    """Wait until every open desk's writer has run what was queued."""
+    desks = [w for w in QApplication.topLevelWidgets() if hasattr(w, "jobs") and w.isVisible()]
+    qtbot.waitUntil(lambda: not any(d.jobs.busy for d in desks), timeout=timeout)
+
+
+def press(qtbot, widget, *keys: str) -> None:
+    """Each key (a letter, or a Qt.Key name such as "Return"), then its writes."""
+    for key in keys:
+        if len(key) == 1:
+            qtbot.keyClicks(widget, key)
+        else:
+            qtbot.keyClick(widget, getattr(Qt.Key, f"Key_{key}"))
+        settle_desks(qtbot)

@@ -1,0 +1,49 @@
+"""The desk's one write path: every write is a job on the one writer thread, the search index
+follows every write, and the network never holds the writer."""
+
+from __future__ import annotations
+
+from feed_server import feed_xml, serve_folder
+
+from paperdesk.core.feeds import add_feed, get_feed
+from paperdesk.gui.qt import Qt
+
+
+def test_a_tag_made_while_no_job_runs_is_found_by_search(desk, seeded, qtbot):
+    """Issue 19, defect 1: a write made while the writer was idle was never indexed."""
+    assert not desk.jobs.busy
+    pid = desk.current_id()
+    qtbot.keyClicks(desk.table, "t")
+    popup = desk.tag_popup
+    qtbot.waitUntil(popup.isVisible)
+    qtbot.keyClicks(popup.field, "zzqprobe")
+    qtbot.keyClick(popup.field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "zzqprobe" in seeded.get(pid)["tags"])
+    desk.focus_search()
+    qtbot.keyClicks(desk.search, "tag:zzqprobe")
+    qtbot.waitUntil(lambda: list(desk.model.ids) == [pid], timeout=30_000)
+    assert seeded.conn.execute("SELECT count(*) FROM index_queue").fetchone()[0] == 0
+
+
+def test_a_star_is_stored_at_once_while_a_slow_feed_downloads(make_window, seeded, qtbot, tmp_path):
+    """Issue 18, item 2: a star asked for during a slow refresh waited for the whole download."""
+    (tmp_path / "slow.xml").write_bytes(feed_xml(1, 20))
+    with serve_folder(tmp_path) as base:
+        feed = add_feed(seeded, f"{base}/slow.xml?trickle=0.5", "Slow")  # ~25 min for the body
+        window = make_window(seeded)
+        scheduler = window.feed_scheduler
+        assert scheduler is not None
+        scheduler.refresh(None) or None  # (the scheduler's own first check may have started it)
+        assert scheduler.running and window.progress.isVisible()
+        window.table.setFocus()
+        window.move_current(0)
+        pid = window.current_id()
+        window.run_command("star")
+        qtbot.waitUntil(lambda: seeded.get(pid)["starred"], timeout=5_000)
+        qtbot.waitUntil(lambda: window.model.row_data(window.model.row_of(pid))["starred"], timeout=5_000)
+        assert scheduler.running  # the download goes on meanwhile
+        with qtbot.waitSignal(scheduler.failed, timeout=5_000) as blocker:
+            window.cancel_background()  # the status bar's Cancel: cuts the read that waits
+        assert blocker.args == ["cancelled"] and not scheduler.running
+        assert not window.progress.isVisible()
+        assert get_feed(seeded, feed.id).last_attempt is None  # a cancelled refresh records nothing
