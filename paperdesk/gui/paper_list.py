@@ -370,16 +370,10 @@ class PaperList(QObject):
         return tuple(self.view.ids(self.lib, self.list_order))
 
     def _lazy_ids(self, total: int) -> LazyIds:
-        """The view's first rows now; its whole list from the completer thread, or from here if
-        something needs it sooner (LazyIds reads it then)."""
-        view, order = self.view, self.list_order
-        head = tuple(view.ids(self.lib, order, limit=self.head_rows))
-
-        def read_all() -> tuple[str, ...]:
-            self.queries_run += 1
-            return tuple(view.ids(self.lib, order))
-
-        lazy = LazyIds(head, total, read_all)
+        """The view's first rows now; its whole list from the completer thread (what needs it
+        sooner waits for that answer: LazyIds.full)."""
+        head = tuple(self.view.ids(self.lib, self.list_order, limit=self.head_rows))
+        lazy = LazyIds(head, total)
         self._complete_in_background(lazy)
         return lazy
 
@@ -390,9 +384,17 @@ class PaperList(QObject):
         change that moved papers in or out has replaced `lazy` by then)."""
         view, order, generation = self.view, self.list_order, self._generation
 
+        def read(rlib: Library) -> tuple[str, ...]:
+            ids = None
+            try:
+                ids = tuple(view.ids(rlib, order))
+                return ids
+            finally:
+                lazy.deliver(ids)  # from here: whoever waits for it on the GUI thread goes on at once
+
         def done(value: object, error: str) -> None:
             if error:
-                return  # what needs the whole list reads it on the GUI thread
+                return  # (LazyIds.full says so, should anything need the whole list)
             if generation != self._generation:
                 if self.model.ids is lazy and not self.busy:  # (a pending re-query replaces it)
                     self._complete_in_background(lazy)
@@ -403,7 +405,7 @@ class PaperList(QObject):
                 self.model.set_ids(ids)  # the size it was shown with was stale: the list as it is
                 self.reloaded.emit()
 
-        self.completer.submit("complete", lambda rlib: tuple(view.ids(rlib, order)), done)
+        self.completer.submit("complete", read, done)
 
     def _measure_view(self) -> None:
         """The view's size, for a search in a view never listed: cached ids, else `_size`."""

@@ -154,7 +154,7 @@ class PaperModel(QAbstractTableModel):
             page = self._fetch_page(page_no)
         else:
             self._pages.move_to_end(page_no)
-        if page[offset] is None:  # invalidated by a change: re-read just that row
+        if page[offset] is None and self._ids[row] is not None:  # changed: re-read just that row
             found = self.lib.rows([self._ids[row]])
             self.rows_fetched += 1
             page[offset] = found[0] if found else {"id": self._ids[row], "title": "(deleted)"}
@@ -164,11 +164,12 @@ class PaperModel(QAbstractTableModel):
         ids = self._ids[page_no * PAGE:(page_no + 1) * PAGE]
         recent = self._recent
         by_id = {i: recent[i] for i in ids if i in recent}
-        missing = [i for i in ids if i not in by_id]
+        missing = [i for i in ids if i is not None and i not in by_id]
         if missing:
             by_id.update((r["id"], r) for r in self.lib.rows(missing))
             self.rows_fetched += len(missing)
-        page: list[dict | None] = [by_id.get(i) or {"id": i, "title": "(deleted)"} for i in ids]
+        # (None: a row past the end of a list that shrank, until its re-query replaces it)
+        page: list[dict | None] = [by_id.get(i) or {"id": i, "title": "(deleted)" if i else ""} for i in ids]
         self._pages[page_no] = page
         while len(self._pages) > MAX_PAGES:
             self._pages.popitem(last=False)
