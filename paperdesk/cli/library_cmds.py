@@ -151,6 +151,15 @@ def cmd_show(args: argparse.Namespace) -> int:
             meta.append(f"{record['upvotes']} upvotes")
         meta.append(record["status"] + (", starred" if record["starred"] else ""))
         print(" · ".join(meta))
+        arxiv = []
+        if record["arxiv_id"]:
+            arxiv.append(t(f"arXiv:{record['arxiv_id']}{record['arxiv_version'] or ''}"))
+        if record["categories"]:
+            arxiv.append(t(" ".join(record["categories"])))
+        if record["updated_note"]:  # "v3, updated after you archived v1"
+            arxiv.append(t(record["updated_note"]))
+        if arxiv:
+            print(" · ".join(arxiv))
         if record["tags"]:
             print("tags: " + ", ".join(t(tag) for tag in record["tags"]))
         if record["url"]:

@@ -379,7 +379,7 @@ class Library:
         return self.conn.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone() is not None
 
     def _filter_sql(self, status: str | None, starred: bool | None, tag: str | None,
-                    source_id: int | None) -> tuple[str, list]:
+                    source_id: int | None, category: str | None = None) -> tuple[str, list]:
         clauses, params = [], []
         if status:
             clauses.append("p.status = ?")
@@ -394,15 +394,18 @@ class Library:
             clauses.append("EXISTS (SELECT 1 FROM provenance v WHERE v.paper_id = p.id "
                            "AND v.source_id = ?)")
             params.append(source_id)
+        if category:  # the primary arXiv category (the papers_primary_category index)
+            clauses.append("p.primary_category = ?")
+            params.append(category)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def paper_ids(self, *, status: str | None = None, starred: bool | None = None,
                   tag: str | None = None, source_id: int | None = None, order: str = "date",
                   limit: int | None = None, offset: int = 0,
-                  within: Sequence[str] | None = None) -> list[str]:
+                  within: Sequence[str] | None = None, category: str | None = None) -> list[str]:
         """Ids matching the filters, sorted by `order`; with `within`, the ids of `within` that
         match, in the caller's order (e.g. search hits restricted to a view)."""
-        where, params = self._filter_sql(status, starred, tag, source_id)
+        where, params = self._filter_sql(status, starred, tag, source_id, category)
         if within is not None:
             # Each given id looked up by key (CROSS JOIN fixes the loop order): left to itself the
             # planner scans the whole status index (100k rows) for a thousand search hits.
@@ -434,9 +437,16 @@ class Library:
         return self.records(self.paper_ids(**filters))  # type: ignore[arg-type]
 
     def count(self, *, status: str | None = None, starred: bool | None = None,
-              tag: str | None = None, source_id: int | None = None) -> int:
-        where, params = self._filter_sql(status, starred, tag, source_id)
+              tag: str | None = None, source_id: int | None = None, category: str | None = None) -> int:
+        where, params = self._filter_sql(status, starred, tag, source_id, category)
         return self.conn.execute(f"SELECT count(*) FROM papers p{where}", params).fetchone()[0]
+
+    def category_counts(self) -> list[tuple[str, int]]:
+        """Primary arXiv categories with their papers, most first: one pass over the partial
+        `papers_category_order_date` index (papers without categories are not in it)."""
+        return self.conn.execute(
+            "SELECT primary_category, count(*) AS n FROM papers WHERE primary_category IS NOT NULL "
+            "GROUP BY primary_category ORDER BY n DESC, primary_category").fetchall()
 
     def rows(self, ids: Sequence[str]) -> list[dict]:
         """Bare paper rows (no tags, notes or sources) in the order of `ids`: cheap, for lists."""

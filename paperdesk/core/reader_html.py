@@ -50,9 +50,10 @@ def short_date(iso: str | None) -> str:
 
 
 def provenance_text(sources: list[dict]) -> str:
-    """"in digests Nov 5 and Nov 20, 2 feeds" from a record's `sources`."""
+    """"in digests Nov 5 and Nov 20, 2 feeds, the arXiv snapshot" from a record's `sources`."""
     digests = [short_date(s["date"]) or s["name"] for s in sources if s["kind"] == "digest"]
-    others = [s for s in sources if s["kind"] != "digest"]
+    others = [s for s in sources if s["kind"] not in ("digest", "arxiv")]
+    snapshots = len({s["name"] for s in sources if s["kind"] == "arxiv"})
     parts = []
     if digests:
         dates = list(dict.fromkeys(digests))
@@ -60,6 +61,8 @@ def provenance_text(sources: list[dict]) -> str:
         parts.append(f"{'digest' if len(dates) == 1 else 'digests'} {joined}")
     if others:
         parts.append(f"{len(others)} {'feed' if len(others) == 1 else 'feeds'}")
+    if snapshots:
+        parts.append("the arXiv snapshot" if snapshots == 1 else f"{snapshots} arXiv snapshots")
     return ("in " + ", ".join(parts)) if parts else ""
 
 
@@ -162,9 +165,14 @@ def paper_html(lib: Library | None, record: dict, snippet: str | None = None,
         e(authors_text(record)), e(capped(record.get("organization") or "", SHOWN_FIELD_CHARS)),
         e(capped(record.get("published") or "", 20)),
         f"▲ {record['upvotes']}" if record.get("upvotes") is not None else "",
-        e(capped(f"arXiv:{record['arxiv_id']}", 80)) if record.get("arxiv_id") else "",
+        e(capped(f"arXiv:{record['arxiv_id']}{record.get('arxiv_version') or ''}", 80))
+        if record.get("arxiv_id") else "",
+        e(capped(" ".join(record.get("categories") or []), SHOWN_FIELD_CHARS)),
         "★ starred" if record.get("starred") else "",
         "archived" if record.get("status") == "archived" else "",
+        # "v3, updated after you archived v1": arXiv has a newer version than the one decided on
+        f"<b>↻ {e(capped(record['updated_note'], SHOWN_FIELD_CHARS))}</b>"
+        if record.get("updated_note") else "",
     ) if m]
     parts = [f"<h2>{head}</h2>", f'<p class="meta">{" · ".join(meta)}</p>']
     if record.get("tags"):

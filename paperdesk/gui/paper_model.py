@@ -44,7 +44,7 @@ SORT_COLUMN = {c[2]: n for n, c in enumerate(COLUMNS) if c[2]}
 _STAR_COLUMN, _TITLE_COLUMN = COLUMN_KEYS.index("star"), COLUMN_KEYS.index("title")
 _MARKS_COLUMN = COLUMN_KEYS.index("marks")
 _FULL_TEXT_TIPS = {COLUMN_KEYS.index("tags"), COLUMN_KEYS.index("who")}
-MARKS_LEGEND = "✎ the paper has a note, ▍ it has highlights"
+MARKS_LEGEND = "✎ the paper has a note, ▍ it has highlights, ↻ arXiv updated it after you decided"
 ALIGNMENT = tuple(Qt.AlignmentFlag.AlignCenter if key in ("star", "marks") else
                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter if key == "upvotes" else None
                    for key in COLUMN_KEYS)
@@ -225,7 +225,10 @@ class PaperModel(QAbstractTableModel):
         if c == _MARKS_COLUMN:
             marks = [what for what, has in (("a note", row.get("has_note")),
                                             ("highlights", row.get("has_highlight"))) if has]
-            return f"Has {' and '.join(marks)} ({MARKS_LEGEND})" if marks else None
+            tips = [f"Has {' and '.join(marks)}"] if marks else []
+            if row.get("updated_note"):  # "v3, updated after you archived v1"
+                tips.append(f"arXiv {capped(row['updated_note'], SHOWN_FIELD_CHARS)}")
+            return f"{'; '.join(tips)} ({MARKS_LEGEND})" if tips else None
         if c in _FULL_TEXT_TIPS:  # what an elided cell hides
             return self.cells(row)[c] or None
         return None
@@ -250,7 +253,8 @@ class PaperModel(QAbstractTableModel):
         if key == "tags":
             return " ".join(f"#{t}" for t in (row.get("tag_list") or "").split())
         if key == "marks":
-            return ("✎" if row.get("has_note") else "") + ("▍" if row.get("has_highlight") else "")
+            return (("✎" if row.get("has_note") else "") + ("▍" if row.get("has_highlight") else "")
+                    + ("↻" if row.get("updated_note") else ""))
         return ""
 
     # -- changes ------------------------------------------------------------------------------

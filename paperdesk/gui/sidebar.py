@@ -1,8 +1,9 @@
-"""The sidebar: fixed views, tags, digests and feeds, saved searches, each with a count.
+"""The sidebar: fixed views, tags, digests and feeds, arXiv categories, saved searches, each with a count.
 
 Clicks choose a view and leave the keys with the list; `Tab` or `g h` bring the keys here, where
 `j`/`k` (and the arrows) choose a view and `Return` or `Esc` go back to the list. `entries()` lists
-every view for the go-to picker and the palette."""
+every view for the go-to picker and the palette, also the categories past the first
+`CATEGORIES_SHOWN` (hidden in the tree until chosen)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from paperdesk.core import Library
 from paperdesk.core.words import count_of
 from paperdesk.gui.qt import QAbstractItemView, QKeyEvent, Qt, QTreeWidget, QTreeWidgetItem, Signal
 from paperdesk.gui.theme import icon
-from paperdesk.gui.views import FIXED_VIEWS, View, ViewEntry, saved_view, source_view, tag_view
+from paperdesk.gui.views import FIXED_VIEWS, View, ViewEntry, category_view, saved_view, source_view, tag_view
 
 VIEW_ROLE = Qt.ItemDataRole.UserRole + 1
 FIXED_ICONS = {"inbox": "inbox", "starred": "star", "all": "all", "archive": "archive"}
-GROUP_KINDS = {"tags": "tag", "digests": "digest", "feeds": "feed", "saved": "saved search"}
+GROUP_KINDS = {"tags": "tag", "digests": "digest", "feeds": "feed", "categories": "category",
+               "saved": "saved search"}
+CATEGORIES_SHOWN = 30  # the most papers first; the rest through the go-to picker (arXiv has ~150)
 
 
 class Sidebar(QTreeWidget):
@@ -45,7 +48,7 @@ class Sidebar(QTreeWidget):
             item.setIcon(0, icon(FIXED_ICONS[view.key]))
             self._add(item, view)
         for key, title in (("tags", "Tags"), ("digests", "Digests"), ("feeds", "Feeds"),
-                           ("saved", "Saved searches")):
+                           ("categories", "Categories"), ("saved", "Saved searches")):
             group = QTreeWidgetItem(self, [title, ""])
             group.setFlags(Qt.ItemFlag.ItemIsEnabled)
             font = group.font(0)
@@ -89,6 +92,9 @@ class Sidebar(QTreeWidget):
         feeds = sorted((s for s in data.sources if s["kind"] != "digest"),  # by name, newest first
                        key=lambda s: (s["name"].casefold(), [-ord(ch) for ch in s["date"] or ""]))
         self._fill("feeds", [(source_view(s, by_name=True), s["papers"], "feed") for s in feeds])
+        if data.categories is not None:
+            self._fill("categories", [(category_view(c), n, "category") for c, n in data.categories])
+            self._hide_rare_categories()
         self._fill("saved", [(saved_view(name, query), None, "saved-search")
                              for name, query in data.saved or []])
         if current and current in self._items and self.current_key() != current:
@@ -114,6 +120,13 @@ class Sidebar(QTreeWidget):
             self._views[view.key] = view
             item.setText(1, "" if count is None else str(count))
         group.setHidden(not entries)
+
+    def _hide_rare_categories(self) -> None:
+        """Show the first `CATEGORIES_SHOWN` categories (and the current view's), hide the rest."""
+        group, current = self._groups["categories"], self.current_key()
+        for n in range(group.childCount()):
+            item = group.child(n)
+            item.setHidden(n >= CATEGORIES_SHOWN and item.data(0, VIEW_ROLE) != current)
 
     def entries(self) -> list[ViewEntry]:
         """Every view in sidebar order, with its kind and what the sidebar shows beside it."""
@@ -153,6 +166,7 @@ class Sidebar(QTreeWidget):
         item = self._items.get(key)
         if item is None:
             return False
+        item.setHidden(False)  # a rare category chosen in the go-to picker shows where it is
         if not emit:
             self.blockSignals(True)
         self.setCurrentItem(item)
@@ -172,6 +186,7 @@ class SidebarData:
     tags: dict[str, int]
     sources: list[dict] | None = None  # None: not read (a star or archive changes no source)
     saved: list[tuple[str, str]] | None = None
+    categories: list[tuple[str, int]] | None = None  # primary category -> papers, most first
 
 
 def fetch(lib: Library, counts_only: bool = False) -> SidebarData:
@@ -183,4 +198,6 @@ def fetch(lib: Library, counts_only: bool = False) -> SidebarData:
     if not counts_only:
         data.sources = list(lib.sources())
         data.saved = lib.saved_searches()
+        # Categories change only with papers added or removed, which always ask for this full read.
+        data.categories = lib.category_counts()
     return data

@@ -24,11 +24,12 @@ class View:
     source_id: int | None = None
     query: str | None = None  # a saved search's query
     tooltip: str | None = None
+    category: str | None = None  # a primary arXiv category ("cs.CL")
 
     @property
     def filters(self) -> dict:
         return {"status": self.status, "starred": self.starred, "tag": self.tag,
-                "source_id": self.source_id}
+                "source_id": self.source_id, "category": self.category}
 
     def ids(self, lib: Library, order: str, limit: int | None = None) -> list[str]:
         return lib.paper_ids(order=order, limit=limit, **self.filters)
@@ -50,6 +51,8 @@ class View:
             return False
         if self.starred is not None and bool(row["starred"]) != self.starred:
             return False
+        if self.category is not None and row.get("primary_category") != self.category:
+            return False
         return not (self.tag is not None and self.tag not in (row.get("tag_list") or "").split(" "))
 
 
@@ -59,7 +62,7 @@ class ViewEntry:
 
     key: str  # the view's key
     title: str  # as the sidebar shows it
-    kind: str  # "view", "tag", "digest", "feed", "saved search"
+    kind: str  # "view", "tag", "digest", "feed", "category", "saved search"
     detail: str = ""  # count, file name, query
 
 
@@ -81,6 +84,14 @@ def source_view(source: dict, by_name: bool = False) -> View:
     title = (f"{source['name']} · {day}" if day else source["name"]) if by_name else day or source["name"]
     return View(f"source:{source['id']}", title, source_id=source["id"],
                 tooltip=f"{source['name']} ({source.get('origin') or ''})")
+
+
+def category_view(category: str) -> View:
+    """The papers whose primary arXiv category is `category` (`cat:` in a search also finds the
+    papers cross-listed there)."""
+    return View(f"category:{category}", category, category=category,
+                tooltip=f"cat:{category} (the primary category; searching cat:{category} also finds "
+                        "papers cross-listed there)")
 
 
 def saved_view(name: str, query: str) -> View:
