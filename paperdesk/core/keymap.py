@@ -63,6 +63,8 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     ("undo", "Undo the last change", "Edit"),
     ("redo", "Redo the last undone change", "Edit"),
     ("history", "Show the history of changes", "Edit"),
+    ("rules", "Rules: saved queries that tag, star, archive or mark read, on new papers or the Inbox",
+     "Edit"),
     ("search", "Search the library", "Edit"),
     ("import", "Import digest files", "File"),
     ("export", "Export papers to Markdown or BibTeX", "File"),

@@ -66,6 +66,7 @@ _GUI: dict[str, tuple[str, Handler, str | None, bool]] = {
     "undo": ("&Undo", lambda w: w.undo(), "undo", True),
     "redo": ("&Redo", lambda w: w.redo(), "redo", True),
     "history": ("&History…", lambda w: w.show_history(), None, False),
+    "rules": ("R&ules…", lambda w: w.show_rules(), None, False),
     "search": ("&Find…", lambda w: w.focus_search(), "search", False),
     "import": ("&Import digests…", lambda w: w.choose_import(), "import", True),
     "export": ("&Export…", lambda w: w.export(), None, False),

@@ -143,6 +143,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         self._watch_menus()  # all menus are built now
         # A search shown while the index catches up is re-run on the fuller index.
         self.jobs.indexed.connect(lambda _n: self.papers.reload() if self.papers.searching else None)
+        self.jobs.indexed.connect(self._rules_on_new_papers)
         if self.keymap.problems:  # shown once, at start
             more = f" (and {len(self.keymap.problems) - 1} more)" if len(self.keymap.problems) > 1 else ""
             self.status(f"Key bindings: {self.keymap.problems[0]}{more}", 0)
@@ -576,6 +577,20 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
             self.papers.note_counts(data.counts, generation)  # type: ignore[attr-defined]
 
         self.papers.reader.submit("sidebar", lambda rlib: fetch_sidebar(rlib, counts_only=not full), done)
+
+    def _rules_on_new_papers(self, _indexed: int) -> None:
+        """Once the indexer has taken in an import, the rules act on its papers (a writer job: the
+        rules' searches and their tags never run on the GUI thread)."""
+        from paperdesk.core.rank import rules
+
+        if not rules.behind(self.lib):
+            return
+
+        def done(acted: object) -> None:
+            if acted:
+                self.status("Rules: " + ", ".join(f"{name} acted on {n}" for name, n in acted.items()))
+
+        self.jobs.run("Rules on new papers", lambda lib, _p, _c: rules.apply_to_new(lib), done)
 
     # -- search index -------------------------------------------------------------------------
     def _start_indexing(self) -> None:

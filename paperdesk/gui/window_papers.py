@@ -155,6 +155,12 @@ class PaperCommands:
 
         self._open_dialog(HistoryDialog(self, self))
 
+    def show_rules(self) -> None:
+        from paperdesk.gui.rules_dialog import RulesDialog
+
+        self.rules_dialog = RulesDialog(self)
+        self._open_dialog(self.rules_dialog)
+
     def show_highlights(self) -> None:
         from paperdesk.gui.highlights_view import HighlightsDialog
 

@@ -219,3 +219,58 @@ def test_a_library_never_ranked_gets_no_suggestions(make_window, topic_lib, qtbo
     qtbot.keyClick(window.tag_popup.field, Qt.Key.Key_Return)  # empty: nothing to accept, nothing done
     assert lib.get(rl[20])["tags"] == [] and not window.tag_popup.likely_label.isVisible()
     assert not (lib.folder / "rank").exists() and window.papers.ranker.served == 0
+
+
+def test_rules_dialog_refuses_a_bad_query_previews_runs_undoably_and_removes(make_window, topic_lib, qtbot):
+    from paperdesk.core.rank import rules
+
+    lib, topic_of = topic_lib
+    window = make_window(lib)
+    window.run_command("rules")
+    dialog = window.rules_dialog
+    qtbot.keyClicks(dialog.name, "rl papers")
+    qtbot.keyClicks(dialog.query, "abstract:(reward")
+    assert "cannot use query" in dialog.problem.text() and not dialog.save_button.isEnabled()
+    dialog.query.clear()
+    qtbot.keyClicks(dialog.query, "reward exploration")
+    assert "needs an action" in dialog.problem.text()  # the query is fine now, the actions are not
+    qtbot.keyClicks(dialog.tags, "rl")
+    assert dialog.problem.text() == "" and dialog.save_button.isEnabled()
+    assert not dialog.run_button.isEnabled()  # nothing previewed yet
+    dialog.save_button.click()
+    assert [(r.name, r.query, r.actions) for r in rules.list_rules(lib)] == [
+        ("rl papers", "reward exploration", [{"do": "tag", "tag": "rl"}])]
+    assert dialog.rules.count() == 1 and dialog.remove_button.isEnabled()
+
+    dialog.preview_button.click()
+    qtbot.waitUntil(dialog.run_button.isEnabled, timeout=30_000)
+    expected = [h.id for h in lib.search("reward exploration is:inbox", limit=None, typing=False).hits]
+    assert expected and all(topic_of[p] == "rl" for p in expected)
+    assert dialog.summary.text().startswith(f"Would tag #rl {len(expected)} papers in the Inbox")
+    assert dialog.matched.count() == len(expected)
+    assert lib.paper_ids(tag="rl") == []  # a preview changes nothing
+    dialog.run_button.click()
+    assert sorted(lib.paper_ids(tag="rl")) == sorted(expected)
+    assert lib.conn.execute("SELECT label FROM operations ORDER BY id DESC LIMIT 1").fetchone()[0] == \
+        "Rule rl papers: tag #rl"
+    window.run_command("undo")  # one step undoes the rule's action
+    assert lib.paper_ids(tag="rl") == []
+
+    dialog.remove_button.click()
+    assert rules.list_rules(lib) == [] and dialog.rules.count() == 0
+
+
+def test_rules_act_on_papers_imported_in_the_desk_once_indexed(make_window, lib, qtbot):
+    from paperdesk.core.rank import rules
+    from tests.conftest import DIGEST_BLOCKS
+
+    rules.add_rule(lib, "gen", "diffusion", rules.make_actions(["gen"], star=True))
+    window = make_window(lib)
+    window.import_files([DIGEST_BLOCKS])
+    qtbot.waitUntil(lambda: len(lib.paper_ids(tag="gen")) == 2, timeout=60_000)
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=60_000)
+    tagged = sorted(lib.paper_ids(tag="gen"))
+    assert tagged == sorted(h.id for h in lib.search("diffusion", limit=None, typing=False).hits)
+    assert sorted(lib.paper_ids(starred=True)) == tagged
+    assert "gen acted on 2" in window.statusBar().currentMessage()
+    assert not rules.behind(lib)  # run once: the next indexing finds nothing to do

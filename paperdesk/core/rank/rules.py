@@ -100,10 +100,17 @@ def remove_rule(lib: Library, name: str) -> Changes:
     return Changes(saved_searches=True)
 
 
-def matches(lib: Library, rule: Rule, *, inbox_only: bool = True) -> list[str]:
-    """The papers the rule's query finds (in the Inbox unless told otherwise)."""
+def matches(lib: Library, rule: Rule, *, inbox_only: bool = True, drain: bool = True) -> list[str]:
+    """The papers the rule's query finds (in the Inbox unless told otherwise). `drain=False` on a
+    read-only connection (the desk's reader thread: indexing is the writer's job)."""
     query = f"({rule.query}) is:inbox" if inbox_only else rule.query
-    return [hit.id for hit in lib.search(query, limit=None, typing=False).hits]
+    return [hit.id for hit in lib.search(query, limit=None, typing=False, drain=drain).hits]
+
+
+def behind(lib: Library) -> bool:
+    """Whether some rule has not seen the newest papers yet (cheap: `apply_to_new` has work)."""
+    return lib.conn.execute("SELECT 1 FROM rules WHERE last_rowid < (SELECT coalesce(max(rowid), 0) "
+                            "FROM papers) LIMIT 1").fetchone() is not None
 
 
 def apply(lib: Library, rule: Rule, ids: Sequence[str]) -> Changes:

@@ -1,0 +1,218 @@
+"""Edit > Rules: saved queries with actions (core `rank/rules.py`) listed, added, previewed, run, removed.
+
+A rule runs by itself on papers imported after it was saved (the window calls `apply_to_new` once
+the indexer has taken them in). Run on the Inbox it first shows what it would do: the preview is
+a search on the reader thread, and Run acts on exactly the papers previewed, through the window's
+one write path (one undoable operation per action, named after the rule).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from paperdesk.core import Library
+from paperdesk.core.rank import rules
+from paperdesk.core.texchars import tex_to_unicode
+from paperdesk.gui.paper_list import index_ready
+from paperdesk.gui.qt import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    Qt,
+    QVBoxLayout,
+)
+from paperdesk.gui.reader_thread import index_without_mmap
+
+if TYPE_CHECKING:
+    from paperdesk.gui.main_window import MainWindow
+
+NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+PREVIEW_TITLES = 200  # titles listed in a preview (the count is always whole)
+
+
+def preview(lib: Library, rule: rules.Rule) -> tuple[list[str], list[str]]:
+    """(ids, first titles) the rule would act on in the Inbox; on the reader thread."""
+    if not index_ready(lib):
+        raise rules.RuleError("the search index is being built: preview again in a moment")
+    index_without_mmap(lib)
+    ids = rules.matches(lib, rule, drain=False)
+    titles = [tex_to_unicode(r["title"] or "") for r in lib.rows(ids[:PREVIEW_TITLES])]
+    return ids, titles
+
+
+class RulesDialog(QDialog):
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.window = window
+        self.setWindowTitle("Rules")
+        self.rules = QListWidget()
+        self.rules.currentItemChanged.connect(self._chosen)
+        self.name = QLineEdit()
+        self.query = QLineEdit()
+        self.query.setPlaceholderText("a search, e.g. abstract:diffusion org:Tencent")
+        self.tags = QLineEdit()
+        self.tags.setPlaceholderText("tags to add, space separated")
+        self.star = QCheckBox("star")
+        self.archive = QCheckBox("archive")
+        self.read = QCheckBox("mark read")
+        flags = QHBoxLayout()
+        for box in (self.star, self.archive, self.read):
+            flags.addWidget(box)
+        flags.addStretch(1)
+        form = QFormLayout()
+        form.addRow("Name", self.name)
+        form.addRow("Query", self.query)
+        form.addRow("Tag with", self.tags)
+        form.addRow("And", flags)
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #b00020;")
+        self.save_button = QPushButton("Save rule")
+        self.preview_button = QPushButton("Preview on the Inbox")
+        self.run_button = QPushButton("Run on the Inbox")
+        self.remove_button = QPushButton("Remove rule")
+        self.save_button.clicked.connect(self.save)
+        self.preview_button.clicked.connect(self.preview)
+        self.run_button.clicked.connect(self.run)
+        self.remove_button.clicked.connect(self.remove)
+        buttons = QHBoxLayout()
+        for b in (self.save_button, self.preview_button, self.run_button, self.remove_button):
+            buttons.addWidget(b)
+        self.summary = QLabel("Saved rules act on papers imported from then on; preview one to run it "
+                              "on the Inbox.")
+        self.summary.setWordWrap(True)
+        self.matched = QListWidget()
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Rules (a saved query and what to do with its papers):"))
+        layout.addWidget(self.rules, 1)
+        layout.addLayout(form)
+        layout.addWidget(self.problem)
+        layout.addLayout(buttons)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.matched, 2)
+        layout.addWidget(close)
+        for field in (self.name, self.query, self.tags):
+            field.textChanged.connect(self._edited)
+        for box in (self.star, self.archive, self.read):
+            box.toggled.connect(self._edited)
+        self._previewed: tuple[rules.Rule, list[str]] | None = None
+        self.refresh()
+        self._edited()
+        self.resize(640, 620)
+
+    # -- the form -------------------------------------------------------------------------------
+    def rule(self) -> rules.Rule:
+        """The rule the form describes; RuleError with the query language's message if it is bad."""
+        name = " ".join(self.name.text().split())
+        if not name:
+            raise rules.RuleError("a rule needs a name")
+        query = rules.check_query(self.query.text())
+        actions = rules.make_actions(self.tags.text().replace(",", " ").split(), self.star.isChecked(),
+                                     self.archive.isChecked(), self.read.isChecked())
+        return rules.Rule(name, query, actions)
+
+    def _edited(self) -> None:
+        self._previewed = None
+        self.run_button.setEnabled(False)
+        try:
+            self.rule()
+        except rules.RuleError as exc:
+            self.problem.setText(str(exc))
+            ok = False
+        else:
+            self.problem.clear()
+            ok = True
+        self.save_button.setEnabled(ok)
+        self.preview_button.setEnabled(ok)
+        self.remove_button.setEnabled(self._saved(self.name.text()) is not None)
+
+    def _saved(self, name: str) -> rules.Rule | None:
+        name = " ".join(name.split())
+        return next((r for r in rules.list_rules(self.window.lib) if r.name == name), None)
+
+    def _chosen(self, item: QListWidgetItem | None, _previous=None) -> None:
+        rule = self._saved(item.data(NAME_ROLE)) if item is not None else None
+        if rule is None:
+            return
+        self.name.setText(rule.name)
+        self.query.setText(rule.query)
+        self.tags.setText(" ".join(a["tag"] for a in rule.actions if a["do"] == "tag"))
+        kinds = {a["do"] for a in rule.actions}
+        self.star.setChecked("star" in kinds)
+        self.archive.setChecked("archive" in kinds)
+        self.read.setChecked("read" in kinds)
+
+    def refresh(self) -> None:
+        self.rules.blockSignals(True)
+        self.rules.clear()
+        for rule in rules.list_rules(self.window.lib):
+            item = QListWidgetItem(f"{rule.name}: {rule.query}  →  {rule.describe_actions()}")
+            item.setData(NAME_ROLE, rule.name)
+            self.rules.addItem(item)
+        self.rules.blockSignals(False)
+
+    # -- commands -------------------------------------------------------------------------------
+    def save(self) -> None:
+        try:
+            rule = self.rule()
+        except rules.RuleError as exc:
+            self.problem.setText(str(exc))
+            return
+        self.window.write(f"Save rule {rule.name}", lambda lib: rules.add_rule(lib, rule.name, rule.query,
+                                                                              rule.actions),
+                          lambda _r: (self.refresh(), self._edited()))
+        self.summary.setText(f"Saved {rule.name!r}: it acts on papers imported from now on.")
+
+    def preview(self) -> None:
+        try:
+            rule = self.rule()
+        except rules.RuleError as exc:
+            self.problem.setText(str(exc))
+            return
+        self.summary.setText("Looking for the papers it would act on…")
+        self.matched.clear()
+
+        def done(value: object, error: str) -> None:
+            if error:
+                self.summary.setText(f"Cannot preview: {error}")
+                return
+            ids, titles = value  # type: ignore[misc]
+            self._previewed = (rule, ids)
+            self.run_button.setEnabled(bool(ids))
+            n = len(ids)
+            self.summary.setText(f"Would {rule.describe_actions()} {n} paper{'s' if n != 1 else ''} in the "
+                                 f"Inbox{':' if n else '.'}")
+            self.matched.addItems(titles + ([f"… and {n - len(titles)} more"] if n > len(titles) else []))
+
+        self.window.papers.reader.submit("rule-preview", lambda rlib: preview(rlib, rule), done)
+
+    def run(self) -> None:
+        """Act on the papers previewed (one undoable operation per action)."""
+        if self._previewed is None:
+            return
+        rule, ids = self._previewed
+        self._previewed = None
+        self.run_button.setEnabled(False)
+        n = len(ids)
+        self.window.write(f"Rule {rule.name}", lambda lib: rules.apply(lib, rule, ids))
+        undo = (self.window.keymap.keys_for("undo") or ["Undo"])[0]
+        self.summary.setText(f"Done: {rule.describe_actions()} {n} paper{'s' if n != 1 else ''} "
+                             f"({undo} undoes, one step per action).")
+        self.matched.clear()
+
+    def remove(self) -> None:
+        rule = self._saved(self.name.text())
+        if rule is None:
+            return
+        self.window.write(f"Remove rule {rule.name}", lambda lib: rules.remove_rule(lib, rule.name),
+                          lambda _r: (self.refresh(), self._edited()))
+        self.summary.setText(f"Removed {rule.name!r}.")
