@@ -28,7 +28,6 @@ from paperdesk.gui.qt import (
     Qt,
     QVBoxLayout,
 )
-from paperdesk.gui.reader_thread import index_without_mmap
 
 if TYPE_CHECKING:
     from paperdesk.gui.main_window import MainWindow
@@ -41,7 +40,6 @@ def preview(lib: Library, rule: rules.Rule) -> tuple[list[str], list[str]]:
     """(ids, first titles) the rule would act on in the Inbox; on the reader thread."""
     if not index_ready(lib):
         raise rules.RuleError("the search index is being built: preview again in a moment")
-    index_without_mmap(lib)
     ids = rules.matches(lib, rule, drain=False)
     titles = [tex_to_unicode(r["title"] or "") for r in lib.rows(ids[:PREVIEW_TITLES])]
     return ids, titles

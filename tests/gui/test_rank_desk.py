@@ -167,7 +167,7 @@ def test_decisions_retrain_once_they_pause_off_the_gui_thread(make_window, topic
     window.run_command("for-you")
     _ranked(window, qtbot)
     assert _on_ranker(window, qtbot, lambda rlib: rlib.ranker.model(retrain=False).positives) == 8
-    window.for_you.retrain_timer.setInterval(300)
+    window.for_you.retrain_timer.setInterval(800)
     labelled = set(lib.paper_ids(starred=True)) | set(lib.paper_ids(status="archived"))
     fresh = [p for p in window.model.ids if topic_of[p] == "graphs" and p not in labelled][:3]
     window.table.setFocus()
@@ -237,10 +237,11 @@ def test_rules_dialog_refuses_a_bad_query_previews_runs_undoably_and_removes(mak
     qtbot.keyClicks(dialog.tags, "rl")
     assert dialog.problem.text() == "" and dialog.save_button.isEnabled()
     assert not dialog.run_button.isEnabled()  # nothing previewed yet
-    dialog.save_button.click()
+    dialog.save_button.click()  # through the window's one write path (the writer thread)
+    qtbot.waitUntil(lambda: dialog.rules.count() == 1)
     assert [(r.name, r.query, r.actions) for r in rules.list_rules(lib)] == [
         ("rl papers", "reward exploration", [{"do": "tag", "tag": "rl"}])]
-    assert dialog.rules.count() == 1 and dialog.remove_button.isEnabled()
+    assert dialog.remove_button.isEnabled()
 
     dialog.preview_button.click()
     qtbot.waitUntil(dialog.run_button.isEnabled, timeout=30_000)
@@ -250,14 +251,15 @@ def test_rules_dialog_refuses_a_bad_query_previews_runs_undoably_and_removes(mak
     assert dialog.matched.count() == len(expected)
     assert lib.paper_ids(tag="rl") == []  # a preview changes nothing
     dialog.run_button.click()
-    assert sorted(lib.paper_ids(tag="rl")) == sorted(expected)
+    qtbot.waitUntil(lambda: sorted(lib.paper_ids(tag="rl")) == sorted(expected))
     assert lib.conn.execute("SELECT label FROM operations ORDER BY id DESC LIMIT 1").fetchone()[0] == \
         "Rule rl papers: tag #rl"
     window.run_command("undo")  # one step undoes the rule's action
-    assert lib.paper_ids(tag="rl") == []
+    qtbot.waitUntil(lambda: lib.paper_ids(tag="rl") == [])
 
     dialog.remove_button.click()
-    assert rules.list_rules(lib) == [] and dialog.rules.count() == 0
+    qtbot.waitUntil(lambda: dialog.rules.count() == 0)
+    assert rules.list_rules(lib) == []
 
 
 def test_rules_act_on_papers_imported_in_the_desk_once_indexed(make_window, lib, qtbot):
