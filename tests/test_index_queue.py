@@ -120,7 +120,7 @@ def test_a_short_command_leaves_a_big_queue_to_the_indexer(seeded):
     assert proc.returncode == 0, proc.stderr
     with Library.open(seeded.folder) as lib:
         left = lib.conn.execute("SELECT count(*) FROM index_queue").fetchone()[0]
-        assert left == papers - CLOSE_DRAIN_LIMIT  # the star's paper is among those queued
+        assert papers > CLOSE_DRAIN_LIMIT and left == papers  # the star's paper is among those queued
         assert f"{left} papers wait for the search index" in proc.stderr
         assert "paperdesk index update" in proc.stderr
         lib.defer_indexing = True  # this test's own close leaves the queue alone

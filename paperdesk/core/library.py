@@ -46,9 +46,10 @@ BULK_CHECKPOINT_PAGES = 20000  # WAL pages between checkpoints then (the default
 ID_SEPARATOR = "\x1f"  # never in a paper id (arXiv ids, hex hashes)
 LABEL_TITLE_CHARS = 40  # a title in an undo/history label: enough to recognise the paper
 OPEN_BUSY_MS = 2000  # how long opening waits for a library another program has locked
-# Papers a closing Library indexes at most: a short command (star, tag) indexes what it changed,
-# not a big queue an import left (10k queued papers made `star` take 7 s); the indexer, `index
-# update` or the next search take the rest.
+# A closing Library indexes the queue only if it holds at most this many papers: a short command
+# (star, tag) indexes what it changed, and leaves a big queue an import left (10k queued papers
+# made `star` take 7 s; even 200 of them cost it ~2 s) to the indexer, `index update` or the next
+# search, without loading Whoosh at all.
 CLOSE_DRAIN_LIMIT = 200
 
 
@@ -743,9 +744,13 @@ class Library:
 
     def _close_search_index(self) -> None:
         try:
-            self._drain_index_if_built(limit=CLOSE_DRAIN_LIMIT)
             if not self.defer_indexing and self._index_built():
-                self.index_backlog = self.conn.execute("SELECT count(*) FROM index_queue").fetchone()[0]
+                queued = self.conn.execute("SELECT count(*) FROM (SELECT 1 FROM index_queue LIMIT ?)",
+                                           (CLOSE_DRAIN_LIMIT + 1,)).fetchone()[0]
+                if queued <= CLOSE_DRAIN_LIMIT:
+                    self._drain_index_if_built()
+                else:
+                    self.index_backlog = self.conn.execute("SELECT count(*) FROM index_queue").fetchone()[0]
         except Exception as exc:  # the queue stays; the next drain takes it
             from paperdesk.core.failures import kind
 
