@@ -303,3 +303,12 @@ def test_import_summary_tells_repeats_within_the_import_from_papers_already_ther
     assert (later.repeated, later.already) > (0, 0) and later.new > 0
     assert later.summary() == (f"{later.new} papers added; {later.repeated} appeared in more than one "
                                f"digest; {later.already} already in the library")
+
+
+def test_a_digests_own_order(seeded):
+    source = next(s for s in seeded.sources() if s["papers"] == 98)
+    ids = seeded.paper_ids(source_id=source["id"], order="digest")
+    positions = dict(seeded.conn.execute(
+        "SELECT paper_id, position FROM provenance WHERE source_id = ?", (source["id"],)))
+    assert ids == sorted(positions, key=positions.get) and ids != seeded.paper_ids(source_id=source["id"])
+    assert seeded.paper_ids(order="digest") == seeded.paper_ids()  # no digest to follow: by date
