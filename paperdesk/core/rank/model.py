@@ -28,7 +28,7 @@ UNLABELLED_WEIGHT = 0.3
 HALF_LIFE_DAYS = 60    # a decision this old counts half
 STEPS = 60
 LEARNING_RATE = 0.05
-L2 = 1e-2
+L2 = 3e-2
 
 _POSITIVES = """
     SELECT pid, max(t) FROM (
