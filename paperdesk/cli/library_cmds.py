@@ -11,9 +11,12 @@ from paperdesk.cli.output import (
     open_library,
     positive_int,
     print_json,
+    print_json_list,
     terminal_text,
 )
 from paperdesk.core.words import count_of
+
+LIST_PAGE = 1000  # rows `list` reads at a time
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -112,14 +115,18 @@ def cmd_list(args: argparse.Namespace) -> int:
     with open_library(args) as lib:
         ids = lib.paper_ids(status=args.status, starred=True if args.starred else None,
                             tag=args.tag, order=args.sort, limit=args.limit)
+        # Rows read and printed a page at a time: the ids of a million papers fit in memory
+        # (~70 MB), their rows with abstracts (~2 GB) do not.
+        pages = (ids[i:i + LIST_PAGE] for i in range(0, len(ids), LIST_PAGE))
         if args.json:
-            print_json(lib.records(ids))
+            print_json_list(record for page in pages for record in lib.records(page))
             return 0
-        for row in lib.rows(ids):
-            star = "★" if row["starred"] else " "
-            date = row["published"] or "          "
-            ups = f"{row['upvotes']:>4}" if row["upvotes"] is not None else "    "
-            print(f"{star} {row['id']:<16} {date} {ups}  {one_line(row['title'], 90)}")
+        for page in pages:
+            for row in lib.rows(page):
+                star = "★" if row["starred"] else " "
+                date = row["published"] or "          "
+                ups = f"{row['upvotes']:>4}" if row["upvotes"] is not None else "    "
+                print(f"{star} {row['id']:<16} {date} {ups}  {one_line(row['title'], 90)}")
     return 0
 
 

@@ -80,11 +80,35 @@ def signature(doc: dict) -> str:
     return hashlib.blake2b(payload.encode("utf-8"), digest_size=8).hexdigest()
 
 
-def all_paper_ids(conn: sqlite3.Connection, batch: int = 2000) -> Iterator[list[str]]:
-    """Every paper id, in batches (a cursor is read fully before the caller writes)."""
-    ids = [r[0] for r in conn.execute("SELECT id FROM papers ORDER BY rowid")]
-    for i in range(0, len(ids), batch):
-        yield ids[i:i + batch]
+def all_paper_ids(conn: sqlite3.Connection, batch: int = 2000,
+                  rowids: tuple[int, int] | None = None) -> Iterator[list[str]]:
+    """Every paper id (with `rowids`, those with a rowid in that closed range), in batches read
+    by rowid one after another: never all at once (a million ids are ~70 MB of Python strings),
+    and each batch's cursor is read fully before the caller writes."""
+    after, last = (rowids[0] - 1, rowids[1]) if rowids else (-(2**63), 2**63 - 1)
+    while True:
+        rows = conn.execute("SELECT rowid, id FROM papers WHERE rowid > ? AND rowid <= ? ORDER BY rowid "
+                            "LIMIT ?", (after, last, batch)).fetchall()
+        if not rows:
+            return
+        after = rows[-1][0]
+        yield [r[1] for r in rows]
+
+
+def rowid_ranges(conn: sqlite3.Connection, parts: int) -> list[tuple[int, int]]:
+    """`parts` closed rowid ranges holding about as many papers each (for the index workers)."""
+    total = paper_count(conn)
+    size = -(-total // max(parts, 1))
+    ranges: list[tuple[int, int]] = []
+    after = -(2**63)
+    for _ in range(parts):
+        end = conn.execute("SELECT max(rowid) FROM (SELECT rowid FROM papers WHERE rowid > ? ORDER BY rowid "
+                           "LIMIT ?)", (after, size)).fetchone()[0]
+        if end is None:
+            break
+        ranges.append((after + 1, end))
+        after = end
+    return ranges
 
 
 def paper_count(conn: sqlite3.Connection) -> int:

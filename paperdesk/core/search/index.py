@@ -27,7 +27,7 @@ from typing import Any
 
 from paperdesk.core.library import LibraryError, write_transaction
 from paperdesk.core.search import sidecar, word_order
-from paperdesk.core.search.documents import all_paper_ids, load_documents, paper_count
+from paperdesk.core.search.documents import all_paper_ids, load_documents, paper_count, rowid_ranges
 from paperdesk.core.search.writer import segment_writer
 from paperdesk.core.store import enqueue_index
 
@@ -315,10 +315,8 @@ class SearchIndex:
         db_path = next((row[2] for row in self.conn.execute("PRAGMA database_list") if row[1] == "main"), "")
         workers = parallel.workers_for(total) if db_path and not self.conn.in_transaction else 1
         if workers > 1:
-            ids = [i for batch in all_paper_ids(self.conn) for i in batch]
-            size = -(-len(ids) // workers)
-            parallel.build_segments(ix, db_path, [ids[i:i + size] for i in range(0, len(ids), size)],
-                                    limitmb=256, progress=advance)
+            parallel.build_segments(ix, db_path, rowid_ranges(self.conn, workers), limitmb=256,
+                                    progress=advance)
             return
         writer = segment_writer(ix, limitmb=256)
         try:

@@ -56,25 +56,25 @@ def _die_with_parent() -> None:
     threading.Thread(target=wait_for_parent, name="paperdesk-parent-watch", daemon=True).start()
 
 
-def _worker(db_path: str, index_dir: str, ids: list[str], limitmb: int, pool_limit: int,
+def _worker(db_path: str, index_dir: str, rowids: tuple[int, int], limitmb: int, pool_limit: int,
             out: Any) -> None:
-    """Write the documents of `ids` as one segment (its pool holds at most `pool_limit` postings
-    in memory, the parent's POOL_LIMIT); report progress, then the segment."""
+    """Write the documents of the papers in the closed `rowids` range as one segment (its pool
+    holds at most `pool_limit` postings in memory, the parent's POOL_LIMIT); report progress,
+    then the segment."""
     _die_with_parent()
     try:
         from paperdesk.core.search import writer as writer_module
-        from paperdesk.core.search.documents import load_documents
+        from paperdesk.core.search.documents import all_paper_ids, load_documents
         from paperdesk.core.search.index import open_index, to_fields
 
         writer_module.POOL_LIMIT = pool_limit
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
         ix = open_index(index_dir)
         writer = writer_module.segment_writer(ix, _lk=False, limitmb=limitmb)
-        step = 1000
-        for i in range(0, len(ids), step):
-            for doc in load_documents(conn, ids[i:i + step]).values():
+        for ids in all_paper_ids(conn, 1000, rowids):
+            for doc in load_documents(conn, ids).values():
                 writer.add_document(**to_fields(doc))
-            out.put(("progress", min(step, len(ids) - i)))
+            out.put(("progress", len(ids)))
         segment = writer._finalize_segment()  # its temporary files share a folder: the parent removes it
         conn.close()
         ix.close()
@@ -97,9 +97,10 @@ def _start(procs: list[Any]) -> None:
             sys.modules["__main__"] = main
 
 
-def build_segments(ix: Any, db_path: str, id_batches: list[list[str]], limitmb: int,
+def build_segments(ix: Any, db_path: str, rowid_ranges: list[tuple[int, int]], limitmb: int,
                    progress: Callable[[int], None]) -> None:
-    """Index the papers of each batch in its own process and commit all segments at once."""
+    """Index the papers of each closed rowid range in its own process (each reads its own ids:
+    no list of every id is made or sent) and commit all segments at once."""
     from whoosh.index import TOC
 
     from paperdesk.core.search import writer
@@ -108,8 +109,8 @@ def build_segments(ix: Any, db_path: str, id_batches: list[list[str]], limitmb: 
     out = context.Queue()
     folder = str(Path(ix.storage.folder))
     procs = [context.Process(target=_worker, daemon=True,
-                             args=(db_path, folder, ids, limitmb, writer.POOL_LIMIT, out))
-             for ids in id_batches if ids]
+                             args=(db_path, folder, rowids, limitmb, writer.POOL_LIMIT, out))
+             for rowids in rowid_ranges]
     lock = ix.lock("WRITELOCK")  # as a writer would: no one else writes meanwhile
     if not lock.acquire(blocking=False):
         raise RuntimeError("the fresh search index is locked by another writer")
