@@ -194,6 +194,16 @@ def test_user_set_id_is_undoable_and_never_overwritten(lib, api):
     assert paper(lib, lut) == (None, None, None) and paper(lib, melt) == (None, None, None)
 
 
+def test_a_hand_set_id_with_an_absurd_version_is_refused(lib):
+    """The store caps a version at 8 characters; a hand-set one is refused past that, not kept."""
+    (lut,) = add_papers(lib, LUTTINGER)
+    with pytest.raises(LibraryError, match="not an arXiv version"):
+        arxiv.set_arxiv_id(lib, lut, "2401.12345v99999999999999999999")
+    assert paper(lib, lut) == (None, None, None)
+    arxiv.set_arxiv_id(lib, lut, "2401.12345v1234567")
+    assert paper(lib, lut) == ("2401.12345", "v1234567", "user")
+
+
 def test_cli_resolve_and_set_arxiv(lib, api):
     lut, unknown = add_papers(lib, LUTTINGER, UNKNOWN)
     folder = lib.folder

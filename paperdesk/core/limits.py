@@ -22,6 +22,7 @@ MAX_URL_CHARS = 2_048
 MAX_SOURCE_NAME_CHARS = 300
 MAX_UPVOTES = 1_000_000  # the most upvoted HF paper has a few thousand
 MAX_AUTHORS_COUNT = 100_000  # the largest collaborations sign ~5,000
+MAX_VERSION_CHARS = 8  # an arXiv version: "v" and up to 7 digits
 MAX_NUMBER_DIGITS = 12  # longer digit strings are never converted (int() of 5,000 digits raises)
 ELLIPSIS = "…"
 
@@ -122,7 +123,7 @@ def clean_paper(paper: IncomingPaper) -> IncomingPaper:
     paper.arxiv_id = clean_line(paper.arxiv_id, 64)
     paper.url = clean_url(paper.url)
     paper.categories = clean_line(paper.categories, 256)
-    paper.arxiv_version = clean_line(paper.arxiv_version, 8)
+    paper.arxiv_version = clean_line(paper.arxiv_version, MAX_VERSION_CHARS)
     return paper
 
 

@@ -27,6 +27,7 @@ from paperdesk.core import ops
 from paperdesk.core.changes import Changes
 from paperdesk.core.feeds.fetch import FetchLimits, fetch, make_client
 from paperdesk.core.library import Library, LibraryError
+from paperdesk.core.limits import MAX_VERSION_CHARS
 from paperdesk.core.normalize import ARXIV_ID_RE, normalize_title
 from paperdesk.core.pdf import settings as pdf_settings
 from paperdesk.core.pdf.polite import GATE, Cancelled
@@ -270,7 +271,10 @@ def parse_arxiv_id(text: str) -> tuple[str, str | None]:
     found = ARXIV_ID_RE.search(text.strip())
     if not found:
         raise ValueError(f"{text.strip()!r} is not an arXiv id (like 2401.12345 or cond-mat/0603029)")
-    return found.group(1), found.group(0)[len(found.group(1)):] or None
+    version = found.group(0)[len(found.group(1)):] or None
+    if version and len(version) > MAX_VERSION_CHARS:  # the store would cut it (limits.clean_paper)
+        raise ValueError(f"{version[:12]}… is not an arXiv version (like v2)")
+    return found.group(1), version
 
 
 def set_arxiv_id(lib: Library, paper_id: str, value: str) -> Changes:
