@@ -202,3 +202,13 @@ def test_cli_rank_explain_and_rules(topic_lib, tmp_path):
     bad = subprocess.run([*run, "rules", "add", "b", "upvotes:>>", "--star"], capture_output=True,
                          text=True)
     assert bad.returncode == 1 and "cannot use query" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_cli_rank_names_the_problems_of_its_query(topic_lib):
+    """As `search` does: a query read leniently says what it ignored, on stderr and in --json."""
+    lib, _ = topic_lib
+    run = [sys.executable, "-m", "paperdesk", "--library", str(lib.folder), "rank", "--query", "title:("]
+    out = subprocess.run(run, capture_output=True, text=True, check=True)
+    assert "paperdesk: note: title: needs a value" in out.stderr.splitlines()
+    data = json.loads(subprocess.run([*run, "--json"], capture_output=True, text=True, check=True).stdout)
+    assert any("needs a value" in p for p in data["problems"])

@@ -73,14 +73,17 @@ def cmd_rank(args: argparse.Namespace) -> int:
             if ups or downs:
                 print("model's strongest words: " + format_reasons(ups + downs))
             return 0
-        ids = [h.id for h in lib.search(args.query, limit=None, typing=False).hits]
+        result = lib.search(args.query, limit=None, typing=False)
+        ids = [h.id for h in result.hits]
         ranked = ranker.rank(ids, args.tag, limit=args.limit)
         if args.json:
             records = {r["id"]: r for r in lib.records(ranked.ids)}
-            print_json({"model": ranked.message, "total": len(ids), "papers": [
+            print_json({"model": ranked.message, "problems": result.problems, "total": len(ids), "papers": [
                 {**records[pid], "score": score} for pid, score in zip(ranked.ids, ranked.scores,
                                                                       strict=True)]})
             return 0
+        for problem in result.problems:
+            print(f"paperdesk: note: {problem}", file=sys.stderr)
         print(ranked.message, file=sys.stderr)
         rows = {r["id"]: r for r in lib.rows(ranked.ids)}
         for pid, score in zip(ranked.ids, ranked.scores, strict=True):
