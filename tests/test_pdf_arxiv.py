@@ -7,7 +7,6 @@ import hashlib
 import itertools
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,9 +19,7 @@ from paperdesk.core import LibraryError
 from paperdesk.core.pdf import arxiv
 from paperdesk.core.records import IncomingPaper, SourceBatch
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "arxiv"
-DEL_MAESTRO = CORPUS / "arxiv-api-2016_search_au_del_maestro.xml"
-pytestmark = pytest.mark.skipif(not DEL_MAESTRO.is_file(), reason="../shared/corpus/arxiv is absent")
+DEL_MAESTRO = "arxiv/arxiv-api-2016_search_au_del_maestro.xml"  # in the shared corpus
 
 # Titles as a digest might spell them (case, punctuation); the response spells them its own way.
 LUTTINGER = "A Luttinger liquid core inside Helium-4-filled nanopores"
@@ -38,11 +35,12 @@ def add_papers(lib, *titles: str) -> list[str]:
 
 
 @pytest.fixture
-def api(tmp_path, monkeypatch):
-    """A server whose /api/query answers the recorded au:del_maestro response; yields its log."""
+def api(tmp_path, monkeypatch, corpus):
+    """A server whose /api/query answers the recorded au:del_maestro response; yields its log.
+    Only the tests using it skip without the shared corpus."""
     root = tmp_path / "server"
     (root / "api").mkdir(parents=True)
-    shutil.copy(DEL_MAESTRO, root / "api" / "query")
+    (root / "api" / "query").write_bytes(corpus(DEL_MAESTRO))
     log = tmp_path / "requests.log"
     with serve_folder(root, log) as url:
         monkeypatch.setenv("PAPERDESK_ARXIV_API", f"{url}/api/query")
