@@ -167,7 +167,7 @@ def test_pdfs_to_fetch_lists_starred_papers_without_a_pdf(papers, server, monkey
     add_papers(lib, ("Starred without an address", None))
     lib.star([lib.conn.execute("SELECT id FROM papers WHERE arxiv_id IS NULL").fetchone()[0]])
     assert sorted(download.pdfs_to_fetch(lib)) == ["2401.00001", "2401.00002", "2401.00004"]
-    download.fetch_starred_job(lib, limit=10)
+    download.fetch_pdfs(lib, download.pdfs_to_fetch(lib, 10))
     assert download.pdfs_to_fetch(lib) == []  # fetched, or (the web page) waiting out its backoff
     assert lib.pdf_path("2401.00001") is not None
     monkeypatch.setenv("PAPERDESK_FETCH_STARRED", "0")

@@ -253,13 +253,6 @@ def fetch_pdfs(lib: Library, ids: Sequence[str], *, progress: Progress | None = 
     return results
 
 
-def fetch_starred_job(lib: Library, progress: Progress | None = None,
-                      cancelled: Callable[[], bool] | None = None, limit: int = 5) -> list[PdfResult]:
-    """A desk job: fetch up to `limit` starred papers' PDFs (short, so other writes are not held
-    up long; schedule it again while `pdfs_to_fetch` lists more)."""
-    return fetch_pdfs(lib, pdfs_to_fetch(lib, limit), progress=progress, cancelled=cancelled)
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
