@@ -691,7 +691,7 @@ class Library:
             conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
-    # == search (issue 4; owned by the search area) ===========================================
+    # == search (owned by the search area) ====================================================
     # Whoosh is imported lazily: a library that never searches never loads it.
     @property
     def index(self) -> SearchIndex:

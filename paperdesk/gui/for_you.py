@@ -1,4 +1,4 @@
-"""The desk's side of the ranker (issue 22): why the current paper is "for you", the tags it is
+"""The desk's side of the ranker: why the current paper is "for you", the tags it is
 likely to deserve, and retraining in the background after decisions.
 
 Every ranker call runs on `PaperList.ranker`, a reader thread whose Library keeps `lib.ranker`
