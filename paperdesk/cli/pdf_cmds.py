@@ -74,12 +74,12 @@ def cmd_set_arxiv(args: argparse.Namespace) -> int:
 
     with open_library(args) as lib:
         changes = arxiv.set_arxiv_id(lib, args.id, args.arxiv_id)
-        row = lib.conn.execute("SELECT arxiv_id, arxiv_version FROM papers WHERE id = ?",
-                               (args.id,)).fetchone()
+        record = lib.get(args.id)
     if not changes:
         print(f"{args.id}: unchanged")
-    elif row[0]:
-        print(f"{args.id}: arXiv id set to {row[0]}{row[1] or ''} (undo with `paperdesk undo`)")
+    elif record and record["arxiv_id"]:
+        print(f"{args.id}: arXiv id set to {record['arxiv_id']}{record['arxiv_version'] or ''} "
+              "(undo with `paperdesk undo`)")
     else:
         print(f"{args.id}: arXiv id cleared (undo with `paperdesk undo`)")
     return 0
