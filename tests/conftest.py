@@ -35,7 +35,7 @@ def seeded(lib):
 
 SHARED_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 NO_CORPUS = ("../shared/corpus, the optional conformance corpus of real-world files, is absent (as in a "
-             "plain clone); the same behaviours are tested on tests/data")
+             "plain clone)")
 
 
 class Corpus:
