@@ -65,6 +65,7 @@ class ForYou(QObject):
         if paper_id != self._shown_for:
             self.label.clear()  # not another paper's reasons meanwhile
             self._shown_for = paper_id
+        self.label.setVisible(self.papers.ranker_warm)  # one steady line: no jump per paper
         if paper_id is None or not self.papers.ranker_warm:
             return
         cache = self._explained

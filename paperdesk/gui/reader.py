@@ -93,12 +93,14 @@ class Reader(QWidget):
             bar.addWidget(button)
             self.colour_buttons[color] = button
         bar.addStretch(1)
-        # Why the paper is where it is in the For you order (gui/for_you.py); never widens the pane.
+        # Why the paper is where it is in the For you order (gui/for_you.py): a line of its own,
+        # wrapped, never widening the pane; shown once the library has been ranked.
         self.for_you = QLabel()
+        self.for_you.setWordWrap(True)
         self.for_you.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.for_you.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.for_you.setContentsMargins(8, 0, 8, 2)
         self.for_you.setStyleSheet("color: palette(placeholder-text);")
-        bar.addWidget(self.for_you, 3)
+        self.for_you.hide()
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.stack)
@@ -110,6 +112,7 @@ class Reader(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(bar)
+        layout.addWidget(self.for_you)
         layout.addWidget(self.splitter, 1)
         self.browser.setHtml(EMPTY_HTML)
 

@@ -106,6 +106,7 @@ class RulesDialog(QDialog):
         self.refresh()
         self._edited()
         self.resize(640, 620)
+        self.name.setFocus()
 
     # -- the form -------------------------------------------------------------------------------
     def rule(self) -> rules.Rule:
