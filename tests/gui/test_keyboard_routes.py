@@ -190,6 +190,8 @@ def test_caret_c_highlights_with_a_comment_and_esc_leaves(reader_desk, lib, qtbo
     qtbot.keyClicks(focused(), "the key idea")
     press(qtbot, focused(), "Return")  # (and the writer stores the comment)
     qtbot.waitUntil(lambda: not dialog.isVisible())
+    # The comment is stored by a job on the writer (the one write path): wait for it.
+    qtbot.waitUntil(lambda: annotations.highlights(lib, desk.reader.paper_id)[0].comment != "")
     [mark] = annotations.highlights(lib, desk.reader.paper_id)
     assert (mark.quote, mark.comment) == ("Diffusion models", "the key idea")
 
