@@ -1,9 +1,9 @@
-"""The ranked desk's GUI stalls (issue 22): the longest event-loop gap while the ranker thread
+"""The ranked desk's GUI stalls: the longest event-loop gap while the ranker thread
 featurises and ranks a view (For you), retrains after decisions, and ranks again warm.
 
     python tests/benchmarks/bench_rank_desk.py --n 10000      # offscreen; library cached in /tmp
 
-Target (issue 22): the GUI's longest stall while retraining <= 50 ms.
+Target: the GUI's longest stall while retraining <= 50 ms.
 """
 
 from __future__ import annotations

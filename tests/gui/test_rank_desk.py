@@ -1,4 +1,4 @@
-"""The ranked desk (issue 22): For you order, its explanation, tag suggestions, retraining, rules.
+"""The ranked desk: For you order, its explanation, tag suggestions, retraining, rules.
 
 A real library of topic-shaped papers (tests/test_rank.py's), a real window, real keys.
 """
