@@ -52,7 +52,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
 
     with open_library(args) as lib:
         ranker = lib.ranker
-        ranker.cache.refresh(lib.conn, _progress)
+        ranker.refresh(_progress)  # features for new papers, with progress on a terminal
         if args.explain:
             record = lib.get(args.explain)
             if record is None:
