@@ -230,9 +230,9 @@ def resolve_ids(lib: Library, ids: Sequence[str] | None = None, *, progress: Pro
                 cancelled: Callable[[], bool] | None = None, client: httpx.Client | None = None,
                 max_requests: int | None = None) -> list[LookupResult]:
     """Find arXiv ids by title for the named papers, or (ids=None) every paper still without one
-    (including those a crash or a cancel left pending). Network on this thread: for the CLI and
-    for jobs that may block their thread. A desk job passes `max_requests` to stay short (at 3 s
-    a request) and runs again while `pending_count` is not 0."""
+    (including those a crash or a cancel left pending). Network on this thread, so never on the
+    desk's writer (the desk has no resolve job yet: it would plan, ask and apply as the steps
+    above). `max_requests` bounds a run (3 s a request); the rest stay pending for the next."""
     config = pdf_settings.load(lib)
     batches, results = plan_lookups(lib, ids)
     if max_requests is not None:
