@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -221,3 +222,14 @@ def test_cli_import_arxiv_json_and_errors(tmp_path):
         [*run, "import-arxiv", str(f), "--since", "yesterday"], capture_output=True, text=True
     )
     assert bad.returncode == 2 and "not a date" in bad.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads any file")
+def test_an_unreadable_snapshot_is_named_and_nothing_is_recorded(lib, tmp_path):
+    """A permission error on the snapshot is the file's, not a read-only library's."""
+    f = tmp_path / "snap.jsonl"
+    write(f, [record(1)])
+    f.chmod(0)
+    with pytest.raises(snap.SnapshotError, match=r"snap\.jsonl: cannot be read"):
+        snap.import_snapshot(lib, f)
+    assert lib.conn.execute("SELECT count(*) FROM snapshot_imports").fetchone()[0] == 0

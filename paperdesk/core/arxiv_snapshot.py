@@ -180,6 +180,8 @@ def import_snapshot(lib: Library, file: str | Path, filters: Filters | None = No
         raise SnapshotError(f"{path}: {exc.strerror or exc}") from None
     if not path.is_file():
         raise SnapshotError(f"{path}: not a regular file")
+    if not os.access(path, os.R_OK):  # before anything is recorded; else the CLI's line would
+        raise SnapshotError(f"{path}: cannot be read (permission denied)")  # blame the library
     state = _state(lib.conn, str(path))
     same = state is not None and state["size"] == st.st_size and state["mtime"] == st.st_mtime \
         and state["filters"] == filters.key()
