@@ -3,7 +3,8 @@
 It runs in a child process, so it never competes for the GIL of a process whose GUI heartbeat is
 being measured. Files answer 200 with an ETag (304 when it matches), missing ones 404.
 `?trickle=S` sends the body one byte every S seconds (a slow server; it stops when the client
-hangs up or the body ends). Other query strings are ignored. `.pdf` files are served as
+hangs up or the body ends); `?wait=S` waits S seconds before answering at all. Other query strings
+are ignored. `.pdf` files are served as
 application/pdf (whatever they hold), the rest as RSS.
 """
 
@@ -30,6 +31,7 @@ class H(BaseHTTPRequestHandler):
                 f.write(f"{time.monotonic():.3f} {self.path} {self.headers.get('User-Agent')}\n")
         url = urlsplit(self.path)
         trickle = float(parse_qs(url.query).get("trickle", ["0"])[0])
+        time.sleep(float(parse_qs(url.query).get("wait", ["0"])[0]))
         path = root / url.path.lstrip("/")
         if not path.is_file():
             self.send_response(404); self.send_header("Content-Length", "0"); self.end_headers(); return

@@ -58,6 +58,24 @@ def test_cancel_interrupts_a_read_that_waits_for_bytes(tmp_path: Path):
     assert out[0].status == "error" and out[0].error == "cancelled"
 
 
+def test_cancel_interrupts_a_request_that_waits_for_its_headers(tmp_path: Path):
+    (tmp_path / "feed.xml").write_bytes(feed_xml(1, 2))
+    limits = FetchLimits(timeout=30.0, total_timeout=60.0)
+    stop, asked = threading.Event(), threading.Event()
+
+    def cancelled() -> bool:
+        asked.set()
+        return stop.is_set()
+
+    with serve_folder(tmp_path) as base:
+        # The server says nothing for 30 s: only a cut of the socket can end the wait sooner.
+        done, out = fetch_in_thread(f"{base}/feed.xml?wait=30", limits, cancelled)
+        assert asked.wait(BOUND_S)
+        stop.set()
+        assert done.wait(5), "Cancel waited for the headers"
+    assert out[0].status == "error" and out[0].error == "cancelled"
+
+
 def test_every_redirect_hop_gets_the_checks_of_the_first_address():
     with FeedServer() as origin, FeedServer() as other_port:
         other_port.add("/feed", body=feed_xml(1, 2))

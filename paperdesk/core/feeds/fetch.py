@@ -81,12 +81,13 @@ CANCEL_POLL_S = 0.05  # how soon the watchdog notices Cancel
 
 
 class _Watchdog:
-    """Cuts a response off at the deadline or on Cancel, even while a read is blocked."""
+    """Cuts a request off at the deadline or on Cancel, even while a read is blocked: waiting for
+    the headers or for the body's next bytes. It learns the connection's socket from httpcore's
+    trace events (`trace`), so it can cut before there is a response."""
 
-    def __init__(self, response: httpx.Response, deadline: float, limits: FetchLimits,
-                 cancelled: Callable[[], bool] | None):
+    def __init__(self, deadline: float, limits: FetchLimits, cancelled: Callable[[], bool] | None):
         self.reason: str | None = None
-        self._response = response
+        self._stream: object | None = None
         self._deadline = deadline
         self._limits = limits
         self._cancelled = cancelled
@@ -114,23 +115,30 @@ class _Watchdog:
                 return
         self._cut()
 
+    def trace(self, event: str, info: dict) -> None:
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            self._stream = info.get("return_value")
+            if self.reason:  # cut before the connection existed: cut it now
+                self._cut()
+
     def _cut(self) -> None:
         # close() alone does not wake a recv() blocked in another thread; shutdown() does.
-        stream = self._response.extensions.get("network_stream")
-        sock = stream.get_extra_info("socket") if stream is not None else None
+        stream = self._stream
+        sock = stream.get_extra_info("socket") if stream is not None else None  # type: ignore[attr-defined]
         if isinstance(sock, socket.socket):
             try:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass  # already closed by the reader
-        else:
-            self._response.close()
 
 
 def make_client(limits: FetchLimits = DEFAULT_LIMITS, accept: str = ACCEPT) -> httpx.Client:
     return httpx.Client(
         follow_redirects=False,
         timeout=httpx.Timeout(limits.timeout),
+        # A new connection per request: the watchdog learns each one's socket as it is made, so
+        # Cancel can cut a request that still waits for its headers (a kept-alive one it could not).
+        limits=httpx.Limits(max_keepalive_connections=0),
         headers={"User-Agent": USER_AGENT, "Accept": accept, "Accept-Encoding": "gzip, deflate"},
     )
 
@@ -148,6 +156,7 @@ def fetch(client: httpx.Client, url: str, *, etag: str | None = None, last_modif
     chain = [url]
     permanent = True
     current = url
+    watchdog: _Watchdog | None = None
     try:
         while True:
             _check_hop(url, current)
@@ -158,7 +167,9 @@ def fetch(client: httpx.Client, url: str, *, etag: str | None = None, last_modif
                 raise _Abort(f"timed out: the download took longer than {limits.total_timeout:g} s")
             # Connecting and waiting for the headers count against the whole deadline too.
             timeout = httpx.Timeout(min(limits.timeout, left))
-            with client.stream("GET", current, headers=conditional, timeout=timeout) as response:
+            watchdog = _Watchdog(deadline, limits, cancelled)
+            with watchdog, client.stream("GET", current, headers=conditional, timeout=timeout,
+                                         extensions={"trace": watchdog.trace}) as response:
                 code = response.status_code
                 if code in _REDIRECTS and "location" in response.headers:
                     target = urljoin(current, response.headers["location"])
@@ -186,13 +197,7 @@ def fetch(client: httpx.Client, url: str, *, etag: str | None = None, last_modif
                         if result.retry_after is not None:
                             result.error += f"; it asks to retry in {_duration(result.retry_after)}"
                     return result
-                with _Watchdog(response, deadline, limits, cancelled) as watchdog:
-                    try:
-                        result.body = _read_body(response, limits)
-                    except httpx.HTTPError:
-                        if watchdog.reason:  # the watchdog's cut is what broke the read
-                            raise _Abort(watchdog.reason) from None
-                        raise
+                result.body = _read_body(response, limits)
                 if watchdog.reason:  # cut between two reads: the body may look complete
                     raise _Abort(watchdog.reason)
                 result.status = "ok"
@@ -201,22 +206,25 @@ def fetch(client: httpx.Client, url: str, *, etag: str | None = None, last_modif
                 return result
     except _Abort as exc:
         return FetchResult(url=url, status="error", final_url=current, error=str(exc))
-    except httpx.TimeoutException:
-        return FetchResult(url=url, status="error", final_url=current,
-                           error=f"timed out: no answer from the server within {limits.timeout:g} s")
-    except httpx.ConnectError as exc:
-        host = urlsplit(current).netloc
-        return FetchResult(url=url, status="error", final_url=current,
-                           error=f"could not connect to {host} ({_reason(exc)})")
-    except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-        return FetchResult(url=url, status="error", final_url=current,
-                           error=f"the connection broke off ({_reason(exc)})")
-    except (httpx.InvalidURL, httpx.UnsupportedProtocol):
-        return FetchResult(url=url, status="error", final_url=current,
-                           error=f"not a valid web address: {current}")
     except httpx.HTTPError as exc:
-        return FetchResult(url=url, status="error", final_url=current,
-                           error=f"network error ({_reason(exc)})")
+        if watchdog is not None and watchdog.reason:  # the watchdog's cut is what broke the request
+            return FetchResult(url=url, status="error", final_url=current, error=watchdog.reason)
+        return _network_error(exc, url, current, limits)
+
+
+def _network_error(exc: httpx.HTTPError, url: str, current: str, limits: FetchLimits) -> FetchResult:
+    """A network failure in plain words."""
+    if isinstance(exc, httpx.TimeoutException):
+        error = f"timed out: no answer from the server within {limits.timeout:g} s"
+    elif isinstance(exc, httpx.ConnectError):
+        error = f"could not connect to {urlsplit(current).netloc} ({_reason(exc)})"
+    elif isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+        error = f"the connection broke off ({_reason(exc)})"
+    elif isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        error = f"not a valid web address: {current}"
+    else:
+        error = f"network error ({_reason(exc)})"
+    return FetchResult(url=url, status="error", final_url=current, error=error)
 
 
 def _check_hop(first: str, current: str) -> None:
