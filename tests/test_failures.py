@@ -20,7 +20,7 @@ import pytest
 from samples import DIGEST_ALTERNATING, DIGEST_BLOCKS, DIGEST_PLAIN, ROOT, TODAY
 
 from paperdesk.core import Library
-from paperdesk.core.failures import DAMAGED, DISK_FULL, READ_ONLY, kind
+from paperdesk.core.failures import DAMAGED, DISK_FULL, READ_ONLY, describe, kind
 from paperdesk.core.library import write_transaction
 
 
@@ -88,6 +88,16 @@ def test_real_sqlite_and_os_errors_are_named(tmp_path):
     assert kind(OSError(errno.ENOSPC, "No space left on device")) == DISK_FULL
     assert kind(OSError(errno.EROFS, "Read-only file system")) == READ_ONLY
     assert kind(ValueError("x")) is None
+
+
+def test_a_file_we_may_not_read_is_named_not_the_library(tmp_path):
+    """EACCES/EPERM count as read-only, but only the library's own files make it a read-only library."""
+    library = tmp_path / "lib"
+    elsewhere = PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "snap.jsonl"))
+    assert describe(elsewhere, library) == f"{tmp_path / 'snap.jsonl'}: Permission denied"
+    inside = PermissionError(errno.EACCES, "Permission denied", str(library / "library.sqlite3"))
+    assert describe(inside, library).startswith(f"the library folder is read-only: {library}")
+    assert describe(OSError(errno.EROFS, "Read-only file system"), library).startswith("the library folder")
 
 
 def test_a_failed_write_raises_its_own_error_not_the_rollbacks(tmp_path):

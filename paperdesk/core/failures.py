@@ -45,11 +45,22 @@ def describe(exc: BaseException, folder: Path) -> str:
     if found == DISK_FULL:
         return (f"disk full: no space left to write to {folder} ({detail}); free some space and "
                 "run it again (what was saved before is kept)")
+    outside = _file_outside(exc, folder)
+    if found == READ_ONLY and outside:  # an input file we may not read, not the library
+        return f"{outside}: {detail}"
     if found == READ_ONLY:
         return f"the library folder is read-only: {folder} ({detail}); nothing was changed"
     if found == DAMAGED:
         return damaged(folder / DB_FILENAME)
     return detail
+
+
+def _file_outside(exc: BaseException, folder: Path) -> str | None:
+    """The file an OSError names when it is not in the library folder (SQLite's errors name none)."""
+    if not isinstance(exc, OSError) or not exc.filename:
+        return None
+    name = str(exc.filename)
+    return None if Path(name).resolve().is_relative_to(folder.expanduser().resolve()) else name
 
 
 def summary(exc: BaseException) -> str:
