@@ -178,6 +178,7 @@ def test_cancel_stops_a_user_template_at_once(lib, paper, tmp_path):
     started = time.monotonic()
     report = export_markdown(lib, tmp_path / "vault", [paper], template=str(template),
                              cancelled=lambda: time.monotonic() - started > 0.5)
+    # Cancelled, not stopped by the 5 s limit (that would raise ExportError): no wall-clock bound,
+    # which a loaded machine could break.
     assert report.cancelled and report.written == []
-    assert time.monotonic() - started < 4  # before the 5 s limit would have stopped it
     assert not (tmp_path / "vault").exists()
