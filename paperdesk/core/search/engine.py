@@ -43,7 +43,11 @@ def run_search(index: SearchIndex, conn: sqlite3.Connection, text: str, *, limit
     if sort == "relevance" and not parsed.has_text:
         sort = "date"  # nothing to rank by
     if sort == "interest":  # every match, by date: Library.search orders them with its ranker
-        result = _run(index, conn, text, parsed, None, "date", today)
+        where = ("1", []) if parsed.root is None else to_sql(parsed.root)
+        if where is not None:  # filters only: ids alone (100k abstracts' snippets cost ~1 s)
+            result = _sql_papers(conn, None, "date", parsed.problems, where, snippets=False)
+        else:
+            result = _run(index, conn, text, parsed, None, "date", today)
         result.sort = "interest"
         return result
     return _run(index, conn, text, parsed, limit, sort, today)
@@ -97,11 +101,13 @@ def _index_total(index: SearchIndex, node: ql.Node, where: tuple[str, list]) -> 
 
 
 def _sql_papers(conn: sqlite3.Connection, limit: int | None, sort: str, problems: list[str],
-                where: tuple[str, list] = ("1", []), total: int | None = None) -> SearchResult:
-    """All papers, or those matching a filter-only query, straight from SQLite."""
+                where: tuple[str, list] = ("1", []), total: int | None = None,
+                snippets: bool = True) -> SearchResult:
+    """All papers, or those matching a filter-only query, straight from SQLite (with the start of
+    each abstract as its snippet, unless `snippets` is False)."""
     sort = sort if sort in _SQL_ORDERS else "date"
-    sql = f"SELECT p.id, substr(p.abstract, 1, {SNIPPET_CHARS * 2}) FROM papers p WHERE {where[0]} " \
-          f"ORDER BY {_SQL_ORDERS[sort]}"
+    text = f"substr(p.abstract, 1, {SNIPPET_CHARS * 2})" if snippets else "''"
+    sql = f"SELECT p.id, {text} FROM papers p WHERE {where[0]} ORDER BY {_SQL_ORDERS[sort]}"
     params = list(where[1])
     if limit is not None:
         sql += " LIMIT ?"
@@ -109,10 +115,10 @@ def _sql_papers(conn: sqlite3.Connection, limit: int | None, sort: str, problems
     rows = conn.execute(sql, params).fetchall()
     if total is None:
         total = conn.execute(f"SELECT count(*) FROM papers p WHERE {where[0]}", where[1]).fetchone()[0]
-    snippets = {pid: _plain(abstract or "") for pid, abstract in rows}
-    hits = [SearchHit(id=pid, score=0.0, snippet=snippets[pid]) for pid, _ in rows]
+    made = {pid: _plain(abstract) for pid, abstract in rows if abstract}
+    hits = [SearchHit(id=pid, score=0.0, snippet=made.get(pid, "")) for pid, _ in rows]
     return SearchResult(hits=hits, total=total, problems=problems, suggestion=None, sort=sort,
-                        snippets=snippets)
+                        snippets=made)
 
 
 # -- snippets -------------------------------------------------------------------------------------
