@@ -60,10 +60,11 @@ def test_typing_autosaves_previews_and_survives_a_new_window(make_window, desk, 
     assert again.reader.notes.editor.toPlainText().startswith("# Idea")
 
 
-def test_switching_papers_and_closing_flush_the_pending_note(make_window, desk, seeded, qtbot):
+def test_switching_papers_and_closing_flush_the_pending_note(make_window, desk, seeded, qtbot, settle):
     first, second = desk.model.ids[:2]
     type_note(qtbot, desk, "switch")
-    desk.select_id(second)  # no waiting for the timer: switching saves first
+    desk.select_id(second)  # no waiting for the autosave timer: switching queues the save at once,
+    settle(desk)  # on the one writer (one write path): it is stored once the queued jobs have run
     assert annotations.note(seeded, first) == "switch"
     desk.table.setFocus()
     type_note(qtbot, desk, "closing")
