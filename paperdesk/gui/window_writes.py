@@ -45,9 +45,16 @@ class WriteCommands:
         ids, bulk = self.targets(), bool(self.marked)
         if not ids:
             return
-        starred = not all(r["starred"] for r in self.lib.rows(ids))
-        self.write("Star", lambda lib: lib.star(ids, starred))  # one operation: one undo step
-        self.status(f"{'Starred' if starred else 'Unstarred'} {self._papers_text(ids)}")
+        what = self._papers_text(ids)
+
+        def star(lib: Library) -> bool:
+            # Decided on the writer, from the stored state: two quick presses star, then unstar
+            # (decided here, both would read the state before the first was stored).
+            starred = not all(r["starred"] for r in lib.rows(ids))
+            lib.star(ids, starred)  # one operation: one undo step
+            return starred
+
+        self.write("Star", star, lambda on: self.status(f"{'Starred' if on else 'Unstarred'} {what}"))
         self._bulk_done(ids)
         self._decided_in_triage(ids, bulk)
 

@@ -3,6 +3,8 @@ follows every write, and the network never holds the writer."""
 
 from __future__ import annotations
 
+import threading
+
 from feed_server import feed_xml, serve_folder
 
 from paperdesk.core.feeds import add_feed, get_feed
@@ -47,3 +49,17 @@ def test_a_star_is_stored_at_once_while_a_slow_feed_downloads(make_window, seede
         assert blocker.args == ["cancelled"] and not scheduler.running
         assert not window.progress.isVisible()
         assert get_feed(seeded, feed.id).last_attempt is None  # a cancelled refresh records nothing
+
+
+def test_two_quick_stars_toggle_twice(desk, seeded, qtbot, settle):
+    """Each press decides on the writer: the second one sees the first one's star."""
+    pid = desk.current_id()
+    assert not seeded.get(pid)["starred"]
+    gate = threading.Event()
+    desk.jobs.run("Hold the writer", lambda _lib, _p, _c: gate.wait(10), quiet=True)
+    qtbot.keyClicks(desk.table, "s")
+    qtbot.keyClicks(desk.table, "s")  # both queued before either has run
+    gate.set()
+    settle(desk)
+    assert not seeded.get(pid)["starred"]
+    assert "Unstarred" in desk.statusBar().currentMessage()
