@@ -56,9 +56,11 @@ class Ranker:
         self._models[tag] = model
         return model
 
-    def scores(self, ids: Sequence[str], tag: str | None = None) -> np.ndarray:
-        """A score per paper, higher is more interesting (comparable within one call only)."""
-        model = self.model(tag)
+    def scores(self, ids: Sequence[str], tag: str | None = None, *,
+               model: m.Model | None = None) -> np.ndarray:
+        """A score per paper, higher is more interesting (comparable within one call only).
+        `model`: one the caller already has (each `model()` call re-reads the labels)."""
+        model = model or self.model(tag)
         if model.weights is None:
             upvotes = dict(self._upvotes(ids))
             return np.asarray([upvotes.get(pid) or 0 for pid in ids], dtype=np.float32)
@@ -75,9 +77,10 @@ class Ranker:
         return [ids[i] for i in np.argsort(-scores, kind="stable")]
 
     def rank(self, ids: Sequence[str], tag: str | None = None, limit: int | None = None) -> Ranked:
-        scores = self.scores(ids, tag)
+        model = self.model(tag)
+        scores = self.scores(ids, tag, model=model)
         order = np.argsort(-scores, kind="stable")[:limit]
-        return Ranked([ids[i] for i in order], [float(scores[i]) for i in order], self.model(tag))
+        return Ranked([ids[i] for i in order], [float(scores[i]) for i in order], model)
 
     def explain(self, paper: dict, tag: str | None = None, *, retrain: bool = True) -> list[m.Reason]:
         return m.paper_reasons(self.cache, self.model(tag, retrain=retrain), paper)
@@ -92,7 +95,7 @@ class Ranker:
             model = self.model(tag)
             if model.kind != "model":
                 continue
-            score = float(self.scores([paper_id], tag)[0])
+            score = float(self.scores([paper_id], tag, model=model)[0])
             if score > threshold:
                 out.append(tag)
         return out
