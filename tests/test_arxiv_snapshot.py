@@ -190,6 +190,20 @@ def test_merges_with_feed_sightings_and_marks_papers_updated_after_a_decision(li
     assert lib.search("is:updated", typing=False).total == 0
 
 
+def test_a_newer_version_brings_its_categories_an_older_or_same_one_does_not(lib, tmp_path):
+    first, second, third = (tmp_path / f"snap{k}.jsonl" for k in (1, 2, 3))
+    write(first, [record(1, cats="cs.LG", versions=1)])
+    write(second, [record(1, cats="cs.CL cs.AI", versions=2)])
+    write(third, [record(1, cats="math.AG", versions=2)])  # same version: the stored list stays
+    snap.import_snapshot(lib, first)
+    snap.import_snapshot(lib, second)
+    snap.import_snapshot(lib, third)
+    paper = lib.get("2403.00001")
+    assert paper["categories"] == ["cs.CL", "cs.AI"] and paper["primary_category"] == "cs.CL"
+    assert {h.id for h in lib.search("cat:cs.AI", typing=False).hits} == {"2403.00001"}
+    assert lib.search("cat:cs.LG", typing=False).total == 0
+
+
 def test_cat_queries_exact_and_patterns(lib, tmp_path):
     f = tmp_path / "snap.jsonl"
     write(f, [record(1, cats="cs.CL"), record(2, cats="math.AG cs.LG"), record(3, cats="stat.ML")])

@@ -85,10 +85,12 @@ def merged_fields(row: dict, paper: IncomingPaper) -> dict:
             changes[column] = value
     if paper.upvotes is not None and (row["upvotes"] is None or paper.upvotes > row["upvotes"]):
         changes["upvotes"] = paper.upvotes
-    if paper.categories and not row.get("categories"):
+    old, new = version_number(row.get("arxiv_version")), version_number(paper.arxiv_version)
+    # arXiv re-lists papers: a newer version's categories are the current ones.
+    relisted = new > old and paper.categories != row.get("categories")
+    if paper.categories and (not row.get("categories") or relisted):
         changes["categories"] = paper.categories
         changes["primary_category"] = paper.categories.split()[0]
-    old, new = version_number(row.get("arxiv_version")), version_number(paper.arxiv_version)
     if new > old:
         changes["arxiv_version"] = paper.arxiv_version
         decided = "archived" if row["status"] == "archived" else "starred" if row["starred"] else None
