@@ -178,7 +178,7 @@ def test_user_set_id_is_undoable_and_never_overwritten(lib, api):
     assert paper(lib, lut) == ("2401.12345", "v3", "user")
     with pytest.raises(LibraryError, match="already the id of paper"):
         arxiv.set_arxiv_id(lib, lut, "https://arxiv.org/abs/cond-mat/0412498")
-    with pytest.raises(LibraryError, match="not an arXiv id"):
+    with pytest.raises(LibraryError, match="not one arXiv id"):
         arxiv.set_arxiv_id(lib, lut, "hello")
     with pytest.raises(LibraryError, match="no paper with id nope"):
         arxiv.set_arxiv_id(lib, "nope", "2401.12345")
@@ -219,6 +219,17 @@ def test_cli_resolve_and_set_arxiv(lib, api):
     proc = run("set-arxiv", unknown, "2402.00001v2")
     assert proc.returncode == 0 and "arXiv id set to 2402.00001v2" in proc.stdout
     assert run("undo", "--yes").returncode == 0
+    # Text that merely holds an id (maybe another paper's) is refused, one line, nothing changed.
+    for text in ("see 2402.00001 for details", "2402.00001 2402.00002", "https://example.org/abs/2402.00001"):
+        proc = run("set-arxiv", unknown, text)
+        assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
+        assert "is not one arXiv id" in proc.stderr
+    proc = run("set-arxiv", unknown, "https://arxiv.org/pdf/2402.00001v3")
+    assert proc.returncode == 0 and "arXiv id set to 2402.00001v3" in proc.stdout
+    assert run("undo", "--yes").returncode == 0
+    reopened = type(lib).open(folder)
+    assert paper(reopened, unknown) == (None, None, None)
+    reopened.close()
     proc = run("resolve")
     assert proc.returncode == 2 and "name papers to resolve, or --all" in proc.stderr
     proc = run("resolve", "nope")

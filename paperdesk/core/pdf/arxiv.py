@@ -40,6 +40,10 @@ RESULTS_PER_TITLE = 3  # a title may match a few papers; we accept only an exact
 API_LIMITS = FetchLimits(timeout=30.0, total_timeout=90.0, max_bytes=5 * 1024 * 1024, what="arXiv answer")
 _ABS_ID = re.compile(r"/abs/(.+?)(v\d+)?$")
 _QUOTE_UNSAFE = re.compile(r'["()\\]')
+# One id and nothing else: bare or "arXiv:"-prefixed, or an arxiv.org abs/pdf address.
+_WHOLE_ID = (re.compile(rf"(?i:arxiv:)?(?P<id>{ARXIV_ID_RE.pattern})"),
+             re.compile(r"(?i:(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/)"
+                        rf"(?P<id>{ARXIV_ID_RE.pattern})(?i:\.pdf)?/?(?:[?#]\S*)?"))
 
 
 @dataclass(frozen=True)
@@ -267,10 +271,14 @@ def pending_count(lib: Library) -> int:
 
 # -- set by the user ------------------------------------------------------------------------
 def parse_arxiv_id(text: str) -> tuple[str, str | None]:
-    """(id, version) from "2401.12345", "arXiv:2401.12345v2", an abs/pdf URL; ValueError if none."""
-    found = ARXIV_ID_RE.search(text.strip())
+    """(id, version) from exactly one "2401.12345", "arXiv:2401.12345v2" or arxiv.org abs/pdf URL;
+    ValueError for anything else (text that merely holds an id is refused: it may be another's)."""
+    found = next(filter(None, (r.fullmatch(text.strip()) for r in _WHOLE_ID)), None)
     if not found:
-        raise ValueError(f"{text.strip()!r} is not an arXiv id (like 2401.12345 or cond-mat/0603029)")
+        raise ValueError(f"{text.strip()[:80]!r} is not one arXiv id (like 2401.12345, "
+                         "cond-mat/0603029 or https://arxiv.org/abs/2401.12345)")
+    found = ARXIV_ID_RE.search(found.group("id"))
+    assert found is not None
     version = found.group(0)[len(found.group(1)):] or None
     if version and len(version) > MAX_VERSION_CHARS:  # the store would cut it (limits.clean_paper)
         raise ValueError(f"{version[:12]}… is not an arXiv version (like v2)")
