@@ -71,11 +71,12 @@ def test_fetch_keeps_a_checked_pdf_then_asks_conditionally(papers, server):
     (result,) = download.fetch_pdfs(lib, ["2401.00001"])
     assert result.status == "ok" and result.pages == 2 and not result.encrypted
     path = lib.pdf_path("2401.00001")
-    assert path == lib.folder / "pdfs" / "2401.00001.pdf" and path.read_bytes() == OURS
+    assert path == lib.folder / "pdfs" / files.stored_name("2401.00001", hashlib.sha256(OURS).hexdigest())
+    assert path.read_bytes() == OURS
     row = files.pdf_row(lib, "2401.00001")
     assert row["origin"] == "fetched" and row["url"].endswith("/pdf/2401.00001") and row["etag"]
     assert row["text_state"] == "pending" and row["sha256"] == hashlib.sha256(OURS).hexdigest()
-    assert leftovers(lib) == ["2401.00001.pdf"]  # no temporary file left behind
+    assert leftovers(lib) == [path.name]  # no temporary file left behind
     (again,) = download.fetch_pdfs(lib, ["2401.00001"])
     assert again.status == "not-modified"
     agents = [line.split(" ", 2)[2] for line in server[1].read_text().splitlines()]
@@ -210,7 +211,61 @@ def test_attach_refuses_bad_files_and_relocates_highlights(papers, tmp_path):
     fulltext.extract_pending(lib)
     (h2,) = annotations.highlights(lib, "2401.00001")
     assert not h2.located and h2.quads == h.quads and h2.page == 1
-    assert leftovers(lib) == ["2401.00001.pdf"]
+    # Every version stays while an operation can bring it back; no temporary file is left.
+    assert len(leftovers(lib)) == 3 and all(n.startswith("2401.00001-") for n in leftovers(lib))
+
+
+def search_ids(lib, query: str) -> list[str]:
+    lib.drain_index()
+    return [h.id for h in lib.search(query, typing=False).hits]
+
+
+def test_attach_and_fetch_are_undoable_with_their_text_and_files(papers, server, tmp_path):
+    lib = papers
+    (fetched,) = download.fetch_pdfs(lib, ["2401.00001"])
+    assert lib.history(1)[0].label == "Fetch the PDF of 2401.00001"
+    fulltext.extract_pending(lib)
+    assert search_ids(lib, "quokkas") == ["2401.00001"]
+    first = lib.pdf_path("2401.00001")
+    with PdfDocument.open(first) as doc:
+        start = doc.page_text(0).index("Quokkas")
+    lib.add_pdf_highlight("2401.00001", 0, start, start + 7, "Quokkas", [[72, 690, 120, 702]])
+    # A local file replaces it: one operation; undo brings the fetched file, its text and its
+    # place in the index back; redo the attached one.
+    newer = tmp_path / "newer.pdf"
+    newer.write_bytes(make_pdf([["Cover page."], ["Quokkas smile a lot.", "Wombats dig burrows."]]))
+    files.attach(lib, "2401.00001", newer, max_bytes=10**8)
+    assert lib.history(1)[0].label == "Attach the PDF of 2401.00001"
+    fulltext.extract_pending(lib)
+    assert search_ids(lib, "wombats") == ["2401.00001"]
+    (h,) = annotations.highlights(lib, "2401.00001")
+    assert h.page == 1
+    second = lib.pdf_path("2401.00001")
+    assert second != first and first.is_file()  # the replaced file is kept for undo
+    op, changes = lib.undo()
+    assert op.label == "Attach the PDF of 2401.00001" and "2401.00001" in changes.papers
+    assert lib.pdf_path("2401.00001") == first and files.pdf_row(lib, "2401.00001")["origin"] == "fetched"
+    assert "Quokkas" in fulltext.page_text(lib, "2401.00001").text
+    assert "Wombats" not in fulltext.page_text(lib, "2401.00001").text
+    assert search_ids(lib, "wombats") == [] and search_ids(lib, "quokkas") == ["2401.00001"]
+    assert fulltext.pending(lib) == ["2401.00001"]  # extracted again: the highlight goes back
+    fulltext.extract_pending(lib)
+    assert annotations.highlights(lib, "2401.00001")[0].page == 0
+    lib.redo()
+    assert lib.pdf_path("2401.00001") == second and search_ids(lib, "wombats") == ["2401.00001"]
+    lib.undo()
+    # Undoing the fetch too: no PDF, no text, not in the full-text index; the files stay for redo.
+    op, _ = lib.undo()  # the highlight
+    op, _ = lib.undo()
+    assert op.label == "Fetch the PDF of 2401.00001"
+    assert files.pdf_row(lib, "2401.00001") is None and lib.pdf_path("2401.00001") is None
+    assert fulltext.page_text(lib, "2401.00001") is None and search_ids(lib, "quokkas") == []
+    assert sorted(leftovers(lib)) == sorted([first.name, second.name])
+    # A new change drops the redo stack: the next PDF of the paper takes the files nothing refers to.
+    lib.star(["2401.00005"], True)
+    files.attach(lib, "2401.00001", newer, max_bytes=10**8)
+    assert leftovers(lib) == [second.name] and lib.pdf_path("2401.00001") == second
+    assert fetched.status == "ok"
 
 
 def test_import_dir_matches_by_name_text_and_title(papers, tmp_path):
@@ -263,4 +318,4 @@ def test_cli_pdf_commands_say_one_line(papers, server, tmp_path):
     proc = run_cli("pdf", "show", "2401.00001", library=folder)
     assert proc.returncode == 0 and "2 pages" in proc.stdout and "text indexed" in proc.stdout
     proc = run_cli("set-arxiv", "2401.00001", "garbage", library=folder)
-    assert proc.returncode == 1 and "is not an arXiv id" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 1 and "is not one arXiv id" in proc.stderr and "Traceback" not in proc.stderr

@@ -121,7 +121,8 @@ def cmd_pdf_attach(args: argparse.Namespace) -> int:
             raise CommandError(f"{args.file}: {exc}; nothing changed") from None
         state = fulltext.extract_one(lib, args.id) if not facts.encrypted else "encrypted"
     pages = f"{facts.pages} pages" if facts.pages else "pages unknown"
-    print(f"{args.id}: {args.file} attached ({pages}); {fulltext.state_word(state)}")
+    print(f"{args.id}: {args.file} attached ({pages}); {fulltext.state_word(state)} "
+          "(undo with `paperdesk undo`)")
     return 0
 
 

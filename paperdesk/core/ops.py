@@ -34,6 +34,8 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "saved_searches": ("name",),
     "feeds": ("id",),
     "rules": ("name",),
+    "pdfs": ("paper_id",),  # a paper's PDF (its file stays while an operation refers to it)
+    "pdf_texts": ("paper_id",),
 }
 
 
@@ -156,7 +158,7 @@ def _changes_for(rows: list[tuple[str, list]], created: set[str], removed: set[s
     tables = set()
     for table, key in rows:
         tables.add(table)
-        if table in ("papers", "provenance", "tags", "notes", "highlights"):
+        if table in ("papers", "provenance", "tags", "notes", "highlights", "pdfs", "pdf_texts"):
             papers.add(str(key[0]))
     return Changes(
         papers=frozenset(papers - removed),
@@ -199,6 +201,11 @@ def _replay(conn: sqlite3.Connection, op_id: int, *, undo: bool) -> Changes:
                 removed.add(str(key[0]))
             elif target is not None and current is None:
                 created.add(str(key[0]))
+    # A PDF put back: its highlights were placed on the other file; extracting again re-locates them.
+    conn.executemany(
+        "UPDATE pdfs SET text_state = 'pending' WHERE paper_id = ? AND text_state = 'done' "
+        "AND EXISTS (SELECT 1 FROM highlights WHERE paper_id = ? AND field = 'pdf')",
+        [(key[0], key[0]) for table, key in touched if table == "pdfs"])
     conn.execute("UPDATE operations SET undone = ?, stamp = ? WHERE id = ?",
                  (1 if undo else 0, next_stamp(conn), op_id))
     return _changes_for(touched, created, removed)

@@ -1,15 +1,19 @@
 """PDF files in `<library>/pdfs/`: checked before they are kept, written atomically, one per paper.
 
 A file is checked in a temporary file beside its final place (magic bytes, then pdfium opens it) and
-only then renamed over the old one, so a crash or a bad download never leaves a half-written PDF
-where the reader looks. An encrypted PDF is kept (the desk asks for its password) but has no text
-to search; a broken one, a web page, an empty or oversized file is refused with one line.
+only then renamed into place, so a crash or a bad download never leaves a half-written PDF where the
+reader looks. A broken one, a web page, an empty or oversized file is refused with one line.
+
+Keeping a PDF is an undoable operation (the `pdfs` row and the extracted text are in the op log).
+Files are named by their content (`<paper>-<sha256[:16]>.pdf`), so a replaced version keeps its
+own file while an operation (to undo or to redo) refers to it; `prune` removes the rest.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -44,11 +48,6 @@ def pdf_dir(lib: Library) -> Path:
     folder = lib.folder / PDF_DIR
     folder.mkdir(exist_ok=True)
     return folder
-
-
-def file_name(paper_id: str) -> str:
-    """A portable file name for the paper's PDF (old arXiv ids hold a '/')."""
-    return _UNSAFE.sub("_", paper_id) + ".pdf"
 
 
 def temp_file(folder: Path) -> Path:
@@ -94,39 +93,71 @@ def check_file(path: Path) -> PdfFacts:
     return PdfFacts(pages, digest.hexdigest(), size)
 
 
+def stored_name(paper_id: str, sha256: str) -> str:
+    """The file name of one version of a paper's PDF: its content names it, so a replaced version
+    keeps its own file (undo brings it back) and a portable name for old arXiv ids (with a '/')."""
+    return f"{_UNSAFE.sub('_', paper_id)}-{sha256[:16]}.pdf"
+
+
 def keep(lib: Library, paper_id: str, incoming: Path, facts: PdfFacts, *, origin: str,
          url: str | None = None, etag: str | None = None, last_modified: str | None = None) -> Changes:
-    """Move a checked temporary file into place as the paper's PDF and record it (text pending).
-    Not an undoable operation: the op log holds rows, not files."""
+    """Move a checked temporary file into place as the paper's PDF and record it (text pending):
+    one undoable operation (the `pdfs` row and the extracted text; undo re-queues the paper for
+    the index). The same file again only refreshes its validators (no operation)."""
     if not lib.exists(paper_id):
         incoming.unlink(missing_ok=True)
         raise LibraryError(f"no paper with id {paper_id}")
-    relative = f"{PDF_DIR}/{file_name(paper_id)}"
-    old = lib.conn.execute("SELECT path, sha256 FROM pdfs WHERE paper_id = ?", (paper_id,)).fetchone()
+    old = pdf_row(lib, paper_id)
+    same = old is not None and old["sha256"] == facts.sha256 and (lib.folder / old["path"]).is_file()
+    relative = old["path"] if same else f"{PDF_DIR}/{stored_name(paper_id, facts.sha256)}"
     os.replace(incoming, lib.folder / relative)
     _sync_dir(lib.folder / PDF_DIR)
     version = lib.conn.execute("SELECT arxiv_version FROM papers WHERE id = ?", (paper_id,)).fetchone()[0]
-    same = old is not None and old[1] == facts.sha256
-    with lib._write() as conn:
-        conn.execute(
-            "INSERT INTO pdfs (paper_id, path, sha256, bytes, pages, origin, url, etag, last_modified, "
-            "fetched_at, text_state, arxiv_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (paper_id) DO UPDATE SET path = excluded.path, sha256 = excluded.sha256, "
-            "bytes = excluded.bytes, pages = excluded.pages, origin = excluded.origin, url = excluded.url, "
-            "etag = excluded.etag, last_modified = excluded.last_modified, fetched_at = excluded.fetched_at, "
-            "arxiv_version = excluded.arxiv_version, "
-            "text_state = CASE WHEN pdfs.sha256 IS excluded.sha256 THEN pdfs.text_state "
-            "ELSE excluded.text_state END",
-            (paper_id, relative, facts.sha256, facts.size, facts.pages, origin, url, etag, last_modified,
-             now_iso(), "encrypted" if facts.encrypted else "pending", version))
+    row = {"paper_id": paper_id, "path": relative, "sha256": facts.sha256, "bytes": facts.size,
+           "pages": facts.pages, "origin": origin, "url": url, "etag": etag, "last_modified": last_modified,
+           "fetched_at": now_iso(), "arxiv_version": version,
+           "text_state": old["text_state"] if same else "encrypted" if facts.encrypted else "pending"}
+    if same:  # nothing a user would undo: the validators and the time of the fetch
+        with lib._write() as conn:
+            _put_pdf(conn, row)
+        return Changes()
+    label = f"{'Fetch' if origin == 'fetched' else 'Attach'} the PDF of {paper_id}"
+    with lib.operation("pdf", label) as rec:
+        conn = lib.conn
+        rec.touch("pdfs", [paper_id], old)
+        rec.touch("pdf_texts", [paper_id])
+        _put_pdf(conn, row)
         conn.execute("DELETE FROM pdf_fetches WHERE paper_id = ?", (paper_id,))
-        if not same:
-            conn.execute("DELETE FROM pdf_texts WHERE paper_id = ?", (paper_id,))
+        conn.execute("DELETE FROM pdf_texts WHERE paper_id = ?", (paper_id,))
         enqueue_index(conn, [paper_id])
-    if old is not None and old[0] != relative:
-        with contextlib.suppress(OSError):
-            (lib.folder / old[0]).unlink()
+    prune(lib, paper_id)
     return lib._notify(Changes(papers=frozenset([paper_id])))
+
+
+def _put_pdf(conn, row: dict) -> None:
+    names = list(row)
+    conn.execute(
+        f"INSERT INTO pdfs ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+        "ON CONFLICT (paper_id) DO UPDATE SET "
+        + ", ".join(f"{n} = excluded.{n}" for n in names if n != "paper_id"),
+        [row[n] for n in names])
+
+
+def prune(lib: Library, paper_id: str) -> list[str]:
+    """Remove the paper's PDF files that neither its `pdfs` row nor an operation (to undo or
+    redo) refers to; returns their names. Temporary files are not the paper's."""
+    keep_paths = {r[0] for r in lib.conn.execute("SELECT path FROM pdfs WHERE paper_id = ?", (paper_id,))}
+    for before, after in lib.conn.execute(
+            "SELECT before, after FROM op_rows WHERE tbl = 'pdfs' AND key = ?", (json.dumps([paper_id]),)):
+        keep_paths |= {json.loads(t)["path"] for t in (before, after) if t}
+    mine = re.compile(re.escape(_UNSAFE.sub("_", paper_id)) + r"(-[0-9a-f]{16})?\.pdf")
+    removed = []
+    for path in (lib.folder / PDF_DIR).iterdir():
+        if mine.fullmatch(path.name) and f"{PDF_DIR}/{path.name}" not in keep_paths:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path.name)
+    return removed
 
 
 def attach(lib: Library, paper_id: str, source: Path, *, max_bytes: int) -> tuple[PdfFacts, Changes]:
