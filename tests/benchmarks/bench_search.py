@@ -135,7 +135,20 @@ def query_classes(words: list[str], titles: list[str], rng: random.Random, k: in
                       {"fts": f"{a} {c}* NOT {b}", "sql": ("upvotes > ? AND published >= ?",
                                                          [50, "2020-01-01"])}, True))
     classes["mixed_as_typed"] = mixed
+    # Words with a triage filter (is:starred / is:inbox / is:archived), over `decide`'s decisions.
+    flags = ("is:starred", "is:inbox", "-is:archived", "is:archived")
+    classes["word_flag"] = [(f"{word()} {flags[i % len(flags)]}", {"fts": word()}) for i in range(k)]
     return classes
+
+
+def decide(lib: Library) -> None:
+    """Star every 50th paper and archive every 3rd (once per library), as triage leaves them."""
+    if lib.stats()["starred"]:
+        return
+    ids = lib.conn.execute("SELECT id FROM papers ORDER BY rowid").fetchall()
+    lib.star([r[0] for r in ids[::50]])
+    lib.archive([r[0] for r in ids[1::3]])
+    lib.drain_index()
 
 
 def shown(result: object) -> int:
@@ -201,6 +214,7 @@ def measure(n: int, workdir: Path, k: int, reuse: bool = False, build_only: bool
     titles = [papers.paper(rng.randrange(n)).title for _ in range(200)]
     classes = query_classes(papers.words, titles, rng, k)
     with Library.open(folder) as lib:
+        decide(lib)
         result["incremental"] = incremental(lib, n, papers)
         lib.search("warm up")
         latency: dict = {}
