@@ -26,17 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from paperdesk.core.library import LibraryError, write_transaction
-from paperdesk.core.search import sidecar, word_order
+from paperdesk.core.search import parallel, sidecar, word_order
 from paperdesk.core.search.documents import all_paper_ids, load_documents, paper_count, rowid_ranges
+from paperdesk.core.search.fields import INDEX_DIRNAME, INDEX_VERSION, make_schema, open_index, to_fields
 from paperdesk.core.search.writer import segment_writer
 from paperdesk.core.store import enqueue_index
 
 log = logging.getLogger(__name__)
 
-INDEX_DIRNAME = "index"
-# Bump when fields change: an index of another version is rebuilt at open.
-INDEX_VERSION = "7"  # 2: abstracts without positions, id column; 3: FastStemAnalyzer; 4: fulltext;
-# 5: date words in source (digest:nov); 6: arXiv categories, is:updated; 7: fulltext's word order
 _VERSION_FILE = "PAPERDESK_INDEX_VERSION"
 _STATE_FILE = "PAPERDESK_INDEX_STATE"  # the highest index_queue seq taken in (see agrees())
 _LOCK_FILE = "index.lock"  # beside index/, which a build replaces
@@ -116,60 +113,6 @@ def _lock_fd(fd: int, wait: bool) -> bool:
     except BlockingIOError:
         return False
     return True
-
-
-def make_schema() -> Any:
-    from whoosh import analysis, fields
-
-    from paperdesk.core.search.analysis import FastStemAnalyzer
-
-    stem = FastStemAnalyzer()  # StemmingAnalyzer in one loop: lowercase, stop words, Porter stems
-    plain = analysis.StandardAnalyzer(stoplist=None, minsize=1)
-    parts = analysis.RegexTokenizer(r"[^\W_]+") | analysis.LowercaseFilter()
-    return fields.Schema(
-        id=fields.ID(stored=True, unique=True, sortable=True),  # a column: docnum -> id cheaply
-        sig=fields.STORED(),
-        title=fields.TEXT(analyzer=stem, spelling=True),
-        # Word starts of titles: answers a 1-10 letter prefix with one term (search as you type).
-        title_ng=fields.NGRAMWORDS(minsize=1, maxsize=10, at="start"),
-        # No positions: every word query reads abstract postings 3x faster; phrases are confirmed
-        # against the text (phrases.py).
-        abstract=fields.TEXT(analyzer=stem, phrase=False),
-        note=fields.TEXT(analyzer=stem),
-        # PDFs' text: no positions (8,000 words a paper); a phrase in it is confirmed on the text.
-        fulltext=fields.TEXT(analyzer=stem, phrase=False),
-        tags=fields.KEYWORD(lowercase=True, commas=True, scorable=True),
-        author=fields.TEXT(analyzer=plain),
-        org=fields.TEXT(analyzer=plain),
-        source=fields.TEXT(analyzer=parts),
-        arxiv=fields.ID(),
-        categories=fields.KEYWORD(lowercase=True),  # cat:cs.CL, cat:cs.*
-        flags=fields.KEYWORD(),
-        upvotes=fields.NUMERIC(int, bits=32, signed=True, sortable=True),
-        published=fields.NUMERIC(int, bits=32, signed=True, sortable=True),  # unsigned ranges are buggy
-    )
-
-
-def to_fields(doc: dict) -> dict:
-    """A document from `load_documents` as Whoosh field values."""
-    values = {
-        "id": doc["id"], "sig": doc["sig"], "title": doc["title"], "title_ng": doc["title"],
-        "abstract": doc["abstract"], "note": "\n".join(doc["note"]), "tags": ",".join(doc["tags"]),
-        "author": doc["author"], "org": doc["org"], "source": "\n".join(doc["source"]),
-        "arxiv": doc["arxiv"], "flags": " ".join(doc["flags"]), "fulltext": doc.get("fulltext", ""),
-        "categories": doc["categories"],
-        "upvotes": doc["upvotes"], "published": doc["published"],
-    }
-    return {k: v for k, v in values.items() if v not in (None, "")}
-
-
-def open_index(folder: Path | str) -> Any:
-    """The Whoosh index in `folder`, read through plain file reads: with mmap, whoosh-reloaded
-    copies each mapped segment part into memory for every reader (~140 MB at 100k papers, one long
-    C call holding the GIL); the OS caches the files anyway."""
-    from whoosh.filedb.filestore import FileStorage
-
-    return FileStorage(str(folder), supports_mmap=False).open_index()
 
 
 class SearchIndex:
@@ -302,8 +245,6 @@ class SearchIndex:
 
     def _write_all(self, ix: Any, total: int, progress: Progress | None) -> None:
         """Every paper into the fresh index: in several processes for a large library."""
-        from paperdesk.core.search import parallel
-
         done = 0
 
         def advance(count: int) -> None:

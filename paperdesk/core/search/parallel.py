@@ -65,7 +65,7 @@ def _worker(db_path: str, index_dir: str, rowids: tuple[int, int], limitmb: int,
     try:
         from paperdesk.core.search import writer as writer_module
         from paperdesk.core.search.documents import all_paper_ids, load_documents
-        from paperdesk.core.search.index import open_index, to_fields
+        from paperdesk.core.search.fields import open_index, to_fields
 
         writer_module.POOL_LIMIT = pool_limit
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
