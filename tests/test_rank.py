@@ -187,9 +187,19 @@ def test_cli_rank_explain_and_rules(topic_lib, tmp_path):
     out = subprocess.run([*run, "rank", "--json", "--limit", "5"], capture_output=True, text=True,
                          check=True)
     data = json.loads(out.stdout)
-    assert "model" in data["model"] and len(data["papers"]) == 5
-    assert [topic_of[p["id"]] for p in data["papers"]].count("rl") >= 4
-    top = data["papers"][0]["id"]
+    assert "model" in data["model"] and len(data["hits"]) == 5 and "papers" not in data
+    assert [topic_of[p["id"]] for p in data["hits"]].count("rl") >= 4
+    top = data["hits"][0]["id"]
+    # The keys and per-paper fields of `search --json`, plus the score's explanation.
+    found = json.loads(subprocess.run([*run, "search", "--json", "reward"], capture_output=True,
+                                      text=True, check=True).stdout)
+    assert set(found) <= set(data) and set(found["hits"][0]) <= set(data["hits"][0])
+    assert data["sort"] == "interest" and data["total"] == lib.count(status="inbox")
+    scores = [h["score"] for h in data["hits"]]
+    assert scores == sorted(scores, reverse=True)
+    words = set(TOPICS["rl"].split())
+    assert any(w in data["hits"][0]["explanation"] for w in words), data["hits"][0]["explanation"]
+    assert data["hits"][0]["reasons"][0]["weight"] > 0
     out = subprocess.run([*run, "rank", "--explain", top], capture_output=True, text=True, check=True)
     assert "score" in out.stdout and "model's strongest words" in out.stdout
     out = subprocess.run([*run, "rules", "add", "g", "graph", "--tag", "graphs"], capture_output=True,

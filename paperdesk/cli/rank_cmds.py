@@ -77,10 +77,18 @@ def cmd_rank(args: argparse.Namespace) -> int:
         ids = [h.id for h in result.hits]
         ranked = ranker.rank(ids, args.tag, limit=args.limit)
         if args.json:
+            # As `search --json` (same keys, same per-paper fields), plus why each paper ranks there.
+            snippets = {h.id: h.snippet for h in result.hits}
             records = {r["id"]: r for r in lib.records(ranked.ids)}
-            print_json({"model": ranked.message, "problems": result.problems, "total": len(ids), "papers": [
-                {**records[pid], "score": score} for pid, score in zip(ranked.ids, ranked.scores,
-                                                                      strict=True)]})
+            hits = []
+            for pid, score in zip(ranked.ids, ranked.scores, strict=True):
+                reasons = ranker.explain(records[pid], args.tag)
+                hits.append({**records[pid], "score": score, "snippet": snippets.get(pid),
+                             "explanation": format_reasons(reasons),
+                             "reasons": [{"feature": r.name, "weight": r.weight} for r in reasons]})
+            print_json({"query": args.query, "total": len(ids), "sort": "interest",
+                        "problems": result.problems, "suggestion": result.suggestion,
+                        "tag": args.tag, "model": ranked.message, "hits": hits})
             return 0
         for problem in result.problems:
             print(f"paperdesk: note: {problem}", file=sys.stderr)
