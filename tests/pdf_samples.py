@@ -22,11 +22,30 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def make_pdf(pages: list[list[str]], *, size: tuple[int, int] = (612, 792)) -> bytes:
+Box = tuple[float, float, float, float]
+
+
+def make_pdf(pages: list[list[str]], *, size: tuple[int, int] = (612, 792), crop_box: Box | None = None,
+             rotate: int = 0, links: dict[int, list[tuple[Box, str]]] | None = None) -> bytes:
     """A PDF with one page per list of lines (12 pt Helvetica, 18 pt apart, from 72 pt below the top).
-    A page given as [] has no text layer: it only draws a grey rectangle."""
+    A page given as [] has no text layer: it only draws a grey rectangle. `crop_box` (x0, y0, x1, y1)
+    and `rotate` (degrees) apply to every page; `links` puts URI link areas on pages by number."""
     width, height = size
     objects: list[bytes] = []
+    links = links or {}
+    extra = ""
+    if crop_box is not None:
+        extra += " /CropBox [{} {} {} {}]".format(*crop_box)
+    if rotate:
+        extra += f" /Rotate {rotate}"
+    annots: dict[int, list[int]] = {}  # page -> object numbers of its link annotations
+    first_link = 4 + 2 * len(pages)
+    link_objects: list[bytes] = []
+    for page, areas in sorted(links.items()):
+        for rect, uri in areas:
+            annots.setdefault(page, []).append(first_link + len(link_objects))
+            link_objects.append("<< /Type /Annot /Subtype /Link /Rect [{} {} {} {}] /Border [0 0 0] "
+                                "/A << /S /URI /URI ({}) >> >>".format(*rect, _escape(uri)).encode())
     kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages)))
     objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())
@@ -39,11 +58,14 @@ def make_pdf(pages: list[list[str]], *, size: tuple[int, int] = (612, 792)) -> b
         else:
             ops = ["0.8 g", f"72 72 {width - 144} {height - 144} re f"]
         stream = "\n".join(ops).encode("cp1252")
+        refs = " ".join(f"{n} 0 R" for n in annots.get(i, []))
+        page_extra = extra + (f" /Annots [{refs}]" if refs else "")
         objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] "
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}]{page_extra} "
             f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>".encode()
         )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    objects.extend(link_objects)
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -56,6 +78,6 @@ def make_pdf(pages: list[list[str]], *, size: tuple[int, int] = (612, 792)) -> b
     return bytes(out)
 
 
-def write_pdf(path: Path, pages: list[list[str]]) -> Path:
-    path.write_bytes(make_pdf(pages))
+def write_pdf(path: Path, pages: list[list[str]], **options) -> Path:
+    path.write_bytes(make_pdf(pages, **options))
     return path

@@ -166,3 +166,26 @@ def test_one_document_from_several_threads(tmp_path: Path) -> None:
             t.join()
         assert not errors
         assert results == {i: f"page {i} text" for i in range(6)}
+
+
+@pytest.mark.parametrize("rotate", [0, 90, 180, 270])
+def test_page_frame_maps_points_to_where_they_are_rendered(tmp_path, rotate):
+    """The visible box starts at (50, 100) and may be turned: a character's box, shown through the
+    frame, covers the glyph's ink in the rendering."""
+    import numpy as np
+
+    path = tmp_path / "crop.pdf"
+    path.write_bytes(make_pdf([["Quokka"]], crop_box=(50, 100, 450, 740), rotate=rotate))
+    with PdfDocument.open(path) as doc:
+        frame = doc.page_frame(0)
+        assert frame.box == (50, 100, 450, 740) and frame.turns == rotate // 90
+        assert doc.page_size(0) == ((400, 640) if rotate in (0, 180) else (640, 400))
+        assert frame.to_pdf(*frame.to_shown(123.0, 456.0)) == pytest.approx((123.0, 456.0))
+        data, width, height, stride = doc.render(0, 1.0)
+        pixels = np.frombuffer(data, np.uint8).reshape(height, stride)[:, : width * 4]
+        ys, xs = np.nonzero(pixels.reshape(height, width, 4)[:, :, 0] < 128)
+        boxes = doc.char_boxes(0)[:6]
+        word = (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max())
+        left, top, right, bottom = frame.rect_to_shown(word)
+        assert left - 1.5 <= xs.min() and xs.max() + 1 <= right + 1.5
+        assert top - 1.5 <= ys.min() and ys.max() + 1 <= bottom + 1.5

@@ -4,7 +4,9 @@ Pages come from `PageRenderer` (its own thread) at the zoom times the screen's d
 text stays sharp on high-DPI screens; until a page arrives its slot shows a stretched rendering at
 another zoom or a blank sheet. Everything else here is cheap: layout is a list of page tops, and
 paint draws cached images, then highlights from their stored quads, search matches and the
-selection on top. PDF coordinates (points, origin bottom-left) map to the widget by `_to_view`.
+selection on top. PDF coordinates (points in page space, origin bottom-left) map to the widget by
+`_to_view` and back by `_to_page`, through each page's `PageFrame` (its visible box need not start
+at (0, 0); it may be turned), which arrives with the page's first rendering.
 Painting never calls pdfium (it would wait for a render in progress): each rendered page arrives
 with its links and annotations; a search runs on the render thread, and so does reading the character
 boxes of visible pages that hold matches, from which matches are drawn (`line_rects`). Boxes are not
@@ -21,7 +23,7 @@ import numpy as np
 
 from paperdesk.core.annotations import Highlight
 from paperdesk.core.pdf import Annotation, Link, PdfDocument
-from paperdesk.core.pdf.document import Rect, char_index_at, line_rects
+from paperdesk.core.pdf.document import PageFrame, Rect, char_index_at, line_rects
 from paperdesk.core.reader_html import HIGHLIGHT_CSS
 from paperdesk.gui.pdf_render import PageCache, PageRenderer, scale_key
 from paperdesk.gui.qt import (
@@ -70,6 +72,7 @@ class PdfView(QAbstractScrollArea):
         self._width = 0.0
         self._links: dict[int, list[Link]] = {}
         self._annots: dict[int, list[Annotation]] = {}
+        self._frames: dict[int, PageFrame] = {}
         self.highlights: list[Highlight] = []
         self.matches: list[tuple[int, int, int]] = []
         self._boxes: dict[int, np.ndarray] = {}
@@ -93,6 +96,7 @@ class PdfView(QAbstractScrollArea):
         self.cache.clear()
         self._links.clear()
         self._annots.clear()
+        self._frames.clear()
         self._boxes.clear()
         self._boxes_pending.clear()
         self.matches, self.match_index, self.selection = [], -1, None
@@ -156,12 +160,19 @@ class PdfView(QAbstractScrollArea):
         return QRectF(left - self.horizontalScrollBar().value(),
                       self._tops[i] - self.verticalScrollBar().value(), w * self.zoom, h * self.zoom)
 
+    def _frame(self, i: int) -> PageFrame:
+        """Page `i`'s frame: known once it was rendered, else read now (waits for pdfium)."""
+        frame = self._frames.get(i)
+        if frame is None:
+            frame = self._frames[i] = self.doc.page_frame(i)
+        return frame
+
     def _to_view(self, i: int, rect: tuple[float, float, float, float]) -> QRectF:
+        """A rectangle in page `i`'s PDF points, in viewport coordinates."""
         page = self.page_rect(i)
-        height = self.doc.page_size(i)[1]
-        x0, y0, x1, y1 = rect
-        return QRectF(page.left() + x0 * self.zoom, page.top() + (height - y1) * self.zoom,
-                      (x1 - x0) * self.zoom, (y1 - y0) * self.zoom)
+        left, top, right, bottom = self._frame(i).rect_to_shown(rect)
+        return QRectF(page.left() + left * self.zoom, page.top() + top * self.zoom,
+                      (right - left) * self.zoom, (bottom - top) * self.zoom)
 
     def _to_page(self, pos: QPointF) -> tuple[int, float, float] | None:
         """The page under a viewport point and the point in PDF coordinates."""
@@ -172,8 +183,8 @@ class PdfView(QAbstractScrollArea):
         rect = self.page_rect(i)
         if not rect.contains(pos):
             return None
-        height = self.doc.page_size(i)[1]
-        return i, (pos.x() - rect.left()) / self.zoom, height - (pos.y() - rect.top()) / self.zoom
+        x, y = self._frame(i).to_pdf((pos.x() - rect.left()) / self.zoom, (pos.y() - rect.top()) / self.zoom)
+        return i, x, y
 
     def visible_pages(self) -> range:
         if not self._tops:
@@ -235,6 +246,8 @@ class PdfView(QAbstractScrollArea):
     def _page_ready(self, _generation: int, page: int, key: int, image, links, annots) -> None:
         image.setDevicePixelRatio(self.devicePixelRatioF())
         self.cache.put((page, key), image)
+        if page not in self._frames:
+            self._frames[page] = self.doc.page_frame(page)  # read by the render: no pdfium call
         self._links[page] = links
         self._annots[page] = annots
         if page in self.visible_pages():
@@ -270,6 +283,8 @@ class PdfView(QAbstractScrollArea):
         painter.end()
 
     def _paint_marks(self, painter: QPainter, i: int) -> None:
+        if i not in self._frames:  # not rendered yet: a blank sheet, nothing to place marks on
+            return
         painter.setPen(Qt.PenStyle.NoPen)
         dark = self.renderer.dark
         painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Multiply if not dark
@@ -327,13 +342,14 @@ class PdfView(QAbstractScrollArea):
         bar.setValue(bar.value() + lines * bar.singleStep())
 
     def go_to_page(self, i: int, y: float | None = None) -> None:
-        """Show page `i` from its top, or with height `y` (points from the bottom) near the top."""
+        """Show page `i` from its top, or with height `y` (PDF points, page space) near the top."""
         if not self._tops:
             return
         i = min(max(i, 0), self.page_count - 1)
         top = self._tops[i] - GAP
         if y is not None:
-            top = self._tops[i] + (self.doc.page_size(i)[1] - y) * self.zoom - GAP
+            frame = self._frame(i)
+            top = self._tops[i] + frame.to_shown(frame.box[0], y)[1] * self.zoom - GAP
         self.verticalScrollBar().setValue(round(top))
         self._report_page()
 
@@ -426,8 +442,13 @@ class PdfView(QAbstractScrollArea):
         rects = self._match_rects(self.match_index)
         if not rects:
             return False
-        if not self.viewport().rect().contains(self._to_view(page, rects[0]).toAlignedRect()):
-            self.go_to_page(page, rects[0][3] + 72 / self.zoom)
+        target = self._to_view(page, rects[0])
+        if not self.viewport().rect().contains(target.toAlignedRect()):  # an inch below the top
+            self.verticalScrollBar().setValue(round(self.verticalScrollBar().value() + target.top() - 72))
+            hbar = self.horizontalScrollBar()
+            if target.left() < 0 or target.right() > self.viewport().width():
+                hbar.setValue(round(hbar.value() + target.left() - GAP))
+            self._report_page()
         return True
 
     def current_match(self) -> tuple[int, int, int] | None:

@@ -292,3 +292,50 @@ def test_go_to_page_full_window_and_colour_buttons(desk, qtbot, tmp_path):
         qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton,
                           pos=view._to_view(3, tuple(mark.quads[0])).center().toPoint())
     assert activated.args == [mark.id]  # the window opens its comment dialog
+
+
+def _ink_box(view, page: int):
+    """The bounding box of the dark pixels of page `page` as rendered, in viewport coordinates."""
+    from paperdesk.gui.qt import QRectF
+
+    image = view.cache.get((page, round(view.render_scale * 1000)))
+    ratio = image.devicePixelRatio()
+    xs, ys = [], []
+    for y in range(0, image.height()):
+        for x in range(0, image.width()):
+            if image.pixelColor(x, y).lightness() < 100:
+                xs.append(x)
+                ys.append(y)
+    origin = view.page_rect(page).topLeft()
+    return QRectF(origin.x() + min(xs) / ratio, origin.y() + min(ys) / ratio,
+                  (max(xs) - min(xs) + 1) / ratio, (max(ys) - min(ys) + 1) / ratio)
+
+
+@pytest.mark.parametrize("rotate", [0, 90])
+def test_offset_crop_box_places_matches_selection_and_links_on_the_text(desk, qtbot, tmp_path, rotate):
+    """A page whose visible box starts at (50, 100), not (0, 0), maybe turned: what is drawn on it
+    and what the mouse hits lands on the rendered glyphs (it was 50 points off, or worse)."""
+    from paperdesk.gui.qt import Qt
+
+    window, pid = desk
+    source = write_pdf(tmp_path / "crop.pdf", [["Quokka"]], size=(500, 300), crop_box=(50, 100, 450, 290),
+                       rotate=rotate, links={0: [((60, 200, 300, 260), "https://example.org/quokka")]})
+    show_pdf(window, qtbot, pid, source)
+    view = window.reader.pdf.view
+    view.set_zoom(1.0)
+    qtbot.waitUntil(lambda: view.page_painted(0), timeout=10_000)
+    # The search match is drawn around the glyphs (the font's box is a little taller than the ink).
+    window.reader.pdf.find_field.setText("quokka")
+    window.reader.pdf.find_field.returnPressed.emit()
+    qtbot.waitUntil(lambda: bool(view.matches) and bool(view._match_rects(0)), timeout=10_000)
+    (rect,) = view._match_rects(0)
+    drawn = view._to_view(0, rect)
+    ink = _ink_box(view, 0)  # where the page is now (the search may have scrolled)
+    assert drawn.adjusted(-1.5, -1.5, 1.5, 1.5).contains(ink), (drawn, ink)
+    # The mouse finds the characters under it: a double-click on the ink selects the word.
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=ink.center().toPoint())
+    assert view.selection is not None
+    assert view.doc.page_text(0)[view.selection.start:view.selection.end] == "Quokka"
+    # The link area around the word is where the word is shown, and only there.
+    assert view._link_at(ink.center()) is not None
+    assert view._link_at(view._to_view(0, (52, 150, 54, 152)).center()) is None

@@ -1,6 +1,8 @@
 """A small, Qt-free wrapper around pypdfium2: the only module that imports it.
 
-Coordinates are PDF points in pdfium's page space (origin bottom-left, y up). Character indices are
+Coordinates are PDF points in pdfium's page space (origin bottom-left, y up); a page is shown from its
+visible box (the crop box within the media box), which need not start at (0, 0), turned by its
+/Rotate: ``PageFrame`` maps between the two. Character indices are
 pdfium's: ``page_text(i)[k]`` is the character whose box is ``char_boxes(i)[k]``, so a highlight stored as
 ``(page, start, end)`` means the same characters to search, selection and drawing.
 
@@ -43,6 +45,45 @@ class PdfEncrypted(PdfError):
 
 class PdfBroken(PdfError):
     """Not a PDF, truncated or corrupt."""
+
+
+@dataclass(frozen=True)
+class PageFrame:
+    """How a page is shown: its visible box in page space (the crop box within the media box, as
+    pdfium renders it) and its rotation in quarter turns clockwise. "Shown" coordinates are points
+    from the top-left corner of the page as rendered, y down."""
+
+    box: Rect
+    turns: int = 0
+
+    def to_shown(self, x: float, y: float) -> tuple[float, float]:
+        bx0, by0, bx1, by1 = self.box
+        u, v = x - bx0, by1 - y  # from the box's top-left, not turned
+        width, height = bx1 - bx0, by1 - by0
+        if self.turns == 1:
+            return height - v, u
+        if self.turns == 2:
+            return width - u, height - v
+        if self.turns == 3:
+            return v, width - u
+        return u, v
+
+    def to_pdf(self, u: float, v: float) -> tuple[float, float]:
+        bx0, by0, bx1, by1 = self.box
+        width, height = bx1 - bx0, by1 - by0
+        if self.turns == 1:
+            u, v = v, height - u
+        elif self.turns == 2:
+            u, v = width - u, height - v
+        elif self.turns == 3:
+            u, v = width - v, u
+        return bx0 + u, by1 - v
+
+    def rect_to_shown(self, rect: Rect) -> Rect:
+        """A rectangle in page space as (left, top, right, bottom) of the shown page."""
+        u0, v0 = self.to_shown(rect[0], rect[1])
+        u1, v1 = self.to_shown(rect[2], rect[3])
+        return min(u0, u1), min(v0, v1), max(u0, u1), max(v0, v1)
 
 
 @dataclass(frozen=True)
@@ -134,6 +175,7 @@ class PdfDocument:
         self._texts: dict[int, str] = {}
         self._boxes: dict[int, np.ndarray] = {}
         self._folded: dict[int, str] = {}
+        self._frames: dict[int, PageFrame] = {}
         self._has_text: bool | None = None
 
     @classmethod
@@ -200,10 +242,31 @@ class PdfDocument:
             finally:
                 textpage.close()
 
+    def page_frame(self, i: int) -> PageFrame:
+        """Where page ``i``'s points are shown (kept once read; a render reads it too)."""
+        frame = self._frames.get(i)
+        if frame is None:
+            with self._page(i) as page:
+                frame = self._read_frame(i, page)
+        return frame
+
+    def _read_frame(self, i: int, page: pdfium.PdfPage) -> PageFrame:
+        if i not in self._frames:
+            rect = raw.FS_RECTF()
+            if raw.FPDF_GetPageBoundingBox(page, rect):
+                box = (min(rect.left, rect.right), min(rect.bottom, rect.top),
+                       max(rect.left, rect.right), max(rect.bottom, rect.top))  # fmt: skip
+            else:
+                box = (0.0, 0.0, *self._sizes[i])
+            self._frames[i] = PageFrame(box, raw.FPDFPage_GetRotation(page) % 4)
+        return self._frames[i]
+
     def render(self, i: int, scale: float) -> tuple[bytes, int, int, int]:
         """Page ``i`` at ``scale`` pixels per point, with its annotations: (BGRX bytes, width, height,
-        stride), which ``QImage(data, w, h, stride, QImage.Format_RGB32)`` wraps on little-endian."""
+        stride), which ``QImage(data, w, h, stride, QImage.Format_RGB32)`` wraps on little-endian.
+        Reads the page's frame on the way (the page is loaded anyway)."""
         with self._page(i) as page:
+            self._read_frame(i, page)
             bitmap = page.render(scale=scale, prefer_bgrx=True, draw_annots=True)
             try:
                 return bytes(bitmap.buffer), bitmap.width, bitmap.height, bitmap.stride
