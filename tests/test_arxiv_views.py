@@ -9,7 +9,7 @@ import pytest
 
 from paperdesk.core import Library
 from paperdesk.core import arxiv_snapshot as snap
-from paperdesk.core.library import ORDERS
+from paperdesk.core.orders import ORDERS
 from paperdesk.core.reader_html import paper_html
 from tests.test_arxiv_snapshot import record, write
 

@@ -36,3 +36,28 @@ def test_only_the_pdf_wrapper_imports_pypdfium2():
     files = package.rglob("*.py")
     users = sorted(str(p.relative_to(package)) for p in files if pdfium_import.search(p.read_text("utf-8")))
     assert users == ["core/pdf/document.py"]
+
+
+# SQL in the desk: a statement run, a connection reached for, or SQL text. The desk reads through the
+# library's facade (and its reader threads), never by SQL of its own.
+RAW_SQL = re.compile(r"\.execute(many)?\(|\.conn\b|\.db\.|\bPRAGMA\s+\w+"
+                     r"|\b(SELECT|INSERT|UPDATE|DELETE)\s+\S+.*\b(FROM|INTO|SET)\b")
+SQL_ALLOWED: set[str] = set()  # "gui/<file>.py" here only with a reason; it should stay empty
+
+
+def test_the_desk_runs_no_sql_of_its_own():
+    gui = CORE.parent / "gui"
+    offenders = [f"{p.relative_to(CORE.parent)}:{n}: {line.strip()}"
+                 for p in sorted(gui.rglob("*.py")) if str(p.relative_to(CORE.parent)) not in SQL_ALLOWED
+                 for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+                 if RAW_SQL.search(line)]
+    assert offenders == []
+
+
+def test_the_sql_check_sees_sql():
+    for line in ['rows = lib.conn.execute("SELECT id FROM papers")', 'cur.executemany(sql, rows)',
+                 '"UPDATE papers SET starred = 1"', 'x = self.lib.db.table("papers")',
+                 '"PRAGMA query_only = ON"']:
+        assert RAW_SQL.search(line), line
+    for line in ["# select a paper from the list", "self.select_paper(pid)", "lib.rows(ids)"]:
+        assert not RAW_SQL.search(line), line

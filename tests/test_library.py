@@ -8,8 +8,8 @@ import pytest
 from samples import DIGEST_ALTERNATING, DIGEST_BLOCKS, DIGEST_PLAIN, TODAY
 
 from paperdesk.core import Library, LibraryError
-from paperdesk.core.library import ORDERS
 from paperdesk.core.normalize import normalize_title, paper_id
+from paperdesk.core.orders import ORDERS
 from paperdesk.core.schema import SCHEMA_VERSION, migrations
 
 

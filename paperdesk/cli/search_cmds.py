@@ -61,7 +61,7 @@ def _progress(done: int, total: int, what: str) -> None:
 
 
 def _say_messages(lib) -> None:  # type: ignore[no-untyped-def]
-    index = lib.__dict__.get("_search_index")
+    index = lib.loaded_index
     for message in index.take_messages() if index is not None else []:
         print(f"paperdesk: {message}", file=sys.stderr)
 

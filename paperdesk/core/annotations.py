@@ -269,6 +269,12 @@ def highlights(lib: Library, paper_id: str | None = None) -> list[Highlight]:
     return [_highlight(r) for r in rows.fetchall()]
 
 
+def highlight(lib: Library, highlight_id: int) -> Highlight | None:
+    row = lib.conn.execute(f"SELECT {_HIGHLIGHT_COLUMNS} FROM highlights WHERE id = ?",
+                           (highlight_id,)).fetchone()
+    return _highlight(row) if row else None
+
+
 def locate(text: str, quote: str, start: int) -> tuple[int, int] | None:
     """Where `quote` is in `text` now: at its stored position if still there, else the occurrence
     nearest to it, matching runs of whitespace loosely (re-imports may re-wrap text)."""

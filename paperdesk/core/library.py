@@ -18,6 +18,8 @@ from sqlite_utils import Database
 from paperdesk.core import ops
 from paperdesk.core.changes import Changes
 from paperdesk.core.digest import read_digest
+from paperdesk.core.idlist import ID_ROWS, IDS, id_array
+from paperdesk.core.orders import KEY_COLUMNS, ORDERS, sort_key
 from paperdesk.core.paths import DB_FILENAME, default_library_dir
 from paperdesk.core.records import RejectedInput, SourceBatch
 from paperdesk.core.schema import SCHEMA_VERSION, migrations
@@ -32,14 +34,6 @@ if TYPE_CHECKING:  # search types only; the search package loads lazily
 
 Progress = Callable[[int, int, str], None]  # (done, total, what)
 STATUSES = ("inbox", "archived")
-# Sort orders for paper lists; the id breaks ties so pages are stable.
-ORDERS = {
-    "date": "p.published IS NULL, p.published DESC, p.added_at DESC, p.id",
-    "added": "p.added_at DESC, p.id",
-    "upvotes": "p.upvotes IS NULL, p.upvotes DESC, p.id",
-    "title": "p.title_norm, p.id",
-}
-
 
 BULK_CACHE_KIB = 65536  # page cache while importing many files (the default is 2 MiB)
 BULK_CHECKPOINT_PAGES = 20000  # WAL pages between checkpoints then (the default is 1000)
@@ -169,8 +163,19 @@ class Library:
         self._closed = False
         self.index_backlog = 0  # papers left queued for the search index at close
         self.warnings: list[str] = []  # for the user: e.g. the search index could not be updated
+        self._index: SearchIndex | None = None  # opened on first use (`index`)
+        self._ranker: Ranker | None = None  # made on first use (`ranker`)
 
     # -- opening ----------------------------------------------------------------------------
+    @classmethod
+    def open_reader(cls, folder: str | Path) -> Library:
+        """A read-only Library (`query_only`) for a reading thread: it never indexes, not even at
+        close (draining the search queue is the writer's job)."""
+        lib = cls.open(folder)
+        lib.conn.execute("PRAGMA query_only = ON")
+        lib.defer_indexing = True
+        return lib
+
     @classmethod
     def open(cls, folder: str | Path | None = None) -> Library:
         folder = Path(folder).expanduser() if folder else default_library_dir()
@@ -412,8 +417,8 @@ class Library:
             # planner scans the whole status index (100k rows) for a thousand search hits.
             glue = " AND " + where[len(" WHERE "):] if where else ""
             matched = [r[0] for r in self.conn.execute(
-                f"SELECT p.id FROM json_each(?) w CROSS JOIN papers p ON p.id = w.value{glue} "
-                f"ORDER BY w.key", [json.dumps(list(within)), *params])]
+                f"SELECT p.id FROM {ID_ROWS} CROSS JOIN papers p ON p.id = j.value{glue} "
+                f"ORDER BY j.key", [id_array(within), *params])]
             return matched[offset:offset + limit] if limit is not None else matched[offset:]
         if order == "digest" and source_id is not None:  # the digest's own order (its positions)
             sql = (f"SELECT p.id FROM papers p{where} ORDER BY (SELECT min(v.position) FROM provenance v "
@@ -451,14 +456,12 @@ class Library:
 
     def rows(self, ids: Sequence[str]) -> list[dict]:
         """Bare paper rows (no tags, notes or sources) in the order of `ids`: cheap, for lists."""
-        # Ids as one JSON array, each looked up by key: half the time of `IN (?, ...)` lists (a
-        # page of the paper list is read while it is painted).
         cur = self.conn.execute(
             "SELECT p.*, (SELECT group_concat(tag, ' ') FROM tags t WHERE t.paper_id = p.id) "
             "AS tag_list, EXISTS (SELECT 1 FROM notes n WHERE n.paper_id = p.id AND n.body != '') "
             "AS has_note, EXISTS (SELECT 1 FROM highlights h WHERE h.paper_id = p.id) "
-            "AS has_highlight FROM json_each(?) AS j CROSS JOIN papers AS p ON p.id = j.value",
-            (json.dumps(list(ids)),),
+            f"AS has_highlight FROM {ID_ROWS} CROSS JOIN papers AS p ON p.id = j.value",
+            (id_array(ids),),
         )
         names = [d[0] for d in cur.description]
         found: dict[str, dict] = {}
@@ -467,23 +470,51 @@ class Library:
             found[record["id"]] = record
         return [found[i] for i in ids if i in found]
 
+    def sort_keys(self, order: str, ids: Iterable[str]) -> dict[str, tuple]:
+        """Each paper's `orders.sort_key` for `order` (unknown ids are left out)."""
+        cur = self.conn.execute(f"SELECT {', '.join(KEY_COLUMNS)} FROM papers WHERE id IN {IDS}",
+                                (id_array(ids),))
+        names = [d[0] for d in cur.description]
+        order = order if order in ORDERS else "date"
+        return {row["id"]: sort_key(order, row) for row in (dict(zip(names, r, strict=True)) for r in cur)}
+
+    def sort_ids(self, ids: Sequence[str], order: str, *, reverse: bool = False,
+                 source_id: int | None = None) -> list[str]:
+        """`ids` (search hits) in list order `order` (`digest`: their places in digest `source_id`),
+        reversed if asked; unknown ids are left out except in a digest's order."""
+        if order == "digest" and source_id is not None:
+            places = dict(self.conn.execute(
+                f"SELECT paper_id, min(position) FROM provenance WHERE source_id = ? AND paper_id IN "
+                f"{IDS} GROUP BY paper_id", (source_id, id_array(ids))))
+            return sorted(ids, key=lambda pid: (places.get(pid) is None, places.get(pid) or 0, pid),
+                          reverse=reverse)
+        keys = self.sort_keys(order, ids)
+        ordered = sorted((pid for pid in ids if pid in keys), key=keys.__getitem__)
+        return ordered[::-1] if reverse else ordered
+
+    def title_matches(self, text: str, limit: int) -> list[str]:
+        """Papers whose title contains `text`, newest first: search before the index exists."""
+        pattern = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return [r[0] for r in self.conn.execute(
+            "SELECT id FROM papers WHERE title LIKE ? ESCAPE '\\' ORDER BY published DESC LIMIT ?",
+            (pattern, limit))]
+
     def records(self, ids: Sequence[str]) -> list[dict]:
         """Full JSON-ready records in the order of `ids` (unknown ids are skipped)."""
         rows = self.rows(ids)
         if not rows:
             return []
-        id_list = [r["id"] for r in rows]
-        marks = ",".join("?" * len(id_list))
+        id_list = (id_array(r["id"] for r in rows),)
         tags: dict[str, list[str]] = {}
         for pid, tag in self.conn.execute(
-                f"SELECT paper_id, tag FROM tags WHERE paper_id IN ({marks}) ORDER BY tag", id_list):
+                f"SELECT paper_id, tag FROM tags WHERE paper_id IN {IDS} ORDER BY tag", id_list):
             tags.setdefault(pid, []).append(tag)
         notes = dict(self.conn.execute(
-            f"SELECT paper_id, body FROM notes WHERE paper_id IN ({marks})", id_list).fetchall())
+            f"SELECT paper_id, body FROM notes WHERE paper_id IN {IDS}", id_list).fetchall())
         sources: dict[str, list[dict]] = {}
         for pid, kind, name, date, upvotes in self.conn.execute(
                 f"SELECT v.paper_id, s.kind, s.name, s.date, v.upvotes FROM provenance v "
-                f"JOIN sources s ON s.id = v.source_id WHERE v.paper_id IN ({marks}) "
+                f"JOIN sources s ON s.id = v.source_id WHERE v.paper_id IN {IDS} "
                 f"ORDER BY s.date, s.id", id_list):
             sources.setdefault(pid, []).append(
                 {"kind": kind, "name": name, "date": date, "upvotes": upvotes})
@@ -681,6 +712,19 @@ class Library:
     def history(self, limit: int = 200) -> list[ops.Operation]:
         return ops.history(self.conn, limit)
 
+    def undo_back_to(self, op_id: int) -> int | str:
+        """Undo every change from operation `op_id` on, whoever made it, newest first; returns how
+        many were undone, or why the next one could not be (a later change to the same items)."""
+        done = [r[0] for r in self.conn.execute(
+            "SELECT id FROM operations WHERE undone = 0 AND id >= ? ORDER BY id DESC", (op_id,))]
+        return _replay_each(self.undo, done)
+
+    def redo_up_to(self, op_id: int) -> int | str:
+        """Redo every undone change up to operation `op_id`, oldest first (see `undo_back_to`)."""
+        undone = [r[0] for r in self.conn.execute(
+            "SELECT id FROM operations WHERE undone = 1 AND id <= ? ORDER BY id", (op_id,))]
+        return _replay_each(self.redo, undone)
+
     # -- settings -----------------------------------------------------------------------------
     def setting(self, key: str, default: str | None = None) -> str | None:
         row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
@@ -696,12 +740,16 @@ class Library:
     @property
     def index(self) -> SearchIndex:
         """The search index (opened, and rebuilt if missing or damaged, on first use)."""
-        found = self.__dict__.get("_search_index")
-        if found is None:
+        if self._index is None:
             from paperdesk.core.search.index import SearchIndex
 
-            found = self.__dict__["_search_index"] = SearchIndex(self.folder, self.conn)
-        return found
+            self._index = SearchIndex(self.folder, self.conn)
+        return self._index
+
+    @property
+    def loaded_index(self) -> SearchIndex | None:
+        """The search index if something has opened it already (never opens it)."""
+        return self._index
 
     def drain_index(self, progress: Progress | None = None, limit: int | None = None) -> int:
         """Index the papers queued by changes (at GUI idle, import end, exit; the `limit` oldest
@@ -717,12 +765,16 @@ class Library:
             if not self.index.exists(self.folder):
                 raise
 
+    def index_queued(self) -> bool:
+        """Whether papers wait for the search index (changed since it last took them in)."""
+        return self.conn.execute("SELECT 1 FROM index_queue LIMIT 1").fetchone() is not None
+
     def _index_built(self) -> bool:
-        return "_search_index" in self.__dict__ or (self.folder / "index").is_dir()
+        return self._index is not None or (self.folder / "index").is_dir()
 
     def _drain_index_if_built(self, limit: int | None = None) -> None:
         """Cheap when the queue is empty; never creates an index that nobody has asked for."""
-        if self.defer_indexing or self.conn.execute("SELECT 1 FROM index_queue LIMIT 1").fetchone() is None:
+        if self.defer_indexing or not self.index_queued():
             return
         if self._index_built():
             self.drain_index(limit=limit)
@@ -765,7 +817,7 @@ class Library:
                 logging.getLogger(__name__).warning("search index not updated at close: %s", exc)
             else:
                 self._index_failed(exc, quiet_if_read_only=True)
-        index = self.__dict__.pop("_search_index", None)
+        index, self._index = self._index, None
         if index is not None:
             index.close()
 
@@ -792,12 +844,16 @@ class Library:
     @property
     def ranker(self) -> Ranker:
         """Interest models learnt from triage (`core/rank`); numpy work, made on first use."""
-        found = self.__dict__.get("_ranker")
-        if found is None:
+        if self._ranker is None:
             from paperdesk.core.rank.ranker import Ranker
 
-            found = self.__dict__["_ranker"] = Ranker(self.folder, self.conn)
-        return found
+            self._ranker = Ranker(self.folder, self.conn)
+        return self._ranker
+
+    @property
+    def ranked(self) -> bool:
+        """Whether this Library has made its ranker (loaded features, trained models)."""
+        return self._ranker is not None
 
     def similar(self, paper_id: str, limit: int = 10) -> list[tuple[SearchHit, list[str]]]:
         """The papers most like this one (title and abstract), with the words they share."""
@@ -885,6 +941,15 @@ def _open_error(path: Path, exc: sqlite3.Error) -> str:
     if backups:
         message += f"; the last automatic backup is {backups[-1]}"
     return message + "; nothing was changed"
+
+
+def _replay_each(replay: Callable[[int], object], op_ids: list[int]) -> int | str:
+    for n, one in enumerate(op_ids):
+        try:
+            replay(one)
+        except LibraryError as exc:
+            return f"{n} done; {exc}" if n else str(exc)
+    return len(op_ids)
 
 
 def _stops_import(exc: sqlite3.Error) -> bool:

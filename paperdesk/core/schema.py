@@ -151,7 +151,7 @@ def m0001_initial(db: Database) -> None:
 
 @migrations(name="0002_list_order_indexes")
 def m0002_list_order_indexes(db: Database) -> None:
-    # Covering the "date" list order (see library.ORDERS) so a 100k-paper view sorts from the index.
+    # Covering the "date" list order (see orders.ORDERS) so a 100k-paper view sorts from the index.
     db.executescript(
         """
         CREATE INDEX papers_order_date ON papers(

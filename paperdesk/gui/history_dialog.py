@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from paperdesk.core import Library, LibraryError
 from paperdesk.core.library import describe_origin
 from paperdesk.gui.qt import (
     QDialog,
@@ -21,29 +20,6 @@ if TYPE_CHECKING:
     from paperdesk.gui.main_window import MainWindow
 
 OP_ROLE = Qt.ItemDataRole.UserRole + 1
-
-
-def undo_back_to(lib: Library, op_id: int) -> int | str:
-    """Undo every change from operation `op_id` on, whoever made it, newest first; returns how
-    many were undone, or why the next one could not be (a later change to the same items)."""
-    done = [r[0] for r in lib.conn.execute(
-        "SELECT id FROM operations WHERE undone = 0 AND id >= ? ORDER BY id DESC", (op_id,))]
-    return _each(lib.undo, done)
-
-
-def redo_up_to(lib: Library, op_id: int) -> int | str:
-    undone = [r[0] for r in lib.conn.execute(
-        "SELECT id FROM operations WHERE undone = 1 AND id <= ? ORDER BY id", (op_id,))]
-    return _each(lib.redo, undone)
-
-
-def _each(replay, op_ids: list[int]) -> int | str:
-    for n, one in enumerate(op_ids):
-        try:
-            replay(one)
-        except LibraryError as exc:
-            return f"{n} done; {exc}" if n else str(exc)
-    return len(op_ids)
 
 
 class HistoryDialog(QDialog):
@@ -101,14 +77,14 @@ class HistoryDialog(QDialog):
         if sel is None:
             return
         op_id = sel[0]
-        self.window_.write("Undo", lambda lib: undo_back_to(lib, op_id), self._done("Undid"))
+        self.window_.write("Undo", lambda lib: lib.undo_back_to(op_id), self._done("Undid"))
 
     def redo_to_selected(self) -> None:
         sel = self._selected()
         if sel is None:
             return
         op_id = sel[0]
-        self.window_.write("Redo", lambda lib: redo_up_to(lib, op_id), self._done("Redid"))
+        self.window_.write("Redo", lambda lib: lib.redo_up_to(op_id), self._done("Redid"))
 
     def _done(self, verb: str):
         def done(n: object) -> None:

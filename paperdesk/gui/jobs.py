@@ -172,8 +172,7 @@ class _Worker(QObject):
             drifted = self._use_process and self._check_agreement and index_exists(lib) and \
                 not lib.index.agrees()
             self._check_agreement = False
-            if not index_exists(lib) or (not stale and not drifted and lib.conn.execute(
-                    "SELECT 1 FROM index_queue LIMIT 1").fetchone() is None):
+            if not index_exists(lib) or (not stale and not drifted and not lib.index_queued()):
                 if self._sliced:
                     self.indexed.emit(self._sliced)
                     self._sliced = 0

@@ -597,8 +597,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         """Build or catch up the search index on the writer thread; search by title meanwhile."""
         from paperdesk.core.search.index import SearchIndex
 
-        pending = self.lib.conn.execute("SELECT 1 FROM index_queue LIMIT 1").fetchone()
-        if SearchIndex.exists(self.lib.folder) and pending is None:
+        if SearchIndex.exists(self.lib.folder) and not self.lib.index_queued():
             return
         self.papers.search_ready = False
 

@@ -27,13 +27,13 @@ opens the search index, so the GUI thread's connection never loads it.
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from paperdesk.core import Library
 from paperdesk.core.changes import Changes
+from paperdesk.core.orders import NEWEST_FIRST
 from paperdesk.gui.gil import freeze_long_lived
 from paperdesk.gui.lazy_ids import LazyIds
 from paperdesk.gui.paper_model import PaperModel
@@ -42,7 +42,6 @@ from paperdesk.gui.reader_thread import ReaderThread
 from paperdesk.gui.views import INBOX, View
 
 SEARCH_LIMIT = 1000
-NATURAL_DESCENDING = {"date", "added", "upvotes"}  # the library's order for these is newest/most first
 # Words in these fields rank a search by relevance; others (digest:, tag:, author:…) only filter, and
 # their scores say nothing: such a search is shown in the header's order.
 RANKING_FIELDS = (None, "title", "abstract", "note", "fulltext")
@@ -93,15 +92,13 @@ def query_order(query: str) -> tuple[str | None, bool]:
 def sort_ids(lib: Library, order: str, ascending: bool, ids: Sequence[str],
              source_id: int | None = None) -> list[str]:
     """`ids` in a header order (`digest`: their places in digest `source_id`)."""
-    if order == "digest" and source_id is not None:
-        places = dict(lib.conn.execute(
-            "SELECT paper_id, min(position) FROM provenance WHERE source_id = ? AND paper_id IN "
-            "(SELECT value FROM json_each(?)) GROUP BY paper_id", (source_id, json.dumps(list(ids)))))
-        return sorted(ids, key=lambda pid: (places.get(pid) is None, places.get(pid) or 0, pid),
-                      reverse=not ascending)
-    keys = sort_keys(lib, order, ids)  # these sort like the library: newest or most first, A to Z
-    ordered = sorted((pid for pid in ids if pid in keys), key=keys.__getitem__)
-    return ordered[::-1] if ascending == (order in NATURAL_DESCENDING) else ordered
+    return lib.sort_ids(ids, order, reverse=against_library(order, ascending), source_id=source_id)
+
+
+def against_library(order: str, ascending: bool) -> bool:
+    """Whether the header's (order, ascending) runs against the library's order (newest or most
+    first for dates and upvotes, A to Z and the digest's first first for the others)."""
+    return ascending == (order in NEWEST_FIRST)
 
 
 def run_search(lib: Library, query: str, limit: int | None = None, engine: bool = True) -> SearchOutcome:
@@ -121,10 +118,7 @@ def run_search(lib: Library, query: str, limit: int | None = None, engine: bool 
             total=result.total, message="; ".join(notes),
             more=result.total > len(hits) or not result.exact, order=result.sort,
             ranking=result.ranking or "")
-    pattern = "%" + query.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    ids = [r[0] for r in lib.conn.execute(
-        "SELECT id FROM papers WHERE title LIKE ? ESCAPE '\\' ORDER BY published DESC LIMIT ?",
-        (pattern, limit or SEARCH_LIMIT))]
+    ids = lib.title_matches(query, limit or SEARCH_LIMIT)
     return SearchOutcome(ids=ids, total=len(ids), message="")
 
 
@@ -145,53 +139,6 @@ def rank_view(lib: Library, view: View, query: str, engine: bool) -> SearchOutco
         return outcome
     ranked = lib.ranker.rank(view.ids(lib, "date"))
     return SearchOutcome(ids=ranked.ids, total=len(ranked.ids), order="interest", ranking=ranked.message)
-
-
-# -- sort keys, as Python values ordering like library.ORDERS ------------------------------------------
-class _Desc:
-    """Reverses the order of a value inside a sort-key tuple."""
-
-    __slots__ = ("v",)
-
-    def __init__(self, v: object):
-        self.v = v
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Desc) and self.v == other.v
-
-    def __lt__(self, other: _Desc) -> bool:
-        return other.v < self.v  # type: ignore[operator]
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-def _nullable(v: object) -> tuple[bool, object]:
-    return (v is not None, v if v is not None else "")  # SQLite puts NULL first when ascending
-
-
-_KEY_SQL = "SELECT id, published, added_at, upvotes, title_norm FROM papers WHERE id IN ({})"
-
-
-def _key(order: str, published: str | None, added_at: str, upvotes: int | None, title_norm: str | None,
-         pid: str) -> tuple:
-    if order == "date":
-        return (published is None, _Desc(published), _Desc(added_at), pid)
-    if order == "added":
-        return (_Desc(added_at), pid)
-    if order == "upvotes":
-        return (upvotes is None, _Desc(upvotes), pid)
-    return (_nullable(title_norm), pid)
-
-
-def sort_keys(lib: Library, order: str, ids: Sequence[str]) -> dict[str, tuple]:
-    keys: dict[str, tuple] = {}
-    ids = list(ids)
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        for pid, published, added_at, upvotes, title_norm in lib.conn.execute(
-                _KEY_SQL.format(",".join("?" * len(chunk))), chunk):
-            keys[pid] = _key(order, published, added_at, upvotes, title_norm, pid)
-    return keys
 
 
 class PaperList(QObject):
@@ -311,7 +258,7 @@ class PaperList(QObject):
         """Whether the shown list runs against the library's order (which is newest/most first)."""
         if self.by_interest:
             return False
-        return self.list_ascending == (self.list_order in NATURAL_DESCENDING)
+        return against_library(self.list_order, self.list_ascending)
 
     @property
     def busy(self) -> bool:
@@ -607,13 +554,13 @@ class PaperList(QObject):
         self.reloaded.emit()
 
     def _insert_sorted(self, ids: list[str], entering: list[str]) -> list[str]:
-        keys = sort_keys(self.lib, self.list_order, entering)
+        keys = self.lib.sort_keys(self.list_order, entering)
         cache: dict[str, tuple] = {}
 
         def key_at(n: int) -> tuple:
             pid = ids[n]
             if pid not in cache:
-                found = sort_keys(self.lib, self.list_order, [pid])
+                found = self.lib.sort_keys(self.list_order, [pid])
                 cache[pid] = found.get(pid) or ((),)
             return cache[pid]
 

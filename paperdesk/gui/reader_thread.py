@@ -22,20 +22,6 @@ IDLE_EXIT_S = 20.0  # a quiet reader closes its connection and ends; the next re
 ReadFn = Callable[[Library], object]
 
 
-def open_reader(folder: Path) -> Library:
-    lib = Library.open(folder)
-    lib.conn.execute("PRAGMA query_only = ON")
-    return lib
-
-
-def close_reader(lib: Library) -> None:
-    """Close without `Library.close()`: that drains the search queue, which is the writer's job."""
-    index = lib.__dict__.pop("_search_index", None)
-    if index is not None:
-        index.close()
-    lib.conn.close()
-
-
 class ReaderThread(QObject):
     delivered = Signal(int, str, object, str)  # token, channel, value, error ("" when fine)
     _arrived = Signal(int, str, object, str)  # emitted on the reader thread, queued to this one
@@ -119,7 +105,7 @@ class ReaderThread(QObject):
                         continue  # superseded while queued
                 try:
                     if lib is None:
-                        lib = open_reader(self.folder)
+                        lib = Library.open_reader(self.folder)
                     value, error = fn(lib), ""
                 except Exception as exc:  # reported to the GUI as a message, never kills the reader
                     value, error = None, str(exc) or type(exc).__name__
@@ -130,4 +116,4 @@ class ReaderThread(QObject):
                     return
         finally:
             if lib is not None:
-                close_reader(lib)
+                lib.close()

@@ -78,13 +78,13 @@ class PaperCommands:
     def comment_highlight(self, highlight_id: int) -> None:
         from paperdesk.gui.qt import QInputDialog
 
-        row = self.lib.conn.execute("SELECT comment FROM highlights WHERE id = ?", (highlight_id,)).fetchone()
-        if row is None:
+        found = annotations.highlight(self.lib, highlight_id)
+        if found is None:
             return
         dialog = QInputDialog(self)
         dialog.setWindowTitle("Highlight comment")
         dialog.setLabelText("Comment:")
-        dialog.setTextValue(row[0] or "")
+        dialog.setTextValue(found.comment or "")
         dialog.textValueSelected.connect(lambda text: self.write(
             "Comment highlight", lambda lib: annotations.update_highlight(lib, highlight_id, comment=text)))
         self._open_dialog(dialog)

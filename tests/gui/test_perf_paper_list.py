@@ -215,7 +215,7 @@ def test_warm_search_opens_the_index_on_the_reader_thread(plist, seeded, qtbot):
     seen: list[object] = []
 
     def opened(rlib: Library) -> bool:
-        index = rlib.__dict__.get("_search_index")
+        index = rlib.loaded_index
         return index is not None and index._view is not None  # the view the first search uses
 
     plist.reader.submit("probe", opened, lambda value, error: seen.append(error or value))

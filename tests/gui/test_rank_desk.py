@@ -54,7 +54,7 @@ def test_for_you_ranks_the_view_off_the_gui_thread_and_keeps_its_order(make_wind
     ids = list(window.model.ids)
     assert len(ids) == lib.count(status="inbox")
     assert sum(topic_of[p] == "rl" for p in ids[:20]) >= 18  # date order would give ~5
-    assert "_ranker" not in window.lib.__dict__  # the GUI thread's library never ranked
+    assert not window.lib.ranked  # the GUI thread's library never ranked
 
     # Decisions never reorder the list under the cursor: the archived paper leaves, the rest stay.
     assert window.current_id() == ids[0]
@@ -157,7 +157,7 @@ def test_the_reader_says_why_a_paper_is_for_you(make_window, topic_lib, qtbot):
     qtbot.keyClicks(window.table, "k")  # back: the same paper and model, answered from the cache
     qtbot.waitUntil(lambda: label.text().startswith("For you: ") and window.current_id() == first)
     assert len(window.for_you._explained) == cached + 1
-    assert "_ranker" not in window.lib.__dict__
+    assert not window.lib.ranked
 
 
 def test_decisions_retrain_once_they_pause_off_the_gui_thread(make_window, topic_lib, qtbot):
@@ -181,7 +181,7 @@ def test_decisions_retrain_once_they_pause_off_the_gui_thread(make_window, topic
     assert _on_ranker(window, qtbot, lambda rlib: rlib.ranker.model(retrain=False).positives) == 11
     assert window.for_you.retrains == 1  # one retraining for the three
     assert list(window.model.ids)[:3] != fresh  # and the list kept its order
-    assert "_ranker" not in window.lib.__dict__
+    assert not window.lib.ranked
 
 
 def test_the_tag_popup_offers_likely_tags_and_return_accepts_them(make_window, topic_lib, qtbot):

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 
+from paperdesk.core.orders import ORDERS  # the lists' orders, as the desk and the CLI sort them
 from paperdesk.core.search import querylang as ql
 from paperdesk.core.search.compiler import Compiler
 from paperdesk.core.search.evaluator import IndexView, Matches, top
@@ -22,11 +23,6 @@ SNIPPET_CHARS = 200
 EAGER_TEXTS = 100  # hits whose texts are read with the search (for snippets); others when looked up
 LAZY_BATCH = 200
 _WORD = re.compile(r"[^\W_]+")
-# Orders for the empty query, answered from SQLite (same as Library.paper_ids).
-_SQL_ORDERS = {
-    "date": "p.published IS NULL, p.published DESC, p.added_at DESC, p.id",
-    "upvotes": "p.upvotes IS NULL, p.upvotes DESC, p.id",
-}
 
 
 @lru_cache(maxsize=20000)
@@ -105,9 +101,9 @@ def _sql_papers(conn: sqlite3.Connection, limit: int | None, sort: str, problems
                 snippets: bool = True) -> SearchResult:
     """All papers, or those matching a filter-only query, straight from SQLite (with the start of
     each abstract as its snippet, unless `snippets` is False)."""
-    sort = sort if sort in _SQL_ORDERS else "date"
+    sort = sort if sort in ORDERS else "date"
     text = f"substr(p.abstract, 1, {SNIPPET_CHARS * 2})" if snippets else "''"
-    sql = f"SELECT p.id, {text} FROM papers p WHERE {where[0]} ORDER BY {_SQL_ORDERS[sort]}"
+    sql = f"SELECT p.id, {text} FROM papers p WHERE {where[0]} ORDER BY {ORDERS[sort]}"
     params = list(where[1])
     if limit is not None:
         sql += " LIMIT ?"

@@ -1,0 +1,24 @@
+"""The one way to hand a list of ids to SQL: ONE parameter, a JSON array, read by `json_each`.
+
+    conn.execute(f"SELECT … FROM papers WHERE id IN {IDS}", (id_array(ids),))
+    conn.execute(f"SELECT p.… FROM {ID_ROWS} CROSS JOIN papers p ON p.id = j.value ORDER BY j.key", …)
+
+Why this and not the others: `IN (?, ?, …)` needs a new statement text for every length (no
+statement cache) and chunks under SQLite's variable limit; a temporary table has to be created,
+filled and dropped, and the desk's readers are `query_only`. One JSON parameter works for any
+length on any connection, and `ID_ROWS` keeps the caller's order (`j.key`): with a CROSS JOIN each
+id is looked up by key (measured: half the time of an `IN` list for a page of the paper list).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+IDS = "(SELECT value FROM json_each(?))"  # `x IN {IDS}`
+ID_ROWS = "json_each(?) AS j"  # the ids as rows: j.value, j.key (the place in the list)
+
+
+def id_array(ids: Iterable[str | int]) -> str:
+    """The parameter for `IDS` / `ID_ROWS`."""
+    return json.dumps(list(ids))
