@@ -222,3 +222,77 @@ def test_cli_rank_names_the_problems_of_its_query(topic_lib):
     assert "paperdesk: note: title: needs a value" in out.stderr.splitlines()
     data = json.loads(subprocess.run([*run, "--json"], capture_output=True, text=True, check=True).stdout)
     assert any("needs a value" in p for p in data["problems"])
+
+
+def test_rules_refuse_long_names_tags_queries_and_bad_rules_changing_nothing(topic_lib):
+    from paperdesk.core.library import LibraryError
+    from paperdesk.core.limits import MAX_TAG_CHARS
+    from paperdesk.core.search import querylang as ql
+
+    lib, topic_of = topic_lib
+    ok = rules.make_actions(["audio"])
+    steps = lib.conn.execute("SELECT count(*) FROM operations").fetchone()[0]
+    with pytest.raises(rules.RuleError, match=r"^a rule.s name is at most 80 characters \(this one has 81\)"):
+        rules.add_rule(lib, "n" * 81, "speech", ok)
+    with pytest.raises(rules.RuleError, match=r"^a rule's query is at most 1000 characters"):
+        rules.add_rule(lib, "long", "speech " * 200, ok)
+    with pytest.raises(rules.RuleError, match=rf"^a tag is at most {MAX_TAG_CHARS} characters"):
+        rules.make_actions(["t" * (MAX_TAG_CHARS + 1)])
+    with pytest.raises(rules.RuleError, match=rf"^a tag is at most {MAX_TAG_CHARS} characters"):
+        rules.add_rule(lib, "raw", "speech", [{"do": "tag", "tag": "t" * (MAX_TAG_CHARS + 1)}])
+    with pytest.raises(rules.RuleError, match=r"^unknown rule action"):
+        rules.add_rule(lib, "raw", "speech", [{"do": "explode"}])
+    with pytest.raises(rules.RuleError, match=r"^a rule needs an action"):
+        rules.add_rule(lib, "raw", "speech", [])
+    for bad in ("abstract:(reward", "is:nonsense", "upvotes:>>>", "unknown:field"):
+        problems = ql.parse(bad, typing=False).problems
+        with pytest.raises(rules.RuleError) as refused:
+            rules.add_rule(lib, "bad", bad, ok)
+        assert problems and all(p in str(refused.value) for p in problems)  # the query language's words
+    assert rules.list_rules(lib) == []
+    assert lib.conn.execute("SELECT count(*) FROM operations").fetchone()[0] == steps  # nothing recorded
+    # At the caps: stored as given ('#' and extra spaces go, as Library.tag stores tags).
+    rules.add_rule(lib, " n" * 40, "speech", rules.make_actions([f"#{'t' * MAX_TAG_CHARS}", "a  b"]))
+    (rule,) = rules.list_rules(lib)
+    assert len(rule.name) == 79 and rule.actions == [{"do": "tag", "tag": "t" * MAX_TAG_CHARS},
+                                                     {"do": "tag", "tag": "a b"}]
+    # Library.tag has the same cap (untag still takes any stored tag).
+    some = sorted(topic_of)[:1]
+    with pytest.raises(LibraryError, match=rf"^a tag is at most {MAX_TAG_CHARS} characters"):
+        lib.tag(some, ["t" * (MAX_TAG_CHARS + 1)])
+    assert lib.get(some[0])["tags"] == []
+
+
+def test_every_rule_action_is_one_undoable_step_named_after_the_rule(topic_lib):
+    lib, _topic_of = topic_lib
+    rules.add_rule(lib, "speech pile", "speech", rules.make_actions(["audio"], star=True, archive=True,
+                                                                    read=True))
+    rule = rules.get_rule(lib, "speech pile")
+    ids = rules.matches(lib, rule)
+    assert ids and all(lib.rows([p])[0]["is_read"] == 0 for p in ids)
+    rules.apply(lib, rule, ids)
+    assert all(lib.rows([p])[0]["is_read"] == 1 and lib.get(p)["starred"] for p in ids)
+    assert all(lib.get(p)["status"] == "archived" for p in ids)
+    labels = [op.label for op in lib.history(4)]
+    assert labels == ["Rule speech pile: mark read", "Rule speech pile: archive", "Rule speech pile: star",
+                      "Rule speech pile: tag #audio"], labels
+    lib.undo()  # mark read: a step of its own, undone like the others
+    assert all(lib.rows([p])[0]["is_read"] == 0 and lib.get(p)["status"] == "archived" for p in ids)
+    for _ in range(3):
+        lib.undo()
+    assert all(not lib.get(p)["starred"] and lib.get(p)["status"] == "inbox" and lib.get(p)["tags"] == []
+               for p in ids)
+
+
+def test_cli_rules_refuse_bad_rules_in_one_line(topic_lib):
+    lib, _ = topic_lib
+    run = [sys.executable, "-m", "paperdesk", "--library", str(lib.folder), "rules", "add"]
+    for args, says in ((["n" * 81, "speech", "--star"], "a rule's name is at most 80 characters"),
+                       (["t", "speech", "--tag", "x" * 101], "a tag is at most 100 characters"),
+                       (["q", "speech " * 200, "--star"], "a rule's query is at most 1000 characters"),
+                       (["q", "is:nonsense", "--star"], "unknown filter is:nonsense"),
+                       (["q", "speech"], "a rule needs an action")):
+        bad = subprocess.run([*run, *args], capture_output=True, text=True)
+        assert bad.returncode == 1 and says in bad.stderr, bad.stderr
+        assert len(bad.stderr.strip().splitlines()) == 1 and bad.stdout == ""
+    assert rules.list_rules(lib) == []

@@ -108,7 +108,7 @@ def cmd_rules_add(args: argparse.Namespace) -> int:
             rules.add_rule(lib, args.name, args.query, actions)
         except rules.RuleError as exc:
             raise CommandError(str(exc)) from None
-        rule = rules.get_rule(lib, " ".join(args.name.split()))
+        rule = rules.get_rule(lib, rules.check_name(args.name))
         print(f"rule {rule.name!r}: {rule.query} → {rule.describe_actions()} "
               f"(papers imported from now on; `paperdesk rules run {rule.name}` for the Inbox)")
     return 0

@@ -638,6 +638,7 @@ class Library:
 
     def tag(self, ids: Iterable[str], tags: Iterable[str], *, label: str | None = None) -> Changes:
         ids, tags = self._existing(ids), _clean_tags(tags)
+        check_tag_lengths(tags)  # (untag takes any stored tag)
         changed: set[str] = set()
         with self.operation("tag", label or self._label(f"Tag {', '.join(tags)}", ids)) as rec:
             now = now_iso()
@@ -956,6 +957,14 @@ def _stops_import(exc: sqlite3.Error) -> bool:
     from paperdesk.core.failures import DISK_FULL, READ_ONLY, kind
 
     return kind(exc) in (DISK_FULL, READ_ONLY)
+
+
+def check_tag_lengths(tags: Iterable[str]) -> None:
+    from paperdesk.core.limits import MAX_TAG_CHARS
+
+    for tag in tags:
+        if len(tag) > MAX_TAG_CHARS:
+            raise LibraryError(f"a tag is at most {MAX_TAG_CHARS} characters (this one has {len(tag)})")
 
 
 def _clean_tags(tags: Iterable[str]) -> list[str]:

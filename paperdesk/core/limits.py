@@ -20,6 +20,7 @@ MAX_NAME_CHARS = 200  # one author, an organisation
 MAX_AUTHORS = 2_000  # names kept; the count says how many there were
 MAX_URL_CHARS = 2_048
 MAX_SOURCE_NAME_CHARS = 300
+MAX_TAG_CHARS = 100  # a tag the user gives (Library.tag, rules); names a file in an export
 MAX_UPVOTES = 1_000_000  # the most upvoted HF paper has a few thousand
 MAX_AUTHORS_COUNT = 100_000  # the largest collaborations sign ~5,000
 MAX_VERSION_CHARS = 8  # an arXiv version: "v" and up to 7 digits

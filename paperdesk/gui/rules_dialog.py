@@ -111,9 +111,7 @@ class RulesDialog(QDialog):
     # -- the form -------------------------------------------------------------------------------
     def rule(self) -> rules.Rule:
         """The rule the form describes; RuleError with the query language's message if it is bad."""
-        name = " ".join(self.name.text().split())
-        if not name:
-            raise rules.RuleError("a rule needs a name")
+        name = rules.check_name(self.name.text())
         query = rules.check_query(self.query.text())
         actions = rules.make_actions(self.tags.text().replace(",", " ").split(), self.star.isChecked(),
                                      self.archive.isChecked(), self.read.isChecked())
@@ -135,7 +133,10 @@ class RulesDialog(QDialog):
         self.remove_button.setEnabled(self._saved(self.name.text()) is not None)
 
     def _saved(self, name: str) -> rules.Rule | None:
-        name = " ".join(name.split())
+        try:
+            name = rules.check_name(name)
+        except rules.RuleError:
+            return None
         return next((r for r in rules.list_rules(self.window.lib) if r.name == name), None)
 
     def _chosen(self, item: QListWidgetItem | None, _previous=None) -> None:

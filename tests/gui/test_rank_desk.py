@@ -276,3 +276,29 @@ def test_rules_act_on_papers_imported_in_the_desk_once_indexed(make_window, lib,
     assert sorted(lib.paper_ids(starred=True)) == tagged
     assert "gen acted on 2" in window.statusBar().currentMessage()
     assert not rules.behind(lib)  # run once: the next indexing finds nothing to do
+
+
+def test_rules_dialog_refuses_long_names_tags_and_queries_in_one_line(make_window, topic_lib, qtbot):
+    from paperdesk.core.rank import rules
+
+    lib, _topic_of = topic_lib
+    window = make_window(lib)
+    window.run_command("rules")
+    dialog = window.rules_dialog
+    qtbot.keyClicks(dialog.query, "reward")
+    qtbot.keyClicks(dialog.tags, "rl")
+    dialog.name.setText("n" * 81)
+    assert dialog.problem.text() == "a rule's name is at most 80 characters (this one has 81)"
+    assert not dialog.save_button.isEnabled() and not dialog.preview_button.isEnabled()
+    dialog.name.setText("n" * 80)
+    assert dialog.problem.text() == "" and dialog.save_button.isEnabled()
+    dialog.tags.setText("t" * 101)
+    assert dialog.problem.text() == "a tag is at most 100 characters (this one has 101)"
+    dialog.tags.setText("rl")
+    dialog.query.setText("reward " * 150)
+    assert dialog.problem.text().startswith("a rule's query is at most 1000 characters")
+    assert not dialog.save_button.isEnabled()
+    dialog.save()  # (as a key or a stray click would): refused, nothing written
+    assert dialog.problem.text().startswith("a rule's query is at most 1000 characters")
+    assert "\n" not in dialog.problem.text()
+    assert rules.list_rules(lib) == [] and not window.jobs.busy

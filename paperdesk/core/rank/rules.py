@@ -12,14 +12,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from paperdesk.core import ops
 from paperdesk.core.changes import Changes
+from paperdesk.core.limits import MAX_TAG_CHARS, printable
 from paperdesk.core.search import querylang as ql
+from paperdesk.core.store import enqueue_index
 from paperdesk.core.timeutil import now_iso, today
 
 if TYPE_CHECKING:
     from paperdesk.core.library import Library
 
 ACTIONS = ("tag", "star", "archive", "read")
+MAX_NAME_CHARS = 80  # a rule's name: a list line, an undo label
+MAX_QUERY_CHARS = 1000  # a rule's query (a long search is a few hundred)
 
 
 class RuleError(ValueError):
@@ -37,10 +42,23 @@ class Rule:
         return ", ".join(f"tag #{a['tag']}" if a["do"] == "tag" else a["do"] for a in self.actions)
 
 
+def check_name(name: str) -> str:
+    """The rule's name as stored: one line, spaces collapsed; refused when empty or too long."""
+    name = " ".join(printable(name or "", single_line=True).split())
+    if not name:
+        raise RuleError("a rule needs a name")
+    if len(name) > MAX_NAME_CHARS:
+        raise RuleError(f"a rule's name is at most {MAX_NAME_CHARS} characters (this one has {len(name)})")
+    return name
+
+
 def check_query(query: str) -> str:
-    query = (query or "").strip()
+    """The query as stored; refused with the query language's own message when it is bad."""
+    query = printable(query or "", single_line=True).strip()
     if not query:
         raise RuleError("a rule needs a query")
+    if len(query) > MAX_QUERY_CHARS:
+        raise RuleError(f"a rule's query is at most {MAX_QUERY_CHARS} characters (this one has {len(query)})")
     parsed = ql.parse(query, today=today(), typing=False)
     if parsed.problems:
         raise RuleError(f"cannot use query {query!r}: {'; '.join(parsed.problems)}")
@@ -51,17 +69,37 @@ def check_query(query: str) -> str:
 
 def make_actions(tags: Sequence[str] = (), star: bool = False, archive: bool = False,
                  read: bool = False) -> list[dict]:
-    actions = [{"do": "tag", "tag": " ".join(t.split())} for t in tags if t and t.strip()]
+    actions = [{"do": "tag", "tag": check_tag(t)} for t in tags if clean_tag(t)]
     actions += [{"do": name} for name, on in (("star", star), ("archive", archive), ("read", read)) if on]
     if not actions:
         raise RuleError("a rule needs an action (--tag T, --star, --archive or --read)")
-    return actions
+    return list({json.dumps(a, sort_keys=True): a for a in actions}.values())  # each once
+
+
+def clean_tag(tag: object) -> str:
+    """A tag as `Library.tag` stores it: one line, spaces collapsed, no leading '#'."""
+    if not isinstance(tag, str):
+        return ""
+    return " ".join(printable(tag, single_line=True).split()).lstrip("#").strip()
+
+
+def check_tag(tag: object) -> str:
+    cleaned = clean_tag(tag)
+    if not cleaned:
+        raise RuleError("a rule's tag cannot be empty")
+    if len(cleaned) > MAX_TAG_CHARS:
+        raise RuleError(f"a tag is at most {MAX_TAG_CHARS} characters (this one has {len(cleaned)})")
+    return cleaned
 
 
 def _check_actions(actions: Sequence[dict]) -> None:
+    if not actions:
+        raise RuleError("a rule needs an action (--tag T, --star, --archive or --read)")
     for a in actions:
-        if a.get("do") not in ACTIONS or (a["do"] == "tag" and not a.get("tag")):
+        if not isinstance(a, dict) or a.get("do") not in ACTIONS:
             raise RuleError(f"unknown rule action {a!r} (use {', '.join(ACTIONS)})")
+        if a["do"] == "tag" and (not clean_tag(a.get("tag")) or check_tag(a["tag"]) != a["tag"]):
+            raise RuleError(f"a tag action needs a tag as Library.tag stores it, not {a.get('tag')!r}")
 
 
 def list_rules(lib: Library) -> list[Rule]:
@@ -77,9 +115,7 @@ def get_rule(lib: Library, name: str) -> Rule:
 
 
 def add_rule(lib: Library, name: str, query: str, actions: list[dict]) -> Changes:
-    name = " ".join((name or "").split())
-    if not name:
-        raise RuleError("a rule needs a name")
+    name = check_name(name)
     query = check_query(query)
     _check_actions(actions)
     with lib.operation("rule", f"Save rule {name}") as rec:
@@ -127,8 +163,24 @@ def apply(lib: Library, rule: Rule, ids: Sequence[str]) -> Changes:
         elif action["do"] == "archive":
             changes |= lib.set_status(ids, "archived", label=label + "archive")
         elif action["do"] == "read":
-            lib.mark_read(ids)
+            changes |= _mark_read(lib, ids, label + "mark read")
     return changes
+
+
+def _mark_read(lib: Library, ids: Sequence[str], label: str) -> Changes:
+    """Marked read as one undoable operation (the reader's own `mark_read` is display state, not
+    a step in the history): undoing the rule undoes all it did."""
+    changed: list[str] = []
+    with lib.operation("read", label) as rec:
+        for pid in ids:
+            row = ops.fetch_row(lib.conn, "papers", [pid])
+            if row is None or row["is_read"] == 1:
+                continue
+            rec.touch("papers", [pid], row)
+            lib.conn.execute("UPDATE papers SET is_read = 1 WHERE id = ?", (pid,))
+            changed.append(pid)
+        enqueue_index(lib.conn, changed)
+    return lib._notify(Changes(papers=frozenset(changed)))
 
 
 def apply_to_new(lib: Library) -> dict[str, int]:
