@@ -81,3 +81,56 @@ def make_pdf(pages: list[list[str]], *, size: tuple[int, int] = (612, 792), crop
 def write_pdf(path: Path, pages: list[list[str]], **options) -> Path:
     path.write_bytes(make_pdf(pages, **options))
     return path
+
+
+_PAD = bytes.fromhex("28bf4e5e4e758a4164004e56fffa01082e2e00b6d0683e802f0ca9fe6453697a")
+
+
+def _rc4(key: bytes, data: bytes) -> bytes:
+    s = list(range(256))
+    j = 0
+    for i in range(256):
+        j = (j + s[i] + key[i % len(key)]) % 256
+        s[i], s[j] = s[j], s[i]
+    out, i, j = bytearray(), 0, 0
+    for byte in data:
+        i = (i + 1) % 256
+        j = (j + s[i]) % 256
+        s[i], s[j] = s[j], s[i]
+        out.append(byte ^ s[(s[i] + s[j]) % 256])
+    return bytes(out)
+
+
+def make_encrypted_pdf(pages: list[list[str]], password: str) -> bytes:
+    """`make_pdf`'s PDF encrypted with `password` (the PDF standard security handler, revision 2:
+    40-bit RC4, the simplest every reader supports; only the content streams hold text)."""
+    import hashlib
+    import re
+
+    plain = make_pdf(pages)
+    padded = (password.encode("latin-1") + _PAD)[:32]
+    owner = _rc4(hashlib.md5(padded).digest()[:5], padded)  # the owner password is the user's
+    permissions = (-4).to_bytes(4, "little", signed=True)
+    file_id = hashlib.md5(plain).digest()
+    key = hashlib.md5(padded + owner + permissions + file_id).digest()[:5]
+    user = _rc4(key, _PAD)
+
+    def encrypt_stream(match: re.Match) -> bytes:
+        number, body = int(match.group(1)), match.group(3)
+        object_key = hashlib.md5(key + number.to_bytes(3, "little") + b"\0\0").digest()[:10]
+        return b"%d 0 obj\n<< /Length %d >>\nstream\n" % (number, len(body)) + _rc4(object_key, body) + \
+            b"\nendstream\nendobj\n"
+
+    stream = re.compile(rb"(\d+) 0 obj\n<< /Length (\d+) >>\nstream\n(.*?)\nendstream\nendobj\n", re.S)
+    body = stream.sub(encrypt_stream, plain[:plain.index(b"xref\n")])
+    count = len(re.findall(rb"\d+ 0 obj\n", body))
+    body += b"%d 0 obj\n<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -4 >>\nendobj\n" % (
+        count + 1, owner.hex().encode(), user.hex().encode())
+    offsets = [m.start() for m in re.finditer(rb"(?m)^\d+ 0 obj\n", body)]
+    xref = len(body)
+    out = body + b"xref\n0 %d\n0000000000 65535 f \n" % (count + 2)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    ids = file_id.hex().encode()
+    trailer = b"trailer\n<< /Size %d /Root 1 0 R /Encrypt %d 0 R /ID [<%s> <%s>] >>\n"
+    out += trailer % (count + 2, count + 1, ids, ids) + b"startxref\n%d\n%%%%EOF\n" % xref
+    return out

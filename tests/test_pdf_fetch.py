@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from feed_server import serve_folder
-from pdf_samples import CORPUS_PDF, corpus_pdf, make_pdf
+from pdf_samples import CORPUS_PDF, corpus_pdf, make_encrypted_pdf, make_pdf
 
 from paperdesk.core import annotations
 from paperdesk.core.pdf import download, files, fulltext, importdir
@@ -307,9 +307,13 @@ def test_cli_pdf_commands_say_one_line(papers, server, tmp_path):
     out = {r["paper_id"]: r for r in json.loads(proc.stdout)}
     assert out["2401.00001"]["status"] == "ok" and out["2401.00001"]["text"] == "done"
     assert "web page" in out["2401.00004"]["error"]
-    proc = run_cli("pdf", "attach", "2401.00003", str(CORPUS_PDF / "libreoffice-writer-password.pdf"),
-                   library=folder)
-    assert proc.returncode == 0 and "encrypted: needs a password" in proc.stdout
+    # The shared corpus's encrypted PDF: refused without its password, kept decrypted with it.
+    locked = str(CORPUS_PDF / "libreoffice-writer-password.pdf")
+    proc = run_cli("pdf", "attach", "2401.00003", locked, library=folder)
+    assert proc.returncode == 1
+    assert proc.stderr == f"paperdesk: {locked} is encrypted: pass --password or attach it in the desk\n"
+    proc = run_cli("pdf", "attach", "2401.00003", locked, "--password", "openpassword", library=folder)
+    assert proc.returncode == 0 and "(1 page)" in proc.stdout and "text indexed" in proc.stdout
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(OURS[:300])
     proc = run_cli("pdf", "attach", "2401.00005", str(broken), library=folder)
@@ -319,3 +323,43 @@ def test_cli_pdf_commands_say_one_line(papers, server, tmp_path):
     assert proc.returncode == 0 and "2 pages" in proc.stdout and "text indexed" in proc.stdout
     proc = run_cli("set-arxiv", "2401.00001", "garbage", library=folder)
     assert proc.returncode == 1 and "is not one arXiv id" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_cli_encrypted_pdfs_need_their_password_and_change_nothing_without(papers, tmp_path):
+    lib, folder = papers, papers.folder
+    history = len(lib.history())
+    lib.close()
+    locked = tmp_path / "locked.pdf"
+    locked.write_bytes(make_encrypted_pdf([["Secret wombats burrow at night."]], "hunter2"))
+    proc = run_cli("pdf", "attach", "2401.00001", str(locked), library=folder)
+    assert proc.returncode == 1
+    assert proc.stderr == f"paperdesk: {locked} is encrypted: pass --password or attach it in the desk\n"
+    proc = run_cli("pdf", "attach", "2401.00001", str(locked), "--password", "nope", library=folder)
+    assert proc.returncode == 1 and proc.stderr == f"paperdesk: {locked}: wrong password; nothing changed\n"
+    from paperdesk.core import Library
+
+    with Library.open(folder) as again:
+        assert files.pdf_row(again, "2401.00001") is None and len(again.history()) == history
+        assert leftovers(again) == []
+    # A folder whose every PDF is refused exits non-zero; with the password they are attached.
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(locked, inbox / "2401.00002.pdf")
+    (inbox / "broken.pdf").write_bytes(OURS[:200])
+    proc = run_cli("pdf", "import", str(inbox), library=folder)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert f"{inbox / '2401.00002.pdf'} is encrypted: pass --password or attach it in the desk" in proc.stdout
+    assert "0 matched, 2 not matched" in proc.stdout
+    proc = run_cli("pdf", "import", str(tmp_path / "empty-folder-that-is-not"), library=folder)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+    proc = run_cli("pdf", "import", str(inbox), "--password", "hunter2", library=folder)
+    assert proc.returncode == 0 and "1 matched, 1 not matched" in proc.stdout
+    proc = run_cli("pdf", "attach", "2401.00001", str(locked), "--password", "hunter2", library=folder)
+    assert proc.returncode == 0 and "text indexed" in proc.stdout
+    with Library.open(folder) as again:
+        for pid in ("2401.00001", "2401.00002"):  # kept decrypted: readable and searchable
+            with PdfDocument.open(again.pdf_path(pid)) as doc:
+                assert "wombats" in doc.page_text(0)
+            assert files.pdf_row(again, pid)["text_state"] == "done"
+        assert locked.read_bytes().startswith(b"%PDF-")  # the original is left alone (still locked)
+        assert "wombats" in fulltext.page_text(again, "2401.00001").text

@@ -31,9 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     q = pdf.add_parser("attach", help="keep a local PDF file as a paper's PDF")
     q.add_argument("id")
     q.add_argument("file")
+    q.add_argument("--password", help="the password of an encrypted PDF (kept decrypted in the library)")
     q.set_defaults(func=cmd_pdf_attach)
     q = pdf.add_parser("import", help="attach the PDFs of a folder, matched by arXiv id or exact title")
     q.add_argument("folder")
+    q.add_argument("--password", help="the password of its encrypted PDFs (kept decrypted in the library)")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_pdf_import)
     q = pdf.add_parser("text", help="extract the text of PDFs not yet searchable (the desk does it "
@@ -115,15 +117,25 @@ def cmd_pdf_attach(args: argparse.Namespace) -> int:
 
     with open_library(args) as lib:
         try:
-            facts, _ = files.attach(lib, args.id, Path(args.file),
+            facts, _ = files.attach(lib, args.id, Path(args.file), password=args.password,
                                     max_bytes=pdf_settings.load(lib).max_pdf_bytes)
         except files.PdfRejected as exc:
-            raise CommandError(f"{args.file}: {exc}; nothing changed") from None
-        state = fulltext.extract_one(lib, args.id) if not facts.encrypted else "encrypted"
-    pages = f"{facts.pages} pages" if facts.pages else "pages unknown"
+            raise CommandError(_refusal(args.file, exc)) from None
+        state = fulltext.extract_one(lib, args.id)
+    pages = f"{facts.pages} page{'s' if facts.pages != 1 else ''}" if facts.pages else "pages unknown"
     print(f"{args.id}: {args.file} attached ({pages}); {fulltext.state_word(state)} "
           "(undo with `paperdesk undo`)")
     return 0
+
+
+def _refusal(file: str, exc: Exception) -> str:
+    from paperdesk.core.pdf import files
+
+    if isinstance(exc, files.PdfNeedsPassword):
+        if exc.wrong_password:
+            return f"{file}: wrong password; nothing changed"
+        return f"{file} is encrypted: pass --password or attach it in the desk"
+    return f"{file}: {exc}; nothing changed"
 
 
 def cmd_pdf_import(args: argparse.Namespace) -> int:
@@ -131,7 +143,7 @@ def cmd_pdf_import(args: argparse.Namespace) -> int:
 
     with open_library(args) as lib:
         try:
-            report = importdir.import_dir(lib, Path(args.folder), progress=_progress)
+            report = importdir.import_dir(lib, Path(args.folder), progress=_progress, password=args.password)
         except files.PdfRejected as exc:
             raise CommandError(str(exc)) from None
         fulltext.extract_pending(lib)
@@ -141,9 +153,14 @@ def cmd_pdf_import(args: argparse.Namespace) -> int:
         for f in report.matched:
             print(f"{f.file}: attached to {f.paper_id} (by {f.how})")
         for f in report.unmatched:
-            print(f"{f.file}: not attached: {f.error}")
+            if f.encrypted and f.error and "wrong password" not in f.error:
+                print(f"{f.file} is encrypted: pass --password or attach it in the desk")
+            else:
+                print(f"{f.file}: not attached: {f.error}")
         print(f"{len(report.matched)} matched, {len(report.unmatched)} not matched")
-    return 0
+    if not report.files:
+        raise CommandError(f"{args.folder}: no PDF files in it; nothing changed")
+    return 0 if report.matched else 1  # every file refused: say so to scripts too
 
 
 def cmd_pdf_text(args: argparse.Namespace) -> int:

@@ -208,6 +208,11 @@ class PdfDocument:
         with PDFIUM_LOCK:
             self._doc.close()
 
+    def save_decrypted(self, dest: Path) -> None:
+        """Write this (opened with its password) document to ``dest`` without its encryption."""
+        with PDFIUM_LOCK, dest.open("wb") as f:
+            self._doc.save(f, flags=raw.FPDF_REMOVE_SECURITY)
+
     def __enter__(self) -> PdfDocument:
         return self
 

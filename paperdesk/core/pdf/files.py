@@ -2,7 +2,9 @@
 
 A file is checked in a temporary file beside its final place (magic bytes, then pdfium opens it) and
 only then renamed into place, so a crash or a bad download never leaves a half-written PDF where the
-reader looks. A broken one, a web page, an empty or oversized file is refused with one line.
+reader looks. A broken one, a web page, an empty or oversized file is refused with one line. An
+encrypted PDF attached with its password is kept decrypted; one fetched is kept as it is (the desk
+asks for its password when it is opened; its text is not searchable).
 
 Keeping a PDF is an undoable operation (the `pdfs` row and the extracted text are in the op log).
 Files are named by their content (`<paper>-<sha256[:16]>.pdf`), so a replaced version keeps its
@@ -34,6 +36,14 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 class PdfRejected(Exception):
     """Not kept; the message is one line for the user."""
+
+
+class PdfNeedsPassword(PdfRejected):
+    """An encrypted PDF attached without its password, or with a wrong one: not kept."""
+
+    def __init__(self, message: str, *, wrong_password: bool) -> None:
+        super().__init__(message)
+        self.wrong_password = wrong_password
 
 
 @dataclass(frozen=True)
@@ -160,9 +170,11 @@ def prune(lib: Library, paper_id: str) -> list[str]:
     return removed
 
 
-def attach(lib: Library, paper_id: str, source: Path, *, max_bytes: int) -> tuple[PdfFacts, Changes]:
+def attach(lib: Library, paper_id: str, source: Path, *, max_bytes: int,
+           password: str | None = None) -> tuple[PdfFacts, Changes]:
     """Copy a local PDF to the library as the paper's PDF; PdfRejected (nothing changed) if it is
-    not one. The original file is left alone."""
+    not one. An encrypted PDF needs its password (else PdfNeedsPassword) and is kept decrypted, so
+    its text is searchable and the reader never asks again. The original file is left alone."""
     if not lib.exists(paper_id):
         raise LibraryError(f"no paper with id {paper_id}")
     try:
@@ -183,10 +195,30 @@ def attach(lib: Library, paper_id: str, source: Path, *, max_bytes: int) -> tupl
         except OSError as exc:
             raise PdfRejected(f"cannot copy it ({exc.strerror})") from None
         facts = check_file(incoming)
+        if facts.encrypted:
+            facts = _decrypt(incoming, password)
         changes = keep(lib, paper_id, incoming, facts, origin="attached", url=None)
     finally:
         incoming.unlink(missing_ok=True)
     return facts, changes
+
+
+def _decrypt(path: Path, password: str | None) -> PdfFacts:
+    """Replace the encrypted PDF at `path` by its decrypted copy; the copy's facts."""
+    if not password:
+        raise PdfNeedsPassword("encrypted: it needs a password", wrong_password=False)
+    plain = temp_file(path.parent)
+    try:
+        with PdfDocument.open(path, password) as doc:
+            doc.save_decrypted(plain)
+        os.replace(plain, path)
+    except PdfEncrypted:
+        raise PdfNeedsPassword("encrypted: wrong password", wrong_password=True) from None
+    except (PdfBroken, OSError) as exc:
+        raise PdfRejected(f"cannot decrypt it ({str(exc).split(': ', 1)[-1]})") from None
+    finally:
+        plain.unlink(missing_ok=True)
+    return check_file(path)
 
 
 def write_temp(folder: Path, body: bytes) -> Path:

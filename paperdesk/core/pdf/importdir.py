@@ -64,19 +64,26 @@ def _by_title(lib: Library, candidates: list[str]) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def match_file(lib: Library, path: Path) -> FileMatch:
-    """Which paper this PDF is, by the cheapest sign first."""
+def match_file(lib: Library, path: Path, password: str | None = None) -> FileMatch:
+    """Which paper this PDF is, by the cheapest sign first (an encrypted one read with `password`)."""
     result = FileMatch(str(path))
     pid = _by_arxiv(lib, path.stem if find_arxiv_id(path.stem) else None)
     if pid:
         result.paper_id, result.how = pid, "file name"
         return result
     try:
-        with PdfDocument.open(path) as doc:
+        try:
+            doc = PdfDocument.open(path)
+        except PdfEncrypted:
+            result.encrypted = True
+            if not password:
+                raise
+            doc = PdfDocument.open(path, password)
+        with doc:
             meta = doc.metadata()
             first = doc.page_text(0) if doc.page_count else ""
-    except PdfEncrypted:
-        result.error, result.encrypted = "encrypted: needs a password (name it after its arXiv id)", True
+    except PdfEncrypted as exc:
+        result.error = "encrypted: wrong password" if exc.wrong_password else "encrypted: it needs a password"
         return result
     except PdfError as exc:
         result.error = str(exc)
@@ -97,8 +104,9 @@ def match_file(lib: Library, path: Path) -> FileMatch:
 
 
 def import_dir(lib: Library, folder: Path, *, progress: Progress | None = None,
-               cancelled: Callable[[], bool] | None = None) -> ImportReport:
-    """Attach every PDF in `folder` (and below) that matches exactly one paper."""
+               cancelled: Callable[[], bool] | None = None, password: str | None = None) -> ImportReport:
+    """Attach every PDF in `folder` (and below) that matches exactly one paper; encrypted ones
+    only with `password` (kept decrypted), the others are reported."""
     if not folder.is_dir():
         raise files.PdfRejected(f"{folder}: not a folder")
     paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".pdf" and p.is_file())
@@ -110,12 +118,13 @@ def import_dir(lib: Library, folder: Path, *, progress: Progress | None = None,
             break
         if progress:
             progress(n, len(paths), path.name)
-        found = match_file(lib, path)
+        found = match_file(lib, path, password)
         if found.paper_id and not found.error:
             try:
-                files.attach(lib, found.paper_id, path, max_bytes=max_bytes)
+                files.attach(lib, found.paper_id, path, max_bytes=max_bytes, password=password)
             except files.PdfRejected as exc:
                 found.error = str(exc)
+                found.encrypted = isinstance(exc, files.PdfNeedsPassword)
         report.files.append(found)
     if progress:
         progress(len(paths), len(paths), "")
