@@ -11,11 +11,19 @@ from pdf_samples import corpus_pdf, write_pdf
 from paperdesk.core import annotations
 
 
-def attach(lib, paper_id: str, source: Path) -> Path:
-    """The paper's PDF, attached the way `paperdesk pdf attach` does; returns where it is kept."""
+def attach(lib, paper_id: str, source: Path, *, fetched: bool = False) -> Path:
+    """The paper's PDF, attached the way `paperdesk pdf attach` does (or kept as a download is:
+    an encrypted one stays encrypted); returns where it is kept."""
+    import shutil
+
     from paperdesk.core.pdf import files
 
-    files.attach(lib, paper_id, source, max_bytes=100 * 1024 * 1024)
+    if fetched:
+        incoming = files.temp_file(files.pdf_dir(lib))
+        shutil.copy(source, incoming)
+        files.keep(lib, paper_id, incoming, files.check_file(incoming), origin="fetched")
+    else:
+        files.attach(lib, paper_id, source, max_bytes=100 * 1024 * 1024)
     path = lib.pdf_path(paper_id)
     assert path is not None
     return path
@@ -182,7 +190,7 @@ def test_outline_and_internal_link(desk, qtbot):
 
 def test_encrypted_pdf_asks_for_the_password(desk, qtbot):
     window, pid = desk
-    attach(window.lib, pid, corpus_pdf("libreoffice-writer-password.pdf"))
+    attach(window.lib, pid, corpus_pdf("libreoffice-writer-password.pdf"), fetched=True)
     window.show_paper(pid)
     pane = window.reader.pdf
     assert pane.view.doc is None and "encrypted" in pane.message.text()
