@@ -48,7 +48,7 @@ def add_highlight(lib, paper_id: str, quote: str, comment: str = "") -> None:
 
 def insert_raw_paper(lib, paper_id: str, title: str) -> None:
     """A paper whose title the importer would refuse (punctuation only), as a damaged library might hold."""
-    with lib._write() as conn:
+    with lib.transaction() as conn:
         conn.execute("INSERT INTO papers (id, title, title_norm, added_at, updated_at) "
                      "VALUES (?, ?, '', ?, ?)", (paper_id, title, now_iso(), now_iso()))
 

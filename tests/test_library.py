@@ -8,6 +8,7 @@ import pytest
 from samples import DIGEST_ALTERNATING, DIGEST_BLOCKS, DIGEST_PLAIN, TODAY
 
 from paperdesk.core import Library, LibraryError
+from paperdesk.core.changes import Changes
 from paperdesk.core.normalize import normalize_title, paper_id
 from paperdesk.core.orders import ORDERS
 from paperdesk.core.schema import SCHEMA_VERSION, migrations
@@ -256,6 +257,33 @@ def test_changes_are_notified(seeded):
     seeded.star([pid])
     seeded.star([pid])  # no change: no notification
     assert len(seen) == 1 and seen[0].papers == {pid}
+
+
+def test_an_operation_tells_listeners_what_it_changed_once_committed(seeded):
+    """The door: `lib.operation` collects the block's Changes and tells listeners after COMMIT;
+    a block that fails changes nothing and tells nobody."""
+    heard: list[Changes] = []
+    pid = seeded.paper_ids(limit=1)[0]
+
+    def listener(changes: Changes) -> None:  # runs after the commit: another connection sees it
+        with Library.open(seeded.folder) as other:
+            heard.append((changes, other.get(pid)["note"]))
+
+    seeded.subscribe(listener)
+    with seeded.operation("note", "note") as op:
+        op.touch("notes", [pid])
+        seeded.conn.execute("INSERT INTO notes (paper_id, body, updated_at) VALUES (?, 'x', '')", (pid,))
+        op.changed(Changes(papers=frozenset([pid]), notes=True))
+        assert heard == []  # not before the transaction ends
+    assert heard == [(Changes(papers=frozenset([pid]), notes=True), "x")] and op.changes == heard[0][0]
+    with pytest.raises(RuntimeError), seeded.operation("note", "failing") as op:
+        seeded.conn.execute("UPDATE notes SET body = 'y' WHERE paper_id = ?", (pid,))
+        op.changed(Changes(papers=frozenset([pid]), notes=True))
+        raise RuntimeError("boom")
+    assert len(heard) == 1 and seeded.get(pid)["note"] == "x"
+    with seeded.transaction(tell=Changes(sources=True)):
+        pass
+    assert heard[-1][0] == Changes(sources=True)
 
 
 def test_changes_enqueue_index(seeded):

@@ -64,7 +64,7 @@ def test_pdf_highlight_rejects_bad_input(seeded, pid):
 
 def test_pdf_path_names_the_file_only_when_it_is_there(seeded, pid):
     assert seeded.pdf_path(pid) is None
-    with seeded._write() as conn:
+    with seeded.transaction() as conn:
         conn.execute("INSERT INTO pdfs (paper_id, path, origin) VALUES (?, ?, 'attached')",
                      (pid, f"pdfs/{pid}.pdf"))
     assert seeded.pdf_path(pid) is None  # a row whose file is gone

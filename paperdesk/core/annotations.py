@@ -96,8 +96,9 @@ def set_note(lib: Library, paper_id: str, body: str, *, autosave: bool = False) 
     if body == current:
         return Changes()
     op_id = _coalescible_op(lib, paper_id) if autosave else None
+    changes = Changes(papers=frozenset([paper_id]), notes=True)
     if op_id is not None:
-        with lib._write() as conn:
+        with lib.transaction(tell=changes) as conn:
             _write_note(conn, paper_id, body, now)
             # A new edit, even merged into the last step, ends the redo stack: a redo must never
             # put an older text over what was typed since.
@@ -109,8 +110,8 @@ def set_note(lib: Library, paper_id: str, body: str, *, autosave: bool = False) 
         with lib.operation(kind, f"Edit note of {lib.paper_label(paper_id)}") as rec:
             rec.touch("notes", [paper_id])
             _write_note(lib.conn, paper_id, body, now)
-    changes = Changes(papers=frozenset([paper_id]), notes=True)
-    return lib._notify(changes)
+            rec.changed(changes)
+    return changes
 
 
 def _write_note(conn, paper_id: str, body: str, now: str) -> None:
@@ -189,7 +190,8 @@ def add_highlight(lib: Library, paper_id: str, start: int, end: int, *, field: s
         hid = int(cur.lastrowid or 0)
         rec.touch("highlights", [hid], fetch=False)
         enqueue_index(lib.conn, [paper_id])
-    return hid, lib._notify(Changes(papers=frozenset([paper_id]), notes=True))
+        rec.changed(Changes(papers=frozenset([paper_id]), notes=True))
+    return hid, rec.changes
 
 
 def highlight_quote(lib: Library, paper_id: str, quote: str, **kwargs: str) -> tuple[int, Changes]:
@@ -215,7 +217,8 @@ def update_highlight(lib: Library, highlight_id: int, *, color: str | None = Non
                          (color or row["color"], row["comment"] if comment is None else comment,
                           highlight_id))
         enqueue_index(lib.conn, [row["paper_id"]])
-    return lib._notify(Changes(papers=frozenset([row["paper_id"]]), notes=True))
+        rec.changed(Changes(papers=frozenset([row["paper_id"]]), notes=True))
+    return rec.changes
 
 
 def remove_highlight(lib: Library, highlight_id: int) -> Changes:
@@ -226,7 +229,8 @@ def remove_highlight(lib: Library, highlight_id: int) -> Changes:
         rec.touch("highlights", [highlight_id], row)
         lib.conn.execute("DELETE FROM highlights WHERE id = ?", (highlight_id,))
         enqueue_index(lib.conn, [row["paper_id"]])
-    return lib._notify(Changes(papers=frozenset([row["paper_id"]]), notes=True))
+        rec.changed(Changes(papers=frozenset([row["paper_id"]]), notes=True))
+    return rec.changes
 
 
 def add_pdf_highlight(lib: Library, paper_id: str, page: int, start: int, end: int, quote: str,
@@ -250,7 +254,8 @@ def add_pdf_highlight(lib: Library, paper_id: str, page: int, start: int, end: i
         hid = int(cur.lastrowid or 0)
         rec.touch("highlights", [hid], fetch=False)
         enqueue_index(lib.conn, [paper_id])
-    return hid, lib._notify(Changes(papers=frozenset([paper_id]), notes=True))
+        rec.changed(Changes(papers=frozenset([paper_id]), notes=True))
+    return hid, rec.changes
 
 
 # Title first, then the abstract, then the PDF in reading order.

@@ -245,22 +245,27 @@ class Library:
                 listener(changes)
         return changes
 
-    # -- transactions -------------------------------------------------------------------------
-    def _write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        return write_transaction(self.conn)
-
-    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        """A write that is not a user operation (bookkeeping): one IMMEDIATE transaction."""
-        return self._write()
+    # -- the door: every write is a transaction, every user change an operation ------------------
+    @contextlib.contextmanager
+    def transaction(self, tell: Changes | None = None) -> Iterator[sqlite3.Connection]:
+        """A write that is not an undoable operation (bookkeeping, or an edit merged into the
+        last step): one IMMEDIATE transaction; listeners hear `tell` once it has committed."""
+        with write_transaction(self.conn) as conn:
+            yield conn
+        if tell:
+            self._notify(tell)
 
     @contextlib.contextmanager
     def operation(self, kind: str, label: str) -> Iterator[ops.OpRecorder]:
-        """One undoable operation in one transaction; dropped from history if it changed nothing."""
-        with self._write() as conn:
+        """One undoable operation in one transaction; dropped from history if it changed nothing.
+        The block names what it changed (`op.changed(Changes(...))`); listeners hear it once the
+        transaction has committed (never if it failed), and `op.changes` says it afterwards."""
+        with write_transaction(self.conn) as conn:
             recorder = ops.OpRecorder(conn, kind, label, self.origin)
             yield recorder
             if recorder.empty:
                 recorder.discard()
+        self._notify(recorder.changes)
 
     @contextlib.contextmanager
     def made_by(self, origin: str) -> Iterator[None]:
@@ -603,7 +608,8 @@ class Library:
                                   f"WHERE id = ?", (value, now_iso(), pid))
                 changed.append(pid)
             enqueue_index(self.conn, changed)
-        return self._notify(Changes(papers=frozenset(changed)))
+            rec.changed(Changes(papers=frozenset(changed)))
+        return rec.changes
 
     def star(self, ids: Iterable[str], starred: bool = True, *, label: str | None = None) -> Changes:
         ids = list(ids)
@@ -632,7 +638,7 @@ class Library:
 
     def mark_read(self, ids: Iterable[str], read: bool = True) -> None:
         """Seen in the reader: not an undoable user operation, just display state."""
-        with self._write() as conn:
+        with self.transaction() as conn:
             conn.executemany("UPDATE papers SET is_read = ? WHERE id = ?",
                              ((1 if read else 0, pid) for pid in ids))
 
@@ -651,7 +657,8 @@ class Library:
                             (pid, tag, now))
                         changed.add(pid)
             enqueue_index(self.conn, changed)
-        return self._notify(Changes(papers=frozenset(changed), tags=bool(changed)))
+            rec.changed(Changes(papers=frozenset(changed), tags=bool(changed)))
+        return rec.changes
 
     def untag(self, ids: Iterable[str], tags: Iterable[str]) -> Changes:
         ids, tags = self._existing(ids), _clean_tags(tags)
@@ -666,7 +673,8 @@ class Library:
                                           (pid, tag))
                         changed.add(pid)
             enqueue_index(self.conn, changed)
-        return self._notify(Changes(papers=frozenset(changed), tags=bool(changed)))
+            rec.changed(Changes(papers=frozenset(changed), tags=bool(changed)))
+        return rec.changes
 
     # -- undo ---------------------------------------------------------------------------------
     def last_undoable(self, *, own: bool = False) -> ops.Operation | None:
@@ -687,7 +695,7 @@ class Library:
 
     def _replay(self, op_id: int | None, *, own: bool, undo: bool) -> tuple[ops.Operation | None, Changes]:
         verb = "undo" if undo else "redo"
-        with self._write() as conn:
+        with self.transaction() as conn:
             if op_id is None:
                 op = ops.latest(conn, undone=not undo, origin=self.origin if own else None)
             else:
@@ -732,7 +740,7 @@ class Library:
         return row[0] if row else default
 
     def set_setting(self, key: str, value: str) -> None:
-        with self._write() as conn:
+        with self.transaction() as conn:
             conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
@@ -880,8 +888,8 @@ class Library:
         if not query:
             raise LibraryError("a saved search needs a query")
         with self.operation("saved_search", f"Save search {name}") as rec:
-            changed = put_saved(self.conn, rec, name, query)
-        return self._notify(Changes(saved_searches=changed))
+            rec.changed(Changes(saved_searches=put_saved(self.conn, rec, name, query)))
+        return rec.changes
 
     def remove_saved_search(self, name: str) -> Changes:
         from paperdesk.core.search.saved import clean_name, delete_saved
@@ -890,7 +898,8 @@ class Library:
         with self.operation("saved_search", f"Remove saved search {name}") as rec:
             if not delete_saved(self.conn, rec, name):
                 raise LibraryError(f"no saved search named {name!r}")
-        return self._notify(Changes(saved_searches=True))
+            rec.changed(Changes(saved_searches=True))
+        return rec.changes
     # == end of search ==========================================================================
 
     # == PDFs (core/pdf/; files under <library>/pdfs/) ==========================================

@@ -84,6 +84,11 @@ class OpRecorder:
         self.op_id = int(cur.lastrowid or 0)
         self._seq = 0
         self._seen: set[tuple[str, str]] = set()
+        self.changes = Changes()  # what the operation changed, for the library's listeners
+
+    def changed(self, changes: Changes) -> None:
+        """Add to what listeners hear once the operation has committed."""
+        self.changes = self.changes | changes
 
     def touch(self, table: str, key: Sequence[object], before: dict | None = None,
               *, fetch: bool = True) -> None:

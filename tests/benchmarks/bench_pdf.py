@@ -71,7 +71,7 @@ def fill(lib: Library, n: int, words: int, papers: Papers) -> None:
     ids = lib.paper_ids(order="added")
     vocab = papers.words
     rng = random.Random(3)
-    with lib._write() as conn:
+    with lib.transaction() as conn:
         for pid in ids:
             chosen = rng.choices(vocab, k=words)
             pages = [" ".join(chosen[i:i + PAGE_WORDS]) for i in range(0, words, PAGE_WORDS)]

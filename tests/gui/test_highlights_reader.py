@@ -78,7 +78,7 @@ def test_highlight_survives_whitespace_change_and_undo_removes_it(desk, lib, qtb
     select(desk.reader.browser, "generative modelling")
     desk.highlight_selection("pink")
     settle(desk)
-    with lib._write() as conn:  # a re-import re-wrapped the abstract
+    with lib.transaction() as conn:  # a re-import re-wrapped the abstract
         rewrapped = "  " + ABSTRACT.replace("\n  ", " ")
         conn.execute("UPDATE papers SET abstract = ? WHERE id = ?", (rewrapped, pid))
     desk.show_paper(pid)

@@ -198,14 +198,14 @@ def apply_outcome(lib: Library, outcome: FeedOutcome, *, now: dt.datetime | None
 
 def _record_health(lib: Library, job: FeedJob, outcome: FeedOutcome, result: FeedResult,
                    now: dt.datetime, rng: random.Random) -> str:
-    """Health bookkeeping: not a user operation, so not undoable (lib._write, not lib.operation)."""
+    """Health bookkeeping: not a user operation, so not undoable (lib.transaction, not lib.operation)."""
     feed = get_feed(lib, job.feed_id)
     stamp = _iso(now)
     if result.status == "error":
         failures = feed.failures + 1
         delay = backoff_seconds(failures, feed.every_seconds, outcome.retry_after, rng)
         next_refresh = _iso(now + dt.timedelta(seconds=delay))
-        with lib._write() as conn:
+        with lib.transaction() as conn:
             conn.execute(
                 "UPDATE feeds SET last_attempt = ?, last_error = ?, failures = ?, next_refresh = ? "
                 "WHERE id = ?", (stamp, result.error, failures, next_refresh, job.feed_id))
@@ -216,7 +216,7 @@ def _record_health(lib: Library, job: FeedJob, outcome: FeedOutcome, result: Fee
     etag = outcome.etag if outcome.etag is not None or result.status == "ok" else feed.etag
     modified = (outcome.last_modified if outcome.last_modified is not None or result.status == "ok"
                 else feed.last_modified)
-    with lib._write() as conn:
+    with lib.transaction() as conn:
         conn.execute(
             "UPDATE feeds SET last_attempt = ?, last_success = ?, last_error = NULL, failures = 0, "
             "next_refresh = ?, items_seen = ?, etag = ?, last_modified = ? WHERE id = ?",

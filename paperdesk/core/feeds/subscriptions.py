@@ -166,7 +166,7 @@ def add_feed(lib: Library, url: str, name: str | None = None, *, group: str = ""
     name = " ".join((name or "").split()) or _default_name(url)
     with lib.operation("feed-add", f"Subscribe to {name}") as rec:
         feed_id = _insert(lib, rec, url, name, clean_group(group), every_seconds)
-    lib._notify(Changes(sources=True))
+        rec.changed(Changes(sources=True))
     return get_feed(lib, feed_id)
 
 
@@ -194,7 +194,7 @@ def _update(lib: Library, feed_id: int, kind: str, label: str, **columns: object
         rec.touch("feeds", [feed_id])
         sets = ", ".join(f"{c} = ?" for c in columns)
         lib.conn.execute(f"UPDATE feeds SET {sets} WHERE id = ?", [*columns.values(), feed_id])
-    lib._notify(Changes(sources=True))
+        rec.changed(Changes(sources=True))
     return get_feed(lib, feed_id)
 
 
@@ -230,7 +230,7 @@ def remove_feed(lib: Library, feed_id: int) -> Feed:
     with lib.operation("feed-remove", f"Unsubscribe from {feed.name}") as rec:
         rec.touch("feeds", [feed_id])
         lib.conn.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
-    lib._notify(Changes(sources=True))
+        rec.changed(Changes(sources=True))
     return feed
 
 
@@ -252,7 +252,7 @@ def import_opml(lib: Library, data: bytes, *, every_seconds: int = DEFAULT_EVERY
     if fresh:
         with lib.operation("feed-import", f"Import {len(fresh)} feeds from OPML") as rec:
             ids = [_insert(lib, rec, e.url, e.name, clean_group(e.group), every_seconds) for e in fresh]
-        lib._notify(Changes(sources=True))
+            rec.changed(Changes(sources=True))
     return OpmlImport(added=[get_feed(lib, i) for i in ids],
                       already=[e.url for e in entries if e.url in known])
 

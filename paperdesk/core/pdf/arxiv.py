@@ -151,7 +151,7 @@ def plan_lookups(lib: Library,
                  ids: Sequence[str] | None = None) -> tuple[list[TitleBatch], list[LookupResult]]:
     """Mark the papers pending (resumable) and group them into request batches."""
     todo, skipped = _candidates(lib, ids)
-    with lib._write() as conn:  # bookkeeping, not a user operation
+    with lib.transaction() as conn:  # bookkeeping, not a user operation
         conn.executemany(
             "INSERT INTO arxiv_lookups (paper_id, state) VALUES (?, 'pending') "
             "ON CONFLICT (paper_id) DO UPDATE SET state = 'pending'", ((pid,) for pid in todo))
@@ -224,8 +224,7 @@ def apply_batch(lib: Library, outcome: BatchOutcome) -> list[LookupResult]:
             "UPDATE arxiv_lookups SET state = ?, tried_at = ?, error = ? WHERE paper_id = ?",
             [(r.state if r.state != "skipped" else "resolved", now, r.reason, r.paper_id) for r in results])
         enqueue_index(conn, changed)
-    if changed:
-        lib._notify(Changes(papers=frozenset(changed)))
+        rec.changed(Changes(papers=frozenset(changed)))
     return results
 
 
@@ -309,4 +308,5 @@ def set_arxiv_id(lib: Library, paper_id: str, value: str) -> Changes:
         lib.conn.execute("UPDATE papers SET arxiv_id = ?, arxiv_version = ?, arxiv_source = 'user', "
                          "updated_at = ? WHERE id = ?", (arxiv_id, version, now_iso(), paper_id))
         enqueue_index(lib.conn, [paper_id])
-    return lib._notify(Changes(papers=frozenset([paper_id])))
+        rec.changed(Changes(papers=frozenset([paper_id])))
+    return rec.changes

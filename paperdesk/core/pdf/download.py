@@ -190,7 +190,7 @@ def apply_download(lib: Library, outcome: PdfOutcome) -> PdfResult:
         _record_failure(lib, outcome)
         return PdfResult(job.paper_id, "error", error=outcome.error)
     if outcome.status == "not-modified":
-        with lib._write() as conn:
+        with lib.transaction() as conn:
             conn.execute("DELETE FROM pdf_fetches WHERE paper_id = ?", (job.paper_id,))
         return PdfResult(job.paper_id, "not-modified")
     assert outcome.incoming is not None and outcome.facts is not None
@@ -216,7 +216,7 @@ def _record_failure(lib: Library, outcome: PdfOutcome) -> None:
         delay = min(BACKOFF_CAP, BACKOFF_START * 2 ** min(failures - 1, 20)) * _RNG.uniform(0.8, 1.2)
         delay = max(delay, outcome.retry_after or 0.0)
     now = _now()
-    with lib._write() as conn:
+    with lib.transaction() as conn:
         if not lib.exists(pid):
             return
         conn.execute(

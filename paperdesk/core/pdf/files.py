@@ -128,7 +128,7 @@ def keep(lib: Library, paper_id: str, incoming: Path, facts: PdfFacts, *, origin
            "fetched_at": now_iso(), "arxiv_version": version,
            "text_state": old["text_state"] if same else "encrypted" if facts.encrypted else "pending"}
     if same:  # nothing a user would undo: the validators and the time of the fetch
-        with lib._write() as conn:
+        with lib.transaction() as conn:
             _put_pdf(conn, row)
         return Changes()
     label = f"{'Fetch' if origin == 'fetched' else 'Attach'} the PDF of {paper_id}"
@@ -140,8 +140,9 @@ def keep(lib: Library, paper_id: str, incoming: Path, facts: PdfFacts, *, origin
         conn.execute("DELETE FROM pdf_fetches WHERE paper_id = ?", (paper_id,))
         conn.execute("DELETE FROM pdf_texts WHERE paper_id = ?", (paper_id,))
         enqueue_index(conn, [paper_id])
+        rec.changed(Changes(papers=frozenset([paper_id])))
     prune(lib, paper_id)
-    return lib._notify(Changes(papers=frozenset([paper_id])))
+    return rec.changes
 
 
 def _put_pdf(conn, row: dict) -> None:

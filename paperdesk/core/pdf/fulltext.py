@@ -109,7 +109,7 @@ def extract_one(lib: Library, paper_id: str) -> str:
     finally:
         if doc is not None:
             doc.close()
-    with lib._write() as conn:  # derived data, not a user operation
+    with lib.transaction() as conn:  # derived data, not a user operation
         if state == "done" and text is not None:
             conn.execute(
                 "INSERT INTO pdf_texts (paper_id, text, page_starts) VALUES (?, ?, ?) "
