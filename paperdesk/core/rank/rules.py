@@ -180,7 +180,8 @@ def _mark_read(lib: Library, ids: Sequence[str], label: str) -> Changes:
             lib.conn.execute("UPDATE papers SET is_read = 1 WHERE id = ?", (pid,))
             changed.append(pid)
         enqueue_index(lib.conn, changed)
-    return lib._notify(Changes(papers=frozenset(changed)))
+        rec.changed(Changes(papers=frozenset(changed)))
+    return rec.changes
 
 
 def apply_to_new(lib: Library) -> dict[str, int]:
