@@ -187,7 +187,7 @@ def test_a_read_only_library_folder_is_said_in_one_line(tmp_path):
         # As a desk that is open leaves it: changes queued, the WAL beside the file.
         code = (f"import os, shutil\nfrom paperdesk.core import Library\n"
                 f"lib = Library.open({str(library)!r})\nlib.conn.execute('PRAGMA wal_autocheckpoint = 0')\n"
-                f"lib.star([{pid!r}])\nshutil.copytree({str(library)!r}, {str(disk / 'copy')!r})\n"
+                f"lib.tag([{pid!r}], ['queued'])\nshutil.copytree({str(library)!r}, {str(disk / 'copy')!r})\n"
                 f"os._exit(0)\n")
         subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
         library = disk / "copy"

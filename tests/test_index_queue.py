@@ -31,7 +31,7 @@ def test_a_change_made_while_a_drain_runs_in_the_same_second_stays_queued(seeded
     monkeypatch.setattr(store, "now_iso", lambda: "2026-12-04T12:00:00+00:00")
     assert seeded.search("is:starred").total == 0  # an index exists, the queue is empty
     pid = seeded.paper_ids(limit=1)[0]
-    seeded.star([pid])
+    seeded.tag([pid], ["early"])
     other = Library.open(seeded.folder)  # another process's connection
     tagged: list[bool] = []
 
@@ -54,9 +54,9 @@ def test_a_change_made_while_a_drain_runs_in_the_same_second_stays_queued(seeded
 def test_enqueue_gives_a_higher_seq_each_time(seeded):
     pid = seeded.paper_ids(limit=1)[0]
     highest = max(queued(seeded).values())
-    seeded.star([pid])
+    seeded.tag([pid], ["again"])
     assert queued(seeded)[pid] == highest + 1
-    seeded.star([pid], False)
+    seeded.untag([pid], ["again"])
     assert queued(seeded)[pid] == highest + 2
 
 
@@ -85,13 +85,13 @@ def test_an_index_newer_than_its_library_is_repaired_at_the_next_drain(seeded):
     copy = seeded.folder / "copy.sqlite3"
     shutil.copy2(seeded.path, copy)
     pid = seeded.paper_ids(limit=1)[0]
-    seeded.star([pid])
-    assert seeded.search("is:starred").total == 1
+    seeded.tag([pid], ["later"])
+    assert seeded.search("tag:later").total == 1
     seeded.close()
     shutil.copy2(copy, seeded.path)  # the library goes back; its index does not
     with Library.open(seeded.folder) as lib:
         assert not lib.index.agrees()
-        assert lib.search("is:starred").total == 0
+        assert lib.search("tag:later").total == 0
         assert lib.index.agrees()
         assert any("differed from the library in 1 papers" in m for m in lib.index.take_messages())
 
@@ -116,15 +116,15 @@ def test_a_short_command_leaves_a_big_queue_to_the_indexer(seeded):
     pid = seeded.paper_ids(limit=1)[0]
     seeded.defer_indexing = True  # this process leaves the queue as it is
     seeded.close()
-    proc = run("star", pid, library=seeded.folder)
+    proc = run("tag", pid, "waiting", library=seeded.folder)
     assert proc.returncode == 0, proc.stderr
     with Library.open(seeded.folder) as lib:
         left = lib.conn.execute("SELECT count(*) FROM index_queue").fetchone()[0]
-        assert papers > CLOSE_DRAIN_LIMIT and left == papers  # the star's paper is among those queued
+        assert papers > CLOSE_DRAIN_LIMIT and left == papers  # the tagged paper is among those queued
         assert f"{left} papers wait for the search index" in proc.stderr
         assert "paperdesk index update" in proc.stderr
         lib.defer_indexing = True  # this test's own close leaves the queue alone
-    proc = run("search", "is:starred", library=seeded.folder)
+    proc = run("search", "tag:waiting", library=seeded.folder)
     assert proc.returncode == 0, proc.stderr
     assert pid in proc.stdout and "1 paper" in proc.stdout  # a search drains everything first
     with Library.open(seeded.folder) as lib:
@@ -138,3 +138,24 @@ def test_import_then_close_still_indexes_what_it_imported(library_dir):
         lib.import_paths([DIGEST_PLAIN], today=TODAY)
         assert lib.conn.execute("SELECT count(*) FROM index_queue").fetchone()[0] == 0
         assert lib.index_backlog == 0
+
+
+def test_starring_or_archiving_indexes_nothing(seeded):
+    """Triage decisions are read from SQLite by a search: a star, an archive and their undo
+    leave the index queue empty and the index unwritten, and a search with words sees them."""
+    seeded.search("warm")  # the index exists, the queue is empty
+    index_files = sorted(p.name for p in seeded.index.dir.iterdir())
+    generation = seeded.index.ix.latest_generation()
+    hit = seeded.search("language", typing=False).hits[0].id
+    seeded.star([hit])
+    seeded.archive([hit])
+    assert queued(seeded) == {}
+    assert seeded.search("language is:starred", typing=False).total == 1
+    assert hit in {h.id for h in seeded.search("language is:archived", typing=False).hits}
+    assert hit not in {h.id for h in seeded.search("language is:inbox", typing=False).hits}
+    seeded.undo()  # the archive
+    assert queued(seeded) == {}
+    assert hit in {h.id for h in seeded.search("language is:inbox", typing=False).hits}
+    assert hit not in {h.id for h in seeded.search("language -is:inbox", typing=False).hits}
+    assert seeded.index.ix.latest_generation() == generation  # no commit happened
+    assert sorted(p.name for p in seeded.index.dir.iterdir()) == index_files

@@ -115,6 +115,10 @@ def test_tags_notes_highlights_and_flags(small):
     assert found(small, "is:starred") == {"flow"}
     assert found(small, "is:archived") == {"graph"}
     assert "graph" not in found(small, "is:inbox")
+    # With words, the index answers them and SQLite the decisions (not in the index).
+    assert found(small, "flow is:starred") == {"flow"} and found(small, "flow -is:starred") == set()
+    assert found(small, "graph is:archived") == {"graph"} and found(small, "graph is:inbox") == set()
+    assert found(small, "graph OR is:starred") == {"graph", "flow"}
     assert found(small, "has:note") == {"language"}
     assert found(small, "has:highlight") == {"a"}
     assert found(small, "has:tag") == {"world"}

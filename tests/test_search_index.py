@@ -40,13 +40,13 @@ def test_import_drains_the_queue_once_an_index_exists(seeded):
     assert seeded.search("language").total > 0  # builds the index
     assert pending(seeded) == 0
     before = seeded.index.doc_count()
-    seeded.star([seeded.paper_ids(limit=1)[0]])
+    seeded.tag([seeded.paper_ids(limit=1)[0]], ["queued"])
     assert pending(seeded) == 1
     seeded.close()  # drains at close
     with Library.open(seeded.folder) as again:
         assert pending(again) == 0
         assert again.index.doc_count() == before
-        assert again.search("is:starred").total == 1
+        assert again.search("tag:queued").total == 1
 
 
 def test_crash_before_draining_resumes_from_the_queue(library_dir):
@@ -80,7 +80,7 @@ def test_crash_while_writing_the_index_leaves_it_usable(library_dir):
         from paperdesk.core import Library
         lib = Library.open({str(library_dir)!r})
         ids = lib.paper_ids()
-        lib.star(ids[:5])  # queued
+        lib.tag(ids[:5], ["five"])  # queued
         writer = lib.index.ix.writer()
         writer.add_document(id="half-written", title="never committed")
         os._exit(4)
@@ -89,7 +89,7 @@ def test_crash_while_writing_the_index_leaves_it_usable(library_dir):
     assert proc.returncode == 4, proc.stderr
     with Library.open(library_dir) as lib:
         assert pending(lib) == 5
-        result = lib.search("is:starred")
+        result = lib.search("tag:five")
         assert result.total == 5
         report = lib.index.check()
         assert report["ok"] and report["documents"] == 79
@@ -288,16 +288,17 @@ def test_worker_processes_do_not_run_the_main_script_again(seeded, tmp_path):
 def test_drain_in_slices(seeded):
     assert seeded.search("language").total > 0  # an index exists
     ids = seeded.paper_ids(limit=5)
+    tagged = seeded.search("has:tag").total
     for pid in ids:  # one change each, queued one after another
-        seeded.star([pid])
+        seeded.tag([pid], ["slice"])
     assert pending(seeded) == 5
     assert seeded.drain_index(limit=2) == 2 and pending(seeded) == 3
     left = {r[0] for r in seeded.conn.execute("SELECT paper_id FROM index_queue")}
     assert len(left) == 3 and left < set(ids)  # oldest first, but queue times are whole seconds
-    assert seeded.search("is:starred", drain=False).total == 5  # SQLite answers filters exactly
+    assert seeded.search("has:tag", drain=False).total == tagged + 5  # SQLite answers filters exactly
     assert seeded.drain_index(limit=10) == 3 and pending(seeded) == 0
-    assert seeded.search("is:starred language", drain=False).total == \
-        seeded.search("is:starred language", typing=False).total
+    assert seeded.search("tag:slice language", drain=False).total == \
+        seeded.search("tag:slice language", typing=False).total
 
 
 def test_rebuild_workers_follow_size_and_cores(monkeypatch):

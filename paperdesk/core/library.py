@@ -34,6 +34,8 @@ if TYPE_CHECKING:  # search types only; the search package loads lazily
 
 Progress = Callable[[int, int, str], None]  # (done, total, what)
 STATUSES = ("inbox", "archived")
+# Operations that change only triage decisions, which no search document holds (search/decisions.py).
+_DECISION_KINDS = frozenset({"star", "unstar", *STATUSES})
 
 BULK_CACHE_KIB = 65536  # page cache while importing many files (the default is 2 MiB)
 BULK_CHECKPOINT_PAGES = 20000  # WAL pages between checkpoints then (the default is 1000)
@@ -607,7 +609,7 @@ class Library:
                 self.conn.execute(f"UPDATE papers SET {column} = ?, updated_at = ?, updated_note = NULL "
                                   f"WHERE id = ?", (value, now_iso(), pid))
                 changed.append(pid)
-            enqueue_index(self.conn, changed)
+            # Nothing to index: a search reads these columns from SQLite (search/decisions.py).
             rec.changed(Changes(papers=frozenset(changed)))
         return rec.changes
 
@@ -715,7 +717,8 @@ class Library:
                 feeds = ops.feeds_of(conn, op.id)
                 conn.executemany("UPDATE feeds SET etag = NULL, last_modified = NULL WHERE id = ?",
                                  [(f,) for f in feeds])
-            enqueue_index(conn, changes.papers | changes.added | changes.removed)
+            if op.kind not in _DECISION_KINDS:
+                enqueue_index(conn, changes.papers | changes.added | changes.removed)
         return op, self._notify(changes)
 
     def history(self, limit: int = 200) -> list[ops.Operation]:

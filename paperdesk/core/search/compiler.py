@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import heapq
 import re
+from collections.abc import Callable
 from typing import Any
 
 from paperdesk.core.search import querylang as ql
+from paperdesk.core.search.decisions import DECISIONS
 
 # Fields a bare word searches, with their weight.
 # A PDF's text weighs less than the abstract: a word on page 40 says less about the paper.
@@ -28,10 +30,14 @@ _WORDS = re.compile(r"[^\W_]+")
 
 
 class Compiler:
-    def __init__(self, searcher: Any):
+    """`decided` turns a triage decision (`is:starred`...) into a query: they are not indexed
+    (decisions.py); without it, a query using one is refused with a ValueError."""
+
+    def __init__(self, searcher: Any, decided: Callable[[str], Any] | None = None):
         from whoosh import query
 
         self.q = query
+        self.decided = decided
         self.searcher = searcher
         self.reader = searcher.reader()
         self.schema = searcher.schema
@@ -45,7 +51,11 @@ class Compiler:
         if isinstance(node, ql.Phrase):
             return self.phrase(node)
         if isinstance(node, ql.Flag):
-            return q.Term("flags", node.name)
+            if node.name not in DECISIONS:
+                return q.Term("flags", node.name)
+            if self.decided is None:
+                raise ValueError(f"is:{node.name} needs the library's decisions")
+            return self.decided(node.name)
         if isinstance(node, ql.Range):
             # Open ends are given explicitly: Whoosh 2.7 ignores an open start's upper bound.
             low, high = RANGE_LIMITS[node.field]

@@ -24,10 +24,11 @@ def load_documents(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, di
         marks = _marks(len(chunk))
         for row in conn.execute(
                 f"SELECT id, title, abstract, authors, organization, published, upvotes, arxiv_id, "
-                f"starred, status, categories, updated_note FROM papers WHERE id IN ({marks})", chunk):
-            (pid, title, abstract, authors, org, published, upvotes, arxiv_id, starred, status,
-             categories, updated_note) = row
-            flags = [status, "starred" if starred else "unstarred"] + (["updated"] if updated_note else [])
+                f"categories FROM papers WHERE id IN ({marks})", chunk):
+            pid, title, abstract, authors, org, published, upvotes, arxiv_id, categories = row
+            # Triage decisions (starred, status, updated) are not here: a search reads them from
+            # SQLite (decisions.py), so a star or an archive re-indexes nothing.
+            flags: list[str] = []
             docs[pid] = {
                 "id": pid, "title": title or "", "abstract": abstract or "",
                 "author": " ; ".join(json.loads(authors or "[]")), "org": org or "",

@@ -58,7 +58,7 @@ def _run(index: SearchIndex, conn: sqlite3.Connection, text: str, parsed: ql.Par
         return _sql_papers(conn, limit, sort, parsed.problems, where, _index_total(index, parsed.root, where))
     view = index.view()
     searcher = view.searcher
-    query = Compiler(searcher).compile_root(parsed.root)
+    query = Compiler(searcher, index.decided(view)).compile_root(parsed.root)
     if query is None:  # only stop words: they match everything
         return _sql_papers(conn, limit, sort, parsed.problems)
     view.exact = True
@@ -73,7 +73,7 @@ def _run(index: SearchIndex, conn: sqlite3.Connection, text: str, parsed: ql.Par
                              for pid, score in zip(ids, scores, strict=True)]
     suggestion = None
     if total == 0 and parsed.has_text:
-        suggestion = _suggest(view, text, parsed, today)
+        suggestion = _suggest(view, text, parsed, today, index.decided(view))
     return SearchResult(hits=hits, total=total, problems=parsed.problems, suggestion=suggestion,
                         sort=sort, snippets=snippets, exact=view.exact)
 
@@ -92,7 +92,7 @@ def _index_total(index: SearchIndex, node: ql.Node, where: tuple[str, list]) -> 
     if "p.upvotes" not in where[0] or not SearchIndex.exists(index.dir.parent) or index.pending():
         return None
     view = index.view()
-    query = Compiler(view.searcher).compile_root(node)
+    query = Compiler(view.searcher, index.decided(view)).compile_root(node)
     return None if query is None else len(view.evaluate(query))
 
 
@@ -341,7 +341,8 @@ def snippets_for(conn: sqlite3.Connection, ids: list[str], marker: Marker) -> di
 
 
 # -- did you mean ---------------------------------------------------------------------------------
-def _suggest(view: IndexView, text: str, parsed: ql.ParsedQuery, today: dt.date) -> str | None:
+def _suggest(view: IndexView, text: str, parsed: ql.ParsedQuery, today: dt.date,
+             decided: Callable[[str], object]) -> str | None:
     """Replace words the index does not know by the closest known title words, if that matches."""
     from whoosh.analysis import STOP_WORDS
 
@@ -366,7 +367,7 @@ def _suggest(view: IndexView, text: str, parsed: ql.ParsedQuery, today: dt.date)
     for (start, end), word in sorted(replacements, reverse=True):
         fixed = fixed[:start] + word + fixed[end:]
     parsed_fixed = ql.parse(fixed, today=today, typing=False)
-    query = Compiler(searcher).compile_root(parsed_fixed.root)
+    query = Compiler(searcher, decided).compile_root(parsed_fixed.root)
     if query is None or not view.evaluate(query):
         return None
     return fixed

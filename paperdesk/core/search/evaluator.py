@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from paperdesk.core.search.decisions import is_decided
 from paperdesk.core.search.phrases import texts_with_phrase
 from paperdesk.core.search.sidecar import sidecar_for
 from paperdesk.core.search.word_order import word_order_for
@@ -106,6 +107,7 @@ class IndexView:
                 self._live[[d + offset for d in reader.deleted_docs_set]] = False
         self._ids: dict[int, str] = {}
         self._id_columns: list[Callable[[int], str] | None] | None = None
+        self._docnum_of: list[dict[str, int]] | None = None  # per leaf: paper id -> docnum
         self._offsets = [offset for _, offset in self.leaves]
         # The long posting lists of each leaf as arrays, when its segment has them (sidecar.py).
         self._sidecars = self._beside_segments(folder, sidecar_for)
@@ -251,6 +253,21 @@ class IndexView:
             self._ids[docnum] = found
         return found
 
+    def mask_of(self, paper_ids: list[str]) -> np.ndarray:
+        """The documents of these papers, as a mask (a paper re-indexed is also in a deleted
+        document: `live()` leaves that out)."""
+        mask = np.zeros(self.doc_count_all, dtype=bool)
+        for offset, docnum_of in zip(self._offsets, self._docnum_maps(), strict=True):
+            get = docnum_of.get
+            local = np.fromiter((get(pid, -1) for pid in paper_ids), dtype=np.int64, count=len(paper_ids))
+            mask[local[local >= 0] + offset] = True
+        return mask
+
+    def _docnum_maps(self) -> list[dict[str, int]]:
+        if self._docnum_of is None:
+            self._docnum_of = [_docnum_map(reader) for reader, _ in self.leaves]
+        return self._docnum_of
+
     # -- evaluation -----------------------------------------------------------------------------
     def evaluate(self, query: Any) -> Matches:
         """Every matching document with its score (Whoosh's BM25F, boosts, sums of Or and And)."""
@@ -278,6 +295,8 @@ class IndexView:
             return base.restricted(~self.evaluate(query.b).mask)
         if isinstance(query, wq.Every):
             return self._constant(self._live.copy())
+        if is_decided(query):
+            return self._constant(query.mask & self._live)
         if isinstance(query, wq.NumericRange):
             return self._constant(self._range(query))
         if isinstance(query, wq.Prefix):
@@ -399,6 +418,25 @@ def _id_column(reader: Any) -> Callable[[int], str] | None:
     size = max(offsets[-1] + lengths[-1], 0)
     blob = bytes(column._dbfile.get(column._basepos, size)) if size else b""
     return lambda docnum: blob[offsets[docnum]:offsets[docnum] + lengths[docnum]].decode("utf-8")
+
+
+_DOCNUM_MAPS: dict[str, dict[str, int]] = {}  # by segment id: segments never change
+
+
+def _docnum_map(reader: Any) -> dict[str, int]:
+    """A leaf's paper id -> local docnum (cached by segment: ~20 ms at 100k papers)."""
+    segid = getattr(reader, "_segid", None)
+    found = _DOCNUM_MAPS.get(segid) if segid else None
+    if found is None:
+        column = _id_column(reader)
+        n = reader.doc_count_all()
+        found = {column(d): d for d in range(n)} if column is not None else \
+            {fields["id"]: d for d, fields in reader.iter_docs()}
+        if segid:
+            if len(_DOCNUM_MAPS) > 16:
+                _DOCNUM_MAPS.clear()
+            _DOCNUM_MAPS[segid] = found
+    return found
 
 
 def _decode_matcher(m: Any) -> tuple[np.ndarray, np.ndarray]:

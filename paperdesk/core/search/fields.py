@@ -8,8 +8,9 @@ from typing import Any
 
 INDEX_DIRNAME = "index"
 # Bump when fields change: an index of another version is rebuilt at open.
-INDEX_VERSION = "7"  # 2: abstracts without positions, id column; 3: FastStemAnalyzer; 4: fulltext;
-# 5: date words in source (digest:nov); 6: arXiv categories, is:updated; 7: fulltext's word order
+INDEX_VERSION = "8"  # 2: abstracts without positions, id column; 3: FastStemAnalyzer; 4: fulltext;
+# 5: date words in source (digest:nov); 6: arXiv categories, is:updated; 7: fulltext's word order;
+# 8: no triage decisions (starred, status, updated) in the document
 
 
 def make_schema() -> Any:
@@ -38,7 +39,7 @@ def make_schema() -> Any:
         source=fields.TEXT(analyzer=parts),
         arxiv=fields.ID(),
         categories=fields.KEYWORD(lowercase=True),  # cat:cs.CL, cat:cs.*
-        flags=fields.KEYWORD(),
+        flags=fields.KEYWORD(),  # has:note, has:highlight, has:tag, has:pdf
         upvotes=fields.NUMERIC(int, bits=32, signed=True, sortable=True),
         published=fields.NUMERIC(int, bits=32, signed=True, sortable=True),  # unsigned ranges are buggy
     )

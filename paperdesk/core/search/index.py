@@ -27,6 +27,7 @@ from typing import Any
 
 from paperdesk.core.library import LibraryError, write_transaction
 from paperdesk.core.search import parallel, sidecar, word_order
+from paperdesk.core.search.decisions import Decisions
 from paperdesk.core.search.documents import all_paper_ids, load_documents, paper_count, rowid_ranges
 from paperdesk.core.search.fields import INDEX_DIRNAME, INDEX_VERSION, make_schema, open_index, to_fields
 from paperdesk.core.search.writer import segment_writer
@@ -126,6 +127,7 @@ class SearchIndex:
         self._searcher: Any = None
         self._view: Any = None  # evaluator.IndexView of `_searcher`
         self._text_cache: dict[str, tuple[str, str]] = {}  # paper id -> (title, abstract)
+        self._decisions = Decisions(conn)
         self._lock = _FileLock(folder / _LOCK_FILE)
 
     @contextlib.contextmanager
@@ -430,6 +432,10 @@ class SearchIndex:
             self._view = IndexView(searcher, self._texts, self.dir)
             self._text_cache.clear()
         return self._view
+
+    def decided(self, view: Any) -> Callable[[str], Any]:
+        """The compiler's `decided` for `view`: triage decisions read from the library."""
+        return self._decisions.query(view)
 
     def _texts(self, fieldname: str, ids: list[str]) -> dict[str, str]:
         """A text field of papers, from the library (phrases in abstracts are checked on it).
