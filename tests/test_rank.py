@@ -296,3 +296,34 @@ def test_cli_rules_refuse_bad_rules_in_one_line(topic_lib):
         assert bad.returncode == 1 and says in bad.stderr, bad.stderr
         assert len(bad.stderr.strip().splitlines()) == 1 and bad.stdout == ""
     assert rules.list_rules(lib) == []
+
+
+def test_likely_tags_from_three_tagged_papers_and_never_for_noise(topic_lib):
+    from paperdesk.core.rank.suggest import Suggester
+
+    lib, topic_of = topic_lib
+    ids = sorted(topic_of)
+    rl = [p for p in ids if topic_of[p] == "rl"]
+    vision = [p for p in ids if topic_of[p] == "vision"]
+    lib.tag(rl[:3], ["rl"])
+    lib.tag(rl[3:5], ["two"])  # under three tagged papers: says too little, never offered
+    rng = random.Random(5)
+    noise = rng.sample(ids, 6)  # a tag on papers that share nothing but filler
+    assert len({topic_of[p] for p in noise}) >= 3
+    lib.tag(noise, ["misc"])
+    lib.ranker.refresh()
+    # The tag's own model at 0 (what the popup asked before): with 3 tagged papers it has no model.
+    assert lib.ranker.suggest_tags(rl[30], ["rl"]) == []
+    suggester = Suggester()
+    liked = [p for p in rl[5:] if p not in noise]
+    offered = [p for p in liked if suggester.likely(lib, p, ["rl"]) == ["rl"]]
+    assert len(offered) >= len(liked) * 0.8, (len(offered), len(liked))  # papers like the tagged ones
+    unrelated = [p for p in ids if topic_of[p] != "rl" and p not in noise]
+    assert not any(suggester.likely(lib, p, ["rl", "two", "misc"]) for p in unrelated)
+    assert not any("misc" in suggester.likely(lib, p, ["misc", "two"]) for p in ids if p not in noise)
+    assert suggester.likely(lib, vision[40], ["rl"]) == []
+    # More tagged papers: measured again (the tag's papers changed), still right.
+    lib.tag(rl[5:8], ["rl"])
+    assert all(suggester.likely(lib, p, ["rl"]) == ["rl"] for p in rl[8:] if p not in noise)
+    likeness = suggester.measured(lib.ranker.cache, "misc", lib.paper_ids(tag="misc"))
+    assert likeness is not None and likeness.threshold == float("inf")

@@ -1,5 +1,5 @@
 """The desk's side of the ranker: why the current paper is "for you", the tags it is
-likely to deserve, and retraining in the background after decisions.
+likely to deserve (core/rank/suggest.py), and retraining in the background after decisions.
 
 Every ranker call runs on `PaperList.ranker`, a reader thread whose Library keeps `lib.ranker`
 warm (features loaded, models trained); the GUI thread only sets a label's text. Nothing here
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from paperdesk.core import Library
 from paperdesk.core.changes import Changes
 from paperdesk.core.rank.model import format_reasons
+from paperdesk.core.rank.suggest import Suggester
 from paperdesk.gui.qt import QObject, QTimer
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class ForYou(QObject):
         self.papers = window.papers
         self.label = window.reader.for_you
         self._explained: OrderedDict[tuple, str] = OrderedDict()  # touched on the ranker thread only
+        self._suggester = Suggester()  # likewise
         self.retrains = 0  # retrainings finished (for tests)
         self._shown_for: str | None = None
         self.retrain_timer = QTimer(self, singleShot=True, interval=RETRAIN_DELAY_MS)
@@ -98,7 +100,8 @@ class ForYou(QObject):
         self.papers.ranker.submit("retrain", work, done)
 
     def suggest(self, paper_id: str, tags: Sequence[str], answer: Callable[[list[str]], None]) -> None:
-        """`answer(tags)` with the tags whose own model says the paper is likely one of theirs."""
+        """`answer(tags)` with the tags (the paper has none of them) whose papers it is clearly like
+        (core/rank/suggest.py: from 3 tagged papers; never for a tag whose papers share nothing)."""
         if not self.papers.ranker_warm or not tags:
             return
         tags = list(tags)[:SUGGEST_TAGS]
@@ -107,4 +110,5 @@ class ForYou(QObject):
             if not error and value:
                 answer(list(value))  # type: ignore[call-overload]
 
-        self.papers.ranker.submit("suggest", lambda rlib: rlib.ranker.suggest_tags(paper_id, tags), done)
+        suggester = self._suggester
+        self.papers.ranker.submit("suggest", lambda rlib: suggester.likely(rlib, paper_id, tags), done)

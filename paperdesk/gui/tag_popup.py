@@ -1,8 +1,8 @@
 """The `t` popup: type tags (space or comma separated) with completion over the library's tags.
 
-It shows the quick-tag keys (`1`–`9`); `ml=3` tags with ml and puts ml on key 3. Tags whose own
-model says the paper is likely theirs arrive from the ranker thread ("likely #rl"): Return on the
-empty field applies them."""
+It shows the quick-tag keys (`1`–`9`); `ml=3` tags with ml and puts ml on key 3. Tags whose papers
+the paper is clearly like arrive from the ranker thread ("likely #rl", core/rank/suggest.py): Return
+on the empty field applies them."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ class TagPopup(QDialog):
         return tags, keys
 
     def set_likely(self, tags: list[str]) -> None:
-        """Tags the paper is likely to deserve, by each tag's model (gui/for_you.py)."""
+        """Tags the paper is likely to deserve (gui/for_you.py)."""
         self.likely = [t for t in tags if t]
         if self.likely:
             shown = "  ".join(f"likely #{t}" for t in self.likely)

@@ -189,9 +189,10 @@ def test_the_tag_popup_offers_likely_tags_and_return_accepts_them(make_window, t
     ids = sorted(topic_of)
     rl = [p for p in ids if topic_of[p] == "rl"]
     vision = [p for p in ids if topic_of[p] == "vision"]
-    lib.tag(rl[:8], ["rl"])
+    speech = [p for p in ids if topic_of[p] == "speech"]
+    lib.tag(rl[:3], ["rl"])  # three papers are enough to be offered
     lib.tag(vision[:8], ["vision"])
-    lib.tag(vision[8:10], ["rare"])  # two papers: no model, never suggested
+    lib.tag(vision[8:10], ["rare"])  # two papers: never suggested
     lib.archive([p for p in ids if topic_of[p] in ("speech", "graphs")][:10])
     window = make_window(lib)
     window.run_command("for-you")
@@ -207,6 +208,20 @@ def test_the_tag_popup_offers_likely_tags_and_return_accepts_them(make_window, t
     assert "likely #rl" in popup.likely_label.text()
     qtbot.keyClick(popup.field, Qt.Key.Key_Return)  # the one key that accepts
     qtbot.waitUntil(lambda: lib.get(target)["tags"] == ["rl"])
+    settle_desks(qtbot)
+    qtbot.keyClicks(window.table, "u")  # and one key undoes it
+    qtbot.waitUntil(lambda: lib.get(target)["tags"] == [])
+
+    # A paper like none of the tags' papers is offered none of them.
+    assert window.select_id(speech[20])
+    served = window.papers.ranker.served
+    qtbot.keyClicks(window.table, "t")
+    other = window.tag_popup
+    assert other is not popup
+    ranker = window.papers.ranker
+    qtbot.waitUntil(lambda: ranker.served > served and not ranker.pending("suggest"), timeout=30_000)
+    settle_desks(qtbot)
+    assert other.likely == [] and not other.likely_label.isVisible()
 
 
 def test_a_library_never_ranked_gets_no_suggestions(make_window, topic_lib, qtbot):
