@@ -29,17 +29,20 @@ from paperdesk.gui.pdf_render import PageCache, PageRenderer, scale_key
 from paperdesk.gui.qt import (
     QAbstractScrollArea,
     QColor,
+    QDesktopServices,
     QPainter,
     QPointF,
     QRectF,
     Qt,
     QToolTip,
+    QUrl,
     Signal,
 )
 
 GAP = 10  # logical pixels between pages and around them
 ZOOMS = (0.5, 0.67, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0)  # pixels per point
 PREFETCH = 2  # pages rendered ahead of the visible ones
+OPENABLE_SCHEMES = ("http", "https", "mailto")  # a PDF's links to anything else are not opened
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,24 @@ class Selection:
 
 def _is_word(c: str) -> bool:
     return c.isalnum() or c in "-'’_"
+
+
+def _one_line(text: str, limit: int = 120) -> str:
+    """A link's target for the status bar: one line, not too long (a PDF can hold anything)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def openable_url(uri: str) -> QUrl | None:
+    """The URL a PDF link may open in the system browser or mail program: http(s) with a host, or
+    mailto; None for anything else (file:, javascript:, other programs' schemes, no scheme)."""
+    url = QUrl(uri.strip(), QUrl.ParsingMode.StrictMode)
+    scheme = url.scheme().lower()
+    if not url.isValid() or scheme not in OPENABLE_SCHEMES:
+        return None
+    if scheme != "mailto" and not url.host():
+        return None
+    return url
 
 
 class PdfView(QAbstractScrollArea):
@@ -82,6 +103,7 @@ class PdfView(QAbstractScrollArea):
         self.selection: Selection | None = None
         self._anchor: tuple[int, int] | None = None  # page, char index where a drag started
         self._last_page = -1
+        self._hovered_link: Link | None = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setMouseTracking(True)
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
@@ -500,7 +522,10 @@ class PdfView(QAbstractScrollArea):
             return
         link = self._link_at(pos)
         self.viewport().setCursor(Qt.CursorShape.PointingHandCursor if link else Qt.CursorShape.IBeamCursor)
-        tip = self._tooltip_at(pos)
+        if link is not None and link != self._hovered_link:
+            self.message.emit(self._link_text(link))  # where a click leads, once per link entered
+        self._hovered_link = link
+        tip = self._link_text(link) if link is not None else self._tooltip_at(pos)
         if tip:
             QToolTip.showText(event.globalPosition().toPoint(), tip, self)
         else:
@@ -531,11 +556,26 @@ class PdfView(QAbstractScrollArea):
         return next((link for link in self._links.get(page, [])
                      if link.rect[0] <= x <= link.rect[2] and link.rect[1] <= y <= link.rect[3]), None)
 
+    @staticmethod
+    def _link_text(link: Link) -> str:
+        if link.page is not None:
+            return f"Go to page {link.page + 1}"
+        if link.uri and openable_url(link.uri) is not None:
+            return f"Open {_one_line(link.uri)}"
+        return f"A link to {_one_line(link.uri or '(nowhere)')} (not opened: only web and mail links)"
+
     def _follow(self, link: Link) -> None:
         if link.page is not None:
             self.go_to_page(link.page, link.y)
-        elif link.uri:
-            self.message.emit(f"External link: {link.uri} (not opened from the PDF view)")
+            return
+        url = openable_url(link.uri or "")
+        if url is None:
+            target = _one_line(link.uri or "(nowhere)")
+            self.message.emit(f"Not opened: {target} (only http, https and mailto links open from a PDF)")
+        elif QDesktopServices.openUrl(url):
+            self.message.emit(f"Opened {_one_line(link.uri or '')}")
+        else:
+            self.message.emit(f"Could not open {_one_line(link.uri or '')}: no program for it")
 
     def _highlight_at(self, pos: QPointF) -> Highlight | None:
         for h in self.highlights:

@@ -347,3 +347,48 @@ def test_offset_crop_box_places_matches_selection_and_links_on_the_text(desk, qt
     # The link area around the word is where the word is shown, and only there.
     assert view._link_at(ink.center()) is not None
     assert view._link_at(view._to_view(0, (52, 150, 54, 152)).center()) is None
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints", "does not support raise")  # offscreen: tooltips
+def test_external_links_open_only_web_and_mail_addresses(desk, qtbot, tmp_path):
+    """A click on a PDF's link to http(s) or mailto goes to the system's handler for it (registered
+    here as Qt lets any program do); file:, javascript:, custom schemes and scheme-less targets are
+    refused with one status line. Hovering a link says where it leads."""
+    from paperdesk.gui.qt import QDesktopServices, QObject, Qt, Slot
+
+    targets = ["https://example.org/a?b=1", "http://example.org/", "mailto:someone@example.org",
+               "file:///etc/passwd", "javascript:alert(1)", "zotero://select/items/1", "www.example.org",
+               "https://"]
+    areas = [((72, 760 - 20 * n, 300, 774 - 20 * n), uri) for n, uri in enumerate(targets)]
+    window, pid = desk
+    show_pdf(window, qtbot, pid, write_pdf(tmp_path / "links.pdf", [["Links"]], links={0: areas}))
+    view = window.reader.pdf.view
+    view.set_zoom(1.0)
+    qtbot.waitUntil(lambda: len(view._links.get(0, [])) == len(targets), timeout=10_000)
+    opened: list[str] = []
+
+    class Handler(QObject):
+        @Slot("QUrl")
+        def open(self, url):
+            opened.append(url.toString())
+
+    handler = Handler()
+    schemes = ("https", "http", "mailto", "file", "javascript", "zotero")
+    for scheme in schemes:
+        QDesktopServices.setUrlHandler(scheme, handler, "open")
+    try:
+        for rect, uri in areas:
+            centre = view._to_view(0, rect).center().toPoint()
+            qtbot.mouseMove(view.viewport(), centre)
+            hover = window.statusBar().currentMessage()
+            assert uri in hover and "\n" not in hover
+            qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+            said = window.statusBar().currentMessage()
+            if uri in targets[:3]:
+                assert opened[-1] == uri and said == f"Opened {uri}"
+            else:
+                assert said.startswith(f"Not opened: {uri} (only http, https and mailto")
+    finally:
+        for scheme in schemes:
+            QDesktopServices.unsetUrlHandler(scheme)
+    assert opened == targets[:3]  # nothing else reached any handler
