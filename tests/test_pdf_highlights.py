@@ -90,3 +90,28 @@ def test_markdown_export_gives_pdf_highlights_their_page(seeded, pid, tmp_path):
     listed = (tmp_path / "list" / "reading.md").read_text(encoding="utf-8")
     assert "> page one\n> — p. 1\n" in listed and "> on page five we find\n> — p. 5\n" in listed
     assert f"> {abstract_quote}\n\n" in listed and "— p." not in listed.split("> page one")[0]
+
+
+def test_highlight_over_a_page_break_is_a_row_per_page_and_one_operation(seeded, pid, tmp_path):
+    """A selection from page 2 to page 3 is stored as two rows (each a page's character range and
+    boxes), made and undone together, listed and exported page by page, and searchable."""
+    from paperdesk.core.export import export_markdown
+
+    parts = [(1, 50, 64, "end of page two", QUADS[:1]), (2, 0, 19, "start of page three", QUADS[1:])]
+    seeded.add_pdf_highlights(pid, parts, color="blue")
+    marks = [h for h in annotations.highlights(seeded, pid) if h.field == "pdf"]
+    assert [(h.page, h.start, h.end, h.quote, h.quads, h.color) for h in marks] == [
+        (1, 50, 64, "end of page two", QUADS[:1], "blue"),
+        (2, 0, 19, "start of page three", QUADS[1:], "blue"),
+    ]
+    assert seeded.history(1)[0].label.endswith("pages 2–3")
+    export_markdown(seeded, tmp_path / "vault", [pid])
+    (note,) = (tmp_path / "vault").glob("*.md")
+    text = note.read_text(encoding="utf-8")
+    assert "> end of page two\n> — p. 2\n\n> start of page three\n> — p. 3" in text
+    assert pid in [h.id for h in seeded.search("wombat OR \"page three\"", typing=False).hits]
+    seeded.undo()  # both parts at once
+    assert [h for h in annotations.highlights(seeded, pid) if h.field == "pdf"] == []
+    with pytest.raises(LibraryError):  # a bad part stores nothing, not even the good one
+        seeded.add_pdf_highlights(pid, [parts[0], (3, 5, 5, "x", QUADS)])
+    assert [h for h in annotations.highlights(seeded, pid) if h.field == "pdf"] == []

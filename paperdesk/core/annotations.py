@@ -238,24 +238,43 @@ def add_pdf_highlight(lib: Library, paper_id: str, page: int, start: int, end: i
                       comment: str = "") -> tuple[int, Changes]:
     """Highlight characters start..end of a page's text in the paper's PDF (never written into
     the PDF). `quads` are the boxes to draw, in PDF points as pdfium gives them."""
+    ids, changes = add_pdf_highlights(lib, paper_id, [(page, start, end, quote, quads)], color=color,
+                                      comment=comment)
+    return ids[0], changes
+
+
+def add_pdf_highlights(lib: Library, paper_id: str,
+                       parts: list[tuple[int, int, int, str, list[list[float]]]], *,
+                       color: str = "yellow", comment: str = "") -> tuple[list[int], Changes]:
+    """One highlight over a page break: a row per page part (page, start, end, quote, quads), each
+    a page's character range like any PDF highlight, made and undone as one operation."""
     _require_paper(lib, paper_id)
     if color not in HIGHLIGHT_COLORS:
         raise LibraryError(f"unknown colour {color!r} (use {', '.join(HIGHLIGHT_COLORS)})")
-    if page < 0 or not 0 <= start < end or not quote.strip():
+    rows = []
+    for page, start, end, quote, quads in parts:
+        if page < 0 or not 0 <= start < end or not quote.strip():
+            raise LibraryError("select some text of the PDF to highlight")
+        boxes = [[float(v) for v in quad] for quad in quads]
+        if any(len(quad) != 4 for quad in boxes):
+            raise LibraryError("a highlight's boxes need four numbers each (x0, y0, x1, y1)")
+        rows.append((page, start, end, quote, boxes))
+    if not rows:
         raise LibraryError("select some text of the PDF to highlight")
-    boxes = [[float(v) for v in quad] for quad in quads]
-    if any(len(quad) != 4 for quad in boxes):
-        raise LibraryError("a highlight's boxes need four numbers each (x0, y0, x1, y1)")
-    with lib.operation("highlight", f"Highlight in {lib.paper_label(paper_id)}, page {page + 1}") as rec:
-        cur = lib.conn.execute(
-            "INSERT INTO highlights (paper_id, field, quote, start, end, color, comment, created_at, "
-            "page, quads, located) VALUES (?, 'pdf', ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-            (paper_id, quote, start, end, color, comment, now_iso(), page, json.dumps(boxes)))
-        hid = int(cur.lastrowid or 0)
-        rec.touch("highlights", [hid], fetch=False)
+    pages = sorted({row[0] + 1 for row in rows})
+    where = f"page {pages[0]}" if len(pages) == 1 else f"pages {pages[0]}–{pages[-1]}"
+    ids: list[int] = []
+    with lib.operation("highlight", f"Highlight in {lib.paper_label(paper_id)}, {where}") as rec:
+        for page, start, end, quote, boxes in rows:
+            cur = lib.conn.execute(
+                "INSERT INTO highlights (paper_id, field, quote, start, end, color, comment, created_at, "
+                "page, quads, located) VALUES (?, 'pdf', ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                (paper_id, quote, start, end, color, comment, now_iso(), page, json.dumps(boxes)))
+            ids.append(int(cur.lastrowid or 0))
+        rec.touch_many_new("highlights", [[hid] for hid in ids])
         enqueue_index(lib.conn, [paper_id])
         rec.changed(Changes(papers=frozenset([paper_id]), notes=True))
-    return hid, rec.changes
+    return ids, rec.changes
 
 
 # Title first, then the abstract, then the PDF in reading order.

@@ -925,6 +925,18 @@ class Library:
             self, paper_id, page, start, end, quote, [list(q) for q in quads], color=color,
             comment=comment)
         return changes
+
+    def add_pdf_highlights(self, paper_id: str,
+                           parts: Sequence[tuple[int, int, int, str, Sequence[Sequence[float]]]],
+                           color: str = "yellow") -> Changes:
+        """A highlight over page breaks: one row per page part (page, start, end, quote, quads),
+        made and undone as one operation."""
+        from paperdesk.core import annotations
+
+        _, changes = annotations.add_pdf_highlights(
+            self, paper_id, [(p, s, e, q, [list(b) for b in quads]) for p, s, e, q, quads in parts],
+            color=color)
+        return changes
     # == end of PDFs ============================================================================
 
 

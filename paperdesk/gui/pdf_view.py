@@ -17,6 +17,7 @@ thread while scrolling. A click reads its page's boxes at once (waiting for a re
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,10 +31,13 @@ from paperdesk.gui.qt import (
     QAbstractScrollArea,
     QColor,
     QDesktopServices,
+    QGuiApplication,
+    QKeySequence,
     QPainter,
     QPointF,
     QRectF,
     Qt,
+    QTimer,
     QToolTip,
     QUrl,
     Signal,
@@ -47,9 +51,22 @@ OPENABLE_SCHEMES = ("http", "https", "mailto")  # a PDF's links to anything else
 
 @dataclass(frozen=True)
 class Selection:
+    """Characters from `start` on `page` to `end` (excluded) on `end_page`, in reading order: a
+    drag may cross page breaks (the pages between are selected whole)."""
+
     page: int
     start: int
-    end: int  # exclusive
+    end: int
+    end_page: int
+
+    def parts(self, lengths: Callable[[int], int]) -> list[tuple[int, int, int]]:
+        """(page, start, end) per page, given each page's text length."""
+        return [(p, self.start if p == self.page else 0, self.end if p == self.end_page else lengths(p))
+                for p in range(self.page, self.end_page + 1)]
+
+
+# What a highlight is made of: one part per page (page, start, end, quote, quads in PDF points).
+HighlightPart = tuple[int, int, int, str, list[list[float]]]
 
 
 def _is_word(c: str) -> bool:
@@ -101,7 +118,12 @@ class PdfView(QAbstractScrollArea):
         self._match_unplaced = False  # the current match's page was not rendered when it was shown
         self.match_index = -1
         self.selection: Selection | None = None
+        self._selection_rects: dict[int, tuple[int, int, list[Rect]]] = {}  # page: start, end, rects
         self._anchor: tuple[int, int] | None = None  # page, char index where a drag started
+        self._drag_pos: QPointF | None = None
+        self._drag_scroll = QTimer(self)  # a drag held above or below the pages scrolls them
+        self._drag_scroll.setInterval(30)
+        self._drag_scroll.timeout.connect(self._drag_scroll_step)
         self._last_page = -1
         self._hovered_link: Link | None = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -121,7 +143,8 @@ class PdfView(QAbstractScrollArea):
         self._frames.clear()
         self._boxes.clear()
         self._boxes_pending.clear()
-        self.matches, self.match_index, self.selection = [], -1, None
+        self.matches, self.match_index = [], -1
+        self._set_selection(None)
         self._last_page = -1
         self._layout(keep_position=False)
         self.verticalScrollBar().setValue(0)
@@ -325,15 +348,11 @@ class PdfView(QAbstractScrollArea):
             color = QColor(255, 140, 0, 150) if n == self.match_index else QColor(255, 200, 0, 70)
             for rect in self._match_rects(n):
                 painter.fillRect(self._to_view(i, rect), color)
-        if self.selection is not None and self.selection.page == i:
+        if i in self._selection_rects:
             color = self.palette().color(self.palette().ColorRole.Highlight)
             color.setAlpha(90)
-            for rect in self._selection_rects():
+            for rect in self._selection_rects[i][2]:
                 painter.fillRect(self._to_view(i, rect), color)
-
-    def _selection_rects(self) -> list[Rect]:
-        s = self.selection
-        return line_rects(self._page_boxes(s.page), s.start, s.end) if s else []
 
     def _match_rects(self, n: int) -> list[Rect]:
         """Match `n`'s rectangles, once its page has been rendered (else none yet)."""
@@ -488,15 +507,75 @@ class PdfView(QAbstractScrollArea):
         k = char_index_at(self._page_boxes(page), x, y, tolerance=6 / self.zoom)
         return (page, k) if k is not None else None
 
-    def _snap(self, page: int, a: int, b: int) -> Selection:
-        """Characters a..b (inclusive, either order) grown to whole words."""
-        text = self.doc.page_text(page)
-        start, end = min(a, b), max(a, b) + 1
-        while start > 0 and _is_word(text[start - 1]) and _is_word(text[start]):
+    def _drag_hit(self, pos: QPointF) -> tuple[int, int] | None:
+        """The character a drag has reached: the nearest one on the page under the point (or the
+        page above a gap between pages), the last one of a page the point is below."""
+        if not self._tops:
+            return None
+        y = pos.y() + self.verticalScrollBar().value()
+        page = max(0, bisect.bisect_right(self._tops, y) - 1)
+        boxes = self._page_boxes(page)
+        if not len(boxes):
+            return None
+        rect = self.page_rect(page)
+        if pos.y() > rect.bottom():
+            return page, len(boxes) - 1
+        u = min(max(pos.x(), rect.left()), rect.right()) - rect.left()
+        v = min(max(pos.y(), rect.top()), rect.bottom()) - rect.top()
+        x, y_pdf = self._frame(page).to_pdf(u / self.zoom, v / self.zoom)
+        k = char_index_at(boxes, x, y_pdf, tolerance=float("inf"))
+        return (page, k) if k is not None else None
+
+    def _snap(self, a: tuple[int, int], b: tuple[int, int]) -> Selection:
+        """The characters from `a` to `b` (page, index; inclusive, either order), grown to whole
+        words at both ends."""
+        (first_page, start), (last_page, last) = min(a, b), max(a, b)
+        text = self.doc.page_text(first_page)
+        while 0 < start < len(text) and _is_word(text[start - 1]) and _is_word(text[start]):
             start -= 1
+        text = self.doc.page_text(last_page)
+        end = last + 1
         while end < len(text) and _is_word(text[end - 1]) and _is_word(text[end]):
             end += 1
-        return Selection(page, start, end)
+        return Selection(first_page, start, end, last_page)
+
+    def _set_selection(self, selection: Selection | None) -> None:
+        """Select, and place the selection's rectangles page by page (kept while a drag grows it)."""
+        self.selection = selection
+        rects: dict[int, tuple[int, int, list[Rect]]] = {}
+        for page, start, end in self._selection_parts():
+            known = self._selection_rects.get(page)
+            if known is not None and known[:2] == (start, end):
+                rects[page] = known
+            else:
+                rects[page] = (start, end, line_rects(self._page_boxes(page), start, end))
+        self._selection_rects = rects
+        self.viewport().update()
+
+    def _selection_parts(self) -> list[tuple[int, int, int]]:
+        if self.selection is None or self.doc is None:
+            return []
+        return [(page, start, end) for page, start, end in
+                self.selection.parts(lambda p: len(self.doc.page_text(p))) if end > start]
+
+    def selected_text(self) -> str:
+        """The selection's text as a reader would paste it: lines as they are, pages on new lines."""
+        texts = [self.doc.page_text(page)[start:end] for page, start, end in self._selection_parts()]
+        return "\n".join(t.replace("\r\n", "\n").strip("\r\n") for t in texts)
+
+    def copy_selection(self) -> None:
+        if self.selection is None:
+            self.message.emit("Nothing selected: drag over the text to select it")
+            return
+        text = self.selected_text()
+        QGuiApplication.clipboard().setText(text)
+        self.message.emit(f"Copied {len(text.split())} words")
+
+    def keyPressEvent(self, event) -> None:
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_selection()
+            return
+        super().keyPressEvent(event)
 
     def mousePressEvent(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or self.doc is None:
@@ -508,17 +587,18 @@ class PdfView(QAbstractScrollArea):
         self.setFocus()
         self._anchor = self._char_at(event.position())
         if self.selection is not None:
-            self.selection = None
+            self._set_selection(None)
             self.selection_changed.emit()
-            self.viewport().update()
 
     def mouseMoveEvent(self, event) -> None:
         pos = event.position()
         if self._anchor is not None and event.buttons() & Qt.MouseButton.LeftButton:
-            hit = self._char_at(pos)
-            if hit is not None and hit[0] == self._anchor[0]:
-                self.selection = self._snap(hit[0], self._anchor[1], hit[1])
-                self.viewport().update()
+            self._drag_to(pos)
+            outside = pos.y() < 0 or pos.y() > self.viewport().height()
+            if outside and not self._drag_scroll.isActive():
+                self._drag_scroll.start()
+            elif not outside:
+                self._drag_scroll.stop()
             return
         link = self._link_at(pos)
         self.viewport().setCursor(Qt.CursorShape.PointingHandCursor if link else Qt.CursorShape.IBeamCursor)
@@ -531,10 +611,34 @@ class PdfView(QAbstractScrollArea):
         else:
             QToolTip.hideText()
 
+    def _drag_to(self, pos: QPointF) -> None:
+        self._drag_pos = pos
+        hit = self._drag_hit(pos)
+        if hit is not None and self._anchor is not None:
+            selection = self._snap(self._anchor, hit)
+            if selection != self.selection:
+                self._set_selection(selection)
+
+    def _drag_scroll_step(self) -> None:
+        """While a drag is held beyond the top or bottom edge: scroll, faster the farther out."""
+        pos = self._drag_pos
+        if self._anchor is None or pos is None:
+            self._drag_scroll.stop()
+            return
+        beyond = pos.y() if pos.y() < 0 else pos.y() - self.viewport().height()
+        if beyond == 0:
+            self._drag_scroll.stop()
+            return
+        step = max(-60, min(60, round(beyond / 2))) or (1 if beyond > 0 else -1)
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.value() + step)
+        self._drag_to(pos)
+
     def mouseReleaseEvent(self, event) -> None:
+        self._drag_scroll.stop()
         if self._anchor is not None and self.selection is not None:
             self.selection_changed.emit()
-        self._anchor = None
+        self._anchor = self._drag_pos = None
         super().mouseReleaseEvent(event)
 
     def mouseDoubleClickEvent(self, event) -> None:
@@ -544,9 +648,8 @@ class PdfView(QAbstractScrollArea):
             return
         hit = self._char_at(event.position())
         if hit is not None:
-            self.selection = self._snap(hit[0], hit[1], hit[1])
+            self._set_selection(self._snap(hit, hit))
             self.selection_changed.emit()
-            self.viewport().update()
 
     def _link_at(self, pos: QPointF) -> Link | None:
         where = self._to_page(pos)
@@ -597,27 +700,27 @@ class PdfView(QAbstractScrollArea):
                 return f"{a.kind.capitalize()} (in the PDF): {a.contents}"
         return ""
 
-    def highlight_target(self) -> tuple[int, int, int, str, list[list[float]]] | str:
-        """(page, start, end, quote, quads) of the selection, else of the current search match; or
-        a message saying why there is nothing to highlight."""
+    def highlight_target(self) -> list[HighlightPart] | str:
+        """The parts (one per page) of the selection, else of the current search match, to
+        highlight; or a message saying why there is nothing to highlight."""
         if self.doc is None:
             return "No PDF is open"
         if not self.doc_has_text():
             return "This PDF has no text layer: there is no text to search or highlight"
         if self.selection is not None:
-            page, start, end = self.selection.page, self.selection.start, self.selection.end
-            rects = self._selection_rects()
+            spans = [(page, start, end, self._selection_rects[page][2])
+                     for page, start, end in self._selection_parts()]
         elif self.current_match() is not None:
             page, start, length = self.current_match()
-            end, rects = start + length, line_rects(self._page_boxes(page), start, start + length)
+            spans = [(page, start, start + length, line_rects(self._page_boxes(page), start, start + length))]
         else:
             return "Select text with the mouse, or search (/) and highlight the match"
-        quote = " ".join(self.doc.page_text(page)[start:end].split())
-        quads = [list(r) for r in rects]
-        if not quote or not quads:
-            return "The selection holds no text"
-        return page, start, end, quote, quads
+        parts: list[HighlightPart] = []
+        for page, start, end, rects in spans:
+            quote = " ".join(self.doc.page_text(page)[start:end].split())
+            if quote and rects:
+                parts.append((page, start, end, quote, [list(r) for r in rects]))
+        return parts or "The selection holds no text"
 
     def clear_selection(self) -> None:
-        self.selection = None
-        self.viewport().update()
+        self._set_selection(None)

@@ -95,11 +95,11 @@ class PdfCommands:
             self.status(target)
             return
         pid = self.reader.pdf.paper_id
-        page, start, end, quote, quads = target
+        pages = sorted({part[0] + 1 for part in target})  # one part per page of the selection
+        where = f"page {pages[0]}" if len(pages) == 1 else f"pages {pages[0]}–{pages[-1]}"
 
         def done(_result: object) -> None:
             view.clear_selection()
-            self.status(f"Highlighted on page {page + 1}. Double-click it to add a comment.")
+            self.status(f"Highlighted on {where}. Double-click it to add a comment.")
 
-        self.write("Highlight", lambda lib: lib.add_pdf_highlight(
-            pid, page, start, end, quote, quads, color=color), done)
+        self.write("Highlight", lambda lib: lib.add_pdf_highlights(pid, target, color=color), done)

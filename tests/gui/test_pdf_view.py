@@ -165,7 +165,7 @@ def test_mouse_drag_selects_whole_words(desk, qtbot, tmp_path):
     qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=end)
     assert view.selection is not None
     assert view.doc.page_text(0)[view.selection.start:view.selection.end] == "Attention is all"
-    page, start_i, end_i, quote, quads = view.highlight_target()
+    ((page, start_i, end_i, quote, quads),) = view.highlight_target()
     assert (page, start_i, end_i, quote) == (0, 0, 16, "Attention is all") and len(quads) == 1
 
 
@@ -392,3 +392,79 @@ def test_external_links_open_only_web_and_mail_addresses(desk, qtbot, tmp_path):
         for scheme in schemes:
             QDesktopServices.unsetUrlHandler(scheme)
     assert opened == targets[:3]  # nothing else reached any handler
+
+
+def drag(qtbot, view, *points) -> None:
+    """Press at the first point, move through the others (with the button held), release."""
+    from paperdesk.gui.qt import QPoint, Qt
+
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=points[0])
+    for point in points[1:]:
+        qtbot.mouseMove(view.viewport(), QPoint(point))
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=points[-1])
+
+
+PAGES = [["Alpha words on the first page", "ending here with quokka"],
+         ["Second page text in the middle"],
+         ["Third page begins with wombat and", "then goes on"]]
+
+
+def test_drag_across_page_breaks_selects_copies_and_highlights_every_part(desk, qtbot, tmp_path):
+    """A drag from a word on page 1 to a word on page 3 selects to the end of page 1, all of page 2,
+    and page 3 up to that word; Ctrl+C copies that text; h stores one highlight row per page (one
+    undo step), drawn on each page (tests/test_pdf_highlights.py: exported and searched)."""
+    from paperdesk.gui.qt import QGuiApplication, Qt
+
+    window, pid = desk
+    source = write_pdf(tmp_path / "three.pdf", PAGES, size=(300, 120))  # small pages: all three show
+    show_pdf(window, qtbot, pid, source)
+    view = window.reader.pdf.view
+    view.set_zoom(1.0)
+    qtbot.waitUntil(lambda: all(view.page_painted(p) for p in range(3)), timeout=10_000)
+    first = view.doc.page_text(0).index("quokka") + 2
+    last = view.doc.page_text(2).index("wombat") + 3
+    start = view._to_view(0, view.doc.char_boxes(0)[first]).center().toPoint()
+    end = view._to_view(2, view.doc.char_boxes(2)[last]).center().toPoint()
+    gap = (view.page_rect(0).bottom() + view.page_rect(1).top()) / 2  # between pages 1 and 2
+    drag(qtbot, view, start, start + type(start)(0, round(gap - start.y())), end)
+    selection = view.selection
+    assert (selection.page, selection.end_page) == (0, 2)
+    assert view.selected_text() == "quokka\nSecond page text in the middle\nThird page begins with wombat"
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == view.selected_text()
+    assert "Copied 12 words" in window.statusBar().currentMessage()
+    press(window, qtbot, "h")
+    marks = [h for h in annotations.highlights(window.lib, pid) if h.field == "pdf"]
+    assert [(h.page, h.quote) for h in marks] == [
+        (0, "quokka"), (1, "Second page text in the middle"), (2, "Third page begins with wombat")]
+    text = [view.doc.page_text(p) for p in range(3)]
+    assert all(text[h.page][h.start:h.end].split() == h.quote.split() for h in marks)
+    assert all(len(h.quads) == 1 for h in marks)  # one line on each page
+    assert "pages 1–3" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: len(view.highlights) == 3)
+    assert view.selection is None
+    assert {h.page for h in view.highlights} == {0, 1, 2}
+    window.run_command("undo")  # the three parts are one step
+    settle_desks(qtbot)
+    assert [h for h in annotations.highlights(window.lib, pid) if h.field == "pdf"] == []
+
+
+def test_drag_held_below_the_view_scrolls_and_selects_into_the_next_page(desk, qtbot, tmp_path):
+    """Pages taller than the view: holding a drag below the view's edge scrolls the pages, and the
+    selection follows into the next page."""
+    from paperdesk.gui.qt import QPoint, Qt
+
+    window, pid = desk
+    show_pdf(window, qtbot, pid, write_pdf(tmp_path / "tall.pdf", PAGES[:2]))
+    view = window.reader.pdf.view
+    view.set_zoom(1.0)
+    qtbot.waitUntil(lambda: view.page_painted(0), timeout=10_000)
+    start = view._to_view(0, view.doc.char_boxes(0)[0]).center().toPoint()
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=start)
+    below = QPoint(start.x(), view.viewport().height() + 40)
+    qtbot.mouseMove(view.viewport(), below)
+    qtbot.waitUntil(lambda: view.current_page() == 1 and view.selection.end_page == 1, timeout=10_000)
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=below)
+    assert view.selection.page == 0 and view.selection.start == 0
+    assert view.selected_text().startswith("Alpha words on the first page\nending here with quokka\nSecond")
