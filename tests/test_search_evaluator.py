@@ -257,7 +257,7 @@ def _statistics(reader) -> list[tuple]:
 def test_writer_with_lengths_in_memory_writes_the_same_index(tmp_path):
     from whoosh import index
 
-    from paperdesk.core.search.writer import segment_writer
+    from paperdesk.core.search.whoosh_internals import segment_writer
 
     rng = random.Random(8)
     docs = [_doc(i, rng) for i in range(10_000, 10_400)]  # ids apart from the shared fixture's
@@ -306,7 +306,7 @@ def sidecar_searcher(tmp_path_factory):
     from whoosh import index
 
     from paperdesk.core.search import sidecar
-    from paperdesk.core.search.writer import segment_writer
+    from paperdesk.core.search.whoosh_internals import segment_writer
 
     folder = tmp_path_factory.mktemp("ix-sidecar")
     ix = index.create_in(str(folder), make_schema())

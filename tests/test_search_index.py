@@ -246,7 +246,8 @@ def test_large_rebuild_uses_worker_processes_and_matches_one_process(seeded, mon
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_build_past_the_pool_limit_spills_to_disk_with_the_same_answers(seeded, monkeypatch, workers):
-    from paperdesk.core.search import parallel, writer
+    from paperdesk.core.search import parallel
+    from paperdesk.core.search import whoosh_internals as writer
     from paperdesk.core.search.term_pool import TermPool
 
     queries = ("language", '"large language"', "diffu", "is:starred OR reasoning", "upvotes:>3 learning")

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from whoosh.filedb.filestore import FileStorage
 
+from paperdesk.core.search import whoosh_internals as fast
 from paperdesk.core.search import word_order
-from paperdesk.core.search import writer as fast
 from paperdesk.core.search.index import make_schema
 from paperdesk.core.search.sidecar import EXTENSION, PREFIX
 from paperdesk.core.search.term_pool import TermPool

@@ -12,24 +12,19 @@ which path answered.
 
 from __future__ import annotations
 
-import pickle
-import struct
-import zlib
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from paperdesk.core.search import whoosh_internals as internals
 from paperdesk.core.search.decisions import is_decided
 from paperdesk.core.search.phrases import texts_with_phrase
 from paperdesk.core.search.sidecar import sidecar_for
 from paperdesk.core.search.word_order import word_order_for
-
-_INT = struct.Struct("!i")  # whoosh.system's int
 
 K1, B = 1.2, 0.75           # whoosh.scoring.BM25F defaults (the searcher's weighting)
 PHRASE_CHECKS = 1500       # phrase candidates confirmed against their text, at most
@@ -116,8 +111,8 @@ class IndexView:
 
     def _beside_segments(self, folder: Path | None, open_for: Callable[[Path, str], Any]) -> list[Any]:
         """Per leaf, the file `open_for` reads beside its segment, or None."""
-        return [open_for(folder, r._segid) if folder and hasattr(r, "_segid") else None
-                for r, _ in self.leaves]
+        segments = [internals.segment_id(r) for r, _ in self.leaves]
+        return [open_for(folder, segid) if folder and segid else None for segid in segments]
 
     def _empty(self) -> Matches:
         return Matches(np.zeros(self.doc_count_all, dtype=bool), np.zeros(self.doc_count_all))
@@ -143,7 +138,6 @@ class IndexView:
         return found
 
     def _decode(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        from whoosh.reading import TermNotFound
         from whoosh.util.numeric import byte_to_length
 
         parts_ids: list[np.ndarray] = []
@@ -156,16 +150,11 @@ class IndexView:
         coef, norms = 0.0, None
         for (reader, offset), sidecar in zip(self.leaves, self._sidecars, strict=True):
             found = sidecar.postings(fieldname, tbytes) if sidecar is not None else None
-            if found is not None:
-                ids, weights = found
-            else:
-                try:
-                    terms = getattr(reader, "_terms", None)  # a SegmentReader's, no deletion filter
-                    m = terms.matcher(fieldname, tbytes, field.format) if terms is not None \
-                        else reader.postings(fieldname, tbytes)
-                except (TermNotFound, KeyError):
+            if found is None:
+                found = internals.postings(reader, fieldname, tbytes, field.format)
+                if found is None:
                     continue
-                ids, weights = _decode_matcher(m)
+            ids, weights = found
             if not len(ids):
                 continue
             ids += offset
@@ -193,15 +182,10 @@ class IndexView:
         """Each document's field length as Whoosh's one-byte code, by global docnum."""
         found = self._lengths.get(fieldname)
         if found is None:
-            from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-
             found = np.zeros(self.doc_count_all, dtype=np.uint8)
             for reader, offset in self.leaves:
                 n = reader.doc_count_all()
-                perdoc = getattr(reader, "_perdoc", None)
-                col = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN) if perdoc else None
-                raw = col._dbfile.get(col._basepos, col._count) if col is not None and col._count else b""
-                codes = np.frombuffer(bytes(raw[:n]), dtype=np.uint8)
+                codes = np.frombuffer(internals.length_bytes(reader, fieldname)[:n], dtype=np.uint8)
                 found[offset:offset + len(codes)] = codes
             self._lengths[fieldname] = found
         return found
@@ -222,9 +206,8 @@ class IndexView:
                 n = reader.doc_count_all()
                 if not reader.has_column(fieldname):
                     continue
-                col = reader.column_reader(fieldname, translate=False)
-                raw = col._dbfile.get(col._basepos, col._count * col._fixedlen) if col._count else b""
-                stored = np.frombuffer(bytes(raw), dtype=dtype)[:n].astype(np.int64)
+                raw = internals.column_bytes(reader, fieldname)
+                stored = np.frombuffer(raw, dtype=dtype)[:n].astype(np.int64)
                 present = stored != missing
                 has[offset:offset + len(stored)] = present
                 values[offset:offset + len(stored)] = np.where(present, stored - shift, 0)
@@ -243,7 +226,7 @@ class IndexView:
         found = self._ids.get(docnum)
         if found is None:
             if self._id_columns is None:
-                self._id_columns = [_id_column(r) for r, _ in self.leaves]
+                self._id_columns = [internals.id_column(r) for r, _ in self.leaves]
             leaf = bisect_right(self._offsets, docnum) - 1
             column = self._id_columns[leaf]
             if column is not None:
@@ -265,7 +248,7 @@ class IndexView:
 
     def _docnum_maps(self) -> list[dict[str, int]]:
         if self._docnum_of is None:
-            self._docnum_of = [_docnum_map(reader) for reader, _ in self.leaves]
+            self._docnum_of = [internals.docnum_map(reader) for reader, _ in self.leaves]
         return self._docnum_of
 
     # -- evaluation -----------------------------------------------------------------------------
@@ -404,88 +387,6 @@ class IndexView:
             found.scores[matcher.id()] = matcher.score()
             matcher.next()
         return found
-
-
-def _id_column(reader: Any) -> Callable[[int], str] | None:
-    """A leaf's docnum -> paper id, from its `id` column read in one piece (Whoosh reads each
-    value with a seek and a read: 18 µs, and a phrase may look up 1,500 ids)."""
-    if not reader.has_column("id"):
-        return None
-    column = reader.column_reader("id", translate=False)
-    offsets, lengths = getattr(column, "_offsets", None), getattr(column, "_lengths", None)
-    if offsets is None or lengths is None or not len(lengths):
-        return lambda docnum: column[docnum].decode("utf-8")
-    size = max(offsets[-1] + lengths[-1], 0)
-    blob = bytes(column._dbfile.get(column._basepos, size)) if size else b""
-    return lambda docnum: blob[offsets[docnum]:offsets[docnum] + lengths[docnum]].decode("utf-8")
-
-
-_DOCNUM_MAPS: dict[str, dict[str, int]] = {}  # by segment id: segments never change
-
-
-def _docnum_map(reader: Any) -> dict[str, int]:
-    """A leaf's paper id -> local docnum (cached by segment: ~20 ms at 100k papers)."""
-    segid = getattr(reader, "_segid", None)
-    found = _DOCNUM_MAPS.get(segid) if segid else None
-    if found is None:
-        column = _id_column(reader)
-        n = reader.doc_count_all()
-        found = {column(d): d for d in range(n)} if column is not None else \
-            {fields["id"]: d for d, fields in reader.iter_docs()}
-        if segid:
-            if len(_DOCNUM_MAPS) > 16:
-                _DOCNUM_MAPS.clear()
-            _DOCNUM_MAPS[segid] = found
-    return found
-
-
-def _decode_matcher(m: Any) -> tuple[np.ndarray, np.ndarray]:
-    from whoosh.codec.whoosh3 import W3LeafMatcher
-
-    if isinstance(m, W3LeafMatcher) and not m._byteids:
-        return _decode_blocks(m)
-    # a ListMatcher (postings inlined in the term info) or anything else
-    id_list: list[int] = []
-    weight_list: list[float] = []
-    while m.is_active():
-        id_list.append(m.id())
-        weight_list.append(m.weight())
-        m.next()
-    return np.array(id_list, dtype=np.int64), np.array(weight_list)
-
-
-def _decode_blocks(m: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(docnums, weights) of a W3LeafMatcher's posting list, from one read of the whole list.
-
-    Whoosh reads each block's header and data separately: several system calls a block when the
-    index is not memory-mapped. Layout as W3LeafMatcher._goto reads it: per block an int length
-    (negative for the last), a pickled info tuple (count, last id, ...), then the pickled data
-    (delta-coded ids starting from 0, weights: None for all 1.0, one float for all, or a tuple)."""
-    size = m._length[0] if isinstance(m._length, tuple) else m._length  # 2.7.5 keeps it as a 1-tuple
-    buf = memoryview(m._postfile.get(m._startoffset, size))
-    pos = m._baseoffset - m._startoffset  # after the header tag
-    deltas: list[int] = []
-    weights: list[float] = []
-    starts: list[int] = []
-    lasts: list[int] = []
-    while True:
-        (length,) = _INT.unpack_from(buf, pos)
-        end = pos + _INT.size + abs(length)
-        stream = BytesIO(buf[pos + _INT.size:end])
-        info = pickle.load(stream)
-        data = buf[pos + _INT.size + stream.tell():end]
-        ids, w, _ = pickle.loads(zlib.decompress(data) if info[3] else data)
-        starts.append(len(deltas))
-        lasts.append(info[1])
-        deltas += ids
-        weights += [1.0] * len(ids) if w is None else [w] * len(ids) if isinstance(w, float) else w
-        if length < 0 or end >= len(buf):
-            break
-        pos = end
-    docnums = np.array(deltas, dtype=np.int64)
-    if len(starts) > 1:  # each block's first id is absolute: make it relative to the block before
-        docnums[starts[1:]] -= np.array(lasts[:-1], dtype=np.int64)
-    return np.cumsum(docnums, out=docnums), np.array(weights)
 
 
 def top(scored: Matches, limit: int | None, keys: list[Column] | None = None) -> list[int]:

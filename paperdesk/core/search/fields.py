@@ -13,7 +13,9 @@ INDEX_VERSION = "8"  # 2: abstracts without positions, id column; 3: FastStemAna
 # 8: no triage decisions (starred, status, updated) in the document
 
 
-def make_schema() -> Any:
+def make_schema(stock: bool = False) -> Any:
+    """The index's fields. `stock`: for Whoosh's own writer and matchers (whoosh_internals.py),
+    which have no word order files: abstracts and PDF texts keep positions for their phrases."""
     from whoosh import analysis, fields
 
     from paperdesk.core.search.analysis import FastStemAnalyzer
@@ -29,10 +31,10 @@ def make_schema() -> Any:
         title_ng=fields.NGRAMWORDS(minsize=1, maxsize=10, at="start"),
         # No positions: every word query reads abstract postings 3x faster; phrases are confirmed
         # against the text (phrases.py).
-        abstract=fields.TEXT(analyzer=stem, phrase=False),
+        abstract=fields.TEXT(analyzer=stem, phrase=stock),
         note=fields.TEXT(analyzer=stem),
         # PDFs' text: no positions (8,000 words a paper); a phrase in it is confirmed on the text.
-        fulltext=fields.TEXT(analyzer=stem, phrase=False),
+        fulltext=fields.TEXT(analyzer=stem, phrase=stock),
         tags=fields.KEYWORD(lowercase=True, commas=True, scorable=True),
         author=fields.TEXT(analyzer=plain),
         org=fields.TEXT(analyzer=plain),

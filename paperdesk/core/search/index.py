@@ -26,11 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from paperdesk.core.library import LibraryError, write_transaction
-from paperdesk.core.search import parallel, sidecar, word_order
+from paperdesk.core.search import parallel, sidecar, whoosh_internals, word_order
 from paperdesk.core.search.decisions import Decisions
 from paperdesk.core.search.documents import all_paper_ids, load_documents, paper_count, rowid_ranges
 from paperdesk.core.search.fields import INDEX_DIRNAME, INDEX_VERSION, make_schema, open_index, to_fields
-from paperdesk.core.search.writer import segment_writer
 from paperdesk.core.store import enqueue_index
 
 log = logging.getLogger(__name__)
@@ -38,7 +37,8 @@ log = logging.getLogger(__name__)
 _VERSION_FILE = "PAPERDESK_INDEX_VERSION"
 _STATE_FILE = "PAPERDESK_INDEX_STATE"  # the highest index_queue seq taken in (see agrees())
 _LOCK_FILE = "index.lock"  # beside index/, which a build replaces
-_OWN_FILES = {_VERSION_FILE, _STATE_FILE}
+_WRITER_FILE = "PAPERDESK_INDEX_WRITER"  # which path wrote it (whoosh_internals.writer_tag)
+_OWN_FILES = {_VERSION_FILE, _STATE_FILE, _WRITER_FILE}
 _BATCH = 1000
 _TEXT_CACHE = 6000  # papers' texts kept for phrase checks (~6 MB)
 
@@ -129,6 +129,9 @@ class SearchIndex:
         self._text_cache: dict[str, tuple[str, str]] = {}  # paper id -> (title, abstract)
         self._decisions = Decisions(conn)
         self._lock = _FileLock(folder / _LOCK_FILE)
+        # Whoosh's internals when the installed version is one they were written for; else its
+        # public writer and matchers only (whoosh_internals.py).
+        self.fast = whoosh_internals.usable()
 
     @contextlib.contextmanager
     def _writing(self, wait: bool) -> Any:
@@ -178,7 +181,8 @@ class SearchIndex:
             return None
         if not version_file.is_file():
             return "the search index was missing or incomplete"
-        if version_file.read_text(encoding="utf-8", errors="replace").strip() != INDEX_VERSION:
+        if version_file.read_text(encoding="utf-8", errors="replace").strip() != INDEX_VERSION or \
+                _read(self.dir / _WRITER_FILE) != whoosh_internals.writer_tag(self.fast):
             return "the search index was made by another version"
         # Whoosh leaves files open when it fails on a damaged index: they close (quietly) here.
         # Only then: a full collection at 100k papers holds the GIL ~50 ms, on the desk's reader.
@@ -220,7 +224,7 @@ class SearchIndex:
         fresh = self.dir.with_name(INDEX_DIRNAME + ".new")
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir(parents=True)
-        ix = index.create_in(str(fresh), make_schema())
+        ix = index.create_in(str(fresh), make_schema(stock=not self.fast))
         try:
             self._write_all(ix, total, progress)
         except BaseException:
@@ -230,6 +234,7 @@ class SearchIndex:
         ix.close()
         try:
             (fresh / _VERSION_FILE).write_text(INDEX_VERSION + "\n", encoding="utf-8")
+            (fresh / _WRITER_FILE).write_text(whoosh_internals.writer_tag(self.fast) + "\n", encoding="utf-8")
             _write_state(fresh, issued)
         except BaseException:
             shutil.rmtree(fresh, ignore_errors=True)
@@ -256,12 +261,12 @@ class SearchIndex:
                 progress(min(done, total), total, "indexing")
 
         db_path = next((row[2] for row in self.conn.execute("PRAGMA database_list") if row[1] == "main"), "")
-        workers = parallel.workers_for(total) if db_path and not self.conn.in_transaction else 1
+        workers = parallel.workers_for(total) if db_path and not self.conn.in_transaction and self.fast else 1
         if workers > 1:
             parallel.build_segments(ix, db_path, rowid_ranges(self.conn, workers), limitmb=256,
                                     progress=advance)
             return
-        writer = segment_writer(ix, limitmb=256)
+        writer = self._writer(ix, limitmb=256)
         try:
             for ids in all_paper_ids(self.conn):
                 for doc in load_documents(self.conn, ids).values():
@@ -363,7 +368,7 @@ class SearchIndex:
         if not rows:
             return 0
         try:
-            writer = segment_writer(ix)
+            writer = self._writer(ix)
         except LockError:  # an older PaperDesk writing without our lock
             self._note("the search index is being written by another PaperDesk; it will catch up")
             return 0
@@ -389,12 +394,18 @@ class SearchIndex:
         self._forget_queue(rows)
         return len(rows)
 
+    def _writer(self, ix: Any, **kwargs: Any) -> Any:
+        return whoosh_internals.segment_writer(ix, **kwargs) if self.fast else ix.writer(**kwargs)
+
     def _remove_strays(self, ix: Any) -> None:
         """Delete the files of segments the index does not list: a write that failed (a full
         disk) or was killed leaves its partial segment, and each retry would add another.
-        Only while holding the index lock: another writer's new segment is unlisted too."""
+        Only while holding the index lock: another writer's new segment is unlisted too.
+        (Whoosh's own writer, the stock path, cleans up after itself.)"""
+        if not self.fast:
+            return
         try:
-            live = {s.segment_id() for s in ix._segments()}
+            live = whoosh_internals.segment_ids(ix)
         except Exception:  # an unreadable table of contents: opening rebuilds it
             return
         name = ix.indexname
@@ -424,12 +435,14 @@ class SearchIndex:
         return self._searcher
 
     def view(self) -> Any:
-        """The current searcher's `IndexView` (decoded postings cached until the index changes)."""
+        """The current searcher's `IndexView` (decoded postings cached until the index changes),
+        or on the stock path its `StockView` (Whoosh's own matchers)."""
         from paperdesk.core.search.evaluator import IndexView
+        from paperdesk.core.search.stock import StockView
 
         searcher = self.searcher()
         if self._view is None or self._view.searcher is not searcher:
-            self._view = IndexView(searcher, self._texts, self.dir)
+            self._view = IndexView(searcher, self._texts, self.dir) if self.fast else StockView(searcher)
             self._text_cache.clear()
         return self._view
 
@@ -507,6 +520,13 @@ class SearchIndex:
 
     def _transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         return write_transaction(self.conn)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return ""
 
 
 def _write_state(folder: Path, seq: int) -> None:

@@ -14,7 +14,6 @@ import contextlib
 import multiprocessing
 import os
 import queue
-import shutil
 import signal
 import sqlite3
 import sys
@@ -63,19 +62,19 @@ def _worker(db_path: str, index_dir: str, rowids: tuple[int, int], limitmb: int,
     then the segment."""
     _die_with_parent()
     try:
-        from paperdesk.core.search import writer as writer_module
+        from paperdesk.core.search import whoosh_internals as internals
         from paperdesk.core.search.documents import all_paper_ids, load_documents
         from paperdesk.core.search.fields import open_index, to_fields
 
-        writer_module.POOL_LIMIT = pool_limit
+        internals.POOL_LIMIT = pool_limit
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
         ix = open_index(index_dir)
-        writer = writer_module.segment_writer(ix, _lk=False, limitmb=limitmb)
+        writer = internals.segment_writer(ix, _lk=False, limitmb=limitmb)
         for ids in all_paper_ids(conn, 1000, rowids):
             for doc in load_documents(conn, ids).values():
                 writer.add_document(**to_fields(doc))
             out.put(("progress", len(ids)))
-        segment = writer._finalize_segment()  # its temporary files share a folder: the parent removes it
+        segment = internals.finish_segment(writer)
         conn.close()
         ix.close()
         out.put(("segment", segment))
@@ -101,15 +100,13 @@ def build_segments(ix: Any, db_path: str, rowid_ranges: list[tuple[int, int]], l
                    progress: Callable[[int], None]) -> None:
     """Index the papers of each closed rowid range in its own process (each reads its own ids:
     no list of every id is made or sent) and commit all segments at once."""
-    from whoosh.index import TOC
-
-    from paperdesk.core.search import writer
+    from paperdesk.core.search import whoosh_internals as internals
 
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
     folder = str(Path(ix.storage.folder))
     procs = [context.Process(target=_worker, daemon=True,
-                             args=(db_path, folder, rowids, limitmb, writer.POOL_LIMIT, out))
+                             args=(db_path, folder, rowids, limitmb, internals.POOL_LIMIT, out))
              for rowids in rowid_ranges]
     lock = ix.lock("WRITELOCK")  # as a writer would: no one else writes meanwhile
     if not lock.acquire(blocking=False):
@@ -132,8 +129,7 @@ def build_segments(ix: Any, db_path: str, rowid_ranges: list[tuple[int, int]], l
                 segments.append(value)
         for proc in procs:
             proc.join()
-        TOC(ix.schema, segments, ix.latest_generation() + 1).write(ix.storage, ix.indexname)
-        shutil.rmtree(Path(folder) / f"{ix.indexname}.tmp", ignore_errors=True)
+        internals.commit_segments(ix, segments)
     finally:
         for proc in procs:
             if proc.pid is not None:  # started

@@ -4,11 +4,11 @@ Whoosh's posting pool keeps every posting as a tuple, sorts them all at flush, a
 writer takes them back one by one (a dozen Python calls each, half of an index build). Here
 each term keeps its postings in arrays, appended in document order (a segment numbers its
 documents as they come), so a flush only sorts the terms, and writes each block of 128
-postings from array slices. The bytes written are Whoosh's own (W3 codec): the tests compare
-the files with those of Whoosh's writer.
+postings from array slices (`whoosh_internals.write_pool`). The bytes written are Whoosh's own
+(W3 codec): the tests compare the files with those of Whoosh's writer.
 
 The arrays and terms cost ~30 bytes a posting (25,000 papers: ~180 MB). Past a limit
-(writer.POOL_LIMIT) the pooled postings move to a sorted run in a temporary file, as Whoosh's
+(whoosh_internals.POOL_LIMIT) the pooled postings move to a sorted run in a temporary file, as Whoosh's
 pool spills; the runs are merged term by term when the segment is written, so a build of any
 size stays one segment in bounded memory (a search pays for every extra segment).
 """
@@ -19,21 +19,14 @@ import heapq
 import itertools
 import pickle
 import struct
-import sys
 import tempfile
-import zlib
 from array import array
 from collections import Counter
 from collections.abc import Iterator
 from typing import IO, Any
 
-import numpy as np
-
-from paperdesk.core.search.sidecar import SKIP_FIELDS, Collector
-
 Posting = tuple[str, bytes, int, float, Any]  # (field, term bytes, docnum, weight, value bytes)
 Lists = tuple[array, array, Any]  # a term's docnums, weights and values (counts or bytes)
-_BIG_ENDIAN = sys.byteorder == "big"
 _UINT = struct.Struct("!I")  # whoosh.system.pack_uint
 
 
@@ -152,7 +145,7 @@ class TermPool:
         self.unsorted.clear()
         self.size = 0
 
-    def _terms(self) -> Iterator[tuple[str, bytes, Lists]]:
+    def terms(self) -> Iterator[tuple[str, bytes, Lists]]:
         """Every term's postings, sorted by field and term: the runs' and memory's, joined."""
         sources = [_read_run(run) for run in self._runs] + [self._memory_terms()]
         # Equal keys come out in source order (heapq.merge is stable): oldest documents first.
@@ -169,62 +162,6 @@ class TermPool:
         for run in self._runs:
             run.close()
         self._runs.clear()
-
-    def write(self, fieldwriter: Any, schema: Any, lengths: Any, collector: Collector | None) -> None:
-        """Write every term's postings through a W3 field writer, as its `add_postings` would
-        (the same block statistics, term infos and bytes)."""
-        from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
-        from whoosh.system import pack_ushort
-        from whoosh.util.numeric import length_to_byte
-
-        postfile, tindex = fieldwriter._postfile, fieldwriter._tindex
-        blocklimit, level = fieldwriter._codec._blocklimit, fieldwriter._codec._compression
-        dumps, compress = pickle.dumps, zlib.compress
-        current = None
-        for fieldname, text, (docnums, weights, values) in self._terms():
-            if fieldname != current:
-                if current is not None:
-                    fieldwriter.finish_field()
-                current, fieldobj = fieldname, schema[fieldname]
-                fieldwriter.start_field(fieldname, fieldobj)
-                prefix = pack_ushort(fieldwriter._fieldid)
-                fixed = fieldobj.format.fixed_value_size()
-                length_of = _FieldLengths(lengths, fieldname)
-            ints = (fieldname, text) in self.int_weights
-            if collector is not None and fieldname not in SKIP_FIELDS:
-                collector.add_list(fieldname, text, docnums, weights)
-            info = W3TermInfo()  # what its add_block would gather, block by block
-            info._minid = docnums[0]
-            info._df = count = len(docnums)
-            start = postfile.tell()
-            postfile.write(WHOOSH3_HEADER_MAGIC)
-            for first in range(0, count, blocklimit):
-                last = min(first + blocklimit, count)
-                ids, ws = docnums[first:last], weights[first:last]
-                minlength, maxlength = length_of.range(ids)
-                top = max(ws)
-                maxweight = (int(top) if ints else top) if top > 0 else 0  # the writer starts at 0
-                data = (_deltas(ids), _mini_weights(ws), _mini_values(values[first:last], fixed))
-                databytes = compress(dumps(data, 2), level)
-                infobytes = dumps((len(ids), ids[-1], maxweight, level, length_to_byte(minlength),
-                                   length_to_byte(maxlength)), 2)
-                size = len(infobytes) + len(databytes)
-                postfile.write_int(-size if last == count else size)
-                postfile.write(infobytes)
-                postfile.write(databytes)
-                info._weight += sum(ws)
-                if info._minlength is None:
-                    info._minlength = minlength
-                elif minlength is not None:
-                    info._minlength = min(info._minlength, minlength)
-                info._maxlength = max(info._maxlength, maxlength)
-                info._maxweight = max(info._maxweight, maxweight)
-            info._maxid = docnums[-1]
-            info.set_extent(start, postfile.tell() - start)
-            tindex.add(prefix + text, info.to_bytes())
-        if current is not None:
-            fieldwriter.finish_field()
-
 
 def _read_run(run: IO[bytes]) -> Iterator[tuple[tuple[str, bytes], Lists]]:
     run.seek(0)
@@ -256,63 +193,3 @@ def _joined(parts: list[Lists]) -> Lists:
         weights.extend(more_weights)
         values.extend(more_values)
     return (docnums, weights, values) if ordered else _sorted(docnums, weights, values)
-
-
-_SMALL = 24  # below this many postings, plain Python beats numpy's per-call cost
-
-
-class _FieldLengths:
-    """The field lengths of documents, as the writer looks them up (None or 0: not counted)."""
-
-    def __init__(self, lengths: Any, fieldname: str):
-        self._lengths, self._fieldname = lengths, fieldname
-        self._table = getattr(lengths, "table", None)
-        if self._table is not None:
-            self._raw = lengths.field_bytes(fieldname)
-            self._codes = np.frombuffer(self._raw, dtype=np.uint8)
-            self._known = np.asarray([0, *self._table[1:]], dtype=np.int64)
-
-    def range(self, ids: array) -> tuple[int | None, int]:
-        """(shortest, longest) counted length among the documents `ids`: (None, 0) for none."""
-        if self._lengths is None:
-            return None, 0
-        if self._table is None:  # another per-document reader: one call a document
-            found = [self._lengths.doc_field_length(d, self._fieldname) for d in ids]
-        elif len(ids) < _SMALL:
-            raw, table, size = self._raw, self._table, len(self._raw)
-            found = [table[raw[d]] if d < size else None for d in ids]
-        else:
-            docs = np.frombuffer(ids, dtype=np.int32)
-            docs = docs[docs < len(self._codes)]
-            known = self._known[self._codes[docs]]
-            known = known[known > 0]
-            return (int(known.min()), int(known.max())) if len(known) else (None, 0)
-        counted = [n for n in found if n]
-        return (min(counted), max(counted)) if counted else (None, 0)
-
-
-def _deltas(ids: array) -> tuple[int, ...]:
-    """Whoosh's minified ids: the first, then the gaps."""
-    if len(ids) < _SMALL:
-        return tuple(b - a for a, b in zip((0, *ids), ids, strict=False))
-    return tuple(np.diff(np.frombuffer(ids, dtype=np.int32), prepend=0).tolist())
-
-
-def _mini_weights(weights: array) -> Any:
-    first = weights[0]
-    if weights.count(first) == len(weights):
-        return None if first == 1.0 else first
-    return tuple(weights)
-
-
-def _mini_values(values: Any, fixed: int | None) -> Any:
-    if fixed is None or fixed < 0:
-        return tuple(values)
-    if fixed == 0:
-        return None
-    if type(values) is array:  # counts, as 4-byte big-endian unsigned ints (whoosh.system.pack_uint)
-        if not _BIG_ENDIAN:
-            values = array("I", values)
-            values.byteswap()
-        return values.tobytes()
-    return b"".join(values)
