@@ -10,6 +10,7 @@ from paperdesk.core.annotations import Highlight
 from paperdesk.core.pdf import PdfDocument, PdfEncrypted, PdfError
 from paperdesk.gui.pdf_view import PdfView
 from paperdesk.gui.qt import (
+    QApplication,
     QEvent,
     QHBoxLayout,
     QInputDialog,
@@ -28,6 +29,20 @@ from paperdesk.gui.qt import (
 from paperdesk.gui.theme import is_dark
 
 PAGE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class FindField(QLineEdit):
+    """The PDF's find field: Enter finds (again: the next match; Shift+Enter the previous one), Esc
+    goes back to the pages, not to the list as in the desk's other fields."""
+
+    own_keys = ("Esc",)  # the key dispatcher leaves Esc to this field
+    escaped = Signal()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.escaped.emit()
+            return
+        super().keyPressEvent(event)
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -58,10 +73,12 @@ class PdfPane(QWidget):
 
         self.page_label = QLabel()
         self.page_label.setToolTip("Page (g p goes to a page)")
-        self.find_field = QLineEdit()
+        self.find_field = FindField()
         self.find_field.setPlaceholderText("Find in the PDF…")
         self.find_field.setClearButtonEnabled(True)
         self.find_field.returnPressed.connect(self._find_entered)
+        self.find_field.escaped.connect(self.view.setFocus)
+        self._searched = ""  # the text the view's matches are for
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.hide()
@@ -198,10 +215,18 @@ class PdfPane(QWidget):
         self.find_field.selectAll()
 
     def _find_entered(self) -> None:
+        """Enter: search the PDF for the text; the same text again moves to the next match (with
+        Shift the previous one), like n and N in the pages."""
         text = self.find_field.text().strip()
-        if text:
+        if not text:
+            return
+        if text == self._searched and self.view.matches:
+            backwards = QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier
+            self.view.find_next(-1 if backwards else 1)
+        else:
+            self._searched = text
             self.view.find(text)
-            self.view.setFocus()
+        self.view.setFocus()
 
     def set_highlights(self, highlights: list[Highlight]) -> None:
         self.view.set_highlights(highlights)

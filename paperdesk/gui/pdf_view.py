@@ -31,6 +31,7 @@ from paperdesk.gui.qt import (
     QAbstractScrollArea,
     QColor,
     QDesktopServices,
+    QEvent,
     QGuiApplication,
     QKeySequence,
     QPainter,
@@ -163,8 +164,17 @@ class PdfView(QAbstractScrollArea):
 
     # -- layout ---------------------------------------------------------------------------------
     def _fit_zoom(self) -> float:
-        widest = max((self.doc.page_size(i)[0] for i in range(self.page_count)), default=612.0)
-        return max(0.1, (self.viewport().width() - 2 * GAP) / widest)
+        """The zoom at which the widest page fills the width: beside the vertical scroll bar when
+        the pages at the full width would need one. Decided from the area's size, not from whether
+        the bar shows now: at the viewport's width the bar appearing and leaving resized the view
+        back and forth without end (fit, overflow, bar, narrower, fits, no bar, wider, ...)."""
+        sizes = [self.doc.page_size(i) for i in range(self.page_count)]
+        widest = max((w for w, _h in sizes), default=612.0)
+        area = self.contentsRect()
+        zoom = (area.width() - 2 * GAP) / widest
+        if sum(h for _w, h in sizes) * zoom + (len(sizes) + 1) * GAP > area.height():
+            zoom = (area.width() - self.verticalScrollBar().sizeHint().width() - 2 * GAP) / widest
+        return max(0.1, zoom)
 
     def _layout(self, keep_position: bool = True) -> None:
         """Page tops for the current zoom; keeps the reading position (page and place in it)."""
@@ -435,6 +445,25 @@ class PdfView(QAbstractScrollArea):
         super().resizeEvent(event)
         self._layout()
         self._request_pages()
+
+    def wheelEvent(self, event) -> None:
+        """Ctrl+wheel zooms (as in browsers and PDF readers); the wheel alone scrolls."""
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            steps = event.angleDelta().y()
+            if steps > 0:
+                self.zoom_in()
+            elif steps < 0:
+                self.zoom_out()
+            event.accept()
+            return
+        super().wheelEvent(event)
+
+    def event(self, event) -> bool:
+        # Moved to a screen with another pixel ratio: render for it (the old images show stretched).
+        if event.type() == QEvent.Type.DevicePixelRatioChange:
+            self.viewport().update()
+            QTimer.singleShot(0, self._request_pages)
+        return super().event(event)
 
     # -- search ---------------------------------------------------------------------------------
     def find(self, text: str) -> None:

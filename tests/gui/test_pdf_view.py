@@ -468,3 +468,87 @@ def test_drag_held_below_the_view_scrolls_and_selects_into_the_next_page(desk, q
     qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=below)
     assert view.selection.page == 0 and view.selection.start == 0
     assert view.selected_text().startswith("Alpha words on the first page\nending here with quokka\nSecond")
+
+
+def test_fit_width_settles_where_the_scroll_bar_would_come_and_go(qtbot, tmp_path):
+    """A size where the page fits in height only beside the scroll bar's width: fit width used to
+    flip between the two widths on every resize (the bar showing, then not); now it settles."""
+    from paperdesk.core.pdf import PdfDocument
+    from paperdesk.gui.pdf_view import GAP, PdfView
+    from paperdesk.gui.qt import QApplication
+
+    view = PdfView()
+    qtbot.addWidget(view)
+    frame = 2 * view.frameWidth()
+    bar = view.verticalScrollBar().sizeHint().width()
+    width = 400
+    full, narrow = ((width - frame - extra - 2 * GAP) / 612 for extra in (0, bar))
+    height = round((792 * full + 792 * narrow) / 2) + 2 * GAP + frame  # fits at narrow, not at full
+    view.resize(width, height)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_document(PdfDocument.open(write_pdf(tmp_path / "one.pdf", [["One page"]])))
+    zooms = []
+    for _ in range(4):  # each round: lay out again and let the resizes it causes happen
+        view._layout()
+        QApplication.processEvents()
+        zooms.append(round(view.zoom, 6))
+    assert len(set(zooms)) == 1, zooms
+    assert view.zoom == pytest.approx(narrow)
+    assert 792 * view.zoom + 2 * GAP <= view.viewport().height()  # the page fits: no bar
+    view.set_document(None)
+    view.renderer.close()
+
+
+def test_find_field_enter_again_goes_to_next_match_and_esc_back_to_the_pages(desk, qtbot, tmp_path):
+    from paperdesk.gui.qt import Qt
+
+    window, pid = desk
+    pages = [["a quokka here"], ["another quokka"], ["last quokka"]]
+    show_pdf(window, qtbot, pid, write_pdf(tmp_path / "q.pdf", pages))
+    pane = window.reader.pdf
+    view = pane.view
+    press(window, qtbot, "/")
+    assert pane.find_field.hasFocus()
+    qtbot.keyClicks(pane.find_field, "quokka")
+    qtbot.keyClick(pane.find_field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view.current_match() is not None, timeout=10_000)
+    assert view.match_index == 0 and view.hasFocus()
+    press(window, qtbot, "/")
+    qtbot.keyClick(pane.find_field, Qt.Key.Key_Return)  # the same text: the next match
+    assert view.match_index == 1
+    press(window, qtbot, "/")
+    qtbot.keyClick(pane.find_field, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    assert view.match_index == 0
+    press(window, qtbot, "/")
+    qtbot.keyClick(pane.find_field, Qt.Key.Key_Escape)  # back to the pages, not to the list
+    assert view.hasFocus() and not window.table.hasFocus()
+    press(window, qtbot, "n")  # the pages' keys work at once
+    assert view.match_index == 1
+
+
+def test_ctrl_wheel_zooms(desk, qtbot, tmp_path):
+    from PySide6.QtGui import QWheelEvent
+
+    from paperdesk.gui.qt import QApplication, QPoint, QPointF, Qt
+
+    window, pid = desk
+    show_pdf(window, qtbot, pid, write_pdf(tmp_path / "z.pdf", [["Zoom me"], ["Two"]]))
+    view = window.reader.pdf.view
+    view.set_zoom(1.0)
+
+    def wheel(delta: int, modifiers) -> None:
+        centre = QPointF(view.viewport().rect().center())
+        event = QWheelEvent(centre, QPointF(view.viewport().mapToGlobal(centre.toPoint())), QPoint(),
+                            QPoint(0, delta), Qt.MouseButton.NoButton, modifiers,
+                            Qt.ScrollPhase.NoScrollPhase, False)
+        QApplication.sendEvent(view.viewport(), event)
+
+    wheel(120, Qt.KeyboardModifier.ControlModifier)
+    assert view.zoom == 1.25 and not view.fit_width
+    wheel(-120, Qt.KeyboardModifier.ControlModifier)
+    wheel(-120, Qt.KeyboardModifier.ControlModifier)
+    assert view.zoom == 0.8
+    top = view.verticalScrollBar().value()
+    wheel(-120, Qt.KeyboardModifier.NoModifier)  # the wheel alone scrolls
+    assert view.zoom == 0.8 and view.verticalScrollBar().value() > top
