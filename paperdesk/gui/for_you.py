@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from paperdesk.core import Library
 from paperdesk.core.changes import Changes
 from paperdesk.core.rank.model import format_reasons
 from paperdesk.core.rank.suggest import Suggester
-from paperdesk.gui.qt import QObject, QTimer
+from paperdesk.gui.qt import QObject, QPoint, QRect, QTimer, QToolTip
 
 if TYPE_CHECKING:
     from paperdesk.gui.main_window import MainWindow
@@ -26,6 +29,38 @@ if TYPE_CHECKING:
 RETRAIN_DELAY_MS = 2000  # after the last star/tag/archive
 SUGGEST_TAGS = 30  # the most used tags are offered as "likely" (each has its own model)
 EXPLAINED = 2000  # explanations kept, per (paper, model fingerprint)
+FEW_KEPT = 10  # a model learnt from fewer kept papers says it has little to go on
+STRONGEST = 6  # the model's strongest words shown (and half as many against)
+
+
+@dataclass
+class Figures:
+    """The interest model's view of the whole library, for the list (gui/paper_delegate.py)."""
+    by_id: dict[str, int] = field(default_factory=dict)  # 0-100: above this % of the library
+    sentence: str = ""  # how the model was made
+    words: str = ""  # its strongest words: "reward, policy; −image"
+    few: str = ""  # said when it has little to go on
+
+
+def figures(lib: Library, words: bool = True) -> Figures:
+    """Each featurised paper's place in the library by the interest model (on the ranker thread;
+    none for a library ranked by upvotes), and with `words` the model's strongest words (reading
+    the texts of its training papers: only after a ranking, not after each retraining)."""
+    # (words may retrain first: then the figures use that model)
+    ups, downs = lib.ranker.words(n=STRONGEST) if words else ([], [])
+    model = lib.ranker.model(retrain=False)
+    if model.kind == "upvotes":
+        return Figures(sentence=model.describe())
+    ids = list(lib.ranker.cache.row_of)
+    scores = lib.ranker.scores(ids, model=model)
+    places = np.empty(len(ids), dtype=np.int64)
+    places[np.argsort(scores, kind="stable")] = np.arange(len(ids))
+    share = places * 100 // max(len(ids) - 1, 1)
+    few = ""
+    if model.kind == "model" and model.positives < FEW_KEPT:
+        few = f"few decisions yet ({model.positives} kept)"
+    return Figures(dict(zip(ids, share.tolist(), strict=True)), model.describe(),
+                   format_reasons(ups + downs[: max(STRONGEST // 2, 1)]), few)
 
 
 def explanation(lib: Library, paper_id: str, cache: OrderedDict[tuple, str]) -> str:
@@ -61,6 +96,13 @@ class ForYou(QObject):
         self._shown_for: str | None = None
         self.retrain_timer = QTimer(self, singleShot=True, interval=RETRAIN_DELAY_MS)
         self.retrain_timer.timeout.connect(self.retrain)
+        self.figures = Figures()  # as last made on the ranker thread
+        self.figures_made = 0  # (for tests)
+        self.painter = window.table.rows_painter
+        window.table.explain_figure = self.explain_figure
+        self.papers.ranked.connect(self._ranked)
+        if self.papers.ranker_warm:  # ranked before: the figures come back without asking
+            QTimer.singleShot(0, self.refresh_figures)
 
     def show(self, paper_id: str | None) -> None:
         """Explain the paper in the reader's bar, once the ranker thread has answered."""
@@ -74,6 +116,9 @@ class ForYou(QObject):
 
         def done(text: object, error: str) -> None:
             if self.window.reader.paper_id == paper_id:
+                figure = self.figures.by_id.get(paper_id)
+                if figure is not None and not error and str(text).startswith("For you: "):
+                    text = f"For you ({figure}): {str(text).removeprefix('For you: ')}"
                 self.label.setText("" if error else str(text))
                 self.label.setToolTip("" if error else f"{text}\n(words that raised or lowered this "
                                       f"paper's place in the For you order)")
@@ -95,9 +140,62 @@ class ForYou(QObject):
                 self.window.status(f"Retraining the interest model failed: {error}")
                 return
             self.retrains += 1
-            self.show(self.window.reader.paper_id)  # explained by the new model
+            self.refresh_figures()  # (then the reader's line, explained by the new model)
 
         self.papers.ranker.submit("retrain", work, done)
+
+    # -- figures: each paper's place by the model, in the list ----------------------------------
+    def _ranked(self, sentence: str) -> None:
+        if sentence and self.papers.ranker_warm:
+            self.refresh_figures(announce=sentence)
+
+    def refresh_figures(self, announce: str = "") -> None:
+        """New figures for the list (the order stays as it is), and the model's strongest words in
+        the status bar (`announce`: the ranking sentence shown there) and the count's tooltip."""
+        if not self.papers.ranker_warm:
+            return
+
+        def done(value: object, error: str) -> None:
+            if error:
+                return
+            made: Figures = value  # type: ignore[assignment]
+            if not announce:
+                made.words = self.figures.words  # as said after the last ranking
+            self.figures = made
+            self.figures_made += 1
+            self.painter.set_figures(made.by_id)
+            tip = made.sentence
+            if made.few:
+                tip += f"\n{made.few.capitalize()}: the order sharpens as you star, tag and archive."
+            if made.words:
+                tip += f"\nIts strongest words: {made.words}"
+            if made.by_id:
+                tip += ("\nThe figure ending each title: the paper's place in your library by this model "
+                        "(83: above 83% of it). Hover it for why.")
+            self.window.count_label.setToolTip(tip)
+            bar = self.window.statusBar()
+            if announce and self.papers.by_interest and bar.currentMessage() == announce:
+                extra = "".join(f" · {part}" for part in (made.few, made.words and
+                                                          f"strongest words: {made.words}") if part)
+                self.window.status(announce + extra, 0)
+            self.show(self.window.reader.paper_id)
+
+        self.papers.ranker.submit("figures", lambda rlib: figures(rlib, words=bool(announce)), done)
+
+    def explain_figure(self, paper_id: str, figure: int, where: QPoint, area: QRect) -> None:
+        """The tooltip of a row's figure: "For you: 83 — diffusion, video; −survey"."""
+        cache = self._explained
+        viewport = self.window.table.viewport()
+
+        def done(text: object, error: str) -> None:
+            if error or self.painter.figures.get(paper_id) != figure:
+                return
+            body = str(text).removeprefix("For you: ")
+            body = body[0].lower() + body[1:] if body.startswith(("Like", "Unlike")) else body
+            QToolTip.showText(where, f"For you: {figure} — {body}\n(above {figure}% of your library by "
+                              f"the interest model)", viewport, area)
+
+        self.papers.ranker.submit("explain-figure", lambda rlib: explanation(rlib, paper_id, cache), done)
 
     def suggest(self, paper_id: str, tags: Sequence[str], answer: Callable[[list[str]], None]) -> None:
         """`answer(tags)` with the tags (the paper has none of them) whose papers it is clearly like

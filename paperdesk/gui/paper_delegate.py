@@ -14,6 +14,11 @@ Texts are elided and laid out once (QStaticText) and kept by (text, width, weigh
 rows already seen (hover, selection, scrolling back) only draws glyphs, and dates, counts and
 organisations repeat down the list.
 
+Once the interest model has ranked (gui/for_you.py), the title cell ends in a small bar and a
+0-100 figure: the paper's place in the whole library by that model ("83": above 83% of it). The
+figures come from the ranker thread as one {id: figure} map per model; painting only reads it, and
+nothing here moves a row. Hovering the figure explains it (`PaperTable`'s tooltip, `figure_at`).
+
 A paint makes no throwaway Qt values (the row's rect, each text's position, the star's pixmap):
 freeing a PySide wrapper lets go of the GIL, and while the writer thread runs Python each of those
 costs the GUI thread a wait to take it back (a screen painted in 15-60 ms instead of 5 during an
@@ -21,6 +26,8 @@ import at 100k papers). One rect and one point are reused; star pixmaps are kept
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from paperdesk.gui.paper_model import ALIGNMENT, COLUMN_KEYS, PaperModel
 from paperdesk.gui.qt import (
@@ -47,6 +54,12 @@ DIM_ALPHA = 120  # an archived paper's text in a view that mixes it with inbox p
 TEXT_CACHE = 4000  # laid-out texts kept: a screen has ~200, titles are unique
 MARGIN = 3  # px of text inset each side, as the Fusion style's item text margin
 _STAR = COLUMN_KEYS.index("star")
+TITLE = COLUMN_KEYS.index("title")
+FIGURE_WIDTH = 34  # px at the title cell's right end: a bar behind "100"
+# The figure's bar (its share filled) and track, in the highlight colour (on a selected row: in the
+# highlighted text's, fainter, so the figure stays readable over it); on light and dark palettes.
+BAR_ALPHA, TRACK_ALPHA = 110, 28
+SELECTED_BAR_ALPHA, SELECTED_TRACK_ALPHA = 70, 22
 # Where a text sits in its cell, from the model's alignment (left where it says nothing).
 _LEFT_SIDE, _CENTRE, _RIGHT_SIDE = 0.0, 0.5, 1.0
 _PLACE = tuple(_RIGHT_SIDE if align is not None and align & Qt.AlignmentFlag.AlignRight else
@@ -76,11 +89,26 @@ class PaperDelegate(QStyledItemDelegate):
         # Star pixmaps by (size, device pixel ratio): the pixmap and its logical width and height.
         self._stars: dict[tuple[int, float], tuple[QPixmap, int, int]] = {}
         self._span, self._at = QRect(), QPointF()  # reused: see the module's docstring
+        self._bar = QRect()
+        # {paper id: 0-100} from the interest model (gui/for_you.py); empty: no figures drawn.
+        self.figures: Mapping[str, int] = {}
+        self._bars: tuple[QColor, QColor, QColor, QColor] | None = None  # bar, track; selected: bar, track
         view.installEventFilter(self)
+
+    def set_figures(self, figures: Mapping[str, int]) -> None:
+        self.figures = figures
+        self._view.viewport().update()
+
+    def figure_at(self, paper_id: str | None, x: int, cell_left: int, cell_width: int) -> int | None:
+        """The figure shown at viewport x in this paper's title cell, if x is on it."""
+        if paper_id is None or not self.figures or cell_width <= 3 * FIGURE_WIDTH or \
+                x < cell_left + cell_width - FIGURE_WIDTH:
+            return None
+        return self.figures.get(paper_id)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in _RESTYLE:
-            self._colors = self._fonts = None
+            self._colors = self._fonts = self._bars = None
             self._texts.clear()
             self._stars.clear()
         return False
@@ -102,6 +130,14 @@ class PaperDelegate(QStyledItemDelegate):
             self._colors = tuple(palette.color(group, role) for role in _ROLES)  # type: ignore[assignment]
             self._dim = QColor(self._colors[2])  # type: ignore[index]
             self._dim.setAlpha(DIM_ALPHA)
+            bars = []
+            for base, alphas in ((self._colors[0], (BAR_ALPHA, TRACK_ALPHA)),  # type: ignore[index]
+                                 (self._colors[1], (SELECTED_BAR_ALPHA, SELECTED_TRACK_ALPHA))):  # type: ignore[index]
+                for alpha in alphas:
+                    color = QColor(base)
+                    color.setAlpha(alpha)
+                    bars.append(color)
+            self._bars = tuple(bars)  # type: ignore[assignment]
         return self._fonts, self._colors  # type: ignore[return-value]
 
     def paint_row(self, painter: QPainter, r: int, y: int, height: int,
@@ -128,6 +164,7 @@ class PaperDelegate(QStyledItemDelegate):
         if variant:
             painter.setFont(fonts[variant])
         texts, at = self._texts, self._at
+        figures = self.figures
         for c, x, width in columns:
             if c == _STAR:
                 if row.get("starred"):
@@ -136,6 +173,11 @@ class PaperDelegate(QStyledItemDelegate):
                 text = "●" if marked else ""
             else:
                 text = cells[c]
+                if c == TITLE and figures and width > 3 * FIGURE_WIDTH:
+                    width -= FIGURE_WIDTH
+                    figure = figures.get(row["id"])
+                    if figure is not None:
+                        self._paint_figure(painter, figure, x + width, y, height, selected, variant)
             if not text:
                 continue
             width -= 2 * MARGIN
@@ -151,6 +193,26 @@ class PaperDelegate(QStyledItemDelegate):
             painter.drawStaticText(at, static)
         if variant:
             painter.setFont(fonts[0])
+
+    def _paint_figure(self, painter: QPainter, figure: int, x: int, y: int, height: int, selected: bool,
+                      variant: int) -> None:
+        """A track with `figure`% of it filled, and the figure over it (in the row's pen)."""
+        bar_color, track_color = self._bars[2:] if selected else self._bars[:2]  # type: ignore[index]
+        bar = self._bar
+        inner = FIGURE_WIDTH - 2 * MARGIN
+        bar.setRect(x + MARGIN, y + 3, inner, height - 6)
+        painter.fillRect(bar, track_color)
+        bar.setWidth(max(round(inner * figure / 100), 1))
+        painter.fillRect(bar, bar_color)
+        text = str(figure)
+        key = (text, inner, variant)
+        laid = self._texts.get(key)
+        if laid is None:
+            laid = self._texts[key] = _lay_out(painter, text, inner)
+        static, text_width, text_height = laid
+        self._at.setX(x + MARGIN + (inner - text_width) / 2)
+        self._at.setY(y + (height - text_height) / 2)
+        painter.drawStaticText(self._at, static)
 
     def _paint_star(self, painter: QPainter, x: int, y: int, width: int, height: int) -> None:
         """The star centred in its cell, as QStyle.drawItemPixmap places a pixmap."""

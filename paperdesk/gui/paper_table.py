@@ -14,12 +14,17 @@ reader or writer thread runs Python). A new list no longer resets the header at 
 
 from __future__ import annotations
 
-from paperdesk.gui.paper_delegate import PaperDelegate
+from collections.abc import Callable
+
+from paperdesk.gui.paper_delegate import FIGURE_WIDTH, TITLE, PaperDelegate
 from paperdesk.gui.paper_model import PaperModel
 from paperdesk.gui.qt import (
+    QEvent,
     QModelIndex,
     QPainter,
     QPaintEvent,
+    QPoint,
+    QRect,
     QStandardItem,
     QStandardItemModel,
     Qt,
@@ -48,6 +53,24 @@ class PaperTable(QTableView):
         self.rows_painter = PaperDelegate(model, marked, self)
         self.setItemDelegate(self.rows_painter)
         self._root = QModelIndex()
+        # Hovering a row's For you figure: explain_figure(paper id, figure, where, the figure's
+        # rect in the viewport) answers later (explained on the ranker thread; gui/for_you.py).
+        self.explain_figure: Callable[[str, int, QPoint, QRect], None] | None = None
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and self.explain_figure is not None:
+            pos = event.pos()  # type: ignore[attr-defined]
+            row = self.rowAt(pos.y())
+            if row >= 0 and self.columnAt(pos.x()) == TITLE:
+                pid = self.model().id_at(row)  # type: ignore[attr-defined]
+                left, width = self.columnViewportPosition(TITLE), self.columnWidth(TITLE)
+                figure = self.rows_painter.figure_at(pid, pos.x(), left, width)
+                if figure is not None:
+                    where = QRect(left + width - FIGURE_WIDTH, self.rowViewportPosition(row), FIGURE_WIDTH,
+                                  self.rowHeight(row))
+                    self.explain_figure(pid, figure, event.globalPos(), where)  # type: ignore[attr-defined]
+                    return True
+        return super().viewportEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         area = event.rect()

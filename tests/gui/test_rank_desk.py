@@ -11,6 +11,7 @@ import pytest
 from desk_keys import settle_desks
 
 from paperdesk.core import Library
+from paperdesk.core.changes import Changes
 from paperdesk.core.records import SourceBatch
 from paperdesk.gui.qt import Qt
 from tests.test_rank import TOPICS, _paper
@@ -48,7 +49,14 @@ def test_for_you_ranks_the_view_off_the_gui_thread_and_keeps_its_order(make_wind
     qtbot.keyClicks(window.table, "r")
     sentence = _ranked(window, qtbot)
     assert sentence.startswith("Ranked by a model of your interest, learnt from 8 kept and 8 archived")
-    assert window.statusBar().currentMessage() == sentence
+    assert window.statusBar().currentMessage().startswith(sentence)
+    # Then the model's strongest words join it (made on the ranker thread with the list's figures).
+    qtbot.waitUntil(lambda: "strongest words: " in window.statusBar().currentMessage(), timeout=30_000)
+    status = window.statusBar().currentMessage()
+    assert status.startswith(sentence + " · few decisions yet (8 kept)")
+    strongest = status.split("strongest words: ")[1].split("; ")[0].split(", ")
+    assert set(strongest) & set(TOPICS["rl"].split()), status
+    assert "Its strongest words: " in window.count_label.toolTip()
     assert "for you" in window.count_label.text()
     assert "interest" in window.table.horizontalHeader().toolTip()
     ids = list(window.model.ids)
@@ -146,8 +154,10 @@ def test_the_reader_says_why_a_paper_is_for_you(make_window, topic_lib, qtbot):
     qtbot.keyClicks(window.table, "r")
     _ranked(window, qtbot)
     first = window.current_id()
-    qtbot.waitUntil(lambda: label.text().startswith("For you: "))
-    words = set(label.text().removeprefix("For you: ").replace(";", ",").replace("−", "").split(", "))
+    qtbot.waitUntil(lambda: label.text().startswith("For you (") and window.for_you.figures_made > 0)
+    figure = window.for_you.figures.by_id[first]
+    assert label.text().startswith(f"For you ({figure}): ") and figure >= 90  # its place in the library
+    words = set(label.text().split(": ", 1)[1].replace(";", ",").replace("−", "").split(", "))
     assert words & set(TOPICS["rl"].split()), label.text()  # the rl words raised it
     assert topic_of[first] == "rl"
     cached = len(window.for_you._explained)
@@ -155,7 +165,7 @@ def test_the_reader_says_why_a_paper_is_for_you(make_window, topic_lib, qtbot):
     assert window.current_id() != first
     qtbot.waitUntil(lambda: len(window.for_you._explained) == cached + 1 and label.text() != "")
     qtbot.keyClicks(window.table, "k")  # back: the same paper and model, answered from the cache
-    qtbot.waitUntil(lambda: label.text().startswith("For you: ") and window.current_id() == first)
+    qtbot.waitUntil(lambda: label.text().startswith("For you (") and window.current_id() == first)
     assert len(window.for_you._explained) == cached + 1
     assert not window.lib.ranked
 
@@ -317,3 +327,98 @@ def test_rules_dialog_refuses_long_names_tags_and_queries_in_one_line(make_windo
     assert dialog.problem.text().startswith("a rule's query is at most 1000 characters")
     assert "\n" not in dialog.problem.text()
     assert rules.list_rules(lib) == [] and not window.jobs.busy
+
+
+def _figure_spot(window, row: int):
+    """The middle of row `row`'s figure (the title cell's right end), in viewport coordinates."""
+    from paperdesk.gui.paper_delegate import FIGURE_WIDTH, TITLE
+
+    table = window.table
+    x = table.columnViewportPosition(TITLE) + table.columnWidth(TITLE) - FIGURE_WIDTH // 2
+    return x, table.rowViewportPosition(row) + table.rowHeight(row) // 2
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints", "does not support raise")  # the offscreen tooltip
+def test_the_list_shows_each_papers_figure_and_explains_it_never_moving_a_row(make_window, topic_lib, qtbot):
+    from paperdesk.gui.paper_delegate import FIGURE_WIDTH, TITLE
+    from paperdesk.gui.qt import QEvent, QHelpEvent, QPoint, QToolTip
+
+    lib, topic_of = topic_lib
+    _likes_rl(lib, topic_of)
+    window = make_window(lib)
+    assert window.for_you.painter.figures == {}  # never ranked: no figures, nothing featurised
+    window.run_command("for-you")
+    _ranked(window, qtbot)
+    qtbot.waitUntil(lambda: window.for_you.figures_made == 1, timeout=30_000)
+    ids = list(window.model.ids)
+    figures = window.table.rows_painter.figures
+    assert set(figures) == set(topic_of) and all(0 <= f <= 100 for f in figures.values())
+    shown = [figures[p] for p in ids]
+    assert shown[:10] == sorted(shown[:10], reverse=True) and min(shown[:20]) >= 80  # the ranked top
+    assert sum(figures[p] >= 75 for p in ids if topic_of[p] == "rl") >= 0.8 * sum(
+        topic_of[p] == "rl" for p in ids)
+
+    # Painted: the figure's cell shows the bar (it differs from the same row painted without figures).
+    table = window.table
+    x, y = _figure_spot(window, 0)
+    spot = (x - FIGURE_WIDTH // 2, table.rowViewportPosition(0), FIGURE_WIDTH, table.rowHeight(0))
+    with_figures = table.viewport().grab().copy(*spot).toImage()
+    window.for_you.painter.set_figures({})
+    without = table.viewport().grab().copy(*spot).toImage()
+    window.for_you.painter.set_figures(figures)
+    assert with_figures != without
+
+    # Hovering the figure explains it, from the ranker thread.
+    QToolTip.hideText()
+    at = QPoint(x, y)
+    window.table.viewportEvent(QHelpEvent(QEvent.Type.ToolTip, at, table.viewport().mapToGlobal(at)))
+    qtbot.waitUntil(QToolTip.isVisible, timeout=30_000)
+    tip = QToolTip.text()
+    assert tip.startswith(f"For you: {figures[ids[0]]} — "), tip
+    assert set(tip.split(" — ")[1].split("\n")[0].replace(";", ",").split(", ")) & set(TOPICS["rl"].split())
+    assert f"above {figures[ids[0]]}% of your library" in tip
+    QToolTip.hideText()
+    # Elsewhere in the title: the title's own tooltip, as before.
+    title_x = table.columnViewportPosition(TITLE) + 20
+    assert window.table.rows_painter.figure_at(ids[0], title_x, table.columnViewportPosition(TITLE),
+                                               table.columnWidth(TITLE)) is None
+
+    # Decisions retrain and bring new figures; the list keeps its order.
+    window.for_you.retrain_timer.setInterval(200)
+    lib.star([p for p in ids if topic_of[p] == "graphs"][:3])
+    window._on_changes(Changes(papers=frozenset(ids[-3:])))
+    qtbot.waitUntil(lambda: window.for_you.figures_made == 2, timeout=30_000)
+    assert list(window.model.ids) == ids
+    assert window.table.rows_painter.figures is not figures
+
+    # Any view, once a model exists: in date order the figures stay.
+    window.papers.set_sort("date", False)
+    assert not window.papers.by_interest
+    assert list(window.model.ids) == lib.paper_ids(order="date", status="inbox")
+    assert window.table.rows_painter.figures and not window.lib.ranked  # (the GUI thread's library)
+
+
+def test_figures_come_back_in_a_library_ranked_before(make_window, topic_lib, qtbot):
+    lib, topic_of = topic_lib
+    _likes_rl(lib, topic_of)
+    lib.ranker.refresh()  # ranked before (features on disk), e.g. by `paperdesk rank`
+    window = make_window(lib)
+    qtbot.waitUntil(lambda: window.for_you.figures_made == 1, timeout=30_000)
+    assert len(window.table.rows_painter.figures) == len(topic_of)
+    assert not window.papers.by_interest  # the order is still the user's choice
+
+
+def test_few_kept_papers_say_so_and_rank_by_likeness(make_window, topic_lib, qtbot):
+    lib, topic_of = topic_lib
+    rl = sorted(p for p in topic_of if topic_of[p] == "rl")
+    lib.star(rl[:3])
+    window = make_window(lib)
+    window.run_command("for-you")
+    sentence = _ranked(window, qtbot)
+    assert sentence.startswith("Only 3 kept papers for your interest (a model needs 5): ranked by likeness")
+    assert window.statusBar().currentMessage().startswith(sentence)
+    ids = list(window.model.ids)
+    assert sum(topic_of[p] == "rl" for p in ids[:10]) >= 9
+    window.select_id(ids[0])
+    label = window.reader.for_you
+    qtbot.waitUntil(lambda: label.text().startswith("Like your kept papers: "), timeout=30_000)
