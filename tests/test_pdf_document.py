@@ -108,8 +108,10 @@ def test_encrypted_needs_the_password() -> None:
 def test_outline_and_internal_links() -> None:
     with PdfDocument.open(corpus_pdf("pdflatex-outline.pdf")) as doc:
         outline = doc.outline()
-        assert [title for _, title, _ in outline[:3]] == ["Foo", "Bar", "Baz"]
-        assert all(page is not None and 0 <= page < doc.page_count for _, _, page in outline)
+        assert [title for _, title, _, _ in outline[:3]] == ["Foo", "Bar", "Baz"]
+        assert all(page is not None and 0 <= page < doc.page_count for _, _, page, _ in outline)
+        # Each section's own place on its page (three share page 2), top to bottom.
+        assert [(page, round(y)) for _, _, page, y in outline[:3]] == [(1, 716), (1, 488), (1, 350)]
         links = [link for i in range(doc.page_count) for link in doc.links(i)]
         assert len(links) == 9  # SOURCES.md: 9 internal link annotations
         assert all(link.page is not None and link.uri is None for link in links)

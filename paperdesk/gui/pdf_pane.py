@@ -29,6 +29,7 @@ from paperdesk.gui.qt import (
 from paperdesk.gui.theme import is_dark
 
 PAGE_ROLE = Qt.ItemDataRole.UserRole + 1
+HEIGHT_ROLE = Qt.ItemDataRole.UserRole + 2  # where on the page the entry's section starts
 
 
 class FindField(QLineEdit):
@@ -252,10 +253,11 @@ class PdfPane(QWidget):
     def _fill_outline(self) -> None:
         self.outline.clear()
         parents: list[QTreeWidgetItem] = []
-        for level, title, page in self.view.doc.outline():
+        for level, title, page, y in self.view.doc.outline():
             del parents[level:]
             item = QTreeWidgetItem([title + (f"  ({page + 1})" if page is not None else "")])
             item.setData(0, PAGE_ROLE, page)
+            item.setData(0, HEIGHT_ROLE, y)
             if parents:
                 parents[-1].addChild(item)
             else:
@@ -277,6 +279,6 @@ class PdfPane(QWidget):
         self.view.setFocus()
 
     def _outline_chosen(self, item: QTreeWidgetItem, _column: int = 0) -> None:
-        page = item.data(0, PAGE_ROLE)
+        page, y = item.data(0, PAGE_ROLE), item.data(0, HEIGHT_ROLE)
         if page is not None:
-            self.view.go_to_page(int(page))
+            self.view.go_to_page(int(page), None if y is None else float(y))

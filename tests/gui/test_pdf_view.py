@@ -180,6 +180,10 @@ def test_outline_and_internal_link(desk, qtbot):
     assert pane.outline.isVisible() and pane.outline.topLevelItemCount() >= 4
     pane._outline_chosen(pane.outline.topLevelItem(0))
     assert view.current_page() == 1
+    pane._outline_chosen(pane.outline.topLevelItem(2))  # "Baz", lower on the same page: its heading
+    _, _, page, y = view.doc.outline()[2]
+    heading = view._to_view(page, (0, y - 1, 10, y))
+    assert 0 <= heading.bottom() <= 20  # at the top of the view, not the page's top
     press(window, qtbot, "g", "g")
     qtbot.waitUntil(lambda: bool(view._links.get(0)), timeout=10_000)
     link = view._links[0][0]

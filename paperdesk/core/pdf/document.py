@@ -362,14 +362,15 @@ class PdfDocument:
 
     # Structure --------------------------------------------------------------------------------------
 
-    def outline(self) -> list[tuple[int, str, int | None]]:
-        """The table of contents: (level from 0, title, target page or None)."""
-        out: list[tuple[int, str, int | None]] = []
+    def outline(self) -> list[tuple[int, str, int | None, float | None]]:
+        """The table of contents: (level from 0, title, target page or None, target height on it in
+        points from the bottom when the PDF says: a section starting mid-page)."""
+        out: list[tuple[int, str, int | None, float | None]] = []
         with PDFIUM_LOCK:
             for bookmark in self._doc.get_toc():
                 dest = bookmark.get_dest()
-                page = dest.get_index() if dest is not None else None
-                out.append((bookmark.level, bookmark.get_title(), page))
+                page, y = self._dest_target(dest.raw) if dest is not None else (None, None)
+                out.append((bookmark.level, bookmark.get_title(), page, y))
         return out
 
     def _dest_target(self, dest: object) -> tuple[int | None, float | None]:
