@@ -81,6 +81,8 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     ("pdf-full-window", "Show the PDF alone in the window, or the whole desk again", "View"),
     ("pdf-scroll-down", "Scroll the PDF down", ""),
     ("pdf-scroll-up", "Scroll the PDF up", ""),
+    ("pdf-scroll-left", "Scroll the PDF left (zoomed wider than the pane)", ""),
+    ("pdf-scroll-right", "Scroll the PDF right (zoomed wider than the pane)", ""),
     ("pdf-next-page", "Next page of the PDF", ""),
     ("pdf-previous-page", "Previous page of the PDF", ""),
     ("pdf-first-page", "First page of the PDF", ""),
@@ -145,6 +147,7 @@ DEFAULT_KEYMAP: dict[str, dict[str, str]] = {
     "pdf": {
         "j": "pdf-scroll-down", "Down": "pdf-scroll-down",
         "k": "pdf-scroll-up", "Up": "pdf-scroll-up",
+        "Shift+Left": "pdf-scroll-left", "Shift+Right": "pdf-scroll-right",
         "Space": "pdf-next-page", "PgDown": "pdf-next-page", "Right": "pdf-next-page",
         "Shift+Space": "pdf-previous-page", "PgUp": "pdf-previous-page", "Left": "pdf-previous-page",
         "g g": "pdf-first-page", "Home": "pdf-first-page",

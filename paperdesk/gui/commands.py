@@ -82,6 +82,8 @@ _GUI: dict[str, tuple[str, Handler, str | None, bool]] = {
     "pdf-full-window": ("PDF in the &full window", lambda w: w.pdf_full_window(), None, False),
     "pdf-scroll-down": ("Scroll down", lambda w: w.pdf_view.scroll_by(1), None, False),
     "pdf-scroll-up": ("Scroll up", lambda w: w.pdf_view.scroll_by(-1), None, False),
+    "pdf-scroll-left": ("Scroll left", lambda w: w.pdf_view.scroll_sideways(-1), None, False),
+    "pdf-scroll-right": ("Scroll right", lambda w: w.pdf_view.scroll_sideways(1), None, False),
     "pdf-next-page": ("Next page", lambda w: w.pdf_view.next_page(), None, False),
     "pdf-previous-page": ("Previous page", lambda w: w.pdf_view.previous_page(), None, False),
     "pdf-first-page": ("First page", lambda w: w.pdf_view.first_page(), None, False),

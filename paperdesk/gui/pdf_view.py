@@ -392,6 +392,11 @@ class PdfView(QAbstractScrollArea):
         bar = self.verticalScrollBar()
         bar.setValue(bar.value() + lines * bar.singleStep())
 
+    def scroll_sideways(self, steps: int) -> None:
+        """Left or right across a page zoomed wider than the view (Shift+arrows)."""
+        bar = self.horizontalScrollBar()
+        bar.setValue(bar.value() + steps * self.verticalScrollBar().singleStep())
+
     def go_to_page(self, i: int, y: float | None = None) -> None:
         """Show page `i` from its top, or with height `y` (PDF points, page space) near the top."""
         if not self._tops:

@@ -556,3 +556,21 @@ def test_ctrl_wheel_zooms(desk, qtbot, tmp_path):
     top = view.verticalScrollBar().value()
     wheel(-120, Qt.KeyboardModifier.NoModifier)  # the wheel alone scrolls
     assert view.zoom == 0.8 and view.verticalScrollBar().value() > top
+
+
+def test_shift_arrows_scroll_sideways_when_zoomed_in(desk, qtbot, tmp_path):
+    from paperdesk.gui.qt import Qt
+
+    window, pid = desk
+    show_pdf(window, qtbot, pid, write_pdf(tmp_path / "w.pdf", [["Wide"], ["Two"]]))
+    view = window.reader.pdf.view
+    view.set_zoom(3.0)
+    bar = view.horizontalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == 0
+    qtbot.keyClick(view, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(view, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    assert bar.value() == 2 * view.verticalScrollBar().singleStep() and view.current_page() == 0
+    qtbot.keyClick(view, Qt.Key.Key_Left, Qt.KeyboardModifier.ShiftModifier)
+    assert bar.value() == view.verticalScrollBar().singleStep()
+    qtbot.keyClick(view, Qt.Key.Key_Right)  # without Shift: still the next page
+    assert view.current_page() == 1
