@@ -74,7 +74,7 @@ def test_stop_words_in_a_query_are_ignored(small):
 def test_phrases_negation_or_and_groups(small):
     assert found(small, '"world model"') == {"world"}
     assert found(small, '"model world"') == set()
-    # Abstracts have no positions in the index: their phrases are confirmed on the text.
+    # Abstracts have no positions in the index: their phrases are found in the word order files.
     assert found(small, '"latent diffusion models"') == {"diffusion"}
     assert found(small, '"diffusion latent"') == set()
     assert found(small, 'abstract:"policy gradient"') == {"a"}

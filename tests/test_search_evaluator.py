@@ -10,6 +10,7 @@ import pytest
 
 from paperdesk.core.search.evaluator import IndexView, top
 from paperdesk.core.search.index import make_schema
+from paperdesk.core.search.whoosh_internals import segment_id
 
 WORDS = ["diffusion", "model", "models", "modeling", "video", "language", "agent", "reasoning",
          "graph", "network", "planning", "world", "policy", "gradient", "flow", "matching", "learning",
@@ -132,82 +133,20 @@ def test_ranges_agree_with_the_stored_values(searcher, index):
         assert found == inside
 
 
-def texts(fieldname: str, ids: list[str]) -> dict[str, str]:
-    return {pid: {"abstract": ABSTRACTS, "title": TITLES}[fieldname][pid] for pid in ids}
-
-
-def test_stop_words_never_count_as_phrase_words():
-    from paperdesk.core.search.phrases import contains_phrase
-
-    stems = ("on", "offer")  # "one offering" as the analyzer reads it: "one" stems to "on"
-    assert contains_phrase("Flows with one offering of ideas", stems)
-    assert contains_phrase("One, offering", stems) and contains_phrase("one of the offers", stems)
-    assert not contains_phrase("Convex on offer", stems)  # "on" is a stop word: dropped
-    assert not contains_phrase("offering one", stems) and not contains_phrase("one big offer", stems)
-
-
-def test_texts_scanned_together_answer_as_each_alone():
-    from paperdesk.core.search.phrases import contains_phrase, texts_with_phrase
-
-    stems = ("on", "offer")
-    texts = ["ends with one", "offering starts this one", "One, offering", "", "Convex on offer",
-             "one", "of the offers", "İstanbul one offering", "one big offer", "x one offers"]
-    expected = [i for i, text in enumerate(texts) if contains_phrase(text, stems)]
-    assert expected == [2, 7, 9]  # never across texts: "one" + "offering" (0, 1), (5, 6)
-    assert texts_with_phrase(texts, stems) == expected
-    assert texts_with_phrase(texts[5:7], stems) == []
-
-
-@pytest.mark.parametrize("words", [["polici", "gradient"], ["world", "model"], ["model", "model"],
-                                   ["gradient", "polici"], ["learn", "graph", "flow"], ["retriev", "agent"]])
-def test_abstract_phrases_are_confirmed_on_the_text_as_the_analyzer_reads_it(searcher, words, monkeypatch):
-    from whoosh import query as q
-
-    from paperdesk.core.search import evaluator
-
-    analyzer = searcher.schema["abstract"].analyzer
-    expected = set()
-    for docnum in searcher.reader().all_doc_ids():
-        stems = [t.text for t in analyzer(ABSTRACTS[searcher.stored_fields(docnum)["id"]])]
-        if any(stems[i:i + len(words)] == words for i in range(len(stems))):
-            expected.add(docnum)
-    view = IndexView(searcher, texts)
-    found = view.evaluate(q.Phrase("abstract", words))
-    assert set(found) == expected and view.exact
-    assert not IndexView(searcher).evaluate(q.Phrase("abstract", words))  # nothing to confirm with
-    if len(expected) > 2:  # too many candidates: the best-scored ones are checked, flagged inexact
-        monkeypatch.setattr(evaluator, "PHRASE_CHECKS", 2)
-        view = IndexView(searcher, texts)
-        assert set(view.evaluate(q.Phrase("abstract", words))) < expected and not view.exact
-
-
 @pytest.mark.parametrize("words", [["world", "model"], ["diffus", "model"], ["model", "model"],
                                    ["polici", "gradient", "flow"], ["video", "languag"]])
-@pytest.mark.parametrize("checks", [1500, 0])
-def test_title_phrases_read_from_the_text_agree_with_whooshs_positions(searcher, words, checks,
-                                                                       monkeypatch):
-    """Titles have positions: a phrase with few candidates is confirmed on the titles' text, one
-    with more than PHRASE_CHECKS by Whoosh's positions. Either way: Whoosh's documents and scores."""
+def test_title_phrases_from_the_word_order_files_agree_with_whooshs_positions(sidecar_searcher, words):
+    """Titles have positions: the word order files answer their phrases as Whoosh's positions
+    do, documents and scores."""
     from whoosh import query as q
 
-    from paperdesk.core.search import evaluator
-
-    monkeypatch.setattr(evaluator, "PHRASE_CHECKS", checks)
-    asked: list[str] = []
-
-    def reading(fieldname: str, ids: list[str]) -> dict[str, str]:
-        asked.append(fieldname)
-        return texts(fieldname, ids)
-
+    folder, searcher = sidecar_searcher
     query = q.Phrase("title", words, boost=2.0)
-    view = IndexView(searcher, reading)
-    ours = view.evaluate(query)
+    ours = IndexView(searcher, folder).evaluate(query)
     theirs = {hit.docnum: hit.score for hit in searcher.search(query, limit=None)}
-    assert set(ours) == set(theirs) and view.exact
+    assert set(ours) == set(theirs)
     for docnum, score in theirs.items():
         assert ours[docnum] == pytest.approx(score, rel=1e-5)
-    candidates = searcher.search(q.And([q.Term("title", w) for w in words]), limit=None)
-    assert asked == (["title"] if checks and len(candidates) else [])
 
 
 def test_columns_and_ids_match_stored_values(searcher):
@@ -336,12 +275,12 @@ def test_sidecar_lists_give_whooshs_documents_and_scores(sidecar_searcher):
     folder, searcher = sidecar_searcher
     files = sorted(folder.glob(f"*{EXTENSION}"))
     assert len(files) == 3  # one per segment with documents; the deletions wrote none
-    segments = [r._segid for r, _ in IndexView(searcher).leaves]
+    segments = [segment_id(r) for r, _ in IndexView(searcher).leaves]
     assert sorted(f.name for f in files) == sorted(path_for(folder, s).name for s in segments)
     sidecar = sidecar_for(folder, segments[0])
     assert sidecar is not None and ("abstract", b"model") in sidecar.terms
     assert ("id", b"p0001") not in sidecar.terms  # unique terms are never long
-    view = IndexView(searcher, None, folder)
+    view = IndexView(searcher, folder)
     plain = IndexView(searcher)
     for query in queries():
         ours, theirs = view.evaluate(query), plain.evaluate(query)
@@ -384,72 +323,56 @@ def _having(searcher, fieldname: str, words: list[str]) -> set[int]:
 
 
 @pytest.mark.parametrize("fieldname", ["abstract", "title"])
-def test_phrases_are_answered_by_the_word_order_files_without_the_texts(sidecar_searcher, fieldname):
+def test_phrases_are_answered_by_the_word_order_files(sidecar_searcher, fieldname):
     from whoosh import query as q
 
     from paperdesk.core.search.word_order import EXTENSION
 
     folder, searcher = sidecar_searcher
     assert len(list(folder.glob(f"*{EXTENSION}"))) == 3  # one per segment with documents
-    asked: list[str] = []
-
-    def reading(field: str, ids: list[str]) -> dict[str, str]:
-        asked.append(field)
-        return texts(field, ids)
-
+    view = IndexView(searcher, folder)
     for words in PHRASES:
-        query = q.Phrase(fieldname, words, boost=1.5)
-        ours = IndexView(searcher, reading, folder)
-        found = ours.evaluate(query)
-        assert set(found) == _having(searcher, fieldname, words) and ours.exact, words
-        by_text = IndexView(searcher, texts).evaluate(query)  # no folder: the texts answer
-        assert set(by_text) == set(found)
-        for docnum in found:
-            assert found[docnum] == pytest.approx(by_text[docnum], rel=1e-6)
-    assert asked == []
+        found = view.evaluate(q.Phrase(fieldname, words, boost=1.5))
+        assert set(found) == _having(searcher, fieldname, words), words
+        every = view.evaluate(q.And([q.Term(fieldname, w, boost=1.5) for w in words]))
+        for docnum in found:  # scored as the sum of the words
+            assert found[docnum] == pytest.approx(every[docnum], rel=1e-6)
     assert any(_having(searcher, fieldname, w) for w in PHRASES)  # the test checks something
 
 
-def test_segments_without_word_order_are_checked_on_the_text(sidecar_searcher, tmp_path):
+def test_a_merge_keeps_the_merged_segments_word_order(sidecar_searcher, tmp_path):
+    """Whoosh merges small segments into the one a commit writes: their words' order comes
+    along (deleted documents left out), so phrases never need another way."""
     import shutil
 
     from whoosh import query as q
     from whoosh.filedb.filestore import FileStorage
 
-    from paperdesk.core.search.word_order import EXTENSION, PREFIX
+    from paperdesk.core.search.whoosh_internals import segment_ids, segment_writer
+    from paperdesk.core.search.word_order import EXTENSION
 
     folder, _ = sidecar_searcher
     copy = tmp_path / "copy"
     shutil.copytree(folder, copy)
-    files = sorted(copy.glob(f"*{EXTENSION}"))
-    files[0].unlink()  # as a segment merged by Whoosh, or written before: no file
-    files[1].write_bytes(b"PDNPW1\n" + b"\xff" * 40)  # damaged: ignored
-    without = {f.name.removeprefix(PREFIX).removesuffix(EXTENSION) for f in files[:2]}
     ix = FileStorage(str(copy)).open_index()
+    writer = segment_writer(ix)
+    rng = random.Random(11)
+    for i in range(400, 420):
+        writer.add_document(**_doc(i, rng))
+    writer.delete_by_term("id", "p0005")
+    writer.commit(optimize=True)  # every segment merged into the new one
+    (segment,) = segment_ids(ix)
+    assert (copy / f"words_{segment}{EXTENSION}").is_file()  # (the merged ones' go at the next drain)
     with ix.searcher() as searcher:
-        asked: set[str] = set()
-
-        def reading(field: str, ids: list[str]) -> dict[str, str]:
-            asked.update(ids)
-            return texts(field, ids)
-
+        view = IndexView(searcher, copy)
         for words in PHRASES:
-            view = IndexView(searcher, reading, copy)
-            found = view.evaluate(q.Phrase("abstract", words))
-            assert set(found) == _having(searcher, "abstract", words) and view.exact, words
-        # Only the candidates of the two segments without a usable file were read.
-        read_from = set()
-        for reader, offset in view.leaves:
-            ids = {searcher.stored_fields(offset + d)["id"] for d in reader.all_doc_ids()}
-            if ids & asked:
-                read_from.add(reader._segid)
-        assert read_from == without
+            assert set(view.evaluate(q.Phrase("abstract", words))) == _having(searcher, "abstract", words)
+        assert any(_having(searcher, "abstract", w) for w in PHRASES)
     ix.close()
 
 
-@pytest.mark.parametrize("positions", [True, False], ids=["places", "older-scan"])
 @pytest.mark.parametrize("narrow", [True, False])
-def test_word_order_files_find_runs_within_documents_only(tmp_path, monkeypatch, narrow, positions):
+def test_word_order_files_find_runs_within_documents_only(tmp_path, monkeypatch, narrow):
     from paperdesk.core.search import word_order
 
     if not narrow:
@@ -460,14 +383,12 @@ def test_word_order_files_find_runs_within_documents_only(tmp_path, monkeypatch,
     recorder.add("abstract", 3, ["model", "world", "model", "world"])
     recorder.add("title", 3, ["world"])
     path = word_order.path_for(tmp_path, "MAIN_x")
-    recorder.write(path, doc_count=5, positions=positions)
+    recorder.write(path, doc_count=5)
     order = word_order.WordOrder(path)
     assert order.fields["abstract"].sequence.dtype.itemsize == (2 if narrow else 4)
-    assert (order.fields["abstract"].places is not None) == positions
-    if positions:  # each word's places, ascending: "world" is at 0, 3, 5 and 7
-        field = order.fields["abstract"]
-        world = field.ids["world"]
-        assert field.places[field.place_starts[world]:field.place_starts[world + 1]].tolist() == [0, 3, 5, 7]
+    field = order.fields["abstract"]  # each word's places, ascending: "world" is at 0, 3, 5 and 7
+    world = field.ids["world"]
+    assert field.places[field.place_starts[world]:field.place_starts[world + 1]].tolist() == [0, 3, 5, 7]
     assert order.documents_with("abstract", ["world", "model"]).tolist() == [0, 3]
     assert order.documents_with("abstract", ["model", "world"]).tolist() == [3]  # not 0 -> 2
     assert order.documents_with("abstract", ["model", "learn"]).tolist() == []  # across 0 -> 2
@@ -476,14 +397,12 @@ def test_word_order_files_find_runs_within_documents_only(tmp_path, monkeypatch,
     assert order.documents_with("abstract", ["world", "learn"]).tolist() == []  # the rarest word first
     assert order.documents_with("abstract", ["absent", "world"]).tolist() == []
     assert order.documents_with("title", ["world"]).tolist() == [3]
-    assert order.documents_with("note", ["world", "model"]) is None  # not recorded: the texts answer
-    # Only among given documents (their words read alone, or the whole sequence scanned):
-    for share in (1000, 0):
-        monkeypatch.setattr(word_order, "GATHER_SHARE", share)
-        assert order.documents_with("abstract", ["world", "model"], np.array([3, 4])).tolist() == [3]
-        assert order.documents_with("abstract", ["model", "world"], np.array([0, 3])).tolist() == [3]
-        assert order.documents_with("abstract", ["model", "learn"], np.array([0, 2])).tolist() == []
-        assert order.documents_with("abstract", ["world", "model"], np.array([], dtype=int)).tolist() == []
-    recorder.complete = False  # a merge came in: no file
+    assert order.documents_with("note", ["world", "model"]) is None  # not recorded: Whoosh's positions
+    # Only among given documents:
+    assert order.documents_with("abstract", ["world", "model"], np.array([3, 4])).tolist() == [3]
+    assert order.documents_with("abstract", ["model", "world"], np.array([0, 3])).tolist() == [3]
+    assert order.documents_with("abstract", ["model", "learn"], np.array([0, 2])).tolist() == []
+    assert order.documents_with("abstract", ["world", "model"], np.array([], dtype=int)).tolist() == []
+    recorder.complete = False  # a segment merged in had no file: none for the new one either
     recorder.write(word_order.path_for(tmp_path, "MAIN_y"), doc_count=5)
     assert not word_order.path_for(tmp_path, "MAIN_y").exists()

@@ -14,6 +14,7 @@ import pytest
 from samples import DIGEST_BLOCKS, DIGEST_PLAIN, ROOT, TODAY
 
 from paperdesk.core import Library
+from paperdesk.core.search.whoosh_internals import segment_id
 
 
 def run(*args: str, library, check: bool = True) -> subprocess.CompletedProcess:
@@ -343,9 +344,9 @@ def test_long_posting_lists_live_beside_their_segments_and_go_with_them(seeded, 
         seeded.drain_index()
         seen |= {p.name for p in seeded.index.dir.glob(f"*{sidecar.EXTENSION}")}
         seen_orders |= {p.name for p in seeded.index.dir.glob(f"*{word_order.EXTENSION}")}
-    segments = {r._segid for r, _ in seeded.index.view().leaves}
+    segments = {segment_id(r) for r, _ in seeded.index.view().leaves}
     orders = {p.name for p in seeded.index.dir.glob(f"*{word_order.EXTENSION}")}
-    assert orders <= {word_order.path_for(seeded.index.dir, s).name for s in segments}
+    assert orders == {word_order.path_for(seeded.index.dir, s).name for s in segments}  # every one
     assert seen_orders - orders, "word order files of merged-away segments go too"
     kept = {p.name for p in seeded.index.dir.glob(f"*{sidecar.EXTENSION}")}
     assert kept <= {sidecar.path_for(seeded.index.dir, s).name for s in segments}
@@ -357,9 +358,25 @@ def test_long_posting_lists_live_beside_their_segments_and_go_with_them(seeded, 
     seeded.drain_index()
     assert not list(seeded.index.dir.glob("*.partial"))
     after = {p.name for p in seeded.index.dir.glob(f"*{sidecar.EXTENSION}")}
-    current = {sidecar.path_for(seeded.index.dir, r._segid).name for r, _ in seeded.index.view().leaves}
+    current = {sidecar.path_for(seeded.index.dir, segment_id(r)).name for r, _ in seeded.index.view().leaves}
     assert after <= current and before & current <= after  # live segments keep theirs
     with_files = answers(seeded, queries)
     monkeypatch.setattr(evaluator, "sidecar_for", lambda folder, segment: None)
     seeded.index._view = None  # a fresh view, reading every list through Whoosh
     assert answers(seeded, queries) == with_files
+
+
+def test_a_segment_without_its_word_order_file_rebuilds_the_index(seeded):
+    """Phrases in abstracts are found only in the word order files: an index missing one (a
+    file deleted, a damaged copy) is rebuilt at open, not searched with phrases lost."""
+    from paperdesk.core.search import word_order
+
+    expected = seeded.search('"large language"', typing=False).total
+    assert expected > 0
+    next(seeded.index.dir.glob(f"*{word_order.EXTENSION}")).unlink()
+    seeded.close()
+    with Library.open(seeded.folder) as lib:
+        assert lib.search('"large language"', typing=False).total == expected
+        assert any("missing or incomplete" in m for m in lib.index.take_messages())
+        segments = {segment_id(r) for r, _ in lib.index.view().leaves}
+        assert all(word_order.path_for(lib.index.dir, s).is_file() for s in segments)

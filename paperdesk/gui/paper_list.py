@@ -116,7 +116,7 @@ def run_search(lib: Library, query: str, limit: int | None = None, engine: bool 
         return SearchOutcome(
             ids=[h.id for h in hits], snippets=result.snippets,
             total=result.total, message="; ".join(notes),
-            more=result.total > len(hits) or not result.exact, order=result.sort,
+            more=result.total > len(hits), order=result.sort,
             ranking=result.ranking or "")
     ids = lib.title_matches(query, limit or SEARCH_LIMIT)
     return SearchOutcome(ids=ids, total=len(ids), message="")

@@ -61,7 +61,6 @@ def _run(index: SearchIndex, conn: sqlite3.Connection, text: str, parsed: ql.Par
     query = Compiler(searcher, index.decided(view)).compile_root(parsed.root)
     if query is None:  # only stop words: they match everything
         return _sql_papers(conn, limit, sort, parsed.problems)
-    view.exact = True
     matched = view.evaluate(query)
     total = len(matched)
     docnums = _ranked(view, matched, limit, sort)
@@ -75,7 +74,7 @@ def _run(index: SearchIndex, conn: sqlite3.Connection, text: str, parsed: ql.Par
     if total == 0 and parsed.has_text:
         suggestion = _suggest(view, text, parsed, today, index.decided(view))
     return SearchResult(hits=hits, total=total, problems=parsed.problems, suggestion=suggestion,
-                        sort=sort, snippets=snippets, exact=view.exact)
+                        sort=sort, snippets=snippets)
 
 
 def _ranked(view: IndexView, matched: Matches, limit: int | None, sort: str) -> list[int]:

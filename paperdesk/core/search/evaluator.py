@@ -22,19 +22,13 @@ import numpy as np
 
 from paperdesk.core.search import whoosh_internals as internals
 from paperdesk.core.search.decisions import is_decided
-from paperdesk.core.search.phrases import texts_with_phrase
 from paperdesk.core.search.sidecar import sidecar_for
 from paperdesk.core.search.word_order import word_order_for
 
 K1, B = 1.2, 0.75           # whoosh.scoring.BM25F defaults (the searcher's weighting)
-PHRASE_CHECKS = 1500       # phrase candidates confirmed against their text, at most
-# Fields whose phrases may be confirmed on the text even though they have positions: reading a
-# few hundred short titles is cheaper than Whoosh's position matchers (`texts` must serve them).
-TEXT_FIELDS = frozenset({"title", "abstract"})
 POSTING_BUDGET = 3_000_000  # decoded postings kept per searcher (~36 MB at 12 bytes each)
 
 
-Texts = Callable[[str, list[str]], dict[str, str]]  # (field, paper ids) -> {paper id: text}
 Column = tuple[np.ndarray, np.ndarray]  # (has a value, the value) per docnum
 
 
@@ -79,16 +73,11 @@ class Matches(Mapping[int, float]):
 
 
 class IndexView:
-    """One searcher's documents as arrays, built lazily and cached until it closes.
+    """One searcher's documents as arrays, built lazily and cached until it closes. `folder`
+    holds the files our writer writes beside each segment (sidecar.py, word_order.py)."""
 
-    `texts` reads fields from the library, to confirm phrases in fields indexed without positions.
-    After an evaluation, `exact` is False when a phrase had more candidates than could be checked:
-    only the best-scored PHRASE_CHECKS were, so the matches found are a lower bound."""
-
-    def __init__(self, searcher: Any, texts: Texts | None = None, folder: Path | None = None):
+    def __init__(self, searcher: Any, folder: Path | None = None):
         self.searcher = searcher
-        self.texts = texts
-        self.exact = True
         self.schema = searcher.schema
         self.leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
         self.doc_count_all = searcher.doc_count_all()
@@ -285,7 +274,7 @@ class IndexView:
         if isinstance(query, wq.Prefix):
             return self._prefix(query)
         if isinstance(query, wq.Phrase) and query.fieldname in self.schema:
-            found = self._phrase_by_text(query)
+            found = self._phrase(query)
             if found is not None:
                 return found
         return self._whoosh(query)
@@ -312,11 +301,12 @@ class IndexView:
         acc._count = None
         return acc
 
-    def _phrase_by_text(self, query: Any) -> Matches | None:
-        """Papers having all the words, confirmed by the segments' word order or else against
-        their text; scored as the words' sum (as Whoosh scores a phrase). None when Whoosh's
-        positions should answer instead: a field with positions whose candidates are too many
-        to read, or whose texts cannot be read."""
+    def _phrase(self, query: Any) -> Matches | None:
+        """Papers having the words one after the other, found in the segments' word order files
+        (word_order.py) among those having all of them; scored as the words' sum (as Whoosh
+        scores a phrase). None when Whoosh's positions answer instead: a field the files do not
+        record (notes, authors). A segment without its file (the index checks them at open)
+        adds nothing for a field without positions."""
         from whoosh import query as wq
 
         positions = self.schema[query.fieldname].format.supports("positions")
@@ -325,33 +315,14 @@ class IndexView:
         if len(words) < 2 or not len(candidates):
             return candidates
         keep = np.zeros(self.doc_count_all, dtype=bool)
-        unchecked = candidates.mask.copy()
         for (reader, offset), order in zip(self.leaves, self._word_orders, strict=True):
-            if order is None:
-                continue
             size = reader.doc_count_all()
             among = np.flatnonzero(candidates.mask[offset:offset + size])
-            found = order.documents_with(query.fieldname, words, among)
+            found = order.documents_with(query.fieldname, words, among) if order is not None else None
+            if found is None and positions:
+                return None
             if found is not None:
                 keep[found + offset] = True
-                unchecked[offset:offset + size] = False
-        if not unchecked.any():
-            return candidates.restricted(keep)
-        rest = candidates.restricted(unchecked)  # in segments without a word order file
-        if positions and (self.texts is None or query.fieldname not in TEXT_FIELDS or
-                          len(rest) > PHRASE_CHECKS):
-            return None
-        if self.texts is None:
-            return candidates.restricted(keep)
-        docnums = rest.docnums()
-        if len(docnums) > PHRASE_CHECKS:
-            self.exact = False
-            docnums = np.asarray(top(rest, PHRASE_CHECKS), dtype=np.int64)
-        docnums = docnums.tolist()
-        ids = [self.paper_id(d) for d in docnums]
-        texts = self.texts(query.fieldname, ids)
-        holders = texts_with_phrase([texts.get(pid) or "" for pid in ids], tuple(words))
-        keep[[docnums[i] for i in holders]] = True
         return candidates.restricted(keep)
 
     def _range(self, query: Any) -> np.ndarray:

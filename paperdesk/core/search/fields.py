@@ -8,9 +8,10 @@ from typing import Any
 
 INDEX_DIRNAME = "index"
 # Bump when fields change: an index of another version is rebuilt at open.
-INDEX_VERSION = "8"  # 2: abstracts without positions, id column; 3: FastStemAnalyzer; 4: fulltext;
+INDEX_VERSION = "9"  # 2: abstracts without positions, id column; 3: FastStemAnalyzer; 4: fulltext;
 # 5: date words in source (digest:nov); 6: arXiv categories, is:updated; 7: fulltext's word order;
-# 8: no triage decisions (starred, status, updated) in the document
+# 8: no triage decisions (starred, status, updated) in the document; 9: every segment has its word
+# order file (merges keep them), the only way phrases in abstracts and PDF texts are found
 
 
 def make_schema(stock: bool = False) -> Any:
@@ -29,11 +30,11 @@ def make_schema(stock: bool = False) -> Any:
         title=fields.TEXT(analyzer=stem, spelling=True),
         # Word starts of titles: answers a 1-10 letter prefix with one term (search as you type).
         title_ng=fields.NGRAMWORDS(minsize=1, maxsize=10, at="start"),
-        # No positions: every word query reads abstract postings 3x faster; phrases are confirmed
-        # against the text (phrases.py).
+        # No positions: every word query reads abstract postings 3x faster; phrases are found in
+        # the word order files (word_order.py).
         abstract=fields.TEXT(analyzer=stem, phrase=stock),
         note=fields.TEXT(analyzer=stem),
-        # PDFs' text: no positions (8,000 words a paper); a phrase in it is confirmed on the text.
+        # PDFs' text: no positions (8,000 words a paper); phrases as the abstract's.
         fulltext=fields.TEXT(analyzer=stem, phrase=stock),
         tags=fields.KEYWORD(lowercase=True, commas=True, scorable=True),
         author=fields.TEXT(analyzer=plain),

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import logging
 import os
 import shutil
@@ -40,7 +39,6 @@ _LOCK_FILE = "index.lock"  # beside index/, which a build replaces
 _WRITER_FILE = "PAPERDESK_INDEX_WRITER"  # which path wrote it (whoosh_internals.writer_tag)
 _OWN_FILES = {_VERSION_FILE, _STATE_FILE, _WRITER_FILE}
 _BATCH = 1000
-_TEXT_CACHE = 6000  # papers' texts kept for phrase checks (~6 MB)
 
 Progress = Callable[[int, int, str], None]
 
@@ -126,7 +124,6 @@ class SearchIndex:
         self._ix: Any = None
         self._searcher: Any = None
         self._view: Any = None  # evaluator.IndexView of `_searcher`
-        self._text_cache: dict[str, tuple[str, str]] = {}  # paper id -> (title, abstract)
         self._decisions = Decisions(conn)
         self._lock = _FileLock(folder / _LOCK_FILE)
         # Whoosh's internals when the installed version is one they were written for; else its
@@ -205,6 +202,11 @@ class SearchIndex:
                 searcher.doc_count()
                 # The first id term of each segment (a whole lexicon would be 100k terms: 3 s).
                 next(iter(searcher.reader().lexicon("id")), None)
+            # Phrases in abstracts and PDF texts (no positions) are found only in these files.
+            if self.fast and any(word_order.word_order_for(self.dir, segment) is None
+                                 for segment in whoosh_internals.segment_ids(ix)):
+                ix.close()
+                return "the search index was missing or incomplete"
         except Exception as exc:  # any damage at all: the index is derived, so rebuild it
             return f"the search index was unreadable ({type(exc).__name__})"
         return ix
@@ -442,38 +444,12 @@ class SearchIndex:
 
         searcher = self.searcher()
         if self._view is None or self._view.searcher is not searcher:
-            self._view = IndexView(searcher, self._texts, self.dir) if self.fast else StockView(searcher)
-            self._text_cache.clear()
+            self._view = IndexView(searcher, self.dir) if self.fast else StockView(searcher)
         return self._view
 
     def decided(self, view: Any) -> Callable[[str], Any]:
         """The compiler's `decided` for `view`: triage decisions read from the library."""
         return self._decisions.query(view)
-
-    def _texts(self, fieldname: str, ids: list[str]) -> dict[str, str]:
-        """A text field of papers, from the library (phrases in abstracts are checked on it).
-
-        A phrase is checked in titles, then in abstracts, mostly of the same papers, and reading
-        a row costs far more than its text: both fields are read at once and kept while the
-        searcher is current (as the index, they may lag a change to the library)."""
-        if fieldname == "fulltext":  # long texts, read for the few phrase candidates only
-            return dict(self.conn.execute(
-                "SELECT t.paper_id, t.text FROM json_each(?) AS j CROSS JOIN pdf_texts AS t "
-                "ON t.paper_id = j.value", (json.dumps(ids),)).fetchall())
-        column = {"title": 0, "abstract": 1}.get(fieldname)
-        if column is None:
-            return {}
-        cache = self._text_cache
-        missing = [pid for pid in ids if pid not in cache]
-        if missing:
-            if len(cache) + len(missing) > _TEXT_CACHE:
-                cache.clear()
-            # Ids as one JSON array: 5x faster than `IN (?, ?, ...)` chunks of 500.
-            for pid, title, abstract in self.conn.execute(
-                    "SELECT p.id, p.title, p.abstract FROM json_each(?) AS j "
-                    "CROSS JOIN papers AS p ON p.id = j.value", (json.dumps(missing),)):
-                cache[pid] = (title, abstract)
-        return {pid: cache[pid][column] for pid in ids if pid in cache}
 
     def doc_count(self) -> int:
         return self.searcher().doc_count()

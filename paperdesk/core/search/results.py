@@ -23,8 +23,5 @@ class SearchResult:
     # id -> snippet, made on first access (the texts are already read: safe from any thread).
     # A list should look up only the rows it shows: 1000 snippets cost ~30 ms, 30 cost ~1 ms.
     snippets: Mapping[str, str] = field(default_factory=dict)
-    # False: `total` (and the hits) are a lower bound; a phrase of very common words had more
-    # candidates than were checked against their text (the best-scored ones were).
-    exact: bool = True
     # sort:interest: how the order was made ("Ranked by a model of your interest, learnt from …").
     ranking: str | None = None

@@ -17,7 +17,6 @@ class StockView:
 
     def __init__(self, searcher: Any):
         self.searcher = searcher
-        self.exact = True
         self.schema = searcher.schema
         self.leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
         self.doc_count_all = searcher.doc_count_all()

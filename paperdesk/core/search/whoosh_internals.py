@@ -183,7 +183,18 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
             return None
 
         def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
-            self.word_order.complete = False  # a merged segment's words are not recorded
+            """A segment merged in (`docmap`: its old docnum -> the new one, when it has
+            deletions): its words' order comes along."""
+            folder, segment = getattr(self.storage, "folder", None), segment_id(reader)
+            order = word_order.word_order_for(Path(folder), segment) if folder and segment else None
+            if order is None:
+                self.word_order.complete = False  # no file for the merged segment either
+            else:
+                size = reader.doc_count_all()
+                new = np.arange(startdoc, startdoc + size) if docmap is None else np.full(size, -1)
+                if docmap is not None:
+                    new[list(docmap)] = list(docmap.values())
+                self.word_order.add_segment(order, new)
             super().add_postings_to_pool(reader, startdoc, docmap)
 
         def _flush_segment(self) -> None:

@@ -1,23 +1,19 @@
 """The order of the words of each document's title, abstract and PDF text, kept beside its segment
-(`words_<segment>.npw`), so a phrase is checked without positions and without the texts.
+(`words_<segment>.npw`): the positions our index uses for phrases.
 
-Abstracts are indexed without positions (a word query reads their postings 3x faster), so their
-phrases used to be confirmed on the texts, read from SQLite: ~20 ms for 1,500 candidates, and
-only the best-scored 1,500 were checked. Our segment writer also records each document's words
-as the analyzer reads them (stop words dropped, as the index numbers positions) as word ids; a
-phrase is then checked on the segment's sequence, exact for every candidate. A segment without
-the file (an older index, Whoosh's writer, a merge) falls back to the texts.
-
-The file also lists where each word occurs in the sequence. A phrase then starts from its rarest
-word's places and reads the sequence only there: a phrase of two common words ("language
-models") looks at ~0.5% of the sequence instead of scanning all of it (7.6M words, 3-5 ms, per
-segment at 100k papers). Files written before that (no "positions" in the header) scan.
+Abstracts and PDF texts are indexed without Whoosh's positions (a word query reads their postings
+3x faster). Our segment writer records each document's words as the analyzer reads them (stop
+words dropped, as the index numbers positions) as word ids, and where each word occurs; a merge
+carries the merged segments' words over (`Recorder.add_segment`), so every segment has its file
+(the index checks at open, and rebuilds without one). A phrase starts from its rarest word's
+places and reads the sequence only there: two common words ("language models") look at ~0.5%
+of the sequence.
 
 Layout: MAGIC, an 8-byte little-endian header length, the pickled header {"fields": {name:
 {"words": {word: id}, "docs": n, "tokens": m, "dtype": "<u2" or "<i4", "positions": "<i4"}}},
 then per field, in header order, n + 1 int64 offsets (document d's words are
-ids[offsets[d]:offsets[d + 1]]), m word ids of that dtype, and (with "positions") len(words) + 1
-int64 places offsets and m int32 places (word w is at places[starts[w]:starts[w + 1]], ascending).
+ids[offsets[d]:offsets[d + 1]]), m word ids of that dtype, len(words) + 1 int64 places offsets
+and m int32 places (word w is at places[starts[w]:starts[w + 1]], ascending).
 """
 
 from __future__ import annotations
@@ -36,20 +32,17 @@ FIELDS = ("abstract", "title", "fulltext")  # fulltext: PDFs' text, also without
 PREFIX, EXTENSION = "words_", ".npw"  # not the segment's own prefix (Whoosh would pack it)
 MAGIC = b"PDNPW1\n"
 NARROW_WORDS = 1 << 16  # a vocabulary this small is stored as 2-byte ids
-# Candidates with fewer words than 1/GATHER_SHARE of the sequence are read alone; otherwise the
-# whole sequence is scanned (a gathered word costs several times a scanned one).
-GATHER_SHARE = 32
 
 
 class Field(NamedTuple):
     """One field's words in a segment: ids by word, where each document's words start, the
-    word ids in order, and (files with positions) where each word's places start and the places."""
+    word ids in order, where each word's places start and the places."""
 
     ids: dict[str, int]
     starts: np.ndarray
     sequence: np.ndarray
-    place_starts: np.ndarray | None
-    places: np.ndarray | None
+    place_starts: np.ndarray
+    places: np.ndarray
 
 
 class Recorder:
@@ -66,10 +59,28 @@ class Recorder:
         starts.append(len(sequence))
         sequence.extend([ids.setdefault(word, len(ids)) for word in words])
 
-    def write(self, path: Path, doc_count: int, positions: bool = True) -> None:
-        """Write the file (nothing when incomplete or empty); `positions=False` writes the
-        format of files made before words' places were kept (for tests of reading those)."""
-        if not self.complete or not any(len(docs) for _, _, docs, _ in self.fields.values()):
+    def add_segment(self, order: WordOrder, new_docnums: np.ndarray) -> None:
+        """The words of a segment being merged in: its document d becomes `new_docnums[d]`
+        (ascending, after the documents added so far; -1: deleted, left out)."""
+        kept = np.flatnonzero(new_docnums >= 0)
+        for name, field in order.fields.items():
+            ids, sequence, docs, starts = self.fields[name]
+            by_id = sorted(field.ids, key=field.ids.__getitem__)
+            remap = np.asarray([ids.setdefault(word, len(ids)) for word in by_id], dtype=np.int32)
+            begin = field.starts[kept]
+            lengths = field.starts[kept + 1] - begin
+            present = lengths > 0
+            begin, lengths = begin[present], lengths[present]
+            docs.extend(new_docnums[kept[present]].astype(np.int32).tolist())
+            starts.extend((len(sequence) + np.cumsum(lengths) - lengths).tolist())
+            # Every kept word, in order: each document's run of the old sequence.
+            at = np.repeat(begin - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
+            sequence.frombytes(remap[field.sequence[at].astype(np.int64)].astype(np.int32).tobytes())
+
+    def write(self, path: Path, doc_count: int) -> None:
+        """Write the file (also for a segment without words: every segment has one); nothing
+        when incomplete (a merged segment had no file)."""
+        if not self.complete:
             return
         header: dict = {"fields": {}}
         parts: list[bytes] = []
@@ -84,15 +95,14 @@ class Recorder:
             # Two bytes a word while the vocabulary allows: half the reading, a radix sort below.
             kind = "<u2" if len(ids) <= NARROW_WORDS else "<i4"
             words = np.frombuffer(sequence, dtype=np.int32).astype(kind)
-            info = {"words": ids, "docs": doc_count, "tokens": len(sequence), "dtype": kind}
-            parts += [offsets.astype("<i8").tobytes(), words.tobytes()]
-            if positions:
-                # Stable: each word's places stay ascending (a radix sort for 2-byte ids).
-                places = np.argsort(words, kind="stable").astype("<i4")
-                place_starts = np.zeros(len(ids) + 1, dtype="<i8")
-                np.cumsum(np.bincount(words, minlength=len(ids)), out=place_starts[1:])
-                info["positions"] = "<i4"
-                parts += [place_starts.tobytes(), places.tobytes()]
+            info = {"words": ids, "docs": doc_count, "tokens": len(sequence), "dtype": kind,
+                    "positions": "<i4"}
+            # Stable: each word's places stay ascending (a radix sort for 2-byte ids).
+            places = np.argsort(words, kind="stable").astype("<i4")
+            place_starts = np.zeros(len(ids) + 1, dtype="<i8")
+            np.cumsum(np.bincount(words, minlength=len(ids)), out=place_starts[1:])
+            parts += [offsets.astype("<i8").tobytes(), words.tobytes(), place_starts.tobytes(),
+                      places.tobytes()]
             header["fields"][name] = info
         write_file(path, MAGIC, header, parts)
 
@@ -117,10 +127,8 @@ class WordOrder:
             docs, tokens = info["docs"], info["tokens"]
             starts = array_at(np.dtype("<i8"), docs + 1)
             sequence = array_at(np.dtype(info["dtype"]), tokens)
-            place_starts = places = None
-            if "positions" in info:
-                place_starts = array_at(np.dtype("<i8"), len(info["words"]) + 1)
-                places = array_at(np.dtype(info["positions"]), tokens)
+            place_starts = array_at(np.dtype("<i8"), len(info["words"]) + 1)
+            places = array_at(np.dtype(info["positions"]), tokens)
             self.fields[name] = Field(info["words"], starts, sequence, place_starts, places)
         if offset != size:
             raise ValueError(f"word order file of the wrong size: {path}")
@@ -138,29 +146,10 @@ class WordOrder:
         if not known or None in known or (among is not None and not len(among)):
             return np.zeros(0, dtype=np.int64)
         wanted = np.asarray(known, dtype=sequence.dtype)  # typed: comparing with an int is 2x slower
-        if found.places is not None and found.place_starts is not None:
-            at = _run_starts_from_places(found.place_starts, found.places, sequence, wanted)
-        elif among is not None and (starts[among + 1] - starts[among]).sum() * GATHER_SHARE < len(sequence):
-            return _among_only(starts, sequence, wanted, among)  # few words: read just theirs
-        else:
-            at = _run_starts(sequence, wanted)
+        at = _run_starts_from_places(found.place_starts, found.places, sequence, wanted)
         docs = np.searchsorted(starts, at, side="right") - 1
         docs = np.unique(docs[at + len(wanted) <= starts[docs + 1]])
         return docs if among is None else docs[np.isin(docs, among, assume_unique=True)]
-
-
-def _among_only(starts: np.ndarray, sequence: np.ndarray, wanted: np.ndarray,
-                among: np.ndarray) -> np.ndarray:
-    """The documents `among` (ascending) having `wanted` in a row, reading only their words (a
-    file without places)."""
-    begin = starts[among]
-    lengths = starts[among + 1] - begin
-    owner = np.repeat(np.arange(len(among)), lengths)  # the document of each word
-    first = np.repeat(begin - (np.cumsum(lengths) - lengths), lengths)
-    tokens = sequence[first + np.arange(len(owner))]
-    at = _run_starts(tokens, wanted)
-    at = at[owner[at] == owner[at + len(wanted) - 1]]  # not running on into the next
-    return np.unique(among[owner[at]])
 
 
 def _run_starts_from_places(place_starts: np.ndarray, places: np.ndarray, sequence: np.ndarray,
@@ -175,16 +164,6 @@ def _run_starts_from_places(place_starts: np.ndarray, places: np.ndarray, sequen
     at = at[(at >= 0) & (at <= len(sequence) - len(wanted))]
     for step in steps[1:]:
         at = at[sequence[at + step] == wanted[step]]
-    return at
-
-
-def _run_starts(tokens: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Where `wanted` occurs in `tokens`, one word after the other."""
-    if len(tokens) < len(wanted):
-        return np.zeros(0, dtype=np.int64)
-    at = np.flatnonzero(tokens[:len(tokens) - len(wanted) + 1] == wanted[0])
-    for step in range(1, len(wanted)):
-        at = at[tokens[at + step] == wanted[step]]
     return at
 
 
