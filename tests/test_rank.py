@@ -322,6 +322,10 @@ def test_likely_tags_from_three_tagged_papers_and_never_for_noise(topic_lib):
     assert not any(suggester.likely(lib, p, ["rl", "two", "misc"]) for p in unrelated)
     assert not any("misc" in suggester.likely(lib, p, ["misc", "two"]) for p in ids if p not in noise)
     assert suggester.likely(lib, vision[40], ["rl"]) == []
+    why = suggester.likely_why(lib, rl[30], ["rl", "misc"])
+    assert list(why) == ["rl"] and len(why["rl"]) == 3
+    assert all(w in TOPICS["rl"].split() or w.split(" ")[0] in TOPICS["rl"].split() or w.startswith("+")
+               for w in why["rl"]), why
     # More tagged papers: measured again (the tag's papers changed), still right.
     lib.tag(rl[5:8], ["rl"])
     assert all(suggester.likely(lib, p, ["rl"]) == ["rl"] for p in rl[8:] if p not in noise)

@@ -197,16 +197,18 @@ class ForYou(QObject):
 
         self.papers.ranker.submit("explain-figure", lambda rlib: explanation(rlib, paper_id, cache), done)
 
-    def suggest(self, paper_id: str, tags: Sequence[str], answer: Callable[[list[str]], None]) -> None:
-        """`answer(tags)` with the tags (the paper has none of them) whose papers it is clearly like
-        (core/rank/suggest.py: from 3 tagged papers; never for a tag whose papers share nothing)."""
+    def suggest(self, paper_id: str, tags: Sequence[str],
+                answer: Callable[[dict[str, list[str]]], None]) -> None:
+        """`answer({tag: words})` with the tags (the paper has none of them) whose papers it is clearly
+        like, and the words it shares with them (core/rank/suggest.py: from 3 tagged papers; never
+        for a tag whose papers share nothing)."""
         if not self.papers.ranker_warm or not tags:
             return
         tags = list(tags)[:SUGGEST_TAGS]
 
         def done(value: object, error: str) -> None:
             if not error and value:
-                answer(list(value))  # type: ignore[call-overload]
+                answer(dict(value))  # type: ignore[call-overload]
 
         suggester = self._suggester
-        self.papers.ranker.submit("suggest", lambda rlib: suggester.likely(rlib, paper_id, tags), done)
+        self.papers.ranker.submit("suggest", lambda rlib: suggester.likely_why(rlib, paper_id, tags), done)

@@ -6,6 +6,8 @@ on the empty field applies them."""
 
 from __future__ import annotations
 
+import html
+
 from paperdesk.gui.qt import QCompleter, QDialog, QLabel, QLineEdit, Qt, QVBoxLayout, Signal
 
 
@@ -51,14 +53,21 @@ class TagPopup(QDialog):
                 keys[name] = int(number)
         return tags, keys
 
-    def set_likely(self, tags: list[str]) -> None:
-        """Tags the paper is likely to deserve (gui/for_you.py)."""
-        self.likely = [t for t in tags if t]
+    def set_likely(self, likely: dict[str, list[str]]) -> None:
+        """Tags the paper is likely to deserve, with the words it shares with each tag's papers
+        (gui/for_you.py)."""
+        self.likely = [t for t in likely if t]
         if self.likely:
-            shown = "  ".join(f"likely #{t}" for t in self.likely)
-            self.likely_label.setText(f"<b>{shown}</b> — Return on the empty field applies "
+            shown = "  ".join(f"<b>likely #{html.escape(t)}</b>" + (
+                f" ({html.escape(', '.join(likely[t]))})" if likely[t] else "") for t in self.likely)
+            self.likely_label.setText(f"{shown} — Return on the empty field applies "
                                       f"{'it' if len(self.likely) == 1 else 'them'}")
         self.likely_label.setVisible(bool(self.likely))
+        # Grown to show the wrapped line whole (the dialog was sized before it arrived).
+        self.layout().activate()
+        needed = self.layout().totalHeightForWidth(self.width())
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def _apply(self) -> None:
         tags, keys = self.parse(self.field.text())

@@ -104,7 +104,7 @@ class WriteCommands:
         self._open_dialog(popup)
         self.tag_popup = popup
         targets = self.targets()
-        if len(targets) == 1:  # likely tags, from each tag's model on the ranker thread
+        if len(targets) == 1:  # likely tags, from the tags' papers, on the ranker thread (gui/for_you.py)
             own = set((self.lib.get(targets[0]) or {}).get("tags") or [])
             tags = [t for t in self.tags_by_count() if t not in own]
             self.for_you.suggest(targets[0], tags,

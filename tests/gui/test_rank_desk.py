@@ -215,7 +215,13 @@ def test_the_tag_popup_offers_likely_tags_and_return_accepts_them(make_window, t
     popup = window.tag_popup
     qtbot.waitUntil(popup.likely_label.isVisible, timeout=30_000)
     assert popup.likely == ["rl"], popup.likely
-    assert "likely #rl" in popup.likely_label.text()
+    text = popup.likely_label.text()
+    assert "likely #rl</b> (" in text  # with the words the paper shares with the #rl papers
+    shared = text.split("</b> (")[1].split(")")[0].split(", ")
+    assert len(shared) == 3 and set(shared) & set(TOPICS["rl"].split()), text
+    label = popup.likely_label  # shown whole: the popup grew for the wrapped line
+    assert label.height() >= label.heightForWidth(label.width())
+    assert label.geometry().bottom() <= popup.contentsRect().bottom()
     qtbot.keyClick(popup.field, Qt.Key.Key_Return)  # the one key that accepts
     qtbot.waitUntil(lambda: lib.get(target)["tags"] == ["rl"])
     settle_desks(qtbot)

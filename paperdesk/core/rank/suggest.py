@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from paperdesk.core.rank.features import DIM, FeatureCache, segment_sums
+from paperdesk.core.rank.features import DIM, FeatureCache, names_of, segment_sums
 
 if TYPE_CHECKING:
     from paperdesk.core.library import Library
@@ -57,6 +57,20 @@ class TagLikeness:
         hit = self.features[at] == idx
         likeness = float(np.dot(val[hit], self.weights[at[hit]]))
         return (likeness - self.median) / self.spread
+
+    def shared(self, cache: FeatureCache, paper: dict, n: int = 3) -> list[str]:
+        """The words of `paper` that make it most like the tag's papers ("reward, policy")."""
+        r = cache.row_of.get(paper["id"])
+        if r is None or not len(self.features):
+            return []
+        idx, val = cache.row(r)
+        at = np.minimum(np.searchsorted(self.features, idx), len(self.features) - 1)
+        contrib = np.where(self.features[at] == idx, val * self.weights[at], 0.0)
+        authors = paper.get("authors") or []
+        names = names_of(cache.hasher, paper.get("title") or "", paper.get("abstract") or "",
+                         paper.get("organization"), [a for a in authors if isinstance(a, str)])
+        top = [int(idx[i]) for i in np.argsort(-contrib)[:n] if contrib[i] > 0]
+        return [names[f] for f in top if f in names]
 
 
 @dataclass
@@ -119,15 +133,23 @@ class Suggester:
 
     def likely(self, lib: Library, paper_id: str, tags: Sequence[str]) -> list[str]:
         """The tags among `tags` this paper is clearly like (give only tags it does not have)."""
+        return list(self.likely_why(lib, paper_id, tags, words=0))
+
+    def likely_why(self, lib: Library, paper_id: str, tags: Sequence[str],
+                   words: int = 3) -> dict[str, list[str]]:
+        """{likely tag: the paper's words most like the tag's papers'}, best-known tags first."""
         cache = lib.ranker.cache
         if paper_id not in cache.row_of:
             cache.refresh(lib.conn)  # imported since the ranker last looked
         tagged = tagged_papers(lib, tags)
-        found = []
+        found: dict[str, list[str]] = {}
+        paper = None
         for tag in tags:
             likeness = self.measured(cache, tag, tagged.get(tag, []))
             if likeness is not None and likeness.z(cache, paper_id) >= likeness.threshold:
-                found.append(tag)
+                if words and paper is None:
+                    paper = lib.get(paper_id) or {"id": paper_id}
+                found[tag] = likeness.shared(cache, paper, words) if paper is not None else []
         return found
 
     def measured(self, cache: FeatureCache, tag: str, tagged: Sequence[str]) -> TagLikeness | None:
