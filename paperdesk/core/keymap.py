@@ -78,6 +78,8 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     ("normal-mode", "Leave the text field or palette (back to normal mode)", ""),
     ("toggle-pdf", "Show the paper's PDF (and move into it) or its abstract", "View"),
     ("pdf-fetch", "Fetch the paper's PDF (and show it)", "Paper"),
+    ("arxiv-lookup", "Look up arXiv ids: every paper without one, by exact title through the arXiv API",
+     "Paper"),
     ("pdf-full-window", "Show the PDF alone in the window, or the whole desk again", "View"),
     ("pdf-scroll-down", "Scroll the PDF down", ""),
     ("pdf-scroll-up", "Scroll the PDF up", ""),

@@ -45,6 +45,7 @@ class ImportCommands:
             summary += " (cancelled)"
         self.last_import_summary = summary
         self.status(summary, 0)
+        self.arxiv_lookup.offer(sorted(report.changes.added))  # type: ignore[attr-defined]
         self.banner_button.setEnabled(True)
         self._update_banner()
 
@@ -58,7 +59,8 @@ class ImportCommands:
         self.show_progress(job, done, max(total, 1), what)
 
     def _job_idle(self) -> None:
-        if self.feed_scheduler is None or not self.feed_scheduler.running:  # (it shows its own)
+        if (self.feed_scheduler is None or not self.feed_scheduler.running) and \
+                not self.arxiv_lookup.running:  # (they show their own)
             self.hide_progress()
 
     def show_progress(self, job: Job, done: int, total: int, what: str = "") -> None:
@@ -85,6 +87,7 @@ class ImportCommands:
         self.jobs.cancel_all()
         if self.feed_scheduler is not None:
             self.feed_scheduler.cancel()
+        self.arxiv_lookup.cancel()
 
     # -- drag and drop ------------------------------------------------------------------------
     @staticmethod

@@ -1,11 +1,14 @@
-"""The desk's commands on the reader's PDF: fetch it, toggle PDF/abstract, the PDF alone in the window,
-go to a page, highlight (the selection or the current match; stored by `lib.add_pdf_highlight`,
-undoable). The background fetch of starred papers' PDFs starts here (`gui/pdf_fetch.py`)."""
+"""The desk's commands on the reader's PDF: fetch it, toggle PDF/abstract, the PDF alone in
+the window, go to a page, highlight (the selection or the current match; stored by
+`lib.add_pdf_highlight`, undoable); and arXiv ids: look them up
+(`gui/arxiv_lookup.py`). The background fetch of starred papers' PDFs starts here
+(`gui/pdf_fetch.py`). Every change is one undoable operation written through `MainWindow.write`."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from paperdesk.gui.arxiv_lookup import ArxivLookup
 from paperdesk.gui.pdf_fetch import PdfFetcher
 from paperdesk.gui.qt import QInputDialog
 
@@ -24,6 +27,7 @@ class PdfCommands:
         pane.view.highlight_activated.connect(self.comment_highlight)
         self.page_dialog: QInputDialog | None = None
         self.pdf_fetcher = PdfFetcher(self, background=self.remember)  # not for screenshots, benchmarks
+        self.arxiv_lookup = ArxivLookup(self)
 
     def fetch_pdf(self) -> None:
         """The current paper's PDF: shown if it is here, else fetched (then shown when it arrives)."""
@@ -103,3 +107,8 @@ class PdfCommands:
             self.status(f"Highlighted on {where}. Double-click it to add a comment.")
 
         self.write("Highlight", lambda lib: lib.add_pdf_highlights(pid, target, color=color), done)
+
+    # -- arXiv ids --------------------------------------------------------------------------------
+    def look_up_arxiv_ids(self) -> None:
+        """Every paper still without an arXiv id, by exact title (a background job; Cancel stops it)."""
+        self.arxiv_lookup.start(None)

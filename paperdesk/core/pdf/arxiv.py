@@ -234,8 +234,8 @@ def resolve_ids(lib: Library, ids: Sequence[str] | None = None, *, progress: Pro
                 max_requests: int | None = None) -> list[LookupResult]:
     """Find arXiv ids by title for the named papers, or (ids=None) every paper still without one
     (including those a crash or a cancel left pending). Network on this thread, so never on the
-    desk's writer (the desk has no resolve job yet: it would plan, ask and apply as the steps
-    above). `max_requests` bounds a run (3 s a request); the rest stay pending for the next."""
+    desk's writer (the desk's look-up, `gui/arxiv_lookup.py`, runs the steps above apart).
+    `max_requests` bounds a run (3 s a request); the rest stay pending for the next."""
     config = pdf_settings.load(lib)
     batches, results = plan_lookups(lib, ids)
     if max_requests is not None:
@@ -261,6 +261,20 @@ def resolve_ids(lib: Library, ids: Sequence[str] | None = None, *, progress: Pro
     if progress:
         progress(done, total, "")
     return results
+
+
+def without_arxiv_id(lib: Library, ids: Sequence[str]) -> list[str]:
+    """Those of `ids` a look-up would ask about: no id, none set by hand, not already found
+    unmatched (the desk offers a look-up of these after an import)."""
+    found: list[str] = []
+    ids = list(ids)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        found += [r[0] for r in lib.conn.execute(
+            "SELECT p.id FROM papers p LEFT JOIN arxiv_lookups l ON l.paper_id = p.id "
+            f"WHERE p.id IN ({','.join('?' * len(chunk))}) AND p.arxiv_id IS NULL "
+            "AND p.arxiv_source IS NULL AND coalesce(l.state, 'pending') IN ('pending', 'error')", chunk)]
+    return found
 
 
 def pending_count(lib: Library) -> int:

@@ -1,0 +1,137 @@
+"""arXiv ids and PDFs in the desk against real parts: a 127.0.0.1 server answering recorded arXiv API
+responses, real PDFs (made here, and the shared corpus's encrypted one), the desk's one writer.
+
+Looking ids up after an import (offered, never forced) and for the whole library; Cancel; a dead
+server."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+from desk_keys import settle_desks
+from feed_server import serve_folder
+
+DEL_MAESTRO = "arxiv/arxiv-api-2016_search_au_del_maestro.xml"  # in the shared corpus
+LUTTINGER = "A Luttinger liquid core inside Helium-4-filled nanopores"
+MELTING = "THERMAL MELTING OF DENSITY WAVES ON THE SQUARE LATTICE."
+UNKNOWN = "A paper that arXiv never saw"
+FILLER = "with a long abstract sentence that goes on for a while so the parser reads it as an abstract."
+
+
+def digest(path: Path, *titles: str) -> Path:
+    blocks = [f"{t}\n\nWhat the paper {t.lower()} is about, {FILLER}" for t in titles]
+    path.write_text("Get trending papers in your email inbox!\n\nMar 18\n\n" + "\n\n".join(blocks) + "\n")
+    return path
+
+
+def ids_by_title(lib) -> dict[str, tuple]:
+    return {t: (a, v, s) for t, a, v, s in lib.conn.execute(
+        "SELECT title, arxiv_id, arxiv_version, arxiv_source FROM papers")}
+
+
+@pytest.fixture
+def api(tmp_path, monkeypatch, corpus):
+    root = tmp_path / "server"
+    (root / "api").mkdir(parents=True)
+    (root / "api" / "query").write_bytes(corpus(DEL_MAESTRO))
+    log = tmp_path / "requests.log"
+    with serve_folder(root, log) as url:
+        monkeypatch.setenv("PAPERDESK_ARXIV_API", f"{url}/api/query")
+        monkeypatch.setenv("PAPERDESK_HOST_INTERVAL", "0")
+        yield log
+
+
+def imported(window, qtbot, path: Path) -> None:
+    window.import_files([path])
+    qtbot.waitUntil(lambda: window.last_import_summary is not None, timeout=20_000)
+
+
+def test_an_import_offers_the_lookup_and_the_job_fills_the_ids(lib, make_window, api, tmp_path, qtbot):
+    window = make_window(lib)
+    imported(window, qtbot, digest(tmp_path / "d.txt", LUTTINGER, MELTING, UNKNOWN))
+    offer = window.arxiv_lookup.offer_button
+    qtbot.waitUntil(offer.isVisible, timeout=10_000)
+    assert offer.text() == "Look up arXiv ids of 3 new papers"
+    assert not api.exists()  # offered, not asked: nothing goes to arXiv before the user says so
+    with qtbot.waitSignal(window.arxiv_lookup.finished, timeout=30_000):
+        offer.click()
+    assert not offer.isVisible()
+    settle_desks(qtbot)
+    found = ids_by_title(lib)
+    assert found[LUTTINGER] == ("1201.4869", "v1", "resolved")
+    assert found[MELTING] == ("cond-mat/0412498", "v1", "resolved")
+    assert found[UNKNOWN] == (None, None, None)
+    assert window.arxiv_lookup.last_summary == "arXiv ids: 2 found, 1 without an exact title match"
+    assert window.statusBar().currentMessage() == window.arxiv_lookup.last_summary
+    assert len(api.read_text().splitlines()) == 1  # three titles, one request
+    assert not window.progress.isVisible()
+    window.run_command("undo")  # the ids found are one undoable step
+    settle_desks(qtbot)
+    assert ids_by_title(lib)[LUTTINGER] == (None, None, None)
+
+
+def test_no_offer_for_papers_already_asked_about(lib, make_window, api, tmp_path, qtbot):
+    window = make_window(lib)
+    imported(window, qtbot, digest(tmp_path / "d.txt", UNKNOWN))
+    qtbot.waitUntil(window.arxiv_lookup.offer_button.isVisible, timeout=10_000)
+    window.arxiv_lookup.withdraw_offer()
+    (pid,) = [r[0] for r in lib.conn.execute("SELECT id FROM papers")]
+    with lib.transaction() as conn:  # as a look-up leaves a paper arXiv does not have
+        conn.execute("INSERT INTO arxiv_lookups (paper_id, state) VALUES (?, 'unmatched')", (pid,))
+    window.arxiv_lookup.offer([pid])
+    settle_desks(qtbot)
+    assert not window.arxiv_lookup.offer_button.isVisible()
+
+
+def test_cancel_stops_the_lookup_and_the_rest_is_asked_next_time(lib, make_window, api, tmp_path, qtbot,
+                                                                 monkeypatch):
+    from paperdesk.core.pdf import arxiv
+
+    monkeypatch.setattr(arxiv, "BATCH_TITLES", 1)  # one request per title
+    monkeypatch.setenv("PAPERDESK_HOST_INTERVAL", "3")  # the second waits its turn: time to cancel
+    window = make_window(lib)
+    imported(window, qtbot, digest(tmp_path / "d.txt", LUTTINGER, MELTING, UNKNOWN))
+    lookup = window.arxiv_lookup
+    with qtbot.waitSignal(lookup.finished, timeout=30_000):
+        window.run_command("arxiv-lookup")  # the palette's command: the whole library
+        qtbot.waitUntil(lambda: window.progress.isVisible() and window.cancel_button.isVisible())
+        qtbot.waitUntil(lambda: api.exists())  # the first request went out
+        window.run_command("cancel-job")
+    assert "cancelled: the rest are asked next time" in lookup.last_summary
+    settle_desks(qtbot)
+    assert len(api.read_text().splitlines()) == 1
+    assert arxiv.pending_count(lib) >= 1  # resumable: the next look-up takes them
+    assert not window.progress.isVisible()
+    monkeypatch.setenv("PAPERDESK_HOST_INTERVAL", "0")
+    with qtbot.waitSignal(lookup.finished, timeout=30_000):
+        window.run_command("arxiv-lookup")
+    settle_desks(qtbot)
+    assert arxiv.pending_count(lib) == 0
+    assert ids_by_title(lib)[MELTING][0] == "cond-mat/0412498"
+    assert ids_by_title(lib)[LUTTINGER][0] == "1201.4869"
+
+
+def test_a_dead_server_is_one_line_and_changes_nothing(lib, make_window, tmp_path, qtbot, monkeypatch):
+    from paperdesk.core.pdf import arxiv
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("PAPERDESK_ARXIV_API", f"http://127.0.0.1:{port}/api/query")
+    monkeypatch.setenv("PAPERDESK_HOST_INTERVAL", "0")
+    monkeypatch.setattr(arxiv, "BATCH_TITLES", 1)
+    window = make_window(lib)
+    imported(window, qtbot, digest(tmp_path / "d.txt", LUTTINGER, MELTING, UNKNOWN))
+    history = len(lib.history())
+    with qtbot.waitSignal(window.arxiv_lookup.finished, timeout=30_000):
+        window.run_command("arxiv-lookup")
+    settle_desks(qtbot)
+    summary = window.arxiv_lookup.last_summary
+    assert summary.startswith("arXiv ids: 0 found") and "could not connect" in summary
+    assert "\n" not in summary and window.statusBar().currentMessage() == summary
+    assert set(ids_by_title(lib).values()) == {(None, None, None)}
+    assert len(lib.history()) == history  # no operation
+    states = sorted(r[0] for r in lib.conn.execute("SELECT state FROM arxiv_lookups"))
+    assert states == ["error", "pending", "pending"]  # one request, then stopped; all asked again
