@@ -78,6 +78,7 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     ("normal-mode", "Leave the text field or palette (back to normal mode)", ""),
     ("toggle-pdf", "Show the paper's PDF (and move into it) or its abstract", "View"),
     ("pdf-fetch", "Fetch the paper's PDF (and show it)", "Paper"),
+    ("arxiv-set", "Set or correct the paper's arXiv id (empty clears it); undoable", "Paper"),
     ("arxiv-lookup", "Look up arXiv ids: every paper without one, by exact title through the arXiv API",
      "Paper"),
     ("pdf-full-window", "Show the PDF alone in the window, or the whole desk again", "View"),
@@ -135,6 +136,7 @@ DEFAULT_KEYMAP: dict[str, dict[str, str]] = {
         "Ctrl+O": "import",
         "p": "toggle-pdf",
         "F": "pdf-fetch",
+        "A": "arxiv-set",
     },
     # Letters are text here: only chords and Escape act.
     "insert": {

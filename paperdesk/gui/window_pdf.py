@@ -1,6 +1,6 @@
 """The desk's commands on the reader's PDF: fetch it, toggle PDF/abstract, the PDF alone in
 the window, go to a page, highlight (the selection or the current match; stored by
-`lib.add_pdf_highlight`, undoable); and arXiv ids: look them up
+`lib.add_pdf_highlight`, undoable); and on the paper's arXiv id: set it by hand, look ids up
 (`gui/arxiv_lookup.py`). The background fetch of starred papers' PDFs starts here
 (`gui/pdf_fetch.py`). Every change is one undoable operation written through `MainWindow.write`."""
 
@@ -28,6 +28,7 @@ class PdfCommands:
         self.page_dialog: QInputDialog | None = None
         self.pdf_fetcher = PdfFetcher(self, background=self.remember)  # not for screenshots, benchmarks
         self.arxiv_lookup = ArxivLookup(self)
+        self.arxiv_dialog: QInputDialog | None = None
 
     def fetch_pdf(self) -> None:
         """The current paper's PDF: shown if it is here, else fetched (then shown when it arrives)."""
@@ -109,6 +110,42 @@ class PdfCommands:
         self.write("Highlight", lambda lib: lib.add_pdf_highlights(pid, target, color=color), done)
 
     # -- arXiv ids --------------------------------------------------------------------------------
+    def set_arxiv_id(self) -> None:
+        """Set or correct the paper's arXiv id by hand (empty clears it); undoable, and the
+        look-up never overwrites it."""
+        pid = self.current_id()
+        if pid is None:
+            return
+        record = self.lib.get(pid)
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("arXiv id")
+        dialog.setLabelText("The paper's arXiv id or its arxiv.org address (empty clears it):")
+        dialog.setTextValue(f"{record['arxiv_id']}{record['arxiv_version'] or ''}"
+                            if record and record["arxiv_id"] else "")
+        dialog.textValueSelected.connect(lambda text: self.store_arxiv_id(pid, text))
+        self.arxiv_dialog = dialog
+        dialog.open()
+
+    def store_arxiv_id(self, pid: str, text: str) -> None:
+        from paperdesk.core.pdf.arxiv import parse_arxiv_id, set_arxiv_id
+
+        if text.strip():
+            try:
+                parse_arxiv_id(text)  # a bad id is one line here, before anything is queued
+            except ValueError as exc:
+                self.status(f"{exc}; nothing changed")
+                return
+
+        def done(_changes: object) -> None:
+            record = self.lib.get(pid)
+            if record and record["arxiv_id"]:
+                version = record["arxiv_version"] or ""
+                self.status(f"arXiv id set to {record['arxiv_id']}{version}. Undo with u.")
+            else:
+                self.status("arXiv id cleared. Undo with u.")
+
+        self.write("Set arXiv id", lambda lib: set_arxiv_id(lib, pid, text), done)
+
     def look_up_arxiv_ids(self) -> None:
         """Every paper still without an arXiv id, by exact title (a background job; Cancel stops it)."""
         self.arxiv_lookup.start(None)

@@ -2,7 +2,7 @@
 responses, real PDFs (made here, and the shared corpus's encrypted one), the desk's one writer.
 
 Looking ids up after an import (offered, never forced) and for the whole library; Cancel; a dead
-server."""
+server; setting an id by hand (undoable)."""
 
 from __future__ import annotations
 
@@ -135,3 +135,34 @@ def test_a_dead_server_is_one_line_and_changes_nothing(lib, make_window, tmp_pat
     assert len(lib.history()) == history  # no operation
     states = sorted(r[0] for r in lib.conn.execute("SELECT state FROM arxiv_lookups"))
     assert states == ["error", "pending", "pending"]  # one request, then stopped; all asked again
+
+
+def arxiv_of(lib, pid: str) -> tuple:
+    return lib.conn.execute("SELECT arxiv_id, arxiv_version, arxiv_source FROM papers WHERE id = ?",
+                            (pid,)).fetchone()
+
+
+def test_set_an_arxiv_id_by_hand_undoably_and_refuse_a_bad_one(seeded, make_window, qtbot):
+    window = make_window(seeded)
+    pid = window.current_id()
+    assert pid is not None
+    window.keys.press("normal", "A")
+    dialog = window.arxiv_dialog
+    assert dialog is not None and dialog.isVisible()  # opened with open(): the test goes on
+    dialog.setTextValue("see 2401.12345 in the paper")
+    dialog.accept()
+    assert "is not one arXiv id" in window.statusBar().currentMessage()
+    settle_desks(qtbot)
+    assert arxiv_of(seeded, pid)[2] != "user"
+    window.run_command("arxiv-set")
+    window.arxiv_dialog.setTextValue("https://arxiv.org/abs/2401.12345v2")
+    window.arxiv_dialog.accept()
+    settle_desks(qtbot)
+    assert arxiv_of(seeded, pid) == ("2401.12345", "v2", "user")
+    assert window.statusBar().currentMessage().startswith("arXiv id set to 2401.12345v2")
+    window.run_command("arxiv-set")
+    assert window.arxiv_dialog.textValue() == "2401.12345v2"  # the id it has, to correct
+    window.arxiv_dialog.reject()
+    window.run_command("undo")
+    settle_desks(qtbot)
+    assert arxiv_of(seeded, pid)[2] != "user"
