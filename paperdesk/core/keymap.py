@@ -78,6 +78,7 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     ("normal-mode", "Leave the text field or palette (back to normal mode)", ""),
     ("toggle-pdf", "Show the paper's PDF (and move into it) or its abstract", "View"),
     ("pdf-fetch", "Fetch the paper's PDF (and show it)", "Paper"),
+    ("pdf-attach", "Attach a PDF file to the paper (or drop one on it); undoable", "Paper"),
     ("arxiv-set", "Set or correct the paper's arXiv id (empty clears it); undoable", "Paper"),
     ("arxiv-lookup", "Look up arXiv ids: every paper without one, by exact title through the arXiv API",
      "Paper"),

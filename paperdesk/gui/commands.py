@@ -79,6 +79,7 @@ _GUI: dict[str, tuple[str, Handler, str | None, bool]] = {
     "normal-mode": ("Back to the list", lambda w: w.normal_mode(), None, False),
     "toggle-pdf": ("&PDF / abstract", lambda w: w.toggle_pdf(), None, False),
     "pdf-fetch": ("&Fetch PDF", lambda w: w.fetch_pdf(), None, False),
+    "pdf-attach": ("Attach a P&DF…", lambda w: w.choose_pdf_to_attach(), None, False),
     "arxiv-set": ("Set ar&Xiv id…", lambda w: w.set_arxiv_id(), None, False),
     "arxiv-lookup": ("&Look up arXiv ids", lambda w: w.look_up_arxiv_ids(), None, False),
     "pdf-full-window": ("PDF in the &full window", lambda w: w.pdf_full_window(), None, False),

@@ -107,8 +107,20 @@ class ImportCommands:
 
     def dropEvent(self, event) -> None:
         files = self._dropped_files(event.mimeData())
+        pdfs = [f for f in files if f.lower().endswith(".pdf")]
         if files:
             event.acceptProposedAction()
-            self.import_files(files)
+            if not pdfs:
+                self.import_files(files)
+            elif len(files) == 1:  # a PDF dropped on a paper is its PDF
+                self.drop_pdf(pdfs[0], self._paper_at(event.position().toPoint()))
+            else:
+                self.status("Drop one PDF on one paper (a folder of PDFs: `paperdesk pdf import DIR`)")
         else:
             event.ignore()
+
+    def _paper_at(self, point) -> str | None:
+        """The paper of the list row under a point of the window, if any."""
+        viewport = self.table.viewport()
+        index = self.table.indexAt(viewport.mapFrom(self, point))
+        return self.model.id_at(index.row()) if index.isValid() else None

@@ -1,4 +1,5 @@
-"""The desk's commands on the reader's PDF: fetch it, toggle PDF/abstract, the PDF alone in
+"""The desk's commands on the reader's PDF: fetch it, attach a file (a command or a drop; an
+encrypted one asks its password before anything is stored), toggle PDF/abstract, the PDF alone in
 the window, go to a page, highlight (the selection or the current match; stored by
 `lib.add_pdf_highlight`, undoable); and on the paper's arXiv id: set it by hand, look ids up
 (`gui/arxiv_lookup.py`). The background fetch of starred papers' PDFs starts here
@@ -6,11 +7,12 @@ the window, go to a page, highlight (the selection or the current match; stored 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from paperdesk.gui.arxiv_lookup import ArxivLookup
 from paperdesk.gui.pdf_fetch import PdfFetcher
-from paperdesk.gui.qt import QInputDialog
+from paperdesk.gui.qt import QFileDialog, QInputDialog, QLineEdit
 
 if TYPE_CHECKING:
     from paperdesk.gui.pdf_view import PdfView
@@ -29,6 +31,7 @@ class PdfCommands:
         self.pdf_fetcher = PdfFetcher(self, background=self.remember)  # not for screenshots, benchmarks
         self.arxiv_lookup = ArxivLookup(self)
         self.arxiv_dialog: QInputDialog | None = None
+        self.attach_password_dialog: QInputDialog | None = None
 
     def fetch_pdf(self) -> None:
         """The current paper's PDF: shown if it is here, else fetched (then shown when it arrives)."""
@@ -108,6 +111,65 @@ class PdfCommands:
             self.status(f"Highlighted on {where}. Double-click it to add a comment.")
 
         self.write("Highlight", lambda lib: lib.add_pdf_highlights(pid, target, color=color), done)
+
+    # -- attach a local PDF ---------------------------------------------------------------------
+    def choose_pdf_to_attach(self) -> None:
+        pid = self.current_id()
+        if pid is None:
+            return
+        path, _filter = QFileDialog.getOpenFileName(self, "Attach a PDF", str(Path.home()),
+                                                    "PDF files (*.pdf);;All files (*)")
+        if path:
+            self.attach_pdf(pid, path)
+
+    def attach_pdf(self, pid: str, path: str, password: str | None = None) -> None:
+        """Keep a local PDF as the paper's PDF (undoable). An encrypted one asks its password
+        first (a dialog that does not block the event loop); Cancel leaves everything as it was."""
+        from paperdesk.core.pdf import files
+        from paperdesk.core.pdf import settings as pdf_settings
+
+        name = Path(path).name
+
+        def attach(lib):
+            try:
+                facts, _ = files.attach(lib, pid, Path(path), password=password,
+                                        max_bytes=pdf_settings.load(lib).max_pdf_bytes)
+                return facts
+            except files.PdfRejected as exc:  # a result, not a failure: it may ask the password
+                return exc
+
+        def done(result: object) -> None:
+            if isinstance(result, files.PdfNeedsPassword):
+                self._ask_attach_password(pid, path, wrong=result.wrong_password)
+            elif isinstance(result, files.PdfRejected):
+                self.status(f"{name}: {result}; nothing changed")
+            else:
+                pages = getattr(result, "pages", None) or "?"
+                self.status(f"Attached {name} ({pages} page{'' if pages == 1 else 's'}). Undo with u.")
+                if self.current_id() == pid:
+                    self.reader.prefer_pdf = True
+                    self.show_paper(pid)
+
+        self.write("Attach PDF", attach, done)
+
+    def _ask_attach_password(self, pid: str, path: str, *, wrong: bool) -> None:
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Encrypted PDF")
+        dialog.setLabelText(("Wrong password. " if wrong else "") + f"{Path(path).name} is encrypted. "
+                            "Its password (the library keeps a copy without it):")
+        dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
+        dialog.textValueSelected.connect(lambda text: self.attach_pdf(pid, path, text))
+        dialog.rejected.connect(lambda: self.status(f"{Path(path).name}: not attached; nothing changed"))
+        self.attach_password_dialog = dialog
+        dialog.open()  # not exec(): the event loop goes on
+
+    def drop_pdf(self, path: str, paper_id: str | None) -> None:
+        """A PDF dropped on the window: the paper under it (or the current one) gets it."""
+        pid = paper_id or self.current_id()
+        if pid is None:
+            self.status("Drop the PDF on a paper of the list")
+            return
+        self.attach_pdf(pid, path)
 
     # -- arXiv ids --------------------------------------------------------------------------------
     def set_arxiv_id(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from desk_keys import settle_desks
 from feed_server import serve_folder
 from pdf_samples import make_pdf
 
@@ -48,6 +49,10 @@ def test_F_fetches_the_pdf_and_the_reader_shows_it(server, papers, lib, make_win
     assert view.page_count == 2
     qtbot.waitUntil(lambda: view.page_painted(0), timeout=10_000)
     assert "PDF kept (2 pages" in window.statusBar().currentMessage()
+    settle_desks(qtbot)
+    window.run_command("undo")  # a fetch is one undoable operation
+    qtbot.waitUntil(lambda: lib.pdf_path(pid) is None, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.reader.showing_pdf, timeout=10_000)
 
 
 def test_a_web_page_instead_of_a_pdf_is_one_line_and_changes_nothing(server, papers, lib, make_window,

@@ -2,7 +2,8 @@
 responses, real PDFs (made here, and the shared corpus's encrypted one), the desk's one writer.
 
 Looking ids up after an import (offered, never forced) and for the whole library; Cancel; a dead
-server; setting an id by hand (undoable)."""
+server; setting an id by hand (undoable); attaching and dropping a PDF (undoable), an encrypted one
+asking its password before anything is stored."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from pathlib import Path
 import pytest
 from desk_keys import settle_desks
 from feed_server import serve_folder
+from pdf_samples import corpus_pdf, make_encrypted_pdf, make_pdf
+
+from paperdesk.core.pdf import files
+from paperdesk.gui.qt import QDropEvent, QMimeData, QPointF, Qt, QUrl
 
 DEL_MAESTRO = "arxiv/arxiv-api-2016_search_au_del_maestro.xml"  # in the shared corpus
 LUTTINGER = "A Luttinger liquid core inside Helium-4-filled nanopores"
@@ -166,3 +171,78 @@ def test_set_an_arxiv_id_by_hand_undoably_and_refuse_a_bad_one(seeded, make_wind
     window.run_command("undo")
     settle_desks(qtbot)
     assert arxiv_of(seeded, pid)[2] != "user"
+
+
+def drop(window, path: Path, pid: str) -> None:
+    """Drop a file on the list row of `pid`, as a file manager would."""
+    row = window.model.row_of(pid)
+    rect = window.table.visualRect(window.model.index(row, 0))
+    point = window.table.viewport().mapTo(window, rect.center())
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(point), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+
+
+def test_a_dropped_pdf_is_the_papers_pdf_and_undo_takes_it_back(seeded, make_window, tmp_path, qtbot):
+    window = make_window(seeded)
+    pid = window.model.id_at(2)
+    assert window.current_id() != pid  # dropped on a row that is not the current one
+    pdf = tmp_path / "paper.pdf"
+    pdf.write_bytes(make_pdf([["Zebrafish regenerate their fins."]]))
+    drop(window, pdf, pid)
+    settle_desks(qtbot)
+    assert seeded.pdf_path(pid) is not None and files.pdf_row(seeded, pid)["origin"] == "attached"
+    assert window.statusBar().currentMessage().startswith("Attached paper.pdf (1 page)")
+    window.run_command("undo")
+    settle_desks(qtbot)
+    assert files.pdf_row(seeded, pid) is None and seeded.pdf_path(pid) is None
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 truncated")
+    drop(window, broken, pid)
+    settle_desks(qtbot)
+    assert "broken.pdf: damaged or not a PDF" in window.statusBar().currentMessage()
+    assert "nothing changed" in window.statusBar().currentMessage() and files.pdf_row(seeded, pid) is None
+
+
+@pytest.mark.parametrize("source", ["made here", "shared corpus"])
+def test_an_encrypted_pdf_asks_its_password_before_anything_is_stored(seeded, make_window, tmp_path, qtbot,
+                                                                      source):
+    if source == "made here":
+        locked = tmp_path / "locked.pdf"
+        locked.write_bytes(make_encrypted_pdf([["Secret wombats burrow at night."]], "hunter2"))
+        password, word = "hunter2", "wombats"
+    else:
+        locked, password, word = corpus_pdf("libreoffice-writer-password.pdf"), "openpassword", "Lorem"
+    window = make_window(seeded)
+    pid = window.current_id()
+    history = len(seeded.history())
+    window.attach_pdf(pid, str(locked))
+    qtbot.waitUntil(lambda: window.attach_password_dialog is not None, timeout=10_000)
+    dialog = window.attach_password_dialog
+    assert dialog.isVisible() and "is encrypted" in dialog.labelText()
+    dialog.reject()  # Cancel: nothing changed
+    assert "not attached; nothing changed" in window.statusBar().currentMessage()
+    settle_desks(qtbot)
+    assert files.pdf_row(seeded, pid) is None and len(seeded.history()) == history
+    assert not list((seeded.folder / "pdfs").glob("*"))  # not even a temporary file
+    window.attach_password_dialog = None
+    window.attach_pdf(pid, str(locked))
+    qtbot.waitUntil(lambda: window.attach_password_dialog is not None, timeout=10_000)
+    window.attach_password_dialog.setTextValue("wrong")
+    first = window.attach_password_dialog
+    first.accept()
+    qtbot.waitUntil(lambda: window.attach_password_dialog is not first, timeout=10_000)
+    assert window.attach_password_dialog.labelText().startswith("Wrong password.")
+    assert files.pdf_row(seeded, pid) is None
+    window.attach_password_dialog.setTextValue(password)
+    window.attach_password_dialog.accept()
+    qtbot.waitUntil(lambda: files.pdf_row(seeded, pid) is not None, timeout=10_000)
+    settle_desks(qtbot)
+    from paperdesk.core.pdf.document import PdfDocument
+
+    with PdfDocument.open(seeded.pdf_path(pid)) as doc:  # kept decrypted: never asks again
+        assert word in doc.page_text(0)
+    view = window.reader.pdf.view
+    qtbot.waitUntil(lambda: window.reader.showing_pdf and view.doc is not None, timeout=10_000)
