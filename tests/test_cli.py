@@ -114,7 +114,7 @@ def test_a_reader_that_stops_early_ends_the_output_quietly(seeded, library_dir):
 
 
 def test_one_author_is_one_author_in_show_and_the_reader(lib, library_dir):
-    from test_export_support import add_papers
+    from export_support import add_papers
 
     from paperdesk.core.reader_html import paper_html
     from paperdesk.core.records import IncomingPaper

@@ -8,7 +8,7 @@ import subprocess
 
 import bibtexparser
 import pytest
-from test_export_support import add_papers
+from export_support import add_papers
 
 from paperdesk.core.export import ExportError, export_bibtex
 from paperdesk.core.export.bibtex import HEADER, citation_keys, citation_year, entry, tex_escape

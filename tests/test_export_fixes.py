@@ -8,8 +8,8 @@ import shutil
 import time
 
 import pytest
+from export_support import add_papers, set_note, snapshot
 from test_export_bibtex import assert_biber_reads
-from test_export_support import add_papers, set_note, snapshot
 
 from paperdesk.core.export import ExportError, export_bibtex, export_markdown
 from paperdesk.core.export.frontmatter import split_document

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from test_export_support import (
+from export_support import (
     add_highlight,
     add_papers,
     assert_portable_name,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_export_support import assert_portable_name
+from export_support import assert_portable_name
 
 from paperdesk.core.export import markdown_link
 from paperdesk.core.export.blocks import BlockError, contents, neutralize, replace_blocks

@@ -16,12 +16,11 @@ from collections.abc import Mapping, Sequence
 from paperdesk.core import Library
 from paperdesk.core.changes import Changes
 from paperdesk.core.limits import capped
-from paperdesk.core.reader_html import SHOWN_FIELD_CHARS, SHOWN_TITLE_CHARS
+from paperdesk.core.reader_html import SHOWN_FIELD_CHARS, SHOWN_TITLE_CHARS, snippet_text
 from paperdesk.core.texchars import tex_to_unicode
 from paperdesk.core.words import count_of
 from paperdesk.gui.lazy_ids import LazyIds
 from paperdesk.gui.qt import QAbstractTableModel, QFont, QModelIndex, QPersistentModelIndex, Qt
-from paperdesk.gui.render import snippet_text
 from paperdesk.gui.theme import icon
 
 PAGE = 100

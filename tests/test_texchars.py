@@ -31,6 +31,6 @@ def test_other_commands_are_kept(kept):
 
 
 def test_search_snippets_get_letters_and_stay_escaped():
-    from paperdesk.gui.render import snippet_text
+    from paperdesk.core.reader_html import snippet_text
 
     assert snippet_text("<b>Schr</b>\\&quot;odinger &lt;x&gt;") == "<b>Schr</b>ödinger &lt;x&gt;"
