@@ -9,9 +9,10 @@ from paperdesk.gui.qt import QApplication, Qt
 
 
 def settle_desks(qtbot, timeout: int = 10_000) -> None:
-    """Wait until every open desk's writer has run what was queued."""
+    """Wait until every open desk's writer has run what was queued, and its reader has answered
+    what that made the desk ask for (the list and the sidebar are reader requests)."""
     desks = [w for w in QApplication.topLevelWidgets() if hasattr(w, "jobs") and w.isVisible()]
-    qtbot.waitUntil(lambda: not any(d.jobs.busy for d in desks), timeout=timeout)
+    qtbot.waitUntil(lambda: not any(d.jobs.busy or d.reading for d in desks), timeout=timeout)
 
 
 def press(qtbot, widget, *keys: str) -> None:

@@ -84,15 +84,17 @@ def bring_forward(window) -> None:
 
 
 def wait_until_idle(window, timeout_ms: int = 120_000) -> None:
-    """Run the event loop until background jobs (e.g. first-start indexing) are done."""
+    """Run the event loop until background jobs (e.g. first-start indexing) are done and the reader
+    has brought the list and the sidebar."""
     from paperdesk.gui.qt import QEventLoop, QTimer
 
+    busy = lambda: window.jobs.busy or window.reading  # noqa: E731
     loop = QEventLoop()
     poll = QTimer(interval=25)
-    poll.timeout.connect(lambda: loop.quit() if not window.jobs.busy else None)
+    poll.timeout.connect(lambda: loop.quit() if not busy() else None)
     QTimer.singleShot(timeout_ms, loop.quit)
     poll.start()
-    if window.jobs.busy:
+    if busy():
         loop.exec()
     poll.stop()
 

@@ -117,6 +117,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         self._sidebar_timer = QTimer(self, singleShot=True, interval=0)
         self._sidebar_full = False
         self._sidebar_owed_full = False
+        self._view_to_restore: str | None = None  # the last view, shown once the sidebar names it
         self._progress_message = ""  # the status bar's job progress text, cleared when jobs end
         self._sidebar_timer.timeout.connect(self._refresh_sidebar)
         self._read_timer = QTimer(self, singleShot=True, interval=MARK_READ_MS)
@@ -155,7 +156,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
 
     # -- building -----------------------------------------------------------------------------
     def _build_widgets(self) -> None:
-        self.sidebar = Sidebar(self.lib)
+        self.sidebar = Sidebar()
         self.sidebar.setMinimumWidth(150)
 
         self.table = PaperTable(self.model, self.marked)
@@ -556,13 +557,15 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
             self.show_paper(pid)
         self._update_banner()
 
+    @property
+    def reading(self) -> bool:
+        """The reader thread has yet to answer for the list or the sidebar (tests wait for it)."""
+        return self.papers.busy or self.papers.reader.pending("sidebar") or self._sidebar_timer.isActive()
+
     def _refresh_sidebar(self) -> None:
         full, self._sidebar_full = self._sidebar_full, False
-        if self.sidebar.papers < self.papers.background_rows:
-            self.sidebar.refresh(counts_only=not full)
-            return
-        # A big library's counts take tens of ms: read them on the reader thread. A newer request
-        # replaces a pending one, so it must also read whatever the pending one was to read.
+        # Read on the reader thread (the names shown meanwhile stay). A newer request replaces a
+        # pending one, so it must also read whatever the pending one was to read.
         full = full or self._sidebar_owed_full
         self._sidebar_owed_full = full
 
@@ -575,6 +578,10 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
             self._sidebar_owed_full = False
             self.sidebar.apply(data)  # type: ignore[arg-type]
             self.papers.note_counts(data.counts, generation)  # type: ignore[attr-defined]
+            self._update_banner()
+            restore, self._view_to_restore = self._view_to_restore, None
+            if restore and self.papers.view is INBOX and self.sidebar.view(restore) is not None:
+                self.go_to(restore)
 
         self.papers.reader.submit("sidebar", lambda rlib: fetch_sidebar(rlib, counts_only=not full), done)
 
@@ -636,8 +643,13 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
                 self.papers.ascending = read_int(s, "list/ascending", 0) == 1
             view_key = str(s.value(library_key("view", self.lib.folder), "inbox"))
         view = self.sidebar.view(view_key) or INBOX
+        # A tag, digest, category or saved search is named by the sidebar's first read (on the
+        # reader thread): the Inbox until then, that view once it has come.
+        self._view_to_restore = view_key if view is INBOX and view_key != INBOX.key else None
         self.sidebar.select_key(view.key, emit=False)
         self.papers.set_view(view)
+        self._sidebar_full = True
+        self._refresh_sidebar()
 
     def save_settings(self) -> None:
         if not self.remember:

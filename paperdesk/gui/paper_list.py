@@ -1,13 +1,19 @@
 """What the list shows and when to re-query it: view + sort + search query -> ids for the model.
 
-Interactive changes (a new view, sort or query) are answered at once on the GUI thread: they are
-cheap with the list-order indexes. A `Changes` value is applied as cheaply as possible:
+One read path: every id list, search and count the list shows is a request to the reader thread
+(`reader_thread.py`, its own read-only connection), whatever the view's size; the answer replaces
+the list unless something newer was asked meanwhile (`busy` until then). The GUI thread only reads
+rows by id (a page of the list, the few papers a change names). A view's first `HEAD_ROWS` ids come
+first; a longer view is shown with its size (`LazyIds`) while a second reader, the completer, reads
+the whole list, so a search never waits behind it. A view listed before and unchanged since is shown
+at once from the id cache.
+
+A `Changes` value is applied as cheaply as possible:
 
 - rows that changed but stay in the view are only repainted;
 - a few papers leaving or entering the view (archive, star, undo) are patched into the id list
-  (entering ones at their sorted place, found by bisecting with sort keys read from SQLite);
-- anything bigger (an import, a search that must run again) re-queries: on the GUI thread while the
-  list is small, else on the reader thread, whose answer replaces the list unless the user moved on.
+  (entering ones at their sorted place, found by bisecting with `lib.sort_keys`);
+- anything bigger (an import, a search that must run again) asks the reader again.
 
 In interest order ("For you", `order == "interest"`) the list is ranked on the ranker thread (a
 third reader whose Library keeps `lib.ranker` warm: features loaded, models trained; the first
@@ -15,14 +21,6 @@ ranking featurises the library, ~10-25 s at 100k papers, and no search waits beh
 The ranked list is then left alone: changes
 repaint rows and drop papers that left the view, but never re-sort it under the user's cursor;
 it is ranked again only when asked (`rank_again`).
-
-A big view never listed (or listed before a change) shows its size and first rows at once
-(`LazyIds`, ~10 ms at 100k papers instead of ~60 for the whole list), and a second reader thread,
-the completer, reads the whole list meanwhile.
-
-In a big library (a view of BACKGROUND_ROWS papers or more) searches run on the reader thread too:
-typing never blocks the window, and only the newest query's answer is shown. Only the reader then
-opens the search index, so the GUI thread's connection never loads it.
 """
 
 from __future__ import annotations
@@ -46,10 +44,8 @@ SEARCH_LIMIT = 1000
 # their scores say nothing: such a search is shown in the header's order.
 RANKING_FIELDS = (None, "title", "abstract", "note", "fulltext")
 RANKER_IDLE_S = 600.0  # the ranker thread keeps its models this long after its last request
-BACKGROUND_ROWS = 20_000  # a list this long is re-queried on the reader thread after a change
 MAX_PATCH = 200  # more papers entering or leaving than this: re-query instead of patching
-LAZY_ROWS = 20_000  # a view this long shows its first rows at once, the reader reads the rest
-HEAD_ROWS = 2000  # those first rows: ~60 screens, so paging down never waits for the rest
+HEAD_ROWS = 2000  # a view's first rows, read first: ~60 screens, so paging down never waits for the rest
 
 
 @dataclass
@@ -122,6 +118,22 @@ def run_search(lib: Library, query: str, limit: int | None = None, engine: bool 
     return SearchOutcome(ids=ids, total=len(ids), message="")
 
 
+def order_search(lib: Library, outcome: SearchOutcome, query: str, view: View,
+                 header: tuple[str, bool, bool]) -> None:
+    """Put the hits in the order the list says it shows: the query's own (relevance, sort:)
+    unless the header (order, ascending, clicked during this search) was clicked since, else
+    the header's."""
+    order, ascending, chosen = header
+    own, has_text = query_order(query)
+    if not has_text:  # (SQLite answers carry the abstract's start as a snippet)
+        outcome.snippets = {}
+    if own is not None and not chosen:
+        outcome.order = own
+        return
+    outcome.order = None
+    outcome.ids = sort_ids(lib, order, ascending, outcome.ids, view.source_id)
+
+
 def interest_query(query: str) -> str:
     """The query ranked by interest (a later `sort:` wins over the query's own)."""
     return f"{query} sort:interest"
@@ -159,16 +171,13 @@ class PaperList(QObject):
         self.query = ""
         self.last_search: SearchOutcome | None = None
         self._id_cache: OrderedDict[tuple[str, str], tuple[str, ...]] = OrderedDict()  # see paper_model
-        self.queries_run = 0  # id queries that hit the database on the GUI thread (for tests)
         self.patched = 0  # changes applied by patching the id list (for tests)
         self.search_ready = True  # False while the writer builds the search index
         self.fresh_list = False  # a new view or query: start at the top instead of keeping the paper
-        self.background_rows = BACKGROUND_ROWS
-        self.lazy_rows = LAZY_ROWS
         self.head_rows = HEAD_ROWS
         self._sizes: dict[str, int] = {}  # view sizes by view key, until a change
         self._generation = 0  # changes applied so far: a list or count read before one is stale
-        self.view_size = 0  # papers in the current view (without the query), for the big/small choice
+        self.view_size = 0  # papers in the current view's list (without a query)
         self.ranking = ""  # interest order: how the list shown was ranked
         self.rank_stale = False  # interest order: papers changed since the list was ranked
         self._ranked_at: dict[str, int] = {}  # interest order: each paper's place when ranked
@@ -286,43 +295,68 @@ class PaperList(QObject):
         self.completer.close()
         self.ranker.close()
 
-    # -- loading ------------------------------------------------------------------------------
-    @property
-    def big(self) -> bool:
-        return self.view_size >= self.background_rows
-
-    def _view_ids(self) -> tuple[str, ...] | LazyIds:
+    # -- loading: every list is a reader request ------------------------------------------------
+    def reload(self) -> None:
+        """Ask for what the list shows now: the view's ids or the search's hits, read on the reader
+        thread (the GUI thread runs no list, search or count query, whatever the view's size). The
+        answer replaces the list unless something newer was asked meanwhile; a view listed before
+        and unchanged since is shown at once from the id cache."""
+        if self.by_interest:
+            self._rank_in_background()
+            return
+        self.ranker.supersede("list")  # a pending ranking must not replace this answer
         key = (self.view.key, self.list_order)
-        ids = self._id_cache.get(key)
-        lazy_from = max(self.lazy_rows, self.head_rows + 1)
-        if ids is not None:
+        cached = None if self.searching else self._id_cache.get(key)
+        if cached is not None:
             self._id_cache.move_to_end(key)
-        elif not self.reversed and (total := self._size()) >= lazy_from:
-            self.view_size = total
-            return self._lazy_ids(total)
-        else:
-            ids = self._read_view_ids()
-            self._remember(key, ids)
+            self.reader.supersede("list")
+            self._show_view_ids(cached, self.reversed)
+            self.reloaded.emit()
+            return
+        view, order, query, engine = self.view, self.list_order, self.full_query, self.search_ready
+        header = (self.list_order, self.list_ascending, self.header_chosen)
+        reverse, head_rows, size = self.reversed, self.head_rows, self._sizes.get(view.key)
+        generation = self._generation
+
+        def work(rlib: Library) -> object:
+            if query:
+                outcome = run_search(rlib, query, engine=engine)
+                outcome.ids = view.within(rlib, outcome.ids)
+                order_search(rlib, outcome, query, view, header)
+                return outcome
+            if reverse:  # listed in the library's order and shown backwards: the whole list
+                return tuple(view.ids(rlib, order))
+            # The head first: a view shorter than that is whole; a longer one is shown with its size
+            # at once while the completer reads the rest (a search never waits behind it).
+            head = tuple(view.ids(rlib, order, limit=head_rows))
+            if len(head) < head_rows:
+                return head
+            return LazyIds(head, max(len(head), size if size is not None else view.count(rlib)))
+
+        def done(value: object, error: str) -> None:
+            if error:  # said in the status bar; the list shown stays until the next change or choice
+                self.searched.emit(SearchOutcome(message=f"the list could not be read: {error}"))
+                return
+            if isinstance(value, SearchOutcome):
+                self._show_search(value)
+            elif isinstance(value, LazyIds):
+                self.last_search = None
+                self.view_size = value.total
+                self.model.set_ids(value)
+                self._complete_in_background(value)
+            else:
+                ids: tuple[str, ...] = value  # type: ignore[assignment]
+                if generation == self._generation:
+                    self._remember((view.key, order), ids)
+                self._show_view_ids(ids, reverse)
+            self.reloaded.emit()
+
+        self.reader.submit("list", work, done)
+
+    def _show_view_ids(self, ids: tuple[str, ...], reverse: bool) -> None:
+        self.last_search = None
         self.view_size = len(ids)
-        return ids[::-1] if self.reversed else ids
-
-    def _size(self) -> int:
-        size = self._sizes.get(self.view.key)
-        if size is None:
-            size = self._sizes[self.view.key] = self.view.count(self.lib)
-        return size
-
-    def _read_view_ids(self) -> tuple[str, ...]:
-        self.queries_run += 1
-        return tuple(self.view.ids(self.lib, self.list_order))
-
-    def _lazy_ids(self, total: int) -> LazyIds:
-        """The view's first rows now; its whole list from the completer thread (what needs it
-        sooner waits for that answer: LazyIds.full)."""
-        head = tuple(self.view.ids(self.lib, self.list_order, limit=self.head_rows))
-        lazy = LazyIds(head, total)
-        self._complete_in_background(lazy)
-        return lazy
+        self.model.set_ids(ids[::-1] if reverse else ids)
 
     def _complete_in_background(self, lazy: LazyIds) -> None:
         """The whole list on the completer thread (a second reader: searches never wait for it):
@@ -354,86 +388,15 @@ class PaperList(QObject):
 
         self.completer.submit("complete", read, done)
 
-    def _measure_view(self) -> None:
-        """The view's size, for a search in a view never listed: cached ids, else `_size`."""
-        cached = self._id_cache.get((self.view.key, self.list_order))
-        self.view_size = len(cached) if cached is not None else self._size()
-
     def _remember(self, key: tuple[str, str], ids: tuple[str, ...]) -> None:
         self._id_cache[key] = ids
         while len(self._id_cache) > 8:
             self._id_cache.popitem(last=False)
 
-    def reload(self) -> None:
-        if self.by_interest:
-            self._rank_in_background()
-            return
-        if self.searching:
-            self._measure_view()
-            if self.big:
-                self.reload_in_background()
-                return
-        self.reader.supersede("list")  # this answer is newer than any pending background one
-        self.ranker.supersede("list")
-        if self.searching:
-            outcome = run_search(self.lib, self.full_query, engine=self.search_ready)
-            outcome.ids = self.view.within(self.lib, outcome.ids)
-            self._order_search(self.lib, outcome, self.full_query)
-            self._show_search(outcome)
-        else:
-            self.last_search = None
-            self.model.set_ids(self._view_ids())
-        self.reloaded.emit()
-
-    def _order_search(self, lib: Library, outcome: SearchOutcome, query: str, view: View | None = None,
-                      header: tuple[str, bool, bool] | None = None) -> None:
-        """Put the hits in the order the list says it shows: the query's own (relevance, sort:)
-        unless the header was clicked since, else the header's."""
-        view = view or self.view
-        order, ascending, chosen = header or (self.list_order, self.list_ascending, self.header_chosen)
-        own, has_text = query_order(query)
-        if not has_text:  # (SQLite answers carry the abstract's start as a snippet)
-            outcome.snippets = {}
-        if own is not None and not chosen:
-            outcome.order = own
-            return
-        outcome.order = None
-        outcome.ids = sort_ids(lib, order, ascending, outcome.ids, view.source_id)
-
     def _show_search(self, outcome: SearchOutcome) -> None:
         self.last_search = outcome
         self.model.set_ids(outcome.ids, outcome.snippets)
         self.searched.emit(outcome)
-
-    def reload_in_background(self) -> None:
-        """Re-query on the reader thread; the answer replaces the list if nothing newer happened."""
-        view, order, query, engine = self.view, self.list_order, self.full_query, self.search_ready
-        header = (self.list_order, self.list_ascending, self.header_chosen)
-        self.ranker.supersede("list")
-
-        def work(rlib: Library) -> object:
-            if query:
-                outcome = run_search(rlib, query, engine=engine)
-                outcome.ids = view.within(rlib, outcome.ids)
-                self._order_search(rlib, outcome, query, view, header)
-                return outcome
-            return tuple(view.ids(rlib, order))  # made here, off the GUI thread
-
-        def done(value: object, error: str) -> None:
-            if error:
-                self.reload()  # the reader failed: answer here rather than show a stale list
-                return
-            if isinstance(value, SearchOutcome):
-                self._show_search(value)
-            else:
-                ids: tuple[str, ...] = value  # type: ignore[assignment]
-                self._remember((view.key, order), ids)
-                self.view_size = len(ids)
-                self.last_search = None
-                self.model.set_ids(ids[::-1] if self.reversed else ids)
-            self.reloaded.emit()
-
-        self.reader.submit("list", work, done)
 
     def _rank_in_background(self) -> None:
         """Interest order, on the ranker thread (the ranker's numpy work and a first featurising
@@ -496,12 +459,6 @@ class PaperList(QObject):
         self.model.set_ids(ids, self.model.snippets)
         self.reloaded.emit()
 
-    def _requery(self) -> None:
-        if self.big or len(self.model.ids) >= self.background_rows:
-            self.reload_in_background()
-        else:
-            self.reload()
-
     # -- changes ------------------------------------------------------------------------------
     def apply(self, changes: Changes) -> None:
         if not (changes.papers or changes.added or changes.removed):
@@ -514,20 +471,24 @@ class PaperList(QObject):
             return
         if changes.added or changes.removed or changes.sources or self.searching:
             self.model.apply(changes)  # repaint what is shown until the new list arrives
-            self._requery()
+            self.reload()
             return
-        if len(changes.papers) > MAX_PATCH:
+        # The list shown is the one to patch: not while a newer one is on its way, nor past the
+        # head of a list the completer is still reading (the GUI thread never waits for it here).
+        shown_ids = self.model.ids
+        head = shown_ids.head if isinstance(shown_ids, LazyIds) and not shown_ids.complete else None
+        if len(changes.papers) > MAX_PATCH or self.busy:
             self.model.apply(changes)
-            self._requery()
+            self.reload()
             return
         rows = self.lib.rows(sorted(changes.papers))
         leaving: list[str] = []
         entering: list[str] = []
         for row in rows:
             belongs = self.view.matches_row(row)
-            if belongs is None:  # a source view cannot tell from a row
-                self.model.apply(changes)
-                self._requery()
+            if belongs is None or (head is not None and row["id"] not in head):
+                self.model.apply(changes)  # a source view cannot tell from a row; or not yet known
+                self.reload()
                 return
             shown = self.model.row_of(row["id"]) is not None
             if belongs and not shown:
@@ -536,6 +497,10 @@ class PaperList(QObject):
                 leaving.append(row["id"])
         if not (leaving or entering):
             self.model.apply(changes)
+            return
+        if head is not None:
+            self.model.apply(changes)
+            self.reload()
             return
         self._patch(leaving, entering)
         self.model.apply(changes)

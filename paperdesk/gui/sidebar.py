@@ -1,5 +1,9 @@
 """The sidebar: fixed views, tags, digests and feeds, arXiv categories, saved searches, each with a count.
 
+The names of the fixed views are there at once; counts, tags, sources, categories and saved
+searches come from the reader thread (`fetch`, the desk's `MainWindow._refresh_sidebar`): at 1M
+papers the full read takes ~170 ms, which the GUI thread never waits for.
+
 Clicks choose a view and leave the keys with the list; `Tab` or `g h` bring the keys here, where
 `j`/`k` (and the arrows) choose a view and `Return` or `Esc` go back to the list. `entries()` lists
 every view for the go-to picker and the palette, also the categories past the first
@@ -29,9 +33,8 @@ class Sidebar(QTreeWidget):
     own_keys = frozenset({"j", "k", "Up", "Down", "Home", "End", "PgUp", "PgDown", "Left", "Right",
                           "Return", "Enter"})
 
-    def __init__(self, lib: Library, parent=None):
+    def __init__(self, parent=None):
         super().__init__(parent)
-        self.lib = lib
         self.setHeaderHidden(True)
         self.setColumnCount(2)
         self.setRootIsDecorated(True)
@@ -42,7 +45,7 @@ class Sidebar(QTreeWidget):
         self._items: dict[str, QTreeWidgetItem] = {}
         self._groups: dict[str, QTreeWidgetItem] = {}
         self._views: dict[str, View] = {}
-        self.papers = 0  # in the library, as last shown
+        self.papers: int | None = None  # in the library, as last read (None: not read yet)
         for view in FIXED_VIEWS:
             item = QTreeWidgetItem(self, [view.title, ""])
             item.setIcon(0, icon(FIXED_ICONS[view.key]))
@@ -60,7 +63,6 @@ class Sidebar(QTreeWidget):
         self.header().setStretchLastSection(False)
         self.header().setSectionResizeMode(0, self.header().ResizeMode.Stretch)
         self.header().setSectionResizeMode(1, self.header().ResizeMode.ResizeToContents)
-        self.refresh()
 
     def _add(self, item: QTreeWidgetItem, view: View) -> None:
         item.setData(0, VIEW_ROLE, view.key)
@@ -74,12 +76,8 @@ class Sidebar(QTreeWidget):
     def views(self) -> list[View]:
         return list(self._views.values())
 
-    def refresh(self, counts_only: bool = False) -> None:
-        """Re-read and show counts, tags, sources and saved searches (a few small queries)."""
-        self.apply(fetch(self.lib, counts_only))
-
     def apply(self, data: SidebarData) -> None:
-        """Show what `fetch` read (on any thread); what it did not read stays as it is."""
+        """Show what `fetch` read on the reader thread; what it did not read stays as it is."""
         for key, n in data.counts.items():
             self._items[key].setText(1, str(n))
         self.papers = data.counts["all"]
@@ -190,8 +188,7 @@ class SidebarData:
 
 
 def fetch(lib: Library, counts_only: bool = False) -> SidebarData:
-    """What the sidebar shows, read from `lib` (Qt-free: the desk runs it on its reader thread
-    in a big library, where these counts take tens of milliseconds)."""
+    """What the sidebar shows, read from `lib` (Qt-free: the desk runs it on its reader thread)."""
     stats = lib.stats()
     data = SidebarData(counts={"inbox": stats["inbox"], "starred": stats["starred"], "all": stats["papers"],
                                "archive": stats["archived"]}, tags=dict(stats["tags"]))

@@ -50,7 +50,8 @@ class ImportCommands:
         self._update_banner()
 
     def _update_banner(self) -> None:
-        self.banner.setVisible(self.lib.stats()["papers"] == 0 if not self.model.rowCount() else False)
+        # An empty library, as the sidebar's last read (on the reader thread) counted it.
+        self.banner.setVisible(self.sidebar.papers == 0 and not self.model.rowCount())
 
     def _job_started(self, job: Job) -> None:
         self.show_progress(job, 0, 0)

@@ -45,6 +45,7 @@ def make_window(qtbot, settings_path):
             qtbot.waitExposed(window)
             qtbot.waitUntil(window.isActiveWindow)
             qtbot.waitUntil(lambda: not window.jobs.busy, timeout=30_000)  # startup indexing
+        qtbot.waitUntil(lambda: not window.reading, timeout=30_000)  # the list and sidebar's reads
         windows.append(window)
         return window
 
@@ -87,8 +88,9 @@ def desk(make_window, seeded, qtbot):
 
 @pytest.fixture
 def settle(qtbot):
-    """settle(window): wait until the writer has run every queued write (every desk write is a job)."""
+    """settle(window): wait until the writer has run every queued write (every desk write is a job)
+    and the reader has answered what they made the desk ask for (the list, the sidebar)."""
     def wait(window, timeout: int = 10_000) -> None:
-        qtbot.waitUntil(lambda: not window.jobs.busy, timeout=timeout)
+        qtbot.waitUntil(lambda: not window.jobs.busy and not window.reading, timeout=timeout)
 
     return wait

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from desk_keys import press
-from test_export_support import add_papers
+from desk_keys import press, settle_desks
+from export_support import add_papers
 
 from paperdesk.core.records import IncomingPaper
 from paperdesk.gui.qt import Qt
@@ -78,11 +78,13 @@ def test_undoing_an_archive_selects_the_restored_paper(desk, seeded, qtbot):
 def test_clearing_a_search_keeps_the_current_paper(desk, seeded, qtbot):
     qtbot.keyClicks(desk.search, "model")
     qtbot.waitUntil(lambda: desk.papers.query == "model")
+    settle_desks(qtbot)
     desk.move_current(2)
     pid = desk.current_id()
     assert desk.model.row_of(pid) == 2
     desk.search.clear()
     qtbot.waitUntil(lambda: desk.papers.query == "")
+    settle_desks(qtbot)
     assert desk.current_id() == pid and desk.model.row_of(pid) != 0
 
 
@@ -118,6 +120,8 @@ def _search(window, qtbot, text: str) -> None:
     window.search.setFocus()
     qtbot.keyClicks(window.search, text)
     qtbot.waitUntil(lambda: window.papers.query == text)
+    settle_desks(qtbot)
+    settle_desks(qtbot)  # the hits come from the reader thread
 
 
 def test_a_filtered_list_is_in_the_order_the_header_shows(desk, seeded, qtbot):
@@ -126,6 +130,7 @@ def test_a_filtered_list_is_in_the_order_the_header_shows(desk, seeded, qtbot):
     assert _header(desk) == ("date", False)
     assert list(desk.model.ids) == seeded.paper_ids(source_id=source["id"], status="inbox")  # by date
     desk.table.horizontalHeader().setSortIndicator(4, Qt.SortOrder.DescendingOrder)  # ▲ upvotes
+    settle_desks(qtbot)
     assert list(desk.model.ids) == seeded.paper_ids(source_id=source["id"], status="inbox", order="upvotes")
     assert _header(desk) == ("upvotes", False)
 
@@ -136,9 +141,11 @@ def test_a_query_sort_moves_the_header_and_relevance_has_no_arrow(desk, seeded, 
     ups = [r["upvotes"] or 0 for r in seeded.rows(list(desk.model.ids))]
     assert ups == sorted(ups, reverse=True) and len(ups) > 50
     desk.search.clear()
+    settle_desks(qtbot)
     _search(desk, qtbot, "model")
     assert _header(desk) == (None, False)  # ranked by relevance: no column says so
     desk.table.horizontalHeader().setSortIndicator(1, Qt.SortOrder.AscendingOrder)  # Title, A to Z
+    settle_desks(qtbot)
     titles = [r["title_norm"] for r in seeded.rows(list(desk.model.ids))]
     assert titles == sorted(titles) and _header(desk) == ("title", True)
 
@@ -148,15 +155,18 @@ def test_a_digest_view_offers_the_digests_own_order(desk, seeded, qtbot):
 
     source = next(s for s in seeded.sources() if s["papers"] == 98)
     desk.go_to(f"source:{source['id']}")
+    settle_desks(qtbot)
     menu = sort_menu(desk)
     digest = next(a for a in menu.actions() if a.text() == "Digest order")
     digest.trigger()
+    settle_desks(qtbot)
     positions = dict(seeded.conn.execute(
         "SELECT paper_id, position FROM provenance WHERE source_id = ?", (source["id"],)))
     assert list(desk.model.ids) == sorted(positions, key=positions.get)
     assert _header(desk) == (None, False) and "Digest order" in desk.table.horizontalHeader().toolTip()
     assert next(a for a in sort_menu(desk).actions() if a.text() == "Digest order").isChecked()
     desk.go_to("inbox")  # no digest order here: by date, and the menu does not offer it
+    settle_desks(qtbot)
     assert _header(desk) == ("date", False)
     assert "Digest order" not in [a.text() for a in sort_menu(desk).actions()]
 
@@ -174,10 +184,12 @@ def test_a_mixed_view_shows_archived_papers_as_archived(desk, seeded, qtbot):
         return bool(font and font.italic()), index.data(Qt.ItemDataRole.ToolTipRole).startswith("Archived · ")
 
     desk.go_to("all")
+    settle_desks(qtbot)
     kept = next(i for i in desk.model.ids if i != archived)
     assert looks(archived) == (True, True) and looks(kept) == (False, False)
     assert desk.table.itemDelegate().model.mixed_status
     desk.go_to("archive")  # all archived here: nothing to tell apart
+    settle_desks(qtbot)
     assert looks(archived) == (False, True) and not desk.model.mixed_status
 
 
@@ -228,5 +240,6 @@ def test_a_search_of_filters_only_shows_no_match_snippet(desk, seeded, qtbot):
     assert len(desk.model.ids) > 3 and all(desk.model.snippet(i) is None for i in desk.model.ids[:5])
     assert "Match:" not in desk.reader.browser.toHtml()
     desk.search.clear()
+    settle_desks(qtbot)
     _search(desk, qtbot, "model")
     assert desk.model.snippet(desk.model.ids[0])

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import bibtexparser
+from desk_keys import settle_desks
 
 from paperdesk.gui.export_dialog import install_export
 
 
-def open_dialog(make_window, seeded, starred: int = 3):
+def open_dialog(make_window, seeded, qtbot, starred: int = 3):
     ids = seeded.paper_ids(limit=starred)
     seeded.star(ids)
     window = make_window(seeded)
     install_export(window)
     window.go_to("starred")
+    settle_desks(qtbot)  # the Starred list comes from the reader thread
     window.export_action.trigger()
     return window, window.export_dialog, ids
 
 
-def test_menu_entry_sits_in_the_file_menu(make_window, seeded):
-    window, dialog, _ids = open_dialog(make_window, seeded)
+def test_menu_entry_sits_in_the_file_menu(make_window, seeded, qtbot):
+    window, dialog, _ids = open_dialog(make_window, seeded, qtbot)
     file_menu = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "File")
     assert window.export_action in file_menu.actions()
     assert dialog.isVisible() and dialog.scope() == "view"
@@ -27,7 +29,7 @@ def test_menu_entry_sits_in_the_file_menu(make_window, seeded):
 
 
 def test_preview_then_export_markdown_then_nothing_changes(make_window, seeded, qtbot, tmp_path):
-    window, dialog, _ids = open_dialog(make_window, seeded)
+    window, dialog, _ids = open_dialog(make_window, seeded, qtbot)
     target = tmp_path / "vault" / "Papers"
     dialog.folder.setText(str(target))
     with qtbot.waitSignal(dialog.finished_export, timeout=20_000) as blocker:
@@ -52,7 +54,7 @@ def test_preview_then_export_markdown_then_nothing_changes(make_window, seeded, 
 
 
 def test_file_changed_beyond_merging_is_left_alone_with_reason(make_window, seeded, qtbot, tmp_path):
-    _window, dialog, ids = open_dialog(make_window, seeded, starred=1)
+    _window, dialog, ids = open_dialog(make_window, seeded, qtbot, starred=1)
     dialog.folder.setText(str(tmp_path))
     with qtbot.waitSignal(dialog.finished_export, timeout=20_000):
         dialog.run()
@@ -68,7 +70,7 @@ def test_file_changed_beyond_merging_is_left_alone_with_reason(make_window, seed
 
 
 def test_selection_and_marked_scopes_and_bibtex(make_window, seeded, qtbot, tmp_path):
-    window, dialog, ids = open_dialog(make_window, seeded)
+    window, dialog, ids = open_dialog(make_window, seeded, qtbot)
     window.table.selectRow(0)
     flags = window.table.selectionModel().SelectionFlag
     window.table.selectionModel().select(window.model.index(1, 0), flags.Select | flags.Rows)
@@ -91,7 +93,7 @@ def test_selection_and_marked_scopes_and_bibtex(make_window, seeded, qtbot, tmp_
 
 
 def test_bad_input_is_one_line_and_writes_nothing(make_window, seeded, qtbot, tmp_path):
-    _window, dialog, _ids = open_dialog(make_window, seeded)
+    _window, dialog, _ids = open_dialog(make_window, seeded, qtbot)
     dialog.run()
     assert dialog.output.toPlainText() == "Choose the folder to export into."
     (tmp_path / "a-file").write_text("x")

@@ -52,6 +52,7 @@ def test_view_shows_health_in_plain_words_and_actions_work(desk, lib, server, qt
     assert cell(view, 1, "items") == "20" and cell(view, 1, "success") == "now"
     assert cell(view, 1, "next").startswith("in ")
     assert cell(view, 0, "health") == "failing" and "404" in cell(view, 0, "error")
+    settle(window)  # the list is read again on the reader thread
     assert window.model.rowCount() == 20  # the papers reached the desk's list
 
     view.table.selectRow(1)

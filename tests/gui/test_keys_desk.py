@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from desk_keys import press
+from desk_keys import press, settle_desks
 
 from paperdesk.core import keymap as core_keymap
 from paperdesk.gui.commands import COMMANDS
@@ -31,6 +31,7 @@ def test_insert_mode_swallows_letters(desk, seeded, qtbot):
     press(qtbot, desk.table, "/")
     assert desk.search.hasFocus() and desk.mode_label.text().strip() == "INSERT"
     qtbot.keyClicks(desk.search, "sexj")
+    settle_desks(qtbot)
     assert desk.search.text() == "sexj"
     assert seeded.stats()["starred"] == 0 and seeded.stats()["archived"] == 0
     press(qtbot, desk.search, "Escape")  # back to the list, the query kept (issue 21 item 10)
@@ -44,6 +45,7 @@ def test_esc_and_return_leave_the_search_keeping_its_results(desk, seeded, qtbot
     everything = desk.model.rowCount()
     press(qtbot, desk.table, "/")
     qtbot.keyClicks(desk.search, "is:starred")  # typed faster than the debounce: no results yet
+    settle_desks(qtbot)
     seeded.star(desk.model.ids[:2])
     press(qtbot, desk.search, key)
     assert desk.table.hasFocus() and desk.mode_label.text().strip() == "NORMAL"
@@ -96,6 +98,7 @@ def test_star_archive_inbox_undo_redo_keys(desk, seeded, qtbot):
     qtbot.waitUntil(lambda: not desk.jobs.busy)
     assert seeded.get(first)["status"] == "archived"
     desk.go_to("archive")
+    settle_desks(qtbot)
     desk.table.setFocus()
     desk.move_current(0)
     press(qtbot, desk.table, "e")  # in All/Archive the paper stays listed: still archived
@@ -106,6 +109,7 @@ def test_star_archive_inbox_undo_redo_keys(desk, seeded, qtbot):
 
 def test_archive_next_moves_on_in_all_view(desk, seeded, qtbot):
     desk.go_to("all")
+    settle_desks(qtbot)
     desk.table.setFocus()
     desk.move_current(0)
     first = desk.current_id()
@@ -260,6 +264,7 @@ def test_user_override_with_problems_is_reported_and_defaults_work(seeded, qtbot
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: not window.reading)  # the first list comes from the reader thread
     window.table.setFocus()
     qtbot.waitUntil(window.table.hasFocus)
     window.move_current(0)

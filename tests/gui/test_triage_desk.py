@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from desk_keys import settle_desks
+
 from paperdesk.core import annotations
 from paperdesk.gui.qt import Qt
 
@@ -10,6 +12,7 @@ def test_triage_a_digest_view_with_keys_and_summary(make_window, seeded, qtbot):
     window = make_window(seeded)
     source = next(s for s in seeded.sources() if s["papers"] == 98)
     window.go_to(f"source:{source['id']}")
+    settle_desks(qtbot)
     window.table.setFocus()
     qtbot.waitUntil(window.table.hasFocus)
     ids = list(window.model.ids)
