@@ -400,6 +400,7 @@ def test_the_list_shows_each_papers_figure_and_explains_it_never_moving_a_row(ma
     # Any view, once a model exists: in date order the figures stay.
     window.papers.set_sort("date", False)
     assert not window.papers.by_interest
+    qtbot.waitUntil(lambda: not window.reading)  # the list comes from the reader thread
     assert list(window.model.ids) == lib.paper_ids(order="date", status="inbox")
     assert window.table.rows_painter.figures and not window.lib.ranked  # (the GUI thread's library)
 
