@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from paperdesk.gui.jobs import Job
-from paperdesk.gui.qt import QObject, QPushButton, QTimer, Signal
+from paperdesk.gui.qt import QEvent, QObject, QPushButton, QTimer, Signal
 
 if TYPE_CHECKING:
     from paperdesk.core.library import Library
@@ -48,6 +48,12 @@ class ArxivLookup(QObject):
         self._offered: list[str] = []
         self._offer_timer = QTimer(self, singleShot=True, interval=OFFER_MS)
         self._offer_timer.timeout.connect(self.withdraw_offer)
+        window.installEventFilter(self)  # closing the window stops the look-up's thread
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.window and event.type() == QEvent.Type.Close and self.job is not None:
+            self.job.cancel()  # its thread stops at its next turn; nothing more is stored
+        return False
 
     @property
     def running(self) -> bool:

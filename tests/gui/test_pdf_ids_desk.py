@@ -118,6 +118,19 @@ def test_cancel_stops_the_lookup_and_the_rest_is_asked_next_time(lib, make_windo
     assert ids_by_title(lib)[LUTTINGER][0] == "1201.4869"
 
 
+def test_closing_the_window_stops_the_lookup(lib, make_window, api, tmp_path, qtbot, monkeypatch):
+    from paperdesk.core.pdf import arxiv
+
+    monkeypatch.setattr(arxiv, "BATCH_TITLES", 1)
+    monkeypatch.setenv("PAPERDESK_HOST_INTERVAL", "3")
+    window = make_window(lib)
+    imported(window, qtbot, digest(tmp_path / "d.txt", LUTTINGER, MELTING, UNKNOWN))
+    job = window.arxiv_lookup.start(None)
+    qtbot.waitUntil(lambda: api.exists())  # the first request went out; the second waits its turn
+    window.close()
+    assert job.cancelled
+
+
 def test_a_dead_server_is_one_line_and_changes_nothing(lib, make_window, tmp_path, qtbot, monkeypatch):
     from paperdesk.core.pdf import arxiv
 
