@@ -19,40 +19,40 @@ def pid(seeded):
 
 
 def test_note_set_revisions_and_undo(seeded, pid):
-    annotations.set_note(seeded, pid, "first")
-    annotations.set_note(seeded, pid, "second")
-    assert annotations.note(seeded, pid) == "second"
+    seeded.notes.set(pid, "first")
+    seeded.notes.set(pid, "second")
+    assert seeded.notes.get(pid) == "second"
     assert seeded.get(pid)["note"] == "second"
-    assert [r.body for r in annotations.note_history(seeded, pid)] == ["second", "first"]
+    assert [r.body for r in seeded.notes.history(pid)] == ["second", "first"]
     seeded.undo()
-    assert annotations.note(seeded, pid) == "first"
+    assert seeded.notes.get(pid) == "first"
     seeded.redo()
-    assert annotations.note(seeded, pid) == "second"
-    first = annotations.note_history(seeded, pid)[-1]
-    annotations.restore_revision(seeded, pid, first.id)
-    assert annotations.note(seeded, pid) == "first"
+    assert seeded.notes.get(pid) == "second"
+    first = seeded.notes.history(pid)[-1]
+    seeded.notes.restore(pid, first.id)
+    assert seeded.notes.get(pid) == "first"
 
 
 def test_autosaves_of_one_session_are_one_undo_step(seeded, pid):
-    annotations.set_note(seeded, pid, "keep me")
+    seeded.notes.set(pid, "keep me")
     for text in ["a", "ab", "abc"]:
-        annotations.set_note(seeded, pid, text, autosave=True)
-    assert len(annotations.note_history(seeded, pid)) == 4
+        seeded.notes.set(pid, text, autosave=True)
+    assert len(seeded.notes.history(pid)) == 4
     seeded.undo()
-    assert annotations.note(seeded, pid) == "keep me"
+    assert seeded.notes.get(pid) == "keep me"
 
 
 def test_note_of_unknown_paper(seeded):
     with pytest.raises(LibraryError, match="no paper with id nope"):
-        annotations.set_note(seeded, "nope", "x")
+        seeded.notes.set("nope", "x")
 
 
 def test_highlight_add_locate_after_rewrap_and_undo(seeded, pid):
     abstract = seeded.get(pid)["abstract"]
     words = abstract.split()[3:7]
-    hid, changes = annotations.highlight_quote(seeded, pid, " ".join(words), comment="key idea")
+    hid, changes = seeded.highlights.add_quote(pid, " ".join(words), comment="key idea")
     assert pid in changes.papers
-    (h,) = annotations.highlights(seeded, pid)
+    (h,) = seeded.highlights.of(pid)
     assert h.id == hid and h.comment == "key idea"
     assert abstract[h.start:h.end] == h.quote
     # A re-import that re-wraps whitespace: the quote is still found near its old place.
@@ -60,27 +60,27 @@ def test_highlight_add_locate_after_rewrap_and_undo(seeded, pid):
     start, end = annotations.locate(rewrapped, h.quote, h.start)
     assert " ".join(rewrapped[start:end].split()) == " ".join(h.quote.split())
     assert annotations.locate("unrelated text", h.quote, h.start) is None
-    annotations.update_highlight(seeded, hid, color="green")
-    assert annotations.highlights(seeded, pid)[0].color == "green"
+    seeded.highlights.update(hid, color="green")
+    assert seeded.highlights.of(pid)[0].color == "green"
     seeded.undo()
-    assert annotations.highlights(seeded, pid)[0].color == "yellow"
+    assert seeded.highlights.of(pid)[0].color == "yellow"
     seeded.undo()
-    assert annotations.highlights(seeded, pid) == []
+    assert seeded.highlights.of(pid) == []
 
 
 def test_highlight_rejects_bad_ranges(seeded, pid):
     with pytest.raises(LibraryError, match="select some text"):
-        annotations.add_highlight(seeded, pid, 5, 5)
+        seeded.highlights.add(pid, 5, 5)
     with pytest.raises(LibraryError, match="does not contain"):
-        annotations.highlight_quote(seeded, pid, "zzzz not in the abstract zzzz")
+        seeded.highlights.add_quote(pid, "zzzz not in the abstract zzzz")
     with pytest.raises(LibraryError, match="unknown colour"):
-        annotations.add_highlight(seeded, pid, 0, 5, color="ultraviolet")
+        seeded.highlights.add(pid, 0, 5, color="ultraviolet")
 
 
 def test_wiki_links_resolve_to_papers(seeded, pid):
     title = seeded.get(pid)["title"]
     html = render_markdown(f"See [[{title.upper()}]] and [[no such paper]].",
-                           lambda t: annotations.resolve_link(seeded, t))
+                           lambda t: seeded.notes.resolve_link(t))
     assert f'href="paperdesk://paper/{pid}"' in html
     assert "broken-link" in html
 
@@ -168,7 +168,7 @@ def test_note_cli(tmp_path):
 
 def test_undoing_a_highlight_reports_and_requeues_its_paper(seeded, pid):
     abstract = seeded.get(pid)["abstract"]
-    annotations.add_highlight(seeded, pid, 0, 20)
+    seeded.highlights.add(pid, 0, 20)
     seeded.conn.execute("DELETE FROM index_queue")
     _op, changes = seeded.undo()
     assert pid in changes.papers and changes.notes
@@ -186,7 +186,7 @@ def test_show_html_is_the_reader_html(tmp_path):
     with Library.open(folder) as lib:
         lib.import_paths([DIGEST_BLOCKS])
         pid = lib.paper_ids(limit=1)[0]
-        annotations.set_note(lib, pid, "**bold** <script>alert(1)</script> [x](javascript:alert(1))")
+        lib.notes.set(pid, "**bold** <script>alert(1)</script> [x](javascript:alert(1))")
         expected = paper_html(lib, lib.get(pid))
     proc = subprocess.run(
         [sys.executable, "-m", "paperdesk", "--library", str(folder), "show", pid, "--html"],

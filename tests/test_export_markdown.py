@@ -336,15 +336,14 @@ def test_written_files_get_normal_permissions(lib, two, tmp_path):
 
 
 def test_notes_and_highlights_made_with_the_annotations_api(lib, two, tmp_path):
-    from paperdesk.core import annotations
 
-    annotations.set_note(lib, two[1], "Written in the desk.")
-    hid, _ = annotations.highlight_quote(lib, two[1], "Nothing much", comment="honest")
+    lib.notes.set(two[1], "Written in the desk.")
+    hid, _ = lib.highlights.add_quote(two[1], "Nothing much", comment="honest")
     out = tmp_path / "vault"
     export_markdown(lib, out, [two[1]])
     text = file_of(out, two[1]).read_text(encoding="utf-8")
     assert "Written in the desk." in text and "> Nothing much\n\nhonest" in text
-    annotations.update_highlight(lib, hid, comment="very honest")
+    lib.highlights.update(hid, comment="very honest")
     report = export_markdown(lib, out, [two[1]])
     assert report.written[0].changed == ["highlights"]
     assert "> Nothing much\n\nvery honest" in file_of(out, two[1]).read_text(encoding="utf-8")

@@ -12,7 +12,7 @@ import textwrap
 
 from samples import DIGEST_PLAIN, TODAY
 
-from paperdesk.core import Library, annotations
+from paperdesk.core import Library
 
 WRITER = textwrap.dedent("""
     import random, sys
@@ -23,7 +23,7 @@ WRITER = textwrap.dedent("""
     for i in range(1, 10**9):
         size = rng.randint(0, 50_000)
         body = f"v{i}:{size}:" + "x" * size
-        annotations.set_note(lib, ids[i % len(ids)], body, autosave=rng.random() < 0.5)
+        lib.notes.set(ids[i % len(ids)], body, autosave=rng.random() < 0.5)
         print(i, flush=True)
 """)
 VERSION = re.compile(r"^v(\d+):(\d+):(x*)$")
@@ -50,11 +50,11 @@ def test_killed_writer_never_leaves_a_partial_note(tmp_path):
         with Library.open(folder) as lib:
             assert lib.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             for pid in ids:
-                body = annotations.note(lib, pid)
+                body = lib.notes.get(pid)
                 if body:
                     match = VERSION.match(body)
                     assert match, body[:80]
                     assert int(match.group(2)) == len(match.group(3))  # the whole text, not a prefix
-            for rev in annotations.note_history(lib, ids[0])[:20]:
+            for rev in lib.notes.history(ids[0])[:20]:
                 match = VERSION.match(rev.body)
                 assert rev.body == "" or (match and int(match.group(2)) == len(match.group(3)))

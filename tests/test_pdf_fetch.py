@@ -17,7 +17,6 @@ import pytest
 from feed_server import serve_folder
 from pdf_samples import CORPUS_PDF, corpus_pdf, make_encrypted_pdf, make_pdf
 
-from paperdesk.core import annotations
 from paperdesk.core.pdf import download, files, fulltext, importdir
 from paperdesk.core.pdf.document import PdfDocument
 from paperdesk.core.records import IncomingPaper, SourceBatch
@@ -193,7 +192,7 @@ def test_attach_refuses_bad_files_and_relocates_highlights(papers, tmp_path):
     fulltext.extract_pending(lib)
     with PdfDocument.open(lib.pdf_path("2401.00001")) as doc:  # pdfium's character indices
         start = doc.page_text(0).index("Quokkas")
-    lib.add_pdf_highlight("2401.00001", 0, start, start + 7, "Quokkas", [[72, 690, 120, 702]],
+    lib.highlights.add_pdf("2401.00001", 0, start, start + 7, "Quokkas", [[72, 690, 120, 702]],
                           comment="cute")
     # A newer version where the sentence moved to page 2: the highlight follows it.
     moved = tmp_path / "v2.pdf"
@@ -201,7 +200,7 @@ def test_attach_refuses_bad_files_and_relocates_highlights(papers, tmp_path):
     files.attach(lib, "2401.00001", moved, max_bytes=10**8)
     assert fulltext.pending(lib) == ["2401.00001"]
     fulltext.extract_pending(lib)
-    (h,) = annotations.highlights(lib, "2401.00001")
+    (h,) = lib.highlights.of("2401.00001")
     assert (h.page, h.quote, h.located, h.comment) == (1, "Quokkas", True, "cute")
     assert h.quads and h.quads != [[72, 690, 120, 702]]
     # A version without it: kept, marked as not located.
@@ -209,7 +208,7 @@ def test_attach_refuses_bad_files_and_relocates_highlights(papers, tmp_path):
     gone.write_bytes(make_pdf([["Nothing about marsupials here."]]))
     files.attach(lib, "2401.00001", gone, max_bytes=10**8)
     fulltext.extract_pending(lib)
-    (h2,) = annotations.highlights(lib, "2401.00001")
+    (h2,) = lib.highlights.of("2401.00001")
     assert not h2.located and h2.quads == h.quads and h2.page == 1
     # Every version stays while an operation can bring it back; no temporary file is left.
     assert len(leftovers(lib)) == 3 and all(n.startswith("2401.00001-") for n in leftovers(lib))
@@ -229,7 +228,7 @@ def test_attach_and_fetch_are_undoable_with_their_text_and_files(papers, server,
     first = lib.pdf_path("2401.00001")
     with PdfDocument.open(first) as doc:
         start = doc.page_text(0).index("Quokkas")
-    lib.add_pdf_highlight("2401.00001", 0, start, start + 7, "Quokkas", [[72, 690, 120, 702]])
+    lib.highlights.add_pdf("2401.00001", 0, start, start + 7, "Quokkas", [[72, 690, 120, 702]])
     # A local file replaces it: one operation; undo brings the fetched file, its text and its
     # place in the index back; redo the attached one.
     newer = tmp_path / "newer.pdf"
@@ -238,7 +237,7 @@ def test_attach_and_fetch_are_undoable_with_their_text_and_files(papers, server,
     assert lib.history(1)[0].label == "Attach the PDF of 2401.00001"
     fulltext.extract_pending(lib)
     assert search_ids(lib, "wombats") == ["2401.00001"]
-    (h,) = annotations.highlights(lib, "2401.00001")
+    (h,) = lib.highlights.of("2401.00001")
     assert h.page == 1
     second = lib.pdf_path("2401.00001")
     assert second != first and first.is_file()  # the replaced file is kept for undo
@@ -250,7 +249,7 @@ def test_attach_and_fetch_are_undoable_with_their_text_and_files(papers, server,
     assert search_ids(lib, "wombats") == [] and search_ids(lib, "quokkas") == ["2401.00001"]
     assert fulltext.pending(lib) == ["2401.00001"]  # extracted again: the highlight goes back
     fulltext.extract_pending(lib)
-    assert annotations.highlights(lib, "2401.00001")[0].page == 0
+    assert lib.highlights.of("2401.00001")[0].page == 0
     lib.redo()
     assert lib.pdf_path("2401.00001") == second and search_ids(lib, "wombats") == ["2401.00001"]
     lib.undo()

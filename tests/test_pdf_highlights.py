@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from paperdesk.core import LibraryError, annotations
+from paperdesk.core import LibraryError
 
 QUADS = [[72.0, 700.5, 300.0, 712.0], [72.0, 686.0, 150.25, 698.0]]
 
@@ -16,49 +16,49 @@ def pid(seeded):
 
 
 def test_pdf_highlight_is_stored_listed_and_undoable(seeded, pid):
-    abstract_id, _ = annotations.add_highlight(seeded, pid, 0, 5)
-    changes = seeded.add_pdf_highlight(pid, 2, 40, 61, "sparse attention heads", QUADS,
-                                       color="green", comment="the key claim")
+    abstract_id, _ = seeded.highlights.add(pid, 0, 5)
+    _, changes = seeded.highlights.add_pdf(pid, 2, 40, 61, "sparse attention heads", QUADS,
+                                           color="green", comment="the key claim")
     assert pid in changes.papers and changes.notes
-    listed = annotations.highlights(seeded, pid)
+    listed = seeded.highlights.of(pid)
     assert [h.field for h in listed] == ["abstract", "pdf"]  # abstract first, then the PDF
     (pdf,) = [h for h in listed if h.field == "pdf"]
     assert (pdf.page, pdf.start, pdf.end, pdf.quote) == (2, 40, 61, "sparse attention heads")
     assert pdf.quads == QUADS and pdf.located and pdf.color == "green"
-    assert annotations.highlights(seeded, pid)[0].id == abstract_id
-    assert annotations.highlights(seeded, pid)[0].page is None
+    assert seeded.highlights.of(pid)[0].id == abstract_id
+    assert seeded.highlights.of(pid)[0].page is None
 
-    annotations.update_highlight(seeded, pdf.id, comment="changed my mind")
-    assert [h.comment for h in annotations.highlights(seeded, pid) if h.field == "pdf"] == ["changed my mind"]
+    seeded.highlights.update(pdf.id, comment="changed my mind")
+    assert [h.comment for h in seeded.highlights.of(pid) if h.field == "pdf"] == ["changed my mind"]
     seeded.undo()
-    assert [h.comment for h in annotations.highlights(seeded, pid) if h.field == "pdf"] == ["the key claim"]
+    assert [h.comment for h in seeded.highlights.of(pid) if h.field == "pdf"] == ["the key claim"]
     seeded.undo()
-    assert [h.field for h in annotations.highlights(seeded, pid)] == ["abstract"]
+    assert [h.field for h in seeded.highlights.of(pid)] == ["abstract"]
     seeded.redo()
-    (again,) = [h for h in annotations.highlights(seeded, pid) if h.field == "pdf"]
+    (again,) = [h for h in seeded.highlights.of(pid) if h.field == "pdf"]
     assert again.quads == QUADS and again.page == 2
-    annotations.remove_highlight(seeded, again.id)
-    assert [h.field for h in annotations.highlights(seeded, pid)] == ["abstract"]
+    seeded.highlights.remove(again.id)
+    assert [h.field for h in seeded.highlights.of(pid)] == ["abstract"]
 
 
 def test_pdf_highlight_is_searchable(seeded, pid):
-    seeded.add_pdf_highlight(pid, 0, 0, 25, "quokkas are underrated here", QUADS[:1])
+    seeded.highlights.add_pdf(pid, 0, 0, 25, "quokkas are underrated here", QUADS[:1])
     assert [h.id for h in seeded.search("quokkas").hits] == [pid]
     assert pid in [h.id for h in seeded.search("has:highlight").hits]
 
 
 def test_pdf_highlight_rejects_bad_input(seeded, pid):
     with pytest.raises(LibraryError, match="no paper with id nope"):
-        seeded.add_pdf_highlight("nope", 0, 0, 3, "abc", QUADS)
+        seeded.highlights.add_pdf("nope", 0, 0, 3, "abc", QUADS)
     with pytest.raises(LibraryError, match="select some text"):
-        seeded.add_pdf_highlight(pid, 0, 5, 5, "x", QUADS)
+        seeded.highlights.add_pdf(pid, 0, 5, 5, "x", QUADS)
     with pytest.raises(LibraryError, match="select some text"):
-        seeded.add_pdf_highlight(pid, 0, 0, 3, "   ", QUADS)
+        seeded.highlights.add_pdf(pid, 0, 0, 3, "   ", QUADS)
     with pytest.raises(LibraryError, match="four numbers"):
-        seeded.add_pdf_highlight(pid, 0, 0, 3, "abc", [[1, 2, 3]])
+        seeded.highlights.add_pdf(pid, 0, 0, 3, "abc", [[1, 2, 3]])
     with pytest.raises(LibraryError, match="unknown colour"):
-        seeded.add_pdf_highlight(pid, 0, 0, 3, "abc", QUADS, color="ultraviolet")
-    assert annotations.highlights(seeded, pid) == []
+        seeded.highlights.add_pdf(pid, 0, 0, 3, "abc", QUADS, color="ultraviolet")
+    assert seeded.highlights.of(pid) == []
     assert seeded.history(1)[0].kind == "import"  # nothing recorded
 
 
@@ -77,9 +77,9 @@ def test_pdf_path_names_the_file_only_when_it_is_there(seeded, pid):
 def test_markdown_export_gives_pdf_highlights_their_page(seeded, pid, tmp_path):
     from paperdesk.core.export import export_markdown
 
-    seeded.add_pdf_highlight(pid, 4, 10, 30, "on page five we find", QUADS, comment="see fig. 2")
-    seeded.add_pdf_highlight(pid, 0, 3, 9, "page one", QUADS)
-    annotations.add_highlight(seeded, pid, 0, 8)
+    seeded.highlights.add_pdf(pid, 4, 10, 30, "on page five we find", QUADS, comment="see fig. 2")
+    seeded.highlights.add_pdf(pid, 0, 3, 9, "page one", QUADS)
+    seeded.highlights.add(pid, 0, 8)
     abstract_quote = seeded.get(pid)["abstract"][:8]
     export_markdown(seeded, tmp_path / "vault", [pid])
     (note,) = (tmp_path / "vault").glob("*.md")
@@ -98,8 +98,8 @@ def test_highlight_over_a_page_break_is_a_row_per_page_and_one_operation(seeded,
     from paperdesk.core.export import export_markdown
 
     parts = [(1, 50, 64, "end of page two", QUADS[:1]), (2, 0, 19, "start of page three", QUADS[1:])]
-    seeded.add_pdf_highlights(pid, parts, color="blue")
-    marks = [h for h in annotations.highlights(seeded, pid) if h.field == "pdf"]
+    seeded.highlights.add_pdf_parts(pid, parts, color="blue")
+    marks = [h for h in seeded.highlights.of(pid) if h.field == "pdf"]
     assert [(h.page, h.start, h.end, h.quote, h.quads, h.color) for h in marks] == [
         (1, 50, 64, "end of page two", QUADS[:1], "blue"),
         (2, 0, 19, "start of page three", QUADS[1:], "blue"),
@@ -111,7 +111,7 @@ def test_highlight_over_a_page_break_is_a_row_per_page_and_one_operation(seeded,
     assert "> end of page two\n> — p. 2\n\n> start of page three\n> — p. 3" in text
     assert pid in [h.id for h in seeded.search("wombat OR \"page three\"", typing=False).hits]
     seeded.undo()  # both parts at once
-    assert [h for h in annotations.highlights(seeded, pid) if h.field == "pdf"] == []
+    assert [h for h in seeded.highlights.of(pid) if h.field == "pdf"] == []
     with pytest.raises(LibraryError):  # a bad part stores nothing, not even the good one
-        seeded.add_pdf_highlights(pid, [parts[0], (3, 5, 5, "x", QUADS)])
-    assert [h for h in annotations.highlights(seeded, pid) if h.field == "pdf"] == []
+        seeded.highlights.add_pdf_parts(pid, [parts[0], (3, 5, 5, "x", QUADS)])
+    assert [h for h in seeded.highlights.of(pid) if h.field == "pdf"] == []

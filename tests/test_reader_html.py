@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from paperdesk.core import annotations
 from paperdesk.core.reader_html import display_map, paper_html, paragraphs, raw_span, shown_span
 from paperdesk.core.records import IncomingPaper, SourceBatch
 
@@ -28,8 +27,8 @@ def test_display_map_relates_shown_and_raw_offsets():
 def test_page_has_marks_note_markdown_and_links(lib):
     other = add(lib, title="Linked target", arxiv_id="2501.00002")
     pid = add(lib, title="Main", abstract="Alpha beta gamma.\n\nDelta <b>epsilon</b>.")
-    annotations.set_note(lib, pid, "**bold** see [[2501.00002]] and [[nowhere]]")
-    annotations.highlight_quote(lib, pid, "beta", color="green", comment="why <i>")
+    lib.notes.set(pid, "**bold** see [[2501.00002]] and [[nowhere]]")
+    lib.highlights.add_quote(pid, "beta", color="green", comment="why <i>")
     html = paper_html(lib, lib.get(pid))
     assert '<span class="hl hl-green" title="why &lt;i&gt;">beta</span>' in html
     assert "<strong>bold</strong>" in html
@@ -41,8 +40,8 @@ def test_page_has_marks_note_markdown_and_links(lib):
 
 def test_overlapping_highlights_paint_each_character_once(lib):
     pid = add(lib, title="T", abstract="one two three four")
-    annotations.highlight_quote(lib, pid, "one two three", color="yellow")
-    annotations.highlight_quote(lib, pid, "two three four", color="blue")
+    lib.highlights.add_quote(pid, "one two three", color="yellow")
+    lib.highlights.add_quote(pid, "two three four", color="blue")
     html = paper_html(lib, lib.get(pid))
     abstract = re.search(r'<p class="abstract">(.*?)</p>', html).group(1)
     assert abstract == ('<span class="hl hl-yellow">one </span><span class="hl hl-blue">two three</span>'

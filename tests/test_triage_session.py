@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from paperdesk.core import annotations
 from paperdesk.core.triage import TriageSession
 
 
@@ -16,7 +15,7 @@ def test_session_progress_decisions_and_summary(seeded):
     seeded.tag([first], ["scaling"])
     session.decide("keep")
     second = session.current
-    annotations.set_note(seeded, second, "read later")
+    seeded.notes.set(second, "read later")
     session.decide("archive")
     session.decide("skip")
     assert session.progress() == f"4 / {len(ids)}"

@@ -14,7 +14,7 @@ from samples import DIGEST_ALTERNATING, DIGEST_BLOCKS, DIGEST_PLAIN, TODAY
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from paperdesk.core import Library, LibraryError, annotations, schema
+from paperdesk.core import Library, LibraryError, schema
 from paperdesk.core.digest import read_digest
 from paperdesk.core.feeds import add_feed, get_feed, refresh_feeds
 from paperdesk.core.normalize import normalize_title
@@ -100,26 +100,26 @@ def test_linear_undo_and_redo_of_several_steps_still_works(seeded):
 def test_note_revisions_survive_undo_and_redo_through_an_import(lib):
     lib.import_paths([DIGEST_PLAIN], today=TODAY)
     pid = lib.paper_ids(limit=1)[0]
-    annotations.set_note(lib, pid, "first")
-    annotations.set_note(lib, pid, "second")
+    lib.notes.set(pid, "first")
+    lib.notes.set(pid, "second")
     for _ in range(3):  # both edits, then the import that made the paper
         lib.undo()
     assert not lib.exists(pid)
     for _ in range(3):
         lib.redo()
-    assert annotations.note(lib, pid) == "second"
-    assert [r.body for r in annotations.note_history(lib, pid)] == ["second", "first"]
+    assert lib.notes.get(pid) == "second"
+    assert [r.body for r in lib.notes.history(pid)] == ["second", "first"]
 
 
 def test_an_autosave_merged_into_the_last_step_ends_the_redo_stack(seeded):
     pid = seeded.paper_ids(limit=1)[0]
-    annotations.set_note(seeded, pid, "draft", autosave=True)
-    annotations.set_note(seeded, pid, "draft, saved")
+    seeded.notes.set(pid, "draft", autosave=True)
+    seeded.notes.set(pid, "draft, saved")
     seeded.undo()  # back to "draft"; redo would bring "draft, saved"
-    annotations.set_note(seeded, pid, "draft and newer typing", autosave=True)  # merged into step 1
+    seeded.notes.set(pid, "draft and newer typing", autosave=True)  # merged into step 1
     op, _ = seeded.redo()
     assert op is None
-    assert annotations.note(seeded, pid) == "draft and newer typing"
+    assert seeded.notes.get(pid) == "draft and newer typing"
 
 
 def test_undoing_a_feed_import_lets_the_next_refresh_bring_it_back(lib, tmp_path):
@@ -156,7 +156,7 @@ def test_migration_0005_keeps_history_order_and_frees_revisions(library_dir):
         lib.import_paths([DIGEST_PLAIN, DIGEST_ALTERNATING], today=TODAY)
         pid = lib.paper_ids(limit=1)[0]
         lib.star([pid])
-        annotations.set_note(lib, pid, "kept")
+        lib.notes.set(pid, "kept")
         lib.undo()
         lib.undo()
         # Make it look written before 0005 (no origins, no stamps, revisions tied to papers).
@@ -173,10 +173,10 @@ def test_migration_0005_keeps_history_order_and_frees_revisions(library_dir):
     with Library.open(library_dir) as lib:
         assert lib.redo()[0].label.startswith("Star")  # the star was undone last: it comes first
         assert lib.redo()[0].kind == "note"
-        assert annotations.note(lib, pid) == "kept"
+        assert lib.notes.get(pid) == "kept"
         fk = lib.conn.execute("PRAGMA foreign_key_list(note_revisions)").fetchall()
         assert fk == []  # revisions outlive an undone import of their paper
-        assert [r.body for r in annotations.note_history(lib, pid)] == ["kept"]
+        assert [r.body for r in lib.notes.history(pid)] == ["kept"]
 
 
 # -- the command line ----------------------------------------------------------------------------
@@ -275,7 +275,7 @@ def test_no_note_revision_is_lost_in_random_undo_and_redo(lib):
         elif roll < 0.5:
             pid = rng.choice(ids)
             body = f"note {step}"
-            annotations.set_note(lib, pid, body, autosave=rng.random() < 0.5)
+            lib.notes.set(pid, body, autosave=rng.random() < 0.5)
             saved.add((pid, body))
         elif roll < 0.6:
             lib.star([rng.choice(ids)], rng.random() < 0.5)

@@ -52,11 +52,10 @@ def _new_text(args: argparse.Namespace) -> str | None:
 
 
 def cmd_note(args: argparse.Namespace) -> int:
-    from paperdesk.core import annotations
 
     with open_library(args) as lib:
         if args.history:
-            revisions = annotations.note_history(lib, args.id)
+            revisions = lib.notes.history(args.id)
             if args.json:
                 print_json([{"id": r.id, "saved_at": r.saved_at, "body": r.body} for r in revisions])
             else:
@@ -64,27 +63,26 @@ def cmd_note(args: argparse.Namespace) -> int:
                     print(f"{r.id:>6} {r.saved_at} {one_line(r.body, 80) or '(empty)'}")
             return 0
         if args.restore is not None:
-            annotations.restore_revision(lib, args.id, args.restore)
+            lib.notes.restore(args.id, args.restore)
             print(f"restored revision {args.restore} of the note of {args.id}")
             return 0
         text = _new_text(args)
         if text is None:
-            body = annotations.note(lib, args.id)
+            body = lib.notes.get(args.id)
             if args.json:
                 print_json({"id": args.id, "note": body})
             elif body:
                 print(body, end="" if body.endswith("\n") else "\n")
             return 0
-        changes = annotations.set_note(lib, args.id, text)
+        changes = lib.notes.set(args.id, text)
         print(f"saved the note of {args.id}" if changes else "note unchanged")
     return 0
 
 
 def cmd_highlight(args: argparse.Namespace) -> int:
-    from paperdesk.core import annotations
 
     with open_library(args) as lib:
-        hid, _ = annotations.highlight_quote(lib, args.id, args.quote, color=args.color,
+        hid, _ = lib.highlights.add_quote(args.id, args.quote, color=args.color,
                                              comment=args.comment,
                                              field="title" if args.title else "abstract")
         print(f"highlight {hid} added to {args.id}")
@@ -92,10 +90,9 @@ def cmd_highlight(args: argparse.Namespace) -> int:
 
 
 def cmd_highlights(args: argparse.Namespace) -> int:
-    from paperdesk.core import annotations
 
     with open_library(args) as lib:
-        items = annotations.highlights(lib, args.id)
+        items = lib.highlights.of(args.id)
         if args.json:
             print_json([h.__dict__ for h in items])
             return 0

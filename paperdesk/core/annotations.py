@@ -64,12 +64,6 @@ def _require_paper(lib: Library, paper_id: str) -> None:
 
 
 # -- notes ------------------------------------------------------------------------------------
-def note(lib: Library, paper_id: str) -> str:
-    _require_paper(lib, paper_id)
-    row = lib.conn.execute("SELECT body FROM notes WHERE paper_id = ?", (paper_id,)).fetchone()
-    return row[0] if row else ""
-
-
 def _coalescible_op(lib: Library, paper_id: str) -> int | None:
     """The last change in effect, if it is this maker's autosave of this paper's note moments ago."""
     row = lib.conn.execute(
@@ -88,32 +82,6 @@ def _coalescible_op(lib: Library, paper_id: str) -> int | None:
     return op_id if age.total_seconds() <= COALESCE_SECONDS else None
 
 
-def set_note(lib: Library, paper_id: str, body: str, *, autosave: bool = False) -> Changes:
-    """Replace a paper's note; keeps a revision. `autosave` coalesces a typing session's saves."""
-    _require_paper(lib, paper_id)
-    now = now_iso()
-    current = note(lib, paper_id)
-    if body == current:
-        return Changes()
-    op_id = _coalescible_op(lib, paper_id) if autosave else None
-    changes = Changes(papers=frozenset([paper_id]), notes=True)
-    if op_id is not None:
-        with lib.transaction(tell=changes) as conn:
-            _write_note(conn, paper_id, body, now)
-            # A new edit, even merged into the last step, ends the redo stack: a redo must never
-            # put an older text over what was typed since.
-            ops.drop_redo_stack(conn, lib.origin)
-            conn.execute("UPDATE operations SET created_at = ?, stamp = ? WHERE id = ?",
-                         (now, ops.next_stamp(conn), op_id))
-    else:
-        kind = "note-autosave" if autosave else "note"
-        with lib.operation(kind, f"Edit note of {lib.paper_label(paper_id)}") as rec:
-            rec.touch("notes", [paper_id])
-            _write_note(lib.conn, paper_id, body, now)
-            rec.changed(changes)
-    return changes
-
-
 def _write_note(conn, paper_id: str, body: str, now: str) -> None:
     if body:
         conn.execute(
@@ -127,40 +95,8 @@ def _write_note(conn, paper_id: str, body: str, now: str) -> None:
     enqueue_index(conn, [paper_id])
 
 
-def note_history(lib: Library, paper_id: str) -> list[Revision]:
-    """Saved revisions, newest first."""
-    _require_paper(lib, paper_id)
-    rows = lib.conn.execute(
-        "SELECT id, paper_id, body, saved_at FROM note_revisions WHERE paper_id = ? ORDER BY id DESC",
-        (paper_id,)).fetchall()
-    return [Revision(*r) for r in rows]
-
-
-def restore_revision(lib: Library, paper_id: str, revision_id: int) -> Changes:
-    row = lib.conn.execute("SELECT body FROM note_revisions WHERE id = ? AND paper_id = ?",
-                           (revision_id, paper_id)).fetchone()
-    if row is None:
-        raise LibraryError(f"paper {paper_id} has no note revision {revision_id}")
-    return set_note(lib, paper_id, row[0])
-
-
 # -- links between papers ---------------------------------------------------------------------
 WIKI_LINK = re.compile(r"\[\[([^\[\]\n]{1,300})\]\]")
-
-
-def resolve_link(lib: Library, target: str) -> str | None:
-    """The id of the paper a `[[arXiv id]]`, `[[paper id]]` or `[[title]]` link names."""
-    target = target.strip()
-    if lib.exists(target):
-        return target
-    arxiv = find_arxiv_id(target)
-    if arxiv:
-        row = lib.conn.execute("SELECT id FROM papers WHERE arxiv_id = ?", (arxiv,)).fetchone()
-        if row:
-            return row[0]
-    row = lib.conn.execute("SELECT id FROM papers WHERE title_norm = ? LIMIT 1",
-                           (normalize_title(target),)).fetchone()
-    return row[0] if row else None
 
 
 # -- highlights -------------------------------------------------------------------------------
@@ -173,130 +109,7 @@ def _field_text(lib: Library, paper_id: str, field: str) -> str:
     return row[0]
 
 
-def add_highlight(lib: Library, paper_id: str, start: int, end: int, *, field: str = "abstract",
-                  color: str = "yellow", comment: str = "") -> tuple[int, Changes]:
-    """Highlight text[start:end] of a paper's abstract or title."""
-    text = _field_text(lib, paper_id, field)
-    if color not in HIGHLIGHT_COLORS:
-        raise LibraryError(f"unknown colour {color!r} (use {', '.join(HIGHLIGHT_COLORS)})")
-    if not 0 <= start < end <= len(text) or not text[start:end].strip():
-        raise LibraryError("select some text of the paper to highlight")
-    quote = text[start:end]
-    with lib.operation("highlight", f"Highlight in {lib.paper_label(paper_id)}") as rec:
-        cur = lib.conn.execute(
-            "INSERT INTO highlights (paper_id, field, quote, start, end, color, comment, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (paper_id, field, quote, start, end, color, comment, now_iso()))
-        hid = int(cur.lastrowid or 0)
-        rec.touch("highlights", [hid], fetch=False)
-        enqueue_index(lib.conn, [paper_id])
-        rec.changed(Changes(papers=frozenset([paper_id]), notes=True))
-    return hid, rec.changes
-
-
-def highlight_quote(lib: Library, paper_id: str, quote: str, **kwargs: str) -> tuple[int, Changes]:
-    """Highlight the first occurrence of `quote` (whitespace-insensitive) in the abstract or title."""
-    field = kwargs.get("field", "abstract")
-    text = _field_text(lib, paper_id, field)
-    span = locate(text, quote, 0)
-    if span is None:
-        raise LibraryError(f"the {field} of {paper_id} does not contain {quote!r}")
-    return add_highlight(lib, paper_id, *span, **kwargs)
-
-
-def update_highlight(lib: Library, highlight_id: int, *, color: str | None = None,
-                     comment: str | None = None) -> Changes:
-    row = ops.fetch_row(lib.conn, "highlights", [highlight_id])
-    if row is None:
-        raise LibraryError(f"no highlight {highlight_id}")
-    if color is not None and color not in HIGHLIGHT_COLORS:
-        raise LibraryError(f"unknown colour {color!r} (use {', '.join(HIGHLIGHT_COLORS)})")
-    with lib.operation("highlight", f"Edit highlight in {lib.paper_label(row['paper_id'])}") as rec:
-        rec.touch("highlights", [highlight_id], row)
-        lib.conn.execute("UPDATE highlights SET color = ?, comment = ? WHERE id = ?",
-                         (color or row["color"], row["comment"] if comment is None else comment,
-                          highlight_id))
-        enqueue_index(lib.conn, [row["paper_id"]])
-        rec.changed(Changes(papers=frozenset([row["paper_id"]]), notes=True))
-    return rec.changes
-
-
-def remove_highlight(lib: Library, highlight_id: int) -> Changes:
-    row = ops.fetch_row(lib.conn, "highlights", [highlight_id])
-    if row is None:
-        raise LibraryError(f"no highlight {highlight_id}")
-    with lib.operation("highlight", f"Remove highlight in {lib.paper_label(row['paper_id'])}") as rec:
-        rec.touch("highlights", [highlight_id], row)
-        lib.conn.execute("DELETE FROM highlights WHERE id = ?", (highlight_id,))
-        enqueue_index(lib.conn, [row["paper_id"]])
-        rec.changed(Changes(papers=frozenset([row["paper_id"]]), notes=True))
-    return rec.changes
-
-
-def add_pdf_highlight(lib: Library, paper_id: str, page: int, start: int, end: int, quote: str,
-                      quads: list[list[float]], *, color: str = "yellow",
-                      comment: str = "") -> tuple[int, Changes]:
-    """Highlight characters start..end of a page's text in the paper's PDF (never written into
-    the PDF). `quads` are the boxes to draw, in PDF points as pdfium gives them."""
-    ids, changes = add_pdf_highlights(lib, paper_id, [(page, start, end, quote, quads)], color=color,
-                                      comment=comment)
-    return ids[0], changes
-
-
-def add_pdf_highlights(lib: Library, paper_id: str,
-                       parts: list[tuple[int, int, int, str, list[list[float]]]], *,
-                       color: str = "yellow", comment: str = "") -> tuple[list[int], Changes]:
-    """One highlight over a page break: a row per page part (page, start, end, quote, quads), each
-    a page's character range like any PDF highlight, made and undone as one operation."""
-    _require_paper(lib, paper_id)
-    if color not in HIGHLIGHT_COLORS:
-        raise LibraryError(f"unknown colour {color!r} (use {', '.join(HIGHLIGHT_COLORS)})")
-    rows = []
-    for page, start, end, quote, quads in parts:
-        if page < 0 or not 0 <= start < end or not quote.strip():
-            raise LibraryError("select some text of the PDF to highlight")
-        boxes = [[float(v) for v in quad] for quad in quads]
-        if any(len(quad) != 4 for quad in boxes):
-            raise LibraryError("a highlight's boxes need four numbers each (x0, y0, x1, y1)")
-        rows.append((page, start, end, quote, boxes))
-    if not rows:
-        raise LibraryError("select some text of the PDF to highlight")
-    pages = sorted({row[0] + 1 for row in rows})
-    where = f"page {pages[0]}" if len(pages) == 1 else f"pages {pages[0]}–{pages[-1]}"
-    ids: list[int] = []
-    with lib.operation("highlight", f"Highlight in {lib.paper_label(paper_id)}, {where}") as rec:
-        for page, start, end, quote, boxes in rows:
-            cur = lib.conn.execute(
-                "INSERT INTO highlights (paper_id, field, quote, start, end, color, comment, created_at, "
-                "page, quads, located) VALUES (?, 'pdf', ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                (paper_id, quote, start, end, color, comment, now_iso(), page, json.dumps(boxes)))
-            ids.append(int(cur.lastrowid or 0))
-        rec.touch_many_new("highlights", [[hid] for hid in ids])
-        enqueue_index(lib.conn, [paper_id])
-        rec.changed(Changes(papers=frozenset([paper_id]), notes=True))
-    return ids, rec.changes
-
-
-# Title first, then the abstract, then the PDF in reading order.
 _TEXT_ORDER = "CASE field WHEN 'title' THEN 0 WHEN 'abstract' THEN 1 ELSE 2 END, page, start"
-
-
-def highlights(lib: Library, paper_id: str | None = None) -> list[Highlight]:
-    """Highlights of one paper (in text order) or of the whole library (newest first)."""
-    if paper_id is not None:
-        rows = lib.conn.execute(
-            f"SELECT {_HIGHLIGHT_COLUMNS} FROM highlights WHERE paper_id = ? ORDER BY {_TEXT_ORDER}",
-            (paper_id,))
-    else:
-        rows = lib.conn.execute(
-            f"SELECT {_HIGHLIGHT_COLUMNS} FROM highlights ORDER BY created_at DESC, id DESC")
-    return [_highlight(r) for r in rows.fetchall()]
-
-
-def highlight(lib: Library, highlight_id: int) -> Highlight | None:
-    row = lib.conn.execute(f"SELECT {_HIGHLIGHT_COLUMNS} FROM highlights WHERE id = ?",
-                           (highlight_id,)).fetchone()
-    return _highlight(row) if row else None
 
 
 def locate(text: str, quote: str, start: int) -> tuple[int, int] | None:
@@ -313,3 +126,207 @@ def locate(text: str, quote: str, start: int) -> tuple[int, int] | None:
         return None
     best = min(matches, key=lambda m: abs(m.start() - start))
     return best.start(), best.end()
+
+
+class Notes:
+    """A library's notes: `lib.notes` (Markdown, one per paper, with every saved revision)."""
+
+    def __init__(self, lib: Library):
+        self.lib = lib
+
+    def get(self, paper_id: str) -> str:
+        lib = self.lib
+        _require_paper(lib, paper_id)
+        row = lib.conn.execute("SELECT body FROM notes WHERE paper_id = ?", (paper_id,)).fetchone()
+        return row[0] if row else ""
+
+    def set(self, paper_id: str, body: str, *, autosave: bool = False) -> Changes:
+        """Replace a paper's note; keeps a revision. `autosave` coalesces a typing session's saves."""
+        lib = self.lib
+        _require_paper(lib, paper_id)
+        now = now_iso()
+        current = self.get(paper_id)
+        if body == current:
+            return Changes()
+        op_id = _coalescible_op(lib, paper_id) if autosave else None
+        changes = Changes(papers=frozenset([paper_id]), notes=True)
+        if op_id is not None:
+            with lib.transaction(tell=changes) as conn:
+                _write_note(conn, paper_id, body, now)
+                # A new edit, even merged into the last step, ends the redo stack: a redo must never
+                # put an older text over what was typed since.
+                ops.drop_redo_stack(conn, lib.origin)
+                conn.execute("UPDATE operations SET created_at = ?, stamp = ? WHERE id = ?",
+                             (now, ops.next_stamp(conn), op_id))
+        else:
+            kind = "note-autosave" if autosave else "note"
+            with lib.operation(kind, f"Edit note of {lib.paper_label(paper_id)}") as rec:
+                rec.touch("notes", [paper_id])
+                _write_note(lib.conn, paper_id, body, now)
+                rec.changed(changes)
+        return changes
+
+    def history(self, paper_id: str) -> list[Revision]:
+        """Saved revisions, newest first."""
+        lib = self.lib
+        _require_paper(lib, paper_id)
+        rows = lib.conn.execute(
+            "SELECT id, paper_id, body, saved_at FROM note_revisions WHERE paper_id = ? ORDER BY id DESC",
+            (paper_id,)).fetchall()
+        return [Revision(*r) for r in rows]
+
+    def restore(self, paper_id: str, revision_id: int) -> Changes:
+        lib = self.lib
+        row = lib.conn.execute("SELECT body FROM note_revisions WHERE id = ? AND paper_id = ?",
+                               (revision_id, paper_id)).fetchone()
+        if row is None:
+            raise LibraryError(f"paper {paper_id} has no note revision {revision_id}")
+        return self.set(paper_id, row[0])
+
+    def resolve_link(self, target: str) -> str | None:
+        """The id of the paper a `[[arXiv id]]`, `[[paper id]]` or `[[title]]` link names."""
+        lib = self.lib
+        target = target.strip()
+        if lib.exists(target):
+            return target
+        arxiv = find_arxiv_id(target)
+        if arxiv:
+            row = lib.conn.execute("SELECT id FROM papers WHERE arxiv_id = ?", (arxiv,)).fetchone()
+            if row:
+                return row[0]
+        row = lib.conn.execute("SELECT id FROM papers WHERE title_norm = ? LIMIT 1",
+                               (normalize_title(target),)).fetchone()
+        return row[0] if row else None
+
+
+class Highlights:
+    """A library's highlights: `lib.highlights` (a quote and its place in the title, the abstract
+    or a page of the PDF)."""
+
+    def __init__(self, lib: Library):
+        self.lib = lib
+
+    def add(self, paper_id: str, start: int, end: int, *, field: str = "abstract",
+            color: str = "yellow", comment: str = "") -> tuple[int, Changes]:
+        """Highlight text[start:end] of a paper's abstract or title."""
+        lib = self.lib
+        text = _field_text(lib, paper_id, field)
+        if color not in HIGHLIGHT_COLORS:
+            raise LibraryError(f"unknown colour {color!r} (use {', '.join(HIGHLIGHT_COLORS)})")
+        if not 0 <= start < end <= len(text) or not text[start:end].strip():
+            raise LibraryError("select some text of the paper to highlight")
+        quote = text[start:end]
+        with lib.operation("highlight", f"Highlight in {lib.paper_label(paper_id)}") as rec:
+            cur = lib.conn.execute(
+                "INSERT INTO highlights (paper_id, field, quote, start, end, color, comment, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (paper_id, field, quote, start, end, color, comment, now_iso()))
+            hid = int(cur.lastrowid or 0)
+            rec.touch("highlights", [hid], fetch=False)
+            enqueue_index(lib.conn, [paper_id])
+            rec.changed(Changes(papers=frozenset([paper_id]), notes=True))
+        return hid, rec.changes
+
+    def add_quote(self, paper_id: str, quote: str, **kwargs: str) -> tuple[int, Changes]:
+        """Highlight the first occurrence of `quote` (whitespace-insensitive) in the abstract or title."""
+        lib = self.lib
+        field = kwargs.get("field", "abstract")
+        text = _field_text(lib, paper_id, field)
+        span = locate(text, quote, 0)
+        if span is None:
+            raise LibraryError(f"the {field} of {paper_id} does not contain {quote!r}")
+        return self.add(paper_id, *span, **kwargs)
+
+    def update(self, highlight_id: int, *, color: str | None = None,
+               comment: str | None = None) -> Changes:
+        lib = self.lib
+        row = ops.fetch_row(lib.conn, "highlights", [highlight_id])
+        if row is None:
+            raise LibraryError(f"no highlight {highlight_id}")
+        if color is not None and color not in HIGHLIGHT_COLORS:
+            raise LibraryError(f"unknown colour {color!r} (use {', '.join(HIGHLIGHT_COLORS)})")
+        with lib.operation("highlight", f"Edit highlight in {lib.paper_label(row['paper_id'])}") as rec:
+            rec.touch("highlights", [highlight_id], row)
+            lib.conn.execute("UPDATE highlights SET color = ?, comment = ? WHERE id = ?",
+                             (color or row["color"], row["comment"] if comment is None else comment,
+                              highlight_id))
+            enqueue_index(lib.conn, [row["paper_id"]])
+            rec.changed(Changes(papers=frozenset([row["paper_id"]]), notes=True))
+        return rec.changes
+
+    def remove(self, highlight_id: int) -> Changes:
+        lib = self.lib
+        row = ops.fetch_row(lib.conn, "highlights", [highlight_id])
+        if row is None:
+            raise LibraryError(f"no highlight {highlight_id}")
+        with lib.operation("highlight", f"Remove highlight in {lib.paper_label(row['paper_id'])}") as rec:
+            rec.touch("highlights", [highlight_id], row)
+            lib.conn.execute("DELETE FROM highlights WHERE id = ?", (highlight_id,))
+            enqueue_index(lib.conn, [row["paper_id"]])
+            rec.changed(Changes(papers=frozenset([row["paper_id"]]), notes=True))
+        return rec.changes
+
+    def add_pdf(self, paper_id: str, page: int, start: int, end: int, quote: str,
+                quads: list[list[float]], *, color: str = "yellow",
+                comment: str = "") -> tuple[int, Changes]:
+        """Highlight characters start..end of a page's text in the paper's PDF (never written into
+        the PDF). `quads` are the boxes to draw, in PDF points as pdfium gives them."""
+        ids, changes = self.add_pdf_parts(paper_id, [(page, start, end, quote, quads)], color=color,
+                                          comment=comment)
+        return ids[0], changes
+
+    def add_pdf_parts(self, paper_id: str,
+                      parts: list[tuple[int, int, int, str, list[list[float]]]], *,
+                      color: str = "yellow", comment: str = "") -> tuple[list[int], Changes]:
+        """One highlight over a page break: a row per page part (page, start, end, quote, quads), each
+        a page's character range like any PDF highlight, made and undone as one operation."""
+        lib = self.lib
+        _require_paper(lib, paper_id)
+        if color not in HIGHLIGHT_COLORS:
+            raise LibraryError(f"unknown colour {color!r} (use {', '.join(HIGHLIGHT_COLORS)})")
+        rows = []
+        for page, start, end, quote, quads in parts:
+            if page < 0 or not 0 <= start < end or not quote.strip():
+                raise LibraryError("select some text of the PDF to highlight")
+            boxes = [[float(v) for v in quad] for quad in quads]
+            if any(len(quad) != 4 for quad in boxes):
+                raise LibraryError("a highlight's boxes need four numbers each (x0, y0, x1, y1)")
+            rows.append((page, start, end, quote, boxes))
+        if not rows:
+            raise LibraryError("select some text of the PDF to highlight")
+        pages = sorted({row[0] + 1 for row in rows})
+        where = f"page {pages[0]}" if len(pages) == 1 else f"pages {pages[0]}–{pages[-1]}"
+        ids: list[int] = []
+        with lib.operation("highlight", f"Highlight in {lib.paper_label(paper_id)}, {where}") as rec:
+            for page, start, end, quote, boxes in rows:
+                cur = lib.conn.execute(
+                    "INSERT INTO highlights (paper_id, field, quote, start, end, color, comment, created_at, "
+                    "page, quads, located) VALUES (?, 'pdf', ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                    (paper_id, quote, start, end, color, comment, now_iso(), page, json.dumps(boxes)))
+                ids.append(int(cur.lastrowid or 0))
+            rec.touch_many_new("highlights", [[hid] for hid in ids])
+            enqueue_index(lib.conn, [paper_id])
+            rec.changed(Changes(papers=frozenset([paper_id]), notes=True))
+        return ids, rec.changes
+
+
+    # Title first, then the abstract, then the PDF in reading order.
+
+    def of(self, paper_id: str | None = None) -> list[Highlight]:
+        """Highlights of one paper (in text order) or of the whole library (newest first)."""
+        lib = self.lib
+        if paper_id is not None:
+            rows = lib.conn.execute(
+                f"SELECT {_HIGHLIGHT_COLUMNS} FROM highlights WHERE paper_id = ? ORDER BY {_TEXT_ORDER}",
+                (paper_id,))
+        else:
+            rows = lib.conn.execute(
+                f"SELECT {_HIGHLIGHT_COLUMNS} FROM highlights ORDER BY created_at DESC, id DESC")
+        return [_highlight(r) for r in rows.fetchall()]
+
+    def get(self, highlight_id: int) -> Highlight | None:
+        lib = self.lib
+        row = lib.conn.execute(f"SELECT {_HIGHLIGHT_COLUMNS} FROM highlights WHERE id = ?",
+                               (highlight_id,)).fetchone()
+        return _highlight(row) if row else None
+

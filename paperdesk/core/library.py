@@ -167,6 +167,10 @@ class Library:
         self.warnings: list[str] = []  # for the user: e.g. the search index could not be updated
         self._index: SearchIndex | None = None  # opened on first use (`index`)
         self._ranker: Ranker | None = None  # made on first use (`ranker`)
+        from paperdesk.core.annotations import Highlights, Notes  # (they import this module)
+
+        self.notes = Notes(self)  # lib.notes.get/set/history/restore/resolve_link
+        self.highlights = Highlights(self)  # lib.highlights.add/add_quote/add_pdf/of/get/update/remove
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod
@@ -914,29 +918,6 @@ class Library:
         path = self.folder / row[0]
         return path if path.is_file() else None
 
-    def add_pdf_highlight(self, paper_id: str, page: int, start: int, end: int, quote: str,
-                          quads: Sequence[Sequence[float]], color: str = "yellow",
-                          comment: str = "") -> Changes:
-        """Highlight characters start..end of page `page` (0-based) of the paper's PDF; undoable,
-        searchable, listed by `annotations.highlights` with the abstract's."""
-        from paperdesk.core import annotations
-
-        _, changes = annotations.add_pdf_highlight(
-            self, paper_id, page, start, end, quote, [list(q) for q in quads], color=color,
-            comment=comment)
-        return changes
-
-    def add_pdf_highlights(self, paper_id: str,
-                           parts: Sequence[tuple[int, int, int, str, Sequence[Sequence[float]]]],
-                           color: str = "yellow") -> Changes:
-        """A highlight over page breaks: one row per page part (page, start, end, quote, quads),
-        made and undone as one operation."""
-        from paperdesk.core import annotations
-
-        _, changes = annotations.add_pdf_highlights(
-            self, paper_id, [(p, s, e, q, [list(b) for b in quads]) for p, s, e, q, quads in parts],
-            color=color)
-        return changes
     # == end of PDFs ============================================================================
 
 

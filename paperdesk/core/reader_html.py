@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from paperdesk.core.annotations import Highlight, highlights, locate, resolve_link
+from paperdesk.core.annotations import Highlight, locate
 from paperdesk.core.limits import MAX_ABSTRACT_CHARS, capped
 from paperdesk.core.markup import render_markdown, sanitize
 from paperdesk.core.texchars import tex_to_unicode
@@ -153,7 +153,7 @@ def paper_html(lib: Library | None, record: dict, snippet: str | None = None,
     `snippet` is search's HTML-safe match excerpt (<b> marks)."""
     e = html.escape
     if marks is None:
-        marks = highlights(lib, record["id"]) if lib is not None else []
+        marks = lib.highlights.of(record["id"]) if lib is not None else []
     by_field = {f: [h for h in marks if h.field == f] for f in ("title", "abstract")}
 
     title_raw = capped(record.get("title") or "", SHOWN_TITLE_CHARS)
@@ -200,7 +200,7 @@ def paper_html(lib: Library | None, record: dict, snippet: str | None = None,
                          f'{comment} <a href="paperdesk://highlight/{h.id}">comment…</a></li>')
         parts.append(f'<p class="section"><b>Highlights</b></p><ul class="highlights">{"".join(items)}</ul>')
     if record.get("note"):
-        resolve = (lambda target: resolve_link(lib, target)) if lib is not None else None
+        resolve = lib.notes.resolve_link if lib is not None else None
         parts.append(f'<hr><p class="section"><b>Note</b></p><div class="note">'
                      f'{render_markdown(record["note"], resolve)}</div>')
     prov = provenance_text(record.get("sources") or [])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from paperdesk.core import Library, annotations
+from paperdesk.core import Library
 from paperdesk.core.texchars import tex_to_unicode
 from paperdesk.gui.qt import QDialog, QLabel, QLineEdit, QListWidget, QListWidgetItem, Qt, QVBoxLayout, Signal
 from paperdesk.gui.reader import swatch
@@ -33,7 +33,7 @@ class HighlightsDialog(QDialog):
 
     def refresh(self) -> None:
         self.list.clear()
-        marks = annotations.highlights(self.lib)
+        marks = self.lib.highlights.of()
         titles = {r["id"]: r["title"] for r in self.lib.rows(sorted({h.paper_id for h in marks}))}
         for h in marks:
             comment = f"\n    💬 {h.comment}" if h.comment else ""

@@ -2,7 +2,7 @@
 
 Autosave writes ~1 s after typing stops, on focus-out, before another paper is shown and before the
 window closes, always through `write(label, fn, done)` (the desk's single-writer path), with
-`annotations.set_note(..., autosave=True)` so one typing session is one undo step. The editor never
+`lib.notes.set(..., autosave=True)` so one typing session is one undo step. The editor never
 waits for a save: text stays editable while the write is queued behind a running job.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from paperdesk.core import annotations
 from paperdesk.core.library import Library
 from paperdesk.core.markup import render_markdown
 from paperdesk.gui.qt import (
@@ -203,7 +202,7 @@ class NotePanel(QWidget):
         if not text.strip():
             self.preview.setHtml("<p style='color: gray'>Nothing to preview yet.</p>")
             return
-        self.preview.setHtml(render_markdown(text, lambda t: annotations.resolve_link(self.lib, t)))
+        self.preview.setHtml(render_markdown(text, lambda t: self.lib.notes.resolve_link(t)))
 
     # -- saving -----------------------------------------------------------------------------------
     def flush(self) -> None:
@@ -222,13 +221,13 @@ class NotePanel(QWidget):
                 self.state_label.setText("saved")
             self.saved.emit(pid)
 
-        self._write("Save note", lambda lib: annotations.set_note(lib, pid, body, autosave=True), done)
+        self._write("Save note", lambda lib: lib.notes.set(pid, body, autosave=True), done)
 
     def save_now(self) -> None:
         """At close, after `flush` and the writer stopped: write what the writer did not confirm."""
         if self.unsaved is not None:
             pid, body = self.unsaved
-            annotations.set_note(self.lib, pid, body, autosave=True)
+            self.lib.notes.set(pid, body, autosave=True)
             self.unsaved = None
 
     def stop(self) -> None:
@@ -241,7 +240,7 @@ class NotePanel(QWidget):
         if self.paper_id is None:
             return
         self.flush()
-        revisions = annotations.note_history(self.lib, self.paper_id)
+        revisions = self.lib.notes.history(self.paper_id)
         if not revisions:
             self.revisions_menu.addAction("No saved revisions yet").setEnabled(False)
         for rev in revisions[:30]:
@@ -254,4 +253,4 @@ class NotePanel(QWidget):
         if pid is None:
             return
         self.flush()
-        self._write("Restore note", lambda lib: annotations.restore_revision(lib, pid, revision_id), None)
+        self._write("Restore note", lambda lib: lib.notes.restore(pid, revision_id), None)

@@ -11,7 +11,7 @@ them when the button is released, and so does any selection that is highlighted.
 from __future__ import annotations
 
 from paperdesk.core import reader_html
-from paperdesk.core.annotations import HIGHLIGHT_COLORS, highlights, locate
+from paperdesk.core.annotations import HIGHLIGHT_COLORS, locate
 from paperdesk.core.library import Library
 from paperdesk.core.word_bounds import snap_to_words
 from paperdesk.gui.note_panel import NotePanel, Write
@@ -159,7 +159,7 @@ class Reader(QWidget):
             page = self.pdf.view.current_page()
             if self.pdf.open_pdf(paper_id, path) and again:  # a newer file: stay on the page
                 self.pdf.view.go_to_page(page)
-        self.pdf.set_highlights(highlights(self.lib, paper_id))
+        self.pdf.set_highlights(self.lib.highlights.of(paper_id))
         self.stack.setCurrentWidget(self.pdf if self.prefer_pdf else self.browser)
 
     def toggle_pdf(self) -> str:

@@ -6,7 +6,6 @@ A mixin of `MainWindow`.
 
 from __future__ import annotations
 
-from paperdesk.core import annotations
 from paperdesk.gui.commands import COMMANDS
 from paperdesk.gui.paper_model import COLUMN_KEYS
 from paperdesk.gui.qt import QApplication, QDesktopServices, QGuiApplication, QUrl, QWidget
@@ -72,13 +71,13 @@ class PaperCommands:
             self.status("Highlighted. To comment from the keys: v, choose the words, c (or click "
                         "“comment…” under Highlights).")
 
-        self.write("Highlight", lambda lib: annotations.add_highlight(
-            lib, pid, start, end, field=field, color=color), done)
+        self.write("Highlight", lambda lib: lib.highlights.add(pid, start, end, field=field, color=color),
+                   done)
 
     def comment_highlight(self, highlight_id: int) -> None:
         from paperdesk.gui.qt import QInputDialog
 
-        found = annotations.highlight(self.lib, highlight_id)
+        found = self.lib.highlights.get(highlight_id)
         if found is None:
             return
         dialog = QInputDialog(self)
@@ -86,7 +85,7 @@ class PaperCommands:
         dialog.setLabelText("Comment:")
         dialog.setTextValue(found.comment or "")
         dialog.textValueSelected.connect(lambda text: self.write(
-            "Comment highlight", lambda lib: annotations.update_highlight(lib, highlight_id, comment=text)))
+            "Comment highlight", lambda lib: lib.highlights.update(highlight_id, comment=text)))
         self._open_dialog(dialog)
 
     def open_paper(self, paper_id: str) -> None:

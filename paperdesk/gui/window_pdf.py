@@ -1,7 +1,7 @@
 """The desk's commands on the reader's PDF: fetch it, attach a file (a command or a drop; an
 encrypted one asks its password before anything is stored), toggle PDF/abstract, the PDF alone in
 the window, go to a page, highlight (the selection or the current match; stored by
-`lib.add_pdf_highlight`, undoable); and on the paper's arXiv id: set it by hand, look ids up
+`lib.highlights.add_pdf_parts`, undoable); and on the paper's arXiv id: set it by hand, look ids up
 (`gui/arxiv_lookup.py`). The background fetch of starred papers' PDFs starts here
 (`gui/pdf_fetch.py`). Every change is one undoable operation written through `MainWindow.write`."""
 
@@ -110,7 +110,7 @@ class PdfCommands:
             view.clear_selection()
             self.status(f"Highlighted on {where}. Double-click it to add a comment.")
 
-        self.write("Highlight", lambda lib: lib.add_pdf_highlights(pid, target, color=color), done)
+        self.write("Highlight", lambda lib: lib.highlights.add_pdf_parts(pid, target, color=color), done)
 
     # -- attach a local PDF ---------------------------------------------------------------------
     def choose_pdf_to_attach(self) -> None:

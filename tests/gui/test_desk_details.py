@@ -198,9 +198,8 @@ def test_cells_that_hide_text_or_use_marks_explain_themselves(desk, seeded):
 
     pid = desk.current_id()
     seeded.tag([pid], ["reading-group", "agents", "long-tag-name"])
-    from paperdesk.core import annotations
 
-    annotations.set_note(seeded, pid, "why")
+    seeded.notes.set(pid, "why")
     row = desk.model.row_of(pid)
     tip = lambda key: desk.model.index(row, COLUMN_KEYS.index(key)).data(Qt.ItemDataRole.ToolTipRole)  # noqa: E731
     assert tip("tags") == "#agents #long-tag-name #reading-group"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from paperdesk.core import annotations
 from paperdesk.core.records import IncomingPaper, SourceBatch
 from paperdesk.gui.qt import QTextCursor
 
@@ -40,7 +39,7 @@ def test_h_highlights_the_selected_abstract_text_with_raw_offsets(desk, lib, qtb
     select(browser, "Schrödinger bridges for generative")  # shown text: TeX converted, spaces collapsed
     qtbot.keyClicks(browser, "h")  # the reader is normal mode too
     settle(desk)
-    [mark] = annotations.highlights(lib, desk.reader.paper_id)
+    [mark] = lib.highlights.of(desk.reader.paper_id)
     assert mark.field == "abstract" and mark.color == "yellow"
     assert mark.quote == 'Schr\\"odinger   bridges for\n  generative'  # the raw text, by raw offsets
     assert ABSTRACT[mark.start:mark.end] == mark.quote
@@ -55,12 +54,12 @@ def test_second_occurrence_and_colour_button_and_title(desk, lib, qtbot, settle)
     select(browser, "bridges", occurrence=1)  # the one in the second paragraph
     desk.reader.colour_buttons["green"].click()
     settle(desk)
-    [mark] = annotations.highlights(lib, desk.reader.paper_id)
+    [mark] = lib.highlights.of(desk.reader.paper_id)
     assert mark.color == "green" and mark.start == ABSTRACT.index("bridges again")
     select(browser, "Bridges")  # in the title
     desk.highlight_selection("blue")
     settle(desk)
-    title_marks = [h for h in annotations.highlights(lib, desk.reader.paper_id) if h.field == "title"]
+    title_marks = [h for h in lib.highlights.of(desk.reader.paper_id) if h.field == "title"]
     assert [(h.quote, h.color) for h in title_marks] == [("Bridges", "blue")]
 
 
@@ -70,7 +69,7 @@ def test_selection_outside_abstract_or_nothing_selected_is_refused(desk, lib, qt
     select(desk.reader.browser, "in digest")  # provenance line
     desk.highlight_selection()
     assert "Only the abstract" in desk.statusBar().currentMessage()
-    assert annotations.highlights(lib) == []
+    assert lib.highlights.of() == []
 
 
 def test_highlight_survives_whitespace_change_and_undo_removes_it(desk, lib, qtbot, settle):
@@ -85,15 +84,15 @@ def test_highlight_survives_whitespace_change_and_undo_removes_it(desk, lib, qtb
     assert "#fbcfe8" in desk.reader.browser.toHtml().lower()
     qtbot.keyClicks(desk.table, "u")
     settle(desk)
-    assert annotations.highlights(lib, pid) == []
+    assert lib.highlights.of(pid) == []
     assert "#fbcfe8" not in desk.reader.browser.toHtml().lower()
 
 
 def test_highlights_view_lists_all_with_their_paper(desk, lib, qtbot):
     pid = desk.reader.paper_id
-    annotations.highlight_quote(lib, pid, "second paragraph", comment="key claim")
+    lib.highlights.add_quote(pid, "second paragraph", comment="key claim")
     other = next(i for i in desk.model.ids if i != pid)
-    annotations.highlight_quote(lib, other, "Nothing")
+    lib.highlights.add_quote(other, "Nothing")
     desk.run_command("highlights")
     dialog = [d for d in desk._dialogs if d.isVisible()][-1]
     items = dialog.items()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from desk_keys import press
 
-from paperdesk.core import annotations
 from paperdesk.core.records import IncomingPaper, SourceBatch
 from paperdesk.gui.qt import QApplication, QEvent, QGuiApplication, QLineEdit, QPoint, Qt, QTextCursor
 
@@ -168,7 +167,7 @@ def test_caret_mode_chooses_words_and_h_highlights(reader_desk, lib, qtbot):
     assert selected(desk) == "images"
     press(qtbot, page, "w", "W", "W", "W")
     press(qtbot, page, "h")
-    [mark] = annotations.highlights(lib, desk.reader.paper_id)
+    [mark] = lib.highlights.of(desk.reader.paper_id)
     assert mark.quote == "State-of-the-art samplers need fewer" and mark.field == "abstract"
     assert desk.table.hasFocus() and mode(desk) == "NORMAL"
     press(qtbot, desk.table, "j")  # the keys are the list's again (one paper: stays)
@@ -191,8 +190,8 @@ def test_caret_c_highlights_with_a_comment_and_esc_leaves(reader_desk, lib, qtbo
     press(qtbot, focused(), "Return")  # (and the writer stores the comment)
     qtbot.waitUntil(lambda: not dialog.isVisible())
     # The comment is stored by a job on the writer (the one write path): wait for it.
-    qtbot.waitUntil(lambda: annotations.highlights(lib, desk.reader.paper_id)[0].comment != "")
-    [mark] = annotations.highlights(lib, desk.reader.paper_id)
+    qtbot.waitUntil(lambda: lib.highlights.of(desk.reader.paper_id)[0].comment != "")
+    [mark] = lib.highlights.of(desk.reader.paper_id)
     assert (mark.quote, mark.comment) == ("Diffusion models", "the key idea")
 
 
@@ -207,7 +206,7 @@ def test_a_partial_selection_snaps_to_whole_words(reader_desk, lib, qtbot):
     page.setTextCursor(cursor)
     page.setFocus()
     press(qtbot, page, "h")
-    [mark] = annotations.highlights(lib, desk.reader.paper_id)
+    [mark] = lib.highlights.of(desk.reader.paper_id)
     assert mark.quote == "Diffusion models generate"
 
 

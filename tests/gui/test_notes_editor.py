@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import threading
 
-from paperdesk.core import annotations
 from paperdesk.gui.note_panel import continue_list
 from paperdesk.gui.qt import Qt, QUrl
 
@@ -42,10 +41,10 @@ def test_typing_autosaves_previews_and_survives_a_new_window(make_window, desk, 
     qtbot.keyClick(desk.reader.notes.editor, Qt.Key.Key_Return)
     qtbot.keyClicks(desk.reader.notes.editor, "- see [[")
     qtbot.keyClicks(desk.reader.notes.editor, desk.model.ids[1] + "]] soon")
-    assert annotations.note(seeded, pid) == ""  # not yet: saved ~1 s after typing stops
-    qtbot.waitUntil(lambda: annotations.note(seeded, pid) != "", timeout=5000)
+    assert seeded.notes.get(pid) == ""  # not yet: saved ~1 s after typing stops
+    qtbot.waitUntil(lambda: seeded.notes.get(pid) != "", timeout=5000)
     settle(desk)  # (the write's Changes reach the reader pane)
-    assert annotations.note(seeded, pid) == f"# Idea\n- see [[{desk.model.ids[1]}]] soon"
+    assert seeded.notes.get(pid) == f"# Idea\n- see [[{desk.model.ids[1]}]] soon"
     preview = desk.reader.notes.preview
     qtbot.waitUntil(lambda: "Idea" in preview.toPlainText())
     assert f"paperdesk://paper/{desk.model.ids[1]}" in preview.toHtml()
@@ -65,11 +64,11 @@ def test_switching_papers_and_closing_flush_the_pending_note(make_window, desk, 
     type_note(qtbot, desk, "switch")
     desk.select_id(second)  # no waiting for the autosave timer: switching queues the save at once,
     settle(desk)  # on the one writer (one write path): it is stored once the queued jobs have run
-    assert annotations.note(seeded, first) == "switch"
+    assert seeded.notes.get(first) == "switch"
     desk.table.setFocus()
     type_note(qtbot, desk, "closing")
     desk.close()  # closing saves too
-    assert annotations.note(seeded, second) == "closing"
+    assert seeded.notes.get(second) == "closing"
     reopened = make_window(seeded)
     reopened.select_id(second)
     assert reopened.reader.notes.editor.toPlainText() == "closing"
@@ -82,11 +81,11 @@ def test_focus_out_saves_and_one_session_is_one_undo_step(desk, seeded, qtbot, s
     qtbot.keyClicks(desk.reader.notes.editor, "bc")
     qtbot.keyClick(desk.reader.notes.editor, Qt.Key.Key_Escape)  # back to the list: focus-out saves
     settle(desk)
-    assert desk.table.hasFocus() and annotations.note(seeded, pid) == "abc"
-    assert len(annotations.note_history(seeded, pid)) == 2  # every save keeps a revision
+    assert desk.table.hasFocus() and seeded.notes.get(pid) == "abc"
+    assert len(seeded.notes.history(pid)) == 2  # every save keeps a revision
     qtbot.keyClicks(desk.table, "u")  # ...but the session is one undo step
     settle(desk)
-    assert annotations.note(seeded, pid) == ""
+    assert seeded.notes.get(pid) == ""
     assert desk.reader.notes.editor.toPlainText() == ""  # the editor follows the undo
 
 
@@ -100,21 +99,21 @@ def test_save_is_queued_behind_a_running_job_without_blocking(desk, seeded, qtbo
     qtbot.keyClicks(desk.reader.notes.editor, "!")  # still typing while the writer is busy
     gate.set()
     qtbot.waitUntil(lambda: not desk.jobs.busy, timeout=10_000)
-    assert annotations.note(seeded, pid) == "queued"
+    assert seeded.notes.get(pid) == "queued"
     assert desk.reader.notes.editor.toPlainText() == "queued!"
 
 
 def test_revisions_menu_restores(desk, seeded, qtbot, settle):
     pid = desk.current_id()
-    annotations.set_note(seeded, pid, "first version")
-    annotations.set_note(seeded, pid, "second version")
+    seeded.notes.set(pid, "first version")
+    seeded.notes.set(pid, "second version")
     notes = desk.reader.notes
     assert notes.editor.toPlainText() == "second version"
     notes.fill_revisions()
     actions = [a for a in notes.revisions_menu.actions() if "first version" in a.text()]
     actions[0].trigger()
     settle(desk)
-    assert annotations.note(seeded, pid) == "first version"
+    assert seeded.notes.get(pid) == "first version"
     assert notes.editor.toPlainText() == "first version"
 
 
@@ -134,7 +133,7 @@ HOSTILE = [
 
 def test_hostile_note_renders_nothing_executable(desk, seeded, qtbot):
     pid = desk.current_id()
-    annotations.set_note(seeded, pid, "\n\n".join(HOSTILE))
+    seeded.notes.set(pid, "\n\n".join(HOSTILE))
     from paperdesk.core.reader_html import paper_html
 
     for markup in (paper_html(seeded, seeded.get(pid)), desk.reader.notes.preview.toHtml(),

@@ -8,8 +8,6 @@ import pytest
 from desk_keys import settle_desks
 from pdf_samples import corpus_pdf, write_pdf
 
-from paperdesk.core import annotations
-
 
 def attach(lib, paper_id: str, source: Path, *, fetched: bool = False) -> Path:
     """The paper's PDF, attached the way `paperdesk pdf attach` does (or kept as a download is:
@@ -129,7 +127,7 @@ def test_keyboard_highlight_is_stored_drawn_and_undone(desk, qtbot, tmp_path):
     window.reader.pdf.find_field.returnPressed.emit()
     qtbot.waitUntil(lambda: view.current_match() is not None, timeout=10_000)
     press(window, qtbot, "h")
-    stored = [h for h in annotations.highlights(window.lib, pid) if h.field == "pdf"]
+    stored = [h for h in window.lib.highlights.of(pid) if h.field == "pdf"]
     assert len(stored) == 1
     mark = stored[0]
     assert (mark.page, mark.start, mark.end, mark.quote) == (0, 13, 20, "all you")
@@ -147,7 +145,7 @@ def test_keyboard_highlight_is_stored_drawn_and_undone(desk, qtbot, tmp_path):
     assert color.blue() < 200 and color.red() > 200  # yellow (#fde68a), not white
     window.run_command("undo")
     settle_desks(qtbot)
-    assert [h for h in annotations.highlights(window.lib, pid) if h.field == "pdf"] == []
+    assert [h for h in window.lib.highlights.of(pid) if h.field == "pdf"] == []
     qtbot.waitUntil(lambda: view.highlights == [])
 
 
@@ -297,7 +295,7 @@ def test_go_to_page_full_window_and_colour_buttons(desk, qtbot, tmp_path):
     qtbot.waitUntil(lambda: view.current_match() is not None, timeout=10_000)
     qtbot.mouseClick(window.reader.colour_buttons["green"], Qt.MouseButton.LeftButton)
     settle_desks(qtbot)
-    (mark,) = [h for h in annotations.highlights(window.lib, pid) if h.field == "pdf"]
+    (mark,) = [h for h in window.lib.highlights.of(pid) if h.field == "pdf"]
     assert (mark.color, mark.page, mark.quote) == ("green", 3, "page 4")
     qtbot.waitUntil(lambda: bool(view.highlights))
     with qtbot.waitSignal(view.highlight_activated) as activated:
@@ -439,7 +437,7 @@ def test_drag_across_page_breaks_selects_copies_and_highlights_every_part(desk, 
     assert QGuiApplication.clipboard().text() == view.selected_text()
     assert "Copied 12 words" in window.statusBar().currentMessage()
     press(window, qtbot, "h")
-    marks = [h for h in annotations.highlights(window.lib, pid) if h.field == "pdf"]
+    marks = [h for h in window.lib.highlights.of(pid) if h.field == "pdf"]
     assert [(h.page, h.quote) for h in marks] == [
         (0, "quokka"), (1, "Second page text in the middle"), (2, "Third page begins with wombat")]
     text = [view.doc.page_text(p) for p in range(3)]
@@ -451,7 +449,7 @@ def test_drag_across_page_breaks_selects_copies_and_highlights_every_part(desk, 
     assert {h.page for h in view.highlights} == {0, 1, 2}
     window.run_command("undo")  # the three parts are one step
     settle_desks(qtbot)
-    assert [h for h in annotations.highlights(window.lib, pid) if h.field == "pdf"] == []
+    assert [h for h in window.lib.highlights.of(pid) if h.field == "pdf"] == []
 
 
 def test_drag_held_below_the_view_scrolls_and_selects_into_the_next_page(desk, qtbot, tmp_path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from desk_keys import settle_desks
 
-from paperdesk.core import annotations
 from paperdesk.gui.qt import Qt
 
 
@@ -27,7 +26,7 @@ def test_triage_a_digest_view_with_keys_and_summary(make_window, seeded, qtbot):
     qtbot.keyClicks(window.table, "j")  # skip the third
     window.run_command("tag-1")  # no tags yet: a message, nothing else
     seeded.tag([ids[3]], ["later"])
-    annotations.set_note(seeded, ids[3], "read the appendix")
+    seeded.notes.set(ids[3], "read the appendix")
     assert window.triage_label.text().endswith("4 / 98")
     assert window.current_id() == ids[3]
     qtbot.keyClicks(window.table, "k")  # back to the third
