@@ -29,6 +29,7 @@ from paperdesk.core.reader_html import HIGHLIGHT_CSS
 from paperdesk.gui.pdf_render import PageCache, PageRenderer, scale_key
 from paperdesk.gui.qt import (
     QAbstractScrollArea,
+    QApplication,
     QColor,
     QDesktopServices,
     QEvent,
@@ -122,6 +123,8 @@ class PdfView(QAbstractScrollArea):
         self._selection_rects: dict[int, tuple[int, int, list[Rect]]] = {}  # page: start, end, rects
         self._anchor: tuple[int, int] | None = None  # page, char index where a drag started
         self._drag_pos: QPointF | None = None
+        self._pressed_link: Link | None = None  # followed on release, unless the press became a drag
+        self._press_pos = QPointF()
         self._drag_scroll = QTimer(self)  # a drag held above or below the pages scrolls them
         self._drag_scroll.setInterval(30)
         self._drag_scroll.timeout.connect(self._drag_scroll_step)
@@ -614,11 +617,11 @@ class PdfView(QAbstractScrollArea):
     def mousePressEvent(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or self.doc is None:
             return super().mousePressEvent(event)
-        link = self._link_at(event.position())
-        if link is not None:
-            self._follow(link)
-            return
         self.setFocus()
+        # A link is followed on release: a drag that starts on one (a citation, a URL in the text)
+        # selects text like anywhere else.
+        self._pressed_link = self._link_at(event.position())
+        self._press_pos = event.position()
         self._anchor = self._char_at(event.position())
         if self.selection is not None:
             self._set_selection(None)
@@ -626,6 +629,10 @@ class PdfView(QAbstractScrollArea):
 
     def mouseMoveEvent(self, event) -> None:
         pos = event.position()
+        if self._pressed_link is not None and event.buttons() & Qt.MouseButton.LeftButton:
+            if (pos - self._press_pos).manhattanLength() < QApplication.startDragDistance():
+                return  # still a click on the link
+            self._pressed_link = None
         if self._anchor is not None and event.buttons() & Qt.MouseButton.LeftButton:
             self._drag_to(pos)
             outside = pos.y() < 0 or pos.y() > self.viewport().height()
@@ -670,6 +677,11 @@ class PdfView(QAbstractScrollArea):
 
     def mouseReleaseEvent(self, event) -> None:
         self._drag_scroll.stop()
+        link, self._pressed_link = self._pressed_link, None
+        if link is not None and event.button() == Qt.MouseButton.LeftButton:
+            self._anchor = self._drag_pos = None
+            self._follow(link)
+            return
         if self._anchor is not None and self.selection is not None:
             self.selection_changed.emit()
         self._anchor = self._drag_pos = None

@@ -572,3 +572,38 @@ def test_shift_arrows_scroll_sideways_when_zoomed_in(desk, qtbot, tmp_path):
     assert bar.value() == view.verticalScrollBar().singleStep()
     qtbot.keyClick(view, Qt.Key.Key_Right)  # without Shift: still the next page
     assert view.current_page() == 1
+
+
+def test_a_drag_starting_on_a_link_selects_and_a_click_follows_it(desk, qtbot, tmp_path):
+    """Papers link their citations and URLs: pressing on a link and dragging selects the text
+    (it used to jump to the link's target at the press); a click still follows the link."""
+    from paperdesk.gui.qt import QDesktopServices, QObject, Qt, Slot
+
+    window, pid = desk
+    line = "See https://example.org/paper for the code"
+    source = write_pdf(tmp_path / "l.pdf", [[line]], links={0: [((90, 715, 230, 732), "https://example.org/paper")]})
+    show_pdf(window, qtbot, pid, source)
+    view = window.reader.pdf.view
+    qtbot.waitUntil(lambda: bool(view._links.get(0)), timeout=10_000)
+    boxes = view.doc.char_boxes(0)
+    text = view.doc.page_text(0)
+    on_link = view._to_view(0, boxes[text.index("example")]).center().toPoint()
+    after = view._to_view(0, boxes[text.index("code")]).center().toPoint()
+    assert view._link_at(on_link) is not None
+    opened: list[str] = []
+
+    class Browser(QObject):
+        @Slot("QUrl")
+        def open(self, url):
+            opened.append(url.toString())
+
+    browser = Browser()
+    QDesktopServices.setUrlHandler("https", browser, "open")
+    try:
+        drag(qtbot, view, on_link, after)
+        assert opened == []
+        assert view.selected_text() == "example.org/paper for the code"
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=on_link)
+        assert opened == ["https://example.org/paper"]
+    finally:
+        QDesktopServices.unsetUrlHandler("https")
