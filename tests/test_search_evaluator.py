@@ -244,26 +244,20 @@ def sidecar_searcher(tmp_path_factory):
     """The shared fixture's documents written by our segment writer, long lists as sidecars."""
     from whoosh import index
 
-    from paperdesk.core.search import sidecar
     from paperdesk.core.search.whoosh_internals import segment_writer
 
     folder = tmp_path_factory.mktemp("ix-sidecar")
     ix = index.create_in(str(folder), make_schema())
     rng = random.Random(3)
-    minimum = sidecar.MIN_POSTINGS
-    sidecar.MIN_POSTINGS = 20  # the fixture's lists are short
-    try:
-        for start in (0, 120, 240):
-            writer = segment_writer(ix)
-            for i in range(start, start + 120):
-                writer.add_document(**_doc(i, rng))
-            writer.commit(merge=False)
+    for start in (0, 120, 240):
         writer = segment_writer(ix)
-        for i in range(0, 300, 7):
-            writer.delete_by_term("id", f"p{i:04d}")
+        for i in range(start, start + 120):
+            writer.add_document(**_doc(i, rng))
         writer.commit(merge=False)
-    finally:
-        sidecar.MIN_POSTINGS = minimum
+    writer = segment_writer(ix)
+    for i in range(0, 300, 7):
+        writer.delete_by_term("id", f"p{i:04d}")
+    writer.commit(merge=False)
     with ix.searcher() as s:
         yield folder, s
     ix.close()
@@ -278,8 +272,10 @@ def test_sidecar_lists_give_whooshs_documents_and_scores(sidecar_searcher):
     segments = [segment_id(r) for r, _ in IndexView(searcher).leaves]
     assert sorted(f.name for f in files) == sorted(path_for(folder, s).name for s in segments)
     sidecar = sidecar_for(folder, segments[0])
-    assert sidecar is not None and ("abstract", b"model") in sidecar.terms
-    assert ("id", b"p0001") not in sidecar.terms  # unique terms are never long
+    assert sidecar is not None and len(sidecar.postings("abstract", b"model")[0]) > 20
+    assert sidecar.postings("id", b"p0001")[0].tolist() == [1]  # every list, one posting too
+    assert sidecar.postings("id", b"p0001x") is None and sidecar.postings("id", b"") is None
+    assert not sidecar.covers("spell_title") and not sidecar.covers("published")  # never read by term
     view = IndexView(searcher, folder)
     plain = IndexView(searcher)
     for query in queries():
@@ -301,7 +297,7 @@ def test_a_damaged_sidecar_is_ignored(sidecar_searcher, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(folder, copy)
     victim = next(copy.glob(f"*{EXTENSION}"))
-    victim.write_bytes(b"PDNPP1\n" + b"\xff" * 40)
+    victim.write_bytes(b"PDNPP2\n" + b"\xff" * 40)
     assert sidecar_for(copy, victim.stem.removeprefix("postings_")) is None
     assert sidecar_for(copy, "MAIN_nosuchsegment") is None
 

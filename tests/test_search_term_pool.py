@@ -77,7 +77,6 @@ def segment_files(folder: Path) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("batches", [[400], [300, 40, 40]])
 def test_segments_are_byte_for_byte_whooshs(tmp_path, batches, monkeypatch):
-    monkeypatch.setattr("paperdesk.core.search.sidecar.MIN_POSTINGS", 50)
     docs, start = [], 0
     for n, size in enumerate(batches):
         docs.append(documents(size, seed=n, start=start))

@@ -93,7 +93,7 @@ class IndexView:
         self._id_columns: list[Callable[[int], str] | None] | None = None
         self._docnum_of: list[dict[str, int]] | None = None  # per leaf: paper id -> docnum
         self._offsets = [offset for _, offset in self.leaves]
-        # The long posting lists of each leaf as arrays, when its segment has them (sidecar.py).
+        # The posting lists of each leaf as arrays (sidecar.py; the index checks they are there).
         self._sidecars = self._beside_segments(folder, sidecar_for)
         # The order of each leaf's title and abstract words, when its segment has it (word_order.py).
         self._word_orders = self._beside_segments(folder, word_order_for)
@@ -138,11 +138,12 @@ class IndexView:
         scorable = field.scorable
         coef, norms = 0.0, None
         for (reader, offset), sidecar in zip(self.leaves, self._sidecars, strict=True):
-            found = sidecar.postings(fieldname, tbytes) if sidecar is not None else None
+            if sidecar is not None and sidecar.covers(fieldname):
+                found = sidecar.postings(fieldname, tbytes)
+            else:  # a field no query reads by term, or a segment without its file
+                found = _matched(reader, fieldname, tbytes)
             if found is None:
-                found = internals.postings(reader, fieldname, tbytes, field.format)
-                if found is None:
-                    continue
+                continue
             ids, weights = found
             if not len(ids):
                 continue
@@ -358,6 +359,23 @@ class IndexView:
             found.scores[matcher.id()] = matcher.score()
             matcher.next()
         return found
+
+
+def _matched(reader: Any, fieldname: str, tbytes: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+    """A term's (docnums, weights) in a leaf through Whoosh's matcher (None: no such term)."""
+    from whoosh.reading import TermNotFound
+
+    try:
+        m = reader.postings(fieldname, tbytes)
+    except (TermNotFound, KeyError):
+        return None
+    ids: list[int] = []
+    weights: list[float] = []
+    while m.is_active():
+        ids.append(m.id())
+        weights.append(m.weight())
+        m.next()
+    return np.array(ids, dtype=np.int64), np.array(weights)
 
 
 def top(scored: Matches, limit: int | None, keys: list[Column] | None = None) -> list[int]:

@@ -203,7 +203,9 @@ class SearchIndex:
                 # The first id term of each segment (a whole lexicon would be 100k terms: 3 s).
                 next(iter(searcher.reader().lexicon("id")), None)
             # Phrases in abstracts and PDF texts (no positions) are found only in these files.
-            if self.fast and any(word_order.word_order_for(self.dir, segment) is None
+            # and every posting list the evaluator reads, in the postings files.
+            if self.fast and any(word_order.word_order_for(self.dir, segment) is None or
+                                 sidecar.sidecar_for(self.dir, segment) is None
                                  for segment in whoosh_internals.segment_ids(ix)):
                 ix.close()
                 return "the search index was missing or incomplete"

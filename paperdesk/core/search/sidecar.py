@@ -1,14 +1,18 @@
-"""Long posting lists of a Whoosh segment, also written as plain arrays beside it (`<segment>.npp`).
+"""Every posting list of a segment, also written as plain arrays beside it (`postings_<segment>.npp`):
+the one postings format the evaluator reads.
 
 Whoosh stores postings as pickled, zlib'd blocks of 128: a common word's 40,000 abstract postings
 cost ~15 ms to unpickle on every first use, and as-you-type meets new words at every keystroke.
-Our segment writer (writer.py) also writes each list of at least MIN_POSTINGS postings as raw
-int32 docnums and float32 weights; the evaluator maps the file and slices it. A segment merged
-away leaves its file behind until `prune` (after each commit of the index queue). A segment
-without one (an index written before, or by Whoosh's own writer) is read through Whoosh as before.
+Our segment writer (whoosh_internals.py) also writes each field's lists as raw int32 docnums and
+float32 weights, the terms sorted, so the evaluator maps the file and slices it. Fields no query
+reads by term (spelling words, numbers: ranges read columns) are left out (`covers`). Every
+segment our writer writes has its file (the index checks at open); a segment merged away leaves
+its file behind until `prune` (after each commit of the index queue).
 
-Layout: MAGIC, an 8-byte little-endian header length, the pickled header {"terms": {(field,
-term bytes): (start, count)}, "count": n}, then n int32 docnums and n float32 weights.
+Layout: MAGIC, an 8-byte little-endian header length, the pickled header {"fields": {name: (terms,
+term bytes, first posting, postings)}, "count": n}, then n int32 docnums and n float32 weights,
+then per field in header order: terms + 1 int64 term offsets into the field's term bytes, the
+term bytes (terms ascending), terms + 1 int64 offsets into the postings.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import contextlib
 import os
 import pickle
 import struct
+import sys
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -26,65 +31,81 @@ import numpy as np
 
 PREFIX, EXTENSION = "postings_", ".npp"  # not the segment's own prefix: Whoosh would pack it into
 # the segment's compound file
-MAGIC = b"PDNPP1\n"
-MIN_POSTINGS = 512  # shorter lists unpickle quickly enough
-SKIP_FIELDS = frozenset({"id", "arxiv", "sig"})  # one posting per term: never long
+MAGIC = b"PDNPP2\n"
 _LENGTH = struct.Struct("<Q")
 T = TypeVar("T")
 
 Posting = tuple[str, bytes, int, float, Any]  # as Whoosh's posting pool yields them
 
 
-class Collector:
-    """Passes a segment's sorted posting stream through, keeping the long lists."""
+class _FieldLists:
+    """One field's terms (ascending) and where each one's postings start, as they are written."""
 
-    def __init__(self, postings: Iterable[Posting] = ()):
+    def __init__(self, first: int):
+        self.first = first  # the field's first posting in the file
+        self.term_ends = array("q")  # each term's end in `terms`
+        self.terms = bytearray()
+        self.ends = array("q")  # each term's postings' end (from `first`)
+
+
+class Collector:
+    """Keeps a segment's posting lists as they are written, sorted by field and term: from a
+    posting stream passed through (`Collector(postings)`, iterated) or whole lists (`add_list`).
+    `skip(fieldname)`: fields whose lists are not kept."""
+
+    def __init__(self, postings: Iterable[Posting] = (), skip: Callable[[str], bool] = lambda name: False):
         self._postings = postings
-        self.terms: dict[tuple[str, bytes], tuple[int, int]] = {}
+        self._skip = skip
+        self.fields: dict[str, _FieldLists] = {}
         self.docnums = array("i")
         self.weights = array("f")
 
     def __iter__(self) -> Iterator[Posting]:
-        docnums, weights = self.docnums, self.weights
         key: tuple[str, bytes] | None = None
-        start = 0
         for posting in self._postings:
             fieldname, text, docnum, weight = posting[0], posting[1], posting[2], posting[3]
-            if docnum < 0:  # a word for the spelling dictionary, not a posting (Whoosh's convention)
-                yield posting
-                continue
-            if (fieldname, text) != key:
-                self._close(key, start)
-                key, start = (fieldname, text), len(docnums)
-            if fieldname not in SKIP_FIELDS:
-                docnums.append(docnum)
-                weights.append(weight)
+            if docnum >= 0 and not self._skip(fieldname):  # < 0: a spelling word, not a posting
+                if (fieldname, text) != key:
+                    self._start(fieldname, text)
+                    key = (fieldname, text)
+                self.docnums.append(docnum)
+                self.weights.append(weight)
+                self._end(fieldname)
             yield posting
-        self._close(key, start)
 
     def add_list(self, fieldname: str, text: bytes, docnums: array, weights: array) -> None:
-        """Keep a whole posting list given at once, if it is long."""
-        if len(docnums) >= MIN_POSTINGS:
-            self.terms[(fieldname, text)] = (len(self.docnums), len(docnums))
-            self.docnums.extend(docnums)
-            self.weights.extend(weights)
+        """Keep a whole posting list given at once (after the lists of lower terms)."""
+        if self._skip(fieldname):
+            return
+        self._start(fieldname, text)
+        self.docnums.extend(docnums)
+        self.weights.extend(weights)
+        self._end(fieldname)
 
-    def _close(self, key: tuple[str, bytes] | None, start: int) -> None:
-        count = len(self.docnums) - start
-        if key is not None and count >= MIN_POSTINGS:
-            self.terms[key] = (start, count)
-        elif count:
-            del self.docnums[start:]
-            del self.weights[start:]
+    def _start(self, fieldname: str, text: bytes) -> None:
+        lists = self.fields.get(fieldname)
+        if lists is None:
+            lists = self.fields[fieldname] = _FieldLists(len(self.docnums))
+        lists.terms += text
+        lists.term_ends.append(len(lists.terms))
+        lists.ends.append(len(self.docnums) - lists.first)
+
+    def _end(self, fieldname: str) -> None:
+        lists = self.fields[fieldname]
+        lists.ends[-1] = len(self.docnums) - lists.first
 
     def write(self, path: Path) -> None:
-        """Write the file (nothing when no list was long)."""
-        if not self.terms:
-            return
+        """Write the file (also without lists: every segment has one)."""
         docnums = self.docnums.tobytes() if self.docnums.itemsize == 4 else \
             np.asarray(self.docnums, dtype=np.int32).tobytes()
-        write_file(path, MAGIC, {"terms": self.terms, "count": len(self.docnums)},
-                   [docnums, np.asarray(self.weights, dtype=np.float32).tobytes()])
+        header: dict = {"fields": {}, "count": len(self.docnums)}
+        parts = [docnums, np.asarray(self.weights, dtype=np.float32).tobytes()]
+        for name, lists in self.fields.items():
+            header["fields"][name] = (len(lists.ends), len(lists.terms), lists.first,
+                                      lists.ends[-1] if lists.ends else 0)
+            parts += [np.asarray([0, *lists.term_ends], dtype="<i8").tobytes(), bytes(lists.terms),
+                      np.asarray([0, *lists.ends], dtype="<i8").tobytes()]
+        write_file(path, MAGIC, header, parts)
 
 
 def write_file(path: Path, magic: bytes, header: dict, parts: list[bytes]) -> None:
@@ -110,25 +131,57 @@ def read_header(path: Path, magic: bytes) -> tuple[dict, int]:
 
 
 class Sidecar:
-    """A segment's long posting lists, memory-mapped."""
+    """A segment's posting lists, memory-mapped; each field's terms and offsets in memory."""
 
     def __init__(self, path: Path):
         header, offset = read_header(path, MAGIC)
-        self.terms: dict[tuple[str, bytes], tuple[int, int]] = header["terms"]
         count = header["count"]
-        self.docnums = np.memmap(path, dtype=np.int32, mode="r", offset=offset, shape=(count,)) \
-            if count else np.zeros(0, dtype=np.int32)
-        self.weights = np.memmap(path, dtype=np.float32, mode="r", offset=offset + 4 * count,
-                                 shape=(count,)) if count else np.zeros(0, dtype=np.float32)
+        # A plain array over the map: a memmap's slices pay for its Python subclass.
+        raw = np.asarray(np.memmap(path, dtype=np.uint8, mode="r")) if path.stat().st_size > offset else None
+        self.docnums = raw[offset:offset + 4 * count].view("<i4") if count and raw is not None \
+            else np.zeros(0, dtype=np.int32)
+        offset += 4 * count
+        self.weights = raw[offset:offset + 4 * count].view("<f4") if count and raw is not None \
+            else np.zeros(0, dtype=np.float32)
+        offset += 4 * count
+        # Per field: (term offsets, term bytes, postings offsets, the field's first posting).
+        self.fields: dict[str, tuple[array, bytes, array, int]] = {}
+        for name, (terms, size, first, _postings) in header["fields"].items():
+            assert raw is not None
+            term_ends = array("q", bytes(raw[offset:offset + 8 * (terms + 1)]))
+            offset += 8 * (terms + 1)
+            blob = bytes(raw[offset:offset + size])
+            offset += size
+            ends = array("q", bytes(raw[offset:offset + 8 * (terms + 1)]))
+            offset += 8 * (terms + 1)
+            if sys.byteorder == "big":
+                term_ends.byteswap()
+                ends.byteswap()
+            self.fields[name] = (term_ends, blob, ends, first)
+        if offset != path.stat().st_size:
+            raise ValueError(f"postings file of the wrong size: {path}")
+
+    def covers(self, fieldname: str) -> bool:
+        """Whether the field's lists are here (a field without any term in the segment is not)."""
+        return fieldname in self.fields
 
     def postings(self, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray] | None:
-        """(docnums, weights) of a long list, or None when the list is not here."""
-        found = self.terms.get((fieldname, text))
+        """(docnums, weights) of a term's list, or None when the segment does not have the term."""
+        found = self.fields.get(fieldname)
         if found is None:
             return None
-        start, count = found
-        return (self.docnums[start:start + count].astype(np.int64),
-                self.weights[start:start + count].astype(np.float64))
+        term_ends, blob, ends, first = found
+        lo, hi = 0, len(term_ends) - 1
+        while lo < hi:  # the first term >= text
+            mid = (lo + hi) // 2
+            if blob[term_ends[mid]:term_ends[mid + 1]] < text:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo == len(term_ends) - 1 or blob[term_ends[lo]:term_ends[lo + 1]] != text:
+            return None
+        start, stop = first + ends[lo], first + ends[lo + 1]
+        return (self.docnums[start:stop].astype(np.int64), self.weights[start:stop].astype(np.float64))
 
 
 _OPEN: dict[tuple[str, int], Any] = {}

@@ -1,8 +1,8 @@
 """Every use of Whoosh's internals, in one module: private attributes, its W3 codec's file layout.
 
 They make the index fast (writer: postings pooled by term and written a block at a time, field
-lengths read once, one segment per build worker; reader: posting blocks decoded in one read,
-columns and field lengths read as arrays) and they are written for WRITTEN_FOR. With another
+lengths read once, one segment per build worker; reader: columns, ids and field lengths read as
+arrays) and they are written for WRITTEN_FOR. With another
 Whoosh installed (or PAPERDESK_WHOOSH_STOCK=1 in the environment, or `force_stock(True)`),
 `usable()` is False and the index uses Whoosh's public API only: written by `ix.writer()`, searched
 by `searcher.search` (stock.py), with positions in every text field (no word order files). The
@@ -14,34 +14,31 @@ Writing, as Whoosh's `SegmentWriter` does, faster where a build spends its time:
 - Whoosh's writer looks up the document's field length for every posting it writes (for the
   block statistics BM25 uses), through a column reader on the file it just wrote: ~4 us a
   posting. Here each field's length bytes are read once into memory.
-- The long posting lists are also written as arrays beside the segment (sidecar.py), and the
-  words of titles, abstracts and PDF texts in order (word_order.py), for phrases.
+- The posting lists are also written as arrays beside the segment (sidecar.py: what the evaluator
+  reads), and the words of titles, abstracts and PDF texts in order (word_order.py), for phrases.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
-import struct
 import sys
 import zlib
 from array import array
 from collections.abc import Callable
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from paperdesk.core.search import word_order
-from paperdesk.core.search.sidecar import SKIP_FIELDS, Collector, path_for
+from paperdesk.core.search.sidecar import Collector, path_for
 from paperdesk.core.search.term_pool import TermPool
 
 WRITTEN_FOR = frozenset({"2.7.5"})  # the Whoosh versions whose internals this module knows
 STOCK_ENV = "PAPERDESK_WHOOSH_STOCK"  # set (to anything but "" or "0"): Whoosh's public API only
 _forced: bool | None = None
 _BIG_ENDIAN = sys.byteorder == "big"
-_INT = struct.Struct("!i")  # whoosh.system's int
 
 
 def force_stock(stock: bool | None) -> None:
@@ -102,6 +99,14 @@ class _Lengths:
 
     def close(self) -> None:
         self._reader.close()
+
+
+def _unread(schema: Any) -> Callable[[str], bool]:
+    """Fields whose lists no query reads by term: spelling words, numbers (ranges read columns)."""
+    from whoosh.fields import NUMERIC, SpellField
+
+    skipped = {name for name in schema.names() if isinstance(schema[name], SpellField | NUMERIC)}
+    return lambda fieldname: fieldname in skipped or fieldname not in schema
 
 
 def segment_writer(ix: Any, **kwargs: Any) -> Any:
@@ -203,11 +208,11 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
             lengths = _Lengths(pdr) if isinstance(pdr, W3PerDocReader) else pdr
             folder = getattr(self.storage, "folder", None)  # a folder on disk (not RAM storage)
             if isinstance(self.pool, TermPool):
-                collector = Collector() if folder else None
+                collector = Collector(skip=_unread(self.schema)) if folder else None
                 write_pool(self.pool, self.fieldwriter, self.schema, lengths, collector)
             else:
                 postings = self.pool.iter_postings()
-                collector = Collector(postings) if folder else None
+                collector = Collector(postings, _unread(self.schema)) if folder else None
                 self.fieldwriter.add_postings(self.schema, lengths, collector or postings)
             self.fieldwriter.close()
             if lengths:
@@ -243,7 +248,7 @@ def write_pool(pool: TermPool, fieldwriter: Any, schema: Any, lengths: Any,
             fixed = fieldobj.format.fixed_value_size()
             length_of = _FieldLengths(lengths, fieldname)
         ints = (fieldname, text) in pool.int_weights
-        if collector is not None and fieldname not in SKIP_FIELDS:
+        if collector is not None:
             collector.add_list(fieldname, text, docnums, weights)
         info = W3TermInfo()  # what its add_block would gather, block by block
         info._minid = docnums[0]
@@ -417,64 +422,3 @@ def docnum_map(reader: Any) -> dict[str, int]:
                 _DOCNUM_MAPS.clear()
             _DOCNUM_MAPS[segid] = found
     return found
-
-
-def _decode_matcher(m: Any) -> tuple[np.ndarray, np.ndarray]:
-    from whoosh.codec.whoosh3 import W3LeafMatcher
-
-    if isinstance(m, W3LeafMatcher) and not m._byteids:
-        return _decode_blocks(m)
-    # a ListMatcher (postings inlined in the term info) or anything else
-    id_list: list[int] = []
-    weight_list: list[float] = []
-    while m.is_active():
-        id_list.append(m.id())
-        weight_list.append(m.weight())
-        m.next()
-    return np.array(id_list, dtype=np.int64), np.array(weight_list)
-
-
-def _decode_blocks(m: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(docnums, weights) of a W3LeafMatcher's posting list, from one read of the whole list.
-
-    Whoosh reads each block's header and data separately: several system calls a block when the
-    index is not memory-mapped. Layout as W3LeafMatcher._goto reads it: per block an int length
-    (negative for the last), a pickled info tuple (count, last id, ...), then the pickled data
-    (delta-coded ids starting from 0, weights: None for all 1.0, one float for all, or a tuple)."""
-    size = m._length[0] if isinstance(m._length, tuple) else m._length  # 2.7.5 keeps it as a 1-tuple
-    buf = memoryview(m._postfile.get(m._startoffset, size))
-    pos = m._baseoffset - m._startoffset  # after the header tag
-    deltas: list[int] = []
-    weights: list[float] = []
-    starts: list[int] = []
-    lasts: list[int] = []
-    while True:
-        (length,) = _INT.unpack_from(buf, pos)
-        end = pos + _INT.size + abs(length)
-        stream = BytesIO(buf[pos + _INT.size:end])
-        info = pickle.load(stream)
-        data = buf[pos + _INT.size + stream.tell():end]
-        ids, w, _ = pickle.loads(zlib.decompress(data) if info[3] else data)
-        starts.append(len(deltas))
-        lasts.append(info[1])
-        deltas += ids
-        weights += [1.0] * len(ids) if w is None else [w] * len(ids) if isinstance(w, float) else w
-        if length < 0 or end >= len(buf):
-            break
-        pos = end
-    docnums = np.array(deltas, dtype=np.int64)
-    if len(starts) > 1:  # each block's first id is absolute: make it relative to the block before
-        docnums[starts[1:]] -= np.array(lasts[:-1], dtype=np.int64)
-    return np.cumsum(docnums, out=docnums), np.array(weights)
-
-
-def postings(reader: Any, fieldname: str, tbytes: bytes, fmt: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    """(docnums, weights) of a term in a leaf, deleted documents included (None: no such term)."""
-    from whoosh.reading import TermNotFound
-
-    try:
-        terms = getattr(reader, "_terms", None)  # a SegmentReader's, no deletion filter
-        m = terms.matcher(fieldname, tbytes, fmt) if terms is not None else reader.postings(fieldname, tbytes)
-    except (TermNotFound, KeyError):
-        return None
-    return _decode_matcher(m)
