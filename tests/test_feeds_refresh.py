@@ -12,13 +12,7 @@ from samples import feed_data
 
 from paperdesk.core.feeds import (
     FetchLimits,
-    add_feed,
-    get_feed,
-    list_feeds,
     refresh_feeds,
-    remove_feed,
-    rename_feed,
-    set_paused,
 )
 from paperdesk.core.feeds.discover import ProbeError, probe
 from paperdesk.core.feeds.fetch import USER_AGENT
@@ -117,7 +111,7 @@ def refresh(lib, ids=None, **kwargs):
 def test_200_then_304_adds_nothing_and_sends_validators(lib, server):
     url = server.add("/api", body=feed_data("arxiv_api_search.xml"), etag='"v1"',
                      content_type="application/atom+xml")
-    feed = add_feed(lib, url, "del Maestro")
+    feed = lib.feeds.add(url, "del Maestro")
     first = refresh(lib)[feed.id]
     assert (first.status, first.new, first.items) == ("ok", 3, 3)
     assert lib.get("cond-mat/0412498")["authors"] == ["Dana Invented", "Eli Fictional"]
@@ -128,7 +122,7 @@ def test_200_then_304_adds_nothing_and_sends_validators(lib, server):
     assert path == "/api"
     assert headers["if-none-match"] == '"v1"' and headers["user-agent"] == USER_AGENT
     assert "gzip" in headers["accept-encoding"]
-    health = get_feed(lib, feed.id)
+    health = lib.feeds.get(feed.id)
     assert health.last_error is None and health.items_seen == 3 and health.last_success
     assert health.next_refresh > health.last_success
     assert lib.stats()["sources"] == 1
@@ -136,7 +130,7 @@ def test_200_then_304_adds_nothing_and_sends_validators(lib, server):
 
 def test_unchanged_body_without_validators_adds_no_source(lib, server):
     url = server.add("/plain", body=feed_data("arxiv_api_search.xml"))
-    feed = add_feed(lib, url)
+    feed = lib.feeds.add(url)
     assert refresh(lib)[feed.id].new == 3
     again = refresh(lib)[feed.id]
     assert (again.status, again.new) == ("ok", 0)
@@ -148,16 +142,16 @@ def test_last_modified_validator_gives_304(lib, server):
 
     url = server.add("/lm", body=feed_data("rss2_atom_ns.xml"),
                      headers={"Last-Modified": stamp})
-    feed = add_feed(lib, url)
+    feed = lib.feeds.add(url)
     assert refresh(lib)[feed.id].status == "ok"
-    assert get_feed(lib, feed.id).last_modified == stamp
+    assert lib.feeds.get(feed.id).last_modified == stamp
     refresh(lib)
     assert server.requests[-1][1]["if-modified-since"] == stamp
 
 
 def test_gzip_body_is_decoded(lib, server):
     body = gzip.compress(feed_data("arxiv_api_search.xml"))
-    feed = add_feed(lib, server.add("/gz", body=body, gzip=True))
+    feed = lib.feeds.add(server.add("/gz", body=body, gzip=True))
     assert refresh(lib)[feed.id].new == 3
 
 
@@ -192,7 +186,7 @@ def test_failures_each_get_a_clear_status_and_do_not_stop_the_others(lib, server
                     "web page, not a feed"),
         "good": (good, "ok", None),
     }
-    ids = {key: add_feed(lib, url, key).id for key, (url, _, _) in cases.items()}
+    ids = {key: lib.feeds.add(url, key).id for key, (url, _, _) in cases.items()}
     results = refresh(lib)
     assert len(results) == len(cases)
     for key, (_, status, words) in cases.items():
@@ -200,16 +194,16 @@ def test_failures_each_get_a_clear_status_and_do_not_stop_the_others(lib, server
         assert result.status == status, (key, result)
         if words:
             assert words in result.error, (key, result.error)
-            feed = get_feed(lib, ids[key])
+            feed = lib.feeds.get(ids[key])
             assert feed.last_error == result.error and feed.failures == 1 and feed.last_success is None
     assert results[ids["good"]].new == 3 and results[ids["chain"]].new == 1
-    busy = get_feed(lib, ids["busy"])
+    busy = lib.feeds.get(ids["busy"])
     assert busy.next_refresh >= _plus(busy.last_attempt, 7200)  # Retry-After honoured
 
 
 def test_a_failing_refresh_loses_nothing_and_backs_off(lib, server):
     url = server.add("/feed", body=feed_data("arxiv_api_search.xml"))
-    feed = add_feed(lib, url)
+    feed = lib.feeds.add(url)
     refresh(lib)
     before = lib.stats()
     for failures, words in ((1, "broken XML"), (2, "HTTP 500"), (3, "web page")):
@@ -220,15 +214,15 @@ def test_a_failing_refresh_loses_nothing_and_backs_off(lib, server):
         }[failures]
         result = refresh(lib)[feed.id]
         assert result.status == "error" and words in result.error
-        health = get_feed(lib, feed.id)
+        health = lib.feeds.get(feed.id)
         assert health.failures == failures and health.items_seen == 3
         delay = _seconds(health.last_attempt, health.next_refresh)
         assert 0.8 * 900 * 2 ** (failures - 1) - 1 <= delay <= 1.2 * 900 * 2 ** (failures - 1) + 1
     assert lib.stats() == before
     server.routes["/feed"] = Route(body=feed_data("arxiv_api_search.xml"))
     healed = refresh(lib)[feed.id]
-    assert healed.status == "ok" and get_feed(lib, feed.id).failures == 0
-    assert get_feed(lib, feed.id).last_error is None
+    assert healed.status == "ok" and lib.feeds.get(feed.id).failures == 0
+    assert lib.feeds.get(feed.id).last_error is None
 
 
 def test_wrong_content_type_and_non_utf8_encodings(lib, server):
@@ -237,7 +231,7 @@ def test_wrong_content_type_and_non_utf8_encodings(lib, server):
     cp1252 = server.add("/cp1252", body=feed_data("cp1252_item.xml"),
                         content_type="text/xml; charset=windows-1252")
     euckr = server.add("/euckr", body=feed_data("euc_kr_item.xml"), content_type="text/xml")
-    ids = [add_feed(lib, u).id for u in (octets, cp1252, euckr)]
+    ids = [lib.feeds.add(u).id for u in (octets, cp1252, euckr)]
     results = refresh(lib)
     assert [results[i].status for i in ids] == ["ok", "ok", "ok"]
     foo = lib.records(lib.paper_ids())
@@ -249,9 +243,9 @@ def test_wrong_content_type_and_non_utf8_encodings(lib, server):
 
 
 def test_due_only_and_paused_feeds_are_skipped(lib, server):
-    a = add_feed(lib, server.add("/a", body=feed_data("arxiv_api_2607.00001.xml")))
-    b = add_feed(lib, server.add("/b", body=feed_data("arxiv_api_search.xml")))
-    set_paused(lib, b.id, True)
+    a = lib.feeds.add(server.add("/a", body=feed_data("arxiv_api_2607.00001.xml")))
+    b = lib.feeds.add(server.add("/b", body=feed_data("arxiv_api_search.xml")))
+    lib.feeds.set_paused(b.id, True)
     assert [r.feed_id for r in refresh_feeds(lib, limits=LIMITS)] == [a.id]
     assert refresh_feeds(lib, limits=LIMITS) == []  # a is not due again for 6 hours
     named = refresh_feeds(lib, [b.id], due_only=False, limits=LIMITS)  # named: refreshed though paused
@@ -260,8 +254,8 @@ def test_due_only_and_paused_feeds_are_skipped(lib, server):
 
 def test_progress_and_cancel_on_the_callers_thread(lib, server):
     body = feed_data("arxiv_api_2607.00001.xml")
-    fast = [add_feed(lib, server.add(f"/f{n}", body=body)).id for n in range(2)]
-    slow = [add_feed(lib, server.add(f"/s{n}", stall=True)).id for n in range(4)]
+    fast = [lib.feeds.add(server.add(f"/f{n}", body=body)).id for n in range(2)]
+    slow = [lib.feeds.add(server.add(f"/s{n}", stall=True)).id for n in range(4)]
     seen: list[tuple[int, int, str, str]] = []
     caller = threading.current_thread().name
 
@@ -274,7 +268,7 @@ def test_progress_and_cancel_on_the_callers_thread(lib, server):
     assert [r.status for r in results] == ["ok", "ok"] + ["cancelled"] * 4
     assert [r.feed_id for r in results] == fast + slow
     for feed_id in slow:
-        feed = get_feed(lib, feed_id)
+        feed = lib.feeds.get(feed_id)
         assert feed.last_attempt is None and feed.failures == 0  # untouched, still due
 
 
@@ -301,7 +295,7 @@ def test_at_most_four_requests_at_once(lib, server):
 
     server.httpd.RequestHandlerClass.do_GET = counting
     for n in range(10):
-        add_feed(lib, server.add(f"/c{n}", body=body))
+        lib.feeds.add(server.add(f"/c{n}", body=body))
     results = refresh(lib)
     assert all(r.status == "ok" for r in results.values())
     assert active["max"] == 4
@@ -313,7 +307,7 @@ def test_hf_json_and_arxiv_feed_make_one_record_with_both_provenances(lib, serve
                     content_type="application/json")
     ax = server.add("/arxiv", body=feed_data("arxiv_api_2607.00001.xml"),
                     content_type="application/atom+xml")
-    hf_feed, ax_feed = add_feed(lib, hf, "HF daily"), add_feed(lib, ax, "arXiv search")
+    hf_feed, ax_feed = lib.feeds.add(hf, "HF daily"), lib.feeds.add(ax, "arXiv search")
     assert refresh(lib, [hf_feed.id])[hf_feed.id].new == 3
     assert refresh(lib, [ax_feed.id])[ax_feed.id].new == 0
     record = lib.get("2607.00001")
@@ -333,7 +327,7 @@ def test_watched_folder_of_digests(lib, tmp_path):
     folder.mkdir()
     (folder / DIGEST_PLAIN.name).write_bytes(DIGEST_PLAIN.read_bytes())
     (folder / "notes.txt").write_text("just a shopping list\n", encoding="utf-8")
-    feed = add_feed(lib, str(folder))
+    feed = lib.feeds.add(str(folder))
     assert feed.is_folder and feed.name == "digests"
     first = refresh(lib, today=TODAY)[feed.id]
     assert first.status == "ok" and first.new == 79 and len(first.skipped) == 1
@@ -356,22 +350,22 @@ def test_add_by_page_link_rename_pause_remove_and_undo(lib, server):
     with pytest.raises(ProbeError, match="links no feed"):
         probe(server.add("/plain", body=b"<html><body>no feeds</body></html>", content_type="text/html"),
               limits=LIMITS)
-    feed = add_feed(lib, found.url, found.title, group="Blogs/Tech")
+    feed = lib.feeds.add(found.url, found.title, group="Blogs/Tech")
     assert feed.feed_group == "Blogs/Tech" and feed.health == "new"
     with pytest.raises(Exception, match="already subscribed"):
-        add_feed(lib, feed_url)
-    rename_feed(lib, feed.id, "Hugh")
-    set_paused(lib, feed.id, True)
-    assert get_feed(lib, feed.id).health == "paused"
-    remove_feed(lib, feed.id)
-    assert list_feeds(lib) == []
+        lib.feeds.add(feed_url)
+    lib.feeds.rename(feed.id, "Hugh")
+    lib.feeds.set_paused(feed.id, True)
+    assert lib.feeds.get(feed.id).health == "paused"
+    lib.feeds.remove(feed.id)
+    assert lib.feeds.all() == []
     lib.undo()
-    assert get_feed(lib, feed.id).paused is True
+    assert lib.feeds.get(feed.id).paused is True
     lib.undo()
     lib.undo()
-    assert get_feed(lib, feed.id).name == "Example Lab notes"
+    assert lib.feeds.get(feed.id).name == "Example Lab notes"
     lib.undo()
-    assert list_feeds(lib) == []
+    assert lib.feeds.all() == []
 
 
 def _titles(lib) -> list[str]:

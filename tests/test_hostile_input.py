@@ -210,12 +210,11 @@ def test_every_source_is_capped(lib, source):
 
 
 def test_opml_feed_names_are_printable_and_capped(lib):
-    from paperdesk.core.feeds.subscriptions import import_opml, list_feeds
 
     title = "Red\x1b[31m Feed" + "F" * 50_000  # raw: html.unescape drops a "&#x1b;" by itself
     opml = f'<opml version="2.0"><body><outline text="{title}" xmlUrl="https://e.org/rss"/></body></opml>'
-    import_opml(lib, opml.encode())
-    (feed,) = list_feeds(lib)
+    lib.feeds.import_opml(opml.encode())
+    (feed,) = lib.feeds.all()
     assert feed.name.startswith("Red Feed") and len(feed.name) <= 300 and "\x1b" not in feed.name
 
 
@@ -265,9 +264,8 @@ def test_list_never_prints_raw_escapes_even_for_old_rows(lib, tmp_path):
 
 
 def test_feeds_list_never_prints_raw_escapes(lib):
-    from paperdesk.core.feeds.subscriptions import import_opml
 
-    import_opml(lib, b'<opml version="2.0"><body><outline text="F" xmlUrl="https://e.org/rss"/></body></opml>')
+    lib.feeds.import_opml(b'<opml version="2.0"><body><outline text="F" xmlUrl="https://e.org/rss"/></body></opml>')
     lib.conn.execute("UPDATE feeds SET last_error = ?, failures = 1", (f"HTTP 500 {ESCAPED}",))
     lib.close()
     proc = subprocess.run([sys.executable, "-m", "paperdesk", "--library", str(lib.folder), "feeds", "list"],

@@ -16,7 +16,7 @@ from sqlite_utils.migrations import Migrations
 
 from paperdesk.core import Library, LibraryError, schema
 from paperdesk.core.digest import read_digest
-from paperdesk.core.feeds import add_feed, get_feed, refresh_feeds
+from paperdesk.core.feeds import refresh_feeds
 from paperdesk.core.normalize import normalize_title
 
 
@@ -127,14 +127,14 @@ def test_undoing_a_feed_import_lets_the_next_refresh_bring_it_back(lib, tmp_path
     root.mkdir()
     (root / "feed.xml").write_bytes(feed_xml(1, 5))
     with serve_folder(root) as base:
-        feed = add_feed(lib, f"{base}/feed.xml", "Test feed 1")
+        feed = lib.feeds.add(f"{base}/feed.xml", "Test feed 1")
         (result,) = refresh_feeds(lib, due_only=False)
         assert result.status == "ok" and result.new == 5
-        assert get_feed(lib, feed.id).etag
+        assert lib.feeds.get(feed.id).etag
         op, _ = lib.undo()
         assert op.kind == "import" and op.origin.startswith("refresh:")
         assert lib.stats()["papers"] == 0
-        assert get_feed(lib, feed.id).etag is None and get_feed(lib, feed.id).last_modified is None
+        assert lib.feeds.get(feed.id).etag is None and lib.feeds.get(feed.id).last_modified is None
         (again,) = refresh_feeds(lib, due_only=False)
     assert again.status == "ok" and again.new == 5
     assert lib.stats()["papers"] == 5

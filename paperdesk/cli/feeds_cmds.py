@@ -78,7 +78,7 @@ def _interval(text: str) -> int:
 
 def cmd_add(args: argparse.Namespace) -> int:
     from paperdesk.core.feeds.discover import ProbeError, probe
-    from paperdesk.core.feeds.subscriptions import DEFAULT_EVERY, add_feed, normalize_url
+    from paperdesk.core.feeds.subscriptions import DEFAULT_EVERY, normalize_url
 
     with open_library(args) as lib:
         url = normalize_url(args.url)
@@ -89,16 +89,16 @@ def cmd_add(args: argparse.Namespace) -> int:
             except ProbeError as exc:
                 raise CommandError(f"{exc} (use --no-check to add it anyway)") from None
             url, name = found.url, name or found.title
-        feed = add_feed(lib, url, name, group=args.group, every_seconds=args.every or DEFAULT_EVERY)
+        feed = lib.feeds.add(url, name, group=args.group, every_seconds=args.every or DEFAULT_EVERY)
         print(f"added feed {feed.id}: {feed.name} ({feed.url})")
     return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from paperdesk.core.feeds.subscriptions import format_interval, list_feeds
+    from paperdesk.core.feeds.subscriptions import format_interval
 
     with open_library(args) as lib:
-        feeds = list_feeds(lib)
+        feeds = lib.feeds.all()
         if args.json:
             print_json([f.to_json() for f in feeds])
             return 0
@@ -147,43 +147,39 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def cmd_rm(args: argparse.Namespace) -> int:
-    from paperdesk.core.feeds.subscriptions import remove_feed
 
     with open_library(args) as lib:
-        feed = remove_feed(lib, args.id)
+        feed = lib.feeds.remove(args.id)
         print(f"removed feed {feed.id}: {feed.name} (its papers stay; `paperdesk undo` brings it back)")
     return 0
 
 
 def cmd_rename(args: argparse.Namespace) -> int:
-    from paperdesk.core.feeds.subscriptions import rename_feed
 
     with open_library(args) as lib:
-        feed = rename_feed(lib, args.id, args.name)
+        feed = lib.feeds.rename(args.id, args.name)
         print(f"renamed feed {feed.id}: {feed.name}")
     return 0
 
 
 def cmd_interval(args: argparse.Namespace) -> int:
-    from paperdesk.core.feeds.subscriptions import format_interval, set_interval
+    from paperdesk.core.feeds.subscriptions import format_interval
 
     with open_library(args) as lib:
-        feed = set_interval(lib, args.id, args.every)
+        feed = lib.feeds.set_interval(args.id, args.every)
         print(f"feed {feed.id} refreshes every {format_interval(feed.every_seconds)}")
     return 0
 
 
 def cmd_pause(args: argparse.Namespace) -> int:
-    from paperdesk.core.feeds.subscriptions import set_paused
 
     with open_library(args) as lib:
-        feed = set_paused(lib, args.id, args.paused)
+        feed = lib.feeds.set_paused(args.id, args.paused)
         print(f"{'paused' if feed.paused else 'resumed'} feed {feed.id}: {feed.name}")
     return 0
 
 
 def cmd_import_opml(args: argparse.Namespace) -> int:
-    from paperdesk.core.feeds.subscriptions import import_opml
     from paperdesk.core.records import RejectedInput
     from paperdesk.core.textfile import read_regular_file
 
@@ -193,7 +189,7 @@ def cmd_import_opml(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot read {args.file}: {exc}") from None
     with open_library(args) as lib:
         try:
-            report = import_opml(lib, data)
+            report = lib.feeds.import_opml(data)
         except RejectedInput as exc:
             raise CommandError(f"{args.file}: {exc}") from None
         print(f"added {len(report.added)} feeds, {len(report.already)} already subscribed")
@@ -201,10 +197,9 @@ def cmd_import_opml(args: argparse.Namespace) -> int:
 
 
 def cmd_export_opml(args: argparse.Namespace) -> int:
-    from paperdesk.core.feeds.subscriptions import export_opml
 
     with open_library(args) as lib:
-        data = export_opml(lib)
+        data = lib.feeds.export_opml()
     if args.file:
         try:
             Path(args.file).write_bytes(data)

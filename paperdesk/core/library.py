@@ -27,7 +27,8 @@ from paperdesk.core.store import MergeResult, enqueue_index, merge_batch
 from paperdesk.core.timeutil import now_iso
 from paperdesk.core.words import count_of, shorten
 
-if TYPE_CHECKING:  # search types only; the search package loads lazily
+if TYPE_CHECKING:  # types only; these packages load lazily
+    from paperdesk.core.feeds.subscriptions import Feeds
     from paperdesk.core.rank.ranker import Ranker
     from paperdesk.core.search import SearchHit, SearchResult
     from paperdesk.core.search.index import SearchIndex
@@ -171,6 +172,7 @@ class Library:
 
         self.notes = Notes(self)  # lib.notes.get/set/history/restore/resolve_link
         self.highlights = Highlights(self)  # lib.highlights.add/add_quote/add_pdf/of/get/update/remove
+        self._feeds: Feeds | None = None  # made on first use (`feeds`)
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod
@@ -856,6 +858,16 @@ class Library:
                 hit.score = round(score, 4) if score > -1e30 else 0.0
             result.ranking = ranked.message
         return result
+
+    @property
+    def feeds(self) -> Feeds:
+        """Subscriptions: `lib.feeds.all/get/find/add/rename/set_interval/set_group/set_paused/remove/
+        import_opml/export_opml` (made on first use: the feeds package loads its HTTP client)."""
+        if self._feeds is None:
+            from paperdesk.core.feeds.subscriptions import Feeds
+
+            self._feeds = Feeds(self)
+        return self._feeds
 
     @property
     def ranker(self) -> Ranker:

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from paperdesk.core.changes import Changes
+from paperdesk.core.idlist import IDS, id_array
 from paperdesk.core.timeutil import now_iso
 
 # Primary-key columns of every table an operation may touch.
@@ -248,9 +249,8 @@ def conflict(conn: sqlite3.Connection, op: Operation) -> Operation | None:
     if not harmful:
         return None
     mine = set(conn.execute("SELECT tbl, key FROM op_rows WHERE op_id = ?", (op.id,)).fetchall())
-    marks = ",".join("?" * len(harmful))
     for op_id, table, key in conn.execute(
-            f"SELECT op_id, tbl, key FROM op_rows WHERE op_id IN ({marks})", list(harmful)):
+            f"SELECT op_id, tbl, key FROM op_rows WHERE op_id IN {IDS}", (id_array(harmful),)):
         if (table, key) in mine:
             return harmful[op_id]
     return None

@@ -7,13 +7,12 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from paperdesk.core.idlist import IDS, id_array
 from paperdesk.core.limits import MAX_ABSTRACT_CHARS, clean_batch
 from paperdesk.core.normalize import find_arxiv_id, normalize_title, paper_id
 from paperdesk.core.ops import OpRecorder
 from paperdesk.core.records import IncomingPaper, SourceBatch
 from paperdesk.core.timeutil import now_iso
-
-_CHUNK = 500  # stay well under SQLite's bound-parameter limit
 
 PAPER_COLUMNS = (
     "id", "title", "title_norm", "abstract", "authors", "authors_count", "organization",
@@ -30,11 +29,6 @@ class MergeResult:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)  # existing papers whose metadata improved
     existing: list[str] = field(default_factory=list)  # existing papers, metadata unchanged
-
-
-def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
 
 
 def _dedupe_batch(papers: list[IncomingPaper]) -> list[tuple[int, IncomingPaper]]:
@@ -107,14 +101,11 @@ def version_number(version: str | None) -> int:
 
 def _lookup(conn: sqlite3.Connection, column: str, values: list[str]) -> dict[str, dict]:
     found: dict[str, dict] = {}
-    for chunk in _chunks(sorted(set(values))):
-        cur = conn.execute(
-            f"SELECT * FROM papers WHERE {column} IN ({','.join('?' * len(chunk))})", chunk
-        )
-        names = [d[0] for d in cur.description]
-        for row in cur:
-            record = dict(zip(names, row, strict=True))
-            found.setdefault(record[column], record)
+    cur = conn.execute(f"SELECT * FROM papers WHERE {column} IN {IDS}", (id_array(sorted(set(values))),))
+    names = [d[0] for d in cur.description]
+    for row in cur:
+        record = dict(zip(names, row, strict=True))
+        found.setdefault(record[column], record)
     return found
 
 
@@ -217,13 +208,9 @@ def merge_batch(conn: sqlite3.Connection, batch: SourceBatch, recorder: OpRecord
 
 
 def _listed_in(conn: sqlite3.Connection, source_id: int, ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in _chunks(ids):
-        marks = ",".join("?" * len(chunk))
-        found.update(r[0] for r in conn.execute(
-            f"SELECT paper_id FROM provenance WHERE source_id = ? AND paper_id IN ({marks})",
-            [source_id, *chunk]))
-    return found
+    return {r[0] for r in conn.execute(
+        f"SELECT paper_id FROM provenance WHERE source_id = ? AND paper_id IN {IDS}",
+        (source_id, id_array(ids)))}
 
 
 def enqueue_index(conn: sqlite3.Connection, paper_ids: Iterable[str]) -> None:

@@ -1,7 +1,7 @@
 """The Feeds view: subscriptions with their health, and the actions on them.
 
 A table (name, group, health, last success, last error in plain words, next refresh, items seen,
-interval) over `list_feeds`; add (probed on a thread of its own: the address may be a page linking
+interval) over `lib.feeds.all()`; add (probed on a thread of its own: the address may be a page linking
 a feed), rename, pause/resume, remove, refresh (see scheduler.py), OPML import/export. Writes go
 through `window.write` (a job on the writer); the network never runs on the writer, so it never
 holds up the user's writes. `install_feeds(window)` adds the Feeds menu and the scheduler.
@@ -18,15 +18,8 @@ from paperdesk.core.feeds.subscriptions import (
     DEFAULT_EVERY,
     Feed,
     FeedError,
-    add_feed,
-    export_opml,
     format_interval,
-    import_opml,
-    list_feeds,
     normalize_url,
-    remove_feed,
-    rename_feed,
-    set_paused,
 )
 from paperdesk.core.library import Library, LibraryError
 from paperdesk.gui.qt import (
@@ -86,7 +79,7 @@ class FeedsModel(QAbstractTableModel):
 
     def reload(self) -> None:
         self.beginResetModel()
-        self.feeds = list_feeds(self.lib)
+        self.feeds = self.lib.feeds.all()
         self.endResetModel()
 
     def feed_at(self, row: int) -> Feed | None:
@@ -256,7 +249,7 @@ class FeedsView(QWidget):
             self.say(str(exc))
             return None
         if url.startswith("file:") or not check:
-            self._write("Add feed", lambda lib: add_feed(lib, url, name),
+            self._write("Add feed", lambda lib: lib.feeds.add(url, name),
                         lambda feed: self.say(f"Added {feed.name}"))
             return None
 
@@ -285,7 +278,7 @@ class FeedsView(QWidget):
             self.say(result)
             return
         url, title = result  # type: ignore[misc]
-        self._write("Add feed", lambda lib: add_feed(lib, url, title, every_seconds=DEFAULT_EVERY),
+        self._write("Add feed", lambda lib: lib.feeds.add(url, title, every_seconds=DEFAULT_EVERY),
                     lambda feed: self.say(f"Added {feed.name}"))
 
     def ask_rename(self) -> None:
@@ -298,7 +291,7 @@ class FeedsView(QWidget):
             self.rename(ids[0], name)
 
     def rename(self, feed_id: int, name: str) -> None:
-        self._write("Rename feed", lambda lib: rename_feed(lib, feed_id, name),
+        self._write("Rename feed", lambda lib: lib.feeds.rename(feed_id, name),
                     lambda feed: self.say(f"Renamed to {feed.name}"))
 
     def toggle_pause(self) -> None:
@@ -307,7 +300,7 @@ class FeedsView(QWidget):
         if not feeds:
             return
         pause = not all(f.paused for f in feeds)
-        self._write("Pause feeds", lambda lib: [set_paused(lib, f.id, pause) for f in feeds],
+        self._write("Pause feeds", lambda lib: [lib.feeds.set_paused(f.id, pause) for f in feeds],
                     lambda _r: self.say(f"{'Paused' if pause else 'Resumed'} {len(feeds)} feed(s)"))
 
     def remove_selected(self) -> None:
@@ -315,7 +308,7 @@ class FeedsView(QWidget):
         ids = self.selected_ids()
         if not ids:
             return
-        self._write("Remove feeds", lambda lib: [remove_feed(lib, i) for i in ids],
+        self._write("Remove feeds", lambda lib: [lib.feeds.remove(i) for i in ids],
                     lambda _r: self.say(f"Removed {len(ids)} feed(s); their papers stay (Edit > Undo "
                                         "brings the subscription back)"))
 
@@ -339,7 +332,7 @@ class FeedsView(QWidget):
         except OSError as exc:
             self.say(f"cannot read {path}: {exc.strerror}")
             return
-        self._write("Import OPML", lambda lib: import_opml(lib, data),
+        self._write("Import OPML", lambda lib: lib.feeds.import_opml(data),
                     lambda result: self.say(f"Imported {len(result.added)} feed(s) from {path.name}"
                                             + (f"; {len(result.already)} already subscribed"
                                                if result.already else "")))
@@ -352,7 +345,7 @@ class FeedsView(QWidget):
 
     def export_opml(self, path: Path) -> bool:
         try:
-            path.write_bytes(export_opml(self.lib))
+            path.write_bytes(self.lib.feeds.export_opml())
         except OSError as exc:
             self.say(f"cannot write {path}: {exc.strerror}")
             return False

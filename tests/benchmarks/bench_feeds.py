@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from feed_server import serve_folder  # noqa: E402
 
 from paperdesk.core import Library  # noqa: E402
-from paperdesk.core.feeds import add_feed, refresh  # noqa: E402
+from paperdesk.core.feeds import refresh  # noqa: E402
 
 
 def feed_xml(feed: int, items: int, version: int) -> bytes:
@@ -114,7 +114,7 @@ def main() -> int:
         with serve_folder(root) as url:
             lib = Library.open(Path(tmp) / "lib")
             for f in range(args.feeds):
-                add_feed(lib, f"{url}/f{f}.xml", f"Feed {f}")
+                lib.feeds.add(f"{url}/f{f}.xml", f"Feed {f}")
             print(f"{args.feeds} feeds x {args.items} items; second pass: {args.unchanged} unchanged (304), "
                   f"{args.feeds - args.unchanged} changed (10 new items each)")
             run_pass(lib, "pass 1 (all new)", args.trace_memory)

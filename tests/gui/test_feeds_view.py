@@ -9,7 +9,6 @@ import pytest
 from feed_server import feed_xml, serve_folder
 from qt_heartbeat import Heartbeat
 
-from paperdesk.core.feeds import add_feed, list_feeds
 from paperdesk.gui.feeds_view import COLUMNS, when
 from paperdesk.gui.qt import Qt
 
@@ -58,25 +57,25 @@ def test_view_shows_health_in_plain_words_and_actions_work(desk, lib, server, qt
     view.table.selectRow(1)
     view.rename(view.selected_ids()[0], "  Renamed   feed ")
     settle(window)
-    assert [f.name for f in list_feeds(lib)] == ["Broken feed", "Renamed feed"]
+    assert [f.name for f in lib.feeds.all()] == ["Broken feed", "Renamed feed"]
     view.rename(view.selected_ids()[0], "   ")  # refused: one line, nothing changed
     settle(window)
     assert view.message.text() == "a feed needs a non-empty name"
     assert view.selected_ids() and cell(view, 1, "name") == "Renamed feed"
     view.toggle_pause()
     settle(window)
-    assert cell(view, 1, "health") == "paused" and list_feeds(lib)[1].paused
+    assert cell(view, 1, "health") == "paused" and lib.feeds.all()[1].paused
 
     opml = tmp_path / "out.opml"
     assert view.export_opml(opml) and b"missing.xml" in opml.read_bytes()
     view.table.selectAll()
     view.remove_selected()
     settle(window)
-    assert view.model.feeds == [] and list_feeds(lib) == []
+    assert view.model.feeds == [] and lib.feeds.all() == []
     assert lib.count() == 20  # the feed's papers stay
     view.import_opml(opml)
     settle(window)
-    assert sorted(f.url for f in list_feeds(lib)) == sorted([f"{server}/f1.xml", f"{server}/missing.xml"])
+    assert sorted(f.url for f in lib.feeds.all()) == sorted([f"{server}/f1.xml", f"{server}/missing.xml"])
     assert view.message.text().startswith("Imported 2 feed(s)")
     view.import_opml(tmp_path / "nope.opml")
     assert view.message.text().startswith("cannot read")
@@ -85,7 +84,7 @@ def test_view_shows_health_in_plain_words_and_actions_work(desk, lib, server, qt
 def test_scheduler_refreshes_50_due_feeds_without_stalling_the_gui(desk, lib, server, qtbot):
     window, scheduler = desk
     for n in range(50):
-        add_feed(lib, f"{server}/f{n}.xml", f"Feed {n:02d}")
+        lib.feeds.add(f"{server}/f{n}.xml", f"Feed {n:02d}")
     started: list[str] = []
     window.jobs.started.connect(lambda job: started.append(job.label))
     heartbeat = Heartbeat()
@@ -107,7 +106,7 @@ def test_scheduler_refreshes_50_due_feeds_without_stalling_the_gui(desk, lib, se
 
 def test_a_queued_refresh_can_be_cancelled(desk, lib, server, qtbot):
     window, scheduler = desk
-    add_feed(lib, f"{server}/f3.xml", "Feed 3")
+    lib.feeds.add(f"{server}/f3.xml", "Feed 3")
     gate = threading.Event()
     window.jobs.run("hold the writer", lambda _l, _p, _c: gate.wait(20))
     scheduler.refresh(None)
@@ -116,7 +115,7 @@ def test_a_queued_refresh_can_be_cancelled(desk, lib, server, qtbot):
         scheduler.cancel()
         gate.set()
     assert blocker.args == ["cancelled"] and not scheduler.running
-    assert lib.count() == 0 and list_feeds(lib)[0].last_attempt is None
+    assert lib.count() == 0 and lib.feeds.all()[0].last_attempt is None
 
 
 def test_menu_actions_and_relative_times(desk):
@@ -137,11 +136,11 @@ def test_add_probes_off_the_writer_thread(desk, lib, server, qtbot):
     view.add(f"{server}/f7.xml")
     assert view.message.text().startswith("Checking") and not window.jobs.busy  # the writer is free
     qtbot.waitUntil(lambda: view.message.text() == "Added Test feed 7", timeout=20_000)
-    assert [f.name for f in list_feeds(lib)] == ["Test feed 7"]  # the feed's own title
+    assert [f.name for f in lib.feeds.all()] == ["Test feed 7"]  # the feed's own title
     view.add(f"{server}/nothing-here.xml")
     qtbot.waitUntil(lambda: not view.message.text().startswith("Checking"), timeout=20_000)
     assert "404" in view.message.text() or "not found" in view.message.text().lower()
-    assert len(list_feeds(lib)) == 1
+    assert len(lib.feeds.all()) == 1
     view.add("ftp://example.org/feed")
-    assert len(list_feeds(lib)) == 1 and view.message.text()
+    assert len(lib.feeds.all()) == 1 and view.message.text()
 

@@ -7,7 +7,6 @@ import threading
 
 from feed_server import feed_xml, serve_folder
 
-from paperdesk.core.feeds import add_feed, get_feed
 from paperdesk.gui.qt import Qt
 
 
@@ -31,7 +30,7 @@ def test_a_star_is_stored_at_once_while_a_slow_feed_downloads(make_window, seede
     """Issue 18, item 2: a star asked for during a slow refresh waited for the whole download."""
     (tmp_path / "slow.xml").write_bytes(feed_xml(1, 20))
     with serve_folder(tmp_path) as base:
-        feed = add_feed(seeded, f"{base}/slow.xml?trickle=0.5", "Slow")  # ~25 min for the body
+        feed = seeded.feeds.add(f"{base}/slow.xml?trickle=0.5", "Slow")  # ~25 min for the body
         window = make_window(seeded)
         scheduler = window.feed_scheduler
         assert scheduler is not None
@@ -48,7 +47,7 @@ def test_a_star_is_stored_at_once_while_a_slow_feed_downloads(make_window, seede
             window.cancel_background()  # the status bar's Cancel: cuts the read that waits
         assert blocker.args == ["cancelled"] and not scheduler.running
         assert not window.progress.isVisible()
-        assert get_feed(seeded, feed.id).last_attempt is None  # a cancelled refresh records nothing
+        assert seeded.feeds.get(feed.id).last_attempt is None  # a cancelled refresh records nothing
 
 
 def test_two_quick_stars_toggle_twice(desk, seeded, qtbot, settle):

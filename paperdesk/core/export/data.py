@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from paperdesk.core.export.blocks import neutralize
 from paperdesk.core.export.frontmatter import Value
 from paperdesk.core.export.links import markdown_link, meta_line, paper_url
+from paperdesk.core.idlist import IDS, id_array
 
 # The front-matter keys PaperDesk owns in a paper's file, in the order they are written.
 PAPER_KEYS = ("id", "title", "arxiv_id", "url", "authors", "organization", "published", "upvotes",
@@ -21,17 +22,14 @@ def highlights(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[d
     """Highlights per paper: the title's, the abstract's, then the PDF's page by page, each in
     reading order."""
     found: dict[str, list[dict]] = {}
-    ids = list(ids)
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        cur = conn.execute(
-            f"SELECT id, paper_id, field, quote, start, \"end\", color, comment, created_at, page, located "
-            f"FROM highlights WHERE paper_id IN ({','.join('?' * len(chunk))}) "
-            f"ORDER BY paper_id, field != 'title', field = 'pdf', page, start, id", chunk)
-        names = [d[0] for d in cur.description]
-        for row in cur:
-            item = dict(zip(names, row, strict=True))
-            found.setdefault(item["paper_id"], []).append(item)
+    cur = conn.execute(
+        f"SELECT id, paper_id, field, quote, start, \"end\", color, comment, created_at, page, located "
+        f"FROM highlights WHERE paper_id IN {IDS} "
+        f"ORDER BY paper_id, field != 'title', field = 'pdf', page, start, id", (id_array(ids),))
+    names = [d[0] for d in cur.description]
+    for row in cur:
+        item = dict(zip(names, row, strict=True))
+        found.setdefault(item["paper_id"], []).append(item)
     return found
 
 

@@ -21,25 +21,9 @@ from paperdesk.core.feeds.refresh import (
     refresh_feeds,
     run_job,
 )
-from paperdesk.core.feeds.subscriptions import (
-    Feed,
-    FeedError,
-    add_feed,
-    export_opml,
-    get_feed,
-    import_opml,
-    list_feeds,
-    parse_interval,
-    remove_feed,
-    rename_feed,
-    set_group,
-    set_interval,
-    set_paused,
-)
+from paperdesk.core.feeds.subscriptions import Feed, FeedError, Feeds, parse_interval
 
 __all__ = [
-    "USER_AGENT", "Feed", "FeedError", "FeedJob", "FeedOutcome", "FeedResult", "FetchLimits", "add_feed",
-    "apply_outcome", "due_count", "export_opml", "get_feed", "import_opml", "list_feeds", "next_due",
-    "parse_interval", "plan_refresh", "refresh_feeds", "remove_feed", "rename_feed", "run_job", "set_group",
-    "set_interval", "set_paused",
+    "USER_AGENT", "Feed", "FeedError", "FeedJob", "FeedOutcome", "FeedResult", "Feeds", "FetchLimits",
+    "apply_outcome", "due_count", "next_due", "parse_interval", "plan_refresh", "refresh_feeds", "run_job",
 ]

@@ -1,7 +1,7 @@
 """What an address the user typed points at: a feed, or a web page that links one.
 
 Network only (no database): safe in a worker thread. `probe` returns the feed's own URL and title
-so `subscriptions.add_feed` can store it.
+so `lib.feeds.add` can store it.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ import httpx
 from paperdesk.core.digest import read_digest
 from paperdesk.core.feeds.fetch import DEFAULT_LIMITS, FetchLimits, fetch, make_client
 from paperdesk.core.feeds.parse import parse_document
-from paperdesk.core.feeds.subscriptions import Feed, FeedError, folder_path, get_feed, list_feeds
+from paperdesk.core.feeds.subscriptions import Feed, FeedError, folder_path
 from paperdesk.core.library import Library
 from paperdesk.core.records import RejectedInput, SourceBatch
 
@@ -96,9 +96,9 @@ def plan_refresh(lib: Library, feed_ids: Iterable[int] | None = None, *, due_onl
                  now: dt.datetime | None = None) -> list[FeedJob]:
     """Feeds to refresh: the given ones (paused too, when named) or all, optionally only the due ones."""
     if feed_ids is not None:
-        feeds = [get_feed(lib, int(i)) for i in dict.fromkeys(feed_ids)]
+        feeds = [lib.feeds.get(int(i)) for i in dict.fromkeys(feed_ids)]
     else:
-        feeds = [f for f in list_feeds(lib) if not f.paused]
+        feeds = [f for f in lib.feeds.all() if not f.paused]
     if due_only:
         stamp = _iso(now or _now())
         feeds = [f for f in feeds if f.next_refresh is None or f.next_refresh <= stamp]
@@ -199,7 +199,7 @@ def apply_outcome(lib: Library, outcome: FeedOutcome, *, now: dt.datetime | None
 def _record_health(lib: Library, job: FeedJob, outcome: FeedOutcome, result: FeedResult,
                    now: dt.datetime, rng: random.Random) -> str:
     """Health bookkeeping: not a user operation, so not undoable (lib.transaction, not lib.operation)."""
-    feed = get_feed(lib, job.feed_id)
+    feed = lib.feeds.get(job.feed_id)
     stamp = _iso(now)
     if result.status == "error":
         failures = feed.failures + 1
