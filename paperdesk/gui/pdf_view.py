@@ -727,8 +727,14 @@ class PdfView(QAbstractScrollArea):
             self.message.emit(f"Could not open {_one_line(link.uri or '')}: no program for it")
 
     def _highlight_at(self, pos: QPointF) -> Highlight | None:
+        """The highlight under the mouse: only the page under it is looked at (placing another
+        page's highlights would read that page's frame from pdfium on every mouse move)."""
+        where = self._to_page(pos)
+        if where is None:
+            return None
+        x, y = where[1], where[2]
         for h in self.highlights:
-            if any(self._to_view(h.page, tuple(q)).contains(pos) for q in h.quads or []):
+            if h.page == where[0] and any(q[0] <= x <= q[2] and q[1] <= y <= q[3] for q in h.quads or []):
                 return h
         return None
 

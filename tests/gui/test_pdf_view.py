@@ -349,6 +349,13 @@ def test_offset_crop_box_places_matches_selection_and_links_on_the_text(desk, qt
     # The link area around the word is where the word is shown, and only there.
     assert view._link_at(ink.center()) is not None
     assert view._link_at(view._to_view(0, (52, 150, 54, 152)).center()) is None
+    # A highlight made from the selection is drawn over the word and found under the mouse there.
+    press(window, qtbot, "h")
+    qtbot.waitUntil(lambda: len(view.highlights) == 1)
+    (mark,) = view.highlights
+    assert view._to_view(0, tuple(mark.quads[0])).adjusted(-1.5, -1.5, 1.5, 1.5).contains(ink)
+    assert view._highlight_at(ink.center()) == mark
+    assert view._highlight_at(view._to_view(0, (52, 150, 54, 152)).center()) is None
 
 
 @pytest.mark.qt_log_ignore("propagateSizeHints", "does not support raise")  # offscreen: tooltips
