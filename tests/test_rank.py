@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from paperdesk.core import Library
-from paperdesk.core.rank import rules
-from paperdesk.core.rank.features import FeatureCache, segment_sums
+from paperdesk.core.rank import features, rules
+from paperdesk.core.rank import model as model_module
+from paperdesk.core.rank.features import DIM, FeatureCache, _hash, segment_sums
 from paperdesk.core.rank.model import MIN_POSITIVES, format_reasons
 from paperdesk.core.records import IncomingPaper, SourceBatch
 
@@ -324,10 +325,129 @@ def test_likely_tags_from_three_tagged_papers_and_never_for_noise(topic_lib):
     assert suggester.likely(lib, vision[40], ["rl"]) == []
     why = suggester.likely_why(lib, rl[30], ["rl", "misc"])
     assert list(why) == ["rl"] and len(why["rl"]) == 3
-    assert all(w in TOPICS["rl"].split() or w.split(" ")[0] in TOPICS["rl"].split() or w.startswith("+")
-               for w in why["rl"]), why
+    # A word or a word pair holding an rl word (each topic word is in a quarter of this library's
+    # papers, over features.COMMON_DF: the pairs often say more).
+    assert all(set(w.split(" ")) & set(TOPICS["rl"].split()) or w.startswith("+") for w in why["rl"]), why
     # More tagged papers: measured again (the tag's papers changed), still right.
     lib.tag(rl[5:8], ["rl"])
     assert all(suggester.likely(lib, p, ["rl"]) == ["rl"] for p in rl[8:] if p not in noise)
     likeness = suggester.measured(lib.ranker.cache, "misc", lib.paper_ids(tag="misc"))
     assert likeness is not None and likeness.threshold == float("inf")
+
+
+def test_cold_start_puts_a_paper_like_the_kept_ones_above_a_more_upvoted_unrelated_one(topic_lib):
+    lib, topic_of = topic_lib
+    _decide(lib, topic_of, "speech", 2)
+    inbox = [h.id for h in lib.search("is:inbox", limit=None, typing=False).hits]
+    upvotes = {p: lib.get(p)["upvotes"] for p in inbox}
+    speech = sorted((p for p in inbox if topic_of[p] == "speech"), key=upvotes.get)
+    like = speech[len(speech) // 2]  # a speech paper of middling upvotes
+    popular = max((p for p in inbox if topic_of[p] == "rl"), key=upvotes.get)
+    assert upvotes[popular] > upvotes[like] + 10
+    ranked = lib.ranker.rank(inbox)
+    assert ranked.model.kind == "similar" and "by upvotes" in ranked.message
+    assert ranked.ids.index(like) < ranked.ids.index(popular)
+    # Upvotes still count among papers alike: the most upvoted speech paper beats the least.
+    assert ranked.ids.index(speech[-1]) < ranked.ids.index(speech[0])
+
+
+def test_pseudo_feedback_learns_a_word_only_unlabelled_papers_share_with_the_kept(topic_lib, monkeypatch):
+    lib, topic_of = topic_lib
+    _decide(lib, topic_of, "rl", 12)
+    kept = [p for p in sorted(topic_of) if topic_of[p] == "rl"][:8]
+    # Unread near-copies of kept papers, each with a word no decided paper has.
+    extra = [IncomingPaper(title=f"Follow-up {n}", abstract=lib.get(pid)["abstract"] + " quokka",
+                           published="2026-11-22") for n, pid in enumerate(kept)]
+    lib.import_batch(SourceBatch("digest", "quokka", "/quokka", "2026-11-22", "h-quokka", extra))
+    quokka = _hash("quokka") & (DIM - 1)
+    assert lib.ranker.model().weights[quokka] > 0
+    monkeypatch.setattr(model_module, "PSEUDO_POSITIVES", 0)
+    lib.ranker._models.clear()
+    assert lib.ranker.model().weights[quokka] < 0  # without feedback: only in weak negatives
+
+
+def test_packed_features_score_as_plain_tf_idf(topic_lib, monkeypatch):
+    """3-byte entries unpacked block by block, very common features dropped, give the scores of
+    tf-idf computed the plain way: sublinear tf, smooth idf, halved for features in over COMMON_DF
+    of papers, none for those in over DROP_DF, rows L2-normalised."""
+    lib, _ = topic_lib
+    monkeypatch.setattr(features, "BLOCK_ROWS", 7)  # many blocks, one of them short
+    cache = FeatureCache(lib.folder)
+    cache.refresh(lib.conn)
+    rows = lib.conn.execute("SELECT id, title, abstract, organization, authors FROM papers").fetchall()
+    counts = []
+    hasher = features.Hasher()
+    for _pid, title, abstract, org, authors in rows:
+        feats, n = np.unique(features.features_of(hasher, title, abstract, org, json.loads(authors)),
+                             return_counts=True)
+        counts.append(dict(zip(feats.tolist(), np.minimum(n, features.MAX_COUNT).tolist(), strict=True)))
+    assert max(f for c in counts for f in c) >= 1 << 16  # the high bits are exercised
+    df: dict[int, int] = {}
+    for c in counts:
+        for f in c:
+            df[f] = df.get(f, 0) + 1
+    n = len(rows)
+    idf = {f: 0.0 if d > features.DROP_DF * n else (np.log((n + 1) / (d + 1)) + 1)
+           * (features.COMMON_WEIGHT if d > features.COMMON_DF * n else 1) for f, d in df.items()}
+    assert any(features.COMMON_DF * n < d <= features.DROP_DF * n for d in df.values())
+    weights = np.random.default_rng(1).normal(size=features.DIM).astype(np.float32)
+    expected = []
+    for c in counts:
+        vec = {f: (1 + np.log(k)) * idf[f] for f, k in c.items()}
+        norm = np.sqrt(sum(v * v for v in vec.values()))
+        expected.append(sum(weights[f] * v for f, v in vec.items()) / norm)
+    order = cache.rows([r[0] for r in rows])
+    assert np.allclose(cache.score_all(weights)[order], expected, rtol=1e-4, atol=1e-4)
+    idx, values = cache.row(int(order[0]))  # the row holds no dropped (too common) feature
+    assert sorted(idx.tolist()) == sorted(f for f in counts[0] if idf[f] > 0)
+    assert len(idx) < len(counts[0]) and np.isclose(np.linalg.norm(values), 1, atol=1e-5)
+
+
+def test_pack_keeps_feature_numbers_and_caps_counts():
+    indices = np.array([0, 1, 65535, 65536, 300_000, features.DIM - 1], dtype=np.int32)
+    counts = np.array([1, 2, 15, 16, 200, 3])
+    low, high = features.pack(indices, counts)
+    chunk = features.Chunk(ids=["a"], indptr=np.array([0, len(indices)]), low=low, high=high)
+    idx, cnt = chunk.unpack(0, len(indices))
+    assert idx.tolist() == indices.tolist() and cnt.tolist() == [1, 2, 15, 15, 15, 3]
+    assert low.nbytes + high.nbytes == 3 * len(indices)
+
+
+def test_chunks_of_an_older_format_are_dropped_and_featurised_again(topic_lib):
+    lib, _ = topic_lib
+    old = lib.folder / "rank" / "v1-0123.npz"
+    old.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(old, ids=np.asarray("x"), indptr=np.array([0, 1]), indices=np.array([5], np.int32),
+             counts=np.array([1], np.uint8))
+    cache = FeatureCache(lib.folder)
+    assert cache.refresh(lib.conn) == 240
+    assert not old.exists() and "x" not in cache.row_of
+
+
+def test_compaction_merges_small_files_and_keeps_dropped_features_on_disk(topic_lib, monkeypatch):
+    lib, _ = topic_lib
+    monkeypatch.setattr(features, "MAX_CHUNKS", 2)
+    cache = FeatureCache(lib.folder)
+    cache.refresh(lib.conn)
+    rng = random.Random(9)
+    for day in range(4):  # daily imports, each a small chunk file
+        batch = [_paper(rng, "rl", 5000 + 10 * day + k) for k in range(10)]
+        lib.import_batch(SourceBatch("digest", f"d{day}", f"/d{day}", f"2026-11-2{day}", f"h-d{day}", batch))
+        cache.refresh(lib.conn)
+    assert len(list((lib.folder / "rank").glob("*.npz"))) <= 3 and len(cache.row_of) == 280
+    assert cache.dropped.any()  # common features are out of the matrix...
+    fresh = FeatureCache(lib.folder)
+    assert fresh.refresh(lib.conn) == 0 and len(fresh.row_of) == 280
+    on_disk = [features.FeatureCache._read(path) for path in (lib.folder / "rank").glob("*.npz")]
+    held = np.zeros(DIM, dtype=bool)
+    for chunk in on_disk:
+        held[chunk.unpack(0, len(chunk.low))[0]] = True
+    assert held[cache.dropped].all()  # ...but every file still holds them
+    # A feature dropped once stays out of a live cache; a fresh load drops only what is common now.
+    assert not (fresh.dropped & ~cache.dropped).any()
+    weights = np.random.default_rng(2).normal(size=DIM).astype(np.float32)
+    differ = cache.dropped & ~fresh.dropped
+    same = [pid for pid in sorted(cache.row_of) if not differ[fresh.row(fresh.row_of[pid])[0]].any()]
+    assert len(same) > 100
+    assert np.allclose(fresh.score_all(weights)[fresh.rows(same)], cache.score_all(weights)[cache.rows(same)],
+                       atol=1e-4)

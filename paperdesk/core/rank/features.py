@@ -3,16 +3,23 @@
 Features are hashed (no shared vocabulary file), so the desk and a CLI process can add papers to
 the cache at the same time without disagreeing about what a feature number means. The cache lives
 in `<library>/rank/` as append-only chunks (ids + CSR arrays of counts); it is derived data, rebuilt
-from SQLite when missing or unreadable. tf-idf weights are computed from the counts when loaded.
+from SQLite when missing or unreadable. tf-idf weights are computed from the counts when needed.
+
+Each stored feature takes 3 bytes, in memory and on disk (100k papers hold ~26M): the low 16 bits of
+its number (uint16) and one byte with the 4 high bits and the count, capped at 15 (sublinear tf makes
+a 16th repeat worth little). Work over the whole matrix runs in blocks of rows, so unpacking never
+needs a full-size temporary.
 """
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import json
 import os
 import re
 import sqlite3
+import sys
 import uuid
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -21,12 +28,24 @@ from pathlib import Path
 
 import numpy as np
 
-BITS = 20
+BITS = 20                    # 16 bits in a uint16 + 4 beside the count in a byte
 DIM = 1 << BITS
 MASK = np.uint64(DIM - 1)
+MAX_COUNT = 15
 CHUNK_PAPERS = 2000          # papers featurised per vectorised step
 MAX_CHUNKS = 24              # more chunk files than this are merged into one
-CACHE_VERSION = "1"
+BLOCK_ROWS = 2048            # rows unpacked at a time for whole-matrix work (~2 MB temporaries)
+CACHE_VERSION = "2"
+# A feature in more than COMMON_DF of papers says little about any one: its idf counts half
+# (bench_rank --quality, 10 seeds, p@20 after 50 decisions 0.547 -> 0.575). arxiv-sanity-lite drops
+# them (max_df=0.1); that measures a little better on the mixed benchmark library but takes a focused
+# library's own topic words out of its explanations. Features in over DROP_DF of papers are dropped
+# from the in-memory matrix: they weigh next to nothing and take memory.
+COMMON_DF = 0.1
+COMMON_WEIGHT = 0.5
+DROP_DF = 0.3
+MIN_DF_PAPERS = 50           # ... once the library has this many papers
+TITLE_REPEAT = 2
 _WORD = re.compile(r"[^\W\d_][^\W_]+")  # words of 2+ characters starting with a letter
 STOP = frozenset("""
 a about above after again against all also am an and any are as at be because been before being
@@ -40,6 +59,27 @@ results result work existing state art also well across two one three first larg
 """.split())  # noqa: SIM905 (a word list reads better as text)
 
 Progress = Callable[[int, int, str], None]
+
+
+def _load_libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim  # noqa: B018 (glibc only: musl has none)
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC = _load_libc()
+
+
+def release_freed_memory() -> None:
+    """Give the heap's freed pages back to the system. Loading and training free many megabytes of
+    temporaries that glibc keeps otherwise (100k papers: ~150 MB resident after a load, ~95 after)."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def _hash(text: str) -> int:
@@ -84,7 +124,7 @@ def meta_names(organization: str | None, authors: Sequence[str]) -> list[str]:
 
 def paper_text(title: str, abstract: str) -> str:
     # The title twice: its words say more about the paper than the abstract's.
-    return f"{title}\n{title}\n{abstract}"
+    return "\n".join([title] * TITLE_REPEAT + [abstract])
 
 
 def features_of(hasher: Hasher, title: str, abstract: str, organization: str | None,
@@ -115,8 +155,38 @@ def names_of(hasher: Hasher, title: str, abstract: str, organization: str | None
 class Chunk:
     ids: list[str]
     indptr: np.ndarray   # int64, len(ids) + 1
-    indices: np.ndarray  # int32 feature numbers, sorted within a row
-    counts: np.ndarray   # uint8 (capped)
+    low: np.ndarray      # uint16: a feature number's low 16 bits (sorted within a row)
+    high: np.ndarray     # uint8: its 4 high bits << 4 | its count (1..15)
+
+    @property
+    def nbytes(self) -> int:
+        return self.indptr.nbytes + self.low.nbytes + self.high.nbytes
+
+    def unpack(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """Feature numbers (int32) and counts (uint8) of entries start:stop."""
+        high = self.high[start:stop]
+        return (high >> 4).astype(np.int32) << 16 | self.low[start:stop], high & MAX_COUNT
+
+    def unpack_at(self, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        high = self.high[offsets]
+        return (high >> 4).astype(np.int32) << 16 | self.low[offsets], high & MAX_COUNT
+
+    def blocks(self) -> Iterable[tuple[int, int, np.ndarray, np.ndarray]]:
+        """(first row, row stop, feature numbers, counts) for each block of rows."""
+        for r0 in range(0, len(self.ids), BLOCK_ROWS):
+            r1 = min(r0 + BLOCK_ROWS, len(self.ids))
+            idx, counts = self.unpack(int(self.indptr[r0]), int(self.indptr[r1]))
+            yield r0, r1, idx, counts
+
+
+def pack(indices: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    low = (indices & 0xFFFF).astype(np.uint16)
+    high = ((indices >> 16).astype(np.uint8) << 4) | np.minimum(counts, MAX_COUNT).astype(np.uint8)
+    return low, high
+
+
+def empty_chunk() -> Chunk:
+    return Chunk(ids=[], indptr=np.zeros(1, np.int64), low=np.empty(0, np.uint16), high=np.empty(0, np.uint8))
 
 
 def build_chunk(rows: Iterable[tuple[str, str, str, str | None, str]], hasher: Hasher) -> Chunk:
@@ -135,27 +205,47 @@ def build_chunk(rows: Iterable[tuple[str, str, str, str | None, str]], hasher: H
         uniq, counts = np.unique(feats, return_counts=True)
         ids.append(pid)
         parts_i.append(uniq.astype(np.int32))
-        parts_c.append(np.minimum(counts, 255).astype(np.uint8))
+        parts_c.append(counts)
         indptr.append(indptr[-1] + len(uniq))
-    return Chunk(
-        ids=ids, indptr=np.asarray(indptr, dtype=np.int64),
-        indices=np.concatenate(parts_i) if parts_i else np.empty(0, np.int32),
-        counts=np.concatenate(parts_c) if parts_c else np.empty(0, np.uint8),
-    )
+    if not ids:
+        return empty_chunk()
+    low, high = pack(np.concatenate(parts_i), np.concatenate(parts_c))
+    return Chunk(ids=ids, indptr=np.asarray(indptr, dtype=np.int64), low=low, high=high)
 
 
 def merge_chunks(chunks: Sequence[Chunk]) -> Chunk:
     if len(chunks) == 1:
         return chunks[0]
     ids = [pid for c in chunks for pid in c.ids]
-    offsets = np.cumsum([0] + [len(c.indices) for c in chunks[:-1]])
+    offsets = np.cumsum([0] + [len(c.low) for c in chunks[:-1]])
     indptr = np.concatenate([np.zeros(1, np.int64)] + [c.indptr[1:] + off
                                                        for c, off in zip(chunks, offsets, strict=True)])
-    return Chunk(ids=ids, indptr=indptr, indices=np.concatenate([c.indices for c in chunks]),
-                 counts=np.concatenate([c.counts for c in chunks]))
+    return Chunk(ids=ids, indptr=indptr, low=np.concatenate([c.low for c in chunks]),
+                 high=np.concatenate([c.high for c in chunks]))
 
 
-_LOG_TF = (1 + np.log(np.maximum(np.arange(256, dtype=np.float32), 1))).astype(np.float32)  # by count
+def without(chunk: Chunk, dropped: np.ndarray) -> Chunk:
+    """The chunk without entries of the dropped features (the same chunk when it has none).
+    Counted first, then copied into arrays made once: pieces to concatenate would leave the
+    allocator's heap as big as the matrix."""
+    lengths = np.empty(len(chunk.ids), dtype=np.int64)
+    for r0, r1, idx, _counts in chunk.blocks():
+        kept = (~dropped[idx]).astype(np.int64)
+        lengths[r0:r1] = segment_sums(kept, chunk.indptr[r0:r1 + 1] - chunk.indptr[r0])
+    indptr = np.concatenate([np.zeros(1, np.int64), np.cumsum(lengths)])
+    if indptr[-1] == len(chunk.low):
+        return chunk
+    low, high = np.empty(int(indptr[-1]), np.uint16), np.empty(int(indptr[-1]), np.uint8)
+    for r0, r1, idx, _counts in chunk.blocks():
+        a, b = int(chunk.indptr[r0]), int(chunk.indptr[r1])
+        keep = ~dropped[idx]
+        low[indptr[r0]:indptr[r1]] = chunk.low[a:b][keep]
+        high[indptr[r0]:indptr[r1]] = chunk.high[a:b][keep]
+    return Chunk(ids=chunk.ids, indptr=indptr, low=low, high=high)
+
+
+# Sublinear tf (1 + log count), by count.
+_LOG_TF = (1 + np.log(np.maximum(np.arange(MAX_COUNT + 1, dtype=np.float32), 1))).astype(np.float32)
 
 
 def segment_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
@@ -173,13 +263,12 @@ class FeatureCache:
     def __init__(self, folder: Path):
         self.dir = folder / "rank"
         self.hasher = Hasher()
-        self.matrix = Chunk(ids=[], indptr=np.zeros(1, np.int64), indices=np.empty(0, np.int32),
-                            counts=np.empty(0, np.uint8))
+        self.matrix = empty_chunk()
         self.row_of: dict[str, int] = {}
         self._loaded: set[str] = set()   # chunk file names already in the matrix
         self.idf = np.ones(DIM, dtype=np.float32)
         # tf-idf values are made from the counts when needed (a float per feature would more than
-        # double the memory: 100k papers hold ~26M features); each row's L2 norm is kept.
+        # double the memory); each row's L2 norm is kept.
         self.norms = np.ones(0, dtype=np.float32)
 
     # -- disk -------------------------------------------------------------------------------
@@ -188,13 +277,20 @@ class FeatureCache:
             return []
         return sorted(self.dir.glob(f"v{CACHE_VERSION}-*.npz"))
 
+    def _drop_old_versions(self) -> None:
+        """Chunks of an earlier format are featurised again; their files only take space."""
+        if self.dir.is_dir():
+            for path in self.dir.glob("v*-*.npz"):
+                if not path.name.startswith(f"v{CACHE_VERSION}-"):
+                    path.unlink(missing_ok=True)
+
     def _write(self, chunk: Chunk, name: str | None = None) -> str:
         self.dir.mkdir(parents=True, exist_ok=True)
         name = name or f"v{CACHE_VERSION}-{uuid.uuid4().hex}.npz"
         tmp = self.dir / f".{name}.tmp"
         with open(tmp, "wb") as fh:
             np.savez(fh, ids=np.asarray("\n".join(chunk.ids)), indptr=chunk.indptr,
-                     indices=chunk.indices, counts=chunk.counts)
+                     low=chunk.low, high=chunk.high)
         os.replace(tmp, self.dir / name)
         return name
 
@@ -203,25 +299,31 @@ class FeatureCache:
         try:
             with np.load(path) as data:
                 text = str(data["ids"])
-                return Chunk(ids=text.split("\n") if text else [], indptr=data["indptr"],
-                             indices=data["indices"], counts=data["counts"])
+                chunk = Chunk(ids=text.split("\n") if text else [], indptr=data["indptr"],
+                              low=data["low"], high=data["high"])
         except (OSError, ValueError, KeyError, EOFError, zlib.error):
             return None  # a torn or foreign file: its papers are featurised again
+        ok = (chunk.indptr.dtype == np.int64 and chunk.low.dtype == np.uint16 and chunk.high.dtype == np.uint8
+              and len(chunk.indptr) == len(chunk.ids) + 1 and len(chunk.low) == len(chunk.high)
+              and (len(chunk.ids) == 0 or int(chunk.indptr[-1]) == len(chunk.low)))
+        return chunk if ok else None
 
     # -- keeping in step ----------------------------------------------------------------------
     def refresh(self, conn: sqlite3.Connection, progress: Progress | None = None) -> int:
         """Read new chunk files, featurise papers no chunk has, and recompute tf-idf. Returns
         the number of papers featurised here."""
-        chunks = [self.matrix] if self.matrix.ids else []
+        new: list[Chunk] = []
+        if not self._loaded:
+            self._drop_old_versions()
         for path in self._chunk_files():
             if path.name in self._loaded:
                 continue
             chunk = self._read(path)
             self._loaded.add(path.name)
             if chunk is not None:
-                chunks.append(chunk)
+                new.append(chunk)
         seen = set(self.row_of)
-        for c in chunks[1 if self.matrix.ids else 0:]:
+        for c in new:
             seen.update(c.ids)
         missing = [pid for (pid,) in conn.execute("SELECT id FROM papers") if pid not in seen]
         made = 0
@@ -233,34 +335,66 @@ class FeatureCache:
                 part).fetchall()
             chunk = build_chunk(rows, self.hasher)
             self._loaded.add(self._write(chunk))
-            chunks.append(chunk)
+            new.append(chunk)
             made += len(part)
             if progress:
                 progress(made, len(missing), "reading papers for ranking")
-        if len(chunks) > (1 if self.matrix.ids else 0):
-            self._set_matrix(merge_chunks(chunks))
-        if len(self._loaded) > MAX_CHUNKS:
-            self._compact()
+        if new:
+            self._add(new)
+            if len(self._loaded) > MAX_CHUNKS:
+                self._compact()
+            del new, seen, missing
+            release_freed_memory()
         return made
 
-    def _compact(self) -> None:
-        """Many small chunk files (daily imports) become one."""
-        old = self._chunk_files()
-        name = self._write(self.matrix)
-        for path in old:
-            if path.name != name:
-                path.unlink(missing_ok=True)
-        self._loaded = {name}
+    def _add(self, new: list[Chunk]) -> None:
+        """New rows join the matrix without the features common enough to drop (DROP_DF). A feature
+        dropped stays out of this cache's matrix even if later papers make it rarer again (the
+        files keep it: a fresh load decides anew). Document frequencies are counted anew (not
+        kept: 4 MB); a dropped feature's count is then short, which no longer matters."""
+        df = np.zeros(DIM, dtype=np.int64)
+        for chunk in [self.matrix, *new]:
+            for _r0, _r1, idx, _counts in chunk.blocks():
+                df += np.bincount(idx, minlength=DIM)
+        n = len(self.matrix.ids) + sum(len(c.ids) for c in new)
+        dropped = self.dropped | (df > DROP_DF * n) if n >= MIN_DF_PAPERS else self.dropped
+        parts = [without(c, dropped) for c in [self.matrix, *new] if c.ids]
+        new.clear()  # the unfiltered chunks can go before the merge
+        self._set_matrix(merge_chunks(parts) if parts else empty_chunk(), df, dropped)
 
-    def _set_matrix(self, m: Chunk) -> None:
+    def _compact(self) -> None:
+        """Many small chunk files (daily imports) become one; the biggest file is left as it is.
+        Files, not the matrix, are merged: the matrix lacks the dropped features."""
+        files = self._chunk_files()
+        if len(files) < 2:
+            return
+        biggest = max(files, key=lambda path: path.stat().st_size)
+        small = [path for path in files if path != biggest]
+        chunks = [c for c in (self._read(path) for path in small) if c is not None and c.ids]
+        name = self._write(merge_chunks(chunks)) if chunks else None
+        for path in small:
+            path.unlink(missing_ok=True)
+        self._loaded = {biggest.name} | ({name} if name else set())
+
+    @property
+    def dropped(self) -> np.ndarray:
+        """Features out of the matrix (in over DROP_DF of papers): those of idf 0."""
+        return self.idf == 0
+
+    def _set_matrix(self, m: Chunk, df: np.ndarray, dropped: np.ndarray) -> None:
         # A paper featurised twice (two processes at once) keeps its last row; that is harmless.
         self.matrix = m
         self.row_of = {pid: i for i, pid in enumerate(m.ids)}
-        n = max(len(m.ids), 1)
-        df = np.bincount(m.indices, minlength=DIM).astype(np.float32)
+        n = len(m.ids)
         self.idf = (np.log((n + 1) / (df + 1)) + 1).astype(np.float32)
-        values = _LOG_TF[m.counts] * self.idf[m.indices]
-        self.norms = np.sqrt(np.maximum(segment_sums(values * values, m.indptr), 1e-12)).astype(np.float32)
+        if n >= MIN_DF_PAPERS:
+            self.idf[df > COMMON_DF * n] *= COMMON_WEIGHT
+        self.idf[dropped] = 0
+        self.norms = np.empty(n, dtype=np.float32)
+        for r0, r1, idx, counts in m.blocks():
+            values = _LOG_TF[counts] * self.idf[idx]
+            sums = segment_sums(values * values, m.indptr[r0:r1 + 1] - m.indptr[r0])
+            self.norms[r0:r1] = np.sqrt(np.maximum(sums, 1e-12))
 
     # -- reading ------------------------------------------------------------------------------
     def rows(self, ids: Sequence[str]) -> np.ndarray:
@@ -269,9 +403,8 @@ class FeatureCache:
         return np.fromiter((get(pid, -1) for pid in ids), dtype=np.int64, count=len(ids))
 
     def row(self, r: int) -> tuple[np.ndarray, np.ndarray]:
-        a, b = self.matrix.indptr[r], self.matrix.indptr[r + 1]
-        idx = self.matrix.indices[a:b]
-        return idx, _LOG_TF[self.matrix.counts[a:b]] * self.idf[idx] / self.norms[r]
+        idx, counts = self.matrix.unpack(int(self.matrix.indptr[r]), int(self.matrix.indptr[r + 1]))
+        return idx, _LOG_TF[counts] * self.idf[idx] / self.norms[r]
 
     def gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A sub-matrix (indptr, indices, values) of these rows, in this order."""
@@ -282,15 +415,15 @@ class FeatureCache:
         if indptr[-1] == 0:
             return indptr, np.empty(0, np.int32), np.empty(0, np.float32)
         offsets = np.repeat(starts - indptr[:-1], lengths) + np.arange(indptr[-1])
-        idx = self.matrix.indices[offsets]
-        values = _LOG_TF[self.matrix.counts[offsets]] * self.idf[idx] / np.repeat(self.norms[rows], lengths)
+        idx, counts = self.matrix.unpack_at(offsets)
+        values = _LOG_TF[counts] * self.idf[idx] / np.repeat(self.norms[rows], lengths)
         return indptr, idx, values
 
     def score_all(self, weights: np.ndarray) -> np.ndarray:
-        """weights · row for every row (one gather and one segmented sum)."""
+        """weights · row for every row (a gather and a segmented sum per block of rows)."""
         m = self.matrix
-        if not m.ids:
-            return np.empty(0, np.float32)
+        out = np.empty(len(m.ids), dtype=np.float32)
         per_feature = (weights * self.idf).astype(np.float32)
-        sums = segment_sums(per_feature[m.indices] * _LOG_TF[m.counts], m.indptr)
-        return (sums / self.norms).astype(np.float32)
+        for r0, r1, idx, counts in m.blocks():
+            out[r0:r1] = segment_sums(per_feature[idx] * _LOG_TF[counts], m.indptr[r0:r1 + 1] - m.indptr[r0])
+        return out / self.norms
