@@ -468,6 +468,8 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         self.table.setCurrentIndex(self.model.index(row, COLUMN_KEYS.index("title")))
 
     def _focus_list(self) -> None:
+        if self.pdf_is_full_window():  # the list is hidden behind the PDF: the whole desk again
+            self.pdf_full_window()
         self.table.setFocus()
         if not self.table.currentIndex().isValid():
             self.move_current(0)

@@ -614,3 +614,15 @@ def test_a_drag_starting_on_a_link_selects_and_a_click_follows_it(desk, qtbot, t
         assert opened == ["https://example.org/paper"]
     finally:
         QDesktopServices.unsetUrlHandler("https")
+
+
+def test_esc_from_the_full_window_pdf_shows_the_whole_desk_again(desk, qtbot, tmp_path):
+    """Esc goes back to the list: from the PDF alone in the window it used to focus the hidden list,
+    whose keys then typed into the hidden note (seen in a real window: 'n' then 't' saved a note 't')."""
+    window, pid = desk
+    show_pdf(window, qtbot, pid, write_pdf(tmp_path / "e.pdf", [["Esc me"], ["Two"]]))
+    press(window, qtbot, "f")
+    assert window.pdf_is_full_window() and not window.table.isVisible()
+    press(window, qtbot, "Esc")
+    assert window.sidebar.isVisible() and window.table.isVisible() and window.reader.notes.isVisible()
+    assert window.table.hasFocus() and window.reader.showing_pdf
