@@ -362,3 +362,11 @@ def test_cli_encrypted_pdfs_need_their_password_and_change_nothing_without(paper
             assert files.pdf_row(again, pid)["text_state"] == "done"
         assert locked.read_bytes().startswith(b"%PDF-")  # the original is left alone (still locked)
         assert "wombats" in fulltext.page_text(again, "2401.00001").text
+
+
+def test_page_counts_are_said_in_words():
+    """'1 page', not '1 pages'; an encrypted PDF kept without its password has no count yet."""
+    assert [files.pages_text(n) for n in (1, 4, None)] == ["1 page", "4 pages", "pages unknown"]
+    assert download.PdfResult("p1", "ok", pages=1, size=17 * 1024).summary() == "p1: PDF kept (1 page, 17 KB)"
+    locked = download.PdfResult("p2", "ok", size=12 * 1024, encrypted=True)
+    assert locked.summary() == "p2: PDF kept (pages unknown, 12 KB); encrypted: needs a password"

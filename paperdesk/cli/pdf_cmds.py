@@ -122,8 +122,7 @@ def cmd_pdf_attach(args: argparse.Namespace) -> int:
         except files.PdfRejected as exc:
             raise CommandError(_refusal(args.file, exc)) from None
         state = fulltext.extract_one(lib, args.id)
-    pages = f"{facts.pages} page{'s' if facts.pages != 1 else ''}" if facts.pages else "pages unknown"
-    print(f"{args.id}: {args.file} attached ({pages}); {fulltext.state_word(state)} "
+    print(f"{args.id}: {args.file} attached ({files.pages_text(facts.pages)}); {fulltext.state_word(state)} "
           "(undo with `paperdesk undo`)")
     return 0
 
@@ -191,6 +190,6 @@ def cmd_pdf_show(args: argparse.Namespace) -> int:
     if args.json:
         print_json({**row, "path": str(path)})
     else:
-        print(f"{path}\n{row['pages'] or '?'} pages, {row['bytes']} bytes, {row['origin']}"
+        print(f"{path}\n{files.pages_text(row['pages'])}, {row['bytes']} bytes, {row['origin']}"
               f"{' from ' + row['url'] if row['url'] else ''}; {fulltext.state_word(row['text_state'])}")
     return 0

@@ -76,7 +76,7 @@ class PdfResult:
 
     def summary(self) -> str:
         if self.status == "ok":
-            text = f"{self.paper_id}: PDF kept ({self.pages or '?'} pages, {_size(self.size or 0)})"
+            text = f"{self.paper_id}: PDF kept ({files.pages_text(self.pages)}, {_size(self.size or 0)})"
             return text + ("; encrypted: needs a password" if self.encrypted else "")
         if self.status == "not-modified":
             return f"{self.paper_id}: PDF unchanged"

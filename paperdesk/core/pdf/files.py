@@ -54,6 +54,11 @@ class PdfFacts:
     encrypted: bool = False
 
 
+def pages_text(pages: int | None) -> str:
+    """'1 page', '4 pages', or 'pages unknown' (an encrypted PDF kept without its password)."""
+    return f"{pages} page{'' if pages == 1 else 's'}" if pages else "pages unknown"
+
+
 def pdf_dir(lib: Library) -> Path:
     folder = lib.folder / PDF_DIR
     folder.mkdir(exist_ok=True)
