@@ -370,3 +370,15 @@ def test_page_counts_are_said_in_words():
     assert download.PdfResult("p1", "ok", pages=1, size=17 * 1024).summary() == "p1: PDF kept (1 page, 17 KB)"
     locked = download.PdfResult("p2", "ok", size=12 * 1024, encrypted=True)
     assert locked.summary() == "p2: PDF kept (pages unknown, 12 KB); encrypted: needs a password"
+
+
+def test_cli_import_of_a_folder_without_pdfs_is_one_line(papers, tmp_path):
+    folder = papers.folder
+    papers.close()
+    empty = tmp_path / "no-pdfs"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not a PDF")
+    for extra in ((), ("--json",)):
+        proc = run_cli("pdf", "import", str(empty), *extra, library=folder)
+        assert proc.returncode == 1 and proc.stdout == ""  # no empty report above the line
+        assert proc.stderr == f"paperdesk: {empty}: no PDF files in it; nothing changed\n"

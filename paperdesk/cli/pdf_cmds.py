@@ -146,6 +146,8 @@ def cmd_pdf_import(args: argparse.Namespace) -> int:
         except files.PdfRejected as exc:
             raise CommandError(str(exc)) from None
         fulltext.extract_pending(lib)
+    if not report.files:  # one line, not an empty report above it
+        raise CommandError(f"{args.folder}: no PDF files in it; nothing changed")
     if args.json:
         print_json(report.to_json())
     else:
@@ -157,8 +159,6 @@ def cmd_pdf_import(args: argparse.Namespace) -> int:
             else:
                 print(f"{f.file}: not attached: {f.error}")
         print(f"{len(report.matched)} matched, {len(report.unmatched)} not matched")
-    if not report.files:
-        raise CommandError(f"{args.folder}: no PDF files in it; nothing changed")
     return 0 if report.matched else 1  # every file refused: say so to scripts too
 
 
