@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from paperdesk.core import Library, quick_tags
+from paperdesk.core.library import LibraryError, check_tag_lengths
 
 
 class WriteCommands:
@@ -67,6 +68,11 @@ class WriteCommands:
         ids, bulk = self.targets(), bool(self.marked)
         tags = [t for t in tags if t.strip()]
         if not ids or not tags:
+            return
+        try:
+            check_tag_lengths(tags)  # refused here in one line, before "Tagged" is said
+        except LibraryError as exc:
+            self.status(str(exc))
             return
 
         def tag(lib: Library) -> object:

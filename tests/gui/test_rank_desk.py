@@ -429,3 +429,17 @@ def test_few_kept_papers_say_so_and_rank_by_likeness(make_window, topic_lib, qtb
     window.select_id(ids[0])
     label = window.reader.for_you
     qtbot.waitUntil(lambda: label.text().startswith("Like your kept papers: "), timeout=30_000)
+
+
+def test_a_tag_over_the_cap_is_refused_in_one_line(make_window, topic_lib, qtbot):
+    lib, topic_of = topic_lib
+    window = make_window(lib)
+    target = sorted(topic_of)[0]
+    assert window.select_id(target)
+    window.run_command("tag")
+    qtbot.keyClicks(window.tag_popup.field, "t" * 101)
+    qtbot.keyClick(window.tag_popup.field, Qt.Key.Key_Return)
+    assert window.statusBar().currentMessage() == "a tag is at most 100 characters (this one has 101)"
+    assert not window.jobs.busy
+    settle_desks(qtbot)
+    assert lib.get(target)["tags"] == [] and lib.tag_counts() == {}
