@@ -90,6 +90,7 @@ def main() -> int:
     print(f"    {window.papers.ranking}")
     window.close()
     lib.close()
+    shutil.rmtree(folder.parent, ignore_errors=True)  # the copy (~190 MB at 100k papers); the build is kept
     return 0
 
 
