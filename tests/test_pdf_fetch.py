@@ -210,6 +210,13 @@ def test_attach_refuses_bad_files_and_relocates_highlights(papers, tmp_path):
     fulltext.extract_pending(lib)
     (h2,) = lib.highlights.of("2401.00001")
     assert not h2.located and h2.quads == h.quads and h2.page == 1
+    # ... and says so where it is listed and exported (the desk no longer draws it).
+    assert (h.where(), h2.where()) == ("p. 2", "p. 2, not found in the newer PDF")
+    from paperdesk.core.export import export_markdown
+
+    export_markdown(lib, tmp_path / "vault", ["2401.00001"])
+    (note,) = (tmp_path / "vault").glob("*.md")
+    assert "> Quokkas\n> — p. 2 (not found in the newer PDF)\n" in note.read_text(encoding="utf-8")
     # Every version stays while an operation can bring it back; no temporary file is left.
     assert len(leftovers(lib)) == 3 and all(n.startswith("2401.00001-") for n in leftovers(lib))
 

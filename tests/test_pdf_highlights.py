@@ -115,3 +115,19 @@ def test_highlight_over_a_page_break_is_a_row_per_page_and_one_operation(seeded,
     with pytest.raises(LibraryError):  # a bad part stores nothing, not even the good one
         seeded.highlights.add_pdf_parts(pid, [parts[0], (3, 5, 5, "x", QUADS)])
     assert [h for h in seeded.highlights.of(pid) if h.field == "pdf"] == []
+
+
+def test_cli_lists_a_pdf_highlight_with_its_page(seeded, pid):
+    import subprocess
+    import sys
+
+    seeded.highlights.add_pdf(pid, 2, 40, 61, "sparse attention heads", QUADS, comment="key")
+    seeded.highlights.add(pid, 0, 5)
+    folder = seeded.folder
+    seeded.close()
+    proc = subprocess.run([sys.executable, "-m", "paperdesk", "--library", str(folder), "highlights", pid],
+                          capture_output=True, text=True, timeout=60)
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 0 and len(lines) == 2
+    assert lines[1].endswith("[yellow] “sparse attention heads” (p. 3)  — key")
+    assert "(p." not in lines[0]  # the abstract's has no page

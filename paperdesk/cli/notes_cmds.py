@@ -98,5 +98,6 @@ def cmd_highlights(args: argparse.Namespace) -> int:
             return 0
         for h in items:
             comment = f"  — {h.comment}" if h.comment else ""
-            print(f"{h.id:>5} {h.paper_id:<14} [{h.color}] “{one_line(h.quote, 70)}”{comment}")
+            where = f" ({h.where()})" if h.where() else ""
+            print(f"{h.id:>5} {h.paper_id:<14} [{h.color}] “{one_line(h.quote, 70)}”{where}{comment}")
     return 0

@@ -48,6 +48,13 @@ class Highlight:
     quads: list[list[float]] | None = None  # PDF highlights: [x0, y0, x1, y1] boxes in PDF points
     located: bool = True  # False when a newer PDF no longer holds the quote
 
+    def where(self) -> str:
+        """'' for the abstract's, 'p. 3' for a PDF page's, plus why it is not drawn when a newer
+        PDF of the paper no longer holds its quote."""
+        if self.page is None:
+            return ""
+        return f"p. {self.page + 1}" + ("" if self.located else ", not found in the newer PDF")
+
 
 _HIGHLIGHT_COLUMNS = ("id, paper_id, field, quote, start, end, color, comment, created_at, "
                       "page, quads, located")

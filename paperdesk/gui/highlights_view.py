@@ -38,7 +38,9 @@ class HighlightsDialog(QDialog):
         for h in marks:
             comment = f"\n    💬 {h.comment}" if h.comment else ""
             title = tex_to_unicode(titles.get(h.paper_id, h.paper_id))
-            item = QListWidgetItem(swatch(h.color), f"“{tex_to_unicode(h.quote)}”{comment}\n    — {title}")
+            where = f", {h.where()}" if h.where() else ""  # a PDF highlight's page
+            item = QListWidgetItem(swatch(h.color),
+                                   f"“{tex_to_unicode(h.quote)}”{comment}\n    — {title}{where}")
             item.setData(ID_ROLE, h.paper_id)
             item.setToolTip(f"{title}\n{h.created_at[:10]}")
             self.list.addItem(item)

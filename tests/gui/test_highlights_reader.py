@@ -93,10 +93,12 @@ def test_highlights_view_lists_all_with_their_paper(desk, lib, qtbot):
     lib.highlights.add_quote(pid, "second paragraph", comment="key claim")
     other = next(i for i in desk.model.ids if i != pid)
     lib.highlights.add_quote(other, "Nothing")
+    lib.highlights.add_pdf(other, 6, 0, 9, "in the PDF", [[72.0, 700.0, 120.0, 712.0]])
     desk.run_command("highlights")
     dialog = [d for d in desk._dialogs if d.isVisible()][-1]
     items = dialog.items()
-    assert len(items) == 2 and any("key claim" in t and "Bridges of Schrödinger" in t for t in items)
+    assert len(items) == 3 and any("key claim" in t and "Bridges of Schrödinger" in t for t in items)
+    assert [t.endswith(", p. 7") for t in items].count(True) == 1  # the PDF's says its page
     dialog.filter_field.setText("claim")
     assert len(dialog.items()) == 1
     row = next(i for i in range(dialog.list.count()) if not dialog.list.item(i).isHidden())

@@ -126,7 +126,9 @@ def paper_context(record: dict, marks: list[dict]) -> dict:
         {"quote": escape_html(h["quote"]), "comment": h["comment"] or "", "color": h["color"],
          "field": h["field"],
          # PDF highlights: the page as people count (from 1); None for the abstract's
-         "page": h["page"] + 1 if h.get("page") is not None else None}
+         "page": h["page"] + 1 if h.get("page") is not None else None,
+         # False when a newer PDF of the paper no longer holds the quote (its page is the old one's)
+         "located": bool(h["located"]) if h.get("page") is not None else True}
         for h in marks
     ])
     context["meta"] = escape_html(neutralize(meta_line(record)))
