@@ -2,8 +2,9 @@
 
 Whoosh's matcher trees walk postings one at a time through layers of Python method calls (an
 Or over six fields of a common word costs 100s of ms at 100k papers). Here each term's postings
-are decoded block by block (one unpickle per 128 postings), scored once with Whoosh's own BM25F
-formula as one array operation and kept in a small per-searcher cache. A query's result is a
+are sliced from the arrays our writer keeps beside each segment (sidecar.py), scored once with
+Whoosh's own BM25F formula as one array operation and kept in a small per-searcher cache; phrases
+are found in the word order files (word_order.py). A query's result is a
 `Matches`: a mask of the matching documents and their scores, dense over the index (100k
 documents are 0.9 MB), so Or, And and AndNot are whole-array operations. Query kinds without a
 rule here (anything unusual) are still matched by Whoosh itself, so results never depend on
