@@ -80,3 +80,19 @@ def test_force_stock_overrides_the_version_check(monkeypatch):
 def test_the_environment_variable_turns_the_internals_off(monkeypatch, value, fast):
     monkeypatch.setenv(whoosh_internals.STOCK_ENV, value)
     assert whoosh_internals.usable() is fast
+
+
+def test_an_index_the_other_path_wrote_is_not_current(seeded, monkeypatch):
+    """The desk's reader never rebuilds: an index written by the other path (Whoosh upgraded, or
+    the internals turned off) is not current, so the writer rebuilds it (jobs.index_stale)."""
+    from paperdesk.core.search.index import SearchIndex
+
+    seeded.search("warm")
+    assert SearchIndex.current(seeded.folder)
+    monkeypatch.setenv(whoosh_internals.STOCK_ENV, "1")
+    assert not SearchIndex.current(seeded.folder)
+    seeded.index.close()
+    stock = SearchIndex(seeded.folder, seeded.conn)
+    assert stock.doc_count() == seeded.count()  # opened on the stock path: rebuilt by Whoosh's writer
+    assert SearchIndex.current(seeded.folder)
+    stock.close()

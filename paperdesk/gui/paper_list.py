@@ -62,13 +62,9 @@ class SearchOutcome:
 def index_ready(lib: Library) -> bool:
     """An index of this version is on disk: opening it never rebuilds (a rebuild is the writer's job,
     see jobs.py; the reader's connection is read-only)."""
-    from paperdesk.core.search import index as search_index
+    from paperdesk.core.search.index import SearchIndex
 
-    version = lib.folder / search_index.INDEX_DIRNAME / search_index._VERSION_FILE
-    try:
-        return version.read_text(encoding="utf-8").strip() == search_index.INDEX_VERSION
-    except OSError:
-        return False
+    return SearchIndex.current(lib.folder)
 
 
 def query_order(query: str) -> tuple[str | None, bool]:

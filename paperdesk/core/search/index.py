@@ -146,6 +146,14 @@ class SearchIndex:
     def exists(folder: Path) -> bool:
         return (folder / INDEX_DIRNAME / _VERSION_FILE).is_file()
 
+    @staticmethod
+    def current(folder: Path) -> bool:
+        """An index of this version, written by the path this process takes (Whoosh's internals
+        or the stock path), is on disk: opening it rebuilds nothing unless it is damaged."""
+        found = folder / INDEX_DIRNAME
+        return _read(found / _VERSION_FILE) == INDEX_VERSION and \
+            _read(found / _WRITER_FILE) == whoosh_internals.writer_tag(whoosh_internals.usable())
+
     @property
     def ix(self) -> Any:
         if self._ix is None:
