@@ -389,3 +389,46 @@ def test_cli_import_of_a_folder_without_pdfs_is_one_line(papers, tmp_path):
         proc = run_cli("pdf", "import", str(empty), *extra, library=folder)
         assert proc.returncode == 1 and proc.stdout == ""  # no empty report above the line
         assert proc.stderr == f"paperdesk: {empty}: no PDF files in it; nothing changed\n"
+
+
+def test_cli_pdf_settings_are_shown_kept_checked_and_reset(papers, monkeypatch):
+    """The settings the issue names (arXiv addresses, politeness, size cap, starred fetch) are the
+    user's to change, not only the environment's; a bad value is one line and nothing is kept."""
+    for env in ("PAPERDESK_ARXIV_API", "PAPERDESK_ARXIV_PDF", "PAPERDESK_HOST_INTERVAL",
+                "PAPERDESK_PDF_MAX_MB", "PAPERDESK_PDF_TIMEOUT", "PAPERDESK_FETCH_STARRED"):
+        monkeypatch.delenv(env, raising=False)
+    folder = papers.folder
+    papers.star(["2401.00001"])
+    papers.close()
+    proc = run_cli("pdf", "settings", library=folder)
+    assert proc.returncode == 0 and "fetch_starred = on (default)\n" in proc.stdout
+    assert "arxiv_pdf = https://arxiv.org/pdf (default)\n" in proc.stdout
+    proc = run_cli("pdf", "settings", "fetch_starred", "off", library=folder)
+    assert proc.returncode == 0 and proc.stdout == "fetch_starred = off (library)\n"
+    proc = run_cli("pdf", "settings", "max_pdf_mb", "5", library=folder)
+    assert proc.returncode == 0 and proc.stdout == "max_pdf_mb = 5 (library)\n"
+    for name, value, says in (("max_pdf_mb", "-3", "takes a positive number"),
+                              ("fetch_starred", "maybe", "takes on or off"),
+                              ("arxiv_pdf", "file:///etc", "takes an http(s) address"),
+                              ("nope", "1", "no PDF setting 'nope'")):
+        proc = run_cli("pdf", "settings", name, value, library=folder)
+        assert proc.returncode == 1 and proc.stdout == "" and proc.stderr.count("\n") == 1, proc.stderr
+        assert says in proc.stderr and "nothing changed" in proc.stderr
+    proc = run_cli("pdf", "settings", "max_pdf_mb", library=folder)
+    assert proc.returncode == 2 and "give max_pdf_mb a value" in proc.stderr
+    from paperdesk.core import Library
+    from paperdesk.core.pdf import settings as pdf_settings
+
+    with Library.open(folder) as again:
+        config = pdf_settings.load(again)
+        assert not config.fetch_starred and config.max_pdf_bytes == 5 * 1024 * 1024
+        assert download.pdfs_to_fetch(again) == []  # the desk's background fetch asks nothing
+        assert pdf_settings.choose(again, "fetch_starred", "ON") == "1"
+        assert download.pdfs_to_fetch(again) == ["2401.00001"]
+    proc = run_cli("pdf", "settings", "max_pdf_mb", "", library=folder)
+    assert proc.stdout == "max_pdf_mb = 100 (default)\n"
+    env = {"PAPERDESK_FETCH_STARRED": "1"}  # the environment still wins, and says so
+    proc = run_cli("pdf", "settings", "fetch_starred", library=folder, env=env)
+    assert proc.returncode == 2
+    proc = run_cli("pdf", "settings", library=folder, env=env)
+    assert "fetch_starred = on (environment PAPERDESK_FETCH_STARRED)\n" in proc.stdout

@@ -46,6 +46,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("id")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_pdf_show)
+    q = pdf.add_parser("settings", help="show the PDF and arXiv settings, or keep one in the library "
+                                        "('' for its default)")
+    q.add_argument("name", nargs="?", help="arxiv_api, arxiv_pdf, host_interval (s), max_pdf_mb, "
+                                           "timeout (s) or fetch_starred (on/off)")
+    q.add_argument("value", nargs="?")
+    q.set_defaults(func=cmd_pdf_settings)
 
 
 def _progress(done: int, total: int, what: str) -> None:
@@ -192,4 +198,22 @@ def cmd_pdf_show(args: argparse.Namespace) -> int:
     else:
         print(f"{path}\n{files.pages_text(row['pages'])}, {row['bytes']} bytes, {row['origin']}"
               f"{' from ' + row['url'] if row['url'] else ''}; {fulltext.state_word(row['text_state'])}")
+    return 0
+
+
+def cmd_pdf_settings(args: argparse.Namespace) -> int:
+    from paperdesk.core.pdf import settings as pdf_settings
+
+    with open_library(args) as lib:
+        if args.name is not None and args.value is None:
+            raise CommandError(f"give {args.name} a value ('' for its default)", code=2)
+        if args.name is not None:
+            try:
+                pdf_settings.choose(lib, args.name, args.value)
+            except ValueError as exc:
+                raise CommandError(f"{exc}; nothing changed") from None
+        rows = pdf_settings.describe(lib)
+    for name, value, source in rows:
+        if args.name in (None, name):
+            print(f"{name} = {value} ({source})")
     return 0

@@ -69,3 +69,51 @@ def load(lib: Library | None = None) -> PdfSettings:
 def store(lib: Library, name: str, value: str) -> None:
     """Keep a user's choice in the library (the environment still wins over it)."""
     lib.set_setting(_KEYS[name][0], value)
+
+
+NAMES = tuple(_KEYS)
+_NUMBERS = ("host_interval", "max_pdf_mb", "timeout")
+_SWITCHES = {"1": "1", "on": "1", "yes": "1", "true": "1", "0": "0", "off": "0", "no": "0", "false": "0"}
+
+
+def describe(lib: Library) -> list[tuple[str, str, str]]:
+    """(name, value in force, where it comes from: environment | library | default) per setting."""
+    rows = []
+    for name, (key, env, default) in _KEYS.items():
+        if os.environ.get(env) not in (None, ""):
+            value, source = os.environ[env], f"environment {env}"
+        elif lib.setting(key) not in (None, ""):
+            value, source = str(lib.setting(key)), "library"
+        else:
+            value, source = default, "default"
+        if name == "fetch_starred":
+            value = "on" if load(lib).fetch_starred else "off"
+        rows.append((name, value, source))
+    return rows
+
+
+def choose(lib: Library, name: str, value: str) -> str:
+    """Check a user's value and keep it in the library ('' goes back to the default); returns what
+    is stored. A bad name or value raises ValueError with one line, and nothing is stored."""
+    if name not in _KEYS:
+        raise ValueError(f"no PDF setting {name!r} (one of {', '.join(NAMES)})")
+    value = value.strip()
+    if value and name in _NUMBERS:
+        try:
+            number = float(value)
+        except ValueError:
+            number = -1.0
+        if not 0 <= number < 1e6 or (name != "host_interval" and number == 0):
+            raise ValueError(f"{name} takes a positive number, not {value!r}")
+    elif value and name == "fetch_starred":
+        if value.lower() not in _SWITCHES:
+            raise ValueError(f"fetch_starred takes on or off, not {value!r}")
+        value = _SWITCHES[value.lower()]
+    elif value:  # the arXiv API and PDF base addresses
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{name} takes an http(s) address, not {value!r}")
+    store(lib, name, value)
+    return value
