@@ -1,11 +1,14 @@
-"""View > Highlights: every highlight in the library, newest first, with its paper; opens the paper."""
+"""View > Highlights: every highlight in the library, newest first, with its paper; opens the paper.
+The list is read on the desk's reader thread (a library's highlights are a list like any other)."""
 
 from __future__ import annotations
 
 from paperdesk.core import Library
+from paperdesk.core.annotations import Highlight
 from paperdesk.core.texchars import tex_to_unicode
 from paperdesk.gui.qt import QDialog, QLabel, QLineEdit, QListWidget, QListWidgetItem, Qt, QVBoxLayout, Signal
 from paperdesk.gui.reader import swatch
+from paperdesk.gui.reader_thread import ReaderThread
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -13,10 +16,10 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 1
 class HighlightsDialog(QDialog):
     paper_chosen = Signal(str)
 
-    def __init__(self, lib: Library, parent=None):
+    def __init__(self, reader: ReaderThread, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Highlights")
-        self.lib = lib
+        self.reader = reader
         self.filter_field = QLineEdit()
         self.filter_field.setPlaceholderText("Filter by quote, comment or paper title…")
         self.list = QListWidget()
@@ -32,9 +35,20 @@ class HighlightsDialog(QDialog):
         self.refresh()
 
     def refresh(self) -> None:
+        """Ask the reader thread for every highlight and its paper's title; shown when they come."""
+        self.count_label.setText("Reading highlights…")
+        self.reader.submit("highlights", read_highlights, self._show)
+
+    @property
+    def loading(self) -> bool:
+        return self.reader.pending("highlights")
+
+    def _show(self, value: object, error: str) -> None:
+        if error:
+            self.count_label.setText(f"The highlights could not be read: {error}")
+            return
+        marks, titles = value  # type: ignore[misc]
         self.list.clear()
-        marks = self.lib.highlights.of()
-        titles = {r["id"]: r["title"] for r in self.lib.rows(sorted({h.paper_id for h in marks}))}
         for h in marks:
             comment = f"\n    💬 {h.comment}" if h.comment else ""
             title = tex_to_unicode(titles.get(h.paper_id, h.paper_id))
@@ -46,6 +60,7 @@ class HighlightsDialog(QDialog):
             self.list.addItem(item)
         self.count_label.setText(f"{len(marks)} highlight{'s' if len(marks) != 1 else ''} "
                                  "(double-click or Enter opens the paper)")
+        self.filter(self.filter_field.text())  # typed while they were read
 
     def filter(self, text: str) -> None:
         words = text.lower().split()
@@ -56,3 +71,9 @@ class HighlightsDialog(QDialog):
     def items(self) -> list[str]:
         items = (self.list.item(i) for i in range(self.list.count()))
         return [item.text() for item in items if not item.isHidden()]
+
+
+def read_highlights(lib: Library) -> tuple[list[Highlight], dict[str, str]]:
+    """Every highlight, newest first, and the titles of their papers (on the reader thread)."""
+    marks = lib.highlights.of()
+    return marks, {r["id"]: r["title"] for r in lib.rows(sorted({h.paper_id for h in marks}))}

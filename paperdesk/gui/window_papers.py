@@ -163,7 +163,7 @@ class PaperCommands:
     def show_highlights(self) -> None:
         from paperdesk.gui.highlights_view import HighlightsDialog
 
-        dialog = HighlightsDialog(self.lib, self)
+        dialog = HighlightsDialog(self.papers.reader, self)
         dialog.paper_chosen.connect(self.open_paper)
         self._open_dialog(dialog)
 

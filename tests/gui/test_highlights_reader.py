@@ -96,6 +96,7 @@ def test_highlights_view_lists_all_with_their_paper(desk, lib, qtbot):
     lib.highlights.add_pdf(other, 6, 0, 9, "in the PDF", [[72.0, 700.0, 120.0, 712.0]])
     desk.run_command("highlights")
     dialog = [d for d in desk._dialogs if d.isVisible()][-1]
+    qtbot.waitUntil(lambda: not dialog.loading)  # read on the reader thread
     items = dialog.items()
     assert len(items) == 3 and any("key claim" in t and "Bridges of Schrödinger" in t for t in items)
     assert [t.endswith(", p. 7") for t in items].count(True) == 1  # the PDF's says its page
