@@ -46,6 +46,7 @@ class Sidebar(QTreeWidget):
         self._groups: dict[str, QTreeWidgetItem] = {}
         self._views: dict[str, View] = {}
         self.papers: int | None = None  # in the library, as last read (None: not read yet)
+        self.tag_counts: dict[str, int] = {}  # papers per tag, as last read
         for view in FIXED_VIEWS:
             item = QTreeWidgetItem(self, [view.title, ""])
             item.setIcon(0, icon(FIXED_ICONS[view.key]))
@@ -81,6 +82,7 @@ class Sidebar(QTreeWidget):
         for key, n in data.counts.items():
             self._items[key].setText(1, str(n))
         self.papers = data.counts["all"]
+        self.tag_counts = dict(data.tags)
         current = self.current_key()
         self._fill("tags", [(tag_view(t), n, "tag") for t, n in data.tags.items()])
         if data.sources is None:

@@ -88,7 +88,8 @@ class WriteCommands:
         self._decided_in_triage(ids, bulk)
 
     def tags_by_count(self) -> list[str]:
-        counts = self.lib.tag_counts()
+        """The library's tags, most used first, as the sidebar last read them (on the reader thread)."""
+        counts = self.sidebar.tag_counts
         return sorted(counts, key=lambda t: (-counts[t], t))
 
     def apply_tag_number(self, n: int) -> None:

@@ -151,6 +151,7 @@ def test_quick_tag_keys_are_stable_and_shown(desk, seeded, qtbot):
 @pytest.mark.qt_log_ignore("propagateSizeHints", "does not support raise", "grabbing the keyboard")
 def test_tag_popup_completes_and_applies(desk, seeded, qtbot):
     seeded.tag(seeded.paper_ids(limit=1), ["reading-group"])
+    settle_desks(qtbot)  # the tags and their counts come with the sidebar's read (reader thread)
     pid = desk.current_id()
     press(qtbot, desk.table, "t")
     popup = desk.tag_popup
