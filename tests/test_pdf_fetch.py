@@ -285,15 +285,23 @@ def test_import_dir_matches_by_name_text_and_title(papers, tmp_path):
     (folder / "titled.pdf").write_bytes(make_pdf([["Sparse attention", "without tears", "A. Author"]]))
     (folder / "stranger.pdf").write_bytes(make_pdf([["A paper we do not have"]]))
     (folder / "broken.pdf").write_bytes(OURS[:200])
+    (folder / "page.pdf").write_text("<!DOCTYPE html><html><body>Sign in to download</body></html>")
     (folder / "notes.txt").write_text("not a pdf")
+    add_papers(lib, ("Lemurs: A Field Guide", None))  # saved by a browser as its title
+    (folder / "Lemurs_ A Field Guide.pdf").write_bytes(make_pdf([["No title on this page"]]))
     report = importdir.import_dir(lib, folder)
     matched = {Path(f.file).name: (f.paper_id, f.how) for f in report.matched}
-    title_id = lib.conn.execute("SELECT id FROM papers WHERE arxiv_id IS NULL").fetchone()[0]
+    title_id, lemurs_id = (lib.conn.execute("SELECT id FROM papers WHERE title = ?", (t,)).fetchone()[0]
+                           for t in ("Sparse Attention Without Tears", "Lemurs: A Field Guide"))
     assert matched == {"2401.00001v2.pdf": ("2401.00001", "file name"),
-                       "paper.pdf": ("2401.00002", "first page"), "titled.pdf": (title_id, "title")}
+                       "paper.pdf": ("2401.00002", "first page"), "titled.pdf": (title_id, "title"),
+                       "Lemurs_ A Field Guide.pdf": (lemurs_id, "title in the file name")}
     unmatched = {Path(f.file).name: f.error for f in report.unmatched}
-    assert set(unmatched) == {"stranger.pdf", "broken.pdf"}
+    assert set(unmatched) == {"stranger.pdf", "broken.pdf", "page.pdf"}
     assert "no paper in the library matches it" in unmatched["stranger.pdf"]
+    assert unmatched["page.pdf"] == "a web page, not a PDF"  # the words attach says
+    broken = unmatched["broken.pdf"]
+    assert broken.startswith("damaged or not a PDF (") and "broken.pdf" not in broken
     assert lib.pdf_path(title_id) is not None and lib.pdf_path("2401.00003") is None
 
 

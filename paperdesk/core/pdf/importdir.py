@@ -1,9 +1,9 @@
 """`pdf import DIR`: PDFs in a folder matched to papers and attached.
 
 A file matches a paper by its arXiv id (in the file name, the PDF's metadata, or the first page's
-text, where arXiv stamps it) or by its exact title (the metadata's Title, or the first lines of
-the first page). A file that matches nothing, or more than one paper, or is not a readable PDF is
-reported and left alone.
+text, where arXiv stamps it) or by its exact title (the file name, the metadata's Title, or the
+first lines of the first page). A file that matches nothing, or more than one paper, or is not a
+readable PDF is reported and left alone.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from paperdesk.core.library import Library
 from paperdesk.core.normalize import ARXIV_ID_RE, find_arxiv_id, normalize_title
 from paperdesk.core.pdf import files
 from paperdesk.core.pdf import settings as pdf_settings
-from paperdesk.core.pdf.document import PdfDocument, PdfEncrypted, PdfError
+from paperdesk.core.pdf.document import PdfBroken, PdfDocument, PdfEncrypted, PdfError
 
 Progress = Callable[[int, int, str], None]
 TITLE_LINES = 6  # a title may wrap over a few of the first page's lines
@@ -26,7 +26,7 @@ TITLE_LINES = 6  # a title may wrap over a few of the first page's lines
 class FileMatch:
     file: str
     paper_id: str | None = None
-    how: str | None = None  # "file name", "metadata", "first page", "title"
+    how: str | None = None  # "file name", "title in the file name", "metadata", "first page", "title"
     error: str | None = None
     encrypted: bool = False
 
@@ -71,6 +71,18 @@ def match_file(lib: Library, path: Path, password: str | None = None) -> FileMat
     if pid:
         result.paper_id, result.how = pid, "file name"
         return result
+    pid = _by_title(lib, [path.stem.replace("_", " ")])  # saved as "<title>.pdf"
+    if pid:
+        result.paper_id, result.how = pid, "title in the file name"
+        return result
+    try:
+        with path.open("rb") as f:
+            problem = files.sniff(f.read(1024))  # a web page saved as .pdf says so, as attach does
+    except OSError as exc:
+        problem = exc.strerror or "cannot be read"
+    if problem:
+        result.error = problem
+        return result
     try:
         try:
             doc = PdfDocument.open(path)
@@ -84,6 +96,9 @@ def match_file(lib: Library, path: Path, password: str | None = None) -> FileMat
             first = doc.page_text(0) if doc.page_count else ""
     except PdfEncrypted as exc:
         result.error = "encrypted: wrong password" if exc.wrong_password else "encrypted: it needs a password"
+        return result
+    except PdfBroken as exc:  # the words attach uses, without the file's name again
+        result.error = f"damaged or not a PDF ({str(exc).split(': ', 1)[-1]})"
         return result
     except PdfError as exc:
         result.error = str(exc)
