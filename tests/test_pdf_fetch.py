@@ -440,3 +440,17 @@ def test_cli_pdf_settings_are_shown_kept_checked_and_reset(papers, monkeypatch):
     assert proc.returncode == 2
     proc = run_cli("pdf", "settings", library=folder, env=env)
     assert "fetch_starred = on (environment PAPERDESK_FETCH_STARRED)\n" in proc.stdout
+
+
+def test_cli_pdf_show_without_a_pdf_says_how_to_get_one(papers):
+    add_papers(papers, ("A digest paper without an address", None))
+    bare = papers.conn.execute("SELECT id FROM papers WHERE arxiv_id IS NULL").fetchone()[0]
+    folder = papers.folder
+    papers.close()
+    proc = run_cli("pdf", "show", "2401.00001", library=folder)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr == "paperdesk: 2401.00001: no PDF (fetch one with `paperdesk pdf fetch 2401.00001`)\n"
+    proc = run_cli("pdf", "show", bare, library=folder)  # fetching would only fail: say what works
+    assert proc.returncode == 1 and proc.stderr == (
+        f"paperdesk: {bare}: no PDF (no address to fetch it from: `paperdesk set-arxiv {bare} ARXIV_ID`, "
+        f"or `paperdesk pdf attach {bare} FILE`)\n")

@@ -184,15 +184,20 @@ def cmd_pdf_text(args: argparse.Namespace) -> int:
 
 def cmd_pdf_show(args: argparse.Namespace) -> int:
     from paperdesk.core import LibraryError
-    from paperdesk.core.pdf import files, fulltext
+    from paperdesk.core.pdf import download, files, fulltext
+    from paperdesk.core.pdf import settings as pdf_settings
 
     with open_library(args) as lib:
         if not lib.exists(args.id):
             raise LibraryError(f"no paper with id {args.id}")
         row = files.pdf_row(lib, args.id)
         path = lib.pdf_path(args.id)
+        address = download.pdf_url(lib.get(args.id) or {}, pdf_settings.load(lib))
     if row is None or path is None:
-        raise CommandError(f"{args.id}: no PDF (fetch one with `paperdesk pdf fetch {args.id}`)")
+        how = (f"fetch one with `paperdesk pdf fetch {args.id}`" if address else
+               f"no address to fetch it from: `paperdesk set-arxiv {args.id} ARXIV_ID`, "
+               f"or `paperdesk pdf attach {args.id} FILE`")
+        raise CommandError(f"{args.id}: no PDF ({how})")
     if args.json:
         print_json({**row, "path": str(path)})
     else:
