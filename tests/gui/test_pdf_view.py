@@ -302,6 +302,13 @@ def test_go_to_page_full_window_and_colour_buttons(desk, qtbot, tmp_path):
         qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton,
                           pos=view._to_view(3, tuple(mark.quads[0])).center().toPoint())
     assert activated.args == [mark.id]  # the window opens its comment dialog
+    dialog = [d for d in window._dialogs if d.isVisible()][-1]
+    dialog.setTextValue("see fig. 2")
+    dialog.accept()
+    settle_desks(qtbot)
+    assert window.lib.highlights.get(mark.id).comment == "see fig. 2"
+    press(window, qtbot, "u")  # undoable like any comment
+    assert window.lib.highlights.get(mark.id).comment == ""
 
 
 def _ink_box(view, page: int):
