@@ -633,3 +633,18 @@ def test_esc_from_the_full_window_pdf_shows_the_whole_desk_again(desk, qtbot, tm
     press(window, qtbot, "Esc")
     assert window.sidebar.isVisible() and window.table.isVisible() and window.reader.notes.isVisible()
     assert window.table.hasFocus() and window.reader.showing_pdf
+
+
+def test_pages_are_rendered_in_device_pixels_on_a_high_dpi_screen(desk, qtbot, tmp_path, monkeypatch):
+    """Sharp at high DPI: on a screen of pixel ratio 2 a page is rendered with twice the pixels and
+    drawn at its logical size (the offscreen platform's ratio is 1, so the view is told 2)."""
+    from paperdesk.gui.pdf_view import PdfView
+
+    monkeypatch.setattr(PdfView, "devicePixelRatioF", lambda self: 2.0)
+    window, pid = desk
+    show_pdf(window, qtbot, pid, write_pdf(tmp_path / "hidpi.pdf", [["Crisp words"]]))
+    view = window.reader.pdf.view
+    image = view.cache.get((0, round(view.zoom * 2 * 1000)))
+    assert image is not None and image.devicePixelRatio() == 2.0
+    assert image.width() == round(612 * view.zoom * 2 + 0.4999)  # device pixels
+    assert abs(image.deviceIndependentSize().width() - 612 * view.zoom) < 1  # the page's size on screen
