@@ -454,3 +454,22 @@ def test_cli_pdf_show_without_a_pdf_says_how_to_get_one(papers):
     assert proc.returncode == 1 and proc.stderr == (
         f"paperdesk: {bare}: no PDF (no address to fetch it from: `paperdesk set-arxiv {bare} ARXIV_ID`, "
         f"or `paperdesk pdf attach {bare} FILE`)\n")
+
+
+def test_cli_fetch_starred_is_asked_for_whatever_the_background_setting(papers, server):
+    """`pdf fetch --starred` is the user asking: the desk's background setting being off used to make
+    it fetch nothing, silently; with nothing to fetch it says so."""
+    from paperdesk.core.pdf import settings as pdf_settings
+
+    papers.star(["2401.00001"])
+    pdf_settings.choose(papers, "fetch_starred", "off")
+    assert download.pdfs_to_fetch(papers) == []  # the background job's list
+    folder = papers.folder
+    papers.close()
+    env = {"PAPERDESK_ARXIV_PDF": f"{server[0]}/pdf", "PAPERDESK_HOST_INTERVAL": "0"}
+    proc = run_cli("pdf", "fetch", "--starred", library=folder, env=env)
+    assert proc.returncode == 0 and proc.stdout.startswith("2401.00001: PDF kept (2 pages"), proc.stderr
+    proc = run_cli("pdf", "fetch", "--starred", library=folder, env=env)
+    assert proc.returncode == 0 and proc.stdout.startswith("No starred paper waits for its PDF")
+    proc = run_cli("pdf", "fetch", "--starred", "--json", library=folder, env=env)
+    assert proc.returncode == 0 and json.loads(proc.stdout) == []

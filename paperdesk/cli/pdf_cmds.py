@@ -99,7 +99,14 @@ def cmd_pdf_fetch(args: argparse.Namespace) -> int:
     if not args.ids and not args.starred:
         raise CommandError("name papers whose PDF to fetch, or --starred", code=2)
     with open_library(args) as lib:
-        ids = list(args.ids) + (download.pdfs_to_fetch(lib) if args.starred else [])
+        ids = list(args.ids) + (download.pdfs_to_fetch(lib, asked=True) if args.starred else [])
+        if not ids and args.json:
+            print_json([])
+            return 0
+        if not ids:
+            print("No starred paper waits for its PDF (one that failed waits out its backoff; "
+                  "`paperdesk pdf fetch ID` asks now)")
+            return 0
         results = download.fetch_pdfs(lib, ids, progress=_progress)
         states = {}
         if any(r.status == "ok" for r in results):

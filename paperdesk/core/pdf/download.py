@@ -123,11 +123,12 @@ def plan_downloads(lib: Library, ids: Sequence[str]) -> tuple[list[PdfJob], list
     return jobs, skipped
 
 
-def pdfs_to_fetch(lib: Library, limit: int | None = None) -> list[str]:
+def pdfs_to_fetch(lib: Library, limit: int | None = None, *, asked: bool = False) -> list[str]:
     """Starred papers with a PDF address, no PDF yet, and no failure waiting out its backoff;
-    empty when the user turned the background fetch off."""
+    for the background job, empty when the user turned it off (`asked`: the user asked for them,
+    `pdf fetch --starred`, and the setting does not apply)."""
     config = pdf_settings.load(lib)
-    if not config.fetch_starred:
+    if not config.fetch_starred and not asked:
         return []
     rows = lib.conn.execute(
         "SELECT p.id, p.arxiv_id, p.url FROM papers p LEFT JOIN pdf_fetches f ON f.paper_id = p.id "
