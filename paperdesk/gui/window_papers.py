@@ -168,17 +168,13 @@ class PaperCommands:
         self._open_dialog(dialog)
 
     def _install_export(self) -> None:
-        try:
-            from paperdesk.gui.export_dialog import install_export
-        except ImportError:
-            return
+        from paperdesk.gui.export_dialog import install_export
+
         install_export(self)
 
     def export(self) -> None:
-        if self.export_handler is None:
-            self.status("Export is not available in the desk yet: use `paperdesk export` in a terminal")
-            return
-        self.export_handler()
+        if self.export_handler is not None:  # (set at start by install_export)
+            self.export_handler()
 
     def normal_mode(self) -> None:
         """Esc: leave a text field or dialog for the list (a search keeps its results)."""
