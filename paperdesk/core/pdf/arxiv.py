@@ -26,6 +26,7 @@ import httpx
 from paperdesk.core import ops
 from paperdesk.core.changes import Changes
 from paperdesk.core.feeds.fetch import FetchLimits, fetch, make_client
+from paperdesk.core.idlist import IDS, id_array
 from paperdesk.core.library import Library, LibraryError
 from paperdesk.core.limits import MAX_VERSION_CHARS
 from paperdesk.core.normalize import ARXIV_ID_RE, normalize_title
@@ -266,15 +267,11 @@ def resolve_ids(lib: Library, ids: Sequence[str] | None = None, *, progress: Pro
 def without_arxiv_id(lib: Library, ids: Sequence[str]) -> list[str]:
     """Those of `ids` a look-up would ask about: no id, none set by hand, not already found
     unmatched (the desk offers a look-up of these after an import)."""
-    found: list[str] = []
-    ids = list(ids)
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        found += [r[0] for r in lib.conn.execute(
-            "SELECT p.id FROM papers p LEFT JOIN arxiv_lookups l ON l.paper_id = p.id "
-            f"WHERE p.id IN ({','.join('?' * len(chunk))}) AND p.arxiv_id IS NULL "
-            "AND p.arxiv_source IS NULL AND coalesce(l.state, 'pending') IN ('pending', 'error')", chunk)]
-    return found
+    return [r[0] for r in lib.conn.execute(
+        "SELECT p.id FROM papers p LEFT JOIN arxiv_lookups l ON l.paper_id = p.id "
+        f"WHERE p.id IN {IDS} AND p.arxiv_id IS NULL "
+        "AND p.arxiv_source IS NULL AND coalesce(l.state, 'pending') IN ('pending', 'error')",
+        (id_array(ids),))]
 
 
 def pending_count(lib: Library) -> int:

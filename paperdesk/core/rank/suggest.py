@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from paperdesk.core.idlist import IDS, id_array
 from paperdesk.core.rank.features import DIM, FeatureCache, names_of, segment_sums
 
 if TYPE_CHECKING:
@@ -169,9 +170,6 @@ class Suggester:
 def tagged_papers(lib: Library, tags: Sequence[str]) -> dict[str, list[str]]:
     """The papers of each of these tags (one query for all)."""
     out: dict[str, list[str]] = {}
-    for start in range(0, len(tags), 500):
-        part = list(tags[start:start + 500])
-        marks = ",".join("?" * len(part))
-        for tag, pid in lib.conn.execute(f"SELECT tag, paper_id FROM tags WHERE tag IN ({marks})", part):
-            out.setdefault(tag, []).append(pid)
+    for tag, pid in lib.conn.execute(f"SELECT tag, paper_id FROM tags WHERE tag IN {IDS}", (id_array(tags),)):
+        out.setdefault(tag, []).append(pid)
     return out
