@@ -473,3 +473,53 @@ def test_cli_fetch_starred_is_asked_for_whatever_the_background_setting(papers, 
     assert proc.returncode == 0 and proc.stdout.startswith("No starred paper waits for its PDF")
     proc = run_cli("pdf", "fetch", "--starred", "--json", library=folder, env=env)
     assert proc.returncode == 0 and json.loads(proc.stdout) == []
+
+
+def test_a_fetched_encrypted_pdf_given_its_password_is_kept_decrypted_and_searchable(papers, server):
+    """Issue 20: a fetched encrypted PDF used to stay encrypted (readable in the desk only, never
+    searchable); its password now replaces it by its decrypted copy, undoably."""
+    lib = papers
+    secret = make_encrypted_pdf([["Secret wombats burrow at night."]], "hunter2")
+    (lib.folder.parent / "server" / "pdf" / "2401.00009").write_bytes(secret)
+    (result,) = download.fetch_pdfs(lib, ["2401.00009"])
+    assert result.status == "ok" and result.encrypted
+    encrypted_path = lib.pdf_path("2401.00009")
+    history = len(lib.history())
+    with pytest.raises(files.PdfNeedsPassword) as wrong:
+        files.decrypt_kept(lib, "2401.00009", "nope")
+    assert wrong.value.wrong_password and len(lib.history()) == history  # nothing changed
+    assert lib.pdf_path("2401.00009") == encrypted_path and leftovers(lib) == [encrypted_path.name]
+    facts, changes = files.decrypt_kept(lib, "2401.00009", "hunter2")
+    assert facts.pages == 1 and not facts.encrypted and changes.papers == {"2401.00009"}
+    row = files.pdf_row(lib, "2401.00009")
+    assert row["text_state"] == "pending" and row["origin"] == "fetched" and row["etag"]
+    assert fulltext.extract_pending(lib).done == ["2401.00009"]
+    assert [h.id for h in lib.search("wombats", typing=False).hits] == ["2401.00009"]
+    lib.undo()  # back to the encrypted file as it was fetched
+    assert lib.pdf_path("2401.00009") == encrypted_path
+    assert files.pdf_row(lib, "2401.00009")["text_state"] == "encrypted"
+    download.fetch_pdfs(lib, ["2401.00001"])
+    with pytest.raises(files.PdfRejected, match="not encrypted"):
+        files.decrypt_kept(lib, "2401.00001", "x")
+
+
+def test_cli_pdf_fetch_password_keeps_a_fetched_encrypted_pdf_decrypted(papers, server):
+    lib, folder = papers, papers.folder
+    (folder.parent / "server" / "pdf" / "2401.00009").write_bytes(
+        make_encrypted_pdf([["Secret wombats burrow at night."]], "hunter2"))
+    lib.close()
+    env = {"PAPERDESK_ARXIV_PDF": f"{server[0]}/pdf", "PAPERDESK_HOST_INTERVAL": "0"}
+    proc = run_cli("pdf", "fetch", "2401.00009", "--password", "nope", library=folder, env=env)
+    assert proc.returncode == 1 and proc.stderr == \
+        "2401.00009: wrong password: the PDF is kept encrypted (not searchable)\n"
+    # Fetched already (the server answers 304 now): the password alone decrypts the kept file.
+    proc = run_cli("pdf", "fetch", "2401.00009", "--password", "hunter2", library=folder, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "2401.00009: PDF kept (1 page, 1 KB)\n"
+    from paperdesk.core import Library
+
+    with Library.open(folder) as again:
+        with PdfDocument.open(again.pdf_path("2401.00009")) as doc:
+            assert "wombats" in doc.page_text(0)
+        assert files.pdf_row(again, "2401.00009")["text_state"] == "done"
+        assert [h.id for h in again.search("wombats", typing=False).hits] == ["2401.00009"]

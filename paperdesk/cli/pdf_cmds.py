@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     q = pdf.add_parser("fetch", help="download papers' PDFs into the library (arXiv, or a feed's PDF link)")
     q.add_argument("ids", nargs="*", metavar="ID")
     q.add_argument("--starred", action="store_true", help="the starred papers that have no PDF yet")
+    q.add_argument("--password", help="the password of an encrypted PDF (kept decrypted in the library, "
+                                      "so its text is searchable)")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_pdf_fetch)
     q = pdf.add_parser("attach", help="keep a local PDF file as a paper's PDF")
@@ -108,6 +110,8 @@ def cmd_pdf_fetch(args: argparse.Namespace) -> int:
                   "`paperdesk pdf fetch ID` asks now)")
             return 0
         results = download.fetch_pdfs(lib, ids, progress=_progress)
+        if args.password:
+            _decrypt_fetched(lib, results, args.password)
         states = {}
         if any(r.status == "ok" for r in results):
             report = fulltext.extract_pending(lib)
@@ -122,6 +126,26 @@ def cmd_pdf_fetch(args: argparse.Namespace) -> int:
                 line += f"; {fulltext.state_word(states[r.paper_id])}"
             print(line, file=sys.stdout if r.status in ("ok", "not-modified") else sys.stderr)
     return 1 if any(r.status in ("error", "skipped") for r in results) else 0
+
+
+def _decrypt_fetched(lib, results: list, password: str) -> None:
+    """Each fetched (or already kept) encrypted PDF replaced by its decrypted copy (undoable); a
+    wrong password leaves it encrypted and makes its result an error."""
+    from paperdesk.core.pdf import files
+
+    for r in results:
+        row = files.pdf_row(lib, r.paper_id) if r.status in ("ok", "not-modified") else None
+        if row is None or row["text_state"] != "encrypted":
+            continue
+        try:
+            facts, _ = files.decrypt_kept(lib, r.paper_id, password)
+        except files.PdfNeedsPassword:
+            r.status, r.error = "error", "wrong password: the PDF is kept encrypted (not searchable)"
+            continue
+        except files.PdfRejected as exc:
+            r.status, r.error = "error", f"cannot decrypt its PDF ({exc})"
+            continue
+        r.status, r.encrypted, r.pages, r.size = "ok", False, facts.pages, facts.size
 
 
 def cmd_pdf_attach(args: argparse.Namespace) -> int:

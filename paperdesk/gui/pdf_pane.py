@@ -57,6 +57,7 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 class PdfPane(QWidget):
     opened = Signal(str)  # the paper id whose PDF is now shown
     status = Signal(str)  # a message for the window's status bar
+    unlocked = Signal(str, str)  # (paper id, password): the user's password opened its encrypted PDF
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -204,8 +205,9 @@ class PdfPane(QWidget):
 
     def _password_given(self, paper_id: str, path: Path, text: str) -> None:
         self.password_dialog = None
-        if self.paper_id == paper_id:
-            self.open_pdf(paper_id, path, text, ask=True)  # a wrong one asks again
+        # A wrong password asks again; the right one: the window keeps the PDF decrypted (searchable).
+        if self.paper_id == paper_id and self.open_pdf(paper_id, path, text, ask=True):
+            self.unlocked.emit(paper_id, text)
 
     # -- bar ------------------------------------------------------------------------------------
     def _page_changed(self, page: int, count: int) -> None:

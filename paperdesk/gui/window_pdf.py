@@ -27,6 +27,7 @@ class PdfCommands:
         self.keys.watch(pane.find_field, "insert")
         pane.status.connect(self.status)
         pane.view.highlight_activated.connect(self.comment_highlight)
+        pane.unlocked.connect(self.keep_pdf_decrypted)
         self.page_dialog: QInputDialog | None = None
         self.pdf_fetcher = PdfFetcher(self, background=self.remember)  # not for screenshots, benchmarks
         self.arxiv_lookup = ArxivLookup(self)
@@ -162,6 +163,25 @@ class PdfCommands:
         dialog.rejected.connect(lambda: self.status(f"{Path(path).name}: not attached; nothing changed"))
         self.attach_password_dialog = dialog
         dialog.open()  # not exec(): the event loop goes on
+
+    def keep_pdf_decrypted(self, pid: str, password: str) -> None:
+        """The password that opened a fetched encrypted PDF: the library keeps its decrypted copy
+        instead (undoable), so its text is extracted and indexed and it never asks again."""
+        from paperdesk.core.pdf import files
+
+        def decrypt(lib):
+            try:
+                return files.decrypt_kept(lib, pid, password)[0]
+            except files.PdfRejected as exc:
+                return exc
+
+        def done(result: object) -> None:
+            if isinstance(result, files.PdfRejected):
+                self.status(f"The PDF stays encrypted ({result})")
+            else:
+                self.status("The PDF is kept without its password: its text becomes searchable. Undo with u.")
+
+        self.write("Decrypt PDF", decrypt, done)
 
     def drop_pdf(self, path: str, paper_id: str | None) -> None:
         """A PDF dropped on the window: the paper under it (or the current one) gets it."""

@@ -211,6 +211,37 @@ def test_encrypted_pdf_asks_for_the_password(desk, qtbot):
     qtbot.waitUntil(lambda: pane.view.page_painted(0), timeout=10_000)
 
 
+def test_the_password_of_a_fetched_encrypted_pdf_keeps_it_decrypted_undoably(desk, qtbot):
+    """Issue 20: the password that opens a fetched encrypted PDF makes the library keep its
+    decrypted copy (through the one writer, undoable), so its text gets extracted and indexed."""
+    from paperdesk.core.pdf import files
+    from paperdesk.core.pdf.document import PdfDocument
+
+    window, pid = desk
+    locked = attach(window.lib, pid, corpus_pdf("libreoffice-writer-password.pdf"), fetched=True)
+    window.show_paper(pid)
+    window.run_command("toggle-pdf")
+    pane = window.reader.pdf
+    pane.password_dialog.setTextValue("wrong")
+    pane.password_dialog.accept()
+    settle_desks(qtbot)
+    assert window.lib.pdf_path(pid) == locked  # a wrong password stores nothing
+    pane.password_dialog.setTextValue("openpassword")
+    pane.password_dialog.accept()
+    settle_desks(qtbot)
+    kept = window.lib.pdf_path(pid)
+    assert kept is not None and kept != locked
+    with PdfDocument.open(kept) as doc:  # no password needed any more
+        assert doc.page_count == 1
+    assert files.pdf_row(window.lib, pid)["text_state"] in ("pending", "done")  # extraction is due
+    assert "without its password" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: pane.path == kept and pane.view.doc is not None, timeout=10_000)
+    window.run_command("undo")
+    settle_desks(qtbot)
+    assert window.lib.pdf_path(pid) == locked
+    assert files.pdf_row(window.lib, pid)["text_state"] == "encrypted"
+
+
 def test_broken_pdf_gets_one_clear_message(desk, qtbot, tmp_path):
     window, pid = desk
     kept = attach(window.lib, pid, write_pdf(tmp_path / "fine.pdf", [["Fine"]]))

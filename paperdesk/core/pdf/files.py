@@ -3,8 +3,9 @@
 A file is checked in a temporary file beside its final place (magic bytes, then pdfium opens it) and
 only then renamed into place, so a crash or a bad download never leaves a half-written PDF where the
 reader looks. A broken one, a web page, an empty or oversized file is refused with one line. An
-encrypted PDF attached with its password is kept decrypted; one fetched is kept as it is (the desk
-asks for its password when it is opened; its text is not searchable).
+encrypted PDF attached with its password is kept decrypted; one fetched is kept as it is until its
+password is given (the desk's password dialog, `pdf fetch --password`: `decrypt_kept` then replaces it
+by its decrypted copy, so its text becomes searchable).
 
 Keeping a PDF is an undoable operation (the `pdfs` row and the extracted text are in the op log).
 Files are named by their content (`<paper>-<sha256[:16]>.pdf`), so a replaced version keeps its
@@ -115,7 +116,8 @@ def stored_name(paper_id: str, sha256: str) -> str:
 
 
 def keep(lib: Library, paper_id: str, incoming: Path, facts: PdfFacts, *, origin: str,
-         url: str | None = None, etag: str | None = None, last_modified: str | None = None) -> Changes:
+         url: str | None = None, etag: str | None = None, last_modified: str | None = None,
+         label: str | None = None) -> Changes:
     """Move a checked temporary file into place as the paper's PDF and record it (text pending):
     one undoable operation (the `pdfs` row and the extracted text; undo re-queues the paper for
     the index). The same file again only refreshes its validators (no operation)."""
@@ -136,7 +138,7 @@ def keep(lib: Library, paper_id: str, incoming: Path, facts: PdfFacts, *, origin
         with lib.transaction() as conn:
             _put_pdf(conn, row)
         return Changes()
-    label = f"{'Fetch' if origin == 'fetched' else 'Attach'} the PDF of {paper_id}"
+    label = label or f"{'Fetch' if origin == 'fetched' else 'Attach'} the PDF of {paper_id}"
     with lib.operation("pdf", label) as rec:
         conn = lib.conn
         rec.touch("pdfs", [paper_id], old)
@@ -204,6 +206,32 @@ def attach(lib: Library, paper_id: str, source: Path, *, max_bytes: int,
         if facts.encrypted:
             facts = _decrypt(incoming, password)
         changes = keep(lib, paper_id, incoming, facts, origin="attached", url=None)
+    finally:
+        incoming.unlink(missing_ok=True)
+    return facts, changes
+
+
+def decrypt_kept(lib: Library, paper_id: str, password: str | None) -> tuple[PdfFacts, Changes]:
+    """Replace the paper's kept encrypted PDF (a fetched one) by its decrypted copy: one undoable
+    operation, its text pending extraction, so it becomes searchable and never asks again.
+    PdfNeedsPassword for a wrong password, PdfRejected if there is nothing to decrypt; either way
+    nothing changed."""
+    row = pdf_row(lib, paper_id)
+    path = lib.pdf_path(paper_id)
+    if row is None or path is None:
+        raise PdfRejected("it has no PDF")
+    if row["text_state"] != "encrypted":
+        raise PdfRejected("its PDF is not encrypted")
+    incoming = temp_file(pdf_dir(lib))
+    try:
+        try:
+            shutil.copyfile(path, incoming)
+        except OSError as exc:
+            raise PdfRejected(f"cannot copy it ({exc.strerror})") from None
+        facts = _decrypt(incoming, password)
+        changes = keep(lib, paper_id, incoming, facts, origin=row["origin"], url=row["url"],
+                       etag=row["etag"], last_modified=row["last_modified"],
+                       label=f"Decrypt the PDF of {paper_id}")
     finally:
         incoming.unlink(missing_ok=True)
     return facts, changes
