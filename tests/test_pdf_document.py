@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
 import pytest
 from pdf_samples import corpus_pdf, make_pdf, write_pdf
 
-from paperdesk.core.pdf import PdfBroken, PdfDocument, PdfEncrypted
+from paperdesk.core.pdf import PdfBroken, PdfDocument, PdfEncrypted, bidi
 
 
 @pytest.fixture
@@ -145,6 +146,24 @@ def test_right_to_left_text_is_extracted() -> None:
         text = doc.page_text(0)
         assert "habibi" in text and any("\u0600" <= c <= "\u06ff" for c in text)
         assert len(doc.char_boxes(0)) == len(text)
+        # Find takes the word as typed (logical order, no vowel mark) and answers pdfium's places.
+        hits = doc.search("حبيبي")
+        assert len(hits) == 2
+        for _page, start, length in hits:
+            assert bidi.logical(text[start:start + length]) == "حَبيبي"
+
+
+def test_right_to_left_runs_are_reversed_in_place() -> None:
+    drawn = f"x {'حبيبي'[::-1]} 12 abc {'مرحبا سلام'[::-1]}."  # two runs as pdfium reads them (drawn)
+    read = bidi.logical(drawn)
+    assert read == "x حبيبي 12 abc مرحبا سلام." and len(read) == len(drawn)
+    assert bidi.logical(read) == drawn  # its own inverse: the runs keep their places
+    start = read.index("مرحبا")
+    assert bidi.visual_span(drawn, start, start + 5) == (drawn.index("ابحرم"), drawn.index("ابحرم") + 5)
+    assert drawn.index("ابحرم") == len(drawn) - 6  # the first word read is the last drawn
+    assert bidi.visual_span(drawn, 0, 1) == (0, 1) and bidi.logical("plain") == "plain"
+    assert re.fullmatch(bidi.word_pattern("حبيبي"), "حَبيبي")
+    assert not re.fullmatch(bidi.word_pattern("habibi"), "habib.")
 
 
 def test_one_document_from_several_threads(tmp_path: Path) -> None:

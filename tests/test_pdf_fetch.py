@@ -157,7 +157,10 @@ def test_encrypted_no_text_and_right_to_left(papers, server):
     assert files.pdf_row(lib, "2401.00003")["text_state"] == "encrypted"
     assert "no text to search" in fulltext.state_word("none")
     arabic = fulltext.page_text(lib, "2401.00008").text
-    assert "habibi" in arabic and any("\u0600" <= c <= "\u06ff" for c in arabic)
+    assert "habibi" in arabic and "حَبيبي" in arabic  # in the order it is read, not drawn
+    lib.drain_index()
+    for typed in ("حبيبي", "fulltext:حبيبي", "fulltext:حَبيبي"):  # with or without its vowel mark
+        assert [h.id for h in lib.search(typed, typing=False).hits] == ["2401.00008"], typed
 
 
 def test_pdfs_to_fetch_lists_starred_papers_without_a_pdf(papers, server, monkeypatch):

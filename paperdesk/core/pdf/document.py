@@ -26,6 +26,8 @@ import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 
+from paperdesk.core.pdf import bidi
+
 PDFIUM_LOCK = threading.RLock()
 
 Rect = tuple[float, float, float, float]  # x0, y0, x1, y1 in points, y up
@@ -341,13 +343,13 @@ class PdfDocument:
             folded = text.lower()  # not casefold(): ß -> ss would shift every index after it
             if len(folded) != len(text):  # İ -> i̇ and the like: per character, keeping indices
                 folded = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-            self._folded[i] = folded
+            self._folded[i] = bidi.logical(folded)  # right-to-left words as typed; same indices
         return self._folded[i]
 
     @staticmethod
     def _pattern(text: str) -> re.Pattern[str] | None:
         words = text.lower().split()
-        return re.compile(r"\s+".join(map(re.escape, words))) if words else None
+        return re.compile(r"\s+".join(map(bidi.word_pattern, words))) if words else None
 
     def search(self, text: str, pages: range | None = None) -> list[tuple[int, int, int]]:
         """Every case-insensitive occurrence of ``text``: (page, start, length), in reading order.
@@ -357,7 +359,10 @@ class PdfDocument:
             return []
         hits: list[tuple[int, int, int]] = []
         for i in pages if pages is not None else range(self.page_count):
-            hits.extend((i, m.start(), m.end() - m.start()) for m in pattern.finditer(self._folded_text(i)))
+            folded = self._folded_text(i)
+            for m in pattern.finditer(folded):
+                start, end = bidi.visual_span(folded, m.start(), m.end())
+                hits.append((i, start, end - start))
         return hits
 
     # Structure --------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from paperdesk.core.annotations import locate
 from paperdesk.core.library import Library
+from paperdesk.core.pdf import bidi
 from paperdesk.core.pdf.document import PdfBroken, PdfDocument, PdfEncrypted, PdfError
 from paperdesk.core.store import enqueue_index
 
@@ -49,7 +50,7 @@ class PageText:
 
 
 def extract(doc: PdfDocument) -> PageText:
-    texts = [doc.page_text(i).replace("\r\n", "\n") for i in range(doc.page_count)]
+    texts = [bidi.logical(doc.page_text(i).replace("\r\n", "\n")) for i in range(doc.page_count)]
     starts, offset = [], 0
     for text in texts:
         starts.append(offset)

@@ -17,6 +17,9 @@ from whoosh.analysis import STOP_WORDS, Analyzer, Token
 from whoosh.lang.porter import stem
 
 _TOKEN = re.compile(r"\w+(\.?\w+)*", re.UNICODE)  # whoosh.analysis.tokenizers.default_pattern
+# Arabic and Hebrew vowel marks are not word characters: "حَبيبي" would be the tokens "ح" and
+# "بيبي". They are dropped (as a reader types the word without them) before tokenising.
+_MARKS = re.compile("[\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]+")
 _MINSIZE = 2
 _CACHE_LIMIT = 100_000
 
@@ -56,6 +59,8 @@ class FastStemAnalyzer(Analyzer):
         needs only these: no Token objects)."""
         stems, stops, stem = self._stems, STOP_WORDS, self._stem
         found = []
+        if _MARKS.search(value):
+            value = _MARKS.sub("", value)
         for match in _TOKEN.finditer(value):
             text = match.group(0).lower()
             if len(text) >= _MINSIZE and text not in stops:
@@ -69,6 +74,8 @@ class FastStemAnalyzer(Analyzer):
         """`no_morph`: no stemming (the words of the spelling field, as CompositeAnalyzer does)."""
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         stems, stops = self._stems, STOP_WORDS
+        if _MARKS.search(value):  # (character offsets then count without the marks)
+            value = _MARKS.sub("", value)
         if not tokenize:
             matches: Any = [_Whole(value)]
             t.original = value  # as RegexTokenizer does
