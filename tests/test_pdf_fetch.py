@@ -526,3 +526,59 @@ def test_cli_pdf_fetch_password_keeps_a_fetched_encrypted_pdf_decrypted(papers, 
             assert "wombats" in doc.page_text(0)
         assert files.pdf_row(again, "2401.00009")["text_state"] == "done"
         assert [h.id for h in again.search("wombats", typing=False).hits] == ["2401.00009"]
+
+
+def test_per_host_intervals_are_checked_kept_and_arxiv_never_below_three_seconds(papers, monkeypatch):
+    """Issue 20 asks for per-host politeness settings: `host_interval` is every host's default and
+    `host_interval:<host>` one host's own; arXiv's hosts keep its 3 s unless the environment lifts it."""
+    from paperdesk.core.pdf import settings as pdf_settings
+
+    monkeypatch.delenv("PAPERDESK_HOST_INTERVAL", raising=False)
+    lib = papers
+    pdf_settings.choose(lib, "host_interval", "0")
+    assert pdf_settings.choose(lib, "host_interval:Mirror.Example.org", "1.5") == "1.5"
+    pdf_settings.choose(lib, "host_interval:export.arxiv.org", "5")
+    for name, value, says in (("host_interval:arxiv.org", "1", "3 s or more"),
+                              ("host_interval:not a host", "1", "takes a host name"),
+                              ("host_interval:", "1", "takes a host name"),
+                              ("host_interval:example.org", "-2", "takes a number of seconds"),
+                              ("host_interval:example.org", "soon", "takes a number of seconds")):
+        with pytest.raises(ValueError, match=says):
+            pdf_settings.choose(lib, name, value)
+    config = pdf_settings.load(lib)
+    assert config.interval_for("https://mirror.example.org/pdf/1") == 1.5
+    assert config.interval_for("http://other.example.org:8080/x") == 0
+    assert config.interval_for("https://arxiv.org/pdf/2401.00001") == 3  # the floor, whatever the default
+    assert config.interval_for("https://export.arxiv.org/api/query") == 5
+    assert ("host_interval:mirror.example.org", "1.5", "library") in pdf_settings.describe(lib)
+    assert pdf_settings.choose(lib, "host_interval:mirror.example.org", "") == ""  # back to the default
+    assert pdf_settings.load(lib).interval_for("https://mirror.example.org/pdf/1") == 0
+    assert not any(n.startswith("host_interval:mirror") for n, _v, _s in pdf_settings.describe(lib))
+    monkeypatch.setenv("PAPERDESK_HOST_INTERVAL", "0")  # tests and mirrors: every host, no floor
+    config = pdf_settings.load(lib)
+    assert config.interval_for("https://arxiv.org/pdf/1") == 0
+    assert config.interval_for("https://export.arxiv.org/api/query") == 0
+
+
+def test_a_hosts_own_interval_spaces_its_downloads(papers, server, monkeypatch):
+    from paperdesk.core.pdf import settings as pdf_settings
+
+    monkeypatch.delenv("PAPERDESK_HOST_INTERVAL")
+    pdf_settings.choose(papers, "host_interval", "0")
+    pdf_settings.choose(papers, "host_interval:127.0.0.1", "0.3")
+    download.fetch_pdfs(papers, ["2401.00001", "2401.00005", "2401.00007"])
+    times = [float(line.split(" ", 1)[0]) for line in server[1].read_text().splitlines()]
+    assert len(times) == 3 and all(b - a >= 0.28 for a, b in itertools.pairwise(times)), times
+
+
+def test_cli_sets_one_hosts_interval(papers, monkeypatch):
+    monkeypatch.delenv("PAPERDESK_HOST_INTERVAL", raising=False)
+    folder = papers.folder
+    papers.close()
+    proc = run_cli("pdf", "settings", "host_interval:arxiv.org", "4", library=folder)
+    assert proc.returncode == 0 and proc.stdout == "host_interval:arxiv.org = 4 (library)\n"
+    proc = run_cli("pdf", "settings", "host_interval:arxiv.org", "1", library=folder)
+    assert proc.returncode == 1 and proc.stdout == "" and proc.stderr.count("\n") == 1
+    assert "3 s or more" in proc.stderr and "nothing changed" in proc.stderr
+    proc = run_cli("pdf", "settings", library=folder)
+    assert "host_interval = 3 (default)\nhost_interval:arxiv.org = 4 (library)\n" in proc.stdout

@@ -50,7 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.set_defaults(func=cmd_pdf_show)
     q = pdf.add_parser("settings", help="show the PDF and arXiv settings, or keep one in the library "
                                         "('' for its default)")
-    q.add_argument("name", nargs="?", help="arxiv_api, arxiv_pdf, host_interval (s), max_pdf_mb, "
+    q.add_argument("name", nargs="?", help="arxiv_api, arxiv_pdf, host_interval (s, every host's default), "
+                                           "host_interval:<host> (s, one host's own), max_pdf_mb, "
                                            "timeout (s) or fetch_starred (on/off)")
     q.add_argument("value", nargs="?")
     q.set_defaults(func=cmd_pdf_settings)
@@ -250,6 +251,6 @@ def cmd_pdf_settings(args: argparse.Namespace) -> int:
                 raise CommandError(f"{exc}; nothing changed") from None
         rows = pdf_settings.describe(lib)
     for name, value, source in rows:
-        if args.name in (None, name):
+        if args.name is None or args.name.strip().lower() == name:
             print(f"{name} = {value} ({source})")
     return 0

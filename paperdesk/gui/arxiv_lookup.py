@@ -120,7 +120,8 @@ class ArxivLookup(QObject):
                 self._finish()
                 return
             self._progress()
-            threading.Thread(target=self._ask, args=(job, batches, config.arxiv_api, config.host_interval),
+            threading.Thread(target=self._ask, args=(job, batches, config.arxiv_api,
+                                                        config.interval_for(config.arxiv_api)),
                              name="paperdesk-arxiv-lookup", daemon=True).start()
 
         self.window.write("Plan arXiv look-ups", plan, planned)

@@ -252,8 +252,8 @@ def resolve_ids(lib: Library, ids: Sequence[str] | None = None, *, progress: Pro
             if cancelled and cancelled():
                 results += [LookupResult(pid, "cancelled") for pid, _ in batch.papers]
                 continue
-            outcome = run_batch(batch, client, api=config.arxiv_api, interval=config.host_interval,
-                                cancelled=cancelled)
+            outcome = run_batch(batch, client, api=config.arxiv_api,
+                                interval=config.interval_for(config.arxiv_api), cancelled=cancelled)
             results += apply_batch(lib, outcome)
             done += len(batch.papers)
     finally:

@@ -119,7 +119,7 @@ def plan_downloads(lib: Library, ids: Sequence[str]) -> tuple[list[PdfJob], list
         jobs.append(PdfJob(pid, url, folder, etag=have["etag"] if cached else None,
                            last_modified=have["last_modified"] if cached else None,
                            max_bytes=config.max_pdf_bytes, timeout=config.timeout,
-                           interval=config.host_interval))
+                           interval=config.interval_for(url)))
     return jobs, skipped
 
 
