@@ -234,3 +234,19 @@ def test_cli_resolve_and_set_arxiv(lib, api):
     assert proc.returncode == 2 and "name papers to resolve, or --all" in proc.stderr
     proc = run("resolve", "nope")
     assert proc.returncode == 1 and proc.stderr.strip() == "paperdesk: no paper with id nope"
+
+
+def test_a_stalling_api_ends_within_the_timeout_setting(lib, tmp_path, monkeypatch):
+    """Look-ups used a fixed 30 s timeout whatever `pdf settings timeout` said; a server that holds
+    its answer now ends the look-up after the setting's 1 s, with one line, and no id is set."""
+    (pid,) = add_papers(lib, "A paper the stalling server never answers about")
+    root = tmp_path / "server"
+    (root / "api").mkdir(parents=True)
+    with serve_folder(root) as url:
+        monkeypatch.setenv("PAPERDESK_ARXIV_API", f"{url}/api/query?wait=40")  # answers after 40 s
+        monkeypatch.setenv("PAPERDESK_HOST_INTERVAL", "0")
+        monkeypatch.setenv("PAPERDESK_PDF_TIMEOUT", "1")
+        (result,) = arxiv.resolve_ids(lib, [pid])
+    assert result.state == "error"
+    assert result.reason == "arXiv API: timed out: no answer from the server within 1 s"
+    assert paper(lib, pid) == (None, None, None)

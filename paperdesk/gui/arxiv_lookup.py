@@ -120,8 +120,8 @@ class ArxivLookup(QObject):
                 self._finish()
                 return
             self._progress()
-            threading.Thread(target=self._ask, args=(job, batches, config.arxiv_api,
-                                                        config.interval_for(config.arxiv_api)),
+            ask = (job, batches, config.arxiv_api, config.interval_for(config.arxiv_api), config.timeout)
+            threading.Thread(target=self._ask, args=ask,
                              name="paperdesk-arxiv-lookup", daemon=True).start()
 
         self.window.write("Plan arXiv look-ups", plan, planned)
@@ -135,17 +135,17 @@ class ArxivLookup(QObject):
             self._finish()
 
     # -- look-up thread (no database) ---------------------------------------------------------
-    def _ask(self, job: Job, batches: list[TitleBatch], api: str, interval: float) -> None:
+    def _ask(self, job: Job, batches: list[TitleBatch], api: str, interval: float, timeout: float) -> None:
         from paperdesk.core.feeds.fetch import make_client
-        from paperdesk.core.pdf.arxiv import API_LIMITS, run_batch
+        from paperdesk.core.pdf.arxiv import api_limits, run_batch
 
-        client = make_client(API_LIMITS, accept="application/atom+xml")
+        client = make_client(api_limits(timeout), accept="application/atom+xml")
         try:
             for batch in batches:
                 if job.cancelled:
                     return
                 outcome = run_batch(batch, client, api=api, interval=interval,
-                                    cancelled=lambda: job.cancelled)
+                                    cancelled=lambda: job.cancelled, timeout=timeout)
                 try:
                     self._arrived.emit((job, outcome))
                 except RuntimeError:  # the window is gone

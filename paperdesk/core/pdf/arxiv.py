@@ -39,6 +39,13 @@ Progress = Callable[[int, int, str], None]
 BATCH_TITLES = 8  # titles OR'ed into one request (the URL stays well under 2 KB)
 RESULTS_PER_TITLE = 3  # a title may match a few papers; we accept only an exact one
 API_LIMITS = FetchLimits(timeout=30.0, total_timeout=90.0, max_bytes=5 * 1024 * 1024, what="arXiv answer")
+
+
+def api_limits(timeout: float) -> FetchLimits:
+    """The API's limits under the timeout setting (`pdf settings timeout`): the whole answer may
+    take three times as long as the wait for its next bytes."""
+    return FetchLimits(timeout=timeout, total_timeout=3 * timeout, max_bytes=API_LIMITS.max_bytes,
+                       what=API_LIMITS.what)
 _ABS_ID = re.compile(r"/abs/(.+?)(v\d+)?$")
 _QUOTE_UNSAFE = re.compile(r'["()\\]')
 # One id and nothing else: bare or "arXiv:"-prefixed, or an arxiv.org abs/pdf address.
@@ -114,7 +121,7 @@ def title_query(titles: Sequence[str]) -> str:
 def query_url(api: str, titles: Sequence[str]) -> str:
     params = {"search_query": title_query(titles), "start": 0,
               "max_results": RESULTS_PER_TITLE * len(titles)}
-    return f"{api}?{urlencode(params)}"
+    return f"{api}{'&' if '?' in api else '?'}{urlencode(params)}"  # a mirror's address may have a query
 
 
 def match(title_norm: str, entries: Iterable[ArxivEntry]) -> ArxivEntry | str | None:
@@ -166,12 +173,13 @@ def plan_lookups(lib: Library,
 
 # -- step 2: ask (any thread) ---------------------------------------------------------------
 def run_batch(batch: TitleBatch, client: httpx.Client, *, api: str, interval: float,
-              cancelled: Callable[[], bool] | None = None) -> BatchOutcome:
+              cancelled: Callable[[], bool] | None = None,
+              timeout: float = API_LIMITS.timeout) -> BatchOutcome:
     """One request; never raises for network trouble or a bad answer."""
     url = query_url(api, [t for _, t in batch.papers])
     try:
         with GATE.turn(url, interval, cancelled):
-            result = fetch(client, url, limits=API_LIMITS, cancelled=cancelled)
+            result = fetch(client, url, limits=api_limits(timeout), cancelled=cancelled)
     except Cancelled:
         return BatchOutcome(batch, "cancelled")
     if result.status != "ok":
@@ -244,7 +252,7 @@ def resolve_ids(lib: Library, ids: Sequence[str] | None = None, *, progress: Pro
     total = sum(len(b.papers) for b in batches)
     done = 0
     own = client is None
-    client = client or make_client(API_LIMITS, accept="application/atom+xml")
+    client = client or make_client(api_limits(config.timeout), accept="application/atom+xml")
     try:
         for batch in batches:
             if progress:
@@ -253,7 +261,8 @@ def resolve_ids(lib: Library, ids: Sequence[str] | None = None, *, progress: Pro
                 results += [LookupResult(pid, "cancelled") for pid, _ in batch.papers]
                 continue
             outcome = run_batch(batch, client, api=config.arxiv_api,
-                                interval=config.interval_for(config.arxiv_api), cancelled=cancelled)
+                                interval=config.interval_for(config.arxiv_api), cancelled=cancelled,
+                                timeout=config.timeout)
             results += apply_batch(lib, outcome)
             done += len(batch.papers)
     finally:
