@@ -102,11 +102,17 @@ def check_file(path: Path) -> PdfFacts:
     except PdfEncrypted:
         return PdfFacts(None, digest.hexdigest(), size, encrypted=True)
     except PdfBroken as exc:
-        reason = str(exc).split(": ", 1)[-1]
-        raise PdfRejected(f"damaged or not a PDF ({reason})") from None
+        raise PdfRejected(broken_reason(exc)) from None
     if pages == 0:
         raise PdfRejected("the PDF has no pages")
     return PdfFacts(pages, digest.hexdigest(), size)
+
+
+def broken_reason(exc: PdfBroken) -> str:
+    """One phrase for a file pdfium cannot open, without the file's name (the caller names it)."""
+    reason = str(exc).split(": ", 1)[-1]
+    reason = reason.removeprefix("not a PDF, or ")  # "damaged or not a PDF" says that already
+    return f"damaged or not a PDF ({reason})"
 
 
 def stored_name(paper_id: str, sha256: str) -> str:

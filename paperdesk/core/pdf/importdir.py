@@ -98,7 +98,7 @@ def match_file(lib: Library, path: Path, password: str | None = None) -> FileMat
         result.error = "encrypted: wrong password" if exc.wrong_password else "encrypted: it needs a password"
         return result
     except PdfBroken as exc:  # the words attach uses, without the file's name again
-        result.error = f"damaged or not a PDF ({str(exc).split(': ', 1)[-1]})"
+        result.error = files.broken_reason(exc)
         return result
     except PdfError as exc:
         result.error = str(exc)
