@@ -95,7 +95,7 @@ def test_fulltext_is_extracted_resumably_and_searchable(papers, server):
 @pytest.mark.parametrize(("arxiv_id", "reason"), [
     ("2401.00004", "the server sent a web page, not a PDF"),
     ("2401.00005", "the server sent an empty body"),
-    ("2401.00006", "damaged or not a PDF"),
+    ("2401.00006", "damaged or not a PDF (truncated or corrupt)"),  # once, not twice
     ("2401.00009", "(HTTP 404): withdrawn, or a wrong address"),
 ])
 def test_bad_downloads_change_nothing(papers, server, arxiv_id, reason):
@@ -158,6 +158,7 @@ def test_encrypted_no_text_and_right_to_left(papers, server):
     assert "no text to search" in fulltext.state_word("none")
     arabic = fulltext.page_text(lib, "2401.00008").text
     assert "habibi" in arabic and "حَبيبي" in arabic  # in the order it is read, not drawn
+    assert "\x03" not in arabic  # its text layer's control character stays out of snippets
     lib.drain_index()
     for typed in ("حبيبي", "fulltext:حبيبي", "fulltext:حَبيبي"):  # with or without its vowel mark
         assert [h.id for h in lib.search(typed, typing=False).hits] == ["2401.00008"], typed
@@ -304,7 +305,7 @@ def test_import_dir_matches_by_name_text_and_title(papers, tmp_path):
     assert "no paper in the library matches it" in unmatched["stranger.pdf"]
     assert unmatched["page.pdf"] == "a web page, not a PDF"  # the words attach says
     broken = unmatched["broken.pdf"]
-    assert broken.startswith("damaged or not a PDF (") and "broken.pdf" not in broken
+    assert broken == "damaged or not a PDF (truncated or corrupt)"  # no file name, said once
     assert lib.pdf_path(title_id) is not None and lib.pdf_path("2401.00003") is None
 
 
@@ -582,3 +583,19 @@ def test_cli_sets_one_hosts_interval(papers, monkeypatch):
     assert "3 s or more" in proc.stderr and "nothing changed" in proc.stderr
     proc = run_cli("pdf", "settings", library=folder)
     assert "host_interval = 3 (default)\nhost_interval:arxiv.org = 4 (library)\n" in proc.stdout
+
+
+def test_control_characters_never_reach_the_stored_text_and_pages_stay_right(lib, tmp_path):
+    """habibi.pdf's text layer carries a U+0003 that reached search snippets; control characters are
+    now dropped before the text is stored, and the page starts are those of the cleaned text."""
+    add_papers(lib, ("Bells and lemurs", "2401.00001"))
+    source = tmp_path / "controls.pdf"
+    source.write_bytes(make_pdf([["Bell\x07 rings\x03 twice"], ["Second\x01 page\x1b lemurs"]]))
+    files.attach(lib, "2401.00001", source, max_bytes=1 << 20)
+    assert fulltext.extract_one(lib, "2401.00001") == "done"
+    text = fulltext.page_text(lib, "2401.00001")
+    assert not any((ord(c) < 32 and c not in "\n\t\f") or 0x7f <= ord(c) < 0xa0 for c in text.text), text
+    assert "Bell rings twice" in text.text and "Second page lemurs" in text.text
+    assert text.page_of(text.text.index("lemurs")) == 1 and text.page_of(text.text.index("twice")) == 0
+    assert text.text[text.page_starts[1]:].startswith("Second page")
+    assert [h.id for h in lib.search("twice", typing=False).hits] == ["2401.00001"]  # only in its PDF

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,6 +24,9 @@ from paperdesk.core.store import enqueue_index
 
 Progress = Callable[[int, int, str], None]
 PAGE_BREAK = "\n\f\n"  # between two pages' texts: a snippet never runs words of two pages together
+# Control characters some PDFs' text layers carry (habibi.pdf has a U+0003) would reach snippets;
+# line ends and tabs stay.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 STATE_WORDS = {
     "done": "text indexed",
     "pending": "text not extracted yet",
@@ -50,8 +54,9 @@ class PageText:
 
 
 def extract(doc: PdfDocument) -> PageText:
-    texts = [bidi.logical(doc.page_text(i).replace("\r\n", "\n")) for i in range(doc.page_count)]
-    starts, offset = [], 0
+    texts = [_CONTROLS.sub("", bidi.logical(doc.page_text(i).replace("\r\n", "\n").replace("\r", "\n")))
+             for i in range(doc.page_count)]
+    starts, offset = [], 0  # of the cleaned texts, so a snippet names the right page
     for text in texts:
         starts.append(offset)
         offset += len(text) + len(PAGE_BREAK)
