@@ -138,6 +138,8 @@ class PdfPane(QWidget):
             self.password_dialog = None
         self.needs_password = False
         self.password_button.hide()
+        if paper_id != self.paper_id:
+            self._clear_find()  # another paper's words would search this one
         self.paper_id, self.path = paper_id, path
         self._stamp = _stamp(path)
         password = password if password is not None else self._passwords.get(path)
@@ -165,6 +167,7 @@ class PdfPane(QWidget):
         return self.paper_id == paper_id and self.path == path and self._stamp == _stamp(path)
 
     def close_pdf(self) -> None:
+        self._clear_find()
         self.paper_id = self.path = None
         self._show_document(None, "")
 
@@ -212,6 +215,10 @@ class PdfPane(QWidget):
     # -- bar ------------------------------------------------------------------------------------
     def _page_changed(self, page: int, count: int) -> None:
         self.page_label.setText(f"{page + 1} / {count}" if count else "")
+
+    def _clear_find(self) -> None:
+        self.find_field.clear()
+        self._searched = ""
 
     def focus_find(self) -> None:
         self.find_field.setFocus()

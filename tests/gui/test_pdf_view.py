@@ -679,3 +679,24 @@ def test_pages_are_rendered_in_device_pixels_on_a_high_dpi_screen(desk, qtbot, t
     assert image is not None and image.devicePixelRatio() == 2.0
     assert image.width() == round(612 * view.zoom * 2 + 0.4999)  # device pixels
     assert abs(image.deviceIndependentSize().width() - 612 * view.zoom) < 1  # the page's size on screen
+
+
+def test_the_find_text_is_cleared_when_another_paper_is_shown(desk, qtbot, tmp_path):
+    """The find field kept the previous paper's words (and Enter searched them in the next PDF)."""
+    window, pid = desk
+    show_pdf(window, qtbot, pid, write_pdf(tmp_path / "q.pdf", [["a quokka here"]]))
+    pane = window.reader.pdf
+    pane.find_field.setText("quokka")
+    pane.find_field.returnPressed.emit()
+    qtbot.waitUntil(lambda: pane.view.current_match() is not None, timeout=10_000)
+    window.move_to_row(1)
+    other = window.current_id()
+    assert other is not None and other != pid
+    show_pdf(window, qtbot, other, write_pdf(tmp_path / "w.pdf", [["a wombat there"]]))
+    assert pane.paper_id == other and pane.find_field.text() == "" and pane._searched == ""
+    assert pane.view.current_match() is None
+    pane.find_field.setText("wombat")
+    pane.find_field.returnPressed.emit()
+    qtbot.waitUntil(lambda: pane.view.current_match() is not None, timeout=10_000)
+    show_pdf(window, qtbot, other, write_pdf(tmp_path / "w2.pdf", [["a newer wombat file"]]))
+    assert pane.find_field.text() == "wombat"  # the same paper's newer file keeps it
