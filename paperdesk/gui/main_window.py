@@ -360,7 +360,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
             more = "+" if found.more else ""  # only the best are listed
             self.count_label.setText(f"{n:,}{more} {'match' if n == 1 and not more else 'matches'} in {what}")
         else:
-            self.count_label.setText(f"{n:,} papers in {what}")
+            self.count_label.setText(f"{n:,} {'paper' if n == 1 else 'papers'} in {what}")
         if self.papers.by_interest:
             again = self.keymap.keys_for("for-you") or ["the sort menu"]
             self.count_label.setText(self.count_label.text() + (

@@ -365,3 +365,14 @@ def test_the_window_opens_without_listing_or_counting_on_the_gui_thread(make_win
     assert ran == []
     assert window.sidebar._items["all"].text(1) == "397" and window.model.rowCount() == 397
     assert window.sidebar._groups["digests"].childCount() == 3
+
+
+def test_count_says_one_paper_not_one_papers(make_window, seeded, qtbot):
+    seeded.star([seeded.papers()[0]["id"]])
+    window = make_window(seeded)
+    window.go_to("starred")
+    settle_desks(qtbot)
+    assert window.count_label.text() == "1 paper in Starred"
+    window.go_to("all")
+    settle_desks(qtbot)
+    assert window.count_label.text() == f"{seeded.count():,} papers in All"
