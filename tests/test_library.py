@@ -107,6 +107,15 @@ def test_star_tag_archive_and_filters(seeded):
         seeded.star(["nope"])
 
 
+def test_a_new_tag_is_one_printable_line(seeded):
+    pid = seeded.paper_ids(limit=1)[0]
+    seeded.tag([pid], ["\x1b[31mred\x1b[0m", "two\nlines", "bell\x07"])
+    assert seeded.get(pid)["tags"] == ["bell", "red", "two lines"]
+    with pytest.raises(LibraryError, match="no tag given"):
+        seeded.tag([pid], ["\x1b[2J"])  # nothing printable left: refused, nothing stored
+    assert seeded.tag_counts() == {"bell": 1, "red": 1, "two lines": 1}
+
+
 def test_undo_redo_survive_reopen(library_dir):
     with Library.open(library_dir) as lib:
         lib.import_paths([DIGEST_PLAIN], today=TODAY)

@@ -19,6 +19,7 @@ from paperdesk.core import ops
 from paperdesk.core.changes import Changes
 from paperdesk.core.digest import read_digest
 from paperdesk.core.idlist import ID_ROWS, IDS, id_array
+from paperdesk.core.limits import printable
 from paperdesk.core.orders import KEY_COLUMNS, ORDERS, sort_key
 from paperdesk.core.paths import DB_FILENAME, default_library_dir
 from paperdesk.core.records import RejectedInput, SourceBatch
@@ -651,8 +652,10 @@ class Library:
                              ((1 if read else 0, pid) for pid in ids))
 
     def tag(self, ids: Iterable[str], tags: Iterable[str], *, label: str | None = None) -> Changes:
-        ids, tags = self._existing(ids), _clean_tags(tags)
-        check_tag_lengths(tags)  # (untag takes any stored tag)
+        # A new tag is one printable line (a pasted escape sequence or line break would reach the
+        # terminal and the list); untag takes any stored tag.
+        ids, tags = self._existing(ids), _clean_tags(printable(t, single_line=True) for t in tags)
+        check_tag_lengths(tags)
         changed: set[str] = set()
         with self.operation("tag", label or self._label(f"Tag {', '.join(tags)}", ids)) as rec:
             now = now_iso()
