@@ -73,6 +73,24 @@ class Matches(Mapping[int, float]):
         return Matches(mask, np.where(mask, self.scores, 0.0))
 
 
+def gather_column(field: Any, fieldname: str, leaves: list[tuple[Any, int]], doc_count_all: int,
+                  stored: Callable[[Any], np.ndarray]) -> Column:
+    """A sortable numeric field per global docnum, (has a value, the value or 0), from each leaf's
+    raw stored values (`stored(reader)`: unsigned; signed numbers are stored shifted)."""
+    missing = (1 << (8 * np.dtype(field.sortable_typecode).itemsize)) - 1  # Whoosh's "no value"
+    shift = 1 << (field.bits - 1) if field.signed else 0
+    has = np.zeros(doc_count_all, dtype=bool)
+    values = np.zeros(doc_count_all, dtype=np.int64)
+    for reader, offset in leaves:
+        if not reader.has_column(fieldname):
+            continue
+        raw = stored(reader)
+        present = raw != missing
+        has[offset:offset + len(raw)] = present
+        values[offset:offset + len(raw)] = np.where(present, raw - shift, 0)
+    return has, values
+
+
 class IndexView:
     """One searcher's documents as arrays, built lazily and cached until it closes. `folder`
     holds the files our writer writes beside each segment (sidecar.py, word_order.py)."""
@@ -187,22 +205,14 @@ class IndexView:
         found = self._columns.get(fieldname)
         if found is None:
             field = self.schema[fieldname]
-            code = field.sortable_typecode  # unsigned; signed numbers are stored shifted
-            dtype = np.dtype(code).newbyteorder(">")  # stored big-endian
-            missing = (1 << (8 * dtype.itemsize)) - 1  # Whoosh's value for "no value"
-            shift = 1 << (field.bits - 1) if field.signed else 0
-            has = np.zeros(self.doc_count_all, dtype=bool)
-            values = np.zeros(self.doc_count_all, dtype=np.int64)
-            for reader, offset in self.leaves:
-                n = reader.doc_count_all()
-                if not reader.has_column(fieldname):
-                    continue
+            dtype = np.dtype(field.sortable_typecode).newbyteorder(">")  # stored big-endian
+
+            def stored(reader: Any) -> np.ndarray:
                 raw = internals.column_bytes(reader, fieldname)
-                stored = np.frombuffer(raw, dtype=dtype)[:n].astype(np.int64)
-                present = stored != missing
-                has[offset:offset + len(stored)] = present
-                values[offset:offset + len(stored)] = np.where(present, stored - shift, 0)
-            found = self._columns[fieldname] = (has, values)
+                return np.frombuffer(raw, dtype=dtype)[:reader.doc_count_all()].astype(np.int64)
+
+            found = self._columns[fieldname] = gather_column(field, fieldname, self.leaves,
+                                                             self.doc_count_all, stored)
         return found
 
     def value(self, fieldname: str, docnum: int) -> int | None:

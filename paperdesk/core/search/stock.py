@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from paperdesk.core.search.evaluator import Column, Matches
+from paperdesk.core.search.evaluator import Column, Matches, gather_column
 
 
 class StockView:
@@ -38,19 +38,10 @@ class StockView:
         """A sortable numeric field, per global docnum: (has a value, the value or 0)."""
         found = self._columns.get(fieldname)
         if found is None:
-            field = self.schema[fieldname]
-            missing = (1 << (8 * np.dtype(field.sortable_typecode).itemsize)) - 1  # "no value"
-            shift = 1 << (field.bits - 1) if field.signed else 0
-            has = np.zeros(self.doc_count_all, dtype=bool)
-            values = np.zeros(self.doc_count_all, dtype=np.int64)
-            for reader, offset in self.leaves:
-                if not reader.has_column(fieldname):
-                    continue
-                stored = np.array(list(reader.column_reader(fieldname, translate=False)), dtype=np.int64)
-                present = stored != missing
-                has[offset:offset + len(stored)] = present
-                values[offset:offset + len(stored)] = np.where(present, stored - shift, 0)
-            found = self._columns[fieldname] = (has, values)
+            found = self._columns[fieldname] = gather_column(
+                self.schema[fieldname], fieldname, self.leaves, self.doc_count_all,
+                lambda reader: np.array(list(reader.column_reader(fieldname, translate=False)),
+                                        dtype=np.int64))
         return found
 
     def value(self, fieldname: str, docnum: int) -> int | None:
