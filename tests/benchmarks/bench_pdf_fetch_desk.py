@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "benchmarks")]
 
-from bench_pdf_view import DEFAULT_PDF, python_loop_ms, rss_mb  # noqa: E402
+from bench_pdf_view import DEFAULT_PDF, idle_stall_ms, python_loop_ms, rss_mb, wait_until  # noqa: E402
 from feed_server import serve_folder  # noqa: E402
 from qt_heartbeat import Heartbeat  # noqa: E402
 
@@ -87,12 +87,7 @@ def main() -> None:
     app = make_app()
 
     def wait(condition, timeout_s: float = 60.0) -> None:
-        end = time.perf_counter() + timeout_s
-        while not condition():
-            app.processEvents()
-            if time.perf_counter() > end:
-                raise TimeoutError("the desk did not get there in time")
-            time.sleep(0.0005)
+        wait_until(app, condition, timeout_s)
 
     with serve_folder(work / "server") as url:
         os.environ["PAPERDESK_ARXIV_PDF"] = f"{url}/pdf"
@@ -111,15 +106,9 @@ def main() -> None:
         beat.start()
         if args.stacks:
             watch_stalls(beat)
-        end = time.perf_counter() + 2.0
-        while time.perf_counter() < end:  # the machine's own noise: the longest gap with nothing to do
-            app.processEvents()
-            time.sleep(0.0005)
-        results["longest GUI stall, idle for 2 s (ms)"] = round(beat.longest, 1)
-        beat.gaps.clear()
+        results["longest GUI stall, idle for 2 s (ms)"] = idle_stall_ms(app, beat)
 
         t = time.perf_counter()
-        beat_start = len(beat.gaps)
         window.keys.press("normal", "F")
         view = window.reader.pdf.view
         wait(lambda: window.reader.showing_pdf and view.doc is not None and view.page_painted(0))
@@ -143,7 +132,7 @@ def main() -> None:
         results["longest GUI stall, fetch to indexed + 10 screens (ms)"] = round(beat.longest, 1)
         # Where the longest gaps fell (ms after F), to tell the phase that made them.
         offsets, at = [], 0.0
-        for gap in beat.gaps[beat_start:]:
+        for gap in beat.gaps:
             at += gap
             offsets.append((gap, at))
         results["longest gaps at (ms after F)"] = [

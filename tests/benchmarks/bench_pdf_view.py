@@ -41,6 +41,27 @@ def rss_mb() -> float:
     return float("nan")
 
 
+def wait_until(app, condition, timeout_s: float = 30.0) -> None:
+    """Run the event loop until `condition()` holds (a benchmark has no qtbot)."""
+    end = time.perf_counter() + timeout_s
+    while not condition():
+        app.processEvents()
+        if time.perf_counter() > end:
+            raise TimeoutError("the desk did not get there in time")
+        time.sleep(0.0005)
+
+
+def idle_stall_ms(app, beat: Heartbeat, seconds: float = 2.0) -> float:
+    """The machine's own noise: the longest heartbeat gap with nothing to do (gaps cleared after)."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.0005)
+    longest = beat.longest
+    beat.gaps.clear()
+    return round(longest, 1)
+
+
 def p(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -62,12 +83,7 @@ def main() -> None:
     results: dict[str, object] = {"python loop before (ms)": round(python_loop_ms())}
 
     def wait(condition, timeout_s: float = 30.0) -> None:
-        end = time.perf_counter() + timeout_s
-        while not condition():
-            app.processEvents()
-            if time.perf_counter() > end:
-                raise TimeoutError("the PDF view did not get there in time")
-            time.sleep(0.0005)
+        wait_until(app, condition, timeout_s)
 
     pane = PdfPane()
     pane.resize(900, 1000)
@@ -79,12 +95,7 @@ def main() -> None:
     rss_before = rss_mb()
     beat = Heartbeat()
     beat.start()
-    end = time.perf_counter() + 2.0
-    while time.perf_counter() < end:  # the machine's own noise: the longest gap with nothing to do
-        app.processEvents()
-        time.sleep(0.0005)
-    results["longest GUI stall, idle for 2 s (ms)"] = round(beat.longest, 1)
-    beat.gaps.clear()
+    results["longest GUI stall, idle for 2 s (ms)"] = idle_stall_ms(app, beat)
 
     t = time.perf_counter()
     pane.open_pdf("bench", args.pdf)
