@@ -54,3 +54,19 @@ def corpus() -> Corpus:
     if not SHARED_CORPUS.is_dir():
         pytest.skip(NO_CORPUS)
     return Corpus(SHARED_CORPUS)
+
+
+@pytest.fixture
+def api(tmp_path, monkeypatch, corpus):
+    """A 127.0.0.1 arXiv API whose /api/query answers the recorded au:del_maestro response
+    (`PAPERDESK_ARXIV_API` points at it); yields its request log. Skips without the shared corpus."""
+    from feed_server import serve_folder
+
+    root = tmp_path / "server"
+    (root / "api").mkdir(parents=True)
+    (root / "api" / "query").write_bytes(corpus("arxiv/arxiv-api-2016_search_au_del_maestro.xml"))
+    log = tmp_path / "requests.log"
+    with serve_folder(root, log) as url:
+        monkeypatch.setenv("PAPERDESK_ARXIV_API", f"{url}/api/query")
+        monkeypatch.setenv("PAPERDESK_HOST_INTERVAL", "0")
+        yield log

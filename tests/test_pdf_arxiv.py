@@ -19,8 +19,6 @@ from paperdesk.core import LibraryError
 from paperdesk.core.pdf import arxiv
 from paperdesk.core.records import IncomingPaper, SourceBatch
 
-DEL_MAESTRO = "arxiv/arxiv-api-2016_search_au_del_maestro.xml"  # in the shared corpus
-
 # Titles as a digest might spell them (case, punctuation); the response spells them its own way.
 LUTTINGER = "A Luttinger liquid core inside Helium-4-filled nanopores"
 MELTING = "THERMAL MELTING OF DENSITY WAVES ON THE SQUARE LATTICE."
@@ -32,20 +30,6 @@ def add_papers(lib, *titles: str) -> list[str]:
     digest = hashlib.sha1("|".join(titles).encode()).hexdigest()
     lib.import_batch(SourceBatch("digest", "test", "test", "2026-11-01", digest, papers))
     return [lib.conn.execute("SELECT id FROM papers WHERE title = ?", (t,)).fetchone()[0] for t in titles]
-
-
-@pytest.fixture
-def api(tmp_path, monkeypatch, corpus):
-    """A server whose /api/query answers the recorded au:del_maestro response; yields its log.
-    Only the tests using it skip without the shared corpus."""
-    root = tmp_path / "server"
-    (root / "api").mkdir(parents=True)
-    (root / "api" / "query").write_bytes(corpus(DEL_MAESTRO))
-    log = tmp_path / "requests.log"
-    with serve_folder(root, log) as url:
-        monkeypatch.setenv("PAPERDESK_ARXIV_API", f"{url}/api/query")
-        monkeypatch.setenv("PAPERDESK_HOST_INTERVAL", "0")
-        yield log
 
 
 def requests(log: Path) -> list[tuple[float, str, str]]:

@@ -12,13 +12,11 @@ from pathlib import Path
 
 import pytest
 from desk_keys import settle_desks
-from feed_server import serve_folder
 from pdf_samples import corpus_pdf, make_encrypted_pdf, make_pdf
 
 from paperdesk.core.pdf import files
 from paperdesk.gui.qt import QDropEvent, QMimeData, QPointF, Qt, QUrl
 
-DEL_MAESTRO = "arxiv/arxiv-api-2016_search_au_del_maestro.xml"  # in the shared corpus
 LUTTINGER = "A Luttinger liquid core inside Helium-4-filled nanopores"
 MELTING = "THERMAL MELTING OF DENSITY WAVES ON THE SQUARE LATTICE."
 UNKNOWN = "A paper that arXiv never saw"
@@ -34,18 +32,6 @@ def digest(path: Path, *titles: str) -> Path:
 def ids_by_title(lib) -> dict[str, tuple]:
     return {t: (a, v, s) for t, a, v, s in lib.conn.execute(
         "SELECT title, arxiv_id, arxiv_version, arxiv_source FROM papers")}
-
-
-@pytest.fixture
-def api(tmp_path, monkeypatch, corpus):
-    root = tmp_path / "server"
-    (root / "api").mkdir(parents=True)
-    (root / "api" / "query").write_bytes(corpus(DEL_MAESTRO))
-    log = tmp_path / "requests.log"
-    with serve_folder(root, log) as url:
-        monkeypatch.setenv("PAPERDESK_ARXIV_API", f"{url}/api/query")
-        monkeypatch.setenv("PAPERDESK_HOST_INTERVAL", "0")
-        yield log
 
 
 def imported(window, qtbot, path: Path) -> None:
