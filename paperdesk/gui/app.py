@@ -105,7 +105,7 @@ def save_screenshot(window, path: Path, size: tuple[int, int] = SCREENSHOT_SIZE)
     window.resize(*size)
     window.show()
     wait_until_idle(window)  # so the shot shows the loaded desk, not a progress bar
-    window.move_current(0)
+    window.selection.move_current(0)
     window.table.setFocus()
     QApplication.processEvents()
     image = window.grab()

@@ -44,7 +44,6 @@ class ArxivLookup(QObject):
         self.offer_button = QPushButton()
         self.offer_button.hide()
         self.offer_button.clicked.connect(self._take_offer)
-        window.statusBar().addPermanentWidget(self.offer_button)
         self._offered: list[str] = []
         self._offer_timer = QTimer(self, singleShot=True, interval=OFFER_MS)
         self._offer_timer.timeout.connect(self.withdraw_offer)
@@ -77,7 +76,8 @@ class ArxivLookup(QObject):
 
         from paperdesk.core.pdf.arxiv import without_arxiv_id
 
-        self.window.write("Count papers without arXiv ids", lambda lib: without_arxiv_id(lib, ids), shown)
+        self.window.jobs.write("Count papers without arXiv ids", lambda lib: without_arxiv_id(lib, ids),
+                               shown)
 
     def withdraw_offer(self) -> None:
         self._offer_timer.stop()
@@ -102,7 +102,7 @@ class ArxivLookup(QObject):
         config = pdf_settings.load(self.window.lib)
         job = self.job = Job("Look up arXiv ids", lambda _lib, _p, _c: None)
         self.results, self._batches, self._stored, self._error = [], 0, 0, None
-        self.window.show_progress(job, 0, 0, "planning")
+        self.window.job_status.show(job, 0, 0, "planning")
         wanted = None if ids is None else list(ids)
 
         def plan(lib: Library) -> tuple[list[TitleBatch], list[LookupResult]]:
@@ -124,7 +124,7 @@ class ArxivLookup(QObject):
             threading.Thread(target=self._ask, args=ask,
                              name="paperdesk-arxiv-lookup", daemon=True).start()
 
-        self.window.write("Plan arXiv look-ups", plan, planned)
+        self.window.jobs.write("Plan arXiv look-ups", plan, planned)
         return job
 
     def cancel(self) -> None:
@@ -174,17 +174,17 @@ class ArxivLookup(QObject):
             if self._error or self._stored == self._batches:
                 self._finish()
 
-        self.window.write("Store arXiv ids", lambda lib: apply_batch(lib, outcome), stored)
+        self.window.jobs.write("Store arXiv ids", lambda lib: apply_batch(lib, outcome), stored)
 
     def _progress(self) -> None:
         if self.job is not None:
             found = sum(r.state == "resolved" for r in self.results)
-            self.window.show_progress(self.job, self._stored, self._batches, f"{found} found")
+            self.window.job_status.show(self.job, self._stored, self._batches, f"{found} found")
 
     def _finish(self) -> None:
         job, self.job = self.job, None
         self.last_summary = self._summary(cancelled=job is not None and job.cancelled)
-        self.window.hide_progress()
+        self.window.job_status.hide()
         self.window.status(self.last_summary, 0)
         self.finished.emit(self.results)
 

@@ -53,7 +53,7 @@ class ReaderCaret:
         w.keys.set_mode(self.page, "caret")
         self.page.setFocus()
         self._show()
-        w._focus_changed(None, QApplication.focusWidget())
+        w.focus_changed(None, QApplication.focusWidget())
         w.status("Caret: w/b next/previous word, j/k line, W/B extend/shrink, h highlights, "
                  "c highlights with a comment, Esc leaves", 0)
 
@@ -63,7 +63,7 @@ class ReaderCaret:
         self.active = False
         self.window.keys.set_mode(self.page, "normal")
         self.window.statusBar().clearMessage()
-        self.window._focus_changed(None, QApplication.focusWidget())
+        self.window.focus_changed(None, QApplication.focusWidget())
 
     def _page_changed(self) -> None:
         if not self.active:

@@ -4,7 +4,7 @@ The papers are the whole current list (view + search), the selection or the mark
 run previews what would change; the export itself runs as a job on the writer thread (its own
 library connection) with a progress bar and cancel, and ends with a summary: written, unchanged,
 and files left alone with the reason (the user's edits are never overwritten: see core/export).
-`install_export(window)` adds the menu entry.
+`ExportCommand` opens it (the `export` command).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from paperdesk.core.export.report import BibtexReport, ExportReport
 from paperdesk.core.library import Library
 from paperdesk.gui.jobs import Job
 from paperdesk.gui.qt import (
-    QAction,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -64,7 +63,6 @@ class ExportDialog(QDialog):
         self.setWindowTitle("Export")
         self.resize(640, 460)
         self.job: Job | None = None
-        self.last_report: ExportReport | BibtexReport | None = None
 
         self.tabs = QTabWidget()
         md = QWidget()
@@ -167,8 +165,8 @@ class ExportDialog(QDialog):
         if key == "view":
             return list(window.model.ids)
         if key == "selection":
-            return window.selected_ids()
-        marked = getattr(window, "marked", None) or set()
+            return window.selection.selected_ids()
+        marked = window.selection.marked
         return [pid for pid in window.model.ids if pid in marked] + sorted(
             set(marked) - set(window.model.ids))
 
@@ -263,7 +261,6 @@ class ExportDialog(QDialog):
             self.output.setPlainText(result)
             self.finished_export.emit(result)
             return
-        self.last_report = result  # type: ignore[assignment]
         self.output.setPlainText(describe(result))  # type: ignore[arg-type]
         self.window_.status(result.summary())  # type: ignore[attr-defined]
         self.finished_export.emit(result)
@@ -275,22 +272,18 @@ class ExportDialog(QDialog):
         self.finished_export.emit(message)
 
 
-def install_export(window: MainWindow) -> QAction:
-    """The `export` command (File > Export…, its key, the palette) opens the dialog on the current
-    list, selection and marks. The menu entry is the command's own, made from core/keymap.py."""
-    holder: dict[str, ExportDialog] = {}
+class ExportCommand:
+    """The `export` command (File > Export…, its key, the palette; the menu entry is the command's
+    own, made from core/keymap.py): the dialog, made when first asked, on the current list,
+    selection and marks."""
 
-    def show() -> ExportDialog:
-        dialog = holder.get("dialog")
-        if dialog is None:
-            dialog = holder["dialog"] = ExportDialog(window)
-            window.export_dialog = dialog  # type: ignore[attr-defined]
-        dialog.refresh_scope()
-        dialog.show()
-        return dialog
+    def __init__(self, window: MainWindow):
+        self.window = window
+        self.dialog: ExportDialog | None = None
 
-    action = window.command_actions["export"]
-    window.export_handler = show
-    window.export_action = action  # type: ignore[attr-defined]
-    window.show_export = show  # type: ignore[attr-defined]
-    return action
+    def show(self) -> ExportDialog:
+        if self.dialog is None:
+            self.dialog = ExportDialog(self.window)
+        self.dialog.refresh_scope()
+        self.dialog.show()
+        return self.dialog

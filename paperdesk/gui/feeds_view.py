@@ -3,8 +3,8 @@
 A table (name, group, health, last success, last error in plain words, next refresh, items seen,
 interval) over `lib.feeds.all()`; add (probed on a thread of its own: the address may be a page linking
 a feed), rename, pause/resume, remove, refresh (see scheduler.py), OPML import/export. Writes go
-through `window.write` (a job on the writer); the network never runs on the writer, so it never
-holds up the user's writes. `install_feeds(window)` adds the Feeds menu and the scheduler.
+through `jobs.write` (a job on the writer); the network never runs on the writer, so it never
+holds up the user's writes. `FeedsMenu` is the Feeds menu, this view and the scheduler.
 """
 
 from __future__ import annotations
@@ -220,20 +220,14 @@ class FeedsView(QWidget):
 
     def _write(self, label: str, fn, done=None) -> None:
         """A small change through the desk's one-writer rule; a refused change is one line here."""
-        def guarded(lib: Library) -> object:
-            try:
-                return fn(lib)
-            except LibraryError as exc:  # FeedError too: bad input changes nothing
-                return exc
-
         def finish(result: object) -> None:
-            if isinstance(result, Exception):
+            if isinstance(result, LibraryError):  # FeedError too: bad input changes nothing
                 self.say(str(result))
             elif done:
                 done(result)
             self.reload()
 
-        self.window_.write(label, guarded, finish)
+        self.window_.jobs.write(label, fn, finish, refused=LibraryError)
 
     # -- actions ------------------------------------------------------------------------------------
     def ask_add(self) -> None:
@@ -353,41 +347,37 @@ class FeedsView(QWidget):
         return True
 
 
-def install_feeds(window: MainWindow, *, start: bool = True) -> FeedScheduler:
-    """Add the Feeds menu (manage, refresh now) and, if `start`, the scheduler of due refreshes."""
-    scheduler = FeedScheduler(window)
-    view_holder: dict[str, FeedsView] = {}
+class FeedsMenu:
+    """The Feeds menu (manage, refresh now), its view (made when first shown) and the scheduler of
+    due refreshes (started with `start`)."""
 
-    def show_view() -> FeedsView:
-        view = view_holder.get("view")
-        if view is None:
-            view = view_holder["view"] = FeedsView(window, scheduler)
-            window.feeds_view = view  # type: ignore[attr-defined]
-        view.reload()
-        view.show()
+    def __init__(self, window: MainWindow, *, start: bool = True):
+        self.window = window
+        self.scheduler = FeedScheduler(window)
+        self.view: FeedsView | None = None
+        bar = window.menuBar()
+        help_menu = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
+        menu = bar.addMenu("Fee&ds")
+        if help_menu is not None:  # Help stays last, where people look for it
+            bar.removeAction(help_menu)
+            bar.addAction(help_menu)
+        self.actions: dict[str, QAction] = {}
+        for name, title, tip, slot in (
+                ("feeds-manage", "&Manage feeds…", "Subscriptions, their health, OPML", self.show),
+                ("feeds-refresh", "&Refresh feeds now", "Refresh every active feed in the background",
+                 lambda: self.scheduler.refresh(None, due_only=False))):
+            action = self.actions[name] = QAction(title, window)
+            action.setStatusTip(tip)
+            action.triggered.connect(lambda _checked=False, s=slot: s())
+            menu.addAction(action)
+        if start:
+            self.scheduler.start()
+
+    def show(self) -> FeedsView:
+        if self.view is None:
+            self.view = FeedsView(self.window, self.scheduler)
+        self.view.reload()
+        self.view.show()
         if QGuiApplication.platformName() != "offscreen":  # offscreen warns that it cannot raise
-            view.raise_()
-        return view
-
-    bar = window.menuBar()
-    help_menu = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
-    menu = bar.addMenu("Fee&ds")
-    if help_menu is not None:  # Help stays last, where people look for it
-        bar.removeAction(help_menu)
-        bar.addAction(help_menu)
-    actions = {
-        "feeds-manage": ("&Manage feeds…", "Subscriptions, their health, OPML", show_view),
-        "feeds-refresh": ("&Refresh feeds now", "Refresh every active feed in the background",
-                          lambda: scheduler.refresh(None, due_only=False)),
-    }
-    window.feed_actions = {}  # type: ignore[attr-defined]
-    for name, (title, tip, slot) in actions.items():
-        action = QAction(title, window)
-        action.setStatusTip(tip)
-        action.triggered.connect(lambda _checked=False, s=slot: s())
-        menu.addAction(action)
-        window.feed_actions[name] = action  # type: ignore[attr-defined]
-    window.show_feeds = show_view  # type: ignore[attr-defined]
-    if start:
-        scheduler.start()
-    return scheduler
+            self.view.raise_()
+        return self.view

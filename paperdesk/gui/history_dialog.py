@@ -73,21 +73,19 @@ class HistoryDialog(QDialog):
         self.redo_button.setEnabled(sel is not None and sel[1])
 
     def undo_to_selected(self) -> None:
-        sel = self._selected()
-        if sel is None:
-            return
-        op_id = sel[0]
-        self.window_.write("Undo", lambda lib: lib.undo_back_to(op_id), self._done("Undid"))
+        self._replay("Undo", "Undid", lambda lib, op_id: lib.undo_back_to(op_id))
 
     def redo_to_selected(self) -> None:
+        self._replay("Redo", "Redid", lambda lib, op_id: lib.redo_up_to(op_id))
+
+    def _replay(self, label: str, verb: str, replay) -> None:
         sel = self._selected()
         if sel is None:
             return
         op_id = sel[0]
-        self.window_.write("Redo", lambda lib: lib.redo_up_to(op_id), self._done("Redid"))
 
-    def _done(self, verb: str):
         def done(n: object) -> None:
             self.window_.status(n if isinstance(n, str) else f"{verb} {n} change{'s' if n != 1 else ''}")
             self.refresh()
-        return done
+
+        self.window_.jobs.write(label, lambda lib: replay(lib, op_id), done)

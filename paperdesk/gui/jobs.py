@@ -289,6 +289,19 @@ class JobRunner(QObject):
             on_failure: Callable[[str], None] | None = None, *, quiet: bool = False) -> Job:
         return self.submit(Job(label, fn, on_success, on_failure, quiet=quiet))
 
+    def write(self, label: str, fn: Callable[[Library], object], done: Callable[[object], None] | None = None,
+              *, refused: type[Exception] | tuple[type[Exception], ...] = ()) -> Job:
+        """A small change (a star, a tag, a note): a quiet job, one signal hop when the writer is
+        idle; `done(result)` runs on the GUI thread afterwards. An exception of a `refused` type
+        is handed to `done` as the result (it says why nothing changed), not reported as a failure."""
+        def job(lib: Library, _progress: Progress, _cancelled: Callable[[], bool]) -> object:
+            try:
+                return fn(lib)
+            except refused as exc:
+                return exc
+
+        return self.run(label, job, on_success=done, quiet=True)
+
     def cancel_all(self) -> None:
         """Cancel the long jobs; the user's own writes still run."""
         for job in self._pending:

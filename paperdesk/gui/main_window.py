@@ -1,75 +1,82 @@
 """The desk: sidebar | paper list | reader, a search field, menus from the command table, jobs.
 
-The window builds the widgets and holds the state (view, selection, settings, changes); its
-commands come in mixins: `window_writes` (star, tag, archive, marks), `window_papers` (the current
-paper's commands, dialogs), `window_import` (import, dropped files, job progress).
+The window builds the widgets and the controllers, each handed what it uses: `selection` (current
+paper, selection, marks), `writes` (star, tag, archive, undo), `triage`, `paper` (the current
+paper's commands), `pdf` (its PDF and arXiv id), `imports`, `job_status` (progress, Cancel),
+`export` and `feeds`. It keeps the view, the keys, the dialogs, the settings and the one refresh
+hook for every change (`on_changes`); the command table (`gui/commands.py`) names their methods.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from paperdesk import APP_NAME
 from paperdesk.core import Library, LibraryError
 from paperdesk.core import keymap as core_keymap
 from paperdesk.core.changes import Changes
+from paperdesk.core.quick_tags import quick_tags
+from paperdesk.gui.arxiv_lookup import ArxivLookup
 from paperdesk.gui.commands import BY_NAME, COMMANDS, MENUS, TOOLBAR_ORDER, Command
-from paperdesk.gui.feeds_view import install_feeds
+from paperdesk.gui.dialogs import Dialogs
+from paperdesk.gui.export_dialog import ExportCommand
+from paperdesk.gui.feeds_view import FeedsMenu
 from paperdesk.gui.for_you import ForYou
 from paperdesk.gui.gil import IdleCollector
+from paperdesk.gui.imports import Imports
+from paperdesk.gui.job_status import JobStatus
 from paperdesk.gui.jobs import JobRunner
 from paperdesk.gui.keys import KeyDispatcher, key_name
+from paperdesk.gui.palette import VIEW_PREFIX, CheatSheet, GoToPicker, Palette
+from paperdesk.gui.paper_commands import PaperCommands
 from paperdesk.gui.paper_list import PaperList, SearchOutcome
 from paperdesk.gui.paper_model import COLUMN_KEYS, COLUMNS, SORT_COLUMN, PaperModel
 from paperdesk.gui.paper_table import PaperTable
+from paperdesk.gui.paper_writes import PaperWrites
+from paperdesk.gui.pdf_commands import PdfCommands
+from paperdesk.gui.pdf_fetch import PdfFetcher
 from paperdesk.gui.qt import (
     QAbstractItemView,
     QAction,
     QApplication,
     QByteArray,
-    QFrame,
-    QHBoxLayout,
     QHeaderView,
     QKeySequence,
     QLabel,
     QMainWindow,
     QMenu,
     QModelIndex,
-    QProgressBar,
-    QPushButton,
     QSettings,
     QSplitter,
     Qt,
     QTimer,
     QToolBar,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 from paperdesk.gui.reader import Reader
-from paperdesk.gui.scheduler import FeedScheduler
 from paperdesk.gui.search_field import SearchField
+from paperdesk.gui.selection import Selection
 from paperdesk.gui.settings import default_window_size, library_key, read_int
 from paperdesk.gui.sidebar import Sidebar
 from paperdesk.gui.sidebar import fetch as fetch_sidebar
 from paperdesk.gui.sort_order import install_sort_menu, show_order
 from paperdesk.gui.theme import icon
+from paperdesk.gui.triage import Triage
 from paperdesk.gui.views import INBOX, View
-from paperdesk.gui.window_import import ImportCommands
-from paperdesk.gui.window_papers import PaperCommands
-from paperdesk.gui.window_pdf import PdfCommands
-from paperdesk.gui.window_writes import WriteCommands
 
-TRIAGE_VIEW_KEYS = ("inbox",)  # views whose papers leave the list when archived
+if TYPE_CHECKING:
+    from paperdesk.gui.rules_dialog import RulesDialog
+
 MENU_GIVE_BACK_S = 0.5  # the menu bar taking the focus this soon after a menu closed: Esc left it there
 MARK_READ_MS = 600  # a paper shown this long counts as read (skimming with j/k does not)
 DEFAULT_WIDTHS = {"star": 26, "who": 120, "date": 88, "upvotes": 40, "tags": 90, "marks": 26}
 
 
-class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMainWindow):
+class MainWindow(QMainWindow):
     def __init__(self, lib: Library, settings: QSettings, *, remember: bool = True,
                  index_on_start: bool = True, keymap_path: Path | None = None,
                  refresh_feeds: bool = True):
@@ -77,15 +84,14 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         self.lib = lib
         self.settings = settings
         self.remember = remember  # False for screenshots: read nothing, write nothing
-        self.last_import_summary: str | None = None
-        self.opened_urls: list[str] = []  # pages `o` opened (tests read it)
-        self.marked: set[str] = set()  # papers marked with `x` for a bulk action
         self._shown_snippet: str | None = None  # the snippet the reader shows with its paper
-        self.triage = None  # a TriageController while a session runs
-        self.export_handler: Callable[[], object] | None = None  # set by gui/export_dialog.install_export
-        self.feed_scheduler: FeedScheduler | None = None
-        self.palette = None
-        self._dialogs: list[QWidget] = []  # open non-modal dialogs (kept alive)
+        self._reload_anchor: tuple[str | None, int] = (None, 0)  # the current paper and row
+        self._menu_closed_at = 0.0
+        self._pending_splitter: QByteArray | None = None
+        self.palette: Palette | None = None
+        self.go_to_picker: GoToPicker | None = None
+        self.rules_dialog: RulesDialog | None = None
+        self.dialogs = Dialogs()
         path = keymap_path if keymap_path is not None else core_keymap.user_keymap_path()
         self.keymap = core_keymap.load_keymap(path)
         self.setWindowTitle(f"{APP_NAME} — {lib.folder}")
@@ -99,26 +105,25 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         self.model = PaperModel(lib, self)
         self.papers = PaperList(lib, self.model, self)
         self._build_widgets()
-        self._build_status_bar()
         self.command_actions: dict[str, QAction] = {}
         self._build_commands()
+        self.job_status = JobStatus(self.statusBar(), self.jobs, self.command_actions["cancel-job"])
         self._build_keys()
-        self._install_pdf()
         self.for_you = ForYou(self)
+        self._build_controllers(background=remember)
+        self._build_status_bar()
+        self.feeds = FeedsMenu(self, start=refresh_feeds)
+        self.job_status.background += [self.feeds.scheduler, self.pdf.arxiv_lookup]
 
-        self.jobs.started.connect(self._job_started)
-        self.jobs.progress.connect(self._job_progress)
-        self.jobs.idle.connect(self._job_idle)
         self.collector = IdleCollector(self)  # full GCs only here, when the writer rests
         self.jobs.idle.connect(self.collector.poke)
-        self.jobs.changed.connect(self._on_changes)
+        self.jobs.changed.connect(self.on_changes)
         self.jobs.failed.connect(lambda job, msg: self.status(f"{job.label}: {msg}"))
-        lib.subscribe(self._on_changes)
+        lib.subscribe(self.on_changes)
         self._sidebar_timer = QTimer(self, singleShot=True, interval=0)
         self._sidebar_full = False
         self._sidebar_owed_full = False
         self._view_to_restore: str | None = None  # the last view, shown once the sidebar names it
-        self._progress_message = ""  # the status bar's job progress text, cleared when jobs end
         self._sidebar_timer.timeout.connect(self._refresh_sidebar)
         self._read_timer = QTimer(self, singleShot=True, interval=MARK_READ_MS)
         self._read_timer.timeout.connect(self._mark_current_read)
@@ -128,19 +133,18 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         self.papers.ranked.connect(self._show_ranking)
         self.sidebar.view_selected.connect(self.set_view)
         self.search.query_changed.connect(self.papers.set_query)
-        self.search.leave.connect(self._focus_list)
+        self.search.leave.connect(self.focus_list)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.table.horizontalHeader().sortIndicatorChanged.connect(self._sort_changed)
 
-        self.reader.notes.paper_link.connect(self.open_paper)
-        self.reader.browser.paper_link.connect(self.open_paper)
-        self.reader.browser.highlight_link.connect(self.comment_highlight)
-        self.reader.highlight_requested.connect(self.highlight_selection)
+        self.reader.notes.paper_link.connect(self.paper.open_paper)
+        self.reader.browser.paper_link.connect(self.paper.open_paper)
+        self.reader.browser.highlight_link.connect(self.paper.comment_highlight)
+        self.reader.highlight_requested.connect(self.paper.highlight_selection)
+        self.reader.pdf.view.highlight_activated.connect(self.paper.comment_highlight)
 
         self._restore()
-        self._update_banner()
-        self._install_export()
-        self.feed_scheduler = install_feeds(self, start=refresh_feeds)
+        self.imports.update_banner()
         self._watch_menus()  # all menus are built now
         # A search shown while the index catches up is re-run on the fuller index.
         self.jobs.indexed.connect(lambda _n: self.papers.reload() if self.papers.searching else None)
@@ -159,7 +163,8 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         self.sidebar = Sidebar()
         self.sidebar.setMinimumWidth(150)
 
-        self.table = PaperTable(self.model, self.marked)
+        marked: set[str] = set()  # papers marked with `x` for a bulk action
+        self.table = PaperTable(self.model, marked)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setShowGrid(False)
@@ -184,29 +189,18 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
             self.table.setColumnWidth(COLUMN_KEYS.index(key), width)
         hh.setSortIndicator(SORT_COLUMN["date"], Qt.SortOrder.DescendingOrder)
         install_sort_menu(self)
+        self.selection = Selection(self.table, self.model, marked)
 
-        self.banner = QFrame()
-        self.banner.setFrameShape(QFrame.Shape.StyledPanel)
-        banner_layout = QHBoxLayout(self.banner)
-        self.banner_label = QLabel("Your library is empty. Import the sample digests to look around, "
-                                   "or drop digest files here.")
-        self.banner_label.setWordWrap(True)
-        self.banner_button = QPushButton(icon("import"), "Import sample digests")
-        self.banner_button.clicked.connect(self.import_samples)
-        banner_layout.addWidget(self.banner_label, 1)
-        banner_layout.addWidget(self.banner_button)
-
-        middle = QWidget()
-        middle_layout = QVBoxLayout(middle)
+        self.middle = QWidget()  # the list, below the empty library's banner
+        middle_layout = QVBoxLayout(self.middle)
         middle_layout.setContentsMargins(0, 0, 0, 0)
         middle_layout.setSpacing(0)
-        middle_layout.addWidget(self.banner)
         middle_layout.addWidget(self.table, 1)
 
-        self.reader = Reader(self.lib, self.write)
+        self.reader = Reader(self.lib, self.jobs.write)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.sidebar)
-        self.splitter.addWidget(middle)
+        self.splitter.addWidget(self.middle)
         self.splitter.addWidget(self.reader)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 3)
@@ -222,35 +216,35 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         self.addToolBar(self.toolbar)
 
+    def _build_controllers(self, *, background: bool) -> None:
+        lib, jobs, selection, status = self.lib, self.jobs, self.selection, self.status
+        self.pdf = PdfCommands(
+            self, lib, jobs, selection, self.reader, self.keys, status, self.dialogs,
+            fetcher=PdfFetcher(self, background=background),  # not for screenshots, benchmarks
+            arxiv_lookup=ArxivLookup(self), show_paper=self.show_paper,
+            desk_parts=(self.sidebar, self.middle))
+        self.paper = PaperCommands(self, lib, jobs, selection, self.reader, status, caret=self.caret,
+                                   pdf=self.pdf, dialogs=self.dialogs, focus_list=self.focus_list,
+                                   show_in_all=self._show_all)
+        self.triage = Triage(lib, self.keymap, jobs, selection, self.statusBar(), self.dialogs,
+                             open_paper=self.paper.open_paper, go_to=self.go_to)
+        self.writes = PaperWrites(self, lib, jobs, selection, self.triage, status, sidebar=self.sidebar,
+                                  keys=self.keys, dialogs=self.dialogs, for_you=self.for_you)
+        self.imports = Imports(self, jobs, selection, self.sidebar, status, pdf=self.pdf,
+                               arxiv_lookup=self.pdf.arxiv_lookup)
+        self.middle.layout().insertWidget(0, self.imports.banner)
+        self.export = ExportCommand(self)
+
     def _build_status_bar(self) -> None:
-        bar = self.statusBar()
         self.count_label = QLabel()
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(180)
-        self.progress.setTextVisible(True)
-        self.progress.hide()
-        self.cancel_button = QToolButton()
-        self.cancel_button.setIcon(icon("cancel"))
-        self.cancel_button.setToolTip("Cancel the background job")
-        self.cancel_button.clicked.connect(self.cancel_background)
-        self.cancel_button.hide()
-        self.triage_label = QLabel()
-        self.triage_progress = QProgressBar()
-        self.triage_progress.setMaximumWidth(120)
-        self.triage_progress.setTextVisible(False)
-        self.triage_label.hide()
-        self.triage_progress.hide()
-        self.marked_label = QLabel()
         self.mode_label = QLabel()
         self.mode_label.setToolTip("Key mode: NORMAL (letters are commands), INSERT (typing), PALETTE, "
                                    "CARET (choosing words in the reader), MENU (the menu bar has the keys)")
-        bar.addPermanentWidget(self.triage_label)
-        bar.addPermanentWidget(self.triage_progress)
-        bar.addPermanentWidget(self.progress)
-        bar.addPermanentWidget(self.cancel_button)
-        bar.addPermanentWidget(self.marked_label)
-        bar.addPermanentWidget(self.count_label)
-        bar.addPermanentWidget(self.mode_label)
+        for widget in (self.triage.label, self.triage.progress, self.job_status.progress,
+                       self.job_status.cancel_button, self.selection.marked_label, self.count_label,
+                       self.mode_label, self.pdf.arxiv_lookup.offer_button):
+            self.statusBar().addPermanentWidget(widget)
+        self.focus_changed(None, None)  # the mode label
 
     def _build_commands(self) -> None:
         menus = {name: self.menuBar().addMenu(f"&{name}") for name in MENUS}
@@ -290,12 +284,11 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         self.caret = ReaderCaret(self)
         self.keys.watch(self.table, "normal")
         self.keys.watch(self.sidebar, "normal")  # j/k/Return are its own (`Sidebar.own_keys`)
-        self.sidebar.leave.connect(self._focus_list)
+        self.sidebar.leave.connect(self.focus_list)
         self.keys.watch(self.reader.browser, "normal")
         self.keys.watch(self.search, "insert")
         self.keys.watch(self.reader.notes.editor, "insert")
-        QApplication.instance().focusChanged.connect(self._focus_changed)
-        self._focus_changed(None, None)
+        QApplication.instance().focusChanged.connect(self.focus_changed)
 
     def _watch_menus(self) -> None:
         for menu in self.menuBar().findChildren(QMenu):
@@ -309,8 +302,8 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
 
     def _keys_back_from_menu_bar(self) -> None:
         if QApplication.focusWidget() is self.menuBar() and QApplication.activePopupWidget() is None \
-                and time.monotonic() - getattr(self, "_menu_closed_at", 0.0) < MENU_GIVE_BACK_S:
-            self._focus_list()
+                and time.monotonic() - self._menu_closed_at < MENU_GIVE_BACK_S:
+            self.focus_list()
 
     def keyPressEvent(self, event) -> None:
         """Keys that reach the window from a widget the dispatcher does not watch (a toolbar button,
@@ -328,7 +321,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         else:
             self.statusBar().clearMessage()
 
-    def _focus_changed(self, _old, now) -> None:
+    def focus_changed(self, _old, now) -> None:
         top = now.window() if now is not None else None
         if top is not None and top is not self and top.parentWidget() is not self:
             return  # another window's focus
@@ -366,12 +359,9 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
             self.count_label.setText(self.count_label.text() + (
                 f" · for you ({again[0]} ranks again)" if self.papers.rank_stale else " · for you"))
 
-    def rank_by_interest(self) -> None:
-        self.papers.rank_again()
-
     def _show_ranking(self, sentence: str) -> None:
         if sentence and self.papers.ranker_warm:
-            self.for_you.show(self.current_id())
+            self.for_you.show(self.selection.current_id())
         if not sentence:
             self.status("Ranking by interest… (the first time reads every paper's words)", 0)
         else:
@@ -395,6 +385,11 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         if view is not None:
             self.set_view(view)
 
+    def _show_all(self) -> None:
+        """All papers, no search: where a paper not in this view is shown."""
+        self.search.clear()
+        self.go_to("all")
+
     def _sort_changed(self, column: int, order: Qt.SortOrder) -> None:
         lib_order = COLUMNS[column][2]
         if lib_order is None:  # not sortable: put the indicator back
@@ -406,7 +401,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         """Keep the same paper current across a reload; else the same row (archive → next)."""
         show_order(self)
         self._update_count()
-        keep_id, keep_row = getattr(self, "_reload_anchor", (None, 0))
+        keep_id, keep_row = self._reload_anchor
         if self.papers.fresh_list:
             self.papers.fresh_list = False
             keep_id, keep_row = None, 0
@@ -414,8 +409,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         if row is None and self.model.rowCount():
             row = min(keep_row, self.model.rowCount() - 1)
         if row is not None:
-            self.table.setCurrentIndex(self.model.index(row, COLUMN_KEYS.index("title")))
-            self.table.scrollTo(self.model.index(row, 0))
+            self.selection.move_to_row(row)
         else:
             self.reader.show_record(None)
 
@@ -434,117 +428,92 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         self._read_timer.start() if record else self._read_timer.stop()
         self.for_you.show(record["id"] if record else None)
 
-    def current_id(self) -> str | None:
-        index = self.table.currentIndex()
-        return self.model.id_at(index.row()) if index.isValid() else None
-
-    def selected_ids(self) -> list[str]:
-        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
-        ids = [self.model.id_at(r) for r in rows]
-        if not ids and self.current_id():
-            ids = [self.current_id()]
-        return [i for i in ids if i]
-
-    def move_to_row(self, row: int) -> None:
-        n = self.model.rowCount()
-        if n:
-            row = n - 1 if row < 0 else min(row, n - 1)
-            self.table.setCurrentIndex(self.model.index(row, COLUMN_KEYS.index("title")))
-            self.table.scrollTo(self.model.index(row, 0))
-
-    def select_id(self, paper_id: str) -> bool:
-        row = self.model.row_of(paper_id)
-        if row is None:
-            return False
-        self.move_to_row(row)
-        return True
-
-    def move_current(self, step: int) -> None:
-        n = self.model.rowCount()
-        if not n:
-            return
-        row = self.table.currentIndex().row()
-        row = 0 if row < 0 else max(0, min(n - 1, row + step))
-        self.table.setCurrentIndex(self.model.index(row, COLUMN_KEYS.index("title")))
-
-    def _focus_list(self) -> None:
-        if self.pdf_is_full_window():  # the list is hidden behind the PDF: the whole desk again
-            self.pdf_full_window()
+    def focus_list(self) -> None:
+        if self.pdf.pdf_is_full_window():  # the list is hidden behind the PDF: the whole desk again
+            self.pdf.pdf_full_window()
         self.table.setFocus()
         if not self.table.currentIndex().isValid():
-            self.move_current(0)
+            self.selection.move_current(0)
 
     def focus_search(self) -> None:
         self.search.setFocus()
         self.search.selectAll()
 
-    # -- triage ----------------------------------------------------------------------------------
-    def toggle_triage(self) -> None:
-        from paperdesk.gui.triage import TriageController
-
-        if self.triage is not None:
-            self.triage.finish()
-            return
-        ids = list(self.model.ids)
-        if not ids:
-            self.status("Nothing to triage in this view")
-            return
-        self.triage = TriageController(self, ids, self.papers.view.title)
-        self.triage.ended.connect(self._triage_ended)
-        self.triage.start()
-
-    def _triage_ended(self) -> None:
-        self.triage = None
-
-    def triage_decide(self, action: str) -> None:
-        if self.triage is None:
-            if action == "skip":
-                self.move_current(1)
-            return
-        self.triage.decide(action)
-
-    def cmd_next(self) -> None:
-        if self.triage is not None:
-            self.triage.decide("skip")
-        else:
-            self.move_current(1)
-
-    def cmd_previous(self) -> None:
-        if self.triage is not None:
-            self.triage.back()
-        else:
-            self.move_current(-1)
-
-    def undo(self) -> None:
-        """Undo this desk's own last change (not what the command line or a refresh did)."""
-        self.write("Undo", lambda lib: _own_replay(lib.undo), lambda result: self._undo_done("Undid", result))
-
-    def redo(self) -> None:
-        self.write("Redo", lambda lib: _own_replay(lib.redo), lambda result: self._undo_done("Redid", result))
-
-    def _undo_done(self, verb: str, result: object) -> None:
-        if isinstance(result, str):  # refused: a later change would be overwritten
-            self.status(result)
-            return
-        op, changes = result  # type: ignore[misc]
-        nothing = "Nothing of this desk's to " + ("undo" if verb == "Undid" else "redo")
-        self.status(f"{verb}: {op.label}" if op else nothing)
-        # Select what it brought back (an unarchived paper), not the neighbour that took its row.
-        rows = [r for r in map(self.model.row_of, changes.papers) if r is not None] if op else []
-        if rows:
-            self.move_to_row(min(rows))
-
     def _mark_current_read(self) -> None:
-        pid = self.current_id()
+        pid = self.selection.current_id()
         if not pid or pid != self.reader.paper_id:
             return
         row = self.model.row_data(self.model.row_of(pid) or 0)
         if row.get("id") == pid and row.get("is_read") == 0:
-            self.write("Mark read", lambda lib: lib.mark_read([pid]),
-                       lambda _r: self.model.refresh_rows({pid}))
+            self.writes.mark_read([pid])
+
+    # -- dialogs ---------------------------------------------------------------------------------
+    def show_palette(self) -> None:
+        self.keys.cancel_pending()
+        self.palette = Palette(COMMANDS, self.keymap, self, views=self.sidebar.entries())
+        self.palette.chosen.connect(self._chosen)
+        self.keys.watch(self.palette.field, "palette")
+        self.dialogs.open(self.palette)
+
+    def show_go_to(self) -> None:
+        """The go-to picker: every sidebar view by (part of) its name."""
+        self.keys.cancel_pending()
+        self.go_to_picker = GoToPicker(self.sidebar.entries(), self)
+        self.go_to_picker.chosen.connect(self._chosen)
+        self.keys.watch(self.go_to_picker.field, "palette")
+        self.dialogs.open(self.go_to_picker)
+
+    def _chosen(self, name: str) -> None:
+        if name.startswith(VIEW_PREFIX):
+            self.go_to(name.removeprefix(VIEW_PREFIX))
+            self.activateWindow()  # the picker closed: the keys are the list's
+            self.focus_list()
+        else:
+            self.run_command(name)
+
+    def focus_sidebar(self) -> None:
+        self.keys.cancel_pending()
+        self.sidebar.setFocus()
+        if self.sidebar.currentItem() is None:
+            self.sidebar.select_key(self.papers.view.key, emit=False)
+
+    def show_cheat_sheet(self) -> None:
+        self.dialogs.open(CheatSheet(self.keymap, self, quick_tags(self.lib)))
+
+    def show_history(self) -> None:
+        from paperdesk.gui.history_dialog import HistoryDialog
+
+        self.dialogs.open(HistoryDialog(self, self))
+
+    def show_rules(self) -> None:
+        from paperdesk.gui.rules_dialog import RulesDialog
+
+        self.rules_dialog = RulesDialog(self)
+        self.dialogs.open(self.rules_dialog)
+
+    def show_highlights(self) -> None:
+        from paperdesk.gui.highlights_view import HighlightsDialog
+
+        dialog = HighlightsDialog(self.papers.reader, self)
+        dialog.paper_chosen.connect(self.paper.open_paper)
+        self.dialogs.open(dialog)
+
+    def normal_mode(self) -> None:
+        """Esc: leave a text field or dialog for the list (a search keeps its results)."""
+        self.keys.cancel_pending()
+        focus = QApplication.focusWidget()
+        if focus is self.search:
+            self.search.flush()  # what was typed, not what the debounce last ran
+        if focus is self.reader.notes.editor:
+            self.reader.notes.flush()
+        self.dialogs.close_all()
+        self.focus_list()
+
+    def toggle_triage(self) -> None:
+        self.triage.toggle(list(self.model.ids), self.papers.view.title)
 
     # -- changes ------------------------------------------------------------------------------
-    def _on_changes(self, changes: Changes) -> None:
+    def on_changes(self, changes: Changes) -> None:
         """The one refresh hook: every operation's Changes, from this thread or the writer's."""
         self.papers.apply(changes)
         self._update_count()
@@ -557,7 +526,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         pid = self.reader.paper_id
         if pid and (pid in changes.papers or changes.notes):
             self.show_paper(pid)
-        self._update_banner()
+        self.imports.update_banner()
 
     @property
     def reading(self) -> bool:
@@ -580,7 +549,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
             self._sidebar_owed_full = False
             self.sidebar.apply(data)  # type: ignore[arg-type]
             self.papers.note_counts(data.counts, generation)  # type: ignore[attr-defined]
-            self._update_banner()
+            self.imports.update_banner()
             restore, self._view_to_restore = self._view_to_restore, None
             if restore and self.papers.view is INBOX and self.sidebar.view(restore) is not None:
                 self.go_to(restore)
@@ -668,7 +637,7 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        state = getattr(self, "_pending_splitter", None)
+        state = self._pending_splitter
         if state is not None:
             self._pending_splitter = None
             self.layout().activate()  # give the splitter its real width before sizing its panes
@@ -686,21 +655,21 @@ class MainWindow(WriteCommands, PaperCommands, ImportCommands, PdfCommands, QMai
         self.keys.cancel_pending()
         self.search.cancel_pending()
         self.save_settings()
-        if self.feed_scheduler is not None:
-            self.feed_scheduler.stop()
-        if getattr(self, "pdf_fetcher", None) is not None:
-            self.pdf_fetcher.close()  # its first background look is a timer that would read the library
+        self.feeds.scheduler.stop()
+        self.pdf.fetcher.close()  # its first background look is a timer that would read the library
         self.papers.close()
         self.jobs.shutdown()
         self.reader.notes.save_now()
-        for dialog in self._dialogs:
-            dialog.close()
+        self.dialogs.close_all()
         super().closeEvent(event)
 
+    # -- dropped files ----------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        event.acceptProposedAction() if self.imports.dropped_files(event.mimeData()) else event.ignore()
 
-def _own_replay(replay: Callable[..., object]) -> object:
-    """lib.undo/redo of this desk's own operations; a refusal comes back as its message."""
-    try:
-        return replay(own=True)
-    except LibraryError as exc:
-        return str(exc)
+    def dragMoveEvent(self, event) -> None:
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:
+        self.imports.drop(event)
+

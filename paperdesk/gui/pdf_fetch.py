@@ -3,7 +3,7 @@ in the background, so starring builds an offline reading pack.
 
 The core's three steps keep the network off the library's threads: the window's library plans
 (`plan_downloads`, reads only), one plain download thread fetches and checks each file (no database),
-and the window's one write path stores it (`apply_download` through `MainWindow.write`). The result's
+and the window's one write path stores it (`apply_download` through `JobRunner.write`). The result's
 `Changes` then refresh the reader, which opens the PDF if its paper is shown.
 """
 
@@ -129,7 +129,7 @@ class PdfFetcher(QObject):
         def done(result: object) -> None:
             self._finish(pid, result)  # type: ignore[arg-type]
 
-        self.window.write("Fetch PDF", lambda lib: apply_download(lib, outcome), done)
+        self.window.jobs.write("Fetch PDF", lambda lib: apply_download(lib, outcome), done)
 
     def _finish(self, pid: str, result: PdfResult) -> None:
         self._pending.discard(pid)

@@ -117,17 +117,20 @@ class RulesDialog(QDialog):
                                      self.archive.isChecked(), self.read.isChecked())
         return rules.Rule(name, query, actions)
 
+    def _checked_rule(self) -> rules.Rule | None:
+        """The rule as typed, or None with its problem said."""
+        try:
+            rule = self.rule()
+        except rules.RuleError as exc:
+            self.problem.setText(str(exc))
+            return None
+        self.problem.clear()
+        return rule
+
     def _edited(self) -> None:
         self._previewed = None
         self.run_button.setEnabled(False)
-        try:
-            self.rule()
-        except rules.RuleError as exc:
-            self.problem.setText(str(exc))
-            ok = False
-        else:
-            self.problem.clear()
-            ok = True
+        ok = self._checked_rule() is not None
         self.save_button.setEnabled(ok)
         self.preview_button.setEnabled(ok)
         self.remove_button.setEnabled(self._saved(self.name.text()) is not None)
@@ -162,21 +165,17 @@ class RulesDialog(QDialog):
 
     # -- commands -------------------------------------------------------------------------------
     def save(self) -> None:
-        try:
-            rule = self.rule()
-        except rules.RuleError as exc:
-            self.problem.setText(str(exc))
+        rule = self._checked_rule()
+        if rule is None:
             return
-        self.window.write(f"Save rule {rule.name}", lambda lib: rules.add_rule(lib, rule.name, rule.query,
-                                                                              rule.actions),
-                          lambda _r: (self.refresh(), self._edited()))
+        self.window.jobs.write(f"Save rule {rule.name}",
+                               lambda lib: rules.add_rule(lib, rule.name, rule.query, rule.actions),
+                               lambda _r: (self.refresh(), self._edited()))
         self.summary.setText(f"Saved {rule.name!r}: it acts on papers imported from now on.")
 
     def preview(self) -> None:
-        try:
-            rule = self.rule()
-        except rules.RuleError as exc:
-            self.problem.setText(str(exc))
+        rule = self._checked_rule()
+        if rule is None:
             return
         self.summary.setText("Looking for the papers it would act on…")
         self.matched.clear()
@@ -203,7 +202,7 @@ class RulesDialog(QDialog):
         self._previewed = None
         self.run_button.setEnabled(False)
         n = len(ids)
-        self.window.write(f"Rule {rule.name}", lambda lib: rules.apply(lib, rule, ids))
+        self.window.jobs.write(f"Rule {rule.name}", lambda lib: rules.apply(lib, rule, ids))
         undo = (self.window.keymap.keys_for("undo") or ["Undo"])[0]
         self.summary.setText(f"Done: {rule.describe_actions()} {n} paper{'s' if n != 1 else ''} "
                              f"({undo} undoes, one step per action).")
@@ -213,6 +212,6 @@ class RulesDialog(QDialog):
         rule = self._saved(self.name.text())
         if rule is None:
             return
-        self.window.write(f"Remove rule {rule.name}", lambda lib: rules.remove_rule(lib, rule.name),
-                          lambda _r: (self.refresh(), self._edited()))
+        self.window.jobs.write(f"Remove rule {rule.name}", lambda lib: rules.remove_rule(lib, rule.name),
+                               lambda _r: (self.refresh(), self._edited()))
         self.summary.setText(f"Removed {rule.name!r}.")

@@ -118,7 +118,7 @@ class FeedScheduler(QObject):
         self._results, self._writes, self._store_queued = {}, [], False
         self._inbox.clear()
         self._order = [j.feed_id for j in planned]
-        self.window.show_progress(self.job, 0, len(planned))
+        self.window.job_status.show(self.job, 0, len(planned))
         if not planned:
             self._finish()
             return self.job
@@ -166,7 +166,7 @@ class FeedScheduler(QObject):
             for result in results:  # type: ignore[attr-defined]
                 self._results[result.feed_id] = result
             if results:
-                self.window.show_progress(job, len(self._results), len(self._order), results[-1].name)
+                self.window.job_status.show(job, len(self._results), len(self._order), results[-1].name)
             if len(self._results) == len(self._order):
                 self._finish()
 
@@ -217,4 +217,4 @@ class FeedScheduler(QObject):
             self._fetcher = None
         self.job = None
         self._writes = []
-        self.window.hide_progress()
+        self.window.job_status.hide()

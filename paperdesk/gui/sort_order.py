@@ -59,7 +59,7 @@ def sort_menu(window: MainWindow) -> QMenu:
             continue
         action = QAction(text, menu, checkable=True, checked=order == shown)
         if order == "interest":  # ranked on the reader thread, again each time it is chosen
-            action.triggered.connect(lambda _c=False: window.rank_by_interest())
+            action.triggered.connect(lambda _c=False: window.papers.rank_again())
         else:
             action.triggered.connect(lambda _c=False, o=order, a=ascending: window.papers.set_sort(o, a))
         menu.addAction(action)

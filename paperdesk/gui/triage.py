@@ -7,8 +7,11 @@ always. All of it is counted in the summary (core `TriageSession.summary`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from paperdesk.core import Library
+from paperdesk.core.keymap import Keymap
 from paperdesk.core.texchars import tex_to_unicode
 from paperdesk.core.triage import TriageSession, TriageSummary
 from paperdesk.gui.qt import (
@@ -17,62 +20,83 @@ from paperdesk.gui.qt import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QObject,
+    QProgressBar,
     QPushButton,
+    QStatusBar,
     Qt,
     QVBoxLayout,
+    QWidget,
     Signal,
 )
 
 if TYPE_CHECKING:
-    from paperdesk.gui.main_window import MainWindow
+    from paperdesk.gui.dialogs import Dialogs
+    from paperdesk.gui.jobs import JobRunner
+    from paperdesk.gui.selection import Selection
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-class TriageController(QObject):
-    ended = Signal()
+class Triage:
+    """At most one session at a time, over a snapshot of the view's ids; its progress sits in the
+    status bar. Every decision is a write on the desk's writer; the summary opens at the end."""
 
-    def __init__(self, window: MainWindow, ids: list[str], name: str):
-        super().__init__(window)
-        self.window = window
-        self.session = TriageSession(window.lib, ids, name)
+    def __init__(self, lib: Library, keymap: Keymap, jobs: JobRunner, selection: Selection,
+                 bar: QStatusBar, dialogs: Dialogs, open_paper: Callable[[str], None],
+                 go_to: Callable[[str], None]):
+        self.lib, self.keymap, self.jobs, self.selection = lib, keymap, jobs, selection
+        self.bar, self.dialogs, self.open_paper, self.go_to = bar, dialogs, open_paper, go_to
+        self.session: TriageSession | None = None
         self.summary: TriageSummary | None = None
-        self.summary_dialog: TriageSummaryDialog | None = None
+        self.label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(120)
+        self.progress.setTextVisible(False)
+        self.label.hide()
+        self.progress.hide()
 
-    def start(self) -> None:
-        w = self.window
-        w.triage_progress.setRange(0, len(self.session.ids))
-        w.triage_label.show()
-        w.triage_progress.show()
-        w.status(self.help_text(), 0)
+    def toggle(self, ids: list[str], name: str) -> None:
+        """Start a session on `ids`, or end the running one."""
+        if self.session is not None:
+            self.finish()
+            return
+        if not ids:
+            self.bar.showMessage("Nothing to triage in this view", 8000)
+            return
+        self.session = TriageSession(self.lib, ids, name)
+        self.progress.setRange(0, len(ids))
+        self.label.show()
+        self.progress.show()
+        self.bar.showMessage(self.help_text(), 0)
         self._show()
 
     def help_text(self) -> str:
         """The keys, as the active key map binds them."""
         def key(command: str) -> str:
-            return (self.window.keymap.keys_for(command) or ["(unbound)"])[0]
+            return (self.keymap.keys_for(command) or ["(unbound)"])[0]
 
         return (f"Triage: {key('keep')} keeps, {key('next')} or {key('skip')} skips, {key('archive-next')} "
                 f"archives, {key('star')} stars, 1–9 tag (each goes on); {key('previous')} goes back, "
                 f"{key('triage')} ends")
 
-    def progress_text(self) -> str:
-        return f"Triage {self.session.name}: {self.session.progress()}"
-
     def _show(self) -> None:
+        assert self.session is not None
         if self.session.done:
             self.finish()
             return
-        w = self.window
-        w.triage_label.setText(self.progress_text())
-        w.triage_progress.setValue(self.session.position)
+        self.label.setText(f"Triage {self.session.name}: {self.session.progress()}")
+        self.progress.setValue(self.session.position)
         pid = self.session.current
-        if pid is not None and not w.select_id(pid):
-            w.open_paper(pid)
-        w.table.setFocus()
+        if pid is not None and not self.selection.select_id(pid):
+            self.open_paper(pid)
+        self.selection.table.setFocus()
 
     def decide(self, action: str) -> None:
+        """keep / skip / archive the session's paper and move on; outside a session, skip moves on."""
+        if self.session is None:
+            if action == "skip":
+                self.selection.move_current(1)
+            return
         pid = self.session.current
         if pid is None:
             self.finish()
@@ -80,43 +104,60 @@ class TriageController(QObject):
         # A decision means the paper was looked at: it is read (the reader's 600 ms timer would
         # miss a fast triage). Skipping is no decision.
         if action == "archive":  # through the desk's writer (queued behind a running job)
-            self.window.write("Archive", lambda lib: (lib.mark_read([pid]), lib.archive([pid])))
+            self.jobs.write("Archive", lambda lib: (lib.mark_read([pid]), lib.archive([pid])))
         elif action != "skip":
-            self.window.mark_read([pid])
+            self._mark_read([pid])
         self.session.decisions[pid] = action
         self.session.position += 1
         self._show()
 
-    def back(self) -> None:
+    def decided(self, ids: list[str], bulk: bool) -> None:
+        """Starring or tagging in a session is a decision on the paper: it is read now, and the
+        session moves on (kept), as `e` does; marked papers are only marked read."""
+        if self.session is None:
+            return
+        if bulk:
+            self._mark_read(ids)
+        else:
+            self.decide("keep")  # marks the paper read
+
+    def _mark_read(self, ids: list[str]) -> None:
+        self.jobs.write("Mark read", lambda lib: lib.mark_read(ids),
+                        lambda _r: self.selection.model.refresh_rows(set(ids)))
+
+    def next(self) -> None:
+        self.decide("skip")
+
+    def previous(self) -> None:
+        if self.session is None:
+            self.selection.move_current(-1)
+            return
         self.session.back()
         self._show()
 
     def finish(self) -> None:
-        w = self.window
-        w.triage_label.hide()
-        w.triage_progress.hide()
-        w.statusBar().clearMessage()
-        self.ended.emit()
+        session, self.session = self.session, None
+        self.label.hide()
+        self.progress.hide()
+        self.bar.clearMessage()
         # The summary reads the operation log: after the writer has stored the last decisions.
-        w.write("Triage summary", lambda _lib: None, lambda _result: self._summarize())
+        self.jobs.write("Triage summary", lambda _lib: None, lambda _result: self._summarize(session))
 
-    def _summarize(self) -> None:
-        w = self.window
-        self.summary = self.session.summary()
-        self.summary_dialog = TriageSummaryDialog(self.summary, w)
-        self.summary_dialog.paper_chosen.connect(w.open_paper)
-        self.summary_dialog.show_starred.connect(lambda: w.go_to("starred"))
-        w._open_dialog(self.summary_dialog)
+    def _summarize(self, session: TriageSession) -> None:
+        self.summary = session.summary()
+        dialog = TriageSummaryDialog(self.summary, self.lib, self.bar.window())
+        dialog.paper_chosen.connect(self.open_paper)
+        dialog.show_starred.connect(lambda: self.go_to("starred"))
+        self.dialogs.open(dialog)
 
 
 class TriageSummaryDialog(QDialog):
     paper_chosen = Signal(str)
     show_starred = Signal()
 
-    def __init__(self, summary: TriageSummary, window: MainWindow):
-        super().__init__(window)
+    def __init__(self, summary: TriageSummary, lib: Library, parent: QWidget):
+        super().__init__(parent)
         self.setWindowTitle("Triage summary")
-        lib = window.lib
         self.label = QLabel(
             f"<b>{summary.seen} of {summary.total}</b> papers triaged.<br>"
             f"Starred <b>{len(summary.starred)}</b> · tagged <b>{len(summary.tagged)}</b> · "

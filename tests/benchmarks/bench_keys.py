@@ -58,7 +58,7 @@ def main() -> int:
     window.show()
     QTest.qWaitForWindowExposed(window)
     window.table.setFocus()
-    window.move_current(0)
+    window.selection.move_current(0)
     painted = [0]
     first_paint: list[float] = []  # when the list or the reader first painted after a key
     reader_paint: list[float] = []  # when the reader page first painted after a key
@@ -119,19 +119,19 @@ def main() -> int:
     results["j -> next paper shown (Inbox)"] = fmt(measure("j", args.rounds, reader=True))
     assert window.table.currentIndex().row() == row + args.rounds, "keys did not reach the dispatcher"
     assert painted[0] - paints >= args.rounds * 0.9, "the reader did not repaint"
-    assert window.reader.paper_id == window.current_id()
-    before = window.current_id()
+    assert window.reader.paper_id == window.selection.current_id()
+    before = window.selection.current_id()
     results["s -> star shown"] = fmt(measure("s", args.rounds // 2))
     results["1 -> tag shown"] = fmt(measure("1j", args.rounds // 2))
-    assert lib.get(before)["starred"] is False and lib.get(window.current_id())["starred"] is False
+    assert lib.get(before)["starred"] is False and lib.get(window.selection.current_id())["starred"] is False
     assert lib.history()[0].label.startswith(("Tag", "Star")), "star/tag keys did nothing"
     results["e -> archive + next shown (Inbox)"] = fmt(measure("e", args.rounds // 2))
     window.go_to("all")
     window.table.setFocus()
-    window.move_current(0)
+    window.selection.move_current(0)
     results["e -> archive + next shown (All)"] = fmt(measure("e", args.rounds // 2))
     window.go_to("inbox")
-    window.move_current(0)
+    window.selection.move_current(0)
     results["x marks, e archives 20 as one step"] = fmt(measure("xj" * 20 + "e", 41))
     t = time.perf_counter()
     window.run_command("undo")

@@ -99,7 +99,7 @@ def main() -> None:
         wait(lambda: not window.jobs.busy and not window.reading)
         window.go_to("all")
         wait(lambda: not window.reading)
-        assert window.select_id(pid), "the paper to fetch is not in the list"
+        assert window.selection.select_id(pid), "the paper to fetch is not in the list"
         wait(lambda: not window.reading)
         rss_before = rss_mb()
         beat = Heartbeat()

@@ -76,17 +76,17 @@ def main() -> int:
         made = for_you.figures_made
         return lambda: window.papers.ranking != "" and not window.papers.busy and for_you.figures_made > made
 
-    measure("For you + figures, first (featurises the library)", window.rank_by_interest, ranked())
+    measure("For you + figures, first (featurises the library)", window.papers.rank_again, ranked())
     print(f"    {window.papers.ranking}")
-    measure("For you + figures, warm", window.rank_by_interest, ranked())
+    measure("For you + figures, warm", window.papers.rank_again, ranked())
 
     for_you.retrain_timer.setInterval(0)  # the debounce is not what is measured
     before, made = for_you.retrains, for_you.figures_made
     decided = liked[40:50]
     measure("10 stars, then the background retraining and new figures",
-            lambda: window.write("bench stars", lambda wlib: wlib.star(decided)),
+            lambda: window.jobs.write("bench stars", lambda wlib: wlib.star(decided)),
             lambda: for_you.retrains > before and for_you.figures_made > made)
-    measure("For you + figures after the retraining", window.rank_by_interest, ranked())
+    measure("For you + figures after the retraining", window.papers.rank_again, ranked())
     print(f"    {window.papers.ranking}")
     window.close()
     lib.close()

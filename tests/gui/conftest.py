@@ -82,7 +82,7 @@ def desk(make_window, seeded, qtbot):
     window = make_window(seeded)
     window.table.setFocus()
     qtbot.waitUntil(window.table.hasFocus)
-    window.move_current(0)
+    window.selection.move_current(0)
     return window
 
 

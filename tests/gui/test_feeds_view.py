@@ -25,8 +25,8 @@ def server(tmp_path_factory):
 @pytest.fixture
 def desk(make_window, lib):
     window = make_window(lib)
-    assert window.feed_scheduler is not None and window.feed_scheduler.timer.isActive()
-    return window, window.feed_scheduler
+    assert window.feeds.scheduler is not None and window.feeds.scheduler.timer.isActive()
+    return window, window.feeds.scheduler
 
 
 def cell(view, row: int, key: str) -> str:
@@ -36,7 +36,7 @@ def cell(view, row: int, key: str) -> str:
 
 def test_view_shows_health_in_plain_words_and_actions_work(desk, lib, server, qtbot, tmp_path, settle):
     window, scheduler = desk
-    view = window.show_feeds()
+    view = window.feeds.show()
     view.add(f"{server}/f1.xml", "Good feed", check=False)
     view.add(f"{server}/missing.xml", "Broken feed", check=False)
     settle(window)
@@ -120,11 +120,11 @@ def test_a_queued_refresh_can_be_cancelled(desk, lib, server, qtbot):
 
 def test_menu_actions_and_relative_times(desk):
     window, _scheduler = desk
-    titles = [a.text() for a in window.feed_actions.values()]
+    titles = [a.text() for a in window.feeds.actions.values()]
     assert titles == ["&Manage feeds…", "&Refresh feeds now"]
-    window.feed_actions["feeds-manage"].trigger()
-    assert window.feeds_view.isVisible()
-    assert window.feeds_view.windowFlags() & Qt.WindowType.Window
+    window.feeds.actions["feeds-manage"].trigger()
+    assert window.feeds.view.isVisible()
+    assert window.feeds.view.windowFlags() & Qt.WindowType.Window
     assert when(None) == "" and when("not a date") == "not a date"
     assert when("2025-01-01T00:00:00+00:00").endswith(" d ago")
     assert when("2999-01-01T00:00:00+00:00").startswith("in ")
@@ -132,7 +132,7 @@ def test_menu_actions_and_relative_times(desk):
 
 def test_add_probes_off_the_writer_thread(desk, lib, server, qtbot):
     window, _scheduler = desk
-    view = window.show_feeds()
+    view = window.feeds.show()
     view.add(f"{server}/f7.xml")
     assert view.message.text().startswith("Checking") and not window.jobs.busy  # the writer is free
     qtbot.waitUntil(lambda: view.message.text() == "Added Test feed 7", timeout=20_000)

@@ -17,7 +17,7 @@ def desk(make_window, lib, qtbot):
         IncomingPaper(title="Bridges of Schr\\\"odinger", abstract=ABSTRACT),
         IncomingPaper(title="Another paper", abstract="Nothing to see.")]))
     window = make_window(lib)
-    window.select_id(next(i for i in window.model.ids if lib.get(i)["title"].startswith("Bridges")))
+    window.selection.select_id(next(i for i in window.model.ids if lib.get(i)["title"].startswith("Bridges")))
     return window
 
 
@@ -57,17 +57,17 @@ def test_second_occurrence_and_colour_button_and_title(desk, lib, qtbot, settle)
     [mark] = lib.highlights.of(desk.reader.paper_id)
     assert mark.color == "green" and mark.start == ABSTRACT.index("bridges again")
     select(browser, "Bridges")  # in the title
-    desk.highlight_selection("blue")
+    desk.paper.highlight_selection("blue")
     settle(desk)
     title_marks = [h for h in lib.highlights.of(desk.reader.paper_id) if h.field == "title"]
     assert [(h.quote, h.color) for h in title_marks] == [("Bridges", "blue")]
 
 
 def test_selection_outside_abstract_or_nothing_selected_is_refused(desk, lib, qtbot):
-    desk.highlight_selection()
+    desk.paper.highlight_selection()
     assert "Select some text" in desk.statusBar().currentMessage()
     select(desk.reader.browser, "in digest")  # provenance line
-    desk.highlight_selection()
+    desk.paper.highlight_selection()
     assert "Only the abstract" in desk.statusBar().currentMessage()
     assert lib.highlights.of() == []
 
@@ -75,7 +75,7 @@ def test_selection_outside_abstract_or_nothing_selected_is_refused(desk, lib, qt
 def test_highlight_survives_whitespace_change_and_undo_removes_it(desk, lib, qtbot, settle):
     pid = desk.reader.paper_id
     select(desk.reader.browser, "generative modelling")
-    desk.highlight_selection("pink")
+    desk.paper.highlight_selection("pink")
     settle(desk)
     with lib.transaction() as conn:  # a re-import re-wrapped the abstract
         rewrapped = "  " + ABSTRACT.replace("\n  ", " ")
@@ -95,7 +95,7 @@ def test_highlights_view_lists_all_with_their_paper(desk, lib, qtbot):
     lib.highlights.add_quote(other, "Nothing")
     lib.highlights.add_pdf(other, 6, 0, 9, "in the PDF", [[72.0, 700.0, 120.0, 712.0]])
     desk.run_command("highlights")
-    dialog = [d for d in desk._dialogs if d.isVisible()][-1]
+    dialog = desk.dialogs.top()
     qtbot.waitUntil(lambda: not dialog.loading)  # read on the reader thread
     items = dialog.items()
     assert len(items) == 3 and any("key claim" in t and "Bridges of Schrödinger" in t for t in items)
@@ -104,4 +104,4 @@ def test_highlights_view_lists_all_with_their_paper(desk, lib, qtbot):
     assert len(dialog.items()) == 1
     row = next(i for i in range(dialog.list.count()) if not dialog.list.item(i).isHidden())
     dialog.list.itemActivated.emit(dialog.list.item(row))
-    assert desk.current_id() == pid
+    assert desk.selection.current_id() == pid

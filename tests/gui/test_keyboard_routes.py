@@ -97,7 +97,7 @@ def test_tab_leaves_the_list(desk, qtbot):
 @pytest.mark.qt_log_ignore(*NOISE)
 def test_keys_reach_the_list_after_a_menu_opened_by_mouse_and_one_esc(desk, qtbot, monkeypatch):
     imports = []
-    monkeypatch.setattr(desk, "choose_import", lambda: imports.append(1))
+    monkeypatch.setattr(desk.imports, "choose_import", lambda: imports.append(1))
     bar = desk.menuBar()
     file_menu = bar.actions()[0]
     qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.actionGeometry(file_menu).center())
@@ -142,7 +142,7 @@ def reader_desk(make_window, lib, qtbot):
     window = make_window(lib)
     window.table.setFocus()
     qtbot.waitUntil(window.table.hasFocus)
-    window.move_current(0)
+    window.selection.move_current(0)
     return window
 
 
@@ -159,7 +159,7 @@ def test_caret_mode_chooses_words_and_h_highlights(reader_desk, lib, qtbot):
     assert selected(desk) == "Diffusion"  # the abstract's first word
     press(qtbot, page, "w", "w", "w", "w")
     assert selected(desk) == "State-of-the-art"  # a word with inner hyphens is one word
-    desk.show_paper(desk.current_id())  # drawn again (marked read, a change): the words stay chosen
+    desk.show_paper(desk.selection.current_id())  # drawn again (marked read, a change): the words stay chosen
     assert selected(desk) == "State-of-the-art" and mode(desk) == "CARET"
     press(qtbot, page, "W", "W", "W", "B")
     assert selected(desk) == "State-of-the-art samplers need"
@@ -183,7 +183,7 @@ def test_caret_c_highlights_with_a_comment_and_esc_leaves(reader_desk, lib, qtbo
     assert desk.table.hasFocus() and mode(desk) == "NORMAL" and not desk.caret.active
     press(qtbot, desk.table, "v")
     press(qtbot, page, "W", "c")
-    dialog = [d for d in desk._dialogs if d.isVisible()][-1]
+    dialog = desk.dialogs.top()
     field = dialog.findChild(QLineEdit)
     qtbot.waitUntil(lambda: focused() is field)
     qtbot.keyClicks(focused(), "the key idea")

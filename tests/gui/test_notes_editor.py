@@ -36,7 +36,7 @@ def test_enter_continues_lists_in_the_editor(desk, qtbot):
 
 
 def test_typing_autosaves_previews_and_survives_a_new_window(make_window, desk, seeded, qtbot, settle):
-    pid = desk.current_id()
+    pid = desk.selection.current_id()
     type_note(qtbot, desk, "# Idea")
     qtbot.keyClick(desk.reader.notes.editor, Qt.Key.Key_Return)
     qtbot.keyClicks(desk.reader.notes.editor, "- see [[")
@@ -52,17 +52,17 @@ def test_typing_autosaves_previews_and_survives_a_new_window(make_window, desk, 
     assert desk.model.data(desk.model.index(0, 6)).startswith("✎")
     # a [[link]] opens that paper in the desk
     preview.anchorClicked.emit(QUrl(f"paperdesk://paper/{desk.model.ids[1]}"))
-    assert desk.current_id() == desk.model.ids[1]
+    assert desk.selection.current_id() == desk.model.ids[1]
     desk.close()
     again = make_window(seeded)
-    again.select_id(pid)
+    again.selection.select_id(pid)
     assert again.reader.notes.editor.toPlainText().startswith("# Idea")
 
 
 def test_switching_papers_and_closing_flush_the_pending_note(make_window, desk, seeded, qtbot, settle):
     first, second = desk.model.ids[:2]
     type_note(qtbot, desk, "switch")
-    desk.select_id(second)  # no waiting for the autosave timer: switching queues the save at once,
+    desk.selection.select_id(second)  # no waiting for the autosave timer: switching queues the save at once,
     settle(desk)  # on the one writer (one write path): it is stored once the queued jobs have run
     assert seeded.notes.get(first) == "switch"
     desk.table.setFocus()
@@ -70,12 +70,12 @@ def test_switching_papers_and_closing_flush_the_pending_note(make_window, desk, 
     desk.close()  # closing saves too
     assert seeded.notes.get(second) == "closing"
     reopened = make_window(seeded)
-    reopened.select_id(second)
+    reopened.selection.select_id(second)
     assert reopened.reader.notes.editor.toPlainText() == "closing"
 
 
 def test_focus_out_saves_and_one_session_is_one_undo_step(desk, seeded, qtbot, settle):
-    pid = desk.current_id()
+    pid = desk.selection.current_id()
     type_note(qtbot, desk, "a")
     desk.reader.notes.flush()
     qtbot.keyClicks(desk.reader.notes.editor, "bc")
@@ -90,7 +90,7 @@ def test_focus_out_saves_and_one_session_is_one_undo_step(desk, seeded, qtbot, s
 
 
 def test_save_is_queued_behind_a_running_job_without_blocking(desk, seeded, qtbot):
-    pid = desk.current_id()
+    pid = desk.selection.current_id()
     gate = threading.Event()
     desk.jobs.run("slow", lambda lib, p, c: gate.wait(10))
     type_note(qtbot, desk, "queued")
@@ -104,7 +104,7 @@ def test_save_is_queued_behind_a_running_job_without_blocking(desk, seeded, qtbo
 
 
 def test_revisions_menu_restores(desk, seeded, qtbot, settle):
-    pid = desk.current_id()
+    pid = desk.selection.current_id()
     seeded.notes.set(pid, "first version")
     seeded.notes.set(pid, "second version")
     notes = desk.reader.notes
@@ -132,7 +132,7 @@ HOSTILE = [
 
 
 def test_hostile_note_renders_nothing_executable(desk, seeded, qtbot):
-    pid = desk.current_id()
+    pid = desk.selection.current_id()
     seeded.notes.set(pid, "\n\n".join(HOSTILE))
     from paperdesk.core.reader_html import paper_html
 

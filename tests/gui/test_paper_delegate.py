@@ -29,7 +29,7 @@ def test_text_star_and_marks_are_painted(desk, seeded, qtbot):
     assert ink(cell_pixels(desk, 3, "title"), base) > 20  # the title's letters
     assert ink(cell_pixels(desk, 3, "star"), base) > 5    # the star icon
     assert ink(cell_pixels(desk, 4, "star"), base) == 0   # no star, not marked: nothing
-    desk.marked.add(desk.model.ids[4])
+    desk.selection.marked.add(desk.model.ids[4])
     desk.model.refresh_rows({desk.model.ids[4]})
     tinted = cell_pixels(desk, 4, "upvotes")[0]
     assert tinted.red() > tinted.blue() + 30, tinted.name()  # amber over the base colour
@@ -37,7 +37,7 @@ def test_text_star_and_marks_are_painted(desk, seeded, qtbot):
 
 
 def test_selection_follows_the_palette_even_when_it_changes(desk, qtbot):
-    desk.move_current(1)
+    desk.selection.move_current(1)
     highlight = desk.table.palette().color(QPalette.ColorGroup.Active, QPalette.ColorRole.Highlight)
     selected = cell_pixels(desk, 1, "date")
     assert sum(p == highlight for p in selected) > len(selected) // 2
@@ -74,7 +74,7 @@ def test_a_narrower_column_elides_its_texts_again(desk, qtbot):
 def test_rows_alternate_their_background_as_the_palette_says(desk, qtbot):
     """The view paints whole rows itself (not Qt's cell by cell): odd rows still take the
     palette's alternate base, even ones the base, across every column."""
-    desk.move_current(0)
+    desk.selection.move_current(0)
     palette = desk.table.palette()
     palette.setColor(QPalette.ColorRole.AlternateBase, QColor(20, 40, 220))
     palette.setColor(QPalette.ColorRole.Base, QColor(240, 240, 240))

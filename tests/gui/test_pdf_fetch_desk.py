@@ -40,7 +40,7 @@ def papers(lib):
 def test_F_fetches_the_pdf_and_the_reader_shows_it(server, papers, lib, make_window, qtbot):
     window = make_window(lib)
     pid = papers["2401.00001"]
-    assert window.select_id(pid)
+    assert window.selection.select_id(pid)
     assert not window.reader.showing_pdf
     window.keys.press("normal", "F")
     qtbot.waitUntil(lambda: lib.pdf_path(pid) is not None, timeout=20_000)
@@ -59,11 +59,11 @@ def test_a_web_page_instead_of_a_pdf_is_one_line_and_changes_nothing(server, pap
                                                                       qtbot):
     window = make_window(lib)
     pid = papers["2401.00003"]
-    window.select_id(pid)
+    window.selection.select_id(pid)
     window.run_command("pdf-fetch")
     qtbot.waitUntil(lambda: "web page" in window.statusBar().currentMessage(), timeout=20_000)
     assert lib.pdf_path(pid) is None and not window.reader.showing_pdf
-    assert not window.pdf_fetcher.busy
+    assert not window.pdf.fetcher.busy
     assert list((lib.folder / "pdfs").glob("*")) == []  # no temporary file left behind
 
 
@@ -73,19 +73,19 @@ def test_starred_papers_are_fetched_in_the_background_when_the_setting_is_on(ser
     window = make_window(lib)
     starred = [papers["2401.00001"], papers["2401.00002"]]
     lib.star(starred, True)
-    window.pdf_fetcher.fetch_starred()  # the setting is off in GUI tests: nothing happens
-    assert not window.pdf_fetcher.busy
+    window.pdf.fetcher.fetch_starred()  # the setting is off in GUI tests: nothing happens
+    assert not window.pdf.fetcher.busy
     monkeypatch.setenv("PAPERDESK_FETCH_STARRED", "1")
-    window.pdf_fetcher.fetch_starred()  # what its timer does every minute
+    window.pdf.fetcher.fetch_starred()  # what its timer does every minute
     qtbot.waitUntil(lambda: all(lib.pdf_path(pid) is not None for pid in starred), timeout=30_000)
-    qtbot.waitUntil(lambda: not window.pdf_fetcher.busy)
+    qtbot.waitUntil(lambda: not window.pdf.fetcher.busy)
     assert lib.pdf_path(papers["2401.00003"]) is None  # not starred: not fetched
 
 
 def test_closing_the_window_stops_the_background_fetch(lib, make_window, qtbot):
     """Its first look used to fire after a test had closed the window and the library."""
     window = make_window(lib)
-    fetcher = window.pdf_fetcher
+    fetcher = window.pdf.fetcher
     assert fetcher.timer.isActive()
     window.close()
     assert not fetcher.timer.isActive()

@@ -35,18 +35,19 @@ def ids_by_title(lib) -> dict[str, tuple]:
 
 
 def imported(window, qtbot, path: Path) -> None:
-    window.import_files([path])
-    qtbot.waitUntil(lambda: window.last_import_summary is not None, timeout=20_000)
+    with qtbot.waitSignal(window.jobs.finished, timeout=20_000,
+                          check_params_cb=lambda job, _result: job.label.startswith("Import")):
+        window.imports.import_files([path])
 
 
 def test_an_import_offers_the_lookup_and_the_job_fills_the_ids(lib, make_window, api, tmp_path, qtbot):
     window = make_window(lib)
     imported(window, qtbot, digest(tmp_path / "d.txt", LUTTINGER, MELTING, UNKNOWN))
-    offer = window.arxiv_lookup.offer_button
+    offer = window.pdf.arxiv_lookup.offer_button
     qtbot.waitUntil(offer.isVisible, timeout=10_000)
     assert offer.text() == "Look up arXiv ids of 3 new papers"
     assert not api.exists()  # offered, not asked: nothing goes to arXiv before the user says so
-    with qtbot.waitSignal(window.arxiv_lookup.finished, timeout=30_000):
+    with qtbot.waitSignal(window.pdf.arxiv_lookup.finished, timeout=30_000):
         offer.click()
     assert not offer.isVisible()
     settle_desks(qtbot)
@@ -54,10 +55,10 @@ def test_an_import_offers_the_lookup_and_the_job_fills_the_ids(lib, make_window,
     assert found[LUTTINGER] == ("1201.4869", "v1", "resolved")
     assert found[MELTING] == ("cond-mat/0412498", "v1", "resolved")
     assert found[UNKNOWN] == (None, None, None)
-    assert window.arxiv_lookup.last_summary == "arXiv ids: 2 found, 1 without an exact title match"
-    assert window.statusBar().currentMessage() == window.arxiv_lookup.last_summary
+    assert window.pdf.arxiv_lookup.last_summary == "arXiv ids: 2 found, 1 without an exact title match"
+    assert window.statusBar().currentMessage() == window.pdf.arxiv_lookup.last_summary
     assert len(api.read_text().splitlines()) == 1  # three titles, one request
-    assert not window.progress.isVisible()
+    assert not window.job_status.progress.isVisible()
     window.run_command("undo")  # the ids found are one undoable step
     settle_desks(qtbot)
     assert ids_by_title(lib)[LUTTINGER] == (None, None, None)
@@ -66,14 +67,14 @@ def test_an_import_offers_the_lookup_and_the_job_fills_the_ids(lib, make_window,
 def test_no_offer_for_papers_already_asked_about(lib, make_window, api, tmp_path, qtbot):
     window = make_window(lib)
     imported(window, qtbot, digest(tmp_path / "d.txt", UNKNOWN))
-    qtbot.waitUntil(window.arxiv_lookup.offer_button.isVisible, timeout=10_000)
-    window.arxiv_lookup.withdraw_offer()
+    qtbot.waitUntil(window.pdf.arxiv_lookup.offer_button.isVisible, timeout=10_000)
+    window.pdf.arxiv_lookup.withdraw_offer()
     (pid,) = [r[0] for r in lib.conn.execute("SELECT id FROM papers")]
     with lib.transaction() as conn:  # as a look-up leaves a paper arXiv does not have
         conn.execute("INSERT INTO arxiv_lookups (paper_id, state) VALUES (?, 'unmatched')", (pid,))
-    window.arxiv_lookup.offer([pid])
+    window.pdf.arxiv_lookup.offer([pid])
     settle_desks(qtbot)
-    assert not window.arxiv_lookup.offer_button.isVisible()
+    assert not window.pdf.arxiv_lookup.offer_button.isVisible()
 
 
 def test_cancel_stops_the_lookup_and_the_rest_is_asked_next_time(lib, make_window, api, tmp_path, qtbot,
@@ -84,17 +85,18 @@ def test_cancel_stops_the_lookup_and_the_rest_is_asked_next_time(lib, make_windo
     monkeypatch.setenv("PAPERDESK_HOST_INTERVAL", "3")  # the second waits its turn: time to cancel
     window = make_window(lib)
     imported(window, qtbot, digest(tmp_path / "d.txt", LUTTINGER, MELTING, UNKNOWN))
-    lookup = window.arxiv_lookup
+    lookup = window.pdf.arxiv_lookup
     with qtbot.waitSignal(lookup.finished, timeout=30_000):
         window.run_command("arxiv-lookup")  # the palette's command: the whole library
-        qtbot.waitUntil(lambda: window.progress.isVisible() and window.cancel_button.isVisible())
+        status = window.job_status
+        qtbot.waitUntil(lambda: status.progress.isVisible() and status.cancel_button.isVisible())
         qtbot.waitUntil(lambda: api.exists())  # the first request went out
         window.run_command("cancel-job")
     assert "cancelled: the rest are asked next time" in lookup.last_summary
     settle_desks(qtbot)
     assert len(api.read_text().splitlines()) == 1
     assert arxiv.pending_count(lib) >= 1  # resumable: the next look-up takes them
-    assert not window.progress.isVisible()
+    assert not window.job_status.progress.isVisible()
     monkeypatch.setenv("PAPERDESK_HOST_INTERVAL", "0")
     with qtbot.waitSignal(lookup.finished, timeout=30_000):
         window.run_command("arxiv-lookup")
@@ -111,7 +113,7 @@ def test_closing_the_window_stops_the_lookup(lib, make_window, api, tmp_path, qt
     monkeypatch.setenv("PAPERDESK_HOST_INTERVAL", "3")
     window = make_window(lib)
     imported(window, qtbot, digest(tmp_path / "d.txt", LUTTINGER, MELTING, UNKNOWN))
-    job = window.arxiv_lookup.start(None)
+    job = window.pdf.arxiv_lookup.start(None)
     qtbot.waitUntil(lambda: api.exists())  # the first request went out; the second waits its turn
     window.close()
     assert job.cancelled
@@ -129,10 +131,10 @@ def test_a_dead_server_is_one_line_and_changes_nothing(lib, make_window, tmp_pat
     window = make_window(lib)
     imported(window, qtbot, digest(tmp_path / "d.txt", LUTTINGER, MELTING, UNKNOWN))
     history = len(lib.history())
-    with qtbot.waitSignal(window.arxiv_lookup.finished, timeout=30_000):
+    with qtbot.waitSignal(window.pdf.arxiv_lookup.finished, timeout=30_000):
         window.run_command("arxiv-lookup")
     settle_desks(qtbot)
-    summary = window.arxiv_lookup.last_summary
+    summary = window.pdf.arxiv_lookup.last_summary
     assert summary.startswith("arXiv ids: 0 found") and "could not connect" in summary
     assert "\n" not in summary and window.statusBar().currentMessage() == summary
     assert set(ids_by_title(lib).values()) == {(None, None, None)}
@@ -148,10 +150,10 @@ def arxiv_of(lib, pid: str) -> tuple:
 
 def test_set_an_arxiv_id_by_hand_undoably_and_refuse_a_bad_one(seeded, make_window, qtbot):
     window = make_window(seeded)
-    pid = window.current_id()
+    pid = window.selection.current_id()
     assert pid is not None
     window.keys.press("normal", "A")
-    dialog = window.arxiv_dialog
+    dialog = window.dialogs.top()
     assert dialog is not None and dialog.isVisible()  # opened with open(): the test goes on
     dialog.setTextValue("see 2401.12345 in the paper")
     dialog.accept()
@@ -159,14 +161,14 @@ def test_set_an_arxiv_id_by_hand_undoably_and_refuse_a_bad_one(seeded, make_wind
     settle_desks(qtbot)
     assert arxiv_of(seeded, pid)[2] != "user"
     window.run_command("arxiv-set")
-    window.arxiv_dialog.setTextValue("https://arxiv.org/abs/2401.12345v2")
-    window.arxiv_dialog.accept()
+    window.dialogs.top().setTextValue("https://arxiv.org/abs/2401.12345v2")
+    window.dialogs.top().accept()
     settle_desks(qtbot)
     assert arxiv_of(seeded, pid) == ("2401.12345", "v2", "user")
     assert window.statusBar().currentMessage().startswith("arXiv id set to 2401.12345v2")
     window.run_command("arxiv-set")
-    assert window.arxiv_dialog.textValue() == "2401.12345v2"  # the id it has, to correct
-    window.arxiv_dialog.reject()
+    assert window.dialogs.top().textValue() == "2401.12345v2"  # the id it has, to correct
+    window.dialogs.top().reject()
     window.run_command("undo")
     settle_desks(qtbot)
     assert arxiv_of(seeded, pid)[2] != "user"
@@ -187,7 +189,7 @@ def drop(window, path: Path, pid: str) -> None:
 def test_a_dropped_pdf_is_the_papers_pdf_and_undo_takes_it_back(seeded, make_window, tmp_path, qtbot):
     window = make_window(seeded)
     pid = window.model.id_at(2)
-    assert window.current_id() != pid  # dropped on a row that is not the current one
+    assert window.selection.current_id() != pid  # dropped on a row that is not the current one
     pdf = tmp_path / "paper.pdf"
     pdf.write_bytes(make_pdf([["Zebrafish regenerate their fins."]]))
     drop(window, pdf, pid)
@@ -215,28 +217,28 @@ def test_an_encrypted_pdf_asks_its_password_before_anything_is_stored(seeded, ma
     else:
         locked, password, word = corpus_pdf("libreoffice-writer-password.pdf"), "openpassword", "Lorem"
     window = make_window(seeded)
-    pid = window.current_id()
+    pid = window.selection.current_id()
     history = len(seeded.history())
-    window.attach_pdf(pid, str(locked))
-    qtbot.waitUntil(lambda: window.attach_password_dialog is not None, timeout=10_000)
-    dialog = window.attach_password_dialog
+    window.pdf.attach_pdf(pid, str(locked))
+    qtbot.waitUntil(lambda: window.dialogs.top() is not None, timeout=10_000)
+    dialog = window.dialogs.top()
     assert dialog.isVisible() and "is encrypted" in dialog.labelText()
     dialog.reject()  # Cancel: nothing changed
     assert "not attached; nothing changed" in window.statusBar().currentMessage()
     settle_desks(qtbot)
     assert files.pdf_row(seeded, pid) is None and len(seeded.history()) == history
     assert not list((seeded.folder / "pdfs").glob("*"))  # not even a temporary file
-    window.attach_password_dialog = None
-    window.attach_pdf(pid, str(locked))
-    qtbot.waitUntil(lambda: window.attach_password_dialog is not None, timeout=10_000)
-    window.attach_password_dialog.setTextValue("wrong")
-    first = window.attach_password_dialog
+    assert window.dialogs.top() is None
+    window.pdf.attach_pdf(pid, str(locked))
+    qtbot.waitUntil(lambda: window.dialogs.top() is not None, timeout=10_000)
+    first = window.dialogs.top()
+    first.setTextValue("wrong")
     first.accept()
-    qtbot.waitUntil(lambda: window.attach_password_dialog is not first, timeout=10_000)
-    assert window.attach_password_dialog.labelText().startswith("Wrong password.")
+    qtbot.waitUntil(lambda: window.dialogs.top() not in (None, first), timeout=10_000)
+    assert window.dialogs.top().labelText().startswith("Wrong password.")
     assert files.pdf_row(seeded, pid) is None
-    window.attach_password_dialog.setTextValue(password)
-    window.attach_password_dialog.accept()
+    window.dialogs.top().setTextValue(password)
+    window.dialogs.top().accept()
     qtbot.waitUntil(lambda: files.pdf_row(seeded, pid) is not None, timeout=10_000)
     settle_desks(qtbot)
     from paperdesk.core.pdf.document import PdfDocument

@@ -31,10 +31,10 @@ def attach(lib, paper_id: str, source: Path, *, fetched: bool = False) -> Path:
 def desk(seeded, make_window, qtbot):
     """(window, paper id) with the first paper of the list selected."""
     window = make_window(seeded)
-    pid = window.current_id()
+    pid = window.selection.current_id()
     if pid is None:
-        window.move_to_row(0)
-        pid = window.current_id()
+        window.selection.move_to_row(0)
+        pid = window.selection.current_id()
     assert pid is not None
     return window, pid
 
@@ -312,7 +312,7 @@ def test_go_to_page_full_window_and_colour_buttons(desk, qtbot, tmp_path):
     show_pdf(window, qtbot, pid, write_pdf(tmp_path / "g.pdf", pages))
     view = window.reader.pdf.view
     press(window, qtbot, "g", "p")
-    dialog = window.page_dialog
+    dialog = window.dialogs.top()
     assert dialog is not None and dialog.isVisible()  # open(), not exec(): the test goes on
     dialog.setIntValue(4)
     dialog.accept()
@@ -333,7 +333,7 @@ def test_go_to_page_full_window_and_colour_buttons(desk, qtbot, tmp_path):
         qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton,
                           pos=view._to_view(3, tuple(mark.quads[0])).center().toPoint())
     assert activated.args == [mark.id]  # the window opens its comment dialog
-    dialog = [d for d in window._dialogs if d.isVisible()][-1]
+    dialog = window.dialogs.top()
     dialog.setTextValue("see fig. 2")
     dialog.accept()
     settle_desks(qtbot)
@@ -660,7 +660,7 @@ def test_esc_from_the_full_window_pdf_shows_the_whole_desk_again(desk, qtbot, tm
     window, pid = desk
     show_pdf(window, qtbot, pid, write_pdf(tmp_path / "e.pdf", [["Esc me"], ["Two"]]))
     press(window, qtbot, "f")
-    assert window.pdf_is_full_window() and not window.table.isVisible()
+    assert window.pdf.pdf_is_full_window() and not window.table.isVisible()
     press(window, qtbot, "Esc")
     assert window.sidebar.isVisible() and window.table.isVisible() and window.reader.notes.isVisible()
     assert window.table.hasFocus() and window.reader.showing_pdf
@@ -689,8 +689,8 @@ def test_the_find_text_is_cleared_when_another_paper_is_shown(desk, qtbot, tmp_p
     pane.find_field.setText("quokka")
     pane.find_field.returnPressed.emit()
     qtbot.waitUntil(lambda: pane.view.current_match() is not None, timeout=10_000)
-    window.move_to_row(1)
-    other = window.current_id()
+    window.selection.move_to_row(1)
+    other = window.selection.current_id()
     assert other is not None and other != pid
     show_pdf(window, qtbot, other, write_pdf(tmp_path / "w.pdf", [["a wombat there"]]))
     assert pane.paper_id == other and pane.find_field.text() == "" and pane._searched == ""

@@ -65,11 +65,11 @@ def test_for_you_ranks_the_view_off_the_gui_thread_and_keeps_its_order(make_wind
     assert not window.lib.ranked  # the GUI thread's library never ranked
 
     # Decisions never reorder the list under the cursor: the archived paper leaves, the rest stay.
-    assert window.current_id() == ids[0]
+    assert window.selection.current_id() == ids[0]
     qtbot.keyClicks(window.table, "e")
     qtbot.waitUntil(lambda: lib.get(ids[0])["status"] == "archived")
     settle_desks(qtbot)  # (its Changes reach the list)
-    assert list(window.model.ids) == ids[1:] and window.current_id() == ids[1]
+    assert list(window.model.ids) == ids[1:] and window.selection.current_id() == ids[1]
     vision = [p for p in ids if topic_of[p] == "vision"][:3]
     lib.star(vision)  # more decisions: the order stays, the label says how to rank again
     assert list(window.model.ids) == ids[1:]
@@ -94,10 +94,10 @@ def test_a_triage_session_walks_the_interest_order(make_window, topic_lib, qtbot
     window.table.setFocus()
     qtbot.waitUntil(window.table.hasFocus)
     qtbot.keyClicks(window.table, "T")
-    assert window.current_id() == ids[0]
+    assert window.selection.current_id() == ids[0]
     qtbot.keyClick(window.table, Qt.Key.Key_Return)
     qtbot.keyClicks(window.table, "e")
-    assert window.current_id() == ids[2]
+    assert window.selection.current_id() == ids[2]
     assert window.triage.session.ids == ids
 
 
@@ -153,7 +153,7 @@ def test_the_reader_says_why_a_paper_is_for_you(make_window, topic_lib, qtbot):
     qtbot.waitUntil(window.table.hasFocus)
     qtbot.keyClicks(window.table, "r")
     _ranked(window, qtbot)
-    first = window.current_id()
+    first = window.selection.current_id()
     qtbot.waitUntil(lambda: label.text().startswith("For you (") and window.for_you.figures_made > 0)
     figure = window.for_you.figures.by_id[first]
     assert label.text().startswith(f"For you ({figure}): ") and figure >= 90  # its place in the library
@@ -162,10 +162,10 @@ def test_the_reader_says_why_a_paper_is_for_you(make_window, topic_lib, qtbot):
     assert topic_of[first] == "rl"
     cached = len(window.for_you._explained)
     qtbot.keyClicks(window.table, "j")
-    assert window.current_id() != first
+    assert window.selection.current_id() != first
     qtbot.waitUntil(lambda: len(window.for_you._explained) == cached + 1 and label.text() != "")
     qtbot.keyClicks(window.table, "k")  # back: the same paper and model, answered from the cache
-    qtbot.waitUntil(lambda: label.text().startswith("For you (") and window.current_id() == first)
+    qtbot.waitUntil(lambda: label.text().startswith("For you (") and window.selection.current_id() == first)
     assert len(window.for_you._explained) == cached + 1
     assert not window.lib.ranked
 
@@ -183,7 +183,7 @@ def test_decisions_retrain_once_they_pause_off_the_gui_thread(make_window, topic
     window.table.setFocus()
     qtbot.waitUntil(window.table.hasFocus)
     for pid in fresh:  # three decisions in a row
-        assert window.select_id(pid)
+        assert window.selection.select_id(pid)
         qtbot.keyClicks(window.table, "s")
         settle_desks(qtbot)  # the star is stored (a job on the writer) and its Changes arrived
     assert window.for_you.retrains == 0 and window.for_you.retrain_timer.isActive()
@@ -208,11 +208,11 @@ def test_the_tag_popup_offers_likely_tags_and_return_accepts_them(make_window, t
     window.run_command("for-you")
     _ranked(window, qtbot)
     target = rl[20]
-    assert window.select_id(target)
+    assert window.selection.select_id(target)
     window.table.setFocus()
     qtbot.waitUntil(window.table.hasFocus)
     qtbot.keyClicks(window.table, "t")
-    popup = window.tag_popup
+    popup = window.writes.tag_popup
     qtbot.waitUntil(popup.likely_label.isVisible, timeout=30_000)
     assert popup.likely == ["rl"], popup.likely
     text = popup.likely_label.text()
@@ -229,10 +229,10 @@ def test_the_tag_popup_offers_likely_tags_and_return_accepts_them(make_window, t
     qtbot.waitUntil(lambda: lib.get(target)["tags"] == [])
 
     # A paper like none of the tags' papers is offered none of them.
-    assert window.select_id(speech[20])
+    assert window.selection.select_id(speech[20])
     served = window.papers.ranker.served
     qtbot.keyClicks(window.table, "t")
-    other = window.tag_popup
+    other = window.writes.tag_popup
     assert other is not popup
     ranker = window.papers.ranker
     qtbot.waitUntil(lambda: ranker.served > served and not ranker.pending("suggest"), timeout=30_000)
@@ -245,10 +245,10 @@ def test_a_library_never_ranked_gets_no_suggestions(make_window, topic_lib, qtbo
     rl = sorted(p for p in topic_of if topic_of[p] == "rl")
     lib.tag(rl[:8], ["rl"])
     window = make_window(lib)
-    assert window.select_id(rl[20])
+    assert window.selection.select_id(rl[20])
     window.run_command("tag")
-    qtbot.keyClick(window.tag_popup.field, Qt.Key.Key_Return)  # empty: nothing to accept, nothing done
-    assert lib.get(rl[20])["tags"] == [] and not window.tag_popup.likely_label.isVisible()
+    qtbot.keyClick(window.writes.tag_popup.field, Qt.Key.Key_Return)  # empty: nothing to accept, nothing done
+    assert lib.get(rl[20])["tags"] == [] and not window.writes.tag_popup.likely_label.isVisible()
     assert not (lib.folder / "rank").exists() and window.papers.ranker.served == 0
 
 
@@ -299,7 +299,7 @@ def test_rules_act_on_papers_imported_in_the_desk_once_indexed(make_window, lib,
 
     rules.add_rule(lib, "gen", "diffusion", rules.make_actions(["gen"], star=True))
     window = make_window(lib)
-    window.import_files([DIGEST_BLOCKS])
+    window.imports.import_files([DIGEST_BLOCKS])
     qtbot.waitUntil(lambda: len(lib.paper_ids(tag="gen")) == 2, timeout=60_000)
     qtbot.waitUntil(lambda: not window.jobs.busy, timeout=60_000)
     tagged = sorted(lib.paper_ids(tag="gen"))
@@ -392,7 +392,7 @@ def test_the_list_shows_each_papers_figure_and_explains_it_never_moving_a_row(ma
     # Decisions retrain and bring new figures; the list keeps its order.
     window.for_you.retrain_timer.setInterval(200)
     lib.star([p for p in ids if topic_of[p] == "graphs"][:3])
-    window._on_changes(Changes(papers=frozenset(ids[-3:])))
+    window.on_changes(Changes(papers=frozenset(ids[-3:])))
     qtbot.waitUntil(lambda: window.for_you.figures_made == 2, timeout=30_000)
     assert list(window.model.ids) == ids
     assert window.table.rows_painter.figures is not figures
@@ -426,7 +426,7 @@ def test_few_kept_papers_say_so_and_rank_by_likeness(make_window, topic_lib, qtb
     assert window.statusBar().currentMessage().startswith(sentence)
     ids = list(window.model.ids)
     assert sum(topic_of[p] == "rl" for p in ids[:10]) >= 9
-    window.select_id(ids[0])
+    window.selection.select_id(ids[0])
     label = window.reader.for_you
     qtbot.waitUntil(lambda: label.text().startswith("Like your kept papers: "), timeout=30_000)
 
@@ -435,10 +435,10 @@ def test_a_tag_over_the_cap_is_refused_in_one_line(make_window, topic_lib, qtbot
     lib, topic_of = topic_lib
     window = make_window(lib)
     target = sorted(topic_of)[0]
-    assert window.select_id(target)
+    assert window.selection.select_id(target)
     window.run_command("tag")
-    qtbot.keyClicks(window.tag_popup.field, "t" * 101)
-    qtbot.keyClick(window.tag_popup.field, Qt.Key.Key_Return)
+    qtbot.keyClicks(window.writes.tag_popup.field, "t" * 101)
+    qtbot.keyClick(window.writes.tag_popup.field, Qt.Key.Key_Return)
     assert window.statusBar().currentMessage() == "a tag is at most 100 characters (this one has 101)"
     assert not window.jobs.busy
     settle_desks(qtbot)

@@ -17,34 +17,34 @@ def test_triage_a_digest_view_with_keys_and_summary(make_window, seeded, qtbot):
     ids = list(window.model.ids)
     assert len(ids) == 98
     window.run_command("triage")
-    assert window.triage_label.text() == f"Triage {window.papers.view.title}: 1 / 98"
-    assert window.current_id() == ids[0] and window.triage_progress.isVisible()
+    assert window.triage.label.text() == f"Triage {window.papers.view.title}: 1 / 98"
+    assert window.selection.current_id() == ids[0] and window.triage.progress.isVisible()
     assert "T ends" in window.statusBar().currentMessage()  # issue 21 item 7: it said "t again"
     qtbot.keyClicks(window.table, "s")  # star: decides (kept) and moves on in one key
-    assert window.current_id() == ids[1]
+    assert window.selection.current_id() == ids[1]
     qtbot.keyClicks(window.table, "e")  # archive the second
     qtbot.keyClicks(window.table, "j")  # skip the third
     window.run_command("tag-1")  # no tags yet: a message, nothing else
     seeded.tag([ids[3]], ["later"])
     seeded.notes.set(ids[3], "read the appendix")
-    assert window.triage_label.text().endswith("4 / 98")
-    assert window.current_id() == ids[3]
+    assert window.triage.label.text().endswith("4 / 98")
+    assert window.selection.current_id() == ids[3]
     qtbot.keyClicks(window.table, "k")  # back to the third
-    assert window.current_id() == ids[2] and window.triage_label.text().endswith("3 / 98")
+    assert window.selection.current_id() == ids[2] and window.triage.label.text().endswith("3 / 98")
     qtbot.keyClick(window.table, Qt.Key.Key_Space)  # skip again
     qtbot.keyClick(window.table, Qt.Key.Key_Return)  # keep the fourth
     qtbot.waitUntil(lambda: not window.jobs.busy)  # the writer stored the decisions
     assert seeded.get(ids[1])["status"] == "archived" and seeded.get(ids[0])["starred"]
     window.run_command("triage")  # again: end the session
-    assert window.triage is None and not window.triage_label.isVisible()
-    qtbot.waitUntil(lambda: any(d.isVisible() for d in window._dialogs))  # the summary, once stored
-    dialog = [d for d in window._dialogs if d.isVisible()][-1]
+    assert window.triage.session is None and not window.triage.label.isVisible()
+    qtbot.waitUntil(lambda: window.dialogs.top() is not None)  # the summary, once stored
+    dialog = window.dialogs.top()
     text = dialog.label.text()
     assert "4 of 98" in text and "Starred <b>1</b>" in text and "archived <b>1</b>" in text
     assert "tagged <b>1</b>" in text and "noted <b>1</b>" in text
     assert dialog.starred.count() == 1
     dialog.starred.itemActivated.emit(dialog.starred.item(0))  # the link to what was starred
-    assert window.current_id() == ids[0]
+    assert window.selection.current_id() == ids[0]
 
 
 def test_triage_runs_to_the_end_and_shows_the_summary(make_window, lib, qtbot):
@@ -58,10 +58,10 @@ def test_triage_runs_to_the_end_and_shows_the_summary(make_window, lib, qtbot):
     window.run_command("triage")
     for _ in range(3):
         qtbot.keyClicks(window.table, "e")
-    assert window.triage is None
-    qtbot.waitUntil(lambda: any(d.isVisible() for d in window._dialogs))  # once the writer stored all
+    assert window.triage.session is None
+    qtbot.waitUntil(lambda: window.dialogs.top() is not None)  # once the writer stored all
     assert lib.count(status="archived") == 3
-    dialog = [d for d in window._dialogs if d.isVisible()][-1]
+    dialog = window.dialogs.top()
     assert "3 of 3" in dialog.label.text() and "archived <b>3</b>" in dialog.label.text()
     dialog.show_button.click()
     assert window.papers.view.key == "starred"

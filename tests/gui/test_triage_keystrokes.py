@@ -80,12 +80,12 @@ def triage_with_keys(qtbot, window, label: str, both: bool = False) -> tuple[Key
     qtbot.waitUntil(window.table.hasFocus)
     ids = list(window.model.ids)
     keyboard.press("T")
-    assert window.triage is not None and window.current_id() == ids[0]
+    assert window.triage.session is not None and window.selection.current_id() == ids[0]
     for i, keys in enumerate(decisions(len(ids), both)):
-        assert window.current_id() == ids[i], (i, keyboard.log[-5:])
+        assert window.selection.current_id() == ids[i], (i, keyboard.log[-5:])
         keyboard.press(*keys)
-    summary = [d for d in window._dialogs if d.isVisible()][-1]
-    assert window.triage is None and "triaged" in summary.label.text()
+    summary = window.dialogs.top()
+    assert window.triage.session is None and "triaged" in summary.label.text()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is not None
                     and QApplication.focusWidget().window() is summary)
     keyboard.press("Escape")

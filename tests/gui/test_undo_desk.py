@@ -13,7 +13,7 @@ def test_desk_undo_leaves_a_command_line_change_alone(make_window, seeded, qtbot
     window = make_window(seeded)
     first, second = window.model.id_at(0), window.model.id_at(1)
     window.table.setFocus()
-    window.move_current(0)
+    window.selection.move_current(0)
     window.run_command("star")  # the desk's own change
     settle_desks(qtbot)  # (stored by the desk's writer thread)
     assert seeded.get(first)["starred"] is True
@@ -43,7 +43,7 @@ def test_history_names_changes_made_elsewhere_and_can_undo_them(make_window, see
                            "star", pid], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     window.run_command("history")
-    dialog = [d for d in window._dialogs if d.isVisible()][-1]
+    dialog = window.dialogs.top()
     assert "(made by a paperdesk command)" in dialog.list.item(0).text()
     dialog.list.setCurrentRow(0)
     dialog.undo_button.click()

@@ -52,8 +52,8 @@ def test_views_switch_and_counts(make_window, seeded, qtbot):
 def test_star_and_archive_update_rows_and_membership(make_window, seeded, qtbot):
     window = make_window(seeded)
     window.table.setFocus()
-    window.move_current(0)
-    first = window.current_id()
+    window.selection.move_current(0)
+    first = window.selection.current_id()
     with qtbot.waitSignal(window.jobs.changed):  # the writer's Changes reach the window
         window.run_command("star")
     assert seeded.get(first)["starred"] is True
@@ -62,7 +62,7 @@ def test_star_and_archive_update_rows_and_membership(make_window, seeded, qtbot)
     second = window.model.id_at(1)
     window.run_command("archive-next")  # archive in Inbox: the paper leaves, the next one is current
     qtbot.waitUntil(lambda: first not in window.model.ids)
-    assert window.current_id() == second
+    assert window.selection.current_id() == second
     window.run_command("undo")
     qtbot.waitUntil(lambda: first in window.model.ids)
     assert seeded.get(first)["status"] == "inbox"
@@ -106,7 +106,7 @@ def test_reader_converts_tex_and_drops_scripts(make_window, lib, qtbot):
     pid = add_paper(lib, HOSTILE_TITLE, abstract='The Schr\\"odinger equation, ni\\~no. <script>x()</script>',
                     url="javascript:alert(1)")
     window = make_window(lib)
-    window.move_current(0)
+    window.selection.move_current(0)
     assert window.reader.paper_id == pid
     html = window.reader.browser.toHtml()
     text = window.reader.browser.toPlainText()
@@ -127,7 +127,7 @@ def test_reader_link_opens_only_http_on_click(make_window, lib, monkeypatch):
     monkeypatch.setattr(reader_module.QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
     add_paper(lib, "Linked paper", url="https://arxiv.org/abs/2501.00001")
     window = make_window(lib)
-    window.move_current(0)
+    window.selection.move_current(0)
     assert opened == []  # nothing opens by itself
     window.reader.browser.anchorClicked.emit(QUrl("https://arxiv.org/abs/2501.00001"))
     window.reader.browser.anchorClicked.emit(QUrl("file:///etc/passwd"))
@@ -136,7 +136,7 @@ def test_reader_link_opens_only_http_on_click(make_window, lib, monkeypatch):
 
 def test_drop_a_digest_imports_in_background(make_window, lib, qtbot):
     window = make_window(lib)
-    assert window.banner.isVisible()
+    assert window.imports.banner.isVisible()
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(SAMPLE))])
     enter = QDragEnterEvent(QPoint(300, 300), Qt.DropAction.CopyAction, mime,
@@ -146,13 +146,12 @@ def test_drop_a_digest_imports_in_background(make_window, lib, qtbot):
     drop = QDropEvent(QPointF(300, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                       Qt.KeyboardModifier.NoModifier)
     window.dropEvent(drop)
-    assert window.jobs.busy and window.progress.isVisible()
+    assert window.jobs.busy and window.job_status.progress.isVisible()
     qtbot.waitUntil(lambda: not window.jobs.busy, timeout=20_000)
     assert window.model.rowCount() == 98
-    assert window.last_import_summary == "98 papers added"
-    assert window.statusBar().currentMessage() == window.last_import_summary
+    assert window.statusBar().currentMessage() == "98 papers added"
     qtbot.waitUntil(lambda: window.sidebar._items["inbox"].text(1) == "98")
-    assert not window.banner.isVisible() and not window.progress.isVisible()
+    assert not window.imports.banner.isVisible() and not window.job_status.progress.isVisible()
 
 
 def test_drop_of_non_files_is_refused(make_window, lib):
@@ -167,22 +166,22 @@ def test_drop_of_non_files_is_refused(make_window, lib):
 
 def test_first_run_offers_samples(make_window, lib, qtbot):
     window = make_window(lib)
-    assert window.banner.isVisible() and window.model.rowCount() == 0
-    window.banner_button.click()
+    assert window.imports.banner.isVisible() and window.model.rowCount() == 0
+    window.imports.banner_button.click()
     qtbot.waitUntil(lambda: not window.jobs.busy, timeout=30_000)
     assert lib.stats()["papers"] == 397
     qtbot.waitUntil(lambda: not window.reading)  # the list and the sidebar's counts come from the reader
     assert window.model.rowCount() == 397
-    assert not window.banner.isVisible()
+    assert not window.imports.banner.isVisible()
 
 
 def test_import_rejects_bad_file_with_summary(make_window, lib, qtbot, tmp_path):
     bad = tmp_path / "notes.txt"
     bad.write_text("nothing that looks like a digest\n")
     window = make_window(lib)
-    window.import_files([bad])
+    window.imports.import_files([bad])
     qtbot.waitUntil(lambda: not window.jobs.busy, timeout=20_000)
-    assert "1 file rejected: notes.txt" in window.last_import_summary
+    assert "1 file rejected: notes.txt" in window.statusBar().currentMessage()
     assert lib.stats()["papers"] == 0
 
 
@@ -236,7 +235,7 @@ def test_search_shows_why_a_paper_matched(make_window, seeded, qtbot):
 def test_next_previous_keys_move_in_the_list(make_window, seeded, qtbot):
     window = make_window(seeded)
     window.table.setFocus()
-    window.move_current(0)
+    window.selection.move_current(0)
     qtbot.keyClick(window.table, Qt.Key.Key_J)
     qtbot.keyClick(window.table, Qt.Key.Key_J)
     assert window.table.currentIndex().row() == 2
@@ -293,7 +292,7 @@ def test_the_sidebar_is_read_on_the_reader_thread(make_window, seeded, qtbot):
     with Library.open(seeded.folder) as writer:  # another connection, as the writer thread's
         add_paper(writer, "A paper from a new digest", name="new.txt")
         added = frozenset(writer.paper_ids(order="added", limit=1))
-    window._on_changes(Changes(added=added, sources=True))  # a full refresh, queued on the reader
+    window.on_changes(Changes(added=added, sources=True))  # a full refresh, queued on the reader
     qtbot.waitUntil(lambda: not window._sidebar_timer.isActive())
     window.lib.star(list(added))  # then a counts-only one replaces it before it ran
     qtbot.waitUntil(lambda: not window._sidebar_timer.isActive())
@@ -315,7 +314,8 @@ def test_job_progress_text_leaves_the_status_bar_when_jobs_end(make_window, lib,
         window.jobs.run("Chore", work)
     assert window.statusBar().currentMessage() == ""
     window.status("Imported 3 papers")  # a result's summary stays
-    window._job_idle()
+    with qtbot.waitSignal(window.jobs.idle, timeout=10_000):  # the writer goes idle again
+        window.jobs.write("Another chore", lambda _lib: None)
     assert window.statusBar().currentMessage() == "Imported 3 papers"
 
 
@@ -326,7 +326,7 @@ def test_reader_is_not_redrawn_when_a_reload_keeps_its_paper(make_window, seeded
     window.go_to("all")
     settle_desks(qtbot)
     window.table.setFocus()
-    window.move_to_row(2)
+    window.selection.move_to_row(2)
     pid = window.reader.paper_id
     drawn: list[str | None] = []
     show = window.reader.show_record
@@ -337,16 +337,16 @@ def test_reader_is_not_redrawn_when_a_reload_keeps_its_paper(make_window, seeded
     with qtbot.waitSignal(window.papers.reloaded):
         window.papers.reload()
         settle_desks(qtbot)
-    assert window.current_id() == pid and drawn == []
+    assert window.selection.current_id() == pid and drawn == []
     seeded.tag([pid], ["kept"])  # a change to the shown paper redraws it
     assert drawn == [pid] and "#kept" in window.reader.browser.toPlainText()
-    window.move_to_row(3)  # another paper: drawn
+    window.selection.move_to_row(3)  # another paper: drawn
     assert drawn == [pid, window.model.ids[3]]
     window.reader.show_record(None)  # the reader was emptied meanwhile: the same paper is drawn again
     with qtbot.waitSignal(window.papers.reloaded):
         window.papers.reload()
         settle_desks(qtbot)
-    assert window.reader.paper_id == window.model.ids[3] == window.current_id()
+    assert window.reader.paper_id == window.model.ids[3] == window.selection.current_id()
 
 
 def test_the_window_opens_without_listing_or_counting_on_the_gui_thread(make_window, seeded, qtbot):

@@ -13,9 +13,9 @@ from paperdesk.gui.qt import Qt
 def test_a_tag_made_while_no_job_runs_is_found_by_search(desk, seeded, qtbot):
     """Issue 19, defect 1: a write made while the writer was idle was never indexed."""
     assert not desk.jobs.busy
-    pid = desk.current_id()
+    pid = desk.selection.current_id()
     qtbot.keyClicks(desk.table, "t")
-    popup = desk.tag_popup
+    popup = desk.writes.tag_popup
     qtbot.waitUntil(popup.isVisible)
     qtbot.keyClicks(popup.field, "zzqprobe")
     qtbot.keyClick(popup.field, Qt.Key.Key_Return)
@@ -32,27 +32,27 @@ def test_a_star_is_stored_at_once_while_a_slow_feed_downloads(make_window, seede
     with serve_folder(tmp_path) as base:
         feed = seeded.feeds.add(f"{base}/slow.xml?trickle=0.5", "Slow")  # ~25 min for the body
         window = make_window(seeded)
-        scheduler = window.feed_scheduler
+        scheduler = window.feeds.scheduler
         assert scheduler is not None
         scheduler.refresh(None) or None  # (the scheduler's own first check may have started it)
-        assert scheduler.running and window.progress.isVisible()
+        assert scheduler.running and window.job_status.progress.isVisible()
         window.table.setFocus()
-        window.move_current(0)
-        pid = window.current_id()
+        window.selection.move_current(0)
+        pid = window.selection.current_id()
         window.run_command("star")
         qtbot.waitUntil(lambda: seeded.get(pid)["starred"], timeout=5_000)
         qtbot.waitUntil(lambda: window.model.row_data(window.model.row_of(pid))["starred"], timeout=5_000)
         assert scheduler.running  # the download goes on meanwhile
         with qtbot.waitSignal(scheduler.failed, timeout=5_000) as blocker:
-            window.cancel_background()  # the status bar's Cancel: cuts the read that waits
+            window.job_status.cancel()  # the status bar's Cancel: cuts the read that waits
         assert blocker.args == ["cancelled"] and not scheduler.running
-        assert not window.progress.isVisible()
+        assert not window.job_status.progress.isVisible()
         assert seeded.feeds.get(feed.id).last_attempt is None  # a cancelled refresh records nothing
 
 
 def test_two_quick_stars_toggle_twice(desk, seeded, qtbot, settle):
     """Each press decides on the writer: the second one sees the first one's star."""
-    pid = desk.current_id()
+    pid = desk.selection.current_id()
     assert not seeded.get(pid)["starred"]
     gate = threading.Event()
     desk.jobs.run("Hold the writer", lambda _lib, _p, _c: gate.wait(10), quiet=True)

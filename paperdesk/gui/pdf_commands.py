@@ -2,41 +2,45 @@
 encrypted one asks its password before anything is stored), toggle PDF/abstract, the PDF alone in
 the window, go to a page, highlight (the selection or the current match; stored by
 `lib.highlights.add_pdf_parts`, undoable); and on the paper's arXiv id: set it by hand, look ids up
-(`gui/arxiv_lookup.py`). The background fetch of starred papers' PDFs starts here
-(`gui/pdf_fetch.py`). Every change is one undoable operation written through `MainWindow.write`."""
+(`gui/arxiv_lookup.py`). The background fetch of starred papers' PDFs is `gui/pdf_fetch.py`.
+Every change is one undoable operation written through `JobRunner.write`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from paperdesk.core import Library
 from paperdesk.gui.arxiv_lookup import ArxivLookup
+from paperdesk.gui.dialogs import Dialogs
+from paperdesk.gui.jobs import JobRunner
+from paperdesk.gui.keys import KeyDispatcher
 from paperdesk.gui.pdf_fetch import PdfFetcher
-from paperdesk.gui.qt import QFileDialog, QInputDialog, QLineEdit
-
-if TYPE_CHECKING:
-    from paperdesk.gui.pdf_view import PdfView
+from paperdesk.gui.pdf_view import PdfView
+from paperdesk.gui.qt import QApplication, QFileDialog, QInputDialog, QLineEdit, QWidget
+from paperdesk.gui.reader import Reader
+from paperdesk.gui.selection import Selection
 
 
 class PdfCommands:
-    """Mixed into MainWindow (uses its reader, keys, write and status)."""
 
-    def _install_pdf(self) -> None:
-        pane = self.reader.pdf
-        self.keys.watch(pane.view, "pdf")
-        self.keys.watch(pane.find_field, "insert")
-        pane.status.connect(self.status)
-        pane.view.highlight_activated.connect(self.comment_highlight)
+    def __init__(self, parent: QWidget, lib: Library, jobs: JobRunner, selection: Selection,
+                 reader: Reader, keys: KeyDispatcher, status: Callable[..., None], dialogs: Dialogs, *,
+                 fetcher: PdfFetcher, arxiv_lookup: ArxivLookup, show_paper: Callable[[str], None],
+                 desk_parts: tuple[QWidget, ...]):
+        self.parent, self.lib, self.jobs, self.selection = parent, lib, jobs, selection
+        self.reader, self.keys, self.status, self.dialogs = reader, keys, status, dialogs
+        self.fetcher, self.arxiv_lookup, self.show_paper = fetcher, arxiv_lookup, show_paper
+        self.desk_parts = desk_parts  # hidden while the PDF has the whole window
+        pane = reader.pdf
+        keys.watch(pane.view, "pdf")
+        keys.watch(pane.find_field, "insert")
+        pane.status.connect(status)
         pane.unlocked.connect(self.keep_pdf_decrypted)
-        self.page_dialog: QInputDialog | None = None
-        self.pdf_fetcher = PdfFetcher(self, background=self.remember)  # not for screenshots, benchmarks
-        self.arxiv_lookup = ArxivLookup(self)
-        self.arxiv_dialog: QInputDialog | None = None
-        self.attach_password_dialog: QInputDialog | None = None
 
     def fetch_pdf(self) -> None:
         """The current paper's PDF: shown if it is here, else fetched (then shown when it arrives)."""
-        pid = self.current_id()
+        pid = self.selection.current_id()
         if pid is None:
             return
         if self.lib.pdf_path(pid) is not None:
@@ -45,7 +49,7 @@ class PdfCommands:
             self.pdf_view.setFocus()
             return
         self.reader.prefer_pdf = True
-        problems = self.pdf_fetcher.fetch([pid])
+        problems = self.fetcher.fetch([pid])
         self.status(problems[0] if problems else "Fetching the PDF…", 8000)
 
     @property
@@ -54,7 +58,7 @@ class PdfCommands:
 
     def toggle_pdf(self) -> None:
         """From the list: show the PDF and move into it. From the PDF: the abstract, back to the list."""
-        in_pdf = self.keys.mode_of(self.focusWidget()) == "pdf"
+        in_pdf = self.keys.mode_of(QApplication.focusWidget()) == "pdf"
         if self.reader.showing_pdf and self.reader.pdf.ask_password():
             return
         if self.reader.showing_pdf and not in_pdf:
@@ -66,10 +70,10 @@ class PdfCommands:
         else:
             if self.pdf_is_full_window():
                 self.pdf_full_window()
-            self.table.setFocus()
+            self.selection.table.setFocus()
 
     def pdf_is_full_window(self) -> bool:
-        return not self.sidebar.isVisible() and self.reader.showing_pdf
+        return not self.desk_parts[0].isVisible() and self.reader.showing_pdf
 
     def pdf_full_window(self) -> None:
         """The reader alone in the window (the list and sidebar hidden), or the whole desk again."""
@@ -77,7 +81,7 @@ class PdfCommands:
         if not full and not self.reader.showing_pdf:
             self.status("This paper's PDF is not shown (p shows it)")
             return
-        for widget in (self.sidebar, self.table.parentWidget()):
+        for widget in self.desk_parts:
             widget.setVisible(full)
         self.reader.notes.setVisible(full)
         if not full:
@@ -87,15 +91,14 @@ class PdfCommands:
         view = self.pdf_view
         if view.doc is None:
             return
-        dialog = QInputDialog(self)
+        dialog = QInputDialog(self.parent)
         dialog.setWindowTitle("Go to page")
         dialog.setLabelText(f"Page (1–{view.page_count}):")
         dialog.setInputMode(QInputDialog.InputMode.IntInput)
         dialog.setIntRange(1, view.page_count)
         dialog.setIntValue(view.current_page() + 1)
         dialog.intValueSelected.connect(lambda n: (view.go_to_page(n - 1), view.setFocus()))
-        self.page_dialog = dialog
-        dialog.open()  # not exec(): the event loop goes on
+        self.dialogs.open(dialog)  # open(), not exec(): the event loop goes on
 
     def pdf_highlight(self, color: str = "yellow") -> None:
         view = self.pdf_view
@@ -111,14 +114,14 @@ class PdfCommands:
             view.clear_selection()
             self.status(f"Highlighted on {where}. Double-click it to add a comment.")
 
-        self.write("Highlight", lambda lib: lib.highlights.add_pdf_parts(pid, target, color=color), done)
+        self.jobs.write("Highlight", lambda lib: lib.highlights.add_pdf_parts(pid, target, color=color), done)
 
     # -- attach a local PDF ---------------------------------------------------------------------
     def choose_pdf_to_attach(self) -> None:
-        pid = self.current_id()
+        pid = self.selection.current_id()
         if pid is None:
             return
-        path, _filter = QFileDialog.getOpenFileName(self, "Attach a PDF", str(Path.home()),
+        path, _filter = QFileDialog.getOpenFileName(self.parent, "Attach a PDF", str(Path.home()),
                                                     "PDF files (*.pdf);;All files (*)")
         if path:
             self.attach_pdf(pid, path)
@@ -131,13 +134,9 @@ class PdfCommands:
 
         name = Path(path).name
 
-        def attach(lib):
-            try:
-                facts, _ = files.attach(lib, pid, Path(path), password=password,
-                                        max_bytes=pdf_settings.load(lib).max_pdf_bytes)
-                return facts
-            except files.PdfRejected as exc:  # a result, not a failure: it may ask the password
-                return exc
+        def attach(lib):  # a refusal is a result, not a failure: it may ask the password
+            return files.attach(lib, pid, Path(path), password=password,
+                                max_bytes=pdf_settings.load(lib).max_pdf_bytes)[0]
 
         def done(result: object) -> None:
             if isinstance(result, files.PdfNeedsPassword):
@@ -147,33 +146,26 @@ class PdfCommands:
             else:
                 pages = getattr(result, "pages", None) or "?"
                 self.status(f"Attached {name} ({pages} page{'' if pages == 1 else 's'}). Undo with u.")
-                if self.current_id() == pid:
+                if self.selection.current_id() == pid:
                     self.reader.prefer_pdf = True
                     self.show_paper(pid)
 
-        self.write("Attach PDF", attach, done)
+        self.jobs.write("Attach PDF", attach, done, refused=files.PdfRejected)
 
     def _ask_attach_password(self, pid: str, path: str, *, wrong: bool) -> None:
-        dialog = QInputDialog(self)
+        dialog = QInputDialog(self.parent)
         dialog.setWindowTitle("Encrypted PDF")
         dialog.setLabelText(("Wrong password. " if wrong else "") + f"{Path(path).name} is encrypted. "
                             "Its password (the library keeps a copy without it):")
         dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
         dialog.textValueSelected.connect(lambda text: self.attach_pdf(pid, path, text))
         dialog.rejected.connect(lambda: self.status(f"{Path(path).name}: not attached; nothing changed"))
-        self.attach_password_dialog = dialog
-        dialog.open()  # not exec(): the event loop goes on
+        self.dialogs.open(dialog)
 
     def keep_pdf_decrypted(self, pid: str, password: str) -> None:
         """The password that opened a fetched encrypted PDF: the library keeps its decrypted copy
         instead (undoable), so its text is extracted and indexed and it never asks again."""
         from paperdesk.core.pdf import files
-
-        def decrypt(lib):
-            try:
-                return files.decrypt_kept(lib, pid, password)[0]
-            except files.PdfRejected as exc:
-                return exc
 
         def done(result: object) -> None:
             if isinstance(result, files.PdfRejected):
@@ -181,11 +173,12 @@ class PdfCommands:
             else:
                 self.status("The PDF is kept without its password: its text becomes searchable. Undo with u.")
 
-        self.write("Decrypt PDF", decrypt, done)
+        self.jobs.write("Decrypt PDF", lambda lib: files.decrypt_kept(lib, pid, password)[0], done,
+                        refused=files.PdfRejected)
 
     def drop_pdf(self, path: str, paper_id: str | None) -> None:
         """A PDF dropped on the window: the paper under it (or the current one) gets it."""
-        pid = paper_id or self.current_id()
+        pid = paper_id or self.selection.current_id()
         if pid is None:
             self.status("Drop the PDF on a paper of the list")
             return
@@ -195,18 +188,17 @@ class PdfCommands:
     def set_arxiv_id(self) -> None:
         """Set or correct the paper's arXiv id by hand (empty clears it); undoable, and the
         look-up never overwrites it."""
-        pid = self.current_id()
+        pid = self.selection.current_id()
         if pid is None:
             return
         record = self.lib.get(pid)
-        dialog = QInputDialog(self)
+        dialog = QInputDialog(self.parent)
         dialog.setWindowTitle("arXiv id")
         dialog.setLabelText("The paper's arXiv id or its arxiv.org address (empty clears it):")
         dialog.setTextValue(f"{record['arxiv_id']}{record['arxiv_version'] or ''}"
                             if record and record["arxiv_id"] else "")
         dialog.textValueSelected.connect(lambda text: self.store_arxiv_id(pid, text))
-        self.arxiv_dialog = dialog
-        dialog.open()
+        self.dialogs.open(dialog)
 
     def store_arxiv_id(self, pid: str, text: str) -> None:
         from paperdesk.core.pdf.arxiv import parse_arxiv_id, set_arxiv_id
@@ -226,7 +218,7 @@ class PdfCommands:
             else:
                 self.status("arXiv id cleared. Undo with u.")
 
-        self.write("Set arXiv id", lambda lib: set_arxiv_id(lib, pid, text), done)
+        self.jobs.write("Set arXiv id", lambda lib: set_arxiv_id(lib, pid, text), done)
 
     def look_up_arxiv_ids(self) -> None:
         """Every paper still without an arXiv id, by exact title (a background job; Cancel stops it)."""
