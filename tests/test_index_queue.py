@@ -77,6 +77,38 @@ def test_migration_keeps_the_queue_in_order(library_dir):
         lib.conn.execute("DELETE FROM index_queue")  # the papers do not exist
 
 
+
+def test_migration_0014_keeps_the_queue_and_its_counter_and_drops_unused_indexes(library_dir):
+    library_dir.mkdir()
+    db = Database(library_dir / "library.sqlite3")
+    migrations.apply(db, stop_before="0014_smaller")
+    db.execute(f"PRAGMA user_version = {len(list(migrations.applied(db)))}")
+    db.executescript("""
+        INSERT INTO index_queue (paper_id, queued_at) VALUES ('x', '2026-01-01T00:00:00+00:00');
+        INSERT INTO index_queue (paper_id, queued_at) VALUES ('b', '2026-01-02T00:00:00+00:00');
+        INSERT INTO index_queue (paper_id, queued_at) VALUES ('a', '2026-01-03T00:00:00+00:00');
+        INSERT INTO index_queue (paper_id, queued_at) VALUES ('z', '2026-01-04T00:00:00+00:00');
+        DELETE FROM index_queue WHERE paper_id IN ('x', 'z');  -- drained: the counter stays at 4
+    """)
+    db.close()
+    with Library.open(library_dir) as lib:
+        assert lib.conn.execute("SELECT paper_id, seq FROM index_queue ORDER BY seq").fetchall() == \
+            [("b", 2), ("a", 3)]
+        counter = lib.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'index_queue'").fetchone()
+        assert counter == (4,)
+        names = {r[0] for r in lib.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert not names & {"papers_status_published", "papers_published"}
+        columns = [r[1] for r in lib.conn.execute("PRAGMA table_info(index_queue)")]
+        assert columns == ["seq", "paper_id"]
+        lib.conn.execute("DELETE FROM index_queue")  # the papers do not exist
+        lib.import_paths([DIGEST_PLAIN], today=TODAY)
+        assert min(queued(lib).values()) == 5  # a new change never reuses a seq
+        plan = " ".join(r[3] for r in lib.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT count(*) FROM papers WHERE status = 'archived'"))
+        assert "USING COVERING INDEX papers_status_order" in plan  # an index range, not a scan
+        assert lib.stats()["papers"] == 79 and lib.search("model").total > 0
+    assert list(library_dir.glob("library.sqlite3.before-schema-*.bak"))
+
 def test_an_index_newer_than_its_library_is_repaired_at_the_next_drain(seeded):
     """A library put back from a copy: the index still has what the copy lacks."""
     seeded.search("warm")

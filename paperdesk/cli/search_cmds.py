@@ -160,7 +160,8 @@ def cmd_index_update(args: argparse.Namespace) -> int:
         lib.index.ix  # noqa: B018 (opening rebuilds an index of another version or a damaged one)
         count = lib.drain_index()
         _say_messages(lib)
-        print(f"indexed {count} papers")
+        print(f"indexed {count} papers", flush=True)
+        lib.index.merge()  # small segments, once the papers are searchable (index.MERGE_BASE)
     return 0
 
 

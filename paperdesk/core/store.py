@@ -217,9 +217,6 @@ def enqueue_index(conn: sqlite3.Connection, paper_ids: Iterable[str]) -> None:
     """Mark papers whose search document must be rebuilt (same transaction as the change).
 
     REPLACE gives a queued paper a new, higher `seq`: a drain that read the old one leaves it."""
-    now = now_iso()
-    conn.executemany(
-        "INSERT OR REPLACE INTO index_queue (paper_id, queued_at) VALUES (?, ?)",
-        ((pid, now) for pid in paper_ids),
-    )
+    conn.executemany("INSERT OR REPLACE INTO index_queue (paper_id) VALUES (?)",
+                     ((pid,) for pid in paper_ids))
 

@@ -1,17 +1,33 @@
 """The arXiv snapshot at scale: import, index build, a daily update, stats, disk (on demand).
 
     python tests/benchmarks/bench_arxiv.py --n 100000 300000 1000000 [--no-index]
+    python tests/benchmarks/bench_arxiv.py --daily --n 100000 --workdir /work/bench-daily [--profile]
 
 Writes a synthetic snapshot of N lines in the real format (fields, versions, authors_parsed, TeX),
 imports it into a fresh library (no search indexing), builds the index, then imports and indexes 500
 new papers as a day's update, and times `stats`. Prints one JSON object per size.
+
+`--daily`: the day's 500 new papers alone, on a library of N papers with its index built once and
+kept in the workdir (`base-N`); each run works on a copy. Timed end to end both ways a user gets
+them: the command line (`paperdesk import-arxiv` then `paperdesk index update`, two processes) and
+the desk (the import as a writer job, i.e. a `Library` with `defer_indexing`, then the indexer child
+`paperdesk index update --background`); then in-process phases (import, drain) with `--profile`
+printing the drain's and the import's top functions. Also the database's bytes per table/index
+(`dbstat`) of the base library.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
+import os
+import pstats
 import random
+import shutil
+import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -85,14 +101,145 @@ def measure(n: int, workdir: Path, index: bool) -> dict:
     return out
 
 
+def loop_s() -> float:
+    """A pure-Python loop's time: the machine's load beside every figure."""
+    start = time.perf_counter()
+    sum(range(20_000_000))
+    return round(time.perf_counter() - start, 2)
+
+
+def db_breakdown(db: Path) -> dict[str, float]:
+    """MB per table and index (sqlite's dbstat)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").fetchall()
+    finally:
+        conn.close()
+    return {name: round(size / 1e6, 1) for name, size in rows}
+
+
+def base_library(n: int, workdir: Path) -> Path:
+    """A library of n snapshot papers with its index, built once and kept."""
+    folder = workdir / f"base-{n}"
+    if (folder / "index").is_dir() and (folder / "BUILT").exists():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    snap = workdir / f"snapshot-{n}.jsonl"
+    if not snap.exists():
+        write_snapshot(snap, 0, n, vocabulary())
+    with Library.open(folder) as lib:
+        start = time.perf_counter()
+        import_snapshot(lib, snap)
+        print(f"base {n}: import {time.perf_counter() - start:.1f} s", file=sys.stderr)
+        start = time.perf_counter()
+        lib.index.rebuild()
+        print(f"base {n}: index {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    (folder / "BUILT").write_text("yes\n")
+    return folder
+
+
+def _copy(base: Path, dest: Path) -> Path:
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(base, dest)
+    return dest
+
+
+def _cli(*args: str) -> float:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "paperdesk", *args], check=True, env=env,
+                   stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def _top(prof: cProfile.Profile, count: int = 25) -> str:
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(count)
+    return out.getvalue()
+
+
+def daily(n: int, workdir: Path, profile: bool, ways: list[str], days: int = 1) -> dict:
+    base = base_library(n, workdir)
+    day = workdir / f"daily-{n}.jsonl"
+    if not day.exists():
+        write_snapshot(day, n, 500, vocabulary())  # the next 500 ids
+    out: dict = {"papers": n, "loop_s_before": loop_s()}
+    run = workdir / f"run-{n}"
+    if "cli" in ways:
+        _copy(base, run)
+        imp = _cli("--library", str(run), "import-arxiv", str(day))
+        idx = _cli("--library", str(run), "index", "update")
+        out["cli"] = {"import_s": round(imp, 2), "index_update_s": round(idx, 2),
+                      "total_s": round(imp + idx, 2)}
+    if "desk" in ways:
+        _copy(base, run)
+        start = time.perf_counter()
+        with Library.open(run) as lib:
+            lib.defer_indexing = True  # the writer's Library: the indexer child does the index
+            import_snapshot(lib, day)
+        job = time.perf_counter() - start
+        idx = _cli("--library", str(run), "index", "update", "--background")
+        out["desk"] = {"writer_job_s": round(job, 2), "indexer_child_s": round(idx, 2),
+                       "total_s": round(job + idx, 2)}
+    if "phases" in ways:
+        _copy(base, run)
+        out["phases"] = []
+        with Library.open(run) as lib:
+            lib.defer_indexing = True
+            lib.index.ix  # noqa: B018 (opened as the indexer child opens it, before its drain)
+            for d in range(days):
+                path = day if d == 0 else workdir / f"daily-{n}-{d}.jsonl"
+                if not path.exists():
+                    write_snapshot(path, n + 500 * d, 500, vocabulary())
+                prof = cProfile.Profile() if profile and d == 0 else None
+                start = time.perf_counter()
+                if prof:
+                    prof.enable()
+                new = import_snapshot(lib, path).new
+                if prof:
+                    prof.disable()
+                imp = time.perf_counter() - start
+                prof2 = cProfile.Profile() if profile and d == days - 1 else None
+                start = time.perf_counter()
+                if prof2:
+                    prof2.enable()
+                drained = lib.drain_index()
+                if prof2:
+                    prof2.disable()
+                idx = time.perf_counter() - start
+                out["phases"].append({"new": new, "indexed": drained, "import_s": round(imp, 2),
+                                      "drain_s": round(idx, 2), "segments": len(lib.index.ix._segments())})
+                if prof:
+                    print(f"== day {d + 1}: import ==\n" + _top(prof), file=sys.stderr)
+                if prof2:
+                    print(f"== day {d + 1}: drain ==\n" + _top(prof2, 40), file=sys.stderr)
+    shutil.rmtree(run, ignore_errors=True)
+    out["loop_s_after"] = loop_s()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, nargs="+", default=[10_000])
     ap.add_argument("--no-index", action="store_true")
     ap.add_argument("--workdir", type=Path)
+    ap.add_argument("--daily", action="store_true", help="only the day's 500 new papers (see above)")
+    ap.add_argument("--ways", nargs="+", default=["cli", "desk", "phases"], choices=["cli", "desk", "phases"])
+    ap.add_argument("--profile", action="store_true", help="with --daily: the phases' top functions")
+    ap.add_argument("--days", type=int, default=1,
+                    help="with --daily: phases of this many days in a row (segments pile up, merges)")
+    ap.add_argument("--dbstat", action="store_true", help="with --daily: MB per table and index")
     args = ap.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-arxiv-"))
     workdir.mkdir(parents=True, exist_ok=True)
+    if args.daily:
+        results = {}
+        for n in args.n:
+            results[str(n)] = daily(n, workdir, args.profile, args.ways, args.days)
+            if args.dbstat:
+                results[str(n)]["database_mb"] = db_breakdown(workdir / f"base-{n}" / "library.sqlite3")
+        print(json.dumps(results, indent=1))
+        return
     print(json.dumps({str(n): measure(n, workdir, not args.no_index) for n in args.n}, indent=1))
 
 

@@ -14,6 +14,7 @@ the index has taken in: `agrees()` compares it with the library's without openin
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import logging
 import os
@@ -388,14 +389,16 @@ class SearchIndex:
             for i in range(0, len(rows), _BATCH):
                 ids = [r[0] for r in rows[i:i + _BATCH]]
                 docs = load_documents(self.conn, ids)
+                # Whoosh's update_document looks each id up in every segment through a query; a
+                # day's new papers are in none, so the batch's ids are looked up once, in bulk.
+                for docnum in indexed_docnums(writer, ids):
+                    writer.delete_document(docnum)
                 for pid in ids:
                     if pid in docs:
-                        writer.update_document(**to_fields(docs[pid]))
-                    else:
-                        writer.delete_by_term("id", pid)
+                        writer.add_document(**to_fields(docs[pid]))
                 if progress:
                     progress(min(i + _BATCH, len(rows)), len(rows), "indexing")
-            writer.commit()
+            writer.commit(mergetype=merge_small_segments)  # only segments of <= MERGE_ON_DRAIN
         except BaseException:
             with contextlib.suppress(Exception):  # cancelling writes too (on a full disk it fails)
                 writer.cancel()
@@ -405,6 +408,32 @@ class SearchIndex:
         self._take_in(max(seq for _pid, seq in rows))  # before the rows go: a crash between is harmless
         self._forget_queue(rows)
         return len(rows)
+
+    def merge(self) -> int:
+        """Merge a full tier of small segments (see MERGE_BASE), if there is one: after a drain,
+        so the drained papers are searchable first. Returns how many segments were merged away
+        (0 also when another process holds the index lock: the next call does it)."""
+        from whoosh.index import LockError
+
+        segments = self.ix._segments()
+        if not merge_due(segments, MERGE_MAX_DOCS):
+            return 0
+        with self._writing(wait=False) as held:
+            if not held:
+                return 0
+            try:
+                writer = self._writer(self.ix)
+            except LockError:
+                return 0
+            try:
+                writer.commit(mergetype=functools.partial(merge_small_segments, largest=MERGE_MAX_DOCS))
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    writer.cancel()
+                self._remove_strays(self.ix)
+                raise
+            self._remove_strays(self.ix)
+        return len(segments) - len(self.ix._segments())
 
     def _writer(self, ix: Any, **kwargs: Any) -> Any:
         return whoosh_internals.segment_writer(ix, **kwargs) if self.fast else ix.writer(**kwargs)
@@ -506,6 +535,67 @@ class SearchIndex:
 
     def _transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         return write_transaction(self.conn)
+
+
+def indexed_docnums(writer: Any, ids: list[str]) -> list[int]:
+    """The writer's (committed, not deleted) documents of these paper ids, as its docnums: one
+    term look-up per id and segment, in the segments' own term tables."""
+    found: list[int] = []
+    for reader, offset in writer.searcher().reader().leaf_readers():
+        for pid in ids:
+            if ("id", pid) in reader:  # a hash table look-up; postings() skips deleted documents
+                found.extend(offset + docnum for docnum in reader.postings("id", pid).all_ids())
+    return found
+
+
+# Segments are merged a tier at a time: segments of up to MERGE_BASE documents are tier 0, up to
+# MERGE_BASE * MERGE_FANIN tier 1, and so on; MERGE_FANIN segments of one tier become one. A merge
+# costs about what indexing its documents afresh does (~3 ms each on a quiet machine), so a drain's
+# commit merges only segments of up to MERGE_ON_DRAIN documents (the desk's single edits); `merge()`
+# (run by `paperdesk index update`, i.e. the desk's indexer child, after its drain) takes the rest
+# up to MERGE_MAX_DOCS a document; bigger segments (a build's) are never merged again. Whoosh's own
+# policy never merged a day's 500 papers (they piled up, each costing every search term a look-up)
+# and could merge a big segment into a small commit.
+MERGE_BASE = 512
+MERGE_FANIN = 6
+MERGE_ON_DRAIN = 64
+MERGE_MAX_DOCS = MERGE_BASE * MERGE_FANIN
+
+
+def _tier(docs: int) -> int:
+    tier, bound = 0, MERGE_BASE
+    while docs > bound:
+        tier, bound = tier + 1, bound * MERGE_FANIN
+    return tier
+
+
+def merge_small_segments(writer: Any, segments: list[Any], largest: int | None = None) -> list[Any]:
+    """Whoosh's merge policy interface: the segments to keep as they are; the ones merged (the
+    first full tier of segments of up to `largest` documents) are read into `writer`'s new segment,
+    their deleted documents left out. A segment whose documents were all replaced is dropped."""
+    from whoosh.reading import SegmentReader
+
+    largest = MERGE_ON_DRAIN if largest is None else largest
+    kept = [seg for seg in segments if seg.doc_count() > 0]
+    tiers: dict[int, list[Any]] = {}
+    for seg in kept:
+        if seg.doc_count_all() <= largest:
+            tiers.setdefault(_tier(seg.doc_count_all()), []).append(seg)
+    merged = next((group for _tier_no, group in sorted(tiers.items()) if len(group) >= MERGE_FANIN), [])
+    for seg in merged:
+        reader = SegmentReader(writer.storage, writer.schema, seg)
+        try:
+            writer.add_reader(reader)
+        finally:
+            reader.close()
+    return [seg for seg in kept if seg not in merged]
+
+
+def merge_due(segments: list[Any], largest: int) -> bool:
+    """Whether `merge_small_segments` would merge (or drop) any of `segments`."""
+    counts = [_tier(seg.doc_count_all()) for seg in segments if seg.doc_count_all() <= largest]
+    return any(seg.doc_count() == 0 for seg in segments) or \
+        any(counts.count(tier) >= MERGE_FANIN for tier in set(counts))
 
 
 def _read(path: Path) -> str:
