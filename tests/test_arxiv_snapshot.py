@@ -182,12 +182,12 @@ def test_merges_with_feed_sightings_and_marks_papers_updated_after_a_decision(li
     assert starred["updated_note"] == "v3, updated after you starred v1"
     by_title = lib.get(digest_only)
     assert by_title["arxiv_id"] == "2403.00002" and by_title["updated_note"] is None  # version unknown before
-    hits = lib.search("is:updated", typing=False)
+    hits = lib.search.run("is:updated", typing=False)
     assert [h.id for h in hits.hits] == ["2403.00001"]
-    assert [h.id for h in lib.search("attention is:updated", typing=False).hits] == ["2403.00001"]
+    assert [h.id for h in lib.search.run("attention is:updated", typing=False).hits] == ["2403.00001"]
     lib.star(["2403.00001"], False)  # a new decision answers the note
     assert lib.get("2403.00001")["updated_note"] is None
-    assert lib.search("is:updated", typing=False).total == 0
+    assert lib.search.run("is:updated", typing=False).total == 0
 
 
 def test_a_newer_version_brings_its_categories_an_older_or_same_one_does_not(lib, tmp_path):
@@ -200,8 +200,8 @@ def test_a_newer_version_brings_its_categories_an_older_or_same_one_does_not(lib
     snap.import_snapshot(lib, third)
     paper = lib.get("2403.00001")
     assert paper["categories"] == ["cs.CL", "cs.AI"] and paper["primary_category"] == "cs.CL"
-    assert {h.id for h in lib.search("cat:cs.AI", typing=False).hits} == {"2403.00001"}
-    assert lib.search("cat:cs.LG", typing=False).total == 0
+    assert {h.id for h in lib.search.run("cat:cs.AI", typing=False).hits} == {"2403.00001"}
+    assert lib.search.run("cat:cs.LG", typing=False).total == 0
 
 
 def test_cat_queries_exact_and_patterns(lib, tmp_path):
@@ -210,13 +210,13 @@ def test_cat_queries_exact_and_patterns(lib, tmp_path):
     snap.import_snapshot(lib, f)
 
     def ids(q: str) -> set[str]:
-        return {h.id for h in lib.search(q, limit=None, typing=False).hits}
+        return {h.id for h in lib.search.run(q, limit=None, typing=False).hits}
 
     assert ids("cat:cs.CL") == {"2403.00001"}
     assert ids("cat:cs.*") == {"2403.00001", "2403.00002"}
     assert ids("category:CS.lg") == {"2403.00002"}
     assert ids("attention -cat:cs.*") == {"2403.00003"}
-    assert {h.id for h in lib.search("cat:ma", limit=None).hits} == {"2403.00002"}  # as you type
+    assert {h.id for h in lib.search.run("cat:ma", limit=None).hits} == {"2403.00002"}  # as you type
 
 
 def test_cli_import_arxiv_json_and_errors(tmp_path):

@@ -140,9 +140,10 @@ def fill(disk: Path, leave_kib: int) -> Path:
 def strays(index_dir: Path) -> list[str]:
     """Files in index/ that belong to no segment of the index."""
     from paperdesk.core.search.index import open_index
+    from paperdesk.core.search.whoosh_internals import segment_ids
 
     ix = open_index(index_dir)
-    live = {s.segment_id() for s in ix._segments()}
+    live = segment_ids(ix)
     ix.close()
     keep = ("_MAIN_", "MAIN_WRITELOCK", "PAPERDESK_")
     return sorted(p.name for p in index_dir.iterdir()
@@ -174,7 +175,7 @@ def test_a_full_disk_says_so_in_one_line_and_recovers_when_there_is_space(tmp_pa
         again = run("import", str(DIGEST_BLOCKS), str(DIGEST_ALTERNATING), library=library)
         assert again.returncode == 0, again.stderr
         with Library.open(library) as lib:
-            assert lib.search("is:inbox").total == lib.count()
+            assert lib.search.run("is:inbox").total == lib.count()
             assert lib.conn.execute("SELECT count(*) FROM index_queue").fetchone()[0] == 0
 
 
@@ -184,7 +185,7 @@ def test_a_read_only_library_folder_is_said_in_one_line(tmp_path):
         library = disk / "lib"
         with Library.open(library) as lib:
             lib.import_paths([DIGEST_PLAIN], today=TODAY)
-            assert lib.search("model").total > 0
+            assert lib.search.run("model").total > 0
         pid = some_id(library)
         # As a desk that is open leaves it: changes queued, the WAL beside the file.
         code = (f"import os, shutil\nfrom paperdesk.core import Library\n"

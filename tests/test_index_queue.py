@@ -12,8 +12,8 @@ from samples import DIGEST_BLOCKS, DIGEST_PLAIN, ROOT, TODAY
 from sqlite_utils import Database
 
 from paperdesk.core import Library, store
-from paperdesk.core.library import CLOSE_DRAIN_LIMIT
 from paperdesk.core.schema import migrations
+from paperdesk.core.search.manager import CLOSE_DRAIN_LIMIT
 
 
 def queued(lib: Library) -> dict[str, int]:
@@ -29,7 +29,7 @@ def run(*args: str, library) -> subprocess.CompletedProcess:
 def test_a_change_made_while_a_drain_runs_in_the_same_second_stays_queued(seeded, monkeypatch):
     # Every enqueue in the same second, as when another process writes during a drain.
     monkeypatch.setattr(store, "now_iso", lambda: "2026-12-04T12:00:00+00:00")
-    assert seeded.search("is:starred").total == 0  # an index exists, the queue is empty
+    assert seeded.search.run("is:starred").total == 0  # an index exists, the queue is empty
     pid = seeded.paper_ids(limit=1)[0]
     seeded.tag([pid], ["early"])
     other = Library.open(seeded.folder)  # another process's connection
@@ -42,11 +42,11 @@ def test_a_change_made_while_a_drain_runs_in_the_same_second_stays_queued(seeded
             tagged.append(True)
 
     try:
-        assert seeded.drain_index(progress=meanwhile) == 1
+        assert seeded.search.update(progress=meanwhile) == 1
         assert tagged
         waiting = [r[0] for r in seeded.conn.execute("SELECT paper_id FROM index_queue")]
         assert waiting == [pid]  # the tag's row is newer than the one drained
-        assert seeded.search("tag:late").total == 1  # the next drain indexes it
+        assert seeded.search.run("tag:late").total == 1  # the next drain indexes it
     finally:
         other.close()
 
@@ -111,39 +111,39 @@ def test_migration_0014_keeps_the_queue_and_its_counter_and_drops_unused_indexes
 
 def test_an_index_newer_than_its_library_is_repaired_at_the_next_drain(seeded):
     """A library put back from a copy: the index still has what the copy lacks."""
-    seeded.search("warm")
-    assert seeded.index.agrees()
+    seeded.search.run("warm")
+    assert seeded.search.index.agrees()
     seeded.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     copy = seeded.folder / "copy.sqlite3"
     shutil.copy2(seeded.path, copy)
     pid = seeded.paper_ids(limit=1)[0]
     seeded.tag([pid], ["later"])
-    assert seeded.search("tag:later").total == 1
+    assert seeded.search.run("tag:later").total == 1
     seeded.close()
     shutil.copy2(copy, seeded.path)  # the library goes back; its index does not
     with Library.open(seeded.folder) as lib:
-        assert not lib.index.agrees()
-        assert lib.search("tag:later").total == 0
-        assert lib.index.agrees()
-        assert any("differed from the library in 1 papers" in m for m in lib.index.take_messages())
+        assert not lib.search.index.agrees()
+        assert lib.search.run("tag:later").total == 0
+        assert lib.search.index.agrees()
+        assert any("differed from the library in 1 papers" in m for m in lib.search.index.take_messages())
 
 
 def test_an_index_without_a_record_is_checked_once(seeded):
-    seeded.search("warm")
-    index = seeded.index
+    seeded.search.run("warm")
+    index = seeded.search.index
     (index.dir / "PAPERDESK_INDEX_STATE").unlink()  # as an index written before the record
-    with index._transaction():  # a change lost by the old queue: in SQLite, not in the index
+    with seeded.transaction():  # a change lost by the old queue: in SQLite, not in the index
         seeded.conn.execute("INSERT INTO tags (paper_id, tag, added_at) VALUES (?, 'lost', '')",
                             (seeded.paper_ids(limit=1)[0],))
     assert not index.agrees()
-    assert seeded.search("tag:lost").total == 1
+    assert seeded.search.run("tag:lost").total == 1
     assert index.agrees()
 
 
 def test_a_short_command_leaves_a_big_queue_to_the_indexer(seeded):
-    seeded.search("warm")  # the index exists
+    seeded.search.run("warm")  # the index exists
     papers = seeded.count()
-    with seeded.index._transaction():  # as a big import by the desk leaves it
+    with seeded.transaction():  # as a big import by the desk leaves it
         store.enqueue_index(seeded.conn, seeded.paper_ids())
     pid = seeded.paper_ids(limit=1)[0]
     seeded.defer_indexing = True  # this process leaves the queue as it is
@@ -166,28 +166,28 @@ def test_a_short_command_leaves_a_big_queue_to_the_indexer(seeded):
 def test_import_then_close_still_indexes_what_it_imported(library_dir):
     with Library.open(library_dir) as lib:
         lib.import_paths([DIGEST_BLOCKS], today=TODAY)
-        lib.search("warm")
+        lib.search.run("warm")
         lib.import_paths([DIGEST_PLAIN], today=TODAY)
         assert lib.conn.execute("SELECT count(*) FROM index_queue").fetchone()[0] == 0
-        assert lib.index_backlog == 0
+        assert lib.search.backlog == 0
 
 
 def test_starring_or_archiving_indexes_nothing(seeded):
     """Triage decisions are read from SQLite by a search: a star, an archive and their undo
     leave the index queue empty and the index unwritten, and a search with words sees them."""
-    seeded.search("warm")  # the index exists, the queue is empty
-    index_files = sorted(p.name for p in seeded.index.dir.iterdir())
-    generation = seeded.index.ix.latest_generation()
-    hit = seeded.search("language", typing=False).hits[0].id
+    seeded.search.run("warm")  # the index exists, the queue is empty
+    index_files = sorted(p.name for p in seeded.search.index.dir.iterdir())
+    generation = seeded.search.index.ix.latest_generation()
+    hit = seeded.search.run("language", typing=False).hits[0].id
     seeded.star([hit])
     seeded.archive([hit])
     assert queued(seeded) == {}
-    assert seeded.search("language is:starred", typing=False).total == 1
-    assert hit in {h.id for h in seeded.search("language is:archived", typing=False).hits}
-    assert hit not in {h.id for h in seeded.search("language is:inbox", typing=False).hits}
+    assert seeded.search.run("language is:starred", typing=False).total == 1
+    assert hit in {h.id for h in seeded.search.run("language is:archived", typing=False).hits}
+    assert hit not in {h.id for h in seeded.search.run("language is:inbox", typing=False).hits}
     seeded.undo()  # the archive
     assert queued(seeded) == {}
-    assert hit in {h.id for h in seeded.search("language is:inbox", typing=False).hits}
-    assert hit not in {h.id for h in seeded.search("language -is:inbox", typing=False).hits}
-    assert seeded.index.ix.latest_generation() == generation  # no commit happened
-    assert sorted(p.name for p in seeded.index.dir.iterdir()) == index_files
+    assert hit in {h.id for h in seeded.search.run("language is:inbox", typing=False).hits}
+    assert hit not in {h.id for h in seeded.search.run("language -is:inbox", typing=False).hits}
+    assert seeded.search.index.ix.latest_generation() == generation  # no commit happened
+    assert sorted(p.name for p in seeded.search.index.dir.iterdir()) == index_files

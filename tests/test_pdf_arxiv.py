@@ -55,7 +55,7 @@ def test_exact_titles_resolve_in_one_polite_request(lib, api):
     assert "search_query=ti%3A%22a+luttinger+liquid+core" in path and "+OR+ti%3A" in path
     assert agent.startswith("PaperDesk/")
     assert lib.get(lut)["arxiv_id"] == "1201.4869"
-    assert [h.id for h in lib.search("id:1201.4869", typing=False).hits] == [lut]
+    assert [h.id for h in lib.search.run("id:1201.4869", typing=False).hits] == [lut]
     # Undoable like any change; the look-up stays done, so --all does not ask again.
     lib.undo()
     assert paper(lib, lut) == (None, None, None)

@@ -159,9 +159,9 @@ def test_encrypted_no_text_and_right_to_left(papers, server):
     arabic = fulltext.page_text(lib, "2401.00008").text
     assert "habibi" in arabic and "حَبيبي" in arabic  # in the order it is read, not drawn
     assert "\x03" not in arabic  # its text layer's control character stays out of snippets
-    lib.drain_index()
+    lib.search.update()
     for typed in ("حبيبي", "fulltext:حبيبي", "fulltext:حَبيبي"):  # with or without its vowel mark
-        assert [h.id for h in lib.search(typed, typing=False).hits] == ["2401.00008"], typed
+        assert [h.id for h in lib.search.run(typed, typing=False).hits] == ["2401.00008"], typed
 
 
 def test_pdfs_to_fetch_lists_starred_papers_without_a_pdf(papers, server, monkeypatch):
@@ -226,8 +226,8 @@ def test_attach_refuses_bad_files_and_relocates_highlights(papers, tmp_path):
 
 
 def search_ids(lib, query: str) -> list[str]:
-    lib.drain_index()
-    return [h.id for h in lib.search(query, typing=False).hits]
+    lib.search.update()
+    return [h.id for h in lib.search.run(query, typing=False).hits]
 
 
 def test_attach_and_fetch_are_undoable_with_their_text_and_files(papers, server, tmp_path):
@@ -497,7 +497,7 @@ def test_a_fetched_encrypted_pdf_given_its_password_is_kept_decrypted_and_search
     row = files.pdf_row(lib, "2401.00009")
     assert row["text_state"] == "pending" and row["origin"] == "fetched" and row["etag"]
     assert fulltext.extract_pending(lib).done == ["2401.00009"]
-    assert [h.id for h in lib.search("wombats", typing=False).hits] == ["2401.00009"]
+    assert [h.id for h in lib.search.run("wombats", typing=False).hits] == ["2401.00009"]
     lib.undo()  # back to the encrypted file as it was fetched
     assert lib.pdf_path("2401.00009") == encrypted_path
     assert files.pdf_row(lib, "2401.00009")["text_state"] == "encrypted"
@@ -525,7 +525,7 @@ def test_cli_pdf_fetch_password_keeps_a_fetched_encrypted_pdf_decrypted(papers, 
         with PdfDocument.open(again.pdf_path("2401.00009")) as doc:
             assert "wombats" in doc.page_text(0)
         assert files.pdf_row(again, "2401.00009")["text_state"] == "done"
-        assert [h.id for h in again.search("wombats", typing=False).hits] == ["2401.00009"]
+        assert [h.id for h in again.search.run("wombats", typing=False).hits] == ["2401.00009"]
 
 
 def test_per_host_intervals_are_checked_kept_and_arxiv_never_below_three_seconds(papers, monkeypatch):
@@ -597,4 +597,4 @@ def test_control_characters_never_reach_the_stored_text_and_pages_stay_right(lib
     assert "Bell rings twice" in text.text and "Second page lemurs" in text.text
     assert text.page_of(text.text.index("lemurs")) == 1 and text.page_of(text.text.index("twice")) == 0
     assert text.text[text.page_starts[1]:].startswith("Second page")
-    assert [h.id for h in lib.search("twice", typing=False).hits] == ["2401.00001"]  # only in its PDF
+    assert [h.id for h in lib.search.run("twice", typing=False).hits] == ["2401.00001"]  # only in its PDF

@@ -43,8 +43,8 @@ def test_pdf_highlight_is_stored_listed_and_undoable(seeded, pid):
 
 def test_pdf_highlight_is_searchable(seeded, pid):
     seeded.highlights.add_pdf(pid, 0, 0, 25, "quokkas are underrated here", QUADS[:1])
-    assert [h.id for h in seeded.search("quokkas").hits] == [pid]
-    assert pid in [h.id for h in seeded.search("has:highlight").hits]
+    assert [h.id for h in seeded.search.run("quokkas").hits] == [pid]
+    assert pid in [h.id for h in seeded.search.run("has:highlight").hits]
 
 
 def test_pdf_highlight_rejects_bad_input(seeded, pid):
@@ -109,7 +109,7 @@ def test_highlight_over_a_page_break_is_a_row_per_page_and_one_operation(seeded,
     (note,) = (tmp_path / "vault").glob("*.md")
     text = note.read_text(encoding="utf-8")
     assert "> end of page two\n> — p. 2\n\n> start of page three\n> — p. 3" in text
-    assert pid in [h.id for h in seeded.search("wombat OR \"page three\"", typing=False).hits]
+    assert pid in [h.id for h in seeded.search.run("wombat OR \"page three\"", typing=False).hits]
     seeded.undo()  # both parts at once
     assert [h for h in seeded.highlights.of(pid) if h.field == "pdf"] == []
     with pytest.raises(LibraryError):  # a bad part stores nothing, not even the good one

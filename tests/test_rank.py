@@ -69,7 +69,7 @@ def test_segment_sums_handles_empty_rows_anywhere():
 def test_model_ranks_the_liked_topic_first_and_explains_it(topic_lib):
     lib, topic_of = topic_lib
     _decide(lib, topic_of, "rl", 15)
-    inbox = [h.id for h in lib.search("is:inbox", limit=None, typing=False).hits]
+    inbox = [h.id for h in lib.search.run("is:inbox", limit=None, typing=False).hits]
     ranked = lib.ranker.rank(inbox, limit=20)
     assert ranked.model.kind == "model"
     assert "learnt from 15 kept" in ranked.message
@@ -86,13 +86,13 @@ def test_model_ranks_the_liked_topic_first_and_explains_it(topic_lib):
 
 def test_cold_start_says_so_and_ranks_by_likeness_or_upvotes(topic_lib):
     lib, topic_of = topic_lib
-    inbox = [h.id for h in lib.search("is:inbox", limit=None, typing=False).hits]
+    inbox = [h.id for h in lib.search.run("is:inbox", limit=None, typing=False).hits]
     ranked = lib.ranker.rank(inbox, limit=5)
     assert ranked.model.kind == "upvotes" and "ranked by upvotes" in ranked.message
     ups = [lib.get(p)["upvotes"] for p in ranked.ids]
     assert ups == sorted(ups, reverse=True)
     _decide(lib, topic_of, "speech", 3)
-    inbox = [h.id for h in lib.search("is:inbox", limit=None, typing=False).hits]
+    inbox = [h.id for h in lib.search.run("is:inbox", limit=None, typing=False).hits]
     ranked = lib.ranker.rank(inbox, limit=10)
     assert ranked.model.kind == "similar"
     assert f"a model needs {MIN_POSITIVES}" in ranked.message
@@ -108,7 +108,7 @@ def test_retraining_follows_new_decisions(topic_lib):
     lib.star(more)
     second = lib.ranker.model()
     assert second is not first and second.positives == 52
-    inbox = [h.id for h in lib.search("is:inbox", limit=None, typing=False).hits]
+    inbox = [h.id for h in lib.search.run("is:inbox", limit=None, typing=False).hits]
     assert "graphs" in [topic_of[p] for p in lib.ranker.order(inbox)[:10]]
 
 
@@ -127,12 +127,12 @@ def test_tag_model_and_suggestions(topic_lib):
 def test_sort_interest_in_the_query_language(topic_lib):
     lib, topic_of = topic_lib
     _decide(lib, topic_of, "graphs", 12)
-    result = lib.search("study sort:interest", limit=10, typing=False)
+    result = lib.search.run("study sort:interest", limit=10, typing=False)
     assert result.sort == "interest" and result.ranking and "model" in result.ranking
     assert len(result.hits) == 10 and result.total > 10
     assert [topic_of[h.id] for h in result.hits].count("graphs") >= 8
     assert result.hits[0].score >= result.hits[-1].score
-    assert lib.search("sort:interest is:inbox", limit=5, typing=False).sort == "interest"
+    assert lib.search.run("sort:interest is:inbox", limit=5, typing=False).sort == "interest"
 
 
 def test_feature_cache_survives_restart_and_a_torn_chunk(topic_lib, tmp_path):
@@ -338,7 +338,7 @@ def test_likely_tags_from_three_tagged_papers_and_never_for_noise(topic_lib):
 def test_cold_start_puts_a_paper_like_the_kept_ones_above_a_more_upvoted_unrelated_one(topic_lib):
     lib, topic_of = topic_lib
     _decide(lib, topic_of, "speech", 2)
-    inbox = [h.id for h in lib.search("is:inbox", limit=None, typing=False).hits]
+    inbox = [h.id for h in lib.search.run("is:inbox", limit=None, typing=False).hits]
     upvotes = {p: lib.get(p)["upvotes"] for p in inbox}
     speech = sorted((p for p in inbox if topic_of[p] == "speech"), key=upvotes.get)
     like = speech[len(speech) // 2]  # a speech paper of middling upvotes

@@ -47,7 +47,7 @@ def small(lib):
 def search(lib, text, **kw):
     kw.setdefault("today", TODAY)
     kw.setdefault("typing", False)
-    return lib.search(text, **kw)
+    return lib.search.run(text, **kw)
 
 
 def found(lib, text, **kw) -> set[str]:
@@ -162,7 +162,7 @@ def test_sort_orders(small):
 
 
 def test_empty_query_lists_all_papers_by_date(small):
-    result = small.search("")
+    result = small.search.run("")
     assert result.total == len(PAPERS) and result.sort == "date"
     dates = [r["published"] for r in small.records([h.id for h in result.hits])]
     assert dates[0] == "2026-11-20" and dates[-1] is None
@@ -206,9 +206,9 @@ def test_snippets_mark_words_and_escape_html(small):
                                   "date:never", "OR", "-", "((((", '"', "title:", "sort:", "is:",
                                   "a" * 500, "*", "-*", "tag:", "::", "upvotes:..", "date:2025-13"])
 def test_bad_queries_never_raise(small, text):
-    result = small.search(text)
+    result = small.search.run(text)
     assert result.total >= 0
-    result = small.search(text, typing=False)
+    result = small.search.run(text, typing=False)
     if text in ('"unclosed', "(open", "close)", "foo:bar diffusion", "upvotes:>abc", "date:2025-13"):
         assert result.problems
 
@@ -220,39 +220,39 @@ def test_unknown_field_searches_the_words(small):
 
 
 def test_similar_lists_related_papers_with_terms(small):
-    pairs = small.similar(small.ids["diffusion"], limit=3)
+    pairs = small.search.similar(small.ids["diffusion"], limit=3)
     assert pairs, "expected similar papers"
     assert small.ids["diffusion"] not in [h.id for h, _ in pairs]
     top, terms = pairs[0]
     assert top.id == small.ids["flow"]
     assert "diffusion" in terms
     with pytest.raises(LibraryError):
-        small.similar("nope")
+        small.search.similar("nope")
 
 
 def test_saved_searches_are_undoable(small):
-    changes = small.save_search("Fresh diffusion", "diffusion date:>today-30d")
+    changes = small.search.save("Fresh diffusion", "diffusion date:>today-30d")
     assert changes.saved_searches
-    small.save_search("stars", "is:starred")
-    assert small.saved_searches() == [("Fresh diffusion", "diffusion date:>today-30d"),
+    small.search.save("stars", "is:starred")
+    assert small.search.saved() == [("Fresh diffusion", "diffusion date:>today-30d"),
                                       ("stars", "is:starred")]
-    small.remove_saved_search("stars")
-    assert [n for n, _ in small.saved_searches()] == ["Fresh diffusion"]
+    small.search.remove_saved("stars")
+    assert [n for n, _ in small.search.saved()] == ["Fresh diffusion"]
     small.undo()
-    assert [n for n, _ in small.saved_searches()] == ["Fresh diffusion", "stars"]
+    assert [n for n, _ in small.search.saved()] == ["Fresh diffusion", "stars"]
     with pytest.raises(LibraryError):
-        small.remove_saved_search("missing")
+        small.search.remove_saved("missing")
     with pytest.raises(LibraryError):
-        small.save_search("  ", "x")
+        small.search.save("  ", "x")
 
 
 def test_seeded_library_search_and_speed(seeded):
     import time
 
-    seeded.search("warm up")
+    seeded.search.run("warm up")
     start = time.perf_counter()
     for text in ("d", "di", "dif", "diff", "language model", '"large language"', "upvotes:>2"):
-        assert seeded.search(text).total > 0, text
+        assert seeded.search.run(text).total > 0, text
     # A loose bound (shared CI machine); the benchmark measures properly.
     assert time.perf_counter() - start < 5
 
@@ -306,7 +306,7 @@ def test_the_sidebars_digest_names_work_as_queries(seeded):
     in_mar = set(seeded.paper_ids(source_id=mar["id"]))
 
     def ids(query: str) -> set[str]:
-        return {h.id for h in seeded.search(query, limit=None, typing=False).hits}
+        return {h.id for h in seeded.search.run(query, limit=None, typing=False).hits}
 
     assert ids("digest:nov") == in_nov == ids('digest:"nov 5"') == ids("digest:november")
     assert ids('digest:"Nov 5, 2026"') == in_nov == ids("digest:2026-11-05")

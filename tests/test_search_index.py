@@ -38,16 +38,16 @@ def test_a_library_that_never_searches_never_builds_an_index(lib):
 
 
 def test_import_drains_the_queue_once_an_index_exists(seeded):
-    assert seeded.search("language").total > 0  # builds the index
+    assert seeded.search.run("language").total > 0  # builds the index
     assert pending(seeded) == 0
-    before = seeded.index.doc_count()
+    before = seeded.search.index.doc_count()
     seeded.tag([seeded.paper_ids(limit=1)[0]], ["queued"])
     assert pending(seeded) == 1
     seeded.close()  # drains at close
     with Library.open(seeded.folder) as again:
         assert pending(again) == 0
-        assert again.index.doc_count() == before
-        assert again.search("tag:queued").total == 1
+        assert again.search.index.doc_count() == before
+        assert again.search.run("tag:queued").total == 1
 
 
 def test_crash_before_draining_resumes_from_the_queue(library_dir):
@@ -56,25 +56,25 @@ def test_crash_before_draining_resumes_from_the_queue(library_dir):
         import os
         from paperdesk.core import Library
         lib = Library.open({str(library_dir)!r})
-        lib.search("warm")  # an index exists
+        lib.search.run("warm")  # an index exists
         from paperdesk.core.digest import read_digest
         from pathlib import Path
-        lib._import_batch(read_digest(Path({str(DIGEST_PLAIN)!r})), "plain")
+        lib.import_batch(read_digest(Path({str(DIGEST_PLAIN)!r})), drain=False)
         os._exit(3)
     """)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 3, proc.stderr
     with Library.open(library_dir) as lib:
         assert pending(lib) == 79
-        assert lib.search("").total == 79
-        assert lib.search("model", typing=False).total > 0  # only the queued papers can match
+        assert lib.search.run("").total == 79
+        assert lib.search.run("model", typing=False).total > 0  # only the queued papers can match
         assert pending(lib) == 0
 
 
 def test_crash_while_writing_the_index_leaves_it_usable(library_dir):
     with Library.open(library_dir) as lib:
         lib.import_paths([DIGEST_PLAIN], today=TODAY)
-        assert lib.search("is:inbox").total == 79
+        assert lib.search.run("is:inbox").total == 79
     # A process dies in the middle of an index write (documents added, never committed).
     code = textwrap.dedent(f"""
         import os
@@ -82,7 +82,7 @@ def test_crash_while_writing_the_index_leaves_it_usable(library_dir):
         lib = Library.open({str(library_dir)!r})
         ids = lib.paper_ids()
         lib.tag(ids[:5], ["five"])  # queued
-        writer = lib.index.ix.writer()
+        writer = lib.search.index.ix.writer()
         writer.add_document(id="half-written", title="never committed")
         os._exit(4)
     """)
@@ -90,55 +90,55 @@ def test_crash_while_writing_the_index_leaves_it_usable(library_dir):
     assert proc.returncode == 4, proc.stderr
     with Library.open(library_dir) as lib:
         assert pending(lib) == 5
-        result = lib.search("tag:five")
+        result = lib.search.run("tag:five")
         assert result.total == 5
-        report = lib.index.check()
+        report = lib.search.check()
         assert report["ok"] and report["documents"] == 79
 
 
 def test_check_finds_and_repairs_missing_stale_and_orphan_documents(seeded):
-    seeded.search("x")
+    seeded.search.run("x")
     ids = seeded.paper_ids(limit=3)
-    writer = seeded.index.ix.writer()
+    writer = seeded.search.index.ix.writer()
     writer.delete_by_term("id", ids[0])  # missing
     writer.update_document(id=ids[1], sig="old", title="stale copy")  # stale
     writer.add_document(id="ghost", sig="x", title="orphan")  # orphan
     writer.commit()
-    report = seeded.index.check(repair=False)
+    report = seeded.search.check(repair=False)
     assert (report["missing"], report["stale"], report["orphan"]) == ([ids[0]], [ids[1]], ["ghost"])
     assert not report["ok"]
-    repaired = seeded.index.check()
+    repaired = seeded.search.check()
     assert repaired["repaired"] == 3
-    again = seeded.index.check(repair=False)
+    again = seeded.search.check(repair=False)
     assert again["ok"] and again["documents"] == again["papers"] == 397
 
 
 def test_deleted_or_corrupt_index_is_rebuilt_at_open_with_a_message(seeded):
-    assert seeded.search("language").total > 0
-    total = seeded.search("language").total
+    assert seeded.search.run("language").total > 0
+    total = seeded.search.run("language").total
     folder = seeded.folder
     seeded.close()
     (folder / "index" / "PAPERDESK_INDEX_VERSION").unlink(missing_ok=True)
     with Library.open(folder) as lib:
-        assert lib.search("language").total == total
-        assert any("missing" in m for m in lib.index.take_messages())
+        assert lib.search.run("language").total == total
+        assert any("missing" in m for m in lib.search.index.take_messages())
     # Damage every segment file.
     for path in (folder / "index").iterdir():
         if path.suffix in (".seg", ".trm", ".pst", ".toc"):
             path.write_bytes(b"garbage" * 10)
     with Library.open(folder) as lib:
-        assert lib.search("language").total == total
-        assert any("unreadable" in m for m in lib.index.take_messages())
+        assert lib.search.run("language").total == total
+        assert any("unreadable" in m for m in lib.search.index.take_messages())
     shutil.rmtree(folder / "index")
     with Library.open(folder) as lib:
-        assert lib.search("language").total == total
+        assert lib.search.run("language").total == total
 
 
 def test_rebuild_reports_progress(seeded):
     seen = []
-    count = seeded.index.rebuild(progress=lambda done, total, what: seen.append((done, total)))
+    count = seeded.search.rebuild(progress=lambda done, total, what: seen.append((done, total)))
     assert count == 397 and seen[-1] == (397, 397)
-    assert seeded.search("language").total > 0
+    assert seeded.search.run("language").total > 0
 
 
 def test_cli_search_json_shape_and_index_commands(tmp_path):
@@ -165,7 +165,7 @@ def test_cli_search_json_shape_and_index_commands(tmp_path):
 
 def test_cli_index_update_indexes_what_is_queued(tmp_path):
     with Library.open(tmp_path) as lib:
-        lib.drain_index()  # an empty index exists
+        lib.search.update()  # an empty index exists
         lib.defer_indexing = True  # as the desk's writer: leave the queue for the indexer
         lib.import_paths([DIGEST_PLAIN])
         queued = lib.conn.execute("SELECT count(*) FROM index_queue").fetchone()[0]
@@ -180,7 +180,7 @@ def test_cli_index_update_indexes_what_is_queued(tmp_path):
 @pytest.mark.skipif(not hasattr(os, "nice"), reason="no niceness on this platform")
 def test_cli_index_update_in_the_background_runs_at_low_priority(tmp_path):
     with Library.open(tmp_path) as lib:
-        lib.drain_index()
+        lib.search.update()
         lib.defer_indexing = True
         lib.import_paths([DIGEST_PLAIN])
     # The command in-process, in a child interpreter: it lowers the priority of its own process.
@@ -215,14 +215,14 @@ def test_cli_saved_searches(tmp_path):
 def answers(lib, queries: tuple[str, ...]) -> list:
     """Each query's total and hits with scores (not their order: equal scores may swap)."""
     return [(r.total, {h.id: h.score for h in r.hits}) for r in
-            (lib.search(q, typing=True) for q in queries)]
+            (lib.search.run(q, typing=True) for q in queries)]
 
 
 def test_drain_builds_a_missing_index_with_progress(seeded):
     seen = []
-    seeded.drain_index(lambda done, total, what: seen.append((done, total)))
+    seeded.search.update(lambda done, total, what: seen.append((done, total)))
     assert seen[-1] == (397, 397)
-    assert (seeded.folder / "index").is_dir() and seeded.index.doc_count() == 397
+    assert (seeded.folder / "index").is_dir() and seeded.search.index.doc_count() == 397
 
 
 def test_large_rebuild_uses_worker_processes_and_matches_one_process(seeded, monkeypatch):
@@ -231,17 +231,17 @@ def test_large_rebuild_uses_worker_processes_and_matches_one_process(seeded, mon
     queries = ("language", "model -large", '"large language"', "diffu", "is:starred OR reasoning",
                "sort:date agent", "upvotes:>3 learning")
 
-    seeded.index.rebuild()
+    seeded.search.rebuild()
     alone = answers(seeded, queries)
     monkeypatch.setattr(parallel, "MIN_PAPERS", 100)  # the seeded library has 397 papers
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
     assert parallel.workers_for(397) == 2 and parallel.workers_for(99) == 1
     seen: list[int] = []
-    assert seeded.index.rebuild(progress=lambda done, total, what: seen.append(done)) == 397
-    assert len(seeded.index.view().leaves) == 2  # one segment per worker
+    assert seeded.search.rebuild(progress=lambda done, total, what: seen.append(done)) == 397
+    assert len(seeded.search.index.view().leaves) == 2  # one segment per worker
     assert seen[-1] == 397 and seen == sorted(seen)
     assert answers(seeded, queries) == alone
-    assert seeded.index.check(repair=False)["ok"]
+    assert seeded.search.check(repair=False)["ok"]
     assert not list(seeded.folder.glob("index.new*")) and not list((seeded.folder / "index").glob("*.tmp"))
 
 
@@ -253,7 +253,7 @@ def test_a_build_past_the_pool_limit_spills_to_disk_with_the_same_answers(seeded
 
     queries = ("language", '"large language"', "diffu", "is:starred OR reasoning", "upvotes:>3 learning")
 
-    seeded.index.rebuild()
+    seeded.search.rebuild()
     alone = answers(seeded, queries)
     monkeypatch.setattr(parallel, "MIN_PAPERS", 100 if workers > 1 else 10_000)
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: workers)
@@ -261,11 +261,11 @@ def test_a_build_past_the_pool_limit_spills_to_disk_with_the_same_answers(seeded
     spills: list[int] = []
     spill = TermPool.spill
     monkeypatch.setattr(TermPool, "spill", lambda pool: (spills.append(pool.size), spill(pool)))
-    assert seeded.index.rebuild() == 397
-    assert len(seeded.index.view().leaves) == workers  # one segment each, whatever the limit
+    assert seeded.search.rebuild() == 397
+    assert len(seeded.search.index.view().leaves) == workers  # one segment each, whatever the limit
     assert (len(spills) >= 3) is (workers == 1)  # (the workers spill in their own processes)
     assert answers(seeded, queries) == alone
-    assert seeded.index.check(repair=False)["ok"]
+    assert seeded.search.check(repair=False)["ok"]
 
 
 def test_worker_processes_do_not_run_the_main_script_again(seeded, tmp_path):
@@ -279,7 +279,7 @@ def test_worker_processes_do_not_run_the_main_script_again(seeded, tmp_path):
         parallel.MIN_PAPERS = 100
         parallel.os.cpu_count = lambda: 2
         with Library.open({str(seeded.folder)!r}) as lib:
-            print("indexed", lib.index.rebuild(), len(lib.index.view().leaves))
+            print("indexed", lib.search.rebuild(), len(lib.search.index.view().leaves))
     """))
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
                           cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -288,19 +288,19 @@ def test_worker_processes_do_not_run_the_main_script_again(seeded, tmp_path):
 
 
 def test_drain_in_slices(seeded):
-    assert seeded.search("language").total > 0  # an index exists
+    assert seeded.search.run("language").total > 0  # an index exists
     ids = seeded.paper_ids(limit=5)
-    tagged = seeded.search("has:tag").total
+    tagged = seeded.search.run("has:tag").total
     for pid in ids:  # one change each, queued one after another
         seeded.tag([pid], ["slice"])
     assert pending(seeded) == 5
-    assert seeded.drain_index(limit=2) == 2 and pending(seeded) == 3
+    assert seeded.search.update(limit=2) == 2 and pending(seeded) == 3
     left = {r[0] for r in seeded.conn.execute("SELECT paper_id FROM index_queue")}
     assert len(left) == 3 and left < set(ids)  # oldest first, but queue times are whole seconds
-    assert seeded.search("has:tag", drain=False).total == tagged + 5  # SQLite answers filters exactly
-    assert seeded.drain_index(limit=10) == 3 and pending(seeded) == 0
-    assert seeded.search("tag:slice language", drain=False).total == \
-        seeded.search("tag:slice language", typing=False).total
+    assert seeded.search.run("has:tag", drain=False).total == tagged + 5  # SQLite answers filters exactly
+    assert seeded.search.update(limit=10) == 3 and pending(seeded) == 0
+    assert seeded.search.run("tag:slice language", drain=False).total == \
+        seeded.search.run("tag:slice language", typing=False).total
 
 
 def test_rebuild_workers_follow_size_and_cores(monkeypatch):
@@ -314,10 +314,10 @@ def test_rebuild_workers_follow_size_and_cores(monkeypatch):
 
 def test_index_is_read_without_mmap(seeded):
     # whoosh-reloaded copies every mapped segment part into memory for each reader it opens.
-    assert seeded.search("language").total > 0
-    assert seeded.index.ix.storage.supports_mmap is False
-    seeded.index.rebuild()
-    assert seeded.index.ix.storage.supports_mmap is False
+    assert seeded.search.run("language").total > 0
+    assert seeded.search.index.ix.storage.supports_mmap is False
+    seeded.search.rebuild()
+    assert seeded.search.index.ix.storage.supports_mmap is False
 
 
 def test_posting_lists_live_beside_their_segments_and_go_with_them(seeded, monkeypatch):
@@ -325,11 +325,12 @@ def test_posting_lists_live_beside_their_segments_and_go_with_them(seeded, monke
 
     queries = ("language", "model -large", '"large language"', "diffu", "sort:upvotes agent")
 
-    seeded.index.rebuild()
-    files = list(seeded.index.dir.glob(f"*{sidecar.EXTENSION}"))
+    seeded.search.rebuild()
+    index = seeded.search.index
+    files = list(index.dir.glob(f"*{sidecar.EXTENSION}"))
     assert len(files) == 1
-    view = seeded.index.view()
-    assert view._sidecars[0] is not None and view._sidecars[0].postings("abstract", b"model") is not None
+    (segment,) = {segment_id(r) for r, _ in index.view().leaves}
+    assert sidecar.sidecar_for(index.dir, segment).postings("abstract", b"model") is not None
     seen = {f.name for f in files}
     seen_orders: set[str] = set()
     offset = 0
@@ -337,28 +338,28 @@ def test_posting_lists_live_beside_their_segments_and_go_with_them(seeded, monke
         ids = seeded.paper_ids(limit=size, offset=offset)  # the next commit's: their files follow
         offset += size
         seeded.tag(ids, [f"round{round_}"])
-        seeded.drain_index()
-        seen |= {p.name for p in seeded.index.dir.glob(f"*{sidecar.EXTENSION}")}
-        seen_orders |= {p.name for p in seeded.index.dir.glob(f"*{word_order.EXTENSION}")}
-    segments = {segment_id(r) for r, _ in seeded.index.view().leaves}
-    orders = {p.name for p in seeded.index.dir.glob(f"*{word_order.EXTENSION}")}
-    assert orders == {word_order.path_for(seeded.index.dir, s).name for s in segments}  # every one
+        seeded.search.update()
+        seen |= {p.name for p in index.dir.glob(f"*{sidecar.EXTENSION}")}
+        seen_orders |= {p.name for p in index.dir.glob(f"*{word_order.EXTENSION}")}
+    segments = {segment_id(r) for r, _ in index.view().leaves}
+    orders = {p.name for p in index.dir.glob(f"*{word_order.EXTENSION}")}
+    assert orders == {word_order.path_for(index.dir, s).name for s in segments}  # every one
     assert seen_orders - orders, "word order files of merged-away segments go too"
-    kept = {p.name for p in seeded.index.dir.glob(f"*{sidecar.EXTENSION}")}
-    assert kept == {sidecar.path_for(seeded.index.dir, s).name for s in segments}  # every one
+    kept = {p.name for p in index.dir.glob(f"*{sidecar.EXTENSION}")}
+    assert kept == {sidecar.path_for(index.dir, s).name for s in segments}  # every one
     assert seen - kept, "segments were merged away, and their files with them"
-    leftover = sidecar.path_for(seeded.index.dir, "MAIN_crashedwriter")
+    leftover = sidecar.path_for(index.dir, "MAIN_crashedwriter")
     leftover.with_name(leftover.name + ".partial").write_bytes(b"half")  # a writer killed mid-write
-    before = {p.name for p in seeded.index.dir.glob(f"*{sidecar.EXTENSION}")}
+    before = {p.name for p in index.dir.glob(f"*{sidecar.EXTENSION}")}
     seeded.tag(seeded.paper_ids(limit=1), ["last"])
-    seeded.drain_index()
-    assert not list(seeded.index.dir.glob("*.partial"))
-    after = {p.name for p in seeded.index.dir.glob(f"*{sidecar.EXTENSION}")}
-    current = {sidecar.path_for(seeded.index.dir, segment_id(r)).name for r, _ in seeded.index.view().leaves}
+    seeded.search.update()
+    assert not list(index.dir.glob("*.partial"))
+    after = {p.name for p in index.dir.glob(f"*{sidecar.EXTENSION}")}
+    current = {sidecar.path_for(index.dir, segment_id(r)).name for r, _ in index.view().leaves}
     assert after == current and before & current <= after  # live segments keep theirs
     with_files = answers(seeded, queries)
     monkeypatch.setattr(evaluator, "sidecar_for", lambda folder, segment: None)
-    seeded.index._view = None  # a fresh view, reading every list through Whoosh
+    index.close()  # opened again by the next search: a fresh view, reading every list through Whoosh
     assert answers(seeded, queries) == with_files
 
 
@@ -368,14 +369,15 @@ def test_a_segment_without_its_word_order_or_postings_file_rebuilds_the_index(se
     file deleted, a damaged copy) is rebuilt at open, not searched with answers lost."""
     from paperdesk.core.search import sidecar, word_order
 
-    expected = seeded.search('"large language"', typing=False).total
+    expected = seeded.search.run('"large language"', typing=False).total
     assert expected > 0
     extension = {"words": word_order.EXTENSION, "postings": sidecar.EXTENSION}[kind]
-    next(seeded.index.dir.glob(f"*{extension}")).write_bytes(b"damaged")
+    next(seeded.search.index.dir.glob(f"*{extension}")).write_bytes(b"damaged")
     seeded.close()
     with Library.open(seeded.folder) as lib:
-        assert lib.search('"large language"', typing=False).total == expected
-        assert any("missing or incomplete" in m for m in lib.index.take_messages())
-        segments = {segment_id(r) for r, _ in lib.index.view().leaves}
-        assert all(word_order.word_order_for(lib.index.dir, s) and sidecar.sidecar_for(lib.index.dir, s)
+        assert lib.search.run('"large language"', typing=False).total == expected
+        assert any("missing or incomplete" in m for m in lib.search.index.take_messages())
+        index = lib.search.index
+        segments = {segment_id(r) for r, _ in index.view().leaves}
+        assert all(word_order.word_order_for(index.dir, s) and sidecar.sidecar_for(index.dir, s)
                    for s in segments)

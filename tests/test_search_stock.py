@@ -25,7 +25,7 @@ QUERIES = [
 def answers(lib: Library) -> dict[str, tuple]:
     out = {}
     for query in QUERIES:
-        result = lib.search(query, limit=50, today=TODAY, typing=not query.startswith('"'))
+        result = lib.search.run(query, limit=50, today=TODAY, typing=not query.startswith('"'))
         out[query] = (result.total, [(h.id, round(h.score, 3)) for h in result.hits],
                       result.suggestion, result.problems)
     return out
@@ -36,28 +36,28 @@ def test_the_stock_path_answers_as_the_fast_path(seeded, tmp_path, monkeypatch):
     seeded.star(ids[:7])
     seeded.archive(ids[3:20])
     seeded.tag(ids[10:14], ["reading"])
-    assert seeded.search("warm").total >= 0  # the fast index, built and drained
-    assert seeded.index.fast and whoosh_internals.usable()
+    assert seeded.search.run("warm").total >= 0  # the fast index, built and drained
+    assert seeded.search.index.fast and whoosh_internals.usable()
     seeded.close()
     copy = tmp_path / "copy"
     shutil.copytree(seeded.folder, copy)
     monkeypatch.setenv(whoosh_internals.STOCK_ENV, "1")
     assert not whoosh_internals.usable()
     with Library.open(copy) as stock:
-        assert not stock.index.fast
+        assert not stock.search.index.fast
         found = answers(stock)
-        assert any("another version" in m for m in stock.index.take_messages())  # rebuilt by Whoosh
+        assert any("another version" in m for m in stock.search.index.take_messages())  # rebuilt by Whoosh
         assert not list(copy.glob("index/postings_*")) and not list(copy.glob("index/words_*"))
-        similar_stock = [(h.id, w) for h, w in stock.similar(ids[0])]
+        similar_stock = [(h.id, w) for h, w in stock.search.similar(ids[0])]
         stock.tag(ids[30:33], ["later"])  # indexed by Whoosh's own writer
-        later_stock = stock.search("tag:later later", today=TODAY).total
+        later_stock = stock.search.run("tag:later later", today=TODAY).total
     monkeypatch.delenv(whoosh_internals.STOCK_ENV)
     with Library.open(seeded.folder) as fast:
-        assert fast.index.fast
+        assert fast.search.index.fast
         expected = answers(fast)
-        assert [(h.id, w) for h, w in fast.similar(ids[0])] == similar_stock
+        assert [(h.id, w) for h, w in fast.search.similar(ids[0])] == similar_stock
         fast.tag(ids[30:33], ["later"])
-        assert fast.search("tag:later later", today=TODAY).total == later_stock == 3
+        assert fast.search.run("tag:later later", today=TODAY).total == later_stock == 3
     assert sum(1 for total, *_ in expected.values() if total) > len(QUERIES) // 2  # not all empty
     for query in QUERIES:
         assert found[query] == expected[query], query
@@ -87,11 +87,11 @@ def test_an_index_the_other_path_wrote_is_not_current(seeded, monkeypatch):
     the internals turned off) is not current, so the writer rebuilds it (jobs.index_stale)."""
     from paperdesk.core.search.index import SearchIndex
 
-    seeded.search("warm")
+    seeded.search.run("warm")
     assert SearchIndex.current(seeded.folder)
     monkeypatch.setenv(whoosh_internals.STOCK_ENV, "1")
     assert not SearchIndex.current(seeded.folder)
-    seeded.index.close()
+    seeded.search.index.close()
     stock = SearchIndex(seeded.folder, seeded.conn)
     assert stock.doc_count() == seeded.count()  # opened on the stock path: rebuilt by Whoosh's writer
     assert SearchIndex.current(seeded.folder)

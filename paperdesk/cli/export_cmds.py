@@ -45,7 +45,8 @@ def select_ids(lib, args: argparse.Namespace) -> list[str]:
     if args.query is not None:
         if not args.query.strip():
             raise CommandError("--query is empty", code=2)
-        ids = [hit.id for hit in _search(lib, args.query).hits]
+        # a typed-in query is complete: its last word is not a prefix (as when searching as you type)
+        ids = [hit.id for hit in lib.search.run(args.query, limit=None, typing=False).hits]
         if tag:
             tagged = set(lib.paper_ids(tag=tag))
             ids = [i for i in ids if i in tagged]
@@ -56,15 +57,6 @@ def select_ids(lib, args: argparse.Namespace) -> list[str]:
                                          f"tag {tag!r}" if tag else "") if x)
         raise CommandError(f"no papers match {what}" if what else "the library has no papers")
     return list(dict.fromkeys(ids))
-
-
-def _search(lib, query: str):
-    import inspect
-
-    # a typed-in query is complete: do not read its last word as a prefix (search-as-you-type)
-    if "typing" in inspect.signature(lib.search).parameters:
-        return lib.search(query, limit=None, typing=False)
-    return lib.search(query, limit=None)
 
 
 def _selection_title(args: argparse.Namespace) -> str | None:

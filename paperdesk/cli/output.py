@@ -38,8 +38,8 @@ def open_library(args: argparse.Namespace) -> Iterator[Library]:
     # Only after a command that worked: a failure's own line says it all.
     for warning in dict.fromkeys(lib.warnings):
         print(f"paperdesk: {warning}", file=sys.stderr)
-    if lib.index_backlog:
-        print(f"paperdesk: {lib.index_backlog} papers wait for the search index; "
+    if lib.search.backlog:
+        print(f"paperdesk: {lib.search.backlog} papers wait for the search index; "
               "`paperdesk index update` (or the next search) indexes them", file=sys.stderr)
 
 

@@ -73,7 +73,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
             if ups or downs:
                 print("model's strongest words: " + format_reasons(ups + downs))
             return 0
-        result = lib.search(args.query, limit=None, typing=False)
+        result = lib.search.run(args.query, limit=None, typing=False)
         ids = [h.id for h in result.hits]
         ranked = ranker.rank(ids, args.tag, limit=args.limit)
         if args.json:

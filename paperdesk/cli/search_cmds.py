@@ -60,9 +60,8 @@ def _progress(done: int, total: int, what: str) -> None:
         print(f"\r{what or 'done'}: {done}/{total}   ", end="" if what else "\n", file=sys.stderr)
 
 
-def _say_messages(lib) -> None:  # type: ignore[no-untyped-def]
-    index = lib.loaded_index
-    for message in index.take_messages() if index is not None else []:
+def _say_messages(lib: Library) -> None:
+    for message in lib.search.messages():
         print(f"paperdesk: {message}", file=sys.stderr)
 
 
@@ -75,7 +74,7 @@ def _terminal(snippet: str) -> str:
 def cmd_search(args: argparse.Namespace) -> int:
     text = " ".join(args.query)
     with open_library(args) as lib:
-        result = lib.search(text, limit=args.limit, typing=False)
+        result = lib.search.run(text, limit=args.limit, typing=False)
         _say_messages(lib)
         scores = {h.id: h for h in result.hits}
         if args.json:
@@ -107,7 +106,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_similar(args: argparse.Namespace) -> int:
     with open_library(args) as lib:
-        pairs = lib.similar(args.id, limit=args.limit)
+        pairs = lib.search.similar(args.id, limit=args.limit)
         _say_messages(lib)
         if args.json:
             records = {r["id"]: r for r in lib.records([h.id for h, _ in pairs])}
@@ -125,7 +124,7 @@ def cmd_similar(args: argparse.Namespace) -> int:
 
 def cmd_index_check(args: argparse.Namespace) -> int:
     with open_library(args) as lib:
-        report = lib.index.check(repair=not args.no_repair, progress=_progress)
+        report = lib.search.check(repair=not args.no_repair, progress=_progress)
         _say_messages(lib)
         if args.json:
             print_json(report)
@@ -145,7 +144,7 @@ def cmd_index_rebuild(args: argparse.Namespace) -> int:
 
     with open_library(args) as lib:
         start = time.perf_counter()
-        count = lib.index.rebuild(progress=_progress)
+        count = lib.search.rebuild(progress=_progress)
         _say_messages(lib)
         print(f"rebuilt the search index: {count} papers in {time.perf_counter() - start:.1f} s")
     return 0
@@ -157,8 +156,8 @@ def cmd_index_update(args: argparse.Namespace) -> int:
         lower_priority()
     with open_library(args) as lib:
         _extract_pdf_texts(lib)
-        lib.index.ix  # noqa: B018 (opening rebuilds an index of another version or a damaged one)
-        count = lib.drain_index()
+        lib.search.index.ix  # noqa: B018 (opening rebuilds an index of another version or a damaged one)
+        count = lib.search.update()
         _say_messages(lib)
         print(f"indexed {count} papers", flush=True)
         lib.index.merge()  # small segments, once the papers are searchable (index.MERGE_BASE)
@@ -198,14 +197,14 @@ def cmd_saved_add(args: argparse.Namespace) -> int:
         problems = parse(query, typing=False).problems
         for problem in problems:
             print(f"paperdesk: note: {problem}", file=sys.stderr)
-        changes = lib.save_search(args.name, query)
+        changes = lib.search.save(args.name, query)
         print(f"saved {args.name!r}: {query}" if changes else f"{args.name!r} was already saved")
     return 0
 
 
 def cmd_saved_list(args: argparse.Namespace) -> int:
     with open_library(args) as lib:
-        saved = lib.saved_searches()
+        saved = lib.search.saved()
         if args.json:
             print_json([{"name": n, "query": q} for n, q in saved])
             return 0
@@ -217,6 +216,6 @@ def cmd_saved_list(args: argparse.Namespace) -> int:
 
 def cmd_saved_rm(args: argparse.Namespace) -> int:
     with open_library(args) as lib:
-        lib.remove_saved_search(args.name)
+        lib.search.remove_saved(args.name)
         print(f"removed saved search {args.name!r}")
     return 0

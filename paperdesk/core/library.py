@@ -31,8 +31,6 @@ from paperdesk.core.words import count_of, shorten
 if TYPE_CHECKING:  # types only; these packages load lazily
     from paperdesk.core.feeds.subscriptions import Feeds
     from paperdesk.core.rank.ranker import Ranker
-    from paperdesk.core.search import SearchHit, SearchResult
-    from paperdesk.core.search.index import SearchIndex
 
 Progress = Callable[[int, int, str], None]  # (done, total, what)
 STATUSES = ("inbox", "archived")
@@ -44,11 +42,6 @@ BULK_CHECKPOINT_PAGES = 20000  # WAL pages between checkpoints then (the default
 ID_SEPARATOR = "\x1f"  # never in a paper id (arXiv ids, hex hashes)
 LABEL_TITLE_CHARS = 40  # a title in an undo/history label: enough to recognise the paper
 OPEN_BUSY_MS = 2000  # how long opening waits for a library another program has locked
-# A closing Library indexes the queue only if it holds at most this many papers: a short command
-# (star, tag) indexes what it changed, and leaves a big queue an import left (10k queued papers
-# made `star` take 7 s; even 200 of them cost it ~2 s) to the indexer, `index update` or the next
-# search, without loading Whoosh at all.
-CLOSE_DRAIN_LIMIT = 200
 
 
 class LibraryError(Exception):
@@ -165,14 +158,14 @@ class Library:
         # session; a command-line process is itself.
         self.origin = f"cli:{os.getpid()}"
         self._closed = False
-        self.index_backlog = 0  # papers left queued for the search index at close
         self.warnings: list[str] = []  # for the user: e.g. the search index could not be updated
-        self._index: SearchIndex | None = None  # opened on first use (`index`)
         self._ranker: Ranker | None = None  # made on first use (`ranker`)
         from paperdesk.core.annotations import Highlights, Notes  # (they import this module)
+        from paperdesk.core.search.manager import Search  # (likewise; no Whoosh until it is used)
 
         self.notes = Notes(self)  # lib.notes.get/set/history/restore/resolve_link
         self.highlights = Highlights(self)  # lib.highlights.add/add_quote/add_pdf/of/get/update/remove
+        self.search = Search(self)  # lib.search.run/similar/saved/save/remove_saved/update/check/rebuild
         self._feeds: Feeds | None = None  # made on first use (`feeds`)
 
     # -- opening ----------------------------------------------------------------------------
@@ -231,7 +224,7 @@ class Library:
         if self._closed:
             return
         self._closed = True
-        self._close_search_index()  # indexes a little of the queue if an index exists
+        self.search.close()  # indexes a little of the queue if an index exists
         self.conn.close()
 
     def __enter__(self) -> Library:
@@ -348,7 +341,7 @@ class Library:
         if progress:
             progress(len(paths), len(paths), "")
         report.repeated, report.already = len(repeated), len(already)
-        self._index_after_write()
+        self.search.after_write()
         self._notify(report.changes)
         return report
 
@@ -360,7 +353,7 @@ class Library:
         file_report, changes = self._import_batch(batch, batch.origin, feed_id=feed_id,
                                                   source_id=source_id, then=then)
         if drain:
-            self._index_after_write()
+            self.search.after_write()
         self._notify(changes)
         return file_report
 
@@ -505,13 +498,6 @@ class Library:
         keys = self.sort_keys(order, ids)
         ordered = sorted((pid for pid in ids if pid in keys), key=keys.__getitem__)
         return ordered[::-1] if reverse else ordered
-
-    def title_matches(self, text: str, limit: int) -> list[str]:
-        """Papers whose title contains `text`, newest first: search before the index exists."""
-        pattern = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        return [r[0] for r in self.conn.execute(
-            "SELECT id FROM papers WHERE title LIKE ? ESCAPE '\\' ORDER BY published DESC LIMIT ?",
-            (pattern, limit))]
 
     def records(self, ids: Sequence[str]) -> list[dict]:
         """Full JSON-ready records in the order of `ids` (unknown ids are skipped)."""
@@ -756,112 +742,8 @@ class Library:
             conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
-    # == search (owned by the search area) ====================================================
-    # Whoosh is imported lazily: a library that never searches never loads it.
-    @property
-    def index(self) -> SearchIndex:
-        """The search index (opened, and rebuilt if missing or damaged, on first use)."""
-        if self._index is None:
-            from paperdesk.core.search.index import SearchIndex
 
-            self._index = SearchIndex(self.folder, self.conn)
-        return self._index
-
-    @property
-    def loaded_index(self) -> SearchIndex | None:
-        """The search index if something has opened it already (never opens it)."""
-        return self._index
-
-    def drain_index(self, progress: Progress | None = None, limit: int | None = None) -> int:
-        """Index the papers queued by changes (at GUI idle, import end, exit; the `limit` oldest
-        if given, e.g. in slices between GUI jobs); returns how many."""
-        return self.index.drain(progress, limit=limit)
-
-    def _drain_before_reading(self) -> None:
-        """Index the queue before a search; on a read-only or full disk, search what is indexed."""
-        try:
-            self.drain_index()
-        except (OSError, sqlite3.Error) as exc:
-            self._index_failed(exc)
-            if not self.index.exists(self.folder):
-                raise
-
-    def index_queued(self) -> bool:
-        """Whether papers wait for the search index (changed since it last took them in)."""
-        return self.conn.execute("SELECT 1 FROM index_queue LIMIT 1").fetchone() is not None
-
-    def _index_built(self) -> bool:
-        return self._index is not None or (self.folder / "index").is_dir()
-
-    def _drain_index_if_built(self, limit: int | None = None) -> None:
-        """Cheap when the queue is empty; never creates an index that nobody has asked for."""
-        if self.defer_indexing or not self.index_queued():
-            return
-        if self._index_built():
-            self.drain_index(limit=limit)
-
-    def _index_after_write(self) -> None:
-        """Index what an import queued. The import is committed whatever happens here: a failure
-        (a full disk) is a warning, and the queue stays for the next drain."""
-        try:
-            self._drain_index_if_built()
-        except (OSError, sqlite3.Error) as exc:
-            self._index_failed(exc)
-
-    def _index_failed(self, exc: Exception, *, quiet_if_read_only: bool = False) -> None:
-        """Indexing failed for a reason of the machine: a warning (re-raised if it is a bug)."""
-        from paperdesk.core.failures import READ_ONLY, kind, summary
-
-        found = kind(exc)
-        if found is None:
-            raise exc
-        if quiet_if_read_only and found == READ_ONLY:  # reading a read-only library is fine
-            return
-        self.warnings.append(f"the search index was not updated: {summary(exc)}; it catches up at "
-                             "the next search or `paperdesk index update`")
-
-    def _close_search_index(self) -> None:
-        try:
-            if not self.defer_indexing and self._index_built():
-                queued = self.conn.execute("SELECT count(*) FROM (SELECT 1 FROM index_queue LIMIT ?)",
-                                           (CLOSE_DRAIN_LIMIT + 1,)).fetchone()[0]
-                if queued <= CLOSE_DRAIN_LIMIT:
-                    self._drain_index_if_built()
-                else:
-                    self.index_backlog = self.conn.execute("SELECT count(*) FROM index_queue").fetchone()[0]
-        except Exception as exc:  # the queue stays; the next drain takes it
-            from paperdesk.core.failures import kind
-
-            if kind(exc) is None:
-                import logging
-
-                logging.getLogger(__name__).warning("search index not updated at close: %s", exc)
-            else:
-                self._index_failed(exc, quiet_if_read_only=True)
-        index, self._index = self._index, None
-        if index is not None:
-            index.close()
-
-    def search(self, query: str, limit: int | None = 200, *, typing: bool = True,
-               today: dt.date | None = None, drain: bool = True) -> SearchResult:
-        """Papers matching `query` (see paperdesk.core.search.querylang); never raises on bad
-        queries. `typing=True` reads the last word as unfinished (search as you type)."""
-        from paperdesk.core.search.engine import run_search
-        from paperdesk.core.timeutil import today as today_fn
-
-        if drain:  # the GUI passes drain=False and lets its writer job drain the queue
-            self._drain_before_reading()
-        result = run_search(self.index, self.conn, query or "", limit=limit, today=today or today_fn(),
-                            typing=typing)
-        if result.sort == "interest":  # the engine listed every match by date; the ranker orders them
-            ranked = self.ranker.rank([h.id for h in result.hits], limit=limit)
-            by_id = {h.id: h for h in result.hits}
-            result.hits = [by_id[pid] for pid in ranked.ids]
-            for hit, score in zip(result.hits, ranked.scores, strict=True):
-                hit.score = round(score, 4) if score > -1e30 else 0.0
-            result.ranking = ranked.message
-        return result
-
+    # == managers made on first use ============================================================
     @property
     def feeds(self) -> Feeds:
         """Subscriptions: `lib.feeds.all/get/find/add/rename/set_interval/set_group/set_paused/remove/
@@ -885,44 +767,6 @@ class Library:
     def ranked(self) -> bool:
         """Whether this Library has made its ranker (loaded features, trained models)."""
         return self._ranker is not None
-
-    def similar(self, paper_id: str, limit: int = 10) -> list[tuple[SearchHit, list[str]]]:
-        """The papers most like this one (title and abstract), with the words they share."""
-        from paperdesk.core.search.engine import similar
-
-        self._drain_before_reading()
-        try:
-            return similar(self.index, self.conn, paper_id, limit)
-        except LookupError:
-            raise LibraryError(f"no paper with id {paper_id}") from None
-
-    def saved_searches(self) -> list[tuple[str, str]]:
-        from paperdesk.core.search.saved import list_saved
-
-        return list_saved(self.conn)
-
-    def save_search(self, name: str, query: str) -> Changes:
-        from paperdesk.core.search.saved import clean_name, put_saved
-
-        name, query = clean_name(name), (query or "").strip()
-        if not name:
-            raise LibraryError("a saved search needs a name")
-        if not query:
-            raise LibraryError("a saved search needs a query")
-        with self.operation("saved_search", f"Save search {name}") as rec:
-            rec.changed(Changes(saved_searches=put_saved(self.conn, rec, name, query)))
-        return rec.changes
-
-    def remove_saved_search(self, name: str) -> Changes:
-        from paperdesk.core.search.saved import clean_name, delete_saved
-
-        name = clean_name(name)
-        with self.operation("saved_search", f"Remove saved search {name}") as rec:
-            if not delete_saved(self.conn, rec, name):
-                raise LibraryError(f"no saved search named {name!r}")
-            rec.changed(Changes(saved_searches=True))
-        return rec.changes
-    # == end of search ==========================================================================
 
     # == PDFs (core/pdf/; files under <library>/pdfs/) ==========================================
     def pdf_path(self, paper_id: str) -> Path | None:

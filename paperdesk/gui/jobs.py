@@ -48,19 +48,6 @@ def indexer_command(folder: Path) -> list[str]:
     return [*program, "--library", str(folder), "index", "update", "--background"]
 
 
-def index_exists(lib: Library) -> bool:
-    from paperdesk.core.search.index import SearchIndex
-
-    return SearchIndex.exists(lib.folder)
-
-
-def index_stale(lib: Library) -> bool:
-    """An index exists but of another version: searching it would rebuild it first."""
-    from paperdesk.gui.paper_list import index_ready
-
-    return index_exists(lib) and not index_ready(lib)
-
-
 @dataclass(eq=False)
 class Job:
     label: str
@@ -167,12 +154,14 @@ class _Worker(QObject):
             self._reap()
         lib = self._open()
         try:
-            stale = self._use_process and index_stale(lib)
+            exists = lib.search.exists()
+            # Of another version: searching it would rebuild it first.
+            stale = self._use_process and exists and not lib.search.current()
             # The child's whole drain compares index and library when they disagree (index.py).
-            drifted = self._use_process and self._check_agreement and index_exists(lib) and \
-                not lib.index.agrees()
+            drifted = self._use_process and self._check_agreement and exists and \
+                not lib.search.index.agrees()
             self._check_agreement = False
-            if not index_exists(lib) or (not stale and not drifted and not lib.index_queued()):
+            if not exists or (not stale and not drifted and not lib.search.queued()):
                 if self._sliced:
                     self.indexed.emit(self._sliced)
                     self._sliced = 0
@@ -182,7 +171,7 @@ class _Worker(QObject):
                 self._spawn()
                 self._schedule_index(POLL_MS)
                 return
-            done = lib.drain_index(limit=SLICE)
+            done = lib.search.update(limit=SLICE)
         except Exception:  # the queue stays: the next job, or the next start, indexes it
             traceback.print_exc()
             return

@@ -573,9 +573,7 @@ class MainWindow(QMainWindow):
     # -- search index -------------------------------------------------------------------------
     def _start_indexing(self) -> None:
         """Build or catch up the search index on the writer thread; search by title meanwhile."""
-        from paperdesk.core.search.index import SearchIndex
-
-        if SearchIndex.exists(self.lib.folder) and not self.lib.index_queued():
+        if self.lib.search.exists() and not self.lib.search.queued():
             return
         self.papers.search_ready = False
 
@@ -588,7 +586,7 @@ class MainWindow(QMainWindow):
             self.papers.search_ready = True
             self.status(f"search index: {message}")
 
-        self.jobs.run("Index for search", lambda lib, progress, _c: lib.drain_index(progress),
+        self.jobs.run("Index for search", lambda lib, progress, _c: lib.search.update(progress),
                       on_success=done, on_failure=failed)
 
     # -- settings -----------------------------------------------------------------------------

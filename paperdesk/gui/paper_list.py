@@ -59,14 +59,6 @@ class SearchOutcome:
     ranking: str = ""  # sort:interest: how the order was made ("Ranked by a model of your interest…")
 
 
-def index_ready(lib: Library) -> bool:
-    """An index of this version is on disk: opening it never rebuilds (a rebuild is the writer's job,
-    see jobs.py; the reader's connection is read-only)."""
-    from paperdesk.core.search.index import SearchIndex
-
-    return SearchIndex.current(lib.folder)
-
-
 def query_order(query: str) -> tuple[str | None, bool]:
     """The order a query asks for itself: its `sort:`, else relevance when it has words that rank;
     None when it only filters (then the list follows the header). And whether it has words at all
@@ -94,11 +86,13 @@ def against_library(order: str, ascending: bool) -> bool:
 
 
 def run_search(lib: Library, query: str, limit: int | None = None, engine: bool = True) -> SearchOutcome:
-    """`lib.search` when the index is built (never draining its queue here: that is the writer's job),
+    """`lib.search.run` when the index is built (never draining its queue here: that is the writer's job),
     else a plain title match."""
-    if engine and index_ready(lib):
+    # Only an index of this version: opening it never rebuilds (a rebuild is the writer's job, see
+    # jobs.py; the reader's connection is read-only).
+    if engine and lib.search.current():
         try:
-            result = lib.search(query, limit=limit or SEARCH_LIMIT, drain=False)
+            result = lib.search.run(query, limit=limit or SEARCH_LIMIT, drain=False)
         except Exception as exc:  # a broken query is a status-bar message, not a crash
             return SearchOutcome(message=f"search failed: {exc}")
         hits = result.hits
@@ -110,7 +104,7 @@ def run_search(lib: Library, query: str, limit: int | None = None, engine: bool 
             total=result.total, message="; ".join(notes),
             more=result.total > len(hits), order=result.sort,
             ranking=result.ranking or "")
-    ids = lib.title_matches(query, limit or SEARCH_LIMIT)
+    ids = lib.search.by_title(query, limit or SEARCH_LIMIT)
     return SearchOutcome(ids=ids, total=len(ids), message="")
 
 
@@ -189,8 +183,7 @@ class PaperList(QObject):
         numpy and the index's per-document arrays: a few hundred ms at 100k papers); then what
         the desk keeps for good is alive, and is frozen out of full garbage collections."""
         def warm(rlib: Library) -> None:
-            if index_ready(rlib):
-                rlib.index.view()
+            rlib.search.warm()
 
         # The freeze is process-wide: done here, on the GUI thread (see gui/gil.py).
         self.reader.submit("warm", warm, lambda _value, _error: freeze_long_lived())

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from paperdesk.core import Library
 from paperdesk.core.rank import rules
 from paperdesk.core.texchars import tex_to_unicode
-from paperdesk.gui.paper_list import index_ready
 from paperdesk.gui.qt import (
     QCheckBox,
     QDialog,
@@ -38,7 +37,7 @@ PREVIEW_TITLES = 200  # titles listed in a preview (the count is always whole)
 
 def preview(lib: Library, rule: rules.Rule) -> tuple[list[str], list[str]]:
     """(ids, first titles) the rule would act on in the Inbox; on the reader thread."""
-    if not index_ready(lib):
+    if not lib.search.current():
         raise rules.RuleError("the search index is being built: preview again in a moment")
     ids = rules.matches(lib, rule, drain=False)
     titles = [tex_to_unicode(r["title"] or "") for r in lib.rows(ids[:PREVIEW_TITLES])]

@@ -196,7 +196,7 @@ def fetch(lib: Library, counts_only: bool = False) -> SidebarData:
                                "archive": stats["archived"]}, tags=dict(stats["tags"]))
     if not counts_only:
         data.sources = list(lib.sources())
-        data.saved = lib.saved_searches()
+        data.saved = lib.search.saved()
         # Categories change only with papers added or removed, which always ask for this full read.
         data.categories = lib.category_counts()
     return data

@@ -88,14 +88,14 @@ def measure(n: int, workdir: Path, index: bool) -> dict:
         out["category_counts_ms"] = round(1000 * (time.perf_counter() - start), 1)
         if index:
             start = time.perf_counter()
-            lib.index.rebuild()
+            lib.search.rebuild()
             out["index_build_s"] = round(time.perf_counter() - start, 1)
             out["index_mb"] = dir_mb(folder / "index")
             daily = workdir / f"daily-{n}.jsonl"
             write_snapshot(daily, n, 500, words)  # the next 500 ids
             start = time.perf_counter()
             out["daily_new"] = import_snapshot(lib, daily).new
-            lib.drain_index()
+            lib.search.update()
             out["daily_500_import_and_index_s"] = round(time.perf_counter() - start, 2)
     print(json.dumps(out), file=sys.stderr)
     return out

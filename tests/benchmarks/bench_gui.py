@@ -98,13 +98,11 @@ def build_library(folder: Path, n: int, index: bool = True) -> None:
                 lib.import_batch(batch)
             print(f"  built {n} papers in {time.perf_counter() - t:.1f} s")
         if index:
-            from paperdesk.gui.paper_list import index_ready
-
             t = time.perf_counter()
-            if (folder / "index").is_dir() and not index_ready(lib):  # made by another index version
-                print(f"  rebuilt the search index ({lib.index.rebuild()} papers) in "
+            if (folder / "index").is_dir() and not lib.search.current():  # made by another index version
+                print(f"  rebuilt the search index ({lib.search.rebuild()} papers) in "
                       f"{time.perf_counter() - t:.1f} s")
-            done = lib.drain_index()
+            done = lib.search.update()
             if done:
                 print(f"  indexed {done} papers for search in {time.perf_counter() - t:.1f} s")
 

@@ -112,7 +112,7 @@ def search(folder: Path, n: int, words: int, k: int) -> dict:
             fill(lib, n, words, papers)
             out["fill_s"] = round(time.perf_counter() - t, 1)
             t = time.perf_counter()
-            lib.index.rebuild()
+            lib.search.rebuild()
             out["index_build_s"] = round(time.perf_counter() - t, 1)
         out["index_mb"] = round(sum(p.stat().st_size for p in (folder / "index").rglob("*")) / 1e6, 1)
         out["db_mb"] = round((folder / "library.sqlite3").stat().st_size / 1e6, 1)
@@ -121,10 +121,10 @@ def search(folder: Path, n: int, words: int, k: int) -> dict:
         for name, queries in classes(papers.words, rng, k).items():
             times, hits = [], []
             for query, typing in queries[:3]:  # warm caches
-                lib.search(query, typing=typing)
+                lib.search.run(query, typing=typing)
             for query, typing in queries:
                 t = time.perf_counter()
-                result = lib.search(query, typing=typing)
+                result = lib.search.run(query, typing=typing)
                 sum(len(h.snippet) for h in result.hits[:50])
                 times.append((time.perf_counter() - t) * 1000)
                 hits.append(result.total)

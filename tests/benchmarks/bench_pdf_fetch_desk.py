@@ -79,7 +79,7 @@ def main() -> None:
         lib.import_batch(batch)
     lib.import_batch(SourceBatch("feed", "bench", "bench", "2026-12-01", "bench-fetch", [
         IncomingPaper("A lecture script to fetch", "Its abstract.", arxiv_id=ARXIV_ID)]))
-    lib.drain_index()
+    lib.search.update()
     pid = lib.conn.execute("SELECT id FROM papers WHERE arxiv_id = ?", (ARXIV_ID,)).fetchone()[0]
     results: dict[str, object] = {"python loop before (ms)": round(python_loop_ms()),
                                   "papers": lib.count(), "pdf (MB)": round(args.pdf.stat().st_size / 1e6, 1)}
@@ -141,7 +141,7 @@ def main() -> None:
         results["heartbeat gaps p99 (ms)"] = round(gaps[int(0.99 * (len(gaps) - 1))], 1)
         results["memory extra (MB)"] = round(rss_mb() - rss_before)
         window.close()
-    results["fulltext search finds it"] = lib.search(f"fulltext:{args.word}", typing=False).total == 1
+    results["fulltext search finds it"] = lib.search.run(f"fulltext:{args.word}", typing=False).total == 1
     lib.close()
     results["python loop after (ms)"] = round(python_loop_ms())
     print(json.dumps(results, indent=2, ensure_ascii=False))

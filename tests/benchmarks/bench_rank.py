@@ -125,10 +125,10 @@ def speed(n: int, workdir: Path) -> dict:
     out["rank_view_ms"] = round(1000 * min(cached), 1)
     out["view_size"] = len(inbox)
     start = time.perf_counter()
-    lib.search("sort:interest is:inbox", limit=200, typing=False)  # the first builds the search index
+    lib.search.run("sort:interest is:inbox", limit=200, typing=False)  # the first builds the search index
     out["first_search_with_index_build_s"] = round(time.perf_counter() - start, 1)
     start = time.perf_counter()
-    lib.search("sort:interest is:inbox", limit=200, typing=False)
+    lib.search.run("sort:interest is:inbox", limit=200, typing=False)
     out["search_sort_interest_ms"] = round(1000 * (time.perf_counter() - start), 1)
     model = ranker.model()
     out["model_mb"] = round((model.weights.nbytes + (model.scores.nbytes if model.scores is not None
@@ -213,7 +213,7 @@ def simulate(lib: Library, seeds: int, topics: dict[str, str] = TOPICS) -> list[
     have_recipe = importlib.util.find_spec("sklearn") is not None
     runs: list[dict] = []
     for name, query in topics.items():
-        topic = {h.id for h in lib.search(query, limit=None, typing=False).hits}
+        topic = {h.id for h in lib.search.run(query, limit=None, typing=False).hits}
         for steps in STEPS:
             for seed in range(seeds):
                 rng = random.Random(seed)
@@ -292,7 +292,7 @@ def quality(workdir: Path, seeds: int) -> dict:
     lib = real_library(workdir)
     try:
         runs = simulate(lib, seeds)
-        topics = {name: round(len(lib.search(q, limit=None, typing=False).hits) / lib.count(), 3)
+        topics = {name: round(len(lib.search.run(q, limit=None, typing=False).hits) / lib.count(), 3)
                   for name, q in TOPICS.items()}
         summary = summarise(runs)
         print(table(summary), file=sys.stderr)

@@ -59,7 +59,7 @@ def cached_build(folder: Path, n: int) -> dict | None:
     if saved.get("index_version") != INDEX_VERSION:
         return None
     with Library.open(folder) as lib:
-        if lib.stats()["papers"] != n or lib.index.pending() or lib.index.doc_count() != n:
+        if lib.stats()["papers"] != n or lib.search.index.pending() or lib.search.index.doc_count() != n:
             return None
     return {**saved, "cached": True}
 
@@ -77,7 +77,7 @@ def build(folder: Path, n: int, papers: Papers, reuse: bool = False) -> dict:
                 lib.import_batch(batch)
             out["sqlite_import_s"] = round(time.perf_counter() - t, 2)
         t = time.perf_counter()
-        lib.index.rebuild()
+        lib.search.rebuild()
         out["index_build_s"] = round(time.perf_counter() - t, 2)
         out["index_mb"] = round(dir_size(folder / "index") / 1e6, 1)
         out["db_mb"] = round((folder / "library.sqlite3").stat().st_size / 1e6, 1)
@@ -89,14 +89,14 @@ def build(folder: Path, n: int, papers: Papers, reuse: bool = False) -> dict:
 def incremental(lib: Library, n: int, papers: Papers) -> dict:
     batch = next(papers.batches(10_000_000, 100, per_batch=100))
     t = time.perf_counter()
-    lib._import_batch(batch, "bench")  # the SQLite transaction (queues 100 papers)
+    lib.import_batch(batch, drain=False)  # the SQLite transaction (queues 100 papers)
     sqlite_s = time.perf_counter() - t
     t = time.perf_counter()
-    drained = lib.drain_index()
+    drained = lib.search.update()
     drain_s = time.perf_counter() - t
     assert drained == 100, drained
     lib.undo()  # back to n papers (queues them for removal)
-    lib.drain_index()
+    lib.search.update()
     return {"import_sqlite_s": round(sqlite_s, 3), "index_100_s": round(drain_s, 3)}
 
 
@@ -148,7 +148,7 @@ def decide(lib: Library) -> None:
     ids = lib.conn.execute("SELECT id FROM papers ORDER BY rowid").fetchall()
     lib.star([r[0] for r in ids[::50]])
     lib.archive([r[0] for r in ids[1::3]])
-    lib.drain_index()
+    lib.search.update()
 
 
 def shown(result: object) -> int:
@@ -216,7 +216,7 @@ def measure(n: int, workdir: Path, k: int, reuse: bool = False, build_only: bool
     with Library.open(folder) as lib:
         decide(lib)
         result["incremental"] = incremental(lib, n, papers)
-        lib.search("warm up")
+        lib.search.run("warm up")
         latency: dict = {}
         fts, fts_build = build_fts(folder)
         result["fts5_build_s"] = round(fts_build, 2)
@@ -224,9 +224,9 @@ def measure(n: int, workdir: Path, k: int, reuse: bool = False, build_only: bool
         for name, items in classes.items():
             if only and name not in only:
                 continue
-            ours = time_each(items, lambda it: shown(lib.search(it[0], limit=200, typing=len(it) > 2)))
+            ours = time_each(items, lambda it: shown(lib.search.run(it[0], limit=200, typing=len(it) > 2)))
             theirs = time_each(items, lambda it: fts_query(fts, it[1]))
-            totals = [lib.search(it[0], limit=200, typing=len(it) > 2).total for it in items[:5]]
+            totals = [lib.search.run(it[0], limit=200, typing=len(it) > 2).total for it in items[:5]]
             latency[name] = {
                 "p50_ms": round(statistics.median(ours), 1), "p95_ms": round(pct(ours, 0.95), 1),
                 "max_ms": round(max(ours), 1), "fts5_p95_ms": round(pct(theirs, 0.95), 2),

@@ -110,8 +110,8 @@ def test_failure_and_cancel_are_reported_and_the_writer_survives(qtbot, lib):
 def test_at_start_the_indexer_repairs_an_index_that_disagrees_with_the_library(qtbot, seeded):
     """An index from before the queue was exact (no record of what it took in) that lost a change:
     the writer's first look finds they disagree and its indexer child checks and repairs it."""
-    seeded.search("warm")  # builds the index and drains the queue
-    index = seeded.index
+    seeded.search.run("warm")  # builds the index and drains the queue
+    index = seeded.search.index
     assert index.pending() == 0 and index.agrees()
     (index.dir / "PAPERDESK_INDEX_STATE").unlink()
     pid = seeded.paper_ids(limit=1)[0]
@@ -123,6 +123,6 @@ def test_at_start_the_indexer_repairs_an_index_that_disagrees_with_the_library(q
         with qtbot.waitSignal(runner.indexed, timeout=60_000):
             pass
         assert index.agrees()
-        assert seeded.search("tag:lost", drain=False).total == 1
+        assert seeded.search.run("tag:lost", drain=False).total == 1
     finally:
         runner.shutdown()

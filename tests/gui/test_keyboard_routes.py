@@ -24,7 +24,7 @@ def mode(desk) -> str:
 @pytest.mark.qt_log_ignore(*NOISE)
 def test_go_to_picker_reaches_digests_tags_and_saved_searches(desk, seeded, qtbot):
     seeded.tag(desk.model.ids[:2], ["reading"])
-    seeded.save_search("fresh ideas", "diffusion")
+    seeded.search.save("fresh ideas", "diffusion")
     qtbot.waitUntil(lambda: "saved:fresh ideas" in [e.key for e in desk.sidebar.entries()])
     nov = next(s for s in seeded.sources() if s["date"] == "2026-11-05")
     press(qtbot, desk.table, "g", "o")

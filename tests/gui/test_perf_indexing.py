@@ -16,14 +16,14 @@ def batch(n: int) -> SourceBatch:
 
 @pytest.mark.parametrize("index_process", [True, False])
 def test_papers_imported_by_a_job_become_searchable(qtbot, seeded, index_process):
-    seeded.drain_index()  # the index exists and is current
+    seeded.search.update()  # the index exists and is current
     runner = JobRunner(seeded.folder, index_process=index_process)
     try:
         with qtbot.waitSignal(runner.indexed, timeout=60_000) as blocker:
             runner.run("import", lambda lib, _p, _c: lib.import_batch(batch(250)))
         assert blocker.args == [250]
         assert seeded.conn.execute("SELECT count(*) FROM index_queue").fetchone()[0] == 0
-        found = seeded.search("zyxomorphic", limit=None, drain=False)
+        found = seeded.search.run("zyxomorphic", limit=None, drain=False)
         assert found.total == 250
     finally:
         runner.shutdown()
@@ -31,12 +31,12 @@ def test_papers_imported_by_a_job_become_searchable(qtbot, seeded, index_process
 
 def test_index_of_another_version_is_rebuilt_by_the_writer_not_the_reader(qtbot, seeded):
     from paperdesk.core.search import index as search_index
-    from paperdesk.gui.paper_list import index_ready, run_search
+    from paperdesk.gui.paper_list import run_search
 
-    seeded.drain_index()
+    seeded.search.update()
     version = seeded.folder / search_index.INDEX_DIRNAME / search_index._VERSION_FILE
     version.write_text("0\n", encoding="utf-8")  # as if written by an older PaperDesk
-    assert not index_ready(seeded)
+    assert not seeded.search.current()
     outcome = run_search(seeded, "model")  # a title match meanwhile: opening would rebuild
     assert outcome.ids and version.read_text(encoding="utf-8") == "0\n"  # not rebuilt here
     runner = JobRunner(seeded.folder)
@@ -44,6 +44,6 @@ def test_index_of_another_version_is_rebuilt_by_the_writer_not_the_reader(qtbot,
         with qtbot.waitSignal(runner.indexed, timeout=60_000) as blocker:
             pass  # the runner looks at the index as it starts
         assert blocker.args == [seeded.count()]
-        assert index_ready(seeded)
+        assert seeded.search.current()
     finally:
         runner.shutdown()

@@ -292,12 +292,11 @@ def test_reader_thread_drops_stale_answers_and_cannot_write(qapp, seeded, qtbot)
 
 
 def test_warm_search_opens_the_index_on_the_reader_thread(plist, seeded, qtbot):
-    seeded.drain_index()  # an index on disk, as a window finds it at start
+    seeded.search.update()  # an index on disk, as a window finds it at start
     seen: list[object] = []
 
     def opened(rlib: Library) -> bool:
-        index = rlib.loaded_index
-        return index is not None and index._view is not None  # the view the first search uses
+        return rlib.search.index._view is not None  # the view the first search uses (no public sign)
 
     plist.reader.submit("probe", opened, lambda value, error: seen.append(error or value))
     qtbot.waitUntil(lambda: bool(seen))

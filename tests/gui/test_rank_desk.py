@@ -276,7 +276,7 @@ def test_rules_dialog_refuses_a_bad_query_previews_runs_undoably_and_removes(mak
 
     dialog.preview_button.click()
     qtbot.waitUntil(dialog.run_button.isEnabled, timeout=30_000)
-    expected = [h.id for h in lib.search("reward exploration is:inbox", limit=None, typing=False).hits]
+    expected = [h.id for h in lib.search.run("reward exploration is:inbox", limit=None, typing=False).hits]
     assert expected and all(topic_of[p] == "rl" for p in expected)
     assert dialog.summary.text().startswith(f"Would tag #rl {len(expected)} papers in the Inbox")
     assert dialog.matched.count() == len(expected)
@@ -303,7 +303,7 @@ def test_rules_act_on_papers_imported_in_the_desk_once_indexed(make_window, lib,
     qtbot.waitUntil(lambda: len(lib.paper_ids(tag="gen")) == 2, timeout=60_000)
     qtbot.waitUntil(lambda: not window.jobs.busy, timeout=60_000)
     tagged = sorted(lib.paper_ids(tag="gen"))
-    assert tagged == sorted(h.id for h in lib.search("diffusion", limit=None, typing=False).hits)
+    assert tagged == sorted(h.id for h in lib.search.run("diffusion", limit=None, typing=False).hits)
     assert sorted(lib.paper_ids(starred=True)) == tagged
     assert "gen acted on 2" in window.statusBar().currentMessage()
     assert not rules.behind(lib)  # run once: the next indexing finds nothing to do

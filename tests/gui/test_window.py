@@ -273,7 +273,7 @@ def test_count_says_when_only_the_best_matches_are_listed(make_window, seeded, q
     monkeypatch.setattr(paper_list, "SEARCH_LIMIT", 5)
     window.papers.set_query("language")
     settle_desks(qtbot)
-    total = seeded.search("language", limit=1).total
+    total = seeded.search.run("language", limit=1).total
     assert total > 5 and window.model.rowCount() == 5
     assert window.count_label.text() == "5+ matches in All"
 

@@ -140,7 +140,7 @@ def matches(lib: Library, rule: Rule, *, inbox_only: bool = True, drain: bool = 
     """The papers the rule's query finds (in the Inbox unless told otherwise). `drain=False` on a
     read-only connection (the desk's reader thread: indexing is the writer's job)."""
     query = f"({rule.query}) is:inbox" if inbox_only else rule.query
-    return [hit.id for hit in lib.search(query, limit=None, typing=False, drain=drain).hits]
+    return [hit.id for hit in lib.search.run(query, limit=None, typing=False, drain=drain).hits]
 
 
 def behind(lib: Library) -> bool:
