@@ -7,67 +7,61 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 
+from paperdesk.core.idlist import IDS, id_array
 from paperdesk.core.timeutil import date_words
-
-_CHUNK = 500
-
-
-def _marks(n: int) -> str:
-    return ",".join("?" * n)
 
 
 def load_documents(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, dict]:
-    """Documents of the papers that exist among `ids` (missing ids are simply absent)."""
+    """Documents of the papers that exist among `ids` (missing ids are simply absent). Callers
+    pass a batch (1000-2000 ids: a drain's or a build's step); each table is read once for it."""
     docs: dict[str, dict] = {}
-    for i in range(0, len(ids), _CHUNK):
-        chunk = list(ids[i:i + _CHUNK])
-        marks = _marks(len(chunk))
-        for row in conn.execute(
-                f"SELECT id, title, abstract, authors, organization, published, upvotes, arxiv_id, "
-                f"categories FROM papers WHERE id IN ({marks})", chunk):
-            pid, title, abstract, authors, org, published, upvotes, arxiv_id, categories = row
-            # Triage decisions (starred, status, updated) are not here: a search reads them from
-            # SQLite (decisions.py), so a star or an archive re-indexes nothing.
-            flags: list[str] = []
-            docs[pid] = {
-                "id": pid, "title": title or "", "abstract": abstract or "",
-                "author": " ; ".join(json.loads(authors or "[]")), "org": org or "",
-                "published": int(published.replace("-", "")) if published else None,
-                "upvotes": upvotes, "arxiv": arxiv_id or "", "flags": flags,
-                "categories": categories or "",
-                "tags": [], "note": [], "source": [], "fulltext": "",
-            }
-        if not docs:
-            continue
-        for pid, tag in conn.execute(
-                f"SELECT paper_id, tag FROM tags WHERE paper_id IN ({marks}) ORDER BY tag", chunk):
-            if pid in docs:
-                docs[pid]["tags"].append(tag)
-        for pid, body in conn.execute(
-                f"SELECT paper_id, body FROM notes WHERE paper_id IN ({marks}) AND body != ''", chunk):
-            if pid in docs:
-                docs[pid]["note"].append(body)
-                docs[pid]["flags"].append("note")
-        for pid, quote, comment in conn.execute(
-                f"SELECT paper_id, quote, comment FROM highlights WHERE paper_id IN ({marks}) "
-                f"ORDER BY id", chunk):
-            if pid in docs:
-                docs[pid]["note"] += [quote, comment]
-                if "highlight" not in docs[pid]["flags"]:
-                    docs[pid]["flags"].append("highlight")
-        # A PDF's text (extracted by core/pdf/fulltext.py); has:pdf for any PDF kept.
-        for pid, text in conn.execute(
-                f"SELECT d.paper_id, t.text FROM pdfs d LEFT JOIN pdf_texts t ON t.paper_id = d.paper_id "
-                f"WHERE d.paper_id IN ({marks})", chunk):
-            if pid in docs:
-                docs[pid]["fulltext"] = text or ""
-                docs[pid]["flags"].append("pdf")
-        for pid, kind, name, date in conn.execute(
-                f"SELECT v.paper_id, s.kind, s.name, s.date FROM provenance v JOIN sources s "
-                f"ON s.id = v.source_id WHERE v.paper_id IN ({marks}) ORDER BY s.id", chunk):
-            if pid in docs:
-                # the sidebar's name for a digest ("Nov 5, 2025") is searchable too
-                docs[pid]["source"].append(f"{kind} {name} {date_words(date)}".strip())
+    given = (id_array(ids),)
+    for row in conn.execute(
+            f"SELECT id, title, abstract, authors, organization, published, upvotes, arxiv_id, "
+            f"categories FROM papers WHERE id IN {IDS}", given):
+        pid, title, abstract, authors, org, published, upvotes, arxiv_id, categories = row
+        # Triage decisions (starred, status, updated) are not here: a search reads them from
+        # SQLite (decisions.py), so a star or an archive re-indexes nothing.
+        flags: list[str] = []
+        docs[pid] = {
+            "id": pid, "title": title or "", "abstract": abstract or "",
+            "author": " ; ".join(json.loads(authors or "[]")), "org": org or "",
+            "published": int(published.replace("-", "")) if published else None,
+            "upvotes": upvotes, "arxiv": arxiv_id or "", "flags": flags,
+            "categories": categories or "",
+            "tags": [], "note": [], "source": [], "fulltext": "",
+        }
+    if not docs:
+        return docs
+    # Each statement reads the database as it is then: a paper one of them sees that the first did
+    # not (put back by an undo meanwhile) is left to its own queue entry.
+    for pid, tag in conn.execute(
+            f"SELECT paper_id, tag FROM tags WHERE paper_id IN {IDS} ORDER BY tag", given):
+        if pid in docs:
+            docs[pid]["tags"].append(tag)
+    for pid, body in conn.execute(
+            f"SELECT paper_id, body FROM notes WHERE paper_id IN {IDS} AND body != ''", given):
+        if pid in docs:
+            docs[pid]["note"].append(body)
+            docs[pid]["flags"].append("note")
+    for pid, quote, comment in conn.execute(
+            f"SELECT paper_id, quote, comment FROM highlights WHERE paper_id IN {IDS} ORDER BY id", given):
+        if pid in docs:
+            docs[pid]["note"] += [quote, comment]
+            if "highlight" not in docs[pid]["flags"]:
+                docs[pid]["flags"].append("highlight")
+    # A PDF's text (extracted by core/pdf/fulltext.py); has:pdf for any PDF kept.
+    for pid, text in conn.execute(
+            f"SELECT d.paper_id, t.text FROM pdfs d LEFT JOIN pdf_texts t ON t.paper_id = d.paper_id "
+            f"WHERE d.paper_id IN {IDS}", given):
+        if pid in docs:
+            docs[pid]["fulltext"] = text or ""
+            docs[pid]["flags"].append("pdf")
+    for pid, kind, name, date in conn.execute(
+            f"SELECT v.paper_id, s.kind, s.name, s.date FROM provenance v JOIN sources s "
+            f"ON s.id = v.source_id WHERE v.paper_id IN {IDS} ORDER BY s.id", given):
+        if pid in docs:  # the sidebar's name for a digest ("Nov 5, 2025") is searchable too
+            docs[pid]["source"].append(f"{kind} {name} {date_words(date)}".strip())
     for doc in docs.values():
         if doc["tags"]:
             doc["flags"].append("tag")

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 
+from paperdesk.core.idlist import IDS, id_array
 from paperdesk.core.orders import ORDERS  # the lists' orders, as the desk and the CLI sort them
 from paperdesk.core.search import querylang as ql
 from paperdesk.core.search.compiler import Compiler
@@ -211,13 +212,10 @@ def snippet(text: str, marker: Marker) -> str | None:
 def _texts(conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[str, str, str]]:
     """Abstract, note and title of each paper, in the order of `ids`."""
     texts: dict[str, tuple[str, str, str]] = dict.fromkeys(ids, ("", "", ""))
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        marks = ",".join("?" * len(chunk))
-        for pid, abstract, title, note in conn.execute(
-                f"SELECT p.id, p.abstract, p.title, n.body FROM papers p LEFT JOIN notes n "
-                f"ON n.paper_id = p.id WHERE p.id IN ({marks})", chunk):
-            texts[pid] = (abstract or "", note or "", title or "")
+    for pid, abstract, title, note in conn.execute(
+            f"SELECT p.id, p.abstract, p.title, n.body FROM papers p LEFT JOIN notes n "
+            f"ON n.paper_id = p.id WHERE p.id IN {IDS}", (id_array(ids),)):
+        texts[pid] = (abstract or "", note or "", title or "")
     return texts
 
 
