@@ -66,12 +66,13 @@ def segment_files(folder: Path) -> dict[str, bytes]:
     from whoosh.index import open_dir
 
     ix = open_dir(str(folder))
-    found: dict[str, bytes] = {}
-    for n, segment in enumerate(ix._segments()):
-        for path in sorted(folder.glob(f"*{segment.segment_id()}*")):
-            kind = path.name.replace(segment.segment_id(), "SEG")
-            found[f"{n}:{kind}"] = path.read_bytes()
+    with ix.reader() as reader:  # its leaves: one per segment, in the index's order
+        segments = [fast.segment_id(leaf) for leaf, _ in reader.leaf_readers()]
     ix.close()
+    found: dict[str, bytes] = {}
+    for n, segment in enumerate(segments):
+        for path in sorted(folder.glob(f"*{segment}*")):
+            found[f"{n}:{path.name.replace(segment, 'SEG')}"] = path.read_bytes()
     return found
 
 

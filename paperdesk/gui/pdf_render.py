@@ -87,7 +87,6 @@ class PageRenderer(QObject):
         self._thread: threading.Thread | None = None
         self._closed = False
         self.dark = False  # invert pages (a dark theme)
-        self.rendered = 0  # pages rendered (for tests and benchmarks)
         self._arrived.connect(self._deliver)  # connected here, on the GUI thread
         app = QApplication.instance()
         if app is not None:  # pdfium's own exit clean-up must not race this thread
@@ -216,7 +215,6 @@ class PageRenderer(QObject):
         image = QImage(data, width, height, stride, QImage.Format.Format_RGB32).copy()
         if self.dark:
             image.invertPixels()
-        self.rendered += 1
         self._emit("page", generation, (page, scale_key(scale), image, links, annots))
 
     def _emit(self, kind: str, token: int, payload: object) -> None:
