@@ -36,32 +36,32 @@ def lib(tmp_path):
 
 def documents(lib: Library) -> dict[str, int]:
     found: dict[str, int] = {}
-    for stored in lib.index.searcher().all_stored_fields():
+    for stored in lib.search.index.searcher().all_stored_fields():
         found[stored["id"]] = found.get(stored["id"], 0) + 1
     return found
 
 
 def test_a_day_adds_new_papers_and_replaces_changed_ones_once(lib, tmp_path, monkeypatch):
     snap.import_snapshot(lib, day(tmp_path / "base.jsonl", [line(n) for n in range(40)]))
-    lib.index.rebuild()
+    lib.search.rebuild()
     calls = []
     real = search_index.indexed_docnums
     monkeypatch.setattr(search_index, "indexed_docnums", lambda w, ids: calls.append(ids) or real(w, ids))
     # Five new papers and a new version of two known ones (re-listed in other categories).
     lines = [line(n) for n in range(40, 45)] + [line(3, "cs.RO", 2), line(7, "math.OC", 2)]
     snap.import_snapshot(lib, day(tmp_path / "day.jsonl", lines))
-    assert lib.drain_index() == 7
+    assert lib.search.update() == 7
     assert len(calls) == 1 and len(calls[0]) == 7  # one look-up for the batch
     docs = documents(lib)
     assert len(docs) == 45 and set(docs.values()) == {1}  # every paper once, none twice
-    assert lib.index.check(repair=False)["ok"]
-    assert [h.id for h in lib.search("cat:cs.RO").hits] == ["2403.00003"]
-    assert lib.search("cat:math.OC").total == 1
+    assert lib.search.check(repair=False)["ok"]
+    assert [h.id for h in lib.search.run("cat:cs.RO").hits] == ["2403.00003"]
+    assert lib.search.run("cat:math.OC").total == 1
     lib.undo()  # the day's import: its new papers go, the two known ones get their categories back
-    assert lib.drain_index() == 7
+    assert lib.search.update() == 7
     docs = documents(lib)
     assert len(docs) == 40 and set(docs.values()) == {1}
-    assert lib.search("cat:cs.RO").total == 0 and lib.index.check(repair=False)["ok"]
+    assert lib.search.run("cat:cs.RO").total == 0 and lib.search.check(repair=False)["ok"]
 
 
 def test_drains_merge_only_tiny_segments_and_merge_takes_a_full_tier_never_the_build(lib, tmp_path,
@@ -71,32 +71,32 @@ def test_drains_merge_only_tiny_segments_and_merge_takes_a_full_tier_never_the_b
     monkeypatch.setattr(search_index, "MERGE_ON_DRAIN", 1)
     monkeypatch.setattr(search_index, "MERGE_MAX_DOCS", 6)
     snap.import_snapshot(lib, day(tmp_path / "base.jsonl", [line(n) for n in range(40)]))
-    lib.index.rebuild()
-    (built,) = segment_ids(lib.index.ix)
+    lib.search.rebuild()
+    (built,) = segment_ids(lib.search.index.ix)
     ids = lib.paper_ids(order="added")
     counts = []
     for round_ in range(5):  # one paper re-indexed a round: 1-document commits
         lib.tag([ids[round_]], ["one"])
-        lib.drain_index()
-        counts.append(len(segment_ids(lib.index.ix)))
+        lib.search.update()
+        counts.append(len(segment_ids(lib.search.index.ix)))
     # Three 1-document segments (tier 0) and the fourth commit's own become one (of 4 documents).
     assert counts == [2, 3, 4, 2, 3]
     for round_ in range(4):  # two papers a round: a drain leaves 2-document segments alone
         lib.tag(ids[10 + 2 * round_:12 + 2 * round_], ["two"])
-        lib.drain_index()
-    assert len(segment_ids(lib.index.ix)) == 7
-    assert lib.index.merge() == 4  # tier 0: the four 2-document ones and the 1-document one
-    assert len(segment_ids(lib.index.ix)) == 3 and built in segment_ids(lib.index.ix)
-    assert lib.index.merge() == 0  # nothing due
+        lib.search.update()
+    assert len(segment_ids(lib.search.index.ix)) == 7
+    assert lib.search.index.merge() == 4  # tier 0: the four 2-document ones and the 1-document one
+    assert len(segment_ids(lib.search.index.ix)) == 3 and built in segment_ids(lib.search.index.ix)
+    assert lib.search.index.merge() == 0  # nothing due
     assert documents(lib) == {pid: 1 for pid in ids}
-    assert lib.search("tag:one").total == 5 and lib.search("tag:two").total == 8
-    assert lib.index.check(repair=False)["ok"]
+    assert lib.search.run("tag:one").total == 5 and lib.search.run("tag:two").total == 8
+    assert lib.search.check(repair=False)["ok"]
     for pid in ids[30:36]:  # each beside the build's segment, never with it
         lib.tag([pid], ["three"])
-        lib.drain_index()
-    lib.index.merge()
-    assert built in segment_ids(lib.index.ix) and lib.index.check(repair=False)["ok"]
-    assert documents(lib) == {pid: 1 for pid in ids} and lib.search("tag:three").total == 6
+        lib.search.update()
+    lib.search.index.merge()
+    assert built in segment_ids(lib.search.index.ix) and lib.search.check(repair=False)["ok"]
+    assert documents(lib) == {pid: 1 for pid in ids} and lib.search.run("tag:three").total == 6
 
 
 class Segment:

@@ -160,7 +160,7 @@ def cmd_index_update(args: argparse.Namespace) -> int:
         count = lib.search.update()
         _say_messages(lib)
         print(f"indexed {count} papers", flush=True)
-        lib.index.merge()  # small segments, once the papers are searchable (index.MERGE_BASE)
+        lib.search.index.merge()  # small segments, once the papers are searchable (index.MERGE_BASE)
     return 0
 
 

@@ -40,6 +40,7 @@ from synth_search import FIRST, LAST, vocabulary  # noqa: E402
 
 from paperdesk.core import Library  # noqa: E402
 from paperdesk.core.arxiv_snapshot import import_snapshot  # noqa: E402
+from paperdesk.core.search.whoosh_internals import segment_ids  # noqa: E402
 
 CATS = ["cs.CL", "cs.LG", "cs.CV", "cs.AI", "stat.ML", "cs.RO", "math.OC", "cs.IR", "eess.AS", "cs.CR"]
 
@@ -132,7 +133,7 @@ def base_library(n: int, workdir: Path) -> Path:
         import_snapshot(lib, snap)
         print(f"base {n}: import {time.perf_counter() - start:.1f} s", file=sys.stderr)
         start = time.perf_counter()
-        lib.index.rebuild()
+        lib.search.rebuild()
         print(f"base {n}: index {time.perf_counter() - start:.1f} s", file=sys.stderr)
     (folder / "BUILT").write_text("yes\n")
     return folder
@@ -186,7 +187,7 @@ def daily(n: int, workdir: Path, profile: bool, ways: list[str], days: int = 1) 
         out["phases"] = []
         with Library.open(run) as lib:
             lib.defer_indexing = True
-            lib.index.ix  # noqa: B018 (opened as the indexer child opens it, before its drain)
+            lib.search.index.ix  # noqa: B018 (opened as the indexer child opens it, before its drain)
             for d in range(days):
                 path = day if d == 0 else workdir / f"daily-{n}-{d}.jsonl"
                 if not path.exists():
@@ -203,12 +204,13 @@ def daily(n: int, workdir: Path, profile: bool, ways: list[str], days: int = 1) 
                 start = time.perf_counter()
                 if prof2:
                     prof2.enable()
-                drained = lib.drain_index()
+                drained = lib.search.update()
                 if prof2:
                     prof2.disable()
                 idx = time.perf_counter() - start
+                segments = len(segment_ids(lib.search.index.ix))
                 out["phases"].append({"new": new, "indexed": drained, "import_s": round(imp, 2),
-                                      "drain_s": round(idx, 2), "segments": len(lib.index.ix._segments())})
+                                      "drain_s": round(idx, 2), "segments": segments})
                 if prof:
                     print(f"== day {d + 1}: import ==\n" + _top(prof), file=sys.stderr)
                 if prof2:
