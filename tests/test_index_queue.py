@@ -106,7 +106,7 @@ def test_migration_0014_keeps_the_queue_and_its_counter_and_drops_unused_indexes
         plan = " ".join(r[3] for r in lib.conn.execute(
             "EXPLAIN QUERY PLAN SELECT count(*) FROM papers WHERE status = 'archived'"))
         assert "USING COVERING INDEX papers_status_order" in plan  # an index range, not a scan
-        assert lib.stats()["papers"] == 79 and lib.search("model").total > 0
+        assert lib.stats()["papers"] == 79 and lib.search.run("model").total > 0
     assert list(library_dir.glob("library.sqlite3.before-schema-*.bak"))
 
 def test_an_index_newer_than_its_library_is_repaired_at_the_next_drain(seeded):
