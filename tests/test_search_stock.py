@@ -84,7 +84,7 @@ def test_the_environment_variable_turns_the_internals_off(monkeypatch, value, fa
 
 def test_an_index_the_other_path_wrote_is_not_current(seeded, monkeypatch):
     """The desk's reader never rebuilds: an index written by the other path (Whoosh upgraded, or
-    the internals turned off) is not current, so the writer rebuilds it (jobs.index_stale)."""
+    the internals turned off) is not current, so the writer rebuilds it (lib.search.current())."""
     from paperdesk.core.search.index import SearchIndex
 
     seeded.search.run("warm")
