@@ -228,10 +228,10 @@ def daily(n: int, workdir: Path, profile: bool, ways: list[str], days: int = 1) 
                     print(f"== day {d + 1}: drain ==\n" + _top(prof2, 40), file=sys.stderr)
             # What `paperdesk index update` does after its drain: merge a full tier of small segments.
             start, cpu = time.perf_counter(), time.process_time()
-            merged = lib.index.merge()
+            merged = lib.search.index.merge()
             out["merge"] = {"segments_merged": merged, "merge_s": round(time.perf_counter() - start, 2),
                             "merge_cpu_s": round(time.process_time() - cpu, 2),
-                            "segments": len(lib.index.ix._segments())}
+                            "segments": len(segment_ids(lib.search.index.ix))}
     shutil.rmtree(run, ignore_errors=True)
     out["loop_s_after"] = loop_s()
     return out
