@@ -15,6 +15,7 @@ from paperdesk.core.rank import features, rules
 from paperdesk.core.rank import model as model_module
 from paperdesk.core.rank.features import DIM, FeatureCache, _hash, segment_sums
 from paperdesk.core.rank.model import MIN_POSITIVES, format_reasons
+from paperdesk.core.rank.suggest import Suggester
 from paperdesk.core.records import IncomingPaper, SourceBatch
 
 TOPICS = {
@@ -120,8 +121,12 @@ def test_tag_model_and_suggestions(topic_lib):
     lib.star(rl[:12])
     model = lib.ranker.model("cv")
     assert model.kind == "model" and model.tag == "cv"
-    assert lib.ranker.suggest_tags(vision[30], ["cv"]) == ["cv"]
-    assert lib.ranker.suggest_tags(rl[30], ["cv"]) == []
+    # "papers like my #cv ones": the tag's model puts an untagged vision paper above an rl one
+    assert lib.ranker.order([rl[30], vision[30]], "cv") == [vision[30], rl[30]]
+    # and the desk's likely tags (the `t` popup) offer #cv for the one, not for the other
+    suggester = Suggester()
+    assert suggester.likely(lib, vision[30], ["cv"]) == ["cv"]
+    assert suggester.likely(lib, rl[30], ["cv"]) == []
 
 
 def test_sort_interest_in_the_query_language(topic_lib):
@@ -300,8 +305,6 @@ def test_cli_rules_refuse_bad_rules_in_one_line(topic_lib):
 
 
 def test_likely_tags_from_three_tagged_papers_and_never_for_noise(topic_lib):
-    from paperdesk.core.rank.suggest import Suggester
-
     lib, topic_of = topic_lib
     ids = sorted(topic_of)
     rl = [p for p in ids if topic_of[p] == "rl"]
@@ -313,8 +316,8 @@ def test_likely_tags_from_three_tagged_papers_and_never_for_noise(topic_lib):
     assert len({topic_of[p] for p in noise}) >= 3
     lib.tag(noise, ["misc"])
     lib.ranker.refresh()
-    # The tag's own model at 0 (what the popup asked before): with 3 tagged papers it has no model.
-    assert lib.ranker.suggest_tags(rl[30], ["rl"]) == []
+    # With 3 tagged papers the tag has no model of its own yet (likeness still offers it below).
+    assert lib.ranker.model("rl").kind == "similar"
     suggester = Suggester()
     liked = [p for p in rl[5:] if p not in noise]
     offered = [p for p in liked if suggester.likely(lib, p, ["rl"]) == ["rl"]]

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from paperdesk.core.idlist import IDS, id_array
+
 BITS = 20                    # 16 bits in a uint16 + 4 beside the count in a byte
 DIM = 1 << BITS
 MASK = np.uint64(DIM - 1)
@@ -329,10 +331,9 @@ class FeatureCache:
         made = 0
         for start in range(0, len(missing), CHUNK_PAPERS):
             part = missing[start:start + CHUNK_PAPERS]
-            marks = ",".join("?" * len(part))
             rows = conn.execute(
-                f"SELECT id, title, abstract, organization, authors FROM papers WHERE id IN ({marks})",
-                part).fetchall()
+                f"SELECT id, title, abstract, organization, authors FROM papers WHERE id IN {IDS}",
+                (id_array(part),)).fetchall()
             chunk = build_chunk(rows, self.hasher)
             self._loaded.add(self._write(chunk))
             new.append(chunk)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from paperdesk.core.idlist import IDS, id_array
 from paperdesk.core.rank.features import DIM, FeatureCache, names_of, segment_sums
 
 MIN_POSITIVES = 5      # fewer: no model, rank by likeness to them (bench_rank: a model from 5 beats that)
@@ -226,9 +227,8 @@ def model_words(conn: sqlite3.Connection, cache: FeatureCache, model: Model,
     names: dict[int, str] = {}
     for start in range(0, len(ids), 500):
         part = ids[start:start + 500]
-        marks = ",".join("?" * len(part))
         for row in conn.execute(f"SELECT id, title, abstract, organization, authors FROM papers "
-                                f"WHERE id IN ({marks})", part):
+                                f"WHERE id IN {IDS}", (id_array(part),)):
             paper = dict(zip(("id", "title", "abstract", "organization", "authors"), row, strict=True))
             for f, name in names_of(cache.hasher, paper["title"] or "", paper["abstract"] or "",
                                     paper["organization"], _authors(paper)).items():

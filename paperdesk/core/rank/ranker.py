@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from paperdesk.core.idlist import IDS, id_array
 from paperdesk.core.rank import model as m
 from paperdesk.core.rank.features import FeatureCache, Progress, release_freed_memory
 from paperdesk.core.timeutil import today as today_fn
@@ -108,22 +109,6 @@ class Ranker:
     def words(self, tag: str | None = None, n: int = 10) -> tuple[list[m.Reason], list[m.Reason]]:
         return m.model_words(self.conn, self.cache, self.model(tag), n)
 
-    def suggest_tags(self, paper_id: str, tags: Sequence[str], threshold: float = 0.0) -> list[str]:
-        """Tags the paper likely deserves ("likely #rl"), by each tag's own model."""
-        out = []
-        for tag in tags:
-            model = self.model(tag)
-            if model.kind != "model":
-                continue
-            score = float(self.scores([paper_id], tag, model=model)[0])
-            if score > threshold:
-                out.append(tag)
-        return out
-
     def _upvotes(self, ids: Sequence[str]) -> list[tuple[str, int | None]]:
-        out: list[tuple[str, int | None]] = []
-        for start in range(0, len(ids), 900):
-            part = list(ids[start:start + 900])
-            marks = ",".join("?" * len(part))
-            out += self.conn.execute(f"SELECT id, upvotes FROM papers WHERE id IN ({marks})", part).fetchall()
-        return out
+        sql = f"SELECT id, upvotes FROM papers WHERE id IN {IDS}"
+        return self.conn.execute(sql, (id_array(ids),)).fetchall()
