@@ -13,7 +13,7 @@ import pytest
 from paperdesk.core import Library
 from paperdesk.core.rank import features, rules
 from paperdesk.core.rank import model as model_module
-from paperdesk.core.rank.features import DIM, FeatureCache, _hash, segment_sums
+from paperdesk.core.rank.features import DIM, FeatureCache, segment_sums
 from paperdesk.core.rank.model import MIN_POSITIVES, format_reasons
 from paperdesk.core.rank.suggest import Suggester
 from paperdesk.core.records import IncomingPaper, SourceBatch
@@ -356,13 +356,13 @@ def test_cold_start_puts_a_paper_like_the_kept_ones_above_a_more_upvoted_unrelat
 
 def test_pseudo_feedback_learns_a_word_only_unlabelled_papers_share_with_the_kept(topic_lib, monkeypatch):
     lib, topic_of = topic_lib
-    _decide(lib, topic_of, "rl", 12)
+    _decide(lib, topic_of, "rl", 60)  # every rl paper kept: the unread ones most like them are ...
     kept = [p for p in sorted(topic_of) if topic_of[p] == "rl"][:8]
-    # Unread near-copies of kept papers, each with a word no decided paper has.
+    # ... near-copies of kept papers, each with a word no decided paper has.
     extra = [IncomingPaper(title=f"Follow-up {n}", abstract=lib.get(pid)["abstract"] + " quokka",
                            published="2026-11-22") for n, pid in enumerate(kept)]
     lib.import_batch(SourceBatch("digest", "quokka", "/quokka", "2026-11-22", "h-quokka", extra))
-    quokka = _hash("quokka") & (DIM - 1)
+    quokka = features.word_feature("quokka")
     assert lib.ranker.model().weights[quokka] > 0
     monkeypatch.setattr(model_module, "PSEUDO_POSITIVES", 0)
     lib.ranker._models.clear()
@@ -372,9 +372,13 @@ def test_pseudo_feedback_learns_a_word_only_unlabelled_papers_share_with_the_kep
 def test_packed_features_score_as_plain_tf_idf(topic_lib, monkeypatch):
     """3-byte entries unpacked block by block, very common features dropped, give the scores of
     tf-idf computed the plain way: sublinear tf, smooth idf, halved for features in over COMMON_DF
-    of papers, none for those in over DROP_DF, rows L2-normalised."""
+    of papers, none for those in over DROP_DF or in under MIN_DF papers, word pairs weighed
+    PAIR_WEIGHT, rows L2-normalised."""
     lib, _ = topic_lib
     monkeypatch.setattr(features, "BLOCK_ROWS", 7)  # many blocks, one of them short
+    one_off = IncomingPaper(title="Quokka zyxwv", abstract="kinkajou axolotl reward policy",
+                            published="2026-11-01")
+    lib.import_batch(SourceBatch("digest", "one", "/one", "2026-11-21", "h-one", [one_off]))
     cache = FeatureCache(lib.folder)
     cache.refresh(lib.conn)
     rows = lib.conn.execute("SELECT id, title, abstract, organization, authors FROM papers").fetchall()
@@ -385,13 +389,15 @@ def test_packed_features_score_as_plain_tf_idf(topic_lib, monkeypatch):
                              return_counts=True)
         counts.append(dict(zip(feats.tolist(), np.minimum(n, features.MAX_COUNT).tolist(), strict=True)))
     assert max(f for c in counts for f in c) >= 1 << 16  # the high bits are exercised
+    assert min(f for c in counts for f in c) < features.PAIRS <= max(f for c in counts for f in c)
     df: dict[int, int] = {}
     for c in counts:
         for f in c:
             df[f] = df.get(f, 0) + 1
     n = len(rows)
-    idf = {f: 0.0 if d > features.DROP_DF * n else (np.log((n + 1) / (d + 1)) + 1)
-           * (features.COMMON_WEIGHT if d > features.COMMON_DF * n else 1) for f, d in df.items()}
+    idf = {f: 0.0 if d > features.DROP_DF * n or d < features.MIN_DF else (np.log((n + 1) / (d + 1)) + 1)
+           * (features.COMMON_WEIGHT if d > features.COMMON_DF * n else 1)
+           * (features.PAIR_WEIGHT if f >= features.PAIRS else 1) for f, d in df.items()}
     assert any(features.COMMON_DF * n < d <= features.DROP_DF * n for d in df.values())
     weights = np.random.default_rng(1).normal(size=features.DIM).astype(np.float32)
     expected = []
@@ -401,7 +407,8 @@ def test_packed_features_score_as_plain_tf_idf(topic_lib, monkeypatch):
         expected.append(sum(weights[f] * v for f, v in vec.items()) / norm)
     order = cache.rows([r[0] for r in rows])
     assert np.allclose(cache.score_all(weights)[order], expected, rtol=1e-4, atol=1e-4)
-    idx, values = cache.row(int(order[0]))  # the row holds no dropped (too common) feature
+    assert any(d < features.MIN_DF for d in df.values())
+    idx, values = cache.row(int(order[0]))  # the row holds no dropped (too common or rare) feature
     assert sorted(idx.tolist()) == sorted(f for f in counts[0] if idf[f] > 0)
     assert len(idx) < len(counts[0]) and np.isclose(np.linalg.norm(values), 1, atol=1e-5)
 
@@ -454,3 +461,31 @@ def test_compaction_merges_small_files_and_keeps_dropped_features_on_disk(topic_
     assert len(same) > 100
     assert np.allclose(fresh.score_all(weights)[fresh.rows(same)], cache.score_all(weights)[cache.rows(same)],
                        atol=1e-4)
+
+
+def test_a_big_first_featurising_runs_in_a_child_process_with_the_same_features(topic_lib, monkeypatch):
+    lib, _topic_of = topic_lib
+    here = FeatureCache(lib.folder)
+    here.refresh(lib.conn)  # in this thread (240 papers: under CHILD_PAPERS)
+    assert len(list(here.dir.glob("v*.npz"))) == 1
+    for path in here.dir.glob("v*.npz"):
+        path.unlink()
+    monkeypatch.setattr(features, "CHILD_PAPERS", 100)
+    seen: list[tuple[int, int]] = []
+    child = FeatureCache(lib.folder)
+    assert child.refresh(lib.conn, lambda done, total, _what: seen.append((done, total))) == 240
+    assert seen and seen[-1] == (240, 240)
+    assert len(list(child.dir.glob("v*.npz"))) == 1  # one file written by the child
+    assert set(child.row_of) == set(here.row_of)
+    for pid, r in here.row_of.items():
+        a, b = here.row(r), child.row(child.row_of[pid])
+        assert a[0].tolist() == b[0].tolist() and np.allclose(a[1], b[1])
+    assert child.refresh(lib.conn) == 0  # nothing new: no child, nothing featurised
+
+
+def test_a_failing_child_leaves_the_featurising_to_this_thread(topic_lib, monkeypatch):
+    lib, _topic_of = topic_lib
+    monkeypatch.setattr(features, "CHILD_PAPERS", 100)
+    monkeypatch.setattr(features, "_database_path", lambda conn: "/nonexistent/library.sqlite3")
+    cache = FeatureCache(lib.folder)
+    assert cache.refresh(lib.conn) == 240 and len(cache.row_of) == 240

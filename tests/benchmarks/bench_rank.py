@@ -8,8 +8,10 @@ random order (star if on topic, else archive). After 10, 50 and 200 decisions th
 are ranked by date, by upvotes, by PaperDesk's model, and by arxiv-sanity-lite's recipe rerun from
 scratch (tf-idf of 1-2-grams + a linear SVM of the positives against every other paper, when
 scikit-learn is installed; with no positive yet it lists the newest, as the site does). Printed:
-precision@20 as the mean over topics and seeds, with the spread of the per-seed means, and the share
-of the topic's papers in the top 20%; the JSON adds p@20 over runs with a positive and per topic.
+precision@20 as the mean over topics and seeds, with the spread of the per-seed means, the share
+of the topic's papers in the top 20%, and PaperDesk minus the recipe paired by seed (mean ± standard
+error); the JSON adds p@20 over runs with a positive and per topic. `--topics alt` uses a second set
+of hidden topics (a change should help on both).
 Speed: --n 100000 builds a synthetic library (minutes; --workdir keeps it for the next run) and
 prints featurising, a decision to an updated model, ranking a view, and memory; python_loop_20M_s
 says how loaded the machine was.
@@ -42,6 +44,13 @@ TOPICS = {
     "agents & tools": "agent OR agents OR tool OR tools OR web",
     "reasoning & math": "reasoning OR math OR mathematical OR proof",
     "speech & audio": "speech OR audio OR voice OR music",
+}
+# A second set of hidden topics (--topics alt), to check that a change helps beyond the first set.
+TOPICS_ALT = {
+    "alignment": "alignment OR safety OR preference OR preferences OR rlhf OR harmful",
+    "retrieval": "retrieval OR rag OR search OR knowledge",
+    "compression": "quantization OR pruning OR compression OR distillation OR sparse",
+    "robots": "robot OR robotics OR embodied OR manipulation OR navigation",
 }
 STEPS = (10, 50, 200)
 
@@ -274,30 +283,45 @@ def summarise(runs: list[dict]) -> dict:
                                                             or [0.0])), 3),
                 **({"seconds": round(float(np.mean(timed)), 3)} if timed else {}),
             }
+        if "paperdesk" in row and "arxiv-sanity" in row:
+            row["paired_difference"] = paired(at, "paperdesk", "arxiv-sanity")
         out[steps] = row
     return out
 
 
+def paired(runs: list[dict], a: str, b: str) -> dict:
+    """p@20 of `a` minus `b`, per seed (the mean over topics), as mean ± standard error."""
+    def mean(method: str, seed: int) -> float:
+        return float(np.mean([r["p@20"] for r in runs if r["seed"] == seed and r["method"] == method]))
+
+    diffs = [mean(a, s) - mean(b, s) for s in sorted({r["seed"] for r in runs})]
+    se = float(np.std(diffs, ddof=1) / np.sqrt(len(diffs))) if len(diffs) > 1 else float("nan")
+    return {"mean": round(float(np.mean(diffs)), 4), "standard_error": round(se, 4), "seeds": len(diffs)}
+
+
 def table(summary: dict) -> str:
-    methods = list(dict.fromkeys(m for row in summary.values() for m in row))
+    methods = [m for m in dict.fromkeys(m for row in summary.values() for m in row)
+               if m != "paired_difference"]
     lines = ["| decisions | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
     for steps, row in summary.items():
         cells = [f"{row[m]['p@20']:.3f} ({row[m]['p@20_seed_min']:.2f}-{row[m]['p@20_seed_max']:.2f}) "
                  f"/ {row[m]['top20%']:.2f}" if m in row else "-" for m in methods]
-        lines.append(f"| {steps} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n(p@20 mean (per-seed min-max) / top-20% share)"
+        diff = row.get("paired_difference")
+        said = f" paperdesk - recipe {diff['mean']:+.3f} ± {diff['standard_error']:.3f}" if diff else ""
+        lines.append(f"| {steps} | " + " | ".join(cells) + " |" + said)
+    return "\n".join(lines) + "\n(p@20 mean (per-seed min-max) / top-20% share; paired: per-seed mean ± s.e.)"
 
 
-def quality(workdir: Path, seeds: int) -> dict:
+def quality(workdir: Path, seeds: int, topic_set: dict[str, str] = TOPICS) -> dict:
     lib = real_library(workdir)
     try:
-        runs = simulate(lib, seeds)
+        runs = simulate(lib, seeds, topic_set)
         topics = {name: round(len(lib.search.run(q, limit=None, typing=False).hits) / lib.count(), 3)
-                  for name, q in TOPICS.items()}
+                  for name, q in topic_set.items()}
         summary = summarise(runs)
         print(table(summary), file=sys.stderr)
         return {"papers": lib.count(), "topic_shares": topics, "by_decisions": summary,
-                "by_topic": {name: summarise([r for r in runs if r["topic"] == name]) for name in TOPICS}}
+                "by_topic": {name: summarise([r for r in runs if r["topic"] == name]) for name in topic_set}}
     finally:
         lib.close()
 
@@ -306,7 +330,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, nargs="*", default=[], help="library sizes for the speed part")
     ap.add_argument("--quality", action="store_true")
-    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--topics", choices=("main", "alt"), default="main", help="which hidden topics")
     ap.add_argument("--workdir", type=Path)
     ap.add_argument("--memory-of", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -319,7 +344,7 @@ def main() -> None:
         out[f"speed_{n}"] = speed(n, workdir)
         print(json.dumps(out[f"speed_{n}"]), file=sys.stderr)
     if args.quality:
-        out["quality"] = quality(workdir, args.seeds)
+        out["quality"] = quality(workdir, args.seeds, TOPICS_ALT if args.topics == "alt" else TOPICS)
     print(json.dumps(out, indent=1))
 
 

@@ -25,6 +25,7 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,21 +33,35 @@ from paperdesk.core.idlist import IDS, id_array
 
 BITS = 20                    # 16 bits in a uint16 + 4 beside the count in a byte
 DIM = 1 << BITS
-MASK = np.uint64(DIM - 1)
+# Words, organisations and authors take the lower half of the feature numbers, word pairs the upper
+# half: pairs (millions at 100k papers) never collide with words, and a pair's weight can differ.
+PAIRS = DIM >> 1
+WORD_MASK = np.uint64(PAIRS - 1)
 MAX_COUNT = 15
 CHUNK_PAPERS = 2000          # papers featurised per vectorised step
+CHILD_PAPERS = 5000          # featurising this many papers or more runs in a child process
 MAX_CHUNKS = 24              # more chunk files than this are merged into one
 BLOCK_ROWS = 2048            # rows unpacked at a time for whole-matrix work (~2 MB temporaries)
-CACHE_VERSION = "2"
+CACHE_VERSION = "3"
 # A feature in more than COMMON_DF of papers says little about any one: its idf counts half
 # (bench_rank --quality, 10 seeds, p@20 after 50 decisions 0.547 -> 0.575). arxiv-sanity-lite drops
 # them (max_df=0.1); that measures a little better on the mixed benchmark library but takes a focused
 # library's own topic words out of its explanations. Features in over DROP_DF of papers are dropped
 # from the in-memory matrix: they weigh next to nothing and take memory.
 COMMON_DF = 0.1
+# A word pair mostly repeats what its two words say, and most pairs are rare (high idf): at full
+# weight pairs took most of a paper's norm from its words. They count a third (bench_rank --quality,
+# 10 seeds, p@20 after 200 decisions 0.656 -> 0.665; without pairs 0.670, but then no "video
+# distillation" in explanations).
+PAIR_WEIGHT = 1 / 3
 COMMON_WEIGHT = 0.5
 DROP_DF = 0.3
-MIN_DF_PAPERS = 50           # ... once the library has this many papers
+# A feature of a single paper (a rare word pair, a one-off author) says nothing about any other, yet
+# takes a share of its paper's norm and of memory: out of the matrix too, as arxiv-sanity-lite's
+# min_df (bench_rank --quality, 10 seeds, p@20 after 200 decisions 0.646 -> 0.656; ~47% of the
+# benchmark library's entries).
+MIN_DF = 2
+MIN_DF_PAPERS = 50           # these limits apply once the library has this many papers
 TITLE_REPEAT = 2
 _WORD = re.compile(r"[^\W\d_][^\W_]+")  # words of 2+ characters starting with a letter
 STOP = frozenset("""
@@ -115,7 +130,12 @@ def pair_features(h: np.ndarray) -> np.ndarray:
     if len(h) < 2:
         return np.empty(0, dtype=np.uint64)
     a, b = h[:-1].astype(np.uint64), h[1:].astype(np.uint64)
-    return ((a * np.uint64(0x9E3779B1)) ^ (b + np.uint64(0x7F4A7C15))) & MASK
+    return ((a * np.uint64(0x9E3779B1)) ^ (b + np.uint64(0x7F4A7C15))) & WORD_MASK | np.uint64(PAIRS)
+
+
+def word_feature(text: str) -> int:
+    """The feature number of a word (or of "org X", "author Y")."""
+    return _hash(text.lower()) & (PAIRS - 1)
 
 
 def meta_names(organization: str | None, authors: Sequence[str]) -> list[str]:
@@ -134,8 +154,8 @@ def features_of(hasher: Hasher, title: str, abstract: str, organization: str | N
     """One paper's feature numbers, with repeats (counts come from the repeats)."""
     words = hasher.words(paper_text(title, abstract))
     h = np.asarray(hasher.hashes(words), dtype=np.uint64)
-    meta = np.asarray([_hash(n.lower()) for n in meta_names(organization, authors)], dtype=np.uint64)
-    return np.concatenate([h & MASK, pair_features(h), meta & MASK])
+    meta = np.asarray([word_feature(n) for n in meta_names(organization, authors)], dtype=np.uint64)
+    return np.concatenate([h & WORD_MASK, pair_features(h), meta])
 
 
 def names_of(hasher: Hasher, title: str, abstract: str, organization: str | None,
@@ -144,12 +164,12 @@ def names_of(hasher: Hasher, title: str, abstract: str, organization: str | None
     words = hasher.words(paper_text(title, abstract))
     h = np.asarray(hasher.hashes(words), dtype=np.uint64)
     names: dict[int, str] = {}
-    for f, w in zip((h & MASK).tolist(), words, strict=True):
+    for f, w in zip((h & WORD_MASK).tolist(), words, strict=True):
         names.setdefault(f, w)
     for f, (w1, w2) in zip(pair_features(h).tolist(), itertools.pairwise(words), strict=False):
         names.setdefault(f, f"{w1} {w2}")
     for n in meta_names(organization, authors):
-        names.setdefault(_hash(n.lower()) & (DIM - 1), "+" + n)
+        names.setdefault(word_feature(n), "+" + n)
     return names
 
 
@@ -259,6 +279,81 @@ def segment_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     return np.where(np.diff(indptr) > 0, sums, 0)
 
 
+def read_texts(conn: sqlite3.Connection, ids: Sequence[str]) -> list[tuple]:
+    """(id, title, abstract, organization, authors JSON) of these papers, for `build_chunk`."""
+    sql = f"SELECT id, title, abstract, organization, authors FROM papers WHERE id IN {IDS}"
+    return conn.execute(sql, (id_array(ids),)).fetchall()
+
+
+def _database_path(conn: sqlite3.Connection) -> str:
+    return next(row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main")
+
+
+def featurise_in_child(db_path: str, folder: Path, ids: list[str], progress: Progress | None) -> int:
+    """Featurise these papers in a spawned process that writes them as one chunk file into
+    `folder`; returns how many (0 when it failed: the caller featurises them itself).
+
+    Why a process: featurising 100k papers is ~13 s of Python and numpy; on a thread it would take
+    the GIL from the desk's GUI thread at every switch, and its long numpy steps (merging 50 chunks
+    of 2000 papers, ~78 MB) would hold it for 100+ ms at a time. The child's memory goes with it."""
+    import multiprocessing
+    import queue
+
+    from paperdesk.core.search.parallel import _start
+
+    if not db_path:  # an in-memory database: nothing a child could read
+        return 0
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    proc = context.Process(target=_featurise_worker, args=(db_path, str(folder), ids, out), daemon=True)
+    made = 0
+    try:
+        _start([proc])
+        while True:
+            try:
+                kind, value = out.get(timeout=1.0)
+            except queue.Empty:
+                if proc.exitcode is not None:
+                    return 0  # it died before saying so: featurise here
+                continue
+            if kind == "progress":
+                if progress:
+                    progress(value, len(ids), "reading papers for ranking")
+            elif kind == "done":
+                made = value
+                break
+            else:
+                print(f"featurising in a child process failed: {value}", file=sys.stderr)
+                return 0
+        proc.join()
+    finally:
+        if proc.pid is not None and proc.is_alive():
+            proc.terminate()
+            proc.join()
+        out.close()
+        out.join_thread()
+    return made
+
+
+def _featurise_worker(db_path: str, folder: str, ids: list[str], out: Any) -> None:
+    from paperdesk.core.search.parallel import _die_with_parent
+
+    _die_with_parent()
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        hasher = Hasher()
+        chunks = []
+        for start in range(0, len(ids), CHUNK_PAPERS):
+            chunks.append(build_chunk(read_texts(conn, ids[start:start + CHUNK_PAPERS]), hasher))
+            out.put(("progress", min(start + CHUNK_PAPERS, len(ids))))
+        conn.close()
+        cache = FeatureCache(Path(folder).parent)
+        cache._write(merge_chunks(chunks) if chunks else empty_chunk())  # one file: nothing to compact
+        out.put(("done", len(ids)))
+    except BaseException as exc:  # the parent says so and featurises here
+        out.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
 class FeatureCache:
     """The library's papers as rows of one CSR matrix, kept in step with SQLite on `refresh()`."""
 
@@ -272,6 +367,8 @@ class FeatureCache:
         # tf-idf values are made from the counts when needed (a float per feature would more than
         # double the memory); each row's L2 norm is kept.
         self.norms = np.ones(0, dtype=np.float32)
+        self.df = np.zeros(DIM, dtype=np.int32)  # papers with each feature (files read so far)
+        self.common = np.zeros(DIM, dtype=bool)  # dropped for good here: once in over DROP_DF
 
     # -- disk -------------------------------------------------------------------------------
     def _chunk_files(self) -> list[Path]:
@@ -313,33 +410,30 @@ class FeatureCache:
     # -- keeping in step ----------------------------------------------------------------------
     def refresh(self, conn: sqlite3.Connection, progress: Progress | None = None) -> int:
         """Read new chunk files, featurise papers no chunk has, and recompute tf-idf. Returns
-        the number of papers featurised here."""
-        new: list[Chunk] = []
+        the number of papers featurised here (or by the child process it started)."""
         if not self._loaded:
             self._drop_old_versions()
-        for path in self._chunk_files():
-            if path.name in self._loaded:
-                continue
-            chunk = self._read(path)
-            self._loaded.add(path.name)
-            if chunk is not None:
-                new.append(chunk)
+        new = self._read_new_files()
         seen = set(self.row_of)
         for c in new:
             seen.update(c.ids)
         missing = [pid for (pid,) in conn.execute("SELECT id FROM papers") if pid not in seen]
         made = 0
+        if len(missing) >= CHILD_PAPERS:
+            made = featurise_in_child(_database_path(conn), self.dir, missing, progress)
+            if made:
+                for c in self._read_new_files():
+                    new.append(c)
+                    seen.update(c.ids)
+                missing = [pid for pid in missing if pid not in seen]
         for start in range(0, len(missing), CHUNK_PAPERS):
             part = missing[start:start + CHUNK_PAPERS]
-            rows = conn.execute(
-                f"SELECT id, title, abstract, organization, authors FROM papers WHERE id IN {IDS}",
-                (id_array(part),)).fetchall()
-            chunk = build_chunk(rows, self.hasher)
+            chunk = build_chunk(read_texts(conn, part), self.hasher)
             self._loaded.add(self._write(chunk))
             new.append(chunk)
             made += len(part)
             if progress:
-                progress(made, len(missing), "reading papers for ranking")
+                progress(made, made + len(missing) - start - len(part), "reading papers for ranking")
         if new:
             self._add(new)
             if len(self._loaded) > MAX_CHUNKS:
@@ -348,17 +442,33 @@ class FeatureCache:
             release_freed_memory()
         return made
 
+    def _read_new_files(self) -> list[Chunk]:
+        new = []
+        for path in self._chunk_files():
+            if path.name in self._loaded:
+                continue
+            chunk = self._read(path)
+            self._loaded.add(path.name)
+            if chunk is not None:
+                new.append(chunk)
+        return new
+
     def _add(self, new: list[Chunk]) -> None:
-        """New rows join the matrix without the features common enough to drop (DROP_DF). A feature
-        dropped stays out of this cache's matrix even if later papers make it rarer again (the
-        files keep it: a fresh load decides anew). Document frequencies are counted anew (not
-        kept: 4 MB); a dropped feature's count is then short, which no longer matters."""
-        df = np.zeros(DIM, dtype=np.int64)
-        for chunk in [self.matrix, *new]:
+        """New rows join the matrix without the features common or rare enough to drop (DROP_DF,
+        MIN_DF). Document frequencies count every feature, dropped or not (4 MB). A feature dropped
+        as common stays out of this cache's matrix even if later papers make it rarer again; one
+        dropped as rare joins the rows of later papers that have it (the files keep every feature:
+        a fresh load decides anew for all rows)."""
+        df = self.df
+        for chunk in new:
             for _r0, _r1, idx, _counts in chunk.blocks():
-                df += np.bincount(idx, minlength=DIM)
+                df += np.bincount(idx, minlength=DIM).astype(np.int32)
         n = len(self.matrix.ids) + sum(len(c.ids) for c in new)
-        dropped = self.dropped | (df > DROP_DF * n) if n >= MIN_DF_PAPERS else self.dropped
+        if n >= MIN_DF_PAPERS:
+            self.common |= df > DROP_DF * n
+            dropped = self.common | (df < MIN_DF)
+        else:
+            dropped = self.common
         parts = [without(c, dropped) for c in [self.matrix, *new] if c.ids]
         new.clear()  # the unfiltered chunks can go before the merge
         self._set_matrix(merge_chunks(parts) if parts else empty_chunk(), df, dropped)
@@ -379,8 +489,8 @@ class FeatureCache:
 
     @property
     def dropped(self) -> np.ndarray:
-        """Features out of the matrix (in over DROP_DF of papers): those of idf 0."""
-        return self.idf == 0
+        """Features papers have that are out of the matrix (too common or too rare): idf 0."""
+        return (self.idf == 0) & (self.df > 0)
 
     def _set_matrix(self, m: Chunk, df: np.ndarray, dropped: np.ndarray) -> None:
         # A paper featurised twice (two processes at once) keeps its last row; that is harmless.
@@ -390,6 +500,7 @@ class FeatureCache:
         self.idf = (np.log((n + 1) / (df + 1)) + 1).astype(np.float32)
         if n >= MIN_DF_PAPERS:
             self.idf[df > COMMON_DF * n] *= COMMON_WEIGHT
+        self.idf[PAIRS:] *= PAIR_WEIGHT
         self.idf[dropped] = 0
         self.norms = np.empty(n, dtype=np.float32)
         for r0, r1, idx, counts in m.blocks():
