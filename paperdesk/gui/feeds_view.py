@@ -32,6 +32,7 @@ from paperdesk.gui.qt import (
     QHeaderView,
     QInputDialog,
     QLabel,
+    QMenu,
     QModelIndex,
     QPersistentModelIndex,
     QPushButton,
@@ -351,16 +352,10 @@ class FeedsMenu:
     """The Feeds menu (manage, refresh now), its view (made when first shown) and the scheduler of
     due refreshes (started with `start`)."""
 
-    def __init__(self, window: MainWindow, *, start: bool = True):
+    def __init__(self, window: MainWindow, menu: QMenu, *, start: bool = True):
         self.window = window
         self.scheduler = FeedScheduler(window)
         self.view: FeedsView | None = None
-        bar = window.menuBar()
-        help_menu = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
-        menu = bar.addMenu("Fee&ds")
-        if help_menu is not None:  # Help stays last, where people look for it
-            bar.removeAction(help_menu)
-            bar.addAction(help_menu)
         self.actions: dict[str, QAction] = {}
         for name, title, tip, slot in (
                 ("feeds-manage", "&Manage feeds…", "Subscriptions, their health, OPML", self.show),

@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from paperdesk import APP_NAME
 from paperdesk.core import Library, LibraryError
@@ -68,9 +67,6 @@ from paperdesk.gui.theme import icon
 from paperdesk.gui.triage import Triage
 from paperdesk.gui.views import INBOX, View
 
-if TYPE_CHECKING:
-    from paperdesk.gui.rules_dialog import RulesDialog
-
 MENU_GIVE_BACK_S = 0.5  # the menu bar taking the focus this soon after a menu closed: Esc left it there
 MARK_READ_MS = 600  # a paper shown this long counts as read (skimming with j/k does not)
 DEFAULT_WIDTHS = {"star": 26, "who": 120, "date": 88, "upvotes": 40, "tags": 90, "marks": 26}
@@ -88,9 +84,6 @@ class MainWindow(QMainWindow):
         self._reload_anchor: tuple[str | None, int] = (None, 0)  # the current paper and row
         self._menu_closed_at = 0.0
         self._pending_splitter: QByteArray | None = None
-        self.palette: Palette | None = None
-        self.go_to_picker: GoToPicker | None = None
-        self.rules_dialog: RulesDialog | None = None
         self.dialogs = Dialogs()
         path = keymap_path if keymap_path is not None else core_keymap.user_keymap_path()
         self.keymap = core_keymap.load_keymap(path)
@@ -112,7 +105,7 @@ class MainWindow(QMainWindow):
         self.for_you = ForYou(self)
         self._build_controllers(background=remember)
         self._build_status_bar()
-        self.feeds = FeedsMenu(self, start=refresh_feeds)
+        self.feeds = FeedsMenu(self, self.menus["Feeds"], start=refresh_feeds)
         self.job_status.background += [self.feeds.scheduler, self.pdf.arxiv_lookup]
 
         self.collector = IdleCollector(self)  # full GCs only here, when the writer rests
@@ -170,7 +163,6 @@ class MainWindow(QMainWindow):
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
         self.table.setAlternatingRowColors(True)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setTabKeyNavigation(False)  # Tab leaves the list (to the reader, the sidebar…)
         self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
@@ -179,11 +171,8 @@ class MainWindow(QMainWindow):
         vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row sizing: 100k rows are free
         vh.setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         hh = self.table.horizontalHeader()
-        hh.setSectionsClickable(True)
         hh.setSortIndicatorShown(True)
         hh.setHighlightSections(False)
-        hh.setStretchLastSection(False)
-        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setSectionResizeMode(COLUMN_KEYS.index("title"), QHeaderView.ResizeMode.Stretch)
         for key, width in DEFAULT_WIDTHS.items():
             self.table.setColumnWidth(COLUMN_KEYS.index(key), width)
@@ -247,14 +236,14 @@ class MainWindow(QMainWindow):
         self.focus_changed(None, None)  # the mode label
 
     def _build_commands(self) -> None:
-        menus = {name: self.menuBar().addMenu(f"&{name}") for name in MENUS}
+        self.menus = {title.replace("&", ""): self.menuBar().addMenu(title) for title in MENUS}
         for cmd in COMMANDS:
             action = self._action_for(cmd)
             self.command_actions[cmd.name] = action
             if cmd.menu:
-                menus[cmd.menu].addAction(action)
+                self.menus[cmd.menu].addAction(action)
                 if cmd.name in ("cancel-job", "history", "archive-next", "copy-link", "last", "go-archive"):
-                    menus[cmd.menu].addSeparator()
+                    self.menus[cmd.menu].addSeparator()
         for name in TOOLBAR_ORDER:
             self.toolbar.addAction(self.command_actions[name])
         self.toolbar.addSeparator()
@@ -449,19 +438,17 @@ class MainWindow(QMainWindow):
 
     # -- dialogs ---------------------------------------------------------------------------------
     def show_palette(self) -> None:
-        self.keys.cancel_pending()
-        self.palette = Palette(COMMANDS, self.keymap, self, views=self.sidebar.entries())
-        self.palette.chosen.connect(self._chosen)
-        self.keys.watch(self.palette.field, "palette")
-        self.dialogs.open(self.palette)
+        self._open_picker(Palette(COMMANDS, self.keymap, self, views=self.sidebar.entries()))
 
     def show_go_to(self) -> None:
         """The go-to picker: every sidebar view by (part of) its name."""
+        self._open_picker(GoToPicker(self.sidebar.entries(), self))
+
+    def _open_picker(self, picker: Palette | GoToPicker) -> None:
         self.keys.cancel_pending()
-        self.go_to_picker = GoToPicker(self.sidebar.entries(), self)
-        self.go_to_picker.chosen.connect(self._chosen)
-        self.keys.watch(self.go_to_picker.field, "palette")
-        self.dialogs.open(self.go_to_picker)
+        picker.chosen.connect(self._chosen)
+        self.keys.watch(picker.field, "palette")
+        self.dialogs.open(picker)
 
     def _chosen(self, name: str) -> None:
         if name.startswith(VIEW_PREFIX):
@@ -488,8 +475,7 @@ class MainWindow(QMainWindow):
     def show_rules(self) -> None:
         from paperdesk.gui.rules_dialog import RulesDialog
 
-        self.rules_dialog = RulesDialog(self)
-        self.dialogs.open(self.rules_dialog)
+        self.dialogs.open(RulesDialog(self))
 
     def show_highlights(self) -> None:
         from paperdesk.gui.highlights_view import HighlightsDialog
@@ -508,9 +494,6 @@ class MainWindow(QMainWindow):
             self.reader.notes.flush()
         self.dialogs.close_all()
         self.focus_list()
-
-    def toggle_triage(self) -> None:
-        self.triage.toggle(list(self.model.ids), self.papers.view.title)
 
     # -- changes ------------------------------------------------------------------------------
     def on_changes(self, changes: Changes) -> None:

@@ -43,12 +43,11 @@ class PdfCommands:
         pid = self.selection.current_id()
         if pid is None:
             return
+        self.reader.prefer_pdf = True
         if self.lib.pdf_path(pid) is not None:
-            self.reader.prefer_pdf = True
             self.show_paper(pid)
             self.pdf_view.setFocus()
             return
-        self.reader.prefer_pdf = True
         problems = self.fetcher.fetch([pid])
         self.status(problems[0] if problems else "Fetching the PDF…", 8000)
 

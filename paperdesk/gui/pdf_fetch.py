@@ -14,7 +14,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from paperdesk.core.library import LibraryError
-from paperdesk.gui.qt import QApplication, QEvent, QObject, QTimer, Signal
+from paperdesk.gui.qt import QApplication, QObject, QTimer, Signal
 
 if TYPE_CHECKING:
     from paperdesk.core.pdf.download import PdfJob, PdfResult
@@ -43,7 +43,6 @@ class PdfFetcher(QObject):
         QApplication.instance().aboutToQuit.connect(self.close)
         self.timer = QTimer(self, interval=STARRED_FIRST_MS)
         self.timer.timeout.connect(self._tick)
-        window.installEventFilter(self)  # closing the window stops the fetcher (and its timer)
         if background:
             self.timer.start()
 
@@ -83,11 +82,6 @@ class PdfFetcher(QObject):
     def _tick(self) -> None:
         self.timer.setInterval(STARRED_EVERY_MS)  # the first look comes sooner
         self.fetch_starred()
-
-    def eventFilter(self, obj, event) -> bool:
-        if obj is self.window and event.type() == QEvent.Type.Close:
-            self.close()
-        return False
 
     def close(self) -> None:
         self._closed = True

@@ -48,12 +48,8 @@ class Selection:
         return True
 
     def move_current(self, step: int) -> None:
-        n = self.model.rowCount()
-        if not n:
-            return
         row = self.table.currentIndex().row()
-        row = 0 if row < 0 else max(0, min(n - 1, row + step))
-        self.table.setCurrentIndex(self.model.index(row, TITLE_COLUMN))
+        self.move_to_row(0 if row < 0 else max(0, row + step))
 
     def next_not_in(self, row: int, leaving: set[str]) -> str | None:
         """The first paper below `row` not in `leaving`, else the nearest one above it."""

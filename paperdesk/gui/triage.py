@@ -47,7 +47,6 @@ class Triage:
         self.lib, self.keymap, self.jobs, self.selection = lib, keymap, jobs, selection
         self.bar, self.dialogs, self.open_paper, self.go_to = bar, dialogs, open_paper, go_to
         self.session: TriageSession | None = None
-        self.summary: TriageSummary | None = None
         self.label = QLabel()
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(120)
@@ -125,9 +124,6 @@ class Triage:
         self.jobs.write("Mark read", lambda lib: lib.mark_read(ids),
                         lambda _r: self.selection.model.refresh_rows(set(ids)))
 
-    def next(self) -> None:
-        self.decide("skip")
-
     def previous(self) -> None:
         if self.session is None:
             self.selection.move_current(-1)
@@ -144,8 +140,7 @@ class Triage:
         self.jobs.write("Triage summary", lambda _lib: None, lambda _result: self._summarize(session))
 
     def _summarize(self, session: TriageSession) -> None:
-        self.summary = session.summary()
-        dialog = TriageSummaryDialog(self.summary, self.lib, self.bar.window())
+        dialog = TriageSummaryDialog(session.summary(), self.lib, self.bar.window())
         dialog.paper_chosen.connect(self.open_paper)
         dialog.show_starred.connect(lambda: self.go_to("starred"))
         self.dialogs.open(dialog)

@@ -84,7 +84,7 @@ def test_categories_group_counts_primary_categories_and_reaches_the_rest(make_wi
     window.table.setFocus()
     qtbot.waitUntil(window.table.hasFocus)
     qtbot.keyClicks(window.table, "go")
-    picker = window.go_to_picker
+    picker = window.dialogs.top()
     qtbot.waitUntil(picker.isVisible)
     qtbot.keyClicks(picker.field, "physics.r29")
     assert picker.visible_names() == ["view:category:physics.r29"]

@@ -16,7 +16,7 @@ def test_one_export_entry_and_the_palette_opens_the_dialog(make_window, seeded, 
     assert file_menu_texts(window).count("Export…") == 1
     window.table.setFocus()
     window.run_command("palette")
-    palette = window.palette
+    palette = window.dialogs.top()
     qtbot.waitUntil(palette.isVisible)
     qtbot.keyClicks(palette.field, "export")
     assert palette.visible_names()[0] == "export"

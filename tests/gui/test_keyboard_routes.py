@@ -28,7 +28,7 @@ def test_go_to_picker_reaches_digests_tags_and_saved_searches(desk, seeded, qtbo
     qtbot.waitUntil(lambda: "saved:fresh ideas" in [e.key for e in desk.sidebar.entries()])
     nov = next(s for s in seeded.sources() if s["date"] == "2026-11-05")
     press(qtbot, desk.table, "g", "o")
-    picker = desk.go_to_picker
+    picker = desk.dialogs.top()
     qtbot.waitUntil(picker.isVisible)
     qtbot.waitUntil(lambda: mode(desk) == "PALETTE")
     names = picker.visible_names()
@@ -48,7 +48,7 @@ def test_go_to_picker_reaches_digests_tags_and_saved_searches(desk, seeded, qtbo
     # Ctrl+P from the search field too, and letters in order find a tag ("rdng")
     press(qtbot, desk.table, "/")
     qtbot.keyClick(desk.search, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
-    picker = desk.go_to_picker
+    picker = desk.dialogs.top()
     qtbot.waitUntil(picker.isVisible)
     qtbot.keyClicks(picker.field, "rdng")
     assert picker.visible_names() == ["view:tag:reading"]
@@ -60,7 +60,7 @@ def test_go_to_picker_reaches_digests_tags_and_saved_searches(desk, seeded, qtbo
 def test_palette_lists_every_sidebar_view(desk, seeded, qtbot):
     nov = next(s for s in seeded.sources() if s["date"] == "2026-11-05")
     press(qtbot, desk.table, ":")
-    palette = desk.palette
+    palette = desk.dialogs.top()
     qtbot.waitUntil(palette.isVisible)
     qtbot.keyClicks(palette.field, "go to nov")
     assert palette.visible_names() == [f"view:source:{nov['id']}"]

@@ -212,7 +212,7 @@ def test_copy_link_and_open(make_window, lib, qtbot, monkeypatch):
 
 def test_palette_filters_and_runs(desk, seeded, qtbot):
     press(qtbot, desk.table, ":")
-    palette = desk.palette
+    palette = desk.dialogs.top()
     qtbot.waitUntil(palette.isVisible)
     qtbot.waitUntil(lambda: desk.mode_label.text().strip() == "PALETTE")
     assert len(palette.visible_names()) > 30
@@ -222,9 +222,10 @@ def test_palette_filters_and_runs(desk, seeded, qtbot):
     assert desk.papers.view.key == "archive" and not palette.isVisible()
     ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
     qtbot.keyClick(desk.table, Qt.Key.Key_P, ctrl_shift)
-    qtbot.waitUntil(lambda: desk.palette.isVisible())
-    press(qtbot, desk.palette.field, "Escape")
-    assert not desk.palette.isVisible()
+    qtbot.waitUntil(lambda: desk.dialogs.top() is not None)
+    palette = desk.dialogs.top()
+    press(qtbot, palette.field, "Escape")
+    assert not palette.isVisible()
 
 
 def test_cheat_sheet_lists_the_active_keys(desk, qtbot):

@@ -258,7 +258,7 @@ def test_rules_dialog_refuses_a_bad_query_previews_runs_undoably_and_removes(mak
     lib, topic_of = topic_lib
     window = make_window(lib)
     window.run_command("rules")
-    dialog = window.rules_dialog
+    dialog = window.dialogs.top()
     qtbot.keyClicks(dialog.name, "rl papers")
     qtbot.keyClicks(dialog.query, "abstract:(reward")
     assert "cannot use query" in dialog.problem.text() and not dialog.save_button.isEnabled()
@@ -315,7 +315,7 @@ def test_rules_dialog_refuses_long_names_tags_and_queries_in_one_line(make_windo
     lib, _topic_of = topic_lib
     window = make_window(lib)
     window.run_command("rules")
-    dialog = window.rules_dialog
+    dialog = window.dialogs.top()
     qtbot.keyClicks(dialog.query, "reward")
     qtbot.keyClicks(dialog.tags, "rl")
     dialog.name.setText("n" * 81)

@@ -73,7 +73,7 @@ def triage_with_keys(qtbot, window, label: str, both: bool = False) -> tuple[Key
     """Run the whole session from the Inbox; the keyboard (count, log) and the digest's papers."""
     keyboard = Keyboard(qtbot, window)
     keyboard.press("g", "o")
-    picker = window.go_to_picker
+    picker = window.dialogs.top()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is picker.field)
     keyboard.type(label)
     keyboard.press("Return")
