@@ -76,7 +76,6 @@ class PaperModel(QAbstractTableModel):
         self._pages: OrderedDict[int, list[dict | None]] = OrderedDict()
         self._recent: dict[str, dict] = {}  # rows read for the previous list, by id (see set_ids)
         self._snippets: Mapping[str, str] = {}
-        self.rows_fetched = 0  # for tests and benchmarks: rows read from the library so far
         self._bold = QFont()
         self._bold.setBold(True)
         self._archived = QFont()  # an archived paper in a mixed view (the delegate also dims it)
@@ -155,7 +154,6 @@ class PaperModel(QAbstractTableModel):
             self._pages.move_to_end(page_no)
         if page[offset] is None and self._ids[row] is not None:  # changed: re-read just that row
             found = self.lib.rows([self._ids[row]])
-            self.rows_fetched += 1
             page[offset] = found[0] if found else {"id": self._ids[row], "title": "(deleted)"}
         return page[offset]
 
@@ -166,7 +164,6 @@ class PaperModel(QAbstractTableModel):
         missing = [i for i in ids if i is not None and i not in by_id]
         if missing:
             by_id.update((r["id"], r) for r in self.lib.rows(missing))
-            self.rows_fetched += len(missing)
         # (None: a row past the end of a list that shrank, until its re-query replaces it)
         page: list[dict | None] = [by_id.get(i) or {"id": i, "title": "(deleted)" if i else ""} for i in ids]
         self._pages[page_no] = page

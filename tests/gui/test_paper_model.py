@@ -22,38 +22,41 @@ def big_lib(tmp_path_factory):
     lib.close()
 
 
-def test_only_painted_pages_are_read(qapp, big_lib):
-    model = PaperModel(big_lib)
-    calls = []
+@pytest.fixture
+def reads(big_lib, monkeypatch) -> list[int]:
+    """How many rows each `lib.rows` call the model makes asks for (the calls keep their answers)."""
+    calls: list[int] = []
     real_rows = big_lib.rows
-    big_lib.rows = lambda ids: calls.append(len(ids)) or real_rows(ids)  # count reads, keep behaviour
-    try:
-        model.set_ids(big_lib.paper_ids())
-        assert model.rowCount() == 10_000
-        assert calls == [] and model.rows_fetched == 0
-        title = model.data(model.index(5_050, TITLE))
-        assert title and "synthetic" in title
-        assert calls == [PAGE]  # one page around row 5050, nothing else
-        model.data(model.index(5_099, TITLE))
-        assert calls == [PAGE]  # same page: cached
-    finally:
-        del big_lib.rows
+    monkeypatch.setattr(big_lib, "rows", lambda ids: calls.append(len(ids)) or real_rows(ids))
+    return calls
+
+
+def test_only_painted_pages_are_read(qapp, big_lib, reads):
+    model = PaperModel(big_lib)
+    model.set_ids(big_lib.paper_ids())
+    assert model.rowCount() == 10_000
+    assert reads == []
+    title = model.data(model.index(5_050, TITLE))
+    assert title and "synthetic" in title
+    assert reads == [PAGE]  # one page around row 5050, nothing else
+    model.data(model.index(5_099, TITLE))
+    assert reads == [PAGE]  # same page: cached
     assert model.cached_rows() == PAGE
 
 
-def test_changes_update_only_the_affected_row(qapp, big_lib, qtbot):
+def test_changes_update_only_the_affected_row(qapp, big_lib, qtbot, reads):
     model = PaperModel(big_lib)
     ids = big_lib.paper_ids(limit=300)
     model.set_ids(ids)
     before = model.data(model.index(7, COLUMN_KEYS.index("star")), Qt.ItemDataRole.DecorationRole)
     assert before is None
-    fetched = model.rows_fetched
+    fetched = sum(reads)
     with qtbot.waitSignal(model.dataChanged) as blocker:
         changes = big_lib.star([ids[7]])
         model.apply(changes)
     assert blocker.args[0].row() == 7 and blocker.args[1].row() == 7
     assert model.data(model.index(7, COLUMN_KEYS.index("star")), Qt.ItemDataRole.DecorationRole) is not None
-    assert model.rows_fetched == fetched + 1  # one row re-read, not the page
+    assert sum(reads) == fetched + 1  # one row re-read, not the page
     big_lib.star([ids[7]], False)
 
 
@@ -78,19 +81,19 @@ def test_title_tex_escapes_become_letters(qapp, lib):
     assert model.data(model.index(0, TITLE)) == "Schrödinger bridges for café"
 
 
-def test_a_new_list_reuses_rows_already_read_unless_they_changed(qapp, big_lib):
+def test_a_new_list_reuses_rows_already_read_unless_they_changed(qapp, big_lib, reads):
     model = PaperModel(big_lib)
     ids = big_lib.paper_ids(limit=2 * PAGE)
     model.set_ids(ids)
     for row in range(2 * PAGE):  # both pages read, as a painted screen would
         model.data(model.index(row, TITLE))
-    assert model.rows_fetched == 2 * PAGE
+    assert sum(reads) == 2 * PAGE
     changes = big_lib.star([ids[5]])  # changed while the new list is not yet painted
     reordered = [*big_lib.paper_ids(limit=3, offset=5000), *reversed(ids)]
     model.set_ids(reordered)
     model.apply(changes)  # the starred paper's kept row must not be reused
     texts = [model.data(model.index(row, TITLE)) for row in range(len(reordered))]
-    assert model.rows_fetched == 2 * PAGE + 3 + 1  # three unseen papers and the changed one
+    assert sum(reads) == 2 * PAGE + 3 + 1  # three unseen papers and the changed one
     assert texts == [model.data(model.index(row, TITLE)) for row in range(len(reordered))]
     star = COLUMN_KEYS.index("star")
     starred_row = reordered.index(ids[5])
@@ -100,7 +103,7 @@ def test_a_new_list_reuses_rows_already_read_unless_they_changed(qapp, big_lib):
     model.apply(Changes(papers=frozenset([ids[0], *big_lib.paper_ids(limit=300, offset=6000)])))
     model.data(model.index(reordered.index(ids[0]), TITLE))
     model.data(model.index(reordered.index(ids[1]), TITLE))
-    assert model.rows_fetched == 2 * PAGE + 3 + 1 + 1
+    assert sum(reads) == 2 * PAGE + 3 + 1 + 1
 
 
 def test_a_huge_title_from_before_the_store_capped_it_is_shown_capped(qapp, tmp_path):
