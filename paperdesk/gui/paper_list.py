@@ -161,7 +161,6 @@ class PaperList(QObject):
         self.query = ""
         self.last_search: SearchOutcome | None = None
         self._id_cache: OrderedDict[tuple[str, str], tuple[str, ...]] = OrderedDict()  # see paper_model
-        self.patched = 0  # changes applied by patching the id list (for tests)
         self.search_ready = True  # False while the writer builds the search index
         self.fresh_list = False  # a new view or query: start at the top instead of keeping the paper
         self.head_rows = HEAD_ROWS
@@ -444,7 +443,6 @@ class PaperList(QObject):
                 else:
                     lo = mid + 1
             ids.insert(lo, pid)
-        self.patched += 1
         self.model.set_ids(ids, self.model.snippets)
         self.reloaded.emit()
 
@@ -502,7 +500,6 @@ class PaperList(QObject):
             ids = [i for i in ids if i not in gone]
         if entering:
             ids = self._insert_sorted(ids, entering)
-        self.patched += 1
         self.reader.supersede("list")
         self.model.set_ids(ids, self.model.snippets)
         self.reloaded.emit()

@@ -61,6 +61,8 @@ def test_archive_and_undo_patch_the_list_in_sorted_place(plist, seeded, qtbot, o
     plist.set_view(INBOX)
     plist.set_sort(order, ascending)
     answered(plist, qtbot)
+    lists: list[int] = []  # a new list in the model, at once: patched, not asked of the reader
+    plist.reloaded.connect(lambda: lists.append(len(plist.model.ids)))
     with listed(seeded) as queries:
         picked = [plist.model.ids[n] for n in (0, 7, 150, len(plist.model.ids) - 1)]
         seeded.archive(picked)  # leave the Inbox: removed in place
@@ -71,7 +73,7 @@ def test_archive_and_undo_patch_the_list_in_sorted_place(plist, seeded, qtbot, o
         assert not plist.busy
         assert list(plist.model.ids) == fresh(seeded, plist)
         queries.clear()
-    assert plist.patched == 2
+    assert len(lists) == 2 and lists[1] == lists[0] + 4
 
 
 def test_star_enters_starred_view_and_rows_repaint_without_requery(plist, seeded, qtbot):
@@ -79,13 +81,17 @@ def test_star_enters_starred_view_and_rows_repaint_without_requery(plist, seeded
     answered(plist, qtbot)
     assert list(plist.model.ids) == []
     ids = seeded.paper_ids(limit=3)
-    seeded.star(ids)
+    lists: list[int] = []
+    plist.reloaded.connect(lambda: lists.append(len(plist.model.ids)))
+    seeded.star(ids)  # patched in at once: not asked of the reader
+    assert lists == [3] and not plist.busy
     assert list(plist.model.ids) == fresh(seeded, plist) and len(plist.model.ids) == 3
     plist.set_view(ALL)
     answered(plist, qtbot)
+    lists.clear()
     with listed(seeded) as queries:
         seeded.tag([ids[0]], ["ml"])  # stays in All: only the row repaints
-        assert not plist.busy and plist.patched == 1
+        assert not plist.busy and lists == []
     assert queries == []
     assert "ml" in plist.model.row_data(plist.model.row_of(ids[0]))["tag_list"]
 
