@@ -38,7 +38,6 @@ class ReaderThread(QObject):
         self._queue: queue.Queue[tuple[int, str, ReadFn] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._closed = False
-        self.served = 0  # requests that ran (for tests)
         self._arrived.connect(self._deliver)
 
     # -- GUI side -------------------------------------------------------------------------------
@@ -109,7 +108,6 @@ class ReaderThread(QObject):
                     value, error = fn(lib), ""
                 except Exception as exc:  # reported to the GUI as a message, never kills the reader
                     value, error = None, str(exc) or type(exc).__name__
-                self.served += 1
                 try:
                     self._arrived.emit(token, channel, value, error)
                 except RuntimeError:  # the GUI object is gone: nobody to tell

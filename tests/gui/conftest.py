@@ -87,6 +87,28 @@ def desk(make_window, seeded, qtbot):
 
 
 @pytest.fixture
+def reader_runs(monkeypatch):
+    """runs(reader): how many requests a ReaderThread has run since this fixture was made (counted
+    here, around each request's function: the product keeps no counter for tests)."""
+    from paperdesk.gui.reader_thread import ReaderThread
+
+    ran: dict[int, int] = {}
+    real_submit = ReaderThread.submit
+
+    def submit(self, channel, fn, callback=None):
+        def counted(lib):  # on the reader's thread: counted once the request has run
+            try:
+                return fn(lib)
+            finally:
+                ran[id(self)] = ran.get(id(self), 0) + 1
+
+        return real_submit(self, channel, counted, callback)
+
+    monkeypatch.setattr(ReaderThread, "submit", submit)
+    return lambda reader: ran.get(id(reader), 0)
+
+
+@pytest.fixture
 def settle(qtbot):
     """settle(window): wait until the writer has run every queued write (every desk write is a job)
     and the reader has answered what they made the desk ask for (the list, the sidebar)."""

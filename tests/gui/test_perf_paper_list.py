@@ -96,7 +96,7 @@ def test_star_enters_starred_view_and_rows_repaint_without_requery(plist, seeded
     assert "ml" in plist.model.row_data(plist.model.row_of(ids[0]))["tag_list"]
 
 
-def test_the_gui_thread_runs_no_list_search_or_count_query(plist, seeded, qtbot):
+def test_the_gui_thread_runs_no_list_search_or_count_query(reader_runs, plist, seeded, qtbot):
     """Views, sorts, searches and re-queries after an import, whatever the library's size: all
     read on the reader thread (there is no "small enough to do it here" any more)."""
     with listed(seeded) as queries:
@@ -115,7 +115,7 @@ def test_the_gui_thread_runs_no_list_search_or_count_query(plist, seeded, qtbot)
             seeded.import_batch(batch)
         answered(plist, qtbot)
         assert list(plist.model.ids) == fresh(seeded, plist)
-        assert plist.reader.served == 7  # four views, a sort, a search, the import (the rest: cached)
+        assert reader_runs(plist.reader) == 7  # four views, a sort, a search, the import (the rest: cached)
         fresh_queries = len(queries)  # (the test's own `fresh` lists ran here too)
     assert fresh_queries == 7  # exactly the test's own seven `fresh` calls
 
@@ -217,18 +217,18 @@ def test_a_completed_list_is_kept_and_read_again_after_a_change(plist, seeded, q
     assert list(plist.model.ids) == fresh(seeded, plist) == list(plist._id_cache[("inbox", plist.order)])
 
 
-def test_papers_added_while_the_list_is_incomplete_are_read_once(plist, seeded, qtbot):
+def test_papers_added_while_the_list_is_incomplete_are_read_once(reader_runs, plist, seeded, qtbot):
     plist.head_rows = 100
     plist.set_view(ALL)
     qtbot.waitUntil(lambda: not plist.busy and not plist.completing)
     plist._id_cache.clear()
-    served = plist.completer.served
+    served = reader_runs(plist.completer)
     plist.set_view(INBOX)
     for batch in synthetic_batches(50, per_batch=50, prefix="lazy"):
         seeded.import_batch(batch)  # added: the reader's re-query replaces the list
     qtbot.waitUntil(lambda: not plist.busy and not plist.completing)
     assert list(plist.model.ids) == fresh(seeded, plist) and len(plist.model.ids) == 447
-    assert plist.completer.served <= served + 1  # a stale completion is not read again
+    assert reader_runs(plist.completer) <= served + 1  # a stale completion is not read again
 
 
 def test_a_requery_after_a_change_keeps_the_old_list_until_the_reader_answers(plist, seeded, qtbot):
@@ -273,7 +273,7 @@ def test_a_change_while_a_list_is_on_its_way_is_not_patched_into_the_old_one(pli
     assert list(plist.model.ids) == [pid] == fresh(seeded, plist)
 
 
-def test_reader_thread_drops_stale_answers_and_cannot_write(qapp, seeded, qtbot):
+def test_reader_thread_drops_stale_answers_and_cannot_write(qapp, seeded, qtbot, reader_runs):
     reader = ReaderThread(seeded.folder)
     got: list[object] = []
     started, gate = threading.Event(), threading.Event()
@@ -288,7 +288,7 @@ def test_reader_thread_drops_stale_answers_and_cannot_write(qapp, seeded, qtbot)
     reader.submit("x", lambda lib: lib.count(status="inbox"), lambda value, error: got.append(("new", value)))
     gate.set()
     qtbot.waitUntil(lambda: not reader.pending("x"), timeout=10_000)
-    assert got == [("new", 397)] and reader.served == 2
+    assert got == [("new", 397)] and reader_runs(reader) == 2
     errors: list[str] = []
     reader.submit("w", lambda lib: lib.conn.execute("DELETE FROM papers"), lambda _v, e: errors.append(e))
     qtbot.waitUntil(lambda: bool(errors), timeout=10_000)

@@ -194,7 +194,7 @@ def test_decisions_retrain_once_they_pause_off_the_gui_thread(make_window, topic
     assert not window.lib.ranked
 
 
-def test_the_tag_popup_offers_likely_tags_and_return_accepts_them(make_window, topic_lib, qtbot):
+def test_the_tag_popup_offers_likely_tags_and_return_accepts_them(make_window, topic_lib, qtbot, reader_runs):
     lib, topic_of = topic_lib
     ids = sorted(topic_of)
     rl = [p for p in ids if topic_of[p] == "rl"]
@@ -230,17 +230,17 @@ def test_the_tag_popup_offers_likely_tags_and_return_accepts_them(make_window, t
 
     # A paper like none of the tags' papers is offered none of them.
     assert window.selection.select_id(speech[20])
-    served = window.papers.ranker.served
+    served = reader_runs(window.papers.ranker)
     qtbot.keyClicks(window.table, "t")
     other = window.writes.tag_popup
     assert other is not popup
     ranker = window.papers.ranker
-    qtbot.waitUntil(lambda: ranker.served > served and not ranker.pending("suggest"), timeout=30_000)
+    qtbot.waitUntil(lambda: reader_runs(ranker) > served and not ranker.pending("suggest"), timeout=30_000)
     settle_desks(qtbot)
     assert other.likely == [] and not other.likely_label.isVisible()
 
 
-def test_a_library_never_ranked_gets_no_suggestions(make_window, topic_lib, qtbot):
+def test_a_library_never_ranked_gets_no_suggestions(make_window, topic_lib, qtbot, reader_runs):
     lib, topic_of = topic_lib
     rl = sorted(p for p in topic_of if topic_of[p] == "rl")
     lib.tag(rl[:8], ["rl"])
@@ -249,7 +249,7 @@ def test_a_library_never_ranked_gets_no_suggestions(make_window, topic_lib, qtbo
     window.run_command("tag")
     qtbot.keyClick(window.writes.tag_popup.field, Qt.Key.Key_Return)  # empty: nothing to accept, nothing done
     assert lib.get(rl[20])["tags"] == [] and not window.writes.tag_popup.likely_label.isVisible()
-    assert not (lib.folder / "rank").exists() and window.papers.ranker.served == 0
+    assert not (lib.folder / "rank").exists() and reader_runs(window.papers.ranker) == 0
 
 
 def test_rules_dialog_refuses_a_bad_query_previews_runs_undoably_and_removes(make_window, topic_lib, qtbot):
