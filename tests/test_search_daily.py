@@ -116,3 +116,38 @@ def test_a_segment_whose_documents_were_all_replaced_is_dropped_and_nothing_else
     assert kept == [big, small]  # is full: nothing is read
     assert search_index.merge_due([big, small, gone], 10_000)
     assert not search_index.merge_due([big, small], 10_000)
+
+
+def test_index_update_merges_after_its_drain_and_a_failed_merge_is_one_line(lib, tmp_path, monkeypatch,
+                                                                          capsys):
+    import errno
+
+    from paperdesk.cli.main import main
+
+    monkeypatch.setattr(search_index, "MERGE_BASE", 2)
+    monkeypatch.setattr(search_index, "MERGE_FANIN", 3)
+    monkeypatch.setattr(search_index, "MERGE_ON_DRAIN", 0)
+    snap.import_snapshot(lib, day(tmp_path / "base.jsonl", [line(n) for n in range(20)]))
+    lib.search.rebuild()
+    for n in range(3):  # three 2-document segments (a drain merges none of them)
+        lib.tag(lib.paper_ids(order="added")[2 * n:2 * n + 2], ["t"])
+        lib.search.update()
+    folder = lib.folder
+    lib.close()
+    assert main(["--library", str(folder), "index", "update"]) == 0
+    with Library.open(folder) as again:
+        assert len(segment_ids(again.search.index.ix)) == 2  # the build's and the merged one
+        for n in range(3):
+            again.tag(again.paper_ids(order="added")[10 + 2 * n:12 + 2 * n], ["u"])
+            again.search.update()
+    capsys.readouterr()
+
+    def full(self):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(search_index.SearchIndex, "merge", full)
+    assert main(["--library", str(folder), "index", "update"]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip().endswith("indexed 0 papers")
+    assert err.strip() == \
+        "paperdesk: note: small index segments not merged: disk full (No space left on device)"

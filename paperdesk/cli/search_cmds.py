@@ -160,7 +160,12 @@ def cmd_index_update(args: argparse.Namespace) -> int:
         count = lib.search.update()
         _say_messages(lib)
         print(f"indexed {count} papers", flush=True)
-        lib.search.index.merge()  # small segments, once the papers are searchable (index.MERGE_BASE)
+        try:  # small segments, once the papers are searchable (index.MERGE_BASE)
+            lib.search.index.merge()
+        except OSError as exc:  # optional work: the papers are in; the next update tries again
+            from paperdesk.core.failures import summary
+
+            print(f"paperdesk: note: small index segments not merged: {summary(exc)}", file=sys.stderr)
     return 0
 
 
