@@ -4,6 +4,10 @@ stay one document, and a commit merges only small segments, a tier at a time."""
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
@@ -151,3 +155,41 @@ def test_index_update_merges_after_its_drain_and_a_failed_merge_is_one_line(lib,
     assert out.strip().endswith("indexed 0 papers")
     assert err.strip() == \
         "paperdesk: note: small index segments not merged: disk full (No space left on device)"
+
+
+def test_a_merge_killed_before_its_commit_leaves_the_index_whole_and_its_files_go(lib, tmp_path,
+                                                                                  monkeypatch):
+    monkeypatch.setattr(search_index, "MERGE_BASE", 2)
+    monkeypatch.setattr(search_index, "MERGE_FANIN", 3)
+    monkeypatch.setattr(search_index, "MERGE_ON_DRAIN", 0)
+    snap.import_snapshot(lib, day(tmp_path / "base.jsonl", [line(n) for n in range(20)]))
+    lib.search.rebuild()
+    for n in range(3):
+        lib.tag(lib.paper_ids(order="added")[2 * n:2 * n + 2], ["t"])
+        lib.search.update()
+    before = segment_ids(lib.search.index.ix)
+    code = textwrap.dedent(f"""
+        import os
+        from whoosh.writing import SegmentWriter
+        from paperdesk.core import Library
+        from paperdesk.core.search import index
+        index.MERGE_BASE, index.MERGE_FANIN = 2, 3
+        lib = Library.open({str(lib.folder)!r})
+        SegmentWriter._commit_toc = lambda self, segments: os._exit(4)  # merged, never listed
+        lib.search.index.merge()
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 4, proc.stderr
+    lib.search.index.close()
+    assert segment_ids(lib.search.index.ix) == before  # the table of contents never changed
+    assert named_segments(lib.search.index.dir) - before  # the merged segment's files, unlisted
+    assert lib.search.check(repair=False)["ok"] and lib.search.run("tag:t").total == 6
+    assert lib.search.index.merge() == 2  # under the lock: those files go first, then it merges
+    live = segment_ids(lib.search.index.ix)
+    assert len(live) == 2 and named_segments(lib.search.index.dir) == live
+    assert lib.search.check(repair=False)["ok"] and lib.search.run("tag:t").total == 6
+
+
+def named_segments(folder) -> set[str]:
+    """The segments the index folder's files belong to (Whoosh's, postings and word order files)."""
+    return {m.group(1) for p in folder.iterdir() if (m := re.search(r"(MAIN_[0-9a-z]{8,})", p.name))}

@@ -421,6 +421,7 @@ class SearchIndex:
         with self._writing(wait=False) as held:
             if not held:
                 return 0
+            self._remove_strays(self.ix)  # what a failed or killed write left goes first
             try:
                 writer = self._writer(self.ix)
             except LockError:
