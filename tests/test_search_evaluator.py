@@ -288,6 +288,25 @@ def test_sidecar_lists_give_whooshs_documents_and_scores(sidecar_searcher):
     assert len(ids) > 20 and (ids == expected[0]).all() and np.allclose(scores, expected[1])
 
 
+def test_postings_files_keep_counts_in_one_or_two_bytes(tmp_path):
+    from array import array
+
+    from paperdesk.core.search.sidecar import Collector, Sidecar
+
+    collector = Collector()
+    lists = {"abstract": [1.0, 3.0, 255.0], "fulltext": [1.0, 256.0, 60000.0], "tags": [0.5, 2.0]}
+    for name, weights in lists.items():
+        collector.add_list(name, b"w", array("i", range(len(weights))), array("f", weights))
+    path = tmp_path / "postings_MAIN_x.npp"
+    collector.write(path)
+    sidecar = Sidecar(path)
+    for name, weights in lists.items():
+        ids, found = sidecar.postings(name, b"w")
+        assert ids.tolist() == list(range(len(weights))) and found.tolist() == weights
+    assert {name: field[4].dtype.str for name, field in sidecar.fields.items()} == \
+        {"abstract": "|u1", "fulltext": "<u2", "tags": "<f4"}
+
+
 def test_a_damaged_sidecar_is_ignored(sidecar_searcher, tmp_path):
     import shutil
 
@@ -381,9 +400,14 @@ def test_word_order_files_find_runs_within_documents_only(tmp_path, monkeypatch,
     path = word_order.path_for(tmp_path, "MAIN_x")
     recorder.write(path, doc_count=5)
     order = word_order.WordOrder(path)
-    assert order.fields["abstract"].sequence.dtype.itemsize == (2 if narrow else 4)
     field = order.fields["abstract"]  # each word's places, ascending: "world" is at 0, 3, 5 and 7
-    world = field.ids["world"]
+    world, model, learn = (field.ids[w] for w in ("world", "model", "learn"))
+    # The sequence is not stored (places only); a merge makes it again from the places.
+    assert field.sequence().tolist() == [world, model, learn, world, model, world, model, world]
+    header, start = word_order.read_header(path, word_order.MAGIC)  # offsets, place offsets, places
+    expected = sum(8 * (f["docs"] + 1) + 8 * (len(f["words"]) + 1) + 4 * f["tokens"]
+                   for f in header["fields"].values())
+    assert path.stat().st_size == start + expected
     assert field.places[field.place_starts[world]:field.place_starts[world + 1]].tolist() == [0, 3, 5, 7]
     assert order.documents_with("abstract", ["world", "model"]).tolist() == [0, 3]
     assert order.documents_with("abstract", ["model", "world"]).tolist() == [3]  # not 0 -> 2

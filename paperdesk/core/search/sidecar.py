@@ -4,15 +4,18 @@ the one postings format the evaluator reads.
 Whoosh stores postings as pickled, zlib'd blocks of 128: a common word's 40,000 abstract postings
 cost ~15 ms to unpickle on every first use, and as-you-type meets new words at every keystroke.
 Our segment writer (whoosh_internals.py) also writes each field's lists as raw int32 docnums and
-float32 weights, the terms sorted, so the evaluator maps the file and slices it. Fields no query
+weights, the terms sorted, so the evaluator maps the file and slices it. A weight is a word's count
+in the document (boosts are 1): one byte while a field's counts stay under 256 (two under 65,536,
+else float32), 5 bytes a posting instead of 8. Fields no query
 reads by term (spelling words, numbers: ranges read columns) are left out (`covers`). Every
 segment our writer writes has its file (the index checks at open); a segment merged away leaves
 its file behind until `prune` (after each commit of the index queue).
 
 Layout: MAGIC, an 8-byte little-endian header length, the pickled header {"fields": {name: (terms,
-term bytes, first posting, postings)}, "count": n}, then n int32 docnums and n float32 weights,
-then per field in header order: terms + 1 int64 term offsets into the field's term bytes, the
-term bytes (terms ascending), terms + 1 int64 offsets into the postings.
+term bytes, first posting, postings, weight dtype)}, "count": n}, then n int32 docnums, then per
+field in header order its postings' weights (of its dtype), then per field in header order:
+terms + 1 int64 term offsets into the field's term bytes, the term bytes (terms ascending),
+terms + 1 int64 offsets into the postings.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import numpy as np
 
 PREFIX, EXTENSION = "postings_", ".npp"  # not the segment's own prefix: Whoosh would pack it into
 # the segment's compound file
-MAGIC = b"PDNPP2\n"
+MAGIC = b"PDNPP3\n"
 _LENGTH = struct.Struct("<Q")
 T = TypeVar("T")
 
@@ -99,13 +102,31 @@ class Collector:
         docnums = self.docnums.tobytes() if self.docnums.itemsize == 4 else \
             np.asarray(self.docnums, dtype=np.int32).tobytes()
         header: dict = {"fields": {}, "count": len(self.docnums)}
-        parts = [docnums, np.asarray(self.weights, dtype=np.float32).tobytes()]
+        weights = np.frombuffer(self.weights, dtype=np.float32) if len(self.weights) else \
+            np.zeros(0, dtype=np.float32)
+        parts, lists_parts = [docnums], []
         for name, lists in self.fields.items():
-            header["fields"][name] = (len(lists.ends), len(lists.terms), lists.first,
-                                      lists.ends[-1] if lists.ends else 0)
-            parts += [np.asarray([0, *lists.term_ends], dtype="<i8").tobytes(), bytes(lists.terms),
-                      np.asarray([0, *lists.ends], dtype="<i8").tobytes()]
-        write_file(path, MAGIC, header, parts)
+            count = lists.ends[-1] if lists.ends else 0
+            field_weights = weights[lists.first:lists.first + count]
+            kind = narrowest(field_weights)
+            header["fields"][name] = (len(lists.ends), len(lists.terms), lists.first, count, kind)
+            parts.append(field_weights.astype(kind).tobytes())
+            lists_parts += [np.asarray([0, *lists.term_ends], dtype="<i8").tobytes(), bytes(lists.terms),
+                            np.asarray([0, *lists.ends], dtype="<i8").tobytes()]
+        write_file(path, MAGIC, header, parts + lists_parts)
+
+
+def narrowest(weights: np.ndarray) -> str:
+    """The smallest dtype that holds these weights exactly: counts in one or two bytes."""
+    if not len(weights):
+        return "<u1"
+    if weights.min() >= 0 and np.array_equal(weights, np.floor(weights)):
+        top = weights.max()
+        if top < 1 << 8:
+            return "<u1"
+        if top < 1 << 16:
+            return "<u2"
+    return "<f4"
 
 
 def write_file(path: Path, magic: bytes, header: dict, parts: list[bytes]) -> None:
@@ -136,29 +157,32 @@ class Sidecar:
     def __init__(self, path: Path):
         header, offset = read_header(path, MAGIC)
         count = header["count"]
+        size = path.stat().st_size
         # A plain array over the map: a memmap's slices pay for its Python subclass.
-        raw = np.asarray(np.memmap(path, dtype=np.uint8, mode="r")) if path.stat().st_size > offset else None
-        self.docnums = raw[offset:offset + 4 * count].view("<i4") if count and raw is not None \
-            else np.zeros(0, dtype=np.int32)
+        raw = np.asarray(np.memmap(path, dtype=np.uint8, mode="r")) if size > offset else \
+            np.zeros(0, dtype=np.uint8)
+        self.docnums = raw[offset:offset + 4 * count].view("<i4")
         offset += 4 * count
-        self.weights = raw[offset:offset + 4 * count].view("<f4") if count and raw is not None \
-            else np.zeros(0, dtype=np.float32)
-        offset += 4 * count
-        # Per field: (term offsets, term bytes, postings offsets, the field's first posting).
-        self.fields: dict[str, tuple[array, bytes, array, int]] = {}
-        for name, (terms, size, first, _postings) in header["fields"].items():
-            assert raw is not None
+        weights: dict[str, np.ndarray] = {}
+        for name, (_terms, _size, _first, postings, kind) in header["fields"].items():
+            width = np.dtype(kind).itemsize
+            weights[name] = raw[offset:offset + width * postings].view(kind)
+            offset += width * postings
+        # Per field: (term offsets, term bytes, postings offsets, the field's first posting, its
+        # postings' weights).
+        self.fields: dict[str, tuple[array, bytes, array, int, np.ndarray]] = {}
+        for name, (terms, size_, first, _postings, _kind) in header["fields"].items():
             term_ends = array("q", bytes(raw[offset:offset + 8 * (terms + 1)]))
             offset += 8 * (terms + 1)
-            blob = bytes(raw[offset:offset + size])
-            offset += size
+            blob = bytes(raw[offset:offset + size_])
+            offset += size_
             ends = array("q", bytes(raw[offset:offset + 8 * (terms + 1)]))
             offset += 8 * (terms + 1)
             if sys.byteorder == "big":
                 term_ends.byteswap()
                 ends.byteswap()
-            self.fields[name] = (term_ends, blob, ends, first)
-        if offset != path.stat().st_size:
+            self.fields[name] = (term_ends, blob, ends, first, weights[name])
+        if offset != size:
             raise ValueError(f"postings file of the wrong size: {path}")
 
     def covers(self, fieldname: str) -> bool:
@@ -170,7 +194,7 @@ class Sidecar:
         found = self.fields.get(fieldname)
         if found is None:
             return None
-        term_ends, blob, ends, first = found
+        term_ends, blob, ends, first, weights = found
         lo, hi = 0, len(term_ends) - 1
         while lo < hi:  # the first term >= text
             mid = (lo + hi) // 2
@@ -180,8 +204,9 @@ class Sidecar:
                 hi = mid
         if lo == len(term_ends) - 1 or blob[term_ends[lo]:term_ends[lo + 1]] != text:
             return None
-        start, stop = first + ends[lo], first + ends[lo + 1]
-        return (self.docnums[start:stop].astype(np.int64), self.weights[start:stop].astype(np.float64))
+        start, stop = ends[lo], ends[lo + 1]
+        return (self.docnums[first + start:first + stop].astype(np.int64),
+                weights[start:stop].astype(np.float64))
 
 
 _OPEN: dict[tuple[str, int], Any] = {}

@@ -3,17 +3,19 @@
 
 Abstracts and PDF texts are indexed without Whoosh's positions (a word query reads their postings
 3x faster). Our segment writer records each document's words as the analyzer reads them (stop
-words dropped, as the index numbers positions) as word ids, and where each word occurs; a merge
-carries the merged segments' words over (`Recorder.add_segment`), so every segment has its file
-(the index checks at open, and rebuilds without one). A phrase starts from its rarest word's
-places and reads the sequence only there: two common words ("language models") look at ~0.5%
-of the sequence.
+words dropped, as the index numbers positions) one after the other in a segment-wide sequence,
+and keeps where each word occurs in it (its places); a merge carries the merged segments' words
+over (`Recorder.add_segment`), so every segment has its file (the index checks at open, and
+rebuilds without one). A phrase starts from its rarest word's places and looks each other word
+up in that word's places (a binary search each): two common words ("language models") touch
+a few pages. The sequence itself is not stored (it would cost 2-4 more bytes a word): a merge
+makes it again from the places.
 
 Layout: MAGIC, an 8-byte little-endian header length, the pickled header {"fields": {name:
-{"words": {word: id}, "docs": n, "tokens": m, "dtype": "<u2" or "<i4", "positions": "<i4"}}},
-then per field, in header order, n + 1 int64 offsets (document d's words are
-ids[offsets[d]:offsets[d + 1]]), m word ids of that dtype, len(words) + 1 int64 places offsets
-and m int32 places (word w is at places[starts[w]:starts[w + 1]], ascending).
+{"words": {word: id}, "docs": n, "tokens": m, "positions": "<i4" or "<i8"}}}, then per field, in
+header order, n + 1 int64 offsets (document d's words are places offsets[d] to offsets[d + 1] of
+the sequence), len(words) + 1 int64 places offsets and m places (word w is at
+places[starts[w]:starts[w + 1]], ascending).
 """
 
 from __future__ import annotations
@@ -30,19 +32,25 @@ from paperdesk.core.search.sidecar import open_cached, read_header, write_file
 
 FIELDS = ("abstract", "title", "fulltext")  # fulltext: PDFs' text, also without positions
 PREFIX, EXTENSION = "words_", ".npw"  # not the segment's own prefix (Whoosh would pack it)
-MAGIC = b"PDNPW1\n"
+MAGIC = b"PDNPW2\n"
 NARROW_WORDS = 1 << 16  # a vocabulary this small is stored as 2-byte ids
 
 
 class Field(NamedTuple):
-    """One field's words in a segment: ids by word, where each document's words start, the
-    word ids in order, where each word's places start and the places."""
+    """One field's words in a segment: ids by word, where each document's words start in the
+    sequence, where each word's places start and the places."""
 
     ids: dict[str, int]
     starts: np.ndarray
-    sequence: np.ndarray
     place_starts: np.ndarray
     places: np.ndarray
+
+    def sequence(self) -> np.ndarray:
+        """The word ids in order (int32), made from the places."""
+        sequence = np.zeros(int(self.starts[-1]), dtype=np.int32)
+        counts = np.diff(self.place_starts)
+        sequence[self.places] = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+        return sequence
 
 
 class Recorder:
@@ -75,7 +83,7 @@ class Recorder:
             starts.extend((len(sequence) + np.cumsum(lengths) - lengths).tolist())
             # Every kept word, in order: each document's run of the old sequence.
             at = np.repeat(begin - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
-            sequence.frombytes(remap[field.sequence[at].astype(np.int64)].astype(np.int32).tobytes())
+            sequence.frombytes(remap[field.sequence()[at].astype(np.int64)].astype(np.int32).tobytes())
 
     def write(self, path: Path, doc_count: int) -> None:
         """Write the file (also for a segment without words: every segment has one); nothing
@@ -92,17 +100,16 @@ class Recorder:
                 counts[np.frombuffer(docs, dtype=np.int32)] = end - begin
             offsets = np.zeros(doc_count + 1, dtype=np.int64)
             np.cumsum(counts, out=offsets[1:])
-            # Two bytes a word while the vocabulary allows: half the reading, a radix sort below.
-            kind = "<u2" if len(ids) <= NARROW_WORDS else "<i4"
-            words = np.frombuffer(sequence, dtype=np.int32).astype(kind)
-            info = {"words": ids, "docs": doc_count, "tokens": len(sequence), "dtype": kind,
-                    "positions": "<i4"}
-            # Stable: each word's places stay ascending (a radix sort for 2-byte ids).
-            places = np.argsort(words, kind="stable").astype("<i4")
+            # Two-byte ids while the vocabulary allows: a radix sort below.
+            words = np.frombuffer(sequence, dtype=np.int32)
+            words = words.astype("<u2") if len(ids) <= NARROW_WORDS else words
+            positions = "<i4" if len(sequence) < 1 << 31 else "<i8"
+            info = {"words": ids, "docs": doc_count, "tokens": len(sequence), "positions": positions}
+            # Stable: each word's places stay ascending.
+            places = np.argsort(words, kind="stable").astype(positions)
             place_starts = np.zeros(len(ids) + 1, dtype="<i8")
             np.cumsum(np.bincount(words, minlength=len(ids)), out=place_starts[1:])
-            parts += [offsets.astype("<i8").tobytes(), words.tobytes(), place_starts.tobytes(),
-                      places.tobytes()]
+            parts += [offsets.astype("<i8").tobytes(), place_starts.tobytes(), places.tobytes()]
             header["fields"][name] = info
         write_file(path, MAGIC, header, parts)
 
@@ -126,10 +133,9 @@ class WordOrder:
         for name, info in header["fields"].items():
             docs, tokens = info["docs"], info["tokens"]
             starts = array_at(np.dtype("<i8"), docs + 1)
-            sequence = array_at(np.dtype(info["dtype"]), tokens)
             place_starts = array_at(np.dtype("<i8"), len(info["words"]) + 1)
             places = array_at(np.dtype(info["positions"]), tokens)
-            self.fields[name] = Field(info["words"], starts, sequence, place_starts, places)
+            self.fields[name] = Field(info["words"], starts, place_starts, places)
         if offset != size:
             raise ValueError(f"word order file of the wrong size: {path}")
 
@@ -141,29 +147,37 @@ class WordOrder:
         found = self.fields.get(fieldname)
         if found is None:
             return None
-        ids, starts, sequence = found.ids, found.starts, found.sequence
+        ids, starts = found.ids, found.starts
         known = [ids.get(word) for word in words]
         if not known or None in known or (among is not None and not len(among)):
             return np.zeros(0, dtype=np.int64)
-        wanted = np.asarray(known, dtype=sequence.dtype)  # typed: comparing with an int is 2x slower
-        at = _run_starts_from_places(found.place_starts, found.places, sequence, wanted)
+        at = _run_starts_from_places(found.place_starts, found.places, int(starts[-1]), known)
         docs = np.searchsorted(starts, at, side="right") - 1
-        docs = np.unique(docs[at + len(wanted) <= starts[docs + 1]])
+        docs = np.unique(docs[at + len(known) <= starts[docs + 1]])
         return docs if among is None else docs[np.isin(docs, among, assume_unique=True)]
 
 
-def _run_starts_from_places(place_starts: np.ndarray, places: np.ndarray, sequence: np.ndarray,
-                            wanted: np.ndarray) -> np.ndarray:
-    """Where `wanted` occurs in `sequence` (ascending), read at the places of its rarest word only,
-    then at the other words' places relative to those, rarest first."""
-    counts = place_starts[wanted.astype(np.int64) + 1] - place_starts[wanted]
-    steps = np.argsort(counts, kind="stable").tolist()
+def _run_starts_from_places(place_starts: np.ndarray, places: np.ndarray, tokens: int,
+                            wanted: list[int]) -> np.ndarray:
+    """Where the words `wanted` occur one after the other in a sequence of `tokens` words
+    (ascending): at the places of the rarest word, each other word looked up in its own places
+    (rarest first, so the candidates shrink early)."""
+    counts = [int(place_starts[w + 1] - place_starts[w]) for w in wanted]
+    steps = sorted(range(len(wanted)), key=counts.__getitem__)
     rarest = steps[0]
-    w = int(wanted[rarest])
+    w = wanted[rarest]
     at = places[place_starts[w]:place_starts[w + 1]].astype(np.int64) - rarest
-    at = at[(at >= 0) & (at <= len(sequence) - len(wanted))]
+    at = at[(at >= 0) & (at <= tokens - len(wanted))]
     for step in steps[1:]:
-        at = at[sequence[at + step] == wanted[step]]
+        if not len(at):
+            break
+        w = wanted[step]
+        theirs = places[place_starts[w]:place_starts[w + 1]]
+        if not len(theirs):
+            return at[:0]
+        wanted_at = at + step
+        found = np.minimum(np.searchsorted(theirs, wanted_at), len(theirs) - 1)
+        at = at[theirs[found] == wanted_at]
     return at
 
 
