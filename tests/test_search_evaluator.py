@@ -91,6 +91,7 @@ def queries():
         q.Or([q.And([t("abstract", "agent"), q.NumericRange("upvotes", 0, 150)]), t("title", "retriev")]),
         q.AndNot(q.And([t("abstract", "model"), t("flags", "inbox"), q.Prefix("tags", "id")]),
                  q.And([t("abstract", "polici"), t("abstract", "gradient")])),
+        q.Not(q.Or([t("title", "model"), t("abstract", "model")])), q.Not(t("abstract", "absent")),
     ]
 
 
@@ -106,6 +107,9 @@ def test_same_documents_and_scores_as_whoosh(searcher, index):
         excluded = {hit.docnum for hit in searcher.search(query.b, limit=None)}
         theirs = {hit.docnum: hit.score for hit in searcher.search(query.a, limit=None)
                   if hit.docnum not in excluded}
+    if isinstance(query, q.Not):  # Whoosh's Not keeps a leaf's last document, deleted or not
+        excluded = {hit.docnum for hit in searcher.search(query.query, limit=None)}
+        theirs = {d: 1.0 for d in searcher.reader().all_doc_ids() if d not in excluded}
     assert set(ours) == set(theirs), query
     for docnum, score in theirs.items():
         assert ours[docnum] == pytest.approx(score, rel=1e-5), (query, docnum)
@@ -193,8 +197,12 @@ def _statistics(reader) -> list[tuple]:
     return out
 
 
-def test_writer_with_lengths_in_memory_writes_the_same_index(tmp_path):
+def test_writer_with_lengths_in_memory_writes_the_same_index(tmp_path, monkeypatch):
     from whoosh import index
+
+    from paperdesk.core.search import whoosh_internals
+
+    monkeypatch.setattr(whoosh_internals, "LEAN", False)  # every Whoosh posting, as Whoosh's writer
 
     from paperdesk.core.search.whoosh_internals import segment_writer
 
@@ -244,23 +252,111 @@ def sidecar_searcher(tmp_path_factory):
     """The shared fixture's documents written by our segment writer, long lists as sidecars."""
     from whoosh import index
 
-    from paperdesk.core.search.whoosh_internals import segment_writer
 
     folder = tmp_path_factory.mktemp("ix-sidecar")
-    ix = index.create_in(str(folder), make_schema())
-    rng = random.Random(3)
-    for start in (0, 120, 240):
-        writer = segment_writer(ix)
-        for i in range(start, start + 120):
-            writer.add_document(**_doc(i, rng))
-        writer.commit(merge=False)
-    writer = segment_writer(ix)
-    for i in range(0, 300, 7):
-        writer.delete_by_term("id", f"p{i:04d}")
-    writer.commit(merge=False)
+    write_segments(folder, lean=False)  # Whoosh's postings too: the tests compare with them
+    ix = index.open_dir(str(folder))
     with ix.searcher() as s:
         yield folder, s
     ix.close()
+
+
+def write_segments(folder, lean: bool) -> None:
+    """The shared fixture's documents in three segments by our writer, with deletions."""
+    from whoosh import index
+
+    from paperdesk.core.search import whoosh_internals
+
+    ix = index.create_in(str(folder), make_schema())
+    rng = random.Random(3)
+    before, whoosh_internals.LEAN = whoosh_internals.LEAN, lean
+    try:
+        for start in (0, 120, 240):
+            writer = whoosh_internals.segment_writer(ix)
+            for i in range(start, start + 120):
+                writer.add_document(**_doc(i, rng))
+            writer.commit(merge=False)
+        writer = whoosh_internals.segment_writer(ix)
+        for i in range(0, 300, 7):
+            writer.delete_by_term("id", f"p{i:04d}")
+        writer.commit(merge=False)
+    finally:
+        whoosh_internals.LEAN = before
+    ix.close()
+
+
+def test_a_lean_index_answers_as_a_full_one_and_keeps_whooshs_term_statistics(sidecar_searcher, tmp_path):
+    """Our writer leaves out Whoosh's postings of titles, their n-grams, abstracts, PDF texts and
+    spelling words (the evaluator reads the postings files) and numbers' terms: same answers,
+    same term statistics, smaller segments; a Whoosh matcher on such a term raises."""
+    from whoosh import index
+    from whoosh import query as q
+
+    from paperdesk.core.search.whoosh_internals import EVALUATOR_ONLY
+
+    full_folder, full = sidecar_searcher
+    write_segments(tmp_path, lean=True)
+    ix = index.open_dir(str(tmp_path))
+    with ix.searcher() as lean:
+        ours, theirs = IndexView(lean, tmp_path), IndexView(full, full_folder)
+        for query in [*queries(), *(q.Phrase(f, w) for f in ("title", "abstract") for w in PHRASES)]:
+            a, b = ours.evaluate(query), theirs.evaluate(query)
+            assert set(a) == set(b) and all(a[d] == pytest.approx(b[d], rel=1e-6) for d in b), query
+        for fieldname in (*EVALUATOR_ONLY, "spell_title", "author", "id"):
+            terms = list(full.reader().lexicon(fieldname))
+            assert fieldname == "fulltext" or terms, fieldname
+            assert list(lean.reader().lexicon(fieldname)) == terms
+            for text in terms[:20]:
+                a, b = lean.reader().term_info(fieldname, text), full.reader().term_info(fieldname, text)
+                assert (a.doc_frequency(), a.weight(), a.min_length(), a.max_length(), a.max_weight(),
+                        a.min_id(), a.max_id()) == (b.doc_frequency(), b.weight(), b.min_length(),
+                                                    b.max_length(), b.max_weight(), b.min_id(), b.max_id())
+        assert list(full.reader().lexicon("published")) and not list(lean.reader().lexicon("published"))
+        with pytest.raises(Exception, match="Block tag"):
+            lean.reader().postings("abstract", b"model")
+        assert list(lean.reader().postings("author", b"ada").all_ids())  # phrases there: Whoosh's
+    ix.close()
+    size = {f: sum(p.stat().st_size for p in f.glob("*.seg")) for f in (tmp_path, full_folder)}
+    assert size[tmp_path] < 0.7 * size[full_folder]
+
+
+def test_merging_lean_segments_takes_their_lists_from_the_postings_files(tmp_path, monkeypatch):
+    """A merge of lean segments (deleted documents left out, new ones added) answers as a merge
+    of full ones: the lean fields' lists come from the merged segments' postings files, the
+    spelling words from their term dictionaries."""
+    from whoosh import index
+    from whoosh import query as q
+
+    from paperdesk.core.search import whoosh_internals
+
+    answers = {}
+    for lean in (False, True):
+        folder = tmp_path / str(lean)
+        folder.mkdir()
+        write_segments(folder, lean=lean)
+        monkeypatch.setattr(whoosh_internals, "LEAN", lean)
+        ix = index.open_dir(str(folder))
+        writer = whoosh_internals.segment_writer(ix)
+        rng = random.Random(12)
+        for i in range(500, 530):
+            writer.add_document(**_doc(i, rng))
+        writer.delete_by_term("id", "p0010")
+        writer.commit(optimize=True)
+        assert len(whoosh_internals.segment_ids(ix)) == 1
+        with ix.searcher() as searcher:
+            view = IndexView(searcher, folder)
+            found = []
+            for query in [*queries(), q.Phrase("abstract", ["world", "model"]), q.Term("title_ng", "mo")]:
+                got = view.evaluate(query)
+                found.append(sorted((view.paper_id(d), round(got[d], 6)) for d in got))
+            answers[lean] = found
+            spelling = list(searcher.reader().lexicon("spell_title"))
+            answers[lean].append(spelling)
+            assert spelling and searcher.reader().corrector("spell_title").suggest("modl", limit=1)
+        ix.close()
+    assert any(answers[True][:-1]) and answers[True][:-1] == answers[False][:-1]
+    # Every spelling word stays (Whoosh's own merge loses a segment's when its document 0 is deleted).
+    assert set(answers[True][-1]) >= set(answers[False][-1])
 
 
 def test_sidecar_lists_give_whooshs_documents_and_scores(sidecar_searcher):

@@ -22,6 +22,13 @@ WORDS = ["diffusion", "model", "models", "modeling", "video", "language", "agent
 FILLERS = ["the", "of", "a", "x", "and", "-", "Policy.", "(gradient)", "İstanbul", "e.g."]
 
 
+@pytest.fixture(autouse=True)
+def full_postings(monkeypatch):
+    """Our writer writes every Whoosh posting (not lean): the bytes are compared with Whoosh's.
+    (test_search_evaluator.py tests the lean segments.)"""
+    monkeypatch.setattr(fast, "LEAN", False)
+
+
 def documents(count: int, seed: int, start: int = 0) -> list[dict]:
     rng = random.Random(seed)
     docs = []
@@ -45,7 +52,8 @@ def documents(count: int, seed: int, start: int = 0) -> list[dict]:
 
 
 def write(folder: Path, batches: list[list[dict]], ours: bool, deletions: tuple[str, ...] = ()) -> None:
-    """Each batch as one commit; the last merges every segment into its own (as an optimize)."""
+    """Each batch as one commit; the last merges every segment into its own (as an optimize).
+    Our writer writes every Whoosh posting here (`full_postings`)."""
     folder.mkdir()
     ix = FileStorage(str(folder)).create_index(make_schema())
     for n, docs in enumerate(batches):

@@ -380,25 +380,25 @@ def similar(index: SearchIndex, conn: sqlite3.Connection, paper_id: str,
     if row is None:
         raise LookupError(paper_id)
     text = f"{row[0]}\n{row[0]}\n{row[1] or ''}"  # the title counts twice
-    searcher = index.searcher()
-    key_terms = searcher.key_terms_from_text("abstract", text, numterms=12)
+    view = index.view()  # the evaluator (our writer leaves out Whoosh's postings of these fields)
+    key_terms = view.searcher.key_terms_from_text("abstract", text, numterms=12)
     if not key_terms:
         return []
     weights = dict(key_terms)
     parts = []
     for term, weight in key_terms:
         parts += [wq.Term("abstract", term, boost=weight), wq.Term("title", term, boost=2 * weight)]
-    docnum = searcher.document_number(id=paper_id)
-    mask = {docnum} if docnum is not None else None
-    results = searcher.search(wq.Or(parts), limit=limit, mask=mask, terms=True)
+    matched = view.evaluate(wq.Or(parts))
+    docnums = top(matched.restricted(~view.mask_of([paper_id])), limit)  # not the paper itself
+    having = {term: view.evaluate(wq.Or([wq.Term("abstract", term), wq.Term("title", term)])).mask
+              for term, _ in key_terms}
+    out = []
+    for docnum in docnums:
+        ordered = sorted((t for t in having if having[t][docnum]), key=lambda s: -weights.get(s, 0.0))
+        out.append((view.paper_id(docnum), float(matched[docnum]), ordered))
     surface: dict[str, str] = {}
     for word in _WORD.findall(text):
         surface.setdefault(_stem(word.lower()), word.lower())
-    out = []
-    for hit in results:
-        stems = {t.decode("utf-8") if isinstance(t, bytes) else t for _, t in hit.matched_terms()}
-        ordered = sorted(stems, key=lambda s: -weights.get(s, 0.0))
-        out.append((hit["id"], float(hit.score or 0.0), ordered))
     marker = Marker({s for _, _, st in out for s in st}, set())
     snippets = snippets_for(conn, [pid for pid, _, _ in out], marker)
     return [(SearchHit(pid, round(score, 4), snippets.get(pid, "")), [surface.get(s, s) for s in stems])

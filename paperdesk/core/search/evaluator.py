@@ -279,6 +279,8 @@ class IndexView:
             return base.restricted(~self.evaluate(query.b).mask)
         if isinstance(query, wq.Every):
             return self._constant(self._live.copy())
+        if isinstance(query, wq.Not):  # Whoosh scores each document it keeps 1.0, unboosted
+            return self._constant(self._live & ~self.evaluate(query.query).mask)
         if is_decided(query):
             return self._constant(query.mask & self._live)
         if isinstance(query, wq.NumericRange):
@@ -362,7 +364,8 @@ class IndexView:
         return self._or([wq.Term(query.fieldname, t) for t in sorted(terms)]).scaled(query.boost)
 
     def _whoosh(self, query: Any) -> Matches:
-        """Whoosh's own matcher, for query kinds without a rule here."""
+        """Whoosh's own matcher, for query kinds without a rule here (a lean field's term,
+        whose Whoosh postings our writer leaves out, makes it raise: whoosh_internals.py)."""
         matcher = query.matcher(self.searcher, self.searcher.context())
         found = self._empty()
         while matcher.is_active():

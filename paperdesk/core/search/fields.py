@@ -8,13 +8,15 @@ from typing import Any
 
 INDEX_DIRNAME = "index"
 # Bump when fields change: an index of another version is rebuilt at open.
-INDEX_VERSION = "12"  # 2: abstracts without positions, id column; 3: FastStemAnalyzer; 4: fulltext;
+INDEX_VERSION = "13"  # 2: abstracts without positions, id column; 3: FastStemAnalyzer; 4: fulltext;
 # 5: date words in source (digest:nov); 6: arXiv categories, is:updated; 7: fulltext's word order;
 # 8: no triage decisions (starred, status, updated) in the document; 9: every segment has its word
 # order file (merges keep them), the only way phrases in abstracts and PDF texts are found;
 # 10: every posting list in the postings files (the only postings the evaluator reads);
 # 11: Arabic/Hebrew vowel marks dropped from words, right-to-left PDF text in logical order;
-# 12: postings files keep counts in 1-2 bytes, word order files keep places only (no sequence)
+# 12: postings files keep counts in 1-2 bytes, word order files keep places only (no sequence);
+# 13: lean segments: no Whoosh postings for fields the evaluator reads from the postings files,
+# nor for spelling words; numbers not indexed as terms (whoosh_internals.LEAN)
 
 
 def make_schema(stock: bool = False) -> Any:

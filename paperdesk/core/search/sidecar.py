@@ -209,6 +209,16 @@ class Sidecar:
                 weights[start:stop].astype(np.float64))
 
 
+    def field_lists(self, fieldname: str) -> Iterator[tuple[bytes, np.ndarray, np.ndarray]]:
+        """Every (term, docnums, weights) of a field, terms ascending (for a merge)."""
+        term_ends, blob, ends, first, weights = self.fields[fieldname]
+        docnums = self.docnums[first:first + ends[-1]].astype(np.int64)
+        for k in range(len(ends) - 1):
+            start, stop = ends[k], ends[k + 1]
+            yield (blob[term_ends[k]:term_ends[k + 1]], docnums[start:stop],
+                   weights[start:stop].astype(np.float64))
+
+
 _OPEN: dict[tuple[str, int], Any] = {}
 
 

@@ -68,6 +68,23 @@ class TermPool:
         lists[2].append(int.from_bytes(value, "big") if type(lists[2]) is array else value)
         self._added(1)
 
+    def add_list(self, fieldname: str, text: bytes, docnums: Any, weights: Any) -> None:
+        """A lean field's postings of a term from a merged segment at once (docnums ascending;
+        values are never written for it: counts, the weights, as boosts are 1)."""
+        terms = self._field(fieldname)
+        lists = terms.get(text)
+        if lists is None:  # counts kept as numbers (as `add_words` keeps them)
+            lists = terms[text] = (array("i"), array("f"), array("I"))
+        elif int(docnums[0]) <= lists[0][-1]:
+            self.unsorted.add((fieldname, text))
+        lists[0].extend(int(d) for d in docnums)
+        lists[1].extend(float(w) for w in weights)
+        if type(lists[2]) is array:
+            lists[2].extend(int(w) for w in weights)
+        else:  # (values never written: a lean field)
+            lists[2].extend([b""] * len(docnums))
+        self._added(len(docnums))
+
     def add_terms(self, fieldname: str, docnum: int, items: Any, boost: float, scorable: bool,
                   vbytes: Any) -> tuple[int, Any]:
         """A document's (term bytes, frequency, weight, value) items of one field, as Whoosh's

@@ -16,6 +16,12 @@ Writing, as Whoosh's `SegmentWriter` does, faster where a build spends its time:
   posting. Here each field's length bytes are read once into memory.
 - The posting lists are also written as arrays beside the segment (sidecar.py: what the evaluator
   reads), and the words of titles, abstracts and PDF texts in order (word_order.py), for phrases.
+- Lean (`LEAN`): the fields whose lists only the evaluator reads (`EVALUATOR_ONLY`) and spelling
+  words keep their term dictionary entries (document frequencies for scores, completions,
+  prefixes, did-you-mean) but no Whoosh postings: their term infos point at a block that makes
+  a Whoosh matcher fail loudly (never silently empty). Numbers are not indexed as terms at all
+  (ranges read their columns). A merge takes those lists from the merged segment's postings
+  file and its spelling words from its term dictionary. ~1,000 bytes a paper less.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from paperdesk.core.search import word_order
-from paperdesk.core.search.sidecar import Collector, path_for
+from paperdesk.core.search.sidecar import Collector, Sidecar, path_for, sidecar_for
 from paperdesk.core.search.term_pool import TermPool
 
 WRITTEN_FOR = frozenset({"2.7.5"})  # the Whoosh versions whose internals this module knows
@@ -67,6 +73,34 @@ def writer_tag(fast: bool) -> str:
 
 
 # -- writing ---------------------------------------------------------------------------------------
+# Fields whose posting lists the evaluator reads from the postings files only: word queries,
+# prefixes (expanded in the term dictionary), phrases (word order files). Notes, authors,
+# organisations and sources keep Whoosh's postings (phrases there use Whoosh's positions), as do
+# ids (deletes by term), tags, flags, arXiv ids and categories (small; cat: wildcards).
+EVALUATOR_ONLY = frozenset({"title", "title_ng", "abstract", "fulltext"})
+LEAN = True  # False: write every Whoosh posting (tests compare such segments with Whoosh's bytes)
+NO_POSTINGS = b"PDNO"  # where a lean term's info points: not Whoosh's block tag, so a read raises
+
+
+def lean_fields(schema: Any) -> frozenset[str]:
+    """The fields whose Whoosh postings our writer leaves out (nothing unless LEAN)."""
+    from whoosh.fields import SpellField
+
+    if not LEAN:
+        return frozenset()
+    return frozenset(name for name in schema.names()
+                     if name in EVALUATOR_ONLY or isinstance(schema[name], SpellField))
+
+
+def unindexed_numbers(schema: Any) -> frozenset[str]:
+    """Numeric fields not indexed as terms (ranges read their columns; nothing unless LEAN)."""
+    from whoosh.fields import NUMERIC
+
+    if not LEAN:
+        return frozenset()
+    return frozenset(name for name in schema.names() if isinstance(schema[name], NUMERIC))
+
+
 # The term pool's postings in memory at most (~30 bytes each with its terms: 6M is ~180 MB,
 # ~26,000 papers); past it they move to a sorted run on disk (term_pool.py).
 POOL_LIMIT = 6_000_000
@@ -130,7 +164,11 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
             # without Whoosh's token objects (most of an index's postings are abstract words).
             self._analyzed = {name for name in self.schema.names()
                               if isinstance(getattr(self.schema[name], "analyzer", None), FastStemAnalyzer)}
-            self._counted = {name for name in self._analyzed if type(self.schema[name].format) is Frequency}
+            self._lean = lean_fields(self.schema)
+            self._unindexed = unindexed_numbers(self.schema)
+            # (A lean field's positions are never written: its words are counted too.)
+            self._counted = {name for name in self._analyzed
+                             if type(self.schema[name].format) is Frequency or name in self._lean}
             self.word_order = word_order.Recorder()  # titles' and abstracts' words, in order
 
         def add_document(self, **fields: Any) -> None:
@@ -155,7 +193,7 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
                         continue
                     field = schema[fieldname]
                     length = 0
-                    if field.indexed:
+                    if field.indexed and fieldname not in self._unindexed:
                         boost = self._field_boost(fields, fieldname, docboost)
                         words = field.analyzer.words(value) \
                             if fieldname in self._analyzed and isinstance(value, str) else None
@@ -189,7 +227,8 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
 
         def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
             """A segment merged in (`docmap`: its old docnum -> the new one, when it has
-            deletions): its words' order comes along."""
+            deletions): its words' order comes along, and the lists Whoosh's postings lack
+            (lean fields) are read from its postings file."""
             folder, segment = getattr(self.storage, "folder", None), segment_id(reader)
             order = word_order.word_order_for(Path(folder), segment) if folder and segment else None
             if order is None:
@@ -200,7 +239,51 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
                 if docmap is not None:
                     new[list(docmap)] = list(docmap.values())
                 self.word_order.add_segment(order, new)
-            super().add_postings_to_pool(reader, startdoc, docmap)
+            if not self._lean and not self._unindexed:
+                return super().add_postings_to_pool(reader, startdoc, docmap)
+            lists = sidecar_for(Path(folder), segment) if folder and segment else None
+            for item in self._process_posts(self._whoosh_postings(reader, lists), startdoc, docmap):
+                self.pool.add(item)
+            if lists is not None:
+                self._add_lists(lists, startdoc, docmap)
+            return None
+
+        def _whoosh_postings(self, reader: Any, lists: Sidecar | None) -> Any:
+            """The merged segment's postings that Whoosh's files hold (deleted documents left
+            out by its matchers); its spelling words go to the pool directly."""
+            from whoosh.fields import SpellField
+
+            for fieldname, btext in reader.all_terms():
+                if fieldname in self._unindexed:
+                    continue
+                if fieldname in self._lean and lists is not None and lists.covers(fieldname):
+                    continue  # from the postings file (_add_lists)
+                if fieldname in self._lean and isinstance(self.schema[fieldname], SpellField):
+                    # A spelling word, filed under document 0 as our writer does (Whoosh's merge
+                    # loses a segment's words when its document 0 was deleted).
+                    self.pool.add((fieldname, btext, 0, 1, b""))
+                    continue
+                m = reader.postings(fieldname, btext)  # (raises for a lean list without its file)
+                while m.is_active():
+                    yield fieldname, btext, m.id(), m.weight(), m.value()
+                    m.next()
+
+        def _add_lists(self, lists: Sidecar, startdoc: int, docmap: Any) -> None:
+            """The lean fields' lists of a merged segment, from its postings file."""
+            pool = self.pool
+            for fieldname in sorted(self._lean):
+                if fieldname not in self.schema or not lists.covers(fieldname):
+                    continue
+                for text, docnums, weights in lists.field_lists(fieldname):
+                    if docmap is None:
+                        new = docnums + startdoc
+                    else:
+                        mapped = [docmap.get(d, -1) for d in docnums.tolist()]
+                        new = np.asarray(mapped, dtype=np.int64)
+                        keep = new >= 0
+                        new, weights = new[keep], weights[keep]
+                    if len(new):
+                        pool.add_list(fieldname, text, new, weights)
 
         def _flush_segment(self) -> None:
             self.perdocwriter.close()
@@ -209,7 +292,7 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
             folder = getattr(self.storage, "folder", None)  # a folder on disk (not RAM storage)
             if isinstance(self.pool, TermPool):
                 collector = Collector(skip=_unread(self.schema)) if folder else None
-                write_pool(self.pool, self.fieldwriter, self.schema, lengths, collector)
+                write_pool(self.pool, self.fieldwriter, self.schema, lengths, collector, self._lean)
             else:
                 postings = self.pool.iter_postings()
                 collector = Collector(postings, _unread(self.schema)) if folder else None
@@ -227,9 +310,10 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
 
 
 def write_pool(pool: TermPool, fieldwriter: Any, schema: Any, lengths: Any,
-               collector: Collector | None) -> None:
+               collector: Collector | None, lean: frozenset[str] = frozenset()) -> None:
     """Write every term's postings of `pool` through a W3 field writer, as its `add_postings`
-    would (the same block statistics, term infos and bytes)."""
+    would (the same block statistics, term infos and bytes); the terms of `lean` fields get
+    their term info (the same statistics) but no postings."""
     from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
     from whoosh.system import pack_ushort
     from whoosh.util.numeric import length_to_byte
@@ -238,6 +322,7 @@ def write_pool(pool: TermPool, fieldwriter: Any, schema: Any, lengths: Any,
     blocklimit, level = fieldwriter._codec._blocklimit, fieldwriter._codec._compression
     dumps, compress = pickle.dumps, zlib.compress
     current = None
+    no_postings = None  # where lean terms point
     for fieldname, text, (docnums, weights, values) in pool.terms():
         if fieldname != current:
             if current is not None:
@@ -250,6 +335,12 @@ def write_pool(pool: TermPool, fieldwriter: Any, schema: Any, lengths: Any,
         ints = (fieldname, text) in pool.int_weights
         if collector is not None:
             collector.add_list(fieldname, text, docnums, weights)
+        if fieldname in lean:
+            if no_postings is None:
+                no_postings = postfile.tell()
+                postfile.write(NO_POSTINGS)
+            tindex.add(prefix + text, _lean_info(docnums, weights, ints, length_of, no_postings))
+            continue
         info = W3TermInfo()  # what its add_block would gather, block by block
         info._minid = docnums[0]
         info._df = count = len(docnums)
@@ -281,6 +372,23 @@ def write_pool(pool: TermPool, fieldwriter: Any, schema: Any, lengths: Any,
         tindex.add(prefix + text, info.to_bytes())
     if current is not None:
         fieldwriter.finish_field()
+
+
+def _lean_info(docnums: array, weights: array, ints: bool, length_of: _FieldLengths,
+               offset: int) -> bytes:
+    """A term info with the statistics Whoosh's writer would give it, pointing at `offset`
+    (NO_POSTINGS) instead of postings."""
+    from whoosh.codec.whoosh3 import W3TermInfo
+
+    info = W3TermInfo()
+    info._df = len(docnums)
+    info._weight = sum(weights)
+    info._minid, info._maxid = docnums[0], docnums[-1]
+    info._minlength, info._maxlength = length_of.range(docnums)
+    top = max(weights)
+    info._maxweight = (int(top) if ints else top) if top > 0 else 0
+    info.set_extent(offset, len(NO_POSTINGS))
+    return info.to_bytes()
 
 
 _SMALL = 24  # below this many postings, plain Python beats numpy's per-call cost
