@@ -39,11 +39,13 @@ def whoosh_parts(folder: Path) -> tuple[dict, int]:
             terms = reader._terms
             entries: dict[str, float] = defaultdict(float)
             postings: dict[str, float] = defaultdict(float)
+            seen: set[int] = set()
             for key, value in terms._tindex.items():
                 fieldname, _ = terms._keydecoder(key)
                 entries[fieldname] += len(key) + len(value)
                 info = W3TermInfo.from_bytes(value)
-                if not info.is_inlined():
+                if not info.is_inlined() and info._offset not in seen:  # lean terms share one
+                    seen.add(info._offset)
                     postings[fieldname] += info._length[0]  # (Whoosh 2.7 unpacks it as a tuple)
             segment = reader._segment
             inside = segment.open_compound_file(ix.storage)._dir if segment.is_compound() else \
