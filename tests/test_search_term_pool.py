@@ -128,3 +128,16 @@ def test_a_pool_past_its_limit_spills_sorted_runs_and_writes_the_same_bytes(tmp_
     assert len({k.split(":")[0] for k in theirs}) == 1
     for kind in theirs:
         assert ours[kind] == theirs[kind], kind
+
+
+def test_edge_grams_are_the_ngram_analyzers_tokens():
+    """title_ng's n-grams, made in one loop by our writer, are Whoosh's analyzer's tokens."""
+    schema = make_schema()
+    grams = fast._edge_grams(schema["title_ng"])
+    assert grams is not None and fast._edge_grams(schema["title"]) is None
+    texts = [" ".join(documents(1, seed)[0]["title"] for seed in range(40)),
+             "İstanbul x-ray 3D e.g. state-of-the-art Schrödinger a*b ÉCOLE supercalifragilistic", ""]
+    for text in texts:
+        assert grams(text) == [t.text for t in schema["title_ng"].analyzer(text)]
+    assert grams("Diffusion of x") == ["d", "di", "dif", "diff", "diffu", "diffus", "diffusi", "diffusio",
+                                       "diffusion", "o", "of", "x"]

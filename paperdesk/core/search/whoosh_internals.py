@@ -170,6 +170,9 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
             self._counted = {name for name in self._analyzed
                              if type(self.schema[name].format) is Frequency or name in self._lean}
             self.word_order = word_order.Recorder()  # titles' and abstracts' words, in order
+            # Edge n-gram fields (title_ng): their grams made in one loop, pooled as counted words.
+            self._grams = {name: found for name in self.schema.names()
+                           if (found := _edge_grams(self.schema[name])) is not None}
 
         def add_document(self, **fields: Any) -> None:
             """Whoosh's `SegmentWriter.add_document`, giving each field's terms to the term pool
@@ -197,7 +200,12 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
                         boost = self._field_boost(fields, fieldname, docboost)
                         words = field.analyzer.words(value) \
                             if fieldname in self._analyzed and isinstance(value, str) else None
-                        if words is not None and fieldname in self._counted:
+                        grams = self._grams.get(fieldname) if isinstance(value, str) else None
+                        if grams is not None:
+                            length, vbytes = pool.add_words(fieldname, docnum, grams(value),
+                                                            field.format.field_boost, boost,
+                                                            field.scorable, vbytes)
+                        elif words is not None and fieldname in self._counted:
                             length, vbytes = pool.add_words(fieldname, docnum, words,
                                                             field.format.field_boost, boost,
                                                             field.scorable, vbytes)
@@ -307,6 +315,34 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
                                       self.docnum)
 
     return PooledSegmentWriter(ix, **kwargs)
+
+
+def _edge_grams(field: Any) -> Callable[[str], list[str]] | None:
+    """For a field analysed as Whoosh's NGRAMWORDS at="start" (a regex tokenizer, lowercase,
+    n-grams from each word's start) with a Frequency format: a function giving a text's n-grams
+    as that analyzer's tokens would (Whoosh makes a Token object and three generator frames for
+    each: a tenth of a build). None for any other field."""
+    from whoosh.analysis import CompositeAnalyzer, LowercaseFilter, NgramFilter, RegexTokenizer
+    from whoosh.formats import Frequency
+
+    analyzer = getattr(field, "analyzer", None)
+    if not isinstance(analyzer, CompositeAnalyzer) or type(field.format) is not Frequency:
+        return None
+    items = analyzer.items
+    if len(items) != 3 or type(items[0]) is not RegexTokenizer or items[0].gaps or \
+            type(items[1]) is not LowercaseFilter or type(items[2]) is not NgramFilter or items[2].at != -1:
+        return None
+    finditer, low, high = items[0].expression.finditer, items[2].min, items[2].max
+
+    def grams(text: str) -> list[str]:
+        out: list[str] = []
+        for match in finditer(text):
+            word = match.group(0).lower()
+            if len(word) >= low:
+                out += [word[:size] for size in range(low, min(high, len(word)) + 1)]
+        return out
+
+    return grams
 
 
 def write_pool(pool: TermPool, fieldwriter: Any, schema: Any, lengths: Any,
