@@ -13,6 +13,7 @@ which path answered.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
@@ -154,26 +155,30 @@ class IndexView:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         field = self.schema[fieldname]
         tbytes = field.to_bytes(text) if not isinstance(text, bytes) else text
-        scorable = field.scorable
-        coef, norms = 0.0, None
+        lists: list[tuple[np.ndarray, np.ndarray]] = []
         for (reader, offset), sidecar in zip(self.leaves, self._sidecars, strict=True):
             if sidecar is not None and sidecar.covers(fieldname):
                 found = sidecar.postings(fieldname, tbytes)
             else:  # a field no query reads by term, or a segment without its file
                 found = _matched(reader, fieldname, tbytes)
-            if found is None:
-                continue
-            ids, weights = found
-            if not len(ids):
-                continue
-            ids += offset
-            if scorable and norms is None:  # Whoosh's global statistics, once per term
-                coef = self.searcher.idf(fieldname, text) * (K1 + 1)
-                avgfl = self.searcher.avg_field_length(fieldname) or 1
-                norms = np.array([K1 * ((1 - B) + B * byte_to_length(b) / avgfl) for b in range(256)])
-            if scorable:
-                lengths = self._field_lengths(fieldname)[ids]
-                scores = coef * weights / (weights + norms[lengths])  # type: ignore[index]
+            if found is not None and len(found[0]):
+                lists.append((found[0] + offset, found[1]))
+        if not lists:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        if field.scorable:  # Whoosh's BM25F with its global statistics
+            if fieldname in internals.SIDECAR_ONLY and None not in self._sidecars:
+                # Not in a lean segment's term dictionary: counted in the postings files (which
+                # keep deleted documents too, as Whoosh's frequencies count them).
+                frequency = sum(len(ids) for ids, _ in lists)
+                idf = math.log(self.searcher.doc_count_all() / (frequency + 1)) + 1
+            else:
+                idf = self.searcher.idf(fieldname, text)
+            coef = idf * (K1 + 1)
+            avgfl = self.searcher.avg_field_length(fieldname) or 1
+            norms = np.array([K1 * ((1 - B) + B * byte_to_length(b) / avgfl) for b in range(256)])
+        for ids, weights in lists:
+            if field.scorable:
+                scores = coef * weights / (weights + norms[self._field_lengths(fieldname)[ids]])
             else:
                 scores = np.ones(len(ids))
             live = self._live[ids]

@@ -16,7 +16,8 @@ INDEX_VERSION = "13"  # 2: abstracts without positions, id column; 3: FastStemAn
 # 11: Arabic/Hebrew vowel marks dropped from words, right-to-left PDF text in logical order;
 # 12: postings files keep counts in 1-2 bytes, word order files keep places only (no sequence);
 # 13: lean segments: no Whoosh postings for fields the evaluator reads from the postings files,
-# nor for spelling words; numbers not indexed as terms (whoosh_internals.LEAN)
+# nor for spelling words; numbers not indexed as terms; title n-grams and PDF texts in the postings
+# files only (whoosh_internals.LEAN)
 
 
 def make_schema(stock: bool = False) -> Any:

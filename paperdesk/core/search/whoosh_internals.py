@@ -18,7 +18,8 @@ Writing, as Whoosh's `SegmentWriter` does, faster where a build spends its time:
   reads), and the words of titles, abstracts and PDF texts in order (word_order.py), for phrases.
 - Lean (`LEAN`): the fields whose lists only the evaluator reads (`EVALUATOR_ONLY`) and spelling
   words keep their term dictionary entries (document frequencies for scores, completions,
-  prefixes, did-you-mean) but no Whoosh postings: their term infos point at a block that makes
+  prefixes, did-you-mean; `SIDECAR_ONLY` fields, looked up by nothing, not even those) but no
+  Whoosh postings: their term infos point at a block that makes
   a Whoosh matcher fail loudly (never silently empty). Numbers are not indexed as terms at all
   (ranges read their columns). A merge takes those lists from the merged segment's postings
   file and its spelling words from its term dictionary. ~1,000 bytes a paper less.
@@ -78,6 +79,10 @@ def writer_tag(fast: bool) -> str:
 # organisations and sources keep Whoosh's postings (phrases there use Whoosh's positions), as do
 # ids (deletes by term), tags, flags, arXiv ids and categories (small; cat: wildcards).
 EVALUATOR_ONLY = frozenset({"title", "title_ng", "abstract", "fulltext"})
+# ... and of those, the fields no one looks up in Whoosh's term dictionary either (no completions,
+# prefixes, did-you-mean or key terms; the evaluator counts their document frequencies in the
+# postings files): their terms are in the postings files only.
+SIDECAR_ONLY = frozenset({"title_ng", "fulltext"})
 LEAN = True  # False: write every Whoosh posting (tests compare such segments with Whoosh's bytes)
 NO_POSTINGS = b"PDNO"  # where a lean term's info points: not Whoosh's block tag, so a read raises
 
@@ -164,8 +169,10 @@ def segment_writer(ix: Any, **kwargs: Any) -> Any:
             # without Whoosh's token objects (most of an index's postings are abstract words).
             self._analyzed = {name for name in self.schema.names()
                               if isinstance(getattr(self.schema[name], "analyzer", None), FastStemAnalyzer)}
-            self._lean = lean_fields(self.schema)
-            self._unindexed = unindexed_numbers(self.schema)
+            # Lean only on disk: the postings files hold what Whoosh's segments leave out.
+            on_disk = getattr(self.storage, "folder", None) is not None
+            self._lean = lean_fields(self.schema) if on_disk else frozenset()
+            self._unindexed = unindexed_numbers(self.schema) if on_disk else frozenset()
             # (A lean field's positions are never written: its words are counted too.)
             self._counted = {name for name in self._analyzed
                              if type(self.schema[name].format) is Frequency or name in self._lean}
@@ -360,6 +367,10 @@ def write_pool(pool: TermPool, fieldwriter: Any, schema: Any, lengths: Any,
     current = None
     no_postings = None  # where lean terms point
     for fieldname, text, (docnums, weights, values) in pool.terms():
+        if collector is not None:
+            collector.add_list(fieldname, text, docnums, weights)
+        if fieldname in lean and fieldname in SIDECAR_ONLY:
+            continue  # in the postings file only
         if fieldname != current:
             if current is not None:
                 fieldwriter.finish_field()
@@ -369,8 +380,6 @@ def write_pool(pool: TermPool, fieldwriter: Any, schema: Any, lengths: Any,
             fixed = fieldobj.format.fixed_value_size()
             length_of = _FieldLengths(lengths, fieldname)
         ints = (fieldname, text) in pool.int_weights
-        if collector is not None:
-            collector.add_list(fieldname, text, docnums, weights)
         if fieldname in lean:
             if no_postings is None:
                 no_postings = postfile.tell()
