@@ -96,6 +96,9 @@ def test_fields(small):
     assert found(small, "digest:nothing") == set()
     assert found(small, "id:2005.14165") == {"language"}
     assert found(small, "2005.14165") == {"language"}
+    # An arXiv paper's id is its arXiv id (indexed once); a paper without one has a title hash.
+    assert found(small, "id:2508", typing=True) == {"diffusion", "flow"}
+    assert found(small, f"id:{small.ids['graph']}") == {"graph"}
 
 
 def test_tags_notes_highlights_and_flags(small):

@@ -66,10 +66,18 @@ def whoosh_parts(folder: Path) -> tuple[dict, int]:
     return dict(parts), docs
 
 
+def _header(path: Path, magic: bytes, older: bytes) -> tuple[dict, int]:
+    """A file's header, also of the format before INDEX_VERSION 12 (for comparisons)."""
+    try:
+        return sidecar.read_header(path, magic)
+    except ValueError:
+        return sidecar.read_header(path, older)
+
+
 def npp_parts(folder: Path) -> dict:
     parts: dict[tuple[str, str], float] = defaultdict(float)
     for path in folder.glob(f"{sidecar.PREFIX}*{sidecar.EXTENSION}"):
-        header, offset = sidecar.read_header(path, sidecar.MAGIC)
+        header, offset = _header(path, sidecar.MAGIC, b"PDNPP2\n")
         parts[(".npp", "(header)")] += offset
         rest = path.stat().st_size - offset
         fields = header["fields"]
@@ -86,7 +94,7 @@ def npp_parts(folder: Path) -> dict:
 def npw_parts(folder: Path) -> dict:
     parts: dict[tuple[str, str], float] = defaultdict(float)
     for path in folder.glob(f"{word_order.PREFIX}*{word_order.EXTENSION}"):
-        header, _ = sidecar.read_header(path, word_order.MAGIC)
+        header, _ = _header(path, word_order.MAGIC, b"PDNPW1\n")
         for name, info in header["fields"].items():
             parts[(".npw", f"{name} (header: words)")] += len(pickle.dumps(info["words"], protocol=4))
             parts[(".npw", f"{name} doc starts")] += 8 * (info["docs"] + 1)
