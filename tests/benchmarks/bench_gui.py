@@ -1,6 +1,10 @@
 """GUI benchmark (offscreen): cold start, view switch, search keystroke, scrolling, stall during import, RSS.
 
     python tests/benchmarks/bench_gui.py --n 1000        # or --n 100000 (library cached in /tmp)
+    python tests/benchmarks/bench_gui.py --library DIR   # an existing library (e.g. bench_search --keep's)
+                                         [--json]        # last line: the figures as one JSON object
+
+The library is copied to a temporary folder first (the 10k import must not grow the one measured).
 
 Targets (issue 5, 100k papers): cold start <= 1.5 s, view switch <= 100 ms, search keystroke p95 <= 100 ms,
 scroll a page p95 <= 16 ms, longest event-loop stall during a 10k import <= 50 ms, RSS <= 300 MB.
@@ -14,6 +18,7 @@ T0 = time.perf_counter()
 
 import argparse  # noqa: E402
 import itertools  # noqa: E402
+import json  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
@@ -76,6 +81,13 @@ def rss_mb() -> float:
     return float("nan")
 
 
+def peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def rss_parts() -> str:
     """Anonymous and file-backed resident memory (mapped files count in RSS but can be dropped)."""
     found = {}
@@ -107,21 +119,44 @@ def build_library(folder: Path, n: int, index: bool = True) -> None:
                 print(f"  indexed {done} papers for search in {time.perf_counter() - t:.1f} s")
 
 
+def ready_index(folder: Path) -> bool:
+    """The library's search index is current and has nothing queued (the desk would index first)."""
+    from paperdesk.core import Library
+    from paperdesk.gui.paper_list import index_ready
+
+    with Library.open_reader(folder) as lib:
+        return index_ready(lib) and not lib.index_queued()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--dir", default=tempfile.gettempdir())
     parser.add_argument("--no-index", action="store_true",
                         help="skip the (slow) search index build: search measures the title fallback")
+    parser.add_argument("--library", type=Path, help="measure this library (a copy of it) instead of "
+                        "building one; its search index must be current")
+    parser.add_argument("--json", action="store_true", help="end with the figures as one JSON line")
     args = parser.parse_args()
     guard_bool_refcount()
-    cached = Path(args.dir) / f"paperdesk-bench-gui-{args.n}"
-    print(f"PaperDesk GUI benchmark, {args.n} papers ({os.cpu_count()} CPUs, offscreen)")
-    build_library(cached, args.n, index=not args.no_index)
+    if args.library:
+        cached = args.library
+        print(f"PaperDesk GUI benchmark, library {cached} ({os.cpu_count()} CPUs, offscreen)")
+        if not args.no_index and not ready_index(cached):
+            print("  its search index is missing, old or has a queue: build it first (or --no-index)")
+            return 2
+    else:
+        cached = Path(args.dir) / f"paperdesk-bench-gui-{args.n}"
+        print(f"PaperDesk GUI benchmark, {args.n} papers ({os.cpu_count()} CPUs, offscreen)")
+        build_library(cached, args.n, index=not args.no_index)
     work = Path(tempfile.mkdtemp(prefix="paperdesk-bench-"))
     folder = work / "library"  # a copy: the import below must not grow the cached library
-    shutil.copytree(cached, folder)
+    t = time.perf_counter()
+    skip = ["fts5.sqlite3*", "fts5.json"] + (["index", "index.*"] if args.no_index else [])
+    shutil.copytree(cached, folder, ignore=shutil.ignore_patterns(*skip))
+    copy_s = time.perf_counter() - t
     results: dict[str, str] = {}
+    figures: dict[str, float] = {"copy_s": round(copy_s, 1)}
 
     # -- cold start: imports + QApplication + library + window, until the list has painted rows --
     t_start = time.perf_counter()
@@ -162,6 +197,8 @@ def main() -> int:
     window.table.viewport().removeEventFilter(watch)  # the bench's own hook: every later paint paid it
     results["cold start to painted list"] = (f"{cold * 1000:.0f} ms (window only; "
                                              f"{(painted[0] - T0) * 1000:.0f} ms incl. interpreter imports)")
+    figures["cold_start_ms"] = round(cold * 1000)
+    figures["cold_start_with_imports_ms"] = round((painted[0] - T0) * 1000)
     run_until(app, window.jobs.idle, lambda: not window.jobs.busy)  # startup indexing, if any
     rss_phases = [f"start {rss_mb():.0f}"]
 
@@ -192,6 +229,10 @@ def main() -> int:
                                              f"(each: {', '.join(f'{x * 1000:.0f}' for x in switches)})")
     results["  GUI thread busy per switch"] = f"max {max(switch_blocked) * 1000:.1f} ms"
     results["switch view (cached ids)"] = f"median {statistics.median(cached) * 1000:.1f} ms"
+    figures["switch_median_ms"] = round(statistics.median(switches) * 1000, 1)
+    figures["switch_max_ms"] = round(max(switches) * 1000, 1)
+    figures["switch_gui_busy_max_ms"] = round(max(switch_blocked) * 1000, 1)
+    figures["switch_cached_median_ms"] = round(statistics.median(cached) * 1000, 1)
 
     # -- search keystroke to updated, painted list (debounce excluded) --------------------------
     window.go_to("inbox")
@@ -213,6 +254,9 @@ def main() -> int:
                                            "reader thread"
                                            f"{'; ' + msg if msg else ''})")
     results["  GUI thread busy per keystroke"] = f"p95 {pct(blocked) * 1000:.1f} ms"
+    figures["keystroke_p95_ms"] = round(pct(times) * 1000, 1)
+    figures["keystroke_max_ms"] = round(max(times) * 1000, 1)
+    figures["keystroke_gui_busy_p95_ms"] = round(pct(blocked) * 1000, 1)
     window.search.clear()
     rss_phases.append(f"after searches {rss_mb():.0f} [{rss_parts()}]")
 
@@ -227,6 +271,8 @@ def main() -> int:
         scrolls.append(time.perf_counter() - t)
     results["scroll one page"] = (f"p95 {pct(scrolls) * 1000:.1f} ms, max {max(scrolls) * 1000:.1f} ms "
                                   f"over {len(scrolls)} pages")
+    figures["scroll_p95_ms"] = round(pct(scrolls) * 1000, 1)
+    figures["scroll_max_ms"] = round(max(scrolls) * 1000, 1)
 
     # -- longest event-loop stall while 10k papers import on the writer thread ------------------
     # Made on the writer thread one file at a time, as an import parses its digests: 10k papers
@@ -268,8 +314,14 @@ def main() -> int:
     results["worst stalls at"] = ", ".join(f"{gaps[i]:.0f} ms at {ends[i] / 1000:.2f} s" for i in worst) + (
         f" (job done at {elapsed:.2f} s)")
     results["rows in list after import"] = f"{window.model.rowCount():,}"
+    figures["import_10k_s"] = round(elapsed, 1)
+    figures["import_10k_indexed_s"] = round(elapsed_indexed, 1)
+    figures["import_stall_max_ms"] = round(max(gaps))
+    figures["import_stall_p99_ms"] = round(pct(gaps, 0.99))
     rss_phases.append(f"after import {rss_mb():.0f} [{rss_parts()}]")
     results["RSS"] = f"{rss_mb():.0f} MB ({', '.join(rss_phases)})"
+    figures["rss_mb"] = round(rss_mb())
+    figures["rss_peak_mb"] = round(peak_rss_mb())
 
     window.close()
     lib.close()
@@ -277,6 +329,8 @@ def main() -> int:
     width = max(len(k) for k in results)
     for key, value in results.items():
         print(f"  {key:<{width}}  {value}")
+    if args.json:
+        print(json.dumps(figures))
     return 0
 
 

@@ -5,7 +5,8 @@
 
 With --keep DIR the libraries live in DIR/search-N; --reuse then keeps an index that is current
 (right version, N documents, empty queue) and reports the build figures recorded when it was made
-(DIR/search-N/build.json), so later runs only measure queries.
+(DIR/search-N/build.json), so later runs only measure queries; it also keeps the FTS5 table
+(DIR/search-N/fts5.sqlite3, its build time in fts5.json) for the next run.
 
 Prints one JSON object per size. Latencies are `Library.search` end to end (parse, Whoosh, total
 count, texts of up to 200 hits from SQLite) plus the snippets of the first 50 hits (what a list
@@ -167,8 +168,17 @@ def time_each(items: list, fn: Callable) -> list[float]:
     return times
 
 
-def build_fts(folder: Path) -> tuple[sqlite3.Connection, float]:
-    path = folder / "fts5.sqlite3"
+def build_fts(folder: Path, reuse: bool = False) -> tuple[sqlite3.Connection, float]:
+    """The FTS5 table over the library's texts, in its own file; with `reuse`, one built before for
+    the same papers is kept (with the build time recorded then)."""
+    path, record = folder / "fts5.sqlite3", folder / "fts5.json"
+    papers = sqlite3.connect(folder / "library.sqlite3").execute("SELECT count(*) FROM papers").fetchone()[0]
+    if reuse and path.is_file() and record.is_file():
+        saved = json.loads(record.read_text())
+        if saved.get("papers") == papers:
+            conn = sqlite3.connect(path)
+            conn.execute(f"ATTACH DATABASE '{folder / 'library.sqlite3'}' AS lib")
+            return conn, saved["build_s"]
     path.unlink(missing_ok=True)
     conn = sqlite3.connect(path)
     conn.execute(f"ATTACH DATABASE '{folder / 'library.sqlite3'}' AS lib")
@@ -179,7 +189,9 @@ def build_fts(folder: Path) -> tuple[sqlite3.Connection, float]:
         INSERT INTO fts (rowid, title, abstract, note) SELECT rowid, title, abstract, '' FROM lib.papers;
     """)
     conn.commit()
-    return conn, time.perf_counter() - t
+    took = time.perf_counter() - t
+    record.write_text(json.dumps({"papers": papers, "build_s": round(took, 2)}))
+    return conn, took
 
 
 def fts_query(conn: sqlite3.Connection, spec: dict) -> int:
@@ -218,7 +230,7 @@ def measure(n: int, workdir: Path, k: int, reuse: bool = False, build_only: bool
         result["incremental"] = incremental(lib, n, papers)
         lib.search.run("warm up")
         latency: dict = {}
-        fts, fts_build = build_fts(folder)
+        fts, fts_build = build_fts(folder, reuse)
         result["fts5_build_s"] = round(fts_build, 2)
         result["index_build_vs_fts5"] = round(result["index_build_s"] / max(fts_build, 1e-6), 1)
         for name, items in classes.items():
@@ -235,7 +247,8 @@ def measure(n: int, workdir: Path, k: int, reuse: bool = False, build_only: bool
             }
         fts.close()
         result["latency"] = latency
-    (folder / "fts5.sqlite3").unlink(missing_ok=True)
+    if not reuse:
+        (folder / "fts5.sqlite3").unlink(missing_ok=True)
     return result
 
 
