@@ -26,11 +26,12 @@ class LazyIds(Sequence[str | None]):
     def __init__(self, head: tuple[str, ...], total: int):
         self.head = head
         self.total = total
-        self._full: tuple[str, ...] | None = None
+        self._full: Sequence[str] | None = None
         self._answered = threading.Event()
 
-    def deliver(self, ids: tuple[str, ...] | None) -> None:
-        """The whole list (None: the read failed), from the reader thread that read it."""
+    def deliver(self, ids: Sequence[str] | None) -> None:
+        """The whole list (None: the read failed; else a `PackedIds`), from the reader thread that
+        read it."""
         self._full = ids
         self._answered.set()
 
@@ -38,13 +39,13 @@ class LazyIds(Sequence[str | None]):
     def complete(self) -> bool:
         return self._full is not None
 
-    def full(self) -> tuple[str, ...]:
+    def full(self) -> Sequence[str]:
         """The whole list: the reader's answer, waited for if it has not come yet."""
         if not self._answered.wait(WAIT_S) or self._full is None:
             raise LibraryError("the list of this view could not be read; switch views to try again")
         return self._full
 
-    def agrees(self, ids: tuple[str, ...]) -> bool:
+    def agrees(self, ids: Sequence[str]) -> bool:
         """Whether `ids` can replace this list without Qt noticing: same length, same first rows."""
         return len(ids) == self.total and ids[:len(self.head)] == self.head
 

@@ -34,6 +34,7 @@ from paperdesk.core.changes import Changes
 from paperdesk.core.orders import NEWEST_FIRST
 from paperdesk.gui.gil import freeze_long_lived
 from paperdesk.gui.lazy_ids import LazyIds
+from paperdesk.gui.packed_ids import PackedIds
 from paperdesk.gui.paper_model import PaperModel
 from paperdesk.gui.qt import QObject, Signal
 from paperdesk.gui.reader_thread import ReaderThread
@@ -45,6 +46,7 @@ SEARCH_LIMIT = 1000
 RANKING_FIELDS = (None, "title", "abstract", "note", "fulltext")
 RANKER_IDLE_S = 600.0  # the ranker thread keeps its models this long after its last request
 MAX_PATCH = 200  # more papers entering or leaving than this: re-query instead of patching
+MAX_CACHED_IDS = 3_000_000  # ids kept in the id cache (packed: ~20 MB a million; its newest list always)
 HEAD_ROWS = 2000  # a view's first rows, read first: ~60 screens, so paging down never waits for the rest
 
 
@@ -124,6 +126,11 @@ def order_search(lib: Library, outcome: SearchOutcome, query: str, view: View,
     outcome.ids = sort_ids(lib, order, ascending, outcome.ids, view.source_id)
 
 
+def whole_view(lib: Library, view: View, order: str) -> PackedIds:
+    """A view's whole id list, packed (a million ids: ~20 MB, no object per id)."""
+    return PackedIds(lib.paper_ids_joined(order=order, **view.filters))
+
+
 def interest_query(query: str) -> str:
     """The query ranked by interest (a later `sort:` wins over the query's own)."""
     return f"{query} sort:interest"
@@ -160,7 +167,8 @@ class PaperList(QObject):
         self.header_chosen = False  # the header was clicked during this search: its order wins
         self.query = ""
         self.last_search: SearchOutcome | None = None
-        self._id_cache: OrderedDict[tuple[str, str], tuple[str, ...]] = OrderedDict()  # see paper_model
+        # Lists shown before, by (view, order, reversed), until a change (see paper_model)
+        self._id_cache: OrderedDict[tuple[str, str, bool], Sequence[str]] = OrderedDict()
         self.search_ready = True  # False while the writer builds the search index
         self.fresh_list = False  # a new view or query: start at the top instead of keeping the paper
         self.head_rows = HEAD_ROWS
@@ -293,12 +301,12 @@ class PaperList(QObject):
             self._rank_in_background()
             return
         self.ranker.supersede("list")  # a pending ranking must not replace this answer
-        key = (self.view.key, self.list_order)
+        key = (self.view.key, self.list_order, self.reversed)
         cached = None if self.searching else self._id_cache.get(key)
         if cached is not None:
             self._id_cache.move_to_end(key)
             self.reader.supersede("list")
-            self._show_view_ids(cached, self.reversed)
+            self._show_view_ids(cached)
             self.reloaded.emit()
             return
         view, order, query, engine = self.view, self.list_order, self.full_query, self.search_ready
@@ -313,7 +321,7 @@ class PaperList(QObject):
                 order_search(rlib, outcome, query, view, header)
                 return outcome
             if reverse:  # listed in the library's order and shown backwards: the whole list
-                return tuple(view.ids(rlib, order))
+                return whole_view(rlib, view, order).reversed()
             # The head first: a view shorter than that is whole; a longer one is shown with its size
             # at once while the completer reads the rest (a search never waits behind it).
             head = tuple(view.ids(rlib, order, limit=head_rows))
@@ -333,18 +341,18 @@ class PaperList(QObject):
                 self.model.set_ids(value)
                 self._complete_in_background(value)
             else:
-                ids: tuple[str, ...] = value  # type: ignore[assignment]
+                ids: Sequence[str] = value  # type: ignore[assignment]
                 if generation == self._generation:
-                    self._remember((view.key, order), ids)
-                self._show_view_ids(ids, reverse)
+                    self._remember((view.key, order, reverse), ids)
+                self._show_view_ids(ids)
             self.reloaded.emit()
 
         self.reader.submit("list", work, done)
 
-    def _show_view_ids(self, ids: tuple[str, ...], reverse: bool) -> None:
+    def _show_view_ids(self, ids: Sequence[str]) -> None:
         self.last_search = None
         self.view_size = len(ids)
-        self.model.set_ids(ids[::-1] if reverse else ids)
+        self.model.set_ids(ids)
 
     def _complete_in_background(self, lazy: LazyIds) -> None:
         """The whole list on the completer thread (a second reader: searches never wait for it):
@@ -353,10 +361,10 @@ class PaperList(QObject):
         change that moved papers in or out has replaced `lazy` by then)."""
         view, order, generation = self.view, self.list_order, self._generation
 
-        def read(rlib: Library) -> tuple[str, ...]:
+        def read(rlib: Library) -> PackedIds:
             ids = None
             try:
-                ids = tuple(view.ids(rlib, order))
+                ids = whole_view(rlib, view, order)
                 return ids
             finally:
                 lazy.deliver(ids)  # from here: whoever waits for it on the GUI thread goes on at once
@@ -368,17 +376,18 @@ class PaperList(QObject):
                 if self.model.ids is lazy and not self.busy:  # (a pending re-query replaces it)
                     self._complete_in_background(lazy)
                 return
-            ids: tuple[str, ...] = value  # type: ignore[assignment]
-            self._remember((view.key, order), ids)
+            ids: PackedIds = value  # type: ignore[assignment]
+            self._remember((view.key, order, False), ids)
             if self.model.ids is lazy and not self.model.complete_ids(ids):
                 self.model.set_ids(ids)  # the size it was shown with was stale: the list as it is
                 self.reloaded.emit()
 
         self.completer.submit("complete", read, done)
 
-    def _remember(self, key: tuple[str, str], ids: tuple[str, ...]) -> None:
+    def _remember(self, key: tuple[str, str, bool], ids: Sequence[str]) -> None:
         self._id_cache[key] = ids
-        while len(self._id_cache) > 8:
+        while len(self._id_cache) > 8 or (
+                len(self._id_cache) > 1 and sum(map(len, self._id_cache.values())) > MAX_CACHED_IDS):
             self._id_cache.popitem(last=False)
 
     def _show_search(self, outcome: SearchOutcome) -> None:
@@ -493,18 +502,25 @@ class PaperList(QObject):
         self.model.apply(changes)
 
     def _patch(self, leaving: list[str], entering: list[str]) -> None:
-        """Remove and insert a few ids in place of a re-query (same result, no 100k-id query)."""
-        ids = list(self.model.ids)
-        if leaving:
+        """Remove and insert a few ids in place of a re-query (same result, no 100k-id query); a
+        packed list is edited as bytes (no object per id on the GUI thread)."""
+        shown = self.model.ids
+        places = self._places(shown, entering)
+        if isinstance(shown, PackedIds):
+            ids: Sequence[str] = shown.edited(leaving, places)
+        else:
+            edited = list(shown)
+            for row, pid in reversed(places):  # (places run in list order)
+                edited.insert(row, pid)
             gone = set(leaving)
-            ids = [i for i in ids if i not in gone]
-        if entering:
-            ids = self._insert_sorted(ids, entering)
+            ids = [i for i in edited if i not in gone] if gone else edited
         self.reader.supersede("list")
         self.model.set_ids(ids, self.model.snippets)
         self.reloaded.emit()
 
-    def _insert_sorted(self, ids: list[str], entering: list[str]) -> list[str]:
+    def _places(self, ids: Sequence[str], entering: list[str]) -> list[tuple[int, str]]:
+        """Where each entering paper goes: (the row of `ids` it goes before, its id), in list
+        order, by bisecting with the papers' sort keys (papers leaving meanwhile keep their keys)."""
         keys = self.lib.sort_keys(self.list_order, entering)
         cache: dict[str, tuple] = {}
 
@@ -516,6 +532,7 @@ class PaperList(QObject):
             return cache[pid]
 
         rev = self.reversed
+        places = []
         for pid in sorted(entering, key=lambda p: keys[p], reverse=rev):
             if pid not in keys:
                 continue
@@ -528,5 +545,5 @@ class PaperList(QObject):
                     hi = mid
                 else:
                     lo = mid + 1
-            ids.insert(lo, pid)
-        return ids
+            places.append((lo, pid))
+        return places

@@ -20,6 +20,7 @@ from paperdesk.core.reader_html import SHOWN_FIELD_CHARS, SHOWN_TITLE_CHARS, sni
 from paperdesk.core.texchars import tex_to_unicode
 from paperdesk.core.words import count_of
 from paperdesk.gui.lazy_ids import LazyIds
+from paperdesk.gui.packed_ids import PackedIds
 from paperdesk.gui.qt import QAbstractTableModel, QFont, QModelIndex, QPersistentModelIndex, Qt
 from paperdesk.gui.theme import icon
 
@@ -71,7 +72,7 @@ class PaperModel(QAbstractTableModel):
     def __init__(self, lib: Library, parent=None):
         super().__init__(parent)
         self.lib = lib
-        self._ids: tuple[str, ...] | LazyIds = ()
+        self._ids: tuple[str, ...] | PackedIds | LazyIds = ()
         self._row_of: dict[str, int] | None = None
         self._pages: OrderedDict[int, list[dict | None]] = OrderedDict()
         self._recent: dict[str, dict] = {}  # rows read for the previous list, by id (see set_ids)
@@ -89,7 +90,7 @@ class PaperModel(QAbstractTableModel):
 
     # -- ids ----------------------------------------------------------------------------------
     @property
-    def ids(self) -> tuple[str, ...] | LazyIds:
+    def ids(self) -> tuple[str, ...] | PackedIds | LazyIds:
         return self._ids
 
     def set_ids(self, ids: Sequence[str], snippets: Mapping[str, str] | None = None) -> None:
@@ -97,13 +98,13 @@ class PaperModel(QAbstractTableModel):
         re-read after an import mostly shows the same papers): only unseen ones are read again."""
         self.beginResetModel()
         self._recent = {row["id"]: row for page in self._pages.values() for row in page if row is not None}
-        self._ids = ids if isinstance(ids, LazyIds) else tuple(ids)  # a tuple is kept, not copied
+        self._ids = ids if isinstance(ids, LazyIds | PackedIds) else tuple(ids)  # (a tuple is kept)
         self._row_of = None
         self._pages.clear()
         self._snippets = snippets or {}
         self.endResetModel()
 
-    def complete_ids(self, ids: tuple[str, ...]) -> bool:
+    def complete_ids(self, ids: PackedIds) -> bool:
         """The whole list for the `LazyIds` shown, when it agrees with it: no reset, no repaint
         (the rows read and the rows shown stay). False if it does not (then use `set_ids`)."""
         shown = self._ids
@@ -121,6 +122,7 @@ class PaperModel(QAbstractTableModel):
 
     def row_of(self, paper_id: str) -> int | None:
         if self._row_of is None:  # one lookup: a C-speed scan beats building a 100k-entry dict
+            # (a packed list: one bytes.find)
             try:
                 return self._ids.index(paper_id)
             except ValueError:
@@ -128,8 +130,8 @@ class PaperModel(QAbstractTableModel):
         return self._row_of.get(paper_id)
 
     def rows_of(self, paper_ids: frozenset[str] | set[str]) -> dict[str, int]:
-        """Rows of many ids at once (builds the id -> row map when worth it)."""
-        if self._row_of is None and len(paper_ids) > 8:
+        """Rows of many ids at once (builds the id -> row map of a short list when worth it)."""
+        if self._row_of is None and len(paper_ids) > 8 and isinstance(self._ids, tuple):
             self._row_of = {pid: n for n, pid in enumerate(self._ids)}
         found = {}
         for pid in paper_ids:
@@ -255,16 +257,19 @@ class PaperModel(QAbstractTableModel):
 
     # -- changes ------------------------------------------------------------------------------
     def refresh_rows(self, ids: frozenset[str] | set[str]) -> int:
-        """Forget the cached rows of `ids` and repaint them; returns how many are shown here."""
+        """Forget the cached rows of `ids` and repaint them; returns how many were cached. Only rows
+        of cached pages can be on screen (painting reads them), so only those are looked at: no
+        search of a list of a million ids."""
         shown = 0
         last = len(COLUMNS) - 1
         self._forget_recent(ids)
-        for row in self.rows_of(ids).values():
-            shown += 1
-            page = self._pages.get(row // PAGE)
-            if page is not None:
-                page[row % PAGE] = None
-            self.dataChanged.emit(self.index(row, 0), self.index(row, last))
+        for page_no, page in self._pages.items():
+            for n, row in enumerate(page):
+                if row is not None and row["id"] in ids:
+                    shown += 1
+                    page[n] = None
+                    at = page_no * PAGE + n
+                    self.dataChanged.emit(self.index(at, 0), self.index(at, last))
         return shown
 
     def forget_rows(self, ids: frozenset[str] | set[str]) -> None:

@@ -19,6 +19,7 @@ from paperdesk.core import Library
 from paperdesk.core.changes import Changes
 from paperdesk.gui.gil import apply_process_policy
 from paperdesk.gui.lazy_ids import LazyIds
+from paperdesk.gui.packed_ids import PackedIds
 from paperdesk.gui.paper_list import PaperList
 from paperdesk.gui.paper_model import PaperModel
 from paperdesk.gui.reader_thread import ReaderThread
@@ -57,10 +58,18 @@ def listed(lib: Library) -> Iterator[list[str]]:
 
 @pytest.mark.parametrize(("order", "ascending"), [("date", False), ("date", True), ("added", False),
                                                   ("upvotes", False), ("title", True), ("title", False)])
-def test_archive_and_undo_patch_the_list_in_sorted_place(plist, seeded, qtbot, order, ascending):
+@pytest.mark.parametrize("packed", [False, True])
+def test_archive_and_undo_patch_the_list_in_sorted_place(plist, seeded, qtbot, order, ascending, packed):
+    """A short view's list is a tuple; a long one (or one shown backwards) is packed, and patched
+    as bytes."""
+    if packed:
+        plist.head_rows = 100  # the 397-paper Inbox is longer than its head
     plist.set_view(INBOX)
     plist.set_sort(order, ascending)
     answered(plist, qtbot)
+    qtbot.waitUntil(lambda: not plist.completing)
+    kind = PackedIds if packed or plist.reversed else tuple
+    assert isinstance(plist.model.ids, kind)
     lists: list[int] = []  # a new list in the model, at once: patched, not asked of the reader
     plist.reloaded.connect(lambda: lists.append(len(plist.model.ids)))
     with listed(seeded) as queries:
@@ -73,7 +82,7 @@ def test_archive_and_undo_patch_the_list_in_sorted_place(plist, seeded, qtbot, o
         assert not plist.busy
         assert list(plist.model.ids) == fresh(seeded, plist)
         queries.clear()
-    assert len(lists) == 2 and lists[1] == lists[0] + 4
+    assert len(lists) == 2 and lists[1] == lists[0] + 4 and isinstance(plist.model.ids, kind)
 
 
 def test_star_enters_starred_view_and_rows_repaint_without_requery(plist, seeded, qtbot):
@@ -130,6 +139,13 @@ def test_id_lists_leave_the_garbage_collectors_reach(plist, seeded, qtbot):
     gc.collect()
     lists = [plist.model.ids, *plist._id_cache.values()]
     assert len(lists) == 3 and not any(gc.is_tracked(ids) for ids in lists)
+    # A list longer than its head is completed packed: no object per id for the collector to walk.
+    plist.head_rows = 100
+    plist._id_cache.clear()
+    plist.set_view(ALL)
+    qtbot.waitUntil(lambda: isinstance(plist.model.ids, PackedIds) and not plist.completing)
+    held = [r for r in gc.get_referents(plist.model.ids) if gc.is_tracked(r) and not isinstance(r, type)]
+    assert len(plist.model.ids) > 100 and held == []
 
 
 def test_a_big_view_shows_its_first_rows_and_the_reader_completes_it(plist, seeded, qtbot):
@@ -148,7 +164,7 @@ def test_a_big_view_shows_its_first_rows_and_the_reader_completes_it(plist, seed
             assert len(shown) == len(expected) == 397 and list(shown.head) == expected[:100]
             assert plist.model.id_at(5) == expected[5]
         qtbot.waitUntil(lambda: not plist.completing)
-        assert isinstance(plist.model.ids, tuple) and list(plist.model.ids) == expected
+        assert isinstance(plist.model.ids, PackedIds) and list(plist.model.ids) == expected
         queries.pop(-1)  # the test's own `fresh`
     assert resets == [1]  # the switch reset the list; its completion did not
     assert queries == []  # the GUI thread never read a list
@@ -164,11 +180,11 @@ def test_a_row_past_the_head_comes_from_the_completer_not_a_query_here(plist, se
         plist.set_view(INBOX)
         answered(plist, qtbot)
         assert plist.model.id_at(300) == expected_inbox[300]  # waits for the completer, if need be
-        assert isinstance(plist.model.ids, tuple) or plist.model.ids.complete
+        assert isinstance(plist.model.ids, PackedIds) or plist.model.ids.complete
         assert plist.model.row_of(expected_inbox[-1]) == len(expected_inbox) - 1
     assert queries == []  # the GUI thread read no list
     qtbot.waitUntil(lambda: not plist.completing)
-    assert isinstance(plist.model.ids, tuple) and list(plist.model.ids) == expected_inbox
+    assert isinstance(plist.model.ids, PackedIds) and list(plist.model.ids) == expected_inbox
 
 
 def test_a_change_while_the_list_is_incomplete_leaves_it_right(plist, seeded, qtbot):
@@ -199,7 +215,7 @@ def test_a_completed_list_is_kept_and_read_again_after_a_change(plist, seeded, q
     plist.set_query("diffusion")  # a search does not cancel the completion
     qtbot.waitUntil(lambda: not plist.completing and not plist.busy)
     plist.set_query("")
-    assert list(plist._id_cache[("inbox", plist.order)]) == fresh(seeded, plist)
+    assert list(plist._id_cache[("inbox", plist.order, False)]) == fresh(seeded, plist)
     plist._id_cache.clear()
     plist.set_view(ALL)
     answered(plist, qtbot)
@@ -213,8 +229,9 @@ def test_a_completed_list_is_kept_and_read_again_after_a_change(plist, seeded, q
     # a change that moves no paper: the list stays lazy, and is read again after it
     assert plist.model.ids is lazy and not plist.busy
     gate.set()
-    qtbot.waitUntil(lambda: isinstance(plist.model.ids, tuple) and not plist.completing)
-    assert list(plist.model.ids) == fresh(seeded, plist) == list(plist._id_cache[("inbox", plist.order)])
+    qtbot.waitUntil(lambda: isinstance(plist.model.ids, PackedIds) and not plist.completing)
+    cached = plist._id_cache[("inbox", plist.order, False)]
+    assert list(plist.model.ids) == fresh(seeded, plist) == list(cached)
 
 
 def test_papers_added_while_the_list_is_incomplete_are_read_once(reader_runs, plist, seeded, qtbot):
