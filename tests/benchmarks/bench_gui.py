@@ -122,10 +122,9 @@ def build_library(folder: Path, n: int, index: bool = True) -> None:
 def ready_index(folder: Path) -> bool:
     """The library's search index is current and has nothing queued (the desk would index first)."""
     from paperdesk.core import Library
-    from paperdesk.gui.paper_list import index_ready
 
     with Library.open_reader(folder) as lib:
-        return index_ready(lib) and not lib.index_queued()
+        return lib.search.current() and not lib.search.queued()
 
 
 def main() -> int:
