@@ -143,7 +143,7 @@ def speed(n: int, workdir: Path) -> dict:
     out["model_mb"] = round((model.weights.nbytes + (model.scores.nbytes if model.scores is not None
                                                       else 0)) / 1e6, 1)
     cache = ranker.cache
-    out["features_in_memory_mb"] = round((cache.matrix.nbytes + cache.norms.nbytes + cache.idf.nbytes)
+    out["features_in_memory_mb"] = round((cache.matrix.nbytes + cache.norms.nbytes + cache.df.nbytes)
                                          / 1e6, 1)
     out |= json.loads(subprocess.run([sys.executable, __file__, "--memory-of", str(lib.folder)],
                                      capture_output=True, text=True, check=True).stdout)

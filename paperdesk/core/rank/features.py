@@ -279,6 +279,14 @@ def segment_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     return np.where(np.diff(indptr) > 0, sums, 0)
 
 
+COMMON = -1  # the document frequency of a feature dropped for good as too common
+
+
+def _dropped(df: np.ndarray, n: int) -> np.ndarray:
+    """Which of these document frequencies are of features out of the matrix of n papers."""
+    return (df < MIN_DF) if n >= MIN_DF_PAPERS else (df == COMMON)
+
+
 def read_texts(conn: sqlite3.Connection, ids: Sequence[str]) -> list[tuple]:
     """(id, title, abstract, organization, authors JSON) of these papers, for `build_chunk`."""
     sql = f"SELECT id, title, abstract, organization, authors FROM papers WHERE id IN {IDS}"
@@ -363,12 +371,11 @@ class FeatureCache:
         self.matrix = empty_chunk()
         self.row_of: dict[str, int] = {}
         self._loaded: set[str] = set()   # chunk file names already in the matrix
-        self.idf = np.ones(DIM, dtype=np.float32)
-        # tf-idf values are made from the counts when needed (a float per feature would more than
-        # double the memory); each row's L2 norm is kept.
+        # tf-idf values are made from the counts when needed (a float per entry would more than
+        # double the memory), idf from the document frequencies (`idf`); each row's L2 norm is kept.
         self.norms = np.ones(0, dtype=np.float32)
-        self.df = np.zeros(DIM, dtype=np.int32)  # papers with each feature (files read so far)
-        self.common = np.zeros(DIM, dtype=bool)  # dropped for good here: once in over DROP_DF
+        # Papers with each feature (files read so far), COMMON for one dropped for good as common.
+        self.df = np.zeros(DIM, dtype=np.int32)
 
     # -- disk -------------------------------------------------------------------------------
     def _chunk_files(self) -> list[Path]:
@@ -462,16 +469,16 @@ class FeatureCache:
         df = self.df
         for chunk in new:
             for _r0, _r1, idx, _counts in chunk.blocks():
-                df += np.bincount(idx, minlength=DIM).astype(np.int32)
+                counts = np.bincount(idx, minlength=DIM)
+                np.add(df, counts, out=df, where=df >= 0, casting="unsafe")  # COMMON stays COMMON
         n = len(self.matrix.ids) + sum(len(c.ids) for c in new)
         if n >= MIN_DF_PAPERS:
-            self.common |= df > DROP_DF * n
-            dropped = self.common | (df < MIN_DF)
-        else:
-            dropped = self.common
+            df[df > DROP_DF * n] = COMMON
+        dropped = _dropped(df, n)
         parts = [without(c, dropped) for c in [self.matrix, *new] if c.ids]
         new.clear()  # the unfiltered chunks can go before the merge
-        self._set_matrix(merge_chunks(parts) if parts else empty_chunk(), df, dropped)
+        del dropped
+        self._set_matrix(merge_chunks(parts) if parts else empty_chunk())
 
     def _compact(self) -> None:
         """Many small chunk files (daily imports) become one; the biggest file is left as it is.
@@ -489,22 +496,34 @@ class FeatureCache:
 
     @property
     def dropped(self) -> np.ndarray:
-        """Features papers have that are out of the matrix (too common or too rare): idf 0."""
-        return (self.idf == 0) & (self.df > 0)
+        """Features papers have that are out of the matrix (too common or too rare)."""
+        return _dropped(self.df, len(self.matrix.ids)) & (self.df != 0)
 
-    def _set_matrix(self, m: Chunk, df: np.ndarray, dropped: np.ndarray) -> None:
+    def idf(self, idx: np.ndarray | None = None) -> np.ndarray:
+        """The idf of these features (of all with None): smooth, halved over COMMON_DF, a third for
+        a word pair, 0 for a dropped feature. Made when needed from the document frequencies (a
+        float per feature kept would be another 4 MB)."""
+        df = self.df if idx is None else self.df[idx]
+        n = len(self.matrix.ids)
+        out = np.log(np.float32(n + 1) / (np.maximum(df, 0) + 1).astype(np.float32)) + np.float32(1)
+        if n >= MIN_DF_PAPERS:
+            out[df > COMMON_DF * n] *= COMMON_WEIGHT
+        if idx is None:
+            out[PAIRS:] *= PAIR_WEIGHT
+        else:
+            out[idx >= PAIRS] *= PAIR_WEIGHT
+        out[_dropped(df, n)] = 0
+        return out
+
+    def _set_matrix(self, m: Chunk) -> None:
         # A paper featurised twice (two processes at once) keeps its last row; that is harmless.
         self.matrix = m
         self.row_of = {pid: i for i, pid in enumerate(m.ids)}
         n = len(m.ids)
-        self.idf = (np.log((n + 1) / (df + 1)) + 1).astype(np.float32)
-        if n >= MIN_DF_PAPERS:
-            self.idf[df > COMMON_DF * n] *= COMMON_WEIGHT
-        self.idf[PAIRS:] *= PAIR_WEIGHT
-        self.idf[dropped] = 0
+        idf = self.idf()
         self.norms = np.empty(n, dtype=np.float32)
         for r0, r1, idx, counts in m.blocks():
-            values = _LOG_TF[counts] * self.idf[idx]
+            values = _LOG_TF[counts] * idf[idx]
             sums = segment_sums(values * values, m.indptr[r0:r1 + 1] - m.indptr[r0])
             self.norms[r0:r1] = np.sqrt(np.maximum(sums, 1e-12))
 
@@ -516,7 +535,7 @@ class FeatureCache:
 
     def row(self, r: int) -> tuple[np.ndarray, np.ndarray]:
         idx, counts = self.matrix.unpack(int(self.matrix.indptr[r]), int(self.matrix.indptr[r + 1]))
-        return idx, _LOG_TF[counts] * self.idf[idx] / self.norms[r]
+        return idx, _LOG_TF[counts] * self.idf(idx) / self.norms[r]
 
     def gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A sub-matrix (indptr, indices, values) of these rows, in this order."""
@@ -528,14 +547,14 @@ class FeatureCache:
             return indptr, np.empty(0, np.int32), np.empty(0, np.float32)
         offsets = np.repeat(starts - indptr[:-1], lengths) + np.arange(indptr[-1])
         idx, counts = self.matrix.unpack_at(offsets)
-        values = _LOG_TF[counts] * self.idf[idx] / np.repeat(self.norms[rows], lengths)
+        values = _LOG_TF[counts] * self.idf(idx) / np.repeat(self.norms[rows], lengths)
         return indptr, idx, values
 
     def score_all(self, weights: np.ndarray) -> np.ndarray:
         """weights · row for every row (a gather and a segmented sum per block of rows)."""
         m = self.matrix
         out = np.empty(len(m.ids), dtype=np.float32)
-        per_feature = (weights * self.idf).astype(np.float32)
+        per_feature = (weights * self.idf()).astype(np.float32)
         for r0, r1, idx, counts in m.blocks():
             out[r0:r1] = segment_sums(per_feature[idx] * _LOG_TF[counts], m.indptr[r0:r1 + 1] - m.indptr[r0])
         return out / self.norms

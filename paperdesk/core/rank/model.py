@@ -83,13 +83,43 @@ def recency(times: Sequence[str], today: dt.date) -> np.ndarray:
 
 
 @dataclass
+class Weights:
+    """A model's weights: only the features it learnt (a few hundred thousand of the 2^20; the
+    rest weigh 0). Kept sparse: a dense copy would be 4 MB per model, made only to score."""
+    features: np.ndarray   # int64, sorted
+    values: np.ndarray     # float32
+
+    @classmethod
+    def of(cls, dense: np.ndarray) -> Weights:
+        features = np.flatnonzero(dense)
+        return cls(features, dense[features].astype(np.float32))
+
+    def __getitem__(self, idx: np.ndarray | int) -> np.ndarray:
+        """The weights of these features (0 for one not learnt)."""
+        idx = np.asarray(idx)
+        if not len(self.features):
+            return np.zeros(idx.shape, dtype=np.float32)
+        at = np.minimum(np.searchsorted(self.features, idx), len(self.features) - 1)
+        return np.where(self.features[at] == idx, self.values[at], np.float32(0))
+
+    def dense(self) -> np.ndarray:
+        full = np.zeros(DIM, dtype=np.float32)
+        full[self.features] = self.values
+        return full
+
+    @property
+    def nbytes(self) -> int:
+        return self.features.nbytes + self.values.nbytes
+
+
+@dataclass
 class Model:
     """Weights over features (None: rank by upvotes). `kind` says how it was made."""
     tag: str | None
     kind: str                      # "model" | "similar" | "upvotes"
     positives: int
     negatives: int
-    weights: np.ndarray | None = None
+    weights: Weights | None = None
     bias: float = 0.0
     fingerprint: tuple = ()
     scores: np.ndarray | None = None   # one per feature-cache row, made on first use
@@ -133,7 +163,7 @@ def train(cache: FeatureCache, labels: Labels, *, today: dt.date, tag: str | Non
     weights, bias = _fit(cache, rows, y, _balanced(y, weight), start,
                          previous.bias if start is not None else 0.0)
     if PSEUDO_POSITIVES and len(free):
-        scores = cache.score_all(weights)
+        scores = cache.score_all(weights.dense())
         scores[labelled] = -np.inf
         liked = np.argsort(-scores)[:min(PSEUDO_POSITIVES, len(free))]
         keep = ~np.isin(rows, liked)
@@ -152,14 +182,14 @@ def _balanced(y: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return balanced.astype(np.float32)
 
 
-def _centroid(cache: FeatureCache, rows: np.ndarray) -> np.ndarray:
+def _centroid(cache: FeatureCache, rows: np.ndarray) -> Weights:
     _, idx, val = cache.gather(rows)
     w = np.bincount(idx, weights=val, minlength=DIM).astype(np.float32)
-    return w / max(float(np.linalg.norm(w)), 1e-9)
+    return Weights.of(w / max(float(np.linalg.norm(w)), 1e-9))
 
 
 def _fit(cache: FeatureCache, rows: np.ndarray, y: np.ndarray, weight: np.ndarray,
-         start: np.ndarray | None, bias: float) -> tuple[np.ndarray, float]:
+         start: Weights | None, bias: float) -> tuple[Weights, float]:
     """Logistic regression on the rows' features only (a compact copy of the weights)."""
     indptr, idx, val = cache.gather(rows)
     features, inverse = np.unique(idx, return_inverse=True)
@@ -191,9 +221,7 @@ def _fit(cache: FeatureCache, rows: np.ndarray, y: np.ndarray, weight: np.ndarra
         corr1, corr2 = 1 - beta1 ** step, 1 - beta2 ** step
         w -= (LEARNING_RATE / corr1) * m / (np.sqrt(v / corr2) + eps)
         b -= LEARNING_RATE * (mb / corr1) / (np.sqrt(vb / corr2) + eps)
-    full = np.zeros(DIM, dtype=np.float32)
-    full[features] = w
-    return full, b
+    return Weights(features.astype(np.int64), w.astype(np.float32)), float(b)
 
 
 # -- explanations --------------------------------------------------------------------------------

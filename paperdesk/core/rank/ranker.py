@@ -80,7 +80,7 @@ class Ranker:
             upvotes = dict(self._upvotes(ids))
             return np.asarray([upvotes.get(pid) or 0 for pid in ids], dtype=np.float32)
         if model.scores is None or len(model.scores) != len(self.cache.row_of):
-            model.scores = self.cache.score_all(model.weights) + model.bias
+            model.scores = self.cache.score_all(model.weights.dense()) + np.float32(model.bias)
             release_freed_memory()
         rows = self.cache.rows(ids)
         scores = np.where(rows >= 0, model.scores[np.maximum(rows, 0)], -np.inf)
