@@ -269,7 +269,8 @@ class MainWindow(QMainWindow):
     def _build_keys(self) -> None:
         from paperdesk.gui.caret import ReaderCaret
 
-        self.keys = KeyDispatcher(self.keymap, self.run_command, self._pending_status, self)
+        # A pending key sequence (`g …`) is said for 3 s; "" clears it.
+        self.keys = KeyDispatcher(self.keymap, self.run_command, lambda text: self.status(text, 3000), self)
         self.caret = ReaderCaret(self)
         self.keys.watch(self.table, "normal")
         self.keys.watch(self.sidebar, "normal")  # j/k/Return are its own (`Sidebar.own_keys`)
@@ -303,12 +304,6 @@ class MainWindow(QMainWindow):
                 and self.keys.press("normal", name):
             return
         super().keyPressEvent(event)
-
-    def _pending_status(self, text: str) -> None:
-        if text:
-            self.status(text, 3000)
-        else:
-            self.statusBar().clearMessage()
 
     def focus_changed(self, _old, now) -> None:
         top = now.window() if now is not None else None
@@ -358,10 +353,7 @@ class MainWindow(QMainWindow):
         self._update_count()
 
     def _show_search_outcome(self, outcome: SearchOutcome) -> None:
-        if outcome.message:
-            self.status(outcome.message, 0)
-        else:
-            self.statusBar().clearMessage()
+        self.status(outcome.message, 0)  # "" clears the last one
 
     # -- views, sort, selection ---------------------------------------------------------------
     def set_view(self, view: View) -> None:

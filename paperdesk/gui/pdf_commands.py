@@ -23,7 +23,6 @@ from paperdesk.gui.selection import Selection
 
 
 class PdfCommands:
-
     def __init__(self, parent: QWidget, lib: Library, jobs: JobRunner, selection: Selection,
                  reader: Reader, keys: KeyDispatcher, status: Callable[..., None], dialogs: Dialogs, *,
                  fetcher: PdfFetcher, arxiv_lookup: ArxivLookup, show_paper: Callable[[str], None],
