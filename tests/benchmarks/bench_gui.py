@@ -288,6 +288,7 @@ def main() -> int:
             progress(n, papers // per_file, batch.name)
         return n
 
+    rows_before = window.model.rowCount()
     run_until_idle()  # the scrolls above repainted synchronously, leaving layouts and paints queued
     heartbeat = Heartbeat()
     heartbeat.start()
@@ -297,6 +298,10 @@ def main() -> int:
     window.jobs.indexed.connect(indexed.append)
     window.jobs.run("bench import", job)
     run_until(app, window.jobs.idle, lambda: not window.jobs.busy and not window.papers.busy)
+    # ...and until the list shows them (its re-read after the last batch's changes, a stall of its
+    # own at 1M, may start after the writer went idle); at most 2 min.
+    run_until(app, window.papers.reloaded,
+              lambda: window.model.rowCount() >= rows_before + papers or time.perf_counter() - t > 120)
     elapsed = time.perf_counter() - t
     index_wait = not args.no_index
     if index_wait:  # indexing the 10k new papers (in slices, after the job) is part of the import
