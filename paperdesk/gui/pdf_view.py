@@ -5,7 +5,7 @@ text stays sharp on high-DPI screens; until a page arrives its slot shows a stre
 another zoom or a blank sheet. Everything else here is cheap: layout is a list of page tops, and
 paint draws cached images, then highlights from their stored quads, search matches and the
 selection on top. PDF coordinates (points in page space, origin bottom-left) map to the widget by
-`_to_view` and back by `_to_page`, through each page's `PageFrame` (its visible box need not start
+`to_view` and back by `_to_page`, through each page's `PageFrame` (its visible box need not start
 at (0, 0); it may be turned), which arrives with the page's first rendering.
 Painting never calls pdfium (it would wait for a render in progress): each rendered page arrives
 with its links and annotations; a search runs on the render thread, and so does reading the character
@@ -225,7 +225,7 @@ class PdfView(QAbstractScrollArea):
             frame = self._frames[i] = self.doc.page_frame(i)
         return frame
 
-    def _to_view(self, i: int, rect: tuple[float, float, float, float]) -> QRectF:
+    def to_view(self, i: int, rect: tuple[float, float, float, float]) -> QRectF:
         """A rectangle in page `i`'s PDF points, in viewport coordinates."""
         page = self.page_rect(i)
         left, top, right, bottom = self._frame(i).rect_to_shown(rect)
@@ -353,19 +353,19 @@ class PdfView(QAbstractScrollArea):
                 if dark:
                     color = color.darker(300)
                 for quad in h.quads or []:
-                    painter.fillRect(self._to_view(i, tuple(quad)), color)
+                    painter.fillRect(self.to_view(i, tuple(quad)), color)
         painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
         first = bisect.bisect_left(self.matches, (i,))
         last = bisect.bisect_left(self.matches, (i + 1,))
         for n in range(first, last):
             color = QColor(255, 140, 0, 150) if n == self.match_index else QColor(255, 200, 0, 70)
             for rect in self._match_rects(n):
-                painter.fillRect(self._to_view(i, rect), color)
+                painter.fillRect(self.to_view(i, rect), color)
         if i in self._selection_rects:
             color = self.palette().color(self.palette().ColorRole.Highlight)
             color.setAlpha(90)
             for rect in self._selection_rects[i][2]:
-                painter.fillRect(self._to_view(i, rect), color)
+                painter.fillRect(self.to_view(i, rect), color)
 
     def _match_rects(self, n: int) -> list[Rect]:
         """Match `n`'s rectangles, once its page has been rendered (else none yet)."""
@@ -520,7 +520,7 @@ class PdfView(QAbstractScrollArea):
         rects = self._match_rects(self.match_index)
         if not rects:
             return False
-        target = self._to_view(page, rects[0])
+        target = self.to_view(page, rects[0])
         if not self.viewport().rect().contains(target.toAlignedRect()):  # an inch below the top
             self.verticalScrollBar().setValue(round(self.verticalScrollBar().value() + target.top() - 72))
             hbar = self.horizontalScrollBar()

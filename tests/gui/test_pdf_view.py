@@ -112,7 +112,7 @@ def test_search_finds_and_moves_between_matches(desk, qtbot):
         press(window, qtbot, "n")
     assert view.current_page() == view.matches[far][0]  # moved to the match's page
     qtbot.waitUntil(lambda: bool(view._match_rects(far)), timeout=10_000)  # its boxes, read off-thread
-    match = view._to_view(view.matches[far][0], view._match_rects(far)[0]).toAlignedRect()
+    match = view.to_view(view.matches[far][0], view._match_rects(far)[0]).toAlignedRect()
     assert view.viewport().rect().contains(match)  # the match itself is on screen
     press(window, qtbot, "N")
     assert view.match_index == far - 1
@@ -137,7 +137,7 @@ def test_keyboard_highlight_is_stored_drawn_and_undone(desk, qtbot, tmp_path):
     assert [h.id for h in view.highlights] == [mark.id]  # the view draws it
     # Drawn: the highlight's colour is multiplied into the page where the quad is.
     view.matches, view._match_rects, view.match_index = [], [], -1
-    rect = view._to_view(0, tuple(mark.quads[0]))
+    rect = view.to_view(0, tuple(mark.quads[0]))
     image = view.viewport().grab().toImage()
     ratio = image.devicePixelRatio()  # the grab is in device pixels
     # Just below the quad's top, above the glyphs: paper white becomes the highlight colour.
@@ -156,8 +156,8 @@ def test_mouse_drag_selects_whole_words(desk, qtbot, tmp_path):
     show_pdf(window, qtbot, pid, write_pdf(tmp_path / "m.pdf", [["Attention is all you need"]]))
     view = window.reader.pdf.view
     boxes = view.doc.char_boxes(0)
-    start = view._to_view(0, boxes[2]).center().toPoint()  # inside "Attention"
-    end = view._to_view(0, boxes[14]).center().toPoint()  # inside "all"
+    start = view.to_view(0, boxes[2]).center().toPoint()  # inside "Attention"
+    end = view.to_view(0, boxes[14]).center().toPoint()  # inside "all"
     qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=start)
     qtbot.mouseMove(view.viewport(), QPoint(end))
     qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=end)
@@ -180,13 +180,13 @@ def test_outline_and_internal_link(desk, qtbot):
     assert view.current_page() == 1
     pane._outline_chosen(pane.outline.topLevelItem(2))  # "Baz", lower on the same page: its heading
     _, _, page, y = view.doc.outline()[2]
-    heading = view._to_view(page, (0, y - 1, 10, y))
+    heading = view.to_view(page, (0, y - 1, 10, y))
     assert 0 <= heading.bottom() <= 20  # at the top of the view, not the page's top
     press(window, qtbot, "g", "g")
     qtbot.waitUntil(lambda: bool(view._links.get(0)), timeout=10_000)
     link = view._links[0][0]
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
-                     pos=view._to_view(0, link.rect).center().toPoint())
+                     pos=view.to_view(0, link.rect).center().toPoint())
     assert view.current_page() == link.page
 
 
@@ -271,7 +271,7 @@ def test_other_programs_annotations_are_read(desk, qtbot):
     assert {"text", "highlight", "ink"} <= kinds
     text_note = next(a for a in view._annots[0] if a.kind == "text")
     x0, y0, x1, y1 = text_note.rect
-    assert "This is a text annotation." in view._tooltip_at(view._to_view(0, (x0, y0, x1, y1)).center())
+    assert "This is a text annotation." in view._tooltip_at(view.to_view(0, (x0, y0, x1, y1)).center())
 
 
 def test_page_cache_keeps_within_its_bound():
@@ -331,7 +331,7 @@ def test_go_to_page_full_window_and_colour_buttons(desk, qtbot, tmp_path):
     qtbot.waitUntil(lambda: bool(view.highlights))
     with qtbot.waitSignal(view.highlight_activated) as activated:
         qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton,
-                          pos=view._to_view(3, tuple(mark.quads[0])).center().toPoint())
+                          pos=view.to_view(3, tuple(mark.quads[0])).center().toPoint())
     assert activated.args == [mark.id]  # the window opens its comment dialog
     dialog = window.dialogs.top()
     dialog.setTextValue("see fig. 2")
@@ -377,7 +377,7 @@ def test_offset_crop_box_places_matches_selection_and_links_on_the_text(desk, qt
     window.reader.pdf.find_field.returnPressed.emit()
     qtbot.waitUntil(lambda: bool(view.matches) and bool(view._match_rects(0)), timeout=10_000)
     (rect,) = view._match_rects(0)
-    drawn = view._to_view(0, rect)
+    drawn = view.to_view(0, rect)
     ink = _ink_box(view, 0)  # where the page is now (the search may have scrolled)
     assert drawn.adjusted(-1.5, -1.5, 1.5, 1.5).contains(ink), (drawn, ink)
     # The mouse finds the characters under it: a double-click on the ink selects the word.
@@ -386,14 +386,14 @@ def test_offset_crop_box_places_matches_selection_and_links_on_the_text(desk, qt
     assert view.doc.page_text(0)[view.selection.start:view.selection.end] == "Quokka"
     # The link area around the word is where the word is shown, and only there.
     assert view._link_at(ink.center()) is not None
-    assert view._link_at(view._to_view(0, (52, 150, 54, 152)).center()) is None
+    assert view._link_at(view.to_view(0, (52, 150, 54, 152)).center()) is None
     # A highlight made from the selection is drawn over the word and found under the mouse there.
     press(window, qtbot, "h")
     qtbot.waitUntil(lambda: len(view.highlights) == 1)
     (mark,) = view.highlights
-    assert view._to_view(0, tuple(mark.quads[0])).adjusted(-1.5, -1.5, 1.5, 1.5).contains(ink)
+    assert view.to_view(0, tuple(mark.quads[0])).adjusted(-1.5, -1.5, 1.5, 1.5).contains(ink)
     assert view._highlight_at(ink.center()) == mark
-    assert view._highlight_at(view._to_view(0, (52, 150, 54, 152)).center()) is None
+    assert view._highlight_at(view.to_view(0, (52, 150, 54, 152)).center()) is None
 
 
 @pytest.mark.qt_log_ignore("propagateSizeHints", "does not support raise")  # offscreen: tooltips
@@ -425,7 +425,7 @@ def test_external_links_open_only_web_and_mail_addresses(desk, qtbot, tmp_path):
         QDesktopServices.setUrlHandler(scheme, handler, "open")
     try:
         for rect, uri in areas:
-            centre = view._to_view(0, rect).center().toPoint()
+            centre = view.to_view(0, rect).center().toPoint()
             qtbot.mouseMove(view.viewport(), centre)
             hover = window.statusBar().currentMessage()
             assert uri in hover and "\n" not in hover
@@ -470,8 +470,8 @@ def test_drag_across_page_breaks_selects_copies_and_highlights_every_part(desk, 
     qtbot.waitUntil(lambda: all(view.page_painted(p) for p in range(3)), timeout=10_000)
     first = view.doc.page_text(0).index("quokka") + 2
     last = view.doc.page_text(2).index("wombat") + 3
-    start = view._to_view(0, view.doc.char_boxes(0)[first]).center().toPoint()
-    end = view._to_view(2, view.doc.char_boxes(2)[last]).center().toPoint()
+    start = view.to_view(0, view.doc.char_boxes(0)[first]).center().toPoint()
+    end = view.to_view(2, view.doc.char_boxes(2)[last]).center().toPoint()
     gap = (view.page_rect(0).bottom() + view.page_rect(1).top()) / 2  # between pages 1 and 2
     drag(qtbot, view, start, start + type(start)(0, round(gap - start.y())), end)
     selection = view.selection
@@ -507,7 +507,7 @@ def test_drag_held_below_the_view_scrolls_and_selects_into_the_next_page(desk, q
     view = window.reader.pdf.view
     view.set_zoom(1.0)
     qtbot.waitUntil(lambda: view.page_painted(0), timeout=10_000)
-    start = view._to_view(0, view.doc.char_boxes(0)[0]).center().toPoint()
+    start = view.to_view(0, view.doc.char_boxes(0)[0]).center().toPoint()
     qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=start)
     below = QPoint(start.x(), view.viewport().height() + 40)
     qtbot.mouseMove(view.viewport(), below)
@@ -632,8 +632,8 @@ def test_a_drag_starting_on_a_link_selects_and_a_click_follows_it(desk, qtbot, t
     qtbot.waitUntil(lambda: bool(view._links.get(0)), timeout=10_000)
     boxes = view.doc.char_boxes(0)
     text = view.doc.page_text(0)
-    on_link = view._to_view(0, boxes[text.index("example")]).center().toPoint()
-    after = view._to_view(0, boxes[text.index("code")]).center().toPoint()
+    on_link = view.to_view(0, boxes[text.index("example")]).center().toPoint()
+    after = view.to_view(0, boxes[text.index("code")]).center().toPoint()
     assert view._link_at(on_link) is not None
     opened: list[str] = []
 
