@@ -35,3 +35,22 @@ def test_session_ends(seeded):
     assert session.decide("skip") is None and session.done
     assert session.decide("keep") is None
     assert session.back() == ids[1]
+
+
+def test_a_session_keeps_the_sequence_it_is_given(seeded):
+    """The desk hands over the list it shows (a million ids at scale, packed): kept, not copied
+    into a list; a list is copied (its owner may change it)."""
+    from paperdesk.gui.packed_ids import PackedIds
+
+    listed = seeded.paper_ids()
+    packed = PackedIds.of(listed)
+    session = TriageSession(seeded, packed)
+    assert session.ids is packed and session.current == listed[0]
+    seeded.tag([listed[1]], ["later"])
+    seeded.star([listed[0]])
+    session.decide("keep")
+    summary = session.summary()
+    assert summary.starred == [listed[0]] and summary.tagged == [listed[1]] and summary.total == len(listed)
+    copied = TriageSession(seeded, listed)
+    listed.pop(0)
+    assert copied.current != listed[0] and len(copied.ids) == len(listed) + 1

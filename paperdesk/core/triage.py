@@ -32,7 +32,9 @@ class TriageSession:
 
     def __init__(self, lib: Library, ids: Sequence[str], name: str = "Inbox"):
         self.lib = lib
-        self.ids = list(ids)
+        # A list is copied (its owner may change it); another sequence (the desk's tuple or packed
+        # list of a view, a million ids at scale) is kept as it is, never turned into a list.
+        self.ids: Sequence[str] = tuple(ids) if isinstance(ids, list) else ids
         self.name = name
         self.position = 0
         self.decisions: dict[str, str] = {}
@@ -67,15 +69,17 @@ class TriageSession:
         return self.current
 
     def summary(self) -> TriageSummary:
-        """What happened to the session's papers since it started (from the operation log)."""
-        ids = set(self.ids)
+        """What happened to the session's papers since it started (from the operation log); one
+        pass over the session's list finds the papers the log names (no set of the whole list)."""
         touched: dict[str, set[str]] = {"star": set(), "tag": set(), "note": set()}
         rows = self.lib.conn.execute(
             "SELECT o.kind, r.tbl, r.key FROM operations o JOIN op_rows r ON r.op_id = o.id "
             "WHERE o.id > ? AND o.undone = 0", (self._start_op,)).fetchall()
+        named = {key.split('"')[1] for _kind, _table, key in rows if '"' in key}
+        place = {pid: n for n, pid in enumerate(self.ids) if pid in named}  # (one pass)
         for kind, table, key in rows:
             pid = key.split('"')[1] if '"' in key else None
-            if pid not in ids:
+            if pid not in place:
                 continue
             if kind == "star":
                 touched["star"].add(pid)
@@ -83,11 +87,14 @@ class TriageSession:
                 touched["tag"].add(pid)
             elif table == "notes":
                 touched["note"].add(pid)
-        starred = [p for p in self.ids if p in touched["star"] and (self.lib.get(p) or {}).get("starred")]
+
+        def in_order(found: set[str]) -> list[str]:  # as the session lists them
+            return sorted(found, key=place.__getitem__)
+
+        starred = [p for p in in_order(touched["star"]) if (self.lib.get(p) or {}).get("starred")]
         values = list(self.decisions.values())
         return TriageSummary(
             total=len(self.ids), seen=len(self.decisions), kept=values.count("keep"),
             skipped=values.count("skip"), archived=values.count("archive"), starred=starred,
-            tagged=[p for p in self.ids if p in touched["tag"]],
-            noted=[p for p in self.ids if p in touched["note"]],
+            tagged=in_order(touched["tag"]), noted=in_order(touched["note"]),
         )

@@ -67,7 +67,7 @@ _GUI: dict[str, tuple[str, Handler] | tuple[str, Handler, str]] = {
     "search": ("&Find…", lambda w: w.focus_search(), "search"),
     "import": ("&Import digests…", lambda w: w.imports.choose_import(), "import"),
     "export": ("&Export…", lambda w: w.export.show()),
-    "triage": ("&Triage this view", lambda w: w.triage.toggle(list(w.model.ids), w.papers.view.title)),
+    "triage": ("&Triage this view", lambda w: w.triage.toggle(w.model.ids, w.papers.view.title)),
     "for-you": ("&For you (interest order)", lambda w: w.papers.rank_again()),
     "keep": ("Keep (triage)", lambda w: w.triage.decide("keep")),
     "skip": ("Skip (triage)", lambda w: w.triage.decide("skip")),

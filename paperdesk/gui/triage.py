@@ -7,7 +7,7 @@ always. All of it is counted in the summary (core `TriageSession.summary`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from paperdesk.core import Library
@@ -54,8 +54,8 @@ class Triage:
         self.label.hide()
         self.progress.hide()
 
-    def toggle(self, ids: list[str], name: str) -> None:
-        """Start a session on `ids`, or end the running one."""
+    def toggle(self, ids: Sequence[str], name: str) -> None:
+        """Start a session on `ids` (the list shown, kept as it is), or end the running one."""
         if self.session is not None:
             self.finish()
             return

@@ -98,7 +98,7 @@ def test_a_triage_session_walks_the_interest_order(make_window, topic_lib, qtbot
     qtbot.keyClick(window.table, Qt.Key.Key_Return)
     qtbot.keyClicks(window.table, "e")
     assert window.selection.current_id() == ids[2]
-    assert window.triage.session.ids == ids
+    assert list(window.triage.session.ids) == ids
 
 
 def test_for_you_from_the_sort_menu_and_back_to_date(make_window, topic_lib, qtbot):
