@@ -307,7 +307,7 @@ def featurise_in_child(db_path: str, folder: Path, ids: list[str], progress: Pro
     import multiprocessing
     import queue
 
-    from paperdesk.core.search.parallel import _start
+    from paperdesk.core.children import start_spawned
 
     if not db_path:  # an in-memory database: nothing a child could read
         return 0
@@ -316,7 +316,7 @@ def featurise_in_child(db_path: str, folder: Path, ids: list[str], progress: Pro
     proc = context.Process(target=_featurise_worker, args=(db_path, str(folder), ids, out), daemon=True)
     made = 0
     try:
-        _start([proc])
+        start_spawned([proc])
         while True:
             try:
                 kind, value = out.get(timeout=1.0)
@@ -344,9 +344,9 @@ def featurise_in_child(db_path: str, folder: Path, ids: list[str], progress: Pro
 
 
 def _featurise_worker(db_path: str, folder: str, ids: list[str], out: Any) -> None:
-    from paperdesk.core.search.parallel import _die_with_parent
+    from paperdesk.core.children import die_with_parent
 
-    _die_with_parent()
+    die_with_parent()
     try:
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
         hasher = Hasher()

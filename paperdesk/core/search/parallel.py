@@ -10,18 +10,15 @@ Workers die with their parent: a rebuild killed with -9 must not leave them writ
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import queue
-import signal
 import sqlite3
-import sys
-import threading
-import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from paperdesk.core.children import die_with_parent, start_spawned
 
 MIN_PAPERS = 6000  # below this, starting processes costs more than it saves
 MAX_WORKERS = 4
@@ -33,34 +30,12 @@ def workers_for(papers: int) -> int:
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1, papers // (MIN_PAPERS // 2)))
 
 
-def _die_with_parent() -> None:
-    """End this worker the moment its parent process ends, however it ends (kill -9 included).
-
-    On Linux the kernel does it (PR_SET_PDEATHSIG); everywhere a thread also waits on the
-    parent's sentinel (a pipe that closes when the parent dies) and exits then."""
-    parent = multiprocessing.parent_process()
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-    if parent is None:
-        return
-
-    def wait_for_parent() -> None:
-        parent.join()  # returns once the parent's sentinel closes
-        os._exit(1)
-
-    threading.Thread(target=wait_for_parent, name="paperdesk-parent-watch", daemon=True).start()
-
-
 def _worker(db_path: str, index_dir: str, rowids: tuple[int, int], limitmb: int, pool_limit: int,
             out: Any) -> None:
     """Write the documents of the papers in the closed `rowids` range as one segment (its pool
     holds at most `pool_limit` postings in memory, the parent's POOL_LIMIT); report progress,
     then the segment."""
-    _die_with_parent()
+    die_with_parent()
     try:
         from paperdesk.core.search import whoosh_internals as internals
         from paperdesk.core.search.documents import all_paper_ids, load_documents
@@ -82,20 +57,6 @@ def _worker(db_path: str, index_dir: str, rowids: tuple[int, int], limitmb: int,
         out.put(("error", f"{type(exc).__name__}: {exc}"))
 
 
-def _start(procs: list[Any]) -> None:
-    """Start spawned processes without their importing the app's main module: spawn runs it again
-    in each child (as `__mp_main__`), and `python -m paperdesk` or a script without a main guard
-    would then run again there. The workers need nothing from it."""
-    main = sys.modules.get("__main__")
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        for proc in procs:
-            proc.start()
-    finally:
-        if main is not None:
-            sys.modules["__main__"] = main
-
-
 def build_segments(ix: Any, db_path: str, rowid_ranges: list[tuple[int, int]], limitmb: int,
                    progress: Callable[[int], None]) -> None:
     """Index the papers of each closed rowid range in its own process (each reads its own ids:
@@ -112,7 +73,7 @@ def build_segments(ix: Any, db_path: str, rowid_ranges: list[tuple[int, int]], l
     if not lock.acquire(blocking=False):
         raise RuntimeError("the fresh search index is locked by another writer")
     try:
-        _start(procs)
+        start_spawned(procs)
         segments: list[Any] = []
         while len(segments) < len(procs):
             try:
