@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         self._sidebar_timer = QTimer(self, singleShot=True, interval=0)
         self._sidebar_full = False
         self._sidebar_owed_full = False
+        self._search_said = ""  # the status line the last search outcome showed
         self._view_to_restore: str | None = None  # the last view, shown once the sidebar names it
         self._sidebar_timer.timeout.connect(self._refresh_sidebar)
         self._read_timer = QTimer(self, singleShot=True, interval=MARK_READ_MS)
@@ -137,6 +138,7 @@ class MainWindow(QMainWindow):
         self.reader.pdf.view.highlight_activated.connect(self.paper.comment_highlight)
 
         self._restore()
+        self.table.setFocus()  # the keys start on the list (else Qt gives them to the sidebar)
         self.imports.update_banner()
         self._watch_menus()  # all menus are built now
         # A search shown while the index catches up is re-run on the fuller index.
@@ -353,7 +355,13 @@ class MainWindow(QMainWindow):
         self._update_count()
 
     def _show_search_outcome(self, outcome: SearchOutcome) -> None:
-        self.status(outcome.message, 0)  # "" clears the last one
+        """Say what the search found wrong; a quiet outcome clears only the last search's line (not
+        an "Undid: …" that made the search run again)."""
+        if outcome.message:
+            self.status(outcome.message, 0)
+        elif self._search_said and self.statusBar().currentMessage() == self._search_said:
+            self.statusBar().clearMessage()
+        self._search_said = outcome.message
 
     # -- views, sort, selection ---------------------------------------------------------------
     def set_view(self, view: View) -> None:
@@ -386,6 +394,9 @@ class MainWindow(QMainWindow):
         if self.papers.fresh_list:
             self.papers.fresh_list = False
             keep_id, keep_row = None, 0
+        wanted, self.selection.after_reload = self.selection.after_reload, ()
+        if wanted and self.selection.select_first_listed(wanted):
+            return
         row = self.model.row_of(keep_id) if keep_id else None
         if row is None and self.model.rowCount():
             row = min(keep_row, self.model.rowCount() - 1)

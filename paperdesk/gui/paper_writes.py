@@ -150,7 +150,6 @@ class PaperWrites:
         nothing = "Nothing of this desk's to " + ("undo" if verb == "Undid" else "redo")
         self.status(f"{verb}: {op.label}" if op else nothing)
         # Select what it brought back (an unarchived paper), not the neighbour that took its row.
-        rows = [r for r in map(self.selection.model.row_of, changes.papers) if r is not None] if op else []
-        if rows:
-            self.selection.move_to_row(min(rows))
+        if op and not self.selection.select_first_listed(changes.papers):
+            self.selection.after_reload = tuple(changes.papers)  # a search view lists it once re-run
 

@@ -16,6 +16,9 @@ class Selection:
         self.model = model
         self.marked = marked  # shared with the table, which paints them
         self.marked_label = QLabel()
+        # Papers to make current once the list is read again (an undo in a search view brings a paper
+        # back only when the search has run again); one reload's worth, then forgotten.
+        self.after_reload: tuple[str, ...] = ()
 
     def current_id(self) -> str | None:
         index = self.table.currentIndex()
@@ -46,6 +49,13 @@ class Selection:
             return False
         self.move_to_row(row)
         return True
+
+    def select_first_listed(self, ids) -> bool:
+        """Make the highest listed of `ids` current; False when none is listed."""
+        rows = [r for r in map(self.model.row_of, ids) if r is not None]
+        if rows:
+            self.move_to_row(min(rows))
+        return bool(rows)
 
     def move_current(self, step: int) -> None:
         row = self.table.currentIndex().row()

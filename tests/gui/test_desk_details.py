@@ -244,3 +244,23 @@ def test_a_search_of_filters_only_shows_no_match_snippet(desk, seeded, qtbot):
     settle_desks(qtbot)
     _search(desk, qtbot, "model")
     assert desk.model.snippet(desk.model.ids[0])
+
+
+def test_undo_in_a_search_brings_the_paper_back_current_and_says_so(desk, seeded, qtbot):
+    """Seen in a real window: in a search the undone archive came back only when the search ran
+    again, so the neighbour stayed current, and the re-run search cleared the "Undid" line."""
+    qtbot.keyClicks(desk.search, "model")
+    qtbot.waitUntil(lambda: desk.papers.query == "model")
+    settle_desks(qtbot)
+    assert desk.model.rowCount() >= 3
+    desk.table.setFocus()
+    desk.selection.move_current(1)
+    pid = desk.selection.current_id()
+    press(qtbot, desk.table, "e")
+    qtbot.waitUntil(lambda: desk.model.row_of(pid) is None)
+    assert desk.selection.current_id() != pid
+    press(qtbot, desk.table, "u")
+    qtbot.waitUntil(lambda: desk.model.row_of(pid) is not None)
+    settle_desks(qtbot)
+    assert desk.selection.current_id() == pid
+    assert desk.statusBar().currentMessage().startswith("Undid")

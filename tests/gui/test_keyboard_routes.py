@@ -229,3 +229,16 @@ def test_a_mouse_selection_snaps_to_words_on_release(reader_desk, qtbot):
     assert page.textCursor().selectedText() not in ("", "models generate images")  # a raw drag
     qtbot.mouseRelease(page.viewport(), Qt.MouseButton.LeftButton, pos=point(end))
     assert page.textCursor().selectedText() == "models generate images"
+
+
+@pytest.mark.qt_log_ignore(*NOISE)
+def test_a_new_window_gives_the_keys_to_the_list(make_window, seeded, qtbot):
+    """Seen in a real window: at start the sidebar had the keys, so j/k switched views until the
+    user clicked the list."""
+    window = make_window(seeded)
+    qtbot.waitUntil(window.table.hasFocus)
+    view = window.papers.view.key
+    qtbot.waitUntil(lambda: window.table.currentIndex().isValid())
+    row = window.table.currentIndex().row()
+    press(qtbot, window.table, "j")
+    assert window.papers.view.key == view and window.table.currentIndex().row() == row + 1
