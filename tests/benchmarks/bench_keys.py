@@ -43,6 +43,7 @@ def main() -> int:
     from PySide6.QtTest import QTest
 
     from paperdesk.core import Library
+    from paperdesk.core.quick_tags import set_quick_tag
     from paperdesk.gui.app import make_app
     from paperdesk.gui.main_window import MainWindow
     from paperdesk.gui.qt import QApplication, QEvent, QObject, Qt
@@ -50,13 +51,16 @@ def main() -> int:
 
     make_app()
     lib = Library.open(folder)
-    lib.tag(lib.paper_ids(limit=3), ["bench"])  # so `1` has a tag to apply
+    lib.tag(lib.paper_ids(limit=3), ["bench"])
+    set_quick_tag(lib, 1, "bench")  # so `1` has a tag to apply (lib.tag gives a tag no key)
     settings = open_settings(str(work / "bench.ini"))
     window = MainWindow(lib, settings, remember=False, index_on_start=False, refresh_feeds=False,
                         keymap_path=work / "no-keys.toml")
     window.resize(1280, 800)
     window.show()
     QTest.qWaitForWindowExposed(window)
+    while window.model.rowCount() == 0:  # the Inbox's ids come from the reader thread: wait for them
+        QTest.qWait(10)
     window.table.setFocus()
     window.selection.move_current(0)
     painted = [0]
