@@ -61,3 +61,18 @@ def test_the_sql_check_sees_sql():
         assert RAW_SQL.search(line), line
     for line in ["# select a paper from the list", "self.select_paper(pid)", "lib.rows(ids)"]:
         assert not RAW_SQL.search(line), line
+
+
+# Whoosh's internals: private attributes of its index, writers, readers and segments are reached
+# only in core/search/whoosh_internals.py (checked against the installed version, with a fallback).
+WHOOSH_PRIVATE = re.compile(r"\b(ix|writer|reader|searcher|seg|segment|matcher|codec|storage|schema)\._[a-z]")
+
+
+def test_whoosh_internals_are_reached_in_one_module():
+    package = CORE.parent
+    offenders = [f"{p.relative_to(package)}:{n}: {line.strip()}"
+                 for p in sorted(package.rglob("*.py")) if p.name != "whoosh_internals.py"
+                 for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+                 if WHOOSH_PRIVATE.search(line)]
+    assert offenders == []
+    assert WHOOSH_PRIVATE.search("segments = self.ix._segments()")  # what it caught in index.py

@@ -415,7 +415,7 @@ class SearchIndex:
         (0 also when another process holds the index lock: the next call does it)."""
         from whoosh.index import LockError
 
-        segments = self.ix._segments()
+        segments = whoosh_internals.segments(self.ix)
         if not merge_due(segments, MERGE_MAX_DOCS):
             return 0
         with self._writing(wait=False) as held:
@@ -434,7 +434,7 @@ class SearchIndex:
                 self._remove_strays(self.ix)
                 raise
             self._remove_strays(self.ix)
-        return len(segments) - len(self.ix._segments())
+        return len(segments) - len(whoosh_internals.segments(self.ix))
 
     def _writer(self, ix: Any, **kwargs: Any) -> Any:
         return whoosh_internals.segment_writer(ix, **kwargs) if self.fast else ix.writer(**kwargs)

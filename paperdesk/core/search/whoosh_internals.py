@@ -514,9 +514,16 @@ def commit_segments(ix: Any, segments: list[Any]) -> None:
     shutil.rmtree(Path(ix.storage.folder) / f"{ix.indexname}.tmp", ignore_errors=True)
 
 
+def segments(ix: Any) -> list[Any]:
+    """The segments the index's table of contents lists (Whoosh has no public accessor; a Whoosh
+    without it gives none, and then nothing is merged by tier)."""
+    listed = getattr(ix, "_segments", None)
+    return list(listed()) if listed else []
+
+
 def segment_ids(ix: Any) -> set[str]:
     """The ids of the segments the index's table of contents lists."""
-    return {s.segment_id() for s in ix._segments()}
+    return {s.segment_id() for s in segments(ix)}
 
 
 # -- reading ---------------------------------------------------------------------------------------
