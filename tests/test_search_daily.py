@@ -122,12 +122,9 @@ def test_a_segment_whose_documents_were_all_replaced_is_dropped_and_nothing_else
     assert not search_index.merge_due([big, small], 10_000)
 
 
-def test_index_update_merges_after_its_drain_and_a_failed_merge_is_one_line(lib, tmp_path, monkeypatch,
-                                                                          capsys):
-    import errno
-
-    from paperdesk.cli.main import main
-
+def three_small_segments(lib, tmp_path, monkeypatch) -> None:
+    """Tiers of 2 documents merged 3 at a time, none on a drain: a 20-paper build, then three
+    2-document segments (tagging re-indexes them), one full tier for `merge()`."""
     monkeypatch.setattr(search_index, "MERGE_BASE", 2)
     monkeypatch.setattr(search_index, "MERGE_FANIN", 3)
     monkeypatch.setattr(search_index, "MERGE_ON_DRAIN", 0)
@@ -136,6 +133,15 @@ def test_index_update_merges_after_its_drain_and_a_failed_merge_is_one_line(lib,
     for n in range(3):  # three 2-document segments (a drain merges none of them)
         lib.tag(lib.paper_ids(order="added")[2 * n:2 * n + 2], ["t"])
         lib.search.update()
+
+
+def test_index_update_merges_after_its_drain_and_a_failed_merge_is_one_line(lib, tmp_path, monkeypatch,
+                                                                          capsys):
+    import errno
+
+    from paperdesk.cli.main import main
+
+    three_small_segments(lib, tmp_path, monkeypatch)
     folder = lib.folder
     lib.close()
     assert main(["--library", str(folder), "index", "update"]) == 0
@@ -159,14 +165,7 @@ def test_index_update_merges_after_its_drain_and_a_failed_merge_is_one_line(lib,
 
 def test_a_merge_killed_before_its_commit_leaves_the_index_whole_and_its_files_go(lib, tmp_path,
                                                                                   monkeypatch):
-    monkeypatch.setattr(search_index, "MERGE_BASE", 2)
-    monkeypatch.setattr(search_index, "MERGE_FANIN", 3)
-    monkeypatch.setattr(search_index, "MERGE_ON_DRAIN", 0)
-    snap.import_snapshot(lib, day(tmp_path / "base.jsonl", [line(n) for n in range(20)]))
-    lib.search.rebuild()
-    for n in range(3):
-        lib.tag(lib.paper_ids(order="added")[2 * n:2 * n + 2], ["t"])
-        lib.search.update()
+    three_small_segments(lib, tmp_path, monkeypatch)
     before = segment_ids(lib.search.index.ix)
     code = textwrap.dedent(f"""
         import os
