@@ -13,16 +13,16 @@ have no id; nothing is asked before the user says so.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from paperdesk.gui.jobs import Job
-from paperdesk.gui.qt import QEvent, QObject, QPushButton, QTimer, Signal
+from paperdesk.core.library import Library
+from paperdesk.gui.job_status import JobStatus
+from paperdesk.gui.jobs import Job, JobRunner
+from paperdesk.gui.qt import QEvent, QObject, QPushButton, QTimer, QWidget, Signal
 
 if TYPE_CHECKING:
-    from paperdesk.core.library import Library
     from paperdesk.core.pdf.arxiv import BatchOutcome, LookupResult, TitleBatch
-    from paperdesk.gui.main_window import MainWindow
 
 OFFER_MS = 120_000  # how long the status bar offers a look-up after an import
 
@@ -31,8 +31,10 @@ class ArxivLookup(QObject):
     finished = Signal(object)  # list[LookupResult], on the GUI thread, also when cancelled or failed
     _arrived = Signal(object)  # BatchOutcome, emitted on the look-up thread
 
-    def __init__(self, window: MainWindow):
+    def __init__(self, lib: Library, jobs: JobRunner, job_status: JobStatus, status: Callable[..., None],
+                 window: QWidget):
         super().__init__(window)
+        self.lib, self.jobs, self.job_status, self.status = lib, jobs, job_status, status
         self.window = window
         self.job: Job | None = None
         self.results: list[LookupResult] = []
@@ -76,7 +78,7 @@ class ArxivLookup(QObject):
 
         from paperdesk.core.pdf.arxiv import without_arxiv_id
 
-        self.window.jobs.write("Count papers without arXiv ids", lambda lib: without_arxiv_id(lib, ids),
+        self.jobs.write("Count papers without arXiv ids", lambda lib: without_arxiv_id(lib, ids),
                                shown)
 
     def withdraw_offer(self) -> None:
@@ -94,15 +96,15 @@ class ArxivLookup(QObject):
         """Look up the papers' ids (None: every paper still without one, including those a
         cancelled or crashed look-up left pending)."""
         if self.running:
-            self.window.status("arXiv ids are already being looked up")
+            self.status("arXiv ids are already being looked up")
             return None
         from paperdesk.core.pdf import settings as pdf_settings
 
         self.withdraw_offer()
-        config = pdf_settings.load(self.window.lib)
+        config = pdf_settings.load(self.lib)
         job = self.job = Job("Look up arXiv ids", lambda _lib, _p, _c: None)
         self.results, self._batches, self._stored, self._error = [], 0, 0, None
-        self.window.job_status.show(job, 0, 0, "planning")
+        self.job_status.show(job, 0, 0, "planning")
         wanted = None if ids is None else list(ids)
 
         def plan(lib: Library) -> tuple[list[TitleBatch], list[LookupResult]]:
@@ -124,7 +126,7 @@ class ArxivLookup(QObject):
             threading.Thread(target=self._ask, args=ask,
                              name="paperdesk-arxiv-lookup", daemon=True).start()
 
-        self.window.jobs.write("Plan arXiv look-ups", plan, planned)
+        self.jobs.write("Plan arXiv look-ups", plan, planned)
         return job
 
     def cancel(self) -> None:
@@ -174,18 +176,18 @@ class ArxivLookup(QObject):
             if self._error or self._stored == self._batches:
                 self._finish()
 
-        self.window.jobs.write("Store arXiv ids", lambda lib: apply_batch(lib, outcome), stored)
+        self.jobs.write("Store arXiv ids", lambda lib: apply_batch(lib, outcome), stored)
 
     def _progress(self) -> None:
         if self.job is not None:
             found = sum(r.state == "resolved" for r in self.results)
-            self.window.job_status.show(self.job, self._stored, self._batches, f"{found} found")
+            self.job_status.show(self.job, self._stored, self._batches, f"{found} found")
 
     def _finish(self) -> None:
         job, self.job = self.job, None
         self.last_summary = self._summary(cancelled=job is not None and job.cancelled)
-        self.window.job_status.hide()
-        self.window.status(self.last_summary, 0)
+        self.job_status.hide()
+        self.status(self.last_summary, 0)
         self.finished.emit(self.results)
 
     def _summary(self, *, cancelled: bool) -> str:

@@ -8,67 +8,64 @@ so what is highlighted is what the user saw selected. Leaving the page ends the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from paperdesk.core.word_bounds import word_spans
-from paperdesk.gui.qt import QApplication, QTextCursor
-
-if TYPE_CHECKING:
-    from paperdesk.gui.main_window import MainWindow
+from paperdesk.gui.keys import KeyDispatcher
+from paperdesk.gui.qt import QTextCursor
+from paperdesk.gui.reader import Reader
 
 
 class ReaderCaret:
-    def __init__(self, window: MainWindow):
-        self.window = window
+    def __init__(self, reader: Reader, keys: KeyDispatcher, status: Callable[..., None],
+                 mode_changed: Callable[[], None]):
+        self.reader, self.keys, self.status = reader, keys, status
+        self.mode_changed = mode_changed  # the mode label says CARET, or NORMAL again
         self.words: list[tuple[int, int]] = []  # page offsets of the highlightable words
         self.first = self.last = 0  # the selected words (inclusive)
         self.active = False
         self.paper_id: str | None = None
+        self.page = reader.browser
         # The page is drawn again when its paper changes (marked read, a highlight, a note).
-        window.reader.browser.textChanged.connect(self._page_changed)
-
-    @property
-    def page(self):
-        return self.window.reader.browser
+        self.page.textChanged.connect(self._page_changed)
 
     def _words(self) -> tuple[list[tuple[int, int]], int]:
         """The title's and abstract's words on the page, and where the abstract starts."""
-        regions = self.window.reader.highlightable_regions()
+        regions = self.reader.highlightable_regions()
         text = self.page.document().toPlainText()
         words = [span for _field, start, end in regions for span in word_spans(text, start, end)]
         return words, next((start for field, start, _end in regions if field == "abstract"), 0)
 
     def start(self) -> None:
-        w = self.window
-        if w.reader.showing_pdf:
-            w.status("Caret mode chooses words of the title and abstract: p shows them")
+        if self.reader.showing_pdf:
+            self.status("Caret mode chooses words of the title and abstract: p shows them")
             return
         self.words, abstract = self._words()
         if not self.words:
-            w.status("Nothing to highlight: this paper has no title or abstract text")
+            self.status("Nothing to highlight: this paper has no title or abstract text")
             return
-        self.paper_id = w.reader.paper_id
+        self.paper_id = self.reader.paper_id
         self.first = self.last = next((i for i, (s, _e) in enumerate(self.words) if s >= abstract), 0)
         self.active = True
-        w.keys.set_mode(self.page, "caret")
+        self.keys.set_mode(self.page, "caret")
         self.page.setFocus()
         self._show()
-        w.focus_changed(None, QApplication.focusWidget())
-        w.status("Caret: w/b next/previous word, j/k line, W/B extend/shrink, h highlights, "
+        self.mode_changed()
+        self.status("Caret: w/b next/previous word, j/k line, W/B extend/shrink, h highlights, "
                  "c highlights with a comment, Esc leaves", 0)
 
     def stop(self) -> None:
         if not self.active:
             return
         self.active = False
-        self.window.keys.set_mode(self.page, "normal")
-        self.window.statusBar().clearMessage()
-        self.window.focus_changed(None, QApplication.focusWidget())
+        self.keys.set_mode(self.page, "normal")
+        self.status("")
+        self.mode_changed()
 
     def _page_changed(self) -> None:
         if not self.active:
             return
-        if self.window.reader.paper_id != self.paper_id:
+        if self.reader.paper_id != self.paper_id:
             self.stop()
             return
         self.words, _abstract = self._words()  # the same paper drawn again: the same words

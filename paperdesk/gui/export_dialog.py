@@ -9,13 +9,14 @@ and files left alone with the reason (the user's edits are never overwritten: se
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from paperdesk.core.export import ExportError, export_bibtex, export_markdown
 from paperdesk.core.export.report import BibtexReport, ExportReport
 from paperdesk.core.library import Library
-from paperdesk.gui.jobs import Job
+from paperdesk.gui.jobs import Job, JobRunner
 from paperdesk.gui.qt import (
     QDialog,
     QFileDialog,
@@ -30,9 +31,7 @@ from paperdesk.gui.qt import (
     QWidget,
     Signal,
 )
-
-if TYPE_CHECKING:
-    from paperdesk.gui.main_window import MainWindow
+from paperdesk.gui.selection import Selection
 
 SCOPES = (("view", "Whole list"), ("selection", "Selection"), ("marked", "Marked"))
 MAX_LISTED = 200  # lines of per-file detail in the summary
@@ -57,9 +56,9 @@ def describe(report: ExportReport | BibtexReport) -> str:
 class ExportDialog(QDialog):
     finished_export = Signal(object)  # the report, or an error message (str)
 
-    def __init__(self, window: MainWindow):
-        super().__init__(window)
-        self.window_ = window
+    def __init__(self, selection: Selection, jobs: JobRunner, status: Callable[..., None], parent: QWidget):
+        super().__init__(parent)
+        self.selection, self.jobs, self.status = selection, jobs, status
         self.setWindowTitle("Export")
         self.resize(640, 460)
         self.job: Job | None = None
@@ -125,7 +124,7 @@ class ExportDialog(QDialog):
         layout.addLayout(buttons)
         self.tabs.currentChanged.connect(lambda _i: self.preview_button.setEnabled(
             self.tabs.currentIndex() == 0 and self.job is None))
-        window.jobs.progress.connect(self._job_progress)
+        jobs.progress.connect(self._job_progress)
         self.refresh_scope()
 
     @staticmethod
@@ -161,14 +160,12 @@ class ExportDialog(QDialog):
 
     # -- what to export -------------------------------------------------------------------------
     def scope_ids(self, key: str) -> list[str]:
-        window = self.window_
+        listed, marked = self.selection.model.ids, self.selection.marked
         if key == "view":
-            return list(window.model.ids)
+            return list(listed)
         if key == "selection":
-            return window.selection.selected_ids()
-        marked = window.selection.marked
-        return [pid for pid in window.model.ids if pid in marked] + sorted(
-            set(marked) - set(window.model.ids))
+            return self.selection.selected_ids()
+        return [pid for pid in listed if pid in marked] + sorted(set(marked) - set(listed))
 
     def refresh_scope(self) -> None:
         """Counts on the scope buttons; the first non-empty scope is chosen if none is."""
@@ -231,7 +228,7 @@ class ExportDialog(QDialog):
 
         self._busy(True)
         self.output.setPlainText(f"{label}…")
-        self.job = self.window_.jobs.run(label, guarded, on_success=self._done, on_failure=self._failed)
+        self.job = self.jobs.run(label, guarded, on_success=self._done, on_failure=self._failed)
         return self.job
 
     def cancel(self) -> None:
@@ -262,7 +259,7 @@ class ExportDialog(QDialog):
             self.finished_export.emit(result)
             return
         self.output.setPlainText(describe(result))  # type: ignore[arg-type]
-        self.window_.status(result.summary())  # type: ignore[attr-defined]
+        self.status(result.summary())  # type: ignore[attr-defined]
         self.finished_export.emit(result)
 
     def _failed(self, message: str) -> None:
@@ -277,13 +274,13 @@ class ExportCommand:
     own, made from core/keymap.py): the dialog, made when first asked, on the current list,
     selection and marks."""
 
-    def __init__(self, window: MainWindow):
-        self.window = window
+    def __init__(self, selection: Selection, jobs: JobRunner, status: Callable[..., None], parent: QWidget):
+        self.make = partial(ExportDialog, selection, jobs, status, parent)
         self.dialog: ExportDialog | None = None
 
     def show(self) -> ExportDialog:
         if self.dialog is None:
-            self.dialog = ExportDialog(self.window)
+            self.dialog = self.make()
         self.dialog.refresh_scope()
         self.dialog.show()
         return self.dialog

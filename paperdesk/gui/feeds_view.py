@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from paperdesk.core.feeds.subscriptions import (
     DEFAULT_EVERY,
@@ -22,6 +22,8 @@ from paperdesk.core.feeds.subscriptions import (
     normalize_url,
 )
 from paperdesk.core.library import Library, LibraryError
+from paperdesk.gui.job_status import JobStatus
+from paperdesk.gui.jobs import JobRunner
 from paperdesk.gui.qt import (
     QAbstractItemView,
     QAbstractTableModel,
@@ -43,9 +45,6 @@ from paperdesk.gui.qt import (
     Signal,
 )
 from paperdesk.gui.scheduler import FeedScheduler
-
-if TYPE_CHECKING:
-    from paperdesk.gui.main_window import MainWindow
 
 COLUMNS = (("name", "Feed"), ("group", "Group"), ("health", "Health"), ("success", "Last success"),
            ("error", "Last error"), ("next", "Next refresh"), ("items", "Items"), ("every", "Every"))
@@ -141,12 +140,10 @@ class FeedsView(QWidget):
 
     _probed = Signal(object)  # (feed url, title) or a message, from the probe thread
 
-    def __init__(self, window: MainWindow, scheduler: FeedScheduler):
-        super().__init__(window, Qt.WindowType.Window)
+    def __init__(self, lib: Library, jobs: JobRunner, scheduler: FeedScheduler, parent: QWidget):
+        super().__init__(parent, Qt.WindowType.Window)
         self._probed.connect(self._add_probed)
-        self.window_ = window
-        self.lib = window.lib
-        self.scheduler = scheduler
+        self.lib, self.jobs, self.scheduler = lib, jobs, scheduler
         self.setWindowTitle("Feeds")
         self.resize(900, 360)
         self.model = FeedsModel(self.lib, self)
@@ -183,8 +180,8 @@ class FeedsView(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.message)
 
-        window.jobs.finished.connect(self._after_job)
-        window.jobs.failed.connect(self._after_job)
+        jobs.finished.connect(self._after_job)
+        jobs.failed.connect(self._after_job)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self._update_buttons()
 
@@ -228,7 +225,7 @@ class FeedsView(QWidget):
                 done(result)
             self.reload()
 
-        self.window_.jobs.write(label, fn, finish, refused=LibraryError)
+        self.jobs.write(label, fn, finish, refused=LibraryError)
 
     # -- actions ------------------------------------------------------------------------------------
     def ask_add(self) -> None:
@@ -352,9 +349,10 @@ class FeedsMenu:
     """The Feeds menu (manage, refresh now), its view (made when first shown) and the scheduler of
     due refreshes (started with `start`)."""
 
-    def __init__(self, window: MainWindow, menu: QMenu, *, start: bool = True):
-        self.window = window
-        self.scheduler = FeedScheduler(window)
+    def __init__(self, lib: Library, jobs: JobRunner, job_status: JobStatus, status: Callable[..., None],
+                 window: QWidget, menu: QMenu, *, start: bool = True):
+        self.lib, self.jobs, self.window = lib, jobs, window
+        self.scheduler = FeedScheduler(lib, jobs, job_status, status, window)
         self.view: FeedsView | None = None
         self.actions: dict[str, QAction] = {}
         for name, title, tip, slot in (
@@ -370,7 +368,7 @@ class FeedsMenu:
 
     def show(self) -> FeedsView:
         if self.view is None:
-            self.view = FeedsView(self.window, self.scheduler)
+            self.view = FeedsView(self.lib, self.jobs, self.scheduler, self.window)
         self.view.reload()
         self.view.show()
         if QGuiApplication.platformName() != "offscreen":  # offscreen warns that it cannot raise

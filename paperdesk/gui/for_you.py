@@ -21,10 +21,12 @@ from paperdesk.core import Library
 from paperdesk.core.changes import Changes
 from paperdesk.core.rank.model import format_reasons
 from paperdesk.core.rank.suggest import Suggester
-from paperdesk.gui.qt import QObject, QPoint, QRect, QTimer, QToolTip
+from paperdesk.gui.qt import QLabel, QObject, QPoint, QRect, QStatusBar, QTimer, QToolTip
 
 if TYPE_CHECKING:
-    from paperdesk.gui.main_window import MainWindow
+    from paperdesk.gui.paper_list import PaperList
+    from paperdesk.gui.paper_table import PaperTable
+    from paperdesk.gui.reader import Reader
 
 RETRAIN_DELAY_MS = 2000  # after the last star/tag/archive
 SUGGEST_TAGS = 30  # the most used tags are offered as "likely" (each has its own model)
@@ -89,11 +91,12 @@ def explanation(lib: Library, paper_id: str, cache: OrderedDict[tuple, str]) -> 
 
 
 class ForYou(QObject):
-    def __init__(self, window: MainWindow):
-        super().__init__(window)
-        self.window = window
-        self.papers = window.papers
-        self.label = window.reader.for_you
+    def __init__(self, papers: PaperList, reader: Reader, table: PaperTable, count_label: QLabel,
+                 bar: QStatusBar, parent: QObject):
+        super().__init__(parent)
+        self.papers, self.reader, self.table = papers, reader, table
+        self.count_label, self.bar = count_label, bar
+        self.label = reader.for_you
         self._explained: OrderedDict[tuple, str] = OrderedDict()  # touched on the ranker thread only
         self._suggester = Suggester()  # likewise
         self.retrains = 0  # retrainings finished (for tests)
@@ -102,8 +105,8 @@ class ForYou(QObject):
         self.retrain_timer.timeout.connect(self.retrain)
         self.figures = Figures()  # as last made on the ranker thread
         self.figures_made = 0  # (for tests)
-        self.painter = window.table.rows_painter
-        window.table.explain_figure = self.explain_figure
+        self.painter = table.rows_painter
+        table.explain_figure = self.explain_figure
         self.papers.ranked.connect(self._ranked)
         if self.papers.ranker_warm:  # ranked before: the figures come back without asking
             QTimer.singleShot(0, self.refresh_figures)
@@ -119,7 +122,7 @@ class ForYou(QObject):
         cache = self._explained
 
         def done(text: object, error: str) -> None:
-            if self.window.reader.paper_id == paper_id:
+            if self.reader.paper_id == paper_id:
                 figure = self.figures.by_id.get(paper_id)
                 if figure is not None and not error and str(text).startswith("For you: "):
                     text = f"For you ({figure}): {str(text).removeprefix('For you: ')}"
@@ -141,7 +144,7 @@ class ForYou(QObject):
 
         def done(_sentence: object, error: str) -> None:
             if error:
-                self.window.status(f"Retraining the interest model failed: {error}")
+                self.bar.showMessage(f"Retraining the interest model failed: {error}", 8000)
                 return
             self.retrains += 1
             self.refresh_figures()  # (then the reader's line, explained by the new model)
@@ -176,20 +179,19 @@ class ForYou(QObject):
             if made.by_id:
                 tip += ("\nThe figure ending each title: the paper's place in your library by this model "
                         "(83: above 83% of it). Hover it for why.")
-            self.window.count_label.setToolTip(tip)
-            bar = self.window.statusBar()
-            if announce and self.papers.by_interest and bar.currentMessage() == announce:
+            self.count_label.setToolTip(tip)
+            if announce and self.papers.by_interest and self.bar.currentMessage() == announce:
                 extra = "".join(f" · {part}" for part in (made.few, made.words and
                                                           f"strongest words: {made.words}") if part)
-                self.window.status(announce + extra, 0)
-            self.show(self.window.reader.paper_id)
+                self.bar.showMessage(announce + extra)
+            self.show(self.reader.paper_id)
 
         self.papers.ranker.submit("figures", lambda rlib: figures(rlib, words=bool(announce)), done)
 
     def explain_figure(self, paper_id: str, figure: int, where: QPoint, area: QRect) -> None:
         """The tooltip of a row's figure: "For you: 83 — diffusion, video; −survey"."""
         cache = self._explained
-        viewport = self.window.table.viewport()
+        viewport = self.table.viewport()
 
         def done(text: object, error: str) -> None:
             if error or self.painter.figures.get(paper_id) != figure:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from paperdesk.core.library import describe_origin
+from paperdesk.core.library import Library, describe_origin
 from paperdesk.gui.qt import (
     QDialog,
     QDialogButtonBox,
@@ -14,18 +14,17 @@ from paperdesk.gui.qt import (
     QPushButton,
     Qt,
     QVBoxLayout,
+    QWidget,
 )
-
-if TYPE_CHECKING:
-    from paperdesk.gui.main_window import MainWindow
 
 OP_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class HistoryDialog(QDialog):
-    def __init__(self, window: MainWindow, parent=None):
+    def __init__(self, lib: Library, write: Callable[..., object], status: Callable[..., None],
+                 parent: QWidget | None = None):
         super().__init__(parent)
-        self.window_ = window
+        self.lib, self.write, self.status = lib, write, status  # write: `JobRunner.write`
         self.setWindowTitle("History")
         self.list = QListWidget()
         self.undo_button = QPushButton("Undo back to here")
@@ -51,7 +50,7 @@ class HistoryDialog(QDialog):
 
     def refresh(self) -> None:
         self.list.clear()
-        lib = self.window_.lib
+        lib = self.lib
         for op in lib.history():
             when = op.created_at[:19].replace("T", " ")
             # Undo (u) takes back only this desk's changes; here every change shows who made it.
@@ -85,7 +84,7 @@ class HistoryDialog(QDialog):
         op_id = sel[0]
 
         def done(n: object) -> None:
-            self.window_.status(n if isinstance(n, str) else f"{verb} {n} change{'s' if n != 1 else ''}")
+            self.status(n if isinstance(n, str) else f"{verb} {n} change{'s' if n != 1 else ''}")
             self.refresh()
 
-        self.window_.jobs.write(label, lambda lib: replay(lib, op_id), done)
+        self.write(label, lambda lib: replay(lib, op_id), done)

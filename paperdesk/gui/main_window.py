@@ -102,10 +102,11 @@ class MainWindow(QMainWindow):
         self._build_commands()
         self.job_status = JobStatus(self.statusBar(), self.jobs, self.command_actions["cancel-job"])
         self._build_keys()
-        self.for_you = ForYou(self)
+        self.for_you = ForYou(self.papers, self.reader, self.table, self.count_label, self.statusBar(), self)
         self._build_controllers(background=remember)
         self._build_status_bar()
-        self.feeds = FeedsMenu(self, self.menus["Feeds"], start=refresh_feeds)
+        self.feeds = FeedsMenu(lib, self.jobs, self.job_status, self.status, self, self.menus["Feeds"],
+                               start=refresh_feeds)
         self.job_status.background += [self.feeds.scheduler, self.pdf.arxiv_lookup]
 
         self.collector = IdleCollector(self)  # full GCs only here, when the writer rests
@@ -157,6 +158,7 @@ class MainWindow(QMainWindow):
     def _build_widgets(self) -> None:
         self.sidebar = Sidebar()
         self.sidebar.setMinimumWidth(150)
+        self.count_label = QLabel()  # in the status bar
 
         marked: set[str] = set()  # papers marked with `x` for a bulk action
         self.table = PaperTable(self.model, marked)
@@ -179,7 +181,7 @@ class MainWindow(QMainWindow):
         for key, width in DEFAULT_WIDTHS.items():
             self.table.setColumnWidth(COLUMN_KEYS.index(key), width)
         hh.setSortIndicator(SORT_COLUMN["date"], Qt.SortOrder.DescendingOrder)
-        install_sort_menu(self)
+        install_sort_menu(self.papers, hh)
         self.selection = Selection(self.table, self.model, marked)
 
         self.middle = QWidget()  # the list, below the empty library's banner
@@ -211,8 +213,9 @@ class MainWindow(QMainWindow):
         lib, jobs, selection, status = self.lib, self.jobs, self.selection, self.status
         self.pdf = PdfCommands(
             self, lib, jobs, selection, self.reader, self.keys, status, self.dialogs,
-            fetcher=PdfFetcher(self, background=background),  # not for screenshots, benchmarks
-            arxiv_lookup=ArxivLookup(self), show_paper=self.show_paper,
+            # (no background fetch for screenshots, benchmarks)
+            fetcher=PdfFetcher(lib, jobs, status, self, background=background),
+            arxiv_lookup=ArxivLookup(lib, jobs, self.job_status, status, self), show_paper=self.show_paper,
             desk_parts=(self.sidebar, self.middle))
         self.paper = PaperCommands(self, lib, jobs, selection, self.reader, status, caret=self.caret,
                                    pdf=self.pdf, dialogs=self.dialogs, focus_list=self.focus_list,
@@ -224,10 +227,9 @@ class MainWindow(QMainWindow):
         self.imports = Imports(self, jobs, selection, self.sidebar, status, pdf=self.pdf,
                                arxiv_lookup=self.pdf.arxiv_lookup)
         self.middle.layout().insertWidget(0, self.imports.banner)
-        self.export = ExportCommand(self)
+        self.export = ExportCommand(selection, jobs, status, self)
 
     def _build_status_bar(self) -> None:
-        self.count_label = QLabel()
         self.mode_label = QLabel()
         self.mode_label.setToolTip("Key mode: NORMAL (letters are commands), INSERT (typing), PALETTE, "
                                    "CARET (choosing words in the reader), MENU (the menu bar has the keys)")
@@ -273,7 +275,8 @@ class MainWindow(QMainWindow):
 
         # A pending key sequence (`g …`) is said for 3 s; "" clears it.
         self.keys = KeyDispatcher(self.keymap, self.run_command, lambda text: self.status(text, 3000), self)
-        self.caret = ReaderCaret(self)
+        self.caret = ReaderCaret(self.reader, self.keys, self.status,
+                                 lambda: self.focus_changed(None, QApplication.focusWidget()))
         self.keys.watch(self.table, "normal")
         self.keys.watch(self.sidebar, "normal")  # j/k/Return are its own (`Sidebar.own_keys`)
         self.sidebar.leave.connect(self.focus_list)
@@ -382,13 +385,13 @@ class MainWindow(QMainWindow):
     def _sort_changed(self, column: int, order: Qt.SortOrder) -> None:
         lib_order = COLUMNS[column][2]
         if lib_order is None:  # not sortable: put the indicator back
-            show_order(self)
+            show_order(self.papers, self.table.horizontalHeader())
             return
         self.papers.set_sort(lib_order, order == Qt.SortOrder.AscendingOrder)
 
     def _after_reload(self) -> None:
         """Keep the same paper current across a reload; else the same row (archive → next)."""
-        show_order(self)
+        show_order(self.papers, self.table.horizontalHeader())
         self._update_count()
         keep_id, keep_row = self._reload_anchor
         if self.papers.fresh_list:
@@ -473,12 +476,12 @@ class MainWindow(QMainWindow):
     def show_history(self) -> None:
         from paperdesk.gui.history_dialog import HistoryDialog
 
-        self.dialogs.open(HistoryDialog(self, self))
+        self.dialogs.open(HistoryDialog(self.lib, self.jobs.write, self.status, self))
 
     def show_rules(self) -> None:
         from paperdesk.gui.rules_dialog import RulesDialog
 
-        self.dialogs.open(RulesDialog(self))
+        self.dialogs.open(RulesDialog(self.lib, self.jobs, self.papers.reader, self.keymap, self))
 
     def show_highlights(self) -> None:
         from paperdesk.gui.highlights_view import HighlightsDialog

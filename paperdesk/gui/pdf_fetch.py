@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from paperdesk.core.library import LibraryError
+from paperdesk.core.library import Library, LibraryError
+from paperdesk.gui.jobs import JobRunner
 from paperdesk.gui.qt import QApplication, QObject, QTimer, Signal
 
 if TYPE_CHECKING:
     from paperdesk.core.pdf.download import PdfJob, PdfResult
-    from paperdesk.gui.main_window import MainWindow
 
 STARRED_EVERY_MS = 60_000  # how often the background fetch looks for starred papers without a PDF
 STARRED_FIRST_MS = 5_000  # the first look, after the desk has started
@@ -30,9 +31,10 @@ class PdfFetcher(QObject):
     fetched = Signal(object)  # PdfResult, on the GUI thread
     _arrived = Signal(object)  # PdfOutcome, emitted on the download thread
 
-    def __init__(self, window: MainWindow, *, background: bool = True):
-        super().__init__(window)
-        self.window = window
+    def __init__(self, lib: Library, jobs: JobRunner, status: Callable[..., None], parent: QObject, *,
+                 background: bool = True):
+        super().__init__(parent)
+        self.lib, self.jobs, self.status = lib, jobs, status
         self._queue: queue.Queue[PdfJob | None] = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -56,7 +58,7 @@ class PdfFetcher(QObject):
 
         fresh = [pid for pid in ids if pid not in self._pending]
         try:
-            jobs, skipped = plan_downloads(self.window.lib, fresh)
+            jobs, skipped = plan_downloads(self.lib, fresh)
         except LibraryError as exc:
             return [str(exc)]
         with self._lock:
@@ -77,7 +79,7 @@ class PdfFetcher(QObject):
             return
         from paperdesk.core.pdf.download import pdfs_to_fetch
 
-        self.fetch(pdfs_to_fetch(self.window.lib, STARRED_BATCH), quiet=True)
+        self.fetch(pdfs_to_fetch(self.lib, STARRED_BATCH), quiet=True)
 
     def _tick(self) -> None:
         self.timer.setInterval(STARRED_EVERY_MS)  # the first look comes sooner
@@ -123,14 +125,14 @@ class PdfFetcher(QObject):
         def done(result: object) -> None:
             self._finish(pid, result)  # type: ignore[arg-type]
 
-        self.window.jobs.write("Fetch PDF", lambda lib: apply_download(lib, outcome), done)
+        self.jobs.write("Fetch PDF", lambda lib: apply_download(lib, outcome), done)
 
     def _finish(self, pid: str, result: PdfResult) -> None:
         self._pending.discard(pid)
         quiet = pid in self._quiet
         self._quiet.discard(pid)
         if not quiet or result.status == "ok":
-            self.window.status(result.summary())
+            self.status(result.summary())
         self.fetched.emit(result)
         if self._queue.empty() and not self._pending and quiet and not self._closed:
             self.timer.start(0)  # more starred papers may be waiting: look again now

@@ -8,11 +8,11 @@ one write path (one undoable operation per action, named after the rule).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from paperdesk.core import Library
+from paperdesk.core.keymap import Keymap
 from paperdesk.core.rank import rules
 from paperdesk.core.texchars import tex_to_unicode
+from paperdesk.gui.jobs import JobRunner
 from paperdesk.gui.qt import (
     QCheckBox,
     QDialog,
@@ -26,10 +26,9 @@ from paperdesk.gui.qt import (
     QPushButton,
     Qt,
     QVBoxLayout,
+    QWidget,
 )
-
-if TYPE_CHECKING:
-    from paperdesk.gui.main_window import MainWindow
+from paperdesk.gui.reader_thread import ReaderThread
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 PREVIEW_TITLES = 200  # titles listed in a preview (the count is always whole)
@@ -45,9 +44,9 @@ def preview(lib: Library, rule: rules.Rule) -> tuple[list[str], list[str]]:
 
 
 class RulesDialog(QDialog):
-    def __init__(self, window: MainWindow):
-        super().__init__(window)
-        self.window = window
+    def __init__(self, lib: Library, jobs: JobRunner, reader: ReaderThread, keymap: Keymap, parent: QWidget):
+        super().__init__(parent)
+        self.lib, self.jobs, self.reader, self.keymap = lib, jobs, reader, keymap
         self.setWindowTitle("Rules")
         self.rules = QListWidget()
         self.rules.currentItemChanged.connect(self._chosen)
@@ -139,7 +138,7 @@ class RulesDialog(QDialog):
             name = rules.check_name(name)
         except rules.RuleError:
             return None
-        return next((r for r in rules.list_rules(self.window.lib) if r.name == name), None)
+        return next((r for r in rules.list_rules(self.lib) if r.name == name), None)
 
     def _chosen(self, item: QListWidgetItem | None, _previous=None) -> None:
         rule = self._saved(item.data(NAME_ROLE)) if item is not None else None
@@ -156,7 +155,7 @@ class RulesDialog(QDialog):
     def refresh(self) -> None:
         self.rules.blockSignals(True)
         self.rules.clear()
-        for rule in rules.list_rules(self.window.lib):
+        for rule in rules.list_rules(self.lib):
             item = QListWidgetItem(f"{rule.name}: {rule.query}  →  {rule.describe_actions()}")
             item.setData(NAME_ROLE, rule.name)
             self.rules.addItem(item)
@@ -167,7 +166,7 @@ class RulesDialog(QDialog):
         rule = self._checked_rule()
         if rule is None:
             return
-        self.window.jobs.write(f"Save rule {rule.name}",
+        self.jobs.write(f"Save rule {rule.name}",
                                lambda lib: rules.add_rule(lib, rule.name, rule.query, rule.actions),
                                lambda _r: (self.refresh(), self._edited()))
         self.summary.setText(f"Saved {rule.name!r}: it acts on papers imported from now on.")
@@ -191,7 +190,7 @@ class RulesDialog(QDialog):
                                  f"Inbox{':' if n else '.'}")
             self.matched.addItems(titles + ([f"… and {n - len(titles)} more"] if n > len(titles) else []))
 
-        self.window.papers.reader.submit("rule-preview", lambda rlib: preview(rlib, rule), done)
+        self.reader.submit("rule-preview", lambda rlib: preview(rlib, rule), done)
 
     def run(self) -> None:
         """Act on the papers previewed (one undoable operation per action)."""
@@ -201,8 +200,8 @@ class RulesDialog(QDialog):
         self._previewed = None
         self.run_button.setEnabled(False)
         n = len(ids)
-        self.window.jobs.write(f"Rule {rule.name}", lambda lib: rules.apply(lib, rule, ids))
-        undo = (self.window.keymap.keys_for("undo") or ["Undo"])[0]
+        self.jobs.write(f"Rule {rule.name}", lambda lib: rules.apply(lib, rule, ids))
+        undo = (self.keymap.keys_for("undo") or ["Undo"])[0]
         self.summary.setText(f"Done: {rule.describe_actions()} {n} paper{'s' if n != 1 else ''} "
                              f"({undo} undoes, one step per action).")
         self.matched.clear()
@@ -211,6 +210,6 @@ class RulesDialog(QDialog):
         rule = self._saved(self.name.text())
         if rule is None:
             return
-        self.window.jobs.write(f"Remove rule {rule.name}", lambda lib: rules.remove_rule(lib, rule.name),
+        self.jobs.write(f"Remove rule {rule.name}", lambda lib: rules.remove_rule(lib, rule.name),
                                lambda _r: (self.refresh(), self._edited()))
         self.summary.setText(f"Removed {rule.name!r}.")

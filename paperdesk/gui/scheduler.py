@@ -12,8 +12,7 @@ bar and tests.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
 
 from paperdesk.core.feeds.refresh import (
     FeedOutcome,
@@ -23,11 +22,10 @@ from paperdesk.core.feeds.refresh import (
     due_count,
     plan_refresh,
 )
-from paperdesk.gui.jobs import Job
-from paperdesk.gui.qt import QObject, QTimer, Signal
-
-if TYPE_CHECKING:
-    from paperdesk.gui.main_window import MainWindow
+from paperdesk.core.library import Library
+from paperdesk.gui.job_status import JobStatus
+from paperdesk.gui.jobs import Job, JobRunner
+from paperdesk.gui.qt import QObject, QTimer, QWidget, Signal
 
 CHECK_MS = 60_000  # how often to look for due feeds
 FIRST_CHECK_MS = 3_000  # soon after the window opens (not during start-up)
@@ -56,10 +54,11 @@ class FeedScheduler(QObject):
     failed = Signal(str)
     _arrived = Signal(object)  # a FeedOutcome, emitted on a fetch thread, queued to this one
 
-    def __init__(self, window: MainWindow, check_ms: int = CHECK_MS):
+    def __init__(self, lib: Library, jobs: JobRunner, job_status: JobStatus, status: Callable[..., None],
+                 window: QWidget, check_ms: int = CHECK_MS):
         super().__init__(window)
-        self.window = window
-        self.lib = window.lib
+        self.lib, self.jobs, self.job_status, self.status = lib, jobs, job_status, status
+        self.window = window  # due feeds are refreshed only while it is shown
         self.job: Job | None = None  # the running refresh (its label, progress and cancel flag)
         self.last_results: list[FeedResult] = []
         self.last_summary = ""
@@ -105,20 +104,20 @@ class FeedScheduler(QObject):
     def refresh(self, feed_ids: Iterable[int] | None = None, *, due_only: bool = False) -> Job | None:
         """One refresh of all the feeds (or `feed_ids`); a second request while one runs is ignored."""
         if self.running:
-            self.window.status("Feeds are already refreshing")
+            self.status("Feeds are already refreshing")
             return None
         ids = list(feed_ids) if feed_ids is not None else None
         label = "Refresh feeds" if ids is None else f"Refresh {len(ids)} feed{'s' if len(ids) != 1 else ''}"
         try:
             planned = plan_refresh(self.lib, ids, due_only=due_only)
         except Exception as exc:  # (a feed removed meanwhile: FeedError)
-            self.window.status(f"{label}: {exc}")
+            self.status(f"{label}: {exc}")
             return None
         self.job = Job(label, lambda _lib, _p, _c: None)
         self._results, self._writes, self._store_queued = {}, [], False
         self._inbox.clear()
         self._order = [j.feed_id for j in planned]
-        self.window.job_status.show(self.job, 0, len(planned))
+        self.job_status.show(self.job, 0, len(planned))
         if not planned:
             self._finish()
             return self.job
@@ -166,7 +165,7 @@ class FeedScheduler(QObject):
             for result in results:  # type: ignore[attr-defined]
                 self._results[result.feed_id] = result
             if results:
-                self.window.job_status.show(job, len(self._results), len(self._order), results[-1].name)
+                self.job_status.show(job, len(self._results), len(self._order), results[-1].name)
             if len(self._results) == len(self._order):
                 self._finish()
 
@@ -174,7 +173,7 @@ class FeedScheduler(QObject):
             if self.job is job and not job.cancelled:
                 self._failed(_message)
 
-        self._writes.append(self.window.jobs.run("Store feeds", store, stored, failed, quiet=True))
+        self._writes.append(self.jobs.run("Store feeds", store, stored, failed, quiet=True))
 
     @staticmethod
     def _apply(lib, outcome: FeedOutcome) -> FeedResult:
@@ -201,13 +200,13 @@ class FeedScheduler(QObject):
         self._end()
         self.last_results = results
         self.last_summary = summarize(results)
-        self.window.status(self.last_summary, 0)
+        self.status(self.last_summary, 0)
         self.refreshed.emit(results)
 
     def _failed(self, message: str) -> None:
         self._end()
         self.last_summary = f"Feeds: {message}"
-        self.window.status(self.last_summary)
+        self.status(self.last_summary)
         self.failed.emit(message)
 
     def _end(self) -> None:
@@ -217,4 +216,4 @@ class FeedScheduler(QObject):
             self._fetcher = None
         self.job = None
         self._writes = []
-        self.window.job_status.hide()
+        self.job_status.hide()

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from paperdesk.gui.paper_model import SORT_COLUMN
-from paperdesk.gui.qt import QAction, QMenu, Qt
+from paperdesk.gui.qt import QAction, QHeaderView, QMenu, Qt, QWidget
 
 if TYPE_CHECKING:
-    from paperdesk.gui.main_window import MainWindow
+    from paperdesk.gui.paper_list import PaperList
 
 # (order, menu text, ascending when chosen from the menu)
 CHOICES = (("digest", "Digest order", True), ("date", "Date", False), ("upvotes", "Upvotes", False),
@@ -22,11 +22,10 @@ CHOICES = (("digest", "Digest order", True), ("date", "Date", False), ("upvotes"
 NAMES = {order: text for order, text, _ in CHOICES}
 
 
-def show_order(window: MainWindow) -> None:
+def show_order(papers: PaperList, header: QHeaderView) -> None:
     """Put the header's arrow on the order the list is shown in (none for relevance or a digest's
     own order), without sorting again."""
-    order, ascending = window.papers.shown_order
-    header = window.table.horizontalHeader()
+    order, ascending = papers.shown_order
     header.blockSignals(True)
     if order in SORT_COLUMN:
         header.setSortIndicatorShown(True)
@@ -44,24 +43,24 @@ def order_name(order: str) -> str:
             }.get(order, NAMES.get(order, order))
 
 
-def install_sort_menu(window: MainWindow) -> None:
-    header = window.table.horizontalHeader()
+def install_sort_menu(papers: PaperList, header: QHeaderView) -> None:
     header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-    header.customContextMenuRequested.connect(lambda pos: sort_menu(window).popup(header.mapToGlobal(pos)))
+    header.customContextMenuRequested.connect(
+        lambda pos: sort_menu(papers, header).popup(header.mapToGlobal(pos)))
 
 
-def sort_menu(window: MainWindow) -> QMenu:
+def sort_menu(papers: PaperList, parent: QWidget) -> QMenu:
     """Sort by…: the orders this view offers, the one shown checked."""
-    menu = QMenu(window)
-    shown, _ascending = window.papers.shown_order
+    menu = QMenu(parent)
+    shown, _ascending = papers.shown_order
     for order, text, ascending in CHOICES:
-        if order == "digest" and window.papers.view.source_id is None:
+        if order == "digest" and papers.view.source_id is None:
             continue
         action = QAction(text, menu, checkable=True, checked=order == shown)
         if order == "interest":  # ranked on the reader thread, again each time it is chosen
-            action.triggered.connect(lambda _c=False: window.papers.rank_again())
+            action.triggered.connect(lambda _c=False: papers.rank_again())
         else:
-            action.triggered.connect(lambda _c=False, o=order, a=ascending: window.papers.set_sort(o, a))
+            action.triggered.connect(lambda _c=False, o=order, a=ascending: papers.set_sort(o, a))
         menu.addAction(action)
     return menu
 

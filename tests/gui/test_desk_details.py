@@ -158,7 +158,7 @@ def test_a_digest_view_offers_the_digests_own_order(desk, seeded, qtbot):
     source = next(s for s in seeded.sources() if s["papers"] == 98)
     desk.go_to(f"source:{source['id']}")
     settle_desks(qtbot)
-    menu = sort_menu(desk)
+    menu = sort_menu(desk.papers, desk)
     digest = next(a for a in menu.actions() if a.text() == "Digest order")
     digest.trigger()
     settle_desks(qtbot)
@@ -166,11 +166,11 @@ def test_a_digest_view_offers_the_digests_own_order(desk, seeded, qtbot):
         "SELECT paper_id, position FROM provenance WHERE source_id = ?", (source["id"],)))
     assert list(desk.model.ids) == sorted(positions, key=positions.get)
     assert _header(desk) == (None, False) and "Digest order" in desk.table.horizontalHeader().toolTip()
-    assert next(a for a in sort_menu(desk).actions() if a.text() == "Digest order").isChecked()
+    assert next(a for a in sort_menu(desk.papers, desk).actions() if a.text() == "Digest order").isChecked()
     desk.go_to("inbox")  # no digest order here: by date, and the menu does not offer it
     settle_desks(qtbot)
     assert _header(desk) == ("date", False)
-    assert "Digest order" not in [a.text() for a in sort_menu(desk).actions()]
+    assert "Digest order" not in [a.text() for a in sort_menu(desk.papers, desk).actions()]
 
 
 def test_a_mixed_view_shows_archived_papers_as_archived(desk, seeded, qtbot):

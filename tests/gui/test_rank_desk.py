@@ -106,15 +106,16 @@ def test_for_you_from_the_sort_menu_and_back_to_date(make_window, topic_lib, qtb
 
     lib, _topic_of = topic_lib
     window = make_window(lib)
-    menu = sort_menu(window)
+    menu = sort_menu(window.papers, window)
     action = next(a for a in menu.actions() if a.text().startswith("For you"))
     assert not action.isChecked()
     action.trigger()
     assert _ranked(window, qtbot).startswith("No kept papers for your interest yet: ranked by upvotes")
     upvotes = [lib.get(p)["upvotes"] for p in window.model.ids[:5]]
     assert upvotes == sorted(upvotes, reverse=True)
-    assert next(a for a in sort_menu(window).actions() if a.text().startswith("For you")).isChecked()
-    date = next(a for a in sort_menu(window).actions() if a.text() == "Date")
+    menu = sort_menu(window.papers, window)
+    assert next(a for a in menu.actions() if a.text().startswith("For you")).isChecked()
+    date = next(a for a in sort_menu(window.papers, window).actions() if a.text() == "Date")
     date.trigger()
     assert not window.papers.by_interest and "for you" not in window.count_label.text()
     assert list(window.model.ids) == lib.paper_ids(order="date", status="inbox")
