@@ -1,11 +1,13 @@
-"""Key presses for GUI tests that wait for what each key asked of the desk's writer.
+"""Key presses for GUI tests that wait for what each key asked of the desk's writer, and what the
+sidebar shows (read from its tree, as a user sees it).
 
 Every desk write is a job on the one writer thread (gui/jobs.py): a key's change is stored a
 signal hop later, so a test reads the library only once the writer has run it."""
 
 from __future__ import annotations
 
-from paperdesk.gui.qt import QApplication, Qt
+from paperdesk.gui.qt import QApplication, Qt, QTreeWidgetItem
+from paperdesk.gui.sidebar import VIEW_ROLE, Sidebar
 
 
 def settle_desks(qtbot, timeout: int = 10_000) -> None:
@@ -23,3 +25,15 @@ def press(qtbot, widget, *keys: str) -> None:
         else:
             qtbot.keyClick(widget, getattr(Qt.Key, f"Key_{key}"))
         settle_desks(qtbot)
+
+
+def sidebar_item(sidebar: Sidebar, key: str) -> QTreeWidgetItem:
+    """The sidebar's row of a view (its title in column 0, its count in column 1)."""
+    everything = sidebar.findItems("*", Qt.MatchFlag.MatchWildcard | Qt.MatchFlag.MatchRecursive)
+    return next(item for item in everything if item.data(0, VIEW_ROLE) == key)
+
+
+def sidebar_group(sidebar: Sidebar, title: str) -> QTreeWidgetItem:
+    """A group of the sidebar ("Tags", "Digests", "Feeds", "Categories", "Saved searches")."""
+    return next(item for item in map(sidebar.topLevelItem, range(sidebar.topLevelItemCount()))
+                if item.text(0) == title)

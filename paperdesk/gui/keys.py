@@ -56,7 +56,6 @@ class KeyDispatcher(QObject):
         self.pending: list[str] = []
         self._timer = QTimer(self, singleShot=True, interval=PENDING_MS)
         self._timer.timeout.connect(self.cancel_pending)
-        self.last_command: str | None = None
 
     def bindings(self, mode: str) -> dict[str, str]:
         return self._bindings[mode]
@@ -104,7 +103,6 @@ class KeyDispatcher(QObject):
         seq = " ".join([*self.pending, name])
         if seq in bindings:
             self.cancel_pending()
-            self.last_command = bindings[seq]
             self._run(bindings[seq])
             return True
         if seq in self._prefixes[mode]:

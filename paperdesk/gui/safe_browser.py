@@ -31,7 +31,6 @@ class SafeBrowser(QTextBrowser):
         self.setOpenExternalLinks(False)
         self.document().setDefaultStyleSheet(STYLE)
         self.anchorClicked.connect(self._open_link)
-        self.opened_urls: list[str] = []  # what clicks opened (tests read it)
 
     def loadResource(self, kind: int, url: QUrl | str) -> object:
         """No remote loads ever: images, style sheets, anything not local resolve to nothing."""
@@ -43,7 +42,6 @@ class SafeBrowser(QTextBrowser):
     def _open_link(self, url: QUrl) -> None:
         scheme = url.scheme()
         if scheme in ("http", "https"):
-            self.opened_urls.append(url.toString())
             QDesktopServices.openUrl(url)
         elif scheme == "paperdesk":
             kind, _, value = (url.host() + url.path()).partition("/")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from desk_keys import sidebar_group, sidebar_item
 
 from paperdesk.core import Library
 from paperdesk.core import arxiv_snapshot as snap
@@ -49,7 +50,7 @@ def empty(tmp_path):
 
 
 def group(window):
-    return window.sidebar._groups["categories"]
+    return sidebar_group(window.sidebar, "Categories")
 
 
 def shown(window) -> list[tuple[str, str]]:
@@ -75,7 +76,7 @@ def test_categories_group_counts_primary_categories_and_reaches_the_rest(make_wi
     assert [(e.title, e.kind, e.detail) for e in hidden] == [
         (c, "category", f"1 paper · cat:{c}") for c in RARE[27:]]
 
-    window.sidebar.setCurrentItem(window.sidebar._items["category:cs.LG"])  # a click
+    window.sidebar.setCurrentItem(sidebar_item(window.sidebar, "category:cs.LG"))  # a click
     assert window.papers.view.key == "category:cs.LG"
     qtbot.waitUntil(lambda: window.model.rowCount() == 3)
     assert all(window.lib.get(pid)["primary_category"] == "cs.LG" for pid in window.model.ids)

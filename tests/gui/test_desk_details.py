@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desk_keys import press, settle_desks
+from desk_keys import press, settle_desks, sidebar_group
 from export_support import add_papers
 
 from paperdesk.core.records import IncomingPaper
@@ -224,7 +224,7 @@ def test_layout_details(make_window, seeded, qtbot):
     assert default_window_size(1600, 1000) == (1280, 800)
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert menus[-1] == "Help" and "Feeds" in menus
-    feeds = window.sidebar._groups["feeds"]
+    feeds = sidebar_group(window.sidebar, "Feeds")
     assert [feeds.child(i).text(0) for i in range(feeds.childCount())] == [
         "Alpha news · Nov 1, 2026", "mid feed · Nov 1, 2026", "zeta lab · Nov 1, 2026"]
     window.table.setFocus()

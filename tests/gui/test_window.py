@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from desk_keys import settle_desks
+from desk_keys import settle_desks, sidebar_group, sidebar_item
 
 from paperdesk.core.reader_html import paper_html
 from paperdesk.core.records import IncomingPaper, SourceBatch
@@ -46,7 +46,7 @@ def test_views_switch_and_counts(make_window, seeded, qtbot):
     window.go_to("all")
     settle_desks(qtbot)
     assert window.model.rowCount() == 397
-    assert window.sidebar._items["inbox"].text(1) == "396"
+    assert sidebar_item(window.sidebar, "inbox").text(1) == "396"
 
 
 def test_star_and_archive_update_rows_and_membership(make_window, seeded, qtbot):
@@ -57,8 +57,8 @@ def test_star_and_archive_update_rows_and_membership(make_window, seeded, qtbot)
     with qtbot.waitSignal(window.jobs.changed):  # the writer's Changes reach the window
         window.run_command("star")
     assert seeded.get(first)["starred"] is True
-    assert window.sidebar._items["starred"].text(1) == "0"  # refreshed on the next event loop turn
-    qtbot.waitUntil(lambda: window.sidebar._items["starred"].text(1) == "1")
+    assert sidebar_item(window.sidebar, "starred").text(1) == "0"  # refreshed on the next event loop turn
+    qtbot.waitUntil(lambda: sidebar_item(window.sidebar, "starred").text(1) == "1")
     second = window.model.id_at(1)
     window.run_command("archive-next")  # archive in Inbox: the paper leaves, the next one is current
     qtbot.waitUntil(lambda: first not in window.model.ids)
@@ -150,7 +150,7 @@ def test_drop_a_digest_imports_in_background(make_window, lib, qtbot):
     qtbot.waitUntil(lambda: not window.jobs.busy, timeout=20_000)
     assert window.model.rowCount() == 98
     assert window.statusBar().currentMessage() == "98 papers added"
-    qtbot.waitUntil(lambda: window.sidebar._items["inbox"].text(1) == "98")
+    qtbot.waitUntil(lambda: sidebar_item(window.sidebar, "inbox").text(1) == "98")
     assert not window.imports.banner.isVisible() and not window.job_status.progress.isVisible()
 
 
@@ -278,7 +278,7 @@ def test_count_says_when_only_the_best_matches_are_listed(make_window, seeded, q
     assert window.count_label.text() == "5+ matches in All"
 
 
-def test_the_sidebar_is_read_on_the_reader_thread(make_window, seeded, qtbot):
+def test_the_sidebar_is_read_on_the_reader_thread(make_window, seeded, qtbot, monkeypatch):
     import threading
 
     from paperdesk.core import Library
@@ -286,21 +286,26 @@ def test_the_sidebar_is_read_on_the_reader_thread(make_window, seeded, qtbot):
 
     window = make_window(seeded)
     sidebar = window.sidebar
-    digests = sidebar._groups["digests"].childCount()
+    digests = sidebar_group(sidebar, "Digests").childCount()
+    reader = window.papers.reader
     gate = threading.Event()
-    window.papers.reader.submit("block", lambda _lib: gate.wait(10))  # keep the reader busy
+    reader.submit("block", lambda _lib: gate.wait(10))  # keep the reader busy
+    asked: list[str] = []
+    submit = reader.submit
+    monkeypatch.setattr(reader, "submit",
+                        lambda channel, *args: (asked.append(channel), submit(channel, *args)))
     with Library.open(seeded.folder) as writer:  # another connection, as the writer thread's
         add_paper(writer, "A paper from a new digest", name="new.txt")
         added = frozenset(writer.paper_ids(order="added", limit=1))
     window.on_changes(Changes(added=added, sources=True))  # a full refresh, queued on the reader
-    qtbot.waitUntil(lambda: not window._sidebar_timer.isActive())
+    qtbot.waitUntil(lambda: asked.count("sidebar") == 1)
     window.lib.star(list(added))  # then a counts-only one replaces it before it ran
-    qtbot.waitUntil(lambda: not window._sidebar_timer.isActive())
-    assert sidebar._items["all"].text(1) == "397"  # the GUI thread did not count
+    qtbot.waitUntil(lambda: asked.count("sidebar") == 2)
+    assert sidebar_item(sidebar, "all").text(1) == "397"  # the GUI thread did not count
     gate.set()
-    qtbot.waitUntil(lambda: sidebar._items["all"].text(1) == "398")
-    assert sidebar._items["starred"].text(1) == "1"
-    assert sidebar._groups["digests"].childCount() == digests + 1  # the owed full refresh happened
+    qtbot.waitUntil(lambda: sidebar_item(sidebar, "all").text(1) == "398")
+    assert sidebar_item(sidebar, "starred").text(1) == "1"
+    assert sidebar_group(sidebar, "Digests").childCount() == digests + 1  # the owed full refresh happened
 
 
 def test_job_progress_text_leaves_the_status_bar_when_jobs_end(make_window, lib, qtbot):
@@ -363,8 +368,8 @@ def test_the_window_opens_without_listing_or_counting_on_the_gui_thread(make_win
     finally:
         seeded.conn.set_trace_callback(None)
     assert ran == []
-    assert window.sidebar._items["all"].text(1) == "397" and window.model.rowCount() == 397
-    assert window.sidebar._groups["digests"].childCount() == 3
+    assert sidebar_item(window.sidebar, "all").text(1) == "397" and window.model.rowCount() == 397
+    assert sidebar_group(window.sidebar, "Digests").childCount() == 3
 
 
 def test_count_says_one_paper_not_one_papers(make_window, seeded, qtbot):
