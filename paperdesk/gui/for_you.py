@@ -99,12 +99,10 @@ class ForYou(QObject):
         self.label = reader.for_you
         self._explained: OrderedDict[tuple, str] = OrderedDict()  # touched on the ranker thread only
         self._suggester = Suggester()  # likewise
-        self.retrains = 0  # retrainings finished (for tests)
         self._shown_for: str | None = None
         self.retrain_timer = QTimer(self, singleShot=True, interval=RETRAIN_DELAY_MS)
         self.retrain_timer.timeout.connect(self.retrain)
         self.figures = Figures()  # as last made on the ranker thread
-        self.figures_made = 0  # (for tests)
         self.painter = table.rows_painter
         table.explain_figure = self.explain_figure
         self.papers.ranked.connect(self._ranked)
@@ -146,7 +144,6 @@ class ForYou(QObject):
             if error:
                 self.bar.showMessage(f"Retraining the interest model failed: {error}", 8000)
                 return
-            self.retrains += 1
             self.refresh_figures()  # (then the reader's line, explained by the new model)
 
         self.papers.ranker.submit("retrain", work, done)
@@ -169,7 +166,6 @@ class ForYou(QObject):
             if not announce:
                 made.words = self.figures.words  # as said after the last ranking
             self.figures = made
-            self.figures_made += 1
             self.painter.set_figures(made.by_id)
             tip = made.sentence
             if made.few:

@@ -12,6 +12,7 @@ from desk_keys import settle_desks
 
 from paperdesk.core import Library
 from paperdesk.core.changes import Changes
+from paperdesk.core.rank.ranker import Ranker
 from paperdesk.core.records import SourceBatch
 from paperdesk.gui.qt import Qt
 from tests.test_rank import TOPICS, _paper
@@ -143,7 +144,7 @@ def _on_ranker(window, qtbot, fn):
     return got[0][0]
 
 
-def test_the_reader_says_why_a_paper_is_for_you(make_window, topic_lib, qtbot):
+def test_the_reader_says_why_a_paper_is_for_you(make_window, topic_lib, qtbot, monkeypatch):
     lib, topic_of = topic_lib
     _likes_rl(lib, topic_of)
     window = make_window(lib)
@@ -155,23 +156,27 @@ def test_the_reader_says_why_a_paper_is_for_you(make_window, topic_lib, qtbot):
     qtbot.keyClicks(window.table, "r")
     _ranked(window, qtbot)
     first = window.selection.current_id()
-    qtbot.waitUntil(lambda: label.text().startswith("For you (") and window.for_you.figures_made > 0)
+    qtbot.waitUntil(lambda: label.text().startswith("For you (") and bool(window.for_you.figures.by_id))
     figure = window.for_you.figures.by_id[first]
     assert label.text().startswith(f"For you ({figure}): ") and figure >= 90  # its place in the library
     words = set(label.text().split(": ", 1)[1].replace(";", ",").replace("−", "").split(", "))
     assert words & set(TOPICS["rl"].split()), label.text()  # the rl words raised it
     assert topic_of[first] == "rl"
-    cached = len(window.for_you._explained)
+    explained: list[str] = []  # papers the ranker thread explained
+    explain = Ranker.explain
+    monkeypatch.setattr(Ranker, "explain", lambda self, paper, *a, **k: (
+        explained.append(paper["id"]), explain(self, paper, *a, **k))[1])
     qtbot.keyClicks(window.table, "j")
-    assert window.selection.current_id() != first
-    qtbot.waitUntil(lambda: len(window.for_you._explained) == cached + 1 and label.text() != "")
+    second = window.selection.current_id()
+    assert second != first
+    qtbot.waitUntil(lambda: explained == [second] and label.text() != "")
     qtbot.keyClicks(window.table, "k")  # back: the same paper and model, answered from the cache
     qtbot.waitUntil(lambda: label.text().startswith("For you (") and window.selection.current_id() == first)
-    assert len(window.for_you._explained) == cached + 1
+    assert explained == [second]
     assert not window.lib.ranked
 
 
-def test_decisions_retrain_once_they_pause_off_the_gui_thread(make_window, topic_lib, qtbot):
+def test_decisions_retrain_once_they_pause_off_the_gui_thread(make_window, topic_lib, qtbot, monkeypatch):
     lib, topic_of = topic_lib
     _likes_rl(lib, topic_of)
     window = make_window(lib)
@@ -179,6 +184,10 @@ def test_decisions_retrain_once_they_pause_off_the_gui_thread(make_window, topic
     _ranked(window, qtbot)
     assert _on_ranker(window, qtbot, lambda rlib: rlib.ranker.model(retrain=False).positives) == 8
     window.for_you.retrain_timer.setInterval(800)
+    asked: list[str] = []  # what the window asked of the ranker thread
+    submit = window.papers.ranker.submit
+    monkeypatch.setattr(window.papers.ranker, "submit",
+                        lambda channel, *args: (asked.append(channel), submit(channel, *args)))
     labelled = set(lib.paper_ids(starred=True)) | set(lib.paper_ids(status="archived"))
     fresh = [p for p in window.model.ids if topic_of[p] == "graphs" and p not in labelled][:3]
     window.table.setFocus()
@@ -187,10 +196,10 @@ def test_decisions_retrain_once_they_pause_off_the_gui_thread(make_window, topic
         assert window.selection.select_id(pid)
         qtbot.keyClicks(window.table, "s")
         settle_desks(qtbot)  # the star is stored (a job on the writer) and its Changes arrived
-    assert window.for_you.retrains == 0 and window.for_you.retrain_timer.isActive()
-    qtbot.waitUntil(lambda: window.for_you.retrains == 1)
+    assert "retrain" not in asked and window.for_you.retrain_timer.isActive()
+    qtbot.waitUntil(lambda: "retrain" in asked)
     assert _on_ranker(window, qtbot, lambda rlib: rlib.ranker.model(retrain=False).positives) == 11
-    assert window.for_you.retrains == 1  # one retraining for the three
+    assert asked.count("retrain") == 1  # one retraining for the three
     assert list(window.model.ids)[:3] != fresh  # and the list kept its order
     assert not window.lib.ranked
 
@@ -356,7 +365,7 @@ def test_the_list_shows_each_papers_figure_and_explains_it_never_moving_a_row(ma
     assert window.for_you.painter.figures == {}  # never ranked: no figures, nothing featurised
     window.run_command("for-you")
     _ranked(window, qtbot)
-    qtbot.waitUntil(lambda: window.for_you.figures_made == 1, timeout=30_000)
+    qtbot.waitUntil(lambda: bool(window.table.rows_painter.figures), timeout=30_000)
     ids = list(window.model.ids)
     figures = window.table.rows_painter.figures
     assert set(figures) == set(topic_of) and all(0 <= f <= 100 for f in figures.values())
@@ -394,7 +403,7 @@ def test_the_list_shows_each_papers_figure_and_explains_it_never_moving_a_row(ma
     window.for_you.retrain_timer.setInterval(200)
     lib.star([p for p in ids if topic_of[p] == "graphs"][:3])
     window.on_changes(Changes(papers=frozenset(ids[-3:])))
-    qtbot.waitUntil(lambda: window.for_you.figures_made == 2, timeout=30_000)
+    qtbot.waitUntil(lambda: window.table.rows_painter.figures is not figures, timeout=30_000)
     assert list(window.model.ids) == ids
     assert window.table.rows_painter.figures is not figures
 
@@ -411,8 +420,7 @@ def test_figures_come_back_in_a_library_ranked_before(make_window, topic_lib, qt
     _likes_rl(lib, topic_of)
     lib.ranker.refresh()  # ranked before (features on disk), e.g. by `paperdesk rank`
     window = make_window(lib)
-    qtbot.waitUntil(lambda: window.for_you.figures_made == 1, timeout=30_000)
-    assert len(window.table.rows_painter.figures) == len(topic_of)
+    qtbot.waitUntil(lambda: len(window.table.rows_painter.figures) == len(topic_of), timeout=30_000)
     assert not window.papers.by_interest  # the order is still the user's choice
 
 
