@@ -8,9 +8,11 @@ keeps a revision that can be restored.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from paperdesk.core import ops
@@ -65,6 +67,11 @@ def _highlight(row: tuple) -> Highlight:
     return Highlight(*head, page=page, quads=json.loads(quads) if quads else None, located=bool(located))
 
 
+def _check_color(color: str) -> None:
+    if color not in HIGHLIGHT_COLORS:
+        raise LibraryError(f"unknown colour {color!r} (use {', '.join(HIGHLIGHT_COLORS)})")
+
+
 def _require_paper(lib: Library, paper_id: str) -> None:
     if not lib.exists(paper_id):
         raise LibraryError(f"no paper with id {paper_id}")
@@ -102,10 +109,6 @@ def _write_note(conn, paper_id: str, body: str, now: str) -> None:
     enqueue_index(conn, [paper_id])
 
 
-# -- links between papers ---------------------------------------------------------------------
-WIKI_LINK = re.compile(r"\[\[([^\[\]\n]{1,300})\]\]")
-
-
 # -- highlights -------------------------------------------------------------------------------
 def _field_text(lib: Library, paper_id: str, field: str) -> str:
     if field not in HIGHLIGHT_FIELDS:
@@ -116,6 +119,7 @@ def _field_text(lib: Library, paper_id: str, field: str) -> str:
     return row[0]
 
 
+# Title first, then the abstract, then the PDF in reading order.
 _TEXT_ORDER = "CASE field WHEN 'title' THEN 0 WHEN 'abstract' THEN 1 ELSE 2 END, page, start"
 
 
@@ -142,67 +146,62 @@ class Notes:
         self.lib = lib
 
     def get(self, paper_id: str) -> str:
-        lib = self.lib
-        _require_paper(lib, paper_id)
-        row = lib.conn.execute("SELECT body FROM notes WHERE paper_id = ?", (paper_id,)).fetchone()
+        _require_paper(self.lib, paper_id)
+        row = self.lib.conn.execute("SELECT body FROM notes WHERE paper_id = ?", (paper_id,)).fetchone()
         return row[0] if row else ""
 
     def set(self, paper_id: str, body: str, *, autosave: bool = False) -> Changes:
         """Replace a paper's note; keeps a revision. `autosave` coalesces a typing session's saves."""
-        lib = self.lib
-        _require_paper(lib, paper_id)
+        _require_paper(self.lib, paper_id)
         now = now_iso()
         current = self.get(paper_id)
         if body == current:
             return Changes()
-        op_id = _coalescible_op(lib, paper_id) if autosave else None
+        op_id = _coalescible_op(self.lib, paper_id) if autosave else None
         changes = Changes(papers=frozenset([paper_id]), notes=True)
         if op_id is not None:
-            with lib.transaction(tell=changes) as conn:
+            with self.lib.transaction(tell=changes) as conn:
                 _write_note(conn, paper_id, body, now)
                 # A new edit, even merged into the last step, ends the redo stack: a redo must never
                 # put an older text over what was typed since.
-                ops.drop_redo_stack(conn, lib.origin)
+                ops.drop_redo_stack(conn, self.lib.origin)
                 conn.execute("UPDATE operations SET created_at = ?, stamp = ? WHERE id = ?",
                              (now, ops.next_stamp(conn), op_id))
         else:
             kind = "note-autosave" if autosave else "note"
-            with lib.operation(kind, f"Edit note of {lib.paper_label(paper_id)}") as rec:
+            with self.lib.operation(kind, f"Edit note of {self.lib.paper_label(paper_id)}") as rec:
                 rec.touch("notes", [paper_id])
-                _write_note(lib.conn, paper_id, body, now)
+                _write_note(self.lib.conn, paper_id, body, now)
                 rec.changed(changes)
         return changes
 
     def history(self, paper_id: str) -> list[Revision]:
         """Saved revisions, newest first."""
-        lib = self.lib
-        _require_paper(lib, paper_id)
-        rows = lib.conn.execute(
+        _require_paper(self.lib, paper_id)
+        rows = self.lib.conn.execute(
             "SELECT id, paper_id, body, saved_at FROM note_revisions WHERE paper_id = ? ORDER BY id DESC",
             (paper_id,)).fetchall()
         return [Revision(*r) for r in rows]
 
     def restore(self, paper_id: str, revision_id: int) -> Changes:
-        lib = self.lib
-        row = lib.conn.execute("SELECT body FROM note_revisions WHERE id = ? AND paper_id = ?",
-                               (revision_id, paper_id)).fetchone()
+        row = self.lib.conn.execute("SELECT body FROM note_revisions WHERE id = ? AND paper_id = ?",
+                                    (revision_id, paper_id)).fetchone()
         if row is None:
             raise LibraryError(f"paper {paper_id} has no note revision {revision_id}")
         return self.set(paper_id, row[0])
 
     def resolve_link(self, target: str) -> str | None:
         """The id of the paper a `[[arXiv id]]`, `[[paper id]]` or `[[title]]` link names."""
-        lib = self.lib
         target = target.strip()
-        if lib.exists(target):
+        if self.lib.exists(target):
             return target
         arxiv = find_arxiv_id(target)
         if arxiv:
-            row = lib.conn.execute("SELECT id FROM papers WHERE arxiv_id = ?", (arxiv,)).fetchone()
+            row = self.lib.conn.execute("SELECT id FROM papers WHERE arxiv_id = ?", (arxiv,)).fetchone()
             if row:
                 return row[0]
-        row = lib.conn.execute("SELECT id FROM papers WHERE title_norm = ? LIMIT 1",
-                               (normalize_title(target),)).fetchone()
+        row = self.lib.conn.execute("SELECT id FROM papers WHERE title_norm = ? LIMIT 1",
+                                    (normalize_title(target),)).fetchone()
         return row[0] if row else None
 
 
@@ -216,29 +215,26 @@ class Highlights:
     def add(self, paper_id: str, start: int, end: int, *, field: str = "abstract",
             color: str = "yellow", comment: str = "") -> tuple[int, Changes]:
         """Highlight text[start:end] of a paper's abstract or title."""
-        lib = self.lib
-        text = _field_text(lib, paper_id, field)
-        if color not in HIGHLIGHT_COLORS:
-            raise LibraryError(f"unknown colour {color!r} (use {', '.join(HIGHLIGHT_COLORS)})")
+        text = _field_text(self.lib, paper_id, field)
+        _check_color(color)
         if not 0 <= start < end <= len(text) or not text[start:end].strip():
             raise LibraryError("select some text of the paper to highlight")
         quote = text[start:end]
-        with lib.operation("highlight", f"Highlight in {lib.paper_label(paper_id)}") as rec:
-            cur = lib.conn.execute(
+        with self.lib.operation("highlight", f"Highlight in {self.lib.paper_label(paper_id)}") as rec:
+            cur = self.lib.conn.execute(
                 "INSERT INTO highlights (paper_id, field, quote, start, end, color, comment, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (paper_id, field, quote, start, end, color, comment, now_iso()))
             hid = int(cur.lastrowid or 0)
             rec.touch("highlights", [hid], fetch=False)
-            enqueue_index(lib.conn, [paper_id])
+            enqueue_index(self.lib.conn, [paper_id])
             rec.changed(Changes(papers=frozenset([paper_id]), notes=True))
         return hid, rec.changes
 
     def add_quote(self, paper_id: str, quote: str, **kwargs: str) -> tuple[int, Changes]:
         """Highlight the first occurrence of `quote` (whitespace-insensitive) in the abstract or title."""
-        lib = self.lib
         field = kwargs.get("field", "abstract")
-        text = _field_text(lib, paper_id, field)
+        text = _field_text(self.lib, paper_id, field)
         span = locate(text, quote, 0)
         if span is None:
             raise LibraryError(f"the {field} of {paper_id} does not contain {quote!r}")
@@ -246,32 +242,31 @@ class Highlights:
 
     def update(self, highlight_id: int, *, color: str | None = None,
                comment: str | None = None) -> Changes:
-        lib = self.lib
-        row = ops.fetch_row(lib.conn, "highlights", [highlight_id])
-        if row is None:
-            raise LibraryError(f"no highlight {highlight_id}")
-        if color is not None and color not in HIGHLIGHT_COLORS:
-            raise LibraryError(f"unknown colour {color!r} (use {', '.join(HIGHLIGHT_COLORS)})")
-        with lib.operation("highlight", f"Edit highlight in {lib.paper_label(row['paper_id'])}") as rec:
-            rec.touch("highlights", [highlight_id], row)
-            lib.conn.execute("UPDATE highlights SET color = ?, comment = ? WHERE id = ?",
-                             (color or row["color"], row["comment"] if comment is None else comment,
-                              highlight_id))
-            enqueue_index(lib.conn, [row["paper_id"]])
-            rec.changed(Changes(papers=frozenset([row["paper_id"]]), notes=True))
-        return rec.changes
+        if color is not None:
+            _check_color(color)
+        with self._changing(highlight_id, "Edit") as row:
+            self.lib.conn.execute("UPDATE highlights SET color = ?, comment = ? WHERE id = ?",
+                                  (color or row["color"], row["comment"] if comment is None else comment,
+                                   highlight_id))
+        return Changes(papers=frozenset([row["paper_id"]]), notes=True)
 
     def remove(self, highlight_id: int) -> Changes:
-        lib = self.lib
-        row = ops.fetch_row(lib.conn, "highlights", [highlight_id])
+        with self._changing(highlight_id, "Remove") as row:
+            self.lib.conn.execute("DELETE FROM highlights WHERE id = ?", (highlight_id,))
+        return Changes(papers=frozenset([row["paper_id"]]), notes=True)
+
+    @contextlib.contextmanager
+    def _changing(self, highlight_id: int, verb: str) -> Iterator[dict]:
+        """One operation on a stored highlight; the block gets its row as it was."""
+        row = ops.fetch_row(self.lib.conn, "highlights", [highlight_id])
         if row is None:
             raise LibraryError(f"no highlight {highlight_id}")
-        with lib.operation("highlight", f"Remove highlight in {lib.paper_label(row['paper_id'])}") as rec:
+        paper_id = row["paper_id"]
+        with self.lib.operation("highlight", f"{verb} highlight in {self.lib.paper_label(paper_id)}") as rec:
             rec.touch("highlights", [highlight_id], row)
-            lib.conn.execute("DELETE FROM highlights WHERE id = ?", (highlight_id,))
-            enqueue_index(lib.conn, [row["paper_id"]])
-            rec.changed(Changes(papers=frozenset([row["paper_id"]]), notes=True))
-        return rec.changes
+            yield row
+            enqueue_index(self.lib.conn, [paper_id])
+            rec.changed(Changes(papers=frozenset([paper_id]), notes=True))
 
     def add_pdf(self, paper_id: str, page: int, start: int, end: int, quote: str,
                 quads: list[list[float]], *, color: str = "yellow",
@@ -287,10 +282,8 @@ class Highlights:
                       color: str = "yellow", comment: str = "") -> tuple[list[int], Changes]:
         """One highlight over a page break: a row per page part (page, start, end, quote, quads), each
         a page's character range like any PDF highlight, made and undone as one operation."""
-        lib = self.lib
-        _require_paper(lib, paper_id)
-        if color not in HIGHLIGHT_COLORS:
-            raise LibraryError(f"unknown colour {color!r} (use {', '.join(HIGHLIGHT_COLORS)})")
+        _require_paper(self.lib, paper_id)
+        _check_color(color)
         rows = []
         for page, start, end, quote, quads in parts:
             if page < 0 or not 0 <= start < end or not quote.strip():
@@ -304,36 +297,32 @@ class Highlights:
         pages = sorted({row[0] + 1 for row in rows})
         where = f"page {pages[0]}" if len(pages) == 1 else f"pages {pages[0]}–{pages[-1]}"
         ids: list[int] = []
-        with lib.operation("highlight", f"Highlight in {lib.paper_label(paper_id)}, {where}") as rec:
+        label = f"Highlight in {self.lib.paper_label(paper_id)}, {where}"
+        with self.lib.operation("highlight", label) as rec:
             for page, start, end, quote, boxes in rows:
-                cur = lib.conn.execute(
+                cur = self.lib.conn.execute(
                     "INSERT INTO highlights (paper_id, field, quote, start, end, color, comment, created_at, "
                     "page, quads, located) VALUES (?, 'pdf', ?, ?, ?, ?, ?, ?, ?, ?, 1)",
                     (paper_id, quote, start, end, color, comment, now_iso(), page, json.dumps(boxes)))
                 ids.append(int(cur.lastrowid or 0))
             rec.touch_many_new("highlights", [[hid] for hid in ids])
-            enqueue_index(lib.conn, [paper_id])
+            enqueue_index(self.lib.conn, [paper_id])
             rec.changed(Changes(papers=frozenset([paper_id]), notes=True))
         return ids, rec.changes
 
-
-    # Title first, then the abstract, then the PDF in reading order.
-
     def of(self, paper_id: str | None = None) -> list[Highlight]:
         """Highlights of one paper (in text order) or of the whole library (newest first)."""
-        lib = self.lib
         if paper_id is not None:
-            rows = lib.conn.execute(
+            rows = self.lib.conn.execute(
                 f"SELECT {_HIGHLIGHT_COLUMNS} FROM highlights WHERE paper_id = ? ORDER BY {_TEXT_ORDER}",
                 (paper_id,))
         else:
-            rows = lib.conn.execute(
+            rows = self.lib.conn.execute(
                 f"SELECT {_HIGHLIGHT_COLUMNS} FROM highlights ORDER BY created_at DESC, id DESC")
         return [_highlight(r) for r in rows.fetchall()]
 
     def get(self, highlight_id: int) -> Highlight | None:
-        lib = self.lib
-        row = lib.conn.execute(f"SELECT {_HIGHLIGHT_COLUMNS} FROM highlights WHERE id = ?",
-                               (highlight_id,)).fetchone()
+        row = self.lib.conn.execute(f"SELECT {_HIGHLIGHT_COLUMNS} FROM highlights WHERE id = ?",
+                                    (highlight_id,)).fetchone()
         return _highlight(row) if row else None
 

@@ -758,7 +758,7 @@ class Library:
     # == managers made on first use ============================================================
     @property
     def feeds(self) -> Feeds:
-        """Subscriptions: `lib.feeds.all/get/find/add/rename/set_interval/set_group/set_paused/remove/
+        """Subscriptions: `lib.feeds.all/get/find/add/rename/set_interval/set_paused/remove/
         import_opml/export_opml` (made on first use: the feeds package loads its HTTP client)."""
         if self._feeds is None:
             from paperdesk.core.feeds.subscriptions import Feeds

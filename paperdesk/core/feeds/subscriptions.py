@@ -15,6 +15,7 @@ from paperdesk.core.changes import Changes
 from paperdesk.core.feeds.opml import GROUP_SEP, OpmlFeed, read_opml, write_opml
 from paperdesk.core.library import Library, LibraryError
 from paperdesk.core.limits import MAX_SOURCE_NAME_CHARS, clean_line
+from paperdesk.core.ops import OpRecorder
 from paperdesk.core.timeutil import now_iso
 
 DEFAULT_EVERY = 6 * 3600
@@ -136,33 +137,11 @@ def _feed(row: dict) -> Feed:
     return Feed(**row)
 
 
-# -- changing (each one undoable) ---------------------------------------------------------------
-def _insert(lib: Library, rec, url: str, name: str, group: str, every_seconds: int) -> int:
-    # Names come from feed titles and OPML files: printable and bounded, like papers' fields.
-    name = clean_line(name, MAX_SOURCE_NAME_CHARS) or _default_name(url)
-    cur = lib.conn.execute(
-        "INSERT INTO feeds (url, name, feed_group, every_seconds, added_at) VALUES (?, ?, ?, ?, ?)",
-        (url, name, group, every_seconds, now_iso()))
-    feed_id = int(cur.lastrowid or 0)
-    rec.touch("feeds", [feed_id], fetch=False)  # did not exist before: undo deletes it
-    return feed_id
-
-
 def _default_name(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme == "file":
         return Path(unquote(parts.path)).name or url
     return parts.hostname or url
-
-
-def _update(lib: Library, feed_id: int, kind: str, label: str, **columns: object) -> Feed:
-    feed = lib.feeds.get(feed_id)
-    with lib.operation(kind, label.format(name=feed.name)) as rec:
-        rec.touch("feeds", [feed_id])
-        sets = ", ".join(f"{c} = ?" for c in columns)
-        lib.conn.execute(f"UPDATE feeds SET {sets} WHERE id = ?", [*columns.values(), feed_id])
-        rec.changed(Changes(sources=True))
-    return lib.feeds.get(feed_id)
 
 
 # -- OPML --------------------------------------------------------------------------------------------
@@ -180,87 +159,74 @@ class Feeds:
         self.lib = lib
 
     def all(self) -> list[Feed]:
-        lib = self.lib
-        cur = lib.conn.execute("SELECT * FROM feeds ORDER BY feed_group, name COLLATE NOCASE, id")
+        cur = self.lib.conn.execute("SELECT * FROM feeds ORDER BY feed_group, name COLLATE NOCASE, id")
         names = [d[0] for d in cur.description]
         return [_feed(dict(zip(names, row, strict=True))) for row in cur]
 
     def get(self, feed_id: int) -> Feed:
-        lib = self.lib
-        cur = lib.conn.execute("SELECT * FROM feeds WHERE id = ?", (feed_id,))
+        cur = self.lib.conn.execute("SELECT * FROM feeds WHERE id = ?", (feed_id,))
         row = cur.fetchone()
         if row is None:
             raise FeedError(f"no feed with id {feed_id}")
         return _feed(dict(zip([d[0] for d in cur.description], row, strict=True)))
 
     def find(self, url: str) -> Feed | None:
-        lib = self.lib
-        row = lib.conn.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()
+        row = self.lib.conn.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()
         return self.get(row[0]) if row else None
 
     def add(self, url: str, name: str | None = None, *, group: str = "",
             every_seconds: int = DEFAULT_EVERY) -> Feed:
         """Subscribe to a feed URL (already checked by the caller, see discover.probe) or a folder."""
-        lib = self.lib
         url = normalize_url(url)
         existing = self.find(url)
         if existing:
             raise FeedError(f"already subscribed: feed {existing.id} ({existing.name})")
         name = " ".join((name or "").split()) or _default_name(url)
-        with lib.operation("feed-add", f"Subscribe to {name}") as rec:
-            feed_id = _insert(lib, rec, url, name, clean_group(group), every_seconds)
+        with self.lib.operation("feed-add", f"Subscribe to {name}") as rec:
+            feed_id = self._insert(rec, url, name, clean_group(group), every_seconds)
             rec.changed(Changes(sources=True))
         return self.get(feed_id)
 
     def rename(self, feed_id: int, name: str) -> Feed:
-        lib = self.lib
         name = " ".join((clean_line(name, MAX_SOURCE_NAME_CHARS) or "").split())
         if not name:
             raise FeedError("a feed needs a non-empty name")
-        return _update(lib, feed_id, "feed-rename", f"Rename feed {{name}} to {name}", name=name)
+        return self._update(feed_id, "feed-rename", f"Rename feed {{name}} to {name}", name=name)
 
     def set_interval(self, feed_id: int, every_seconds: int) -> Feed:
-        lib = self.lib
         if not MIN_EVERY <= every_seconds <= MAX_EVERY:
             raise FeedError("interval out of range: use between 5m and 30d")
-        return _update(lib, feed_id, "feed-interval",
+        return self._update(feed_id, "feed-interval",
                        f"Refresh {{name}} every {format_interval(every_seconds)}",
                        every_seconds=every_seconds)
 
-    def set_group(self, feed_id: int, group: str) -> Feed:
-        lib = self.lib
-        return _update(lib, feed_id, "feed-group", "Move feed {name}", feed_group=clean_group(group))
-
     def set_paused(self, feed_id: int, paused: bool) -> Feed:
-        lib = self.lib
         verb = "Pause" if paused else "Resume"
         columns: dict[str, object] = {"paused": 1 if paused else 0}
         if not paused:
             columns["next_refresh"] = None  # due at once when resumed
-        return _update(lib, feed_id, f"feed-{verb.lower()}", f"{verb} feed {{name}}", **columns)
+        return self._update(feed_id, f"feed-{verb.lower()}", f"{verb} feed {{name}}", **columns)
 
     def remove(self, feed_id: int) -> Feed:
         """Unsubscribe; papers that came from the feed stay in the library (undo brings it back)."""
-        lib = self.lib
         feed = self.get(feed_id)
-        with lib.operation("feed-remove", f"Unsubscribe from {feed.name}") as rec:
+        with self.lib.operation("feed-remove", f"Unsubscribe from {feed.name}") as rec:
             rec.touch("feeds", [feed_id])
-            lib.conn.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
+            self.lib.conn.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
             rec.changed(Changes(sources=True))
         return feed
 
     def import_opml(self, data: bytes, *, every_seconds: int = DEFAULT_EVERY) -> OpmlImport:
         """Subscribe to every feed of an OPML list in one undoable operation (known URLs skipped)."""
-        lib = self.lib
         entries = read_opml(data)
         if not entries:
             raise FeedError("the OPML file lists no feeds")
-        known = {row[0] for row in lib.conn.execute("SELECT url FROM feeds")}
+        known = {row[0] for row in self.lib.conn.execute("SELECT url FROM feeds")}
         fresh = [e for e in entries if e.url not in known]
         ids: list[int] = []
         if fresh:
-            with lib.operation("feed-import", f"Import {len(fresh)} feeds from OPML") as rec:
-                ids = [_insert(lib, rec, e.url, e.name, clean_group(e.group), every_seconds) for e in fresh]
+            with self.lib.operation("feed-import", f"Import {len(fresh)} feeds from OPML") as rec:
+                ids = [self._insert(rec, e.url, e.name, clean_group(e.group), every_seconds) for e in fresh]
                 rec.changed(Changes(sources=True))
         return OpmlImport(added=[self.get(i) for i in ids],
                           already=[e.url for e in entries if e.url in known])
@@ -270,3 +236,20 @@ class Feeds:
         return write_opml([OpmlFeed(url=f.url, name=f.name, group=f.feed_group)
                            for f in self.all() if not f.is_folder])
 
+    def _insert(self, rec: OpRecorder, url: str, name: str, group: str, every_seconds: int) -> int:
+        # Names come from feed titles and OPML files: printable and bounded, like papers' fields.
+        name = clean_line(name, MAX_SOURCE_NAME_CHARS) or _default_name(url)
+        cur = self.lib.conn.execute(
+            "INSERT INTO feeds (url, name, feed_group, every_seconds, added_at) VALUES (?, ?, ?, ?, ?)",
+            (url, name, group, every_seconds, now_iso()))
+        feed_id = int(cur.lastrowid or 0)
+        rec.touch("feeds", [feed_id], fetch=False)  # did not exist before: undo deletes it
+        return feed_id
+
+    def _update(self, feed_id: int, kind: str, label: str, **columns: object) -> Feed:
+        with self.lib.operation(kind, label.format(name=self.get(feed_id).name)) as rec:
+            rec.touch("feeds", [feed_id])
+            sets = ", ".join(f"{c} = ?" for c in columns)
+            self.lib.conn.execute(f"UPDATE feeds SET {sets} WHERE id = ?", [*columns.values(), feed_id])
+            rec.changed(Changes(sources=True))
+        return self.get(feed_id)
