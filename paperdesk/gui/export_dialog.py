@@ -17,6 +17,7 @@ from paperdesk.core.export import ExportError, export_bibtex, export_markdown
 from paperdesk.core.export.report import BibtexReport, ExportReport
 from paperdesk.core.library import Library
 from paperdesk.gui.jobs import Job, JobRunner
+from paperdesk.gui.layout import button, column, row
 from paperdesk.gui.qt import (
     QDialog,
     QFileDialog,
@@ -27,7 +28,6 @@ from paperdesk.gui.qt import (
     QProgressBar,
     QPushButton,
     QTabWidget,
-    QVBoxLayout,
     QWidget,
     Signal,
 )
@@ -40,17 +40,24 @@ MAX_LISTED = 200  # lines of per-file detail in the summary
 def describe(report: ExportReport | BibtexReport) -> str:
     """The summary line, then every file left alone with its reason, then what changed (bounded)."""
     if isinstance(report, BibtexReport):
-        lines = [report.summary(), *report.warnings]
-        return "\n".join(lines)
+        return "\n".join([report.summary(), *report.warnings])
     lines = [report.summary()]
     lines += [f"left alone: {item.file}: {item.reason}" for item in report.skipped]
     lines += [f"warning: {w}" for w in report.warnings]
     detail = report.would_change if report.dry_run else report.written
-    for item in detail[:MAX_LISTED]:
-        lines.append(item.describe())
+    lines += [item.describe() for item in detail[:MAX_LISTED]]
     if len(detail) > MAX_LISTED:
         lines.append(f"… and {len(detail) - MAX_LISTED} more")
     return "\n".join(lines)
+
+
+def _field(placeholder: str) -> QLineEdit:
+    return QLineEdit(placeholderText=placeholder)
+
+
+def _path_row(label: str, edit: QLineEdit, browse: Callable[[], None] | None) -> QHBoxLayout:
+    caption = QLabel(label, minimumWidth=90)
+    return row(caption, (edit, 1), *([button("Browse…", browse)] if browse else []))
 
 
 class ExportDialog(QDialog):
@@ -63,82 +70,37 @@ class ExportDialog(QDialog):
         self.resize(640, 460)
         self.job: Job | None = None
 
+        self.folder = _field("Folder, e.g. your Obsidian vault's Papers folder")
+        self.one_file = _field("Leave empty for one file per paper, or name a reading list")
+        self.template = _field("Default template (or a Jinja2 template file)")
+        self.bib_path = _field("papers.bib")
+        md, bib = QWidget(), QWidget()
+        column(_path_row("Folder:", self.folder, self._browse_folder),
+               _path_row("Reading list:", self.one_file, None),
+               _path_row("Template:", self.template, self._browse_template), 1, on=md)
+        column(_path_row("File:", self.bib_path, self._browse_bib), 1, on=bib)
         self.tabs = QTabWidget()
-        md = QWidget()
-        md_layout = QVBoxLayout(md)
-        self.folder = QLineEdit()
-        self.folder.setPlaceholderText("Folder, e.g. your Obsidian vault's Papers folder")
-        md_layout.addLayout(self._path_row("Folder:", self.folder, self._browse_folder))
-        self.one_file = QLineEdit()
-        self.one_file.setPlaceholderText("Leave empty for one file per paper, or name a reading list")
-        md_layout.addLayout(self._path_row("Reading list:", self.one_file, None))
-        self.template = QLineEdit()
-        self.template.setPlaceholderText("Default template (or a Jinja2 template file)")
-        md_layout.addLayout(self._path_row("Template:", self.template, self._browse_template))
-        md_layout.addStretch(1)
-        bib = QWidget()
-        bib_layout = QVBoxLayout(bib)
-        self.bib_path = QLineEdit()
-        self.bib_path.setPlaceholderText("papers.bib")
-        bib_layout.addLayout(self._path_row("File:", self.bib_path, self._browse_bib))
-        bib_layout.addStretch(1)
         self.tabs.addTab(md, "Markdown folder")
         self.tabs.addTab(bib, "BibTeX file")
 
-        scope_row = QHBoxLayout()
-        scope_row.addWidget(QLabel("Papers:"))
-        self.scope_buttons: dict[str, QPushButton] = {}
-        for key, _title in SCOPES:
-            button = QPushButton()
-            button.setCheckable(True)
-            button.setAutoExclusive(True)  # radio-like within this row
-            self.scope_buttons[key] = button
-            scope_row.addWidget(button)
-        scope_row.addStretch(1)
+        self.scope_buttons = {key: QPushButton(checkable=True, autoExclusive=True)  # radio-like
+                              for key, _title in SCOPES}
 
-        self.output = QPlainTextEdit()
-        self.output.setReadOnly(True)
+        self.output = QPlainTextEdit(readOnly=True)
         self.progress = QProgressBar()
         self.progress.hide()
-        buttons = QHBoxLayout()
-        self.preview_button = QPushButton("Preview (dry run)")
-        self.export_button = QPushButton("Export")
+        self.preview_button = button("Preview (dry run)", lambda: self.run(dry_run=True))
+        self.export_button = button("Export", lambda: self.run(dry_run=False))
         self.export_button.setDefault(True)
-        self.cancel_button = QPushButton("Cancel export")
+        self.cancel_button = button("Cancel export", self.cancel)
         self.cancel_button.hide()
-        close = QPushButton("Close")
-        self.preview_button.clicked.connect(lambda: self.run(dry_run=True))
-        self.export_button.clicked.connect(lambda: self.run(dry_run=False))
-        self.cancel_button.clicked.connect(self.cancel)
-        close.clicked.connect(self.close)
-        buttons.addWidget(self.progress, 1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.preview_button)
-        buttons.addWidget(self.export_button)
-        buttons.addWidget(close)
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.tabs)
-        layout.addLayout(scope_row)
-        layout.addWidget(self.output, 1)
-        layout.addLayout(buttons)
+        column(self.tabs, row(QLabel("Papers:"), *self.scope_buttons.values(), 1), (self.output, 1),
+               row((self.progress, 1), self.cancel_button, self.preview_button, self.export_button,
+                   button("Close", self.close)), on=self)
         self.tabs.currentChanged.connect(lambda _i: self.preview_button.setEnabled(
             self.tabs.currentIndex() == 0 and self.job is None))
         jobs.progress.connect(self._job_progress)
         self.refresh_scope()
-
-    @staticmethod
-    def _path_row(label: str, edit: QLineEdit, browse) -> QHBoxLayout:
-        row = QHBoxLayout()
-        caption = QLabel(label)
-        caption.setMinimumWidth(90)
-        row.addWidget(caption)
-        row.addWidget(edit, 1)
-        if browse is not None:
-            button = QPushButton("Browse…")
-            button.clicked.connect(browse)
-            row.addWidget(button)
-        return row
 
     def _browse_folder(self) -> None:
         start = self.folder.text() or str(Path.home())
@@ -252,21 +214,20 @@ class ExportDialog(QDialog):
         return None
 
     def _done(self, result: object) -> None:
-        self.job = None
-        self._busy(False)
-        if isinstance(result, str):
-            self.output.setPlainText(result)
-            self.finished_export.emit(result)
-            return
-        self.output.setPlainText(describe(result))  # type: ignore[arg-type]
-        self.status(result.summary())  # type: ignore[attr-defined]
-        self.finished_export.emit(result)
+        if isinstance(result, str):  # refused: a bad folder, file or template
+            self._end(result, result)
+        else:
+            self.status(result.summary())  # type: ignore[attr-defined]
+            self._end(result, describe(result))  # type: ignore[arg-type]
 
     def _failed(self, message: str) -> None:
+        self._end(message, f"Export stopped: {message}")
+
+    def _end(self, result: object, text: str) -> None:
         self.job = None
         self._busy(False)
-        self.output.setPlainText(f"Export stopped: {message}")
-        self.finished_export.emit(message)
+        self.output.setPlainText(text)
+        self.finished_export.emit(result)
 
 
 class ExportCommand:

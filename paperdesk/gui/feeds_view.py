@@ -24,23 +24,20 @@ from paperdesk.core.feeds.subscriptions import (
 from paperdesk.core.library import Library, LibraryError
 from paperdesk.gui.job_status import JobStatus
 from paperdesk.gui.jobs import JobRunner
+from paperdesk.gui.layout import button, column, row, wrapped
 from paperdesk.gui.qt import (
     QAbstractItemView,
     QAbstractTableModel,
     QAction,
     QFileDialog,
     QGuiApplication,
-    QHBoxLayout,
     QHeaderView,
     QInputDialog,
-    QLabel,
     QMenu,
     QModelIndex,
     QPersistentModelIndex,
-    QPushButton,
     Qt,
     QTableView,
-    QVBoxLayout,
     QWidget,
     Signal,
 )
@@ -116,23 +113,15 @@ class FeedsModel(QAbstractTableModel):
 
     @staticmethod
     def text(feed: Feed, key: str) -> str:
-        if key == "name":
-            return feed.name
-        if key == "group":
-            return feed.feed_group
         if key == "health":
             failing = f" ({feed.failures}×)" if feed.failures > 1 else ""
             return {"ok": "OK", "new": "not fetched yet", "paused": "paused",
                     "failing": "failing" + failing}[feed.health]
-        if key == "success":
-            return when(feed.last_success) or "never"
-        if key == "error":
-            return feed.last_error or ""
         if key == "next":
             return "paused" if feed.paused else (when(feed.next_refresh) or "now")
-        if key == "items":
-            return str(feed.items_seen)
-        return format_interval(feed.every_seconds)
+        return {"name": feed.name, "group": feed.feed_group, "success": when(feed.last_success) or "never",
+                "error": feed.last_error or "", "items": str(feed.items_seen),
+                "every": format_interval(feed.every_seconds)}[key]
 
 
 class FeedsView(QWidget):
@@ -157,28 +146,16 @@ class FeedsView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.table.setColumnWidth(0, 180)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
+        self.message = wrapped()
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-        self.buttons: dict[str, QPushButton] = {}
-        row = QHBoxLayout()
-        for name, title, slot in (
-                ("add", "Add…", self.ask_add), ("rename", "Rename…", self.ask_rename),
-                ("pause", "Pause / resume", self.toggle_pause), ("remove", "Remove", self.remove_selected),
-                ("refresh", "Refresh selected", self.refresh_selected), ("refresh-all", "Refresh all",
-                                                                         self.refresh_all),
-                ("import", "Import OPML…", self.ask_import_opml), ("export", "Export OPML…",
-                                                                  self.ask_export_opml)):
-            button = QPushButton(title)
-            button.clicked.connect(slot)
-            self.buttons[name] = button
-            row.addWidget(button)
-        row.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(row)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.message)
+        self.buttons = {name: button(title, slot) for name, title, slot in (
+            ("add", "Add…", self.ask_add), ("rename", "Rename…", self.ask_rename),
+            ("pause", "Pause / resume", self.toggle_pause), ("remove", "Remove", self.remove_selected),
+            ("refresh", "Refresh selected", self.refresh_selected), ("refresh-all", "Refresh all",
+                                                                     self.refresh_all),
+            ("import", "Import OPML…", self.ask_import_opml), ("export", "Export OPML…",
+                                                              self.ask_export_opml))}
+        column(row(*self.buttons.values(), 1), (self.table, 1), self.message, on=self)
 
         jobs.finished.connect(self._after_job)
         jobs.failed.connect(self._after_job)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from paperdesk.core import Library
 from paperdesk.core.annotations import Highlight
 from paperdesk.core.texchars import tex_to_unicode
-from paperdesk.gui.qt import QDialog, QLabel, QLineEdit, QListWidget, QListWidgetItem, Qt, QVBoxLayout, Signal
+from paperdesk.gui.layout import column
+from paperdesk.gui.qt import QDialog, QLabel, QLineEdit, QListWidget, QListWidgetItem, Qt, Signal
 from paperdesk.gui.reader import swatch
 from paperdesk.gui.reader_thread import ReaderThread
 
@@ -20,17 +21,12 @@ class HighlightsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Highlights")
         self.reader = reader
-        self.filter_field = QLineEdit()
-        self.filter_field.setPlaceholderText("Filter by quote, comment or paper title…")
-        self.list = QListWidget()
-        self.list.setWordWrap(True)
-        self.list.itemActivated.connect(lambda item: self.paper_chosen.emit(item.data(ID_ROLE)))
+        self.filter_field = QLineEdit(placeholderText="Filter by quote, comment or paper title…")
         self.filter_field.textChanged.connect(self.filter)
+        self.list = QListWidget(wordWrap=True)
+        self.list.itemActivated.connect(lambda item: self.paper_chosen.emit(item.data(ID_ROLE)))
         self.count_label = QLabel()
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.filter_field)
-        layout.addWidget(self.list)
-        layout.addWidget(self.count_label)
+        column(self.filter_field, self.list, self.count_label, on=self)
         self.resize(640, 520)
         self.refresh()
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from paperdesk.core.library import Library, describe_origin
+from paperdesk.gui.layout import button, column, wrapped
 from paperdesk.gui.qt import (
     QDialog,
     QDialogButtonBox,
-    QLabel,
     QListWidget,
     QListWidgetItem,
-    QPushButton,
     Qt,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -27,24 +25,18 @@ class HistoryDialog(QDialog):
         self.lib, self.write, self.status = lib, write, status  # write: `JobRunner.write`
         self.setWindowTitle("History")
         self.list = QListWidget()
-        self.undo_button = QPushButton("Undo back to here")
-        self.undo_button.setToolTip("Undo the selected change and every change after it")
-        self.redo_button = QPushButton("Redo up to here")
+        self.undo_button = button("Undo back to here", self.undo_to_selected,
+                                  "Undo the selected change and every change after it")
+        self.redo_button = button("Redo up to here", self.redo_to_selected)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.addButton(self.undo_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.redo_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
-        self.undo_button.clicked.connect(self.undo_to_selected)
-        self.redo_button.clicked.connect(self.redo_to_selected)
         self.list.currentItemChanged.connect(lambda *_: self._update_buttons())
-        layout = QVBoxLayout(self)
-        note = QLabel("Every change is kept, across restarts. Undo takes back this window's own changes; "
-                      "here you can also undo those made elsewhere (named in brackets). "
-                      "Greyed entries are undone (redo brings them back).")
-        note.setWordWrap(True)
-        layout.addWidget(note)
-        layout.addWidget(self.list)
-        layout.addWidget(buttons)
+        note = wrapped("Every change is kept, across restarts. Undo takes back this window's own changes; "
+                       "here you can also undo those made elsewhere (named in brackets). "
+                       "Greyed entries are undone (redo brings them back).")
+        column(note, self.list, buttons, on=self)
         self.resize(560, 480)
         self.refresh()
 

@@ -10,8 +10,9 @@ from paperdesk.core import Library
 from paperdesk.core.paths import sample_digests
 from paperdesk.gui.arxiv_lookup import ArxivLookup
 from paperdesk.gui.jobs import Job, JobRunner
+from paperdesk.gui.layout import row, wrapped
 from paperdesk.gui.pdf_commands import PdfCommands
-from paperdesk.gui.qt import QFileDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from paperdesk.gui.qt import QFileDialog, QFrame, QPushButton, QWidget
 from paperdesk.gui.selection import Selection
 from paperdesk.gui.sidebar import Sidebar
 from paperdesk.gui.theme import icon
@@ -24,14 +25,11 @@ class Imports:
         self.status, self.pdf, self.arxiv_lookup = status, pdf, arxiv_lookup
         self.banner = QFrame()  # shown while the library is empty
         self.banner.setFrameShape(QFrame.Shape.StyledPanel)
-        layout = QHBoxLayout(self.banner)
-        label = QLabel("Your library is empty. Import the sample digests to look around, "
-                       "or drop digest files here.")
-        label.setWordWrap(True)
         self.banner_button = QPushButton(icon("import"), "Import sample digests")
         self.banner_button.clicked.connect(self.import_samples)
-        layout.addWidget(label, 1)
-        layout.addWidget(self.banner_button)
+        label = wrapped("Your library is empty. Import the sample digests to look around, "
+                        "or drop digest files here.")
+        row((label, 1), self.banner_button, on=self.banner)
 
     def choose_import(self) -> None:
         paths, _filter = QFileDialog.getOpenFileNames(

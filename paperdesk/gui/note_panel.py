@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 from paperdesk.core.library import Library
 from paperdesk.core.markup import render_markdown
+from paperdesk.gui.layout import column, row
 from paperdesk.gui.qt import (
     QFontDatabase,
-    QHBoxLayout,
     QLabel,
     QMenu,
     QPlainTextEdit,
@@ -23,7 +23,6 @@ from paperdesk.gui.qt import (
     Qt,
     QTimer,
     QToolButton,
-    QVBoxLayout,
     QWidget,
     Signal,
 )
@@ -122,20 +121,17 @@ class NotePanel(QWidget):
         self.split.addWidget(self.editor)
         self.split.addWidget(self.preview)
         self.split.setSizes([1, 1])
-        self.state_label = QLabel()
-        self.state_label.setStyleSheet("color: palette(placeholder-text);")
-        self.revisions_button = QToolButton()
-        self.revisions_button.setText("Revisions")
-        self.revisions_button.setToolTip("Show earlier versions of this note and restore one")
+        self.state_label = QLabel(styleSheet="color: palette(placeholder-text);")
+        self.revisions_button = QToolButton(text="Revisions",
+                                            toolTip="Show earlier versions of this note and restore one")
         self.revisions_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.revisions_menu = QMenu(self.revisions_button)
         self.revisions_menu.aboutToShow.connect(self.fill_revisions)
         self.revisions_button.setMenu(self.revisions_menu)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self._header())
-        layout.addWidget(self.split)
+        header = QWidget()
+        row(QLabel("<b>Note</b> · Markdown, preview beside it"), 1, self.state_label, self.revisions_button,
+            on=header, margins=(4, 0, 4, 0))
+        column(header, self.split, on=self, margins=(0, 0, 0, 0), spacing=2)
 
         self._save_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
         self._save_timer.timeout.connect(self.flush)
@@ -149,17 +145,6 @@ class NotePanel(QWidget):
         if self.split.sizes()[0] == 0:  # dragged closed: open it again
             self.split.setSizes([1, 1])
         self.editor.setFocus()
-
-    def _header(self) -> QWidget:
-        box = QWidget()
-        row = QHBoxLayout(box)
-        row.setContentsMargins(4, 0, 4, 0)
-        title = QLabel("<b>Note</b> · Markdown, preview beside it")
-        row.addWidget(title)
-        row.addStretch(1)
-        row.addWidget(self.state_label)
-        row.addWidget(self.revisions_button)
-        return box
 
     # -- showing ----------------------------------------------------------------------------------
     def show_paper(self, paper_id: str | None, body: str) -> None:

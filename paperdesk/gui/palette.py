@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from paperdesk.core.keymap import Keymap, cheat_sheet_markdown
 from paperdesk.core.markup import render_markdown
 from paperdesk.gui.commands import Command
+from paperdesk.gui.layout import column
 from paperdesk.gui.qt import (
     QDialog,
     QEvent,
@@ -22,7 +23,6 @@ from paperdesk.gui.qt import (
     QListWidgetItem,
     QObject,
     Qt,
-    QVBoxLayout,
     Signal,
 )
 from paperdesk.gui.safe_browser import SafeBrowser
@@ -74,9 +74,7 @@ class FilterList(QDialog):
                      f"{prefix} {v.title} {v.kind} {v.detail} {v.key}", v.detail)
 
     def finish(self) -> None:
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.field)
-        layout.addWidget(self.list)
+        column(self.field, self.list, on=self)
         self.field.textChanged.connect(self.filter)
         self.field.returnPressed.connect(self.run_current)
         self.list.itemActivated.connect(lambda _item: self.run_current())
@@ -158,9 +156,7 @@ class CheatSheet(QDialog):
             text += "\n\n**Quick tags:** " + ", ".join(f"`{n}` #{t}" for n, t in sorted(quick_tags.items()))
         else:
             text += "\n\n**Quick tags:** none yet (a tag gets the first free key `1`–`9` when first used)."
-        self.markdown = text
         self.browser = SafeBrowser()
         self.browser.setHtml(render_markdown(text))
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.browser)
+        column(self.browser, on=self)
         self.resize(560, 640)

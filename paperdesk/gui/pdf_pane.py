@@ -8,21 +8,18 @@ from pathlib import Path
 
 from paperdesk.core.annotations import Highlight
 from paperdesk.core.pdf import PdfDocument, PdfEncrypted, PdfError
+from paperdesk.gui.layout import button, column, row, tool_button, wrapped
 from paperdesk.gui.pdf_view import PdfView
 from paperdesk.gui.qt import (
     QApplication,
     QEvent,
-    QHBoxLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSplitter,
     Qt,
-    QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
-    QVBoxLayout,
     QWidget,
     Signal,
 )
@@ -68,43 +65,26 @@ class PdfPane(QWidget):
         self._stamp: tuple[int, int] | None = None
         self.password_dialog: QInputDialog | None = None
         self.needs_password = False
-        self.password_button = QPushButton("Enter the password…")
-        self.password_button.clicked.connect(self.ask_password)
+        self.password_button = button("Enter the password…", self.ask_password)
         self.password_button.hide()
         self._passwords: dict[Path, str] = {}  # for this session only, never stored
 
-        self.page_label = QLabel()
-        self.page_label.setToolTip("Page (g p goes to a page)")
-        self.find_field = FindField()
-        self.find_field.setPlaceholderText("Find in the PDF…")
-        self.find_field.setClearButtonEnabled(True)
+        self.page_label = QLabel(toolTip="Page (g p goes to a page)")
+        self.find_field = FindField(placeholderText="Find in the PDF…", clearButtonEnabled=True)
         self.find_field.returnPressed.connect(self._find_entered)
         self.find_field.escaped.connect(self.view.setFocus)
         self._searched = ""  # the text the view's matches are for
-        self.message = QLabel()
-        self.message.setWordWrap(True)
+        self._outline_filled = False  # read from the document when first shown
+        self.message = wrapped()
         self.message.hide()
-        bar = QHBoxLayout()
-        bar.setContentsMargins(6, 2, 6, 2)
-        for text, tip, slot in (
+        bar = row(*(tool_button(tip, slot, text=text) for text, tip, slot in (
             ("☰", "Table of contents (t)", self.toggle_outline),
             ("−", "Zoom out (-)", self.view.zoom_out),
             ("+", "Zoom in (+)", self.view.zoom_in),
-            ("↔", "Fit width (w)", self.view.set_fit_width),
-        ):
-            button = QToolButton()
-            button.setText(text)
-            button.setToolTip(tip)
-            button.setAutoRaise(True)
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.clicked.connect(lambda _c=False, s=slot: s())
-            bar.addWidget(button)
-        bar.addWidget(self.page_label)
-        bar.addStretch(1)
-        bar.addWidget(self.find_field, 2)
+            ("↔", "Fit width (w)", self.view.set_fit_width))),
+            self.page_label, 1, (self.find_field, 2), margins=(6, 2, 6, 2))
 
-        self.outline = QTreeWidget()
-        self.outline.setHeaderHidden(True)
+        self.outline = QTreeWidget(headerHidden=True)
         self.outline.itemActivated.connect(self._outline_activated)
         self.outline.itemClicked.connect(self._outline_chosen)
         self.outline.installEventFilter(self)  # Esc or t: back to the pages
@@ -114,17 +94,8 @@ class PdfPane(QWidget):
         self.splitter.addWidget(self.view)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([180, 500])
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addLayout(bar)
-        notice = QHBoxLayout()
-        notice.setContentsMargins(6, 0, 6, 0)
-        notice.addWidget(self.message, 1)
-        notice.addWidget(self.password_button)
-        layout.addLayout(notice)
-        layout.addWidget(self.splitter, 1)
+        notice = row((self.message, 1), self.password_button, margins=(6, 0, 6, 0))
+        column(bar, notice, (self.splitter, 1), on=self, margins=(0, 0, 0, 0), spacing=0)
         self.view.page_changed.connect(self._page_changed)
         self.view.message.connect(self.status)
 
@@ -249,7 +220,7 @@ class PdfPane(QWidget):
             return
         if self.view.doc is None:
             return
-        if not getattr(self, "_outline_filled", False):
+        if not self._outline_filled:
             self._fill_outline()
         if self.outline.topLevelItemCount() == 0:
             self.status.emit("This PDF has no table of contents")

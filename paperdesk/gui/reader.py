@@ -14,11 +14,11 @@ from paperdesk.core import reader_html
 from paperdesk.core.annotations import HIGHLIGHT_COLORS, locate
 from paperdesk.core.library import Library
 from paperdesk.core.word_bounds import snap_to_words
+from paperdesk.gui.layout import column, row, tool_button, wrapped
 from paperdesk.gui.note_panel import NotePanel, Write
 from paperdesk.gui.pdf_pane import PdfPane
 from paperdesk.gui.qt import (
     QColor,
-    QHBoxLayout,
     QIcon,
     QLabel,
     QPixmap,
@@ -27,8 +27,6 @@ from paperdesk.gui.qt import (
     QStackedWidget,
     Qt,
     QTextCursor,
-    QToolButton,
-    QVBoxLayout,
     QWidget,
     Signal,
 )
@@ -78,42 +76,24 @@ class Reader(QWidget):
         self.stack.addWidget(self.browser)
         self.stack.addWidget(self.pdf)
 
-        bar = QHBoxLayout()
-        bar.setContentsMargins(6, 2, 6, 2)
-        bar.addWidget(QLabel("Highlight:"))
-        self.colour_buttons: dict[str, QToolButton] = {}
-        for color in HIGHLIGHT_COLORS:
-            button = QToolButton()
-            button.setIcon(swatch(color))
-            key = " (h)" if color == "yellow" else ""
-            button.setToolTip(f"Highlight the selected text in {color}{key}")
-            button.setAutoRaise(True)
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keep the selection's focus
-            button.clicked.connect(lambda _c=False, c=color: self.highlight_requested.emit(c))
-            bar.addWidget(button)
-            self.colour_buttons[color] = button
-        bar.addStretch(1)
+        self.colour_buttons = {color: tool_button(
+            f"Highlight the selected text in {color}{' (h)' if color == 'yellow' else ''}",
+            lambda c=color: self.highlight_requested.emit(c), icon=swatch(color))
+            for color in HIGHLIGHT_COLORS}
         # Why the paper is where it is in the For you order (gui/for_you.py): a line of its own,
         # wrapped, never widening the pane; shown once the library has been ranked.
-        self.for_you = QLabel()
-        self.for_you.setWordWrap(True)
+        self.for_you = wrapped(dim=True)
         self.for_you.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.for_you.setContentsMargins(8, 0, 8, 2)
-        self.for_you.setStyleSheet("color: palette(placeholder-text);")
         self.for_you.hide()
 
-        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, childrenCollapsible=False)
         self.splitter.addWidget(self.stack)
         self.splitter.addWidget(self.notes)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setChildrenCollapsible(False)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addLayout(bar)
-        layout.addWidget(self.for_you)
-        layout.addWidget(self.splitter, 1)
+        bar = row(QLabel("Highlight:"), *self.colour_buttons.values(), 1, margins=(6, 2, 6, 2))
+        column(bar, self.for_you, (self.splitter, 1), on=self, margins=(0, 0, 0, 0), spacing=0)
         self.browser.setHtml(EMPTY_HTML)
 
     @property

@@ -13,19 +13,17 @@ from paperdesk.core.keymap import Keymap
 from paperdesk.core.rank import rules
 from paperdesk.core.texchars import tex_to_unicode
 from paperdesk.gui.jobs import JobRunner
+from paperdesk.gui.layout import button, column, row, wrapped
 from paperdesk.gui.qt import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPushButton,
     Qt,
-    QVBoxLayout,
     QWidget,
 )
 from paperdesk.gui.reader_thread import ReaderThread
@@ -51,51 +49,28 @@ class RulesDialog(QDialog):
         self.rules = QListWidget()
         self.rules.currentItemChanged.connect(self._chosen)
         self.name = QLineEdit()
-        self.query = QLineEdit()
-        self.query.setPlaceholderText("a search, e.g. abstract:diffusion org:Tencent")
-        self.tags = QLineEdit()
-        self.tags.setPlaceholderText("tags to add, space separated")
-        self.star = QCheckBox("star")
-        self.archive = QCheckBox("archive")
-        self.read = QCheckBox("mark read")
-        flags = QHBoxLayout()
-        for box in (self.star, self.archive, self.read):
-            flags.addWidget(box)
-        flags.addStretch(1)
+        self.query = QLineEdit(placeholderText="a search, e.g. abstract:diffusion org:Tencent")
+        self.tags = QLineEdit(placeholderText="tags to add, space separated")
+        self.star, self.archive, self.read = QCheckBox("star"), QCheckBox("archive"), QCheckBox("mark read")
         form = QFormLayout()
         form.addRow("Name", self.name)
         form.addRow("Query", self.query)
         form.addRow("Tag with", self.tags)
-        form.addRow("And", flags)
-        self.problem = QLabel()
-        self.problem.setWordWrap(True)
+        form.addRow("And", row(self.star, self.archive, self.read, 1))
+        self.problem = wrapped()
         self.problem.setStyleSheet("color: #b00020;")
-        self.save_button = QPushButton("Save rule")
-        self.preview_button = QPushButton("Preview on the Inbox")
-        self.run_button = QPushButton("Run on the Inbox")
-        self.remove_button = QPushButton("Remove rule")
-        self.save_button.clicked.connect(self.save)
-        self.preview_button.clicked.connect(self.preview)
-        self.run_button.clicked.connect(self.run)
-        self.remove_button.clicked.connect(self.remove)
-        buttons = QHBoxLayout()
-        for b in (self.save_button, self.preview_button, self.run_button, self.remove_button):
-            buttons.addWidget(b)
-        self.summary = QLabel("Saved rules act on papers imported from then on; preview one to run it "
-                              "on the Inbox.")
-        self.summary.setWordWrap(True)
+        self.save_button = button("Save rule", self.save)
+        self.preview_button = button("Preview on the Inbox", self.preview)
+        self.run_button = button("Run on the Inbox", self.run)
+        self.remove_button = button("Remove rule", self.remove)
+        self.summary = wrapped("Saved rules act on papers imported from then on; preview one to run it "
+                               "on the Inbox.")
         self.matched = QListWidget()
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Rules (a saved query and what to do with its papers):"))
-        layout.addWidget(self.rules, 1)
-        layout.addLayout(form)
-        layout.addWidget(self.problem)
-        layout.addLayout(buttons)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.matched, 2)
-        layout.addWidget(close)
+        column(QLabel("Rules (a saved query and what to do with its papers):"), (self.rules, 1), form,
+               self.problem, row(self.save_button, self.preview_button, self.run_button, self.remove_button),
+               self.summary, (self.matched, 2), close, on=self)
         for field in (self.name, self.query, self.tags):
             field.textChanged.connect(self._edited)
         for box in (self.star, self.archive, self.read):

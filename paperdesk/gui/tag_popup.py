@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import html
 
-from paperdesk.gui.qt import QCompleter, QDialog, QLabel, QLineEdit, Qt, QVBoxLayout, Signal
+from paperdesk.gui.layout import column, wrapped
+from paperdesk.gui.qt import QCompleter, QDialog, QLineEdit, Qt, Signal
 
 
 class TagPopup(QDialog):
@@ -17,26 +18,19 @@ class TagPopup(QDialog):
     def __init__(self, tags_by_count: list[str], parent=None, quick: dict[int, str] | None = None):
         super().__init__(parent)
         self.setWindowTitle("Tag")
-        self.field = QLineEdit()
-        self.field.setPlaceholderText("tags, e.g. ml reading-group   (ml=3 puts ml on key 3; Enter applies, "
-                                      "Esc cancels)")
+        self.field = QLineEdit(placeholderText="tags, e.g. ml reading-group   (ml=3 puts ml on key 3; "
+                                               "Enter applies, Esc cancels)")
         self.completer = QCompleter(tags_by_count, self)
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.field.setCompleter(self.completer)
         hint = "  ".join(f"{n} #{t}" for n, t in sorted((quick or {}).items()))
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.field)
-        self.hint = QLabel(f"Quick-tag keys in the list: {hint}" if hint else
-                           "Quick-tag keys: a tag gets the first free key 1–9 when first used")
-        self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("color: palette(placeholder-text);")
-        layout.addWidget(self.hint)
+        self.hint = wrapped(f"Quick-tag keys in the list: {hint}" if hint else
+                            "Quick-tag keys: a tag gets the first free key 1–9 when first used", dim=True)
         self.likely: list[str] = []
-        self.likely_label = QLabel()
-        self.likely_label.setWordWrap(True)
+        self.likely_label = wrapped()
         self.likely_label.hide()
-        layout.addWidget(self.likely_label)
+        column(self.field, self.hint, self.likely_label, on=self)
         self.field.returnPressed.connect(self._apply)
         self.resize(420, self.sizeHint().height())
 

@@ -14,6 +14,7 @@ from paperdesk.core import Library
 from paperdesk.core.keymap import Keymap
 from paperdesk.core.texchars import tex_to_unicode
 from paperdesk.core.triage import TriageSession, TriageSummary
+from paperdesk.gui.layout import button, column
 from paperdesk.gui.qt import (
     QDialog,
     QDialogButtonBox,
@@ -21,10 +22,8 @@ from paperdesk.gui.qt import (
     QListWidget,
     QListWidgetItem,
     QProgressBar,
-    QPushButton,
     QStatusBar,
     Qt,
-    QVBoxLayout,
     QWidget,
     Signal,
 )
@@ -164,17 +163,12 @@ class TriageSummaryDialog(QDialog):
             item.setData(ID_ROLE, record["id"])
             self.starred.addItem(item)
         self.starred.itemActivated.connect(self._open)
-        self.show_button = QPushButton("Show starred papers")
-        self.show_button.clicked.connect(lambda: (self.show_starred.emit(), self.accept()))
+        self.show_button = button("Show starred papers", lambda: (self.show_starred.emit(), self.accept()))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.addButton(self.show_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.label)
-        if summary.starred:
-            layout.addWidget(QLabel("Starred in this session (double-click to open):"))
-            layout.addWidget(self.starred)
-        layout.addWidget(buttons)
+        starred = (QLabel("Starred in this session (double-click to open):"), self.starred)
+        column(self.label, *(starred if summary.starred else ()), buttons, on=self)
         self.resize(520, 380 if summary.starred else 160)
 
     def _open(self, item: QListWidgetItem) -> None:
