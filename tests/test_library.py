@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -163,6 +164,31 @@ def test_bulk_archive_is_one_undo_step(seeded):
     assert seeded.count(status="archived") == 50
     seeded.undo()
     assert seeded.count(status="archived") == 0
+
+
+def test_a_decision_keeps_only_the_columns_it_changes_for_undo(seeded):
+    """Undo of star/archive stores those columns, not the whole row with its abstract (a library
+    where 300k papers were archived kept 1.7 GB of abstracts in its undo log)."""
+    ids = seeded.paper_ids(limit=20)
+    columns = "id, status, starred, updated_at, updated_note, abstract, title"
+    was = seeded.conn.execute(f"SELECT {columns} FROM papers ORDER BY id").fetchall()
+    seeded.archive(ids)
+    seeded.star(ids[:3])
+    stored = [json.loads(b) for (b,) in seeded.conn.execute(
+        "SELECT before FROM op_rows JOIN operations o ON o.id = op_id WHERE o.kind IN ('archived', 'star')")]
+    assert len(stored) == 23
+    assert {tuple(sorted(row)) for row in stored} == {("status", "updated_at", "updated_note"),
+                                                      ("starred", "updated_at", "updated_note")}
+    seeded.undo()
+    seeded.undo()
+    assert seeded.conn.execute(f"SELECT {columns} FROM papers ORDER BY id").fetchall() == was
+    seeded.redo()
+    assert seeded.count(status="archived") == 20
+    after = [json.loads(a) for (a,) in seeded.conn.execute(
+        "SELECT after FROM op_rows JOIN operations o ON o.id = op_id WHERE o.kind = 'archived'")]
+    assert {row["status"] for row in after} == {"archived"} and all("abstract" not in r for r in after)
+    seeded.undo()
+    assert seeded.conn.execute(f"SELECT {columns} FROM papers ORDER BY id").fetchall() == was
 
 
 def test_schema_version_wal_and_foreign_keys(lib):

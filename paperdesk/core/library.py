@@ -609,7 +609,7 @@ class Library:
                 row = ops.fetch_row(self.conn, "papers", [pid])
                 if row is None or row[column] == value:
                     continue
-                rec.touch("papers", [pid], row)
+                rec.touch("papers", [pid], row, columns=(column, "updated_at", "updated_note"))
                 # A new decision answers "updated after you archived it" (core/arxiv_snapshot.py).
                 self.conn.execute(f"UPDATE papers SET {column} = ?, updated_at = ?, updated_note = NULL "
                                   f"WHERE id = ?", (value, now_iso(), pid))

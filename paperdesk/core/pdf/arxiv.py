@@ -172,6 +172,10 @@ def plan_lookups(lib: Library,
 
 
 # -- step 2: ask (any thread) ---------------------------------------------------------------
+# What setting an id changes: undo keeps just these of the paper (not its abstract).
+ID_COLUMNS = ("arxiv_id", "arxiv_version", "arxiv_source", "updated_at")
+
+
 def run_batch(batch: TitleBatch, client: httpx.Client, *, api: str, interval: float,
               cancelled: Callable[[], bool] | None = None,
               timeout: float = API_LIMITS.timeout) -> BatchOutcome:
@@ -224,7 +228,7 @@ def apply_batch(lib: Library, outcome: BatchOutcome) -> list[LookupResult]:
                 results.append(LookupResult(pid, "unmatched", found.arxiv_id,
                                             reason=f"arXiv {found.arxiv_id} is already paper {other[0]}"))
                 continue
-            rec.touch("papers", [pid], row)
+            rec.touch("papers", [pid], row, columns=ID_COLUMNS)
             conn.execute("UPDATE papers SET arxiv_id = ?, arxiv_version = ?, arxiv_source = 'resolved', "
                          "updated_at = ? WHERE id = ?", (found.arxiv_id, found.version, now, pid))
             changed.append(pid)
@@ -324,7 +328,7 @@ def set_arxiv_id(lib: Library, paper_id: str, value: str) -> Changes:
         return Changes()
     label = f"Set arXiv id of {paper_id}" if arxiv_id else f"Clear arXiv id of {paper_id}"
     with lib.operation("arxiv", label) as rec:
-        rec.touch("papers", [paper_id], row)
+        rec.touch("papers", [paper_id], row, columns=ID_COLUMNS)
         lib.conn.execute("UPDATE papers SET arxiv_id = ?, arxiv_version = ?, arxiv_source = 'user', "
                          "updated_at = ? WHERE id = ?", (arxiv_id, version, now_iso(), paper_id))
         enqueue_index(lib.conn, [paper_id])

@@ -176,7 +176,7 @@ def _mark_read(lib: Library, ids: Sequence[str], label: str) -> Changes:
             row = ops.fetch_row(lib.conn, "papers", [pid])
             if row is None or row["is_read"] == 1:
                 continue
-            rec.touch("papers", [pid], row)
+            rec.touch("papers", [pid], row, columns=("is_read",))
             lib.conn.execute("UPDATE papers SET is_read = 1 WHERE id = ?", (pid,))
             changed.append(pid)
         enqueue_index(lib.conn, changed)
