@@ -73,29 +73,28 @@ def cmd_rank(args: argparse.Namespace) -> int:
             if ups or downs:
                 print("model's strongest words: " + format_reasons(ups + downs))
             return 0
-        result = lib.search.run(args.query, limit=None, typing=False)
+        # The search lists the query's papers and ranks them (a later sort: wins over the query's).
+        result = lib.search.run(f"{args.query} sort:interest", limit=args.limit, typing=False, tag=args.tag)
         ids = [h.id for h in result.hits]
-        ranked = ranker.rank(ids, args.tag, limit=args.limit)
         if args.json:
             # As `search --json` (same keys, same per-paper fields), plus why each paper ranks there.
-            snippets = {h.id: h.snippet for h in result.hits}
-            records = {r["id"]: r for r in lib.records(ranked.ids)}
+            records = {r["id"]: r for r in lib.records(ids)}
             hits = []
-            for pid, score in zip(ranked.ids, ranked.scores, strict=True):
-                reasons = ranker.explain(records[pid], args.tag)
-                hits.append({**records[pid], "score": score, "snippet": snippets.get(pid),
+            for hit in result.hits:
+                reasons = ranker.explain(records[hit.id], args.tag)
+                hits.append({**records[hit.id], "score": hit.score, "snippet": hit.snippet,
                              "explanation": format_reasons(reasons),
                              "reasons": [{"feature": r.name, "weight": r.weight} for r in reasons]})
-            print_json({"query": args.query, "total": len(ids), "sort": "interest",
+            print_json({"query": args.query, "total": result.total, "sort": "interest",
                         "problems": result.problems, "suggestion": result.suggestion,
-                        "tag": args.tag, "model": ranked.message, "hits": hits})
+                        "tag": args.tag, "model": result.ranking, "hits": hits})
             return 0
         for problem in result.problems:
             print(f"paperdesk: note: {problem}", file=sys.stderr)
-        print(ranked.message, file=sys.stderr)
-        rows = {r["id"]: r for r in lib.rows(ranked.ids)}
-        for pid, score in zip(ranked.ids, ranked.scores, strict=True):
-            print(f"{score:7.2f}  {pid:<16} {one_line(rows[pid]['title'], 90)}")
+        print(result.ranking, file=sys.stderr)
+        rows = {r["id"]: r for r in lib.rows(ids)}
+        for hit in result.hits:
+            print(f"{hit.score:7.2f}  {hit.id:<16} {one_line(rows[hit.id]['title'], 90)}")
     return 0
 
 

@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from paperdesk.core import ops
 from paperdesk.core.changes import Changes
 from paperdesk.core.digest import read_digest
-from paperdesk.core.idlist import ID_ROWS, IDS, id_array
+from paperdesk.core.idlist import ID_ROWS, IDS, id_array, joined_ids, split_ids
 from paperdesk.core.limits import printable
 from paperdesk.core.orders import KEY_COLUMNS, ORDERS, sort_key
 from paperdesk.core.paths import DB_FILENAME, default_library_dir
@@ -39,7 +39,6 @@ _DECISION_KINDS = frozenset({"star", "unstar", *STATUSES})
 
 BULK_CACHE_KIB = 65536  # page cache while importing many files (the default is 2 MiB)
 BULK_CHECKPOINT_PAGES = 20000  # WAL pages between checkpoints then (the default is 1000)
-ID_SEPARATOR = "\x1f"  # never in a paper id (arXiv ids, hex hashes)
 LABEL_TITLE_CHARS = 40  # a title in an undo/history label: enough to recognise the paper
 OPEN_BUSY_MS = 2000  # how long opening waits for a library another program has locked
 
@@ -432,9 +431,8 @@ class Library:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
             return [r[0] for r in self.conn.execute(sql, params)]
-        text = self.paper_ids_joined(order=order, status=status, starred=starred, tag=tag,
-                                     source_id=source_id, category=category).decode()
-        return text.split(ID_SEPARATOR) if text else []
+        return split_ids(self.paper_ids_joined(order=order, status=status, starred=starred, tag=tag,
+                                               source_id=source_id, category=category))
 
     def _ids_sql(self, order: str, where: str, params: list, source_id: int | None) -> tuple[str, list]:
         if order == "digest" and source_id is not None:  # the digest's own order (its positions)
@@ -451,11 +449,7 @@ class Library:
         (a million ids are ~12 MB here, ~70 MB as a list of str)."""
         where, params = self._filter_sql(status, starred, tag, source_id, category)
         sql, params = self._ids_sql(order, where, params, source_id)
-        # In ONE step: SQLite builds the text with the GIL released (row by row, Python held it
-        # for each of 100k rows), and a blob comes back as a copy (no decoding). An ordered
-        # subquery with a LIMIT is not flattened: group_concat sees its rows in order (tested).
-        sql = f"SELECT CAST(group_concat(id, char(31)) AS BLOB) FROM ({sql} LIMIT -1)"
-        return self.conn.execute(sql, params).fetchone()[0] or b""
+        return self.conn.execute(joined_ids(sql), params).fetchone()[0] or b""  # in ONE step
 
     def papers(self, **filters: object) -> list[dict]:
         """Records (as in `get`) matching filters; see `paper_ids` for the arguments."""

@@ -42,6 +42,7 @@ CHUNK_PAPERS = 2000          # papers featurised per vectorised step
 CHILD_PAPERS = 5000          # featurising this many papers or more runs in a child process
 MAX_CHUNKS = 24              # more chunk files than this are merged into one
 BLOCK_ROWS = 2048            # rows unpacked at a time for whole-matrix work (~2 MB temporaries)
+SCORE_ROWS = 512             # rows scored at a time: temporaries that stay in the CPU's cache
 CACHE_VERSION = "3"
 # A feature in more than COMMON_DF of papers says little about any one: its idf counts half
 # (bench_rank --quality, 10 seeds, p@20 after 50 decisions 0.547 -> 0.575). arxiv-sanity-lite drops
@@ -268,6 +269,9 @@ def without(chunk: Chunk, dropped: np.ndarray) -> Chunk:
 
 # Sublinear tf (1 + log count), by count.
 _LOG_TF = (1 + np.log(np.maximum(np.arange(MAX_COUNT + 1, dtype=np.float32), 1))).astype(np.float32)
+# By an entry's high byte: its feature number's 4 high bits in place, and its sublinear tf.
+_HIGH_BITS = (np.arange(256, dtype=np.intp) >> 4) << 16
+_TF_OF_HIGH = _LOG_TF[np.arange(256) & MAX_COUNT]
 
 
 def segment_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
@@ -279,18 +283,26 @@ def segment_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     return np.where(np.diff(indptr) > 0, sums, 0)
 
 
-COMMON = -1  # the document frequency of a feature dropped for good as too common
+# The document frequency of a feature out of a live cache's matrix for good: too common, or too rare
+# when rows were added without it (a fresh load decides anew from the files, which keep every feature).
+OUT = -1
 
 
 def _dropped(df: np.ndarray, n: int) -> np.ndarray:
     """Which of these document frequencies are of features out of the matrix of n papers."""
-    return (df < MIN_DF) if n >= MIN_DF_PAPERS else (df == COMMON)
+    return (df < MIN_DF) if n >= MIN_DF_PAPERS else (df == OUT)
 
 
 def read_texts(conn: sqlite3.Connection, ids: Sequence[str]) -> list[tuple]:
     """(id, title, abstract, organization, authors JSON) of these papers, for `build_chunk`."""
     sql = f"SELECT id, title, abstract, organization, authors FROM papers WHERE id IN {IDS}"
     return conn.execute(sql, (id_array(ids),)).fetchall()
+
+
+def _changes(conn: sqlite3.Connection) -> tuple[int, int]:
+    """What moves when papers may have been added: another connection's commits change
+    `data_version`, this connection's writes its `total_changes`."""
+    return conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes
 
 
 def _database_path(conn: sqlite3.Connection) -> str:
@@ -374,8 +386,9 @@ class FeatureCache:
         # tf-idf values are made from the counts when needed (a float per entry would more than
         # double the memory), idf from the document frequencies (`idf`); each row's L2 norm is kept.
         self.norms = np.ones(0, dtype=np.float32)
-        # Papers with each feature (files read so far), COMMON for one dropped for good as common.
+        # Papers with each feature (files read so far), OUT for one out of the matrix for good.
         self.df = np.zeros(DIM, dtype=np.int32)
+        self._compared: tuple[int, int] | None = None  # SQLite's `_changes` when papers were last listed
 
     # -- disk -------------------------------------------------------------------------------
     def _chunk_files(self) -> list[Path]:
@@ -421,6 +434,9 @@ class FeatureCache:
         if not self._loaded:
             self._drop_old_versions()
         new = self._read_new_files()
+        changes = _changes(conn)
+        if not new and changes == self._compared:
+            return 0  # nothing written to SQLite since: no paper to featurise (listing 100k ids: ~30 ms)
         seen = set(self.row_of)
         for c in new:
             seen.update(c.ids)
@@ -447,6 +463,7 @@ class FeatureCache:
                 self._compact()
             del new, seen, missing
             release_freed_memory()
+        self._compared = changes
         return made
 
     def _read_new_files(self) -> list[Chunk]:
@@ -462,18 +479,21 @@ class FeatureCache:
 
     def _add(self, new: list[Chunk]) -> None:
         """New rows join the matrix without the features common or rare enough to drop (DROP_DF,
-        MIN_DF). Document frequencies count every feature, dropped or not (4 MB). A feature dropped
-        as common stays out of this cache's matrix even if later papers make it rarer again; one
-        dropped as rare joins the rows of later papers that have it (the files keep every feature:
-        a fresh load decides anew for all rows)."""
+        MIN_DF). Document frequencies count every feature, dropped or not (4 MB). A feature out of
+        the rows already in stays out of this cache's matrix (OUT): one dropped as common even if
+        later papers make it rarer again, one dropped as rare even if later papers have it too
+        (else only their rows would have it; the files keep every feature: a fresh load decides
+        anew for all rows)."""
         df = self.df
+        if len(self.matrix.ids) >= MIN_DF_PAPERS:
+            df[(df > 0) & (df < MIN_DF)] = OUT
         for chunk in new:
             for _r0, _r1, idx, _counts in chunk.blocks():
                 counts = np.bincount(idx, minlength=DIM)
-                np.add(df, counts, out=df, where=df >= 0, casting="unsafe")  # COMMON stays COMMON
+                np.add(df, counts, out=df, where=df >= 0, casting="unsafe")  # OUT stays OUT
         n = len(self.matrix.ids) + sum(len(c.ids) for c in new)
         if n >= MIN_DF_PAPERS:
-            df[df > DROP_DF * n] = COMMON
+            df[df > DROP_DF * n] = OUT
         dropped = _dropped(df, n)
         parts = [without(c, dropped) for c in [self.matrix, *new] if c.ids]
         new.clear()  # the unfiltered chunks can go before the merge
@@ -530,8 +550,7 @@ class FeatureCache:
     # -- reading ------------------------------------------------------------------------------
     def rows(self, ids: Sequence[str]) -> np.ndarray:
         """Row numbers of these papers (-1 for a paper not featurised)."""
-        get = self.row_of.get
-        return np.fromiter((get(pid, -1) for pid in ids), dtype=np.int64, count=len(ids))
+        return np.array(list(map(self.row_of.get, ids, itertools.repeat(-1))), dtype=np.int64)
 
     def row(self, r: int) -> tuple[np.ndarray, np.ndarray]:
         idx, counts = self.matrix.unpack(int(self.matrix.indptr[r]), int(self.matrix.indptr[r + 1]))
@@ -551,10 +570,19 @@ class FeatureCache:
         return indptr, idx, values
 
     def score_all(self, weights: np.ndarray) -> np.ndarray:
-        """weights · row for every row (a gather and a segmented sum per block of rows)."""
+        """weights · row for every row, a block of rows at a time. The hot loop of ranking (100k
+        papers: ~25M entries): each entry's high byte is decoded by table lookups (its feature
+        number's high bits, its tf), and `np.take` gathers (fancy indexing cast the indices first)."""
         m = self.matrix
         out = np.empty(len(m.ids), dtype=np.float32)
         per_feature = (weights * self.idf()).astype(np.float32)
-        for r0, r1, idx, counts in m.blocks():
-            out[r0:r1] = segment_sums(per_feature[idx] * _LOG_TF[counts], m.indptr[r0:r1 + 1] - m.indptr[r0])
+        for r0 in range(0, len(m.ids), SCORE_ROWS):
+            r1 = min(r0 + SCORE_ROWS, len(m.ids))
+            a, b = int(m.indptr[r0]), int(m.indptr[r1])
+            high = m.high[a:b]
+            idx = np.take(_HIGH_BITS, high)
+            idx |= m.low[a:b]
+            values = np.take(per_feature, idx)
+            values *= np.take(_TF_OF_HIGH, high)
+            out[r0:r1] = segment_sums(values, m.indptr[r0:r1 + 1] - a)
         return out / self.norms

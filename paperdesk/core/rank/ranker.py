@@ -67,9 +67,15 @@ class Ranker:
                 (known.scores is None or len(known.scores) == len(self.cache.row_of)):
             return known
         model = m.train(self.cache, labels, today=today_fn(), tag=tag, previous=known)
-        release_freed_memory()
+        self._score(model)  # with the training, not the first ranking: a ranking reads kept scores
         self._models[tag] = model
         return model
+
+    def _score(self, model: m.Model) -> None:
+        """Every featurised paper's score by this model (100k papers: ~25M entries, ~0.1 s)."""
+        if model.weights is not None:
+            model.scores = self.cache.score_all(model.weights.dense()) + np.float32(model.bias)
+        release_freed_memory()
 
     def scores(self, ids: Sequence[str], tag: str | None = None, *,
                model: m.Model | None = None) -> np.ndarray:
@@ -80,8 +86,7 @@ class Ranker:
             upvotes = dict(self._upvotes(ids))
             return np.asarray([upvotes.get(pid) or 0 for pid in ids], dtype=np.float32)
         if model.scores is None or len(model.scores) != len(self.cache.row_of):
-            model.scores = self.cache.score_all(model.weights.dense()) + np.float32(model.bias)
-            release_freed_memory()
+            self._score(model)
         rows = self.cache.rows(ids)
         scores = np.where(rows >= 0, model.scores[np.maximum(rows, 0)], -np.inf)
         if model.kind == "similar" and UPVOTES_PRIOR and len(ids) > 1:
@@ -95,13 +100,13 @@ class Ranker:
         if not ids:
             return []
         scores = self.scores(ids, tag)
-        return [ids[i] for i in np.argsort(-scores, kind="stable")]
+        return [ids[i] for i in np.argsort(-scores, kind="stable").tolist()]
 
     def rank(self, ids: Sequence[str], tag: str | None = None, limit: int | None = None) -> Ranked:
         model = self.model(tag)
         scores = self.scores(ids, tag, model=model)
         order = np.argsort(-scores, kind="stable")[:limit]
-        return Ranked([ids[i] for i in order], [float(scores[i]) for i in order], model)
+        return Ranked([ids[i] for i in order.tolist()], scores[order].tolist(), model)
 
     def explain(self, paper: dict, tag: str | None = None, *, retrain: bool = True) -> list[m.Reason]:
         return m.paper_reasons(self.cache, self.model(tag, retrain=retrain), paper)

@@ -44,25 +44,25 @@ class Search:
 
     # -- searching ----------------------------------------------------------------------------
     def run(self, query: str, limit: int | None = 200, *, typing: bool = True,
-            today: dt.date | None = None, drain: bool = True) -> SearchResult:
+            today: dt.date | None = None, drain: bool = True, tag: str | None = None) -> SearchResult:
         """Papers matching `query` (see querylang); never raises on bad queries. `typing=True`
         reads the last word as unfinished (search as you type). `drain=False` searches what is
-        indexed (the desk's reader: indexing is the writer's job)."""
+        indexed (the desk's reader: indexing is the writer's job). `tag`: sort:interest ranks by
+        that tag's model (papers like my #T ones) instead of the interest model."""
         from paperdesk.core.search.engine import run_search
         from paperdesk.core.timeutil import today as today_fn
 
         if drain:
             self._update_before_reading()
-        result = run_search(self.index, self.lib.conn, query or "", limit=limit,
-                            today=today or today_fn(), typing=typing)
-        if result.sort == "interest":  # the engine listed every match by date; the ranker orders them
-            ranked = self.lib.ranker.rank([h.id for h in result.hits], limit=limit)
-            by_id = {h.id: h for h in result.hits}
-            result.hits = [by_id[pid] for pid in ranked.ids]
-            for hit, score in zip(result.hits, ranked.scores, strict=True):
-                hit.score = round(score, 4) if score > -1e30 else 0.0
-            result.ranking = ranked.message
-        return result
+
+        def rank(ids: list[str], keep: int | None) -> tuple[list[str], list[float], str]:
+            """sort:interest: the engine lists every match, the library's ranker orders them."""
+            ranked = self.lib.ranker.rank(ids, tag, limit=keep)
+            scores = [round(score, 4) if score > -1e30 else 0.0 for score in ranked.scores]
+            return ranked.ids, scores, ranked.message
+
+        return run_search(self.index, self.lib.conn, query or "", limit=limit,
+                          today=today or today_fn(), typing=typing, rank=rank)
 
     def similar(self, paper_id: str, limit: int = 10) -> list[tuple[SearchHit, list[str]]]:
         """The papers most like this one (title and abstract), with the words they share."""
