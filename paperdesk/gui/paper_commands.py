@@ -33,12 +33,10 @@ class PaperCommands:
         record = self.current_record()
         if record is None:
             return
-        url = web_link(record)
-        qurl = QUrl(url)
-        if qurl.scheme() not in ("http", "https"):
-            return
-        QDesktopServices.openUrl(qurl)
-        self.status(f"Opened {url}")
+        url = QUrl(web_link(record))
+        if url.scheme() in ("http", "https"):
+            QDesktopServices.openUrl(url)
+            self.status(f"Opened {url.toString()}")
 
     def copy_link(self) -> None:
         from paperdesk.core.export import markdown_link
@@ -86,10 +84,8 @@ class PaperCommands:
         found = self.lib.highlights.get(highlight_id)
         if found is None:
             return
-        dialog = QInputDialog(self.parent)
-        dialog.setWindowTitle("Highlight comment")
-        dialog.setLabelText("Comment:")
-        dialog.setTextValue(found.comment or "")
+        dialog = QInputDialog(self.parent, windowTitle="Highlight comment", labelText="Comment:",
+                              textValue=found.comment or "")
         dialog.textValueSelected.connect(lambda text: self.jobs.write(
             "Comment highlight", lambda lib: lib.highlights.update(highlight_id, comment=text)))
         self.dialogs.open(dialog)

@@ -89,10 +89,8 @@ class PdfCommands:
         view = self.pdf_view
         if view.doc is None:
             return
-        dialog = QInputDialog(self.parent)
-        dialog.setWindowTitle("Go to page")
-        dialog.setLabelText(f"Page (1–{view.page_count}):")
-        dialog.setInputMode(QInputDialog.InputMode.IntInput)
+        dialog = QInputDialog(self.parent, windowTitle="Go to page", labelText=f"Page (1–{view.page_count}):",
+                              inputMode=QInputDialog.InputMode.IntInput)
         dialog.setIntRange(1, view.page_count)
         dialog.setIntValue(view.current_page() + 1)
         dialog.intValueSelected.connect(lambda n: (view.go_to_page(n - 1), view.setFocus()))
@@ -151,11 +149,10 @@ class PdfCommands:
         self.jobs.write("Attach PDF", attach, done, refused=files.PdfRejected)
 
     def _ask_attach_password(self, pid: str, path: str, *, wrong: bool) -> None:
-        dialog = QInputDialog(self.parent)
-        dialog.setWindowTitle("Encrypted PDF")
-        dialog.setLabelText(("Wrong password. " if wrong else "") + f"{Path(path).name} is encrypted. "
-                            "Its password (the library keeps a copy without it):")
-        dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
+        password = QLineEdit.EchoMode.Password
+        dialog = QInputDialog(self.parent, windowTitle="Encrypted PDF", textEchoMode=password,
+                              labelText=("Wrong password. " if wrong else "") + f"{Path(path).name} is "
+                              "encrypted. Its password (the library keeps a copy without it):")
         dialog.textValueSelected.connect(lambda text: self.attach_pdf(pid, path, text))
         dialog.rejected.connect(lambda: self.status(f"{Path(path).name}: not attached; nothing changed"))
         self.dialogs.open(dialog)
@@ -190,11 +187,9 @@ class PdfCommands:
         if pid is None:
             return
         record = self.lib.get(pid)
-        dialog = QInputDialog(self.parent)
-        dialog.setWindowTitle("arXiv id")
-        dialog.setLabelText("The paper's arXiv id or its arxiv.org address (empty clears it):")
-        dialog.setTextValue(f"{record['arxiv_id']}{record['arxiv_version'] or ''}"
-                            if record and record["arxiv_id"] else "")
+        dialog = QInputDialog(self.parent, windowTitle="arXiv id", textValue=f"{record['arxiv_id']}"
+                              f"{record['arxiv_version'] or ''}" if record and record["arxiv_id"] else "",
+                              labelText="The paper's arXiv id or its arxiv.org address (empty clears it):")
         dialog.textValueSelected.connect(lambda text: self.store_arxiv_id(pid, text))
         self.dialogs.open(dialog)
 

@@ -168,11 +168,9 @@ class PdfPane(QWidget):
 
     def _ask_password(self, paper_id: str, path: Path, *, wrong: bool) -> None:
         """A window-modal dialog that does not block the event loop (`open()`, not `exec()`)."""
-        dialog = QInputDialog(self)
-        dialog.setWindowTitle("Encrypted PDF")
-        dialog.setLabelText(("Wrong password. " if wrong else "")
-                            + f"{path.name} is encrypted. Its password:")
-        dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
+        dialog = QInputDialog(self, windowTitle="Encrypted PDF", textEchoMode=QLineEdit.EchoMode.Password,
+                              labelText=("Wrong password. " if wrong else "") + f"{path.name} is encrypted. "
+                              "Its password:")
         dialog.textValueSelected.connect(lambda text: self._password_given(paper_id, path, text))
         self.password_dialog = dialog
         dialog.open()
