@@ -32,17 +32,15 @@ from paperdesk.gui.keys import KeyDispatcher, key_name
 from paperdesk.gui.palette import VIEW_PREFIX, CheatSheet, GoToPicker, Palette
 from paperdesk.gui.paper_commands import PaperCommands
 from paperdesk.gui.paper_list import PaperList, SearchOutcome
-from paperdesk.gui.paper_model import COLUMN_KEYS, COLUMNS, SORT_COLUMN, PaperModel
+from paperdesk.gui.paper_model import COLUMNS, SORT_COLUMN, PaperModel
 from paperdesk.gui.paper_table import PaperTable
 from paperdesk.gui.paper_writes import PaperWrites
 from paperdesk.gui.pdf_commands import PdfCommands
 from paperdesk.gui.pdf_fetch import PdfFetcher
 from paperdesk.gui.qt import (
-    QAbstractItemView,
     QAction,
     QApplication,
     QByteArray,
-    QHeaderView,
     QKeySequence,
     QLabel,
     QMainWindow,
@@ -69,7 +67,6 @@ from paperdesk.gui.views import INBOX, View
 
 MENU_GIVE_BACK_S = 0.5  # the menu bar taking the focus this soon after a menu closed: Esc left it there
 MARK_READ_MS = 600  # a paper shown this long counts as read (skimming with j/k does not)
-DEFAULT_WIDTHS = {"star": 26, "who": 120, "date": 88, "upvotes": 40, "tags": 90, "marks": 26}
 
 
 class MainWindow(QMainWindow):
@@ -162,26 +159,7 @@ class MainWindow(QMainWindow):
 
         marked: set[str] = set()  # papers marked with `x` for a bulk action
         self.table = PaperTable(self.model, marked)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setTabKeyNavigation(False)  # Tab leaves the list (to the reader, the sidebar…)
-        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        vh = self.table.verticalHeader()
-        vh.hide()
-        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row sizing: 100k rows are free
-        vh.setDefaultSectionSize(self.table.fontMetrics().height() + 8)
-        hh = self.table.horizontalHeader()
-        hh.setSortIndicatorShown(True)
-        hh.setHighlightSections(False)
-        hh.setSectionResizeMode(COLUMN_KEYS.index("title"), QHeaderView.ResizeMode.Stretch)
-        for key, width in DEFAULT_WIDTHS.items():
-            self.table.setColumnWidth(COLUMN_KEYS.index(key), width)
-        hh.setSortIndicator(SORT_COLUMN["date"], Qt.SortOrder.DescendingOrder)
-        install_sort_menu(self.papers, hh)
+        install_sort_menu(self.papers, self.table.horizontalHeader())
         self.selection = Selection(self.table, self.model, marked)
 
         self.middle = QWidget()  # the list, below the empty library's banner

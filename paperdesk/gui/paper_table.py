@@ -17,9 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from paperdesk.gui.paper_delegate import FIGURE_WIDTH, TITLE, PaperDelegate
-from paperdesk.gui.paper_model import PaperModel
+from paperdesk.gui.paper_model import COLUMN_KEYS, SORT_COLUMN, PaperModel
 from paperdesk.gui.qt import (
+    QAbstractItemView,
     QEvent,
+    QHeaderView,
     QModelIndex,
     QPainter,
     QPaintEvent,
@@ -30,6 +32,8 @@ from paperdesk.gui.qt import (
     Qt,
     QTableView,
 )
+
+DEFAULT_WIDTHS = {"star": 26, "who": 120, "date": 88, "upvotes": 40, "tags": 90, "marks": 26}
 
 
 def header_labels(model: PaperModel) -> QStandardItemModel:
@@ -46,10 +50,27 @@ def header_labels(model: PaperModel) -> QStandardItemModel:
 
 class PaperTable(QTableView):
     def __init__(self, model: PaperModel, marked: set[str]):
-        super().__init__()
+        super().__init__(
+            selectionBehavior=QAbstractItemView.SelectionBehavior.SelectRows,
+            selectionMode=QAbstractItemView.SelectionMode.ExtendedSelection,
+            editTriggers=QAbstractItemView.EditTrigger.NoEditTriggers,
+            verticalScrollMode=QAbstractItemView.ScrollMode.ScrollPerPixel,
+            tabKeyNavigation=False,  # Tab leaves the list (to the reader, the sidebar…)
+            showGrid=False, wordWrap=False, alternatingRowColors=True)
+        rows = self.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row sizing: 100k rows are free
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.setModel(model)
         self.header_labels = header_labels(model)  # after setModel, which gives the header the list's
-        self.horizontalHeader().setModel(self.header_labels)
+        header = self.horizontalHeader()
+        header.setModel(self.header_labels)
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(TITLE, QHeaderView.ResizeMode.Stretch)
+        for key, width in DEFAULT_WIDTHS.items():
+            self.setColumnWidth(COLUMN_KEYS.index(key), width)
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(SORT_COLUMN["date"], Qt.SortOrder.DescendingOrder)
         self.rows_painter = PaperDelegate(model, marked, self)
         self.setItemDelegate(self.rows_painter)
         self._root = QModelIndex()
