@@ -106,7 +106,7 @@ class PaperDelegate(QStyledItemDelegate):
             return None
         return self.figures.get(paper_id)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
         if event.type() in _RESTYLE:
             self._colors = self._fonts = self._bars = None
             self._texts.clear()

@@ -174,7 +174,6 @@ class PaperList(QObject):
         self.head_rows = HEAD_ROWS
         self._sizes: dict[str, int] = {}  # view sizes by view key, until a change
         self._generation = 0  # changes applied so far: a list or count read before one is stale
-        self.view_size = 0  # papers in the current view's list (without a query)
         self.ranking = ""  # interest order: how the list shown was ranked
         self.rank_stale = False  # interest order: papers changed since the list was ranked
         self._ranked_at: dict[str, int] = {}  # interest order: each paper's place when ranked
@@ -337,7 +336,6 @@ class PaperList(QObject):
                 self._show_search(value)
             elif isinstance(value, LazyIds):
                 self.last_search = None
-                self.view_size = value.total
                 self.model.set_ids(value)
                 self._complete_in_background(value)
             else:
@@ -351,7 +349,6 @@ class PaperList(QObject):
 
     def _show_view_ids(self, ids: Sequence[str]) -> None:
         self.last_search = None
-        self.view_size = len(ids)
         self.model.set_ids(ids)
 
     def _complete_in_background(self, lazy: LazyIds) -> None:
@@ -417,7 +414,6 @@ class PaperList(QObject):
                 self._show_search(outcome)
             else:
                 self.last_search = None
-                self.view_size = len(outcome.ids)
                 self.model.set_ids(tuple(outcome.ids))
             self.reloaded.emit()
             self.ranked.emit(self.ranking)

@@ -73,7 +73,6 @@ class PaperModel(QAbstractTableModel):
         super().__init__(parent)
         self.lib = lib
         self._ids: tuple[str, ...] | PackedIds | LazyIds = ()
-        self._row_of: dict[str, int] | None = None
         self._pages: OrderedDict[int, list[dict | None]] = OrderedDict()
         self._recent: dict[str, dict] = {}  # rows read for the previous list, by id (see set_ids)
         self._snippets: Mapping[str, str] = {}
@@ -99,7 +98,6 @@ class PaperModel(QAbstractTableModel):
         self.beginResetModel()
         self._recent = {row["id"]: row for page in self._pages.values() for row in page if row is not None}
         self._ids = ids if isinstance(ids, LazyIds | PackedIds) else tuple(ids)  # (a tuple is kept)
-        self._row_of = None
         self._pages.clear()
         self._snippets = snippets or {}
         self.endResetModel()
@@ -113,7 +111,6 @@ class PaperModel(QAbstractTableModel):
         if shown.complete and shown.full() != ids:  # read here meanwhile, and the library moved
             return False
         self._ids = ids
-        self._row_of = None
         return True
 
     @property
@@ -121,24 +118,11 @@ class PaperModel(QAbstractTableModel):
         return self._snippets
 
     def row_of(self, paper_id: str) -> int | None:
-        if self._row_of is None:  # one lookup: a C-speed scan beats building a 100k-entry dict
-            # (a packed list: one bytes.find)
-            try:
-                return self._ids.index(paper_id)
-            except ValueError:
-                return None
-        return self._row_of.get(paper_id)
-
-    def rows_of(self, paper_ids: frozenset[str] | set[str]) -> dict[str, int]:
-        """Rows of many ids at once (builds the id -> row map of a short list when worth it)."""
-        if self._row_of is None and len(paper_ids) > 8 and isinstance(self._ids, tuple):
-            self._row_of = {pid: n for n, pid in enumerate(self._ids)}
-        found = {}
-        for pid in paper_ids:
-            row = self.row_of(pid)
-            if row is not None:
-                found[pid] = row
-        return found
+        """One lookup: a C-speed scan beats building a 100k-entry dict (a packed list: one bytes.find)."""
+        try:
+            return self._ids.index(paper_id)
+        except ValueError:
+            return None
 
     def id_at(self, row: int) -> str | None:
         return self._ids[row] if 0 <= row < len(self._ids) else None

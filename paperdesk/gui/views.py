@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from paperdesk.core import Library
 from paperdesk.core.timeutil import long_date
 
-SORTS = ("date", "added", "upvotes", "title")
-
 
 @dataclass(frozen=True)
 class View:
