@@ -521,7 +521,9 @@ class MainWindow(QMainWindow):
             if restore and self.papers.view is INBOX and self.sidebar.view(restore) is not None:
                 self.go_to(restore)
 
-        self.papers.reader.submit("sidebar", lambda rlib: fetch_sidebar(rlib, counts_only=not full), done)
+        # In the background: the list the window shows is read first (its own count stands in).
+        self.papers.reader.submit("sidebar", lambda rlib: fetch_sidebar(rlib, counts_only=not full), done,
+                                  background=True)
 
     def _rules_on_new_papers(self, _indexed: int) -> None:
         """Once the indexer has taken in an import, the rules act on its papers (a writer job: the

@@ -192,7 +192,8 @@ class PaperList(QObject):
             rlib.search.warm()
 
         # The freeze is process-wide: done here, on the GUI thread (see gui/gil.py).
-        self.reader.submit("warm", warm, lambda _value, _error: freeze_long_lived())
+        # In the background: the first list is read first (opening a 1M index takes ~1 s).
+        self.reader.submit("warm", warm, lambda _value, _error: freeze_long_lived(), background=True)
 
     # -- state --------------------------------------------------------------------------------
     def set_view(self, view: View) -> None:

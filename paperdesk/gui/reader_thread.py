@@ -2,9 +2,12 @@
 
 A request is `fn(lib) -> value` on a channel ("list", …); only the newest request of a channel
 counts: older ones still queued are skipped, and results that arrive after a newer request are
-dropped. Results reach the GUI thread by a queued signal. The thread is a plain daemon thread
-(it stops by itself after a quiet spell), so a window that is merely hidden or garbage-collected
-never leaves a running QThread behind; its connection is `query_only`, so it cannot write.
+dropped. A background request (warming the search index, the sidebar's counts) runs only when no
+other request waits: at start the list the window shows comes first (at 1M papers it waited ~1.4 s
+behind opening the index). Results reach the GUI thread by a queued signal. The thread is a plain
+daemon thread (it stops by itself after a quiet spell), so a window that is merely hidden or
+garbage-collected never leaves a running QThread behind; its connection is `query_only`, so it
+cannot write.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from paperdesk.gui.qt import QObject, Signal
 
 IDLE_EXIT_S = 20.0  # a quiet reader closes its connection and ends; the next request restarts it
 ReadFn = Callable[[Library], object]
+NOW, BACKGROUND = 0, 1  # request priorities: the lower runs first, then the older
 
 
 class ReaderThread(QObject):
@@ -35,21 +39,23 @@ class ReaderThread(QObject):
         self._answered: dict[str, int] = {}
         self._callbacks: dict[int, tuple[str, Callable[[object, str], None]]] = {}
         self._lock = threading.Lock()
-        self._queue: queue.Queue[tuple[int, str, ReadFn] | None] = queue.Queue()
+        self._queue: queue.PriorityQueue[tuple[int, int, str, ReadFn | None]] = queue.PriorityQueue()
         self._thread: threading.Thread | None = None
         self._closed = False
         self._arrived.connect(self._deliver)
 
     # -- GUI side -------------------------------------------------------------------------------
     def submit(self, channel: str, fn: ReadFn,
-               callback: Callable[[object, str], None] | None = None) -> int:
-        """Queue `fn(lib)`; `callback(value, error)` runs on the GUI thread unless superseded."""
+               callback: Callable[[object, str], None] | None = None, *, background: bool = False) -> int:
+        """Queue `fn(lib)`; `callback(value, error)` runs on the GUI thread unless superseded.
+        `background`: only once no other request waits."""
         token = next(self._tokens)
         with self._lock:
             self._latest[channel] = token
             if callback is not None:
                 self._callbacks[token] = (channel, callback)
-            self._queue.put((token, channel, fn))  # under the lock: an idle reader cannot miss it
+            # Under the lock: an idle reader cannot miss it.
+            self._queue.put((BACKGROUND if background else NOW, token, channel, fn))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="paperdesk-reader", daemon=True)
                 self._thread.start()
@@ -81,7 +87,7 @@ class ReaderThread(QObject):
 
     def close(self) -> None:
         self._closed = True
-        self._queue.put(None)
+        self._queue.put((-1, 0, "", None))  # ahead of anything still queued
 
     # -- reader thread --------------------------------------------------------------------------
     def _run(self) -> None:
@@ -96,9 +102,9 @@ class ReaderThread(QObject):
                             self._thread = None
                             return
                     continue
-                if item is None:
+                _priority, token, channel, fn = item
+                if fn is None:
                     return
-                token, channel, fn = item
                 with self._lock:
                     if self._latest.get(channel) != token:
                         continue  # superseded while queued

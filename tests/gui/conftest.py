@@ -95,14 +95,14 @@ def reader_runs(monkeypatch):
     ran: dict[int, int] = {}
     real_submit = ReaderThread.submit
 
-    def submit(self, channel, fn, callback=None):
+    def submit(self, channel, fn, callback=None, **kwargs):
         def counted(lib):  # on the reader's thread: counted once the request has run
             try:
                 return fn(lib)
             finally:
                 ran[id(self)] = ran.get(id(self), 0) + 1
 
-        return real_submit(self, channel, counted, callback)
+        return real_submit(self, channel, counted, callback, **kwargs)
 
     monkeypatch.setattr(ReaderThread, "submit", submit)
     return lambda reader: ran.get(id(reader), 0)

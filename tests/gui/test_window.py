@@ -293,7 +293,7 @@ def test_the_sidebar_is_read_on_the_reader_thread(make_window, seeded, qtbot, mo
     asked: list[str] = []
     submit = reader.submit
     monkeypatch.setattr(reader, "submit",
-                        lambda channel, *args: (asked.append(channel), submit(channel, *args)))
+                        lambda channel, *args, **kw: (asked.append(channel), submit(channel, *args, **kw)))
     with Library.open(seeded.folder) as writer:  # another connection, as the writer thread's
         add_paper(writer, "A paper from a new digest", name="new.txt")
         added = frozenset(writer.paper_ids(order="added", limit=1))
