@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 import sys
 
-from paperdesk.cli.output import CommandError, open_library, print_json
+from paperdesk.cli.output import CommandError, open_library, print_json, progress_line
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,21 +30,16 @@ def _date(text: str) -> dt.date:
 def cmd_import_arxiv(args: argparse.Namespace) -> int:
     from paperdesk.core.arxiv_snapshot import Filters, SnapshotError, import_snapshot
 
-    progress = None
-    if sys.stderr.isatty() and not args.json:
-        def progress(done: int, total: int, what: str) -> None:
-            print(f"\r{100 * done / max(total, 1):5.1f}%  {what}", end="", file=sys.stderr)
     with open_library(args) as lib:
         try:
-            report = import_snapshot(lib, args.file, Filters(args.category, args.since), progress=progress)
+            with progress_line(not args.json, percent=True) as progress:
+                report = import_snapshot(lib, args.file, Filters(args.category, args.since),
+                                         progress=progress)
         except SnapshotError as exc:
             raise CommandError(str(exc)) from None
         except KeyboardInterrupt:
-            print("\nstopped; run the same command again to continue", file=sys.stderr)
+            print("stopped; run the same command again to continue", file=sys.stderr)
             return 130
-        finally:
-            if progress:
-                print(file=sys.stderr)
     if args.json:
         print_json(report.to_json())
         return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from paperdesk.cli.output import CommandError, one_line, open_library, print_json
+from paperdesk.cli.output import CommandError, open_library, print_json, progress_line
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -73,19 +73,13 @@ def cmd_markdown(args: argparse.Namespace) -> int:
 
     with open_library(args) as lib:
         ids = select_ids(lib, args)
-        progress = None
-        if sys.stderr.isatty() and not args.json:
-            def progress(done: int, total: int, name: str) -> None:
-                print(f"\r[{done}/{total}] {one_line(name, 60):<60}", end="", file=sys.stderr)
         try:
-            report = export_markdown(lib, args.folder, ids, one_file=args.one_file, template=args.template,
-                                     dry_run=args.dry_run, progress=progress,
-                                     title=_selection_title(args) if args.one_file else None)
+            with progress_line(not args.json) as progress:
+                report = export_markdown(lib, args.folder, ids, one_file=args.one_file,
+                                         template=args.template, dry_run=args.dry_run, progress=progress,
+                                         title=_selection_title(args) if args.one_file else None)
         except ExportError as exc:
             raise CommandError(str(exc)) from None
-        finally:
-            if progress:
-                print(file=sys.stderr)
     if args.json:
         print_json(report.to_json())
     else:

@@ -6,7 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from paperdesk.cli.output import CommandError, one_line, open_library, print_json, terminal_text
+from paperdesk.cli.output import (
+    CommandError,
+    one_line,
+    open_library,
+    print_json,
+    progress_line,
+    terminal_text,
+)
 
 MAX_OPML_BYTES = 5 * 1024 * 1024  # a subscription list of thousands of feeds is well under 1 MB
 
@@ -123,14 +130,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     from paperdesk.core.feeds.refresh import refresh_feeds
 
     with open_library(args) as lib:
-        progress = None
-        if sys.stderr.isatty() and not args.json:
-            def progress(done: int, total: int, name: str) -> None:
-                print(f"\r[{done}/{total}] {one_line(name, 60):<60}", end="", file=sys.stderr)
         ids = args.ids or None
-        results = refresh_feeds(lib, ids, due_only=not (ids or args.all), progress=progress)
-        if progress:
-            print(file=sys.stderr)
+        with progress_line(not args.json) as progress:
+            results = refresh_feeds(lib, ids, due_only=not (ids or args.all), progress=progress)
         if args.json:
             print_json([r.to_json() for r in results])
         else:
@@ -147,7 +149,6 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def cmd_rm(args: argparse.Namespace) -> int:
-
     with open_library(args) as lib:
         feed = lib.feeds.remove(args.id)
         print(f"removed feed {feed.id}: {feed.name} (its papers stay; `paperdesk undo` brings it back)")
@@ -155,7 +156,6 @@ def cmd_rm(args: argparse.Namespace) -> int:
 
 
 def cmd_rename(args: argparse.Namespace) -> int:
-
     with open_library(args) as lib:
         feed = lib.feeds.rename(args.id, args.name)
         print(f"renamed feed {feed.id}: {feed.name}")
@@ -172,7 +172,6 @@ def cmd_interval(args: argparse.Namespace) -> int:
 
 
 def cmd_pause(args: argparse.Namespace) -> int:
-
     with open_library(args) as lib:
         feed = lib.feeds.set_paused(args.id, args.paused)
         print(f"{'paused' if feed.paused else 'resumed'} feed {feed.id}: {feed.name}")
@@ -197,7 +196,6 @@ def cmd_import_opml(args: argparse.Namespace) -> int:
 
 
 def cmd_export_opml(args: argparse.Namespace) -> int:
-
     with open_library(args) as lib:
         data = lib.feeds.export_opml()
     if args.file:

@@ -12,6 +12,7 @@ from paperdesk.cli.output import (
     positive_int,
     print_json,
     print_json_list,
+    progress_line,
     terminal_text,
 )
 from paperdesk.core.words import count_of
@@ -79,16 +80,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_history)
 
 
-
 def cmd_import(args: argparse.Namespace) -> int:
     with open_library(args) as lib:
-        progress = None
-        if sys.stderr.isatty() and not args.json:
-            def progress(done: int, total: int, name: str) -> None:
-                print(f"\r[{done}/{total}] {one_line(name, 60):<60}", end="", file=sys.stderr)
-        report = lib.import_paths(args.files, progress=progress)
-        if progress:
-            print(file=sys.stderr)
+        with progress_line(not args.json) as progress:
+            report = lib.import_paths(args.files, progress=progress)
         applied = _apply_rules(lib) if report.changes.added else {}
         if args.json:
             print_json({**report.to_json(), "rules": applied})

@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -41,6 +41,29 @@ def open_library(args: argparse.Namespace) -> Iterator[Library]:
     if lib.search.backlog:
         print(f"paperdesk: {lib.search.backlog} papers wait for the search index; "
               "`paperdesk index update` (or the next search) indexes them", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def progress_line(show: bool = True, *,
+                  percent: bool = False) -> Iterator[Callable[[int, int, str], None] | None]:
+    """A progress callback rewriting one line on stderr (None off a terminal, or when not `show`n:
+    --json); the line is ended when the block exits, if anything was shown."""
+    if not (show and sys.stderr.isatty()):
+        yield None
+        return
+    shown = False
+
+    def progress(done: int, total: int, what: str) -> None:
+        nonlocal shown
+        shown = True
+        count = f"{100 * done / max(total, 1):5.1f}%" if percent else f"[{done}/{total}]"
+        print(f"\r{count} {one_line(what, 60):<60}", end="", file=sys.stderr)
+
+    try:
+        yield progress
+    finally:
+        if shown:
+            print(file=sys.stderr)
 
 
 def positive_int(text: str) -> int:

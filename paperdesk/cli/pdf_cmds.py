@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from paperdesk.cli.output import CommandError, open_library, print_json
+from paperdesk.cli.output import CommandError, open_library, print_json, progress_line
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -57,18 +57,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.set_defaults(func=cmd_pdf_settings)
 
 
-def _progress(done: int, total: int, what: str) -> None:
-    if sys.stderr.isatty() and total:
-        print(f"\r{done}/{total} {what[:40]:<40}", end="" if done < total else "\n", file=sys.stderr)
-
-
 def cmd_resolve(args: argparse.Namespace) -> int:
     from paperdesk.core.pdf import arxiv
 
     if not args.ids and not args.all:
         raise CommandError("name papers to resolve, or --all", code=2)
-    with open_library(args) as lib:
-        results = arxiv.resolve_ids(lib, None if args.all else args.ids, progress=_progress)
+    with open_library(args) as lib, progress_line() as progress:
+        results = arxiv.resolve_ids(lib, None if args.all else args.ids, progress=progress)
     if args.json:
         print_json([r.to_json() for r in results])
     else:
@@ -110,7 +105,8 @@ def cmd_pdf_fetch(args: argparse.Namespace) -> int:
             print("No starred paper waits for its PDF (one that failed waits out its backoff; "
                   "`paperdesk pdf fetch ID` asks now)")
             return 0
-        results = download.fetch_pdfs(lib, ids, progress=_progress)
+        with progress_line() as progress:
+            results = download.fetch_pdfs(lib, ids, progress=progress)
         if args.password:
             _decrypt_fetched(lib, results, args.password)
         states = {}
@@ -180,7 +176,9 @@ def cmd_pdf_import(args: argparse.Namespace) -> int:
 
     with open_library(args) as lib:
         try:
-            report = importdir.import_dir(lib, Path(args.folder), progress=_progress, password=args.password)
+            with progress_line() as progress:
+                report = importdir.import_dir(lib, Path(args.folder), password=args.password,
+                                              progress=progress)
         except files.PdfRejected as exc:
             raise CommandError(str(exc)) from None
         fulltext.extract_pending(lib)
@@ -203,8 +201,8 @@ def cmd_pdf_import(args: argparse.Namespace) -> int:
 def cmd_pdf_text(args: argparse.Namespace) -> int:
     from paperdesk.core.pdf import fulltext
 
-    with open_library(args) as lib:
-        report = fulltext.extract_pending(lib, progress=_progress)
+    with open_library(args) as lib, progress_line() as progress:
+        report = fulltext.extract_pending(lib, progress=progress)
     if args.json:
         print_json({"done": report.done, "failed": report.failed})
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from paperdesk.cli.output import CommandError, one_line, open_library, positive_int, print_json
+from paperdesk.cli.output import CommandError, one_line, open_library, positive_int, print_json, progress_line
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,17 +42,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_rules_rm)
 
 
-def _progress(done: int, total: int, what: str) -> None:
-    if sys.stderr.isatty():
-        print(f"\r{what}: {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
-
-
 def cmd_rank(args: argparse.Namespace) -> int:
     from paperdesk.core.rank.model import format_reasons
 
     with open_library(args) as lib:
         ranker = lib.ranker
-        ranker.refresh(_progress)  # features for new papers, with progress on a terminal
+        with progress_line() as progress:
+            ranker.refresh(progress)  # features for new papers
         if args.explain:
             record = lib.get(args.explain)
             if record is None:

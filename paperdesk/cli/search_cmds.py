@@ -8,7 +8,7 @@ import re
 import sys
 from typing import TYPE_CHECKING
 
-from paperdesk.cli.output import one_line, open_library, positive_int, print_json
+from paperdesk.cli.output import one_line, open_library, positive_int, print_json, progress_line
 
 if TYPE_CHECKING:
     from paperdesk.core import Library
@@ -53,11 +53,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("name")
     c.set_defaults(func=cmd_saved_rm)
 
-
-
-def _progress(done: int, total: int, what: str) -> None:
-    if sys.stderr.isatty():
-        print(f"\r{what or 'done'}: {done}/{total}   ", end="" if what else "\n", file=sys.stderr)
 
 
 def _say_messages(lib: Library) -> None:
@@ -124,7 +119,8 @@ def cmd_similar(args: argparse.Namespace) -> int:
 
 def cmd_index_check(args: argparse.Namespace) -> int:
     with open_library(args) as lib:
-        report = lib.search.check(repair=not args.no_repair, progress=_progress)
+        with progress_line() as progress:
+            report = lib.search.check(repair=not args.no_repair, progress=progress)
         _say_messages(lib)
         if args.json:
             print_json(report)
@@ -144,7 +140,8 @@ def cmd_index_rebuild(args: argparse.Namespace) -> int:
 
     with open_library(args) as lib:
         start = time.perf_counter()
-        count = lib.search.rebuild(progress=_progress)
+        with progress_line() as progress:
+            count = lib.search.rebuild(progress=progress)
         _say_messages(lib)
         print(f"rebuilt the search index: {count} papers in {time.perf_counter() - start:.1f} s")
     return 0
