@@ -9,6 +9,11 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
+def iso(moment: dt.datetime | None = None) -> str:
+    """`moment` (default: now) as stored."""
+    return (moment or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0).isoformat()
+
+
 def today() -> dt.date:
     return dt.date.today()
 

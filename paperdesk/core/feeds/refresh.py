@@ -30,6 +30,7 @@ from paperdesk.core.feeds.parse import parse_document
 from paperdesk.core.feeds.subscriptions import Feed, FeedError, folder_path
 from paperdesk.core.library import Library
 from paperdesk.core.records import RejectedInput, SourceBatch
+from paperdesk.core.timeutil import iso
 
 Progress = Callable[[int, int, str], None]
 MAX_WORKERS = 4
@@ -100,7 +101,7 @@ def plan_refresh(lib: Library, feed_ids: Iterable[int] | None = None, *, due_onl
     else:
         feeds = [f for f in lib.feeds.all() if not f.paused]
     if due_only:
-        stamp = _iso(now or _now())
+        stamp = iso(now)
         feeds = [f for f in feeds if f.next_refresh is None or f.next_refresh <= stamp]
     return [_job(f) for f in feeds]
 
@@ -109,7 +110,7 @@ def due_count(lib: Library, now: dt.datetime | None = None) -> int:
     """How many feeds are due (for a scheduler deciding whether to start a job)."""
     return lib.conn.execute(
         "SELECT count(*) FROM feeds WHERE paused = 0 AND (next_refresh IS NULL OR next_refresh <= ?)",
-        (_iso(now or _now()),)).fetchone()[0]
+        (iso(now),)).fetchone()[0]
 
 
 def next_due(lib: Library) -> str | None:
@@ -177,7 +178,7 @@ def apply_outcome(lib: Library, outcome: FeedOutcome, *, now: dt.datetime | None
                         skipped=list(outcome.skipped))
     if outcome.status == "cancelled":
         return result
-    now = now or _now()
+    now = now or dt.datetime.now(dt.UTC)
     if outcome.status == "ok":
         try:
             # Not the user's own change: the desk's undo leaves it alone (see core/ops.py).
@@ -200,17 +201,17 @@ def _record_health(lib: Library, job: FeedJob, outcome: FeedOutcome, result: Fee
                    now: dt.datetime, rng: random.Random) -> str:
     """Health bookkeeping: not a user operation, so not undoable (lib.transaction, not lib.operation)."""
     feed = lib.feeds.get(job.feed_id)
-    stamp = _iso(now)
+    stamp = iso(now)
     if result.status == "error":
         failures = feed.failures + 1
         delay = backoff_seconds(failures, feed.every_seconds, outcome.retry_after, rng)
-        next_refresh = _iso(now + dt.timedelta(seconds=delay))
+        next_refresh = iso(now + dt.timedelta(seconds=delay))
         with lib.transaction() as conn:
             conn.execute(
                 "UPDATE feeds SET last_attempt = ?, last_error = ?, failures = ?, next_refresh = ? "
                 "WHERE id = ?", (stamp, result.error, failures, next_refresh, job.feed_id))
         return next_refresh
-    next_refresh = _iso(now + dt.timedelta(seconds=feed.every_seconds))
+    next_refresh = iso(now + dt.timedelta(seconds=feed.every_seconds))
     items = result.items = outcome.items if result.status == "ok" else feed.items_seen
     # Validators are kept only once the content they describe is safely stored.
     etag = outcome.etag if outcome.etag is not None or result.status == "ok" else feed.etag
@@ -324,11 +325,3 @@ class Fetcher:
         if self._stop.is_set():
             return FeedOutcome(job, "cancelled")
         return run_job(job, self._client(), limits=self.limits, cancelled=self._stop.is_set, today=self.today)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat()

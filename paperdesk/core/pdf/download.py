@@ -17,7 +17,6 @@ should fetch.
 from __future__ import annotations
 
 import datetime as dt
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,18 +25,17 @@ from urllib.parse import urlsplit
 import httpx
 
 from paperdesk.core.feeds.fetch import FetchLimits, fetch, make_client
+from paperdesk.core.feeds.refresh import backoff_seconds  # the feeds' backoff: 15 min doubling to a day
 from paperdesk.core.library import Library, LibraryError
 from paperdesk.core.pdf import files
 from paperdesk.core.pdf import settings as pdf_settings
 from paperdesk.core.pdf.polite import GATE, Cancelled
+from paperdesk.core.timeutil import iso
 
 Progress = Callable[[int, int, str], None]
 ACCEPT_PDF = "application/pdf, */*;q=0.1"
 TOTAL_TIMEOUT = 300.0  # seconds for a whole download
-BACKOFF_START = 15 * 60
-BACKOFF_CAP = 24 * 3600
 GONE_WAIT = 30 * 24 * 3600  # after a 404/410: the paper was withdrawn or the address is wrong
-_RNG = random.Random()
 
 
 @dataclass(frozen=True)
@@ -134,7 +132,7 @@ def pdfs_to_fetch(lib: Library, limit: int | None = None, *, asked: bool = False
         "SELECT p.id, p.arxiv_id, p.url FROM papers p LEFT JOIN pdf_fetches f ON f.paper_id = p.id "
         "WHERE p.starred = 1 AND NOT EXISTS (SELECT 1 FROM pdfs d WHERE d.paper_id = p.id) "
         "AND (f.next_attempt IS NULL OR f.next_attempt <= ?) ORDER BY p.updated_at DESC, p.id",
-        (_iso(_now()),)).fetchall()
+        (iso(),)).fetchall()
     ids = [pid for pid, arxiv_id, url in rows if pdf_url({"arxiv_id": arxiv_id, "url": url}, config)]
     return ids[:limit] if limit is not None else ids
 
@@ -211,12 +209,9 @@ def _record_failure(lib: Library, outcome: PdfOutcome) -> None:
     pid = outcome.job.paper_id
     row = lib.conn.execute("SELECT failures FROM pdf_fetches WHERE paper_id = ?", (pid,)).fetchone()
     failures = (row[0] if row else 0) + 1
-    if outcome.http_status in (404, 410):
-        delay = float(GONE_WAIT)
-    else:
-        delay = min(BACKOFF_CAP, BACKOFF_START * 2 ** min(failures - 1, 20)) * _RNG.uniform(0.8, 1.2)
-        delay = max(delay, outcome.retry_after or 0.0)
-    now = _now()
+    gone = outcome.http_status in (404, 410)
+    delay = GONE_WAIT if gone else backoff_seconds(failures, 0, outcome.retry_after)
+    now = dt.datetime.now(dt.UTC)
     with lib.transaction() as conn:
         if not lib.exists(pid):
             return
@@ -226,7 +221,7 @@ def _record_failure(lib: Library, outcome: PdfOutcome) -> None:
             "ON CONFLICT (paper_id) DO UPDATE SET last_attempt = excluded.last_attempt, "
             "last_error = excluded.last_error, failures = excluded.failures, "
             "next_attempt = excluded.next_attempt",
-            (pid, _iso(now), outcome.error, failures, _iso(now + dt.timedelta(seconds=delay))))
+            (pid, iso(now), outcome.error, failures, iso(now + dt.timedelta(seconds=delay))))
 
 
 # -- all three --------------------------------------------------------------------------------------
@@ -252,14 +247,6 @@ def fetch_pdfs(lib: Library, ids: Sequence[str], *, progress: Progress | None = 
     if progress:
         progress(len(jobs), len(jobs), "")
     return results
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat()
 
 
 def _size(n: int) -> str:

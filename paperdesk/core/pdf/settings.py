@@ -117,10 +117,11 @@ def describe(lib: Library) -> list[tuple[str, str, str]]:
     """(name, value in force, where it comes from: environment | library | default) per setting."""
     rows = []
     for name, (key, env, default) in _KEYS.items():
+        stored = lib.setting(key)
         if os.environ.get(env) not in (None, ""):
             value, source = os.environ[env], f"environment {env}"
-        elif lib.setting(key) not in (None, ""):
-            value, source = str(lib.setting(key)), "library"
+        elif stored not in (None, ""):
+            value, source = str(stored), "library"
         else:
             value, source = default, "default"
         if name == "fetch_starred":
@@ -142,10 +143,7 @@ def choose(lib: Library, name: str, value: str) -> str:
         raise ValueError(f"no PDF setting {name!r} (one of {', '.join(NAMES)}, {HOST_PREFIX}<host>)")
     value = value.strip()
     if value and name in _NUMBERS:
-        try:
-            number = float(value)
-        except ValueError:
-            number = -1.0
+        number = _number(value)
         if not 0 <= number < 1e6 or (name != "host_interval" and number == 0):
             raise ValueError(f"{name} takes a positive number, not {value!r}")
     elif value and name == "fetch_starred":
@@ -153,8 +151,6 @@ def choose(lib: Library, name: str, value: str) -> str:
             raise ValueError(f"fetch_starred takes on or off, not {value!r}")
         value = _SWITCHES[value.lower()]
     elif value:  # the arXiv API and PDF base addresses
-        from urllib.parse import urlsplit
-
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"{name} takes an http(s) address, not {value!r}")
@@ -167,18 +163,22 @@ def _choose_host_interval(lib: Library, host: str, value: str) -> str:
     if not _HOST_NAME.fullmatch(host) or len(host) > 253:
         raise ValueError(f"{HOST_PREFIX} takes a host name such as arxiv.org, not {host!r}")
     if value:
-        try:
-            seconds = float(value)
-        except ValueError:
-            seconds = -1.0
+        seconds = _number(value)
         if not 0 <= seconds < 1e6:
             raise ValueError(f"{HOST_PREFIX}{host} takes a number of seconds, not {value!r}")
         if host in ARXIV_HOSTS and seconds < ARXIV_FLOOR:
             raise ValueError(f"{HOST_PREFIX}{host} takes {ARXIV_FLOOR:g} s or more "
                              "(arXiv's terms of use: one request every 3 seconds)")
-    if value:
         lib.set_setting(_HOST_KEY + host, value)
     else:
         with lib.transaction() as conn:
             conn.execute("DELETE FROM settings WHERE key = ?", (_HOST_KEY + host,))
     return value
+
+
+def _number(text: str) -> float:
+    """A user's number, or -1 for text that is none (every check refuses it)."""
+    try:
+        return float(text)
+    except ValueError:
+        return -1.0
