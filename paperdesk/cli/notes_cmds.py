@@ -52,7 +52,6 @@ def _new_text(args: argparse.Namespace) -> str | None:
 
 
 def cmd_note(args: argparse.Namespace) -> int:
-
     with open_library(args) as lib:
         if args.history:
             revisions = lib.notes.history(args.id)
@@ -80,17 +79,14 @@ def cmd_note(args: argparse.Namespace) -> int:
 
 
 def cmd_highlight(args: argparse.Namespace) -> int:
-
     with open_library(args) as lib:
-        hid, _ = lib.highlights.add_quote(args.id, args.quote, color=args.color,
-                                             comment=args.comment,
-                                             field="title" if args.title else "abstract")
+        hid, _ = lib.highlights.add_quote(args.id, args.quote, color=args.color, comment=args.comment,
+                                          field="title" if args.title else "abstract")
         print(f"highlight {hid} added to {args.id}")
     return 0
 
 
 def cmd_highlights(args: argparse.Namespace) -> int:
-
     with open_library(args) as lib:
         items = lib.highlights.of(args.id)
         if args.json:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
-from paperdesk.core import ops
+from paperdesk.core import failures, ops
 from paperdesk.core.changes import Changes
 from paperdesk.core.digest import read_digest
 from paperdesk.core.idlist import ID_ROWS, IDS, id_array, joined_ids, split_ids
@@ -327,9 +327,7 @@ class Library:
                         raise
                     # A full disk or a read-only folder: this file changed nothing, the files
                     # before it are kept, and the ones after it would fail the same way.
-                    from paperdesk.core.failures import summary
-
-                    report.files += [FileReport(path=str(p), ok=False, error=summary(exc))
+                    report.files += [FileReport(path=str(p), ok=False, error=failures.summary(exc))
                                      for p in paths[n:]]
                     break
                 report.files.append(file_report)
@@ -713,7 +711,7 @@ class Library:
                     f"cannot {verb} {op.label!r}: the later change {later.label!r} "
                     f"({describe_origin(later.origin, self.origin)}) touched the same items; "
                     f"{'undo' if not later.undone else 'redo'} it first")
-            changes = ops.undo(conn, op) if undo else ops.redo(conn, op)
+            changes = ops.replay(conn, op.id, undo=undo)
             if undo:  # the next refresh must fetch the feed again, not be told "not modified"
                 feeds = ops.feeds_of(conn, op.id)
                 conn.executemany("UPDATE feeds SET etag = NULL, last_modified = NULL WHERE id = ?",
@@ -748,7 +746,6 @@ class Library:
             conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
-
     # == managers made on first use ============================================================
     @property
     def feeds(self) -> Feeds:
@@ -774,7 +771,6 @@ class Library:
         """Whether this Library has made its ranker (loaded features, trained models)."""
         return self._ranker is not None
 
-    # == PDFs (core/pdf/; files under <library>/pdfs/) ==========================================
     def pdf_path(self, paper_id: str) -> Path | None:
         """The absolute path of the paper's cached or attached PDF, or None if it has none."""
         row = self.conn.execute("SELECT path FROM pdfs WHERE paper_id = ?", (paper_id,)).fetchone()
@@ -782,8 +778,6 @@ class Library:
             return None
         path = self.folder / row[0]
         return path if path.is_file() else None
-
-    # == end of PDFs ============================================================================
 
 
 def describe_origin(origin: str, caller: str | None = None) -> str:
@@ -806,12 +800,9 @@ def _open_error(path: Path, exc: sqlite3.Error) -> str:
         return f"{path} is locked by another program (is PaperDesk already open on it?)"
     if "unable to open" in text or "readonly" in text or "permission" in text:
         return f"{path} cannot be opened: {exc} (check the folder's permissions)"
-    message = f"{path} is damaged or not a PaperDesk library ({exc})"
-    backups = sorted(path.parent.glob(f"{path.name}.before-schema-*.bak"),
-                     key=lambda p: p.stat().st_mtime)
-    if backups:
-        message += f"; the last automatic backup is {backups[-1]}"
-    return message + "; nothing was changed"
+    backup = failures.newest_backup(path)
+    last = f"; the last automatic backup is {backup}" if backup else ""
+    return f"{path} is damaged or not a PaperDesk library ({exc}){last}; nothing was changed"
 
 
 def _replay_each(replay: Callable[[int], object], op_ids: list[int]) -> int | str:
@@ -824,9 +815,7 @@ def _replay_each(replay: Callable[[int], object], op_ids: list[int]) -> int | st
 
 
 def _stops_import(exc: sqlite3.Error) -> bool:
-    from paperdesk.core.failures import DISK_FULL, READ_ONLY, kind
-
-    return kind(exc) in (DISK_FULL, READ_ONLY)
+    return failures.kind(exc) in (failures.DISK_FULL, failures.READ_ONLY)
 
 
 def check_tag_lengths(tags: Iterable[str]) -> None:

@@ -193,7 +193,8 @@ def _changes_for(rows: list[tuple[str, list]], created: set[str], removed: set[s
     )
 
 
-def _replay(conn: sqlite3.Connection, op_id: int, *, undo: bool) -> Changes:
+def replay(conn: sqlite3.Connection, op_id: int, *, undo: bool) -> Changes:
+    """Undo (or redo) operation `op_id` inside the caller's transaction."""
     rows = conn.execute(
         f"SELECT seq, tbl, key, before, after FROM op_rows WHERE op_id = ? "
         f"ORDER BY seq {'DESC' if undo else 'ASC'}",
@@ -284,14 +285,6 @@ def feeds_of(conn: sqlite3.Connection, op_id: int) -> set[int]:
             if feed_id is not None:
                 found.add(int(feed_id))
     return found
-
-
-def undo(conn: sqlite3.Connection, op: Operation) -> Changes:
-    return _replay(conn, op.id, undo=True)
-
-
-def redo(conn: sqlite3.Connection, op: Operation) -> Changes:
-    return _replay(conn, op.id, undo=False)
 
 
 def history(conn: sqlite3.Connection, limit: int = 200) -> list[Operation]:
