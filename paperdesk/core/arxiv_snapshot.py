@@ -20,7 +20,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,11 +71,7 @@ class SnapshotReport:
         return f"{Path(self.path).name}{where}: {'; '.join(words)}{end}"
 
     def to_json(self) -> dict:
-        return {"path": self.path, "lines": self.lines, "papers": self.papers, "new": self.new,
-                "filtered": self.filtered, "bad": self.bad,
-                "bad_lines": [{"line": n, "reason": r} for n, r in self.bad_lines],
-                "resumed_at_line": self.resumed_at_line, "finished": self.finished,
-                "already_done": self.already_done, "cancelled": self.cancelled}
+        return {**asdict(self), "bad_lines": [{"line": n, "reason": r} for n, r in self.bad_lines]}
 
 
 @dataclass

@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from paperdesk.core.export.blocks import neutralize
 from paperdesk.core.export.frontmatter import Value
@@ -88,13 +88,14 @@ def front_values(record: dict) -> dict[str, Value]:
     }
 
 
-def _clean(value: object) -> object:
+def _texts(value: object, change: Callable[[str], str]) -> object:
+    """`value` with `change` applied to every string in it (lists and dicts looked into)."""
     if isinstance(value, str):
-        return neutralize(value)
+        return change(value)
     if isinstance(value, list):
-        return [_clean(v) for v in value]
+        return [_texts(v, change) for v in value]
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
+        return {k: _texts(v, change) for k, v in value.items()}
     return value
 
 
@@ -103,26 +104,16 @@ def _clean(value: object) -> object:
 OUTSIDE_TEXT = ("title", "abstract", "authors", "organization", "sources")
 
 
-def _outside(value: object) -> object:
-    if isinstance(value, str):
-        return escape_html(value)
-    if isinstance(value, list):
-        return [_outside(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _outside(v) for k, v in value.items()}
-    return value
-
-
 def paper_context(record: dict, marks: list[dict]) -> dict:
     """The `paper` a template sees: the record (text neutralised so it cannot forge a managed-block
     marker, outside text HTML-escaped), its highlights, and ready-made `meta`, `link_url`, `link`."""
-    context = _clean(dict(record))
+    context = _texts(dict(record), neutralize)
     assert isinstance(context, dict)
     for key in OUTSIDE_TEXT:
         if key in context:
-            context[key] = _outside(context[key])
+            context[key] = _texts(context[key], escape_html)
     context["title"] = " ".join(context["title"].split())
-    context["highlights"] = _clean([
+    context["highlights"] = _texts([
         {"quote": escape_html(h["quote"]), "comment": h["comment"] or "", "color": h["color"],
          "field": h["field"],
          # PDF highlights: the page as people count (from 1); None for the abstract's
@@ -130,7 +121,7 @@ def paper_context(record: dict, marks: list[dict]) -> dict:
          # False when a newer PDF of the paper no longer holds the quote (its page is the old one's)
          "located": bool(h["located"]) if h.get("page") is not None else True}
         for h in marks
-    ])
+    ], neutralize)
     context["meta"] = escape_html(neutralize(meta_line(record)))
     context["link_url"] = paper_url(record)
     context["link"] = neutralize(markdown_link(record))

@@ -59,14 +59,7 @@ class ExportReport:
         return f"{text} in {self.folder}"
 
     def to_json(self) -> dict:
-        return {
-            "folder": self.folder, "dry_run": self.dry_run, "ok": self.ok, "cancelled": self.cancelled,
-            "written": [asdict(i) for i in self.written],
-            "unchanged": [asdict(i) for i in self.unchanged],
-            "skipped": [asdict(i) for i in self.skipped],
-            "would_change": [asdict(i) for i in self.would_change],
-            "warnings": list(self.warnings),
-        }
+        return {**asdict(self), "ok": self.ok}
 
 
 @dataclass
