@@ -10,6 +10,7 @@ import pytest
 from pdf_samples import corpus_pdf, make_pdf, write_pdf
 
 from paperdesk.core.pdf import PdfBroken, PdfDocument, PdfEncrypted, bidi
+from paperdesk.core.pdf.document import char_index_at
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ def test_text_rects_cover_the_characters(sample: PdfDocument) -> None:
     assert x0 == pytest.approx(first[0], abs=1) and x1 == pytest.approx(last[2], abs=1)
     two_lines = sample.text_rects(0, 0, len(sample.page_text(0)))
     assert len(two_lines) == 2 and two_lines[1][1] < two_lines[0][1]  # the second line is lower
-    assert sample.char_at(0, (x0 + x1) / 2, (y0 + y1) / 2) in range(9)
+    assert char_index_at(sample.char_boxes(0), (x0 + x1) / 2, (y0 + y1) / 2, 4.0) in range(9)
     assert sample.text_rects(0, 5, 5) == []
 
 

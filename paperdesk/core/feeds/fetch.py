@@ -30,7 +30,6 @@ USER_AGENT = f"PaperDesk/{__version__} (+https://github.com/paperdesk)"
 ACCEPT = ("application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, application/xml;q=0.9, "
           "text/xml;q=0.9, application/json;q=0.8, text/html;q=0.5, */*;q=0.1")
 _REDIRECTS = {301, 302, 303, 307, 308}
-_PERMANENT = {301, 308}
 _MAX_RETRY_AFTER = 7 * 24 * 3600.0
 _STATUS_WORDS = {
     400: "the server rejected the request",
@@ -70,7 +69,6 @@ class FetchResult:
     last_modified: str | None = None
     error: str | None = None  # plain words, for people
     retry_after: float | None = None  # seconds the server asked us to wait
-    permanent_redirect: str | None = None  # where the feed moved, if every hop was permanent
 
 
 class _Abort(Exception):
@@ -154,7 +152,6 @@ def fetch(client: httpx.Client, url: str, *, etag: str | None = None, last_modif
     if last_modified:
         conditional["If-Modified-Since"] = last_modified
     chain = [url]
-    permanent = True
     current = url
     watchdog: _Watchdog | None = None
     try:
@@ -173,7 +170,6 @@ def fetch(client: httpx.Client, url: str, *, etag: str | None = None, last_modif
                 code = response.status_code
                 if code in _REDIRECTS and "location" in response.headers:
                     target = urljoin(current, response.headers["location"])
-                    permanent = permanent and code in _PERMANENT
                     if target in chain:
                         raise _Abort("redirect loop: " + " → ".join([*chain, target]))
                     if len(chain) > limits.max_redirects:
@@ -183,8 +179,6 @@ def fetch(client: httpx.Client, url: str, *, etag: str | None = None, last_modif
                     continue
                 result = FetchResult(url=url, status="error", final_url=current, http_status=code,
                                      content_type=response.headers.get("content-type"))
-                if len(chain) > 1 and permanent:
-                    result.permanent_redirect = current
                 if code == 304:
                     result.status = "not-modified"
                     result.etag = response.headers.get("etag") or etag

@@ -316,12 +316,6 @@ class PdfDocument:
             self._boxes[i] = boxes
         return self._boxes[i]
 
-    def char_at(self, i: int, x: float, y: float, tolerance: float = 4.0) -> int | None:
-        """The index of the character at (x, y) on page ``i``, or the nearest within ``tolerance``."""
-        with self._textpage(i) as tp:
-            k = raw.FPDFText_GetCharIndexAtPos(tp, x, y, tolerance, tolerance)
-        return k if k >= 0 else None
-
     def text_rects(self, i: int, start: int, end: int) -> list[Rect]:
         """Rectangles covering characters ``start..end`` (end excluded) of page ``i``, one per run of
         characters on a line: the quads a highlight is drawn from."""
