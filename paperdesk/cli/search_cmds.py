@@ -54,7 +54,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=cmd_saved_rm)
 
 
-
 def _say_messages(lib: Library) -> None:
     for message in lib.search.messages():
         print(f"paperdesk: {message}", file=sys.stderr)
