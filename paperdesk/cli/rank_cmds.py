@@ -59,9 +59,8 @@ def cmd_rank(args: argparse.Namespace) -> int:
             model = ranker.model(args.tag)
             if args.json:
                 print_json({"id": record["id"], "score": score, "model": model.describe(),
-                            "reasons": [{"feature": r.name, "weight": r.weight} for r in reasons],
-                            "model_positive": [{"feature": r.name, "weight": r.weight} for r in ups],
-                            "model_negative": [{"feature": r.name, "weight": r.weight} for r in downs]})
+                            "reasons": _weights(reasons), "model_positive": _weights(ups),
+                            "model_negative": _weights(downs)})
                 return 0
             print(one_line(record["title"], 100))
             print(f"score {score:.2f}: {format_reasons(reasons) or 'no telling words'}")
@@ -80,7 +79,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
                 reasons = ranker.explain(records[hit.id], args.tag)
                 hits.append({**records[hit.id], "score": hit.score, "snippet": hit.snippet,
                              "explanation": format_reasons(reasons),
-                             "reasons": [{"feature": r.name, "weight": r.weight} for r in reasons]})
+                             "reasons": _weights(reasons)})
             print_json({"query": args.query, "total": result.total, "sort": "interest",
                         "problems": result.problems, "suggestion": result.suggestion,
                         "tag": args.tag, "model": result.ranking, "hits": hits})
@@ -92,6 +91,10 @@ def cmd_rank(args: argparse.Namespace) -> int:
         for hit in result.hits:
             print(f"{hit.score:7.2f}  {hit.id:<16} {one_line(rows[hit.id]['title'], 90)}")
     return 0
+
+
+def _weights(reasons: list) -> list[dict]:
+    return [{"feature": r.name, "weight": r.weight} for r in reasons]
 
 
 def cmd_rules_add(args: argparse.Namespace) -> int:
