@@ -29,7 +29,7 @@ from paperdesk.core.store import MergeResult
 from paperdesk.core.timeutil import now_iso
 
 if TYPE_CHECKING:
-    from paperdesk.core.library import Library
+    from paperdesk.core.library import Library, Progress
 
 PART = 2000               # lines per transaction
 MAX_LINE = 1 << 20        # a line past 1 MB is not a paper's metadata
@@ -37,7 +37,6 @@ MAX_AUTHORS = 500
 BAD_LINES_KEPT = 50       # line numbers reported; the count is always exact
 _ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})$")
 
-Progress = Callable[[int, int, str], None]
 
 
 class SnapshotError(RejectedInput):

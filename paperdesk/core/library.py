@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlite_utils import Database
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # types only; these packages load lazily
     from paperdesk.core.rank.ranker import Ranker
 
 Progress = Callable[[int, int, str], None]  # (done, total, what)
+T = TypeVar("T")
 STATUSES = ("inbox", "archived")
 # Operations that change only triage decisions, which no search document holds (search/decisions.py).
 _DECISION_KINDS = frozenset({"star", "unstar", *STATUSES})
@@ -41,6 +42,18 @@ BULK_CACHE_KIB = 65536  # page cache while importing many files (the default is 
 BULK_CHECKPOINT_PAGES = 20000  # WAL pages between checkpoints then (the default is 1000)
 LABEL_TITLE_CHARS = 40  # a title in an undo/history label: enough to recognise the paper
 OPEN_BUSY_MS = 2000  # how long opening waits for a library another program has locked
+
+
+def reporting(items: Sequence[T], progress: Progress | None, what: Callable[[T], str]) -> Iterator[T]:
+    """`items` one by one, telling `progress` of each before it and, however the loop ends, of the end."""
+    try:
+        for n, item in enumerate(items):
+            if progress:
+                progress(n, len(items), what(item))
+            yield item
+    finally:
+        if progress:
+            progress(len(items), len(items), "")
 
 
 class LibraryError(Exception):
@@ -309,12 +322,10 @@ class Library:
         repeated: set[str] = set()
         already: set[str] = set()
         with self._bulk_writes() if len(paths) > 1 else contextlib.nullcontext():
-            for n, path in enumerate(paths):
+            for n, path in enumerate(reporting(paths, progress, lambda p: p.name)):
                 if cancelled and cancelled():
                     report.cancelled = True
                     break
-                if progress:
-                    progress(n, len(paths), path.name)
                 try:
                     batch = read_digest(path, today=today)
                 except RejectedInput as exc:
@@ -335,8 +346,6 @@ class Library:
                 repeated |= changes.papers & added
                 already |= changes.papers - added
                 added |= changes.added
-        if progress:
-            progress(len(paths), len(paths), "")
         report.repeated, report.already = len(repeated), len(already)
         self.search.after_write()
         self._notify(report.changes)

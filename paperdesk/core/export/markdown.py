@@ -29,9 +29,8 @@ from paperdesk.core.export.report import ExportError, ExportItem, ExportReport
 from paperdesk.core.export.templates import LoadedTemplate, TemplateProblem, load_template
 
 if TYPE_CHECKING:
-    from paperdesk.core.library import Library
+    from paperdesk.core.library import Library, Progress
 
-Progress = Callable[[int, int, str], None]
 LIST_MARK = "reading-list"
 
 

@@ -28,11 +28,10 @@ from paperdesk.core.digest import read_digest
 from paperdesk.core.feeds.fetch import DEFAULT_LIMITS, FetchLimits, fetch, make_client
 from paperdesk.core.feeds.parse import parse_document
 from paperdesk.core.feeds.subscriptions import Feed, FeedError, folder_path
-from paperdesk.core.library import Library
+from paperdesk.core.library import Library, Progress
 from paperdesk.core.records import RejectedInput, SourceBatch
 from paperdesk.core.timeutil import iso
 
-Progress = Callable[[int, int, str], None]
 MAX_WORKERS = 4
 BACKOFF_START = 15 * 60  # first retry after a failure
 BACKOFF_CAP = 24 * 3600  # never wait longer than this (or the feed's own interval, if longer)

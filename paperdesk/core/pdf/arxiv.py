@@ -27,7 +27,7 @@ from paperdesk.core import ops
 from paperdesk.core.changes import Changes
 from paperdesk.core.feeds.fetch import FetchLimits, fetch, make_client
 from paperdesk.core.idlist import IDS, id_array
-from paperdesk.core.library import Library, LibraryError
+from paperdesk.core.library import Library, LibraryError, Progress
 from paperdesk.core.limits import MAX_VERSION_CHARS
 from paperdesk.core.normalize import ARXIV_ID_RE, normalize_title
 from paperdesk.core.pdf import settings as pdf_settings
@@ -35,7 +35,6 @@ from paperdesk.core.pdf.polite import GATE, Cancelled
 from paperdesk.core.store import enqueue_index
 from paperdesk.core.timeutil import now_iso
 
-Progress = Callable[[int, int, str], None]
 BATCH_TITLES = 8  # titles OR'ed into one request (the URL stays well under 2 KB)
 RESULTS_PER_TITLE = 3  # a title may match a few papers; we accept only an exact one
 API_LIMITS = FetchLimits(timeout=30.0, total_timeout=90.0, max_bytes=5 * 1024 * 1024, what="arXiv answer")

@@ -26,13 +26,12 @@ import httpx
 
 from paperdesk.core.feeds.fetch import FetchLimits, fetch, make_client
 from paperdesk.core.feeds.refresh import backoff_seconds  # the feeds' backoff: 15 min doubling to a day
-from paperdesk.core.library import Library, LibraryError
+from paperdesk.core.library import Library, LibraryError, Progress, reporting
 from paperdesk.core.pdf import files
 from paperdesk.core.pdf import settings as pdf_settings
 from paperdesk.core.pdf.polite import GATE, Cancelled
 from paperdesk.core.timeutil import iso
 
-Progress = Callable[[int, int, str], None]
 ACCEPT_PDF = "application/pdf, */*;q=0.1"
 TOTAL_TIMEOUT = 300.0  # seconds for a whole download
 GONE_WAIT = 30 * 24 * 3600  # after a 404/410: the paper was withdrawn or the address is wrong
@@ -234,9 +233,7 @@ def fetch_pdfs(lib: Library, ids: Sequence[str], *, progress: Progress | None = 
     own = client is None
     client = client or make_client(accept=ACCEPT_PDF)
     try:
-        for n, job in enumerate(jobs):
-            if progress:
-                progress(n, len(jobs), job.paper_id)
+        for job in reporting(jobs, progress, lambda j: j.paper_id):
             if cancelled and cancelled():
                 results.append(PdfResult(job.paper_id, "cancelled"))
                 continue
@@ -244,8 +241,6 @@ def fetch_pdfs(lib: Library, ids: Sequence[str], *, progress: Progress | None = 
     finally:
         if own:
             client.close()
-    if progress:
-        progress(len(jobs), len(jobs), "")
     return results
 
 

@@ -17,12 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from paperdesk.core.annotations import locate
-from paperdesk.core.library import Library
+from paperdesk.core.library import Library, Progress, reporting
 from paperdesk.core.pdf import bidi
 from paperdesk.core.pdf.document import PdfBroken, PdfDocument, PdfEncrypted, PdfError
 from paperdesk.core.store import enqueue_index
 
-Progress = Callable[[int, int, str], None]
 PAGE_BREAK = "\n\f\n"  # between two pages' texts: a snippet never runs words of two pages together
 # Control characters some PDFs' text layers carry (habibi.pdf has a U+0003) would reach snippets;
 # line ends and tabs stay.
@@ -79,19 +78,15 @@ def extract_pending(lib: Library, progress: Progress | None = None,
     """Extract the text of PDFs still pending (the `limit` oldest if given); a desk job."""
     ids = pending(lib)[:limit] if limit is not None else pending(lib)
     report = ExtractReport()
-    for n, pid in enumerate(ids):
+    for pid in reporting(ids, progress, str):
         if cancelled and cancelled():
             report.cancelled = True
             break
-        if progress:
-            progress(n, len(ids), pid)
         state = extract_one(lib, pid)
         if state == "done":
             report.done.append(pid)
         else:
             report.failed[pid] = state
-    if progress:
-        progress(len(ids), len(ids), "")
     return report  # the papers are queued: whoever drains the index (its count is the desk's signal)
 
 

@@ -12,13 +12,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from paperdesk.core.library import Library
+from paperdesk.core.library import Library, Progress, reporting
 from paperdesk.core.normalize import ARXIV_ID_RE, find_arxiv_id, normalize_title
 from paperdesk.core.pdf import files
 from paperdesk.core.pdf import settings as pdf_settings
 from paperdesk.core.pdf.document import PdfBroken, PdfDocument, PdfEncrypted, PdfError
 
-Progress = Callable[[int, int, str], None]
 TITLE_LINES = 6  # a title may wrap over a few of the first page's lines
 
 
@@ -127,12 +126,10 @@ def import_dir(lib: Library, folder: Path, *, progress: Progress | None = None,
     paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".pdf" and p.is_file())
     max_bytes = pdf_settings.load(lib).max_pdf_bytes
     report = ImportReport()
-    for n, path in enumerate(paths):
+    for path in reporting(paths, progress, lambda p: p.name):
         if cancelled and cancelled():
             report.cancelled = True
             break
-        if progress:
-            progress(n, len(paths), path.name)
         found = match_file(lib, path, password)
         if found.paper_id and not found.error:
             try:
@@ -141,6 +138,4 @@ def import_dir(lib: Library, folder: Path, *, progress: Progress | None = None,
                 found.error = str(exc)
                 found.encrypted = isinstance(exc, files.PdfNeedsPassword)
         report.files.append(found)
-    if progress:
-        progress(len(paths), len(paths), "")
     return report
