@@ -455,6 +455,29 @@ def test_phrases_are_answered_by_the_word_order_files(sidecar_searcher, fieldnam
     assert any(_having(searcher, fieldname, w) for w in PHRASES)  # the test checks something
 
 
+def test_word_order_files_are_read_at_the_first_phrase_only(sidecar_searcher, monkeypatch):
+    """Each file's vocabulary becomes Python objects (~120 MB at 1M papers): words, prefixes and
+    opening the view never read it."""
+    from whoosh import query as q
+
+    from paperdesk.core.search import evaluator
+
+    folder, searcher = sidecar_searcher
+    read: list[str] = []
+    real = evaluator.word_order_for
+    monkeypatch.setattr(evaluator, "word_order_for",
+                        lambda where, segment: read.append(segment) or real(where, segment))
+    view = IndexView(searcher, folder)
+    words = PHRASES[0]
+    view.evaluate(q.And([q.Term("abstract", w) for w in words]))
+    view.evaluate(q.Prefix("title", words[0][:2]))
+    assert read == []
+    found = view.evaluate(q.Phrase("abstract", words))
+    assert len(read) == 3 and set(found) == _having(searcher, "abstract", words)
+    view.evaluate(q.Phrase("title", words))
+    assert len(read) == 3  # read once per view
+
+
 def test_a_merge_keeps_the_merged_segments_word_order(sidecar_searcher, tmp_path):
     """Whoosh merges small segments into the one a commit writes: their words' order comes
     along (deleted documents left out), so phrases never need another way."""

@@ -115,8 +115,17 @@ class IndexView:
         self._offsets = [offset for _, offset in self.leaves]
         # The posting lists of each leaf as arrays (sidecar.py; the index checks they are there).
         self._sidecars = self._beside_segments(folder, sidecar_for)
-        # The order of each leaf's title and abstract words, when its segment has it (word_order.py).
-        self._word_orders = self._beside_segments(folder, word_order_for)
+        self._folder = folder
+        self._orders: list[Any] | None = None  # read at the first phrase (see _word_orders)
+
+    @property
+    def _word_orders(self) -> list[Any]:
+        """The order of each leaf's title and abstract words, when its segment has it
+        (word_order.py): read at the first phrase, since each file's vocabulary becomes Python
+        objects (at 1M papers ~120 MB and 2M objects, most of what a warm index held)."""
+        if self._orders is None:
+            self._orders = self._beside_segments(self._folder, word_order_for)
+        return self._orders
 
     def _beside_segments(self, folder: Path | None, open_for: Callable[[Path, str], Any]) -> list[Any]:
         """Per leaf, the file `open_for` reads beside its segment, or None."""

@@ -213,7 +213,7 @@ class SearchIndex:
                 next(iter(searcher.reader().lexicon("id")), None)
             # Phrases in abstracts and PDF texts (no positions) are found only in these files.
             # and every posting list the evaluator reads, in the postings files.
-            if self.fast and any(word_order.word_order_for(self.dir, segment) is None or
+            if self.fast and any(not _word_order_there(self.dir, segment) or
                                  sidecar.sidecar_for(self.dir, segment) is None
                                  for segment in whoosh_internals.segment_ids(ix)):
                 ix.close()
@@ -616,3 +616,13 @@ def _write_state(folder: Path, seq: int) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _word_order_there(folder: Path, segment: str) -> bool:
+    """A segment's word order file is there and starts as one: it is read whole only at the first
+    phrase search (its vocabulary is ~120 MB of Python objects at 1M papers)."""
+    try:
+        with open(word_order.path_for(folder, segment), "rb") as f:
+            return f.read(len(word_order.MAGIC)) == word_order.MAGIC
+    except OSError:
+        return False
