@@ -29,6 +29,7 @@ from paperdesk.gui.imports import Imports
 from paperdesk.gui.job_status import JobStatus
 from paperdesk.gui.jobs import JobRunner
 from paperdesk.gui.keys import KeyDispatcher, key_name
+from paperdesk.gui.layout import column
 from paperdesk.gui.palette import VIEW_PREFIX, CheatSheet, GoToPicker, Palette
 from paperdesk.gui.paper_commands import PaperCommands
 from paperdesk.gui.paper_list import PaperList, SearchOutcome
@@ -51,7 +52,6 @@ from paperdesk.gui.qt import (
     Qt,
     QTimer,
     QToolBar,
-    QVBoxLayout,
     QWidget,
 )
 from paperdesk.gui.reader import Reader
@@ -163,28 +163,19 @@ class MainWindow(QMainWindow):
         self.selection = Selection(self.table, self.model, marked)
 
         self.middle = QWidget()  # the list, below the empty library's banner
-        middle_layout = QVBoxLayout(self.middle)
-        middle_layout.setContentsMargins(0, 0, 0, 0)
-        middle_layout.setSpacing(0)
-        middle_layout.addWidget(self.table, 1)
+        column((self.table, 1), on=self.middle, margins=(0, 0, 0, 0), spacing=0)
 
         self.reader = Reader(self.lib, self.jobs.write)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.sidebar)
-        self.splitter.addWidget(self.middle)
-        self.splitter.addWidget(self.reader)
-        self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 3)
-        self.splitter.setStretchFactor(2, 2)
-        self.splitter.setChildrenCollapsible(False)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, childrenCollapsible=False)
+        for n, (part, stretch) in enumerate(((self.sidebar, 0), (self.middle, 3), (self.reader, 2))):
+            self.splitter.addWidget(part)
+            self.splitter.setStretchFactor(n, stretch)
         self.splitter.setSizes([200, 680, 400])
         self.setCentralWidget(self.splitter)
 
         self.search = SearchField()
-        self.toolbar = QToolBar("Main")
-        self.toolbar.setObjectName("main-toolbar")
-        self.toolbar.setMovable(False)
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self.toolbar = QToolBar("Main", objectName="main-toolbar", movable=False,
+                                toolButtonStyle=Qt.ToolButtonStyle.ToolButtonIconOnly)
         self.addToolBar(self.toolbar)
 
     def _build_controllers(self, *, background: bool) -> None:
@@ -329,10 +320,7 @@ class MainWindow(QMainWindow):
     def _show_ranking(self, sentence: str) -> None:
         if sentence and self.papers.ranker_warm:
             self.for_you.show(self.selection.current_id())
-        if not sentence:
-            self.status("Ranking by interest… (the first time reads every paper's words)", 0)
-        else:
-            self.status(sentence, 0)
+        self.status(sentence or "Ranking by interest… (the first time reads every paper's words)", 0)
         self._update_count()
 
     def _show_search_outcome(self, outcome: SearchOutcome) -> None:
