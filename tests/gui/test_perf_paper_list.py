@@ -137,12 +137,12 @@ def test_id_lists_leave_the_garbage_collectors_reach(plist, seeded, qtbot):
     plist.set_view(INBOX)
     qtbot.waitUntil(lambda: not plist.busy and len(plist.model.ids) == 397)
     gc.collect()
-    lists = [plist.model.ids, *plist._id_cache.values()]
-    assert len(lists) == 3 and not any(gc.is_tracked(ids) for ids in lists)
+    inbox = plist.model.ids
+    plist.set_view(ALL)  # listed before: shown at once, the list kept then
+    assert not plist.busy and not gc.is_tracked(inbox) and not gc.is_tracked(plist.model.ids)
     # A list longer than its head is completed packed: no object per id for the collector to walk.
     plist.head_rows = 100
-    plist._id_cache.clear()
-    plist.set_view(ALL)
+    plist.set_sort("title", True)  # not listed in this order yet: read again
     qtbot.waitUntil(lambda: isinstance(plist.model.ids, PackedIds) and not plist.completing)
     held = [r for r in gc.get_referents(plist.model.ids) if gc.is_tracked(r) and not isinstance(r, type)]
     assert len(plist.model.ids) > 100 and held == []
@@ -152,7 +152,6 @@ def test_a_big_view_shows_its_first_rows_and_the_reader_completes_it(plist, seed
     plist.head_rows = 100  # the 397-paper Inbox is longer than its head
     plist.set_view(ALL)
     answered(plist, qtbot)
-    plist._id_cache.clear()
     resets: list[int] = []
     plist.model.modelReset.connect(lambda: resets.append(1))
     with listed(seeded) as queries:
@@ -174,7 +173,6 @@ def test_a_row_past_the_head_comes_from_the_completer_not_a_query_here(plist, se
     plist.head_rows = 100
     plist.set_view(ALL)
     answered(plist, qtbot)
-    plist._id_cache.clear()
     expected_inbox = INBOX.ids(seeded, plist.order)
     with listed(seeded) as queries:
         plist.set_view(INBOX)
@@ -191,7 +189,6 @@ def test_a_change_while_the_list_is_incomplete_leaves_it_right(plist, seeded, qt
     plist.head_rows = 100
     plist.set_view(ALL)
     answered(plist, qtbot)
-    plist._id_cache.clear()
     gate = threading.Event()
     plist.completer.submit("block", lambda _lib: gate.wait(10))  # the rest comes late
     plist.set_view(INBOX)
@@ -209,14 +206,13 @@ def test_a_completed_list_is_kept_and_read_again_after_a_change(plist, seeded, q
     plist.head_rows = 100
     plist.set_view(ALL)
     answered(plist, qtbot)
-    plist._id_cache.clear()
     plist.set_view(INBOX)
     answered(plist, qtbot)
     plist.set_query("diffusion")  # a search does not cancel the completion
     qtbot.waitUntil(lambda: not plist.completing and not plist.busy)
-    plist.set_query("")
-    assert list(plist._id_cache[("inbox", plist.order, False)]) == fresh(seeded, plist)
-    plist._id_cache.clear()
+    plist.set_query("")  # the completed list was kept: shown at once
+    assert not plist.busy and list(plist.model.ids) == fresh(seeded, plist)
+    plist.set_sort("title", True)  # an order not listed yet: the Inbox is read again below
     plist.set_view(ALL)
     answered(plist, qtbot)
     gate = threading.Event()
@@ -230,15 +226,17 @@ def test_a_completed_list_is_kept_and_read_again_after_a_change(plist, seeded, q
     assert plist.model.ids is lazy and not plist.busy
     gate.set()
     qtbot.waitUntil(lambda: isinstance(plist.model.ids, PackedIds) and not plist.completing)
-    cached = plist._id_cache[("inbox", plist.order, False)]
-    assert list(plist.model.ids) == fresh(seeded, plist) == list(cached)
+    assert list(plist.model.ids) == fresh(seeded, plist)
+    plist.set_view(ALL)
+    answered(plist, qtbot)
+    plist.set_view(INBOX)  # the list read after the change was kept: shown at once
+    assert not plist.busy and list(plist.model.ids) == fresh(seeded, plist)
 
 
 def test_papers_added_while_the_list_is_incomplete_are_read_once(reader_runs, plist, seeded, qtbot):
     plist.head_rows = 100
     plist.set_view(ALL)
     qtbot.waitUntil(lambda: not plist.busy and not plist.completing)
-    plist._id_cache.clear()
     served = reader_runs(plist.completer)
     plist.set_view(INBOX)
     for batch in synthetic_batches(50, per_batch=50, prefix="lazy"):

@@ -338,9 +338,8 @@ def test_reader_is_not_redrawn_when_a_reload_keeps_its_paper(make_window, seeded
     monkeypatch.setattr(window.reader, "show_record",
                         lambda record, snippet=None: (drawn.append(record and record["id"]),
                                                       show(record, snippet)))
-    window.papers._id_cache.clear()
-    with qtbot.waitSignal(window.papers.reloaded):
-        window.papers.reload()
+    with qtbot.waitSignal(window.papers.reloaded):  # an import's end: the list is read again
+        add_paper(seeded, "A paper imported meanwhile", name="late.txt")
         settle_desks(qtbot)
     assert window.selection.current_id() == pid and drawn == []
     seeded.tag([pid], ["kept"])  # a change to the shown paper redraws it
