@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from paperdesk.core.library import Library
 from paperdesk.gui.job_status import JobStatus
 from paperdesk.gui.jobs import Job, JobRunner
+from paperdesk.gui.outbox import Outbox
 from paperdesk.gui.qt import QEvent, QObject, QPushButton, QTimer, QWidget, Signal
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class ArxivLookup(QObject):
         self._stored = 0
         self._error: str | None = None
         self._arrived.connect(self._store)
+        self._outbox = Outbox(self._arrived)
         self.offer_button = QPushButton()
         self.offer_button.hide()
         self.offer_button.clicked.connect(self._take_offer)
@@ -52,8 +54,10 @@ class ArxivLookup(QObject):
         window.installEventFilter(self)  # closing the window stops the look-up's thread
 
     def eventFilter(self, obj, event) -> bool:
-        if obj is self.window and event.type() == QEvent.Type.Close and self.job is not None:
-            self.job.cancel()  # its thread stops at its next turn; nothing more is stored
+        if obj is self.window and event.type() == QEvent.Type.Close:
+            self._outbox.close()  # nothing more arrives from the look-up's thread
+            if self.job is not None:
+                self.job.cancel()  # its thread stops at its next turn; nothing more is stored
         return False
 
     @property
@@ -148,10 +152,8 @@ class ArxivLookup(QObject):
                     return
                 outcome = run_batch(batch, client, api=api, interval=interval,
                                     cancelled=lambda: job.cancelled, timeout=timeout)
-                try:
-                    self._arrived.emit((job, outcome))
-                except RuntimeError:  # the window is gone
-                    return
+                if not self._outbox.send((job, outcome)):
+                    return  # the window closed
                 if outcome.status != "ok":
                     return  # a dead or refusing server: one line, the rest asked next time
         finally:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from paperdesk.core.library import Library, LibraryError
 from paperdesk.gui.jobs import JobRunner
+from paperdesk.gui.outbox import Outbox
 from paperdesk.gui.qt import QApplication, QObject, QTimer, Signal
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class PdfFetcher(QObject):
         self._quiet: set[str] = set()  # background fetches: no status message unless it worked
         self._closed = False
         self._arrived.connect(self._store)  # connected here, on the GUI thread
+        self._outbox = Outbox(self._arrived)
         QApplication.instance().aboutToQuit.connect(self.close)
         self.timer = QTimer(self, interval=STARRED_FIRST_MS)
         self.timer.timeout.connect(self._tick)
@@ -87,6 +89,7 @@ class PdfFetcher(QObject):
 
     def close(self) -> None:
         self._closed = True
+        self._outbox.close()
         self.timer.stop()
         self._queue.put(None)
 
@@ -109,10 +112,8 @@ class PdfFetcher(QObject):
                 if job is None:
                     return
                 outcome = download(job, client, cancelled=lambda: self._closed)
-                try:
-                    self._arrived.emit(outcome)
-                except RuntimeError:  # the window is gone
-                    return
+                if not self._outbox.send(outcome):
+                    return  # the window closed
         finally:
             client.close()
 

@@ -26,6 +26,7 @@ from PySide6.QtCore import (
     QTimer,
     QUrl,
     Signal,
+    SignalInstance,
     Slot,
 )
 from PySide6.QtGui import (
@@ -120,5 +121,6 @@ __all__ = [
     "QStringListModel", "QStyle", "QStyleFactory",
     "QStyleOptionViewItem", "QStyledItemDelegate", "QSvgRenderer", "QTabWidget", "QTableView", "QTextBrowser",
     "QTextCursor", "QTextDocument", "QThread", "QTimer", "QToolBar", "QToolButton", "QToolTip", "QTransform",
-    "QTreeWidget", "QTreeWidgetItem", "QUrl", "QVBoxLayout", "QWidget", "Qt", "Signal", "Slot",
+    "QTreeWidget", "QTreeWidgetItem", "QUrl", "QVBoxLayout", "QWidget", "Qt", "Signal", "SignalInstance",
+    "Slot",
 ]

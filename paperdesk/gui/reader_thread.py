@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from paperdesk.core import Library
+from paperdesk.gui.outbox import Outbox
 from paperdesk.gui.qt import QObject, Signal
 
 IDLE_EXIT_S = 20.0  # a quiet reader closes its connection and ends; the next request restarts it
@@ -43,6 +44,7 @@ class ReaderThread(QObject):
         self._thread: threading.Thread | None = None
         self._closed = False
         self._arrived.connect(self._deliver)
+        self._outbox = Outbox(self._arrived)
 
     # -- GUI side -------------------------------------------------------------------------------
     def submit(self, channel: str, fn: ReadFn,
@@ -87,6 +89,7 @@ class ReaderThread(QObject):
 
     def close(self) -> None:
         self._closed = True
+        self._outbox.close()
         self._queue.put((-1, 0, "", None))  # ahead of anything still queued
 
     # -- reader thread --------------------------------------------------------------------------
@@ -114,10 +117,8 @@ class ReaderThread(QObject):
                     value, error = fn(lib), ""
                 except Exception as exc:  # reported to the GUI as a message, never kills the reader
                     value, error = None, str(exc) or type(exc).__name__
-                try:
-                    self._arrived.emit(token, channel, value, error)
-                except RuntimeError:  # the GUI object is gone: nobody to tell
-                    return
+                if not self._outbox.send(token, channel, value, error):
+                    return  # closed: nobody to tell
         finally:
             if lib is not None:
                 lib.close()

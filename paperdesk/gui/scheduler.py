@@ -25,6 +25,7 @@ from paperdesk.core.feeds.refresh import (
 from paperdesk.core.library import Library
 from paperdesk.gui.job_status import JobStatus
 from paperdesk.gui.jobs import Job, JobRunner
+from paperdesk.gui.outbox import Outbox
 from paperdesk.gui.qt import QObject, QTimer, QWidget, Signal
 
 CHECK_MS = 60_000  # how often to look for due feeds
@@ -69,6 +70,7 @@ class FeedScheduler(QObject):
         self._inbox: deque[FeedOutcome] = deque()  # fetched, not yet taken by a store job
         self._store_queued = False  # a store job is queued and has not started taking outcomes
         self._arrived.connect(self._store)
+        self._outbox = Outbox(self._arrived)
         self._store_timer = QTimer(self, singleShot=True, interval=STORE_EVERY_MS)
         self._store_timer.timeout.connect(self._submit_store)
         self.timer = QTimer(self)
@@ -90,6 +92,7 @@ class FeedScheduler(QObject):
         self.timer.stop()
         self._first.stop()
         self._store_timer.stop()
+        self._outbox.close()
         if self._fetcher is not None:
             self._fetcher.close(wait_for_threads=False)
 
@@ -130,10 +133,7 @@ class FeedScheduler(QObject):
         """On a fetch thread: hand the outcome to the GUI thread (the emit is queued)."""
         if future.cancelled():
             return
-        try:
-            self._arrived.emit(future.result())  # run_job never raises
-        except RuntimeError:  # the window (and this object) went away meanwhile
-            pass
+        self._outbox.send(future.result())  # run_job never raises
 
     def _store(self, outcome: FeedOutcome) -> None:
         """Queue the outcome for the writer. Outcomes arriving within STORE_EVERY_MS, or while a
