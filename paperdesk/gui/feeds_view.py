@@ -210,21 +210,21 @@ class FeedsView(QWidget):
         if ok and url.strip():
             self.add(url.strip())
 
-    def add(self, url: str, name: str | None = None, check: bool = True):
-        """Subscribe; a web address is probed first on the writer thread (network never blocks here)."""
+    def add(self, url: str, name: str | None = None, check: bool = True) -> None:
+        """Subscribe; a web address is probed first on a thread of its own (the network never blocks
+        here nor the writer)."""
         try:
             url = normalize_url(url)
         except FeedError as exc:
             self.say(str(exc))
-            return None
-        if url.startswith("file:") or not check:
-            self._write("Add feed", lambda lib: lib.feeds.add(url, name),
-                        lambda feed: self.say(f"Added {feed.name}"))
-            return None
-
-        self.say(f"Checking {url}…")
-        threading.Thread(target=self._probe, args=(url, name), name="paperdesk-probe", daemon=True).start()
-        return None
+        else:
+            if url.startswith("file:") or not check:
+                self._write("Add feed", lambda lib: lib.feeds.add(url, name),
+                            lambda feed: self.say(f"Added {feed.name}"))
+            else:
+                self.say(f"Checking {url}…")
+                threading.Thread(target=self._probe, args=(url, name), name="paperdesk-probe",
+                                 daemon=True).start()
 
     def _probe(self, url: str, name: str | None) -> None:
         """On its own thread (no database): what the address is, handed back by a queued signal."""

@@ -55,10 +55,8 @@ class FilterList(QDialog):
     def __init__(self, title: str, placeholder: str, parent=None):
         super().__init__(parent)
         self.setWindowTitle(title)
-        self.field = QLineEdit()
-        self.field.setPlaceholderText(placeholder)
-        self.list = QListWidget()
-        self.list.setUniformItemSizes(True)
+        self.field = QLineEdit(placeholderText=placeholder)
+        self.list = QListWidget(uniformItemSizes=True)
 
     def add(self, name: str, text: str, hay: str, tooltip: str = "") -> None:
         item = QListWidgetItem(text)
@@ -90,12 +88,9 @@ class FilterList(QDialog):
     def filter(self, text: str) -> None:
         items = [self.list.item(i) for i in range(self.list.count())]
         shown = matches(text.lower().split(), [item.data(HAY_ROLE) for item in items])
-        first = None
         for item, show in zip(items, shown, strict=True):
             item.setHidden(not show)
-            if show and first is None:
-                first = item
-        self.list.setCurrentItem(first)
+        self.list.setCurrentItem(next((i for i, show in zip(items, shown, strict=True) if show), None))
 
     def run_current(self) -> None:
         item = self.list.currentItem()

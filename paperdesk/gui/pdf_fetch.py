@@ -122,11 +122,8 @@ class PdfFetcher(QObject):
         from paperdesk.core.pdf.download import apply_download
 
         pid = outcome.job.paper_id
-
-        def done(result: object) -> None:
-            self._finish(pid, result)  # type: ignore[arg-type]
-
-        self.jobs.write("Fetch PDF", lambda lib: apply_download(lib, outcome), done)
+        self.jobs.write("Fetch PDF", lambda lib: apply_download(lib, outcome),
+                        lambda result: self._finish(pid, result))
 
     def _finish(self, pid: str, result: PdfResult) -> None:
         self._pending.discard(pid)
