@@ -127,3 +127,43 @@ def test_one_author_is_one_author_in_show_and_the_reader(lib, library_dir):
     page = paper_html(lib, lib.get(solo))
     assert "1 author<" in page or "1 author " in page
     assert "1 authors" not in page
+
+
+class _Terminal:
+    """stderr as a terminal sees it: what was written, in order."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_line_is_one_rewritten_line_ended_once(monkeypatch):
+    from paperdesk.cli.output import progress_line
+
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with progress_line() as progress:
+        progress(0, 2, "a.txt")
+        progress(1, 2, "b.txt")
+        progress(2, 2, "")
+    assert terminal.text.count("\r") == 3 and terminal.text.endswith("\n") and terminal.text.count("\n") == 1
+    assert "[1/2] b.txt" in terminal.text
+    terminal.text = ""
+    with progress_line() as progress:
+        progress(0, 0, "")  # nothing to do: no line, no blank line
+    with progress_line(show=False) as progress:  # --json: no callback at all
+        assert progress is None
+    assert terminal.text == ""
+    with pytest.raises(KeyboardInterrupt), progress_line(percent=True) as progress:
+        progress(5, 20, "line 12")
+        raise KeyboardInterrupt
+    assert terminal.text == f"\r 25.0% {'line 12':<60}\n"  # ended before the interrupt's own line

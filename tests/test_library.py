@@ -375,3 +375,14 @@ def test_a_digests_own_order(seeded):
         "SELECT paper_id, position FROM provenance WHERE source_id = ?", (source["id"],)))
     assert ids == sorted(positions, key=positions.get) and ids != seeded.paper_ids(source_id=source["id"])
     assert seeded.paper_ids(order="digest") == seeded.paper_ids()  # no digest to follow: by date
+
+
+def test_reporting_tells_each_item_and_the_end_even_when_the_loop_stops_early():
+    from paperdesk.core.library import reporting
+
+    calls = []
+    for item in reporting(["a", "b", "c"], lambda *call: calls.append(call), str.upper):
+        if item == "b":
+            break  # as a loop does when cancelled
+    assert calls == [(0, 3, "A"), (1, 3, "B"), (3, 3, "")]
+    assert list(reporting(["a"], None, str)) == ["a"]  # no progress asked for

@@ -55,8 +55,10 @@ def progress_line(show: bool = True, *,
 
     def progress(done: int, total: int, what: str) -> None:
         nonlocal shown
+        if not total:  # nothing to do: no line at all
+            return
         shown = True
-        count = f"{100 * done / max(total, 1):5.1f}%" if percent else f"[{done}/{total}]"
+        count = f"{100 * done / total:5.1f}%" if percent else f"[{done}/{total}]"
         print(f"\r{count} {one_line(what, 60):<60}", end="", file=sys.stderr)
 
     try:
