@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
-import httpx
-
 from paperdesk.core.feeds.fetch import DEFAULT_LIMITS, FetchLimits, fetch, make_client
 from paperdesk.core.feeds.parse import parse_document
 from paperdesk.core.records import RejectedInput
@@ -56,11 +54,9 @@ def feed_links(html: bytes, base_url: str) -> list[str]:
     return list(dict.fromkeys(urljoin(base_url, href) for _, href in ranked))
 
 
-def probe(url: str, *, limits: FetchLimits = DEFAULT_LIMITS, client: httpx.Client | None = None) -> Probe:
+def probe(url: str, *, limits: FetchLimits = DEFAULT_LIMITS) -> Probe:
     """Fetch `url`; if it is a page, follow its first feed link that parses. Raises ProbeError."""
-    own = client is None
-    client = client or make_client(limits)
-    try:
+    with make_client(limits) as client:
         result = fetch(client, url, limits=limits)
         if result.status != "ok":
             raise ProbeError(f"{url}: {result.error or 'no content'}")
@@ -86,6 +82,3 @@ def probe(url: str, *, limits: FetchLimits = DEFAULT_LIMITS, client: httpx.Clien
                 continue
             return Probe(url=link, title=parsed.title, kind=parsed.batch.kind, items=parsed.items)
         raise ProbeError(f"{url}: the page links feeds but none works ({'; '.join(problems)})")
-    finally:
-        if own:
-            client.close()

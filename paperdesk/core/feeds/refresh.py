@@ -92,24 +92,24 @@ class FeedResult:
 
 
 # -- step 1: plan ------------------------------------------------------------------------------------
-def plan_refresh(lib: Library, feed_ids: Iterable[int] | None = None, *, due_only: bool = True,
-                 now: dt.datetime | None = None) -> list[FeedJob]:
+def plan_refresh(lib: Library, feed_ids: Iterable[int] | None = None, *,
+                 due_only: bool = True) -> list[FeedJob]:
     """Feeds to refresh: the given ones (paused too, when named) or all, optionally only the due ones."""
     if feed_ids is not None:
         feeds = [lib.feeds.get(int(i)) for i in dict.fromkeys(feed_ids)]
     else:
         feeds = [f for f in lib.feeds.all() if not f.paused]
     if due_only:
-        stamp = iso(now)
+        stamp = iso()
         feeds = [f for f in feeds if f.next_refresh is None or f.next_refresh <= stamp]
     return [_job(f) for f in feeds]
 
 
-def due_count(lib: Library, now: dt.datetime | None = None) -> int:
+def due_count(lib: Library) -> int:
     """How many feeds are due (for a scheduler deciding whether to start a job)."""
     return lib.conn.execute(
         "SELECT count(*) FROM feeds WHERE paused = 0 AND (next_refresh IS NULL OR next_refresh <= ?)",
-        (iso(now),)).fetchone()[0]
+        (iso(),)).fetchone()[0]
 
 
 def next_due(lib: Library) -> str | None:
@@ -169,15 +169,14 @@ def _read_folder(job: FeedJob, today: dt.date | None) -> FeedOutcome:
 
 
 # -- step 3: store (library thread) ------------------------------------------------------------------
-def apply_outcome(lib: Library, outcome: FeedOutcome, *, now: dt.datetime | None = None,
-                  rng: random.Random | None = None) -> FeedResult:
+def apply_outcome(lib: Library, outcome: FeedOutcome, *, rng: random.Random | None = None) -> FeedResult:
     """Import what a feed delivered and record its health; one failing feed changes nothing else."""
     job = outcome.job
     result = FeedResult(job.feed_id, job.name, outcome.status, items=outcome.items, error=outcome.error,
                         skipped=list(outcome.skipped))
     if outcome.status == "cancelled":
         return result
-    now = now or dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.UTC)
     if outcome.status == "ok":
         try:
             # Not the user's own change: the desk's undo leaves it alone (see core/ops.py).

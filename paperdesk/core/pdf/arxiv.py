@@ -242,7 +242,7 @@ def apply_batch(lib: Library, outcome: BatchOutcome) -> list[LookupResult]:
 
 # -- all three ------------------------------------------------------------------------------
 def resolve_ids(lib: Library, ids: Sequence[str] | None = None, *, progress: Progress | None = None,
-                cancelled: Callable[[], bool] | None = None, client: httpx.Client | None = None,
+                cancelled: Callable[[], bool] | None = None,
                 max_requests: int | None = None) -> list[LookupResult]:
     """Find arXiv ids by title for the named papers, or (ids=None) every paper still without one
     (including those a crash or a cancel left pending). Network on this thread, so never on the
@@ -254,9 +254,7 @@ def resolve_ids(lib: Library, ids: Sequence[str] | None = None, *, progress: Pro
         batches = batches[:max_requests]  # the rest stay pending for the next run
     total = sum(len(b.papers) for b in batches)
     done = 0
-    own = client is None
-    client = client or make_client(api_limits(config.timeout), accept="application/atom+xml")
-    try:
+    with make_client(api_limits(config.timeout), accept="application/atom+xml") as client:
         for batch in batches:
             if progress:
                 progress(done, total, "asking arXiv")
@@ -268,9 +266,6 @@ def resolve_ids(lib: Library, ids: Sequence[str] | None = None, *, progress: Pro
                                 timeout=config.timeout)
             results += apply_batch(lib, outcome)
             done += len(batch.papers)
-    finally:
-        if own:
-            client.close()
     if progress:
         progress(done, total, "")
     return results

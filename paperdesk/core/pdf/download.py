@@ -225,22 +225,16 @@ def _record_failure(lib: Library, outcome: PdfOutcome) -> None:
 
 # -- all three --------------------------------------------------------------------------------------
 def fetch_pdfs(lib: Library, ids: Sequence[str], *, progress: Progress | None = None,
-               cancelled: Callable[[], bool] | None = None,
-               client: httpx.Client | None = None) -> list[PdfResult]:
+               cancelled: Callable[[], bool] | None = None) -> list[PdfResult]:
     """Fetch the papers' PDFs one after another (network on this thread: for the CLI and for jobs
     that may block theirs). One paper's failure never stops the others."""
     jobs, results = plan_downloads(lib, ids)
-    own = client is None
-    client = client or make_client(accept=ACCEPT_PDF)
-    try:
+    with make_client(accept=ACCEPT_PDF) as client:
         for job in reporting(jobs, progress, lambda j: j.paper_id):
             if cancelled and cancelled():
                 results.append(PdfResult(job.paper_id, "cancelled"))
                 continue
             results.append(apply_download(lib, download(job, client, cancelled)))
-    finally:
-        if own:
-            client.close()
     return results
 
 
