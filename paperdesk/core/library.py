@@ -334,7 +334,7 @@ class Library:
                 try:
                     file_report, changes = self._import_batch(batch, str(path))
                 except sqlite3.Error as exc:
-                    if not _stops_import(exc):
+                    if failures.kind(exc) not in (failures.DISK_FULL, failures.READ_ONLY):
                         raise
                     # A full disk or a read-only folder: this file changed nothing, the files
                     # before it are kept, and the ones after it would fail the same way.
@@ -821,10 +821,6 @@ def _replay_each(replay: Callable[[int], object], op_ids: list[int]) -> int | st
         except LibraryError as exc:
             return f"{n} done; {exc}" if n else str(exc)
     return len(op_ids)
-
-
-def _stops_import(exc: sqlite3.Error) -> bool:
-    return failures.kind(exc) in (failures.DISK_FULL, failures.READ_ONLY)
 
 
 def check_tag_lengths(tags: Iterable[str]) -> None:

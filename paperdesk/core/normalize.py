@@ -20,13 +20,9 @@ def normalize_title(title: str) -> str:
     return _NON_WORD.sub(" ", text).strip()
 
 
-def title_hash_id(title: str) -> str:
-    """A short stable id for a paper known only by its title."""
-    return hashlib.sha1(normalize_title(title).encode("utf-8")).hexdigest()[:12]
-
-
 def paper_id(title: str, arxiv_id: str | None) -> str:
-    return arxiv_id or title_hash_id(title)
+    """The arXiv id, else a short stable id made from the title."""
+    return arxiv_id or hashlib.sha1(normalize_title(title).encode("utf-8")).hexdigest()[:12]
 
 
 def find_arxiv_id(text: str | None) -> str | None:

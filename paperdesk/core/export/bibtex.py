@@ -101,11 +101,8 @@ def entry(record: dict, key: str, latex: bool = False, unconverted: set[str] | N
     def tex(text: str) -> str:
         return tex_escape(text, latex, unconverted).strip()
 
-    def partial_tex(text: str) -> str:
-        return tex_escape(text, latex, unconverted)
-
-    fields: list[tuple[str, str]] = [("title", protect_case(" ".join(record["title"].split()),
-                                                                     partial_tex))]
+    title = protect_case(" ".join(record["title"].split()), lambda t: tex_escape(t, latex, unconverted))
+    fields: list[tuple[str, str]] = [("title", title)]
     authors = [a for a in record.get("authors") or [] if a.strip()]
     if authors:
         fields.append(("author", " and ".join(tex(a) for a in authors)))

@@ -163,10 +163,6 @@ def _rects(tp: pdfium.PdfTextPage, start: int, end: int) -> list[Rect]:
     return out
 
 
-def _utf16(buffer: ctypes.Array, n_bytes: int) -> str:
-    return bytes(buffer)[: max(0, n_bytes - 2)].decode("utf-16-le", errors="replace")
-
-
 class PdfDocument:
     """An open PDF. Open with ``PdfDocument.open``; ``close()`` when done (also a context manager)."""
 
@@ -443,7 +439,7 @@ class PdfDocument:
                 buffer = ctypes.create_string_buffer(size)
                 wide = ctypes.cast(buffer, ctypes.POINTER(raw.FPDF_WCHAR))
                 raw.FPDFAnnot_GetStringValue(annot, b"Contents", wide, size)
-                contents = _utf16(buffer, size)
+                contents = bytes(buffer)[: size - 2].decode("utf-16-le", errors="replace")  # no NUL
             r, g, b, a = (ctypes.c_uint() for _ in range(4))
             color = None
             if raw.FPDFAnnot_GetColor(annot, raw.FPDFANNOT_COLORTYPE_Color, r, g, b, a):
