@@ -96,8 +96,8 @@ def _run(index: SearchIndex, conn: sqlite3.Connection, text: str, parsed: ql.Par
     total = len(matched)
     docnums = _ranked(view, matched, limit, sort)
     ids = [view.paper_id(d) for d in docnums]
-    # Only relevance has a meaningful score.
-    scores = [matched[d] if sort == "relevance" else 0.0 for d in docnums]
+    # Only relevance has a meaningful score (read in one step: per hit a lookup was ~5 µs).
+    scores = matched.scores[docnums].tolist() if sort == "relevance" and docnums else [0.0] * len(docnums)
     snippets = Snippets(conn, ids, Marker.from_query(parsed))
     hits: list[SearchHit] = [_Hit(pid, round(float(score), 4), snippets)
                              for pid, score in zip(ids, scores, strict=True)]

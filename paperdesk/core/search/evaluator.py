@@ -201,6 +201,15 @@ class IndexView:
             return parts_ids[0], parts_scores[0]
         return np.concatenate(parts_ids), np.concatenate(parts_scores)
 
+    def warm(self) -> None:
+        """Read now what the first word search reads: the ranked fields' lengths and each leaf's
+        paper ids (at 1M papers ~15 ms of CPU that the first keystroke paid)."""
+        for fieldname in ("title", "title_ng", "abstract"):
+            if fieldname in self.schema and self.schema[fieldname].scorable:
+                self._field_lengths(fieldname)
+        if self.doc_count_all:
+            self.paper_id(0)
+
     def _field_lengths(self, fieldname: str) -> np.ndarray:
         """Each document's field length as Whoosh's one-byte code, by global docnum."""
         found = self._lengths.get(fieldname)

@@ -143,7 +143,7 @@ class Search:
         """Open a current index for searching now (Whoosh, numpy and the per-document arrays: a
         few hundred ms at 100k papers) rather than at the first query."""
         if self.current():
-            self.index.view()
+            self.index.view().warm()
 
     def queued(self) -> bool:
         """Whether papers wait for the index (changed since it last took them in)."""

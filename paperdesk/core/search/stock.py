@@ -25,6 +25,9 @@ class StockView:
         self._columns: dict[str, Column] = {}
         self._docnum_of: dict[str, int] | None = None
 
+    def warm(self) -> None:
+        """(Whoosh reads what a search needs as it goes.)"""
+
     def evaluate(self, query: Any) -> Matches:
         """Every matching document with its score, from Whoosh's matchers."""
         mask = np.zeros(self.doc_count_all, dtype=bool)
