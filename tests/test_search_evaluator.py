@@ -549,3 +549,70 @@ def test_word_order_files_find_runs_within_documents_only(tmp_path, monkeypatch,
     recorder.complete = False  # a segment merged in had no file: none for the new one either
     recorder.write(word_order.path_for(tmp_path, "MAIN_y"), doc_count=5)
     assert not word_order.path_for(tmp_path, "MAIN_y").exists()
+
+
+def test_a_phrase_over_several_fields_as_the_compiler_makes_it(sidecar_searcher):
+    """An Or of one phrase per field (title 3, abstract 1, author: Whoosh's positions) is found
+    from the words' postings and the word order files, never from whole-index arrays per field:
+    documents and scores as the parts evaluated one by one and added."""
+    from whoosh import query as q
+
+    folder, searcher = sidecar_searcher
+    view = IndexView(searcher, folder)
+    checked = 0
+    for words in PHRASES:
+        parts = [q.Phrase("title", words, boost=3.0), q.Phrase("abstract", words),
+                 q.Phrase("author", ["ada", "lovelace"])]
+        found = view.evaluate(q.Or(parts))
+        separately = [view.evaluate(part) for part in parts]
+        expected = set().union(*(set(part) for part in separately))
+        assert set(found) == expected, words
+        for docnum in expected:
+            assert found[docnum] == pytest.approx(sum(p.get(docnum, 0.0) for p in separately), rel=1e-9)
+        checked += len(expected)
+        assert separately[2]  # Whoosh's positions answered the author's part
+    assert checked
+
+
+def test_common_positions_of_two_ascending_arrays():
+    from paperdesk.core.search.evaluator import _common
+
+    rng = np.random.default_rng(5)
+    for size_a, size_b in ((0, 5), (5, 0), (50, 4000), (4000, 50), (300, 300)):
+        a = np.unique(rng.integers(0, 5000, size_a))
+        b = np.unique(rng.integers(0, 5000, size_b))
+        mine, theirs = _common(a, b)
+        expected, ia, ib = np.intersect1d(a, b, assume_unique=True, return_indices=True)
+        assert a[mine].tolist() == expected.tolist() and mine.tolist() == ia.tolist()
+        assert theirs.tolist() == ib.tolist()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_word_order_runs_agree_with_a_scan(tmp_path, seed):
+    """Random documents of a small vocabulary (so words repeat within and across documents):
+    every phrase of 1-3 words is found exactly where a scan of the documents finds it, also when
+    only some documents are looked in (the rarest word's places are then sliced per document)."""
+    from paperdesk.core.search import word_order
+
+    rng = random.Random(seed)
+    vocabulary = ["a", "b", "c", "d", "e", "f"]
+    docs = {d: [rng.choice(vocabulary[: rng.randint(2, 6)]) for _ in range(rng.randint(0, 30))]
+            for d in range(60) if rng.random() < 0.9}
+    recorder = word_order.Recorder()
+    for d, words in docs.items():
+        recorder.add("abstract", d, words)
+    path = word_order.path_for(tmp_path, "MAIN_r")
+    recorder.write(path, doc_count=60)
+    order = word_order.WordOrder(path)
+    among = np.array(sorted(rng.sample(range(60), 25)))
+    found_any = 0
+    for _ in range(60):
+        phrase = [rng.choice(vocabulary) for _ in range(rng.randint(1, 3))]
+        having = {d for d, words in docs.items()
+                  if any(words[i:i + len(phrase)] == phrase for i in range(len(words)))}
+        assert order.documents_with("abstract", phrase).tolist() == sorted(having), phrase
+        assert order.documents_with("abstract", phrase, among).tolist() == \
+            sorted(having & set(among.tolist())), phrase
+        found_any += len(having)
+    assert found_any
+

@@ -74,6 +74,19 @@ class Matches(Mapping[int, float]):
         return Matches(mask, np.where(mask, self.scores, 0.0))
 
 
+def _common(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the values two ascending arrays share are in each (the shorter one looked up in
+    the longer: a common word's list is searched, never sorted)."""
+    if len(a) > len(b):
+        mine, theirs = _common(b, a)
+        return theirs, mine
+    if not len(a) or not len(b):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    found = np.minimum(np.searchsorted(b, a), len(b) - 1)
+    shared = b[found] == a
+    return np.flatnonzero(shared), found[shared]
+
+
 def gather_column(field: Any, fieldname: str, leaves: list[tuple[Any, int]], doc_count_all: int,
                   stored: Callable[[Any], np.ndarray]) -> Column:
     """A sortable numeric field per global docnum, (has a value, the value or 0), from each leaf's
@@ -310,7 +323,7 @@ class IndexView:
             return self._constant(self._range(query))
         if isinstance(query, wq.Prefix):
             return self._prefix(query)
-        if isinstance(query, wq.Phrase) and query.fieldname in self.schema:
+        if isinstance(query, wq.Phrase):
             found = self._phrase(query)
             if found is not None:
                 return found
@@ -331,6 +344,11 @@ class IndexView:
         for q in subqueries:
             if isinstance(q, wq.Term):  # most of an Or (a word over six fields, a prefix's terms)
                 self._add_term(acc, q)
+            elif isinstance(q, wq.Phrase) and (found := self._phrase_docs(q)) is not None:
+                ids, scores = found  # a phrase over five fields: no whole-index arrays per field
+                if len(ids):
+                    acc.mask[ids] = True
+                    acc.scores[ids] += scores
             else:
                 part = self.evaluate(q)
                 acc.mask |= part.mask
@@ -339,28 +357,55 @@ class IndexView:
         return acc
 
     def _phrase(self, query: Any) -> Matches | None:
+        """`_phrase_docs` as a `Matches`."""
+        found = self._phrase_docs(query)
+        if found is None:
+            return None
+        ids, scores = found
+        matches = self._empty()
+        matches.mask[ids] = True
+        matches.scores[ids] = scores
+        return matches
+
+    def _phrase_docs(self, query: Any) -> tuple[np.ndarray, np.ndarray] | None:
         """Papers having the words one after the other, found in the segments' word order files
         (word_order.py) among those having all of them; scored as the words' sum (as Whoosh
         scores a phrase). None when Whoosh's positions answer instead: a field the files do not
         record (notes, authors). A segment without its file (the index checks them at open)
-        adds nothing for a field without positions."""
-        from whoosh import query as wq
-
+        adds nothing for a field without positions. (docnums ascending, scores): the candidates
+        are the words' postings intersected, never an array over the whole index (at 1M papers
+        each of those costs ~1 ms, and a phrase is looked up in five fields)."""
+        if query.fieldname not in self.schema:
+            return None
         positions = self.schema[query.fieldname].format.supports("positions")
         words = [w.decode("utf-8") if isinstance(w, bytes) else w for w in query.words]
-        candidates = self.evaluate(wq.And([wq.Term(query.fieldname, w, boost=query.boost) for w in words]))
-        if len(words) < 2 or not len(candidates):
-            return candidates
-        keep = np.zeros(self.doc_count_all, dtype=bool)
-        for (reader, offset), order in zip(self.leaves, self._word_orders, strict=True):
-            size = reader.doc_count_all()
-            among = np.flatnonzero(candidates.mask[offset:offset + size])
+        if not words:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        ids, scores = np.zeros(0, dtype=np.int64), np.zeros(0)
+        for k, word in enumerate(words):  # an And of the words' terms, summed in their order
+            their_ids, their_scores = self.postings(query.fieldname, word)
+            if query.boost != 1:
+                their_scores = their_scores * query.boost
+            if k == 0:
+                ids, scores = their_ids, their_scores
+            else:
+                mine, theirs = _common(ids, their_ids)
+                ids, scores = ids[mine], scores[mine] + their_scores[theirs]
+            if not len(ids):
+                break
+        if len(words) < 2 or not len(ids):
+            return ids, scores
+        keep = np.zeros(len(ids), dtype=bool)
+        bounds = np.searchsorted(ids, [offset for _, offset in self.leaves] + [self.doc_count_all])
+        for k, ((_reader, offset), order) in enumerate(zip(self.leaves, self._word_orders, strict=True)):
+            lo, hi = bounds[k], bounds[k + 1]
+            among = ids[lo:hi] - offset
             found = order.documents_with(query.fieldname, words, among) if order is not None else None
             if found is None and positions:
                 return None
             if found is not None:
-                keep[found + offset] = True
-        return candidates.restricted(keep)
+                keep[lo:hi] = np.isin(among, found, assume_unique=True)
+        return ids[keep], scores[keep]
 
     def _range(self, query: Any) -> np.ndarray:
         has, values = self.column(query.fieldname)

@@ -151,23 +151,35 @@ class WordOrder:
         known = [ids.get(word) for word in words]
         if not known or None in known or (among is not None and not len(among)):
             return np.zeros(0, dtype=np.int64)
-        at = _run_starts_from_places(found.place_starts, found.places, int(starts[-1]), known)
+        at = _run_starts(found, known, among)
         docs = np.searchsorted(starts, at, side="right") - 1
-        docs = np.unique(docs[at + len(known) <= starts[docs + 1]])
-        return docs if among is None else docs[np.isin(docs, among, assume_unique=True)]
+        return np.unique(docs[at + len(known) <= starts[docs + 1]])
 
 
-def _run_starts_from_places(place_starts: np.ndarray, places: np.ndarray, tokens: int,
-                            wanted: list[int]) -> np.ndarray:
-    """Where the words `wanted` occur one after the other in a sequence of `tokens` words
-    (ascending): at the places of the rarest word, each other word looked up in its own places
-    (rarest first, so the candidates shrink early)."""
+def _run_starts(field: Field, wanted: list[int], among: np.ndarray | None) -> np.ndarray:
+    """Where the words `wanted` occur one after the other in the field's sequence (ascending),
+    within the documents `among` if given: at the places of the rarest word (in those documents
+    only: a slice per document, found by binary search), each other word looked up in its own
+    places (rarest first, so the candidates shrink early)."""
+    place_starts, places, starts = field.place_starts, field.places, field.starts
     counts = [int(place_starts[w + 1] - place_starts[w]) for w in wanted]
     steps = sorted(range(len(wanted)), key=counts.__getitem__)
     rarest = steps[0]
     w = wanted[rarest]
-    at = places[place_starts[w]:place_starts[w + 1]].astype(np.int64) - rarest
-    at = at[(at >= 0) & (at <= tokens - len(wanted))]
+    theirs = places[place_starts[w]:place_starts[w + 1]]
+    if among is None:
+        at = theirs.astype(np.int64) - rarest
+        at = at[(at >= 0) & (at <= int(starts[-1]) - len(wanted))]
+    else:  # the run's start at a place where the whole run fits in its document
+        among = among[among < len(starts) - 1]
+        # Keys of the places' own type: numpy would copy the places to the keys' wider type.
+        lo = np.searchsorted(theirs, (starts[among] + rarest).astype(theirs.dtype))
+        hi = np.searchsorted(theirs, (starts[among + 1] - len(wanted) + rarest).astype(theirs.dtype),
+                             side="right")
+        lengths = np.maximum(hi - lo, 0)
+        ends = np.cumsum(lengths)
+        picked = np.repeat(lo - (ends - lengths), lengths) + np.arange(int(ends[-1]) if len(ends) else 0)
+        at = theirs[picked].astype(np.int64) - rarest
     for step in steps[1:]:
         if not len(at):
             break
@@ -176,7 +188,7 @@ def _run_starts_from_places(place_starts: np.ndarray, places: np.ndarray, tokens
         if not len(theirs):
             return at[:0]
         wanted_at = at + step
-        found = np.minimum(np.searchsorted(theirs, wanted_at), len(theirs) - 1)
+        found = np.minimum(np.searchsorted(theirs, wanted_at.astype(theirs.dtype)), len(theirs) - 1)
         at = at[theirs[found] == wanted_at]
     return at
 
