@@ -509,6 +509,10 @@ def test_a_merge_keeps_the_merged_segments_word_order(sidecar_searcher, tmp_path
     ix.close()
 
 
+def _eight(size: int) -> int:
+    return size + -size % 8
+
+
 @pytest.mark.parametrize("narrow", [True, False])
 def test_word_order_files_find_runs_within_documents_only(tmp_path, monkeypatch, narrow):
     from paperdesk.core.search import word_order
@@ -527,11 +531,15 @@ def test_word_order_files_find_runs_within_documents_only(tmp_path, monkeypatch,
     world, model, learn = (field.ids[w] for w in ("world", "model", "learn"))
     # The sequence is not stored (places only); a merge makes it again from the places.
     assert field.sequence().tolist() == [world, model, learn, world, model, world, model, world]
-    header, start = word_order.read_header(path, word_order.MAGIC)  # offsets, place offsets, places
-    expected = sum(8 * (f["docs"] + 1) + 8 * (len(f["words"]) + 1) + 4 * f["tokens"]
-                   for f in header["fields"].values())
+    header, start = word_order.read_header(path, word_order.MAGIC)
+    assert start % 8 == 0  # every part aligned
+    # Offsets, run offsets (4 bytes), run blocks (2), run ends (4), a place's low bits (2): each
+    # part padded to 8 bytes.
+    expected = sum(_eight(4 * (f["docs"] + 1)) + _eight(4 * (len(f["words"]) + 1)) + _eight(2 * f["runs"])
+                   + _eight(4 * (f["runs"] + 1)) + _eight(2 * f["tokens"]) for f in header["fields"].values())
     assert path.stat().st_size == start + expected
-    assert field.places[field.place_starts[world]:field.place_starts[world + 1]].tolist() == [0, 3, 5, 7]
+    assert field.places(world).tolist() == [0, 3, 5, 7]
+    assert field.count(world) == 4 and field.count(learn) == 1
     assert order.documents_with("abstract", ["world", "model"]).tolist() == [0, 3]
     assert order.documents_with("abstract", ["model", "world"]).tolist() == [3]  # not 0 -> 2
     assert order.documents_with("abstract", ["model", "learn"]).tolist() == []  # across 0 -> 2
@@ -587,13 +595,17 @@ def test_common_positions_of_two_ascending_arrays():
         assert theirs.tolist() == ib.tolist()
 
 
+@pytest.mark.parametrize("block_bits", [16, 3, 1])
 @pytest.mark.parametrize("seed", range(4))
-def test_word_order_runs_agree_with_a_scan(tmp_path, seed):
+def test_word_order_runs_agree_with_a_scan(tmp_path, monkeypatch, seed, block_bits):
     """Random documents of a small vocabulary (so words repeat within and across documents):
     every phrase of 1-3 words is found exactly where a scan of the documents finds it, also when
-    only some documents are looked in (the rarest word's places are then sliced per document)."""
+    only some documents are looked in (the rarest word's places are then sliced per document),
+    and with blocks of 8 or 2 places (a word's places then fall in many runs, some of one place);
+    a merge's sequence made from the places is the words in order."""
     from paperdesk.core.search import word_order
 
+    monkeypatch.setattr(word_order, "BLOCK_BITS", block_bits)
     rng = random.Random(seed)
     vocabulary = ["a", "b", "c", "d", "e", "f"]
     docs = {d: [rng.choice(vocabulary[: rng.randint(2, 6)]) for _ in range(rng.randint(0, 30))]
@@ -604,6 +616,13 @@ def test_word_order_runs_agree_with_a_scan(tmp_path, seed):
     path = word_order.path_for(tmp_path, "MAIN_r")
     recorder.write(path, doc_count=60)
     order = word_order.WordOrder(path)
+    field = order.fields["abstract"]
+    assert field.block_bits == block_bits
+    in_order = [w for d in sorted(docs) for w in docs[d]]
+    assert [vocabulary_of[i] for vocabulary_of in [{v: k for k, v in field.ids.items()}]
+            for i in field.sequence().tolist()] == in_order
+    if block_bits == 1 and len(in_order) > 8:
+        assert len(field.run_blocks) > len(field.ids)  # words in several runs
     among = np.array(sorted(rng.sample(range(60), 25)))
     found_any = 0
     for _ in range(60):
@@ -616,3 +635,35 @@ def test_word_order_runs_agree_with_a_scan(tmp_path, seed):
         found_any += len(having)
     assert found_any
 
+
+
+def test_a_phrase_look_up_never_copies_a_words_places(tmp_path):
+    """numpy's searchsorted copies the searched array when the keys are of another type or the
+    array is misaligned: int64 keys into a word's int32 places, or places after a header of odd
+    length, copied all of them on every look-up (at 1M papers most of a phrase's time).
+    Allocations during a look-up stay far below one copy of the places."""
+    import tracemalloc
+
+    from paperdesk.core.search import word_order
+
+    recorder = word_order.Recorder()
+    common = ["model", "language"] * 100
+    for d in range(2000):  # 400k places: "model" and "language" 200k each
+        recorder.add("abstract", d, common if d % 50 else ["rare", "model", *common])
+    path = word_order.path_for(tmp_path, "MAIN_c")
+    recorder.write(path, doc_count=2000)
+    order = word_order.WordOrder(path)
+    field = order.fields["abstract"]
+    assert field.lows.dtype == np.dtype("<u2") and field.starts.flags.aligned and field.lows.flags.aligned
+    among = np.arange(0, 2000, 401)  # the candidates: documents having both words
+    order.documents_with("abstract", ["model", "language"], among)  # numpy's first-use allocations
+    tracemalloc.start()
+    try:
+        found = order.documents_with("abstract", ["model", "language"], among)
+        assert len(found) == len(among)
+        found = order.documents_with("abstract", ["rare", "model"])
+        assert found.tolist() == list(range(0, 2000, 50))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < field.lows.nbytes // 4

@@ -388,3 +388,24 @@ def test_a_segment_without_its_word_order_or_postings_file_rebuilds_the_index(se
         segments = {segment_id(r) for r, _ in index.view().leaves}
         assert all(word_order.word_order_for(index.dir, s) and sidecar.sidecar_for(index.dir, s)
                    for s in segments)
+
+
+def test_an_index_of_the_previous_version_is_rebuilt_at_open_and_answers_the_same(seeded):
+    """INDEX_VERSION 14 changed the word order files (two-byte places): an index written before
+    (version 13, its word order files of the old layout) is rebuilt at open, with the same
+    answers, and its files are then of the new layout."""
+    from paperdesk.core.search import sidecar, word_order
+
+    queries = ['"large language"', "language", '"language model"', "title:model"]
+    expected = [seeded.search.run(q, typing=False).total for q in queries]
+    assert expected[0] > 0
+    folder = seeded.folder
+    seeded.close()
+    (folder / "index" / "PAPERDESK_INDEX_VERSION").write_text("13")
+    for path in (folder / "index").glob(f"*{word_order.EXTENSION}"):  # the old layout's magic
+        path.write_bytes(b"PDNPW2\n" + path.read_bytes()[len(word_order.MAGIC):])
+    with Library.open(folder) as lib:
+        assert [lib.search.run(q, typing=False).total for q in queries] == expected
+        files = list(lib.search.index.dir.glob(f"*{word_order.EXTENSION}"))
+        assert files and all(sidecar.read_header(p, word_order.MAGIC) for p in files)
+        assert (lib.search.index.dir / "PAPERDESK_INDEX_VERSION").read_text().strip() == "14"

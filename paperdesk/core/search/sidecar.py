@@ -133,6 +133,9 @@ def write_file(path: Path, magic: bytes, header: dict, parts: list[bytes]) -> No
     """A file beside a segment: `magic`, the pickled header's length and the header, then the
     parts; atomically, as segments are."""
     raw = pickle.dumps(header, protocol=4)
+    # Zeros after the header (unpickling stops before them): the parts start at a multiple of 8
+    # bytes, so their arrays are aligned (numpy copies a misaligned array before searching it).
+    raw += bytes(-(len(magic) + _LENGTH.size + len(raw)) % 8)
     partial = path.with_name(path.name + ".partial")
     with open(partial, "wb") as out:
         out.write(magic + _LENGTH.pack(len(raw)) + raw)

@@ -11,11 +11,20 @@ up in that word's places (a binary search each): two common words ("language mod
 a few pages. The sequence itself is not stored (it would cost 2-4 more bytes a word): a merge
 makes it again from the places.
 
+A word's places are kept in two bytes each: the sequence is cut into blocks of 2^16 places
+(`BLOCK_BITS`), and each word's places are runs, one per block it occurs in (the block's number
+and where its run ends), each place its low 16 bits (at 1M papers 589 -> ~300 bytes a paper).
+A look-up finds the run by its block, then the place in the run (binary search over the
+candidates at once).
+
 Layout: MAGIC, an 8-byte little-endian header length, the pickled header {"fields": {name:
-{"words": {word: id}, "docs": n, "tokens": m, "positions": "<i4" or "<i8"}}}, then per field, in
-header order, n + 1 int64 offsets (document d's words are places offsets[d] to offsets[d + 1] of
-the sequence), len(words) + 1 int64 places offsets and m places (word w is at
-places[starts[w]:starts[w + 1]], ascending).
+{"words": {word: id}, "docs": n, "tokens": m, "runs": r, "positions": "<i4" or "<i8",
+"blocks": "<u2" or "<i4", "block_bits": b}}} padded so that the parts start at a multiple of
+8 bytes, then per field, in header order, each part padded to 8 bytes: n + 1 offsets (document
+d's words are places offsets[d] to offsets[d + 1] of the sequence), len(words) + 1 run offsets
+(word w's runs are runs[run_starts[w]:run_starts[w + 1]]), r run blocks, r + 1 run ends (run j
+is lows[run_ends[j]:run_ends[j + 1]]), all but the blocks of the "positions" type, and m lows
+("<u2", ascending within a run).
 """
 
 from __future__ import annotations
@@ -32,24 +41,85 @@ from paperdesk.core.search.sidecar import open_cached, read_header, write_file
 
 FIELDS = ("abstract", "title", "fulltext")  # fulltext: PDFs' text, also without positions
 PREFIX, EXTENSION = "words_", ".npw"  # not the segment's own prefix (Whoosh would pack it)
-MAGIC = b"PDNPW2\n"
-NARROW_WORDS = 1 << 16  # a vocabulary this small is stored as 2-byte ids
+MAGIC = b"PDNPW3\n"
+NARROW_WORDS = 1 << 16  # a vocabulary this small is sorted as 2-byte ids
+BLOCK_BITS = 16  # a place is its block's number and its low 16 bits (two bytes); tests use fewer
 
 
 class Field(NamedTuple):
     """One field's words in a segment: ids by word, where each document's words start in the
-    sequence, where each word's places start and the places."""
+    sequence, and each word's places as runs (see the module's docstring)."""
 
     ids: dict[str, int]
     starts: np.ndarray
-    place_starts: np.ndarray
-    places: np.ndarray
+    run_starts: np.ndarray
+    run_blocks: np.ndarray
+    run_ends: np.ndarray
+    lows: np.ndarray
+    block_bits: int
+
+    def count(self, word: int) -> int:
+        """How many places the word has."""
+        return int(self.run_ends[self.run_starts[word + 1]] - self.run_ends[self.run_starts[word]])
+
+    def places(self, word: int) -> np.ndarray:
+        """The word's places, ascending (int64)."""
+        first, last = int(self.run_starts[word]), int(self.run_starts[word + 1])
+        return self._places(first, last)
+
+    def _places(self, first: int, last: int) -> np.ndarray:
+        """The places of runs first..last - 1 (int64)."""
+        ends = self.run_ends[first:last + 1].astype(np.int64)
+        highs = np.repeat(self.run_blocks[first:last].astype(np.int64) << self.block_bits, np.diff(ends))
+        return highs | self.lows[ends[0]:ends[-1]]
+
+    def lower_bound(self, word: int, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each place of `at` (int64), where the word's first place >= it is in `lows` and
+        whether that place is it: its run found by the block, then the low bits in the run by
+        binary search, every one at once (runs are short: at most 2^16 places)."""
+        first, last = int(self.run_starts[word]), int(self.run_starts[word + 1])
+        blocks = self.run_blocks[first:last]
+        if not len(at) or not len(blocks):
+            return np.full(len(at), self.run_ends[first], dtype=np.int64), np.zeros(len(at), dtype=bool)
+        at = np.maximum(at, 0)  # (a place before the first: the first place is >= it)
+        # Keys of the arrays' own type: numpy copies a searched array of another type first.
+        block = (at >> self.block_bits).astype(blocks.dtype)
+        run = np.searchsorted(blocks, block)
+        inside = blocks[np.minimum(run, len(blocks) - 1)] == block
+        inside &= run < len(blocks)
+        lo = self.run_ends[first + run].astype(np.int64)  # a block without a run: its places < at
+        end = np.where(inside, self.run_ends[first + run + inside], lo).astype(np.int64)
+        hi = end.copy()
+        low = (at & ((1 << self.block_bits) - 1)).astype(self.lows.dtype)
+        while True:  # the first place of the run >= its low bits
+            open_ = np.flatnonzero(lo < hi)
+            if not len(open_):
+                break
+            mid = (lo[open_] + hi[open_]) >> 1
+            right = self.lows[mid] < low[open_]
+            lo[open_[right]] = mid[right] + 1
+            hi[open_[~right]] = mid[~right]
+        exact = lo < end
+        exact[exact] = self.lows[lo[exact]] == low[exact]
+        return lo, exact
+
+    def contains(self, word: int, at: np.ndarray) -> np.ndarray:
+        """Which of the places `at` are the word's."""
+        return self.lower_bound(word, at)[1]
+
+    def places_at(self, word: int, index: np.ndarray) -> np.ndarray:
+        """The word's places at these indexes of `lows` (int64)."""
+        first, last = int(self.run_starts[word]), int(self.run_starts[word + 1])
+        ends = self.run_ends[first:last + 1]
+        run = np.searchsorted(ends, index.astype(ends.dtype), side="right") - 1
+        return (self.run_blocks[first + run].astype(np.int64) << self.block_bits) | self.lows[index]
 
     def sequence(self) -> np.ndarray:
         """The word ids in order (int32), made from the places."""
         sequence = np.zeros(int(self.starts[-1]), dtype=np.int32)
-        counts = np.diff(self.place_starts)
-        sequence[self.places] = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+        counts = np.diff(self.run_ends[self.run_starts.astype(np.int64)].astype(np.int64))
+        places = self._places(0, len(self.run_blocks))
+        sequence[places] = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
         return sequence
 
 
@@ -104,14 +174,34 @@ class Recorder:
             words = np.frombuffer(sequence, dtype=np.int32)
             words = words.astype("<u2") if len(ids) <= NARROW_WORDS else words
             positions = "<i4" if len(sequence) < 1 << 31 else "<i8"
-            info = {"words": ids, "docs": doc_count, "tokens": len(sequence), "positions": positions}
             # Stable: each word's places stay ascending.
             places = np.argsort(words, kind="stable").astype(positions)
-            place_starts = np.zeros(len(ids) + 1, dtype="<i8")
+            place_starts = np.zeros(len(ids) + 1, dtype=np.int64)
             np.cumsum(np.bincount(words, minlength=len(ids)), out=place_starts[1:])
-            parts += [offsets.astype("<i8").tobytes(), place_starts.tobytes(), places.tobytes()]
+            blocks = places >> BLOCK_BITS
+            # A run starts at each word's first place and wherever the block changes.
+            new_run = np.zeros(len(places), dtype=bool)
+            new_run[place_starts[:-1][place_starts[:-1] < len(places)]] = True
+            new_run[1:] |= blocks[1:] != blocks[:-1]
+            run_first = np.flatnonzero(new_run)
+            block_type = "<u2" if (len(sequence) - 1) >> BLOCK_BITS < 1 << 16 else "<i4"
+            run_starts = np.searchsorted(run_first, place_starts)
+            info = {"words": ids, "docs": doc_count, "tokens": len(sequence), "runs": len(run_first),
+                    "positions": positions, "blocks": block_type, "block_bits": BLOCK_BITS}
+            parts += [_padded(offsets.astype(positions)), _padded(run_starts.astype(positions)),
+                      _padded(blocks[run_first].astype(block_type)),
+                      _padded(np.append(run_first, len(places)).astype(positions)),
+                      _padded((places & ((1 << BLOCK_BITS) - 1)).astype("<u2"))]
+            del places, blocks, new_run
             header["fields"][name] = info
         write_file(path, MAGIC, header, parts)
+
+
+def _padded(values: np.ndarray) -> bytes:
+    """The array's bytes, zeros appended to a multiple of 8 (the next part stays aligned: numpy
+    copies a misaligned array before searching it)."""
+    raw = values.tobytes()
+    return raw + bytes(-len(raw) % 8)
 
 
 class WordOrder:
@@ -127,15 +217,20 @@ class WordOrder:
             found = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=(count,)) \
                 if count else np.zeros(0, dtype=dtype)
             offset += dtype.itemsize * count
+            offset += -offset % 8  # each part padded to 8 bytes
             # A plain array over the map: a memmap's slices and lookups pay for its Python subclass.
             return np.asarray(found)
 
         for name, info in header["fields"].items():
-            docs, tokens = info["docs"], info["tokens"]
-            starts = array_at(np.dtype("<i8"), docs + 1)
-            place_starts = array_at(np.dtype("<i8"), len(info["words"]) + 1)
-            places = array_at(np.dtype(info["positions"]), tokens)
-            self.fields[name] = Field(info["words"], starts, place_starts, places)
+            docs, tokens, runs = info["docs"], info["tokens"], info["runs"]
+            positions = np.dtype(info["positions"])
+            starts = array_at(positions, docs + 1)
+            run_starts = array_at(positions, len(info["words"]) + 1)
+            run_blocks = array_at(np.dtype(info["blocks"]), runs)
+            run_ends = array_at(positions, runs + 1)
+            lows = array_at(np.dtype("<u2"), tokens)
+            self.fields[name] = Field(info["words"], starts, run_starts, run_blocks, run_ends, lows,
+                                      info["block_bits"])
         if offset != size:
             raise ValueError(f"word order file of the wrong size: {path}")
 
@@ -152,6 +247,7 @@ class WordOrder:
         if not known or None in known or (among is not None and not len(among)):
             return np.zeros(0, dtype=np.int64)
         at = _run_starts(found, known, among)
+        at = at.astype(starts.dtype)  # keys of the offsets' own type (no copy of the offsets)
         docs = np.searchsorted(starts, at, side="right") - 1
         return np.unique(docs[at + len(known) <= starts[docs + 1]])
 
@@ -161,35 +257,26 @@ def _run_starts(field: Field, wanted: list[int], among: np.ndarray | None) -> np
     within the documents `among` if given: at the places of the rarest word (in those documents
     only: a slice per document, found by binary search), each other word looked up in its own
     places (rarest first, so the candidates shrink early)."""
-    place_starts, places, starts = field.place_starts, field.places, field.starts
-    counts = [int(place_starts[w + 1] - place_starts[w]) for w in wanted]
+    starts = field.starts
+    counts = [field.count(w) for w in wanted]
     steps = sorted(range(len(wanted)), key=counts.__getitem__)
     rarest = steps[0]
     w = wanted[rarest]
-    theirs = places[place_starts[w]:place_starts[w + 1]]
     if among is None:
-        at = theirs.astype(np.int64) - rarest
+        at = field.places(w) - rarest
         at = at[(at >= 0) & (at <= int(starts[-1]) - len(wanted))]
     else:  # the run's start at a place where the whole run fits in its document
         among = among[among < len(starts) - 1]
-        # Keys of the places' own type: numpy would copy the places to the keys' wider type.
-        lo = np.searchsorted(theirs, (starts[among] + rarest).astype(theirs.dtype))
-        hi = np.searchsorted(theirs, (starts[among + 1] - len(wanted) + rarest).astype(theirs.dtype),
-                             side="right")
+        lo, _ = field.lower_bound(w, starts[among].astype(np.int64) + rarest)
+        hi, _ = field.lower_bound(w, starts[among + 1].astype(np.int64) - len(wanted) + rarest + 1)
         lengths = np.maximum(hi - lo, 0)
         ends = np.cumsum(lengths)
         picked = np.repeat(lo - (ends - lengths), lengths) + np.arange(int(ends[-1]) if len(ends) else 0)
-        at = theirs[picked].astype(np.int64) - rarest
+        at = field.places_at(w, picked) - rarest
     for step in steps[1:]:
         if not len(at):
             break
-        w = wanted[step]
-        theirs = places[place_starts[w]:place_starts[w + 1]]
-        if not len(theirs):
-            return at[:0]
-        wanted_at = at + step
-        found = np.minimum(np.searchsorted(theirs, wanted_at.astype(theirs.dtype)), len(theirs) - 1)
-        at = at[theirs[found] == wanted_at]
+        at = at[field.contains(wanted[step], at + step)]
     return at
 
 
