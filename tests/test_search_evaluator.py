@@ -667,3 +667,41 @@ def test_a_phrase_look_up_never_copies_a_words_places(tmp_path):
     finally:
         tracemalloc.stop()
     assert peak < field.lows.nbytes // 4
+
+
+@pytest.mark.parametrize("block_bits", [16, 4, 1])
+def test_postings_files_keep_docnums_in_two_bytes(tmp_path, monkeypatch, block_bits):
+    """Docnums are runs of low bits, one run per block a term has postings in: every list reads
+    back as written (by term and whole fields, as a merge reads them), with blocks of 2^16, 16
+    and 2 documents (many runs, some of one posting, terms next to each other in one block)."""
+    from array import array
+
+    from paperdesk.core.search import sidecar
+
+    monkeypatch.setattr(sidecar, "BLOCK_BITS", block_bits)
+    rng = random.Random(block_bits)
+    collector = sidecar.Collector()
+    written: dict[str, dict[bytes, list[int]]] = {}
+    for name in ("abstract", "title"):
+        written[name] = {}
+        for t in range(40):
+            docnums = sorted(rng.sample(range(300), rng.choice([1, 2, 5, 60, 250])))
+            text = f"w{t:03d}".encode()
+            written[name][text] = docnums
+            collector.add_list(name, text, array("i", docnums), array("f", [1.0] * len(docnums)))
+    path = tmp_path / "postings_MAIN_b.npp"
+    collector.write(path)
+    header, start = sidecar.read_header(path, sidecar.MAGIC)
+    assert start % 8 == 0 and header["block_bits"] == block_bits
+    found = sidecar.Sidecar(path)
+    assert found.lows.dtype == np.dtype("<u2") and found.lows.flags.aligned
+    for name, lists in written.items():
+        for text, docnums in lists.items():
+            assert found.postings(name, text)[0].tolist() == docnums, (name, text)
+        assert {t: d.tolist() for t, d, _ in found.field_lists(name)} == lists
+    assert found.postings("abstract", b"absent") is None
+    total = sum(len(d) for lists in written.values() for d in lists.values())
+    if block_bits == 1:
+        assert header["runs"] > total // 3  # many runs
+    else:
+        assert header["runs"] <= 80 * (300 >> block_bits) + 80

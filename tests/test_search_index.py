@@ -391,10 +391,11 @@ def test_a_segment_without_its_word_order_or_postings_file_rebuilds_the_index(se
 
 
 def test_an_index_of_the_previous_version_is_rebuilt_at_open_and_answers_the_same(seeded):
-    """INDEX_VERSION 14 changed the word order files (two-byte places): an index written before
-    (version 13, its word order files of the old layout) is rebuilt at open, with the same
-    answers, and its files are then of the new layout."""
+    """INDEX_VERSION 14 and 15 changed the word order and postings files (two-byte places and
+    docnums): an index written before (version 13, its files of the old layouts) is rebuilt at
+    open, with the same answers, and its files are then of the new layouts."""
     from paperdesk.core.search import sidecar, word_order
+    from paperdesk.core.search.fields import INDEX_VERSION
 
     queries = ['"large language"', "language", '"language model"', "title:model"]
     expected = [seeded.search.run(q, typing=False).total for q in queries]
@@ -402,10 +403,14 @@ def test_an_index_of_the_previous_version_is_rebuilt_at_open_and_answers_the_sam
     folder = seeded.folder
     seeded.close()
     (folder / "index" / "PAPERDESK_INDEX_VERSION").write_text("13")
-    for path in (folder / "index").glob(f"*{word_order.EXTENSION}"):  # the old layout's magic
+    for path in (folder / "index").glob(f"*{word_order.EXTENSION}"):  # the old layouts' magic
         path.write_bytes(b"PDNPW2\n" + path.read_bytes()[len(word_order.MAGIC):])
+    for path in (folder / "index").glob(f"*{sidecar.EXTENSION}"):
+        path.write_bytes(b"PDNPP3\n" + path.read_bytes()[len(sidecar.MAGIC):])
     with Library.open(folder) as lib:
         assert [lib.search.run(q, typing=False).total for q in queries] == expected
         files = list(lib.search.index.dir.glob(f"*{word_order.EXTENSION}"))
         assert files and all(sidecar.read_header(p, word_order.MAGIC) for p in files)
-        assert (lib.search.index.dir / "PAPERDESK_INDEX_VERSION").read_text().strip() == "14"
+        files = list(lib.search.index.dir.glob(f"*{sidecar.EXTENSION}"))
+        assert files and all(sidecar.read_header(p, sidecar.MAGIC) for p in files)
+        assert (lib.search.index.dir / "PAPERDESK_INDEX_VERSION").read_text().strip() == INDEX_VERSION

@@ -77,14 +77,22 @@ def _header(path: Path, magic: bytes, older: bytes) -> tuple[dict, int]:
 def npp_parts(folder: Path) -> dict:
     parts: dict[tuple[str, str], float] = defaultdict(float)
     for path in folder.glob(f"{sidecar.PREFIX}*{sidecar.EXTENSION}"):
-        header, offset = _header(path, sidecar.MAGIC, b"PDNPP2\n")
+        try:
+            header, offset = _header(path, sidecar.MAGIC, b"PDNPP3\n")
+        except ValueError:
+            header, offset = sidecar.read_header(path, b"PDNPP2\n")
         parts[(".npp", "(header)")] += offset
         rest = path.stat().st_size - offset
         fields = header["fields"]
         total = 0
+        docnum = 2 if "runs" in header else 4  # INDEX_VERSION 15: low bits, runs per block
+        if "runs" in header:
+            part = header["runs"] * (int(header["positions"][-1]) + int(header["blocks"][-1]))
+            parts[(".npp", "(runs)")] += part
+            total += part
         for name, (terms, size, _first, count, *kind) in fields.items():
             width = np.dtype(kind[0]).itemsize if kind else 4  # weights: float32 before version 12
-            part = (4 + width) * count + 16 * (terms + 1) + size
+            part = (docnum + width) * count + 16 * (terms + 1) + size
             parts[(".npp", name)] += part
             total += part
         parts[(".npp", "(other)")] += rest - total

@@ -11,11 +11,19 @@ reads by term (spelling words, numbers: ranges read columns) are left out (`cove
 segment our writer writes has its file (the index checks at open); a segment merged away leaves
 its file behind until `prune` (after each commit of the index queue).
 
+A docnum is kept in two bytes (INDEX_VERSION 15): a term's list is cut into runs, one per block
+of 2^16 documents it has postings in (the run's first posting and the block's number), each
+docnum its low 16 bits (at 100k papers 5 -> ~3 bytes a posting; a run costs 6-12 bytes, and a
+term has one per block: at most 16 in a million-document segment).
+
 Layout: MAGIC, an 8-byte little-endian header length, the pickled header {"fields": {name: (terms,
-term bytes, first posting, postings, weight dtype)}, "count": n}, then n int32 docnums, then per
-field in header order its postings' weights (of its dtype), then per field in header order:
-terms + 1 int64 term offsets into the field's term bytes, the term bytes (terms ascending),
-terms + 1 int64 offsets into the postings.
+term bytes, first posting, postings, weight dtype)}, "count": n, "runs": r, "positions": "<i4" or
+"<i8", "blocks": "<u2" or "<i4", "block_bits": b} padded so that the parts start at a multiple of
+8 bytes, then n docnums' low bits ("<u2"), r runs' first postings (of "positions") and r runs'
+blocks (of "blocks"), each of these three padded to 8 bytes, then per field in header order its
+postings' weights (of its dtype), then per field in header order: terms + 1 int64 term offsets
+into the field's term bytes, the term bytes (terms ascending), terms + 1 int64 offsets into the
+postings.
 """
 
 from __future__ import annotations
@@ -34,7 +42,8 @@ import numpy as np
 
 PREFIX, EXTENSION = "postings_", ".npp"  # not the segment's own prefix: Whoosh would pack it into
 # the segment's compound file
-MAGIC = b"PDNPP3\n"
+MAGIC = b"PDNPP4\n"
+BLOCK_BITS = 16  # a docnum is its block's number (per run) and its low 16 bits; tests use fewer
 _LENGTH = struct.Struct("<Q")
 T = TypeVar("T")
 
@@ -99,12 +108,27 @@ class Collector:
 
     def write(self, path: Path) -> None:
         """Write the file (also without lists: every segment has one)."""
-        docnums = self.docnums.tobytes() if self.docnums.itemsize == 4 else \
-            np.asarray(self.docnums, dtype=np.int32).tobytes()
-        header: dict = {"fields": {}, "count": len(self.docnums)}
+        docnums = np.frombuffer(self.docnums, dtype=np.int32) if self.docnums.itemsize == 4 and \
+            len(self.docnums) else np.asarray(self.docnums, dtype=np.int32)
+        count = len(docnums)
+        # A run starts at each term's first posting and wherever its block changes.
+        blocks = docnums >> BLOCK_BITS
+        new_run = np.zeros(count, dtype=bool)
+        for lists in self.fields.values():
+            term_starts = lists.first + np.asarray([0, *lists.ends[:-1]], dtype=np.int64)
+            new_run[term_starts[term_starts < count]] = True
+        new_run[1:] |= blocks[1:] != blocks[:-1]
+        run_first = np.flatnonzero(new_run)
+        positions = "<i4" if count < 1 << 31 else "<i8"
+        block_type = "<u2" if not count or int(blocks.max()) < 1 << 16 else "<i4"
+        header: dict = {"fields": {}, "count": count, "runs": len(run_first), "positions": positions,
+                        "blocks": block_type, "block_bits": BLOCK_BITS}
         weights = np.frombuffer(self.weights, dtype=np.float32) if len(self.weights) else \
             np.zeros(0, dtype=np.float32)
-        parts, lists_parts = [docnums], []
+        parts = [_padded((docnums & ((1 << BLOCK_BITS) - 1)).astype("<u2")),
+                 _padded(run_first.astype(positions)), _padded(blocks[run_first].astype(block_type))]
+        del blocks, new_run
+        lists_parts: list[bytes] = []
         for name, lists in self.fields.items():
             count = lists.ends[-1] if lists.ends else 0
             field_weights = weights[lists.first:lists.first + count]
@@ -114,6 +138,13 @@ class Collector:
             lists_parts += [np.asarray([0, *lists.term_ends], dtype="<i8").tobytes(), bytes(lists.terms),
                             np.asarray([0, *lists.ends], dtype="<i8").tobytes()]
         write_file(path, MAGIC, header, parts + lists_parts)
+
+
+def _padded(values: np.ndarray) -> bytes:
+    """The array's bytes, zeros appended to a multiple of 8 (the next part stays aligned: numpy
+    copies a misaligned array before searching it)."""
+    raw = values.tobytes()
+    return raw + bytes(-len(raw) % 8)
 
 
 def narrowest(weights: np.ndarray) -> str:
@@ -164,8 +195,20 @@ class Sidecar:
         # A plain array over the map: a memmap's slices pay for its Python subclass.
         raw = np.asarray(np.memmap(path, dtype=np.uint8, mode="r")) if size > offset else \
             np.zeros(0, dtype=np.uint8)
-        self.docnums = raw[offset:offset + 4 * count].view("<i4")
-        offset += 4 * count
+        runs, positions = header["runs"], np.dtype(header["positions"])
+        blocks = np.dtype(header["blocks"])
+
+        def part(dtype: np.dtype, n: int) -> np.ndarray:
+            nonlocal offset
+            found = raw[offset:offset + dtype.itemsize * n].view(dtype)
+            offset += dtype.itemsize * n
+            offset += -offset % 8
+            return found
+
+        self.lows = part(np.dtype("<u2"), count)
+        self.run_first = part(positions, runs)
+        self.run_blocks = part(blocks, runs)
+        self.block_bits = header["block_bits"]
         weights: dict[str, np.ndarray] = {}
         for name, (_terms, _size, _first, postings, kind) in header["fields"].items():
             width = np.dtype(kind).itemsize
@@ -208,14 +251,25 @@ class Sidecar:
         if lo == len(term_ends) - 1 or blob[term_ends[lo]:term_ends[lo + 1]] != text:
             return None
         start, stop = ends[lo], ends[lo + 1]
-        return (self.docnums[first + start:first + stop].astype(np.int64),
-                weights[start:stop].astype(np.float64))
+        return self.docnums(first + start, first + stop), weights[start:stop].astype(np.float64)
+
+    def docnums(self, start: int, stop: int) -> np.ndarray:
+        """The docnums of postings start..stop - 1 (int64), where a term's list starts a run:
+        each run's block number shifted into place, with the postings' low bits."""
+        if stop <= start:
+            return np.zeros(0, dtype=np.int64)
+        first = self.run_first
+        # Keys of the array's own type (a Python int would make numpy copy it to int64).
+        lo, hi = np.searchsorted(first, np.asarray([start, stop], dtype=first.dtype))
+        lengths = np.diff(np.append(first[lo:hi], stop))
+        highs = np.repeat(self.run_blocks[lo:hi].astype(np.int64) << self.block_bits, lengths)
+        return highs | self.lows[start:stop]
 
 
     def field_lists(self, fieldname: str) -> Iterator[tuple[bytes, np.ndarray, np.ndarray]]:
         """Every (term, docnums, weights) of a field, terms ascending (for a merge)."""
         term_ends, blob, ends, first, weights = self.fields[fieldname]
-        docnums = self.docnums[first:first + ends[-1]].astype(np.int64)
+        docnums = self.docnums(first, first + ends[-1])
         for k in range(len(ends) - 1):
             start, stop = ends[k], ends[k + 1]
             yield (blob[term_ends[k]:term_ends[k + 1]], docnums[start:stop],
