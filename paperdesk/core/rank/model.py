@@ -165,7 +165,9 @@ def train(cache: FeatureCache, labels: Labels, *, today: dt.date, tag: str | Non
     if PSEUDO_POSITIVES and len(free):
         scores = cache.score_all(weights.dense())
         scores[labelled] = -np.inf
-        liked = np.argsort(-scores)[:min(PSEUDO_POSITIVES, len(free))]
+        k = min(PSEUDO_POSITIVES, len(free))
+        best = np.argpartition(-scores, k - 1)[:k]  # the best few (sorting all 100k took ~30 ms)
+        liked = best[np.argsort(-scores[best])]
         keep = ~np.isin(rows, liked)
         rows = np.concatenate([rows[keep], liked])
         y = np.concatenate([y[keep], np.ones(len(liked), np.float32)])
