@@ -580,3 +580,15 @@ def test_sort_interest_keeps_the_best_of_every_match_and_makes_only_their_hits(t
     assert "#nothing-tagged" in by_tag.ranking and len(by_tag.hits) == 3
     nothing = lib.search.run("speach sort:interest", limit=5, typing=False)
     assert nothing.total == 0 and nothing.suggestion == "speech sort:interest"
+
+
+def test_rows_are_looked_up_a_slice_at_a_time_unknown_papers_minus_one(topic_lib, monkeypatch):
+    lib, _ = topic_lib
+    monkeypatch.setattr(features, "ROWS_AT_ONCE", 7)
+    cache = FeatureCache(lib.folder)
+    cache.refresh(lib.conn)
+    ids = lib.paper_ids(order="title")[:50]
+    asked = (*ids[:20], "not-a-paper", *ids[20:])
+    assert cache.rows(asked).tolist() == [cache.row_of[p] for p in ids[:20]] + [-1] + \
+        [cache.row_of[p] for p in ids[20:]]
+    assert cache.rows(()).tolist() == []

@@ -43,6 +43,7 @@ CHILD_PAPERS = 5000          # featurising this many papers or more runs in a ch
 MAX_CHUNKS = 24              # more chunk files than this are merged into one
 BLOCK_ROWS = 2048            # rows unpacked at a time for whole-matrix work (~2 MB temporaries)
 SCORE_ROWS = 512             # rows scored at a time: temporaries that stay in the CPU's cache
+ROWS_AT_ONCE = 5000          # ids looked up at a time (`rows`)
 CACHE_VERSION = "3"
 # A feature in more than COMMON_DF of papers says little about any one: its idf counts half
 # (bench_rank --quality, 10 seeds, p@20 after 50 decisions 0.547 -> 0.575). arxiv-sanity-lite drops
@@ -549,8 +550,13 @@ class FeatureCache:
 
     # -- reading ------------------------------------------------------------------------------
     def rows(self, ids: Sequence[str]) -> np.ndarray:
-        """Row numbers of these papers (-1 for a paper not featurised)."""
-        return np.array(list(map(self.row_of.get, ids, itertools.repeat(-1))), dtype=np.int64)
+        """Row numbers of these papers (-1 for a paper not featurised): looked up by `map` (a third
+        faster than a generator), a slice at a time (it holds the GIL: ~1 ms a slice)."""
+        out = np.empty(len(ids), dtype=np.int64)
+        for start in range(0, len(ids), ROWS_AT_ONCE):
+            part = ids[start:start + ROWS_AT_ONCE]
+            out[start:start + len(part)] = list(map(self.row_of.get, part, itertools.repeat(-1)))
+        return out
 
     def row(self, r: int) -> tuple[np.ndarray, np.ndarray]:
         idx, counts = self.matrix.unpack(int(self.matrix.indptr[r]), int(self.matrix.indptr[r + 1]))
