@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 
 @dataclass(frozen=True)
@@ -16,18 +16,7 @@ class Changes:
     saved_searches: bool = False
 
     def __bool__(self) -> bool:
-        return bool(
-            self.papers or self.added or self.removed or self.tags or self.sources
-            or self.notes or self.saved_searches
-        )
+        return any(getattr(self, f.name) for f in fields(self))
 
-    def __or__(self, other: Changes) -> Changes:
-        return Changes(
-            papers=self.papers | other.papers,
-            added=self.added | other.added,
-            removed=self.removed | other.removed,
-            tags=self.tags or other.tags,
-            sources=self.sources or other.sources,
-            notes=self.notes or other.notes,
-            saved_searches=self.saved_searches or other.saved_searches,
-        )
+    def __or__(self, other: Changes) -> Changes:  # sets joined, flags or-ed: every field the same way
+        return Changes(**{f.name: getattr(self, f.name) | getattr(other, f.name) for f in fields(self)})
