@@ -82,8 +82,7 @@ class ArxivLookup(QObject):
 
         from paperdesk.core.pdf.arxiv import without_arxiv_id
 
-        self.jobs.write("Count papers without arXiv ids", lambda lib: without_arxiv_id(lib, ids),
-                               shown)
+        self.jobs.write("Count papers without arXiv ids", lambda lib: without_arxiv_id(lib, ids), shown)
 
     def withdraw_offer(self) -> None:
         self._offer_timer.stop()

@@ -52,7 +52,7 @@ class ReaderCaret:
         self._show()
         self.mode_changed()
         self.status("Caret: w/b next/previous word, j/k line, W/B extend/shrink, h highlights, "
-                 "c highlights with a comment, Esc leaves", 0)
+                    "c highlights with a comment, Esc leaves", 0)
 
     def stop(self) -> None:
         if not self.active:

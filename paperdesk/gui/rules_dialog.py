@@ -142,8 +142,8 @@ class RulesDialog(QDialog):
         if rule is None:
             return
         self.jobs.write(f"Save rule {rule.name}",
-                               lambda lib: rules.add_rule(lib, rule.name, rule.query, rule.actions),
-                               lambda _r: (self.refresh(), self._edited()))
+                        lambda lib: rules.add_rule(lib, rule.name, rule.query, rule.actions),
+                        lambda _r: (self.refresh(), self._edited()))
         self.summary.setText(f"Saved {rule.name!r}: it acts on papers imported from now on.")
 
     def preview(self) -> None:
@@ -186,5 +186,5 @@ class RulesDialog(QDialog):
         if rule is None:
             return
         self.jobs.write(f"Remove rule {rule.name}", lambda lib: rules.remove_rule(lib, rule.name),
-                               lambda _r: (self.refresh(), self._edited()))
+                        lambda _r: (self.refresh(), self._edited()))
         self.summary.setText(f"Removed {rule.name!r}.")
