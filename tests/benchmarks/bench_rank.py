@@ -13,8 +13,10 @@ of the topic's papers in the top 20%, and PaperDesk minus the recipe paired by s
 error); the JSON adds p@20 over runs with a positive and per topic. `--topics alt` uses a second set
 of hidden topics (a change should help on both).
 Speed: --n 100000 builds a synthetic library (minutes; --workdir keeps it for the next run) and
-prints featurising, a decision to an updated model, ranking a view, and memory; python_loop_20M_s
-says how loaded the machine was.
+prints featurising, a decision to an updated model (its scores included), the first ranking of the
+Inbox after it and a second one, scoring every row, each route to a ranked Inbox (the desk's For you,
+a sort:interest search keeping 200 or 1000, `paperdesk rank`'s search), and memory;
+python_loop_20M_s (and _at_end) say how loaded the machine was.
 """
 
 from __future__ import annotations
