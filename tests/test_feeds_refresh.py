@@ -10,12 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from samples import feed_data
 
-from paperdesk.core.feeds import (
-    FetchLimits,
-    refresh_feeds,
-)
 from paperdesk.core.feeds.discover import ProbeError, probe
-from paperdesk.core.feeds.fetch import USER_AGENT
+from paperdesk.core.feeds.fetch import USER_AGENT, FetchLimits
+from paperdesk.core.feeds.refresh import refresh_feeds
 
 LIMITS = FetchLimits(timeout=0.5, total_timeout=5, max_bytes=256 * 1024, max_redirects=5)
 

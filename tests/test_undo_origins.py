@@ -16,7 +16,7 @@ from sqlite_utils.migrations import Migrations
 
 from paperdesk.core import Library, LibraryError, schema
 from paperdesk.core.digest import read_digest
-from paperdesk.core.feeds import refresh_feeds
+from paperdesk.core.feeds.refresh import refresh_feeds
 from paperdesk.core.normalize import normalize_title
 
 

@@ -759,7 +759,7 @@ class Library:
     @property
     def feeds(self) -> Feeds:
         """Subscriptions: `lib.feeds.all/get/find/add/rename/set_interval/set_paused/remove/
-        import_opml/export_opml` (made on first use: the feeds package loads its HTTP client)."""
+        import_opml/export_opml` (made on first use)."""
         if self._feeds is None:
             from paperdesk.core.feeds.subscriptions import Feeds
 
