@@ -84,7 +84,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     with open_library(args) as lib:
         with progress_line(not args.json) as progress:
             report = lib.import_paths(args.files, progress=progress)
-        applied = _apply_rules(lib) if report.changes.added else {}
+        applied: dict[str, int] = {}
+        if report.changes.added:
+            from paperdesk.core.rank.rules import apply_to_new
+
+            applied = apply_to_new(lib)
         if args.json:
             print_json({**report.to_json(), "rules": applied})
         else:
@@ -98,12 +102,6 @@ def cmd_import(args: argparse.Namespace) -> int:
             for name, count in applied.items():
                 print(f"rule {name!r} acted on {count} new paper{'s' if count != 1 else ''}")
     return 0 if report.ok else 1
-
-
-def _apply_rules(lib) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    from paperdesk.core.rank.rules import apply_to_new
-
-    return apply_to_new(lib)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
