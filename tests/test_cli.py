@@ -129,6 +129,20 @@ def test_one_author_is_one_author_in_show_and_the_reader(lib, library_dir):
     assert "1 authors" not in page
 
 
+def test_a_commands_expected_refusal_is_one_line(tmp_path):
+    lib = tmp_path / "lib"
+    run("import", str(DIGEST_PLAIN), library=lib, check=True)
+    (tmp_path / "notes.bib").write_text("@misc{mine, title={kept by hand}}\n")
+    for args in (("rules", "rm", "no-such-rule"),  # RuleError
+                 ("export", "bibtex", str(tmp_path / "notes.bib")),  # ExportError: not PaperDesk's file
+                 ("pdf", "import", str(tmp_path / "missing"))):  # PdfRejected: not a folder
+        proc = run(*args, library=lib)
+        assert proc.returncode == 1, args
+        assert proc.stderr.startswith("paperdesk: ") and proc.stderr.count("\n") == 1, proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert (tmp_path / "notes.bib").read_text() == "@misc{mine, title={kept by hand}}\n"
+
+
 class _Terminal:
     """stderr as a terminal sees it: what was written, in order."""
 

@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 import sys
 
-from paperdesk.cli.output import CommandError, open_library, print_json, progress_line
+from paperdesk.cli.output import open_library, print_json, progress_line
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,13 +30,11 @@ def _date(text: str) -> dt.date:
 def cmd_import_arxiv(args: argparse.Namespace) -> int:
     from paperdesk.core.arxiv_snapshot import Filters, SnapshotError, import_snapshot
 
-    with open_library(args) as lib:
+    with open_library(args, SnapshotError) as lib:
         try:
             with progress_line(not args.json, percent=True) as progress:
                 report = import_snapshot(lib, args.file, Filters(args.category, args.since),
                                          progress=progress)
-        except SnapshotError as exc:
-            raise CommandError(str(exc)) from None
         except KeyboardInterrupt:
             print("stopped; run the same command again to continue", file=sys.stderr)
             return 130

@@ -71,15 +71,10 @@ def _selection_title(args: argparse.Namespace) -> str | None:
 def cmd_markdown(args: argparse.Namespace) -> int:
     from paperdesk.core.export import ExportError, export_markdown
 
-    with open_library(args) as lib:
-        ids = select_ids(lib, args)
-        try:
-            with progress_line(not args.json) as progress:
-                report = export_markdown(lib, args.folder, ids, one_file=args.one_file,
-                                         template=args.template, dry_run=args.dry_run, progress=progress,
-                                         title=_selection_title(args) if args.one_file else None)
-        except ExportError as exc:
-            raise CommandError(str(exc)) from None
+    with open_library(args, ExportError) as lib, progress_line(not args.json) as progress:
+        report = export_markdown(lib, args.folder, select_ids(lib, args), one_file=args.one_file,
+                                 template=args.template, dry_run=args.dry_run, progress=progress,
+                                 title=_selection_title(args) if args.one_file else None)
     if args.json:
         print_json(report.to_json())
     else:
@@ -96,12 +91,9 @@ def cmd_markdown(args: argparse.Namespace) -> int:
 def cmd_bibtex(args: argparse.Namespace) -> int:
     from paperdesk.core.export import ExportError, export_bibtex
 
-    with open_library(args) as lib:
-        ids = select_ids(lib, args)
-        try:
-            report = export_bibtex(lib, ids, args.file, unicode=args.unicode, key_pattern=args.key_pattern)
-        except ExportError as exc:
-            raise CommandError(str(exc)) from None
+    with open_library(args, ExportError) as lib:
+        report = export_bibtex(lib, select_ids(lib, args), args.file, unicode=args.unicode,
+                               key_pattern=args.key_pattern)
     if args.json:
         print_json(report.to_json())
     else:

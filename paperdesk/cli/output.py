@@ -22,7 +22,9 @@ class CommandError(Exception):
 
 
 @contextlib.contextmanager
-def open_library(args: argparse.Namespace) -> Iterator[Library]:
+def open_library(args: argparse.Namespace, *expected: type[Exception]) -> Iterator[Library]:
+    """The library for one command; a LibraryError, or one of the `expected` errors (whose
+    message is meant for the user too), becomes the command's one line."""
     from paperdesk.core import Library, LibraryError
 
     try:
@@ -31,7 +33,7 @@ def open_library(args: argparse.Namespace) -> Iterator[Library]:
         raise CommandError(str(exc)) from None
     try:
         yield lib
-    except LibraryError as exc:
+    except (LibraryError, *expected) as exc:
         raise CommandError(str(exc)) from None
     finally:
         lib.close()

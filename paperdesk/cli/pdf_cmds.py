@@ -174,13 +174,9 @@ def _refusal(file: str, exc: Exception) -> str:
 def cmd_pdf_import(args: argparse.Namespace) -> int:
     from paperdesk.core.pdf import files, fulltext, importdir
 
-    with open_library(args) as lib:
-        try:
-            with progress_line() as progress:
-                report = importdir.import_dir(lib, Path(args.folder), password=args.password,
-                                              progress=progress)
-        except files.PdfRejected as exc:
-            raise CommandError(str(exc)) from None
+    with open_library(args, files.PdfRejected) as lib:
+        with progress_line() as progress:
+            report = importdir.import_dir(lib, Path(args.folder), password=args.password, progress=progress)
         fulltext.extract_pending(lib)
     if not report.files:  # one line, not an empty report above it
         raise CommandError(f"{args.folder}: no PDF files in it; nothing changed")

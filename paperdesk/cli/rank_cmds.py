@@ -100,12 +100,9 @@ def _weights(reasons: list) -> list[dict]:
 def cmd_rules_add(args: argparse.Namespace) -> int:
     from paperdesk.core.rank import rules
 
-    with open_library(args) as lib:
-        try:
-            actions = rules.make_actions(args.tag, args.star, args.archive, args.read)
-            rules.add_rule(lib, args.name, args.query, actions)
-        except rules.RuleError as exc:
-            raise CommandError(str(exc)) from None
+    with open_library(args, rules.RuleError) as lib:
+        actions = rules.make_actions(args.tag, args.star, args.archive, args.read)
+        rules.add_rule(lib, args.name, args.query, actions)
         rule = rules.get_rule(lib, rules.check_name(args.name))
         print(f"rule {rule.name!r}: {rule.query} → {rule.describe_actions()} "
               f"(papers imported from now on; `paperdesk rules run {rule.name}` for the Inbox)")
@@ -130,11 +127,8 @@ def cmd_rules_list(args: argparse.Namespace) -> int:
 def cmd_rules_run(args: argparse.Namespace) -> int:
     from paperdesk.core.rank import rules
 
-    with open_library(args) as lib:
-        try:
-            rule = rules.get_rule(lib, args.name)
-        except rules.RuleError as exc:
-            raise CommandError(str(exc)) from None
+    with open_library(args, rules.RuleError) as lib:
+        rule = rules.get_rule(lib, args.name)
         ids = rules.matches(lib, rule)
         rows = lib.rows(ids)
         if args.json:
@@ -159,10 +153,7 @@ def cmd_rules_run(args: argparse.Namespace) -> int:
 def cmd_rules_rm(args: argparse.Namespace) -> int:
     from paperdesk.core.rank import rules
 
-    with open_library(args) as lib:
-        try:
-            rules.remove_rule(lib, args.name)
-        except rules.RuleError as exc:
-            raise CommandError(str(exc)) from None
+    with open_library(args, rules.RuleError) as lib:
+        rules.remove_rule(lib, args.name)
         print(f"removed rule {args.name!r}")
     return 0
