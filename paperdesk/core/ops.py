@@ -153,7 +153,7 @@ def _partial(table: str, row: dict | None) -> bool:
     return row is not None and TABLE_KEYS[table][0] not in row
 
 
-def _put_row(conn: sqlite3.Connection, table: str, key: Sequence[object], row: dict | None) -> None:
+def put_row(conn: sqlite3.Connection, table: str, key: Sequence[object], row: dict | None) -> None:
     """Make the row `key` equal to `row` (or absent), without REPLACE's cascading delete; a
     partial row sets just its columns."""
     cols = TABLE_KEYS[table]
@@ -215,7 +215,7 @@ def replay(conn: sqlite3.Connection, op_id: int, *, undo: bool) -> Changes:
             f"UPDATE op_rows SET {column} = ? WHERE op_id = ? AND seq = ?",
             (json.dumps(current) if current is not None else None, op_id, seq),
         )
-        _put_row(conn, table, key, target)
+        put_row(conn, table, key, target)
         if table == "highlights":  # keyed by highlight id: report the paper it belongs to
             row = target or current or {}
             touched.append((table, [row.get("paper_id", key[0])]))

@@ -24,6 +24,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from paperdesk.core import ops
 from paperdesk.core.changes import Changes
 from paperdesk.core.library import Library, LibraryError
 from paperdesk.core.pdf.document import PdfBroken, PdfDocument, PdfEncrypted
@@ -142,29 +143,20 @@ def keep(lib: Library, paper_id: str, incoming: Path, facts: PdfFacts, *, origin
            "text_state": old["text_state"] if same else "encrypted" if facts.encrypted else "pending"}
     if same:  # nothing a user would undo: the validators and the time of the fetch
         with lib.transaction() as conn:
-            _put_pdf(conn, row)
+            ops.put_row(conn, "pdfs", [paper_id], row)
         return Changes()
     label = label or f"{'Fetch' if origin == 'fetched' else 'Attach'} the PDF of {paper_id}"
     with lib.operation("pdf", label) as rec:
         conn = lib.conn
         rec.touch("pdfs", [paper_id], old)
         rec.touch("pdf_texts", [paper_id])
-        _put_pdf(conn, row)
+        ops.put_row(conn, "pdfs", [paper_id], row)
         conn.execute("DELETE FROM pdf_fetches WHERE paper_id = ?", (paper_id,))
         conn.execute("DELETE FROM pdf_texts WHERE paper_id = ?", (paper_id,))
         enqueue_index(conn, [paper_id])
         rec.changed(Changes(papers=frozenset([paper_id])))
     prune(lib, paper_id)
     return rec.changes
-
-
-def _put_pdf(conn, row: dict) -> None:
-    names = list(row)
-    conn.execute(
-        f"INSERT INTO pdfs ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
-        "ON CONFLICT (paper_id) DO UPDATE SET "
-        + ", ".join(f"{n} = excluded.{n}" for n in names if n != "paper_id"),
-        [row[n] for n in names])
 
 
 def prune(lib: Library, paper_id: str) -> list[str]:
