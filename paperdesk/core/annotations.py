@@ -97,13 +97,8 @@ def _coalescible_op(lib: Library, paper_id: str) -> int | None:
 
 
 def _write_note(conn, paper_id: str, body: str, now: str) -> None:
-    if body:
-        conn.execute(
-            "INSERT INTO notes (paper_id, body, updated_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (paper_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
-            (paper_id, body, now))
-    else:
-        conn.execute("DELETE FROM notes WHERE paper_id = ?", (paper_id,))
+    note = {"paper_id": paper_id, "body": body, "updated_at": now} if body else None  # "": no note
+    ops.put_row(conn, "notes", [paper_id], note)
     conn.execute("INSERT INTO note_revisions (paper_id, body, saved_at) VALUES (?, ?, ?)",
                  (paper_id, body, now))
     enqueue_index(conn, [paper_id])

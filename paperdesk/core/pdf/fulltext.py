@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from paperdesk.core import ops
 from paperdesk.core.annotations import locate
 from paperdesk.core.library import Library, Progress, reporting
 from paperdesk.core.pdf import bidi
@@ -111,14 +112,10 @@ def extract_one(lib: Library, paper_id: str) -> str:
         if doc is not None:
             doc.close()
     with lib.transaction() as conn:  # derived data, not a user operation
+        row = None  # no text: none stored
         if state == "done" and text is not None:
-            conn.execute(
-                "INSERT INTO pdf_texts (paper_id, text, page_starts) VALUES (?, ?, ?) "
-                "ON CONFLICT (paper_id) DO UPDATE SET text = excluded.text, "
-                "page_starts = excluded.page_starts",
-                (paper_id, text.text, json.dumps(text.page_starts)))
-        else:
-            conn.execute("DELETE FROM pdf_texts WHERE paper_id = ?", (paper_id,))
+            row = {"paper_id": paper_id, "text": text.text, "page_starts": json.dumps(text.page_starts)}
+        ops.put_row(conn, "pdf_texts", [paper_id], row)
         conn.execute("UPDATE pdfs SET text_state = ? WHERE paper_id = ?", (state, paper_id))
         conn.executemany("UPDATE highlights SET page = ?, start = ?, end = ?, quads = ?, located = ? "
                          "WHERE id = ?", moved)
