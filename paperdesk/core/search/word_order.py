@@ -44,6 +44,9 @@ PREFIX, EXTENSION = "words_", ".npw"  # not the segment's own prefix (Whoosh wou
 MAGIC = b"PDNPW3\n"
 NARROW_WORDS = 1 << 16  # a vocabulary this small is sorted as 2-byte ids
 BLOCK_BITS = 16  # a place is its block's number and its low 16 bits (two bytes); tests use fewer
+# A look-up makes a word's places whole when they are at most this many per key plus this many
+# (cheaper than the run-wise binary search); tests set both to 0 to take the binary search.
+MATERIALISE_PER_KEY, MATERIALISE_ALWAYS = 32, 65_536
 
 
 class Field(NamedTuple):
@@ -82,6 +85,16 @@ class Field(NamedTuple):
         if not len(at) or not len(blocks):
             return np.full(len(at), self.run_ends[first], dtype=np.int64), np.zeros(len(at), dtype=bool)
         at = np.maximum(at, 0)  # (a place before the first: the first place is >= it)
+        base = int(self.run_ends[first])
+        count = int(self.run_ends[last]) - base
+        if count <= MATERIALISE_PER_KEY * len(at) + MATERIALISE_ALWAYS:
+            # Few places for these keys: all of them made at once, then one searchsorted (the
+            # binary search below costs ~100 numpy calls, however few the keys).
+            places = self._places(first, last)
+            index = np.searchsorted(places, at)
+            exact = index < count
+            exact[exact] = places[index[exact]] == at[exact]
+            return index + base, exact
         # Keys of the arrays' own type: numpy copies a searched array of another type first.
         block = (at >> self.block_bits).astype(blocks.dtype)
         run = np.searchsorted(blocks, block)
