@@ -403,9 +403,8 @@ class Library:
         if status:
             clauses.append("p.status = ?")
             params.append(status)
-        if starred is not None:
-            clauses.append("p.starred = ?")
-            params.append(1 if starred else 0)
+        if starred is not None:  # a literal: the planner uses a partial index only for one
+            clauses.append(f"p.starred = {1 if starred else 0}")
         if tag:
             clauses.append("EXISTS (SELECT 1 FROM tags t WHERE t.paper_id = p.id AND t.tag = ?)")
             params.append(tag)

@@ -372,4 +372,19 @@ def m0014_smaller(db: Database) -> None:
         conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('index_queue', ?)", (counter[0],))
 
 
+
+@migrations(name="0016_starred_order")
+def m0016_starred_order(db: Database) -> None:
+    # The Starred view lists its papers by date from this index alone: at 1M papers, 20k starred,
+    # its first 2000 ids took 50-450 ms sorting every starred row in a temporary B-tree, 0.5 ms
+    # from the index. It also counts them, so it replaces the index on starred alone.
+    db.executescript(
+        """
+        CREATE INDEX papers_starred_order_date ON papers(
+            published IS NULL, published DESC, added_at DESC, id) WHERE starred = 1;
+        DROP INDEX papers_starred;
+        """
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
