@@ -15,7 +15,7 @@ from paperdesk.core.changes import Changes
 from paperdesk.core.feeds.opml import GROUP_SEP, OpmlFeed, read_opml, write_opml
 from paperdesk.core.library import Library, LibraryError
 from paperdesk.core.limits import MAX_SOURCE_NAME_CHARS, clean_line
-from paperdesk.core.ops import OpRecorder
+from paperdesk.core.ops import OpRecorder, fetch_row
 from paperdesk.core.timeutil import now_iso
 
 DEFAULT_EVERY = 6 * 3600
@@ -164,11 +164,10 @@ class Feeds:
         return [_feed(dict(zip(names, row, strict=True))) for row in cur]
 
     def get(self, feed_id: int) -> Feed:
-        cur = self.lib.conn.execute("SELECT * FROM feeds WHERE id = ?", (feed_id,))
-        row = cur.fetchone()
+        row = fetch_row(self.lib.conn, "feeds", [feed_id])
         if row is None:
             raise FeedError(f"no feed with id {feed_id}")
-        return _feed(dict(zip([d[0] for d in cur.description], row, strict=True)))
+        return _feed(row)
 
     def find(self, url: str) -> Feed | None:
         row = self.lib.conn.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()

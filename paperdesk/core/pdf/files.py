@@ -264,9 +264,7 @@ def write_temp(folder: Path, body: bytes) -> Path:
 
 
 def pdf_row(lib: Library, paper_id: str) -> dict | None:
-    cur = lib.conn.execute("SELECT * FROM pdfs WHERE paper_id = ?", (paper_id,))
-    row = cur.fetchone()
-    return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
+    return ops.fetch_row(lib.conn, "pdfs", [paper_id])
 
 
 def _sync_dir(folder: Path) -> None:
