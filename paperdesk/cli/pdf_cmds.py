@@ -153,22 +153,16 @@ def cmd_pdf_attach(args: argparse.Namespace) -> int:
         try:
             facts, _ = files.attach(lib, args.id, Path(args.file), password=args.password,
                                     max_bytes=pdf_settings.load(lib).max_pdf_bytes)
+        except files.PdfNeedsPassword as exc:
+            problem = ": wrong password; nothing changed" if exc.wrong_password else \
+                " is encrypted: pass --password or attach it in the desk"
+            raise CommandError(args.file + problem) from None
         except files.PdfRejected as exc:
-            raise CommandError(_refusal(args.file, exc)) from None
+            raise CommandError(f"{args.file}: {exc}; nothing changed") from None
         state = fulltext.extract_one(lib, args.id)
     print(f"{args.id}: {args.file} attached ({files.pages_text(facts.pages)}); {fulltext.state_word(state)} "
           "(undo with `paperdesk undo`)")
     return 0
-
-
-def _refusal(file: str, exc: Exception) -> str:
-    from paperdesk.core.pdf import files
-
-    if isinstance(exc, files.PdfNeedsPassword):
-        if exc.wrong_password:
-            return f"{file}: wrong password; nothing changed"
-        return f"{file} is encrypted: pass --password or attach it in the desk"
-    return f"{file}: {exc}; nothing changed"
 
 
 def cmd_pdf_import(args: argparse.Namespace) -> int:
