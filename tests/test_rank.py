@@ -592,3 +592,18 @@ def test_rows_are_looked_up_a_slice_at_a_time_unknown_papers_minus_one(topic_lib
     assert cache.rows(asked).tolist() == [cache.row_of[p] for p in ids[:20]] + [-1] + \
         [cache.row_of[p] for p in ids[20:]]
     assert cache.rows(()).tolist() == []
+
+
+def test_cli_rank_by_a_tags_model_through_the_interest_search(topic_lib):
+    lib, topic_of = topic_lib
+    vision = [p for p in sorted(topic_of) if topic_of[p] == "vision"]
+    lib.tag(vision[:12], ["cv"])
+    lib.star([p for p in sorted(topic_of) if topic_of[p] == "rl"][:12])  # kept, but not #cv
+    run = [sys.executable, "-m", "paperdesk", "--library", str(lib.folder), "rank", "--tag", "cv"]
+    data = json.loads(subprocess.run([*run, "--json", "--limit", "6"], capture_output=True, text=True,
+                                     check=True).stdout)
+    assert "#cv" in data["model"] and data["tag"] == "cv" and data["total"] == lib.count(status="inbox")
+    assert [topic_of[h["id"]] for h in data["hits"]].count("vision") >= 5
+    assert [h["score"] for h in data["hits"]] == sorted((h["score"] for h in data["hits"]), reverse=True)
+    out = subprocess.run([*run, "--limit", "3"], capture_output=True, text=True, check=True)
+    assert len(out.stdout.splitlines()) == 3 and "#cv" in out.stderr
