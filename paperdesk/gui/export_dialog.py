@@ -55,9 +55,13 @@ def _field(placeholder: str) -> QLineEdit:
     return QLineEdit(placeholderText=placeholder)
 
 
-def _path_row(label: str, edit: QLineEdit, browse: Callable[[], None] | None) -> QHBoxLayout:
-    caption = QLabel(label, minimumWidth=90)
-    return row(caption, (edit, 1), *([button("Browse…", browse)] if browse else []))
+def _path_row(label: str, edit: QLineEdit, choose: Callable[[], str] | None = None) -> QHBoxLayout:
+    """A caption, the field and (with `choose`: a file dialog giving a path or "") Browse…."""
+    def browse() -> None:
+        if choose is not None and (path := choose()):
+            edit.setText(path)
+
+    return row(QLabel(label, minimumWidth=90), (edit, 1), *([button("Browse…", browse)] if choose else []))
 
 
 class ExportDialog(QDialog):
@@ -75,10 +79,10 @@ class ExportDialog(QDialog):
         self.template = _field("Default template (or a Jinja2 template file)")
         self.bib_path = _field("papers.bib")
         md, bib = QWidget(), QWidget()
-        column(_path_row("Folder:", self.folder, self._browse_folder),
-               _path_row("Reading list:", self.one_file, None),
-               _path_row("Template:", self.template, self._browse_template), 1, on=md)
-        column(_path_row("File:", self.bib_path, self._browse_bib), 1, on=bib)
+        column(_path_row("Folder:", self.folder, self._choose_folder),
+               _path_row("Reading list:", self.one_file),
+               _path_row("Template:", self.template, self._choose_template), 1, on=md)
+        column(_path_row("File:", self.bib_path, self._choose_bib), 1, on=bib)
         self.tabs = QTabWidget()
         self.tabs.addTab(md, "Markdown folder")
         self.tabs.addTab(bib, "BibTeX file")
@@ -102,23 +106,17 @@ class ExportDialog(QDialog):
         jobs.progress.connect(self._job_progress)
         self.refresh_scope()
 
-    def _browse_folder(self) -> None:
+    def _choose_folder(self) -> str:
         start = self.folder.text() or str(Path.home())
-        path = QFileDialog.getExistingDirectory(self, "Export Markdown into", start)
-        if path:
-            self.folder.setText(path)
+        return QFileDialog.getExistingDirectory(self, "Export Markdown into", start)
 
-    def _browse_template(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Template", str(Path.home()),
-                                              "Templates (*.md *.j2 *.jinja)")
-        if path:
-            self.template.setText(path)
+    def _choose_template(self) -> str:
+        return QFileDialog.getOpenFileName(self, "Template", str(Path.home()),
+                                           "Templates (*.md *.j2 *.jinja)")[0]
 
-    def _browse_bib(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export BibTeX", self.bib_path.text()
-                                              or str(Path.home() / "papers.bib"), "BibTeX (*.bib)")
-        if path:
-            self.bib_path.setText(path)
+    def _choose_bib(self) -> str:
+        return QFileDialog.getSaveFileName(self, "Export BibTeX", self.bib_path.text()
+                                           or str(Path.home() / "papers.bib"), "BibTeX (*.bib)")[0]
 
     # -- what to export -------------------------------------------------------------------------
     def scope_ids(self, key: str) -> list[str]:
