@@ -309,13 +309,13 @@ class MainWindow(QMainWindow):
         found = self.papers.last_search
         if self.papers.searching and found is not None:
             more = "+" if found.more else ""  # only the best are listed
-            self.count_label.setText(f"{n:,}{more} {'match' if n == 1 and not more else 'matches'} in {what}")
+            text = f"{n:,}{more} {'match' if n == 1 and not more else 'matches'} in {what}"
         else:
-            self.count_label.setText(f"{n:,} {'paper' if n == 1 else 'papers'} in {what}")
+            text = f"{n:,} {'paper' if n == 1 else 'papers'} in {what}"
         if self.papers.by_interest:
             again = self.keymap.keys_for("for-you") or ["the sort menu"]
-            self.count_label.setText(self.count_label.text() + (
-                f" · for you ({again[0]} ranks again)" if self.papers.rank_stale else " · for you"))
+            text += f" · for you ({again[0]} ranks again)" if self.papers.rank_stale else " · for you"
+        self.count_label.setText(text)
 
     def _show_ranking(self, sentence: str) -> None:
         if sentence and self.papers.ranker_warm:

@@ -27,12 +27,10 @@ def show_order(papers: PaperList, header: QHeaderView) -> None:
     own order), without sorting again."""
     order, ascending = papers.shown_order
     header.blockSignals(True)
+    header.setSortIndicatorShown(order in SORT_COLUMN)
     if order in SORT_COLUMN:
-        header.setSortIndicatorShown(True)
         header.setSortIndicator(SORT_COLUMN[order], Qt.SortOrder.AscendingOrder if ascending
                                 else Qt.SortOrder.DescendingOrder)
-    else:
-        header.setSortIndicatorShown(False)
     header.blockSignals(False)
     header.setToolTip(f"Sorted by: {order_name(order)} (right-click for other orders)")
 
