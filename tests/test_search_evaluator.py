@@ -586,13 +586,14 @@ def test_common_positions_of_two_ascending_arrays():
     from paperdesk.core.search.evaluator import _common
 
     rng = np.random.default_rng(5)
-    for size_a, size_b in ((0, 5), (5, 0), (50, 4000), (4000, 50), (300, 300)):
+    for size_a, size_b in ((0, 5), (5, 0), (50, 4000), (4000, 50), (300, 300), (100, 100)):
         a = np.unique(rng.integers(0, 5000, size_a))
         b = np.unique(rng.integers(0, 5000, size_b))
-        mine, theirs = _common(a, b)
-        expected, ia, ib = np.intersect1d(a, b, assume_unique=True, return_indices=True)
-        assert a[mine].tolist() == expected.tolist() and mine.tolist() == ia.tolist()
-        assert theirs.tolist() == ib.tolist()
+        for size in (5000, 10**9 if size_a < 1000 else 5000):  # a binary search / one array
+            mine, theirs = _common(a, b, size)
+            expected, ia, ib = np.intersect1d(a, b, assume_unique=True, return_indices=True)
+            assert a[mine].tolist() == expected.tolist() and mine.tolist() == ia.tolist()
+            assert theirs.tolist() == ib.tolist()
 
 
 @pytest.mark.parametrize("whole", [True, False])

@@ -74,14 +74,22 @@ class Matches(Mapping[int, float]):
         return Matches(mask, np.where(mask, self.scores, 0.0))
 
 
-def _common(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where the values two ascending arrays share are in each (the shorter one looked up in
-    the longer: a common word's list is searched, never sorted)."""
+def _common(a: np.ndarray, b: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where the values two ascending arrays of docnums below `size` share are in each: the
+    shorter looked up in the longer by binary search, or, when it is long (a binary search per
+    value touches ~20 scattered places), each of the longer's positions written at its docnum
+    in one array over every document and read back at the shorter's values."""
     if len(a) > len(b):
-        mine, theirs = _common(b, a)
+        mine, theirs = _common(b, a, size)
         return theirs, mine
     if not len(a) or not len(b):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if len(a) * 16 > size:
+        where = np.full(size, -1, dtype=np.int64)
+        where[b] = np.arange(len(b))
+        found = where[a]
+        shared = found >= 0
+        return np.flatnonzero(shared), found[shared]
     found = np.minimum(np.searchsorted(b, a), len(b) - 1)
     shared = b[found] == a
     return np.flatnonzero(shared), found[shared]
@@ -389,7 +397,7 @@ class IndexView:
             if k == 0:
                 ids, scores = their_ids, their_scores
             else:
-                mine, theirs = _common(ids, their_ids)
+                mine, theirs = _common(ids, their_ids, self.doc_count_all)
                 ids, scores = ids[mine], scores[mine] + their_scores[theirs]
             if not len(ids):
                 break

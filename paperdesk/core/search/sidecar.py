@@ -260,7 +260,11 @@ class Sidecar:
             return np.zeros(0, dtype=np.int64)
         first = self.run_first
         # Keys of the array's own type (a Python int would make numpy copy it to int64).
-        lo, hi = np.searchsorted(first, np.asarray([start, stop], dtype=first.dtype))
+        lo, hi = first.searchsorted(np.asarray([start, stop], dtype=first.dtype))
+        if hi - lo == 1:  # most lists: one block (every list of a segment under 2^16 documents)
+            found = self.lows[start:stop].astype(np.int64)
+            found |= int(self.run_blocks[lo]) << self.block_bits
+            return found
         lengths = np.diff(np.append(first[lo:hi], stop))
         highs = np.repeat(self.run_blocks[lo:hi].astype(np.int64) << self.block_bits, lengths)
         return highs | self.lows[start:stop]
