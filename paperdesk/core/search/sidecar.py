@@ -261,14 +261,16 @@ class Sidecar:
         first = self.run_first
         # Keys of the array's own type (a Python int would make numpy copy it to int64).
         lo, hi = first.searchsorted(np.asarray([start, stop], dtype=first.dtype))
-        if hi - lo == 1:  # most lists: one block (every list of a segment under 2^16 documents)
-            found = self.lows[start:stop].astype(np.int64)
-            found |= int(self.run_blocks[lo]) << self.block_bits
-            return found
-        lengths = np.diff(np.append(first[lo:hi], stop))
-        highs = np.repeat(self.run_blocks[lo:hi].astype(np.int64) << self.block_bits, lengths)
-        return highs | self.lows[start:stop]
-
+        found = self.lows[start:stop].astype(np.int64)
+        # Each run's block added in place (a list has at most one run a block: 16 in a million
+        # documents), never a second array as long as the list.
+        for k in range(lo, hi):
+            block = int(self.run_blocks[k])
+            if block:  # (the first 2^16 documents: the low bits are the docnum)
+                a = int(first[k]) - start
+                b = int(first[k + 1]) - start if k + 1 < hi else stop - start
+                found[a:b] |= block << self.block_bits
+        return found
 
     def field_lists(self, fieldname: str) -> Iterator[tuple[bytes, np.ndarray, np.ndarray]]:
         """Every (term, docnums, weights) of a field, terms ascending (for a merge)."""
