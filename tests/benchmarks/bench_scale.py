@@ -1,7 +1,7 @@
 """Scale benchmark: search, FTS5, the desk and `paperdesk stats` at several sizes, side by side.
 
     python tests/benchmarks/bench_scale.py --n 100000 300000 1000000 --dir /work/scale
-                                           [--skip search gui stats] [--queries 40] [--out FILE]
+                                           [--skip search gui stats] [--queries 40] [--fts5-queries K] [--out FILE]
 
 One library per size, DIR/search-N, built once by `bench_search.py --keep DIR` (synthetic papers with
 the seed digests' vocabulary) with its search index, and reused by every part: `bench_search`
@@ -51,9 +51,10 @@ def run(args: list[str]) -> tuple[str, float]:
     return done.stdout, time.perf_counter() - t
 
 
-def search_part(n: int, folder: Path, queries: int) -> dict:
+def search_part(n: int, folder: Path, queries: int, fts5_queries: int | None) -> dict:
+    more = ["--fts5-queries", str(fts5_queries)] if fts5_queries else []
     out, _ = run([str(HERE / "bench_search.py"), "--n", str(n), "--keep", str(folder.parent), "--reuse",
-                  "--queries", str(queries)])
+                  "--queries", str(queries), *more])
     found = json.loads(out)
     latency = found.pop("latency")
     worst = max(latency, key=lambda c: latency[c]["p95_ms"])
@@ -104,6 +105,8 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, required=True, help="where the libraries are (or are built)")
     ap.add_argument("--skip", nargs="*", default=[], choices=["search", "gui", "stats"])
     ap.add_argument("--queries", type=int, default=40)
+    ap.add_argument("--fts5-queries", type=int, help="FTS5 answers only the first K queries a class "
+                    "(at 1M papers it takes seconds a query)")
     ap.add_argument("--out", type=Path, help="also write every figure here as JSON")
     args = ap.parse_args()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
@@ -112,7 +115,7 @@ def main() -> None:
     for n in args.n:
         folder = args.dir / f"search-{n}"
         found: dict = {"loops_s": []}
-        parts = [("search", lambda: search_part(n, folder, args.queries)),  # noqa: B023
+        parts = [("search", lambda: search_part(n, folder, args.queries, args.fts5_queries)),  # noqa: B023
                  ("stats", lambda: stats_part(folder)), ("gui", lambda: gui_part(folder))]  # noqa: B023
         for name, part in parts:
             if name in args.skip:
