@@ -1,7 +1,8 @@
 """Scale benchmark: search, FTS5, the desk and `paperdesk stats` at several sizes, side by side.
 
     python tests/benchmarks/bench_scale.py --n 100000 300000 1000000 --dir /work/scale
-                                           [--skip search gui stats] [--queries 40] [--fts5-queries K] [--out FILE]
+                                           [--skip search gui stats] [--queries 40] [--fts5-queries K]
+                                           [--out FILE]
 
 One library per size, DIR/search-N, built once by `bench_search.py --keep DIR` (synthetic papers with
 the seed digests' vocabulary) with its search index, and reused by every part: `bench_search`
