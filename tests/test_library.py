@@ -210,6 +210,31 @@ def test_the_starred_view_lists_and_counts_from_its_own_index(seeded):
     assert seeded.paper_ids(starred=True) == [r[0] for r in by_date]
 
 
+def test_a_migration_keeps_the_wal_safe_from_other_processes(library_dir):
+    """The backup before a migration must not open the database file outside SQLite: closing that
+    file drops this process's POSIX locks on it, and another process closing its connection then
+    deletes the WAL under the open library (the desk's next read: "disk I/O error")."""
+    import subprocess
+    import sys
+
+    with Library.open(library_dir) as lib:
+        lib.import_paths([DIGEST_PLAIN], today=TODAY)
+        lib.conn.executescript("DELETE FROM _sqlite_migrations WHERE name = '0016_starred_order';"
+                               "DROP INDEX papers_starred_order_date;"
+                               "CREATE INDEX papers_starred ON papers(starred) WHERE starred = 1;"
+                               f"PRAGMA user_version = {SCHEMA_VERSION - 1};")
+    with Library.open(library_dir) as lib:  # migrates, after a backup
+        lib.star(lib.paper_ids(limit=3))
+        db = library_dir / "library.sqlite3"
+        subprocess.run([sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                        "c.execute('SELECT count(*) FROM papers').fetchone(); c.close()", str(db)],
+                       check=True)
+        assert db.with_name("library.sqlite3-wal").exists()  # still ours: the other was not last
+        with Library.open(library_dir) as other:  # a new connection here reads what the first wrote
+            assert other.count(starred=True) == 3
+    assert list(library_dir.glob("library.sqlite3.before-schema-*.bak"))
+
+
 def test_schema_version_wal_and_foreign_keys(lib):
     assert lib.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert lib.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -6,7 +6,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import shutil
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -227,8 +226,11 @@ class Library:
         path = self.folder / DB_FILENAME
         if version > 0:  # keep a copy of the data before any schema change
             backup = path.with_name(f"{path.name}.before-schema-{SCHEMA_VERSION}.bak")
-            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            shutil.copy2(path, backup)
+            # Copied by SQLite, never by opening the file: closing a file this process opened
+            # outside SQLite drops all its POSIX locks on the database, and another process's
+            # connection then closes as if last and deletes the WAL under ours ("disk I/O error").
+            with contextlib.closing(sqlite3.connect(backup)) as copy:
+                self.conn.backup(copy)
         migrations.apply(self.db)
         self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
