@@ -18,15 +18,17 @@ class TagPopup(QDialog):
     def __init__(self, tags_by_count: list[str], parent=None, quick: dict[int, str] | None = None):
         super().__init__(parent)
         self.setWindowTitle("Tag")
-        self.field = QLineEdit(placeholderText="tags, e.g. ml reading-group   (ml=3 puts ml on key 3; "
-                                               "Enter applies, Esc cancels)")
+        self.field = QLineEdit(placeholderText="tags, e.g. ml reading-group")
         self.completer = QCompleter(tags_by_count, self)
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.field.setCompleter(self.completer)
         hint = "  ".join(f"{n} #{t}" for n, t in sorted((quick or {}).items()))
-        self.hint = wrapped(f"Quick-tag keys in the list: {hint}" if hint else
-                            "Quick-tag keys: a tag gets the first free key 1–9 when first used", dim=True)
+        # The field's placeholder stays short: the dialog is narrower than a long one.
+        self.hint = wrapped((f"Quick-tag keys in the list: {hint}" if hint else
+                             "Quick-tag keys: a tag gets the first free key 1–9 when first used")
+                            + "\nml=3 puts ml on key 3 · Enter applies · Esc cancels", dim=True)
+        self.hint.setTextFormat(Qt.TextFormat.PlainText)  # tag names are the user's text
         self.likely: list[str] = []
         self.likely_label = wrapped()
         self.likely_label.hide()

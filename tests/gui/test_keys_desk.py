@@ -279,3 +279,17 @@ def test_user_override_with_problems_is_reported_and_defaults_work(seeded, qtbot
     press(qtbot, window.table, "g", "a")  # the default sequence survives the bad "g" binding
     assert window.papers.view.key == "archive"
     window.close()
+
+
+def test_tag_popup_shows_its_hints_whole_and_tags_as_text(qtbot):
+    """Seen in a real window: the field's placeholder ran past the popup's edge ("Enter ap…");
+    a tag name is the user's text, never markup."""
+    from paperdesk.gui.tag_popup import TagPopup
+
+    popup = TagPopup(["ml"], quick={1: "<b>x</b>"})
+    qtbot.addWidget(popup)
+    popup.show()
+    field = popup.field
+    assert field.fontMetrics().horizontalAdvance(field.placeholderText()) < field.width() - 8
+    assert "Enter applies" in popup.hint.text() and "1 #<b>x</b>" in popup.hint.text()
+    assert popup.hint.textFormat() == Qt.TextFormat.PlainText
