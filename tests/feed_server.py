@@ -5,7 +5,8 @@ being measured. Files answer 200 with an ETag (304 when it matches), missing one
 `?trickle=S` sends the body one byte every S seconds (a slow server; it stops when the client
 hangs up or the body ends); `?wait=S` waits S seconds before answering at all. Other query strings
 are ignored. `.pdf` files are served as
-application/pdf (whatever they hold), the rest as RSS.
+application/pdf (whatever they hold), the rest as RSS. A missing NAME with a file NAME.redirect
+holding "STATUS LOCATION" (e.g. "301 /new.xml") answers that redirect.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ class H(BaseHTTPRequestHandler):
         trickle = float(parse_qs(url.query).get("trickle", ["0"])[0])
         time.sleep(float(parse_qs(url.query).get("wait", ["0"])[0]))
         path = root / url.path.lstrip("/")
+        moved = path.with_name(path.name + ".redirect")
+        if not path.is_file() and moved.is_file():
+            status, location = moved.read_text().split()
+            self.send_response(int(status)); self.send_header("Location", location)
+            self.send_header("Content-Length", "0"); self.end_headers(); return
         if not path.is_file():
             self.send_response(404); self.send_header("Content-Length", "0"); self.end_headers(); return
         body = path.read_bytes()

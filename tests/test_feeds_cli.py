@@ -137,3 +137,19 @@ def test_refresh_all_goes_past_a_feed_that_breaks_the_import(tmp_path):
     assert listed["Broken"]["failures"] == 1 and "could not save" in listed["Broken"]["last_error"]
     assert listed["Broken"]["next_refresh"]  # backs off
     assert listed["Good"]["failures"] == 0
+
+
+def test_refresh_says_once_that_a_feed_moved_and_lists_its_new_address(tmp_path):
+    lib = tmp_path / "lib"
+    with FeedServer() as server:
+        new = server.add("/new", body=feed_data("arxiv_api_search.xml"))
+        old = server.redirect("/old", "/new", 301)
+        assert run(lib, "add", old, "--name", "Moved", "--no-check").returncode == 0
+        first = run(lib, "refresh", "--all")
+        second = run(lib, "refresh", "--all")
+        listed = run(lib, "list").stdout
+    assert first.returncode == 0, first.stderr
+    said = f"1 ok           Moved: 3 items, 3 new; moved permanently to {new}: address updated"
+    assert first.stdout.strip() == said
+    assert second.returncode == 0 and "moved" not in second.stdout  # said once
+    assert new in listed and old not in listed

@@ -198,6 +198,101 @@ def test_failures_each_get_a_clear_status_and_do_not_stop_the_others(lib, server
     assert busy.next_refresh >= _plus(busy.last_attempt, 7200)  # Retry-After honoured
 
 
+# -- a feed that moved: a permanent redirect updates the stored address, a temporary one does not ---
+@pytest.mark.parametrize("status", [301, 308])
+def test_a_permanent_redirect_updates_the_address_once_and_is_undoable(lib, server, status):
+    new = server.add("/new", body=feed_data("arxiv_api_search.xml"))
+    old = server.redirect("/old", "/new", status)
+    feed = lib.feeds.add(old, "Moved")
+    result = refresh(lib)[feed.id]
+    assert (result.status, result.new, result.moved_to) == ("ok", 3, new)
+    assert result.summary() == f"3 items, 3 new; moved permanently to {new}: address updated"
+    assert lib.feeds.get(feed.id).url == new
+    move = lib.last_undoable()
+    assert move.kind == "feed-move" and new in move.label and move.origin.startswith("refresh:")
+    server.requests.clear()
+    again = refresh(lib)[feed.id]
+    assert [path for path, _ in server.requests] == ["/new"]  # straight there: no redirect paid
+    assert again.moved_to is None and "moved" not in again.summary()
+    lib.undo(move.id)  # the move is in the log and undoable; the feed's health stays as it is
+    moved_back = lib.feeds.get(feed.id)
+    assert moved_back.url == old and moved_back.last_success and moved_back.items_seen == 3
+
+
+@pytest.mark.parametrize("status", [302, 303, 307])
+def test_a_temporary_redirect_keeps_the_address(lib, server, status):
+    server.add("/elsewhere", body=feed_data("arxiv_api_search.xml"))
+    old = server.redirect("/feed", "/elsewhere", status)
+    feed = lib.feeds.add(old)
+    operations = len(lib.history())
+    for _ in range(2):
+        result = refresh(lib)[feed.id]
+        assert result.status in ("ok", "not-modified") and result.moved_to is None
+        assert "moved" not in result.summary()
+    assert lib.feeds.get(feed.id).url == old
+    assert [path for path, _ in server.requests] == ["/feed", "/elsewhere"] * 2
+    assert len(lib.history()) == operations + 1  # the first refresh's import only
+
+
+def test_a_redirect_chain_stores_the_last_address_reached_by_permanent_hops_only(lib, server):
+    end = server.add("/end", body=feed_data("arxiv_api_search.xml"))
+    server.redirect("/a", "/b", 301)
+    middle = server.redirect("/b", "/c", 308)
+    server.redirect("/c", "/end", 302)  # temporary: /b moved to /c for good, /c is only borrowing /end
+    server.redirect("/x", "/y", 301)
+    server.redirect("/y", "/end", 301)
+    mixed = lib.feeds.add(server.url("/a"), "mixed")
+    permanent = lib.feeds.add(server.url("/x"), "permanent")
+    results = refresh(lib)
+    assert results[mixed.id].moved_to == server.url("/c") and middle == server.url("/b")
+    assert lib.feeds.get(mixed.id).url == server.url("/c")
+    assert lib.feeds.get(permanent.id).url == end
+
+
+def test_a_move_not_modified_is_stored_and_one_to_a_subscribed_address_is_kept(lib, server):
+    body = feed_data("arxiv_api_search.xml")
+    first = server.add("/v1", body=body, etag='"e"')
+    feed = lib.feeds.add(first)
+    refresh(lib)
+    server.redirect("/v1", "/v2", 301)
+    second = server.add("/v2", body=body, etag='"e"')
+    result = refresh(lib)[feed.id]
+    assert (result.status, result.moved_to) == ("not-modified", second)
+    assert result.summary() == f"unchanged; moved permanently to {second}: address updated"
+    assert lib.feeds.get(feed.id).url == second
+
+    other = lib.feeds.add(server.add("/other", body=feed_data("rss2_atom_ns.xml")), "Other")
+    server.redirect("/other", "/v2", 301)  # now moved to an address feed 1 already follows
+    kept = refresh(lib)[other.id]
+    assert kept.status == "ok" and kept.moved_to == second
+    assert kept.summary().endswith(
+        f"moved permanently to {second}: address kept, feed {feed.id} ({feed.name}) already has that address")
+    assert lib.feeds.get(other.id).url == server.url("/other")
+    assert lib.feeds.get(feed.id).url == second
+
+
+def test_a_moved_feed_that_then_fails_changes_nothing(lib, server):
+    port = server.httpd.server_port
+    server.redirect("/loop-a", "/loop-b", 301)
+    server.redirect("/loop-b", "/loop-a", 301)
+    # 127.0.0.2 is this machine too, but the server listens on 127.0.0.1 only: a dead host.
+    server.redirect("/dead", f"http://127.0.0.2:{port}/feed", 301)
+    server.redirect("/page", "/page.html", 308)
+    server.add("/page.html", body=b"<html><body>we moved</body></html>", content_type="text/html")
+    cases = {"/loop-a": "redirect loop: ", "/dead": "could not connect to 127.0.0.2",
+             "/page": "web page, not a feed"}
+    ids = {path: lib.feeds.add(server.url(path), path).id for path in cases}
+    operations = len(lib.history())
+    results = refresh(lib)
+    for path, words in cases.items():
+        result = results[ids[path]]
+        assert result.status == "error" and words in result.error and result.moved_to is None, result
+        assert result.summary() == result.error  # one line, the problem's
+        feed = lib.feeds.get(ids[path])
+        assert feed.url == server.url(path) and feed.last_error == result.error
+    assert len(lib.history()) == operations
+
+
 def test_a_failing_refresh_loses_nothing_and_backs_off(lib, server):
     url = server.add("/feed", body=feed_data("arxiv_api_search.xml"))
     feed = lib.feeds.add(url)

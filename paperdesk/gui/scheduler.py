@@ -47,6 +47,11 @@ def summarize(results: list[FeedResult]) -> str:
         text += f"; {len(failing)} failing ({failing[0].name}: {failing[0].error})"
     if cancelled:
         text += f"; {cancelled} cancelled"
+    moved = [r for r in results if r.moved_to]
+    if moved:
+        first = moved[0]
+        kept = f", address kept: {first.kept_address}" if first.kept_address else ""
+        text += f"; {len(moved)} moved permanently ({first.name} → {first.moved_to}{kept})"
     return text
 
 

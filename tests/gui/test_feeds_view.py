@@ -144,3 +144,26 @@ def test_add_probes_off_the_writer_thread(desk, lib, server, qtbot):
     view.add("ftp://example.org/feed")
     assert len(lib.feeds.all()) == 1 and view.message.text()
 
+
+
+def test_a_feed_that_moved_permanently_shows_its_new_address_after_a_refresh(desk, lib, qtbot, tmp_path,
+                                                                              settle):
+    window, scheduler = desk
+    (tmp_path / "new.xml").write_bytes(feed_xml(9, 3))
+    (tmp_path / "old.xml.redirect").write_text("301 /new.xml")
+    with serve_folder(tmp_path) as server:
+        view = window.feeds.show()
+        view.add(f"{server}/old.xml", "Moved feed", check=False)
+        settle(window)
+
+        def address() -> str:
+            return view.model.data(view.model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+
+        assert address() == f"{server}/old.xml"
+        with qtbot.waitSignal(scheduler.refreshed, timeout=30_000):
+            view.refresh_all()
+        assert scheduler.last_summary == (f"Feeds: 1 refreshed, 3 new papers; 1 moved permanently "
+                                          f"(Moved feed → {server}/new.xml)")
+        qtbot.waitUntil(lambda: address() == f"{server}/new.xml")
+        assert cell(view, 0, "health") == "OK"
+        assert [f.url for f in lib.feeds.all()] == [f"{server}/new.xml"]

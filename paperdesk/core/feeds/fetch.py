@@ -30,6 +30,7 @@ USER_AGENT = f"PaperDesk/{__version__} (+https://github.com/paperdesk)"
 ACCEPT = ("application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, application/xml;q=0.9, "
           "text/xml;q=0.9, application/json;q=0.8, text/html;q=0.5, */*;q=0.1")
 _REDIRECTS = {301, 302, 303, 307, 308}
+_PERMANENT = {301, 308}
 _MAX_RETRY_AFTER = 7 * 24 * 3600.0
 _STATUS_WORDS = {
     400: "the server rejected the request",
@@ -69,6 +70,9 @@ class FetchResult:
     last_modified: str | None = None
     error: str | None = None  # plain words, for people
     retry_after: float | None = None  # seconds the server asked us to wait
+    # Where the address has moved for good: the last hop reached from it by permanent redirects
+    # only (301/308); a temporary hop (302/303/307) ends what may be stored.
+    moved_to: str | None = None
 
 
 class _Abort(Exception):
@@ -153,6 +157,8 @@ def fetch(client: httpx.Client, url: str, *, etag: str | None = None, last_modif
         conditional["If-Modified-Since"] = last_modified
     chain = [url]
     current = url
+    moved_to: str | None = None
+    permanent = True  # every hop so far was a permanent redirect
     watchdog: _Watchdog | None = None
     try:
         while True:
@@ -174,11 +180,14 @@ def fetch(client: httpx.Client, url: str, *, etag: str | None = None, last_modif
                         raise _Abort("redirect loop: " + " → ".join([*chain, target]))
                     if len(chain) > limits.max_redirects:
                         raise _Abort(f"too many redirects (more than {limits.max_redirects})")
+                    permanent = permanent and code in _PERMANENT
+                    if permanent:
+                        moved_to = target
                     chain.append(target)
                     current = target
                     continue
                 result = FetchResult(url=url, status="error", final_url=current, http_status=code,
-                                     content_type=response.headers.get("content-type"))
+                                     content_type=response.headers.get("content-type"), moved_to=moved_to)
                 if code == 304:
                     result.status = "not-modified"
                     result.etag = response.headers.get("etag") or etag

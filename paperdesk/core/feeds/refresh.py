@@ -64,6 +64,7 @@ class FeedOutcome:
     etag: str | None = None
     last_modified: str | None = None
     skipped: list[str] = field(default_factory=list)  # digest files in a folder that were rejected
+    moved_to: str | None = None  # the address the feed moved to for good (301/308)
 
 
 @dataclass
@@ -76,16 +77,22 @@ class FeedResult:
     error: str | None = None  # plain words
     next_refresh: str | None = None
     skipped: list[str] = field(default_factory=list)
+    moved_to: str | None = None  # the feed moved permanently there (its stored address, if not kept)
+    kept_address: str | None = None  # why the old address was kept after a permanent redirect
 
     def summary(self) -> str:
         if self.status == "ok":
             text = f"{self.items} items, {self.new} new"
             if self.skipped:
                 text += f"; skipped {len(self.skipped)}: " + "; ".join(self.skipped)
-            return text
-        if self.status == "not-modified":
-            return "unchanged"
-        return self.error or self.status
+        elif self.status == "not-modified":
+            text = "unchanged"
+        else:
+            return self.error or self.status
+        if self.moved_to:
+            text += f"; moved permanently to {self.moved_to}: " + (
+                f"address kept, {self.kept_address}" if self.kept_address else "address updated")
+        return text
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -137,11 +144,12 @@ def run_job(job: FeedJob, client: httpx.Client, *, limits: FetchLimits = DEFAULT
             status = "cancelled" if cancelled and cancelled() else "error"
             return FeedOutcome(job, status, error=result.error, retry_after=result.retry_after)
         if result.status == "not-modified":
-            return FeedOutcome(job, "not-modified", etag=result.etag, last_modified=result.last_modified)
+            return FeedOutcome(job, "not-modified", etag=result.etag, last_modified=result.last_modified,
+                               moved_to=result.moved_to)
         parsed = parse_document(result.body, url=job.url, name=job.name, content_type=result.content_type,
                                 today=today)
         return FeedOutcome(job, "ok", batches=[parsed.batch], items=parsed.items, etag=result.etag,
-                           last_modified=result.last_modified)
+                           last_modified=result.last_modified, moved_to=result.moved_to)
     except RejectedInput as exc:
         return FeedOutcome(job, "error", error=str(exc))
     except Exception as exc:  # a bug or a parser crash must not stop the other feeds
@@ -188,11 +196,24 @@ def apply_outcome(lib: Library, outcome: FeedOutcome, *, rng: random.Random | No
             result.status, result.error = "error", f"could not save the items ({exc})"
         except Exception as exc:  # anything else (a number out of range...) stops this feed only
             result.status, result.error = "error", f"could not save the items ({type(exc).__name__}: {exc})"
+    if outcome.moved_to and result.status != "error":
+        _follow_move(lib, outcome.moved_to, result)
     try:
         result.next_refresh = _record_health(lib, job, outcome, result, now, rng or _RNG)
     except FeedError:  # unsubscribed while it was being fetched: nothing to record
         pass
     return result
+
+
+def _follow_move(lib: Library, url: str, result: FeedResult) -> None:
+    """A feed that answered through a permanent redirect: store its new address (an undoable
+    operation in the log, made by the refresh), unless another feed already has it."""
+    result.moved_to = url
+    try:
+        with lib.made_by(f"refresh:{lib.origin}"):
+            lib.feeds.move(result.feed_id, url)
+    except FeedError as exc:  # that address is another feed's, or this one was removed meanwhile
+        result.kept_address = str(exc)
 
 
 def _record_health(lib: Library, job: FeedJob, outcome: FeedOutcome, result: FeedResult,

@@ -206,6 +206,14 @@ class Feeds:
             columns["next_refresh"] = None  # due at once when resumed
         return self._update(feed_id, f"feed-{verb.lower()}", f"{verb} feed {{name}}", **columns)
 
+    def move(self, feed_id: int, url: str) -> Feed:
+        """The feed's address moved for good (a permanent redirect): store the new one, as an
+        undoable operation, so later refreshes go straight there."""
+        existing = self.find(url)
+        if existing is not None and existing.id != feed_id:
+            raise FeedError(f"feed {existing.id} ({existing.name}) already has that address")
+        return self._update(feed_id, "feed-move", f"Feed {{name}} moved permanently to {url}", url=url)
+
     def remove(self, feed_id: int) -> Feed:
         """Unsubscribe; papers that came from the feed stay in the library (undo brings it back)."""
         feed = self.get(feed_id)
@@ -247,7 +255,7 @@ class Feeds:
 
     def _update(self, feed_id: int, kind: str, label: str, **columns: object) -> Feed:
         with self.lib.operation(kind, label.format(name=self.get(feed_id).name)) as rec:
-            rec.touch("feeds", [feed_id])
+            rec.touch("feeds", [feed_id], columns=list(columns))  # undo leaves the health alone
             sets = ", ".join(f"{c} = ?" for c in columns)
             self.lib.conn.execute(f"UPDATE feeds SET {sets} WHERE id = ?", [*columns.values(), feed_id])
             rec.changed(Changes(sources=True))
