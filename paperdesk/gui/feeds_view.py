@@ -29,6 +29,7 @@ from paperdesk.gui.qt import (
     QAbstractItemView,
     QAbstractTableModel,
     QAction,
+    QByteArray,
     QFileDialog,
     QGuiApplication,
     QHeaderView,
@@ -36,6 +37,7 @@ from paperdesk.gui.qt import (
     QMenu,
     QModelIndex,
     QPersistentModelIndex,
+    QSettings,
     Qt,
     QTableView,
     QWidget,
@@ -46,6 +48,7 @@ from paperdesk.gui.scheduler import FeedScheduler
 COLUMNS = (("name", "Feed"), ("group", "Group"), ("health", "Health"), ("success", "Last success"),
            ("error", "Last error"), ("next", "Next refresh"), ("items", "Items"), ("every", "Every"))
 FEED_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+GEOMETRY_KEY = "feeds/geometry"
 
 
 def when(iso: str | None, now: dt.datetime | None = None) -> str:
@@ -125,9 +128,10 @@ class FeedsModel(QAbstractTableModel):
 
 
 class FeedsView(QWidget):
-    """The subscriptions table and its buttons; a top-level tool window of the desk."""
+    """The subscriptions table and its buttons; a top-level tool window of the desk (Esc closes it)."""
 
     _probed = Signal(object)  # (feed url, title) or a message, from the probe thread
+    closing = Signal()
 
     def __init__(self, lib: Library, jobs: JobRunner, scheduler: FeedScheduler, parent: QWidget):
         super().__init__(parent, Qt.WindowType.Window)
@@ -143,9 +147,12 @@ class FeedsView(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        self.table.setColumnWidth(0, 180)
+        # The name (user-sized) and the last error (the rest) get the room; the others fit their text.
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(0, 260)
         self.message = wrapped()
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.buttons = {name: button(title, slot) for name, title, slot in (
@@ -161,6 +168,16 @@ class FeedsView(QWidget):
         jobs.failed.connect(self._after_job)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self._update_buttons()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.close()
+            return
+        super().keyPressEvent(event)
+
+    def closeEvent(self, event) -> None:
+        self.closing.emit()
+        super().closeEvent(event)
 
     # -- helpers ------------------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -327,8 +344,8 @@ class FeedsMenu:
     due refreshes (started with `start`)."""
 
     def __init__(self, lib: Library, jobs: JobRunner, job_status: JobStatus, status: Callable[..., None],
-                 window: QWidget, menu: QMenu, *, start: bool = True):
-        self.lib, self.jobs, self.window = lib, jobs, window
+                 window: QWidget, menu: QMenu, *, start: bool = True, settings: QSettings | None = None):
+        self.lib, self.jobs, self.window, self.settings = lib, jobs, window, settings
         self.scheduler = FeedScheduler(lib, jobs, job_status, status, window)
         self.view: FeedsView | None = None
         self.actions: dict[str, QAction] = {}
@@ -346,8 +363,21 @@ class FeedsMenu:
     def show(self) -> FeedsView:
         if self.view is None:
             self.view = FeedsView(self.lib, self.jobs, self.scheduler, self.window)
+            self._place(self.view)
         self.view.reload()
         self.view.show()
         if QGuiApplication.platformName() != "offscreen":  # offscreen warns that it cannot raise
             self.view.raise_()
         return self.view
+
+    def _place(self, view: FeedsView) -> None:
+        """Where the view was last left, else over the desk's middle (a top-level window is placed
+        by the window manager, which may put it half off the screen); remembered when it closes."""
+        geometry = self.settings.value(GEOMETRY_KEY) if self.settings is not None else None
+        if not (isinstance(geometry, QByteArray | bytes) and view.restoreGeometry(QByteArray(geometry))):
+            frame = view.frameGeometry()
+            frame.moveCenter(self.window.frameGeometry().center())
+            view.move(frame.topLeft())
+        if self.settings is not None:
+            settings = self.settings
+            view.closing.connect(lambda: settings.setValue(GEOMETRY_KEY, view.saveGeometry()))

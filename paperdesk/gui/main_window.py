@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
         self._build_controllers(background=remember)
         self._build_status_bar()
         self.feeds = FeedsMenu(lib, self.jobs, self.job_status, self.status, self, self.menus["Feeds"],
-                               start=refresh_feeds)
+                               start=refresh_feeds, settings=self.settings if remember else None)
         self.job_status.background += [self.feeds.scheduler, self.pdf.arxiv_lookup]
 
         self.collector = IdleCollector(self)  # full GCs only here, when the writer rests
