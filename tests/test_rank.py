@@ -177,7 +177,8 @@ def test_rules_apply_to_new_papers_and_to_the_inbox_undoably(topic_lib):
     rule = rules.get_rule(lib, "audio")
     inbox_speech = rules.matches(lib, rule)
     expected = {p for (p,) in lib.conn.execute(
-        "SELECT id FROM papers WHERE status = 'inbox' AND (title || ' ' || abstract) LIKE '%speech%'")}
+        "SELECT id FROM papers WHERE status = 'inbox' "
+        "AND (title || ' ' || abstract_text(abstract)) LIKE '%speech%'")}
     assert set(inbox_speech) == expected and len(expected) > 50
     rules.apply(lib, rule, inbox_speech)
     assert lib.conn.execute("SELECT count(*) FROM tags WHERE tag = 'audio'").fetchone()[0] == len(expected)
@@ -382,7 +383,8 @@ def test_packed_features_score_as_plain_tf_idf(topic_lib, monkeypatch):
     lib.import_batch(SourceBatch("digest", "one", "/one", "2026-11-21", "h-one", [one_off]))
     cache = FeatureCache(lib.folder)
     cache.refresh(lib.conn)
-    rows = lib.conn.execute("SELECT id, title, abstract, organization, authors FROM papers").fetchall()
+    rows = lib.conn.execute(
+        "SELECT id, title, abstract_text(abstract), organization, authors FROM papers").fetchall()
     counts = []
     hasher = features.Hasher()
     for _pid, title, abstract, org, authors in rows:

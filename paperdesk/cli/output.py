@@ -28,7 +28,8 @@ def open_library(args: argparse.Namespace, *expected: type[Exception]) -> Iterat
     from paperdesk.core import Library, LibraryError
 
     try:
-        lib = Library.open(args.library)
+        with progress_line(percent=True) as progress:  # shown only while a migration runs
+            lib = Library.open(args.library, progress=progress)
     except LibraryError as exc:
         raise CommandError(str(exc)) from None
     try:

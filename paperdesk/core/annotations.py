@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from paperdesk.core import ops
+from paperdesk.core import abstract_text, ops
 from paperdesk.core.changes import Changes
 from paperdesk.core.library import Library, LibraryError
 from paperdesk.core.normalize import find_arxiv_id, normalize_title
@@ -111,7 +111,7 @@ def _field_text(lib: Library, paper_id: str, field: str) -> str:
     row = lib.conn.execute(f"SELECT {field} FROM papers WHERE id = ?", (paper_id,)).fetchone()
     if row is None:
         raise LibraryError(f"no paper with id {paper_id}")
-    return row[0]
+    return abstract_text.decode(row[0]) if field == "abstract" else row[0]
 
 
 # Title first, then the abstract, then the PDF in reading order.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from sqlite_utils import Database
 
-from paperdesk.core import failures, ops
+from paperdesk.core import abstract_text, failures, ops, schema
 from paperdesk.core.changes import Changes
 from paperdesk.core.digest import read_digest
 from paperdesk.core.idlist import ID_ROWS, IDS, id_array, joined_ids, split_ids
@@ -22,7 +22,7 @@ from paperdesk.core.limits import printable
 from paperdesk.core.orders import KEY_COLUMNS, ORDERS, sort_key
 from paperdesk.core.paths import DB_FILENAME, default_library_dir
 from paperdesk.core.records import RejectedInput, SourceBatch
-from paperdesk.core.schema import SCHEMA_VERSION, migrations
+from paperdesk.core.schema import SCHEMA_VERSION
 from paperdesk.core.store import MergeResult, enqueue_index, merge_batch
 from paperdesk.core.timeutil import now_iso
 from paperdesk.core.words import count_of, shorten
@@ -151,6 +151,7 @@ def connect(path: Path, busy_ms: int = 30000) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, timeout=busy_ms / 1000, check_same_thread=True)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed txn
+    abstract_text.register(conn)  # SQL that needs an abstract's text: abstract_text(abstract)
     return conn
 
 
@@ -190,7 +191,8 @@ class Library:
         return lib
 
     @classmethod
-    def open(cls, folder: str | Path | None = None) -> Library:
+    def open(cls, folder: str | Path | None = None, progress: Progress | None = None) -> Library:
+        """The library in `folder`, migrated to this schema (`progress` hears a long migration)."""
         folder = Path(folder).expanduser() if folder else default_library_dir()
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -217,10 +219,10 @@ class Library:
                 f"{SCHEMA_VERSION}); upgrade PaperDesk to open it"
             )
         lib = cls(folder, conn)
-        lib._migrate(version)
+        lib._migrate(version, progress)
         return lib
 
-    def _migrate(self, version: int) -> None:
+    def _migrate(self, version: int, progress: Progress | None = None) -> None:
         if version == SCHEMA_VERSION:
             return
         path = self.folder / DB_FILENAME
@@ -229,9 +231,13 @@ class Library:
             # Copied by SQLite, never by opening the file: closing a file this process opened
             # outside SQLite drops all its POSIX locks on the database, and another process's
             # connection then closes as if last and deletes the WAL under ours ("disk I/O error").
-            with contextlib.closing(sqlite3.connect(backup)) as copy:
-                self.conn.backup(copy)
-        migrations.apply(self.db)
+            def copied(_status: int, remaining: int, total: int) -> None:
+                if progress:
+                    progress(total - remaining, total, "Copying the library before upgrading it")
+
+            with contextlib.closing(sqlite3.connect(backup)) as copy:  # 64 MB a step at 4 KB pages
+                self.conn.backup(copy, pages=16384, progress=copied)
+        schema.apply(self.db, progress)
         self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -487,7 +493,7 @@ class Library:
         names = [d[0] for d in cur.description]
         found: dict[str, dict] = {}
         for row in cur:
-            record = dict(zip(names, row, strict=True))
+            record = abstract_text.decoded(dict(zip(names, row, strict=True)))
             found[record["id"]] = record
         return [found[i] for i in ids if i in found]
 

@@ -22,6 +22,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from paperdesk.core import abstract_text
 from paperdesk.core.changes import Changes
 from paperdesk.core.idlist import IDS, id_array
 from paperdesk.core.timeutil import now_iso
@@ -145,7 +146,9 @@ def fetch_row(conn: sqlite3.Connection, table: str, key: Sequence[object]) -> di
     row = cur.fetchone()
     if row is None:
         return None
-    return dict(zip([d[0] for d in cur.description], row, strict=True))
+    found = dict(zip([d[0] for d in cur.description], row, strict=True))
+    # The undo log is JSON: a paper's abstract is kept as its text (put_row stores it encoded).
+    return abstract_text.decoded(found) if table == "papers" else found
 
 
 def _partial(table: str, row: dict | None) -> bool:
@@ -157,6 +160,8 @@ def put_row(conn: sqlite3.Connection, table: str, key: Sequence[object], row: di
     """Make the row `key` equal to `row` (or absent), without REPLACE's cascading delete; a
     partial row sets just its columns."""
     cols = TABLE_KEYS[table]
+    if table == "papers" and row is not None and "abstract" in row:
+        row = {**row, "abstract": abstract_text.encode(row["abstract"] or "")}
     if _partial(table, row):
         assert row is not None
         conn.execute(f"UPDATE {table} SET {', '.join(f'{n} = ?' for n in row)} "

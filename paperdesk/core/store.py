@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from paperdesk.core import abstract_text
 from paperdesk.core.idlist import IDS, id_array
 from paperdesk.core.limits import MAX_ABSTRACT_CHARS, clean_batch
 from paperdesk.core.normalize import find_arxiv_id, normalize_title, paper_id
@@ -104,7 +105,7 @@ def _lookup(conn: sqlite3.Connection, column: str, values: list[str]) -> dict[st
     cur = conn.execute(f"SELECT * FROM papers WHERE {column} IN {IDS}", (id_array(sorted(set(values))),))
     names = [d[0] for d in cur.description]
     for row in cur:
-        record = dict(zip(names, row, strict=True))
+        record = abstract_text.decoded(dict(zip(names, row, strict=True)))
         found.setdefault(record[column], record)
     return found
 
@@ -147,7 +148,8 @@ def merge_batch(conn: sqlite3.Connection, batch: SourceBatch, recorder: OpRecord
                 primary_category=paper.categories.split()[0] if paper.categories else None,
                 arxiv_version=paper.arxiv_version,
             )
-            new_rows.append(tuple(row[c] for c in PAPER_COLUMNS))
+            new_rows.append(tuple(abstract_text.encode(row[c]) if c == "abstract" else row[c]
+                                  for c in PAPER_COLUMNS))
             result.created.append(pid)
             # Later entries of this batch may match the paper just made.
             by_title[norm] = row
@@ -158,9 +160,11 @@ def merge_batch(conn: sqlite3.Connection, batch: SourceBatch, recorder: OpRecord
             if changes and row["id"] not in result.created:
                 recorder.touch("papers", [row["id"]], dict(row))
                 changes["updated_at"] = now
+                stored = {**changes, "abstract": abstract_text.encode(changes["abstract"])} \
+                    if "abstract" in changes else changes
                 conn.execute(
-                    f"UPDATE papers SET {', '.join(f'{c} = ?' for c in changes)} WHERE id = ?",
-                    [*changes.values(), row["id"]],
+                    f"UPDATE papers SET {', '.join(f'{c} = ?' for c in stored)} WHERE id = ?",
+                    [*stored.values(), row["id"]],
                 )
                 row.update(changes)
                 result.updated.append(row["id"])

@@ -29,11 +29,63 @@ def make_app(argv: list[str] | None = None):
     return app
 
 
+def open_library(folder: Path, show_after_s: float = 0.5):
+    """`Library.open(folder)`. Upgrading an older library (a copy of it, then the migrations: 0015
+    compresses every abstract, minutes at a million papers) runs on a thread of its own while a
+    dialog shows how far it is; the library is then opened here, on the GUI thread."""
+    import threading
+
+    from paperdesk.core import Library
+    from paperdesk.gui.qt import QEventLoop, QProgressDialog, QTimer
+
+    state: dict = {}
+
+    def upgrade() -> None:
+        try:
+            lib = Library.open(folder, progress=lambda done, total, what: state.update(
+                step=(done, total, what)))
+            lib.defer_indexing = True  # indexing is the desk's writer's job
+            lib.close()
+        except BaseException as exc:  # re-raised on the GUI thread
+            state["error"] = exc
+
+    thread = threading.Thread(target=upgrade, name="library-upgrade", daemon=True)
+    thread.start()
+    thread.join(show_after_s)  # an up-to-date library opens in milliseconds: no dialog
+    if thread.is_alive():
+        dialog = QProgressDialog("Upgrading the library…", "", 0, 0)
+        dialog.setCancelButton(None)  # a migration stops only between its transactions: not here
+        dialog.setWindowTitle(APP_NAME)
+        dialog.setMinimumDuration(0)
+        loop, poll = QEventLoop(), QTimer(interval=100)
+
+        def show_step() -> None:
+            if "step" in state:
+                done, total, what = state["step"]
+                scale = max(1, total // 1_000_000)  # a QProgressBar holds an int
+                dialog.setLabelText(f"{what}…")
+                dialog.setMaximum(total // scale)
+                dialog.setValue(done // scale)
+            if not thread.is_alive():
+                loop.quit()
+
+        poll.timeout.connect(show_step)
+        poll.start()
+        dialog.show()
+        loop.exec()
+        poll.stop()
+        dialog.close()
+    thread.join()
+    if "error" in state:
+        raise state["error"]
+    return Library.open(folder)
+
+
 def run(args: argparse.Namespace) -> int:
     screenshot = getattr(args, "screenshot", None)
     if screenshot and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a screenshot needs no screen
-    from paperdesk.core import Library, LibraryError
+    from paperdesk.core import LibraryError
     from paperdesk.core.paths import default_library_dir
 
     folder = Path(args.library).expanduser() if getattr(args, "library", None) else default_library_dir()
@@ -45,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"paperdesk: already open on {folder}; brought that window forward")
             return 0
     try:
-        lib = Library.open(folder)
+        lib = open_library(folder)
     except LibraryError as exc:
         print(f"paperdesk: {exc}", file=sys.stderr)
         if not screenshot and os.environ.get("QT_QPA_PLATFORM") != "offscreen":

@@ -236,7 +236,8 @@ def arxiv_sanity(texts: list[str], pos: set[int]) -> np.ndarray:
 
 def simulate(lib: Library, seeds: int, topics: dict[str, str] = TOPICS) -> list[dict]:
     """One row per (topic, decisions, seed, ordering): precision@20 and the top-20% share."""
-    rows = lib.conn.execute("SELECT id, title, abstract, published, upvotes, authors FROM papers").fetchall()
+    rows = lib.conn.execute(
+        "SELECT id, title, abstract_text(abstract), published, upvotes, authors FROM papers").fetchall()
     ids = [r[0] for r in rows]
     where = {pid: i for i, pid in enumerate(ids)}
     texts = [" ".join([r[1] or "", r[2] or "", " ".join(a for a in json.loads(r[5] or "[]")

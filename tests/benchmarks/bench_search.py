@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synth_search import Papers
 
-from paperdesk.core import Library
+from paperdesk.core import Library, abstract_text
 
 TODAY_WORDS = re.compile(r"^[a-z]{3,}$")
 
@@ -182,11 +182,13 @@ def build_fts(folder: Path, reuse: bool = False) -> tuple[sqlite3.Connection, fl
     path.unlink(missing_ok=True)
     conn = sqlite3.connect(path)
     conn.execute(f"ATTACH DATABASE '{folder / 'library.sqlite3'}' AS lib")
+    abstract_text.register(conn)  # the FTS5 table holds the abstracts' text, not their stored bytes
     t = time.perf_counter()
     conn.executescript("""
         CREATE VIRTUAL TABLE fts USING fts5(title, abstract, note, tokenize='porter unicode61',
                                             prefix='2 3 4');
-        INSERT INTO fts (rowid, title, abstract, note) SELECT rowid, title, abstract, '' FROM lib.papers;
+        INSERT INTO fts (rowid, title, abstract, note) SELECT rowid, title, abstract_text(abstract), ''
+            FROM lib.papers;
     """)
     conn.commit()
     took = time.perf_counter() - t

@@ -62,3 +62,31 @@ def test_gui_on_a_damaged_library_exits_with_a_clear_message(tmp_path):
     assert proc.returncode == 1
     assert "damaged or not a PaperDesk library" in proc.stderr
     assert (folder / "library.sqlite3").read_bytes() == b"garbage" * 1000
+
+
+def test_an_older_library_is_upgraded_on_a_thread_of_its_own(tmp_path, qapp, monkeypatch):
+    """0015 compresses every abstract (minutes at a million papers): not on the GUI thread."""
+    import threading
+
+    from test_abstract_text import _library_before_0015
+
+    from paperdesk.core import abstract_text
+    from paperdesk.gui.app import open_library
+
+    folder = tmp_path / "lib"
+    texts = _library_before_0015(folder, 40)
+    threads: list[str] = []
+    compress = abstract_text.compress_stored
+
+    def recorded(conn, progress=None):
+        threads.append(threading.current_thread().name)
+        return compress(conn, progress)
+
+    monkeypatch.setattr(abstract_text, "compress_stored", recorded)
+    lib = open_library(folder, show_after_s=0)  # the dialog shows at once
+    try:
+        assert threads == ["library-upgrade"]
+        assert {r["id"]: r["abstract"] for r in lib.records(sorted(texts))} == texts
+        assert lib.conn.execute("SELECT count(*) FROM papers WHERE typeof(abstract) = 'blob'").fetchone()[0]
+    finally:
+        lib.close()

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from paperdesk.core import abstract_text
 from paperdesk.core.idlist import IDS, id_array
 
 BITS = 20                    # 16 bits in a uint16 + 4 beside the count in a byte
@@ -297,7 +298,8 @@ def _dropped(df: np.ndarray, n: int) -> np.ndarray:
 def read_texts(conn: sqlite3.Connection, ids: Sequence[str]) -> list[tuple]:
     """(id, title, abstract, organization, authors JSON) of these papers, for `build_chunk`."""
     sql = f"SELECT id, title, abstract, organization, authors FROM papers WHERE id IN {IDS}"
-    return conn.execute(sql, (id_array(ids),)).fetchall()
+    return [(pid, title, abstract_text.decode(abstract), org, authors)
+            for pid, title, abstract, org, authors in conn.execute(sql, (id_array(ids),))]
 
 
 def _changes(conn: sqlite3.Connection) -> tuple[int, int]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from paperdesk.core import abstract_text
 from paperdesk.core.idlist import IDS, id_array
 from paperdesk.core.rank.features import DIM, FeatureCache, names_of, segment_sums
 
@@ -260,7 +261,8 @@ def model_words(conn: sqlite3.Connection, cache: FeatureCache, model: Model,
         for row in conn.execute(f"SELECT id, title, abstract, organization, authors FROM papers "
                                 f"WHERE id IN {IDS}", (id_array(part),)):
             paper = dict(zip(("id", "title", "abstract", "organization", "authors"), row, strict=True))
-            for f, name in names_of(cache.hasher, paper["title"] or "", paper["abstract"] or "",
+            abstract = abstract_text.decode(paper["abstract"])
+            for f, name in names_of(cache.hasher, paper["title"] or "", abstract,
                                     paper["organization"], _authors(paper)).items():
                 names.setdefault(f, name)
     known = np.fromiter(names, dtype=np.int64, count=len(names))

@@ -7,6 +7,7 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 
+from paperdesk.core import abstract_text
 from paperdesk.core.idlist import IDS, id_array
 from paperdesk.core.timeutil import date_words
 
@@ -24,7 +25,7 @@ def load_documents(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, di
         # SQLite (decisions.py), so a star or an archive re-indexes nothing.
         flags: list[str] = []
         docs[pid] = {
-            "id": pid, "title": title or "", "abstract": abstract or "",
+            "id": pid, "title": title or "", "abstract": abstract_text.decode(abstract),
             "author": " ; ".join(json.loads(authors or "[]")), "org": org or "",
             "published": int(published.replace("-", "")) if published else None,
             "upvotes": upvotes, "arxiv": arxiv_id or "", "flags": flags,

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 
+from paperdesk.core import abstract_text
 from paperdesk.core.idlist import IDS, id_array, joined_ids, split_ids
 from paperdesk.core.orders import ORDERS  # the lists' orders, as the desk and the CLI sort them
 from paperdesk.core.search import querylang as ql
@@ -131,7 +132,8 @@ def _sql_papers(conn: sqlite3.Connection, limit: int | None, sort: str, problems
     """All papers, or those matching a filter-only query, straight from SQLite (with the start of
     each abstract as its snippet)."""
     sort = sort if sort in ORDERS else "date"
-    sql = (f"SELECT p.id, substr(p.abstract, 1, {SNIPPET_CHARS * 2}) FROM papers p WHERE {where[0]} "
+    sql = (f"SELECT p.id, substr(abstract_text(p.abstract), 1, {SNIPPET_CHARS * 2}) FROM papers p "
+           f"WHERE {where[0]} "
            f"ORDER BY {ORDERS[sort]}")
     params = list(where[1])
     if limit is not None:
@@ -244,7 +246,7 @@ def _texts(conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[str, str
     for pid, abstract, title, note in conn.execute(
             f"SELECT p.id, p.abstract, p.title, n.body FROM papers p LEFT JOIN notes n "
             f"ON n.paper_id = p.id WHERE p.id IN {IDS}", (id_array(ids),)):
-        texts[pid] = (abstract or "", note or "", title or "")
+        texts[pid] = (abstract_text.decode(abstract), note or "", title or "")
     return texts
 
 
@@ -408,7 +410,7 @@ def similar(index: SearchIndex, conn: sqlite3.Connection, paper_id: str,
     row = conn.execute("SELECT title, abstract FROM papers WHERE id = ?", (paper_id,)).fetchone()
     if row is None:
         raise LookupError(paper_id)
-    text = f"{row[0]}\n{row[0]}\n{row[1] or ''}"  # the title counts twice
+    text = f"{row[0]}\n{row[0]}\n{abstract_text.decode(row[1])}"  # the title counts twice
     view = index.view()  # the evaluator (our writer leaves out Whoosh's postings of these fields)
     key_terms = view.searcher.key_terms_from_text("abstract", text, numterms=12)
     if not key_terms:
