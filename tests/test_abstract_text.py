@@ -251,3 +251,15 @@ def test_code_that_reads_the_abstract_column_goes_through_the_codec():
         if READS_PAPER_ROWS.search(source) and "abstract_text" not in source:
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_compact_gives_what_the_migration_freed_back_to_the_disk(library_dir):
+    texts = _library_before_0015(library_dir, 400)
+    with Library.open(library_dir) as lib:
+        before, after = lib.compact()
+        assert after < before * 0.8
+        assert after == (library_dir / "library.sqlite3").stat().st_size
+        assert {r["id"]: r["abstract"] for r in lib.records(sorted(texts))} == texts
+    done = subprocess.run([sys.executable, "-m", "paperdesk", "--library", str(library_dir), "compact"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("compacted: ")
