@@ -29,6 +29,11 @@ class Heartbeat:
     def longest(self) -> float:
         return max(self.gaps, default=0.0)
 
+    def late(self) -> tuple[int, float]:
+        """(The last beat, as a stamp; ms since it): from any thread, to catch a stall under way."""
+        last = self._last
+        return last, (self._clock.nsecsElapsed() - last) / 1e6
+
     def _beat(self) -> None:
         now = self._clock.nsecsElapsed()
         self.gaps.append((now - self._last) / 1e6)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -132,22 +133,15 @@ def test_an_interrupted_part_rolls_back_whole(lib, tmp_path, monkeypatch):
     monkeypatch.setattr(snap, "PART", 4)
     f = tmp_path / "snap.jsonl"
     write(f, [record(n) for n in range(1, 9)])
-    real = snap._store_part
-    seen = []
-
-    def crash_in_second(*args, **kwargs):
-        seen.append(1)
-        if len(seen) == 2:
-            raise KeyboardInterrupt  # Ctrl-C while the second part is stored
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(snap, "_store_part", crash_in_second)
-    with pytest.raises(KeyboardInterrupt):
+    # The second part's third paper fails to store, after two of its papers were written.
+    lib.conn.execute("CREATE TEMP TRIGGER fail BEFORE INSERT ON papers WHEN NEW.id = '2403.00007' "
+                     "BEGIN SELECT RAISE(ABORT, 'the disk went away'); END")
+    with pytest.raises(sqlite3.IntegrityError, match="the disk went away"):
         snap.import_snapshot(lib, f)
-    assert lib.count() == 4
-    monkeypatch.setattr(snap, "_store_part", real)
+    assert lib.count() == 4  # 2403.00005 and 00006 went with their part
+    lib.conn.execute("DROP TRIGGER fail")
     report = snap.import_snapshot(lib, f)
-    assert report.resumed_at_line == 4 and lib.count() == 8
+    assert report.resumed_at_line == 4 and report.new == 4 and lib.count() == 8
 
 
 def test_merges_with_feed_sightings_and_marks_papers_updated_after_a_decision(lib, tmp_path):

@@ -16,6 +16,7 @@ from paperdesk.core.rank import features, rules
 from paperdesk.core.rank import model as model_module
 from paperdesk.core.rank.features import DIM, FeatureCache, segment_sums
 from paperdesk.core.rank.model import MIN_POSITIVES, format_reasons
+from paperdesk.core.rank.ranker import Ranker
 from paperdesk.core.rank.suggest import Suggester
 from paperdesk.core.records import IncomingPaper, SourceBatch
 
@@ -367,8 +368,8 @@ def test_pseudo_feedback_learns_a_word_only_unlabelled_papers_share_with_the_kep
     quokka = features.word_feature("quokka")
     assert lib.ranker.model().weights[quokka] > 0
     monkeypatch.setattr(model_module, "PSEUDO_POSITIVES", 0)
-    lib.ranker._models.clear()
-    assert lib.ranker.model().weights[quokka] < 0  # without feedback: only in weak negatives
+    fresh = Ranker(lib.folder, lib.conn)  # one that learns from these decisions alone
+    assert fresh.model().weights[quokka] < 0  # without feedback: only in weak negatives
 
 
 def test_packed_features_score_as_plain_tf_idf(topic_lib, monkeypatch):
@@ -451,11 +452,8 @@ def test_compaction_merges_small_files_and_keeps_dropped_features_on_disk(topic_
     assert cache.dropped.any()  # common features are out of the matrix...
     fresh = FeatureCache(lib.folder)
     assert fresh.refresh(lib.conn) == 0 and len(fresh.row_of) == 280
-    on_disk = [features.FeatureCache._read(path) for path in (lib.folder / "rank").glob("*.npz")]
-    held = np.zeros(DIM, dtype=bool)
-    for chunk in on_disk:
-        held[chunk.unpack(0, len(chunk.low))[0]] = True
-    assert held[cache.dropped].all()  # ...but every file still holds them
+    # ...but the files still hold them: a fresh load, which reads only the files, counts every one.
+    assert (fresh.df[cache.dropped] != 0).all()
     # A feature dropped once stays out of a live cache; a fresh load drops only what is common now.
     assert not (fresh.dropped & ~cache.dropped).any()
     weights = np.random.default_rng(2).normal(size=DIM).astype(np.float32)
@@ -489,9 +487,17 @@ def test_a_big_first_featurising_runs_in_a_child_process_with_the_same_features(
 def test_a_failing_child_leaves_the_featurising_to_this_thread(topic_lib, monkeypatch):
     lib, _topic_of = topic_lib
     monkeypatch.setattr(features, "CHILD_PAPERS", 100)
-    monkeypatch.setattr(features, "_database_path", lambda conn: "/nonexistent/library.sqlite3")
+    in_child = features.featurise_in_child
+    made: list[int] = []
+
+    def unreadable(_path: str, *args: object) -> int:  # given a database it cannot open, the child fails
+        made.append(in_child("/nonexistent/library.sqlite3", *args))
+        return made[-1]
+
+    monkeypatch.setattr(features, "featurise_in_child", unreadable)
     cache = FeatureCache(lib.folder)
     assert cache.refresh(lib.conn) == 240 and len(cache.row_of) == 240
+    assert made == [0]  # the child was started and failed
 
 
 def _one_paper(lib: Library, title: str, day: str) -> str:

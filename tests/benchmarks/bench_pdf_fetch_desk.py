@@ -39,9 +39,9 @@ def watch_stalls(beat: Heartbeat, after_ms: float = 40.0) -> None:
         seen = 0
         while True:
             time.sleep(0.01)
-            late = (beat._clock.nsecsElapsed() - beat._last) / 1e6
-            if late > after_ms and beat._last != seen:
-                seen = beat._last
+            last, late = beat.late()
+            if late > after_ms and last != seen:
+                seen = last
                 frame = sys._current_frames().get(gui)
                 stack = "".join(traceback.format_stack(frame, limit=12)) if frame else "?"
                 print(f"--- GUI thread late by {late:.0f} ms:\n{stack}", file=sys.stderr)

@@ -334,16 +334,26 @@ def test_a_list_asked_for_runs_before_background_requests_queued_earlier(qapp, s
     reader.close()
 
 
-def test_warm_search_opens_the_index_on_the_reader_thread(plist, seeded, qtbot):
+def test_warm_search_opens_the_index_on_the_reader_thread(plist, seeded, qtbot, monkeypatch):
+    from paperdesk.core.search.index import SearchIndex
+
     seeded.search.update()  # an index on disk, as a window finds it at start
+    opened: list[tuple[threading.Thread, object]] = []  # each view of an index asked for, and where
+    view_of = SearchIndex.view
+
+    def recorded(index: SearchIndex) -> object:
+        view = view_of(index)
+        opened.append((threading.current_thread(), view))
+        return view
+
+    monkeypatch.setattr(SearchIndex, "view", recorded)
     seen: list[object] = []
-
-    def opened(rlib: Library) -> bool:
-        return rlib.search.index._view is not None  # the view the first search uses (no public sign)
-
-    plist.reader.submit("probe", opened, lambda value, error: seen.append(error or value))
+    plist.reader.submit("probe", lambda _rlib: threading.current_thread(),
+                        lambda value, error: seen.append(error or value))
     qtbot.waitUntil(lambda: bool(seen))
-    assert seen == [False]  # nothing opens the index by itself
+    reader = seen[0]
+    assert isinstance(reader, threading.Thread) and reader is not threading.main_thread()
+    assert opened == []  # nothing opens the index by itself
     assert gc.get_freeze_count() == 0  # (the autouse fixture unfreezes after each test)
     apply_process_policy()  # as the desk's make_app does: no full collection starts off the GUI thread
     full: list[str] = []  # full collections on the reader: each holds the GIL for all the heap
@@ -358,11 +368,14 @@ def test_warm_search_opens_the_index_on_the_reader_thread(plist, seeded, qtbot):
         plist.warm_search()
         # What the desk keeps for good is then out of reach of full collections (see gui/gil.py).
         qtbot.waitUntil(lambda: gc.get_freeze_count() > 1000)
-        plist.reader.submit("probe", opened, lambda value, error: seen.append(error or value))
+        # The reader's next search uses the view the warming made: it opens nothing more.
+        plist.reader.submit("probe", lambda rlib: rlib.search.index.view(),
+                            lambda value, error: seen.append(error or value))
         qtbot.waitUntil(lambda: len(seen) == 2)
     finally:
         gc.callbacks.remove(watch)
-    assert seen[1] is True and full == []
+    assert len(opened) == 2 and all(thread is reader for thread, _view in opened)
+    assert opened[0][1] is opened[1][1] is seen[1] and full == []
 
 
 def test_the_desk_application_hands_the_gil_over_quickly(qapp):
