@@ -596,20 +596,27 @@ def test_common_positions_of_two_ascending_arrays():
             assert theirs.tolist() == ib.tolist()
 
 
-@pytest.mark.parametrize("whole", [True, False])
+@pytest.mark.parametrize("route", ["merge-all", "merge-restricted", "whole-restricted", "runs-restricted",
+                                   "runs-all"])
 @pytest.mark.parametrize("block_bits", [16, 3, 1])
 @pytest.mark.parametrize("seed", range(4))
-def test_word_order_runs_agree_with_a_scan(tmp_path, monkeypatch, seed, block_bits, whole):
+def test_word_order_runs_agree_with_a_scan(tmp_path, monkeypatch, seed, block_bits, route):
     """Random documents of a small vocabulary (so words repeat within and across documents):
     every phrase of 1-3 words is found exactly where a scan of the documents finds it, also when
-    only some documents are looked in (the rarest word's places are then sliced per document),
-    and with blocks of 8 or 2 places (a word's places then fall in many runs, some of one place);
-    a merge's sequence made from the places is the words in order. `whole`: a word's places made
-    whole for a look-up, else looked up run by run (what a common word of a big index takes)."""
+    only some documents are looked in, and with blocks of 8 or 2 places (a word's places then
+    fall in many runs, some of one place); a merge's sequence made from the places is the words
+    in order. `route`, how each other word is looked up at the candidate places: merged with its
+    places made whole (what many keys take), or a binary search each, in its places made whole
+    or run by run (what a common word of a big index takes for a few keys); and where the
+    candidates start: every place of the rarest word (`all`: what common words take), or its
+    places in the documents looked in only (`restricted`: what a rare pair takes)."""
     from paperdesk.core.search import word_order
 
     monkeypatch.setattr(word_order, "BLOCK_BITS", block_bits)
-    if not whole:
+    lookup, start = route.split("-")
+    monkeypatch.setattr(word_order, "MERGE_KEYS", 10**9 if lookup == "merge" else 0)
+    monkeypatch.setattr(word_order, "RESTRICT_KEYS", 10**9 if start == "all" else 0)
+    if lookup == "runs":
         monkeypatch.setattr(word_order, "MATERIALISE_PER_KEY", 0)
         monkeypatch.setattr(word_order, "MATERIALISE_ALWAYS", 0)
     rng = random.Random(seed)

@@ -411,8 +411,8 @@ class IndexView:
             found = order.documents_with(query.fieldname, words, among) if order is not None else None
             if found is None and positions:
                 return None
-            if found is not None:
-                keep[lo:hi] = np.isin(among, found, assume_unique=True)
+            if found is not None:  # (among those documents: where they are among them)
+                keep[lo + np.searchsorted(among, found)] = True
         return ids[keep], scores[keep]
 
     def _range(self, query: Any) -> np.ndarray:
