@@ -403,8 +403,46 @@ def test_postings_files_keep_counts_in_one_or_two_bytes(tmp_path):
     for name, weights in lists.items():
         ids, found = sidecar.postings(name, b"w")
         assert ids.tolist() == list(range(len(weights))) and found.tolist() == weights
-    assert {name: field[4].dtype.str for name, field in sidecar.fields.items()} == \
+    assert {name: field[2].dtype.str for name, field in sidecar.fields.items()} == \
         {"abstract": "|u1", "fulltext": "<u2", "tags": "<f4"}
+
+
+def test_postings_files_find_every_term_in_place(tmp_path):
+    """A field's term table stays in the file's map (at 1M papers ~75 MB held as Python arrays):
+    every term is found, across the sampled terms kept in memory and at both ends, and words
+    between, before and after the terms are not; an open file holds a small part of its tables."""
+    import tracemalloc
+    from array import array
+
+    from paperdesk.core.search import sidecar
+
+    rng = random.Random(3)
+    terms = sorted({"".join(rng.choice("abcz") for _ in range(rng.randint(1, 12))).encode()
+                    for _ in range(3000)})
+    collector = sidecar.Collector()
+    for k, text in enumerate(terms):
+        collector.add_list("title", text, array("i", [k, k + 1]), array("f", [1.0, float(k % 7 + 1)]))
+    collector.add_list("tags", b"x", array("i", [3]), array("f", [1.0]))
+    path = tmp_path / "postings_MAIN_t.npp"
+    collector.write(path)
+    tracemalloc.start()
+    try:
+        found = sidecar.Sidecar(path)
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    table = sum(16 + len(t) for t in terms)
+    assert held < table / 4, (held, table)
+    for k, text in enumerate(terms):
+        ids, weights = found.postings("title", text)
+        assert ids.tolist() == [k, k + 1] and weights.tolist() == [1.0, k % 7 + 1], text
+    known = set(terms)
+    for text in [b"", b"0", b"zzzzzzzzzzzzzzz", b"ab\x00", terms[0] + b"\x00", terms[-1] + b"a",
+                 *(t[:-1] + b"b" for t in terms[::97])]:
+        assert (found.postings("title", text) is None) == (text not in known), text
+    assert found.postings("tags", b"x")[0].tolist() == [3] and found.postings("tags", b"y") is None
+    merged = list(found.field_lists("title"))  # a merge reads every list in order
+    assert [t for t, _, _ in merged] == terms and merged[5][1].tolist() == [5, 6]
 
 
 def test_a_damaged_sidecar_is_ignored(sidecar_searcher, tmp_path):

@@ -29,11 +29,12 @@ postings.
 from __future__ import annotations
 
 import contextlib
+import mmap
 import os
 import pickle
 import struct
-import sys
 from array import array
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,6 +46,9 @@ PREFIX, EXTENSION = "postings_", ".npp"  # not the segment's own prefix: Whoosh 
 MAGIC = b"PDNPP4\n"
 BLOCK_BITS = 16  # a docnum is its block's number (per run) and its low 16 bits; tests use fewer
 _LENGTH = struct.Struct("<Q")
+SAMPLE = 32  # every SAMPLE-th term of a field's table is kept in memory (the rest read in place)
+_OFFSETS = struct.Struct(f"<{SAMPLE + 1}q")
+_RANGE = struct.Struct("<2q")
 T = TypeVar("T")
 
 Posting = tuple[str, bytes, int, float, Any]  # as Whoosh's posting pool yields them
@@ -185,16 +189,81 @@ def read_header(path: Path, magic: bytes) -> tuple[dict, int]:
     return header, len(magic) + _LENGTH.size + length
 
 
+class _Terms:
+    """One field's terms, ascending, read in place from the file's map: every `SAMPLE`-th term
+    is kept in memory (for `bisect`), the rest are read from the map when a look-up comes near
+    them (at 1M papers the tables are ~75 MB, ids and titles' numbers mostly: in memory as Python
+    arrays they were most of what an open index held)."""
+
+    __slots__ = ("blob_at", "count", "ends_at", "map", "sample", "term_ends_at")
+
+    def __init__(self, mapped: mmap.mmap, term_ends_at: int, count: int, blob_at: int, ends_at: int,
+                 read: Callable[[int, int], bytes]):
+        self.map, self.count = mapped, count
+        self.term_ends_at, self.blob_at, self.ends_at = term_ends_at, blob_at, ends_at
+        # The sample from a plain read, not the map: touching every page of the map would make the
+        # whole table resident in this process.
+        term_ends = np.frombuffer(read(term_ends_at, 8 * (count + 1)), dtype="<i8")
+        blob = read(blob_at, int(term_ends[-1]))
+        starts, stops = term_ends[:count:SAMPLE].tolist(), term_ends[1:count + 1:SAMPLE].tolist()
+        self.sample = [blob[a:b] for a, b in zip(starts, stops, strict=True)]
+
+    def find(self, text: bytes) -> int | None:
+        """The term's index, or None when the field does not have it."""
+        k = bisect_right(self.sample, text) - 1
+        if k < 0:
+            return None
+        lo = k * SAMPLE
+        hi = min(lo + SAMPLE, self.count)
+        ends = _OFFSETS.unpack_from(self.map, self.term_ends_at + 8 * lo) if hi - lo == SAMPLE else \
+            struct.unpack_from(f"<{hi - lo + 1}q", self.map, self.term_ends_at + 8 * lo)
+        base = ends[0]
+        chunk = self.map[self.blob_at + base:self.blob_at + ends[-1]]
+        a, b = 0, hi - lo
+        while a < b:  # the first term >= text
+            mid = (a + b) >> 1
+            if chunk[ends[mid] - base:ends[mid + 1] - base] < text:
+                a = mid + 1
+            else:
+                b = mid
+        if a == hi - lo or chunk[ends[a] - base:ends[a + 1] - base] != text:
+            return None
+        return lo + a
+
+    def postings(self, k: int) -> tuple[int, int]:
+        """Where term k's postings start and stop (from the field's first posting)."""
+        return _RANGE.unpack_from(self.map, self.ends_at + 8 * k)
+
+    def every(self) -> Iterator[tuple[bytes, int, int]]:
+        """Every (term, postings start, stop), ascending (for a merge)."""
+        n = self.count + 1
+        term_ends = np.frombuffer(self.map, dtype="<i8", count=n, offset=self.term_ends_at).tolist()
+        ends = np.frombuffer(self.map, dtype="<i8", count=n, offset=self.ends_at).tolist()
+        blob = self.map[self.blob_at:self.blob_at + term_ends[-1]]
+        for k in range(self.count):
+            yield blob[term_ends[k]:term_ends[k + 1]], ends[k], ends[k + 1]
+
+
 class Sidecar:
-    """A segment's posting lists, memory-mapped; each field's terms and offsets in memory."""
+    """A segment's posting lists, memory-mapped; each field's terms read in place (`_Terms`)."""
 
     def __init__(self, path: Path):
         header, offset = read_header(path, MAGIC)
         count = header["count"]
         size = path.stat().st_size
-        # A plain array over the map: a memmap's slices pay for its Python subclass.
-        raw = np.asarray(np.memmap(path, dtype=np.uint8, mode="r")) if size > offset else \
-            np.zeros(0, dtype=np.uint8)
+        with open(path, "rb") as f:
+            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+
+            def read(at: int, n: int) -> bytes:
+                f.seek(at)
+                return f.read(n)
+
+            self._open(path, header, offset, count, size, read)
+
+    def _open(self, path: Path, header: dict, offset: int, count: int, size: int,
+              read: Callable[[int, int], bytes]) -> None:
+        # A plain array over the map (a memmap's slices pay for its Python subclass).
+        raw = np.frombuffer(self._map, dtype=np.uint8) if self._map else np.zeros(0, dtype=np.uint8)
         runs, positions = header["runs"], np.dtype(header["positions"])
         blocks = np.dtype(header["blocks"])
 
@@ -214,20 +283,17 @@ class Sidecar:
             width = np.dtype(kind).itemsize
             weights[name] = raw[offset:offset + width * postings].view(kind)
             offset += width * postings
-        # Per field: (term offsets, term bytes, postings offsets, the field's first posting, its
-        # postings' weights).
-        self.fields: dict[str, tuple[array, bytes, array, int, np.ndarray]] = {}
+        # Per field: (its terms, the field's first posting, its postings' weights).
+        self.fields: dict[str, tuple[_Terms, int, np.ndarray]] = {}
         for name, (terms, size_, first, _postings, _kind) in header["fields"].items():
-            term_ends = array("q", bytes(raw[offset:offset + 8 * (terms + 1)]))
-            offset += 8 * (terms + 1)
-            blob = bytes(raw[offset:offset + size_])
-            offset += size_
-            ends = array("q", bytes(raw[offset:offset + 8 * (terms + 1)]))
-            offset += 8 * (terms + 1)
-            if sys.byteorder == "big":
-                term_ends.byteswap()
-                ends.byteswap()
-            self.fields[name] = (term_ends, blob, ends, first, weights[name])
+            term_ends_at = offset
+            blob_at = term_ends_at + 8 * (terms + 1)
+            ends_at = blob_at + size_
+            offset = ends_at + 8 * (terms + 1)
+            if offset > size:
+                break
+            self.fields[name] = (_Terms(self._map, term_ends_at, terms, blob_at, ends_at, read), first,
+                                 weights[name])
         if offset != size:
             raise ValueError(f"postings file of the wrong size: {path}")
 
@@ -240,19 +306,12 @@ class Sidecar:
         found = self.fields.get(fieldname)
         if found is None:
             return None
-        term_ends, blob, ends, first, weights = found
-        lo, hi = 0, len(term_ends) - 1
-        while lo < hi:  # the first term >= text
-            mid = (lo + hi) // 2
-            if blob[term_ends[mid]:term_ends[mid + 1]] < text:
-                lo = mid + 1
-            else:
-                hi = mid
-        if lo == len(term_ends) - 1 or blob[term_ends[lo]:term_ends[lo + 1]] != text:
+        terms, first, weights = found
+        k = terms.find(text)
+        if k is None:
             return None
-        start, stop = ends[lo], ends[lo + 1]
+        start, stop = terms.postings(k)
         return self.docnums(first + start, first + stop), weights[start:stop].astype(np.float64)
-
     def docnums(self, start: int, stop: int) -> np.ndarray:
         """The docnums of postings start..stop - 1 (int64), where a term's list starts a run:
         each run's block number shifted into place, with the postings' low bits."""
@@ -274,12 +333,10 @@ class Sidecar:
 
     def field_lists(self, fieldname: str) -> Iterator[tuple[bytes, np.ndarray, np.ndarray]]:
         """Every (term, docnums, weights) of a field, terms ascending (for a merge)."""
-        term_ends, blob, ends, first, weights = self.fields[fieldname]
-        docnums = self.docnums(first, first + ends[-1])
-        for k in range(len(ends) - 1):
-            start, stop = ends[k], ends[k + 1]
-            yield (blob[term_ends[k]:term_ends[k + 1]], docnums[start:stop],
-                   weights[start:stop].astype(np.float64))
+        terms, first, weights = self.fields[fieldname]
+        docnums = self.docnums(first, first + len(weights))
+        for text, start, stop in terms.every():
+            yield text, docnums[start:stop], weights[start:stop].astype(np.float64)
 
 
 _OPEN: dict[tuple[str, int], Any] = {}
