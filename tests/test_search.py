@@ -315,3 +315,23 @@ def test_the_sidebars_digest_names_work_as_queries(seeded):
     assert ids('digest:"Nov 5, 2026"') == in_nov == ids("digest:2026-11-05")
     assert ids("digest:mar") == in_mar and ids('digest:"mar 18"') == in_mar
     assert ids('digest:"nov 18"') == set()
+
+
+def test_queries_typed_letter_by_letter_find_the_same_whether_an_and_is_narrowed_or_not(seeded, monkeypatch):
+    """An And looked up at its first part's documents (evaluator.NARROW_SHARE) lists the same
+    hits, in the same order, with the same scores and total as one evaluated over the whole
+    index, for every prefix of queries typed a letter at a time (the desk's search as you type)."""
+    from paperdesk.core.search import evaluator
+
+    typed = ["language model", "diffusion model for video", "graph neural n", "agent -survey re",
+             "large language models reason", "model title:lang"]
+    texts = [t[:n] for t in typed for n in range(1, len(t) + 1)]
+
+    def answers(share: float) -> list[tuple]:
+        monkeypatch.setattr(evaluator, "NARROW_SHARE", share)
+        results = [search(seeded, text, typing=True, limit=1000) for text in texts]
+        return [(r.total, [(h.id, h.score) for h in r.hits]) for r in results]
+
+    narrowed, whole, again = answers(1.0), answers(-1.0), answers(1.0)  # (terms decoded or not yet)
+    assert sum(total for total, _ in whole) > 100
+    assert narrowed == whole == again

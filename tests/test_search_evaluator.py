@@ -79,6 +79,7 @@ def queries():
         q.AndNot(q.Every(), t("abstract", "agent")),
         q.And([t("abstract", "flow"), t("flags", "starred")]),
         q.Prefix("tags", "id"), q.Or([t("title_ng", "mo", boost=3.0), q.Prefix("tags", "re")]),
+        q.Or([t("title_ng", "gr", boost=3.0), q.Prefix("tags", "zz"), q.Prefix("tags", "id", boost=2.0)]),
         q.Phrase("title", ["world", "model"]),
         q.And([t("abstract", "video"), q.NumericRange("upvotes", 10, 200)]),
         q.And([t("abstract", "video"), q.NumericRange("published", 20220101, 99991231),
@@ -167,16 +168,73 @@ def test_columns_and_ids_match_stored_values(searcher):
     assert int(view.live().sum()) == searcher.doc_count()
 
 
-def test_cache_is_bounded(searcher, monkeypatch):
+def test_decoded_postings_are_kept_within_the_budget(searcher, monkeypatch):
+    """A term's postings are decoded once and kept (the same arrays come back) until the
+    postings decoded since pass POSTING_BUDGET; then they are decoded again, the same."""
     from paperdesk.core.search import evaluator
 
+    view = IndexView(searcher)
+    first = view.postings("abstract", "model")
+    for word in ("graph", "video", "flow"):
+        view.postings("abstract", word)
+    assert view.postings("abstract", "model")[0] is first[0]  # kept
     monkeypatch.setattr(evaluator, "POSTING_BUDGET", 50)
     view = IndexView(searcher)
-    for word in ("model", "graph", "video", "flow"):
+    first = view.postings("abstract", "model")
+    assert len(first[0]) > 10
+    for word in ("graph", "video", "flow"):
         view.postings("abstract", word)
-    assert view._cached <= 50 or len(view._postings) == 1
-    ours, fresh = view.postings("abstract", "model"), IndexView(searcher).postings("abstract", "model")
-    assert len(ours[0]) > 10 and (ours[0] == fresh[0]).all() and (ours[1] == fresh[1]).all()
+    again = view.postings("abstract", "model")
+    assert again[0] is not first[0]  # dropped past the budget, decoded again
+    assert (again[0] == first[0]).all() and (again[1] == first[1]).all()
+
+
+def as_typed(searcher) -> list:
+    """Queries as the compiler makes them while a user types (the last word a prefix)."""
+    import datetime as dt
+
+    from paperdesk.core.search import querylang as ql
+    from paperdesk.core.search.compiler import Compiler
+
+    compiler = Compiler(searcher)
+    texts = ["model gr", "diffusion mo", "graph polici", "world model", "video m", "flow matching l",
+             "absent mo", "model absent", "the model", "learn -video ag", "title:model re",
+             '"world model" v', "agent (video OR graph) pl", "model retrieval", "m"]
+    parsed = [ql.parse(text, today=dt.date(2026, 12, 5), typing=True) for text in texts]
+    return [q for q in (compiler.compile_root(p.root) for p in parsed) if q is not None]
+
+
+@pytest.mark.parametrize("fixture", ["searcher", "sidecar_searcher"])
+def test_an_and_looked_up_at_its_first_parts_documents_answers_as_over_the_whole_index(
+        request, monkeypatch, fixture):
+    """An And whose first part matches few documents looks its other parts up there only: the
+    same documents and bit for bit the same scores as evaluating every part over the whole
+    index, with the terms decoded before (cached) or not, on a real index with deletions."""
+    from whoosh import query as q
+
+    from paperdesk.core.search import evaluator
+
+    found = request.getfixturevalue(fixture)
+    folder, searcher = found if isinstance(found, tuple) else (None, found)
+    ands = [query for query in queries() + as_typed(searcher) if "And(" in repr(query)]
+    ands += [q.And([q.Term("abstract", "absent"), q.Term("abstract", "model")]),  # ends at once
+             q.And([q.Term("abstract", "graph"), q.Or([q.Term("title", "model", boost=3.0),
+                                                       q.Prefix("abstract", "le", boost=0.5)], boost=2.0),
+                    q.Prefix("abstract", "po", boost=1.5), q.Phrase("title", ["world", "model"])])]
+    assert len(ands) > 10
+
+    def answers(share: float, view: IndexView) -> list:
+        monkeypatch.setattr(evaluator, "NARROW_SHARE", share)
+        return [view.evaluate(query) for query in ands]
+
+    view = IndexView(searcher, folder)
+    narrowed = answers(1.0, view)  # later parts' terms read afresh, scored at those documents
+    whole = answers(-1.0, view)    # never narrowed (decodes and keeps every term)
+    narrowed_cached = answers(1.0, view)
+    assert sum(len(m) for m in whole) > 20
+    for query, a, b, c in zip(ands, narrowed, whole, narrowed_cached, strict=True):
+        assert np.array_equal(a.mask, b.mask) and np.array_equal(c.mask, b.mask), query
+        assert np.array_equal(a.scores, b.scores) and np.array_equal(c.scores, b.scores), query
 
 
 def _statistics(reader) -> list[tuple]:

@@ -18,7 +18,7 @@ from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -31,7 +31,25 @@ K1, B = 1.2, 0.75           # whoosh.scoring.BM25F defaults (the searcher's weig
 POSTING_BUDGET = 3_000_000  # decoded postings kept per searcher (~36 MB at 12 bytes each)
 
 
+NARROW_SHARE = 0.25  # an And whose first part matches at most this share of the index looks
+# its other parts up at those documents only (a common word's long list is then scored only there)
+
+
 Column = tuple[np.ndarray, np.ndarray]  # (has a value, the value) per docnum
+Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (docnums, weights) -> scores
+
+
+def _ones(ids: np.ndarray, _weights: np.ndarray) -> np.ndarray:
+    return np.ones(len(ids))
+
+
+class Narrowed(NamedTuple):
+    """The documents an And looks its later parts up at: ascending, as a mask, and each one's
+    place in `docs` (by docnum; other entries are never read)."""
+
+    docs: np.ndarray
+    mask: np.ndarray
+    places: np.ndarray
 
 
 class Matches(Mapping[int, float]):
@@ -177,12 +195,24 @@ class IndexView:
         return found
 
     def _decode(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        lists, score = self._read(fieldname, text)
+        if not lists:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        ids = lists[0][0] if len(lists) == 1 else np.concatenate([i for i, _ in lists])
+        weights = lists[0][1] if len(lists) == 1 else np.concatenate([w for _, w in lists])
+        live = self._live[ids]
+        if not live.all():
+            ids, weights = ids[live], weights[live]
+        return ids, score(ids, weights)
+
+    def _read(self, fieldname: str, text: str) -> tuple[list[tuple[np.ndarray, np.ndarray]], Scorer]:
+        """A term's (docnums ascending, weights) in each leaf that has it, deleted documents
+        included, and what scores any of them (elementwise, so scoring a part gives the same
+        scores as the whole: an And scores only the documents its other parts left)."""
         from whoosh.util.numeric import byte_to_length
 
-        parts_ids: list[np.ndarray] = []
-        parts_scores: list[np.ndarray] = []
         if fieldname not in self.schema:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
+            return [], _ones
         field = self.schema[fieldname]
         tbytes = field.to_bytes(text) if not isinstance(text, bytes) else text
         lists: list[tuple[np.ndarray, np.ndarray]] = []
@@ -192,35 +222,34 @@ class IndexView:
             else:  # a field no query reads by term, or a segment without its file
                 found = _matched(reader, fieldname, tbytes)
             if found is not None and len(found[0]):
-                lists.append((found[0] + offset, found[1]))
-        if not lists:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        if field.scorable:  # Whoosh's BM25F with its global statistics
-            if fieldname in internals.SIDECAR_ONLY and None not in self._sidecars:
-                # Not in a lean segment's term dictionary: counted in the postings files (which
-                # keep deleted documents too, as Whoosh's frequencies count them).
-                frequency = sum(len(ids) for ids, _ in lists)
-                idf = math.log(self.searcher.doc_count_all() / (frequency + 1)) + 1
-            else:
-                idf = self.searcher.idf(fieldname, text)
-            coef = idf * (K1 + 1)
-            avgfl = self.searcher.avg_field_length(fieldname) or 1
-            norms = np.array([K1 * ((1 - B) + B * byte_to_length(b) / avgfl) for b in range(256)])
-        for ids, weights in lists:
-            if field.scorable:
-                scores = coef * weights / (weights + norms[self._field_lengths(fieldname)[ids]])
-            else:
-                scores = np.ones(len(ids))
-            live = self._live[ids]
-            if not live.all():
-                ids, scores = ids[live], scores[live]
-            parts_ids.append(ids)
-            parts_scores.append(scores)
-        if not parts_ids:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        if len(parts_ids) == 1:
-            return parts_ids[0], parts_scores[0]
-        return np.concatenate(parts_ids), np.concatenate(parts_scores)
+                ids, weights = found
+                if offset:
+                    ids += offset  # in place: both readers return new arrays
+                lists.append((ids, weights))
+        if not lists or not field.scorable:
+            return lists, _ones
+        # Whoosh's BM25F with its global statistics
+        if fieldname in internals.SIDECAR_ONLY and None not in self._sidecars:
+            # Not in a lean segment's term dictionary: counted in the postings files (which
+            # keep deleted documents too, as Whoosh's frequencies count them).
+            frequency = sum(len(ids) for ids, _ in lists)
+            idf = math.log(self.searcher.doc_count_all() / (frequency + 1)) + 1
+        else:
+            idf = self.searcher.idf(fieldname, text)
+        coef = idf * (K1 + 1)
+        avgfl = self.searcher.avg_field_length(fieldname) or 1
+        norms = np.array([K1 * ((1 - B) + B * byte_to_length(b) / avgfl) for b in range(256)])
+        lengths = self._field_lengths(fieldname)
+
+        def score(ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
+            # coef * w / (w + norm), with two temporaries instead of four
+            below = norms[lengths[ids]]
+            below += weights
+            scores = weights * coef
+            scores /= below
+            return scores
+
+        return lists, score
 
     def warm(self) -> None:
         """Read now what the first word search reads: the ranked fields' lengths and each leaf's
@@ -308,14 +337,7 @@ class IndexView:
         if isinstance(query, wq.Or):
             return self._or(query.subqueries).scaled(query.boost)
         if isinstance(query, wq.And):
-            parts = [self.evaluate(q) for q in query.subqueries]
-            if not parts:
-                return self._empty()
-            mask, scores = parts[0].mask.copy(), parts[0].scores.copy()
-            for part in parts[1:]:  # in place: reducing a list first copies it into one 2-D array
-                mask &= part.mask
-                scores += part.scores
-            return Matches(mask, np.where(mask, scores, 0.0))
+            return self._and(query.subqueries)
         if isinstance(query, wq.AndNot):
             base = self.evaluate(query.a)
             if not len(base):
@@ -337,6 +359,103 @@ class IndexView:
                 return found
         return self._whoosh(query)
 
+    def _and(self, subqueries: list[Any]) -> Matches:
+        """Documents matching every part, scored as the sum of the parts' scores (in their order).
+        When the first part matches few documents (as the words typed before the last one do),
+        the others are looked up at those documents only (`_at`): a common last word's list is
+        then neither scored nor spread over whole-index arrays, and an empty first part ends it."""
+        if not subqueries:
+            return self._empty()
+        first = self.evaluate(subqueries[0])
+        docs = first.docnums()
+        if len(subqueries) > 1 and len(docs) <= NARROW_SHARE * self.doc_count_all:
+            places = np.empty(self.doc_count_all, dtype=np.int64)  # read only at `docs`
+            places[docs] = np.arange(len(docs))
+            at = Narrowed(docs, first.mask, places)
+            has, scores = first.mask[docs], first.scores[docs]
+            for q in subqueries[1:]:
+                if not has.any():
+                    break
+                part_has, part_scores = self._at(q, at)
+                has &= part_has
+                scores += part_scores
+            found = self._empty()
+            kept = docs[has]
+            found.mask[kept] = True
+            found.scores[kept] = scores[has]
+            return found
+        mask, scores = first.mask.copy(), first.scores.copy()
+        for q in subqueries[1:]:  # in place: reducing a list first copies it into one 2-D array
+            part = self.evaluate(q)
+            mask &= part.mask
+            scores += part.scores
+        return Matches(mask, np.where(mask, scores, 0.0))
+
+    def _at(self, query: Any, at: Narrowed) -> tuple[np.ndarray, np.ndarray]:
+        """`evaluate(query)` at the documents `at.docs` only: (matches, scores) per document of
+        `at.docs`, the same values as the whole-index answer has there."""
+        from whoosh import query as wq
+
+        if isinstance(query, wq.Term):
+            return self._or_at([query], 1.0, at)
+        if isinstance(query, wq.Or):
+            return self._or_at(query.subqueries, query.boost, at)
+        if isinstance(query, wq.Prefix):
+            terms = self._prefix_terms(query)
+            if len(terms) == 1:
+                return self._or_at([wq.Term(query.fieldname, terms[0])], 1.0, at)
+            return self._or_at([wq.Term(query.fieldname, t) for t in terms], query.boost, at)
+        if isinstance(query, wq.And) and query.subqueries:
+            has, scores = self._at(query.subqueries[0], at)
+            for q in query.subqueries[1:]:
+                part_has, part_scores = self._at(q, at)
+                has &= part_has
+                scores += part_scores
+            return has, np.where(has, scores, 0.0)
+        found = self.evaluate(query)  # anything else: the whole-index answer, read there
+        return found.mask[at.docs], found.scores[at.docs]
+
+    def _or_at(self, subqueries: list[Any], boost: float, at: Narrowed) -> tuple[np.ndarray, np.ndarray]:
+        """`_or` at the documents `at.docs` (see `_at`)."""
+        from whoosh import query as wq
+
+        has, scores = np.zeros(len(at.docs), dtype=bool), np.zeros(len(at.docs))
+        for q in subqueries:
+            if isinstance(q, wq.Term):
+                places, their_scores = self._term_at(q, at)
+                has[places] = True
+                scores[places] += their_scores if q.boost == 1 else their_scores * q.boost
+            elif isinstance(q, wq.Phrase) and (found := self._phrase_docs(q)) is not None:
+                ids, their_scores = found
+                hit = at.mask[ids]
+                places = at.places[ids[hit]]
+                has[places] = True
+                scores[places] += their_scores[hit]
+            else:
+                part_has, part_scores = self._at(q, at)
+                has |= part_has
+                scores += part_scores
+        return has, (scores if boost == 1 else scores * boost)
+
+    def _term_at(self, query: Any, at: Narrowed) -> tuple[np.ndarray, np.ndarray]:
+        """A term's postings at the documents `at.docs`: (their places in it, their scores). A
+        term not decoded yet is scored there only (and not kept: it is not the whole list);
+        deleted documents are in no answer, so in no `at.docs`."""
+        key = (query.fieldname, query.text)
+        cached = self._postings.get(key)
+        if cached is not None:
+            self._postings.move_to_end(key)
+            ids, scores = cached
+            hit = at.mask[ids]
+            return at.places[ids[hit]], scores[hit]
+        lists, score = self._read(query.fieldname, query.text)
+        found = [(ids[hit], weights[hit]) for ids, weights in lists for hit in (at.mask[ids],)]
+        if not found:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        ids = np.concatenate([i for i, _ in found])
+        weights = np.concatenate([w for _, w in found])
+        return at.places[ids], score(ids, weights)
+
     def _add_term(self, acc: Matches, query: Any) -> None:
         """Add a term's postings into `acc` in place (a term lists each document once)."""
         ids, scores = self.postings(query.fieldname, query.text)
@@ -357,6 +476,10 @@ class IndexView:
                 if len(ids):
                     acc.mask[ids] = True
                     acc.scores[ids] += scores
+            elif isinstance(q, wq.Prefix) and len(terms := self._prefix_terms(q)) <= 1:
+                for term in terms:  # (unboosted, as `_prefix` answers one completion)
+                    self._add_term(acc, wq.Term(q.fieldname, term))
+                # none (a tag prefix, mostly): nothing to add, no whole-index arrays
             else:
                 part = self.evaluate(q)
                 acc.mask |= part.mask
@@ -428,6 +551,13 @@ class IndexView:
         """As Whoosh does: an Or of the completions (one completion: that term, unboosted)."""
         from whoosh import query as wq
 
+        terms = self._prefix_terms(query)
+        if len(terms) == 1:
+            return self.evaluate(wq.Term(query.fieldname, terms[0]))
+        return self._or([wq.Term(query.fieldname, t) for t in terms]).scaled(query.boost)
+
+    def _prefix_terms(self, query: Any) -> list[str]:
+        """The terms of the field starting with the prefix, sorted."""
         terms: set[str] = set()
         for reader, _ in self.leaves:
             try:
@@ -435,9 +565,7 @@ class IndexView:
                              for t in reader.expand_prefix(query.fieldname, query.text))
             except KeyError:
                 continue
-        if len(terms) == 1:
-            return self.evaluate(wq.Term(query.fieldname, terms.pop()))
-        return self._or([wq.Term(query.fieldname, t) for t in sorted(terms)]).scaled(query.boost)
+        return sorted(terms)
 
     def _whoosh(self, query: Any) -> Matches:
         """Whoosh's own matcher, for query kinds without a rule here (a lean field's term,
