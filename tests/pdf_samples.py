@@ -18,6 +18,20 @@ def corpus_pdf(name: str) -> Path:
     return path
 
 
+def highlight_pdf(lib, paper_id: str, page: int, start: int, end: int, quote: str,
+                  quads: list[list[float]], *, color: str = "yellow", comment: str = ""):
+    """One PDF highlight on one page (the desk's drag stores its parts, `add_pdf_parts`):
+    (its id, the Changes)."""
+    ids, changes = lib.highlights.add_pdf_parts(paper_id, [(page, start, end, quote, quads)],
+                                                color=color, comment=comment)
+    return ids[0], changes
+
+
+def pending_lookups(lib) -> int:
+    """Papers an arXiv id look-up left pending (a crash or a cancel)."""
+    return lib.conn.execute("SELECT count(*) FROM arxiv_lookups WHERE state = 'pending'").fetchone()[0]
+
+
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 

@@ -46,11 +46,14 @@ def file_of(folder: Path, paper_id: str) -> Path:
     return folder / manifest["papers"][paper_id]["file"]
 
 
+# The front-matter keys PaperDesk owns in a paper's file.
+PAPER_KEYS = ("id", "title", "arxiv_id", "url", "authors", "organization", "published", "upvotes",
+              "tags", "starred", "status", "sources")
+
+
 def skeleton(text: str) -> str:
     """The user's part of a file: managed blocks and PaperDesk's front-matter keys blanked out."""
     doc = split_document(text)
-    from paperdesk.core.export.data import PAPER_KEYS
-
     user_lines = [ln for e in doc.entries if e.key not in PAPER_KEYS for ln in e.lines]
     return "\n".join(user_lines) + "\n=====\n" + MARKERS.sub("<managed>", doc.body)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from feed_server import serve_folder
+from pdf_samples import pending_lookups
 
 from paperdesk.core import LibraryError
 from paperdesk.core.pdf import arxiv
@@ -92,11 +93,11 @@ def test_cancel_then_resume_asks_only_for_what_is_left(lib, api, monkeypatch):
 
     results = arxiv.resolve_ids(lib, progress=cancel_after_first, cancelled=lambda: len(calls) > 1)
     assert [r.state for r in results] == ["resolved", "cancelled", "cancelled"]
-    assert arxiv.pending_count(lib) == 2
+    assert pending_lookups(lib) == 2
     assert len(requests(api)) == 1
     results = arxiv.resolve_ids(lib)  # a new run (or a new process after a crash) takes the rest
     assert sorted(r.paper_id for r in results) == sorted([melt, unknown])
-    assert arxiv.pending_count(lib) == 0 and len(requests(api)) == 3
+    assert pending_lookups(lib) == 0 and len(requests(api)) == 3
     assert paper(lib, melt)[0] == "cond-mat/0412498"
 
 
@@ -104,9 +105,9 @@ def test_a_desk_job_takes_a_slice_and_leaves_the_rest_pending(lib, api, monkeypa
     monkeypatch.setattr(arxiv, "BATCH_TITLES", 2)
     add_papers(lib, LUTTINGER, MELTING, UNKNOWN)
     results = arxiv.resolve_ids(lib, max_requests=1)
-    assert len(results) == 2 and len(requests(api)) == 1 and arxiv.pending_count(lib) == 1
+    assert len(results) == 2 and len(requests(api)) == 1 and pending_lookups(lib) == 1
     assert [r.state for r in arxiv.resolve_ids(lib, max_requests=1)] == ["unmatched"]
-    assert arxiv.pending_count(lib) == 0
+    assert pending_lookups(lib) == 0
 
 
 def test_dead_server_changes_nothing_and_is_retried(lib, monkeypatch):

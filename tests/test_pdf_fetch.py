@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from feed_server import serve_folder
-from pdf_samples import CORPUS_PDF, corpus_pdf, make_encrypted_pdf, make_pdf
+from pdf_samples import CORPUS_PDF, corpus_pdf, highlight_pdf, make_encrypted_pdf, make_pdf
 
 from paperdesk.core.pdf import download, files, fulltext, importdir
 from paperdesk.core.pdf.document import PdfDocument
@@ -60,6 +60,12 @@ def papers(lib):
     return lib
 
 
+def page_of(text: fulltext.PageText, word: str) -> int:
+    """The 0-based page whose text holds `word`, by the stored page starts."""
+    offset = text.text.index(word)
+    return max(n for n, start in enumerate(text.page_starts) if start <= offset)
+
+
 def leftovers(lib) -> list[str]:
     folder = lib.folder / files.PDF_DIR
     return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
@@ -89,7 +95,7 @@ def test_fulltext_is_extracted_resumably_and_searchable(papers, server):
     report = fulltext.extract_pending(lib)
     assert report.done == ["2401.00001"] and fulltext.pending(lib) == []
     text = fulltext.page_text(lib, "2401.00001")
-    assert text.page_of(text.text.index("lemurs")) == 1 and text.page_of(text.text.index("Quokkas")) == 0
+    assert page_of(text, "lemurs") == 1 and page_of(text, "Quokkas") == 0
 
 
 @pytest.mark.parametrize(("arxiv_id", "reason"), [
@@ -196,7 +202,7 @@ def test_attach_refuses_bad_files_and_relocates_highlights(papers, tmp_path):
     fulltext.extract_pending(lib)
     with PdfDocument.open(lib.pdf_path("2401.00001")) as doc:  # pdfium's character indices
         start = doc.page_text(0).index("Quokkas")
-    lib.highlights.add_pdf("2401.00001", 0, start, start + 7, "Quokkas", [[72, 690, 120, 702]],
+    highlight_pdf(lib, "2401.00001", 0, start, start + 7, "Quokkas", [[72, 690, 120, 702]],
                           comment="cute")
     # A newer version where the sentence moved to page 2: the highlight follows it.
     moved = tmp_path / "v2.pdf"
@@ -239,7 +245,7 @@ def test_attach_and_fetch_are_undoable_with_their_text_and_files(papers, server,
     first = lib.pdf_path("2401.00001")
     with PdfDocument.open(first) as doc:
         start = doc.page_text(0).index("Quokkas")
-    lib.highlights.add_pdf("2401.00001", 0, start, start + 7, "Quokkas", [[72, 690, 120, 702]])
+    highlight_pdf(lib, "2401.00001", 0, start, start + 7, "Quokkas", [[72, 690, 120, 702]])
     # A local file replaces it: one operation; undo brings the fetched file, its text and its
     # place in the index back; redo the attached one.
     newer = tmp_path / "newer.pdf"
@@ -595,6 +601,6 @@ def test_control_characters_never_reach_the_stored_text_and_pages_stay_right(lib
     text = fulltext.page_text(lib, "2401.00001")
     assert not any((ord(c) < 32 and c not in "\n\t\f") or 0x7f <= ord(c) < 0xa0 for c in text.text), text
     assert "Bell rings twice" in text.text and "Second page lemurs" in text.text
-    assert text.page_of(text.text.index("lemurs")) == 1 and text.page_of(text.text.index("twice")) == 0
+    assert page_of(text, "lemurs") == 1 and page_of(text, "twice") == 0
     assert text.text[text.page_starts[1]:].startswith("Second page")
     assert [h.id for h in lib.search.run("twice", typing=False).hits] == ["2401.00001"]  # only in its PDF

@@ -4,6 +4,7 @@ with the abstract's; `lib.pdf_path` names the cached file."""
 from __future__ import annotations
 
 import pytest
+from pdf_samples import highlight_pdf
 
 from paperdesk.core import LibraryError
 
@@ -17,7 +18,7 @@ def pid(seeded):
 
 def test_pdf_highlight_is_stored_listed_and_undoable(seeded, pid):
     abstract_id, _ = seeded.highlights.add(pid, 0, 5)
-    _, changes = seeded.highlights.add_pdf(pid, 2, 40, 61, "sparse attention heads", QUADS,
+    _, changes = highlight_pdf(seeded, pid, 2, 40, 61, "sparse attention heads", QUADS,
                                            color="green", comment="the key claim")
     assert pid in changes.papers and changes.notes
     listed = seeded.highlights.of(pid)
@@ -42,22 +43,22 @@ def test_pdf_highlight_is_stored_listed_and_undoable(seeded, pid):
 
 
 def test_pdf_highlight_is_searchable(seeded, pid):
-    seeded.highlights.add_pdf(pid, 0, 0, 25, "quokkas are underrated here", QUADS[:1])
+    highlight_pdf(seeded, pid, 0, 0, 25, "quokkas are underrated here", QUADS[:1])
     assert [h.id for h in seeded.search.run("quokkas").hits] == [pid]
     assert pid in [h.id for h in seeded.search.run("has:highlight").hits]
 
 
 def test_pdf_highlight_rejects_bad_input(seeded, pid):
     with pytest.raises(LibraryError, match="no paper with id nope"):
-        seeded.highlights.add_pdf("nope", 0, 0, 3, "abc", QUADS)
+        highlight_pdf(seeded, "nope", 0, 0, 3, "abc", QUADS)
     with pytest.raises(LibraryError, match="select some text"):
-        seeded.highlights.add_pdf(pid, 0, 5, 5, "x", QUADS)
+        highlight_pdf(seeded, pid, 0, 5, 5, "x", QUADS)
     with pytest.raises(LibraryError, match="select some text"):
-        seeded.highlights.add_pdf(pid, 0, 0, 3, "   ", QUADS)
+        highlight_pdf(seeded, pid, 0, 0, 3, "   ", QUADS)
     with pytest.raises(LibraryError, match="four numbers"):
-        seeded.highlights.add_pdf(pid, 0, 0, 3, "abc", [[1, 2, 3]])
+        highlight_pdf(seeded, pid, 0, 0, 3, "abc", [[1, 2, 3]])
     with pytest.raises(LibraryError, match="unknown colour"):
-        seeded.highlights.add_pdf(pid, 0, 0, 3, "abc", QUADS, color="ultraviolet")
+        highlight_pdf(seeded, pid, 0, 0, 3, "abc", QUADS, color="ultraviolet")
     assert seeded.highlights.of(pid) == []
     assert seeded.history(1)[0].kind == "import"  # nothing recorded
 
@@ -77,8 +78,8 @@ def test_pdf_path_names_the_file_only_when_it_is_there(seeded, pid):
 def test_markdown_export_gives_pdf_highlights_their_page(seeded, pid, tmp_path):
     from paperdesk.core.export import export_markdown
 
-    seeded.highlights.add_pdf(pid, 4, 10, 30, "on page five we find", QUADS, comment="see fig. 2")
-    seeded.highlights.add_pdf(pid, 0, 3, 9, "page one", QUADS)
+    highlight_pdf(seeded, pid, 4, 10, 30, "on page five we find", QUADS, comment="see fig. 2")
+    highlight_pdf(seeded, pid, 0, 3, 9, "page one", QUADS)
     seeded.highlights.add(pid, 0, 8)
     abstract_quote = seeded.get(pid)["abstract"][:8]
     export_markdown(seeded, tmp_path / "vault", [pid])
@@ -121,7 +122,7 @@ def test_cli_lists_a_pdf_highlight_with_its_page(seeded, pid):
     import subprocess
     import sys
 
-    seeded.highlights.add_pdf(pid, 2, 40, 61, "sparse attention heads", QUADS, comment="key")
+    highlight_pdf(seeded, pid, 2, 40, 61, "sparse attention heads", QUADS, comment="key")
     seeded.highlights.add(pid, 0, 5)
     folder = seeded.folder
     seeded.close()

@@ -263,15 +263,6 @@ class Highlights:
             enqueue_index(self.lib.conn, [paper_id])
             rec.changed(Changes(papers=frozenset([paper_id]), notes=True))
 
-    def add_pdf(self, paper_id: str, page: int, start: int, end: int, quote: str,
-                quads: list[list[float]], *, color: str = "yellow",
-                comment: str = "") -> tuple[int, Changes]:
-        """Highlight characters start..end of a page's text in the paper's PDF (never written into
-        the PDF). `quads` are the boxes to draw, in PDF points as pdfium gives them."""
-        ids, changes = self.add_pdf_parts(paper_id, [(page, start, end, quote, quads)], color=color,
-                                          comment=comment)
-        return ids[0], changes
-
     def add_pdf_parts(self, paper_id: str,
                       parts: list[tuple[int, int, int, str, list[list[float]]]], *,
                       color: str = "yellow", comment: str = "") -> tuple[list[int], Changes]:

@@ -176,7 +176,7 @@ class Library:
         from paperdesk.core.search.manager import Search  # (likewise; no Whoosh until it is used)
 
         self.notes = Notes(self)  # lib.notes.get/set/history/restore/resolve_link
-        self.highlights = Highlights(self)  # lib.highlights.add/add_quote/add_pdf/of/get/update/remove
+        self.highlights = Highlights(self)  # lib.highlights.add/add_quote/add_pdf_parts/of/get/update/remove
         self.search = Search(self)  # lib.search.run/similar/saved/save/remove_saved/update/check/rebuild
         self._feeds: Feeds | None = None  # made on first use (`feeds`)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pdf_samples import highlight_pdf
 
 from paperdesk.core.records import IncomingPaper, SourceBatch
 from paperdesk.gui.qt import QTextCursor
@@ -93,7 +94,7 @@ def test_highlights_view_lists_all_with_their_paper(desk, lib, qtbot):
     lib.highlights.add_quote(pid, "second paragraph", comment="key claim")
     other = next(i for i in desk.model.ids if i != pid)
     lib.highlights.add_quote(other, "Nothing")
-    lib.highlights.add_pdf(other, 6, 0, 9, "in the PDF", [[72.0, 700.0, 120.0, 712.0]])
+    highlight_pdf(lib, other, 6, 0, 9, "in the PDF", [[72.0, 700.0, 120.0, 712.0]])
     desk.run_command("highlights")
     dialog = desk.dialogs.top()
     qtbot.waitUntil(lambda: not dialog.loading)  # read on the reader thread

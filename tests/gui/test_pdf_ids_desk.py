@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from desk_keys import settle_desks
-from pdf_samples import corpus_pdf, make_encrypted_pdf, make_pdf
+from pdf_samples import corpus_pdf, make_encrypted_pdf, make_pdf, pending_lookups
 
 from paperdesk.core.pdf import files
 from paperdesk.gui.qt import QDropEvent, QMimeData, QPointF, Qt, QUrl
@@ -95,13 +95,13 @@ def test_cancel_stops_the_lookup_and_the_rest_is_asked_next_time(lib, make_windo
     assert "cancelled: the rest are asked next time" in lookup.last_summary
     settle_desks(qtbot)
     assert len(api.read_text().splitlines()) == 1
-    assert arxiv.pending_count(lib) >= 1  # resumable: the next look-up takes them
+    assert pending_lookups(lib) >= 1  # resumable: the next look-up takes them
     assert not window.job_status.progress.isVisible()
     monkeypatch.setenv("PAPERDESK_HOST_INTERVAL", "0")
     with qtbot.waitSignal(lookup.finished, timeout=30_000):
         window.run_command("arxiv-lookup")
     settle_desks(qtbot)
-    assert arxiv.pending_count(lib) == 0
+    assert pending_lookups(lib) == 0
     assert ids_by_title(lib)[MELTING][0] == "cond-mat/0412498"
     assert ids_by_title(lib)[LUTTINGER][0] == "1201.4869"
 

@@ -13,10 +13,6 @@ from paperdesk.core.export.frontmatter import Value
 from paperdesk.core.export.links import markdown_link, meta_line, paper_url
 from paperdesk.core.idlist import IDS, id_array
 
-# The front-matter keys PaperDesk owns in a paper's file, in the order they are written.
-PAPER_KEYS = ("id", "title", "arxiv_id", "url", "authors", "organization", "published", "upvotes",
-              "tags", "starred", "status", "sources")
-
 
 def highlights(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[dict]]:
     """Highlights per paper: the title's, the abstract's, then the PDF's page by page, each in

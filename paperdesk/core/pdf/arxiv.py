@@ -281,11 +281,6 @@ def without_arxiv_id(lib: Library, ids: Sequence[str]) -> list[str]:
         (id_array(ids),))]
 
 
-def pending_count(lib: Library) -> int:
-    """Papers a look-up left pending (a crash or a cancel): the next `resolve --all` takes them."""
-    return lib.conn.execute("SELECT count(*) FROM arxiv_lookups WHERE state = 'pending'").fetchone()[0]
-
-
 # -- set by the user ------------------------------------------------------------------------
 def parse_arxiv_id(text: str) -> tuple[str, str | None]:
     """(id, version) from exactly one "2401.12345", "arXiv:2401.12345v2" or arxiv.org abs/pdf URL;

@@ -10,7 +10,6 @@ as not located.
 
 from __future__ import annotations
 
-import bisect
 import json
 import re
 from collections.abc import Callable
@@ -47,10 +46,6 @@ class ExtractReport:
 class PageText:
     text: str
     page_starts: tuple[int, ...]  # offset in `text` where each page begins
-
-    def page_of(self, offset: int) -> int:
-        """The 0-based page holding the character at `offset`."""
-        return max(bisect.bisect_right(self.page_starts, offset) - 1, 0)
 
 
 def extract(doc: PdfDocument) -> PageText:
