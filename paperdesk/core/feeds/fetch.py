@@ -20,11 +20,13 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-import httpx
-
 from paperdesk import __version__
+
+if TYPE_CHECKING:  # imported by the functions that use it: the desk starts without it (~70 ms)
+    import httpx
 
 USER_AGENT = f"PaperDesk/{__version__} (+https://github.com/paperdesk)"
 ACCEPT = ("application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, application/xml;q=0.9, "
@@ -135,6 +137,8 @@ class _Watchdog:
 
 
 def make_client(limits: FetchLimits = DEFAULT_LIMITS, accept: str = ACCEPT) -> httpx.Client:
+    import httpx
+
     return httpx.Client(
         follow_redirects=False,
         timeout=httpx.Timeout(limits.timeout),
@@ -149,6 +153,8 @@ def fetch(client: httpx.Client, url: str, *, etag: str | None = None, last_modif
           limits: FetchLimits = DEFAULT_LIMITS,
           cancelled: Callable[[], bool] | None = None) -> FetchResult:
     """GET `url`; never raises for network or HTTP trouble (it becomes status "error")."""
+    import httpx
+
     deadline = time.monotonic() + limits.total_timeout
     conditional = {}
     if etag:
@@ -217,6 +223,8 @@ def fetch(client: httpx.Client, url: str, *, etag: str | None = None, last_modif
 
 def _network_error(exc: httpx.HTTPError, url: str, current: str, limits: FetchLimits) -> FetchResult:
     """A network failure in plain words."""
+    import httpx
+
     if isinstance(exc, httpx.TimeoutException):
         error = f"timed out: no answer from the server within {limits.timeout:g} s"
     elif isinstance(exc, httpx.ConnectError):

@@ -12,14 +12,16 @@ import json
 import re
 import time
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import feedparser
 
 from paperdesk.core.feeds.sanitize import html_to_text, plain_to_text, to_text
 from paperdesk.core.limits import MAX_NUMBER_DIGITS, MAX_UPVOTES, number_in_range
 from paperdesk.core.normalize import find_arxiv_id
 from paperdesk.core.records import IncomingPaper, RejectedInput, SourceBatch
+
+if TYPE_CHECKING:  # imported when a feed is parsed: the desk starts without it
+    import feedparser
 
 _ARXIV_RSS_PREFIX = re.compile(r"^arXiv:\S+\s+Announce Type:\s*\S+\s*(?:Abstract:\s*)?", re.I)
 _FALLBACK_TITLE_CHARS = 120
@@ -56,6 +58,8 @@ def parse_document(body: bytes, *, url: str, name: str, content_type: str | None
 # -- RSS / Atom / arXiv ------------------------------------------------------------------------
 def parse_feed(body: bytes, *, url: str, name: str, content_type: str | None = None,
                today: dt.date | None = None) -> ParsedFeed:
+    import feedparser
+
     headers = {"content-type": content_type or "application/xml", "content-location": url}
     # A stream, never bytes or str: feedparser would treat a body that looks like a path or URL
     # as one. Its own sanitiser is off because nh3 does that job (sanitize.py).
@@ -80,6 +84,8 @@ def parse_feed(body: bytes, *, url: str, name: str, content_type: str | None = N
 
 def _not_a_feed(doc: feedparser.FeedParserDict, body: bytes) -> str | None:
     """Why a document without entries is not a (possibly empty) feed, or None if it is one."""
+    import feedparser
+
     exc = doc.get("bozo_exception")
     xml_broken = exc is not None and not isinstance(
         exc, feedparser.CharacterEncodingOverride | feedparser.NonXMLContentType)

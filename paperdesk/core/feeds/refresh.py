@@ -21,8 +21,7 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
-
-import httpx
+from typing import TYPE_CHECKING
 
 from paperdesk.core.digest import read_digest
 from paperdesk.core.feeds.fetch import DEFAULT_LIMITS, FetchLimits, fetch, make_client
@@ -31,6 +30,9 @@ from paperdesk.core.feeds.subscriptions import Feed, FeedError, folder_path
 from paperdesk.core.library import Library, Progress
 from paperdesk.core.records import RejectedInput, SourceBatch
 from paperdesk.core.timeutil import iso
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_WORKERS = 4
 BACKOFF_START = 15 * 60  # first retry after a failure

@@ -21,12 +21,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import pypdfium2 as pdfium
-import pypdfium2.raw as raw
 
 from paperdesk.core.pdf import bidi
+
+# pypdfium2 and its raw API: imported by the first `PdfDocument.open` (`_load_pdfium`), so the
+# desk starts without pdfium's library (~25 ms and its memory) until a PDF is shown.
+pdfium: Any = None
+raw: Any = None
 
 PDFIUM_LOCK = threading.RLock()
 
@@ -107,21 +111,34 @@ class Annotation:
     color: tuple[int, int, int, int] | None = None  # RGBA
 
 
-_ANNOT_KINDS = {
-    getattr(raw, f"FPDF_ANNOT_{name.upper()}"): name
-    for name in (
-        "text", "link", "freetext", "line", "square", "circle", "polygon", "polyline", "highlight",
-        "underline", "squiggly", "strikeout", "stamp", "caret", "ink", "popup", "fileattachment", "sound",
-        "widget", "redact",
-    )
-}
+_ANNOT_KINDS: dict[int, str] = {}  # pdfium's annotation subtypes by name (filled with pdfium)
+_OPEN_ERRORS: dict[int, str] = {}
 
-_OPEN_ERRORS = {
-    raw.FPDF_ERR_FILE: "the file cannot be read",
-    raw.FPDF_ERR_FORMAT: "not a PDF, or truncated or corrupt",
-    raw.FPDF_ERR_SECURITY: "it uses an encryption that is not supported",
-    raw.FPDF_ERR_PAGE: "its pages cannot be read",
-}
+
+def _load_pdfium() -> None:
+    """Import pypdfium2 (once; under PDFIUM_LOCK) and fill the tables of its constants."""
+    global pdfium, raw
+    if raw is not None:
+        return
+    import pypdfium2
+    import pypdfium2.raw
+
+    api = pypdfium2.raw
+    _ANNOT_KINDS.update({
+        getattr(api, f"FPDF_ANNOT_{name.upper()}"): name
+        for name in (
+            "text", "link", "freetext", "line", "square", "circle", "polygon", "polyline", "highlight",
+            "underline", "squiggly", "strikeout", "stamp", "caret", "ink", "popup", "fileattachment",
+            "sound", "widget", "redact",
+        )
+    })
+    _OPEN_ERRORS.update({
+        api.FPDF_ERR_FILE: "the file cannot be read",
+        api.FPDF_ERR_FORMAT: "not a PDF, or truncated or corrupt",
+        api.FPDF_ERR_SECURITY: "it uses an encryption that is not supported",
+        api.FPDF_ERR_PAGE: "its pages cannot be read",
+    })
+    pdfium, raw = pypdfium2, api
 
 
 def line_rects(boxes: np.ndarray, start: int, end: int) -> list[Rect]:
@@ -183,6 +200,7 @@ class PdfDocument:
         if not path.is_file():
             raise PdfBroken(f"{name}: no such file")
         with PDFIUM_LOCK:
+            _load_pdfium()
             try:
                 doc = pdfium.PdfDocument(path, password=password)
             except pdfium.PdfiumError as exc:
