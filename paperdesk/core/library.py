@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import sqlite3
@@ -11,8 +12,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
-
-from sqlite_utils import Database
 
 from paperdesk.core import abstract_text, failures, ops, schema
 from paperdesk.core.changes import Changes
@@ -28,6 +27,8 @@ from paperdesk.core.timeutil import now_iso
 from paperdesk.core.words import count_of, shorten
 
 if TYPE_CHECKING:  # types only; these packages load lazily
+    from sqlite_utils import Database
+
     from paperdesk.core.feeds.subscriptions import Feeds
     from paperdesk.core.rank.ranker import Ranker
 
@@ -161,7 +162,6 @@ class Library:
     def __init__(self, folder: Path, conn: sqlite3.Connection):
         self.folder = folder
         self.conn = conn
-        self.db = Database(conn)
         self._listeners: list[Callable[[Changes], None]] = []
         # True: changes only queue their papers for the search index, and someone else drains
         # the queue (the desk's writer leaves it to an indexer process; see gui/jobs.py).
@@ -264,6 +264,13 @@ class Library:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @functools.cached_property
+    def db(self) -> Database:
+        """sqlite-utils over the connection, for the migrations (imported only then: ~120 ms)."""
+        from sqlite_utils import Database
+
+        return Database(self.conn)
 
     @property
     def path(self) -> Path:

@@ -4,13 +4,44 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
-
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from typing import TYPE_CHECKING, Any
 
 from paperdesk.core import abstract_text
 
-migrations = Migrations("paperdesk")
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+
+class _Steps:
+    """The steps in file order, registered as on sqlite-utils' `Migrations` (`@migrations(name=…)`);
+    that object, and sqlite_utils with it (~120 ms to import, numpy included), is made only when a
+    library is migrated or asked about: opening a current one needs the number of steps only
+    (`paperdesk stats` at once)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.steps: list[tuple[str, Callable[[Database], None], bool]] = []
+        self._made: Migrations | None = None
+
+    def __call__(self, *, name: str, transactional: bool = True) -> Callable[[Callable], Callable]:
+        def register(fn: Callable[[Database], None]) -> Callable[[Database], None]:
+            self.steps.append((name, fn, transactional))
+            return fn
+        return register
+
+    def __getattr__(self, attr: str) -> Any:  # apply, pending, applied: sqlite-utils' own
+        if self._made is None:
+            from sqlite_utils.migrations import Migrations
+
+            made = Migrations(self.name)
+            for name, fn, transactional in self.steps:
+                made(name=name, transactional=transactional)(fn)
+            self._made = made
+        return getattr(self._made, attr)
+
+
+migrations = _Steps("paperdesk")
 # Where a long migration reports (done, total, what): `apply`'s caller (the desk's window, the CLI's line).
 _progress: ContextVar[Callable[[int, int, str], None] | None] = ContextVar("migration_progress", default=None)
 
@@ -412,4 +443,4 @@ def m0015_compressed_abstracts(db: Database) -> None:
     abstract_text.compress_stored(db.conn, _progress.get())
 
 
-SCHEMA_VERSION = len(migrations._migrations)
+SCHEMA_VERSION = len(migrations.steps)
