@@ -4,6 +4,7 @@ BM25F scores), on a real on-disk index with several segments and deleted documen
 from __future__ import annotations
 
 import random
+import sys
 
 import numpy as np
 import pytest
@@ -744,6 +745,42 @@ def test_word_order_runs_agree_with_a_scan(tmp_path, monkeypatch, seed, block_bi
         found_any += len(having)
     assert found_any
 
+
+
+def test_a_word_order_vocabulary_is_arrays_not_a_dict(tmp_path):
+    """A segment's vocabulary is read from the file's header as a dict, then kept as arrays (at
+    1M papers ~60 MB of Python objects a segment, most of what a phrase left in memory): every
+    word has its id (non-ASCII and one-letter words too), others none, and a merge lists them in
+    id order; it holds far less than the dict it came from."""
+    import tracemalloc
+
+    from paperdesk.core.search import word_order
+
+    words = [f"w{k}" for k in range(30_000)] + ["é", "naïve", "x", "数据", "w"]
+    recorder = word_order.Recorder()
+    for d in range(0, len(words), 50):
+        recorder.add("title", d // 50, words[d:d + 50])
+    path = word_order.path_for(tmp_path, "MAIN_v")
+    recorder.write(path, doc_count=len(words) // 50 + 1)
+    header, _ = word_order.read_header(path, word_order.MAGIC)
+    tracemalloc.start()
+    try:
+        vocabulary = word_order.Vocabulary(header["fields"]["title"]["words"])
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    as_dict = sum(sys.getsizeof(w) + 32 for w in words) + sys.getsizeof(header["fields"]["title"]["words"])
+    assert held < as_dict / 3, (held, as_dict)
+    assert len(vocabulary) == len(words) and list(vocabulary) == words
+    assert all(vocabulary[w] == k for k, w in enumerate(words))
+    for absent in ("", "w30000", "W1", "naïve", "数"):
+        assert vocabulary.get(absent) is None and absent not in vocabulary
+    with pytest.raises(KeyError):
+        vocabulary["absent"]
+    order = word_order.WordOrder(path)
+    assert order.documents_with("title", ["w49", "w50"]).tolist() == []  # across two documents
+    assert order.documents_with("title", ["naïve", "x"]).tolist() == [600]
+    assert len(order.fields["abstract"].ids) == 0 and list(order.fields["abstract"].ids) == []
 
 
 def test_a_phrase_look_up_never_copies_a_words_places(tmp_path):

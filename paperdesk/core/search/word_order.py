@@ -30,7 +30,7 @@ is lows[run_ends[j]:run_ends[j + 1]]), all but the blocks of the "positions" typ
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -53,11 +53,67 @@ MATERIALISE_PER_KEY, MATERIALISE_ALWAYS = 32, 65_536
 MERGE_KEYS, RESTRICT_KEYS = 16, 32
 
 
+class Vocabulary(Mapping[str, int]):
+    """A field's word -> id, as arrays: the header's dict (at 1M papers a segment's ~500k title
+    words, ~60 MB of Python objects, most of what a phrase left in memory) becomes one string of
+    the words in id order, where each ends, and their hashes sorted with the ids (~11 MB). A
+    look-up finds the hash by binary search and compares the word."""
+
+    __slots__ = ("_blob", "_ends", "_hashes", "_ids")
+
+    def __init__(self, words: dict[str, int]):
+        listed = list(words)
+        if not np.array_equal(np.fromiter(words.values(), dtype=np.int64, count=len(listed)),
+                              np.arange(len(listed))):  # (our writers give ids in first-seen order)
+            listed = sorted(listed, key=words.__getitem__)
+        self._blob = "".join(listed)  # (one str: no object per word)
+        self._ends = np.cumsum(np.fromiter(map(len, listed), dtype=np.int64, count=len(listed)))
+        # str hashes vary between processes, never within one: these arrays live in memory only.
+        hashes = np.fromiter(map(hash, listed), dtype=np.int64, count=len(listed))
+        self._ids = np.argsort(hashes).astype(np.int32)
+        self._hashes = hashes[self._ids]
+
+    def get(self, word: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        key = hash(word)
+        at = int(np.searchsorted(self._hashes, key))
+        while at < len(self._hashes) and self._hashes[at] == key:
+            found = int(self._ids[at])
+            if self._word(found) == word:
+                return found
+            at += 1
+        return default
+
+    def _word(self, k: int) -> str:
+        return self._blob[int(self._ends[k - 1]) if k else 0:int(self._ends[k])]
+
+    def __getitem__(self, word: str) -> int:
+        found = self.get(word)
+        if found is None:
+            raise KeyError(word)
+        return found
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and self.get(word) is not None
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __iter__(self) -> Iterator[str]:
+        """The words in id order."""
+        return iter(self.by_id())
+
+    def by_id(self) -> list[str]:
+        """Every word, word k at index k."""
+        ends = self._ends.tolist()
+        blob = self._blob
+        return [blob[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=False)]
+
+
 class Field(NamedTuple):
     """One field's words in a segment: ids by word, where each document's words start in the
     sequence, and each word's places as runs (see the module's docstring)."""
 
-    ids: dict[str, int]
+    ids: Vocabulary
     starts: np.ndarray
     run_starts: np.ndarray
     run_blocks: np.ndarray
@@ -175,7 +231,7 @@ class Recorder:
         kept = np.flatnonzero(new_docnums >= 0)
         for name, field in order.fields.items():
             ids, sequence, docs, starts = self.fields[name]
-            by_id = sorted(field.ids, key=field.ids.__getitem__)
+            by_id = field.ids.by_id()
             remap = np.asarray([ids.setdefault(word, len(ids)) for word in by_id], dtype=np.int32)
             begin = field.starts[kept]
             lengths = field.starts[kept + 1] - begin
@@ -261,8 +317,9 @@ class WordOrder:
             run_blocks = array_at(np.dtype(info["blocks"]), runs)
             run_ends = array_at(positions, runs + 1)
             lows = array_at(np.dtype("<u2"), tokens)
-            self.fields[name] = Field(info["words"], starts, run_starts, run_blocks, run_ends, lows,
-                                      info["block_bits"])
+            self.fields[name] = Field(Vocabulary(info["words"]), starts, run_starts, run_blocks, run_ends,
+                                      lows, info["block_bits"])
+            info["words"] = None  # (the dict's objects freed as the next field's are made)
         if offset != size:
             raise ValueError(f"word order file of the wrong size: {path}")
 
