@@ -851,3 +851,38 @@ def test_postings_files_keep_docnums_in_two_bytes(tmp_path, monkeypatch, block_b
         assert header["runs"] > total // 3  # many runs
     else:
         assert header["runs"] <= 80 * (300 >> block_bits) + 80
+
+
+@pytest.mark.parametrize("block_bits", [16, 4, 1])
+def test_postings_of_the_documents_in_a_mask_are_the_lists_postings_there(tmp_path, monkeypatch, block_bits):
+    """`Sidecar.postings_in` (an And's later parts looked up at its first part's documents) gives
+    a list's postings whose documents the mask keeps, with their weights, and the whole list's
+    length, for lists of one run or many (blocks of 2^16, 16 and 2 documents)."""
+    from array import array
+
+    from paperdesk.core.search import sidecar
+
+    monkeypatch.setattr(sidecar, "BLOCK_BITS", block_bits)
+    rng = random.Random(block_bits)
+    collector = sidecar.Collector()
+    written: dict[bytes, list[int]] = {}
+    for t in range(30):
+        docnums = sorted(rng.sample(range(300), rng.choice([1, 2, 5, 60, 250])))
+        written[f"w{t:03d}".encode()] = docnums
+        collector.add_list("abstract", f"w{t:03d}".encode(), array("i", docnums),
+                           array("f", [float(1 + d % 9) for d in docnums]))
+    path = tmp_path / "postings_MAIN_m.npp"
+    collector.write(path)
+    found = sidecar.Sidecar(path)
+    checked = 0
+    for share in (0.0, 0.1, 0.5, 1.0):
+        keep = np.array([rng.random() < share for _ in range(300)])
+        for text, docnums in written.items():
+            ids, weights, length = found.postings_in("abstract", text, keep)
+            expected = [d for d in docnums if keep[d]]
+            assert ids.tolist() == expected and length == len(docnums), (text, share)
+            assert weights.tolist() == [float(1 + d % 9) for d in expected]
+            checked += len(expected)
+    assert checked > 1000
+    assert found.postings_in("abstract", b"absent", keep) is None
+    assert found.postings_in("title", b"w000", keep) is None

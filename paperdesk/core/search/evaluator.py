@@ -205,10 +205,12 @@ class IndexView:
             ids, weights = ids[live], weights[live]
         return ids, score(ids, weights)
 
-    def _read(self, fieldname: str, text: str) -> tuple[list[tuple[np.ndarray, np.ndarray]], Scorer]:
+    def _read(self, fieldname: str, text: str,
+              keep: np.ndarray | None = None) -> tuple[list[tuple[np.ndarray, np.ndarray]], Scorer]:
         """A term's (docnums ascending, weights) in each leaf that has it, deleted documents
-        included, and what scores any of them (elementwise, so scoring a part gives the same
-        scores as the whole: an And scores only the documents its other parts left)."""
+        included (only those set in the mask `keep` when given), and what scores any of them
+        (elementwise, so scoring a part gives the same scores as the whole: an And scores only
+        the documents its other parts left)."""
         from whoosh.util.numeric import byte_to_length
 
         if fieldname not in self.schema:
@@ -216,11 +218,25 @@ class IndexView:
         field = self.schema[fieldname]
         tbytes = field.to_bytes(text) if not isinstance(text, bytes) else text
         lists: list[tuple[np.ndarray, np.ndarray]] = []
+        frequency = 0  # the whole list's length, kept or not
         for (reader, offset), sidecar in zip(self.leaves, self._sidecars, strict=True):
+            mine = None if keep is None else keep[offset:offset + reader.doc_count_all()]
             if sidecar is not None and sidecar.covers(fieldname):
-                found = sidecar.postings(fieldname, tbytes)
+                if mine is None:
+                    found = sidecar.postings(fieldname, tbytes)
+                    frequency += 0 if found is None else len(found[0])
+                elif (kept := sidecar.postings_in(fieldname, tbytes, mine)) is not None:
+                    found = kept[:2]
+                    frequency += kept[2]
+                else:
+                    found = None
             else:  # a field no query reads by term, or a segment without its file
                 found = _matched(reader, fieldname, tbytes)
+                if found is not None:
+                    frequency += len(found[0])
+                    if mine is not None:
+                        hit = mine[found[0]]
+                        found = found[0][hit], found[1][hit]
             if found is not None and len(found[0]):
                 ids, weights = found
                 if offset:
@@ -232,7 +248,6 @@ class IndexView:
         if fieldname in internals.SIDECAR_ONLY and None not in self._sidecars:
             # Not in a lean segment's term dictionary: counted in the postings files (which
             # keep deleted documents too, as Whoosh's frequencies count them).
-            frequency = sum(len(ids) for ids, _ in lists)
             idf = math.log(self.searcher.doc_count_all() / (frequency + 1)) + 1
         else:
             idf = self.searcher.idf(fieldname, text)
@@ -448,12 +463,11 @@ class IndexView:
             ids, scores = cached
             hit = at.mask[ids]
             return at.places[ids[hit]], scores[hit]
-        lists, score = self._read(query.fieldname, query.text)
-        found = [(ids[hit], weights[hit]) for ids, weights in lists for hit in (at.mask[ids],)]
-        if not found:
+        lists, score = self._read(query.fieldname, query.text, keep=at.mask)
+        if not lists:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        ids = np.concatenate([i for i, _ in found])
-        weights = np.concatenate([w for _, w in found])
+        ids = lists[0][0] if len(lists) == 1 else np.concatenate([i for i, _ in lists])
+        weights = lists[0][1] if len(lists) == 1 else np.concatenate([w for _, w in lists])
         return at.places[ids], score(ids, weights)
 
     def _add_term(self, acc: Matches, query: Any) -> None:

@@ -312,6 +312,35 @@ class Sidecar:
             return None
         start, stop = terms.postings(k)
         return self.docnums(first + start, first + stop), weights[start:stop].astype(np.float64)
+
+    def postings_in(self, fieldname: str, text: bytes,
+                    keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, int] | None:
+        """`postings` of only the documents set in the mask `keep` (by docnum), and the whole
+        list's length; None when the segment does not have the term. Looked up run by run in the
+        mask's slice of the run's block: only the postings kept are made docnums and weights."""
+        found = self.fields.get(fieldname)
+        if found is None:
+            return None
+        terms, first, weights = found
+        k = terms.find(text)
+        if k is None:
+            return None
+        start, stop = terms.postings(k)
+        lo, hi = self.run_first.searchsorted(
+            np.asarray([first + start, first + stop], dtype=self.run_first.dtype))
+        ids, kept = [], []
+        for run in range(lo, hi):
+            a = int(self.run_first[run])
+            b = int(self.run_first[run + 1]) if run + 1 < hi else first + stop
+            base = int(self.run_blocks[run]) << self.block_bits
+            hit = np.flatnonzero(keep[base:base + (1 << self.block_bits)][self.lows[a:b]])
+            ids.append(self.lows[a:b][hit].astype(np.int64) + base)
+            kept.append(hit + (a - first))
+        if not ids:
+            return np.zeros(0, dtype=np.int64), np.zeros(0), stop - start
+        at = np.concatenate(kept) if len(kept) > 1 else kept[0]
+        return (np.concatenate(ids) if len(ids) > 1 else ids[0]), weights[at].astype(np.float64), stop - start
+
     def docnums(self, start: int, stop: int) -> np.ndarray:
         """The docnums of postings start..stop - 1 (int64), where a term's list starts a run:
         each run's block number shifted into place, with the postings' low bits."""
