@@ -438,7 +438,7 @@ def m0016_starred_order(db: Database) -> None:
 @migrations(name="0015_compressed_abstracts", transactional=False)
 def m0015_compressed_abstracts(db: Database) -> None:
     # Abstracts are half of what a paper costs: each is stored deflated when that is smaller
-    # (core/abstract_text.py). A transaction per 2000 papers, with progress (minutes at 1M papers):
+    # (core/abstract_text.py). A transaction per 2000 papers, with progress (83 s at 1M papers, loaded):
     # killed midway, the next open goes on, and mixed rows read the same meanwhile.
     abstract_text.compress_stored(db.conn, _progress.get())
 
