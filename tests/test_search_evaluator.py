@@ -552,6 +552,36 @@ def test_phrases_are_answered_by_the_word_order_files(sidecar_searcher, fieldnam
     assert any(_having(searcher, fieldname, w) for w in PHRASES)  # the test checks something
 
 
+@pytest.mark.parametrize("cached", [False, True])
+def test_a_phrase_from_the_word_order_files_alone_scores_as_the_intersection(sidecar_searcher,
+                                                                             monkeypatch, cached):
+    """A phrase is found from the word order files alone, then scored at its documents only: the
+    same documents (deleted ones left out) and bit-for-bit the same scores as intersecting the
+    words' postings first (the way taken when a segment has no file), boosted or not, with the
+    words' lists cached or not."""
+    from whoosh import query as q
+
+    folder, searcher = sidecar_searcher
+    checked = 0
+    for fieldname in ("abstract", "title"):
+        for words in PHRASES:
+            for boost in (1.0, 3.0):
+                phrase = q.Phrase(fieldname, words, boost=boost)
+                view = IndexView(searcher, folder)
+                if cached:
+                    for w in words:
+                        view.postings(fieldname, w)
+                ids, scores = view._phrase_docs(phrase)
+                plain = IndexView(searcher, folder)
+                monkeypatch.setattr(plain, "_phrase_found", lambda *_: None)
+                expected_ids, expected_scores = plain._phrase_docs(phrase)
+                assert ids.tolist() == expected_ids.tolist(), (fieldname, words)
+                assert scores.tolist() == expected_scores.tolist(), (fieldname, words)  # exactly
+                assert not (set(ids.tolist()) - set(np.flatnonzero(view.live()).tolist()))
+                checked += len(ids)
+    assert checked
+
+
 def test_word_order_files_are_read_at_the_first_phrase_only(sidecar_searcher, monkeypatch):
     """Each file's vocabulary becomes Python objects (~120 MB at 1M papers): words, prefixes and
     opening the view never read it."""

@@ -526,6 +526,8 @@ class IndexView:
         words = [w.decode("utf-8") if isinstance(w, bytes) else w for w in query.words]
         if not words:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
+        if len(words) > 1 and (found := self._phrase_found(query.fieldname, words)) is not None:
+            return self._scored_at(query.fieldname, words, found, query.boost)
         ids, scores = np.zeros(0, dtype=np.int64), np.zeros(0)
         for k, word in enumerate(words):  # an And of the words' terms, summed in their order
             their_ids, their_scores = self.postings(query.fieldname, word)
@@ -551,6 +553,48 @@ class IndexView:
             if found is not None:  # (among those documents: where they are among them)
                 keep[lo + np.searchsorted(among, found)] = True
         return ids[keep], scores[keep]
+
+    def _phrase_found(self, fieldname: str, words: list[str]) -> np.ndarray | None:
+        """The live documents (ascending) whose field has the words in a row, from every leaf's
+        word order file alone (a common pair's places are merged there in ~10 ms a segment at 1M
+        papers, where intersecting their postings first cost more); None when a leaf has no file
+        or the files do not record the field."""
+        parts = []
+        for (_reader, offset), order in zip(self.leaves, self._word_orders, strict=True):
+            found = order.documents_with(fieldname, words) if order is not None else None
+            if found is None:
+                return None
+            parts.append(found + offset)
+        found = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        return found[self._live[found]]
+
+    def _scored_at(self, fieldname: str, words: list[str], docs: np.ndarray,
+                   boost: float) -> tuple[np.ndarray, np.ndarray]:
+        """`docs` scored as the sum of the words' scores there, in the words' order (the same
+        numbers as the words' postings scored whole and added), leaving out any document a
+        word's postings lack; a word's list is read, not scored whole, unless it is cached."""
+        keep = np.ones(len(docs), dtype=bool)
+        total = np.zeros(len(docs))
+        for k, word in enumerate(words):
+            cached = self._postings.get((fieldname, word))
+            if cached is not None:
+                ids, scores = cached
+            else:
+                lists, score = self._read(fieldname, word)
+                ids = np.concatenate([i for i, _ in lists]) if lists else np.zeros(0, dtype=np.int64)
+            if not len(ids):
+                return docs[:0], total[:0]
+            at = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
+            keep &= ids[at] == docs
+            if cached is not None:
+                theirs = scores[at]
+            else:
+                weights = lists[0][1] if len(lists) == 1 else np.concatenate([w for _, w in lists])
+                theirs = score(docs, weights[at])
+            if boost != 1:
+                theirs = theirs * boost
+            total = theirs if k == 0 else total + theirs
+        return docs[keep], total[keep]
 
     def _range(self, query: Any) -> np.ndarray:
         has, values = self.column(query.fieldname)
