@@ -38,6 +38,7 @@ class ReaderThread(QObject):
         self._tokens = itertools.count(1)
         self._latest: dict[str, int] = {}
         self._answered: dict[str, int] = {}
+        self._running: dict[str, int] = {}  # the request each channel runs (set by the reader)
         self._callbacks: dict[int, tuple[str, Callable[[object, str], None]]] = {}
         self._lock = threading.Lock()
         self._queue: queue.PriorityQueue[tuple[int, int, str, ReadFn | None]] = queue.PriorityQueue()
@@ -72,6 +73,12 @@ class ReaderThread(QObject):
         """Whether the newest request of `channel` has not been answered yet."""
         with self._lock:
             return self._latest.get(channel, 0) > self._answered.get(channel, 0)
+
+    def superseded(self, channel: str) -> bool:
+        """Inside a request of `channel`, on the reader thread: whether a newer one was asked for
+        since it started (its answer will be dropped, so the rest of its work can be skipped)."""
+        with self._lock:
+            return self._latest.get(channel, 0) > self._running.get(channel, 0)
 
     def _deliver(self, token: int, channel: str, value: object, error: str) -> None:
         with self._lock:
@@ -111,6 +118,7 @@ class ReaderThread(QObject):
                 with self._lock:
                     if self._latest.get(channel) != token:
                         continue  # superseded while queued
+                    self._running[channel] = token
                 try:
                     if lib is None:
                         lib = Library.open_reader(self.folder)

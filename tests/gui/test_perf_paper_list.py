@@ -385,3 +385,40 @@ def test_the_desk_application_hands_the_gil_over_quickly(qapp):
     sys.setswitchinterval(0.005)
     make_app()
     assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL_S)
+
+
+def test_a_search_already_superseded_is_not_filtered_to_the_view(plist, seeded, qtbot, monkeypatch):
+    """A keystroke's search that ends after a newer keystroke was asked for skips the view filter
+    (its answer is dropped): the reader goes on to the newer query sooner, whose hits are shown."""
+    from paperdesk.gui import paper_list
+    from paperdesk.gui.views import View
+
+    seeded.search.update()
+    plist.set_view(INBOX)
+    answered(plist, qtbot)
+    events: list[str] = []
+    started, gate = threading.Event(), threading.Event()
+    real_run, real_within = paper_list.run_search, View.within
+
+    def run(lib, query, **kw):
+        events.append(f"search {query}")
+        found = real_run(lib, query, **kw)
+        if query == "language":
+            started.set()
+            gate.wait(10)
+        return found
+
+    def within(view, lib, ids):
+        events.append("filter")
+        return real_within(view, lib, ids)
+
+    monkeypatch.setattr(paper_list, "run_search", run)
+    monkeypatch.setattr(View, "within", within)
+    plist.set_query("language")
+    assert started.wait(10)
+    plist.set_query("language model")  # typed while the first search runs
+    gate.set()
+    answered(plist, qtbot)
+    assert events == ["search language", "search language model", "filter"]
+    expected = INBOX.within(seeded, [h.id for h in seeded.search.run("language model", limit=1000).hits])
+    assert list(plist.model.ids) == expected and expected
