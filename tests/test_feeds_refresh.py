@@ -219,6 +219,25 @@ def test_a_permanent_redirect_updates_the_address_once_and_is_undoable(lib, serv
     assert moved_back.url == old and moved_back.last_success and moved_back.items_seen == 3
 
 
+def test_undoing_a_move_whose_old_address_another_feed_took_is_refused_in_one_line(lib, server):
+    """An undo that would break a uniqueness rule (two feeds, one address) said 'UNIQUE constraint
+    failed' as a raw sqlite3 error; now one LibraryError, and nothing changes."""
+    from paperdesk.core.library import LibraryError
+
+    new = server.add("/new", body=feed_data("arxiv_api_search.xml"))
+    old = server.redirect("/old", "/new", 301)
+    feed = lib.feeds.add(old, "Moved")
+    refresh(lib)
+    move = lib.last_undoable()
+    other = lib.feeds.add(old, "Took the old address")
+    operations = len(lib.history())
+    with pytest.raises(LibraryError, match=r"cannot undo .*clashes with .* feeds\.url") as refused:
+        lib.undo(move.id)
+    assert "\n" not in str(refused.value)
+    assert lib.feeds.get(feed.id).url == new and lib.feeds.get(other.id).url == old
+    assert len(lib.history()) == operations and not lib.history()[0].undone
+
+
 @pytest.mark.parametrize("status", [302, 303, 307])
 def test_a_temporary_redirect_keeps_the_address(lib, server, status):
     server.add("/elsewhere", body=feed_data("arxiv_api_search.xml"))

@@ -753,7 +753,11 @@ class Library:
                     f"cannot {verb} {op.label!r}: the later change {later.label!r} "
                     f"({describe_origin(later.origin, self.origin)}) touched the same items; "
                     f"{'undo' if not later.undone else 'redo'} it first")
-            changes = ops.replay(conn, op.id, undo=undo)
+            try:
+                changes = ops.replay(conn, op.id, undo=undo)
+            except sqlite3.IntegrityError as exc:  # e.g. a feed's old address another feed has now
+                raise LibraryError(f"cannot {verb} {op.label!r}: what it would put back clashes with "
+                                   f"what the library holds now ({exc})") from None
             if undo:  # the next refresh must fetch the feed again, not be told "not modified"
                 feeds = ops.feeds_of(conn, op.id)
                 conn.executemany("UPDATE feeds SET etag = NULL, last_modified = NULL WHERE id = ?",
