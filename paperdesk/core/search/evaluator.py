@@ -572,15 +572,20 @@ class IndexView:
                    boost: float) -> tuple[np.ndarray, np.ndarray]:
         """`docs` scored as the sum of the words' scores there, in the words' order (the same
         numbers as the words' postings scored whole and added), leaving out any document a
-        word's postings lack; a word's list is read, not scored whole, unless it is cached."""
+        word's postings lack; a word's list is read at `docs` only (run by run, `_read`'s
+        `keep`), unless it is cached whole."""
         keep = np.ones(len(docs), dtype=bool)
         total = np.zeros(len(docs))
+        mask: np.ndarray | None = None
         for k, word in enumerate(words):
             cached = self._postings.get((fieldname, word))
             if cached is not None:
                 ids, scores = cached
             else:
-                lists, score = self._read(fieldname, word)
+                if mask is None:
+                    mask = np.zeros(self.doc_count_all, dtype=bool)
+                    mask[docs] = True
+                lists, score = self._read(fieldname, word, keep=mask)
                 ids = np.concatenate([i for i, _ in lists]) if lists else np.zeros(0, dtype=np.int64)
             if not len(ids):
                 return docs[:0], total[:0]
