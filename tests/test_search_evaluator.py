@@ -916,3 +916,30 @@ def test_postings_of_the_documents_in_a_mask_are_the_lists_postings_there(tmp_pa
     assert checked > 1000
     assert found.postings_in("abstract", b"absent", keep) is None
     assert found.postings_in("title", b"w000", keep) is None
+
+
+def test_matches_made_from_documents_answer_as_whole_index_ones():
+    """A `Matches` made from its documents (a term, a narrowed And) counts, iterates, looks up,
+    scales, ranks and adds into an Or exactly as one made from whole-index arrays."""
+    from paperdesk.core.search.evaluator import Matches
+
+    size = 50
+    docs = np.array([3, 7, 8, 20, 41])
+    scores = np.array([0.5, 2.0, 1.25, 2.0, 0.75])
+    mask, dense = np.zeros(size, dtype=bool), np.zeros(size)
+    mask[docs], dense[docs] = True, scores
+    sparse, whole = Matches.of_documents(docs, scores, size), Matches(mask, dense)
+    for a, b in ((sparse, whole), (sparse.scaled(3.0), whole.scaled(3.0))):
+        assert len(a) == len(b) == 5 and list(a) == list(b) == docs.tolist()
+        assert dict(a) == dict(b) and 7 in a and 9 not in a and 50 not in a and -1 not in a
+        assert np.array_equal(a.mask, b.mask) and np.array_equal(a.scores, b.scores)
+        assert [x.tolist() for x in a.documents()] == [x.tolist() for x in b.documents()]
+        assert a.scores_of([20, 3]).tolist() == b.scores_of([20, 3]).tolist()
+        assert top(a, 3) == top(b, 3) == [7, 20, 8]  # ties by docnum
+        into = [np.zeros(size, dtype=bool), np.ones(size)], [np.zeros(size, dtype=bool), np.ones(size)]
+        a.add_to(*into[0])
+        b.add_to(*into[1])
+        assert all(np.array_equal(x, y) for x, y in zip(*into, strict=True))
+    with pytest.raises(KeyError):
+        sparse[9]
+    assert np.array_equal(sparse.restricted(mask).mask, mask)

@@ -98,7 +98,7 @@ def _run(index: SearchIndex, conn: sqlite3.Connection, text: str, parsed: ql.Par
     docnums = _ranked(view, matched, limit, sort)
     ids = [view.paper_id(d) for d in docnums]
     # Only relevance has a meaningful score (read in one step: per hit a lookup was ~5 µs).
-    scores = matched.scores[docnums].tolist() if sort == "relevance" and docnums else [0.0] * len(docnums)
+    scores = matched.scores_of(docnums).tolist() if sort == "relevance" and docnums else [0.0] * len(docnums)
     snippets = Snippets(conn, ids, Marker.from_query(parsed))
     hits: list[SearchHit] = [_Hit(pid, round(float(score), 4), snippets)
                              for pid, score in zip(ids, scores, strict=True)]

@@ -55,13 +55,44 @@ class Narrowed(NamedTuple):
 class Matches(Mapping[int, float]):
     """The documents a query matches (`mask`) and their scores (0 elsewhere), by global docnum.
 
-    A read-only mapping docnum -> score, so callers can count, test and look up as with a dict."""
+    A read-only mapping docnum -> score, so callers can count, test and look up as with a dict.
+    Made whole (a mask and scores over every document) or from its documents (`of_documents`:
+    docnums ascending and their scores; the whole-index arrays are made only if read, so a single
+    term or an And narrowed to few documents is counted and ranked without them)."""
 
-    __slots__ = ("_count", "mask", "scores")
+    __slots__ = ("_count", "_doc_scores", "_docs", "_mask", "_scores", "_size")
 
     def __init__(self, mask: np.ndarray, scores: np.ndarray):
-        self.mask, self.scores = mask, scores
+        self._mask: np.ndarray | None = mask
+        self._scores: np.ndarray | None = scores
+        self._docs: np.ndarray | None = None
+        self._doc_scores: np.ndarray | None = None
+        self._size = len(mask)
         self._count: int | None = None
+
+    @classmethod
+    def of_documents(cls, docs: np.ndarray, scores: np.ndarray, size: int) -> Matches:
+        """The documents `docs` (ascending, read-only: they may be a cached posting list) with
+        `scores`, in an index of `size` documents."""
+        found = cls.__new__(cls)
+        found._mask = found._scores = None
+        found._docs, found._doc_scores, found._size = docs, scores, size
+        found._count = len(docs)
+        return found
+
+    @property
+    def mask(self) -> np.ndarray:
+        if self._mask is None:
+            self._mask = np.zeros(self._size, dtype=bool)
+            self._mask[self._docs] = True
+        return self._mask
+
+    @property
+    def scores(self) -> np.ndarray:
+        if self._scores is None:
+            self._scores = np.zeros(self._size)
+            self._scores[self._docs] = self._doc_scores
+        return self._scores
 
     def __len__(self) -> int:
         if self._count is None:
@@ -72,7 +103,7 @@ class Matches(Mapping[int, float]):
         return iter(self.docnums().tolist())
 
     def __contains__(self, docnum: object) -> bool:
-        return isinstance(docnum, int | np.integer) and 0 <= docnum < len(self.mask) and \
+        return isinstance(docnum, int | np.integer) and 0 <= docnum < self._size and \
             bool(self.mask[docnum])
 
     def __getitem__(self, docnum: int) -> float:
@@ -81,10 +112,36 @@ class Matches(Mapping[int, float]):
         return float(self.scores[docnum])
 
     def docnums(self) -> np.ndarray:
-        return np.flatnonzero(self.mask)
+        return self._docs if self._docs is not None else np.flatnonzero(self.mask)
+
+    def documents(self) -> tuple[np.ndarray, np.ndarray]:
+        """(docnums ascending, their scores); read-only."""
+        if self._docs is not None and self._doc_scores is not None:
+            return self._docs, self._doc_scores
+        docs = np.flatnonzero(self.mask)
+        return docs, self.scores[docs]
+
+    def add_to(self, mask: np.ndarray, scores: np.ndarray) -> None:
+        """Or this into whole-index arrays, in place: `mask |= mine`, `scores += mine`."""
+        if self._docs is not None and self._doc_scores is not None:
+            mask[self._docs] = True
+            scores[self._docs] += self._doc_scores
+        else:
+            mask |= self.mask
+            scores += self.scores
+
+    def scores_of(self, docnums: list[int] | np.ndarray) -> np.ndarray:
+        """The scores of these matching documents."""
+        if self._docs is not None and self._doc_scores is not None:
+            return self._doc_scores[np.searchsorted(self._docs, docnums)]
+        return self.scores[docnums]
 
     def scaled(self, boost: float) -> Matches:
-        return self if boost == 1 else Matches(self.mask, self.scores * boost)
+        if boost == 1:
+            return self
+        if self._docs is not None and self._doc_scores is not None:
+            return Matches.of_documents(self._docs, self._doc_scores * boost, self._size)
+        return Matches(self.mask, self.scores * boost)
 
     def restricted(self, keep: np.ndarray) -> Matches:
         """Only the documents also in the mask `keep`."""
@@ -346,9 +403,7 @@ class IndexView:
         from whoosh import query as wq
 
         if isinstance(query, wq.Term):
-            found = self._empty()
-            self._add_term(found, query)
-            return found
+            return self._term(query)
         if isinstance(query, wq.Or):
             return self._or(query.subqueries).scaled(query.boost)
         if isinstance(query, wq.And):
@@ -382,23 +437,19 @@ class IndexView:
         if not subqueries:
             return self._empty()
         first = self.evaluate(subqueries[0])
-        docs = first.docnums()
-        if len(subqueries) > 1 and len(docs) <= NARROW_SHARE * self.doc_count_all:
+        if len(subqueries) > 1 and len(first) <= NARROW_SHARE * self.doc_count_all:
+            docs, first_scores = first.documents()
             places = np.empty(self.doc_count_all, dtype=np.int64)  # read only at `docs`
             places[docs] = np.arange(len(docs))
             at = Narrowed(docs, first.mask, places)
-            has, scores = first.mask[docs], first.scores[docs]
+            has, scores = np.ones(len(docs), dtype=bool), first_scores.copy()
             for q in subqueries[1:]:
                 if not has.any():
                     break
                 part_has, part_scores = self._at(q, at)
                 has &= part_has
                 scores += part_scores
-            found = self._empty()
-            kept = docs[has]
-            found.mask[kept] = True
-            found.scores[kept] = scores[has]
-            return found
+            return Matches.of_documents(docs[has], scores[has], self.doc_count_all)
         mask, scores = first.mask.copy(), first.scores.copy()
         for q in subqueries[1:]:  # in place: reducing a list first copies it into one 2-D array
             part = self.evaluate(q)
@@ -470,6 +521,12 @@ class IndexView:
         weights = lists[0][1] if len(lists) == 1 else np.concatenate([w for _, w in lists])
         return at.places[ids], score(ids, weights)
 
+    def _term(self, query: Any) -> Matches:
+        """A term's documents and scores (boosted), without whole-index arrays."""
+        ids, scores = self.postings(query.fieldname, query.text)
+        return Matches.of_documents(ids, scores if query.boost == 1 else scores * query.boost,
+                                    self.doc_count_all)
+
     def _add_term(self, acc: Matches, query: Any) -> None:
         """Add a term's postings into `acc` in place (a term lists each document once)."""
         ids, scores = self.postings(query.fieldname, query.text)
@@ -481,6 +538,10 @@ class IndexView:
     def _or(self, subqueries: list[Any]) -> Matches:
         from whoosh import query as wq
 
+        # A prefix with no completion adds nothing; one term left is that term (0 + its scores).
+        subqueries = [q for q in subqueries if not isinstance(q, wq.Prefix) or self._prefix_terms(q)]
+        if len(subqueries) == 1 and isinstance(subqueries[0], wq.Term):
+            return self._term(subqueries[0])
         acc = self._empty()
         for q in subqueries:
             if isinstance(q, wq.Term):  # most of an Or (a word over six fields, a prefix's terms)
@@ -490,14 +551,10 @@ class IndexView:
                 if len(ids):
                     acc.mask[ids] = True
                     acc.scores[ids] += scores
-            elif isinstance(q, wq.Prefix) and len(terms := self._prefix_terms(q)) <= 1:
-                for term in terms:  # (unboosted, as `_prefix` answers one completion)
-                    self._add_term(acc, wq.Term(q.fieldname, term))
-                # none (a tag prefix, mostly): nothing to add, no whole-index arrays
+            elif isinstance(q, wq.Prefix) and len(terms := self._prefix_terms(q)) == 1:
+                self._add_term(acc, wq.Term(q.fieldname, terms[0]))  # (unboosted, as `_prefix`)
             else:
-                part = self.evaluate(q)
-                acc.mask |= part.mask
-                acc.scores += part.scores
+                self.evaluate(q).add_to(acc.mask, acc.scores)
         acc._count = None
         return acc
 
@@ -662,8 +719,7 @@ def _matched(reader: Any, fieldname: str, tbytes: bytes) -> tuple[np.ndarray, np
 def top(scored: Matches, limit: int | None, keys: list[Column] | None = None) -> list[int]:
     """The best `limit` docnums (all when None): by score, or by `keys` (columns compared in
     order, documents with a value first, higher first), then by score; ties by docnum."""
-    docnums = scored.docnums()
-    scores = scored.scores[docnums]
+    docnums, scores = scored.documents()
     if not keys:
         if limit is not None and limit < len(docnums):
             best = np.argpartition(-scores, limit - 1)[:limit]
