@@ -38,6 +38,16 @@ def open_library(folder: Path, show_after_s: float = 0.5):
     from paperdesk.core import Library
     from paperdesk.gui.qt import QEventLoop, QProgressDialog, QTimer
 
+    class _UpgradeDialog(QProgressDialog):
+        """Stays up until the upgrade ends: Esc or closing it would only hide it (the upgrade goes
+        on, the desk appears minutes later out of nothing)."""
+
+        def reject(self) -> None:
+            pass
+
+        def closeEvent(self, event) -> None:
+            event.ignore()
+
     state: dict = {}
 
     def upgrade() -> None:
@@ -53,9 +63,10 @@ def open_library(folder: Path, show_after_s: float = 0.5):
     thread.start()
     thread.join(show_after_s)  # an up-to-date library opens in milliseconds: no dialog
     if thread.is_alive():
-        dialog = QProgressDialog("Upgrading the library…", "", 0, 0)
+        dialog = _UpgradeDialog("Upgrading the library…", "", 0, 0)
         dialog.setCancelButton(None)  # a migration stops only between its transactions: not here
         dialog.setWindowTitle(APP_NAME)
+        dialog.setMinimumWidth(380)  # not resized as its label changes
         dialog.setMinimumDuration(0)
         loop, poll = QEventLoop(), QTimer(interval=100)
 
@@ -63,7 +74,7 @@ def open_library(folder: Path, show_after_s: float = 0.5):
             if "step" in state:
                 done, total, what = state["step"]
                 scale = max(1, total // 1_000_000)  # a QProgressBar holds an int
-                dialog.setLabelText(f"{what}…")
+                dialog.setLabelText(f"Upgrading the library (only this once):\n{what}…")
                 dialog.setMaximum(total // scale)
                 dialog.setValue(done // scale)
             if not thread.is_alive():
@@ -74,7 +85,8 @@ def open_library(folder: Path, show_after_s: float = 0.5):
         dialog.show()
         loop.exec()
         poll.stop()
-        dialog.close()
+        dialog.hide()  # close() is refused, as the user's own closing is
+        dialog.deleteLater()
     thread.join()
     if "error" in state:
         raise state["error"]
@@ -85,17 +97,30 @@ def run(args: argparse.Namespace) -> int:
     screenshot = getattr(args, "screenshot", None)
     if screenshot and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a screenshot needs no screen
-    from paperdesk.core import LibraryError
     from paperdesk.core.paths import default_library_dir
 
     folder = Path(args.library).expanduser() if getattr(args, "library", None) else default_library_dir()
     app = make_app()
+    server = None
     if not screenshot:
-        from paperdesk.gui.single_instance import ask_running_instance
+        from paperdesk.gui.single_instance import InstanceServer, ask_running_instance
 
         if ask_running_instance(folder):
             print(f"paperdesk: already open on {folder}; brought that window forward")
             return 0
+        # Listening before the library opens: an upgrade takes minutes, and a second launch then
+        # must not open (and upgrade) the same library beside this one.
+        server = InstanceServer(folder)
+    try:
+        return _open_desk(app, folder, server, screenshot)
+    finally:
+        if server is not None:
+            server.close()
+
+
+def _open_desk(app, folder: Path, server, screenshot) -> int:
+    from paperdesk.core import LibraryError
+
     try:
         lib = open_library(folder)
     except LibraryError as exc:
@@ -109,19 +134,13 @@ def run(args: argparse.Namespace) -> int:
     from paperdesk.gui.settings import open_settings
 
     window = MainWindow(lib, open_settings(), remember=not screenshot, refresh_feeds=not screenshot)
-    server = None
     try:
         if screenshot:
             return save_screenshot(window, Path(screenshot))
-        from paperdesk.gui.single_instance import InstanceServer
-
-        server = InstanceServer(folder)
         server.activate_requested.connect(lambda: bring_forward(window))
         window.show()
         return app.exec()
     finally:
-        if server is not None:
-            server.close()
         window.jobs.shutdown()
         lib.close()
 

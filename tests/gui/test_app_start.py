@@ -120,3 +120,73 @@ def test_the_desk_starts_without_the_network_and_pdf_libraries(seeded, tmp_path)
                           capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split()[-1] == "none", proc.stdout
+
+
+def test_the_upgrade_dialog_stays_up_when_esc_or_close_is_pressed(tmp_path, qapp, qtbot, monkeypatch):
+    """Esc (or the title bar's close) hid it while the upgrade went on: minutes of no window at all."""
+    import threading
+
+    from test_abstract_text import _library_before_0015
+
+    from paperdesk.core import abstract_text
+    from paperdesk.gui.app import open_library
+    from paperdesk.gui.qt import QApplication, QProgressDialog, Qt, QTimer
+
+    _library_before_0015(tmp_path / "lib", 10)
+    release, seen = threading.Event(), []
+    compress = abstract_text.compress_stored
+
+    def held(conn, progress=None):
+        release.wait(60)  # until the test has pressed its keys
+        return compress(conn, progress)
+
+    def press_then_release() -> None:
+        dialogs = [w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, QProgressDialog) and w.isVisible()]
+        if not dialogs:
+            QTimer.singleShot(20, press_then_release)
+            return
+        qtbot.keyClick(dialogs[0], Qt.Key.Key_Escape)
+        dialogs[0].close()
+        seen.append(dialogs[0].isVisible())
+        release.set()
+
+    monkeypatch.setattr(abstract_text, "compress_stored", held)
+    QTimer.singleShot(0, press_then_release)
+    lib = open_library(tmp_path / "lib", show_after_s=0)
+    lib.close()
+    assert seen == [True]
+
+
+FIRST_DESK = textwrap.dedent("""
+    import sys
+    from paperdesk.core import abstract_text
+    from paperdesk.cli.main import main
+    compress = abstract_text.compress_stored
+    def held(conn, progress=None):
+        print("upgrading", flush=True)
+        sys.stdin.readline()  # until the test has launched a second desk
+        return compress(conn, progress)
+    abstract_text.compress_stored = held
+    sys.exit(main(["--library", sys.argv[1], "gui"]))
+""")
+
+
+def test_a_second_launch_while_the_library_upgrades_does_not_open_it_again(tmp_path, qapp):
+    """The first desk listened only once its window was up: a launch during the upgrade opened (and
+    upgraded) the same library a second time, and two desks ended up on it."""
+    from test_abstract_text import _library_before_0015
+
+    folder = tmp_path / "lib"
+    _library_before_0015(folder, 10)
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    first = subprocess.Popen([sys.executable, "-c", FIRST_DESK, str(folder)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert first.stdout.readline().strip() == "upgrading"
+        second = _second_launch(folder)
+        out, _ = second.communicate(timeout=30)
+        assert out.strip() == "found"
+    finally:
+        first.kill()
+        first.communicate(timeout=30)
