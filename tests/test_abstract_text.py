@@ -85,8 +85,6 @@ def test_an_import_stores_long_abstracts_compressed_and_every_reader_sees_text(t
     by_title = {p.title: p.abstract for p in PAPERS}
     for record in three.records(three.paper_ids()):
         assert record["abstract"] == by_title[record["title"]]
-    for row in three.rows(three.paper_ids(), abstracts=True):
-        assert row["abstract"] == by_title[row["title"]]
     assert all("abstract" not in row for row in three.rows(three.paper_ids()))  # a list's rows: no bytes
     json.dumps(three.records(three.paper_ids()))  # the CLI's --json: no bytes anywhere
     # SQL that needs the text (a LIKE fallback, an export, the FTS5 benchmark) decodes it.

@@ -500,9 +500,12 @@ class Library:
             "SELECT primary_category, count(*) AS n FROM papers WHERE primary_category IS NOT NULL "
             "GROUP BY primary_category ORDER BY n DESC, primary_category").fetchall()
 
-    def rows(self, ids: Sequence[str], *, abstracts: bool = False) -> list[dict]:
-        """Bare paper rows (no tags, notes or sources) in the order of `ids`: cheap, for lists.
-        A list shows no abstract: only with `abstracts` is it decoded (~20 µs a paper) and given."""
+    def rows(self, ids: Sequence[str]) -> list[dict]:
+        """Bare paper rows (no tags, notes or sources) in the order of `ids`: cheap, for lists,
+        which show no abstract: a row has none (`records` decode them, ~10 µs a paper)."""
+        return self._rows(ids, abstracts=False)
+
+    def _rows(self, ids: Sequence[str], *, abstracts: bool) -> list[dict]:
         cur = self.conn.execute(
             "SELECT p.*, (SELECT group_concat(tag, ' ') FROM tags t WHERE t.paper_id = p.id) "
             "AS tag_list, EXISTS (SELECT 1 FROM notes n WHERE n.paper_id = p.id AND n.body != '') "
@@ -545,7 +548,7 @@ class Library:
 
     def records(self, ids: Sequence[str]) -> list[dict]:
         """Full JSON-ready records in the order of `ids` (unknown ids are skipped)."""
-        rows = self.rows(ids, abstracts=True)
+        rows = self._rows(ids, abstracts=True)
         if not rows:
             return []
         id_list = (id_array(r["id"] for r in rows),)
