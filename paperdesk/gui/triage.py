@@ -158,6 +158,9 @@ class TriageSummaryDialog(QDialog):
             f"archived <b>{summary.archived}</b> · noted <b>{len(summary.noted)}</b><br>"
             f"Kept {summary.kept}, skipped {summary.skipped}.")
         self.starred = QListWidget()
+        # A long title wraps onto more lines instead of running off behind a sideways scroll bar.
+        self.starred.setWordWrap(True)
+        self.starred.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         for record in lib.records(summary.starred):
             item = QListWidgetItem("★ " + tex_to_unicode(record["title"]))
             item.setData(ID_ROLE, record["id"])

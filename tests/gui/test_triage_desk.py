@@ -65,3 +65,24 @@ def test_triage_runs_to_the_end_and_shows_the_summary(make_window, lib, qtbot):
     assert "3 of 3" in dialog.label.text() and "archived <b>3</b>" in dialog.label.text()
     dialog.show_button.click()
     assert window.papers.view.key == "starred"
+
+
+def test_the_summary_wraps_a_long_starred_title_instead_of_cutting_it(lib, qtbot):
+    """A long title ran off the summary's list behind a sideways scroll bar (seen in a real window)."""
+    from paperdesk.core.records import IncomingPaper, SourceBatch
+    from paperdesk.core.triage import TriageSummary
+    from paperdesk.gui.qt import QWidget
+    from paperdesk.gui.triage import TriageSummaryDialog
+
+    title = "A for-loop is all you need: " + "solving the inverse problem of personalised ranking " * 3
+    lib.import_batch(SourceBatch("digest", "d", "/d", "2025-11-05", "h", [IncomingPaper(title=title)]))
+    (pid,) = lib.paper_ids()
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    summary = TriageSummary(total=1, seen=1, kept=1, skipped=0, archived=0, starred=[pid])
+    dialog = TriageSummaryDialog(summary, lib, parent)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.starred.horizontalScrollBar().maximum() == 0  # nothing sideways out of sight
+    line = dialog.starred.fontMetrics().height()
+    assert dialog.starred.visualItemRect(dialog.starred.item(0)).height() > 2 * line  # the whole title
