@@ -78,6 +78,7 @@ class RulesDialog(QDialog):
         self._previewed: tuple[rules.Rule, list[str]] | None = None
         self.refresh()
         self._edited()
+        self.problem.clear()  # an untouched form is not wrong yet (Save stays greyed)
         self.resize(640, 620)
         self.name.setFocus()
 
@@ -173,6 +174,8 @@ class RulesDialog(QDialog):
             return
         rule, ids = self._previewed
         self._previewed = None
+        if self.run_button.hasFocus():  # greyed, it would hand the focus on to Remove rule
+            self.rules.setFocus()
         self.run_button.setEnabled(False)
         n = len(ids)
         self.jobs.write(f"Rule {rule.name}", lambda lib: rules.apply(lib, rule, ids))

@@ -303,6 +303,31 @@ def test_rules_dialog_refuses_a_bad_query_previews_runs_undoably_and_removes(mak
     assert rules.list_rules(lib) == []
 
 
+def test_return_after_running_a_rule_does_not_remove_it(make_window, topic_lib, qtbot):
+    """Run on the Inbox went grey under the keyboard focus, which fell to Remove rule: the next
+    Return removed the rule just run (seen in a real window). Nor does a fresh form open on an error."""
+    from paperdesk.core.rank import rules
+
+    lib, _topic_of = topic_lib
+    window = make_window(lib)
+    window.run_command("rules")
+    dialog = window.dialogs.top()
+    assert dialog.problem.text() == ""  # nothing typed yet: nothing wrong yet
+    qtbot.keyClicks(dialog.name, "rl papers")
+    qtbot.keyClicks(dialog.query, "reward exploration")
+    qtbot.keyClicks(dialog.tags, "rl")
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: dialog.rules.count() == 1)
+    dialog.preview_button.click()
+    qtbot.waitUntil(dialog.run_button.isEnabled, timeout=30_000)
+    dialog.run_button.setFocus()
+    qtbot.keyClick(dialog.run_button, Qt.Key.Key_Space)  # run it from the keyboard
+    qtbot.waitUntil(lambda: bool(lib.paper_ids(tag="rl")))
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not window.jobs.busy)  # a removal would have been queued by now
+    assert [r.name for r in rules.list_rules(lib)] == ["rl papers"]
+
+
 def test_rules_act_on_papers_imported_in_the_desk_once_indexed(make_window, lib, qtbot):
     from paperdesk.core.rank import rules
     from tests.conftest import DIGEST_BLOCKS
