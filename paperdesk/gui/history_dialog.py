@@ -25,6 +25,9 @@ class HistoryDialog(QDialog):
         self.lib, self.write, self.status = lib, write, status  # write: `JobRunner.write`
         self.setWindowTitle("History")
         self.list = QListWidget()
+        # An entry longer than the dialog wraps instead of running off behind a sideways scroll bar.
+        self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.undo_button = button("Undo back to here", self.undo_to_selected,
                                   "Undo the selected change and every change after it")
         self.redo_button = button("Redo up to here", self.redo_to_selected)
@@ -37,7 +40,7 @@ class HistoryDialog(QDialog):
                        "here you can also undo those made elsewhere (named in brackets). "
                        "Greyed entries are undone (redo brings them back).")
         column(note, self.list, buttons, on=self)
-        self.resize(560, 480)
+        self.resize(760, 480)  # an entry naming a paper and where it was made fits on its line
         self.refresh()
 
     def refresh(self) -> None:

@@ -48,3 +48,19 @@ def test_history_names_changes_made_elsewhere_and_can_undo_them(make_window, see
     dialog.list.setCurrentRow(0)
     dialog.undo_button.click()
     qtbot.waitUntil(lambda: seeded.get(pid)["starred"] is False)
+
+
+def test_the_history_shows_whole_entries_without_a_sideways_scroll_bar(make_window, seeded, qtbot):
+    """Entries naming a paper and where they were made ran off the dialog's right edge behind a
+    sideways scroll bar (seen in a real window: "(made by a paperdesk comman")."""
+    window = make_window(seeded)
+    pid = window.model.id_at(0)
+    proc = subprocess.run([sys.executable, "-m", "paperdesk", "--library", str(seeded.folder),
+                           "highlight", "--title", pid, seeded.get(pid)["title"][:60]],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    window.run_command("history")
+    dialog = window.dialogs.top()
+    qtbot.waitExposed(dialog)
+    assert "(made by a paperdesk command)" in dialog.list.item(0).text()
+    assert dialog.list.horizontalScrollBar().maximum() == 0
