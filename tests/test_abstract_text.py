@@ -115,6 +115,17 @@ def test_search_finds_words_of_compressed_abstracts_after_a_rebuild_and_a_drain(
     assert later.id in {h.id for h, _terms in similar}  # "more like this" reads the text too
 
 
+def test_a_damaged_value_reads_as_no_abstract_and_a_new_sighting_repairs_it(three):
+    pid = three.ids["Tex heavy"]
+    with three.transaction() as conn:
+        conn.execute("UPDATE papers SET abstract = ? WHERE id = ?", (b"\x78\x9cnot deflate at all", pid))
+    assert three.get(pid)["abstract"] == ""
+    assert "No abstract" in paper_html(three, three.get(pid))
+    three.search.rebuild()  # indexing reads it too
+    three.import_batch(_batch([PAPERS[2]], "again.txt"))
+    assert three.get(pid)["abstract"] == PAPERS[2].abstract
+
+
 def _plain_again(lib) -> None:
     """The rows as a library before 0015 held them: every abstract as text."""
     with lib.transaction() as conn:

@@ -36,7 +36,10 @@ def encode(text: str) -> str | bytes:
 def decode(value: str | bytes | None) -> str:
     """The abstract a stored value holds (NULL reads as no abstract)."""
     if isinstance(value, bytes):
-        return zlib.decompress(value).decode("utf-8")
+        try:
+            return zlib.decompress(value).decode("utf-8")
+        except (zlib.error, UnicodeDecodeError):  # damaged (or written by another program):
+            return ""  # read as no abstract, which the paper's next sighting fills in (merged_fields)
     return value or ""
 
 
