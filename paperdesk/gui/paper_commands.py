@@ -10,7 +10,16 @@ from paperdesk.gui.caret import ReaderCaret
 from paperdesk.gui.dialogs import Dialogs
 from paperdesk.gui.jobs import JobRunner
 from paperdesk.gui.pdf_commands import PdfCommands
-from paperdesk.gui.qt import QDesktopServices, QGuiApplication, QInputDialog, QUrl, QWidget
+from paperdesk.gui.qt import (
+    QDesktopServices,
+    QGuiApplication,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    Qt,
+    QUrl,
+    QWidget,
+)
 from paperdesk.gui.reader import Reader
 from paperdesk.gui.selection import Selection
 
@@ -84,8 +93,12 @@ class PaperCommands:
         found = self.lib.highlights.get(highlight_id)
         if found is None:
             return
-        dialog = QInputDialog(self.parent, windowTitle="Highlight comment", labelText="Comment:",
-                              textValue=found.comment or "")
+        quote = " ".join(found.quote.split())
+        quote = quote if len(quote) <= 90 else quote[:89] + "…"
+        dialog = QInputDialog(self.parent, windowTitle="Highlight comment",
+                              labelText=f"Comment on “{quote}”:", textValue=found.comment or "")
+        dialog.findChild(QLabel).setTextFormat(Qt.TextFormat.PlainText)  # the quote is not markup
+        dialog.findChild(QLineEdit).setMinimumWidth(440)  # room for a sentence (and the whole title)
         dialog.textValueSelected.connect(lambda text: self.jobs.write(
             "Comment highlight", lambda lib: lib.highlights.update(highlight_id, comment=text)))
         self.dialogs.open(dialog)

@@ -106,3 +106,17 @@ def test_highlights_view_lists_all_with_their_paper(desk, lib, qtbot):
     row = next(i for i in range(dialog.list.count()) if not dialog.list.item(i).isHidden())
     dialog.list.itemActivated.emit(dialog.list.item(row))
     assert desk.selection.current_id() == pid
+
+
+def test_the_comment_dialog_names_its_highlight_and_has_room_to_write(desk, lib, qtbot):
+    """It was a bare "Comment:" field ~150 px wide, its title cut to "Highli… ment" (seen in a real
+    window): which highlight it was for, the user had to remember."""
+    pid = desk.reader.paper_id
+    mark_id, _changes = lib.highlights.add_quote(pid, "second paragraph")
+    desk.paper.comment_highlight(mark_id)
+    dialog = desk.dialogs.top()
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert "second paragraph" in dialog.labelText()
+    title = dialog.fontMetrics().horizontalAdvance(dialog.windowTitle())
+    assert dialog.width() >= max(400, 3 * title)  # room for a sentence and the whole title
