@@ -883,8 +883,10 @@ def test_postings_files_keep_docnums_in_two_bytes(tmp_path, monkeypatch, block_b
         assert header["runs"] <= 80 * (300 >> block_bits) + 80
 
 
+@pytest.mark.parametrize("short_run", [0, 4096])  # looked up run by run / read whole, then masked
 @pytest.mark.parametrize("block_bits", [16, 4, 1])
-def test_postings_of_the_documents_in_a_mask_are_the_lists_postings_there(tmp_path, monkeypatch, block_bits):
+def test_postings_of_the_documents_in_a_mask_are_the_lists_postings_there(tmp_path, monkeypatch, block_bits,
+                                                                          short_run):
     """`Sidecar.postings_in` (an And's later parts looked up at its first part's documents) gives
     a list's postings whose documents the mask keeps, with their weights, and the whole list's
     length, for lists of one run or many (blocks of 2^16, 16 and 2 documents)."""
@@ -893,6 +895,7 @@ def test_postings_of_the_documents_in_a_mask_are_the_lists_postings_there(tmp_pa
     from paperdesk.core.search import sidecar
 
     monkeypatch.setattr(sidecar, "BLOCK_BITS", block_bits)
+    monkeypatch.setattr(sidecar, "SHORT_RUN", short_run)
     rng = random.Random(block_bits)
     collector = sidecar.Collector()
     written: dict[bytes, list[int]] = {}
