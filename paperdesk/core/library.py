@@ -239,6 +239,10 @@ class Library:
                 self.conn.backup(copy, pages=16384, progress=copied)
         schema.apply(self.db, progress)
         self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if version > 0:  # the copy is the library's size again: say it is there to delete
+            size = backup.stat().st_size / 1e6
+            self.warnings.append(f"library upgraded: delete its old copy {backup.name} ({size:,.0f} MB) "
+                                 "once all looks right; `paperdesk compact` frees more")
 
     def compact(self) -> tuple[int, int]:
         """Rewrite the database without its unused space (SQLite's VACUUM): the file's bytes before

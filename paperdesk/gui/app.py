@@ -55,6 +55,7 @@ def open_library(folder: Path, show_after_s: float = 0.5):
             lib = Library.open(folder, progress=lambda done, total, what: state.update(
                 step=(done, total, what)))
             lib.defer_indexing = True  # indexing is the desk's writer's job
+            state["warnings"] = lib.warnings  # the upgrade's own line, for the desk's status bar
             lib.close()
         except BaseException as exc:  # re-raised on the GUI thread
             state["error"] = exc
@@ -90,7 +91,9 @@ def open_library(folder: Path, show_after_s: float = 0.5):
     thread.join()
     if "error" in state:
         raise state["error"]
-    return Library.open(folder)
+    lib = Library.open(folder)
+    lib.warnings += state.get("warnings", [])
+    return lib
 
 
 def run(args: argparse.Namespace) -> int:
@@ -139,6 +142,8 @@ def _open_desk(app, folder: Path, server, screenshot) -> int:
             return save_screenshot(window, Path(screenshot))
         server.activate_requested.connect(lambda: bring_forward(window))
         window.show()
+        if lib.warnings:  # e.g. the upgrade's backup, to delete once all looks right
+            window.statusBar().showMessage(lib.warnings[-1][:1].upper() + lib.warnings[-1][1:])
         return app.exec()
     finally:
         window.jobs.shutdown()
