@@ -430,10 +430,14 @@ class PdfView(QAbstractScrollArea):
     def set_zoom(self, zoom: float) -> None:
         self.fit_width = False
         position = self._position() if self._tops else None
+        # The horizontal place as a share of the laid-out width: the middle of the view stays put.
+        hbar, seen = self.horizontalScrollBar(), self.viewport().width()
+        middle = (hbar.value() + seen / 2) / max(self._width, seen, 1.0)
         self.zoom = min(max(zoom, ZOOMS[0]), ZOOMS[-1])
         self._layout(keep_position=False)
         if position is not None:
             self._restore(position)
+            hbar.setValue(round(middle * max(self._width, seen) - seen / 2))
         self.viewport().update()
         self._request_pages()
 

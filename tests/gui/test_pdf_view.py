@@ -644,7 +644,8 @@ def test_shift_arrows_scroll_sideways_when_zoomed_in(desk, qtbot, tmp_path):
     view = window.reader.pdf.view
     view.set_zoom(3.0)
     bar = view.horizontalScrollBar()
-    assert bar.maximum() > 0 and bar.value() == 0
+    assert bar.maximum() > 0
+    bar.setValue(0)  # the left margin (zooming keeps the middle in view)
     qtbot.keyClick(view, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
     qtbot.keyClick(view, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
     assert bar.value() == 2 * view.verticalScrollBar().singleStep() and view.current_page() == 0
@@ -736,3 +737,18 @@ def test_the_find_text_is_cleared_when_another_paper_is_shown(desk, qtbot, tmp_p
     qtbot.waitUntil(lambda: pane.view.current_match() is not None, timeout=10_000)
     show_pdf(window, qtbot, other, write_pdf(tmp_path / "w2.pdf", [["a newer wombat file"]]))
     assert pane.find_field.text() == "wombat"  # the same paper's newer file keeps it
+
+
+def test_zooming_in_keeps_the_middle_of_the_view_in_the_middle(desk, qtbot, tmp_path):
+    """`+` from the fitted width kept the left edge, so the text column slid off to the right
+    (seen in a real window: "Contents" half out of the pane after two `+`)."""
+    window, pid = desk
+    show_pdf(window, qtbot, pid, write_pdf(tmp_path / "z.pdf", [["Centred words"], ["Two"]]))
+    view = window.reader.pdf.view
+    press(window, qtbot, "+", "+", "+")
+    bar = view.horizontalScrollBar()
+    assert bar.maximum() > 0  # wider than the pane now
+    assert abs(bar.value() - bar.maximum() / 2) <= 2  # the page's middle still in the view's middle
+    bar.setValue(0)  # the reader looks at the left margin: zooming keeps that side in view
+    press(window, qtbot, "-")
+    assert bar.value() <= bar.maximum() / 2 - 2 or bar.maximum() == 0
