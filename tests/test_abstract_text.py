@@ -242,6 +242,24 @@ def test_an_upgrade_says_where_its_backup_is_and_what_frees_the_space(library_di
     assert "upgraded" not in again.stderr  # said once, by the open that upgraded
 
 
+def test_ctrl_c_during_an_upgrade_says_it_goes_on_at_the_next_open(library_dir, monkeypatch, capsys):
+    """Ctrl-C mid-upgrade printed a bare "interrupted": was the library broken, half done?"""
+    from paperdesk.cli.main import main
+
+    _library_before_0015(library_dir, 5)
+
+    def interrupted(conn, progress=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(abstract_text, "compress_stored", interrupted)
+    assert main(["--library", str(library_dir), "stats"]) == 130
+    line = capsys.readouterr().err.strip()
+    assert "upgrad" in line and "next time" in line
+    monkeypatch.undo()
+    with Library.open(library_dir) as lib:  # and so it does
+        assert lib.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
 def test_migration_killed_midway_loses_nothing_and_finishes_at_the_next_open(library_dir):
     texts = _library_before_0015(library_dir, 25)
     # kill -9 after the first batch of 4 has committed (os._exit runs no cleanup at all)

@@ -32,6 +32,9 @@ def open_library(args: argparse.Namespace, *expected: type[Exception]) -> Iterat
             lib = Library.open(args.library, progress=progress)
     except LibraryError as exc:
         raise CommandError(str(exc)) from None
+    except KeyboardInterrupt:  # opening takes long when it upgrades: say what became of that
+        raise CommandError("interrupted while opening the library; nothing is lost (an upgrade goes on "
+                           "where it stopped the next time the library is opened)", 130) from None
     try:
         yield lib
     except (LibraryError, *expected) as exc:
