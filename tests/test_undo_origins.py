@@ -287,3 +287,28 @@ def test_no_note_revision_is_lost_in_random_undo_and_redo(lib):
                 lib.redo()
     kept = set(lib.conn.execute("SELECT paper_id, body FROM note_revisions").fetchall())
     assert len(saved) > 80 and saved <= kept
+
+
+def test_changes_since_names_what_other_processes_did_and_not_the_asker(desk):
+    """The desk polls `changes_since` so that a cron import or a command in a shell reaches its
+    list and sidebar; its own operations (and its feed refreshes') reach it already."""
+    lib, other = desk
+    mine = [lib.origin, f"refresh:{lib.origin}"]
+    start, nothing = lib.changes_since(None, mine)
+    assert not nothing
+    other.import_paths([DIGEST_PLAIN], today=TODAY)
+    stamp, changes = lib.changes_since(start, mine)
+    new = set(other.paper_ids())
+    assert stamp > start and changes.added == new and changes.sources and not changes.removed
+    assert lib.changes_since(stamp, mine) == (stamp, type(changes)())  # nothing new since
+    pid = sorted(new)[0]
+    lib.star([pid])  # the asker's own: not reported
+    other.tag([pid], ["from-shell"])
+    other.highlights.add(pid, 0, 5)
+    stamp2, changes = lib.changes_since(stamp, mine)
+    assert changes.papers == {pid} and changes.tags and changes.notes and not changes.added
+    lib.undo(own=True)  # the star first: the import's undo would overwrite it
+    for _ in range(3):  # the other's highlight, tag and import
+        other.undo(own=True)
+    _, changes = lib.changes_since(stamp2, mine)
+    assert changes.removed == new and changes.tags and changes.notes and not changes.added

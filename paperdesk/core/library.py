@@ -773,6 +773,11 @@ class Library:
                 enqueue_index(conn, changes.papers | changes.added | changes.removed)
         return op, self._notify(changes)
 
+    def changes_since(self, stamp: int | None, mine: Sequence[str]) -> tuple[int, Changes]:
+        """What other processes changed since operation stamp `stamp` (`ops.changes_since`): the
+        desk asks, so that a cron import or a command in a shell reaches its list."""
+        return ops.changes_since(self.conn, stamp, mine)
+
     def history(self, limit: int = 200) -> list[ops.Operation]:
         return ops.history(self.conn, limit)
 

@@ -241,6 +241,36 @@ def replay(conn: sqlite3.Connection, op_id: int, *, undo: bool) -> Changes:
     return _changes_for(touched, created, removed)
 
 
+def changes_since(conn: sqlite3.Connection, stamp: int | None,
+                  mine: Sequence[str]) -> tuple[int, Changes]:
+    """What the operations done, undone or redone since `stamp` by origins other than `mine`
+    changed (another process: a cron import, `paperdesk star` in a shell), and the newest stamp.
+    `stamp` None: only the newest stamp (where to start)."""
+    newest = conn.execute("SELECT coalesce(max(stamp), 0) FROM operations").fetchone()[0]
+    if stamp is None or newest <= stamp:
+        return newest, Changes()
+    changes = Changes()
+    for op_id, undone in conn.execute(
+            "SELECT id, undone FROM operations WHERE stamp > ? AND origin NOT IN "
+            "(SELECT value FROM json_each(?))", (stamp, json.dumps(list(mine)))).fetchall():
+        touched: list[tuple[str, list]] = []
+        created: set[str] = set()
+        # A paper row without a prior state is one the operation made: there while it is done.
+        for table, key_json, made, row_json in conn.execute(
+                "SELECT tbl, key, before IS NULL, CASE tbl WHEN 'highlights' THEN coalesce(after, before) "
+                "END FROM op_rows WHERE op_id = ?", (op_id,)):
+            key = json.loads(key_json)
+            if table == "highlights":  # keyed by its own id: name its paper
+                row = json.loads(row_json) if row_json else fetch_row(conn, table, key)
+                key = [row["paper_id"]] if row else []
+            if key:
+                touched.append((table, key))
+            if table == "papers" and made:
+                created.add(str(key[0]))
+        changes |= _changes_for(touched, set() if undone else created, created if undone else set())
+    return newest, changes
+
+
 def latest(conn: sqlite3.Connection, *, undone: bool, origin: str | None = None) -> Operation | None:
     """The operation undo (undone=False) or redo (undone=True) would take: the one most recently
     done or undone, by anyone or (with `origin`) by that maker only."""

@@ -30,6 +30,7 @@ from paperdesk.gui.job_status import JobStatus
 from paperdesk.gui.jobs import JobRunner
 from paperdesk.gui.keys import KeyDispatcher, key_name
 from paperdesk.gui.layout import column
+from paperdesk.gui.outside_changes import OutsideChanges
 from paperdesk.gui.palette import VIEW_PREFIX, CheatSheet, GoToPicker, Palette
 from paperdesk.gui.paper_commands import PaperCommands
 from paperdesk.gui.paper_list import PaperList, SearchOutcome
@@ -111,6 +112,10 @@ class MainWindow(QMainWindow):
         self.jobs.changed.connect(self.on_changes)
         self.jobs.failed.connect(lambda job, msg: self.status(f"{job.label}: {msg}"))
         lib.subscribe(self.on_changes)
+        # What other processes change (a cron import) reaches the same hook; the search index then
+        # takes in what they queued.
+        self.outside = OutsideChanges(self.papers.reader, (lib.origin, f"refresh:{lib.origin}"),
+                                      self._outside_changes, self)
         self._sidebar_timer = QTimer(self, singleShot=True, interval=0)
         self._sidebar_full = False
         self._sidebar_owed_full = False
@@ -150,6 +155,8 @@ class MainWindow(QMainWindow):
             self._start_indexing()
         if self.papers.search_ready:
             self.papers.warm_search()
+        if remember:  # (not for screenshots)
+            self.outside.start()
 
     # -- building -----------------------------------------------------------------------------
     def _build_widgets(self) -> None:
@@ -483,6 +490,11 @@ class MainWindow(QMainWindow):
             self.show_paper(pid)
         self.imports.update_banner()
 
+    def _outside_changes(self, changes: Changes) -> None:
+        self.on_changes(changes)
+        if changes.added or changes.papers:
+            self._start_indexing()
+
     @property
     def reading(self) -> bool:
         """The reader thread has yet to answer for the list or the sidebar (tests wait for it)."""
@@ -605,6 +617,7 @@ class MainWindow(QMainWindow):
         # A closed window is only hidden: stop its timers so nothing touches the library later.
         self._read_timer.stop()
         self._sidebar_timer.stop()
+        self.outside.stop()
         self.collector.stop()
         self.reader.notes.stop()
         self.keys.cancel_pending()

@@ -62,3 +62,35 @@ def test_two_quick_stars_toggle_twice(desk, seeded, qtbot, settle):
     settle(desk)
     assert not seeded.get(pid)["starred"]
     assert "Unstarred" in desk.statusBar().currentMessage()
+
+
+def test_what_another_process_changes_reaches_the_desk(make_window, lib, qtbot):
+    """Seen in a real window: a `paperdesk import` in a shell while the desk was open left its
+    sidebar (and the search index) as they were, until the desk itself wrote something."""
+    from desk_keys import sidebar_group
+    from samples import DIGEST_PLAIN, TODAY
+
+    from paperdesk.core import Library
+    from paperdesk.gui.paper_model import STARRED_ROLE
+
+    window = make_window(lib)  # an empty library
+    qtbot.waitUntil(lambda: window.outside.stamp is not None)
+    other = Library.open(lib.folder)
+    other.origin = "cli:test"  # another process: the command line
+    try:
+        other.import_paths([DIGEST_PLAIN], today=TODAY)
+        new = set(other.paper_ids())
+        qtbot.waitUntil(lambda: set(window.model.ids) == new, timeout=10_000)
+        qtbot.waitUntil(lambda: sidebar_group(window.sidebar, "Digests").childCount() == 1)
+        pid = window.selection.current_id() or sorted(new)[0]
+        other.star([pid])
+        qtbot.waitUntil(lambda: next(e for e in window.sidebar.entries()
+                                     if e.key == "starred").detail == "1 paper", timeout=10_000)
+        qtbot.waitUntil(lambda: window.model.data(window.model.index(window.model.row_of(pid), 0),
+                                                  STARRED_ROLE), timeout=10_000)
+        word = other.get(pid)["title"].split()[0]
+        window.focus_search()  # the desk's indexer took in what the other process queued
+        qtbot.keyClicks(window.search, f'"{word}"')
+        qtbot.waitUntil(lambda: pid in list(window.model.ids), timeout=30_000)
+    finally:
+        other.close()
