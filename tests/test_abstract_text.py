@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from paperdesk.core import Library, abstract_text
+from paperdesk.core import Library, LibraryError, abstract_text
 from paperdesk.core.export import export_markdown
 from paperdesk.core.export.bibtex import export_bibtex
 from paperdesk.core.reader_html import paper_html
@@ -306,3 +307,37 @@ def test_compact_gives_what_the_migration_freed_back_to_the_disk(library_dir):
     done = subprocess.run([sys.executable, "-m", "paperdesk", "--library", str(library_dir), "compact"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.startswith("compacted: ")
+
+
+def test_an_interrupted_upgrade_keeps_its_first_copy_and_an_older_paperdesk_out(library_dir, monkeypatch):
+    """Interrupted and resumed, an upgrade copied the half-upgraded library over its copy from
+    before; and an older PaperDesk (it checks only that the schema is not newer than its own)
+    would open the half-upgraded file and read compressed abstracts as text."""
+    from paperdesk.core import library
+
+    texts = _library_before_0015(library_dir, 5)
+    with contextlib.closing(sqlite3.connect(library_dir / "library.sqlite3")) as conn:
+        old_version = conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def interrupted(conn, progress=None):
+        conn.execute("UPDATE papers SET abstract = x'00' WHERE rowid = 1")  # a step half done
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(abstract_text, "compress_stored", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        Library.open(library_dir)
+    monkeypatch.undo()
+    (backup,) = library_dir.glob("library.sqlite3.before-schema-*.bak")
+    with contextlib.closing(sqlite3.connect(library_dir / "library.sqlite3")) as conn:
+        left = conn.execute("PRAGMA user_version").fetchone()[0]
+    assert left > old_version and left > SCHEMA_VERSION  # what an older PaperDesk refuses as newer
+    with Library.open(library_dir) as lib:  # this one goes on
+        assert lib.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert any("upgraded" in w and backup.name in w for w in lib.warnings)
+    with contextlib.closing(sqlite3.connect(backup)) as conn:  # still the library from before
+        assert dict(conn.execute("SELECT id, abstract FROM papers")) == texts
+    assert left == library.UPGRADING + SCHEMA_VERSION
+    with contextlib.closing(sqlite3.connect(library_dir / "library.sqlite3")) as conn:
+        conn.execute(f"PRAGMA user_version = {library.UPGRADING + SCHEMA_VERSION + 1}")
+    with pytest.raises(LibraryError, match=rf"newer PaperDesk \(schema {SCHEMA_VERSION + 1}, .*not finished"):
+        Library.open(library_dir)  # a newer PaperDesk's unfinished upgrade is that one's to finish

@@ -156,6 +156,11 @@ def connect(path: Path, busy_ms: int = 30000) -> sqlite3.Connection:
     return conn
 
 
+# `PRAGMA user_version` while an upgrade runs: this plus the schema it leads to (an older PaperDesk
+# refuses it as newer; this one goes on with the upgrade and keeps the copy the first try made).
+UPGRADING = 1_000_000
+
+
 class Library:
     """One library folder: `library.sqlite3` (the truth) and derived data beside it."""
 
@@ -212,11 +217,13 @@ class Library:
         if mode.lower() != "wal":
             conn.close()
             raise LibraryError(f"{path}: cannot switch the database to WAL mode")
-        if version > SCHEMA_VERSION:
+        if version > SCHEMA_VERSION and version != UPGRADING + SCHEMA_VERSION:
             conn.close()
+            target = version - UPGRADING if version > UPGRADING else version
             raise LibraryError(
-                f"{path} was written by a newer PaperDesk (schema {version}, this one knows "
-                f"{SCHEMA_VERSION}); upgrade PaperDesk to open it"
+                f"{path} was written by a newer PaperDesk (schema {target}, this one knows "
+                f"{SCHEMA_VERSION}{'; its upgrade is not finished' if version > UPGRADING else ''}); "
+                "upgrade PaperDesk to open it"
             )
         lib = cls(folder, conn)
         lib._migrate(version, progress)
@@ -226,8 +233,9 @@ class Library:
         if version == SCHEMA_VERSION:
             return
         path = self.folder / DB_FILENAME
-        if version > 0:  # keep a copy of the data before any schema change
-            backup = path.with_name(f"{path.name}.before-schema-{SCHEMA_VERSION}.bak")
+        backup = path.with_name(f"{path.name}.before-schema-{SCHEMA_VERSION}.bak")
+        resumed = version == UPGRADING + SCHEMA_VERSION  # its copy from before is already made
+        if version > 0 and not resumed:  # keep a copy of the data before any schema change
             # Copied by SQLite, never by opening the file: closing a file this process opened
             # outside SQLite drops all its POSIX locks on the database, and another process's
             # connection then closes as if last and deletes the WAL under ours ("disk I/O error").
@@ -237,9 +245,12 @@ class Library:
 
             with contextlib.closing(sqlite3.connect(backup)) as copy:  # 64 MB a step at 4 KB pages
                 self.conn.backup(copy, pages=16384, progress=copied)
+        # Until every step is applied, an older PaperDesk must not open the file (it would not read
+        # what the steps done so far wrote, e.g. 0015's compressed abstracts): it refuses a newer one.
+        self.conn.execute(f"PRAGMA user_version = {UPGRADING + SCHEMA_VERSION}")
         schema.apply(self.db, progress)
         self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        if version > 0:  # the copy is the library's size again: say it is there to delete
+        if version > 0 and backup.exists():  # the copy is the library's size again: say so
             size = backup.stat().st_size / 1e6
             self.warnings.append(f"library upgraded: delete its old copy {backup.name} ({size:,.0f} MB) "
                                  "once all looks right; `paperdesk compact` frees more")
