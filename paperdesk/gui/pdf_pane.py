@@ -18,6 +18,7 @@ from paperdesk.gui.qt import (
     QLineEdit,
     QSplitter,
     Qt,
+    QTimer,
     QTreeWidget,
     QTreeWidgetItem,
     QWidget,
@@ -29,12 +30,21 @@ PAGE_ROLE = Qt.ItemDataRole.UserRole + 1
 HEIGHT_ROLE = Qt.ItemDataRole.UserRole + 2  # where on the page the entry's section starts
 
 
+TYPING_PAUSE_MS = 300  # find as you type: the search starts after this pause in typing
+
+
 class FindField(QLineEdit):
-    """The PDF's find field: Enter finds (again: the next match; Shift+Enter the previous one), Esc
-    goes back to the pages, not to the list as in the desk's other fields."""
+    """The PDF's find field: it finds as you type (after a short pause); Enter goes to the pages at
+    the match, again: the next match (Shift+Enter the previous one); Esc goes back to the pages, not
+    to the list as in the desk's other fields."""
 
     own_keys = ("Esc",)  # the key dispatcher leaves Esc to this field
     escaped = Signal()
+    entered = Signal()  # the field got the focus: a search starts from the page shown then
+
+    def focusInEvent(self, event) -> None:
+        super().focusInEvent(event)
+        self.entered.emit()
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Escape:
@@ -73,7 +83,15 @@ class PdfPane(QWidget):
         self.find_field = FindField(placeholderText="Find in the PDF…", clearButtonEnabled=True)
         self.find_field.returnPressed.connect(self._find_entered)
         self.find_field.escaped.connect(self.view.setFocus)
+        self.find_field.entered.connect(self._find_started)
+        self.find_field.textEdited.connect(lambda _text: self._typing.start())
+        self._typing = QTimer(self, singleShot=True, interval=TYPING_PAUSE_MS)
+        self._typing.timeout.connect(self._find_typed)
+        self.match_label = QLabel(toolTip="Matches of the find field's text (Enter: the next one)")
+        self.view.found.connect(self._found)
         self._searched = ""  # the text the view's matches are for
+        self._gone_to = False  # Enter took the user to the pages at this text's match
+        self._find_from: int | None = None  # the page shown when the user came to the field
         self._outline_filled = False  # read from the document when first shown
         self.message = wrapped()
         self.message.hide()
@@ -82,7 +100,7 @@ class PdfPane(QWidget):
             ("−", "Zoom out (-)", self.view.zoom_out),
             ("+", "Zoom in (+)", self.view.zoom_in),
             ("↔", "Fit width (w)", self.view.set_fit_width))),
-            self.page_label, 1, (self.find_field, 2), margins=(6, 2, 6, 2))
+            self.page_label, 1, (self.find_field, 2), self.match_label, margins=(6, 2, 6, 2))
 
         self.outline = QTreeWidget(headerHidden=True)
         self.outline.itemActivated.connect(self._outline_activated)
@@ -186,26 +204,51 @@ class PdfPane(QWidget):
         self.page_label.setText(f"{page + 1} / {count}" if count else "")
 
     def _clear_find(self) -> None:
+        self._typing.stop()
         self.find_field.clear()
         self._searched = ""
+        self._find_from = None
 
     def focus_find(self) -> None:
         self.find_field.setFocus()
         self.find_field.selectAll()
 
+    def _find_started(self) -> None:
+        self._find_from = self.view.current_page()
+
+    def _search(self, text: str) -> None:
+        self._typing.stop()
+        self._searched, self._gone_to = text, False
+        if text:
+            self.view.find(text, self._find_from)
+        else:
+            self.view.clear_find()
+
+    def _find_typed(self) -> None:
+        """A pause in typing: search for the text as it is now (the focus stays in the field)."""
+        text = self.find_field.text().strip()
+        if text != self._searched:
+            self._search(text)
+
     def _find_entered(self) -> None:
-        """Enter: search the PDF for the text; the same text again moves to the next match (with
-        Shift the previous one), like n and N in the pages."""
+        """Enter: to the pages at the text's match (searched now if typing has not yet); the same
+        text again moves to the next match (with Shift the previous one), like n and N in the pages."""
         text = self.find_field.text().strip()
         if not text:
             return
-        if text == self._searched and self.view.matches:
+        if text != self._searched or (self._gone_to and not self.view.matches):
+            self._search(text)  # new text, or asked again after finding nothing
+        elif self._gone_to:
             backwards = QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier
             self.view.find_next(-1 if backwards else 1)
-        else:
-            self._searched = text
-            self.view.find(text)
+        self._gone_to = True  # else typing's search (done or running) shows its match
         self.view.setFocus()
+
+    def _found(self, index: int, count: int) -> None:
+        if count < 0:
+            self.match_label.setText("")
+        else:
+            self.match_label.setText(f"{index + 1} of {count}" if count else "no match")
 
     def set_highlights(self, highlights: list[Highlight]) -> None:
         self.view.set_highlights(highlights)

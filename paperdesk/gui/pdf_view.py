@@ -98,6 +98,7 @@ class PdfView(QAbstractScrollArea):
     message = Signal(str)
     highlight_activated = Signal(int)  # a highlight's id (double-click: comment it)
     selection_changed = Signal()
+    found = Signal(int, int)  # the current match (0-based, -1: none) and how many the last search found
 
     def __init__(self, renderer: PageRenderer | None = None, parent=None):
         super().__init__(parent)
@@ -119,6 +120,7 @@ class PdfView(QAbstractScrollArea):
         self._boxes_pending: set[int] = set()
         self._match_unplaced = False  # the current match's page was not rendered when it was shown
         self.match_index = -1
+        self._searches = 0  # a search's answer is used only if no newer search was asked for since
         self.selection: Selection | None = None
         self._selection_rects: dict[int, tuple[int, int, list[Rect]]] = {}  # page: start, end, rects
         self._anchor: tuple[int, int] | None = None  # page, char index where a drag started
@@ -147,7 +149,7 @@ class PdfView(QAbstractScrollArea):
         self._frames.clear()
         self._boxes.clear()
         self._boxes_pending.clear()
-        self.matches, self.match_index = [], -1
+        self.clear_find()
         self._set_selection(None)
         self._last_page = -1
         self._layout(keep_position=False)
@@ -478,16 +480,21 @@ class PdfView(QAbstractScrollArea):
         return super().event(event)
 
     # -- search ---------------------------------------------------------------------------------
-    def find(self, text: str) -> None:
-        """Search every page (on the render thread); the first match from the current page is shown."""
+    def find(self, text: str, start_page: int | None = None) -> None:
+        """Search every page (on the render thread); the first match from `start_page` (else the
+        current page) is shown. A newer search supersedes one still running: its answer is dropped."""
         if self.doc is None:
             return
         if not self.doc_has_text():
             self.message.emit("This PDF has no text layer: there is no text to search or highlight")
             return
-        start_page = self.current_page()
+        start_page = self.current_page() if start_page is None else start_page
+        self._searches += 1
+        search = self._searches
 
         def done(hits: object, error: str) -> None:
+            if search != self._searches:
+                return  # the user typed on: a newer search is running or done
             if error:
                 self.message.emit(error)
                 return
@@ -495,12 +502,20 @@ class PdfView(QAbstractScrollArea):
             if not self.matches:
                 self.match_index = -1
                 self.message.emit(f"“{text}” is not in this PDF")
+                self.found.emit(-1, 0)
                 self.viewport().update()
                 return
             self.match_index = next((n for n, m in enumerate(self.matches) if m[0] >= start_page), 0)
             self._show_match()
 
         self.renderer.submit(lambda doc: doc.search(text), done)
+
+    def clear_find(self) -> None:
+        """No search: no matches drawn, and a search still running is dropped when it answers."""
+        self._searches += 1
+        self.matches, self.match_index = [], -1
+        self.found.emit(-1, -1)
+        self.viewport().update()
 
     def find_next(self, step: int = 1) -> None:
         if not self.matches:
@@ -516,6 +531,7 @@ class PdfView(QAbstractScrollArea):
             self.go_to_page(page)
             self._request_boxes([page])
         self.message.emit(f"Match {self.match_index + 1} of {len(self.matches)} (page {page + 1})")
+        self.found.emit(self.match_index, len(self.matches))
         self.viewport().update()
 
     def _scroll_to_match(self) -> bool:

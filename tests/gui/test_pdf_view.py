@@ -609,6 +609,44 @@ def test_find_field_enter_again_goes_to_next_match_and_esc_back_to_the_pages(des
     assert view.match_index == 1
 
 
+def test_find_as_you_type_searches_after_a_pause_shows_the_count_and_keeps_the_focus(desk, qtbot, tmp_path):
+    """Typing searches without Enter, after a pause (a QTimer), on the render thread; the bar shows
+    the count; the focus stays in the field; Enter then goes to the pages at that match."""
+    window, pid = desk
+    pages = [["a quokka here"], ["another quokka"], ["last quokka and a wombat"]]
+    show_pdf(window, qtbot, pid, write_pdf(tmp_path / "q.pdf", pages))
+    pane = window.reader.pdf
+    view = pane.view
+    press(window, qtbot, "/")
+    qtbot.keyClicks(pane.find_field, "quokka")
+    assert view.matches == []  # not on every key: after the pause
+    qtbot.waitUntil(lambda: pane.match_label.text() == "1 of 3", timeout=10_000)
+    assert view.match_index == 0 and pane.find_field.hasFocus()
+    qtbot.keyClicks(pane.find_field, " and")  # "quokka and": one match, on the last page
+    qtbot.waitUntil(lambda: pane.match_label.text() == "1 of 1", timeout=10_000)
+    assert view.current_match()[0] == 2 and pane.find_field.hasFocus()
+    qtbot.keyClick(pane.find_field, Qt.Key.Key_Return)  # to the pages at the match, not past it
+    assert view.hasFocus() and view.match_index == 0
+    pane.focus_find()
+    qtbot.keyClicks(pane.find_field, "zebra")  # replaces the selected text
+    qtbot.waitUntil(lambda: pane.match_label.text() == "no match", timeout=10_000)
+    assert view.matches == []
+
+
+def test_a_newer_search_supersedes_an_older_one_still_running(desk, qtbot, tmp_path):
+    """Two searches asked for at once: only the newer one's matches are kept, whichever ends last."""
+    window, pid = desk
+    show_pdf(window, qtbot, pid, write_pdf(tmp_path / "q.pdf", [["quokka quokka wombat"]]))
+    view = window.reader.pdf.view
+    with qtbot.waitSignal(view.found, timeout=10_000, check_params_cb=lambda i, n: n == 1):
+        view.find("quokka")
+        view.find("wombat")
+    done = []
+    view.renderer.submit(lambda doc: None, lambda *_a: done.append(True))  # after both searches
+    qtbot.waitUntil(lambda: bool(done), timeout=10_000)
+    assert len(view.matches) == 1 and view.doc.page_text(0)[view.matches[0][1]:].startswith("wombat")
+
+
 def test_ctrl_wheel_zooms(desk, qtbot, tmp_path):
     from PySide6.QtGui import QWheelEvent
 
