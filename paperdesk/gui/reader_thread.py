@@ -39,6 +39,7 @@ class ReaderThread(QObject):
         self._latest: dict[str, int] = {}
         self._answered: dict[str, int] = {}
         self._running: dict[str, int] = {}  # the request each channel runs (set by the reader)
+        self._now: tuple[str, Library] | None = None  # (channel, connection) of the request running
         self._callbacks: dict[int, tuple[str, Callable[[object, str], None]]] = {}
         self._lock = threading.Lock()
         self._queue: queue.PriorityQueue[tuple[int, int, str, ReadFn | None]] = queue.PriorityQueue()
@@ -73,6 +74,15 @@ class ReaderThread(QObject):
         """Whether the newest request of `channel` has not been answered yet."""
         with self._lock:
             return self._latest.get(channel, 0) > self._answered.get(channel, 0)
+
+    def interrupt(self, channel: str) -> None:
+        """Forget what is pending on `channel` and stop its request running now, if any: its SQL
+        is interrupted (sqlite3's interrupt, meant to be called from another thread) and it ends
+        with an error nobody hears."""
+        with self._lock:
+            self._latest[channel] = self._answered[channel] = next(self._tokens)
+            if self._now is not None and self._now[0] == channel:
+                self._now[1].conn.interrupt()
 
     def superseded(self, channel: str) -> bool:
         """Inside a request of `channel`, on the reader thread: whether a newer one was asked for
@@ -122,9 +132,14 @@ class ReaderThread(QObject):
                 try:
                     if lib is None:
                         lib = Library.open_reader(self.folder)
+                    with self._lock:
+                        self._now = (channel, lib)
                     value, error = fn(lib), ""
                 except Exception as exc:  # reported to the GUI as a message, never kills the reader
                     value, error = None, str(exc) or type(exc).__name__
+                finally:
+                    with self._lock:
+                        self._now = None
                 if not self._outbox.send(token, channel, value, error):
                     return  # closed: nobody to tell
         finally:

@@ -422,3 +422,59 @@ def test_a_search_already_superseded_is_not_filtered_to_the_view(plist, seeded, 
     assert events == ["search language", "search language model", "filter"]
     expected = INBOX.within(seeded, [h.id for h in seeded.search.run("language model", limit=1000).hits])
     assert list(plist.model.ids) == expected and expected
+
+
+def test_an_interrupted_request_stops_its_sql_and_is_not_answered(qapp, seeded, qtbot):
+    reader = ReaderThread(seeded.folder)
+    got: list[tuple] = []
+    started, ended = threading.Event(), threading.Event()
+
+    def endless(lib):
+        started.set()
+        try:
+            return lib.conn.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+                                    "SELECT count(*) FROM c").fetchone()
+        finally:
+            ended.set()
+
+    reader.submit("complete", endless, lambda value, error: got.append(("complete", error)))
+    assert started.wait(10)
+    # (asked again until it lands: one asked before the statement starts running stops nothing)
+    qtbot.waitUntil(lambda: reader.interrupt("complete") or ended.wait(0.05), timeout=10_000)
+    reader.submit("x", lambda lib: lib.count(), lambda value, error: got.append(("x", value)))
+    qtbot.waitUntil(lambda: bool(got), timeout=10_000)
+    assert got == [("x", 397)] and not reader.pending("complete")
+    reader.close()
+
+
+def test_a_search_shown_stops_the_completion_of_the_view_it_replaced(plist, seeded, qtbot, monkeypatch):
+    """A big view's whole list read for the list a search has replaced would slow the next
+    keystrokes (at 1M papers ~2 s of reading beside them): it is stopped, and the view is read
+    again when the search is cleared."""
+    from paperdesk.gui import paper_list
+
+    seeded.search.update()
+    plist.head_rows = 100  # the 397-paper Inbox is longer than its head
+    plist.set_view(ALL)
+    answered(plist, qtbot)
+    started = threading.Event()
+    real_whole_view = paper_list.whole_view
+
+    def slow_whole_view(lib, view, order):
+        started.set()
+        lib.conn.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+                         "SELECT count(*) FROM c").fetchone()  # until interrupted
+        return real_whole_view(lib, view, order)
+
+    monkeypatch.setattr(paper_list, "whole_view", slow_whole_view)
+    plist.set_view(INBOX)
+    qtbot.waitUntil(started.is_set, timeout=10_000)  # (the head's answer asks for the rest)
+    assert isinstance(plist.model.ids, LazyIds) and plist.completing
+    plist.set_query("language")
+    qtbot.waitUntil(lambda: not plist.busy and not plist.completing, timeout=10_000)
+    expected = INBOX.within(seeded, [h.id for h in seeded.search.run("language", limit=1000).hits])
+    assert list(plist.model.ids) == expected and expected
+    monkeypatch.setattr(paper_list, "whole_view", real_whole_view)
+    plist.set_query("")  # the Inbox again, read anew
+    qtbot.waitUntil(lambda: not plist.busy and not plist.completing, timeout=10_000)
+    assert list(plist.model.ids) == fresh(seeded, plist) and len(plist.model.ids) == 397
