@@ -267,6 +267,11 @@ class Library:
             raise LibraryError(f"{self.path}: not compacted ({exc}); nothing changed") from None
         return before, self.path.stat().st_size
 
+    def interrupt(self) -> None:
+        """Stop the statement this library's connection is running (meant to be called from
+        another thread: a reader's long read nobody needs any more ends with an error)."""
+        self.conn.interrupt()
+
     def close(self) -> None:
         if self._closed:
             return

@@ -82,7 +82,7 @@ class ReaderThread(QObject):
         with self._lock:
             self._latest[channel] = self._answered[channel] = next(self._tokens)
             if self._now is not None and self._now[0] == channel:
-                self._now[1].conn.interrupt()
+                self._now[1].interrupt()
 
     def superseded(self, channel: str) -> bool:
         """Inside a request of `channel`, on the reader thread: whether a newer one was asked for
