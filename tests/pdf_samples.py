@@ -40,10 +40,11 @@ Box = tuple[float, float, float, float]
 
 
 def make_pdf(pages: list[list[str]], *, size: tuple[int, int] = (612, 792), crop_box: Box | None = None,
-             rotate: int = 0, links: dict[int, list[tuple[Box, str]]] | None = None) -> bytes:
+             rotate: int = 0, links: dict[int, list[tuple[Box, str | int]]] | None = None) -> bytes:
     """A PDF with one page per list of lines (12 pt Helvetica, 18 pt apart, from 72 pt below the top).
     A page given as [] has no text layer: it only draws a grey rectangle. `crop_box` (x0, y0, x1, y1)
-    and `rotate` (degrees) apply to every page; `links` puts URI link areas on pages by number."""
+    and `rotate` (degrees) apply to every page; `links` puts link areas on pages by number, each to a URI
+    (str) or to a page of this PDF (its number)."""
     width, height = size
     objects: list[bytes] = []
     links = links or {}
@@ -58,8 +59,10 @@ def make_pdf(pages: list[list[str]], *, size: tuple[int, int] = (612, 792), crop
     for page, areas in sorted(links.items()):
         for rect, uri in areas:
             annots.setdefault(page, []).append(first_link + len(link_objects))
-            link_objects.append("<< /Type /Annot /Subtype /Link /Rect [{} {} {} {}] /Border [0 0 0] "
-                                "/A << /S /URI /URI ({}) >> >>".format(*rect, _escape(uri)).encode())
+            target = f"/Dest [{4 + 2 * uri} 0 R /Fit]" if isinstance(uri, int) else \
+                f"/A << /S /URI /URI ({_escape(uri)}) >>"
+            link_objects.append("<< /Type /Annot /Subtype /Link /Rect [{} {} {} {}] /Border [0 0 0] {} >>"
+                                .format(*rect, target).encode())
     kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages)))
     objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())

@@ -100,6 +100,8 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     ("pdf-zoom-out", "Zoom out of the PDF", ""),
     ("pdf-fit-width", "Fit the PDF's pages to the pane's width", ""),
     ("pdf-outline", "Show or hide the PDF's table of contents", ""),
+    ("pdf-back", "Back to where the last link, outline entry or page jump left in the PDF", ""),
+    ("pdf-forward", "Forward again in the PDF (after Back)", ""),
 )
 
 DEFAULT_KEYMAP: dict[str, dict[str, str]] = {
@@ -163,6 +165,7 @@ DEFAULT_KEYMAP: dict[str, dict[str, str]] = {
         "h": "pdf-highlight",
         "+": "pdf-zoom-in", "=": "pdf-zoom-in", "-": "pdf-zoom-out", "w": "pdf-fit-width",
         "t": "pdf-outline",
+        "Alt+Left": "pdf-back", "Backspace": "pdf-back", "Alt+Right": "pdf-forward",
         "f": "pdf-full-window",
         "p": "toggle-pdf",
         "u": "undo", "Ctrl+Z": "undo", "Ctrl+R": "redo",

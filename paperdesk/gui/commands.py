@@ -97,6 +97,8 @@ _GUI: dict[str, tuple[str, Handler] | tuple[str, Handler, str]] = {
     "pdf-zoom-out": ("Zoom out", lambda w: w.pdf.pdf_view.zoom_out()),
     "pdf-fit-width": ("Fit width", lambda w: w.pdf.pdf_view.set_fit_width()),
     "pdf-outline": ("Table of contents", lambda w: w.reader.pdf.toggle_outline()),
+    "pdf-back": ("Back", lambda w: w.pdf.pdf_view.back()),
+    "pdf-forward": ("Forward", lambda w: w.pdf.pdf_view.forward()),
 }
 
 # Commands only the desk has (no CLI or core meaning).

@@ -93,7 +93,7 @@ class PdfCommands:
                               inputMode=QInputDialog.InputMode.IntInput)
         dialog.setIntRange(1, view.page_count)
         dialog.setIntValue(view.current_page() + 1)
-        dialog.intValueSelected.connect(lambda n: (view.go_to_page(n - 1), view.setFocus()))
+        dialog.intValueSelected.connect(lambda n: (view.jump_to_page(n - 1), view.setFocus()))
         self.dialogs.open(dialog)  # open(), not exec(): the event loop goes on
 
     def pdf_highlight(self, color: str = "yellow") -> None:

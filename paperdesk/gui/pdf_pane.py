@@ -95,12 +95,15 @@ class PdfPane(QWidget):
         self._outline_filled = False  # read from the document when first shown
         self.message = wrapped()
         self.message.hide()
-        bar = row(*(tool_button(tip, slot, text=text) for text, tip, slot in (
+        buttons = [tool_button(tip, slot, text=text) for text, tip, slot in (
             ("☰", "Table of contents (t)", self.toggle_outline),
             ("−", "Zoom out (-)", self.view.zoom_out),
             ("+", "Zoom in (+)", self.view.zoom_in),
-            ("↔", "Fit width (w)", self.view.set_fit_width))),
-            self.page_label, 1, (self.find_field, 2), self.match_label, margins=(6, 2, 6, 2))
+            ("↔", "Fit width (w)", self.view.set_fit_width),
+            ("←", "Back to where the last link or outline entry left (Alt+Left)", self.view.back),
+            ("→", "Forward again (Alt+Right)", self.view.forward))]
+        self.back_button, self.forward_button = buttons[-2:]
+        bar = row(*buttons, self.page_label, 1, (self.find_field, 2), self.match_label, margins=(6, 2, 6, 2))
 
         self.outline = QTreeWidget(headerHidden=True)
         self.outline.itemActivated.connect(self._outline_activated)
@@ -115,6 +118,8 @@ class PdfPane(QWidget):
         notice = row((self.message, 1), self.password_button, margins=(6, 0, 6, 0))
         column(bar, notice, (self.splitter, 1), on=self, margins=(0, 0, 0, 0), spacing=0)
         self.view.page_changed.connect(self._page_changed)
+        self.view.history_changed.connect(self._history_changed)
+        self._history_changed(False, False)
         self.view.message.connect(self.status)
 
     # -- opening --------------------------------------------------------------------------------
@@ -202,6 +207,10 @@ class PdfPane(QWidget):
     # -- bar ------------------------------------------------------------------------------------
     def _page_changed(self, page: int, count: int) -> None:
         self.page_label.setText(f"{page + 1} / {count}" if count else "")
+
+    def _history_changed(self, back: bool, forward: bool) -> None:
+        self.back_button.setEnabled(back)
+        self.forward_button.setEnabled(forward)
 
     def _clear_find(self) -> None:
         self._typing.stop()
@@ -302,4 +311,4 @@ class PdfPane(QWidget):
     def _outline_chosen(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         page, y = item.data(0, PAGE_ROLE), item.data(0, HEIGHT_ROLE)
         if page is not None:
-            self.view.go_to_page(int(page), None if y is None else float(y))
+            self.view.jump_to_page(int(page), None if y is None else float(y))

@@ -48,6 +48,7 @@ from paperdesk.gui.qt import (
 GAP = 10  # logical pixels between pages and around them
 ZOOMS = (0.5, 0.67, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0)  # pixels per point
 PREFETCH = 2  # pages rendered ahead of the visible ones
+HISTORY = 50  # places Back remembers
 OPENABLE_SCHEMES = ("http", "https", "mailto")  # a PDF's links to anything else are not opened
 
 
@@ -98,6 +99,7 @@ class PdfView(QAbstractScrollArea):
     message = Signal(str)
     highlight_activated = Signal(int)  # a highlight's id (double-click: comment it)
     selection_changed = Signal()
+    history_changed = Signal(bool, bool)  # whether Back, Forward have a place to go to
     found = Signal(int, int)  # the current match (0-based, -1: none) and how many the last search found
 
     def __init__(self, renderer: PageRenderer | None = None, parent=None):
@@ -132,6 +134,8 @@ class PdfView(QAbstractScrollArea):
         self._drag_scroll.timeout.connect(self._drag_scroll_step)
         self._last_page = -1
         self._hovered_link: Link | None = None
+        self._back: list[tuple[int, float]] = []  # places left by a jump (link, outline, go to page)
+        self._forward: list[tuple[int, float]] = []  # places Back left, newest last
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setMouseTracking(True)
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
@@ -152,6 +156,9 @@ class PdfView(QAbstractScrollArea):
         self.clear_find()
         self._set_selection(None)
         self._last_page = -1
+        self._back.clear()
+        self._forward.clear()
+        self.history_changed.emit(False, False)
         self._layout(keep_position=False)
         self.verticalScrollBar().setValue(0)
         self.viewport().update()
@@ -413,6 +420,34 @@ class PdfView(QAbstractScrollArea):
             top = self._tops[i] + frame.to_shown(frame.box[0], y)[1] * self.zoom - GAP
         self.verticalScrollBar().setValue(round(top))
         self._report_page()
+
+    def jump_to_page(self, i: int, y: float | None = None) -> None:
+        """`go_to_page`, remembering where the reader was: Back (Alt+Left) returns there."""
+        if not self._tops:
+            return
+        here = self._position()
+        self.go_to_page(i, y)
+        if self._position() != here:
+            self._back = [*self._back[-(HISTORY - 1):], here]
+            self._forward.clear()
+            self.history_changed.emit(True, False)
+
+    def back(self) -> None:
+        """To the place the last jump left (a link, an outline entry, go to page), like a browser."""
+        self._step(self._back, self._forward, "No earlier place: Back returns from a link or outline entry")
+
+    def forward(self) -> None:
+        self._step(self._forward, self._back, "No later place: Forward undoes Back")
+
+    def _step(self, source: list[tuple[int, float]], other: list[tuple[int, float]], nothing: str) -> None:
+        if not source or not self._tops:
+            self.message.emit(nothing)
+            return
+        other.append(self._position())
+        page, fraction = source.pop()
+        self._restore((min(page, self.page_count - 1), fraction))
+        self._report_page()
+        self.history_changed.emit(bool(self._back), bool(self._forward))
 
     def next_page(self) -> None:
         self.go_to_page(self.current_page() + 1)
@@ -735,7 +770,7 @@ class PdfView(QAbstractScrollArea):
 
     def _follow(self, link: Link) -> None:
         if link.page is not None:
-            self.go_to_page(link.page, link.y)
+            self.jump_to_page(link.page, link.y)
             return
         url = openable_url(link.uri or "")
         if url is None:

@@ -647,6 +647,39 @@ def test_a_newer_search_supersedes_an_older_one_still_running(desk, qtbot, tmp_p
     assert len(view.matches) == 1 and view.doc.page_text(0)[view.matches[0][1]:].startswith("wombat")
 
 
+def test_back_and_forward_after_following_a_link(desk, qtbot, tmp_path):
+    """A link to another page is a jump: Alt+Left (or Backspace, or the bar's ←) returns to the very
+    place it left, Alt+Right goes there again; another document starts with no history."""
+    window, pid = desk
+    pages = [["See section 3 on the last page"], ["Two"], ["Section 3"]]
+    source = write_pdf(tmp_path / "l.pdf", pages, links={0: [((72, 700, 300, 730), 2)]})
+    show_pdf(window, qtbot, pid, source)
+    pane = window.reader.pdf
+    view = pane.view
+    assert not pane.back_button.isEnabled() and not pane.forward_button.isEnabled()
+    bar = view.verticalScrollBar()
+    bar.setValue(30)  # read a little way down the first page
+    link = view.doc.links(0)[0]
+    assert link.page == 2
+    where = view.to_view(0, link.rect).center().toPoint()
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=where)
+    assert view.current_page() == 2 and pane.back_button.isEnabled()
+    press(window, qtbot, "Alt+Left")
+    assert bar.value() == 30 and view.current_page() == 0
+    assert pane.forward_button.isEnabled() and not pane.back_button.isEnabled()
+    press(window, qtbot, "Alt+Right")
+    assert view.current_page() == 2
+    press(window, qtbot, "Backspace")
+    assert bar.value() == 30
+    pane.forward_button.click()
+    assert view.current_page() == 2
+    press(window, qtbot, "g", "g")  # scrolling is no jump: Back still returns to where the link was
+    pane.back_button.click()
+    assert bar.value() == 30
+    pane.open_pdf(pid, write_pdf(tmp_path / "other.pdf", [["Other"], ["Pages"]]))
+    assert not pane.back_button.isEnabled() and not pane.forward_button.isEnabled()
+
+
 def test_ctrl_wheel_zooms(desk, qtbot, tmp_path):
     from PySide6.QtGui import QWheelEvent
 
