@@ -268,6 +268,9 @@ def main() -> int:
 
     # -- scrolling a page at a time through never-seen rows ----------------------------------
     window.go_to("all")
+    # Scrolling is measured over the loaded list: a search stops a view's whole-list read (it
+    # slowed the keystrokes), so the All view may be read again here first.
+    run_until(app, window.papers.reloaded, lambda: not window.papers.busy and not window.papers.completing)
     bar = window.table.verticalScrollBar()
     scrolls = []
     for _ in range(min(300, max(1, bar.maximum() // max(1, bar.pageStep())))):
