@@ -625,6 +625,7 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.feeds.scheduler.stop()
         self.pdf.fetcher.close()  # its first background look is a timer that would read the library
+        self.pdf.save_reading_place()  # a quiet write: the writer runs it before it stops
         self.papers.close()
         self.jobs.shutdown()
         self.reader.notes.save_now()

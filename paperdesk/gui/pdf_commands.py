@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from paperdesk.core import Library
+from paperdesk.core.pdf import reading_place
+from paperdesk.core.pdf.reading_place import ReadingPlace
 from paperdesk.gui.arxiv_lookup import ArxivLookup
 from paperdesk.gui.dialogs import Dialogs
 from paperdesk.gui.jobs import JobRunner
@@ -36,6 +38,10 @@ class PdfCommands:
         keys.watch(pane.find_field, "insert")
         pane.status.connect(status)
         pane.unlocked.connect(self.keep_pdf_decrypted)
+        # Where each PDF was left: what was read or written this session, else the library's.
+        self._places: dict[str, ReadingPlace | None] = {}
+        pane.opened.connect(self._restore_place)
+        pane.left.connect(self._keep_place)
 
     def fetch_pdf(self) -> None:
         """The current paper's PDF: shown if it is here, else fetched (then shown when it arrives)."""
@@ -69,6 +75,36 @@ class PdfCommands:
             if self.pdf_is_full_window():
                 self.pdf_full_window()
             self.selection.table.setFocus()
+
+    # -- where a PDF was left ----------------------------------------------------------------------
+    def _restore_place(self, pid: str) -> None:
+        """A paper's PDF is shown: at the place it was left (the page clamped if the file changed)."""
+        if pid not in self._places:
+            self._places[pid] = reading_place.load(self.lib, pid)  # one row by its key
+        place = self._places[pid]
+        if place is None:  # at its start; the zoom is the paper's too: one never zoomed fits the width
+            if not self.pdf_view.fit_width:
+                self.pdf_view.set_fit_width()
+            return
+        place = place.within(self.pdf_view.page_count)
+        self.pdf_view.go_to_place(place.page, place.offset, place.zoom)
+
+    def _keep_place(self, pid: str, where: tuple[int, float, float | None]) -> None:
+        """A PDF is left: its place is written (on the writer) if it moved since it was shown."""
+        page, offset, zoom = where
+        place = ReadingPlace(page, round(offset, 4), self.pdf_view.page_count, zoom)
+        known = self._places.get(pid)
+        if place == known or (known is None and place.at_start):
+            return
+        self._places[pid] = place
+        self.jobs.write("Reading place", lambda lib: reading_place.store(lib, pid, place))
+
+    def save_reading_place(self) -> None:
+        """The window closes: keep where the PDF shown was left (the writer runs it before it stops)."""
+        pane = self.reader.pdf
+        where = self.pdf_view.place()
+        if pane.paper_id is not None and where is not None:
+            self._keep_place(pane.paper_id, where)
 
     def pdf_is_full_window(self) -> bool:
         return not self.desk_parts[0].isVisible() and self.reader.showing_pdf

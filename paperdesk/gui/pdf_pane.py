@@ -65,6 +65,7 @@ class PdfPane(QWidget):
     opened = Signal(str)  # the paper id whose PDF is now shown
     status = Signal(str)  # a message for the window's status bar
     unlocked = Signal(str, str)  # (paper id, password): the user's password opened its encrypted PDF
+    left = Signal(str, object)  # (paper id, its `PdfView.place()`): another paper's PDF replaces it
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -133,6 +134,7 @@ class PdfPane(QWidget):
         self.needs_password = False
         self.password_button.hide()
         if paper_id != self.paper_id:
+            self._leave()
             self._clear_find()  # another paper's words would search this one
         self.paper_id, self.path = paper_id, path
         self._stamp = _stamp(path)
@@ -161,9 +163,16 @@ class PdfPane(QWidget):
         return self.paper_id == paper_id and self.path == path and self._stamp == _stamp(path)
 
     def close_pdf(self) -> None:
+        self._leave()
         self._clear_find()
         self.paper_id = self.path = None
         self._show_document(None, "")
+
+    def _leave(self) -> None:
+        """Say where the reader left the PDF shown (it is about to be replaced)."""
+        place = self.view.place()
+        if self.paper_id is not None and place is not None:
+            self.left.emit(self.paper_id, place)
 
     def _show_document(self, doc: PdfDocument | None, message: str) -> None:
         self.view.set_document(doc)

@@ -421,6 +421,27 @@ class PdfView(QAbstractScrollArea):
         self.verticalScrollBar().setValue(round(top))
         self._report_page()
 
+    def place(self) -> tuple[int, float, float | None] | None:
+        """Where the reader is: (page, how far down it as a share of its height, zoom or None
+        for fit width); None without a document."""
+        if self.doc is None or not self._tops:
+            return None
+        page, offset = self._position()
+        return page, offset, None if self.fit_width else self.zoom
+
+    def go_to_place(self, page: int, offset: float, zoom: float | None) -> None:
+        """Back to a `place()` (a page past the end: the last page, from its top)."""
+        if self.doc is None or not self._tops:
+            return
+        if zoom is not None:
+            self.set_zoom(zoom)
+        elif not self.fit_width:
+            self.set_fit_width()
+        if page >= self.page_count:
+            page, offset = self.page_count - 1, 0.0
+        self._restore((max(page, 0), offset))
+        self._report_page()
+
     def jump_to_page(self, i: int, y: float | None = None) -> None:
         """`go_to_page`, remembering where the reader was: Back (Alt+Left) returns there."""
         if not self._tops:

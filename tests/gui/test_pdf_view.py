@@ -823,3 +823,46 @@ def test_zooming_in_keeps_the_middle_of_the_view_in_the_middle(desk, qtbot, tmp_
     bar.setValue(0)  # the reader looks at the left margin: zooming keeps that side in view
     press(window, qtbot, "-")
     assert bar.value() <= bar.maximum() / 2 - 2 or bar.maximum() == 0
+
+
+def test_a_pdf_reopens_where_it_was_left_after_another_paper_and_restart(desk, qtbot, tmp_path, make_window):
+    """The page, the place in it and a zoom changed from fit width come back when the paper's PDF is
+    shown again, in this desk and in the next one (kept in the library, written by the writer)."""
+    from paperdesk.core.pdf import reading_place
+
+    window, pid = desk
+    attach(window.lib, pid, write_pdf(tmp_path / "a.pdf", [[f"Page {n}"] for n in range(1, 7)]))
+    window.selection.move_to_row(1)
+    other = window.selection.current_id()
+    assert other is not None and other != pid
+    attach(window.lib, other, write_pdf(tmp_path / "b.pdf", [["Other"], ["Paper"]]))
+
+    def shown(desk, paper: str):
+        desk.show_paper(paper)
+        pane = desk.reader.pdf
+        qtbot.waitUntil(lambda: pane.paper_id == paper and pane.view.doc is not None, timeout=10_000)
+        return pane.view
+
+    view = shown(window, pid)
+    view.zoom_in()
+    view.go_to_page(3)
+    bar = view.verticalScrollBar()
+    bar.setValue(bar.value() + 50)
+    left = (view.current_page(), bar.value(), view.zoom)
+    assert left[0] == 3 and not view.fit_width
+    shown(window, other)
+    assert view.current_page() == 0 and view.fit_width  # the other paper opens at its start
+    shown(window, pid)
+    assert (view.current_page(), bar.value(), view.zoom) == left
+    shown(window, other)
+    window.close()  # the writer stores the place before it stops
+    assert reading_place.load(window.lib, pid) is not None
+    assert reading_place.load(window.lib, other) is None  # never moved: nothing written
+
+    again = make_window(window.lib)
+    view = shown(again, pid)
+    assert (view.current_page(), view.verticalScrollBar().value(), view.zoom) == left
+    attach(again.lib, pid, write_pdf(tmp_path / "a2.pdf", [["Newer"], ["and shorter"]]))
+    shown(again, other)
+    view = shown(again, pid)
+    assert view.current_page() == 1  # a newer file with fewer pages: its last page

@@ -1,0 +1,52 @@
+"""Where the user left each paper's PDF: the page, how far down it, and the zoom if it is not fit
+width. The user's state about their library, so it lives in the library (`settings` table, one
+`reading_place:<paper id>` row of JSON per paper read past its first screen); bookkeeping, not an
+undoable operation. The desk writes it on leaving a paper's PDF and on closing, never while scrolling."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from paperdesk.core.library import Library
+
+KEY = "reading_place:"
+
+
+@dataclass(frozen=True)
+class ReadingPlace:
+    page: int  # 0-based
+    offset: float  # how far the view's top is into the page, as a share of the page's height
+    pages: int  # the PDF's page count then: a newer file with another count keeps the page, not the offset
+    zoom: float | None = None  # None: fit width
+
+    @property
+    def at_start(self) -> bool:
+        """The place a PDF opens at anyway (nothing worth writing)."""
+        return self.page == 0 and self.offset <= 0 and self.zoom is None
+
+    def within(self, pages: int) -> ReadingPlace:
+        """This place in a file of `pages` pages: the same one if the count is unchanged, else
+        the page (clamped to the last) from its top."""
+        if pages == self.pages:
+            return self
+        return ReadingPlace(min(self.page, max(pages - 1, 0)), 0.0, pages, self.zoom)
+
+
+def load(lib: Library, paper_id: str) -> ReadingPlace | None:
+    """The place stored for the paper; None if none (or not readable: it is only a convenience)."""
+    try:
+        raw = json.loads(lib.setting(KEY + paper_id) or "null")
+        if not isinstance(raw, dict):
+            return None
+        zoom = raw.get("zoom")
+        place = ReadingPlace(int(raw["page"]), float(raw["offset"]), int(raw["pages"]),
+                             None if zoom is None else float(zoom))
+    except (ValueError, TypeError, KeyError):
+        return None
+    return place if place.page >= 0 and place.pages > 0 and (place.zoom is None or place.zoom > 0) else None
+
+
+def store(lib: Library, paper_id: str, place: ReadingPlace) -> None:
+    lib.set_setting(KEY + paper_id, json.dumps(
+        {"page": place.page, "offset": round(place.offset, 4), "pages": place.pages, "zoom": place.zoom}))
