@@ -283,6 +283,21 @@ def test_paper_ids_within_keeps_caller_order(seeded):
     assert seeded.paper_ids(within=["nope", ids[0]]) == [ids[0]]
 
 
+def test_a_search_restricted_to_a_view_reads_no_paper_row(seeded):
+    """Every keystroke of a search filters its hits by the view (Inbox, Archive): by looking up
+    each row, ~6 ms warm and ~90 ms cold at 1M papers for 1000 hits; from an index, 1.5 and 2.6."""
+    ids = seeded.paper_ids(limit=9)
+    ran: list[str] = []
+    for filters in ({"status": "inbox"}, {"status": "archived"}):
+        seeded.conn.set_trace_callback(ran.append)
+        seeded.paper_ids(within=ids, **filters)
+        seeded.conn.set_trace_callback(None)
+        (sql,) = [s for s in ran if s.startswith("SELECT p.id")]
+        ran.clear()
+        plan = " ".join(r[3] for r in seeded.conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+        assert "COVERING INDEX papers_view_filter" in plan, (filters, plan)
+
+
 def test_newer_library_is_refused_untouched(library_dir):
     Library.open(library_dir).close()
     db = library_dir / "library.sqlite3"

@@ -443,4 +443,14 @@ def m0015_compressed_abstracts(db: Database) -> None:
     abstract_text.compress_stored(db.conn, _progress.get())
 
 
+@migrations(name="0017_view_filter_index")
+def m0017_view_filter_index(db: Database) -> None:
+    # A search's hits restricted to the Inbox or the Archive look each hit up by id and test its
+    # status: from this index alone, never the row (an abstract's page). At 1M papers, 1000 hits:
+    # 6 ms warm and ~90 ms cold -> 1.5 and 2.6 ms, for ~25 MB; every keystroke of a search pays
+    # it. Not `starred` too: `count(*) WHERE starred = 1` would then scan it whole instead of the
+    # starred papers' partial index.
+    db.execute("CREATE INDEX papers_view_filter ON papers(id, status)")
+
+
 SCHEMA_VERSION = len(migrations.steps)
