@@ -304,6 +304,15 @@ class Sidecar:
 
     def postings(self, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray] | None:
         """(docnums, weights) of a term's list, or None when the segment does not have the term."""
+        span = self._span(fieldname, text)
+        if span is None:
+            return None
+        first, start, stop, weights = span
+        return self.docnums(first + start, first + stop), weights[start:stop].astype(np.float64)
+
+    def _span(self, fieldname: str, text: bytes) -> tuple[int, int, int, np.ndarray] | None:
+        """Where a term's list is: the field's first posting, the list's start and stop within
+        the field, and the field's weights; None when the segment does not have the term."""
         found = self.fields.get(fieldname)
         if found is None:
             return None
@@ -312,21 +321,17 @@ class Sidecar:
         if k is None:
             return None
         start, stop = terms.postings(k)
-        return self.docnums(first + start, first + stop), weights[start:stop].astype(np.float64)
+        return first, start, stop, weights
 
     def postings_in(self, fieldname: str, text: bytes,
                     keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, int] | None:
         """`postings` of only the documents set in the mask `keep` (by docnum), and the whole
         list's length; None when the segment does not have the term. Looked up run by run in the
         mask's slice of the run's block: only the postings kept are made docnums and weights."""
-        found = self.fields.get(fieldname)
-        if found is None:
+        span = self._span(fieldname, text)
+        if span is None:
             return None
-        terms, first, weights = found
-        k = terms.find(text)
-        if k is None:
-            return None
-        start, stop = terms.postings(k)
+        first, start, stop, weights = span
         lo, hi = self.run_first.searchsorted(
             np.asarray([first + start, first + stop], dtype=self.run_first.dtype))
         if stop - start < (hi - lo) * SHORT_RUN:  # short runs: the whole list, then the mask
