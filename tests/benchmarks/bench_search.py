@@ -62,7 +62,10 @@ def cached_build(folder: Path, n: int) -> dict | None:
     with Library.open(folder) as lib:
         if lib.stats()["papers"] != n or lib.search.index.pending() or lib.search.index.doc_count() != n:
             return None
-    return {**saved, "cached": True}
+    # The build's time is the record's; the sizes are the files' now (a migration or `compact`
+    # since the build changes the database's).
+    return {**saved, "index_mb": round(dir_size(folder / "index") / 1e6, 1),
+            "db_mb": round((folder / "library.sqlite3").stat().st_size / 1e6, 1), "cached": True}
 
 
 def build(folder: Path, n: int, papers: Papers, reuse: bool = False) -> dict:
