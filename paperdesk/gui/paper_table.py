@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from paperdesk.gui.paper_delegate import FIGURE_WIDTH, TITLE, PaperDelegate
-from paperdesk.gui.paper_model import COLUMN_KEYS, SORT_COLUMN, PaperModel
+from paperdesk.gui.paper_model import COLUMN_KEYS, COLUMNS, SORT_COLUMN, PaperModel
 from paperdesk.gui.qt import (
     QAbstractItemView,
     QEvent,
@@ -33,6 +33,7 @@ from paperdesk.gui.qt import (
     QTableView,
 )
 
+FIRST_DESCENDING = {"date", "upvotes"}  # orders a reader wants from the top (Qt's first click ascends)
 DEFAULT_WIDTHS = {"star": 26, "who": 120, "date": 88, "upvotes": 40, "tags": 90, "marks": 26}
 
 
@@ -44,6 +45,8 @@ def header_labels(model: PaperModel) -> QStandardItemModel:
         tip = model.headerData(c, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
         if tip:
             item.setToolTip(tip)
+        if COLUMNS[c][2] in FIRST_DESCENDING:  # the header's first click on it: most / newest first
+            item.setData(Qt.SortOrder.DescendingOrder.value, Qt.ItemDataRole.InitialSortOrderRole)
         labels.setHorizontalHeaderItem(c, item)
     return labels
 

@@ -6,7 +6,7 @@ from desk_keys import press, settle_desks, sidebar_group
 from export_support import add_papers
 
 from paperdesk.core.records import IncomingPaper
-from paperdesk.gui.qt import Qt
+from paperdesk.gui.qt import QPoint, Qt
 
 
 def test_bulk_archive_with_a_mark_above_lands_on_the_next_unmarked_paper(desk, seeded, qtbot):
@@ -135,6 +135,31 @@ def test_a_filtered_list_is_in_the_order_the_header_shows(desk, seeded, qtbot):
     settle_desks(qtbot)
     assert list(desk.model.ids) == seeded.paper_ids(source_id=source["id"], status="inbox", order="upvotes")
     assert _header(desk) == ("upvotes", False)
+
+
+def test_a_first_click_on_the_upvotes_or_date_header_sorts_most_and_newest_first(desk, seeded, qtbot):
+    """Qt's first click on a column sorts it ascending: fewest upvotes, oldest papers first."""
+    header = desk.table.horizontalHeader()
+
+    def click(order: str) -> None:
+        from paperdesk.gui.paper_model import SORT_COLUMN
+
+        column = SORT_COLUMN[order]
+        where = header.sectionViewportPosition(column) + header.sectionSize(column) // 2
+        qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
+                         pos=QPoint(where, header.height() // 2))
+        settle_desks(qtbot)
+
+    click("upvotes")
+    assert _header(desk) == ("upvotes", False)
+    ups = [r["upvotes"] or 0 for r in seeded.rows(list(desk.model.ids))]
+    assert ups == sorted(ups, reverse=True) and ups[0] > ups[-1]
+    click("upvotes")  # a second click turns it round
+    assert _header(desk) == ("upvotes", True)
+    click("title")  # A to Z first, as before
+    assert _header(desk) == ("title", True)
+    click("date")
+    assert _header(desk) == ("date", False)
 
 
 def test_a_query_sort_moves_the_header_and_relevance_has_no_arrow(desk, seeded, qtbot):
