@@ -134,6 +134,7 @@ class PdfView(QAbstractScrollArea):
         self._drag_scroll.timeout.connect(self._drag_scroll_step)
         self._last_page = -1
         self._hovered_link: Link | None = None
+        self._seen_width = 0  # the viewport's width at the last resize
         self._back: list[tuple[int, float]] = []  # places left by a jump (link, outline, go to page)
         self._forward: list[tuple[int, float]] = []  # places Back left, newest last
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -512,8 +513,14 @@ class PdfView(QAbstractScrollArea):
         self._request_pages()
 
     def resizeEvent(self, event) -> None:
+        """Laid out again for the new size, the page's part in the view's middle staying there
+        (a zoomed page opened before the window had its size showed its left edge)."""
+        hbar, seen = self.horizontalScrollBar(), self._seen_width
+        middle = (hbar.value() + seen / 2) / max(self._width, seen, 1.0) if seen and hbar.maximum() else 0.5
         super().resizeEvent(event)
         self._layout()
+        self._seen_width = seen = self.viewport().width()
+        hbar.setValue(round(middle * max(self._width, seen) - seen / 2))
         self._request_pages()
 
     def wheelEvent(self, event) -> None:

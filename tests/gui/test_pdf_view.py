@@ -825,6 +825,20 @@ def test_zooming_in_keeps_the_middle_of_the_view_in_the_middle(desk, qtbot, tmp_
     assert bar.value() <= bar.maximum() / 2 - 2 or bar.maximum() == 0
 
 
+def test_a_zoomed_page_keeps_its_middle_in_the_middle_when_the_pane_is_resized(desk, qtbot, tmp_path):
+    """A zoomed PDF reopened before the window had its final size showed the page's left edge."""
+    window, pid = desk
+    show_pdf(window, qtbot, pid, write_pdf(tmp_path / "z.pdf", [["Centred words"], ["Two"]]))
+    view = window.reader.pdf.view
+    press(window, qtbot, "+", "+", "+")
+    bar = view.horizontalScrollBar()
+    assert bar.maximum() > 0 and abs(bar.value() - bar.maximum() / 2) <= 2
+    for width in (window.width() + 300, window.width() - 200):
+        window.resize(width, window.height())
+        qtbot.waitUntil(lambda w=width: window.width() == w)
+        assert bar.maximum() > 0 and abs(bar.value() - bar.maximum() / 2) <= 2
+
+
 def test_a_pdf_reopens_where_it_was_left_after_another_paper_and_restart(desk, qtbot, tmp_path, make_window):
     """The page, the place in it and a zoom changed from fit width come back when the paper's PDF is
     shown again, in this desk and in the next one (kept in the library, written by the writer)."""
