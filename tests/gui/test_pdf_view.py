@@ -582,15 +582,19 @@ def test_fit_width_settles_where_the_scroll_bar_would_come_and_go(qtbot, tmp_pat
     view.renderer.close()
 
 
+def _find_in(window, qtbot, pid, tmp_path, pages):
+    """The paper's PDF made of `pages` shown, and the keys in its find field: (pane, view)."""
+    show_pdf(window, qtbot, pid, write_pdf(tmp_path / "q.pdf", pages))
+    press(window, qtbot, "/")
+    return window.reader.pdf, window.reader.pdf.view
+
+
 def test_find_field_enter_again_goes_to_next_match_and_esc_back_to_the_pages(desk, qtbot, tmp_path):
     from paperdesk.gui.qt import Qt
 
     window, pid = desk
-    pages = [["a quokka here"], ["another quokka"], ["last quokka"]]
-    show_pdf(window, qtbot, pid, write_pdf(tmp_path / "q.pdf", pages))
-    pane = window.reader.pdf
-    view = pane.view
-    press(window, qtbot, "/")
+    pane, view = _find_in(window, qtbot, pid, tmp_path,
+                          [["a quokka here"], ["another quokka"], ["last quokka"]])
     assert pane.find_field.hasFocus()
     qtbot.keyClicks(pane.find_field, "quokka")
     qtbot.keyClick(pane.find_field, Qt.Key.Key_Return)
@@ -613,11 +617,8 @@ def test_find_as_you_type_searches_after_a_pause_shows_the_count_and_keeps_the_f
     """Typing searches without Enter, after a pause (a QTimer), on the render thread; the bar shows
     the count; the focus stays in the field; Enter then goes to the pages at that match."""
     window, pid = desk
-    pages = [["a quokka here"], ["another quokka"], ["last quokka and a wombat"]]
-    show_pdf(window, qtbot, pid, write_pdf(tmp_path / "q.pdf", pages))
-    pane = window.reader.pdf
-    view = pane.view
-    press(window, qtbot, "/")
+    pane, view = _find_in(window, qtbot, pid, tmp_path,
+                          [["a quokka here"], ["another quokka"], ["last quokka and a wombat"]])
     qtbot.keyClicks(pane.find_field, "quokka")
     assert view.matches == []  # not on every key: after the pause
     qtbot.waitUntil(lambda: pane.match_label.text() == "1 of 3", timeout=10_000)
