@@ -66,6 +66,7 @@ from paperdesk.gui.theme import icon
 from paperdesk.gui.triage import Triage
 from paperdesk.gui.views import INBOX, View
 
+READ_MS_PER_CHAR = 60  # a status line stays long enough to read (~15 characters a second)
 MENU_GIVE_BACK_S = 0.5  # the menu bar taking the focus this soon after a menu closed: Esc left it there
 MARK_READ_MS = 600  # a paper shown this long counts as read (skimming with j/k does not)
 
@@ -308,7 +309,14 @@ class MainWindow(QMainWindow):
 
     # -- status -------------------------------------------------------------------------------
     def status(self, message: str, ms: int = 8000) -> None:
-        self.statusBar().showMessage(message, ms)
+        """A line in the status bar for `ms` (0: until the next). A long line stays longer (time to
+        read it: ~60 ms a character) and, as it may not fit the bar, is its tooltip too."""
+        bar = self.statusBar()
+        if ms:
+            ms = max(ms, READ_MS_PER_CHAR * len(message))
+        bar.showMessage(message, ms)
+        fits = bar.fontMetrics().horizontalAdvance(message) < bar.width() - self.count_label.width() - 40
+        bar.setToolTip("" if fits else message)
 
     def _update_count(self) -> None:
         n = self.model.rowCount()

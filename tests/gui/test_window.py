@@ -380,3 +380,13 @@ def test_count_says_one_paper_not_one_papers(make_window, seeded, qtbot):
     window.go_to("all")
     settle_desks(qtbot)
     assert window.count_label.text() == f"{seeded.count():,} papers in All"
+
+
+def test_a_status_line_too_long_for_the_bar_is_its_tooltip_too(desk):
+    """Seen in a real window: an import's long refusal line was cut at the bar's edge, unreadable."""
+    long = "paperdesk: a file: " + "a reason with many words " * 12
+    desk.status(long)
+    bar = desk.statusBar()
+    assert bar.currentMessage() == long and bar.toolTip() == long
+    desk.status("Starred one paper")  # fits: no tooltip left from the long one
+    assert bar.currentMessage() == "Starred one paper" and bar.toolTip() == ""
