@@ -393,8 +393,8 @@ class PaperList(QObject):
     def _show_search(self, outcome: SearchOutcome) -> None:
         self.last_search = outcome
         self.model.set_ids(outcome.ids, outcome.snippets)
-        if self.completing:  # a view's whole list nobody shows now: at 1M papers its ~2 s of
-            self.completer.interrupt("complete")  # reading slowed the next keystrokes 2-5x
+        if self.completing:  # a view's whole list nobody shows now: at 1M papers its ~2 s of reading
+            self.completer.supersede("complete", stop_running=True)  # slowed the next keystrokes 2-5x
         self.searched.emit(outcome)
 
     def _rank_in_background(self) -> None:

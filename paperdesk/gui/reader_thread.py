@@ -65,24 +65,20 @@ class ReaderThread(QObject):
                 self._thread.start()
         return token
 
-    def supersede(self, channel: str) -> None:
-        """Forget what is pending on `channel` (a newer answer was computed elsewhere)."""
+    def supersede(self, channel: str, *, stop_running: bool = False) -> None:
+        """Forget what is pending on `channel` (a newer answer was computed elsewhere); with
+        `stop_running`, also stop its request running now, if any: its SQL is interrupted
+        (sqlite3's interrupt, meant to be called from another thread) and it ends with an error
+        nobody hears."""
         with self._lock:
             self._latest[channel] = self._answered[channel] = next(self._tokens)
+            if stop_running and self._now is not None and self._now[0] == channel:
+                self._now[1].interrupt()
 
     def pending(self, channel: str) -> bool:
         """Whether the newest request of `channel` has not been answered yet."""
         with self._lock:
             return self._latest.get(channel, 0) > self._answered.get(channel, 0)
-
-    def interrupt(self, channel: str) -> None:
-        """Forget what is pending on `channel` and stop its request running now, if any: its SQL
-        is interrupted (sqlite3's interrupt, meant to be called from another thread) and it ends
-        with an error nobody hears."""
-        with self._lock:
-            self._latest[channel] = self._answered[channel] = next(self._tokens)
-            if self._now is not None and self._now[0] == channel:
-                self._now[1].interrupt()
 
     def superseded(self, channel: str) -> bool:
         """Inside a request of `channel`, on the reader thread: whether a newer one was asked for

@@ -440,7 +440,8 @@ def test_an_interrupted_request_stops_its_sql_and_is_not_answered(qapp, seeded, 
     reader.submit("complete", endless, lambda value, error: got.append(("complete", error)))
     assert started.wait(10)
     # (asked again until it lands: one asked before the statement starts running stops nothing)
-    qtbot.waitUntil(lambda: reader.interrupt("complete") or ended.wait(0.05), timeout=10_000)
+    qtbot.waitUntil(lambda: reader.supersede("complete", stop_running=True) or ended.wait(0.05),
+                    timeout=10_000)
     reader.submit("x", lambda lib: lib.count(), lambda value, error: got.append(("x", value)))
     qtbot.waitUntil(lambda: bool(got), timeout=10_000)
     assert got == [("x", 397)] and not reader.pending("complete")
