@@ -121,12 +121,6 @@ def due_count(lib: Library) -> int:
         (iso(),)).fetchone()[0]
 
 
-def next_due(lib: Library) -> str | None:
-    """When the next active feed falls due (ISO UTC), for a scheduler's timer."""
-    row = lib.conn.execute("SELECT min(coalesce(next_refresh, '')) FROM feeds WHERE paused = 0").fetchone()
-    return row[0] if row and row[0] is not None else None
-
-
 def _job(feed: Feed) -> FeedJob:
     return FeedJob(feed_id=feed.id, name=feed.name, url=feed.url, etag=feed.etag,
                    last_modified=feed.last_modified, is_folder=feed.is_folder)
