@@ -143,7 +143,7 @@ def _open_desk(app, folder: Path, server, screenshot) -> int:
         server.activate_requested.connect(lambda: bring_forward(window))
         window.show()
         if lib.warnings:  # e.g. the upgrade's backup, to delete once all looks right
-            window.statusBar().showMessage(lib.warnings[-1][:1].upper() + lib.warnings[-1][1:])
+            window.status(lib.warnings[-1][:1].upper() + lib.warnings[-1][1:], 0)  # whole in its tooltip
         return app.exec()
     finally:
         window.jobs.shutdown()
