@@ -40,7 +40,13 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "rules": ("name",),
     "pdfs": ("paper_id",),  # a paper's PDF (its file stays while an operation refers to it)
     "pdf_texts": ("paper_id",),
+    "settings": ("key",),  # only a paper's own rows (PAPER_SETTINGS), taken in when it is removed
 }
+
+# Settings rows that belong to one paper (the prefix + its id; no foreign key can say so): an
+# undo that removes the paper takes them into the operation as rows it made, so they go with the
+# paper and a redo brings them back (`_take_paper_settings`).
+PAPER_SETTINGS = ("reading_place:",)  # core/pdf/reading_place.py
 
 
 @dataclass(frozen=True)
@@ -200,6 +206,8 @@ def _changes_for(rows: list[tuple[str, list]], created: set[str], removed: set[s
 
 def replay(conn: sqlite3.Connection, op_id: int, *, undo: bool) -> Changes:
     """Undo (or redo) operation `op_id` inside the caller's transaction."""
+    if undo:
+        _take_paper_settings(conn, op_id)
     rows = conn.execute(
         f"SELECT seq, tbl, key, before, after FROM op_rows WHERE op_id = ? "
         f"ORDER BY seq {'DESC' if undo else 'ASC'}",
@@ -239,6 +247,26 @@ def replay(conn: sqlite3.Connection, op_id: int, *, undo: bool) -> Changes:
     conn.execute("UPDATE operations SET undone = ?, stamp = ? WHERE id = ?",
                  (1 if undo else 0, next_stamp(conn), op_id))
     return _changes_for(touched, created, removed)
+
+
+def _take_paper_settings(conn: sqlite3.Connection, op_id: int) -> None:
+    """Before undoing an operation that made papers (an import): their settings rows join it as
+    rows it made (no prior state), so the undo removes them with the papers, keeps them for redo,
+    and a redo puts them back."""
+    made = [json.loads(key)[0] for (key,) in conn.execute(
+        "SELECT key FROM op_rows WHERE op_id = ? AND tbl = 'papers' AND before IS NULL", (op_id,))]
+    if not made:
+        return
+    keys = [prefix + pid for prefix in PAPER_SETTINGS for pid in made]
+    found = [json.dumps([key]) for (key,) in conn.execute(
+        f"SELECT key FROM settings WHERE key IN {IDS}", (id_array(keys),))]
+    if not found:
+        return
+    have = {key for (key,) in conn.execute(
+        "SELECT key FROM op_rows WHERE op_id = ? AND tbl = 'settings'", (op_id,))}
+    seq = conn.execute("SELECT coalesce(max(seq), 0) FROM op_rows WHERE op_id = ?", (op_id,)).fetchone()[0]
+    conn.executemany("INSERT INTO op_rows (op_id, seq, tbl, key, before) VALUES (?, ?, 'settings', ?, NULL)",
+                     [(op_id, seq + n, key) for n, key in enumerate((k for k in found if k not in have), 1)])
 
 
 def changes_since(conn: sqlite3.Connection, stamp: int | None,

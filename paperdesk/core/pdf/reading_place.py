@@ -1,7 +1,9 @@
 """Where the user left each paper's PDF: the page, how far down it, and the zoom if it is not fit
 width. The user's state about their library, so it lives in the library (`settings` table, one
 `reading_place:<paper id>` row of JSON per paper read past its first screen); bookkeeping, not an
-undoable operation. The desk writes it on leaving a paper's PDF and on closing, never while scrolling."""
+undoable operation. The desk writes it on leaving a paper's PDF and on closing, never while scrolling.
+It goes with its paper: an undo that removes the paper (its import undone) removes the row too, and
+the redo brings it back (`ops.PAPER_SETTINGS`)."""
 
 from __future__ import annotations
 
@@ -48,5 +50,11 @@ def load(lib: Library, paper_id: str) -> ReadingPlace | None:
 
 
 def store(lib: Library, paper_id: str, place: ReadingPlace) -> None:
-    lib.set_setting(KEY + paper_id, json.dumps(
-        {"page": place.page, "offset": round(place.offset, 4), "pages": place.pages, "zoom": place.zoom}))
+    """Keep the place, if the paper is still in the library (the desk writes the place of a PDF it
+    leaves, which may be a paper an undo has just removed)."""
+    value = json.dumps({"page": place.page, "offset": round(place.offset, 4), "pages": place.pages,
+                        "zoom": place.zoom})
+    with lib.transaction() as conn:
+        conn.execute("INSERT INTO settings (key, value) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM papers "
+                     "WHERE id = ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                     (KEY + paper_id, value, paper_id))
