@@ -22,6 +22,7 @@ from __future__ import annotations
 import gc
 import sys
 
+from paperdesk.core.heap import keep_freed_memory
 from paperdesk.gui.qt import QObject, QTimer
 
 SWITCH_INTERVAL_S = 0.001
@@ -30,10 +31,12 @@ IDLE_COLLECT_MS = 2000  # quiet time after the last job before the full collecti
 
 
 def apply_process_policy() -> None:
-    """The switch interval and the collector's thresholds; GUI thread, at start."""
+    """The switch interval, the collector's thresholds and the allocator's (freed memory is kept
+    for the next search's arrays: core/heap.py); GUI thread, at start."""
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     young, middle, _full = gc.get_threshold()
     gc.set_threshold(young, middle, NEVER)
+    keep_freed_memory()
 
 
 def freeze_long_lived() -> None:

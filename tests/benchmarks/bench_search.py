@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synth_search import Papers
 
 from paperdesk.core import Library, abstract_text
+from paperdesk.core.heap import keep_freed_memory
 
 TODAY_WORDS = re.compile(r"^[a-z]{3,}$")
 
@@ -268,6 +269,7 @@ def main() -> None:
     parser.add_argument("--fts5-queries", type=int, help="FTS5 answers only the first K queries of a class "
                         "(at 1M papers it takes seconds a query: all 40 x 12 would take most of an hour)")
     args = parser.parse_args()
+    keep_freed_memory()  # the searches run with the allocator settings the desk's process has (core/heap.py)
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="paperdesk-bench-search-"))
     workdir.mkdir(parents=True, exist_ok=True)
     for n in args.n:
