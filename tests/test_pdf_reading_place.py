@@ -70,3 +70,13 @@ def test_a_newer_file_keeps_the_page_clamped_to_its_length():
     assert place.within(12) == ReadingPlace(7, 0.0, 12, 2.0)  # another file: the page from its top
     assert place.within(3) == ReadingPlace(2, 0.0, 3, 2.0)
     assert ReadingPlace(0, -0.01, 5).at_start and not ReadingPlace(0, 0.2, 5).at_start
+
+
+def test_all_places_are_read_at_once_and_nothing_else(seeded):
+    p1, p2 = seeded.paper_ids()[:2]
+    reading_place.store(seeded, p1, ReadingPlace(4, 0.5, 12, 1.5))
+    reading_place.store(seeded, p2, ReadingPlace(1, 0.0, 3))
+    seeded.set_setting(reading_place.KEY + "broken", "{")
+    seeded.set_setting("reading_plac", "{}")  # keys beside the range
+    seeded.set_setting("reading_place;x", '{"page": 1, "offset": 0, "pages": 3}')
+    assert reading_place.load_all(seeded) == {p1: ReadingPlace(4, 0.5, 12, 1.5), p2: ReadingPlace(1, 0.0, 3)}

@@ -190,6 +190,7 @@ class MainWindow(QMainWindow):
         lib, jobs, selection, status = self.lib, self.jobs, self.selection, self.status
         self.pdf = PdfCommands(
             self, lib, jobs, selection, self.reader, self.keys, status, self.dialogs,
+            reads=self.papers.reader,  # (the library's reading places)
             # (no background fetch for screenshots, benchmarks)
             fetcher=PdfFetcher(lib, jobs, status, self, background=background),
             arxiv_lookup=ArxivLookup(lib, jobs, self.job_status, status, self), show_paper=self.show_paper,

@@ -21,14 +21,15 @@ from paperdesk.gui.pdf_fetch import PdfFetcher
 from paperdesk.gui.pdf_view import PdfView
 from paperdesk.gui.qt import QApplication, QFileDialog, QInputDialog, QLineEdit, QWidget
 from paperdesk.gui.reader import Reader
+from paperdesk.gui.reader_thread import ReaderThread
 from paperdesk.gui.selection import Selection
 
 
 class PdfCommands:
     def __init__(self, parent: QWidget, lib: Library, jobs: JobRunner, selection: Selection,
                  reader: Reader, keys: KeyDispatcher, status: Callable[..., None], dialogs: Dialogs, *,
-                 fetcher: PdfFetcher, arxiv_lookup: ArxivLookup, show_paper: Callable[[str], None],
-                 desk_parts: tuple[QWidget, ...]):
+                 reads: ReaderThread, fetcher: PdfFetcher, arxiv_lookup: ArxivLookup,
+                 show_paper: Callable[[str], None], desk_parts: tuple[QWidget, ...]):
         self.parent, self.lib, self.jobs, self.selection = parent, lib, jobs, selection
         self.reader, self.keys, self.status, self.dialogs = reader, keys, status, dialogs
         self.fetcher, self.arxiv_lookup, self.show_paper = fetcher, arxiv_lookup, show_paper
@@ -38,8 +39,13 @@ class PdfCommands:
         keys.watch(pane.find_field, "insert")
         pane.status.connect(status)
         pane.unlocked.connect(self.keep_pdf_decrypted)
-        # Where each PDF was left: what was read or written this session, else the library's.
+        # Where each PDF was left: what was written this session, else the library's, read once on
+        # the reader thread (the GUI thread runs no queries) as the window opens, before its first
+        # list: it is there before a PDF is shown (else it moves the PDF shown meanwhile, if unmoved).
         self._places: dict[str, ReadingPlace | None] = {}
+        self._stored: dict[str, ReadingPlace] | None = None  # None: not read yet
+        self._waiting: str | None = None  # the paper whose PDF was shown before they came
+        reads.submit("reading-places", reading_place.load_all, self._places_read)
         pane.opened.connect(self._restore_place)
         pane.left.connect(self._keep_place)
 
@@ -77,11 +83,23 @@ class PdfCommands:
             self.selection.table.setFocus()
 
     # -- where a PDF was left ----------------------------------------------------------------------
+    def _place_of(self, pid: str) -> ReadingPlace | None:
+        return self._places[pid] if pid in self._places else (self._stored or {}).get(pid)
+
+    def _places_read(self, places: object, _error: str) -> None:
+        """The library's places have come (a failed read: none, the PDFs open at their start)."""
+        self._stored = places if isinstance(places, dict) else {}
+        pid, self._waiting = self._waiting, None
+        where = self.pdf_view.place()
+        if pid is not None and pid == self.reader.pdf.paper_id and where is not None and \
+                ReadingPlace(where[0], where[1], self.pdf_view.page_count, where[2]).at_start:
+            self._restore_place(pid)  # shown before they came, and not moved since
+
     def _restore_place(self, pid: str) -> None:
         """A paper's PDF is shown: at the place it was left (the page clamped if the file changed)."""
-        if pid not in self._places:
-            self._places[pid] = reading_place.load(self.lib, pid)  # one row by its key
-        place = self._places[pid]
+        if self._stored is None and pid not in self._places:
+            self._waiting = pid  # at its start until the library's places come
+        place = self._place_of(pid)
         if place is None:  # at its start; the zoom is the paper's too: one never zoomed fits the width
             if not self.pdf_view.fit_width:
                 self.pdf_view.set_fit_width()
@@ -93,7 +111,7 @@ class PdfCommands:
         """A PDF is left: its place is written (on the writer) if it moved since it was shown."""
         page, offset, zoom = where
         place = ReadingPlace(page, round(offset, 4), self.pdf_view.page_count, zoom)
-        known = self._places.get(pid)
+        known = self._place_of(pid)
         if place == known or (known is None and place.at_start):
             return
         self._places[pid] = place

@@ -881,3 +881,52 @@ def test_a_pdf_reopens_where_it_was_left_after_another_paper_and_restart(desk, q
     shown(again, other)
     view = shown(again, pid)
     assert view.current_page() == 1  # a newer file with fewer pages: its last page
+
+
+def test_reading_places_are_read_on_the_reader_thread_and_a_late_one_still_moves_an_unmoved_pdf(
+        desk, qtbot, tmp_path, settings_path):
+    """The window's thread read a PDF's place from SQLite as the PDF opened (the GUI thread runs no
+    queries): the library's places are read once, on the reader thread, as the window opens. A PDF
+    shown before they came goes to its place when they come, unless the reader has moved it."""
+    from paperdesk.core.pdf import reading_place
+    from paperdesk.core.pdf.reading_place import ReadingPlace
+    from paperdesk.gui.main_window import MainWindow
+    from paperdesk.gui.settings import open_settings
+
+    window, pid = desk
+    window.selection.move_to_row(1)
+    other = window.selection.current_id()
+    assert other is not None and other != pid
+    for paper, name in ((pid, "a.pdf"), (other, "b.pdf")):
+        attach(window.lib, paper, write_pdf(tmp_path / name, [[f"Page {n}"] for n in range(1, 7)]))
+        reading_place.store(window.lib, paper, ReadingPlace(3, 0.25, 6))
+    statements: list[str] = []
+    window.lib.conn.set_trace_callback(statements.append)  # the windows' (GUI thread's) connection
+
+    def new_window_showing(paper: str) -> MainWindow:
+        """A desk that shows the paper's PDF before it has handled any event: the reader thread's
+        answers (queued to this thread) cannot have come yet."""
+        desk = MainWindow(window.lib, open_settings(str(settings_path)))
+        qtbot.addWidget(desk)
+        desk.resize(1100, 700)
+        desk.show()
+        desk.show_paper(paper)
+        assert desk.reader.pdf.paper_id == paper and desk.reader.pdf.view.doc is not None
+        return desk
+
+    again = new_window_showing(pid)  # shown at once (pid: the list's first, as at start)
+    view = again.reader.pdf.view
+    qtbot.waitUntil(lambda: view.current_page() == 3, timeout=10_000)  # then at its place
+    assert abs(view.place()[1] - 0.25) < 0.01
+
+    third = new_window_showing(pid)  # (the list's first paper: the one the desk shows at start)
+    view = third.reader.pdf.view
+    view.go_to_page(1)  # the reader moves on before the places come: they do not move it back
+    qtbot.waitUntil(lambda: not third.papers.reader.pending("reading-places"), timeout=10_000)
+    qtbot.waitUntil(lambda: not third.reading, timeout=10_000)
+    assert third.reader.pdf.paper_id == pid and view.current_page() == 1
+    third.show_paper(other)
+    assert view.current_page() == 3  # known now: at once
+    assert not [s for s in statements if "settings" in s]
+    for desk in (again, third):
+        desk.close()

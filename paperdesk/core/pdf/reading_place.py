@@ -37,8 +37,21 @@ class ReadingPlace:
 
 def load(lib: Library, paper_id: str) -> ReadingPlace | None:
     """The place stored for the paper; None if none (or not readable: it is only a convenience)."""
+    return _parse(lib.setting(KEY + paper_id))
+
+
+def load_all(lib: Library) -> dict[str, ReadingPlace]:
+    """Every paper's stored place, by paper id (the desk reads them once, on its reader thread: one
+    row per paper read past its first screen, a range of the settings table's key)."""
+    rows = lib.conn.execute("SELECT key, value FROM settings WHERE key >= ? AND key < ?",
+                            (KEY, KEY[:-1] + chr(ord(KEY[-1]) + 1)))
+    places = ((key[len(KEY):], _parse(value)) for key, value in rows)
+    return {pid: place for pid, place in places if place is not None}
+
+
+def _parse(value: str | None) -> ReadingPlace | None:
     try:
-        raw = json.loads(lib.setting(KEY + paper_id) or "null")
+        raw = json.loads(value or "null")
         if not isinstance(raw, dict):
             return None
         zoom = raw.get("zoom")
