@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 
+from paperdesk.core.search.decisions import decided_query
 from paperdesk.core.search.evaluator import IndexView, top
 from paperdesk.core.search.index import make_schema
 from paperdesk.core.search.whoosh_internals import segment_id
@@ -217,8 +218,14 @@ def test_an_and_looked_up_at_its_first_parts_documents_answers_as_over_the_whole
 
     found = request.getfixturevalue(fixture)
     folder, searcher = found if isinstance(found, tuple) else (None, found)
-    ands = [query for query in queries() + as_typed(searcher) if "And(" in repr(query)]
-    ands += [q.And([q.Term("abstract", "absent"), q.Term("abstract", "model")]),  # ends at once
+    view = IndexView(searcher, folder)
+    starred = np.zeros(view.doc_count_all, dtype=bool)
+    starred[::3] = True  # a triage decision's mask (decisions.py), deleted documents included
+    ands = [query for query in queries() + as_typed(searcher) if "And" in repr(query)]  # AndNots too
+    ands += [q.And([q.Term("abstract", "video"), decided_query("starred", starred, view.leaves)]),
+             q.AndNot(q.And([q.Term("abstract", "graph"), q.NumericRange("upvotes", 10, 200)]),
+                      q.Or([decided_query("starred", starred, view.leaves), q.Term("title", "model")])),
+             q.And([q.Term("abstract", "absent"), q.Term("abstract", "model")]),  # ends at once
              q.And([q.Term("abstract", "graph"), q.Or([q.Term("title", "model", boost=3.0),
                                                        q.Prefix("abstract", "le", boost=0.5)], boost=2.0),
                     q.Prefix("abstract", "po", boost=1.5), q.Phrase("title", ["world", "model"])])]
@@ -228,7 +235,6 @@ def test_an_and_looked_up_at_its_first_parts_documents_answers_as_over_the_whole
         monkeypatch.setattr(evaluator, "NARROW_SHARE", share)
         return [view.evaluate(query) for query in ands]
 
-    view = IndexView(searcher, folder)
     narrowed = answers(1.0, view)  # later parts' terms read afresh, scored at those documents
     whole = answers(-1.0, view)    # never narrowed (decodes and keeps every term)
     narrowed_cached = answers(1.0, view)

@@ -419,7 +419,11 @@ class IndexView:
             base = self.evaluate(query.a)
             if not len(base):
                 return base
-            return base.restricted(~self.evaluate(query.b).mask)
+            if len(base) > NARROW_SHARE * self.doc_count_all:
+                return base.restricted(~self.evaluate(query.b).mask)
+            docs, scores = base.documents()  # few: the excluded part is looked up there only
+            excluded, _ = self._at(query.b, self._narrowed(docs, base.mask))
+            return Matches.of_documents(docs[~excluded], scores[~excluded], self.doc_count_all)
         if isinstance(query, wq.Every):
             return self._constant(self._live.copy())
         if isinstance(query, wq.Not):  # Whoosh scores each document it keeps 1.0, unboosted
@@ -446,9 +450,7 @@ class IndexView:
         first = self.evaluate(subqueries[0])
         if len(subqueries) > 1 and len(first) <= NARROW_SHARE * self.doc_count_all:
             docs, first_scores = first.documents()
-            places = np.empty(self.doc_count_all, dtype=np.int64)  # read only at `docs`
-            places[docs] = np.arange(len(docs))
-            at = Narrowed(docs, first.mask, places)
+            at = self._narrowed(docs, first.mask)
             has, scores = np.ones(len(docs), dtype=bool), first_scores.copy()
             for q in subqueries[1:]:
                 if not has.any():
@@ -463,6 +465,11 @@ class IndexView:
             mask &= part.mask
             scores += part.scores
         return Matches(mask, np.where(mask, scores, 0.0))
+
+    def _narrowed(self, docs: np.ndarray, mask: np.ndarray) -> Narrowed:
+        places = np.empty(self.doc_count_all, dtype=np.int64)  # read only at `docs`
+        places[docs] = np.arange(len(docs))
+        return Narrowed(docs, mask, places)
 
     def _at(self, query: Any, at: Narrowed) -> tuple[np.ndarray, np.ndarray]:
         """`evaluate(query)` at the documents `at.docs` only: (matches, scores) per document of
@@ -485,6 +492,10 @@ class IndexView:
                 has &= part_has
                 scores += part_scores
             return has, np.where(has, scores, 0.0)
+        if isinstance(query, wq.NumericRange) or is_decided(query):  # scored 1.0 where they hold
+            has = self._range_at(query, at.docs) if isinstance(query, wq.NumericRange) else \
+                query.mask[at.docs] & self._live[at.docs]
+            return has, has.astype(np.float64)
         found = self.evaluate(query)  # anything else: the whole-index answer, read there
         return found.mask[at.docs], found.scores[at.docs]
 
@@ -667,12 +678,12 @@ class IndexView:
 
     def _range(self, query: Any) -> np.ndarray:
         has, values = self.column(query.fieldname)
-        mask = has & self._live
-        if query.start is not None:
-            mask &= values > query.start if query.startexcl else values >= query.start
-        if query.end is not None:
-            mask &= values < query.end if query.endexcl else values <= query.end
-        return mask
+        return _within(query, has & self._live, values)
+
+    def _range_at(self, query: Any, docs: np.ndarray) -> np.ndarray:
+        """`_range(query)` at the documents `docs` only."""
+        has, values = self.column(query.fieldname)
+        return _within(query, has[docs] & self._live[docs], values[docs])
 
     def _prefix(self, query: Any) -> Matches:
         """As Whoosh does: an Or of the completions (one completion: that term, unboosted)."""
@@ -704,6 +715,15 @@ class IndexView:
             found.scores[matcher.id()] = matcher.score()
             matcher.next()
         return found
+
+
+def _within(query: Any, mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """`mask` (in place) where `values` are within the NumericRange `query`."""
+    if query.start is not None:
+        mask &= values > query.start if query.startexcl else values >= query.start
+    if query.end is not None:
+        mask &= values < query.end if query.endexcl else values <= query.end
+    return mask
 
 
 def _matched(reader: Any, fieldname: str, tbytes: bytes) -> tuple[np.ndarray, np.ndarray] | None:
