@@ -453,6 +453,24 @@ def test_sidecar_lists_give_whooshs_documents_and_scores(sidecar_searcher):
     assert len(ids) > 20 and (ids == expected[0]).all() and np.allclose(scores, expected[1])
 
 
+def test_long_lists_scored_from_a_table_get_the_formulas_bits(sidecar_searcher, monkeypatch):
+    """A long list of one-byte counts is scored by looking each (count, length) pair up in a table
+    made by the same formula: every query answers bit for bit as with the formula alone."""
+    from paperdesk.core.search import evaluator
+
+    folder, searcher = sidecar_searcher
+
+    def answers(table_from: int) -> list:
+        monkeypatch.setattr(evaluator, "SCORE_TABLE_FROM", table_from)
+        view = IndexView(searcher, folder)
+        return [view.evaluate(query) for query in queries() + as_typed(searcher)]
+
+    by_formula, by_table = answers(1 << 62), answers(1)
+    assert sum(len(m) for m in by_formula) > 100
+    for a, b in zip(by_formula, by_table, strict=True):
+        assert np.array_equal(a.mask, b.mask) and np.array_equal(a.scores, b.scores)
+
+
 def test_postings_files_keep_counts_in_one_or_two_bytes(tmp_path):
     from array import array
 

@@ -303,12 +303,13 @@ class Sidecar:
         return fieldname in self.fields
 
     def postings(self, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray] | None:
-        """(docnums, weights) of a term's list, or None when the segment does not have the term."""
+        """(docnums, weights) of a term's list, or None when the segment does not have the term;
+        the weights as stored (counts in one or two bytes, read-only: a view of the file)."""
         span = self._span(fieldname, text)
         if span is None:
             return None
         first, start, stop, weights = span
-        return self.docnums(first + start, first + stop), weights[start:stop].astype(np.float64)
+        return self.docnums(first + start, first + stop), weights[start:stop]
 
     def _span(self, fieldname: str, text: bytes) -> tuple[int, int, int, np.ndarray] | None:
         """Where a term's list is: the field's first posting, the list's start and stop within
@@ -337,7 +338,7 @@ class Sidecar:
         if stop - start < (hi - lo) * SHORT_RUN:  # short runs: the whole list, then the mask
             docnums = self.docnums(first + start, first + stop)
             hit = np.flatnonzero(keep[docnums])
-            return docnums[hit], weights[start:stop][hit].astype(np.float64), stop - start
+            return docnums[hit], weights[start:stop][hit], stop - start
         ids, kept = [], []
         for run in range(lo, hi):
             a = int(self.run_first[run])
@@ -347,9 +348,9 @@ class Sidecar:
             ids.append(self.lows[a:b][hit].astype(np.int64) + base)
             kept.append(hit + (a - first))
         if not ids:
-            return np.zeros(0, dtype=np.int64), np.zeros(0), stop - start
+            return np.zeros(0, dtype=np.int64), weights[:0], stop - start
         at = np.concatenate(kept) if len(kept) > 1 else kept[0]
-        return (np.concatenate(ids) if len(ids) > 1 else ids[0]), weights[at].astype(np.float64), stop - start
+        return (np.concatenate(ids) if len(ids) > 1 else ids[0]), weights[at], stop - start
 
     def docnums(self, start: int, stop: int) -> np.ndarray:
         """The docnums of postings start..stop - 1 (int64), where a term's list starts a run:
