@@ -100,7 +100,7 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     ("pdf-zoom-out", "Zoom out of the PDF", ""),
     ("pdf-fit-width", "Fit the PDF's pages to the pane's width", ""),
     ("pdf-outline", "Show or hide the PDF's table of contents", ""),
-    ("pdf-back", "Back to where the last link, outline entry or page jump left in the PDF", ""),
+    ("pdf-back", "Back to where the last link, outline entry, page jump or search match left in the PDF", ""),
     ("pdf-forward", "Forward again in the PDF (after Back)", ""),
 )
 

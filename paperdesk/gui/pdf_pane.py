@@ -101,7 +101,7 @@ class PdfPane(QWidget):
             ("−", "Zoom out (-)", self.view.zoom_out),
             ("+", "Zoom in (+)", self.view.zoom_in),
             ("↔", "Fit width (w)", self.view.set_fit_width),
-            ("←", "Back to where the last link or outline entry left (Alt+Left)", self.view.back),
+            ("←", "Back to where the last link, outline entry or match left (Alt+Left)", self.view.back),
             ("→", "Forward again (Alt+Right)", self.view.forward))]
         self.back_button, self.forward_button = buttons[-2:]
         bar = row(*buttons, self.page_label, 1, (self.find_field, 2), self.match_label, margins=(6, 2, 6, 2))

@@ -137,6 +137,7 @@ class PdfView(QAbstractScrollArea):
         self._seen_width = 0  # the viewport's width at the last resize
         self._back: list[tuple[int, float]] = []  # places left by a jump (link, outline, go to page)
         self._forward: list[tuple[int, float]] = []  # places Back left, newest last
+        self._at_match: tuple[int, float] | None = None  # where the last match shown put the view
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setMouseTracking(True)
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
@@ -159,6 +160,7 @@ class PdfView(QAbstractScrollArea):
         self._last_page = -1
         self._back.clear()
         self._forward.clear()
+        self._at_match = None
         self.history_changed.emit(False, False)
         self._layout(keep_position=False)
         self.verticalScrollBar().setValue(0)
@@ -306,7 +308,9 @@ class PdfView(QAbstractScrollArea):
                 match = self.current_match()
                 if self._match_unplaced and match is not None and match[0] == page:
                     self._match_unplaced = False
-                    self._scroll_to_match()
+                    if self._position() == self._at_match:  # (not if the reader has moved since)
+                        self._scroll_to_match()
+                        self._at_match = self._position()
                 self.viewport().update()
 
             self.renderer.submit(lambda doc, page=page: doc.char_boxes(page), done)
@@ -449,14 +453,19 @@ class PdfView(QAbstractScrollArea):
             return
         here = self._position()
         self.go_to_page(i, y)
+        self._left(here)
+
+    def _left(self, here: tuple[int, float]) -> None:
+        """A jump moved the view from `here`: Back returns there (a new jump drops Forward's places)."""
         if self._position() != here:
             self._back = [*self._back[-(HISTORY - 1):], here]
             self._forward.clear()
             self.history_changed.emit(True, False)
 
     def back(self) -> None:
-        """To the place the last jump left (a link, an outline entry, go to page), like a browser."""
-        self._step(self._back, self._forward, "No earlier place: Back returns from a link or outline entry")
+        """To the place the last jump left (a link, an outline entry, go to page, a search match)."""
+        self._step(self._back, self._forward,
+                   "No earlier place: Back returns from a link, outline entry or search match")
 
     def forward(self) -> None:
         self._step(self._forward, self._back, "No later place: Forward undoes Back")
@@ -588,11 +597,19 @@ class PdfView(QAbstractScrollArea):
         self._show_match()
 
     def _show_match(self) -> None:
+        """Bring the current match into view: a jump (Back returns to where the reader was), unless
+        the view is still where the last match put it (the next match, a longer text typed: Back
+        goes to the place before them all, not through each)."""
         page, _start, _length = self.matches[self.match_index]
+        here = self._position() if self._tops else None
         self._match_unplaced = not self._scroll_to_match()
         if self._match_unplaced:  # its page's boxes are not read yet: show the page, place it later
             self.go_to_page(page)
             self._request_boxes([page])
+        if here is not None:
+            if here != self._at_match:
+                self._left(here)
+            self._at_match = self._position()
         self.message.emit(f"Match {self.match_index + 1} of {len(self.matches)} (page {page + 1})")
         self.found.emit(self.match_index, len(self.matches))
         self.viewport().update()

@@ -681,6 +681,50 @@ def test_back_and_forward_after_following_a_link(desk, qtbot, tmp_path):
     assert not pane.back_button.isEnabled() and not pane.forward_button.isEnabled()
 
 
+def test_back_returns_from_a_search_match_to_where_the_reader_was(desk, qtbot, tmp_path):
+    """Going to a far match (find as you type, Enter, n) was no jump: Alt+Left said there was no
+    earlier place. Now the place the reader was reading goes on the Back list once per search (the
+    next match, or a longer text typed, moves on from the last match without adding to it); Forward
+    goes to the match again; after reading elsewhere, a match is a jump again."""
+    window, pid = desk
+    pages = [[f"Page {n} text"] for n in range(1, 9)]
+    pages[4] = ["a quokka on page five"]
+    pages[6] = ["another quokka on page seven"]
+    show_pdf(window, qtbot, pid, write_pdf(tmp_path / "far.pdf", pages))
+    pane, view = window.reader.pdf, window.reader.pdf.view
+    bar = view.verticalScrollBar()
+    view.go_to_page(1)
+    bar.setValue(bar.value() + 30)  # reading a little way down page 2
+    reading = bar.value()
+    press(window, qtbot, "/")
+    qtbot.keyClicks(pane.find_field, "quokka")
+    qtbot.waitUntil(lambda: pane.match_label.text() == "1 of 2", timeout=10_000)
+    assert view.current_page() == 4 and pane.back_button.isEnabled()
+    qtbot.keyClick(pane.find_field, Qt.Key.Key_Return)
+    press(window, qtbot, "n")  # the next match, page 7: on from the last match
+    qtbot.waitUntil(lambda: view.current_page() == 6, timeout=10_000)
+    done: list[bool] = []
+    view.renderer.submit(lambda doc: None, lambda *_a: done.append(True))  # the match placed on its page
+    qtbot.waitUntil(lambda: bool(done), timeout=10_000)
+    at_match = bar.value()
+    press(window, qtbot, "Alt+Left")  # back to the place read, past both matches
+    assert bar.value() == reading and view.current_page() == 1
+    assert not pane.back_button.isEnabled() and pane.forward_button.isEnabled()
+    press(window, qtbot, "Alt+Right")
+    assert bar.value() == at_match
+    press(window, qtbot, "Home")  # reading at the start now: a match is a jump from here
+    assert bar.value() == 0
+    press(window, qtbot, "/")
+    qtbot.keyClicks(pane.find_field, "quokka on")
+    qtbot.waitUntil(lambda: pane.match_label.text() == "1 of 2" and view.current_page() == 4, timeout=10_000)
+    qtbot.keyClicks(pane.find_field, " page s")  # typed on: its one match, page 7, adds no place
+    qtbot.waitUntil(lambda: pane.match_label.text() == "1 of 1" and view.current_page() == 6, timeout=10_000)
+    press(window, qtbot, "Alt+Left")
+    assert bar.value() == 0
+    press(window, qtbot, "Alt+Left")
+    assert bar.value() == reading and not pane.back_button.isEnabled()
+
+
 def test_ctrl_wheel_zooms(desk, qtbot, tmp_path):
     from PySide6.QtGui import QWheelEvent
 
