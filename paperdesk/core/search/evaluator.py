@@ -64,7 +64,9 @@ class Matches(Mapping[int, float]):
 
     __slots__ = ("_count", "_doc_scores", "_docs", "_mask", "_scores", "_size")
 
-    def __init__(self, mask: np.ndarray, scores: np.ndarray):
+    def __init__(self, mask: np.ndarray, scores: np.ndarray | None):
+        """`scores` None: every document of `mask` scores 1.0 (a range, a triage decision, Every),
+        made into a whole-index array only if read."""
         self._mask: np.ndarray | None = mask
         self._scores: np.ndarray | None = scores
         self._docs: np.ndarray | None = None
@@ -92,9 +94,20 @@ class Matches(Mapping[int, float]):
     @property
     def scores(self) -> np.ndarray:
         if self._scores is None:
-            self._scores = np.zeros(self._size)
-            self._scores[self._docs] = self._doc_scores
+            if self._docs is None:
+                self._scores = self.mask.astype(np.float64)
+            else:
+                self._scores = np.zeros(self._size)
+                self._scores[self._docs] = self._doc_scores
         return self._scores
+
+    def _ones(self) -> bool:
+        """Whether every match scores 1.0 and no whole-index scores were made."""
+        return self._scores is None and self._docs is None
+
+    def add_scores_to(self, scores: np.ndarray) -> None:
+        """`scores += self.scores` (a mask of 1.0 scores added as it is: the same sums)."""
+        scores += self.mask if self._ones() else self.scores
 
     def __len__(self) -> int:
         if self._count is None:
@@ -121,7 +134,7 @@ class Matches(Mapping[int, float]):
         if self._docs is not None and self._doc_scores is not None:
             return self._docs, self._doc_scores
         docs = np.flatnonzero(self.mask)
-        return docs, self.scores[docs]
+        return docs, (np.ones(len(docs)) if self._ones() else self.scores[docs])
 
     def add_to(self, mask: np.ndarray, scores: np.ndarray) -> None:
         """Or this into whole-index arrays, in place: `mask |= mine`, `scores += mine`."""
@@ -130,7 +143,7 @@ class Matches(Mapping[int, float]):
             scores[self._docs] += self._doc_scores
         else:
             mask |= self.mask
-            scores += self.scores
+            self.add_scores_to(scores)
 
     def scores_of(self, docnums: list[int] | np.ndarray) -> np.ndarray:
         """The scores of these matching documents."""
@@ -148,7 +161,7 @@ class Matches(Mapping[int, float]):
     def restricted(self, keep: np.ndarray) -> Matches:
         """Only the documents also in the mask `keep`."""
         mask = self.mask & keep
-        return Matches(mask, np.where(mask, self.scores, 0.0))
+        return Matches(mask, None if self._ones() else np.where(mask, self.scores, 0.0))
 
 
 def _common(a: np.ndarray, b: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -235,7 +248,7 @@ class IndexView:
 
     def _constant(self, mask: np.ndarray) -> Matches:
         """Every document of `mask`, scored 1.0 (as Whoosh scores Every and ranges)."""
-        return Matches(mask, mask.astype(np.float64))
+        return Matches(mask, None)
 
     # -- postings -------------------------------------------------------------------------------
     def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -475,7 +488,7 @@ class IndexView:
         for q in subqueries[1:]:  # in place: reducing a list first copies it into one 2-D array
             part = self.evaluate(q)
             mask &= part.mask
-            scores += part.scores
+            part.add_scores_to(scores)
         return Matches(mask, np.where(mask, scores, 0.0))
 
     def _narrowed(self, docs: np.ndarray, mask: np.ndarray) -> Narrowed:
