@@ -6,6 +6,7 @@ signal hop later, so a test reads the library only once the writer has run it.""
 
 from __future__ import annotations
 
+from paperdesk.gui.palette import NAME_ROLE
 from paperdesk.gui.qt import QApplication, Qt, QTreeWidgetItem
 from paperdesk.gui.sidebar import VIEW_ROLE, Sidebar
 
@@ -37,3 +38,9 @@ def sidebar_group(sidebar: Sidebar, title: str) -> QTreeWidgetItem:
     """A group of the sidebar ("Tags", "Digests", "Feeds", "Categories", "Saved searches")."""
     return next(item for item in map(sidebar.topLevelItem, range(sidebar.topLevelItemCount()))
                 if item.text(0) == title)
+
+
+def shown_commands(palette) -> list[str]:
+    """The commands a palette or go-to picker lists now (its items not filtered out), by name."""
+    items = [palette.list.item(i) for i in range(palette.list.count())]
+    return [item.data(NAME_ROLE) for item in items if not item.isHidden()]

@@ -81,10 +81,6 @@ class FilterList(QDialog):
         self.filter("")
         self.field.setFocus()
 
-    def visible_names(self) -> list[str]:
-        return [self.list.item(i).data(NAME_ROLE) for i in range(self.list.count())
-                if not self.list.item(i).isHidden()]
-
     def filter(self, text: str) -> None:
         items = [self.list.item(i) for i in range(self.list.count())]
         shown = matches(text.lower().split(), [item.data(HAY_ROLE) for item in items])

@@ -66,7 +66,6 @@ class FeedScheduler(QObject):
         self.lib, self.jobs, self.job_status, self.status = lib, jobs, job_status, status
         self.window = window  # due feeds are refreshed only while it is shown
         self.job: Job | None = None  # the running refresh (its label, progress and cancel flag)
-        self.last_results: list[FeedResult] = []
         self.last_summary = ""
         self._fetcher: Fetcher | None = None
         self._results: dict[int, FeedResult] = {}
@@ -202,7 +201,6 @@ class FeedScheduler(QObject):
             self._fetcher.close()  # every fetch is done: its threads end at once
             self._fetcher = None
         self._end()
-        self.last_results = results
         self.last_summary = summarize(results)
         self.status(self.last_summary, 0)
         self.refreshed.emit(results)

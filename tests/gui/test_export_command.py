@@ -3,6 +3,8 @@ real dialog (it was a stub saying export was not available)."""
 
 from __future__ import annotations
 
+from desk_keys import shown_commands
+
 from paperdesk.gui.qt import Qt
 
 
@@ -19,7 +21,7 @@ def test_one_export_entry_and_the_palette_opens_the_dialog(make_window, seeded, 
     palette = window.dialogs.top()
     qtbot.waitUntil(palette.isVisible)
     qtbot.keyClicks(palette.field, "export")
-    assert palette.visible_names()[0] == "export"
+    assert shown_commands(palette)[0] == "export"
     qtbot.keyClick(palette.field, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.export.dialog is not None
                     and window.export.dialog.isVisible())

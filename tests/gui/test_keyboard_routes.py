@@ -4,7 +4,7 @@ reach the desk after a menu, highlights chosen with the keys and snapped to word
 from __future__ import annotations
 
 import pytest
-from desk_keys import press
+from desk_keys import press, shown_commands
 
 from paperdesk.core.records import IncomingPaper, SourceBatch
 from paperdesk.gui.qt import QApplication, QEvent, QGuiApplication, QLineEdit, QPoint, Qt, QTextCursor
@@ -31,7 +31,7 @@ def test_go_to_picker_reaches_digests_tags_and_saved_searches(desk, seeded, qtbo
     picker = desk.dialogs.top()
     qtbot.waitUntil(picker.isVisible)
     qtbot.waitUntil(lambda: mode(desk) == "PALETTE")
-    names = picker.visible_names()
+    names = shown_commands(picker)
     assert {"view:inbox", "view:tag:reading", f"view:source:{nov['id']}", "view:saved:fresh ideas"} \
         <= set(names)
     starred = next(e for e in desk.sidebar.entries() if e.key == "starred")
@@ -39,7 +39,7 @@ def test_go_to_picker_reaches_digests_tags_and_saved_searches(desk, seeded, qtbo
     seeded.star(desk.model.ids[:1])
     qtbot.waitUntil(lambda: next(e for e in desk.sidebar.entries() if e.key == "starred").detail == "1 paper")
     qtbot.keyClicks(picker.field, "nov 5")  # the sidebar's own name for the digest
-    assert picker.visible_names() == [f"view:source:{nov['id']}"]
+    assert shown_commands(picker) == [f"view:source:{nov['id']}"]
     press(qtbot, picker.field, "Return")
     assert desk.papers.view.key == f"source:{nov['id']}" and desk.model.rowCount() == 98
     assert desk.sidebar.current_key() == f"source:{nov['id']}"
@@ -51,7 +51,7 @@ def test_go_to_picker_reaches_digests_tags_and_saved_searches(desk, seeded, qtbo
     picker = desk.dialogs.top()
     qtbot.waitUntil(picker.isVisible)
     qtbot.keyClicks(picker.field, "rdng")
-    assert picker.visible_names() == ["view:tag:reading"]
+    assert shown_commands(picker) == ["view:tag:reading"]
     press(qtbot, picker.field, "Return")
     assert desk.papers.view.key == "tag:reading" and desk.model.rowCount() == 2
 
@@ -63,7 +63,7 @@ def test_palette_lists_every_sidebar_view(desk, seeded, qtbot):
     palette = desk.dialogs.top()
     qtbot.waitUntil(palette.isVisible)
     qtbot.keyClicks(palette.field, "go to nov")
-    assert palette.visible_names() == [f"view:source:{nov['id']}"]
+    assert shown_commands(palette) == [f"view:source:{nov['id']}"]
     press(qtbot, palette.field, "Return")
     assert desk.papers.view.key == f"source:{nov['id']}"
     qtbot.waitUntil(desk.table.hasFocus)
