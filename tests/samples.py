@@ -11,9 +11,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "resources" / "samples"  # byte copies of ../shared/seeds (see resources/samples/README)
-DIGEST_BLOCKS = SAMPLES / "000_8952fd423edcbd4b.txt"
-DIGEST_ALTERNATING = SAMPLES / "001_1b94a34d59172f49.txt"
-DIGEST_PLAIN = SAMPLES / "002_a0e2e1b702ddcfc1.txt"
+DIGEST_BLOCKS = SAMPLES / "hf-daily-papers-nov-5.txt"
+DIGEST_ALTERNATING = SAMPLES / "hf-papers-list.txt"
+DIGEST_PLAIN = SAMPLES / "hf-daily-papers-mar-18.txt"
 TODAY = dt.date(2026, 11, 23)
 FEED_DATA = ROOT / "tests" / "data" / "feeds"  # small feed files made for the tests (see its README)
 

@@ -199,13 +199,13 @@ def test_cli_undo_names_the_operation_and_asks_for_yes(library_dir):
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert proc.stderr == ("paperdesk: not undone: the last operation is Import "
-                           "002_a0e2e1b702ddcfc1.txt (79 papers, 79 new), made in the desk just now; "
+                           "hf-daily-papers-mar-18.txt (79 papers, 79 new), made in the desk just now; "
                            "run `paperdesk undo --yes` to undo it\n")
     with Library.open(library_dir) as lib:
         assert lib.stats()["papers"] == 79  # nothing undone
     proc = run(library_dir, "undo", "--yes")
     assert proc.returncode == 0
-    assert proc.stdout == "undid: Import 002_a0e2e1b702ddcfc1.txt (79 papers, 79 new)\n"
+    assert proc.stdout == "undid: Import hf-daily-papers-mar-18.txt (79 papers, 79 new)\n"
     assert run(library_dir, "redo").returncode == 1
     assert run(library_dir, "redo", "-y").returncode == 0
     pid = lib_first_id(library_dir)
@@ -214,7 +214,7 @@ def test_cli_undo_names_the_operation_and_asks_for_yes(library_dir):
     assert run(library_dir, "tag", pid, "x").returncode == 0  # a new command's change ends the redo stack
     assert "nothing to redo" in run(library_dir, "redo", "--yes").stderr
     history = run(library_dir, "history").stdout
-    assert "Import 002_a0e2e1b702ddcfc1.txt (79 papers, 79 new) (made in the desk)" in history
+    assert "Import hf-daily-papers-mar-18.txt (79 papers, 79 new) (made in the desk)" in history
 
 
 def test_cli_undo_confirms_on_a_terminal(library_dir):

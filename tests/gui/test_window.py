@@ -14,7 +14,7 @@ from paperdesk.gui.paper_model import COLUMN_KEYS, SORT_COLUMN
 from paperdesk.gui.qt import QDragEnterEvent, QDropEvent, QMimeData, QPoint, QPointF, Qt, QUrl
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "resources" / "samples" / "000_8952fd423edcbd4b.txt"
+SAMPLE = ROOT / "resources" / "samples" / "hf-daily-papers-nov-5.txt"
 HOSTILE_TITLE = '<script>alert("x")</script><img src="http://evil.example/x.png" onerror="boom()">Evil'
 
 
@@ -173,6 +173,14 @@ def test_first_run_offers_samples(make_window, lib, qtbot):
     qtbot.waitUntil(lambda: not window.reading)  # the list and the sidebar's counts come from the reader
     assert window.model.rowCount() == 397
     assert not window.imports.banner.isVisible()
+    # Named for people: the digest without a date was "001_1b94a34d59172f49.txt" in the sidebar, the
+    # reader's "in digests …", the status line and the undo history (the seeds' hashed file names).
+    import re
+
+    digests = [e for e in window.sidebar.entries() if e.kind == "digest"]
+    assert len(digests) == 3 and "hf-papers-list.txt" in [e.title for e in digests]
+    named = [e.title + " " + e.detail for e in digests] + [op.label for op in lib.history()]
+    assert not [n for n in named if re.search(r"[0-9a-f]{12}", n)], named
 
 
 def test_import_rejects_bad_file_with_summary(make_window, lib, qtbot, tmp_path):
