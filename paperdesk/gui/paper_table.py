@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from paperdesk.gui.paper_delegate import FIGURE_WIDTH, TITLE, PaperDelegate
+from paperdesk.gui.paper_delegate import FIGURE_WIDTH, MARGIN, TITLE, PaperDelegate
 from paperdesk.gui.paper_model import COLUMN_KEYS, COLUMNS, SORT_COLUMN, PaperModel
 from paperdesk.gui.qt import (
     QAbstractItemView,
     QEvent,
+    QFont,
+    QFontMetrics,
     QHeaderView,
     QModelIndex,
     QPainter,
@@ -35,6 +37,10 @@ from paperdesk.gui.qt import (
 
 FIRST_DESCENDING = {"date", "upvotes"}  # orders a reader wants from the top (Qt's first click ascends)
 DEFAULT_WIDTHS = {"star": 26, "who": 120, "date": 88, "upvotes": 40, "tags": 90, "marks": 26}
+# The Tags column at first holds a tag of a usual length and a short one in an unread (bold) row:
+# at 90 px "#benchmark" alone was cut ("#benchma…"); two long tags would take the title's room. A
+# width the user gives it is kept (the header's state in the settings, as for every column).
+TAGS_SHOWN = "#benchmark #math"
 
 
 def header_labels(model: PaperModel) -> QStandardItemModel:
@@ -70,7 +76,10 @@ class PaperTable(QTableView):
         header.setModel(self.header_labels)
         header.setHighlightSections(False)
         header.setSectionResizeMode(TITLE, QHeaderView.ResizeMode.Stretch)
-        for key, width in DEFAULT_WIDTHS.items():
+        bold = QFont(self.font())
+        bold.setBold(True)
+        tags = QFontMetrics(bold).horizontalAdvance(TAGS_SHOWN) + 2 * MARGIN + 2
+        for key, width in {**DEFAULT_WIDTHS, "tags": max(DEFAULT_WIDTHS["tags"], tags)}.items():
             self.setColumnWidth(COLUMN_KEYS.index(key), width)
         header.setSortIndicatorShown(True)
         header.setSortIndicator(SORT_COLUMN["date"], Qt.SortOrder.DescendingOrder)

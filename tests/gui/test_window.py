@@ -205,14 +205,39 @@ def test_settings_remembered_across_windows(make_window, seeded, qtbot):
     window.splitter.setSizes([180, 330, 250])
     sizes = window.splitter.sizes()
     window.table.setColumnWidth(COLUMN_KEYS.index("who"), 177)
+    window.table.setColumnWidth(COLUMN_KEYS.index("tags"), 213)
     window.close()
     again = make_window(seeded, size=None)
     assert again.papers.view.key == "all" and again.sidebar.current_key() == "all"
     assert again.papers.order == "title" and again.papers.ascending
     assert again.table.columnWidth(COLUMN_KEYS.index("who")) == 177
+    assert again.table.columnWidth(COLUMN_KEYS.index("tags")) == 213
     assert again.splitter.sizes() == sizes
     assert (again.width(), again.height()) == (760, 560)
     assert list(again.model.ids) == seeded.paper_ids(order="title")
+
+
+def test_the_tags_column_shows_two_tags_at_first(make_window, seeded, qtbot):
+    """At 90 px the Tags column showed "#benchma…" for a paper tagged benchmark (seen in a real
+    window with a few tags): a new window's column holds a usual tag and a short one, in the bold of
+    an unread row."""
+    from paperdesk.gui.paper_delegate import MARGIN
+    from paperdesk.gui.qt import QFont, QFontMetrics
+
+    pid = seeded.paper_ids()[0]
+    seeded.tag([pid], ["benchmark", "llm"])
+    window = make_window(seeded)
+    window.go_to("all")
+    settle_desks(qtbot)
+    row = window.model.row_of(pid)
+    assert row is not None
+    text = window.model.index(row, COLUMN_KEYS.index("tags")).data()
+    assert text == "#benchmark #llm"
+    bold = QFont(window.table.font())
+    bold.setBold(True)
+    shown = window.table.columnWidth(COLUMN_KEYS.index("tags")) - 2 * MARGIN
+    assert QFontMetrics(bold).horizontalAdvance(text) <= shown
+    assert QFontMetrics(bold).horizontalAdvance("#reasoning #math") <= shown
 
 
 @pytest.mark.parametrize("column", ["date", "upvotes", "title"])
