@@ -220,7 +220,6 @@ class IndexView:
         for reader, offset in self.leaves:
             if reader.has_deletions():
                 self._live[[d + offset for d in reader.deleted_docs_set]] = False
-        self._ids: dict[int, str] = {}
         self._id_columns: list[Callable[[int], str] | None] | None = None
         self._docnum_of: list[dict[str, int]] | None = None  # per leaf: paper id -> docnum
         self._offsets = [offset for _, offset in self.leaves]
@@ -401,18 +400,28 @@ class IndexView:
         return self._live
 
     def paper_id(self, docnum: int) -> str:
-        found = self._ids.get(docnum)
-        if found is None:
-            if self._id_columns is None:
-                self._id_columns = [internals.id_column(r) for r, _ in self.leaves]
-            leaf = bisect_right(self._offsets, docnum) - 1
-            column = self._id_columns[leaf]
-            if column is not None:
-                found = column(docnum - self._offsets[leaf])
-            else:  # an index written before `id` had a column
-                found = self.searcher.stored_fields(docnum)["id"]
-            self._ids[docnum] = found
-        return found
+        """A document's paper id, read from its leaf's id column each time (a slice and a
+        decode: a cache of them only grew over a long session)."""
+        leaf = bisect_right(self._offsets, docnum) - 1
+        column = self._id_column(leaf)
+        if column is not None:
+            return column(docnum - self._offsets[leaf])
+        return self.searcher.stored_fields(docnum)["id"]  # an index written before `id` had a column
+
+    def _id_column(self, leaf: int) -> Callable[[int], str] | None:
+        if self._id_columns is None:
+            self._id_columns = [internals.id_column(r) for r, _ in self.leaves]
+        return self._id_columns[leaf]
+
+    def segment_ids(self) -> list[str | None]:
+        """Each leaf's segment (None: a leaf that is not one)."""
+        return [internals.segment_id(reader) for reader, _ in self.leaves]
+
+    def leaf_paper_ids(self, leaf: int) -> list[str] | None:
+        """The paper id of each document of a leaf, deleted ones too, in docnum order (None: the
+        leaf has no id column)."""
+        column = self._id_column(leaf)
+        return None if column is None else [column(d) for d in range(self.leaves[leaf][0].doc_count_all())]
 
     def mask_of(self, paper_ids: list[str]) -> np.ndarray:
         """The documents of these papers, as a mask (a paper re-indexed is also in a deleted

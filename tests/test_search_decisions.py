@@ -1,0 +1,111 @@
+"""Triage decisions in a search (`is:starred`, `is:archived`, ...): the masks a connection keeps
+between searches stay exactly what a fresh read of the library gives, whoever changed it."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+
+import numpy as np
+from samples import ROOT
+
+from paperdesk.core import Library
+from paperdesk.core.records import IncomingPaper, SourceBatch
+from paperdesk.core.search.decisions import DECISIONS
+
+
+def reference(lib: Library, view, name: str) -> np.ndarray:
+    """The decision's documents as a fresh full read makes them: every paper id SQLite lists,
+    looked up in the view by id."""
+    where, complement = DECISIONS[name]
+    found = view.mask_of([r[0] for r in lib.conn.execute(f"SELECT id FROM papers WHERE {where}")])
+    return view.live() & (~found if complement else found)
+
+
+def assert_masks_exact(lib: Library) -> None:
+    view = lib.search.index.view()
+    decided = lib.search.index.decided(view)
+    for name in DECISIONS:
+        assert np.array_equal(decided(name).mask, reference(lib, view, name)), name
+    rowids = lib.search.index._decisions._rowids_of_view  # the rowid path answered, not the fallback
+    assert rowids is not None and rowids[1] is not None
+
+
+def batch(n: int, first: int, step: int) -> SourceBatch:
+    """n papers (new ones, or seen again with a longer abstract: re-indexed)."""
+    papers = [IncomingPaper(title=f"Decisive study number {first + i} of sparse graphs",
+                            abstract="We study graphs and their masks." + " Again." * step,
+                            published="2026-11-20")
+              for i in range(n)]
+    return SourceBatch(kind="digest", name=f"d{step}", origin=f"/tmp/d{step}", date="2026-11-20",
+                       content_hash=f"decisions-{step}", papers=papers)
+
+
+def cli(folder, *args: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "paperdesk", "--library", str(folder), *args],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT,
+                          env={**os.environ, "PYTHONWARNINGS": "error"})
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_masks_follow_random_changes_from_any_connection_or_process(seeded):
+    rng = random.Random(7)
+    seeded.search.run("graphs")  # the index exists
+    reader = Library.open_reader(seeded.folder)  # as the desk's reader thread: another connection
+    made = 0
+
+    def some() -> list[str]:
+        ids = [r[0] for r in seeded.conn.execute("SELECT id FROM papers")]
+        return rng.sample(ids, rng.randint(1, 4))
+
+    try:
+        for step in range(40):
+            action = rng.choice(["star", "unstar", "archive", "unarchive", "import", "again", "undo"])
+            if action == "star":
+                seeded.star(some())
+            elif action == "unstar":
+                seeded.star(some(), starred=False)
+            elif action == "archive":
+                seeded.archive(some())
+            elif action == "unarchive":
+                seeded.set_status(some(), "inbox")
+            elif action == "import":
+                seeded.import_batch(batch(rng.randint(1, 30), made, step), drain=False)
+                made += 30
+            elif action == "again" and made:
+                seeded.import_batch(batch(5, rng.randrange(made), step), drain=False)
+            else:
+                seeded.undo()
+            if step % 3 == 0:
+                seeded.search.update()  # the index catches up (new segments, deletions, merges)
+            for lib in (seeded, reader):
+                assert_masks_exact(lib)
+        # Another process: `paperdesk star` / `archive` in a shell.
+        pid, other = some()[0], seeded.conn.execute("SELECT id FROM papers LIMIT 1 OFFSET 3").fetchone()[0]
+        cli(seeded.folder, "star", pid)
+        cli(seeded.folder, "archive", other)
+        for lib in (seeded, reader):
+            assert_masks_exact(lib)
+        assert seeded.conn.execute("SELECT starred FROM papers WHERE id = ?", (pid,)).fetchone()[0] == 1
+    finally:
+        reader.close()
+
+
+def found(lib: Library, query: str) -> set[str]:
+    return {hit.id for hit in lib.search.run(query, limit=None, drain=False).hits}
+
+
+def test_a_search_with_a_decision_after_an_archive_on_another_connection(seeded):
+    seeded.search.run("graph")  # the index exists
+    reader = Library.open_reader(seeded.folder)
+    try:
+        hits = found(reader, "graph is:inbox")
+        assert hits
+        gone = sorted(hits)[0]
+        seeded.archive([gone])
+        assert found(reader, "graph is:inbox") == hits - {gone}
+        assert gone in found(reader, "graph is:archived")
+    finally:
+        reader.close()
