@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 
 import pytest
@@ -219,9 +220,8 @@ def test_a_migration_keeps_the_wal_safe_from_other_processes(library_dir):
 
     with Library.open(library_dir) as lib:
         lib.import_paths([DIGEST_PLAIN], today=TODAY)
-        lib.conn.executescript("DELETE FROM _sqlite_migrations WHERE name = '0016_starred_order';"
-                               "DROP INDEX papers_starred_order_date;"
-                               "CREATE INDEX papers_starred ON papers(starred) WHERE starred = 1;"
+        # 0015 pending again (it rewrites rows: a copy is made first; its second run finds no text)
+        lib.conn.executescript("DELETE FROM _sqlite_migrations WHERE name = '0015_compressed_abstracts';"
                                f"PRAGMA user_version = {SCHEMA_VERSION - 1};")
     with Library.open(library_dir) as lib:  # migrates, after a backup
         lib.star(lib.paper_ids(limit=3))
@@ -244,16 +244,22 @@ def test_schema_version_wal_and_foreign_keys(lib):
     assert not migrations.pending(lib.db) and len(applied) == SCHEMA_VERSION  # every step, once
 
 
-def test_older_library_is_migrated_after_a_backup(library_dir):
+def _before(library_dir, names: tuple[str, ...], undo_sql: str) -> None:
+    """The library as an older PaperDesk left it: the steps `names` not applied yet."""
     with Library.open(library_dir) as lib:
-        lib.import_paths([DIGEST_PLAIN], today=TODAY)
-        # Make it look like a library written before migration 2.
-        lib.conn.executescript(
+        if not lib.paper_ids():
+            lib.import_paths([DIGEST_PLAIN], today=TODAY)
+        listed = ", ".join(f"'{n}'" for n in names)
+        lib.conn.executescript(f"{undo_sql}; DELETE FROM _sqlite_migrations WHERE name IN ({listed});"
+                               f"PRAGMA user_version = {SCHEMA_VERSION - len(names)};")
+
+
+def test_an_upgrade_of_only_new_indexes_makes_no_copy(library_dir):
+    """Every upgrade copied the whole library first (1.8 GB at a million papers), also one that only
+    added an index: steps marked additive run in one transaction and cannot lose data."""
+    _before(library_dir, ("0002_list_order_indexes", "0003_upvotes_order_indexes"),
             "DROP INDEX papers_order_date; DROP INDEX papers_status_order_date;"
-            "DROP INDEX papers_order_upvotes; DROP INDEX papers_status_order_upvotes;"
-            "DELETE FROM _sqlite_migrations WHERE name IN "
-            "('0002_list_order_indexes', '0003_upvotes_order_indexes');"
-            "PRAGMA user_version = 1;")
+            "DROP INDEX papers_order_upvotes; DROP INDEX papers_status_order_upvotes")
     with Library.open(library_dir) as lib:
         assert lib.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         plan = " ".join(r[3] for r in lib.conn.execute(
@@ -266,12 +272,52 @@ def test_older_library_is_migrated_after_a_backup(library_dir):
                 f"EXPLAIN QUERY PLAN SELECT p.id FROM papers p {where} ORDER BY {ORDERS['upvotes']}"))
             assert index in plan and "TEMP B-TREE" not in plan
         assert lib.stats()["papers"] == 79
-    backups = list(library_dir.glob("library.sqlite3.before-schema-*.bak"))
-    assert len(backups) == 1
-    conn = sqlite3.connect(backups[0])
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        (line,) = lib.warnings
+    assert not list(library_dir.glob("library.sqlite3.before-schema-*.bak"))
+    assert "no copy was needed" in line and "compact" not in line  # (nothing freed either)
+
+
+def test_an_upgrade_that_rewrites_rows_is_copied_first_and_the_older_copy_goes(library_dir):
+    """A pending step that rewrites rows (0014 rebuilds the index queue) gets a copy first; an
+    older copy from an earlier upgrade was only named for deletion, never removed: the new copy
+    holds all it held, so it is deleted once the upgrade has finished, and the line says so."""
+    _before(library_dir, ("0014_smaller",), "SELECT 1")  # (its second run rebuilds the queue again)
+    older = library_dir / "library.sqlite3.before-schema-9.bak"
+    older.write_bytes(b"an older copy" * 1000)
+    with Library.open(library_dir) as lib:
+        assert lib.stats()["papers"] == 79
+        (line,) = lib.warnings
+    (backup,) = library_dir.glob("library.sqlite3.before-schema-*.bak")
+    assert backup.name == f"library.sqlite3.before-schema-{SCHEMA_VERSION}.bak" and not older.exists()
+    assert str(backup) in line and "delete it once all looks right" in line
+    assert older.name in line and "deleted" in line and "compact" not in line
+    conn = sqlite3.connect(backup)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION - 1
     assert conn.execute("SELECT count(*) FROM papers").fetchone()[0] == 79
     conn.close()
+
+    # The next upgrade needs no copy: the one there stays, named with where it is and its size.
+    _before(library_dir, ("0017_view_filter_index",), "DROP INDEX papers_view_filter")
+    with Library.open(library_dir) as lib:
+        (line,) = lib.warnings
+    assert backup.exists() and "no copy was needed" in line
+    assert str(backup) in line and re.search(r"\(\d[\d.,]* (KB|MB)\)", line) and "still there" in line
+
+
+def test_a_step_marked_additive_writes_no_stored_row():
+    """An additive step runs without a copy of the library first: its SQL may create and drop
+    indexes and create tables or columns, never change, move or drop rows (a guard for new steps)."""
+    import inspect
+
+    from paperdesk.core import schema
+
+    assert schema.migrations.additive >= {"0002_list_order_indexes", "0017_view_filter_index"}
+    rewriting = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE|DROP TABLE|RENAME)\b|compress|\.execute\(\w")
+    for name, fn, transactional in schema.migrations.steps:
+        if name in schema.migrations.additive:
+            code = re.sub(r"(#|--).*", "", inspect.getsource(fn).split("\n", 1)[1])  # no comments
+            assert transactional and not rewriting.search(code), name
+    assert "0015_compressed_abstracts" not in schema.migrations.additive
 
 
 def test_paper_ids_within_keeps_caller_order(seeded):

@@ -61,13 +61,13 @@ BATCH = 2000  # papers a transaction of `compress_stored` (~3 MB of text; a comm
 def compress_stored(conn: sqlite3.Connection,
                     progress: Callable[[int, int, str], None] | None = None) -> int:
     """Encode the abstracts stored as plain text (a library from before 0015), BATCH papers a
-    transaction in rowid order, telling `progress` after each; returns how many shrank.
+    transaction in rowid order, telling `progress` after each; returns the bytes they shrank by.
 
     Killed midway, the committed batches stay encoded and the rest plain: both read the same, and
     running it again goes over what is left. The bytes freed stay inside the table's pages
     (rewriting them all is a VACUUM: `paperdesk compact`)."""
     total = conn.execute("SELECT count(*) FROM papers").fetchone()[0]
-    done = shrunk = last = 0
+    done = saved = last = 0
     while True:
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -81,7 +81,9 @@ def compress_stored(conn: sqlite3.Connection,
             conn.execute("ROLLBACK")
             raise
         if not rows:
-            return shrunk
-        last, done, shrunk = rows[-1][0], done + len(rows), shrunk + len(packed)
+            return saved
+        texts = dict(rows)
+        saved += sum(len(texts[rowid].encode()) - len(value) for value, rowid in packed)
+        last, done = rows[-1][0], done + len(rows)
         if progress:
             progress(min(done, total), total, "Compressing the abstracts")

@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 from paperdesk.core.paths import DB_FILENAME
+from paperdesk.core.upgrade import backups
 
 DISK_FULL = "disk full"
 READ_ONLY = "read-only"
@@ -87,8 +88,8 @@ def quick_check(path: Path) -> str:
 
 def newest_backup(path: Path) -> Path | None:
     """The newest automatic copy made before a schema change (see Library._migrate)."""
-    backups = sorted(path.parent.glob(f"{path.name}.before-schema-*.bak"), key=lambda p: p.stat().st_mtime)
-    return backups[-1] if backups else None
+    found = backups(path)
+    return found[-1] if found else None
 
 
 def damaged(path: Path) -> str:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from paperdesk.core import abstract_text, failures, ops, schema
+from paperdesk.core import abstract_text, failures, ops, schema, upgrade
 from paperdesk.core.changes import Changes
 from paperdesk.core.digest import read_digest
 from paperdesk.core.idlist import ID_ROWS, IDS, id_array, joined_ids, split_ids
@@ -230,30 +230,27 @@ class Library:
         return lib
 
     def _migrate(self, version: int, progress: Progress | None = None) -> None:
+        """Apply the pending steps; a copy of the library first when one of them rewrites stored
+        rows (`upgrade.py`: additive steps need none), and one line in `warnings` saying what
+        was kept, deleted and worth compacting."""
         if version == SCHEMA_VERSION:
             return
-        path = self.folder / DB_FILENAME
-        backup = path.with_name(f"{path.name}.before-schema-{SCHEMA_VERSION}.bak")
-        resumed = version == UPGRADING + SCHEMA_VERSION  # its copy from before is already made
-        if version > 0 and not resumed:  # keep a copy of the data before any schema change
-            # Copied by SQLite, never by opening the file: closing a file this process opened
-            # outside SQLite drops all its POSIX locks on the database, and another process's
-            # connection then closes as if last and deletes the WAL under ours ("disk I/O error").
-            def copied(_status: int, remaining: int, total: int) -> None:
-                if progress:
-                    progress(total - remaining, total, "Copying the library before upgrading it")
-
-            with contextlib.closing(sqlite3.connect(backup)) as copy:  # 64 MB a step at 4 KB pages
-                self.conn.backup(copy, pages=16384, progress=copied)
+        backup = upgrade.backup_path(self.path, SCHEMA_VERSION)
+        resumed = version == UPGRADING + SCHEMA_VERSION  # its copy from before, if needed, is made
+        copying = version > 0 and not resumed and schema.rewrites(self.db)
+        if copying:
+            upgrade.copy(self.conn, backup, progress)
+        free_pages = self.conn.execute("PRAGMA freelist_count").fetchone()[0]
         # Until every step is applied, an older PaperDesk must not open the file (it would not read
         # what the steps done so far wrote, e.g. 0015's compressed abstracts): it refuses a newer one.
         self.conn.execute(f"PRAGMA user_version = {UPGRADING + SCHEMA_VERSION}")
-        schema.apply(self.db, progress)
+        freed = schema.apply(self.db, progress)
         self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        if version > 0 and backup.exists():  # the copy is the library's size again: say so
-            size = backup.stat().st_size / 1e6
-            self.warnings.append(f"library upgraded: delete its old copy {backup.name} ({size:,.0f} MB) "
-                                 "once all looks right; `paperdesk compact` frees more")
+        if version > 0:
+            page = self.conn.execute("PRAGMA page_size").fetchone()[0]
+            freed += max(0, self.conn.execute("PRAGMA freelist_count").fetchone()[0] - free_pages) * page
+            made = backup if (copying or resumed) and backup.exists() else None
+            self.warnings.append(upgrade.finished(self.path, made, freed))
 
     def compact(self) -> tuple[int, int]:
         """Rewrite the database without its unused space (SQLite's VACUUM): the file's bytes before

@@ -22,11 +22,20 @@ class _Steps:
     def __init__(self, name: str):
         self.name = name
         self.steps: list[tuple[str, Callable[[Database], None], bool]] = []
+        self.additive: set[str] = set()
         self._made: Migrations | None = None
 
-    def __call__(self, *, name: str, transactional: bool = True) -> Callable[[Callable], Callable]:
+    def __call__(self, *, name: str, transactional: bool = True,
+                 additive: bool = False) -> Callable[[Callable], Callable]:
+        """`additive`: the step rewrites no stored row (it creates indexes, empty tables or columns
+        without values, or drops an index): in its one transaction it cannot lose data, so a run of
+        only such steps needs no copy of the library first (`Library._migrate`)."""
+        assert transactional or not additive, "only a step in one transaction is safe without a copy"
+
         def register(fn: Callable[[Database], None]) -> Callable[[Database], None]:
             self.steps.append((name, fn, transactional))
+            if additive:
+                self.additive.add(name)
             return fn
         return register
 
@@ -44,15 +53,27 @@ class _Steps:
 migrations = _Steps("paperdesk")
 # Where a long migration reports (done, total, what): `apply`'s caller (the desk's window, the CLI's line).
 _progress: ContextVar[Callable[[int, int, str], None] | None] = ContextVar("migration_progress", default=None)
+# Bytes the steps applied made free inside the tables' pages (0015's compressed abstracts), which
+# `paperdesk compact` gives back; free pages are counted by the caller.
+_freed: ContextVar[list[int] | None] = ContextVar("migration_freed", default=None)
 
 
-def apply(db: Database, progress: Callable[[int, int, str], None] | None = None) -> None:
-    """Apply the pending migrations, in file order, telling `progress` how a long one goes."""
-    token = _progress.set(progress)
+def apply(db: Database, progress: Callable[[int, int, str], None] | None = None) -> int:
+    """Apply the pending migrations, in file order, telling `progress` how a long one goes; returns
+    the bytes they freed inside the tables' pages (free pages not included)."""
+    freed: list[int] = []
+    tokens = _progress.set(progress), _freed.set(freed)
     try:
         migrations.apply(db)
     finally:
-        _progress.reset(token)
+        _progress.reset(tokens[0])
+        _freed.reset(tokens[1])
+    return sum(freed)
+
+
+def rewrites(db: Database) -> bool:
+    """Whether a pending step rewrites stored rows (one not marked additive)."""
+    return any(step.name not in migrations.additive for step in migrations.pending(db))
 
 
 @migrations(name="0001_initial")
@@ -196,7 +217,7 @@ def m0001_initial(db: Database) -> None:
     )
 
 
-@migrations(name="0002_list_order_indexes")
+@migrations(name="0002_list_order_indexes", additive=True)
 def m0002_list_order_indexes(db: Database) -> None:
     # Covering the "date" list order (see orders.ORDERS) so a 100k-paper view sorts from the index.
     db.executescript(
@@ -209,7 +230,7 @@ def m0002_list_order_indexes(db: Database) -> None:
     )
 
 
-@migrations(name="0003_upvotes_order_indexes")
+@migrations(name="0003_upvotes_order_indexes", additive=True)
 def m0003_upvotes_order_indexes(db: Database) -> None:
     # The same for the "upvotes" order: a 100k view sorted by upvotes without a temporary B-tree.
     db.executescript(
@@ -311,7 +332,7 @@ def m0005_operation_origin(db: Database) -> None:
     )
 
 
-@migrations(name="0007_rules")
+@migrations(name="0007_rules", additive=True)
 def m0007_rules(db: Database) -> None:
     # Rules: a saved query plus actions, applied to papers newer than last_rowid (core/rank/rules.py).
     db.executescript(
@@ -327,7 +348,7 @@ def m0007_rules(db: Database) -> None:
     )
 
 
-@migrations(name="0008_arxiv_snapshot")
+@migrations(name="0008_arxiv_snapshot", additive=True)
 def m0008_arxiv_snapshot(db: Database) -> None:
     # arXiv categories (space separated, the primary first, as arXiv lists them), a note when a paper
     # the user decided on got a newer version, and how far each snapshot file was read (resumable).
@@ -375,7 +396,7 @@ def m0004_index_queue_seq(db: Database) -> None:
 
 
 
-@migrations(name="0013_arxivdesk")
+@migrations(name="0013_arxivdesk", additive=True)
 def m0013_arxivdesk(db: Database) -> None:
     # A category view lists its papers by date from this index alone (at 100k papers, 10k in the
     # category: its first 2000 ids in 0.5 ms instead of 25 ms sorting them all); it also serves the
@@ -420,7 +441,7 @@ def m0014_smaller(db: Database) -> None:
 
 
 
-@migrations(name="0016_starred_order")
+@migrations(name="0016_starred_order", additive=True)
 def m0016_starred_order(db: Database) -> None:
     # The Starred view lists its papers by date from this index alone: at 1M papers, 20k starred,
     # its first 2000 ids took 50-450 ms sorting every starred row in a temporary B-tree, 0.5 ms
@@ -440,10 +461,12 @@ def m0015_compressed_abstracts(db: Database) -> None:
     # Abstracts are half of what a paper costs: each is stored deflated when that is smaller
     # (core/abstract_text.py). A transaction per 2000 papers, with progress (83 s at 1M papers, loaded):
     # killed midway, the next open goes on, and mixed rows read the same meanwhile.
-    abstract_text.compress_stored(db.conn, _progress.get())
+    saved = abstract_text.compress_stored(db.conn, _progress.get())
+    if (freed := _freed.get()) is not None:
+        freed.append(saved)
 
 
-@migrations(name="0017_view_filter_index")
+@migrations(name="0017_view_filter_index", additive=True)
 def m0017_view_filter_index(db: Database) -> None:
     # A search's hits restricted to the Inbox or the Archive look each hit up by id and test its
     # status: from this index alone, never the row (an abstract's page). At 1M papers, 1000 hits:

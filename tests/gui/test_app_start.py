@@ -89,7 +89,7 @@ def test_an_older_library_is_upgraded_on_a_thread_of_its_own(tmp_path, qapp, mon
         assert {r["id"]: r["abstract"] for r in lib.records(sorted(texts))} == texts
         assert lib.conn.execute("SELECT count(*) FROM papers WHERE typeof(abstract) = 'blob'").fetchone()[0]
         (warning,) = lib.warnings  # the upgrade's line, for the desk's status bar
-        assert "before-schema-" in warning and "paperdesk compact" in warning
+        assert "before-schema-" in warning  # (forty short abstracts: no `compact` worth naming)
     finally:
         lib.close()
 
