@@ -43,6 +43,7 @@ from paperdesk.gui.qt import (
     QAction,
     QApplication,
     QByteArray,
+    QEvent,
     QKeySequence,
     QLabel,
     QMainWindow,
@@ -121,8 +122,11 @@ class MainWindow(QMainWindow):
         self._sidebar_full = False
         self._sidebar_owed_full = False
         self._search_said = ""  # the status line the last search outcome showed
+        self._kept: str | None = None  # a status line meant to stay until the next (the upgrade's)
+        self._tipping = False  # a status tip (a hovered button or menu item) is being shown
         self._view_to_restore: str | None = None  # the last view, shown once the sidebar names it
         self._sidebar_timer.timeout.connect(self._refresh_sidebar)
+        self.statusBar().messageChanged.connect(self._bar_changed)
         self._read_timer = QTimer(self, singleShot=True, interval=MARK_READ_MS)
         self._read_timer.timeout.connect(self._mark_current_read)
 
@@ -315,6 +319,7 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         if ms:
             ms = max(ms, READ_MS_PER_CHAR * len(message))
+        self._kept = None if ms else message
         bar.showMessage(message, ms)
         fits = bar.fontMetrics().horizontalAdvance(message) < bar.width() - self.count_label.width() - 40
         bar.setToolTip("" if fits else message)
@@ -610,6 +615,25 @@ class MainWindow(QMainWindow):
         s.setValue(library_key("view", self.lib.folder), self.papers.view.key)
         s.setValue(library_key("path", self.lib.folder), str(self.lib.folder))  # for a person reading
         s.sync()
+
+    def _bar_changed(self, message: str) -> None:
+        if not self._tipping and message != self._kept:  # another line replaced it (or cleared it)
+            self._kept = None
+
+    def event(self, event: QEvent) -> bool:
+        """A status tip (the pointer over a toolbar button or a menu item) shows in the bar and,
+        when the pointer leaves, clears it: a line meant to stay (the upgrade's, naming its copy)
+        was gone after the pointer crossed the toolbar. It comes back once the tip is gone."""
+        if event.type() != QEvent.Type.StatusTip:
+            return super().event(event)
+        self._tipping = True
+        try:
+            handled = super().event(event)
+            if self._kept and not self.statusBar().currentMessage():
+                self.statusBar().showMessage(self._kept)
+        finally:
+            self._tipping = False
+        return handled
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

@@ -11,7 +11,7 @@ from desk_keys import settle_desks, sidebar_group, sidebar_item
 from paperdesk.core.reader_html import paper_html
 from paperdesk.core.records import IncomingPaper, SourceBatch
 from paperdesk.gui.paper_model import COLUMN_KEYS, SORT_COLUMN
-from paperdesk.gui.qt import QDragEnterEvent, QDropEvent, QMimeData, QPoint, QPointF, Qt, QUrl
+from paperdesk.gui.qt import QApplication, QDragEnterEvent, QDropEvent, QMimeData, QPoint, QPointF, Qt, QUrl
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "resources" / "samples" / "hf-daily-papers-nov-5.txt"
@@ -423,3 +423,32 @@ def test_a_status_line_too_long_for_the_bar_is_its_tooltip_too(desk):
     assert bar.currentMessage() == long and bar.toolTip() == long
     desk.status("Starred one paper")  # fits: no tooltip left from the long one
     assert bar.currentMessage() == "Starred one paper" and bar.toolTip() == ""
+
+
+def test_a_line_kept_until_the_next_survives_a_status_tip(make_window, seeded, qtbot):
+    """The upgrade's line (where its copy is) vanished for good once the pointer crossed a toolbar
+    button: its status tip replaced the line and, on leaving, cleared the bar (seen in a real
+    window). The kept line comes back after the tip; a line shown since is not replaced by it."""
+    from PySide6.QtGui import QStatusTipEvent
+
+    window = make_window(seeded)
+    bar = window.statusBar()
+    button = window.toolbar.widgetForAction(window.toolbar.actions()[0])
+
+    def hover(tip: str) -> None:  # what Qt sends as the pointer enters and leaves the button
+        QApplication.sendEvent(button, QStatusTipEvent(tip))
+
+    window.status("Library upgraded; its copy from before is /x/library.sqlite3.before-schema-13.bak", 0)
+    hover("Import digests")
+    assert bar.currentMessage() == "Import digests"
+    hover("")
+    assert bar.currentMessage().startswith("Library upgraded; its copy")
+    window.status("Starred 1 paper")  # a newer line (for a while): the kept one is done
+    hover("Import digests")
+    hover("")
+    assert bar.currentMessage() == ""
+    window.status("Kept again", 0)
+    bar.clearMessage()  # cleared by what showed it (a search's outcome, a job's end)
+    hover("Undo")
+    hover("")
+    assert bar.currentMessage() == ""
