@@ -9,10 +9,12 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from samples import ROOT
 
 from paperdesk.core import Library
 from paperdesk.core.records import IncomingPaper, SourceBatch
+from paperdesk.core.search import decisions
 from paperdesk.core.search.decisions import DECISIONS
 
 
@@ -50,7 +52,9 @@ def cli(folder, *args: str) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
-def test_masks_follow_random_changes_from_any_connection_or_process(seeded):
+@pytest.mark.parametrize("patch_at_most", [20_000, 3])
+def test_masks_follow_random_changes_from_any_connection_or_process(seeded, monkeypatch, patch_at_most):
+    monkeypatch.setattr(decisions, "PATCH_AT_MOST", patch_at_most)  # 3: bigger changes read whole
     rng = random.Random(7)
     seeded.search.run("graphs")  # the index exists
     reader = Library.open_reader(seeded.folder)  # as the desk's reader thread: another connection
@@ -109,3 +113,48 @@ def test_a_search_with_a_decision_after_an_archive_on_another_connection(seeded)
         assert gone in found(reader, "graph is:archived")
     finally:
         reader.close()
+
+
+def whole_reads(lib: Library, query: str) -> list[str]:
+    """The statements reading a decision's papers whole while `query` runs."""
+    seen: list[str] = []
+    lib.conn.set_trace_callback(seen.append)
+    try:
+        lib.search.run(query, limit=None, drain=False)
+    finally:
+        lib.conn.set_trace_callback(None)
+    return [sql for sql in seen if "group_concat(rowid) FROM papers WHERE" in sql]
+
+
+def test_a_star_or_an_archive_patches_the_masks_instead_of_reading_them_whole(seeded):
+    seeded.search.run("graph")
+    reader = Library.open_reader(seeded.folder)
+    try:
+        assert whole_reads(reader, "graph is:inbox -is:starred")  # the first: read whole
+        ids = [r[0] for r in seeded.conn.execute("SELECT id FROM papers WHERE status = 'inbox' LIMIT 3")]
+        seeded.archive(ids[:2])
+        seeded.star(ids[2:])
+        seeded.tag(ids[:1], ["x"])  # no decision: journals nothing
+        assert whole_reads(reader, "graph is:inbox -is:starred") == []
+        assert_masks_exact(reader)
+        assert seeded.conn.execute("SELECT count(*) FROM decision_changes").fetchone()[0] == 3
+        # Rows the reader has not read pruned away: it cannot patch, so it reads whole.
+        seeded.set_status(ids[:2], "inbox")
+        seeded.conn.execute("DELETE FROM decision_changes "
+                            "WHERE seq < (SELECT max(seq) FROM decision_changes)")
+        seeded.conn.commit()
+        assert whole_reads(reader, "graph is:inbox -is:starred")
+        assert_masks_exact(reader)
+    finally:
+        reader.close()
+
+
+def test_the_journal_keeps_its_newest_rows(lib):
+    conn = lib.conn
+    conn.executemany("INSERT INTO decision_changes (seq, paper) VALUES (?, 1)",
+                     [(s,) for s in range(1, 100_500)])
+    assert conn.execute("SELECT min(seq), count(*) FROM decision_changes").fetchone() == (1, 100_499)
+    conn.execute("INSERT INTO decision_changes (paper) VALUES (1)")  # seq 100,500
+    conn.executemany("INSERT INTO decision_changes (paper) VALUES (1)", [()] * 500)  # to 101,000
+    assert conn.execute("SELECT min(seq), max(seq) FROM decision_changes").fetchone() == (1001, 101_000)
+    conn.rollback()

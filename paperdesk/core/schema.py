@@ -476,4 +476,31 @@ def m0017_view_filter_index(db: Database) -> None:
     db.execute("CREATE INDEX papers_view_filter ON papers(id, status)")
 
 
+@migrations(name="0018_decision_changes")
+def m0018_decision_changes(db: Database) -> None:
+    # The papers whose triage decision (search/decisions.py: starred, status, updated_note) changed,
+    # by rowid, in commit order, whoever wrote them (any connection or process; triggers, so no
+    # write path can forget): a search keeps its decision masks and patches the papers listed since
+    # it last looked, where it read every archived paper again after any change (at 1M papers,
+    # 333k archived, ~40 ms a search). A paper made or deleted with no decision changes no mask.
+    # At every 1000th row the rows 100,000 older go (a reader further behind reads all again).
+    db.executescript(
+        """
+        CREATE TABLE decision_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, paper INTEGER NOT NULL);
+        CREATE TRIGGER decision_changed AFTER UPDATE OF starred, status, updated_note ON papers
+            WHEN old.starred IS NOT new.starred OR old.status IS NOT new.status
+                 OR (old.updated_note IS NULL) IS NOT (new.updated_note IS NULL)
+            BEGIN INSERT INTO decision_changes (paper) VALUES (new.rowid); END;
+        CREATE TRIGGER decision_made AFTER INSERT ON papers
+            WHEN new.starred IS NOT 0 OR new.status IS NOT 'inbox' OR new.updated_note IS NOT NULL
+            BEGIN INSERT INTO decision_changes (paper) VALUES (new.rowid); END;
+        CREATE TRIGGER decision_gone AFTER DELETE ON papers
+            WHEN old.starred IS NOT 0 OR old.status IS NOT 'inbox' OR old.updated_note IS NOT NULL
+            BEGIN INSERT INTO decision_changes (paper) VALUES (old.rowid); END;
+        CREATE TRIGGER decision_changes_kept AFTER INSERT ON decision_changes WHEN new.seq % 1000 = 0
+            BEGIN DELETE FROM decision_changes WHERE seq <= new.seq - 100000; END;
+        """
+    )
+
+
 SCHEMA_VERSION = len(migrations.steps)

@@ -136,6 +136,8 @@ def main() -> int:
     parser.add_argument("--library", type=Path, help="measure this library (a copy of it) instead of "
                         "building one; its search index must be current")
     parser.add_argument("--json", action="store_true", help="end with the figures as one JSON line")
+    parser.add_argument("--stacks", action="store_true", help="sample every thread's stack while the "
+                        "GUI thread stalls during the import (stderr: the longest stalls' samples)")
     args = parser.parse_args()
     guard_bool_refcount()
     if args.library:
@@ -159,7 +161,7 @@ def main() -> int:
 
     # -- cold start: imports + QApplication + library + window, until the list has painted rows --
     t_start = time.perf_counter()
-    from qt_heartbeat import Heartbeat
+    from qt_heartbeat import Heartbeat, StallSampler
     from synth_batches import synthetic_batches
 
     from paperdesk.core import Library
@@ -302,6 +304,9 @@ def main() -> int:
     run_until_idle()  # the scrolls above repainted synchronously, leaving layouts and paints queued
     heartbeat = Heartbeat()
     heartbeat.start()
+    sampler = StallSampler(heartbeat) if args.stacks else None
+    if sampler:
+        sampler.start()
     gaps = heartbeat.gaps
     t = time.perf_counter()
     indexed: list[int] = []
@@ -318,6 +323,9 @@ def main() -> int:
         run_until(app, window.jobs.indexed, lambda: bool(indexed))
     elapsed_indexed = time.perf_counter() - t
     heartbeat.stop()
+    if sampler:
+        sampler.stop()
+        print(sampler.report(), file=sys.stderr)
     results["10k import in background"] = (f"{elapsed:.1f} s (+ search indexing: {elapsed_indexed:.1f} s); "
                                            f"longest stall {max(gaps):.0f} ms "
                                            f"(heartbeat 5 ms; p99 gap {pct(gaps, 0.99):.0f} ms)")

@@ -3,8 +3,8 @@ search with words: read from SQLite, not from the index.
 
 They change at every keypress of a triage session; kept in the search document, each star or
 archive re-indexed the paper. Here the papers having a decision are read from SQLite (partial or
-status indexes: a few ms) as a mask over the index's documents, cached until the library changes,
-and the query holds that mask (a Whoosh query, so Whoosh's own matchers can answer it too).
+status indexes) as a mask over the index's documents, kept and patched as the library changes
+(see Decisions), and the query holds that mask (a Whoosh query, so Whoosh's own matchers can answer it too).
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ import numpy as np
 from paperdesk.core.idlist import ID_SEPARATOR, id_array, split_ids
 
 # Each decision as the papers SQLite lists, and whether the flag is the complement of that list
-# (status is inbox or archived; a paper is starred or not): the short side is read.
+# (status is inbox or archived; a paper is starred or not): the short side is read. The columns
+# they read are the ones migration 0018's triggers journal: a decision on another column needs
+# its own trigger too.
 DECISIONS: dict[str, tuple[str, bool]] = {
     "starred": ("starred = 1", False),
     "unstarred": ("starred = 1", True),
@@ -30,48 +32,96 @@ DECISIONS: dict[str, tuple[str, bool]] = {
 }
 
 
-class Decisions:
-    """Masks of the papers having each decision, for one library connection; rebuilt when the
-    library changed (this connection's changes or another's) or the index view did.
+# A change naming more papers than this (a bulk archive) has the decisions read whole again.
+PATCH_AT_MOST = 20_000
 
-    A rebuild reads the papers' rowids (one text from SQLite, parsed by numpy) and gives each
-    document its paper's answer by one gather through the view's docnum -> rowid array, made of
-    each segment's (looked up once per segment: segments never change, and a paper's rowid stays
-    while its row does). At 1M papers, 333k archived: ~40 ms where looking their ids up in
-    per-segment dicts took 0.4-0.7 s. A paper deleted and made again (an import undone, then
-    redone) has a new rowid: until the index takes it in again (it is queued) its old document
-    reads the old rowid's decisions, as its text is the old one too."""
+
+class Decisions:
+    """Masks of the papers having each decision, for one library connection.
+
+    Each decision is kept as a flag per paper rowid, read whole once (its papers' rowids: one
+    text from SQLite, parsed by numpy) and then patched: the library's `decision_changes` journal
+    (migration 0018: triggers, so any connection or process, any write) lists the papers whose
+    decision changed since, and only those are read again. A view's mask is one gather of those
+    flags through its docnum -> rowid array, made of each segment's (looked up once per process:
+    segments never change, and a paper's rowid stays while its row does). At 1M papers, 333k
+    archived: the first decision search after a star 430-670 ms when every archived id was looked
+    up in per-segment dicts, ~40 ms reading the rowids whole, now a few ms. A paper deleted and
+    made again (an import undone, then redone) has a new rowid: until the index takes it in again
+    (it is queued) its old document reads the old rowid's decisions, as its text is the old one."""
 
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
-        self._key: tuple | None = None  # (view, the library's state) the masks are of
-        self._masks: dict[str, np.ndarray] = {}
+        self._seen: tuple[int, int] | None = None  # (total_changes, data_version) last caught up at
+        self._seq = 0  # the journal's newest row that `_flags` include
+        self._flags: dict[str, np.ndarray] = {}  # where -> each rowid's answer
+        self._masks: dict[str, np.ndarray] = {}  # where -> the view's documents (of `_masks_key`)
+        self._masks_key: tuple | None = None
         self._rowids_of_view: tuple[Any, np.ndarray | None] | None = None  # (view, _doc_rowids)
 
     def mask(self, view: Any, name: str) -> np.ndarray:
         """The live documents of `view` whose paper has decision `name`."""
         where, complement = DECISIONS[name]
+        doc_rowids = self._doc_rowids(view)
+        changed = self._catch_up(patch=doc_rowids is not None)
         # The view by a weak reference: its id could be a newer one's, and a strong one would keep
         # its caches alive.
-        key = (weakref.ref(view), self.conn.total_changes,
-               self.conn.execute("PRAGMA data_version").fetchone()[0])
-        if key != self._key:
-            self._key, self._masks = key, {}
+        key = (weakref.ref(view), self._seq if doc_rowids is not None else changed)
+        if key != self._masks_key:
+            self._masks_key, self._masks = key, {}
         found = self._masks.get(where)
         if found is None:
-            found = self._masks[where] = self._papers_where(view, where)
+            if doc_rowids is None:  # Whoosh's own matchers (stock.py) or a leaf without ids: by id
+                ids = [row[0] for row in self.conn.execute(f"SELECT id FROM papers WHERE {where}")]
+                found = view.mask_of(ids)
+            else:
+                flags = self._flags.get(where)
+                if flags is None:
+                    flags = self._flags[where] = self._read_whole(where)
+                found = _gather(flags, doc_rowids)
+            self._masks[where] = found
         return view.live() & (~found if complement else found)
 
-    def _papers_where(self, view: Any, where: str) -> np.ndarray:
-        doc_rowids = self._doc_rowids(view)
-        if doc_rowids is None:  # Whoosh's own matchers (stock.py) or a leaf without ids: by paper id
-            return view.mask_of([row[0] for row in self.conn.execute(f"SELECT id FROM papers WHERE {where}")])
+    def _catch_up(self, patch: bool) -> tuple[int, int]:
+        """Bring the flags up to the journal's newest row: the papers it lists since are read
+        again (too many, or rows pruned past ours: everything is read whole at its next use)."""
+        seen = (self.conn.total_changes, self.conn.execute("PRAGMA data_version").fetchone()[0])
+        if seen == self._seen:
+            return seen
+        self._seen = seen  # (before reading: a change made meanwhile is seen the next time)
+        oldest, newest = self.conn.execute("SELECT (SELECT min(seq) FROM decision_changes), "
+                                           "(SELECT max(seq) FROM decision_changes)").fetchone()
+        newest = newest or 0
+        if newest == self._seq:
+            return seen
+        if (not patch or not self._flags or oldest is None or oldest > self._seq + 1
+                or newest - self._seq > PATCH_AT_MOST):
+            self._flags = {}
+        else:
+            text = self.conn.execute("SELECT group_concat(paper) FROM decision_changes "
+                                     "WHERE seq > ? AND seq <= ?", (self._seq, newest)).fetchone()[0]
+            self._patch(np.unique(_numbers(text)))
+        self._seq = newest
+        return seen
+
+    def _patch(self, rowids: np.ndarray) -> None:
+        """Each kept decision's answer for these papers (no such paper: no)."""
+        wheres = list(self._flags)
+        answers = ", ".join(f"coalesce(({where}), 0)" for where in wheres)
+        rows = self.conn.execute(f"SELECT {answers} FROM json_each(?) AS j "
+                                 "LEFT JOIN papers p ON p.rowid = j.value ORDER BY j.key",
+                                 (id_array(rowids.tolist()),)).fetchall()
+        for i, where in enumerate(wheres):
+            flags = _covering(self._flags[where], int(rowids.max(initial=0)))
+            flags[rowids] = np.array([row[i] for row in rows], dtype=bool)
+            self._flags[where] = flags
+
+    def _read_whole(self, where: str) -> np.ndarray:
         text = self.conn.execute(f"SELECT group_concat(rowid) FROM papers WHERE {where}").fetchone()[0]
         rowids = _numbers(text)
-        has = np.zeros(max(int(doc_rowids.max(initial=0)), int(rowids.max(initial=0))) + 1, dtype=bool)
-        has[rowids] = True
-        has[NO_PAPER] = False
-        return has[doc_rowids]
+        flags = np.zeros(int(rowids.max(initial=0)) + 1, dtype=bool)
+        flags[rowids] = True
+        return flags
 
     def _doc_rowids(self, view: Any) -> np.ndarray | None:
         """Each document's paper rowid (NO_PAPER: none), by docnum; None where it cannot be made."""
@@ -136,6 +186,20 @@ def _rowids_of(conn: sqlite3.Connection, paper_ids: list[str], everyone: dict[st
     found = _numbers(text)
     assert len(found) == len(paper_ids)
     return found
+
+
+def _covering(flags: np.ndarray, rowid: int) -> np.ndarray:
+    """`flags`, longer if needed to hold `rowid` (the rowids after it: no)."""
+    if rowid < len(flags):
+        return flags
+    longer = np.zeros(max(rowid + 1, len(flags) + len(flags) // 8), dtype=bool)
+    longer[:len(flags)] = flags
+    return longer
+
+
+def _gather(flags: np.ndarray, doc_rowids: np.ndarray) -> np.ndarray:
+    """Each document's paper's flag (NO_PAPER's is no: rowids start at 1)."""
+    return _covering(flags, int(doc_rowids.max(initial=0)))[doc_rowids]
 
 
 def _numbers(text: str | None) -> np.ndarray:
