@@ -316,6 +316,8 @@ def test_a_step_marked_additive_writes_no_stored_row():
     for name, fn, transactional in schema.migrations.steps:
         if name in schema.migrations.additive:
             code = re.sub(r"(#|--).*", "", inspect.getsource(fn).split("\n", 1)[1])  # no comments
+            # (a trigger's body runs at later writes, not in the step: 0018's journal)
+            code = re.sub(r"CREATE TRIGGER .*?\bBEGIN\b.*?\bEND;", "", code, flags=re.S)
             assert transactional and not rewriting.search(code), name
     assert "0015_compressed_abstracts" not in schema.migrations.additive
 

@@ -476,7 +476,7 @@ def m0017_view_filter_index(db: Database) -> None:
     db.execute("CREATE INDEX papers_view_filter ON papers(id, status)")
 
 
-@migrations(name="0018_decision_changes")
+@migrations(name="0018_decision_changes", additive=True)
 def m0018_decision_changes(db: Database) -> None:
     # The papers whose triage decision (search/decisions.py: starred, status, updated_note) changed,
     # by rowid, in commit order, whoever wrote them (any connection or process; triggers, so no
