@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from samples import DIGEST_PLAIN
+
 from paperdesk.core.triage import TriageSession
 
 
 def test_session_progress_decisions_and_summary(seeded):
-    source = next(s for s in seeded.sources() if s["name"].startswith("002"))
+    source = next(s for s in seeded.sources() if s["name"] == DIGEST_PLAIN.name)
     ids = seeded.paper_ids(source_id=source["id"])
     session = TriageSession(seeded, ids, name=source["name"])
     assert session.progress() == f"1 / {len(ids)}"
