@@ -10,6 +10,7 @@ from samples import TODAY
 from paperdesk.core import LibraryError
 from paperdesk.core.records import IncomingPaper, SourceBatch
 from paperdesk.core.store import enqueue_index
+from paperdesk.core.view_filter import ViewFilter
 
 PAPERS = [
     IncomingPaper("Diffusion Models for Video Generation", "We train latent diffusion models on video.",
@@ -335,3 +336,37 @@ def test_queries_typed_letter_by_letter_find_the_same_whether_an_and_is_narrowed
     narrowed, whole, again = answers(1.0), answers(-1.0), answers(1.0)  # (terms decoded or not yet)
     assert sum(total for total, _ in whole) > 100
     assert narrowed == whole == again
+
+
+VIEWS = [ViewFilter(status="inbox"), ViewFilter(status="archived"), ViewFilter(starred=True),
+         ViewFilter(tag="reading"), ViewFilter(source_id=2), ViewFilter(status="inbox", tag="reading")]
+
+
+def test_a_search_within_a_view_is_the_views_best_and_count(seeded):
+    """Searched within a desk view, the hits are the view's best `limit` (not the library's best
+    then filtered: the desk listed 661 of a query's best 1000 as "661+ matches in Inbox") and the
+    total is the view's count, whichever path answers (index, SQLite filters, stop words only)."""
+    ids = seeded.paper_ids()
+    seeded.star(ids[:9])
+    seeded.archive(ids[5:40])
+    seeded.tag(ids[2:60:3], ["reading"])
+    for where in VIEWS:
+        condition, params = where.sql()
+        members = {r[0] for r in seeded.conn.execute(f"SELECT p.id FROM papers p WHERE {condition}", params)}
+        assert members, where
+        for text in ("model", "language model", "mod", "model upvotes:>3", "upvotes:>3", "the",
+                     "model sort:date", "-model"):
+            every = [h.id for h in search(seeded, text, limit=None, typing=True).hits]
+            expected = [pid for pid in every if pid in members]
+            found = search(seeded, text, limit=5, typing=True, within=where)
+            assert found.total == len(expected), (where, text)
+            assert [h.id for h in found.hits] == expected[:5], (where, text)
+
+
+def test_a_view_searched_is_not_left_with_what_the_librarys_best_held(seeded):
+    """The library's best five for "model" archived: the Inbox still lists five, none of them."""
+    best = [h.id for h in search(seeded, "model", limit=5).hits]
+    seeded.archive(best)
+    inbox = search(seeded, "model", limit=5, within=ViewFilter(status="inbox"))
+    assert len(inbox.hits) == 5 and not {h.id for h in inbox.hits} & set(best)
+    assert inbox.total == search(seeded, "model", limit=5).total - 5

@@ -123,7 +123,7 @@ def whole_reads(lib: Library, query: str) -> list[str]:
         lib.search.run(query, limit=None, drain=False)
     finally:
         lib.conn.set_trace_callback(None)
-    return [sql for sql in seen if "group_concat(rowid) FROM papers WHERE" in sql]
+    return [sql for sql in seen if "group_concat(p.rowid) FROM papers p WHERE" in sql]
 
 
 def test_a_star_or_an_archive_patches_the_masks_instead_of_reading_them_whole(seeded):

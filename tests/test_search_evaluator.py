@@ -970,3 +970,8 @@ def test_matches_made_from_documents_answer_as_whole_index_ones():
     with pytest.raises(KeyError):
         sparse[9]
     assert np.array_equal(sparse.restricted(mask).mask, mask)
+    keep = np.zeros(size, dtype=bool)
+    keep[[7, 20, 30]] = True
+    kept, kept_whole = sparse.restricted(keep), whole.restricted(keep)
+    assert list(kept) == list(kept_whole) == [7, 20] and dict(kept) == dict(kept_whole) == {7: 2.0, 20: 2.0}
+    assert np.array_equal(kept.scores, kept_whole.scores)

@@ -11,6 +11,7 @@ from samples import TODAY
 
 from paperdesk.core import Library
 from paperdesk.core.search import whoosh_internals
+from paperdesk.core.view_filter import ViewFilter
 
 QUERIES = [
     "language", "language models", "diffusion -video", "agent OR planning", '"large language"',
@@ -20,6 +21,7 @@ QUERIES = [
     "model is:inbox", "model OR is:starred", "tag:reading", "reading", "model has:tag", "has:tag",
     "is:starred", "cat:cs.*", "modle", "the", "zzqnothing",
 ]
+VIEWS = [ViewFilter(status="inbox"), ViewFilter(tag="reading"), ViewFilter(source_id=2)]
 
 
 def answers(lib: Library) -> dict[str, tuple]:
@@ -28,6 +30,10 @@ def answers(lib: Library) -> dict[str, tuple]:
         result = lib.search.run(query, limit=50, today=TODAY, typing=not query.startswith('"'))
         out[query] = (result.total, [(h.id, round(h.score, 3)) for h in result.hits],
                       result.suggestion, result.problems)
+    for where in VIEWS:  # searched within a desk view (a decision's mask, or read from SQLite)
+        for query in ("model", "language models", "mod"):
+            result = lib.search.run(query, limit=20, today=TODAY, within=where)
+            out[f"{query} within {where}"] = (result.total, [(h.id, round(h.score, 3)) for h in result.hits])
     return out
 
 
@@ -59,7 +65,8 @@ def test_the_stock_path_answers_as_the_fast_path(seeded, tmp_path, monkeypatch):
         fast.tag(ids[30:33], ["later"])
         assert fast.search.run("tag:later later", today=TODAY).total == later_stock == 3
     assert sum(1 for total, *_ in expected.values() if total) > len(QUERIES) // 2  # not all empty
-    for query in QUERIES:
+    assert set(found) == set(expected)
+    for query in expected:
         assert found[query] == expected[query], query
 
 

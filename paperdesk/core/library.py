@@ -24,6 +24,7 @@ from paperdesk.core.records import RejectedInput, SourceBatch
 from paperdesk.core.schema import SCHEMA_VERSION
 from paperdesk.core.store import MergeResult, enqueue_index, merge_batch
 from paperdesk.core.timeutil import now_iso
+from paperdesk.core.view_filter import ViewFilter
 from paperdesk.core.words import count_of, shorten
 
 if TYPE_CHECKING:  # types only; these packages load lazily
@@ -443,23 +444,8 @@ class Library:
 
     def _filter_sql(self, status: str | None, starred: bool | None, tag: str | None,
                     source_id: int | None, category: str | None = None) -> tuple[str, list]:
-        clauses, params = [], []
-        if status:
-            clauses.append("p.status = ?")
-            params.append(status)
-        if starred is not None:  # a literal: the planner uses a partial index only for one
-            clauses.append(f"p.starred = {1 if starred else 0}")
-        if tag:
-            clauses.append("EXISTS (SELECT 1 FROM tags t WHERE t.paper_id = p.id AND t.tag = ?)")
-            params.append(tag)
-        if source_id is not None:
-            clauses.append("EXISTS (SELECT 1 FROM provenance v WHERE v.paper_id = p.id "
-                           "AND v.source_id = ?)")
-            params.append(source_id)
-        if category:  # the primary arXiv category (the papers_primary_category index)
-            clauses.append("p.primary_category = ?")
-            params.append(category)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+        where, params = ViewFilter(status, starred, tag, source_id, category).sql()
+        return (" WHERE " + where) if where else "", params
 
     def paper_ids(self, *, status: str | None = None, starred: bool | None = None,
                   tag: str | None = None, source_id: int | None = None, order: str = "date",

@@ -328,9 +328,10 @@ class MainWindow(QMainWindow):
         n = self.model.rowCount()
         what = self.papers.view.title
         found = self.papers.last_search
-        if self.papers.searching and found is not None:
-            more = "+" if found.more else ""  # only the best are listed
-            text = f"{n:,}{more} {'match' if n == 1 and not more else 'matches'} in {what}"
+        if self.papers.searching and found is not None and found.more:  # only the best are listed
+            text = f"best {n:,} of {found.total:,} matches in {what}"
+        elif self.papers.searching and found is not None:
+            text = f"{n:,} {'match' if n == 1 else 'matches'} in {what}"
         else:
             text = f"{n:,} {'paper' if n == 1 else 'papers'} in {what}"
         if self.papers.by_interest:

@@ -387,18 +387,20 @@ def test_the_desk_application_hands_the_gil_over_quickly(qapp):
     assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL_S)
 
 
-def test_a_search_already_superseded_is_not_filtered_to_the_view(plist, seeded, qtbot, monkeypatch):
-    """A keystroke's search that ends after a newer keystroke was asked for skips the view filter
-    (its answer is dropped): the reader goes on to the newer query sooner, whose hits are shown."""
+def test_a_search_already_superseded_is_dropped_and_the_newer_is_shown_within_the_view(
+        plist, seeded, qtbot, monkeypatch):
+    """A keystroke's search that ends after a newer keystroke was asked for is dropped (not
+    ordered, not shown): the reader goes on to the newer query, whose hits are the view's own
+    best (searched within the Inbox, not the library's best then filtered)."""
+    from paperdesk.core.view_filter import ViewFilter
     from paperdesk.gui import paper_list
-    from paperdesk.gui.views import View
 
     seeded.search.update()
     plist.set_view(INBOX)
     answered(plist, qtbot)
     events: list[str] = []
     started, gate = threading.Event(), threading.Event()
-    real_run, real_within = paper_list.run_search, View.within
+    real_run, real_order = paper_list.run_search, paper_list.order_search
 
     def run(lib, query, **kw):
         events.append(f"search {query}")
@@ -408,19 +410,20 @@ def test_a_search_already_superseded_is_not_filtered_to_the_view(plist, seeded, 
             gate.wait(10)
         return found
 
-    def within(view, lib, ids):
-        events.append("filter")
-        return real_within(view, lib, ids)
+    def order(lib, outcome, query, *args):
+        events.append(f"order {query}")
+        return real_order(lib, outcome, query, *args)
 
     monkeypatch.setattr(paper_list, "run_search", run)
-    monkeypatch.setattr(View, "within", within)
+    monkeypatch.setattr(paper_list, "order_search", order)
     plist.set_query("language")
     assert started.wait(10)
     plist.set_query("language model")  # typed while the first search runs
     gate.set()
     answered(plist, qtbot)
-    assert events == ["search language", "search language model", "filter"]
-    expected = INBOX.within(seeded, [h.id for h in seeded.search.run("language model", limit=1000).hits])
+    assert events == ["search language", "search language model", "order language model"]
+    inbox = ViewFilter(status="inbox")
+    expected = [h.id for h in seeded.search.run("language model", limit=1000, within=inbox).hits]
     assert list(plist.model.ids) == expected and expected
 
 

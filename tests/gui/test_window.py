@@ -295,6 +295,7 @@ def test_search_shown_during_an_import_is_rerun_once_indexed(make_window, seeded
 
 
 def test_count_says_when_only_the_best_matches_are_listed(make_window, seeded, qtbot, monkeypatch):
+    from paperdesk.core.view_filter import ViewFilter
     from paperdesk.gui import paper_list
 
     window = make_window(seeded)
@@ -308,7 +309,17 @@ def test_count_says_when_only_the_best_matches_are_listed(make_window, seeded, q
     settle_desks(qtbot)
     total = seeded.search.run("language", limit=1).total
     assert total > 5 and window.model.rowCount() == 5
-    assert window.count_label.text() == "5+ matches in All"
+    assert window.count_label.text() == f"best 5 of {total:,} matches in All"
+    # In the Inbox: its own best five and its own count (the search runs within the view)
+    ids = seeded.paper_ids()
+    seeded.archive([h.id for h in seeded.search.run("language model", limit=3).hits] + ids[:20])
+    window.go_to("inbox")
+    settle_desks(qtbot)
+    window.papers.set_query("language model")
+    settle_desks(qtbot)
+    inbox = seeded.search.run("language model", limit=5, within=ViewFilter(status="inbox"))
+    assert inbox.total > 5 and list(window.model.ids) == [h.id for h in inbox.hits]
+    assert window.count_label.text() == f"best 5 of {inbox.total:,} matches in Inbox"
 
 
 def test_the_sidebar_is_read_on_the_reader_thread(make_window, seeded, qtbot, monkeypatch):

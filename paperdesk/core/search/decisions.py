@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import sqlite3
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from paperdesk.core.idlist import ID_SEPARATOR, id_array, split_ids
+from paperdesk.core.view_filter import ViewFilter
 
 # Each decision as the papers SQLite lists, and whether the flag is the complement of that list
 # (status is inbox or archived; a paper is starred or not): the short side is read. The columns
@@ -58,6 +59,8 @@ class Decisions:
         self._masks: dict[str, np.ndarray] = {}  # where -> the view's documents (of `_masks_key`)
         self._masks_key: tuple | None = None
         self._rowids_of_view: tuple[Any, np.ndarray | None] | None = None  # (view, _doc_rowids)
+        self._views_key: tuple | None = None  # (view, the library's state) `_views` are of
+        self._views: dict[tuple, np.ndarray] = {}  # (condition, *params) -> its papers' documents
 
     def mask(self, view: Any, name: str) -> np.ndarray:
         """The live documents of `view` whose paper has decision `name`."""
@@ -116,8 +119,32 @@ class Decisions:
             flags[rowids] = np.array([row[i] for row in rows], dtype=bool)
             self._flags[where] = flags
 
-    def _read_whole(self, where: str) -> np.ndarray:
-        text = self.conn.execute(f"SELECT group_concat(rowid) FROM papers WHERE {where}").fetchone()[0]
+    def within(self, view: Any, where: ViewFilter) -> np.ndarray:
+        """The live documents of `view` whose paper is in the desk view `where`: a triage decision
+        alone is its mask; other views (a tag, a digest, a category: the journal does not list
+        their changes) are read from SQLite and kept until the library changes."""
+        name = where.decision()
+        if name is not None:
+            return self.mask(view, name)
+        condition, params = where.sql()
+        key = (weakref.ref(view), self.conn.total_changes,
+               self.conn.execute("PRAGMA data_version").fetchone()[0])
+        if key != self._views_key:
+            self._views_key, self._views = key, {}
+        found = self._views.get((condition, *params))
+        if found is None:
+            doc_rowids = self._doc_rowids(view)
+            if doc_rowids is None:  # Whoosh's own matchers (stock.py) or a leaf without ids: by id
+                found = view.mask_of([row[0] for row in self.conn.execute(
+                    f"SELECT p.id FROM papers p WHERE {condition}", params)])
+            else:
+                found = _gather(self._read_whole(condition, params), doc_rowids)
+            self._views[(condition, *params)] = found
+        return view.live() & found
+
+    def _read_whole(self, where: str, params: Sequence[object] = ()) -> np.ndarray:
+        text = self.conn.execute(f"SELECT group_concat(p.rowid) FROM papers p WHERE {where}",
+                                 params).fetchone()[0]
         rowids = _numbers(text)
         flags = np.zeros(int(rowids.max(initial=0)) + 1, dtype=bool)
         flags[rowids] = True

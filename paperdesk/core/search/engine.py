@@ -20,6 +20,7 @@ from paperdesk.core.search.evaluator import IndexView, Matches, top
 from paperdesk.core.search.index import SearchIndex
 from paperdesk.core.search.results import SearchHit, SearchResult
 from paperdesk.core.search.sqlfilter import to_sql
+from paperdesk.core.view_filter import ViewFilter
 
 SNIPPET_CHARS = 200
 EAGER_TEXTS = 100  # hits whose texts are read with the search (for snippets); others when looked up
@@ -38,18 +39,22 @@ def _stem(word: str) -> str:
 
 
 def run_search(index: SearchIndex, conn: sqlite3.Connection, text: str, *, limit: int | None,
-               today: dt.date, typing: bool = True, rank: Rank | None = None) -> SearchResult:
+               today: dt.date, typing: bool = True, rank: Rank | None = None,
+               within: ViewFilter | None = None) -> SearchResult:
+    """The papers matching `text`, best (or by its `sort:`) first; with `within`, only those in that
+    desk view: the best `limit` of the view and its count, not the library's best then filtered."""
     parsed = ql.parse(text, today=today, typing=typing)
     sort = parsed.sort or ("relevance" if parsed.has_text else "date")
     if sort == "relevance" and not parsed.has_text:
         sort = "date"  # nothing to rank by
     if sort == "interest":
-        return _by_interest(index, conn, text, parsed, limit, today, rank)
-    return _run(index, conn, text, parsed, limit, sort, today)
+        return _by_interest(index, conn, text, parsed, limit, today, rank, within)
+    return _run(index, conn, text, parsed, limit, sort, today, within)
 
 
 def _by_interest(index: SearchIndex, conn: sqlite3.Connection, text: str, parsed: ql.ParsedQuery,
-                 limit: int | None, today: dt.date, rank: Rank | None) -> SearchResult:
+                 limit: int | None, today: dt.date, rank: Rank | None,
+                 within: ViewFilter | None) -> SearchResult:
     """Every match's id, newest first (ties keep that order), ordered by `rank` (no ranker: by
     date); hits are made only for the papers kept (100k hits cost ~80 ms)."""
     where = ("1", []) if parsed.root is None else to_sql(parsed.root)
@@ -60,11 +65,13 @@ def _by_interest(index: SearchIndex, conn: sqlite3.Connection, text: str, parsed
         if query is None:  # only stop words: they match everything
             where = ("1", [])
         else:
-            ids = [view.paper_id(d) for d in _ranked(view, view.evaluate(query), None, "date")]
+            matched = _in_view(index, view, view.evaluate(query), within)
+            ids = [view.paper_id(d) for d in _ranked(view, matched, None, "date")]
             marker = Marker.from_query(parsed)
             if not ids and parsed.has_text:
                 suggestion = _suggest(view, text, parsed, today, index.decided(view))
     if where is not None:  # filters only: SQLite lists them (no snippets: 100k abstracts cost ~1 s)
+        where = _and_sql(where, within)
         sql = f"SELECT p.id FROM papers p WHERE {where[0]} ORDER BY {ORDERS['date']}"
         ids = split_ids(conn.execute(joined_ids(sql), where[1]).fetchone()[0])
     if rank is None:
@@ -82,18 +89,19 @@ def _by_interest(index: SearchIndex, conn: sqlite3.Connection, text: str, parsed
 
 
 def _run(index: SearchIndex, conn: sqlite3.Connection, text: str, parsed: ql.ParsedQuery,
-         limit: int | None, sort: str, today: dt.date) -> SearchResult:
+         limit: int | None, sort: str, today: dt.date, within: ViewFilter | None) -> SearchResult:
     if parsed.root is None:
-        return _sql_papers(conn, limit, sort, parsed.problems)
+        return _sql_papers(conn, limit, sort, parsed.problems, _and_sql(("1", []), within))
     where = to_sql(parsed.root)
     if where is not None:  # filters only
-        return _sql_papers(conn, limit, sort, parsed.problems, where, _index_total(index, parsed.root, where))
+        total = None if within else _index_total(index, parsed.root, where)
+        return _sql_papers(conn, limit, sort, parsed.problems, _and_sql(where, within), total)
     view = index.view()
     searcher = view.searcher
     query = Compiler(searcher, index.decided(view)).compile_root(parsed.root)
     if query is None:  # only stop words: they match everything
-        return _sql_papers(conn, limit, sort, parsed.problems)
-    matched = view.evaluate(query)
+        return _sql_papers(conn, limit, sort, parsed.problems, _and_sql(("1", []), within))
+    matched = _in_view(index, view, view.evaluate(query), within)
     total = len(matched)
     docnums = _ranked(view, matched, limit, sort)
     ids = [view.paper_id(d) for d in docnums]
@@ -107,6 +115,17 @@ def _run(index: SearchIndex, conn: sqlite3.Connection, text: str, parsed: ql.Par
         suggestion = _suggest(view, text, parsed, today, index.decided(view))
     return SearchResult(hits=hits, total=total, problems=parsed.problems, suggestion=suggestion,
                         sort=sort, snippets=snippets)
+
+
+def _in_view(index: SearchIndex, view: IndexView, matched: Matches, within: ViewFilter | None) -> Matches:
+    """`matched` kept to the desk view `within` (all of it when None or empty)."""
+    return matched.restricted(index.within(view, within)) if within else matched
+
+
+def _and_sql(where: tuple[str, list], within: ViewFilter | None) -> tuple[str, list]:
+    """An SQL condition on `papers p`, and the desk view `within`'s conditions too."""
+    extra, params = within.sql() if within else ("", [])
+    return (f"({where[0]}) AND {extra}", [*where[1], *params]) if extra else where
 
 
 def _ranked(view: IndexView, matched: Matches, limit: int | None, sort: str) -> list[int]:

@@ -160,6 +160,9 @@ class Matches(Mapping[int, float]):
 
     def restricted(self, keep: np.ndarray) -> Matches:
         """Only the documents also in the mask `keep`."""
+        if self._docs is not None and self._doc_scores is not None:
+            hit = keep[self._docs]
+            return Matches.of_documents(self._docs[hit], self._doc_scores[hit], self._size)
         mask = self.mask & keep
         return Matches(mask, None if self._ones() else np.where(mask, self.scores, 0.0))
 

@@ -23,7 +23,7 @@ import sqlite3
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paperdesk.core.library import LibraryError, write_transaction
 from paperdesk.core.search import parallel, sidecar, whoosh_internals, word_order
@@ -31,6 +31,11 @@ from paperdesk.core.search.decisions import Decisions
 from paperdesk.core.search.documents import all_paper_ids, load_documents, paper_count, rowid_ranges
 from paperdesk.core.search.fields import INDEX_DIRNAME, INDEX_VERSION, make_schema, open_index, to_fields
 from paperdesk.core.store import enqueue_index
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from paperdesk.core.view_filter import ViewFilter
 
 log = logging.getLogger(__name__)
 
@@ -490,6 +495,10 @@ class SearchIndex:
     def decided(self, view: Any) -> Callable[[str], Any]:
         """The compiler's `decided` for `view`: triage decisions read from the library."""
         return self._decisions.query(view)
+
+    def within(self, view: Any, where: ViewFilter) -> np.ndarray:
+        """The live documents of `view` whose paper is in the desk view `where`, as a mask."""
+        return self._decisions.within(view, where)
 
     def doc_count(self) -> int:
         return self.searcher().doc_count()
