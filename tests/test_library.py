@@ -14,6 +14,7 @@ from paperdesk.core.changes import Changes
 from paperdesk.core.normalize import normalize_title, paper_id
 from paperdesk.core.orders import ORDERS
 from paperdesk.core.schema import SCHEMA_VERSION, migrations
+from paperdesk.core.view_filter import ViewFilter
 
 
 def _write_digest(path, blocks: list[tuple[str, str, str | None]], date: str = "Nov 20") -> None:
@@ -493,3 +494,46 @@ def test_reporting_tells_each_item_and_the_end_even_when_the_loop_stops_early():
             break  # as a loop does when cancelled
     assert calls == [(0, 3, "A"), (1, 3, "B"), (3, 3, "")]
     assert list(reporting(["a"], None, str)) == ["a"]  # no progress asked for
+
+
+@pytest.mark.parametrize("walk_from", [0, 10**9], ids=["walked", "looked up"])
+def test_tag_and_digest_views_list_and_count_the_same_either_way(seeded, monkeypatch, walk_from):
+    """A tag's or digest's papers are looked up from its own index, or (holding many papers, a page
+    at a time) checked as the list's order is walked: the same lists and counts either way, as
+    checking each paper's rows in Python says."""
+    from paperdesk.core import library
+
+    monkeypatch.setattr(library, "WALK_FROM", walk_from)
+    ids = seeded.paper_ids()
+    seeded.tag(ids[::3], ["reading"])
+    seeded.archive(ids[1::4])
+    sources = [s["id"] for s in seeded.sources()]
+    rows = {pid: seeded.get(pid) for pid in ids}
+    in_source = {(pid, sid) for pid, sid in seeded.conn.execute("SELECT paper_id, source_id FROM provenance")}
+    for filters in [{"tag": "reading"}, {"source_id": sources[1]}, {"tag": "reading", "status": "inbox"},
+                    {"source_id": sources[0], "tag": "reading"}]:
+        def member(pid: str, f=filters) -> bool:
+            row = rows[pid]
+            return ("tag" not in f or f["tag"] in row["tags"]) and \
+                ("status" not in f or row["status"] == f["status"]) and \
+                ("source_id" not in f or (pid, f["source_id"]) in in_source)
+        for order in ("date", "upvotes", "title", "added", "digest"):
+            whole = seeded.paper_ids(order=order, **filters)
+            assert whole == seeded.paper_ids(order=order, limit=len(ids), **filters) != []
+            assert whole[5:12] == seeded.paper_ids(order=order, limit=7, offset=5, **filters)
+            if order != "digest" or "source_id" not in filters:
+                everyone = seeded.paper_ids(order="date" if order == "digest" else order)
+                assert whole == [pid for pid in everyone if member(pid)], (filters, order)
+        assert seeded.count(**filters) == len(whole) == sum(map(member, ids))
+
+
+def test_a_digest_in_its_order_walks_its_own_index(seeded):
+    """A digest listed in its order read every paper of the library (1.4 s for a 5,000-paper digest
+    at 1M papers): now its positions' index, with no sort."""
+    source = seeded.sources()[0]["id"]
+    first = seeded.conn.execute("SELECT paper_id FROM provenance WHERE source_id = ? ORDER BY position "
+                                "LIMIT 3", (source,)).fetchall()
+    assert seeded.paper_ids(source_id=source, order="digest", limit=3) == [r[0] for r in first]
+    sql, params = seeded._ids_sql("digest", ViewFilter(source_id=source))
+    plan = " ".join(r[3] for r in seeded.conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+    assert "provenance_source" in plan and "TEMP B-TREE" not in plan and "SCAN p" not in plan

@@ -42,6 +42,9 @@ _DECISION_KINDS = frozenset({"star", "unstar", *STATUSES})
 BULK_CACHE_KIB = 65536  # page cache while importing many files (the default is 2 MiB)
 BULK_CHECKPOINT_PAGES = 20000  # WAL pages between checkpoints then (the default is 1000)
 LABEL_TITLE_CHARS = 40  # a title in an undo/history label: enough to recognise the paper
+# A tag or digest holding more papers than this is listed a page at a time by walking the list's
+# order (at most library/WALK_FROM papers a page row); a smaller one by looking its papers up.
+WALK_FROM = 20_000
 OPEN_BUSY_MS = 2000  # how long opening waits for a library another program has locked
 
 
@@ -442,49 +445,56 @@ class Library:
     def exists(self, paper_id: str) -> bool:
         return self.conn.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone() is not None
 
-    def _filter_sql(self, status: str | None, starred: bool | None, tag: str | None,
-                    source_id: int | None, category: str | None = None) -> tuple[str, list]:
-        where, params = ViewFilter(status, starred, tag, source_id, category).sql()
-        return (" WHERE " + where) if where else "", params
-
     def paper_ids(self, *, status: str | None = None, starred: bool | None = None,
                   tag: str | None = None, source_id: int | None = None, order: str = "date",
                   limit: int | None = None, offset: int = 0,
                   within: Sequence[str] | None = None, category: str | None = None) -> list[str]:
         """Ids matching the filters, sorted by `order`; with `within`, the ids of `within` that
         match, in the caller's order (e.g. search hits restricted to a view)."""
-        where, params = self._filter_sql(status, starred, tag, source_id, category)
+        view = ViewFilter(status, starred, tag, source_id, category)
         if within is not None:
+            where, params = view.sql()
             # Each given id looked up by key (CROSS JOIN fixes the loop order): left to itself the
             # planner scans the whole status index (100k rows) for a thousand search hits.
-            glue = " AND " + where[len(" WHERE "):] if where else ""
+            glue = f" AND {where}" if where else ""
             matched = [r[0] for r in self.conn.execute(
                 f"SELECT p.id FROM {ID_ROWS} CROSS JOIN papers p ON p.id = j.value{glue} "
                 f"ORDER BY j.key", [id_array(within), *params])]
             return matched[offset:offset + limit] if limit is not None else matched[offset:]
-        sql, params = self._ids_sql(order, where, params, source_id)
-        if limit is not None:
-            sql += " LIMIT ? OFFSET ?"
-            params += [limit, offset]
-            return [r[0] for r in self.conn.execute(sql, params)]
-        return split_ids(self.paper_ids_joined(order=order, status=status, starred=starred, tag=tag,
-                                               source_id=source_id, category=category))
+        if limit is None:
+            return split_ids(self.paper_ids_joined(order=order, status=status, starred=starred, tag=tag,
+                                                   source_id=source_id, category=category))
+        sql, params = self._ids_sql(order, view, walk=self._holds_many(view))
+        return [r[0] for r in self.conn.execute(f"{sql} LIMIT ? OFFSET ?", [*params, limit, offset])]
 
-    def _ids_sql(self, order: str, where: str, params: list, source_id: int | None) -> tuple[str, list]:
-        if order == "digest" and source_id is not None:  # the digest's own order (its positions)
-            sql = (f"SELECT p.id FROM papers p{where} ORDER BY (SELECT min(v.position) FROM provenance v "
-                   "WHERE v.paper_id = p.id AND v.source_id = ?), p.id")
-            return sql, [*params, source_id]
+    def _ids_sql(self, order: str, view: ViewFilter, walk: bool = False) -> tuple[str, list]:
+        if order == "digest" and view.source_id is not None:
+            # The digest's own order: its positions, walked in the digest's index.
+            where, params = view.without_source().sql()
+            glue = f" AND {where}" if where else ""
+            return (f"SELECT p.id FROM provenance v CROSS JOIN papers p ON p.id = v.paper_id "
+                    f"WHERE v.source_id = ?{glue} ORDER BY v.position, v.paper_id", [view.source_id, *params])
+        where, params = view.sql(walk)
         by = ORDERS["date" if order == "digest" else order]  # no digest to follow: by date
-        return f"SELECT p.id FROM papers p{where} ORDER BY {by}", params
+        return f"SELECT p.id FROM papers p{' WHERE ' + where if where else ''} ORDER BY {by}", params
+
+    def _holds_many(self, view: ViewFilter) -> bool:
+        """Whether the view's tag or digest holds more than `WALK_FROM` papers: a page of it is
+        then found by walking the list's order (see `ViewFilter.sql`)."""
+        counts = []
+        if view.tag:
+            counts.append(("SELECT 1 FROM tags WHERE tag = ?", view.tag))
+        if view.source_id is not None:
+            counts.append(("SELECT 1 FROM provenance WHERE source_id = ?", view.source_id))
+        return any(self.conn.execute(f"SELECT count(*) FROM ({sql} LIMIT {WALK_FROM + 1})",
+                                     (value,)).fetchone()[0] > WALK_FROM for sql, value in counts)
 
     def paper_ids_joined(self, *, status: str | None = None, starred: bool | None = None,
                          tag: str | None = None, source_id: int | None = None, order: str = "date",
                          category: str | None = None) -> bytes:
         """A whole view's ids (as `paper_ids`) as UTF-8 joined by `ID_SEPARATOR`: one bytes object
         (a million ids are ~12 MB here, ~70 MB as a list of str)."""
-        where, params = self._filter_sql(status, starred, tag, source_id, category)
-        sql, params = self._ids_sql(order, where, params, source_id)
+        sql, params = self._ids_sql(order, ViewFilter(status, starred, tag, source_id, category))
         return self.conn.execute(joined_ids(sql), params).fetchone()[0] or b""  # in ONE step
 
     def papers(self, **filters: object) -> list[dict]:
@@ -493,8 +503,9 @@ class Library:
 
     def count(self, *, status: str | None = None, starred: bool | None = None,
               tag: str | None = None, source_id: int | None = None, category: str | None = None) -> int:
-        where, params = self._filter_sql(status, starred, tag, source_id, category)
-        return self.conn.execute(f"SELECT count(*) FROM papers p{where}", params).fetchone()[0]
+        where, params = ViewFilter(status, starred, tag, source_id, category).sql()
+        return self.conn.execute(f"SELECT count(*) FROM papers p{' WHERE ' + where if where else ''}",
+                                 params).fetchone()[0]
 
     def category_counts(self) -> list[tuple[str, int]]:
         """Primary arXiv categories with their papers, most first: one pass over the partial
