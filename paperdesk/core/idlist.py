@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy loads when an array of ids is first made
+    import numpy as np
 
 IDS = "(SELECT value FROM json_each(?))"  # `x IN {IDS}`
 ID_ROWS = "json_each(?) AS j"  # the ids as rows: j.value, j.key (the place in the list)
@@ -39,3 +43,32 @@ def joined_ids(sql: str) -> str:
 def split_ids(blob: bytes | None) -> list[str]:
     """The ids of a `joined_ids` blob."""
     return blob.decode().split(ID_SEPARATOR) if blob else []
+
+
+def id_bytes(blob: bytes | None) -> np.ndarray:
+    """The ids of a `joined_ids` blob as one fixed-width bytes array (numpy "S"): a million ids
+    in ~12 MB and no object per id, sortable and searchable by numpy."""
+    import numpy as np
+
+    raw = np.frombuffer(blob or b"", dtype=np.uint8)
+    if not len(raw):
+        return np.zeros(0, dtype="S1")
+    ends = np.append(np.flatnonzero(raw == ord(ID_SEPARATOR)), len(raw))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    return fixed_width(raw, starts, ends - starts)
+
+
+def fixed_width(raw: np.ndarray, starts: np.ndarray, lengths: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+    """The byte strings `raw[start:start + length]` as a fixed-width bytes array (shorter ones
+    padded with NUL, which numpy's comparisons ignore), made a chunk of strings at a time."""
+    import numpy as np
+
+    width = max(int(lengths.max(initial=0)), 1)
+    out = np.zeros((len(starts), width), dtype=np.uint8)
+    columns = np.arange(width)
+    for at in range(0, len(starts), chunk):
+        part = slice(at, at + chunk)
+        inside = columns < lengths[part, None]
+        places = np.minimum(starts[part, None] + columns, max(len(raw) - 1, 0))
+        out[part] = np.where(inside, raw[places], 0) if len(raw) else 0
+    return out.view(f"S{width}").ravel()

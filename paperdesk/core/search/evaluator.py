@@ -420,11 +420,10 @@ class IndexView:
         """Each leaf's segment (None: a leaf that is not one)."""
         return [internals.segment_id(reader) for reader, _ in self.leaves]
 
-    def leaf_paper_ids(self, leaf: int) -> list[str] | None:
-        """The paper id of each document of a leaf, deleted ones too, in docnum order (None: the
-        leaf has no id column)."""
-        column = self._id_column(leaf)
-        return None if column is None else [column(d) for d in range(self.leaves[leaf][0].doc_count_all())]
+    def leaf_paper_ids(self, leaf: int) -> np.ndarray | None:
+        """The paper id of each document of a leaf, deleted ones too, in docnum order, as one
+        fixed-width bytes array (None: the leaf has no id column of that layout)."""
+        return internals.id_array(self.leaves[leaf][0])
 
     def mask_of(self, paper_ids: list[str]) -> np.ndarray:
         """The documents of these papers, as a mask (a paper re-indexed is also in a deleted

@@ -146,7 +146,7 @@ class Search:
         """Open a current index for searching now (Whoosh, numpy and the per-document arrays: a
         few hundred ms at 100k papers) rather than at the first query, and the Inbox's mask (the
         desk searches within its view: at 1M papers the first mask maps every document to its
-        paper, ~1.6 s)."""
+        paper, ~1 s)."""
         if self.current():
             from paperdesk.core.view_filter import ViewFilter
 

@@ -565,6 +565,26 @@ def id_column(reader: Any) -> Callable[[int], str] | None:
     return lambda docnum: blob[offsets[docnum]:offsets[docnum] + lengths[docnum]].decode("utf-8")
 
 
+def id_array(reader: Any) -> Any:
+    """A leaf's paper ids in docnum order as one fixed-width bytes array (`idlist.fixed_width`),
+    from its `id` column read in one piece; None without a column of that layout."""
+    import numpy as np
+
+    from paperdesk.core.idlist import fixed_width
+
+    if not reader.has_column("id"):
+        return None
+    column = reader.column_reader("id", translate=False)
+    offsets, lengths = getattr(column, "_offsets", None), getattr(column, "_lengths", None)
+    if offsets is None or lengths is None:
+        return None
+    if not len(lengths):
+        return np.zeros(0, dtype="S1")
+    size = max(offsets[-1] + lengths[-1], 0)
+    raw = np.frombuffer(bytes(column._dbfile.get(column._basepos, size)) if size else b"", dtype=np.uint8)
+    return fixed_width(raw, np.asarray(offsets, dtype=np.int64), np.asarray(lengths, dtype=np.int64))
+
+
 _DOCNUM_MAPS: dict[str, dict[str, int]] = {}  # by segment id: segments never change
 
 
