@@ -224,7 +224,7 @@ class IndexView:
             if reader.has_deletions():
                 self._live[[d + offset for d in reader.deleted_docs_set]] = False
         self._id_columns: list[Callable[[int], str] | None] | None = None
-        self._docnum_of: list[dict[str, int]] | None = None  # per leaf: paper id -> docnum
+        self._id_arrays: list[np.ndarray | None] | None = None  # per leaf: each document's paper id
         self._offsets = [offset for _, offset in self.leaves]
         # The posting lists of each leaf as arrays (sidecar.py; the index checks they are there).
         self._sidecars = self._beside_segments(folder, sidecar_for)
@@ -423,22 +423,27 @@ class IndexView:
     def leaf_paper_ids(self, leaf: int) -> np.ndarray | None:
         """The paper id of each document of a leaf, deleted ones too, in docnum order, as one
         fixed-width bytes array (None: the leaf has no id column of that layout)."""
-        return internals.id_array(self.leaves[leaf][0])
+        if self._id_arrays is None:  # ~12 MB at 1M papers, where dicts of them held ~150 MB
+            self._id_arrays = [internals.id_array(reader) for reader, _ in self.leaves]
+        return self._id_arrays[leaf]
 
     def mask_of(self, paper_ids: list[str]) -> np.ndarray:
         """The documents of these papers, as a mask (a paper re-indexed is also in a deleted
         document: `live()` leaves that out)."""
         mask = np.zeros(self.doc_count_all, dtype=bool)
-        for offset, docnum_of in zip(self._offsets, self._docnum_maps(), strict=True):
-            get = docnum_of.get
-            local = np.fromiter((get(pid, -1) for pid in paper_ids), dtype=np.int64, count=len(paper_ids))
+        wanted = np.array([pid.encode() for pid in paper_ids], dtype=bytes)
+        if not len(wanted):
+            return mask
+        for leaf, (reader, offset) in enumerate(self.leaves):
+            ids = self.leaf_paper_ids(leaf)
+            if ids is not None:
+                mask[offset:offset + len(ids)] = np.isin(ids, wanted)
+                continue
+            docnum_of = internals.docnum_map(reader)  # a column of another layout: by a dict
+            local = np.fromiter((docnum_of.get(pid, -1) for pid in paper_ids), dtype=np.int64,
+                                count=len(paper_ids))
             mask[local[local >= 0] + offset] = True
         return mask
-
-    def _docnum_maps(self) -> list[dict[str, int]]:
-        if self._docnum_of is None:
-            self._docnum_of = [internals.docnum_map(reader) for reader, _ in self.leaves]
-        return self._docnum_of
 
     # -- evaluation -----------------------------------------------------------------------------
     def evaluate(self, query: Any) -> Matches:
