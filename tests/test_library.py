@@ -38,6 +38,19 @@ def test_import_counts_and_dedupe_across_digests(seeded):
     assert multi == stats["provenance"] - stats["papers"] > 0
 
 
+def test_the_inbox_and_archive_counts_are_their_papers(seeded):
+    """The inbox is counted as what is not elsewhere: right also beside a status no write makes."""
+    ids = seeded.paper_ids()
+    seeded.archive(ids[:30])
+    with seeded.transaction() as conn:  # (an older or newer PaperDesk's status, say)
+        conn.execute("UPDATE papers SET status = 'zz' WHERE id IN (?, ?)", ids[30:32])
+        conn.execute("UPDATE papers SET status = 'bin' WHERE id = ?", (ids[32],))
+    count = lambda status: seeded.conn.execute(  # noqa: E731
+        "SELECT count(*) FROM papers WHERE status = ?", (status,)).fetchone()[0]
+    stats = seeded.stats()
+    assert (stats["inbox"], stats["archived"]) == (count("inbox"), count("archived")) == (len(ids) - 33, 30)
+
+
 def test_reimport_adds_nothing(seeded):
     before = seeded.stats()
     report = seeded.import_paths([DIGEST_BLOCKS, DIGEST_ALTERNATING, DIGEST_PLAIN], today=TODAY)

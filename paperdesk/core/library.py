@@ -621,14 +621,17 @@ class Library:
     def stats(self) -> dict:
         one = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
         # A whole table's count(*) counts B-tree cells without reading them (3 ms at 300k papers);
-        # counting the inbox's index range reads every entry (31 ms): the inbox is what is not
-        # elsewhere, counted from the statuses that are (two ranges of the status index).
+        # counting an index range reads every entry (the inbox's 31 ms there): the inbox is what
+        # is neither archived nor of a status no write makes (empty ranges around the two), so
+        # only the archive's range is read (at 1M papers, 333k archived: 49 -> 16 ms).
         papers = one("SELECT count(*) FROM papers")
-        elsewhere = one("SELECT count(*) FROM papers WHERE status < 'inbox' OR status > 'inbox'")
+        archived = one("SELECT count(*) FROM papers WHERE status = 'archived'")
+        other = one("SELECT count(*) FROM papers WHERE status < 'archived' OR "
+                    "(status > 'archived' AND status < 'inbox') OR status > 'inbox'")
         return {
             "papers": papers,
-            "inbox": papers - elsewhere,
-            "archived": one("SELECT count(*) FROM papers WHERE status = 'archived'"),
+            "inbox": papers - archived - other,
+            "archived": archived,
             "starred": one("SELECT count(*) FROM papers WHERE starred = 1"),
             "sources": one("SELECT count(*) FROM sources"),
             "digests": one("SELECT count(*) FROM sources WHERE kind = 'digest'"),
