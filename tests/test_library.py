@@ -514,9 +514,9 @@ def test_tag_and_digest_views_list_and_count_the_same_either_way(seeded, monkeyp
     """A tag's or digest's papers are looked up from its own index, or (holding many papers, a page
     at a time) checked as the list's order is walked: the same lists and counts either way, as
     checking each paper's rows in Python says."""
-    from paperdesk.core import library
+    from paperdesk.core import view_filter
 
-    monkeypatch.setattr(library, "WALK_FROM", walk_from)
+    monkeypatch.setattr(view_filter, "WALK_FROM", walk_from)
     ids = seeded.paper_ids()
     seeded.tag(ids[::3], ["reading"])
     seeded.archive(ids[1::4])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import sqlite3
 import subprocess
 import sys
 
@@ -158,3 +159,49 @@ def test_the_journal_keeps_its_newest_rows(lib):
     conn.executemany("INSERT INTO decision_changes (paper) VALUES (1)", [()] * 500)  # to 101,000
     assert conn.execute("SELECT min(seq), max(seq) FROM decision_changes").fetchone() == (1001, 101_000)
     conn.rollback()
+
+
+def test_a_decision_read_that_failed_is_tried_again_at_the_next_search(seeded, monkeypatch):
+    """A journal read that fails (busy, interrupted) left the masks as they were until some later
+    commit: the next search, with nothing committed between, missed the change."""
+    seeded.search.run("model")
+    reader = Library.open_reader(seeded.folder)
+    try:
+        starred = lambda: {h.id for h in reader.search.run("is:starred model", limit=None, drain=False).hits}  # noqa: E731
+        assert starred() == set()
+        pid = seeded.search.run("model", limit=1).hits[0].id
+        seeded.star([pid])
+        real, failed = decisions.Decisions._patch, []
+
+        def patch_once(self, rowids):
+            if not failed:
+                failed.append(True)
+                raise sqlite3.OperationalError("database is locked")
+            return real(self, rowids)
+
+        monkeypatch.setattr(decisions.Decisions, "_patch", patch_once)
+        with pytest.raises(sqlite3.OperationalError):
+            starred()
+        assert starred() == {pid}
+    finally:
+        reader.close()
+
+
+def test_segment_rowids_kept_for_the_process_are_not_thrown_away_when_none_is_new(seeded, monkeypatch):
+    seeded.search.run("model")
+    seeded.import_batch(batch(5, 0, 1))
+    seeded.search.run("model")  # a second segment
+    view = seeded.search.index.view()
+    assert len(view.segment_ids()) >= 2
+    monkeypatch.setattr(decisions, "_KEPT_SEGMENTS", len(view.segment_ids()) - 1)
+    monkeypatch.setattr(decisions, "_SEGMENT_ROWIDS", {})
+    looked: list[int] = []
+    real = decisions._rowids_of
+    monkeypatch.setattr(decisions, "_rowids_of", lambda *a: (looked.append(1), real(*a))[1])
+    first = decisions.segment_rowids(seeded.conn, view)
+    assert looked and first is not None
+    looked.clear()
+    for _ in range(2):  # (the cache was emptied by every other call)
+        again = decisions.segment_rowids(seeded.conn, view)
+        assert [a.tolist() for a in again] == [a.tolist() for a in first]
+    assert not looked  # kept: nothing read again

@@ -42,9 +42,6 @@ _DECISION_KINDS = frozenset({"star", "unstar", *STATUSES})
 BULK_CACHE_KIB = 65536  # page cache while importing many files (the default is 2 MiB)
 BULK_CHECKPOINT_PAGES = 20000  # WAL pages between checkpoints then (the default is 1000)
 LABEL_TITLE_CHARS = 40  # a title in an undo/history label: enough to recognise the paper
-# A tag or digest holding more papers than this is listed a page at a time by walking the list's
-# order (at most library/WALK_FROM papers a page row); a smaller one by looking its papers up.
-WALK_FROM = 20_000
 OPEN_BUSY_MS = 2000  # how long opening waits for a library another program has locked
 
 
@@ -453,7 +450,7 @@ class Library:
         match, in the caller's order (e.g. search hits restricted to a view)."""
         view = ViewFilter(status, starred, tag, source_id, category)
         if within is not None:
-            where, params = view.sql()
+            where, params = view.sql(walk=True)  # each given paper checked (no tag's whole list read)
             # Each given id looked up by key (CROSS JOIN fixes the loop order): left to itself the
             # planner scans the whole status index (100k rows) for a thousand search hits.
             glue = f" AND {where}" if where else ""
@@ -464,30 +461,19 @@ class Library:
         if limit is None:
             return split_ids(self.paper_ids_joined(order=order, status=status, starred=starred, tag=tag,
                                                    source_id=source_id, category=category))
-        sql, params = self._ids_sql(order, view, walk=self._holds_many(view))
+        sql, params = self._ids_sql(order, view)
         return [r[0] for r in self.conn.execute(f"{sql} LIMIT ? OFFSET ?", [*params, limit, offset])]
 
-    def _ids_sql(self, order: str, view: ViewFilter, walk: bool = False) -> tuple[str, list]:
+    def _ids_sql(self, order: str, view: ViewFilter) -> tuple[str, list]:
         if order == "digest" and view.source_id is not None:
             # The digest's own order: its positions, walked in the digest's index.
             where, params = view.without_source().sql()
             glue = f" AND {where}" if where else ""
             return (f"SELECT p.id FROM provenance v CROSS JOIN papers p ON p.id = v.paper_id "
                     f"WHERE v.source_id = ?{glue} ORDER BY v.position, v.paper_id", [view.source_id, *params])
-        where, params = view.sql(walk)
+        where, params = view.sql_for(self.conn)
         by = ORDERS["date" if order == "digest" else order]  # no digest to follow: by date
         return f"SELECT p.id FROM papers p{' WHERE ' + where if where else ''} ORDER BY {by}", params
-
-    def _holds_many(self, view: ViewFilter) -> bool:
-        """Whether the view's tag or digest holds more than `WALK_FROM` papers: a page of it is
-        then found by walking the list's order (see `ViewFilter.sql`)."""
-        counts = []
-        if view.tag:
-            counts.append(("SELECT 1 FROM tags WHERE tag = ?", view.tag))
-        if view.source_id is not None:
-            counts.append(("SELECT 1 FROM provenance WHERE source_id = ?", view.source_id))
-        return any(self.conn.execute(f"SELECT count(*) FROM ({sql} LIMIT {WALK_FROM + 1})",
-                                     (value,)).fetchone()[0] > WALK_FROM for sql, value in counts)
 
     def paper_ids_joined(self, *, status: str | None = None, starred: bool | None = None,
                          tag: str | None = None, source_id: int | None = None, order: str = "date",
@@ -503,7 +489,7 @@ class Library:
 
     def count(self, *, status: str | None = None, starred: bool | None = None,
               tag: str | None = None, source_id: int | None = None, category: str | None = None) -> int:
-        where, params = ViewFilter(status, starred, tag, source_id, category).sql()
+        where, params = ViewFilter(status, starred, tag, source_id, category).sql_for(self.conn)
         return self.conn.execute(f"SELECT count(*) FROM papers p{' WHERE ' + where if where else ''}",
                                  params).fetchone()[0]
 

@@ -91,11 +91,13 @@ class Decisions:
         seen = (self.conn.total_changes, self.conn.execute("PRAGMA data_version").fetchone()[0])
         if seen == self._seen:
             return seen
-        self._seen = seen  # (before reading: a change made meanwhile is seen the next time)
+        # `seen` is the state before reading (a change made meanwhile is seen the next time), kept
+        # once the flags are caught up (a read that failed, busy or interrupted, is tried again).
         oldest, newest = self.conn.execute("SELECT (SELECT min(seq) FROM decision_changes), "
                                            "(SELECT max(seq) FROM decision_changes)").fetchone()
         newest = newest or 0
         if newest == self._seq:
+            self._seen = seen
             return seen
         if (not patch or not self._flags or oldest is None or oldest > self._seq + 1
                 or newest - self._seq > PATCH_AT_MOST):
@@ -104,7 +106,7 @@ class Decisions:
             text = self.conn.execute("SELECT group_concat(paper) FROM decision_changes "
                                      "WHERE seq > ? AND seq <= ?", (self._seq, newest)).fetchone()[0]
             self._patch(np.unique(_numbers(text)))
-        self._seq = newest
+        self._seq, self._seen = newest, seen
         return seen
 
     def _patch(self, rowids: np.ndarray) -> None:
@@ -126,7 +128,7 @@ class Decisions:
         name = where.decision()
         if name is not None:
             return self.mask(view, name)
-        condition, params = where.sql()
+        condition, params = where.sql_for(self.conn)
         key = (weakref.ref(view), self.conn.total_changes,
                self.conn.execute("PRAGMA data_version").fetchone()[0])
         if key != self._views_key:
@@ -191,7 +193,7 @@ def segment_rowids(conn: sqlite3.Connection, view: Any) -> list[np.ndarray] | No
     everyone = _rowid_of_each(conn) if sum(map(len, missing.values())) > view.doc_count_all // 4 else None
     for leaf, ids in missing.items():
         found[leaf] = _rowids_of(conn, ids, everyone)
-    if len(_SEGMENT_ROWIDS) + len(missing) > _KEPT_SEGMENTS:
+    if missing and len(_SEGMENT_ROWIDS) + len(missing) > _KEPT_SEGMENTS:
         _SEGMENT_ROWIDS.clear()
     _SEGMENT_ROWIDS.update({(database, segments[leaf]): found[leaf] for leaf in missing})
     return found  # type: ignore[return-value]

@@ -71,42 +71,44 @@ def _by_interest(index: SearchIndex, conn: sqlite3.Connection, text: str, parsed
             if not ids and parsed.has_text:
                 suggestion = _suggest(view, text, parsed, today, index.decided(view))
     if where is not None:  # filters only: SQLite lists them (no snippets: 100k abstracts cost ~1 s)
-        where = _and_sql(where, within)
+        where = _and_sql(conn, where, within)
         sql = f"SELECT p.id FROM papers p WHERE {where[0]} ORDER BY {ORDERS['date']}"
         ids = split_ids(conn.execute(joined_ids(sql), where[1]).fetchone()[0])
     if rank is None:
         kept, scores, ranking = ids[:limit], [0.0] * len(ids[:limit]), None
     else:
         kept, scores, ranking = rank(ids, limit)
+    kept, scores, total = _without_gone(conn, kept, scores, len(ids))
     snippets: Mapping[str, str] = {}
     if marker is None:
         hits = [SearchHit(pid, score) for pid, score in zip(kept, scores, strict=True)]
     else:
         snippets = Snippets(conn, kept, marker)
         hits = [_Hit(pid, score, snippets) for pid, score in zip(kept, scores, strict=True)]
-    return SearchResult(hits=hits, total=len(ids), problems=parsed.problems, suggestion=suggestion,
+    return SearchResult(hits=hits, total=total, problems=parsed.problems, suggestion=suggestion,
                         sort="interest", snippets=snippets, ranking=ranking)
 
 
 def _run(index: SearchIndex, conn: sqlite3.Connection, text: str, parsed: ql.ParsedQuery,
          limit: int | None, sort: str, today: dt.date, within: ViewFilter | None) -> SearchResult:
     if parsed.root is None:
-        return _sql_papers(conn, limit, sort, parsed.problems, _and_sql(("1", []), within))
+        return _sql_papers(conn, limit, sort, parsed.problems, _and_sql(conn, ("1", []), within))
     where = to_sql(parsed.root)
     if where is not None:  # filters only
         total = None if within else _index_total(index, parsed.root, where)
-        return _sql_papers(conn, limit, sort, parsed.problems, _and_sql(where, within), total)
+        return _sql_papers(conn, limit, sort, parsed.problems, _and_sql(conn, where, within), total)
     view = index.view()
     searcher = view.searcher
     query = Compiler(searcher, index.decided(view)).compile_root(parsed.root)
     if query is None:  # only stop words: they match everything
-        return _sql_papers(conn, limit, sort, parsed.problems, _and_sql(("1", []), within))
+        return _sql_papers(conn, limit, sort, parsed.problems, _and_sql(conn, ("1", []), within))
     matched = _in_view(index, view, view.evaluate(query), within)
     total = len(matched)
     docnums = _ranked(view, matched, limit, sort)
     ids = [view.paper_id(d) for d in docnums]
     # Only relevance has a meaningful score (read in one step: per hit a lookup was ~5 µs).
     scores = matched.scores_of(docnums).tolist() if sort == "relevance" and docnums else [0.0] * len(docnums)
+    ids, scores, total = _without_gone(conn, ids, scores, total)
     snippets = Snippets(conn, ids, Marker.from_query(parsed))
     hits: list[SearchHit] = [_Hit(pid, round(float(score), 4), snippets)
                              for pid, score in zip(ids, scores, strict=True)]
@@ -117,14 +119,28 @@ def _run(index: SearchIndex, conn: sqlite3.Connection, text: str, parsed: ql.Par
                         sort=sort, snippets=snippets)
 
 
+def _without_gone(conn: sqlite3.Connection, ids: list[str], scores: list[float],
+                  total: int) -> tuple[list[str], list[float], int]:
+    """The hits whose paper is still in the library, their scores and the total less the others:
+    papers deleted (an undone import) stay in the index until it takes their removal in."""
+    if not ids:
+        return ids, scores, total
+    there = {r[0] for r in conn.execute(f"SELECT p.id FROM papers p WHERE p.id IN {IDS}", (id_array(ids),))}
+    if len(there) == len(set(ids)):
+        return ids, scores, total
+    kept = [i for i, pid in enumerate(ids) if pid in there]
+    return [ids[i] for i in kept], [scores[i] for i in kept], total - (len(ids) - len(kept))
+
+
 def _in_view(index: SearchIndex, view: IndexView, matched: Matches, within: ViewFilter | None) -> Matches:
     """`matched` kept to the desk view `within` (all of it when None or empty)."""
     return matched.restricted(index.within(view, within)) if within else matched
 
 
-def _and_sql(where: tuple[str, list], within: ViewFilter | None) -> tuple[str, list]:
+def _and_sql(conn: sqlite3.Connection, where: tuple[str, list],
+             within: ViewFilter | None) -> tuple[str, list]:
     """An SQL condition on `papers p`, and the desk view `within`'s conditions too."""
-    extra, params = within.sql() if within else ("", [])
+    extra, params = within.sql_for(conn) if within else ("", [])
     return (f"({where[0]}) AND {extra}", [*where[1], *params]) if extra else where
 
 
