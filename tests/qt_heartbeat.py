@@ -51,6 +51,7 @@ class StallSampler:
 
         self.beat, self.after_ms, self.every_ms = beat, after_ms, every_ms
         self.gui = threading.get_ident()
+        self.gui_native = threading.get_native_id()
         self.stalls: dict[int, list[tuple[float, dict[str, list[str]]]]] = {}  # by the beat it follows
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="stall-sampler")
@@ -93,6 +94,8 @@ class StallSampler:
             if late <= self.after_ms:
                 continue
             names.update({t.ident: t.name for t in threading.enumerate()})
+            natives = {t.ident: t.native_id for t in threading.enumerate()}
+            natives[self.gui] = self.gui_native
             stacks = {}
             for ident, frame in sys._current_frames().items():
                 if ident == threading.get_ident():
@@ -100,7 +103,8 @@ class StallSampler:
                 lines = [f"{_short(f.f_code.co_filename)}:{line} {f.f_code.co_name}"
                          for f, line in traceback.walk_stack(frame)]
                 name = "GUI" if ident == self.gui else names.get(ident, str(ident))
-                stacks[name] = lines[:14] if ident == self.gui else lines[:5]
+                state = _kernel_state(natives.get(ident))
+                stacks[f"{name} {state}"] = lines[:14] if ident == self.gui else lines[:5]
             self.stalls.setdefault(last, []).append((late, stacks))
 
     def report(self, worst: int = 3) -> str:
@@ -119,3 +123,21 @@ class StallSampler:
 
 def _short(path: str) -> str:
     return path.split("/paperdesk/")[-1].split("site-packages/")[-1]
+
+
+def _kernel_state(native_id: int | None) -> str:
+    """The thread's state as the kernel sees it (R running or runnable, S asleep, D waiting for
+    I/O), where it waits (wchan), the system call it is in (202 futex: a lock such as the GIL;
+    "running": none) and its CPU time so far (user+system ticks)."""
+    if native_id is None:
+        return "?"
+    try:
+        with open(f"/proc/self/task/{native_id}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open(f"/proc/self/task/{native_id}/wchan") as f:
+            wchan = f.read().strip() or "-"
+        with open(f"/proc/self/task/{native_id}/syscall") as f:
+            syscall = f.read().split(" ", 1)[0]
+    except OSError:
+        return "?"
+    return f"({fields[0]} wchan {wchan} syscall {syscall} cpu {int(fields[11]) + int(fields[12])})"

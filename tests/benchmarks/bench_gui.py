@@ -127,6 +127,52 @@ def ready_index(folder: Path) -> bool:
         return lib.search.current() and not lib.search.queued()
 
 
+def start_poller() -> tuple:
+    """proc_poller.py watching this process from outside (see --stacks)."""
+    import subprocess
+
+    folder = Path(tempfile.mkdtemp(prefix="paperdesk-poll-"))
+    script = str(Path(__file__).with_name("proc_poller.py"))
+    proc = subprocess.Popen([sys.executable, script, str(os.getpid()), str(folder / "polls.txt")])
+    time.sleep(0.2)
+    return proc, folder
+
+
+def poller_report(poller: tuple, gaps: list[float], start: float, worst: int = 3) -> str:
+    """The longest stalls as the kernel saw this process's threads and the machine's CPUs."""
+    import threading
+
+    from proc_poller import read_polls
+
+    proc, folder = poller
+    (folder / "stop").touch()
+    proc.wait()
+    polls = read_polls(folder / "polls.txt")
+    names = {str(t.native_id): t.name for t in threading.enumerate()}
+    names[str(threading.get_native_id())] = "GUI"
+    ends = list(itertools.accumulate(gaps))
+    out = [f"=== the kernel's view ({len(polls)} polls; the machine's CPU ticks of 10 ms)"]
+    for i in sorted(range(len(gaps)), key=gaps.__getitem__)[-worst:][::-1]:
+        t1 = start + ends[i] / 1000
+        t0 = t1 - gaps[i] / 1000
+        inside = [p for p in polls if t0 - 0.005 <= p[0] <= t1 + 0.005]
+        if len(inside) < 2:
+            out.append(f"  {gaps[i]:.0f} ms stall: too few polls")
+            continue
+        cpu = [b - a for a, b in zip(inside[0][1], inside[-1][1], strict=True)]
+        out.append(f"  {gaps[i]:.0f} ms stall at {ends[i] / 1000:.2f} s, {len(inside)} polls; machine "
+                   f"user {cpu[0] + cpu[1]} system {cpu[2]} idle {cpu[3]} iowait {cpu[4]} steal {cpu[7]}")
+        for tid in inside[-1][2]:
+            seen = [p[2][tid] for p in inside if tid in p[2]]
+            ticks = seen[-1][1] - seen[0][1]
+            states = "".join(state for state, _, _ in seen)
+            waits = sorted({w for s, _, w in seen if s != "R"})
+            busy = ticks or "R" in states or "D" in states or waits != ["futex_do_wait"]
+            if busy or names.get(tid) == "GUI":
+                out.append(f"    {names.get(tid, tid)}: cpu {ticks} ticks, states {states}, waits {waits}")
+    return "\n".join(out)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1000)
@@ -303,7 +349,9 @@ def main() -> int:
     rows_before = window.model.rowCount()
     run_until_idle()  # the scrolls above repainted synchronously, leaving layouts and paints queued
     heartbeat = Heartbeat()
+    poller = start_poller() if args.stacks else None
     heartbeat.start()
+    beat_started = time.monotonic()
     sampler = StallSampler(heartbeat) if args.stacks else None
     if sampler:
         sampler.start()
@@ -326,6 +374,7 @@ def main() -> int:
     if sampler:
         sampler.stop()
         print(sampler.report(), file=sys.stderr)
+        print(poller_report(poller, gaps, beat_started), file=sys.stderr)
     results["10k import in background"] = (f"{elapsed:.1f} s (+ search indexing: {elapsed_indexed:.1f} s); "
                                            f"longest stall {max(gaps):.0f} ms "
                                            f"(heartbeat 5 ms; p99 gap {pct(gaps, 0.99):.0f} ms)")
