@@ -615,3 +615,56 @@ def test_cli_rank_by_a_tags_model_through_the_interest_search(topic_lib):
     assert [h["score"] for h in data["hits"]] == sorted((h["score"] for h in data["hits"]), reverse=True)
     out = subprocess.run([*run, "--limit", "3"], capture_output=True, text=True, check=True)
     assert len(out.stdout.splitlines()) == 3 and "#cv" in out.stderr
+
+
+def _plain_fit(cache: FeatureCache, rows: np.ndarray, y: np.ndarray, weight: np.ndarray,
+               bias: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """The logistic regression of `model._fit` in one pass over every training entry at once (as it
+    was before it ran in blocks)."""
+    indptr, idx, val = cache.gather(rows)
+    feats, inverse = np.unique(idx, return_inverse=True)
+    w, b = np.zeros(len(feats)), float(bias)
+    row_of = np.repeat(np.arange(len(rows)), np.diff(indptr))
+    m, v, mb, vb = np.zeros_like(w), np.zeros_like(w), 0.0, 0.0
+    val64 = val.astype(np.float64)
+    for step in range(1, model_module.STEPS + 1):
+        z = segment_sums(w[inverse] * val64, indptr) + b
+        p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+        residual = weight * (p - y)
+        grad = np.bincount(inverse, weights=val64 * residual[row_of], minlength=len(feats))
+        grad += model_module.L2 * w
+        gb = float(residual.sum())
+        m *= 0.9
+        m += (1 - 0.9) * grad
+        grad *= grad
+        v *= 0.999
+        v += (1 - 0.999) * grad
+        mb = 0.9 * mb + (1 - 0.9) * gb
+        vb = 0.999 * vb + (1 - 0.999) * gb * gb
+        corr1, corr2 = 1 - 0.9 ** step, 1 - 0.999 ** step
+        w -= (model_module.LEARNING_RATE / corr1) * m / (np.sqrt(v / corr2) + 1e-8)
+        b -= model_module.LEARNING_RATE * (mb / corr1) / (np.sqrt(vb / corr2) + 1e-8)
+    return feats, w.astype(np.float32), b
+
+
+@pytest.mark.parametrize("held", [0, 700, 10**9])
+def test_the_fit_in_blocks_learns_the_one_pass_fit_bit_for_bit(topic_lib, monkeypatch, held):
+    """Training reads its rows' entries a block at a time (at 1M papers holding them all decoded
+    peaked at 5 GB), held packed or read again at every step: the weights are those of one pass
+    over every entry at once, to the bit, in any row order, with an empty row among them."""
+    lib, _ = topic_lib
+    empty = _one_paper(lib, "The", "empty")  # a stop word only: a row without entries
+    cache = FeatureCache(lib.folder)
+    cache.refresh(lib.conn)
+    monkeypatch.setattr(model_module, "FIT_ROWS", 7)  # many blocks, the last one short
+    monkeypatch.setattr(model_module, "FIT_CACHED_ENTRIES", held)
+    rng = np.random.default_rng(3)
+    rows = np.concatenate([rng.permutation(len(cache.row_of))[:150], cache.rows([empty])])
+    assert cache.matrix.indptr[rows[-1] + 1] == cache.matrix.indptr[rows[-1]]
+    y = (rng.random(len(rows)) < 0.3).astype(np.float32)
+    weight = rng.random(len(rows)).astype(np.float32)
+    learnt, bias = model_module._fit(cache, rows, y, weight, None, 0.25)
+    feats, w, b = _plain_fit(cache, rows, y, weight, 0.25)
+    assert learnt.features.tolist() == feats.tolist()
+    assert learnt.values.tobytes() == w.tobytes()
+    assert bias == b and np.abs(w).max() > 0.01

@@ -270,10 +270,10 @@ def without(chunk: Chunk, dropped: np.ndarray) -> Chunk:
 
 
 # Sublinear tf (1 + log count), by count.
-_LOG_TF = (1 + np.log(np.maximum(np.arange(MAX_COUNT + 1, dtype=np.float32), 1))).astype(np.float32)
+LOG_TF = (1 + np.log(np.maximum(np.arange(MAX_COUNT + 1, dtype=np.float32), 1))).astype(np.float32)
 # By an entry's high byte: its feature number's 4 high bits in place, and its sublinear tf.
 _HIGH_BITS = (np.arange(256, dtype=np.intp) >> 4) << 16
-_TF_OF_HIGH = _LOG_TF[np.arange(256) & MAX_COUNT]
+_TF_OF_HIGH = LOG_TF[np.arange(256) & MAX_COUNT]
 
 
 def segment_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
@@ -546,7 +546,7 @@ class FeatureCache:
         idf = self.idf()
         self.norms = np.empty(n, dtype=np.float32)
         for r0, r1, idx, counts in m.blocks():
-            values = _LOG_TF[counts] * idf[idx]
+            values = LOG_TF[counts] * idf[idx]
             sums = segment_sums(values * values, m.indptr[r0:r1 + 1] - m.indptr[r0])
             self.norms[r0:r1] = np.sqrt(np.maximum(sums, 1e-12))
 
@@ -562,20 +562,29 @@ class FeatureCache:
 
     def row(self, r: int) -> tuple[np.ndarray, np.ndarray]:
         idx, counts = self.matrix.unpack(int(self.matrix.indptr[r]), int(self.matrix.indptr[r + 1]))
-        return idx, _LOG_TF[counts] * self.idf(idx) / self.norms[r]
+        return idx, LOG_TF[counts] * self.idf(idx) / self.norms[r]
 
     def gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A sub-matrix (indptr, indices, values) of these rows, in this order."""
         ptr = self.matrix.indptr
-        starts, ends = ptr[rows], ptr[rows + 1]
-        lengths = ends - starts
+        lengths = ptr[rows + 1] - ptr[rows]
         indptr = np.concatenate([np.zeros(1, np.int64), np.cumsum(lengths)])
         if indptr[-1] == 0:
             return indptr, np.empty(0, np.int32), np.empty(0, np.float32)
-        offsets = np.repeat(starts - indptr[:-1], lengths) + np.arange(indptr[-1])
-        idx, counts = self.matrix.unpack_at(offsets)
-        values = _LOG_TF[counts] * self.idf(idx) / np.repeat(self.norms[rows], lengths)
+        idx, high = self.entries(rows, lengths)
+        values = np.take(_TF_OF_HIGH, high) * self.idf(idx) / np.repeat(self.norms[rows], lengths)
         return indptr, idx, values
+
+    def entries(self, rows: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The feature numbers (intp) and high bytes of these rows' entries, in this order;
+        `lengths` are the rows' entry counts."""
+        starts = self.matrix.indptr[rows]
+        offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        offsets += np.arange(len(offsets))
+        high = np.take(self.matrix.high, offsets)
+        idx = np.take(_HIGH_BITS, high)
+        idx |= np.take(self.matrix.low, offsets)
+        return idx, high
 
     def score_all(self, weights: np.ndarray) -> np.ndarray:
         """weights · row for every row, a block of rows at a time. The hot loop of ranking (100k

@@ -16,14 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from paperdesk.core import abstract_text
 from paperdesk.core.idlist import IDS, id_array
-from paperdesk.core.rank.features import DIM, FeatureCache, names_of, segment_sums
+from paperdesk.core.rank.features import DIM, LOG_TF, MAX_COUNT, FeatureCache, names_of
 
 MIN_POSITIVES = 5      # fewer: no model, rank by likeness to them (bench_rank: a model from 5 beats that)
 UNLABELLED = 1500      # at most this many unlabelled papers join training as weak negatives
@@ -37,6 +37,8 @@ L2 = 3e-2
 # after 50 decisions 0.534 -> 0.571, after 200 0.635 -> 0.653).
 PSEUDO_POSITIVES = 10
 PSEUDO_WEIGHT = 0.3
+FIT_ROWS = 1024               # training rows decoded at a time (`TrainingRows`)
+FIT_CACHED_ENTRIES = 100_000_000  # training entries held across a fit's steps (4 bytes each)
 
 _POSITIVES = """
     SELECT pid, max(t) FROM (
@@ -193,25 +195,36 @@ def _centroid(cache: FeatureCache, rows: np.ndarray) -> Weights:
 
 def _fit(cache: FeatureCache, rows: np.ndarray, y: np.ndarray, weight: np.ndarray,
          start: Weights | None, bias: float) -> tuple[Weights, float]:
-    """Logistic regression on the rows' features only (a compact copy of the weights)."""
-    indptr, idx, val = cache.gather(rows)
-    features, inverse = np.unique(idx, return_inverse=True)
+    """Logistic regression on the rows' features only (a compact copy of the weights).
+
+    The rows' entries are decoded from the packed matrix a block of rows at a time (`TrainingRows`):
+    at 1M papers a third of them are archived, ~90M entries, and holding them decoded (feature,
+    float64 value, their row, a product and a gradient term each) peaked at 5 GB. Each step sums a
+    block's rows and adds its gradient terms in the same order as one pass over all rows would."""
+    data = TrainingRows(cache, rows)
+    features = data.features
     w = start[features].astype(np.float64) if start is not None else np.zeros(len(features))
     b = float(bias)
-    row_of = np.repeat(np.arange(len(rows)), np.diff(indptr))
     m, v = np.zeros_like(w), np.zeros_like(w)
     mb = vb = 0.0
     beta1, beta2, eps = 0.9, 0.999, 1e-8
-    val64 = val.astype(np.float64)
-    starts = indptr[:-1]
-    all_rows_filled = bool(len(rows)) and bool((np.diff(indptr) > 0).all())
+    z = np.empty(len(rows), dtype=np.float64)
+    residual = np.empty(len(rows), dtype=np.float64)
     for step in range(1, STEPS + 1):
-        products = w[inverse] * val64
-        # reduceat straight away when no row is empty (almost always; segment_sums copies)
-        z = (np.add.reduceat(products, starts) if all_rows_filled else segment_sums(products, indptr)) + b
-        p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
-        residual = weight * (p - y)
-        grad = np.bincount(inverse, weights=val64 * residual[row_of], minlength=len(features))
+        grad = np.zeros(len(features), dtype=np.float64)
+        for r0, r1, inverse, val64 in data.blocks():
+            lengths = data.lengths[r0:r1]
+            zb = z[r0:r1]
+            zb[:] = 0
+            filled = lengths > 0
+            if filled.any():
+                starts = (np.cumsum(lengths) - lengths)[filled]
+                zb[filled] = np.add.reduceat(w[inverse] * val64, starts)
+            zb += b
+            p = 1.0 / (1.0 + np.exp(-np.clip(zb, -30, 30)))
+            residual[r0:r1] = weight[r0:r1] * (p - y[r0:r1])
+            # In the entries' order, as one bincount over all of them would add
+            np.add.at(grad, inverse, val64 * np.repeat(residual[r0:r1], lengths))
         grad += L2 * w
         gb = float(residual.sum())
         m *= beta1
@@ -225,6 +238,53 @@ def _fit(cache: FeatureCache, rows: np.ndarray, y: np.ndarray, weight: np.ndarra
         w -= (LEARNING_RATE / corr1) * m / (np.sqrt(v / corr2) + eps)
         b -= LEARNING_RATE * (mb / corr1) / (np.sqrt(vb / corr2) + eps)
     return Weights(features.astype(np.int64), w.astype(np.float32)), float(b)
+
+
+class TrainingRows:
+    """The training rows' entries as (local feature number, float64 tf-idf value), FIT_ROWS rows at
+    a time, in the rows' order. Read from the matrix once into 4 bytes an entry (the feature's
+    place among the rows' features << 4 | its count): values are made per block at each step. Past
+    FIT_CACHED_ENTRIES entries (~400 MB) the rest are read from the matrix again at every step."""
+
+    def __init__(self, cache: FeatureCache, rows: np.ndarray):
+        self.cache, self.rows = cache, rows
+        ptr = cache.matrix.indptr
+        self.lengths = ptr[rows + 1] - ptr[rows]
+        self.norms = cache.norms[rows]
+        self.bounds = [(r0, min(r0 + FIT_ROWS, len(rows))) for r0 in range(0, len(rows), FIT_ROWS)]
+        ends = np.cumsum([int(self.lengths[r0:r1].sum()) for r0, r1 in self.bounds], dtype=np.int64)
+        self.starts = ends - np.asarray([int(self.lengths[r0:r1].sum()) for r0, r1 in self.bounds],
+                                        dtype=np.int64)
+        self.kept = int(np.searchsorted(ends, FIT_CACHED_ENTRIES, side="right"))  # blocks held
+        self.packed = np.empty(int(ends[self.kept - 1]) if self.kept else 0, dtype=np.uint32)
+        present = np.zeros(DIM, dtype=bool)
+        for i, (r0, r1) in enumerate(self.bounds):
+            idx, high = cache.entries(rows[r0:r1], self.lengths[r0:r1])
+            present[idx] = True
+            if i < self.kept:
+                self.packed[self.starts[i]:self.starts[i] + len(idx)] = idx << 4 | (high & MAX_COUNT)
+        self.features = np.flatnonzero(present)
+        self.local = np.zeros(DIM, dtype=np.uint32)
+        self.local[self.features] = np.arange(len(self.features), dtype=np.uint32)
+        self.idf = cache.idf()[self.features]
+        for i in range(self.kept):  # global feature numbers -> their places in `features`
+            part = self.packed[self.starts[i]:ends[i]]
+            part[:] = np.take(self.local, part >> 4) << 4 | (part & MAX_COUNT)
+
+    def blocks(self) -> Iterable[tuple[int, int, np.ndarray, np.ndarray]]:
+        """(first row, row stop, local feature numbers, values) for each block of rows."""
+        for i, (r0, r1) in enumerate(self.bounds):
+            lengths = self.lengths[r0:r1]
+            if i < self.kept:
+                part = self.packed[self.starts[i]:self.starts[i] + int(lengths.sum())]
+                inverse = part >> 4
+                tf = np.take(LOG_TF, part & MAX_COUNT)
+            else:
+                idx, high = self.cache.entries(self.rows[r0:r1], lengths)
+                inverse = np.take(self.local, idx)
+                tf = np.take(LOG_TF, high & MAX_COUNT)
+            values = tf * np.take(self.idf, inverse) / np.repeat(self.norms[r0:r1], lengths)
+            yield r0, r1, inverse, values.astype(np.float64)
 
 
 # -- explanations --------------------------------------------------------------------------------
