@@ -3,6 +3,8 @@ moving through the list."""
 
 from __future__ import annotations
 
+import itertools
+
 from paperdesk.gui.paper_model import COLUMN_KEYS, PaperModel
 from paperdesk.gui.paper_table import PaperTable
 from paperdesk.gui.qt import QLabel
@@ -64,7 +66,7 @@ class Selection:
     def next_not_in(self, row: int, leaving: set[str]) -> str | None:
         """The first paper below `row` not in `leaving`, else the nearest one above it."""
         n = self.model.rowCount()
-        for r in [*range(row + 1, n), *range(row - 1, -1, -1)]:
+        for r in itertools.chain(range(row + 1, n), range(row - 1, -1, -1)):  # (not a list of every row)
             pid = self.model.id_at(r)
             if pid is not None and pid not in leaving:
                 return pid

@@ -31,13 +31,19 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--dir", default=tempfile.gettempdir())
     parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--library", type=Path, help="measure a copy of this library (e.g. bench_search's "
+                        "1M one) instead of building one")
     args = parser.parse_args()
-    cached = Path(args.dir) / f"paperdesk-bench-gui-{args.n}"
-    print(f"PaperDesk key benchmark, {args.n} papers ({os.cpu_count()} CPUs, offscreen)")
-    build_library(cached, args.n, index=False)
+    if args.library:
+        cached = args.library
+        print(f"PaperDesk key benchmark, library {cached} ({os.cpu_count()} CPUs, offscreen)")
+    else:
+        cached = Path(args.dir) / f"paperdesk-bench-gui-{args.n}"
+        print(f"PaperDesk key benchmark, {args.n} papers ({os.cpu_count()} CPUs, offscreen)")
+        build_library(cached, args.n, index=False)
     work = Path(tempfile.mkdtemp(prefix="paperdesk-bench-keys-"))
     folder = work / "library"  # a copy: the benchmark stars, tags and archives
-    shutil.copytree(cached, folder)
+    shutil.copytree(cached, folder, ignore=shutil.ignore_patterns("fts5.sqlite3*", "fts5.json"))
 
     from PySide6.QtGui import QKeyEvent
     from PySide6.QtTest import QTest
