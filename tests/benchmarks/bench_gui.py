@@ -148,6 +148,7 @@ def poller_report(poller: tuple, gaps: list[float], start: float, worst: int = 3
     (folder / "stop").touch()
     proc.wait()
     polls = read_polls(folder / "polls.txt")
+    shutil.rmtree(folder, ignore_errors=True)
     names = {str(t.native_id): t.name for t in threading.enumerate()}
     names[str(threading.get_native_id())] = "GUI"
     ends = list(itertools.accumulate(gaps))
