@@ -10,7 +10,7 @@ import bibtexparser
 import pytest
 from export_support import add_papers
 
-from paperdesk.core.export import ExportError, export_bibtex
+from paperdesk.core.export import ExportError, bibtex, export_bibtex
 from paperdesk.core.export.bibtex import HEADER, citation_keys, citation_year, entry, tex_escape
 from paperdesk.core.records import IncomingPaper
 
@@ -151,3 +151,95 @@ def test_bad_options_and_foreign_files_are_refused(seeded, tmp_path):
     assert ours.read_text(encoding="utf-8").startswith(HEADER)
     assert export_bibtex(seeded, ids[:1], ours).written  # PaperDesk's own file is replaced
     assert len(parse(ours).entries) == 1
+
+
+# -- streamed in blocks ---------------------------------------------------------------------------
+
+def one_pass_bibtex(lib, ids, unicode="keep"):
+    """The file as written before the export streamed: every record read at once, keys from them."""
+    records = lib.records(list(dict.fromkeys(ids)))
+    keys = citation_keys(records)
+    return (HEADER + "".join("\n" + entry(r, keys[r["id"]], unicode == "latex") for r in records)).encode()
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 2000])
+@pytest.mark.parametrize("mode", ["keep", "latex"])
+def test_streamed_blocks_write_the_one_pass_file(seeded, tmp_path, monkeypatch, block, mode):
+    monkeypatch.setattr(bibtex, "BLOCK", block)
+    ids = seeded.paper_ids()
+    ids = ids[5:] + ids[:5] + ids[:2]  # not the library's order, and with repeats
+    path = tmp_path / "papers.bib"
+    steps = []
+    report = export_bibtex(seeded, ids, path, unicode=mode, progress=lambda d, t, _w: steps.append((d, t)))
+    assert path.read_bytes() == one_pass_bibtex(seeded, ids, mode)
+    assert report.keys == citation_keys(seeded.records(list(dict.fromkeys(ids))))
+    blocks = -(-397 // block)
+    assert steps[-1] == (2 * blocks, 2 * blocks) and len(steps) == 2 * blocks + 1
+    assert not export_bibtex(seeded, ids, path, unicode=mode).written  # same bytes: left untouched
+
+
+def test_keys_stay_unique_across_blocks(lib, tmp_path, monkeypatch):
+    """Same first author and year in different blocks: suffixes as if all were read at once, and a
+    paper whose own key is a suffixed one (smith2023learninga) is not given that key twice."""
+    monkeypatch.setattr(bibtex, "BLOCK", 2)
+    papers = [IncomingPaper(title=f"Learning {w}", authors=["Ann Smith"], published="2023-05-01")
+              for w in ("fast", "slow", "more", "less", "again")]
+    papers.insert(3, IncomingPaper(title="Learninga", authors=["Bob Smith"], published="2023-02-01"))
+    papers.append(IncomingPaper(title="Undated learning", authors=["Smith, Cy"]))  # the digest's year
+    ids = add_papers(lib, papers)
+    path = tmp_path / "papers.bib"
+    report = export_bibtex(lib, ids, path)
+    assert path.read_bytes() == one_pass_bibtex(lib, ids)
+    keys = [report.keys[i] for i in ids]
+    assert len({k.lower() for k in keys}) == len(keys) == 7
+    assert keys[3] == "smith2023learninga" and keys[6] == "smith2026undated"
+    suffixed = {k for k in keys if k.startswith("smith2023learning") and k != "smith2023learninga"}
+    assert suffixed == {f"smith2023learning{s}" for s in "bcdef"}
+    assert [e.key for e in parse(path).entries] == keys
+
+
+def test_cancel_or_failure_midway_leaves_the_old_file(seeded, tmp_path, monkeypatch):
+    monkeypatch.setattr(bibtex, "BLOCK", 50)
+    ids = seeded.paper_ids()
+    out = tmp_path / "out"  # the library is in tmp_path too
+    out.mkdir()
+    path = out / "papers.bib"
+    export_bibtex(seeded, ids[:3], path)
+    before = path.read_bytes()
+    asked = []
+
+    def cancel_in_writing() -> bool:  # 8 blocks: keys, then entries; cancel during the entries
+        asked.append(1)
+        return len(asked) > 11
+
+    with pytest.raises(ExportError, match="cancelled; nothing was written"):
+        export_bibtex(seeded, ids, path, cancelled=cancel_in_writing)
+    assert path.read_bytes() == before and os.listdir(out) == ["papers.bib"]
+
+    real_entry = bibtex.entry
+    monkeypatch.setattr(bibtex, "entry", lambda r, *a: real_entry(r, *a) if r["id"] != ids[200]
+                        else 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        export_bibtex(seeded, ids, path)
+    assert path.read_bytes() == before and os.listdir(out) == ["papers.bib"]
+    with pytest.raises(ZeroDivisionError):
+        export_bibtex(seeded, ids, out / "new.bib")
+    assert os.listdir(out) == ["papers.bib"]  # no half file where there was none
+
+
+def test_a_file_changed_while_exporting_is_not_replaced(seeded, tmp_path, monkeypatch):
+    monkeypatch.setattr(bibtex, "BLOCK", 100)
+    ids = seeded.paper_ids()
+    out = tmp_path / "out"  # the library is in tmp_path too
+    out.mkdir()
+    path = out / "papers.bib"
+    export_bibtex(seeded, ids[:3], path)
+    edited = HEADER.encode() + b"\n@misc{saved, title = {Saved by an editor meanwhile}}\n"
+
+    def editor_saves(done: int, _total: int, _what: str) -> None:
+        if done == 5:
+            path.write_bytes(edited)
+
+    with pytest.raises(ExportError, match="changed while exporting"):
+        export_bibtex(seeded, ids, path, progress=editor_saves)
+    assert path.read_bytes() == edited and os.listdir(out) == ["papers.bib"]

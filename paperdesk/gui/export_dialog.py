@@ -173,10 +173,7 @@ class ExportDialog(QDialog):
                 return self._say("Choose the BibTeX file to write.")
 
             def work(lib: Library, progress, cancelled) -> object:
-                progress(0, 1, "")
-                report = export_bibtex(lib, ids, target)
-                progress(1, 1, "")
-                return report
+                return export_bibtex(lib, ids, target, progress=progress, cancelled=cancelled)
 
             label = f"Export {len(ids)} papers to BibTeX"
 

@@ -7,23 +7,27 @@ key all get a suffix a, b, c... in paper-id order, so the same selection always 
 
 from __future__ import annotations
 
+import json
 import re
 import string
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from paperdesk.core.export.files import ChangedMeanwhile, atomic_write
+from paperdesk.core.export.files import ChangedMeanwhile, atomic_write_pieces, file_state
 from paperdesk.core.export.links import paper_url
 from paperdesk.core.export.report import BibtexReport, ExportError
+from paperdesk.core.idlist import ID_ROWS, IDS, id_array
 
 if TYPE_CHECKING:
-    from paperdesk.core.library import Library
+    from paperdesk.core.library import Library, Progress
 
 HEADER = ("% BibTeX written by PaperDesk. It is rewritten on every export: "
           "keep your own entries in another file.\n")
 DEFAULT_PATTERN = "{auth}{year}{word}"
+BLOCK = 2000  # records read and written at a time, so memory stays bounded however many are exported
 PLACEHOLDERS = {"auth", "Auth", "year", "word", "Word", "id"}
 UNICODE_MODES = ("keep", "latex")
 STOPWORDS = {"a", "an", "the", "on", "of", "for", "in", "to", "towards", "toward", "with", "and", "from",
@@ -52,11 +56,14 @@ _GREEK = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", 
 
 
 def export_bibtex(lib: Library, ids: Sequence[str], path: str | Path, *, unicode: str = "keep",
-                  key_pattern: str | None = None) -> BibtexReport:
+                  key_pattern: str | None = None, progress: Progress | None = None,
+                  cancelled: Callable[[], bool] | None = None) -> BibtexReport:
     """Write the papers `ids` to the BibTeX file `path` (atomically).
 
     An existing file is replaced only if PaperDesk wrote it (it starts with PaperDesk's header), so a
-    hand-kept .bib file is never overwritten.
+    hand-kept .bib file is never overwritten. Records are read BLOCK at a time, twice: first the
+    fields citation keys are made of (a key's suffix depends on every paper), then whole records as
+    their entries are written; a cancel or an error midway leaves the old file as it was.
     """
     if unicode not in UNICODE_MODES:
         raise ExportError(f"unknown unicode mode {unicode!r} (use keep or latex)")
@@ -68,30 +75,63 @@ def export_bibtex(lib: Library, ids: Sequence[str], path: str | Path, *, unicode
     if not path.parent.is_dir():
         raise ExportError(f"folder {path.parent} does not exist")
     try:
-        old = path.read_bytes()
-    except FileNotFoundError:
-        old = None
+        state = file_state(path)
+        foreign = state is not None and not _ours_or_blank(path)
     except OSError as exc:
         raise ExportError(f"cannot read {path}: {exc.strerror}") from None
-    if old is not None and old.strip() and not old.startswith(HEADER.encode("utf-8")):
+    if foreign:
         raise ExportError(f"{path} exists and was not written by PaperDesk; choose another file name")
-    records = lib.records(list(dict.fromkeys(ids)))
-    keys = citation_keys(records, pattern)
-    report = BibtexReport(path=str(path), entries=len(records), keys=keys)
+    ids = list(dict.fromkeys(ids))
+    blocks = [ids[i:i + BLOCK] for i in range(0, len(ids), BLOCK)]
+    steps = 2 * len(blocks)
+
+    def step(done: int) -> None:
+        if cancelled and cancelled():
+            raise ExportError("export cancelled; nothing was written")
+        if progress:
+            progress(done, steps, "")
+
+    base: dict[str, str] = {}
+    for n, block in enumerate(blocks):
+        step(n)
+        base.update((r["id"], base_key(r, pattern)) for r in key_records(lib, block))
+    keys = unique_keys(base)
+    del base
+    report = BibtexReport(path=str(path), entries=len(keys), keys=keys)
     latex = unicode == "latex"
     unconverted: set[str] = set()
-    text = HEADER + "".join("\n" + entry(r, keys[r["id"]], latex, unconverted) for r in records)
-    if unconverted:
-        report.warnings.append("kept as Unicode (no LaTeX form known): " + "".join(sorted(unconverted)))
-    data = text.encode("utf-8")
-    if data == old:
-        return report
+
+    def pieces() -> Iterator[bytes]:
+        yield HEADER.encode("utf-8")
+        for n, block in enumerate(blocks):
+            step(len(blocks) + n)
+            yield "".join("\n" + entry(r, keys[r["id"]], latex, unconverted)
+                          for r in lib.records(block)).encode("utf-8")
+
     try:
-        atomic_write(path, data, old)
+        report.written = atomic_write_pieces(path, pieces(), state)
     except (OSError, ChangedMeanwhile) as exc:
         raise ExportError(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    report.written = True
+    if unconverted:
+        report.warnings.append("kept as Unicode (no LaTeX form known): " + "".join(sorted(unconverted)))
+    if progress:
+        progress(steps, steps, "")
     return report
+
+
+def _ours_or_blank(path: Path) -> bool:
+    """Whether the file at `path` starts with PaperDesk's header or holds only white space (read
+    a piece at a time: the file may hold a million entries)."""
+    header = HEADER.encode("utf-8")
+    with path.open("rb") as file:
+        head = file.read(len(header))
+        if head == header:
+            return True
+        while head:
+            if head.strip():
+                return False
+            head = file.read(1 << 16)
+    return True
 
 
 def entry(record: dict, key: str, latex: bool = False, unconverted: set[str] | None = None) -> str:
@@ -255,28 +295,54 @@ def key_parts(record: dict) -> dict[str, str]:
             "id": re.sub(r"[^A-Za-z0-9]", "", record["id"])}
 
 
+def key_records(lib: Library, ids: Sequence[str]) -> list[dict]:
+    """What `key_parts` reads of each paper of `ids` (in their order; unknown ids left out), without
+    the abstract, tags and notes a whole record carries: the light first pass of an export."""
+    cur = lib.conn.execute(
+        f"SELECT p.id, p.title, p.authors, p.organization, p.published, p.arxiv_id, p.added_at "
+        f"FROM {ID_ROWS} CROSS JOIN papers AS p ON p.id = j.value ORDER BY j.key", (id_array(ids),))
+    records = [{"id": pid, "title": title, "authors": json.loads(authors or "[]"), "organization": org,
+                "published": published, "arxiv_id": arxiv_id, "added": added, "sources": []}
+               for pid, title, authors, org, published, arxiv_id, added in cur]
+    undated = {r["id"]: r for r in records if not re.match(r"\d{4}", r["published"] or "")}
+    if undated:  # citation_year falls back to the first dated digest or feed that listed the paper
+        for pid, date in lib.conn.execute(
+                f"SELECT v.paper_id, s.date FROM provenance v JOIN sources s ON s.id = v.source_id "
+                f"WHERE v.paper_id IN {IDS}", (id_array(undated),)):
+            undated[pid]["sources"].append({"date": date})
+    return records
+
+
+def base_key(record: dict, pattern: str = DEFAULT_PATTERN) -> str:
+    """The paper's key before a suffix tells it from papers with the same key."""
+    key = re.sub(r"[^A-Za-z0-9_:.\-]", "", pattern.format(**key_parts(record)))
+    return key if re.match(r"[A-Za-z]", key) else f"p{key}"
+
+
 def citation_keys(records: list[dict], pattern: str = DEFAULT_PATTERN) -> dict[str, str]:
     """A unique key per paper id. Keys are compared case-insensitively, as BibTeX does."""
-    base: dict[str, str] = {}
-    for record in records:
-        key = re.sub(r"[^A-Za-z0-9_:.\-]", "", pattern.format(**key_parts(record)))
-        base[record["id"]] = key if re.match(r"[A-Za-z]", key) else f"p{key}"
-    groups: dict[str, list[str]] = {}
+    return unique_keys({record["id"]: base_key(record, pattern) for record in records})
+
+
+def unique_keys(base: dict[str, str]) -> dict[str, str]:
+    """Each paper's base key, with a suffix (a, b, ... in paper-id order) for papers whose keys
+    collide (case-insensitively); `base` is in export order, which orders the result."""
+    counts = Counter(key.lower() for key in base.values())
+    keys = {pid: key for pid, key in base.items() if counts[key.lower()] == 1}
+    collided: dict[str, list[str]] = {}
     for pid, key in base.items():
-        groups.setdefault(key.lower(), []).append(pid)
-    used = {k for k, ids in groups.items() if len(ids) == 1}
-    keys = {ids[0]: base[ids[0]] for ids in groups.values() if len(ids) == 1}
-    for ids in groups.values():
-        if len(ids) == 1:
-            continue
+        if counts[key.lower()] > 1:
+            collided.setdefault(key.lower(), []).append(pid)
+    taken: set[str] = set()  # suffixed keys given so far (a key seen once is taken too)
+    for ids in collided.values():
         counter = 0
         for pid in sorted(ids):
             while True:
                 candidate = base[pid] + _suffix(counter)
                 counter += 1
-                if candidate.lower() not in used:
+                if counts.get(candidate.lower()) != 1 and candidate.lower() not in taken:
                     break
-            used.add(candidate.lower())
+            taken.add(candidate.lower())
             keys[pid] = candidate
     return keys
 

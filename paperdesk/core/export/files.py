@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import filecmp
 import json
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +49,44 @@ def atomic_write(path: Path, data: bytes, expect: bytes | None) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def file_state(path: Path) -> tuple[int, int, int] | None:
+    """What tells that a file changed (size, modification time, inode); None if it does not exist."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ino
+
+
+def atomic_write_pieces(path: Path, pieces: Iterable[bytes], expect: tuple[int, int, int] | None) -> bool:
+    """`atomic_write` for output made piece by piece (a BibTeX file of a million entries): the pieces
+    go to a temporary file beside `path`, which replaces `path` only once complete, so an error or a
+    cancel midway (raised by `pieces`) leaves the old file as it was. `expect` is `file_state(path)`
+    from when the export began; if the file changed since, nothing is written. Returns False when
+    the file already held exactly these bytes (it is left untouched)."""
+    tmp = path.parent / f".paperdesk-{secrets.token_hex(8)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for piece in pieces:
+                out.write(piece)
+            out.flush()
+            if file_state(path) != expect:
+                raise ChangedMeanwhile(f"{path.name} changed while exporting")
+            if expect is not None:
+                if expect[0] == out.tell() and filecmp.cmp(tmp, path, shallow=False):
+                    tmp.unlink()
+                    return False
+                os.fsync(out.fileno())  # see atomic_write
+        if expect is not None:
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return True
 
 
 @dataclass
