@@ -238,21 +238,53 @@ def build_chunk(rows: Iterable[tuple[str, str, str, str | None, str]], hasher: H
     return Chunk(ids=ids, indptr=np.asarray(indptr, dtype=np.int64), low=low, high=high)
 
 
+def _resized(a: np.ndarray, n: int) -> np.ndarray:
+    """`a` grown or cut to n entries, in place when it owns its memory: the allocator moves or
+    trims a big block's pages (mremap) instead of copying them, so growing or cutting the matrix
+    never holds two of it. Else a copy."""
+    if a.flags.owndata and a.base is None and a.flags.c_contiguous:
+        a.resize(n, refcheck=False)  # nothing else holds a view of a chunk's arrays
+        return a
+    out = np.empty(n, dtype=a.dtype)
+    out[:min(n, len(a))] = a[:n]
+    return out
+
+
+def _owner(a: np.ndarray) -> np.ndarray:
+    """The array that owns `a`'s memory when `a` is all of it (np.load hands out a reshaped view
+    of the array it read into), so that `_resized` can grow or cut it in place."""
+    base = a.base
+    if isinstance(base, np.ndarray) and base.base is None and base.flags.owndata and \
+            base.shape == a.shape and base.dtype == a.dtype and base.flags.c_contiguous:
+        return base
+    return a
+
+
 def merge_chunks(chunks: Sequence[Chunk]) -> Chunk:
+    """The chunks' rows in one chunk. The first chunk's arrays grow in place into the result's:
+    the chunks are not to be used after."""
     if len(chunks) == 1:
         return chunks[0]
-    ids = [pid for c in chunks for pid in c.ids]
+    first = chunks[0]
+    ids = first.ids
+    for c in chunks[1:]:
+        ids.extend(c.ids)
     offsets = np.cumsum([0] + [len(c.low) for c in chunks[:-1]])
     indptr = np.concatenate([np.zeros(1, np.int64)] + [c.indptr[1:] + off
                                                        for c, off in zip(chunks, offsets, strict=True)])
-    return Chunk(ids=ids, indptr=indptr, low=np.concatenate([c.low for c in chunks]),
-                 high=np.concatenate([c.high for c in chunks]))
+    size = int(indptr[-1])
+    low, high = _resized(first.low, size), _resized(first.high, size)
+    for c, off in zip(chunks[1:], offsets[1:], strict=True):
+        low[off:off + len(c.low)] = c.low
+        high[off:off + len(c.high)] = c.high
+    return Chunk(ids=ids, indptr=indptr, low=low, high=high)
 
 
 def without(chunk: Chunk, dropped: np.ndarray) -> Chunk:
     """The chunk without entries of the dropped features (the same chunk when it has none).
-    Counted first, then copied into arrays made once: pieces to concatenate would leave the
-    allocator's heap as big as the matrix."""
+    Counted first, then moved towards the front of the chunk's own arrays a block at a time and
+    the arrays cut (`_resized`): at 1M papers a copy of the kept entries took another 735 MB.
+    The chunk is not to be used after."""
     lengths = np.empty(len(chunk.ids), dtype=np.int64)
     for r0, r1, idx, _counts in chunk.blocks():
         kept = (~dropped[idx]).astype(np.int64)
@@ -260,13 +292,13 @@ def without(chunk: Chunk, dropped: np.ndarray) -> Chunk:
     indptr = np.concatenate([np.zeros(1, np.int64), np.cumsum(lengths)])
     if indptr[-1] == len(chunk.low):
         return chunk
-    low, high = np.empty(int(indptr[-1]), np.uint16), np.empty(int(indptr[-1]), np.uint8)
-    for r0, r1, idx, _counts in chunk.blocks():
+    for r0, r1, idx, _counts in chunk.blocks():  # each block's entries are read before they are written over
         a, b = int(chunk.indptr[r0]), int(chunk.indptr[r1])
         keep = ~dropped[idx]
-        low[indptr[r0]:indptr[r1]] = chunk.low[a:b][keep]
-        high[indptr[r0]:indptr[r1]] = chunk.high[a:b][keep]
-    return Chunk(ids=chunk.ids, indptr=indptr, low=low, high=high)
+        chunk.low[indptr[r0]:indptr[r1]] = chunk.low[a:b][keep]
+        chunk.high[indptr[r0]:indptr[r1]] = chunk.high[a:b][keep]
+    size = int(indptr[-1])
+    return Chunk(ids=chunk.ids, indptr=indptr, low=_resized(chunk.low, size), high=_resized(chunk.high, size))
 
 
 # Sublinear tf (1 + log count), by count.
@@ -365,13 +397,15 @@ def _featurise_worker(db_path: str, folder: str, ids: list[str], out: Any) -> No
     try:
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
         hasher = Hasher()
-        chunks = []
+        whole = empty_chunk()
         for start in range(0, len(ids), CHUNK_PAPERS):
-            chunks.append(build_chunk(read_texts(conn, ids[start:start + CHUNK_PAPERS]), hasher))
+            # Grown a chunk at a time (in place): a list of chunks merged at the end held two of it.
+            chunk = build_chunk(read_texts(conn, ids[start:start + CHUNK_PAPERS]), hasher)
+            whole = merge_chunks([whole, chunk])
             out.put(("progress", min(start + CHUNK_PAPERS, len(ids))))
         conn.close()
         cache = FeatureCache(Path(folder).parent)
-        cache._write(merge_chunks(chunks) if chunks else empty_chunk())  # one file: nothing to compact
+        cache._write(whole)  # one file: nothing to compact
         out.put(("done", len(ids)))
     except BaseException as exc:  # the parent says so and featurises here
         out.put(("error", f"{type(exc).__name__}: {exc}"))
@@ -421,8 +455,8 @@ class FeatureCache:
         try:
             with np.load(path) as data:
                 text = str(data["ids"])
-                chunk = Chunk(ids=text.split("\n") if text else [], indptr=data["indptr"],
-                              low=data["low"], high=data["high"])
+                chunk = Chunk(ids=text.split("\n") if text else [], indptr=_owner(data["indptr"]),
+                              low=_owner(data["low"]), high=_owner(data["high"]))
         except (OSError, ValueError, KeyError, EOFError, zlib.error):
             return None  # a torn or foreign file: its papers are featurised again
         ok = (chunk.indptr.dtype == np.int64 and chunk.low.dtype == np.uint16 and chunk.high.dtype == np.uint8
@@ -441,16 +475,14 @@ class FeatureCache:
         if not new and changes == self._compared:
             return 0  # nothing written to SQLite since: no paper to featurise (listing 100k ids: ~30 ms)
         seen = set(self.row_of)
-        for c in new:
-            seen.update(c.ids)
+        seen.update(itertools.chain.from_iterable(c.ids for c in new))  # no loop variable keeps a chunk
         missing = [pid for (pid,) in conn.execute("SELECT id FROM papers") if pid not in seen]
         made = 0
         if len(missing) >= CHILD_PAPERS:
             made = featurise_in_child(_database_path(conn), self.dir, missing, progress)
             if made:
-                for c in self._read_new_files():
-                    new.append(c)
-                    seen.update(c.ids)
+                new += self._read_new_files()
+                seen.update(itertools.chain.from_iterable(c.ids for c in new))
                 missing = [pid for pid in missing if pid not in seen]
         for start in range(0, len(missing), CHUNK_PAPERS):
             part = missing[start:start + CHUNK_PAPERS]
