@@ -17,7 +17,7 @@ from export_support import (
     snapshot,
 )
 
-from paperdesk.core.export import ExportError, export_markdown
+from paperdesk.core.export import ExportError, export_markdown, markdown
 from paperdesk.core.export.blocks import find_blocks
 from paperdesk.core.export.files import MANIFEST_NAME
 from paperdesk.core.export.frontmatter import split_document
@@ -301,16 +301,20 @@ def test_user_template_from_config_dir_is_sandboxed(lib, two, tmp_path, monkeypa
     assert not (tmp_path / "evil").exists() and not (tmp_path / "broken").exists()
 
 
-def test_progress_and_cancel(seeded, tmp_path):
+@pytest.mark.parametrize("block", [4, 500])
+def test_progress_and_cancel(seeded, tmp_path, monkeypatch, block):
+    monkeypatch.setattr(markdown, "BLOCK", block)
     ids = seeded.paper_ids(limit=30)
     seen: list[tuple[int, int]] = []
     report = export_markdown(seeded, tmp_path / "out", ids, progress=lambda d, t, n: seen.append((d, t)))
-    assert seen[0] == (0, 30) and seen[-1] == (30, 30) and len(report.written) == 30
+    # every paper counts twice: rendered to check the template, then rendered again and written
+    assert seen[0] == (0, 60) and seen[-1] == (60, 60) and len(report.written) == 30
+    assert [d for d, _t in seen] == sorted(d for d, _t in seen)
     # cancelled while preparing: nothing is written
     calls = iter(range(1000))
     early = export_markdown(seeded, tmp_path / "out2", ids, cancelled=lambda: next(calls) >= 10)
     assert early.cancelled and not early.written and not (tmp_path / "out2").exists()
-    # cancelled while writing (30 checks while preparing, then one per file): what is written stays
+    # cancelled while writing (30 checks while checking, then one per file): what is written stays
     calls = iter(range(1000))
     late = export_markdown(seeded, tmp_path / "out3", ids, cancelled=lambda: next(calls) >= 40)
     assert late.cancelled and len(late.written) == 10
@@ -350,3 +354,54 @@ def test_notes_and_highlights_made_with_the_annotations_api(lib, two, tmp_path):
     report = export_markdown(lib, out, [two[1]])
     assert report.written[0].changed == ["highlights"]
     assert "> Nothing much\n\nvery honest" in file_of(out, two[1]).read_text(encoding="utf-8")
+
+
+# -- streamed in blocks ---------------------------------------------------------------------------
+
+def export_twice(lib, ids, out, monkeypatch, block):
+    """A dry run, an export, the user's edits and a re-export, BLOCK papers at a time: every file's
+    bytes and every report (its folder left out)."""
+    monkeypatch.setattr(markdown, "BLOCK", block)
+    reports = [export_markdown(lib, out, ids, dry_run=True), export_markdown(lib, out, ids)]
+    edited = out / reports[1].written[4].file
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nMy own line.\n", encoding="utf-8")
+    lib.tag(ids[3:9], ["later"])  # the library changes too: a re-export updates files
+    reports.append(export_markdown(lib, out, ids))
+    lib.untag(ids[3:9], ["later"])
+    return snapshot(out), [{**r.to_json(), "folder": ""} for r in reports]
+
+
+@pytest.mark.parametrize("block", [1, 3])
+def test_streamed_blocks_write_what_one_block_writes(seeded, tmp_path, monkeypatch, block):
+    ids = seeded.paper_ids(limit=40)
+    same = [f"same{n}" for n in range(3)]
+    for pid in same:  # the importer would merge them: one title, three papers
+        insert_raw_paper(seeded, pid, "Same title")
+    ids = same[:1] + ids + same[1:] + ids[:2]  # same titles in different blocks, and repeats
+    with_abstract = next(i for i in ids if seeded.get(i)["abstract"])
+    add_highlight(seeded, with_abstract, seeded.get(with_abstract)["abstract"][:30], "worth it")
+    set_note(seeded, ids[7], "# Mine\nA note.")
+    (tmp_path / "one").mkdir()
+    (tmp_path / "one" / "Same title.md").write_text("someone else's\n", encoding="utf-8")  # taken name
+    (tmp_path / "streamed").mkdir()
+    (tmp_path / "streamed" / "Same title.md").write_text("someone else's\n", encoding="utf-8")
+    whole = export_twice(seeded, ids, tmp_path / "one", monkeypatch, 10_000)
+    streamed = export_twice(seeded, ids, tmp_path / "streamed", monkeypatch, block)
+    assert streamed == whole
+    files, reports = streamed
+    assert len([f for f in files if f.startswith("Same title (")]) == 3
+    assert len(reports[1]["written"]) == 43 and len(reports[2]["written"]) == 6  # the tagged papers
+    assert sum(text.endswith(b"\nMy own line.\n") for text in files.values()) == 1  # the user's edit kept
+
+
+def test_a_template_error_in_a_late_block_writes_nothing(lib, tmp_path, monkeypatch):
+    monkeypatch.setattr(markdown, "BLOCK", 2)
+    ids = add_papers(lib, [IncomingPaper(title=f"Paper {n}") for n in range(5)])
+    template = tmp_path / "late.md.j2"
+    template.write_text("<!-- paperdesk:begin t -->\n{% if paper.title == 'Paper 4' %}{{ paper.titel }}"
+                        "{% endif %}{{ paper.title }}\n<!-- paperdesk:end t -->\n", encoding="utf-8")
+    with pytest.raises(ExportError, match="titel"):
+        export_markdown(lib, tmp_path / "vault", ids, template=str(template))
+    assert not (tmp_path / "vault").exists()
+    report = export_markdown(lib, tmp_path / "vault", ids[:4], template=str(template))
+    assert len(report.written) == 4  # a user's template renders block by block in its child

@@ -40,7 +40,7 @@ def test_preview_then_export_markdown_then_nothing_changes(make_window, seeded, 
     with qtbot.waitSignal(dialog.finished_export, timeout=20_000) as blocker:
         assert dialog.run() is not None
         assert not dialog.export_button.isEnabled() and dialog.progress.isVisible()
-    assert seen and seen[-1] == (3, 3)
+    assert seen and seen[-1] == (6, 6)  # each paper checked, then written
     assert len(list(target.glob("*.md"))) == 3
     assert dialog.output.toPlainText().startswith("3 created, 0 updated, 0 unchanged")
     assert dialog.export_button.isEnabled() and not dialog.progress.isVisible()

@@ -1,14 +1,17 @@
 """Markdown export: one file per paper, or one reading-list file, merged safely into what is there.
 
-Two phases. Planning renders every file and merges it with the file on disk (nothing is written,
-so a template error stops the export before any change). Writing then applies the plans
-atomically, re-checking that no editor saved the file in between. A dry run stops after planning.
+Planning renders a file and merges it with the file on disk; writing applies the plan atomically,
+re-checking that no editor saved the file in between. One file per paper goes BLOCK papers at a
+time (records, highlights and texts of one block in memory), in two passes: the first plans every
+file and writes nothing (so a template error stops the export before any change), the second plans
+each file again and writes it. A dry run is the first pass, reported. A reading list (one file of
+all the papers) is planned whole, then written.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,11 +30,13 @@ from paperdesk.core.export.frontmatter import (
 )
 from paperdesk.core.export.report import ExportError, ExportItem, ExportReport
 from paperdesk.core.export.templates import LoadedTemplate, TemplateProblem, load_template
+from paperdesk.core.idlist import ID_ROWS, id_array
 
 if TYPE_CHECKING:
     from paperdesk.core.library import Library, Progress
 
 LIST_MARK = "reading-list"
+BLOCK = 500  # papers read, rendered and planned at a time, so memory stays bounded however many
 
 
 class Unmergeable(Exception):
@@ -46,6 +51,7 @@ class Plan:
     old: bytes | None = None
     blocks: dict[str, str] = field(default_factory=dict)  # block digests to remember
     front: dict[str, str] = field(default_factory=dict)  # front-matter value digests to remember
+    title: str = ""  # the paper's, for progress
 
 
 def export_markdown(lib: Library, folder: str | Path, ids: Sequence[str], *, one_file: str | None = None,
@@ -61,38 +67,68 @@ def export_markdown(lib: Library, folder: str | Path, ids: Sequence[str], *, one
     except TemplateProblem as exc:
         raise ExportError(str(exc)) from None
     ids = list(dict.fromkeys(ids))
-    records = lib.records(ids)
-    marks = highlights(lib.conn, ids)
     manifest = Manifest.load(folder)
     report = ExportReport(folder=str(folder), dry_run=dry_run)
     if manifest.problem:
         report.warnings.append(manifest.problem)
     try:
-        if one_file is not None:
-            plans = [_plan_list(folder, one_file, records, marks, loaded, manifest, title, cancelled)]
+        if one_file is not None:  # one file of every paper: its template sees them all at once
+            records = lib.records(ids)
+            plan = _plan_list(folder, one_file, records, highlights(lib.conn, ids), loaded, manifest, title,
+                              cancelled)
+            if not dry_run and plan.item.action in ("create", "update"):
+                _make_folder(folder)
+            report.cancelled = bool(cancelled and cancelled())
+            if not report.cancelled:
+                _apply(plan, report, manifest, True, dry_run)
+            steps = len(records)
         else:
-            plans = _plan_papers(folder, records, marks, loaded, manifest, report, progress, cancelled)
+            steps = _export_papers(lib, folder, ids, loaded, manifest, report, dry_run, progress, cancelled)
     except TemplateProblem as exc:
         raise ExportError(str(exc)) from None
-    if not dry_run and not report.cancelled and any(p.item.action in ("create", "update") for p in plans):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ExportError(f"cannot create {folder}: {exc.strerror}") from None
-    for plan in plans:
-        if not report.cancelled and cancelled and cancelled():
-            report.cancelled = True
-        if report.cancelled:
-            break
-        _apply(plan, report, manifest, one_file is not None, dry_run)
     if not dry_run and (report.written or report.unchanged):
         try:
             manifest.save(folder)
         except (OSError, ChangedMeanwhile) as exc:
             report.warnings.append(f"could not save the export manifest: {exc}")
     if progress:
-        progress(len(records), len(records), "")
+        progress(steps, steps, "")
     return report
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"cannot create {folder}: {exc.strerror}") from None
+
+
+def _export_papers(lib: Library, folder: Path, ids: list[str], loaded: LoadedTemplate, manifest: Manifest,
+                   report: ExportReport, dry_run: bool, progress: Progress | None,
+                   cancelled: Callable[[], bool] | None) -> int:
+    """One file per paper, BLOCK papers at a time (records, highlights and file texts of one block
+    held at once). An export renders every file twice: first only to find a template error before
+    anything is written, then to write it. Returns the number of progress steps."""
+    index = FolderIndex.scan(folder)
+    names, problems = _assign_names(lambda: _titles(lib, ids), index, manifest)
+    phases = ("preview",) if dry_run else ("check", "write")
+    steps = len(ids) * len(phases)
+    for phase_no, phase in enumerate(phases):
+        for start in range(0, len(ids), BLOCK):
+            block = ids[start:start + BLOCK]
+            plans = _plan_papers(folder, lib.records(block), highlights(lib.conn, block), loaded, manifest,
+                                 names, problems, index, report, cancelled)
+            for n, plan in enumerate(plans):  # planned one by one: each written before the next is made
+                if progress:
+                    progress(phase_no * len(ids) + start + n, steps, plan.title)
+                if phase == "check":
+                    continue
+                if phase == "write" and plan.item.action in ("create", "update") and not folder.is_dir():
+                    _make_folder(folder)
+                _apply(plan, report, manifest, False, dry_run)
+            if report.cancelled:
+                return steps
+    return steps
 
 
 def _apply(plan: Plan, report: ExportReport, manifest: Manifest, is_list: bool, dry_run: bool) -> None:
@@ -130,52 +166,55 @@ def _os_reason(exc: BaseException) -> str:
 # -- planning -------------------------------------------------------------------------------------
 
 def _plan_papers(folder: Path, records: list[dict], marks: dict[str, list[dict]], loaded: LoadedTemplate,
-                 manifest: Manifest, report: ExportReport, progress: Progress | None,
-                 cancelled: Callable[[], bool] | None) -> list[Plan]:
-    index = FolderIndex.scan(folder)
-    names, problems = _assign_names(records, index, manifest)
+                 manifest: Manifest, names: dict[str, str], problems: dict[str, str], index: FolderIndex,
+                 report: ExportReport, cancelled: Callable[[], bool] | None) -> Iterator[Plan]:
+    """The plan of each paper of one block, in order, made when asked for; a cancel sets
+    report.cancelled and ends them."""
     contexts = {r["id"]: paper_context(r, marks.get(r["id"], [])) for r in records if r["id"] in names}
     bodies: dict[str, str] | None = None  # the shipped templates render file by file below
-    if not loaded.shipped:  # a user's renders all at once, in its limited child process
+    if not loaded.shipped:  # a user's renders a block at once, in its limited child process
         bodies = dict(zip(contexts, loaded.render_many(
             [{"paper": c, "highlights": c["highlights"]} for c in contexts.values()], cancelled),
             strict=False))
-    plans = []
-    for n, record in enumerate(records):
-        if cancelled and cancelled():
-            report.cancelled = True
-            break
-        if progress:
-            progress(n, len(records), record["title"])
+    for record in records:
         pid = record["id"]
-        if bodies is not None and pid in names and pid not in bodies:  # cancelled while rendering
-            report.cancelled = True
-            break
+        if (cancelled and cancelled()) or (bodies is not None and pid in names and pid not in bodies):
+            report.cancelled = True  # (a paper missing from bodies: cancelled while rendering)
+            return
         if pid not in names:  # no file could be chosen
             held = ", ".join(index.by_id.get(pid, [])) or safe_stem(record["title"])
             reason = problems.get(pid, "no free file name for this title")
-            plans.append(Plan(ExportItem(file=held, paper_id=pid, action="skipped", reason=reason)))
+            yield Plan(ExportItem(file=held, paper_id=pid, action="skipped", reason=reason),
+                       title=record["title"])
             continue
         entry = manifest.papers.get(pid)
         context = contexts[pid]
         body = bodies[pid] if bodies is not None else \
             loaded.render(paper=context, highlights=context["highlights"])
-        plans.append(_plan_file(folder, names[pid], pid, front_values(record), body, ("id", pid),
-                                loaded, manifest.blocks_of(entry), manifest.front_of(entry)))
-    return plans
+        plan = _plan_file(folder, names[pid], pid, front_values(record), body, ("id", pid),
+                          loaded, manifest.blocks_of(entry), manifest.front_of(entry))
+        plan.title = record["title"]
+        yield plan
 
 
-def _assign_names(records: list[dict], index: FolderIndex,
+def _titles(lib: Library, ids: list[str]) -> Iterator[tuple[str, str]]:
+    """(id, title) of each paper of `ids` in their order (unknown ids left out), read BLOCK at a time."""
+    for start in range(0, len(ids), BLOCK):
+        yield from lib.conn.execute(
+            f"SELECT p.id, p.title FROM {ID_ROWS} CROSS JOIN papers AS p ON p.id = j.value ORDER BY j.key",
+            (id_array(ids[start:start + BLOCK]),))
+
+
+def _assign_names(papers: Callable[[], Iterable[tuple[str, str]]], index: FolderIndex,
                   manifest: Manifest) -> tuple[dict[str, str], dict[str, str]]:
     """The file for each paper: the file that already holds it (even if the user renamed it), else
     the one the manifest remembers, else a new name from the title, made unique in the folder.
-    Returns (names, why no name) by paper id."""
+    `papers` gives (id, title) pairs afresh on each call. Returns (names, why no name) by paper id."""
     taken = {name_key(n) for n in index.names}
     claimed = {name_key(f): pid for pid in manifest.papers if (f := manifest.file_of(pid))}
     names: dict[str, str] = {}
     problems: dict[str, str] = {}
-    for record in records:  # first, papers whose file is known
-        pid = record["id"]
+    for pid, _title in papers():  # first, papers whose file is known
         holders = index.by_id.get(pid, [])
         remembered = manifest.file_of(pid)
         if len(holders) == 1:
@@ -190,11 +229,10 @@ def _assign_names(records: list[dict], index: FolderIndex,
         else:
             continue
         claimed[name_key(names[pid])] = pid
-    for record in records:  # then new files, in the order given (stable for a stable selection)
-        pid = record["id"]
+    for pid, title in papers():  # then new files, in the order given (stable for a stable selection)
         if pid in names or pid in problems:
             continue
-        stem = safe_stem(record["title"])
+        stem = safe_stem(title)
         candidates = [f"{stem}.md", f"{stem} ({short_id(pid)}).md"]
         candidates += [f"{stem} ({short_id(pid)}-{k}).md" for k in range(2, 1000)]
         for candidate in candidates:
