@@ -129,7 +129,10 @@ class ExportDialog(QDialog):
 
     def refresh_scope(self) -> None:
         """Counts on the scope buttons; the first non-empty scope is chosen if none is."""
-        counts = {key: len(self.scope_ids(key)) for key, _ in SCOPES}
+        # Counted, not listed: the whole list is a million ids at most (PackedIds), decoded only
+        # when exported; the marked scope holds every marked paper once, listed or not.
+        counts = {"view": len(self.selection.model.ids), "selection": len(self.selection.selected_ids()),
+                  "marked": len(self.selection.marked)}
         for key, title in SCOPES:
             button = self.scope_buttons[key]
             button.setText(f"{title} ({counts[key]:,})")

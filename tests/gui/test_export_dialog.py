@@ -73,10 +73,12 @@ def test_selection_and_marked_scopes_and_bibtex(make_window, seeded, qtbot, tmp_
     window.table.selectionModel().select(window.model.index(1, 0), flags.Select | flags.Rows)
     dialog.refresh_scope()
     assert dialog.scope_buttons["selection"].text() == "Selection (2)"
-    window.selection.marked.add(ids[2])
+    window.selection.marked.update({ids[2], "gone-from-this-view"})  # marked, then not in the list
     dialog.set_scope("view")
     dialog.refresh_scope()
-    assert dialog.scope_ids("marked") == [ids[2]]
+    assert dialog.scope_ids("marked") == [ids[2], "gone-from-this-view"]
+    assert dialog.scope_buttons["marked"].text() == "Marked (2)"  # counted without listing the view
+    window.selection.marked.discard("gone-from-this-view")
     dialog.set_scope("selection")
     dialog.tabs.setCurrentIndex(1)
     assert not dialog.preview_button.isEnabled()
