@@ -2,6 +2,15 @@
 
     python tests/benchmarks/bench_rank.py --n 100000          # speed (builds a library; minutes)
     python tests/benchmarks/bench_rank.py --quality           # quality on the sample digests (+ corpus)
+    python tests/benchmarks/bench_rank.py --library COPY [--scratch]   # memory of a first ranking
+
+--library DIR: a fresh process opens the library and ranks its Inbox as the desk's For you does
+(`lib.ranker.rank(lib.paper_ids(status="inbox"))`), then again; printed: the peak resident memory
+(VmHWM) of the first ranking and of each step in it, the resident memory after, what each part of
+the features and the model costs, the seconds, and python_loop_20M_s. It writes `DIR/rank/` (and
+--scratch deletes it first: the features are made from scratch, in a child process whose peak is
+child_peak_mb): run it on a copy of a library. A 1k smoke test: --n 1000 --workdir W, then
+--library W/lib-1000 --scratch.
 
 Quality: a simulated user whose true interest is a hidden topic (a query) decides on papers in a
 random order (star if on topic, else archive). After 10, 50 and 200 decisions the undecided papers
@@ -193,6 +202,109 @@ def memory_of(folder: Path) -> dict:
             "fresh_process_features_and_model_resident_mb": round(resident_mb() - before, 1)}
 
 
+def _vm(key: str) -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class StepPeaks:
+    """The peak resident memory within each call of the ranking's steps (VmHWM, reset by
+    /proc/self/clear_refs at every step's start and end; nested steps count in their callers)."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+        self._open: list[dict] = []
+
+    def _checkpoint(self) -> None:
+        peak = _vm("VmHWM")
+        try:
+            Path("/proc/self/clear_refs").write_text("5")
+        except OSError:
+            pass
+        for row in self._open:
+            row["peak_mb"] = max(row["peak_mb"], round(peak))
+
+    def wrap(self, owner: object, name: str, static: bool = False) -> None:
+        fn = getattr(owner, name)
+
+        def step(*args: object, **kwargs: object) -> object:
+            self._checkpoint()
+            row = {"step": "  " * len(self._open) + name, "peak_mb": 0,
+                   "resident_before_mb": round(_vm("VmRSS"))}
+            self._open.append(row)
+            self.rows.append(row)
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self._checkpoint()
+                self._open.pop()
+                row["resident_after_mb"] = round(_vm("VmRSS"))
+                row["s"] = round(time.perf_counter() - start, 2)
+
+        setattr(owner, name, staticmethod(step) if static else step)
+
+
+def first_rank_of(folder: Path, scratch: bool) -> dict:
+    """The desk's For you on a library's Inbox in a fresh process (see --library)."""
+    import shutil
+
+    from paperdesk.core.rank import features, model, ranker
+
+    peaks = StepPeaks()
+    for owner, names in ((features.FeatureCache, ("refresh", "_add", "_compact", "_set_matrix", "score_all")),
+                         (features, ("featurise_in_child", "without", "merge_chunks")),
+                         (model, ("read_labels", "train", "_fit")), (ranker.Ranker, ("scores",))):
+        for name in names:
+            peaks.wrap(owner, name)
+    peaks.wrap(features.FeatureCache, "_read", static=True)
+    out: dict = {"python_loop_20M_s": python_loop()}
+    if scratch:
+        shutil.rmtree(folder / "rank", ignore_errors=True)
+    lib = Library.open(folder)
+    ids = lib.paper_ids(status="inbox")
+    out |= {"papers": lib.count(), "inbox": len(ids), "resident_before_mb": round(resident_mb())}
+    peaks._checkpoint()
+    start = time.perf_counter()
+    ranked = lib.ranker.rank(ids)
+    out["first_rank_s"] = round(time.perf_counter() - start, 1)
+    out["first_rank_peak_mb"] = round(_vm("VmHWM"))
+    out["first_rank_peak_mb"] = max([out["first_rank_peak_mb"]] + [r["peak_mb"] for r in peaks.rows])
+    out["child_peak_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+    out["model"] = ranked.message
+    del ranked
+    gc.collect()
+    features.release_freed_memory()
+    out["resident_after_mb"] = round(resident_mb())
+    start = time.perf_counter()
+    lib.ranker.rank(ids)
+    out["second_rank_s"] = round(time.perf_counter() - start, 2)
+    cache, interest = lib.ranker.cache, lib.ranker.model(retrain=False)
+    m = cache.matrix
+    ids_bytes = sys.getsizeof(m.ids) + sum(map(sys.getsizeof, m.ids))
+    row_of_bytes = sys.getsizeof(cache.row_of) + sum(map(sys.getsizeof, cache.row_of.values()))
+    out["parts_mb"] = {
+        "entries": len(m.low),
+        "low_16_bits_of_features": round(m.low.nbytes / 1e6, 1),
+        "high_4_bits_and_counts": round(m.high.nbytes / 1e6, 1),
+        "indptr": round(m.indptr.nbytes / 1e6, 1),
+        "norms": round(cache.norms.nbytes / 1e6, 1),
+        "document_frequencies_for_idf": round(cache.df.nbytes / 1e6, 1),
+        "ids_list": round(ids_bytes / 1e6, 1), "row_of_dict": round(row_of_bytes / 1e6, 1),
+        "model_weights": round(interest.weights.nbytes / 1e6, 1) if interest.weights is not None else 0,
+        "model_scores": round(interest.scores.nbytes / 1e6, 1) if interest.scores is not None else 0,
+    }
+    out["steps"] = peaks.rows
+    out["python_loop_20M_s_at_end"] = python_loop()
+    lib.close()
+    return out
+
+
 # -- quality ----------------------------------------------------------------------------------
 def real_library(workdir: Path) -> Library:
     lib = Library.open(workdir / "quality")
@@ -359,12 +471,26 @@ def main() -> None:
     ap.add_argument("--topics", choices=("main", "alt"), default="main", help="which hidden topics")
     ap.add_argument("--workdir", type=Path)
     ap.add_argument("--memory-of", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--library", type=Path,
+                    help="a library (a copy: it writes rank/) to rank in a fresh process")
+    ap.add_argument("--scratch", action="store_true", help="with --library: make the features from scratch")
+    ap.add_argument("--first-rank-of", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.memory_of:
         print(json.dumps(memory_of(args.memory_of)))
         return
+    if args.first_rank_of:
+        print(json.dumps(first_rank_of(args.first_rank_of, args.scratch)))
+        return
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-rank-"))
     out: dict = {}
+    if args.library:
+        run = [sys.executable, __file__, "--first-rank-of", str(args.library)]
+        run += ["--scratch"] if args.scratch else []
+        out["library"] = json.loads(subprocess.run(run, capture_output=True, text=True, check=True).stdout)
+        for row in out["library"]["steps"]:
+            print(f"{row['step']:<24} peak {row['peak_mb']:>6} MB  resident {row['resident_before_mb']:>6}"
+                  f" -> {row.get('resident_after_mb', 0):>6} MB  {row.get('s', 0):>7.2f} s", file=sys.stderr)
     for n in args.n:
         out[f"speed_{n}"] = speed(n, workdir)
         print(json.dumps(out[f"speed_{n}"]), file=sys.stderr)
