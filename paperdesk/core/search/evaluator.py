@@ -224,7 +224,7 @@ class IndexView:
             if reader.has_deletions():
                 self._live[[d + offset for d in reader.deleted_docs_set]] = False
         self._id_columns: list[Callable[[int], str] | None] | None = None
-        self._id_arrays: list[np.ndarray | None] | None = None  # per leaf: each document's paper id
+        self._id_arrays: dict[int, np.ndarray | None] = {}  # by leaf: each document's paper id
         self._offsets = [offset for _, offset in self.leaves]
         # The posting lists of each leaf as arrays (sidecar.py; the index checks they are there).
         self._sidecars = self._beside_segments(folder, sidecar_for)
@@ -423,8 +423,11 @@ class IndexView:
     def leaf_paper_ids(self, leaf: int) -> np.ndarray | None:
         """The paper id of each document of a leaf, deleted ones too, in docnum order, as one
         fixed-width bytes array (None: the leaf has no id column of that layout)."""
-        if self._id_arrays is None:  # ~12 MB at 1M papers, where dicts of them held ~150 MB
-            self._id_arrays = [internals.id_array(reader) for reader, _ in self.leaves]
+        # ~12 MB at 1M papers, where dicts of them held ~150 MB. Only the leaf asked for: after an
+        # import a new view's decisions want the new segment's ids alone (the big segments' rowids
+        # are known), and reading every leaf's cost that search ~50 ms at 1M papers.
+        if leaf not in self._id_arrays:
+            self._id_arrays[leaf] = internals.id_array(self.leaves[leaf][0])
         return self._id_arrays[leaf]
 
     def mask_of(self, paper_ids: list[str]) -> np.ndarray:
