@@ -94,7 +94,8 @@ def export_bibtex(lib: Library, ids: Sequence[str], path: str | Path, *, unicode
     base: dict[str, str] = {}
     for n, block in enumerate(blocks):
         step(n)
-        base.update((r["id"], base_key(r, pattern)) for r in key_records(lib, block))
+        given = {pid: pid for pid in block}  # keys are the caller's id strings, not copies read back
+        base.update((given[r["id"]], base_key(r, pattern)) for r in key_records(lib, block))
     keys = unique_keys(base)
     del base
     report = BibtexReport(path=str(path), entries=len(keys), keys=keys)
@@ -327,7 +328,7 @@ def citation_keys(records: list[dict], pattern: str = DEFAULT_PATTERN) -> dict[s
 def unique_keys(base: dict[str, str]) -> dict[str, str]:
     """Each paper's base key, with a suffix (a, b, ... in paper-id order) for papers whose keys
     collide (case-insensitively); `base` is in export order, which orders the result."""
-    counts = Counter(key.lower() for key in base.values())
+    counts = Counter(map(_folded, base.values()))
     keys = {pid: key for pid, key in base.items() if counts[key.lower()] == 1}
     collided: dict[str, list[str]] = {}
     for pid, key in base.items():
@@ -345,6 +346,12 @@ def unique_keys(base: dict[str, str]) -> dict[str, str]:
             taken.add(candidate.lower())
             keys[pid] = candidate
     return keys
+
+
+def _folded(key: str) -> str:
+    """`key` in lower case, the same string object when it is already (most keys: no second copy)."""
+    low = key.lower()
+    return key if low == key else low
 
 
 def _suffix(n: int) -> str:
