@@ -9,7 +9,7 @@ and files left alone with the reason (the user's edits are never overwritten: se
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -119,12 +119,14 @@ class ExportDialog(QDialog):
                                            or str(Path.home() / "papers.bib"), "BibTeX (*.bib)")[0]
 
     # -- what to export -------------------------------------------------------------------------
-    def scope_ids(self, key: str) -> list[str]:
+    def scope_ids(self, key: str) -> Sequence[str]:
         listed, marked = self.selection.model.ids, self.selection.marked
-        if key == "view":
-            return list(listed)
+        if key == "view":  # the list as it is (immutable: a PackedIds or LazyIds), read by the job:
+            return listed  # no million str made on the GUI thread, nor a wait for a LazyIds' rest
         if key == "selection":
             return self.selection.selected_ids()
+        if not marked:
+            return []
         return [pid for pid in listed if pid in marked] + sorted(set(marked) - set(listed))
 
     def refresh_scope(self) -> None:
