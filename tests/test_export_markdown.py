@@ -405,3 +405,18 @@ def test_a_template_error_in_a_late_block_writes_nothing(lib, tmp_path, monkeypa
     assert not (tmp_path / "vault").exists()
     report = export_markdown(lib, tmp_path / "vault", ids[:4], template=str(template))
     assert len(report.written) == 4  # a user's template renders block by block in its child
+
+
+def test_a_reading_list_read_in_blocks_is_the_same_file(seeded, tmp_path, monkeypatch):
+    ids = seeded.paper_ids(limit=9)
+    with_abstract = [i for i in ids if seeded.get(i)["abstract"]][:2]
+    for pid in with_abstract:
+        add_highlight(seeded, pid, seeded.get(pid)["abstract"][:25], "see this")
+    files = []
+    for block in (10_000, 2):
+        monkeypatch.setattr(markdown, "BLOCK", block)
+        out = tmp_path / f"list-{block}"
+        report = export_markdown(seeded, out, ids + ids[:1], one_file="Week", title="This week")
+        assert len(report.written) == 1
+        files.append(snapshot(out))
+    assert files[0] == files[1] and files[0]["Week.md"].count(b"see this") == 2

@@ -5,7 +5,7 @@ re-checking that no editor saved the file in between. One file per paper goes BL
 time (records, highlights and texts of one block in memory), in two passes: the first plans every
 file and writes nothing (so a template error stops the export before any change), the second plans
 each file again and writes it. A dry run is the first pass, reported. A reading list (one file of
-all the papers) is planned whole, then written.
+all the papers) is one text: its papers' contexts are made a block at a time, then rendered at once.
 """
 
 from __future__ import annotations
@@ -73,15 +73,14 @@ def export_markdown(lib: Library, folder: str | Path, ids: Sequence[str], *, one
         report.warnings.append(manifest.problem)
     try:
         if one_file is not None:  # one file of every paper: its template sees them all at once
-            records = lib.records(ids)
-            plan = _plan_list(folder, one_file, records, highlights(lib.conn, ids), loaded, manifest, title,
-                              cancelled)
+            papers = _list_papers(lib, ids)
+            plan = _plan_list(folder, one_file, papers, loaded, manifest, title, cancelled)
             if not dry_run and plan.item.action in ("create", "update"):
                 _make_folder(folder)
             report.cancelled = bool(cancelled and cancelled())
             if not report.cancelled:
                 _apply(plan, report, manifest, True, dry_run)
-            steps = len(records)
+            steps = len(papers)
         else:
             steps = _export_papers(lib, folder, ids, loaded, manifest, report, dry_run, progress, cancelled)
     except TemplateProblem as exc:
@@ -244,15 +243,24 @@ def _assign_names(papers: Callable[[], Iterable[tuple[str, str]]], index: Folder
     return names, problems
 
 
-def _plan_list(folder: Path, one_file: str, records: list[dict], marks: dict[str, list[dict]],
-               loaded: LoadedTemplate, manifest: Manifest, title: str | None,
-               cancelled: Callable[[], bool] | None = None) -> Plan:
+def _list_papers(lib: Library, ids: list[str]) -> list[dict]:
+    """What a reading list's template sees of each paper, made BLOCK records at a time (the list is
+    one text: every paper's context is held, but never beside every paper's record too)."""
+    papers = []
+    for start in range(0, len(ids), BLOCK):
+        block = ids[start:start + BLOCK]
+        marks = highlights(lib.conn, block)
+        papers += [paper_context(r, marks.get(r["id"], [])) for r in lib.records(block)]
+    return papers
+
+
+def _plan_list(folder: Path, one_file: str, papers: list[dict], loaded: LoadedTemplate, manifest: Manifest,
+               title: str | None, cancelled: Callable[[], bool] | None = None) -> Plan:
     if not one_file.strip() or "/" in one_file or "\\" in one_file or one_file.strip(" .") == "":
         raise ExportError(f"--one-file takes a file name, not a path: {one_file!r}")
     stem = one_file[:-3] if one_file.lower().endswith(".md") else one_file
     name = safe_stem(stem, fallback="reading list") + ".md"
     title = title or stem
-    papers = [paper_context(r, marks.get(r["id"], [])) for r in records]
     rendered = loaded.render_many([{"title": blocks.neutralize(title), "papers": papers,
                                     "count": len(papers)}], cancelled)
     if not rendered:
