@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from export_support import assert_portable_name
 
 from paperdesk.core.export import markdown_link
 from paperdesk.core.export.blocks import BlockError, contents, neutralize, replace_blocks
 from paperdesk.core.export.filenames import UnsafePath, contained, safe_stem
+from paperdesk.core.export.files import MANIFEST_NAME, Manifest
 from paperdesk.core.export.frontmatter import (
     FrontMatterError,
     emit_entry,
@@ -108,3 +111,20 @@ def test_markdown_link():
         "[T](https://arxiv.org/search/?searchtype=title&query=T)"
     assert markdown_link({"id": "4", "title": "Deep & wide", "url": None}) == \
         "[Deep & wide](https://arxiv.org/search/?searchtype=title&query=Deep%20%26%20wide)"
+
+
+def test_the_manifest_is_written_in_pieces_as_one_json_dump(tmp_path):
+    manifest = Manifest(papers={f"id{n:05d}": {"file": f"Gödel {n}.md", "blocks": {"abstract": f"{n:016x}"},
+                                               "front": {"tags": "ab" * 8, "status": f"{n:016x}"}}
+                                for n in range(3000, 0, -1)},
+                        lists={"Week.md": {"blocks": {}, "front": {"papers": "0" * 16}}})
+    data = {"version": 1, "papers": dict(sorted(manifest.papers.items())),
+            "lists": dict(sorted(manifest.lists.items()))}
+    assert len(list(manifest.pieces())) > 5  # several pieces, never the whole text at once
+    manifest.save(tmp_path)
+    written = (tmp_path / MANIFEST_NAME).read_bytes()
+    assert written == (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    before = (tmp_path / MANIFEST_NAME).stat()
+    Manifest.load(tmp_path).save(tmp_path)  # the same manifest: the file is left as it is
+    after = (tmp_path / MANIFEST_NAME).stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
