@@ -602,6 +602,40 @@ def test_rows_are_looked_up_a_slice_at_a_time_unknown_papers_minus_one(topic_lib
     assert cache.rows(()).tolist() == []
 
 
+@pytest.mark.parametrize("hashes", ["real", "colliding"])
+def test_row_lookup_answers_as_the_dict_of_ids_did(hashes, monkeypatch):
+    if hashes == "colliding":  # ids of one length share a hash: the runs are searched through
+        monkeypatch.setattr(features, "id_hashes", lambda ids: np.char.str_len(ids).astype(np.uint64))
+    # ids of other widths, a non-ASCII one, a paper featurised twice (two processes): its last row
+    ids = ["2401.00001", "b", "é-paper", "2401.00001", "a" * 30, "c", "b", "d", "c", "2401.00002"]
+    index = features.RowIndex(features.encoded_ids(ids))
+    as_dict = {pid: i for i, pid in enumerate(ids)}
+    asked = [*ids, "unknown", "2401.0000", "2401.000011", "a" * 31, "a" * 29, "", "é"]
+    assert index.find(features.encoded_ids(asked)).tolist() == [as_dict.get(p, -1) for p in asked]
+    assert [index.get(p) for p in asked] == [as_dict.get(p) for p in asked]
+    assert [p in index for p in asked] == [p in as_dict for p in asked]
+    assert len(index) == len(as_dict) and set(index) == set(as_dict) and dict(index.items()) == as_dict
+    assert index["é-paper"] == 2 and index.get("nope", -1) == -1 and index["c"] == 8
+    with pytest.raises(KeyError):
+        index["unknown"]
+    empty = features.RowIndex(features.encoded_ids([]))
+    assert empty.find(features.encoded_ids(["x"])).tolist() == [-1] and len(empty) == 0 and list(empty) == []
+
+
+def test_matrix_ids_are_one_bytes_array_and_files_read_back_the_same(topic_lib):
+    lib, _ = topic_lib
+    cache = FeatureCache(lib.folder)
+    cache.refresh(lib.conn)
+    assert cache.matrix.ids.dtype.kind == "S" and cache.row_of.ids is cache.matrix.ids  # no str per id
+    listed = [pid for (pid,) in lib.conn.execute("SELECT id FROM papers")]
+    assert sorted(cache.row_of) == sorted(listed)
+    assert list(cache.row_of) == features.decoded_ids(cache.matrix.ids)  # in row order
+    fresh = FeatureCache(lib.folder)  # from the chunk file
+    fresh.refresh(lib.conn)
+    assert fresh.matrix.ids.tolist() == cache.matrix.ids.tolist()
+    assert fresh.rows(list(cache.row_of)).tolist() == list(range(len(listed)))
+
+
 def test_cli_rank_by_a_tags_model_through_the_interest_search(topic_lib):
     lib, topic_of = topic_lib
     vision = [p for p in sorted(topic_of) if topic_of[p] == "vision"]

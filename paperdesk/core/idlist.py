@@ -13,7 +13,7 @@ id is looked up by key (measured: half the time of an `IN` list for a page of th
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # numpy loads when an array of ids is first made
@@ -45,15 +45,16 @@ def split_ids(blob: bytes | None) -> list[str]:
     return blob.decode().split(ID_SEPARATOR) if blob else []
 
 
-def id_bytes(blob: bytes | None) -> np.ndarray:
-    """The ids of a `joined_ids` blob as one fixed-width bytes array (numpy "S"): a million ids
-    in ~12 MB and no object per id, sortable and searchable by numpy."""
+def id_bytes(blob: bytes | None, separator: str = ID_SEPARATOR) -> np.ndarray:
+    """The ids of a `joined_ids` blob (or of any text of ids joined by `separator`) as one
+    fixed-width bytes array (numpy "S"): a million ids in ~12 MB and no object per id, sortable
+    and searchable by numpy."""
     import numpy as np
 
     raw = np.frombuffer(blob or b"", dtype=np.uint8)
     if not len(raw):
         return np.zeros(0, dtype="S1")
-    ends = np.append(np.flatnonzero(raw == ord(ID_SEPARATOR)), len(raw))
+    ends = np.append(np.flatnonzero(raw == ord(separator)), len(raw))
     starts = np.concatenate(([0], ends[:-1] + 1))
     return fixed_width(raw, starts, ends - starts)
 
@@ -72,3 +73,20 @@ def fixed_width(raw: np.ndarray, starts: np.ndarray, lengths: np.ndarray, chunk:
         places = np.minimum(starts[part, None] + columns, max(len(raw) - 1, 0))
         out[part] = np.where(inside, raw[places], 0) if len(raw) else 0
     return out.view(f"S{width}").ravel()
+
+
+def encoded_ids(ids: Sequence[str]) -> np.ndarray:
+    """Ids (str) as a fixed-width bytes array of their UTF-8 (numpy encodes ASCII itself)."""
+    import numpy as np
+
+    if not len(ids):
+        return np.zeros(0, dtype="S1")
+    try:
+        return np.array(ids, dtype="S")
+    except UnicodeEncodeError:
+        return np.array([pid.encode() for pid in ids], dtype="S")
+
+
+def decoded_ids(ids: np.ndarray) -> list[str]:
+    """And back: a fixed-width bytes array of ids as a list of str."""
+    return [pid.decode() for pid in ids.tolist()]

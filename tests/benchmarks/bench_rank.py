@@ -286,8 +286,8 @@ def first_rank_of(folder: Path, scratch: bool) -> dict:
     out["second_rank_s"] = round(time.perf_counter() - start, 2)
     cache, interest = lib.ranker.cache, lib.ranker.model(retrain=False)
     m = cache.matrix
-    ids_bytes = sys.getsizeof(m.ids) + sum(map(sys.getsizeof, m.ids))
-    row_of_bytes = sys.getsizeof(cache.row_of) + sum(map(sys.getsizeof, cache.row_of.values()))
+    ids_bytes = m.ids.nbytes
+    row_of_bytes = cache.row_of.hashes.nbytes + cache.row_of.sorted_rows.nbytes
     out["parts_mb"] = {
         "entries": len(m.low),
         "low_16_bits_of_features": round(m.low.nbytes / 1e6, 1),
@@ -295,7 +295,7 @@ def first_rank_of(folder: Path, scratch: bool) -> dict:
         "indptr": round(m.indptr.nbytes / 1e6, 1),
         "norms": round(cache.norms.nbytes / 1e6, 1),
         "document_frequencies_for_idf": round(cache.df.nbytes / 1e6, 1),
-        "ids_list": round(ids_bytes / 1e6, 1), "row_of_dict": round(row_of_bytes / 1e6, 1),
+        "ids_bytes": round(ids_bytes / 1e6, 1), "row_lookup": round(row_of_bytes / 1e6, 1),
         "model_weights": round(interest.weights.nbytes / 1e6, 1) if interest.weights is not None else 0,
         "model_scores": round(interest.scores.nbytes / 1e6, 1) if interest.scores is not None else 0,
     }
