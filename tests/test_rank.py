@@ -732,3 +732,59 @@ def test_dropping_and_merging_work_in_the_chunks_own_arrays(topic_lib, monkeypat
     assert merged.unpack(size, len(merged.low))[0].tolist() == idx_all.tolist()
     assert merged.unpack(0, size)[0].tolist() == idx_all[keep].tolist()
     assert merged.indptr[len(other.ids)] == size and merged.indptr[-1] == len(merged.low)
+
+
+def _has_pairs(cache: FeatureCache) -> bool:
+    m = cache.matrix
+    return bool((((m.high >> 4).astype(np.int32) << 16 | m.low) >= features.PAIRS).any())
+
+
+def test_below_pairs_up_to_nothing_changes(topic_lib, monkeypatch):
+    lib, _ = topic_lib
+    default = FeatureCache(lib.folder)
+    default.refresh(lib.conn)
+    assert features.PAIRS_UP_TO >= 100_000 and _has_pairs(default)
+    monkeypatch.setattr(features, "PAIRS_UP_TO", 240)  # this library's size: pairs still in
+    at_limit = FeatureCache(lib.folder)
+    at_limit.refresh(lib.conn)
+    for a, b in [(default.matrix.low, at_limit.matrix.low), (default.matrix.high, at_limit.matrix.high),
+                 (default.matrix.indptr, at_limit.matrix.indptr), (default.norms, at_limit.norms),
+                 (default.idf(), at_limit.idf())]:
+        assert np.array_equal(a, b)
+
+
+def test_past_pairs_up_to_pairs_are_out_and_the_model_ranks_and_explains_with_words(topic_lib, monkeypatch):
+    monkeypatch.setattr(features, "PAIRS_UP_TO", 239)
+    lib, topic_of = topic_lib
+    _decide(lib, topic_of, "rl", 15)
+    ranked = lib.ranker.rank(lib.paper_ids(status="inbox"), limit=20)
+    cache = lib.ranker.cache
+    assert not _has_pairs(cache) and (cache.idf()[features.PAIRS:] == 0).all()
+    assert cache.df[features.PAIRS:].any()  # still counted: the files keep them
+    assert any(_has_pairs(_as_cache(FeatureCache._read(path))) for path in cache._chunk_files())
+    assert [topic_of[p] for p in ranked.ids].count("rl") >= 18
+    reasons = lib.ranker.explain(lib.get(ranked.ids[0]))
+    ups, downs = lib.ranker.words()
+    assert any(set(r.name.split()) & set(TOPICS["rl"].split()) for r in reasons if r.weight > 0), reasons
+    for r in [*reasons, *ups, *downs]:
+        assert r.name.startswith("+") or " " not in r.name, r  # a word, an org or an author: no pair
+
+
+def _as_cache(chunk: features.Chunk | None) -> FeatureCache:
+    holder = FeatureCache.__new__(FeatureCache)
+    holder.matrix = chunk
+    return holder
+
+
+def test_a_live_cache_growing_past_pairs_up_to_takes_pairs_out_of_every_row(topic_lib, monkeypatch):
+    monkeypatch.setattr(features, "PAIRS_UP_TO", 240)
+    lib, _ = topic_lib
+    cache = FeatureCache(lib.folder)
+    cache.refresh(lib.conn)
+    assert _has_pairs(cache)
+    pid = _one_paper(lib, "Reinforcement policy reward agent", "cross")
+    assert cache.refresh(lib.conn) == 1 and len(cache.row_of) == 241
+    assert not _has_pairs(cache) and len(cache.row(cache.row_of[pid])[0])
+    fresh = FeatureCache(lib.folder)
+    fresh.refresh(lib.conn)
+    assert not _has_pairs(fresh) and not fresh.idf()[features.PAIRS:].any()

@@ -57,6 +57,14 @@ COMMON_DF = 0.1
 # 10 seeds, p@20 after 200 decisions 0.656 -> 0.665; without pairs 0.670, but then no "video
 # distillation" in explanations).
 PAIR_WEIGHT = 1 / 3
+# Past this many papers word pairs are out of the in-memory matrix (the chunk files keep them; the
+# scores are then as with PAIR_WEIGHT = 0, and explanations name no pairs). At 1M papers pairs are
+# 133M of the matrix's 245M entries (~400 of its 743 MB) and all 2^19 pair numbers are taken, each by
+# many pairs (hash collisions), so a pair says little; bench_rank --quality without pairs (10 seeds,
+# p@20 after 10/50/200 decisions): 0.328/0.574/0.671 -> 0.329/0.566/0.676, alt topics
+# 0.344/0.524/0.619 -> 0.345/0.528/0.620. Up to 300k papers the matrix with pairs stays under ~230 MB
+# (it grows with the papers), so libraries of a few hundred thousand keep them.
+PAIRS_UP_TO = 300_000
 COMMON_WEIGHT = 0.5
 DROP_DF = 0.3
 # A feature of a single paper (a rare word pair, a one-off author) says nothing about any other, yet
@@ -321,9 +329,23 @@ def segment_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
 OUT = -1
 
 
-def _dropped(df: np.ndarray, n: int) -> np.ndarray:
+def pairs_kept(n: int) -> bool:
+    """Whether the matrix of n papers has word pairs (PAIRS_UP_TO)."""
+    return n <= PAIRS_UP_TO
+
+
+def _dropped_by_df(df: np.ndarray, n: int) -> np.ndarray:
     """Which of these document frequencies are of features out of the matrix of n papers."""
     return (df < MIN_DF) if n >= MIN_DF_PAPERS else (df == OUT)
+
+
+def _dropped(df: np.ndarray, n: int) -> np.ndarray:
+    """Which features (df: of all DIM) are out of the matrix of n papers: by their document
+    frequency, and past PAIRS_UP_TO papers every word pair."""
+    out = _dropped_by_df(df, n)
+    if not pairs_kept(n):
+        out[PAIRS:] = True
+    return out
 
 
 def read_texts(conn: sqlite3.Connection, ids: Sequence[str]) -> list[tuple]:
@@ -660,18 +682,19 @@ class FeatureCache:
 
     def idf(self, idx: np.ndarray | None = None) -> np.ndarray:
         """The idf of these features (of all with None): smooth, halved over COMMON_DF, a third for
-        a word pair, 0 for a dropped feature. Made when needed from the document frequencies (a
-        float per feature kept would be another 4 MB)."""
+        a word pair (0 past PAIRS_UP_TO papers), 0 for a dropped feature. Made when needed from the
+        document frequencies (a float per feature kept would be another 4 MB)."""
         df = self.df if idx is None else self.df[idx]
         n = len(self.matrix.ids)
         out = np.log(np.float32(n + 1) / (np.maximum(df, 0) + 1).astype(np.float32)) + np.float32(1)
         if n >= MIN_DF_PAPERS:
             out[df > COMMON_DF * n] *= COMMON_WEIGHT
+        pair_weight = PAIR_WEIGHT if pairs_kept(n) else 0
         if idx is None:
-            out[PAIRS:] *= PAIR_WEIGHT
+            out[PAIRS:] *= pair_weight
         else:
-            out[idx >= PAIRS] *= PAIR_WEIGHT
-        out[_dropped(df, n)] = 0
+            out[idx >= PAIRS] *= pair_weight
+        out[_dropped_by_df(df, n)] = 0
         return out
 
     def _set_matrix(self, m: Chunk) -> None:
