@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import bibtexparser
 import pytest
@@ -198,13 +199,18 @@ def test_keys_stay_unique_across_blocks(lib, tmp_path, monkeypatch):
     assert [e.key for e in parse(path).entries] == keys
 
 
-def test_cancel_or_failure_midway_leaves_the_old_file(seeded, tmp_path, monkeypatch):
-    monkeypatch.setattr(bibtex, "BLOCK", 50)
-    ids = seeded.paper_ids()
-    out = tmp_path / "out"  # the library is in tmp_path too
+def _exported_once(seeded, tmp_path, monkeypatch, block: int) -> tuple[list[str], Path, Path]:
+    """The library's ids, an export folder (beside the library in tmp_path) and a file in it that
+    PaperDesk wrote, exporting `block` records at a time."""
+    monkeypatch.setattr(bibtex, "BLOCK", block)
+    out = tmp_path / "out"
     out.mkdir()
-    path = out / "papers.bib"
-    export_bibtex(seeded, ids[:3], path)
+    export_bibtex(seeded, seeded.paper_ids()[:3], out / "papers.bib")
+    return seeded.paper_ids(), out, out / "papers.bib"
+
+
+def test_cancel_or_failure_midway_leaves_the_old_file(seeded, tmp_path, monkeypatch):
+    ids, out, path = _exported_once(seeded, tmp_path, monkeypatch, 50)
     before = path.read_bytes()
     asked = []
 
@@ -228,12 +234,7 @@ def test_cancel_or_failure_midway_leaves_the_old_file(seeded, tmp_path, monkeypa
 
 
 def test_a_file_changed_while_exporting_is_not_replaced(seeded, tmp_path, monkeypatch):
-    monkeypatch.setattr(bibtex, "BLOCK", 100)
-    ids = seeded.paper_ids()
-    out = tmp_path / "out"  # the library is in tmp_path too
-    out.mkdir()
-    path = out / "papers.bib"
-    export_bibtex(seeded, ids[:3], path)
+    ids, out, path = _exported_once(seeded, tmp_path, monkeypatch, 100)
     edited = HEADER.encode() + b"\n@misc{saved, title = {Saved by an editor meanwhile}}\n"
 
     def editor_saves(done: int, _total: int, _what: str) -> None:

@@ -6,9 +6,10 @@ import filecmp
 import json
 import os
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from paperdesk.core.export.frontmatter import FrontMatterError, split_document
 from paperdesk.core.export.report import ExportError
@@ -31,24 +32,7 @@ def atomic_write(path: Path, data: bytes, expect: bytes | None) -> None:
         current = None
     if current != expect:
         raise ChangedMeanwhile(f"{path.name} changed while exporting")
-    tmp = path.parent / f".paperdesk-{secrets.token_hex(8)}.tmp"
-    # os.open with 0o666 lets the umask decide the mode, as for any new file the user creates
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            if current is not None:
-                # Replacing a file that may hold the user's text: make the new bytes durable before
-                # the rename. A new file skips this (5x faster first exports); if power fails, a
-                # truncated new file is reported as unmergeable by the next export, never overwritten.
-                os.fsync(out.fileno())
-        if current is not None:
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    _replace(path, lambda out, _tmp: out.write(data) is not None, replacing=current is not None)
 
 
 def file_state(path: Path) -> tuple[int, int, int] | None:
@@ -66,21 +50,36 @@ def atomic_write_pieces(path: Path, pieces: Iterable[bytes], expect: tuple[int, 
     cancel midway (raised by `pieces`) leaves the old file as it was. `expect` is `file_state(path)`
     from when the export began; if the file changed since, nothing is written. Returns False when
     the file already held exactly these bytes (it is left untouched)."""
+    def fill(out: BinaryIO, tmp: Path) -> bool:
+        for piece in pieces:
+            out.write(piece)
+        out.flush()
+        if file_state(path) != expect:
+            raise ChangedMeanwhile(f"{path.name} changed while exporting")
+        return expect is None or expect[0] != out.tell() or not filecmp.cmp(tmp, path, shallow=False)
+
+    return _replace(path, fill, replacing=expect is not None)
+
+
+def _replace(path: Path, fill: Callable[[BinaryIO, Path], bool], replacing: bool) -> bool:
+    """A temporary file beside `path`, written by `fill` (given the open file and its path), renamed
+    over `path`; False (and `path` untouched) when `fill` says the old file already holds it. An
+    error leaves no temporary file."""
     tmp = path.parent / f".paperdesk-{secrets.token_hex(8)}.tmp"
+    # os.open with 0o666 lets the umask decide the mode, as for any new file the user creates
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as out:
-            for piece in pieces:
-                out.write(piece)
+            if not fill(out, tmp):
+                tmp.unlink()
+                return False
             out.flush()
-            if file_state(path) != expect:
-                raise ChangedMeanwhile(f"{path.name} changed while exporting")
-            if expect is not None:
-                if expect[0] == out.tell() and filecmp.cmp(tmp, path, shallow=False):
-                    tmp.unlink()
-                    return False
-                os.fsync(out.fileno())  # see atomic_write
-        if expect is not None:
+            if replacing:
+                # Replacing a file that may hold the user's text: make the new bytes durable before
+                # the rename. A new file skips this (5x faster first exports); if power fails, a
+                # truncated new file is reported as unmergeable by the next export, never overwritten.
+                os.fsync(out.fileno())
+        if replacing:
             os.chmod(tmp, path.stat().st_mode & 0o7777)
         os.replace(tmp, path)
     except BaseException:
