@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from paperdesk.core import Library
+from paperdesk.core import Library, idlist
 from paperdesk.core.rank import features, rules
 from paperdesk.core.rank import model as model_module
 from paperdesk.core.rank.features import DIM, FeatureCache, segment_sums
@@ -605,10 +605,10 @@ def test_rows_are_looked_up_a_slice_at_a_time_unknown_papers_minus_one(topic_lib
 @pytest.mark.parametrize("hashes", ["real", "colliding"])
 def test_row_lookup_answers_as_the_dict_of_ids_did(hashes, monkeypatch):
     if hashes == "colliding":  # ids of one length share a hash: the runs are searched through
-        monkeypatch.setattr(features, "id_hashes", lambda ids: np.char.str_len(ids).astype(np.uint64))
+        monkeypatch.setattr(idlist, "id_hashes", lambda ids: np.char.str_len(ids).astype(np.uint64))
     # ids of other widths, a non-ASCII one, a paper featurised twice (two processes): its last row
     ids = ["2401.00001", "b", "é-paper", "2401.00001", "a" * 30, "c", "b", "d", "c", "2401.00002"]
-    index = features.RowIndex(features.encoded_ids(ids))
+    index = idlist.RowIndex(idlist.encoded_ids(ids))
     as_dict = {pid: i for i, pid in enumerate(ids)}
     asked = [*ids, "unknown", "2401.0000", "2401.000011", "a" * 31, "a" * 29, "", "é"]
     assert index.find(features.encoded_ids(asked)).tolist() == [as_dict.get(p, -1) for p in asked]
@@ -618,7 +618,7 @@ def test_row_lookup_answers_as_the_dict_of_ids_did(hashes, monkeypatch):
     assert index["é-paper"] == 2 and index.get("nope", -1) == -1 and index["c"] == 8
     with pytest.raises(KeyError):
         index["unknown"]
-    empty = features.RowIndex(features.encoded_ids([]))
+    empty = idlist.RowIndex(idlist.encoded_ids([]))
     assert empty.find(features.encoded_ids(["x"])).tolist() == [-1] and len(empty) == 0 and list(empty) == []
 
 

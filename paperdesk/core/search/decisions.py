@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from paperdesk.core.idlist import ID_SEPARATOR, id_array, id_bytes
+from paperdesk.core.idlist import ID_SEPARATOR, RowIndex, id_array, id_bytes
 from paperdesk.core.view_filter import ViewFilter
 
 # Each decision as the papers SQLite lists, and whether the flag is the complement of that list
@@ -187,9 +187,9 @@ def segment_rowids(conn: sqlite3.Connection, view: Any) -> list[np.ndarray] | No
     missing = {leaf: view.leaf_paper_ids(leaf) for leaf, known in enumerate(found) if known is None}
     if any(ids is None for ids in missing.values()):
         return None
-    # Many documents: every paper's id and rowid in one read, sorted by id, and each document's
-    # id found there by binary search (1M papers: ~0.4 s and ~40 MB, where a dict of them took
-    # ~2 s and ~230 MB); a few: each looked up (~2 us each).
+    # Many documents: every paper's id and rowid in one read, and each document's id found among
+    # them by `RowIndex` (hashes sorted, binary search, checked against the ids; a dict of them took
+    # ~2 s and ~230 MB at 1M papers); a few: each looked up (~2 us each).
     everyone = _rowid_of_each(conn) if sum(map(len, missing.values())) > view.doc_count_all // 4 else None
     for leaf, ids in missing.items():
         found[leaf] = _rowids_of(conn, ids, everyone)
@@ -199,23 +199,21 @@ def segment_rowids(conn: sqlite3.Connection, view: Any) -> list[np.ndarray] | No
     return found  # type: ignore[return-value]
 
 
-def _rowid_of_each(conn: sqlite3.Connection) -> tuple[np.ndarray, np.ndarray]:
-    """Every paper's id (ascending, a fixed-width bytes array) and its rowid."""
+def _rowid_of_each(conn: sqlite3.Connection) -> tuple[RowIndex, np.ndarray]:
+    """Every paper's id (a `RowIndex` of them, in SQLite's order) and its rowid."""
     blob, text = conn.execute(
         f"SELECT CAST(group_concat(id, char({ord(ID_SEPARATOR)})) AS BLOB), group_concat(rowid) "
-        "FROM (SELECT id, rowid FROM papers ORDER BY id LIMIT -1)").fetchone()
-    return id_bytes(blob), _numbers(text)
+        "FROM papers").fetchone()
+    return RowIndex(id_bytes(blob)), _numbers(text)
 
 
 def _rowids_of(conn: sqlite3.Connection, paper_ids: np.ndarray,
-               everyone: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+               everyone: tuple[RowIndex, np.ndarray] | None) -> np.ndarray:
     """Each paper's rowid (-1: no such paper), in their order."""
     if everyone is not None:
-        ids, rowids = everyone
-        if not len(ids):
-            return np.full(len(paper_ids), -1, dtype=np.int64)
-        at = np.minimum(np.searchsorted(ids, paper_ids), len(ids) - 1)
-        return np.where(ids[at] == paper_ids, rowids[at], -1)
+        index, rowids = everyone
+        at = index.find(paper_ids)
+        return np.where(at >= 0, rowids[np.maximum(at, 0)] if len(rowids) else -1, -1)
     text = conn.execute(
         "SELECT group_concat(r) FROM (SELECT coalesce(p.rowid, -1) AS r FROM json_each(?) AS j "
         "LEFT JOIN papers p ON p.id = j.value ORDER BY j.key LIMIT -1)",
