@@ -11,11 +11,9 @@ trained; decisions retrain it once they pause (RETRAIN_DELAY_MS), so a fast tria
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from paperdesk.core import Library
 from paperdesk.core.changes import Changes
@@ -33,13 +31,12 @@ SUGGEST_TAGS = 30  # the most used tags are offered as "likely" (each has its ow
 EXPLAINED = 2000  # explanations kept, per (paper, model fingerprint)
 FEW_KEPT = 10  # a model learnt from fewer kept papers says it has little to go on
 STRONGEST = 6  # the model's strongest words shown (and half as many against)
-FIGURES_STEP = 4000  # ids put in the figures map per C call (~0.5 ms; one call for 100k held the GIL 14+ ms)
 
 
 @dataclass
 class Figures:
     """The interest model's view of the whole library, for the list (gui/paper_delegate.py)."""
-    by_id: dict[str, int] = field(default_factory=dict)  # 0-100: above this % of the library
+    by_id: Mapping[str, int] = field(default_factory=dict)  # 0-100: above this % of the library
     sentence: str = ""  # how the model was made
     words: str = ""  # its strongest words: "reward, policy; −image"
     few: str = ""  # said when it has little to go on
@@ -54,19 +51,11 @@ def figures(lib: Library, words: bool = True) -> Figures:
     model = lib.ranker.model(retrain=False)
     if model.kind == "upvotes":
         return Figures(sentence=model.describe())
-    ids = list(lib.ranker.cache.row_of)
-    scores = lib.ranker.scores(ids, model=model)
-    places = np.empty(len(ids), dtype=np.int64)
-    places[np.argsort(scores, kind="stable")] = np.arange(len(ids))
-    share = places * 100 // max(len(ids) - 1, 1)
     few = ""
     if model.kind == "model" and model.positives < FEW_KEPT:
         few = f"few decisions yet ({model.positives} kept)"
-    by_id: dict[str, int] = {}
-    for start in range(0, len(ids), FIGURES_STEP):  # small steps: the GUI thread gets the GIL between them
-        by_id.update(zip(ids[start:start + FIGURES_STEP], share[start:start + FIGURES_STEP].tolist(),
-                         strict=True))
-    return Figures(by_id, model.describe(), format_reasons(ups + downs[: max(STRONGEST // 2, 1)]), few)
+    strongest = format_reasons(ups + downs[: max(STRONGEST // 2, 1)])
+    return Figures(lib.ranker.places(model), model.describe(), strongest, few)
 
 
 def explanation(lib: Library, paper_id: str, cache: OrderedDict[tuple, str]) -> str:

@@ -1,0 +1,57 @@
+"""Each paper's place in the library by a model (the list's figures), as the ranking orders them."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from paperdesk.core.rank.ranker import Places, Ranker
+from tests.test_rank import _decide, topic_lib  # noqa: F401 (a fixture)
+
+
+def _places_from_every_id(ranker: Ranker, model) -> dict[str, int]:
+    """The figures as they were made before `Ranker.places`: every id listed, scored, ordered."""
+    ids = list(ranker.cache.row_of)
+    scores = ranker.scores(ids, model=model)
+    places = np.empty(len(ids), dtype=np.int64)
+    places[np.argsort(scores, kind="stable")] = np.arange(len(ids))
+    return dict(zip(ids, (places * 100 // max(len(ids) - 1, 1)).tolist(), strict=True))
+
+
+@pytest.mark.parametrize("kept", [3, 12], ids=["similar", "model"])
+def test_places_are_each_papers_place_by_the_ranking_without_a_list_of_ids(topic_lib, kept):  # noqa: F811
+    lib, topic_of = topic_lib
+    _decide(lib, topic_of, "rl", kept)
+    model = lib.ranker.model()
+    assert model.kind == ("similar" if kept < 5 else "model")
+    places = lib.ranker.places(model)
+    assert isinstance(places, Places)
+    expected = _places_from_every_id(lib.ranker, model)
+    assert dict(places.items()) == expected
+    assert len(places) == len(topic_of) and set(places) == set(topic_of)
+    assert min(expected.values()) == 0 and max(expected.values()) == 100
+    first = max(expected, key=expected.get)
+    assert places[first] == places.get(first) == 100 and topic_of[first] == "rl"
+    assert places.get("no such paper") is None and places.get(None) is None
+    with pytest.raises(KeyError):
+        places["no such paper"]
+
+
+def test_a_paper_featurised_twice_has_one_place(topic_lib):  # noqa: F811
+    lib, topic_of = topic_lib
+    _decide(lib, topic_of, "vision", 8)
+    lib.ranker.model()
+    folder = lib.ranker.cache.dir
+    # As if a second process had featurised the same papers at the same time: its own file of them
+    for path in list(folder.iterdir()):
+        twin = path.with_name(path.name.replace(path.name.split("-", 1)[1][:8], "00000000", 1))
+        assert twin != path
+        (shutil.copytree if path.is_dir() else shutil.copyfile)(path, twin)
+    ranker = Ranker(folder.parent, lib.conn)
+    model = ranker.model()
+    assert len(ranker.cache.matrix.ids) == 2 * len(topic_of)  # every paper's row twice
+    places = ranker.places(model)
+    assert len(places) == len(topic_of)
+    assert dict(places.items()) == _places_from_every_id(ranker, model)
