@@ -312,3 +312,25 @@ def test_changes_since_names_what_other_processes_did_and_not_the_asker(desk):
         other.undo(own=True)
     _, changes = lib.changes_since(stamp2, mine)
     assert changes.removed == new and changes.tags and changes.notes and not changes.added
+
+
+def test_an_operation_too_big_to_list_says_everything_may_have_changed(desk, monkeypatch):
+    """A snapshot import from the shell touches a million rows: the desk is told that anything may
+    have changed, without reading them into sets of ids; smaller operations are still listed."""
+    from paperdesk.core import ops
+
+    lib, other = desk
+    mine = [lib.origin]
+    start, _ = lib.changes_since(None, mine)
+    other.import_paths([DIGEST_PLAIN], today=TODAY)
+    new = set(other.paper_ids())
+    rows = lib.conn.execute("SELECT count(*) FROM op_rows WHERE op_id = (SELECT max(id) FROM operations)")
+    monkeypatch.setattr(ops, "LISTED_ROWS", rows.fetchone()[0] - 1)  # the import is one row too big
+    stamp, changes = lib.changes_since(start, mine)
+    assert changes.everything and changes.tags and changes.sources and changes.notes
+    assert not (changes.papers or changes.added or changes.removed)
+    other.star([sorted(new)[0]])  # a small one after it: listed
+    _, changes = lib.changes_since(stamp, mine)
+    assert changes.papers == {sorted(new)[0]} and not changes.everything
+    _, both = lib.changes_since(start, mine)
+    assert both.everything and both.papers == {sorted(new)[0]}

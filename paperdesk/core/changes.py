@@ -14,6 +14,9 @@ class Changes:
     sources: bool = False  # digests or feeds changed
     notes: bool = False
     saved_searches: bool = False
+    # Another process's operation too big to list (a snapshot import): any paper may have changed,
+    # as may tags, notes and sources (their flags are set too). Listeners re-read what they show.
+    everything: bool = False
 
     def __bool__(self) -> bool:
         return any(getattr(self, f.name) for f in fields(self))

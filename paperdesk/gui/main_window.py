@@ -507,7 +507,7 @@ class MainWindow(QMainWindow):
 
     def _outside_changes(self, changes: Changes) -> None:
         self.on_changes(changes)
-        if changes.added or changes.papers:
+        if changes.added or changes.papers or changes.everything:
             self._start_indexing()
 
     @property

@@ -461,7 +461,7 @@ class PaperList(QObject):
 
     # -- changes ------------------------------------------------------------------------------
     def apply(self, changes: Changes) -> None:
-        if not (changes.papers or changes.added or changes.removed):
+        if not (changes.papers or changes.added or changes.removed or changes.everything):
             return
         self._id_cache.clear()  # other views (Starred, a tag…) may be stale now
         self._sizes.clear()

@@ -274,7 +274,12 @@ class PaperModel(QAbstractTableModel):
 
     def apply(self, changes: Changes) -> None:
         ids = changes.papers | changes.removed
-        if len(ids) > 200:
+        if changes.everything:
+            self._pages.clear()
+            self._recent.clear()
+            if self._ids:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(self._ids) - 1, len(COLUMNS) - 1))
+        elif len(ids) > 200:
             self.forget_rows(ids)
         else:
             self.refresh_rows(ids)

@@ -122,3 +122,21 @@ def test_a_huge_title_from_before_the_store_capped_it_is_shown_capped(qapp, tmp_
         assert len(model.data(model.index(0, COLUMN_KEYS.index("who")))) <= 500
     finally:
         lib.close()
+
+
+def test_a_change_too_big_to_list_rereads_every_row_shown(qapp, big_lib, qtbot):
+    """Another process's huge operation (`Changes.everything`): no ids to forget, so every cached
+    row is, and the rows kept for a re-query too (an interest-ordered list is not re-queried)."""
+    model = PaperModel(big_lib)
+    ids = big_lib.paper_ids(limit=300)
+    model.set_ids(ids)
+    star = COLUMN_KEYS.index("star")
+    assert model.data(model.index(9, star), Qt.ItemDataRole.DecorationRole) is None
+    big_lib.star([ids[9]])  # as if by another process: the model is told nothing of this paper
+    with qtbot.waitSignal(model.dataChanged):
+        model.apply(Changes(everything=True))
+    assert model.data(model.index(9, star), Qt.ItemDataRole.DecorationRole) is not None
+    big_lib.star([ids[9]], False)
+    model.apply(Changes(everything=True))
+    model.set_ids(list(reversed(ids)))  # a re-query: the row is read again, not kept from before
+    assert model.data(model.index(290, star), Qt.ItemDataRole.DecorationRole) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from feed_server import feed_xml, serve_folder
 
 from paperdesk.gui.qt import Qt
@@ -64,14 +65,19 @@ def test_two_quick_stars_toggle_twice(desk, seeded, qtbot, settle):
     assert "Unstarred" in desk.statusBar().currentMessage()
 
 
-def test_what_another_process_changes_reaches_the_desk(make_window, lib, qtbot):
+@pytest.mark.parametrize("listed", ["listed", "too big to list"])
+def test_what_another_process_changes_reaches_the_desk(make_window, lib, qtbot, monkeypatch, listed):
     """Seen in a real window: a `paperdesk import` in a shell while the desk was open left its
-    sidebar (and the search index) as they were, until the desk itself wrote something."""
+    sidebar (and the search index) as they were, until the desk itself wrote something. An
+    operation too big to list (`Changes.everything`) reaches it too."""
     from desk_keys import sidebar_group
     from samples import DIGEST_PLAIN, TODAY
 
-    from paperdesk.core import Library
+    from paperdesk.core import Library, ops
     from paperdesk.gui.paper_model import STARRED_ROLE
+
+    if listed != "listed":
+        monkeypatch.setattr(ops, "LISTED_ROWS", 0)
 
     window = make_window(lib)  # an empty library
     qtbot.waitUntil(lambda: window.outside.stamp is not None)
