@@ -17,7 +17,16 @@ from paperdesk.core import Library
 from paperdesk.core.words import count_of
 from paperdesk.gui.qt import QAbstractItemView, QKeyEvent, Qt, QTreeWidget, QTreeWidgetItem, Signal
 from paperdesk.gui.theme import icon
-from paperdesk.gui.views import FIXED_VIEWS, View, ViewEntry, category_view, saved_view, source_view, tag_view
+from paperdesk.gui.views import (
+    FIXED_VIEWS,
+    View,
+    ViewEntry,
+    category_view,
+    digest_views,
+    saved_view,
+    source_view,
+    tag_view,
+)
 
 VIEW_ROLE = Qt.ItemDataRole.UserRole + 1
 FIXED_ICONS = {"inbox": "inbox", "starred": "star", "all": "all", "archive": "archive"}
@@ -39,6 +48,9 @@ class Sidebar(QTreeWidget):
         self.setColumnCount(2)
         self.setRootIsDecorated(True)
         self.setIndentation(12)
+        # A name too long for the sidebar keeps its start and its end ("Nov 5, 2026 · hf-…ing"):
+        # names alike at the start differ at the end.
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         # A click leaves the keys with the list; Tab (or `g h`) brings them here.
         self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
@@ -87,8 +99,9 @@ class Sidebar(QTreeWidget):
         self._fill("tags", [(tag_view(t), n, "tag") for t, n in data.tags.items()])
         if data.sources is None:
             return
-        self._fill("digests", [(source_view(s), s["papers"], "digest")
-                               for s in data.sources if s["kind"] == "digest"])
+        digests = [s for s in data.sources if s["kind"] == "digest"]
+        views = digest_views(digests)
+        self._fill("digests", [(view, s["papers"], "digest") for view, s in zip(views, digests, strict=True)])
         feeds = sorted((s for s in data.sources if s["kind"] != "digest"),  # by name, newest first
                        key=lambda s: (s["name"].casefold(), [-ord(ch) for ch in s["date"] or ""]))
         self._fill("feeds", [(source_view(s, by_name=True), s["papers"], "feed") for s in feeds])
@@ -113,10 +126,11 @@ class Sidebar(QTreeWidget):
             item = existing.get(view.key)
             if item is None:
                 item = QTreeWidgetItem([view.title, ""])
-                item.setToolTip(0, view.tooltip or view.title)
                 item.setIcon(0, icon(icon_name))
                 group.insertChild(n, item)
                 self._add(item, view)
+            item.setText(0, view.title)  # (a digest is named anew when another has its date)
+            item.setToolTip(0, view.tooltip or view.title)
             self._views[view.key] = view
             item.setText(1, "" if count is None else str(count))
         group.setHidden(not entries)

@@ -5,8 +5,10 @@ Qt-free: the model asks a view for its ids and whether a changed row still belon
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from paperdesk.core import Library
 from paperdesk.core.timeutil import long_date
@@ -75,13 +77,24 @@ def tag_view(tag: str) -> View:
     return View(f"tag:{tag}", f"#{tag}", tag=tag)
 
 
-def source_view(source: dict, by_name: bool = False) -> View:
-    """Digests are named by their date ("Nov 5, 2025 · 98"), the file name goes in the tooltip;
-    a feed's fetches `by_name` ("arXiv cs.CL · Nov 5, 2025")."""
+def source_view(source: dict, by_name: bool = False, named: bool = False) -> View:
+    """Digests are named by their date ("Nov 5, 2025"), the file name goes in the tooltip; a digest
+    sharing its date with another is `named` too ("Nov 5, 2025 · hf-trending"); a feed's fetches
+    `by_name` ("arXiv cs.CL · Nov 5, 2025")."""
     day = long_date(source.get("date"))
-    title = (f"{source['name']} · {day}" if day else source["name"]) if by_name else day or source["name"]
+    if by_name:
+        title = f"{source['name']} · {day}" if day else source["name"]
+    else:
+        title = f"{day} · {PurePath(source['name']).stem}" if day and named else day or source["name"]
     return View(f"source:{source['id']}", title, source_id=source["id"],
                 tooltip=f"{source['name']} ({source.get('origin') or ''})")
+
+
+def digest_views(sources: Sequence[dict]) -> list[View]:
+    """The digests' views, each named by its date, and by its file's name as well when another
+    digest has the same date (seen in a real window: a day's three digests were three "Nov 5, 2026")."""
+    dates = Counter(long_date(s.get("date")) for s in sources)
+    return [source_view(s, named=dates[long_date(s.get("date"))] > 1) for s in sources]
 
 
 def category_view(category: str) -> View:

@@ -463,3 +463,27 @@ def test_a_line_kept_until_the_next_survives_a_status_tip(make_window, seeded, q
     hover("Undo")
     hover("")
     assert bar.currentMessage() == ""
+
+
+def test_digests_of_one_day_are_told_apart_in_the_sidebar(make_window, lib, qtbot):
+    """Seen in a real window: a day's digests were all called "Nov 5, 2026" (and cut to "Nov 5,
+    20…"). A digest sharing its date is named by its file too, and a long name keeps its end."""
+    from paperdesk.core.changes import Changes
+
+    def batch(name: str, day: str, n: int) -> SourceBatch:
+        paper = IncomingPaper(title=f"A paper of {name}", abstract="Words.", published=day)
+        return SourceBatch("digest", name, f"/digests/{name}", day, f"hash-{n}", [paper])
+
+    lib.import_batch(batch("hf-daily.txt", "2026-11-05", 1))
+    window = make_window(lib)
+    group = sidebar_group(window.sidebar, "Digests")
+    qtbot.waitUntil(lambda: group.childCount() == 1)
+    assert group.child(0).text(0) == "Nov 5, 2026"  # alone on its day: its date
+    lib.import_batch(batch("hf-trending-week.txt", "2026-11-05", 2))
+    lib.import_batch(batch("hf-daily.txt", "2026-11-06", 3))
+    window.on_changes(Changes(sources=True))  # (as the writer says after an import)
+    qtbot.waitUntil(lambda: group.childCount() == 3)
+    names = sorted(group.child(i).text(0) for i in range(3))
+    assert names == ["Nov 5, 2026 · hf-daily", "Nov 5, 2026 · hf-trending-week", "Nov 6, 2026"]
+    assert all(group.child(i).toolTip(0).startswith("hf-") for i in range(3))  # the file's name
+    assert window.sidebar.textElideMode() == Qt.TextElideMode.ElideMiddle
