@@ -503,4 +503,62 @@ def m0018_decision_changes(db: Database) -> None:
     )
 
 
+@migrations(name="0019_membership_changes", additive=True)
+def m0019_membership_changes(db: Database) -> None:
+    # How often each tag's, source's and primary category's papers changed: a counter per one of
+    # them, bumped by triggers (any connection or process, any write, a foreign key's cascading
+    # delete too). A search within such a view keeps its papers until their counter moves, where it
+    # read them again after any commit (at 1M papers a snapshot's source, 0.3-0.7 s, after every
+    # star or note). A row moved to another paper, tag or source counts for both sides.
+    db.executescript(
+        """
+        CREATE TABLE membership_changes (
+            kind TEXT NOT NULL,     -- tag | source | category
+            key NOT NULL,           -- the tag, the source's id, the category
+            changes INTEGER NOT NULL,
+            PRIMARY KEY (kind, key)
+        ) WITHOUT ROWID;
+        CREATE TRIGGER tag_member_added AFTER INSERT ON tags BEGIN
+            INSERT INTO membership_changes VALUES ('tag', new.tag, 1)
+                ON CONFLICT DO UPDATE SET changes = changes + 1; END;
+        CREATE TRIGGER tag_member_removed AFTER DELETE ON tags BEGIN
+            INSERT INTO membership_changes VALUES ('tag', old.tag, 1)
+                ON CONFLICT DO UPDATE SET changes = changes + 1; END;
+        CREATE TRIGGER tag_member_moved AFTER UPDATE OF paper_id, tag ON tags
+            WHEN old.paper_id IS NOT new.paper_id OR old.tag IS NOT new.tag BEGIN
+            INSERT INTO membership_changes VALUES ('tag', old.tag, 1)
+                ON CONFLICT DO UPDATE SET changes = changes + 1;
+            INSERT INTO membership_changes VALUES ('tag', new.tag, 1)
+                ON CONFLICT DO UPDATE SET changes = changes + 1; END;
+        CREATE TRIGGER source_member_added AFTER INSERT ON provenance BEGIN
+            INSERT INTO membership_changes VALUES ('source', new.source_id, 1)
+                ON CONFLICT DO UPDATE SET changes = changes + 1; END;
+        CREATE TRIGGER source_member_removed AFTER DELETE ON provenance BEGIN
+            INSERT INTO membership_changes VALUES ('source', old.source_id, 1)
+                ON CONFLICT DO UPDATE SET changes = changes + 1; END;
+        CREATE TRIGGER source_member_moved AFTER UPDATE OF paper_id, source_id ON provenance
+            WHEN old.paper_id IS NOT new.paper_id OR old.source_id IS NOT new.source_id BEGIN
+            INSERT INTO membership_changes VALUES ('source', old.source_id, 1)
+                ON CONFLICT DO UPDATE SET changes = changes + 1;
+            INSERT INTO membership_changes VALUES ('source', new.source_id, 1)
+                ON CONFLICT DO UPDATE SET changes = changes + 1; END;
+        CREATE TRIGGER category_member_added AFTER INSERT ON papers
+            WHEN new.primary_category IS NOT NULL BEGIN
+            INSERT INTO membership_changes VALUES ('category', new.primary_category, 1)
+                ON CONFLICT DO UPDATE SET changes = changes + 1; END;
+        CREATE TRIGGER category_member_removed AFTER DELETE ON papers
+            WHEN old.primary_category IS NOT NULL BEGIN
+            INSERT INTO membership_changes VALUES ('category', old.primary_category, 1)
+                ON CONFLICT DO UPDATE SET changes = changes + 1; END;
+        -- (NULL is no view: the side that is NULL is skipped)
+        CREATE TRIGGER category_member_moved AFTER UPDATE OF primary_category ON papers
+            WHEN old.primary_category IS NOT new.primary_category BEGIN
+            INSERT INTO membership_changes SELECT 'category', old.primary_category, 1
+                WHERE old.primary_category IS NOT NULL ON CONFLICT DO UPDATE SET changes = changes + 1;
+            INSERT INTO membership_changes SELECT 'category', new.primary_category, 1
+                WHERE new.primary_category IS NOT NULL ON CONFLICT DO UPDATE SET changes = changes + 1; END;
+        """
+    )
+
+
 SCHEMA_VERSION = len(migrations.steps)

@@ -13,6 +13,9 @@ from dataclasses import dataclass, replace
 # look-up took 3-5 s (a snapshot file's source holds every paper it brought).
 WALK_FROM = 20_000
 
+# The statuses that are triage decisions (every status the library stores).
+DECISION_STATUSES = ("inbox", "archived")
+
 
 @dataclass(frozen=True)
 class ViewFilter:
@@ -71,13 +74,20 @@ class ViewFilter:
     def without_source(self) -> ViewFilter:
         return replace(self, source_id=None)
 
+    def decisions(self) -> list[str]:
+        """Its triage decisions (`is:` names, search/decisions.py): the Inbox or the Archive, starred
+        or not."""
+        names = [self.status] if self.status in DECISION_STATUSES else []
+        if self.starred is not None:
+            names.append("starred" if self.starred else "unstarred")
+        return names
+
+    def membership(self) -> ViewFilter:
+        """Its conditions other than `decisions()`: a tag, a digest, a category."""
+        return replace(self, starred=None, status=None if self.status in DECISION_STATUSES else self.status)
+
     def decision(self) -> str | None:
-        """The triage decision (`is:` name, search/decisions.py) this filter is, when it is one alone:
-        the search index keeps those as masks patched as they change."""
-        if (self.tag, self.source_id, self.category) != (None, None, None):
-            return None
-        if self.starred is None and self.status in ("inbox", "archived"):
-            return self.status
-        if self.status is None and self.starred is not None:
-            return "starred" if self.starred else "unstarred"
-        return None
+        """The triage decision (`is:` name) this filter is, when it is one alone: the search index
+        keeps those as masks patched as they change."""
+        names = self.decisions()
+        return names[0] if len(names) == 1 and not self.membership() else None

@@ -4,11 +4,16 @@ writer; the desk searches on its reader), and by the searching connection itself
 
     python tests/benchmarks/bench_decisions.py --n 1000                 # a fresh library (smoke)
     python tests/benchmarks/bench_decisions.py --library DIR [--rounds 20]
+    python tests/benchmarks/bench_decisions.py --library DIR --views [--whole-source]
 
 --library uses a library as it is (bench_search's kept ones: make a copy, it is changed; each
 round's change is undone after, so the copy ends with the papers and decisions it had). Prints
 JSON: per kind of change, the first decision search after it (p50/p95/max ms), and the same
 search again (cached), with a calibration loop's time before and after.
+
+--views: a search within a digest's view (the biggest source; with --whole-source first a source
+listing every paper, as an arXiv snapshot's does, written by SQL, kept) right after a star of one of
+its papers made by the writer, searched on the reader, then the same search again.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from bench_search import decide, pct
 from synth_search import Papers
 
 from paperdesk.core import Library
+from paperdesk.core.view_filter import ViewFilter
 
 FLAGS = ("is:inbox", "is:archived", "-is:archived", "is:starred")
 
@@ -139,6 +145,55 @@ def measure(folder: Path, rounds: int, import_size: int, samples: bool = False) 
     return out
 
 
+def add_whole_source(folder: Path) -> None:
+    """A source listing every paper (an arXiv snapshot's), unless the library has one."""
+    with Library.open(folder) as lib, lib.transaction() as conn:
+        papers = conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+        if conn.execute("SELECT 1 FROM sources WHERE paper_count = ?", (papers,)).fetchone():
+            return
+        source = conn.execute(
+            "INSERT INTO sources (kind, name, origin, content_hash, paper_count, imported_at) "
+            "VALUES ('arxiv', 'every paper', 'bench', 'bench-whole', ?, '2026-12-05') ", (papers,)).lastrowid
+        conn.execute("INSERT INTO provenance (paper_id, source_id, position, seen_at) "
+                     "SELECT id, ?, rowid, '2026-12-05' FROM papers", (source,))
+
+
+def measure_views(folder: Path, rounds: int) -> dict:
+    rng = random.Random(23)
+    words = [w for w in Papers().words[200:300] if w.isalpha()][:60]
+    reader, writer = Library.open_reader(folder), Library.open(folder)
+    sources = writer.conn.execute("SELECT id, paper_count FROM sources ORDER BY paper_count DESC").fetchall()
+    out: dict = {"loop_s_before": loop_s()}
+    for source, size in (sources[0], next(s for s in sources[1:] if s[1] <= 5000)):
+        where = ViewFilter(source_id=source)
+        members = [r[0] for r in writer.conn.execute(
+            "SELECT v.paper_id FROM provenance v JOIN papers p ON p.id = v.paper_id "
+            "WHERE v.source_id = ? AND p.status = 'inbox' AND p.starred = 0 LIMIT 500", (source,))]
+        t = time.perf_counter()
+        reader.search.run(words[0], drain=False, within=where)
+        first_ms = (time.perf_counter() - t) * 1000
+        for word in words:  # each word's postings read once: what follows times the view
+            reader.search.run(word, drain=False, within=where)
+        after_star, again = [], []
+        for _ in range(rounds):
+            before = writer.history(1)[0]
+            writer.star([rng.choice(members)])
+            word = rng.choice(words)
+            for times in (after_star, again):
+                t = time.perf_counter()
+                reader.search.run(word, drain=False, within=where)
+                times.append((time.perf_counter() - t) * 1000)
+            latest = writer.history(1)[0]  # (an undone operation's id is used again)
+            assert (latest.id, latest.undone) != (before.id, before.undone) and not latest.undone
+            writer.undo(latest.id)
+        out[f"source of {size} papers"] = {"first_search_ms": round(first_ms, 1),
+                                           "after_a_star": summary(after_star), "again": summary(again)}
+    out["loop_s_after"] = loop_s()
+    reader.close()
+    writer.close()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -147,13 +202,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--import-size", type=int, default=100)
     parser.add_argument("--samples", action="store_true", help="every time measured, in order")
+    parser.add_argument("--views", action="store_true", help="a search within a digest's view after a star")
+    parser.add_argument("--whole-source", action="store_true", help="--views: add a source of every paper")
     args = parser.parse_args()
+
+    def run(folder: Path) -> dict:
+        if not args.views:
+            return measure(folder, args.rounds, args.import_size, args.samples)
+        if args.whole_source:
+            add_whole_source(folder)
+        return measure_views(folder, args.rounds)
+
     if args.library:
-        result = measure(args.library, args.rounds, args.import_size, args.samples)
+        result = run(args.library)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             make_library(Path(tmp), args.n or 1000)
-            result = measure(Path(tmp), args.rounds, args.import_size, args.samples)
+            result = run(Path(tmp))
     print(json.dumps(result, indent=1))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 import weakref
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -36,6 +37,26 @@ DECISIONS: dict[str, tuple[str, bool]] = {
 # A change naming more papers than this (a bulk archive) has the decisions read whole again.
 PATCH_AT_MOST = 20_000
 
+# The tags', digests' and categories' papers kept (the latest used), each a flag per paper rowid
+# (1 MB at 1M papers) and its documents in the view last searched.
+KEPT_VIEWS = 8
+
+# Migration 0019's counters of a view's tag, source and category (NULL: none, or never changed).
+_MEMBERSHIP_CHANGES = "SELECT " + ", ".join(
+    f"(SELECT changes FROM membership_changes WHERE kind = '{kind}' AND key = ?)"
+    for kind in ("tag", "source", "category"))
+
+
+@dataclass
+class _Members:
+    """A view's papers as read at `stamp` (its counters): a flag per paper rowid, and the
+    documents of the index view `view` they are."""
+
+    stamp: tuple
+    flags: np.ndarray | None = None
+    view: weakref.ref | None = None
+    docs: np.ndarray | None = None
+
 
 class Decisions:
     """Masks of the papers having each decision, for one library connection.
@@ -59,8 +80,7 @@ class Decisions:
         self._masks: dict[str, np.ndarray] = {}  # where -> the view's documents (of `_masks_key`)
         self._masks_key: tuple | None = None
         self._rowids_of_view: tuple[Any, np.ndarray | None] | None = None  # (view, _doc_rowids)
-        self._views_key: tuple | None = None  # (view, the library's state) `_views` are of
-        self._views: dict[tuple, np.ndarray] = {}  # (condition, *params) -> its papers' documents
+        self._members: dict[ViewFilter, _Members] = {}  # a tag's, digest's, category's papers
 
     def mask(self, view: Any, name: str) -> np.ndarray:
         """The live documents of `view` whose paper has decision `name`."""
@@ -122,27 +142,47 @@ class Decisions:
             self._flags[where] = flags
 
     def within(self, view: Any, where: ViewFilter) -> np.ndarray:
-        """The live documents of `view` whose paper is in the desk view `where`: a triage decision
-        alone is its mask; other views (a tag, a digest, a category: the journal does not list
-        their changes) are read from SQLite and kept until the library changes."""
-        name = where.decision()
-        if name is not None:
-            return self.mask(view, name)
-        condition, params = where.sql_for(self.conn)
-        key = (weakref.ref(view), self.conn.total_changes,
-               self.conn.execute("PRAGMA data_version").fetchone()[0])
-        if key != self._views_key:
-            self._views_key, self._views = key, {}
-        found = self._views.get((condition, *params))
-        if found is None:
+        """The live documents of `view` whose paper is in the desk view `where`: its decisions'
+        masks (`mask`) and its tag's, digest's or category's papers (`members`)."""
+        found = view.live()
+        members = where.membership()
+        if members:
+            found = found & self.members(view, members)
+        for name in where.decisions():
+            found = found & self.mask(view, name)
+        return found
+
+    def members(self, view: Any, where: ViewFilter) -> np.ndarray:
+        """The documents of `view` whose paper is in the tag, digest and category of `where` (no
+        decision): read from SQLite, kept until migration 0019's counters say they changed (a
+        star or a note leaves them; a new view gathers them again, as a flag per paper rowid)."""
+        if where.status is not None:  # a status that is no decision (the library stores none): no counter
+            return self._read_members(view, where, self._doc_rowids(view))
+        stamp = self.conn.execute(_MEMBERSHIP_CHANGES,
+                                  (where.tag, where.source_id, where.category)).fetchone()
+        kept = self._members.pop(where, None)
+        if kept is None or kept.stamp != stamp:
+            kept = _Members(stamp)
+        if kept.view is None or kept.view() is not view:
             doc_rowids = self._doc_rowids(view)
-            if doc_rowids is None:  # Whoosh's own matchers (stock.py) or a leaf without ids: by id
-                found = view.mask_of([row[0] for row in self.conn.execute(
-                    f"SELECT p.id FROM papers p WHERE {condition}", params)])
+            if doc_rowids is None:
+                kept.docs = self._read_members(view, where, None)
             else:
-                found = _gather(self._read_whole(condition, params), doc_rowids)
-            self._views[(condition, *params)] = found
-        return view.live() & found
+                if kept.flags is None:
+                    kept.flags = self._read_whole(*where.sql_for(self.conn))
+                kept.docs = _gather(kept.flags, doc_rowids)
+            kept.view = weakref.ref(view)
+        self._members[where] = kept  # the latest used last
+        if len(self._members) > KEPT_VIEWS:
+            del self._members[next(iter(self._members))]
+        return kept.docs
+
+    def _read_members(self, view: Any, where: ViewFilter, doc_rowids: np.ndarray | None) -> np.ndarray:
+        condition, params = where.sql_for(self.conn)
+        if doc_rowids is None:  # Whoosh's own matchers (stock.py) or a leaf without ids: by id
+            return view.mask_of([row[0] for row in self.conn.execute(
+                f"SELECT p.id FROM papers p WHERE {condition}", params)])
+        return _gather(self._read_whole(condition, params), doc_rowids)
 
     def _read_whole(self, where: str, params: Sequence[object] = ()) -> np.ndarray:
         text = self.conn.execute(f"SELECT group_concat(p.rowid) FROM papers p WHERE {where}",
