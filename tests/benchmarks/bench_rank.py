@@ -212,6 +212,13 @@ def _vm(key: str) -> float:
     return 0.0
 
 
+def resident_parts(when: str) -> dict:
+    """The resident memory split as the kernel counts it: anonymous (the heap, numpy's arrays: only
+    swap can take it) and file-backed (mapped files and libraries: the kernel drops clean pages under
+    pressure and reads them again when touched)."""
+    return {f"resident_{when}_anon_mb": round(_vm("RssAnon")), f"resident_{when}_file_mb": round(_vm("RssFile"))}
+
+
 class StepPeaks:
     """The peak resident memory within each call of the ranking's steps (VmHWM, reset by
     /proc/self/clear_refs at every step's start and end; nested steps count in their callers)."""
@@ -281,9 +288,11 @@ def first_rank_of(folder: Path, scratch: bool) -> dict:
     gc.collect()
     features.release_freed_memory()
     out["resident_after_mb"] = round(resident_mb())
+    out |= resident_parts("after")
     start = time.perf_counter()
     lib.ranker.rank(ids)
     out["second_rank_s"] = round(time.perf_counter() - start, 2)
+    out |= resident_parts("after_second")
     cache, interest = lib.ranker.cache, lib.ranker.model(retrain=False)
     m = cache.matrix
     ids_bytes = m.ids.nbytes
