@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import random
 import subprocess
 import sys
+import tempfile
+import types
 
 import numpy as np
 import pytest
 
 from paperdesk.core import Library, idlist
-from paperdesk.core.rank import features, rules
+from paperdesk.core.rank import chunk_io, features, rules
 from paperdesk.core.rank import model as model_module
 from paperdesk.core.rank.features import DIM, FeatureCache, segment_sums
 from paperdesk.core.rank.model import MIN_POSITIVES, format_reasons
@@ -704,10 +707,12 @@ def test_the_fit_in_blocks_learns_the_one_pass_fit_bit_for_bit(topic_lib, monkey
     assert bias == b and np.abs(w).max() > 0.01
 
 
-def test_dropping_and_merging_work_in_the_chunks_own_arrays(topic_lib, monkeypatch):
-    """A chunk read from its file owns its arrays; dropping features moves its kept entries to the
-    front of those arrays and cuts them, merging grows the first chunk's: at 1M papers a copy of the
-    matrix in either took another 735 MB. The entries are those a plain filter or join gives."""
+def test_a_chunk_file_is_read_a_block_at_a_time_keeping_what_a_plain_filter_keeps(topic_lib, monkeypatch,
+                                                                                  tmp_path):
+    """A chunk file's entries are read a block of rows at a time and only the kept ones appended
+    (at 1M papers reading the file whole held 743 MB for the 336 MB kept): the entries and row
+    lengths a plain filter gives. Merging small files (compaction) grows the first chunk's own
+    arrays in place."""
     lib, _ = topic_lib
     FeatureCache(lib.folder).refresh(lib.conn)
     (path,) = (lib.folder / "rank").glob("*.npz")
@@ -719,19 +724,34 @@ def test_dropping_and_merging_work_in_the_chunks_own_arrays(topic_lib, monkeypat
     dropped[np.unique(idx_all)[::3]] = True
     keep = ~dropped[idx_all]
     rows_of = np.repeat(np.arange(len(chunk.ids)), np.diff(chunk.indptr))
-    low_object = chunk.low
-    kept = features.without(chunk, dropped)
-    assert kept.low is low_object and len(kept.low) == keep.sum() < len(idx_all)
+    copy = tmp_path / path.name
+    copy.write_bytes(path.read_bytes())
+    stored = features.ChunkFile.open(copy)
+    copy.unlink()  # another process compacting the files: this load still reads what it opened
+    read: list[int] = []  # the entries of each read
+    real_read = stored._members.read
+
+    def counted(name: str, *span: int) -> np.ndarray:
+        out = real_read(name, *span)
+        read.append(len(out))
+        return out
+
+    monkeypatch.setattr(stored._members, "read", counted)
+    entries = chunk_io.EntryFiles(tmp_path / "held", features.ENTRY_TYPES)
+    lengths = features.append_kept(entries, stored, dropped)
+    stored.close()
+    assert len(read) == 2 * -(-len(chunk.ids) // 7) and max(read) < len(idx_all) / 20  # blocks of 7 rows
+    low, high = entries.arrays()
+    kept = features.Chunk(ids=chunk.ids, indptr=np.concatenate([[0], np.cumsum(lengths)]), low=low, high=high)
     idx, counts = kept.unpack(0, len(kept.low))
     assert idx.tolist() == idx_all[keep].tolist() and counts.tolist() == counts_all[keep].tolist()
-    assert np.diff(kept.indptr).tolist() == np.bincount(rows_of[keep], minlength=len(chunk.ids)).tolist()
+    assert lengths.tolist() == np.bincount(rows_of[keep], minlength=len(chunk.ids)).tolist()
+    low_object = chunk.low
     other = FeatureCache._read(path)
-    size = len(kept.low)
-    merged = features.merge_chunks([kept, other])
+    merged = features.merge_chunks([chunk, other])
     assert merged.low is low_object and len(merged.ids) == 2 * len(other.ids)
-    assert merged.unpack(size, len(merged.low))[0].tolist() == idx_all.tolist()
-    assert merged.unpack(0, size)[0].tolist() == idx_all[keep].tolist()
-    assert merged.indptr[len(other.ids)] == size and merged.indptr[-1] == len(merged.low)
+    assert merged.unpack(len(idx_all), len(merged.low))[0].tolist() == idx_all.tolist()
+    assert merged.indptr[len(other.ids)] == len(idx_all) and merged.indptr[-1] == len(merged.low)
 
 
 def _has_pairs(cache: FeatureCache) -> bool:
@@ -788,3 +808,177 @@ def test_a_live_cache_growing_past_pairs_up_to_takes_pairs_out_of_every_row(topi
     fresh = FeatureCache(lib.folder)
     fresh.refresh(lib.conn)
     assert not _has_pairs(fresh) and not fresh.idf()[features.PAIRS:].any()
+
+
+def _plain_matrix(folder) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """The matrix as a load made it before it read in blocks: every chunk file read whole (np.load),
+    the rows joined in file order, the features too common or too rare for all of them dropped."""
+    ids, lows, highs, lengths = [], [], [], []
+    for path in sorted((folder / "rank").glob(f"v{features.CACHE_VERSION}-*.npz")):
+        with np.load(path) as data:
+            ids += str(data["ids"]).split("\n")
+            lows.append(data["low"])
+            highs.append(data["high"])
+            lengths.append(np.diff(data["indptr"]))
+    low, high, lengths = np.concatenate(lows), np.concatenate(highs), np.concatenate(lengths)
+    idx = (high >> 4).astype(np.int32) << 16 | low
+    df = np.bincount(idx, minlength=DIM)  # a row has a feature once
+    n = len(ids)
+    dropped = (df > features.DROP_DF * n) | (df < features.MIN_DF)
+    dropped[features.PAIRS:] |= n > features.PAIRS_UP_TO
+    keep = ~dropped[idx]
+    rows_of = np.repeat(np.arange(n), lengths)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows_of[keep], minlength=n))])
+    return ids, indptr, low[keep], high[keep]
+
+
+@pytest.mark.parametrize("pairs_up_to", [10**6, 100])
+def test_a_load_in_blocks_into_mapped_files_ranks_as_the_load_read_whole_did(topic_lib, monkeypatch,
+                                                                             pairs_up_to):
+    """Read a block of rows at a time from two chunk files (one written by another process) into
+    files the process maps: the matrix a whole-file load made, entry for entry, and the scores of a
+    ranking bit for bit those of the matrix held in anonymous memory."""
+    monkeypatch.setattr(features, "PAIRS_UP_TO", pairs_up_to)
+    lib, topic_of = topic_lib
+    FeatureCache(lib.folder).refresh(lib.conn)
+    other = Library.open(lib.folder)
+    try:
+        rng = random.Random(4)
+        other.import_batch(SourceBatch("digest", "more", "/more", "2026-11-22", "h-more",
+                                       [_paper(rng, "graphs", 900 + k) for k in range(30)]))
+        other.ranker.refresh()  # another process's chunk file
+    finally:
+        other.close()
+    assert len(list((lib.folder / "rank").glob("*.npz"))) == 2
+    _decide(lib, topic_of, "speech", 12)
+    monkeypatch.setattr(features, "BLOCK_ROWS", 7)
+    mapped = Ranker(lib.folder, lib.conn)
+    mapped.cache.refresh(lib.conn)
+    m = mapped.cache.matrix
+    ids, indptr, low, high = _plain_matrix(lib.folder)
+    assert features.decoded_ids(m.ids) == ids and m.indptr.tolist() == indptr.tolist()
+    assert m.low.tolist() == low.tolist() and m.high.tolist() == high.tolist()
+    assert mapped.cache._entries.mapped and not m.low.flags.writeable and not m.low.flags.owndata
+    monkeypatch.setattr(features, "MAP_ENTRIES", False)
+    held = Ranker(lib.folder, lib.conn)
+    held.cache.refresh(lib.conn)
+    assert not held.cache._entries.mapped and held.cache.matrix.low.flags.writeable
+    inbox = lib.paper_ids(status="inbox")
+    assert mapped.model().kind == "model"
+    assert mapped.scores(inbox).tobytes() == held.scores(inbox).tobytes()
+    assert mapped.cache.norms.tobytes() == held.cache.norms.tobytes()
+
+
+def _torn(path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _foreign(path) -> None:  # the right names, other types
+    np.savez(path, ids=np.asarray("a\nb"), indptr=np.array([0, 1, 2]), low=np.array([1, 2], np.int32),
+             high=np.array([1, 1], np.uint8))
+
+
+def _compressed(path) -> None:
+    with np.load(path) as data:
+        arrays = dict(data)
+    np.savez_compressed(path, **arrays)
+
+
+def _rows_past_the_entries(path) -> None:
+    with np.load(path) as data:
+        arrays = dict(data)
+    arrays["indptr"] = arrays["indptr"].copy()
+    arrays["indptr"][-1] += 5
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize("spoil", [_torn, _foreign, _compressed, _rows_past_the_entries])
+def test_a_torn_or_foreign_chunk_file_has_its_papers_featurised_again(topic_lib, spoil):
+    lib, _ = topic_lib
+    FeatureCache(lib.folder).refresh(lib.conn)
+    (path,) = (lib.folder / "rank").glob("*.npz")
+    spoil(path)
+    assert features.ChunkFile.open(path) is None and FeatureCache._read(path) is None
+    fresh = FeatureCache(lib.folder)
+    assert fresh.refresh(lib.conn) == 240 and len(fresh.row_of) == 240
+
+
+def _names(lib: Library) -> list[str]:
+    return sorted(p.name for p in (lib.folder / "rank").iterdir())
+
+
+def test_a_days_papers_are_appended_and_each_process_maps_files_only_it_has(topic_lib):
+    """New papers' rows are appended to the mapped files (the rows already in are not written
+    again); the files have no name (nothing another process could open or a crash could leave);
+    two caches of one library (two processes) each keep their own."""
+    lib, _ = topic_lib
+    desk, cli = FeatureCache(lib.folder), FeatureCache(lib.folder)
+    desk.refresh(lib.conn)
+    cli.refresh(lib.conn)
+    assert all(name.startswith(f"v{features.CACHE_VERSION}-") and name.endswith(".npz")
+               for name in _names(lib))
+    files = [os.fstat(fh.fileno()) for c in (desk, cli) for fh in c._entries._files]
+    assert all(f.st_nlink == 0 for f in files) and len({(f.st_dev, f.st_ino) for f in files}) == 4
+    entries, before = desk._entries, desk.matrix.low.copy()
+    cli_low = cli.matrix.low
+    pid = _one_paper(lib, "Reinforcement policy reward agent exploration", "day")
+    assert desk.refresh(lib.conn) == 1
+    assert desk._entries is entries and len(desk.matrix.low) > len(before)  # appended, not rewritten
+    assert desk.matrix.low[:len(before)].tobytes() == before.tobytes()
+    assert len(desk.row(desk.row_of[pid])[0]) > 3
+    assert cli.matrix.low is cli_low and len(cli_low) == len(before)  # the other's mapping is its own
+    assert cli.refresh(lib.conn) == 0  # the desk's new chunk file, read
+    assert cli.row(cli.row_of[pid])[0].tolist() == desk.row(desk.row_of[pid])[0].tolist()
+    assert all(name.startswith(f"v{features.CACHE_VERSION}-") for name in _names(lib))
+
+
+class _FillingFile:
+    """A temporary file on a disk that fills after `room` bytes."""
+
+    def __init__(self, room: int):
+        self._fh, self.room = tempfile.TemporaryFile(), room  # noqa: SIM115 (closed by the cache)
+
+    def write(self, data) -> int:
+        size = memoryview(data).nbytes
+        if size > self.room:
+            raise OSError(28, "No space left on device")
+        self.room -= size
+        return self._fh.write(data)
+
+    def __getattr__(self, name: str):
+        return getattr(self._fh, name)
+
+
+@pytest.mark.parametrize("room", [None, 0, 5000])
+def test_where_no_file_can_be_made_or_the_disk_fills_the_matrix_is_held_in_memory(topic_lib, monkeypatch,
+                                                                                  room):
+    lib, _ = topic_lib
+    monkeypatch.setattr(features, "BLOCK_ROWS", 7)  # many appends (the norms' sums too are made per block)
+    mapped = FeatureCache(lib.folder)
+    mapped.refresh(lib.conn)
+
+    def temporary_file(**_kwargs: object) -> _FillingFile:
+        if room is None:
+            raise PermissionError(13, "Permission denied")
+        return _FillingFile(room)
+
+    monkeypatch.setattr(chunk_io, "tempfile", types.SimpleNamespace(TemporaryFile=temporary_file))
+    held = FeatureCache(lib.folder)
+    assert held.refresh(lib.conn) == 0 and not held._entries.mapped
+    for a, b in [(mapped.matrix.low, held.matrix.low), (mapped.matrix.high, held.matrix.high),
+                 (mapped.matrix.indptr, held.matrix.indptr), (mapped.norms, held.norms)]:
+        assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("ids", [["2401.00001", "é-paper", "b"], ["2401.00001", "a" * 40], []])
+def test_chunk_files_give_back_their_ids_and_entries(tmp_path, ids):
+    hasher = features.Hasher()
+    rows = [(pid, f"Title {k} policy", "reward agent graph", None, "[]") for k, pid in enumerate(ids)]
+    chunk = features.build_chunk(rows, hasher)
+    cache = FeatureCache(tmp_path)
+    stored = features.ChunkFile.open(cache.dir / cache._write(chunk))
+    assert stored is not None and features.decoded_ids(stored.ids) == ids
+    again = stored.read()
+    stored.close()
+    assert again.indptr.tolist() == chunk.indptr.tolist() and again.low.tobytes() == chunk.low.tobytes()
+    assert again.high.tobytes() == chunk.high.tobytes()

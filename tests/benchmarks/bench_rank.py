@@ -212,11 +212,30 @@ def _vm(key: str) -> float:
     return 0.0
 
 
+def daily_papers(lib: Library, n: int = 500) -> dict:
+    """A day's new papers joining a loaded matrix (`FeatureCache._add` as a refresh after an
+    import calls it): n papers' texts featurised again under new ids, outside SQLite (the copy
+    stays as it was), then added; the seconds of the add and the resident memory after."""
+    from paperdesk.core.rank import features
+
+    cache = lib.ranker.cache
+    some = features.decoded_ids(cache.matrix.ids[:n])
+    rows = [(f"daily-{i}", *row[1:]) for i, row in enumerate(features.read_texts(lib.conn, some))]
+    chunk = features.build_chunk(rows, features.Hasher())
+    entries = getattr(cache, "_entries", None)  # (None: a version that holds the matrix in memory)
+    start = time.perf_counter()
+    cache._add([chunk])
+    return {"daily_add_papers": len(rows), "daily_add_s": round(time.perf_counter() - start, 2),
+            "daily_add_rewrote_rows": None if entries is None else cache._entries is not entries,
+            **resident_parts("after_daily_add")}
+
+
 def resident_parts(when: str) -> dict:
     """The resident memory split as the kernel counts it: anonymous (the heap, numpy's arrays: only
     swap can take it) and file-backed (mapped files and libraries: the kernel drops clean pages under
     pressure and reads them again when touched)."""
-    return {f"resident_{when}_anon_mb": round(_vm("RssAnon")), f"resident_{when}_file_mb": round(_vm("RssFile"))}
+    return {f"resident_{when}_anon_mb": round(_vm("RssAnon")),
+            f"resident_{when}_file_mb": round(_vm("RssFile"))}
 
 
 class StepPeaks:
@@ -265,7 +284,7 @@ def first_rank_of(folder: Path, scratch: bool) -> dict:
 
     peaks = StepPeaks()
     for owner, names in ((features.FeatureCache, ("refresh", "_add", "_compact", "_set_matrix", "score_all")),
-                         (features, ("featurise_in_child", "without", "merge_chunks")),
+                         (features, ("featurise_in_child", "append_kept", "merge_chunks")),
                          (model, ("read_labels", "train", "_fit")), (ranker.Ranker, ("scores",))):
         for name in names:
             peaks.wrap(owner, name)
@@ -308,6 +327,7 @@ def first_rank_of(folder: Path, scratch: bool) -> dict:
         "model_weights": round(interest.weights.nbytes / 1e6, 1) if interest.weights is not None else 0,
         "model_scores": round(interest.scores.nbytes / 1e6, 1) if interest.scores is not None else 0,
     }
+    out |= daily_papers(lib)
     out["steps"] = peaks.rows
     out["python_loop_20M_s_at_end"] = python_loop()
     lib.close()

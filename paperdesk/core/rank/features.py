@@ -8,7 +8,9 @@ from SQLite when missing or unreadable. tf-idf weights are computed from the cou
 Each stored feature takes 3 bytes, in memory and on disk (100k papers hold ~26M): the low 16 bits of
 its number (uint16) and one byte with the 4 high bits and the count, capped at 15 (sublinear tf makes
 a 16th repeat worth little). Work over the whole matrix runs in blocks of rows, so unpacking never
-needs a full-size temporary.
+needs a full-size temporary. A load reads the chunk files a block of rows at a time and appends the
+kept entries to two unnamed files of its own process, which it maps read-only (`chunk_io`): the
+matrix is page cache the kernel can take back, not anonymous memory (at 1M papers 336 MB).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import numpy as np
 
 from paperdesk.core import abstract_text
 from paperdesk.core.idlist import IDS, RowIndex, decoded_ids, encoded_ids, id_array, id_bytes
+from paperdesk.core.rank.chunk_io import EntryFiles, NpzMembers
 
 BITS = 20                    # 16 bits in a uint16 + 4 beside the count in a byte
 DIM = 1 << BITS
@@ -46,6 +49,10 @@ BLOCK_ROWS = 2048            # rows unpacked at a time for whole-matrix work (~2
 SCORE_ROWS = 512             # rows scored at a time: temporaries that stay in the CPU's cache
 ROWS_AT_ONCE = 5000          # ids looked up at a time (`rows`)
 CACHE_VERSION = "3"
+# The matrix's entries are kept in files the process maps (`chunk_io.EntryFiles`): page cache the
+# kernel can take back under pressure. Off: in anonymous memory (as where no file can be made).
+MAP_ENTRIES = True
+ENTRY_TYPES = (np.uint16, np.uint8)  # the matrix's low and high parts
 # A feature in more than COMMON_DF of papers says little about any one: its idf counts half
 # (bench_rank --quality, 10 seeds, p@20 after 50 decisions 0.547 -> 0.575). arxiv-sanity-lite drops
 # them (max_df=0.1); that measures a little better on the mixed benchmark library but takes a focused
@@ -195,6 +202,10 @@ class Chunk:
     def nbytes(self) -> int:
         return self.indptr.nbytes + self.low.nbytes + self.high.nbytes
 
+    def packed(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """The low and high parts of entries start:stop (views)."""
+        return self.low[start:stop], self.high[start:stop]
+
     def unpack(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         """Feature numbers (int32) and counts (uint8) of entries start:stop."""
         high = self.high[start:stop]
@@ -259,16 +270,6 @@ def _resized(a: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _owner(a: np.ndarray) -> np.ndarray:
-    """The array that owns `a`'s memory when `a` is all of it (np.load hands out a reshaped view
-    of the array it read into), so that `_resized` can grow or cut it in place."""
-    base = a.base
-    if isinstance(base, np.ndarray) and base.base is None and base.flags.owndata and \
-            base.shape == a.shape and base.dtype == a.dtype and base.flags.c_contiguous:
-        return base
-    return a
-
-
 def merge_chunks(chunks: Sequence[Chunk]) -> Chunk:
     """The chunks' rows in one chunk. The first chunk's arrays grow in place into the result's:
     the chunks are not to be used after."""
@@ -287,25 +288,90 @@ def merge_chunks(chunks: Sequence[Chunk]) -> Chunk:
     return Chunk(ids=ids, indptr=indptr, low=low, high=high)
 
 
-def without(chunk: Chunk, dropped: np.ndarray) -> Chunk:
-    """The chunk without entries of the dropped features (the same chunk when it has none).
-    Counted first, then moved towards the front of the chunk's own arrays a block at a time and
-    the arrays cut (`_resized`): at 1M papers a copy of the kept entries took another 735 MB.
-    The chunk is not to be used after."""
-    lengths = np.empty(len(chunk.ids), dtype=np.int64)
-    for r0, r1, idx, _counts in chunk.blocks():
-        kept = (~dropped[idx]).astype(np.int64)
-        lengths[r0:r1] = segment_sums(kept, chunk.indptr[r0:r1 + 1] - chunk.indptr[r0])
-    indptr = np.concatenate([np.zeros(1, np.int64), np.cumsum(lengths)])
-    if indptr[-1] == len(chunk.low):
-        return chunk
-    for r0, r1, idx, _counts in chunk.blocks():  # each block's entries are read before they are written over
-        a, b = int(chunk.indptr[r0]), int(chunk.indptr[r1])
-        keep = ~dropped[idx]
-        chunk.low[indptr[r0]:indptr[r1]] = chunk.low[a:b][keep]
-        chunk.high[indptr[r0]:indptr[r1]] = chunk.high[a:b][keep]
-    size = int(indptr[-1])
-    return Chunk(ids=chunk.ids, indptr=indptr, low=_resized(chunk.low, size), high=_resized(chunk.high, size))
+def unpacked_features(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """The feature numbers (int32) of packed entries."""
+    return (high >> 4).astype(np.int32) << 16 | low
+
+
+class ChunkFile:
+    """A chunk file open for reading its entries a block of rows at a time (`packed_blocks`): its
+    ids and row pointers are read at once, its entries never (at 1M papers 743 MB with the word
+    pairs the matrix then drops). `open` gives None for a torn or foreign file."""
+
+    def __init__(self, members: NpzMembers, ids: np.ndarray, indptr: np.ndarray):
+        self._members, self.ids, self.indptr = members, ids, indptr
+
+    @classmethod
+    def open(cls, path: Path) -> ChunkFile | None:
+        try:
+            members = NpzMembers(path)
+        except (OSError, ValueError, EOFError):
+            return None
+        try:
+            return cls(members, *cls._checked(members))
+        except (OSError, ValueError, KeyError, EOFError):
+            members.close()
+            return None
+
+    @staticmethod
+    def _checked(members: NpzMembers) -> tuple[np.ndarray, np.ndarray]:
+        if set(members.members) != {"ids", "indptr", "low", "high"}:
+            raise ValueError("not a chunk file")
+        if members.dtype("ids").kind != "U" or members.shape("ids") != ():
+            raise ValueError("ids")
+        shape = {name: members.shape(name) for name in ("indptr", "low", "high")}
+        if (members.dtype("indptr") != np.int64 or members.dtype("low") != np.uint16
+                or members.dtype("high") != np.uint8 or any(len(s) != 1 for s in shape.values())
+                or shape["low"] != shape["high"]):
+            raise ValueError("arrays")
+        ids = _stored_ids(members.read("ids"))
+        indptr = members.read("indptr")
+        if len(indptr) != len(ids) + 1 or indptr[0] != 0 or (np.diff(indptr) < 0).any() \
+                or (len(ids) and int(indptr[-1]) != shape["low"][0]):
+            raise ValueError("row pointers")
+        return ids, indptr
+
+    def packed(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._members.read("low", start, stop), self._members.read("high", start, stop)
+
+    def read(self) -> Chunk:
+        """All of it in memory (small files: compaction)."""
+        low, high = self.packed(0, int(self.indptr[-1]))
+        return Chunk(ids=self.ids, indptr=self.indptr, low=low, high=high)
+
+    def close(self) -> None:
+        self._members.close()
+
+
+def _stored_ids(stored: np.ndarray) -> np.ndarray:
+    """The ids of a file's one string of ids joined by newlines (numpy keeps it as 4 bytes a
+    character) as a fixed-width bytes array; ASCII ids without a str of them all."""
+    codes = stored.reshape(1).view(f"{stored.dtype.str[0]}u4")
+    if codes.max(initial=0) >= 128:
+        return id_bytes(str(stored).encode(), "\n")
+    end = len(codes)
+    while end and codes[end - 1] == 0:  # numpy pads a string with NULs (only an empty one here)
+        end -= 1
+    return id_bytes(codes[:end].astype(np.uint8).tobytes(), "\n")
+
+
+def packed_blocks(source: Chunk | ChunkFile) -> Iterable[tuple[int, int, np.ndarray, np.ndarray]]:
+    """(first row, row stop, low parts, high parts) for each block of rows of a chunk or file."""
+    ptr = source.indptr
+    for r0 in range(0, len(source.ids), BLOCK_ROWS):
+        r1 = min(r0 + BLOCK_ROWS, len(source.ids))
+        yield r0, r1, *source.packed(int(ptr[r0]), int(ptr[r1]))
+
+
+def append_kept(entries: EntryFiles, source: Chunk | ChunkFile, dropped: np.ndarray) -> np.ndarray:
+    """Appends the source's entries of features not dropped to `entries`, a block of rows at a
+    time; returns each row's number of them."""
+    lengths = np.empty(len(source.ids), dtype=np.int64)
+    for r0, r1, low, high in packed_blocks(source):
+        keep = ~dropped[unpacked_features(low, high)]
+        entries.append(low[keep], high[keep])
+        lengths[r0:r1] = segment_sums(keep.astype(np.int64), source.indptr[r0:r1 + 1] - source.indptr[r0])
+    return lengths
 
 
 # Sublinear tf (1 + log count), by count.
@@ -457,6 +523,8 @@ class FeatureCache:
         self.norms = np.ones(0, dtype=np.float32)
         # Papers with each feature (files read so far), OUT for one out of the matrix for good.
         self.df = np.zeros(DIM, dtype=np.int32)
+        self._entries: EntryFiles | None = None  # where the matrix's low and high parts are kept
+        self._kept_without = np.zeros(DIM, dtype=bool)  # the features dropped when rows were last added
         self._compared: tuple[int, int] | None = None  # SQLite's `_changes` when papers were last listed
 
     # -- disk -------------------------------------------------------------------------------
@@ -484,16 +552,16 @@ class FeatureCache:
 
     @staticmethod
     def _read(path: Path) -> Chunk | None:
+        """A chunk file in memory, None for a torn or foreign one (its papers are featurised again)."""
+        stored = ChunkFile.open(path)
+        if stored is None:
+            return None
         try:
-            with np.load(path) as data:
-                chunk = Chunk(ids=id_bytes(str(data["ids"]).encode(), "\n"), indptr=_owner(data["indptr"]),
-                              low=_owner(data["low"]), high=_owner(data["high"]))
-        except (OSError, ValueError, KeyError, EOFError, zlib.error):
-            return None  # a torn or foreign file: its papers are featurised again
-        ok = (chunk.indptr.dtype == np.int64 and chunk.low.dtype == np.uint16 and chunk.high.dtype == np.uint8
-              and len(chunk.indptr) == len(chunk.ids) + 1 and len(chunk.low) == len(chunk.high)
-              and (len(chunk.ids) == 0 or int(chunk.indptr[-1]) == len(chunk.low)))
-        return chunk if ok else None
+            return stored.read()
+        except (OSError, ValueError):
+            return None
+        finally:
+            stored.close()
 
     # -- keeping in step ----------------------------------------------------------------------
     def refresh(self, conn: sqlite3.Connection, progress: Progress | None = None) -> int:
@@ -501,7 +569,17 @@ class FeatureCache:
         the number of papers featurised here (or by the child process it started)."""
         if not self._loaded:
             self._drop_old_versions()
-        new = self._read_new_files()
+        new: list[Chunk | ChunkFile] = []
+        try:
+            return self._refresh(conn, new, progress)
+        finally:
+            for source in new:
+                if isinstance(source, ChunkFile):
+                    source.close()
+
+    def _refresh(self, conn: sqlite3.Connection, new: list[Chunk | ChunkFile],
+                 progress: Progress | None) -> int:
+        new += self._read_new_files()
         changes = _changes(conn)
         if not new and changes == self._compared:
             return 0  # nothing written to SQLite since: no paper to featurise (listing 100k ids: ~30 ms)
@@ -525,51 +603,75 @@ class FeatureCache:
             self._add(new)
             if len(self._loaded) > MAX_CHUNKS:
                 self._compact()
-            del new, missing
+            del missing
             release_freed_memory()
         self._compared = changes
         return made
 
-    def _not_in(self, ids: np.ndarray, new: list[Chunk]) -> np.ndarray:
+    def _not_in(self, ids: np.ndarray, new: Sequence[Chunk | ChunkFile]) -> np.ndarray:
         """Those of these ids (in their order) neither in the matrix nor in the new chunks."""
         keep = self.row_of.find(ids) < 0
         if new and keep.any():
             keep &= RowIndex(np.concatenate([c.ids for c in new])).find(ids) < 0
         return ids[keep]
 
-    def _read_new_files(self) -> list[Chunk]:
+    def _read_new_files(self) -> list[ChunkFile]:
+        """The chunk files not in the matrix yet, open (their ids and row pointers read)."""
         new = []
         for path in self._chunk_files():
             if path.name in self._loaded:
                 continue
-            chunk = self._read(path)
+            stored = ChunkFile.open(path)
             self._loaded.add(path.name)
-            if chunk is not None:
-                new.append(chunk)
+            if stored is not None:
+                new.append(stored)
         return new
 
-    def _add(self, new: list[Chunk]) -> None:
+    def _add(self, new: list[Chunk | ChunkFile]) -> None:
         """New rows join the matrix without the features common or rare enough to drop (DROP_DF,
         MIN_DF). Document frequencies count every feature, dropped or not (4 MB). A feature out of
         the rows already in stays out of this cache's matrix (OUT): one dropped as common even if
         later papers make it rarer again, one dropped as rare even if later papers have it too
         (else only their rows would have it; the files keep every feature: a fresh load decides
-        anew for all rows)."""
+        anew for all rows).
+
+        Two passes over the new rows, a block at a time: their document frequencies, then their
+        kept entries appended to the matrix's files (`EntryFiles`); nothing holds a whole chunk
+        file's entries (at 1M papers that peaked at 959 MB). The rows already in are written again
+        only when a feature they may have is newly dropped (past PAIRS_UP_TO, or a word grown
+        common); a day's new papers are appended."""
         df = self.df
         if len(self.matrix.ids) >= MIN_DF_PAPERS:
             df[(df > 0) & (df < MIN_DF)] = OUT
-        for chunk in new:
-            for _r0, _r1, idx, _counts in chunk.blocks():
-                counts = np.bincount(idx, minlength=DIM)
+        for source in new:
+            for _r0, _r1, low, high in packed_blocks(source):
+                counts = np.bincount(unpacked_features(low, high), minlength=DIM)
                 np.add(df, counts, out=df, where=df >= 0, casting="unsafe")  # OUT stays OUT
-        n = len(self.matrix.ids) + sum(len(c.ids) for c in new)
+        n = len(self.matrix.ids) + sum(len(s.ids) for s in new)
         if n >= MIN_DF_PAPERS:
             df[df > DROP_DF * n] = OUT
         dropped = _dropped(df, n)
-        parts = [without(c, dropped) for c in [self.matrix, *new] if len(c.ids)]
-        new.clear()  # the unfiltered chunks can go before the merge
-        del dropped
-        self._set_matrix(merge_chunks(parts) if parts else empty_chunk())
+        sources: list[Chunk | ChunkFile] = [s for s in new if len(s.ids)]
+        if self._entries is None or (dropped & ~self._kept_without).any():
+            sources = [self.matrix, *sources]
+            entries = EntryFiles(self._entries_folder(), ENTRY_TYPES)
+            ids, indptr = [], [np.zeros(1, np.int64)]
+        else:
+            ids, indptr, entries = [self.matrix.ids], [self.matrix.indptr], self._entries
+        for source in sources:
+            start = entries.size
+            ids.append(source.ids)
+            indptr.append(np.cumsum(append_kept(entries, source, dropped)) + start)
+        if entries is not self._entries and self._entries is not None:
+            self._entries.close()
+        self._entries, self._kept_without = entries, dropped
+        low, high = entries.arrays()
+        self._set_matrix(Chunk(ids=np.concatenate(ids), indptr=np.concatenate(indptr), low=low, high=high))
+
+    def _entries_folder(self) -> Path | None:
+        """Where the matrix's entries are kept: files of this process in the cache's folder, None
+        (anonymous memory) with MAP_ENTRIES off."""
+        return self.dir if MAP_ENTRIES else None
 
     def _compact(self) -> None:
         """Many small chunk files (daily imports) become one; the biggest file is left as it is.
