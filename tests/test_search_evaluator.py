@@ -3,6 +3,7 @@ BM25F scores), on a real on-disk index with several segments and deleted documen
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 
@@ -607,8 +608,8 @@ def test_a_phrase_from_the_word_order_files_alone_scores_as_the_intersection(sid
 
 
 def test_word_order_files_are_read_at_the_first_phrase_only(sidecar_searcher, monkeypatch):
-    """Each file's vocabulary becomes Python objects (~120 MB at 1M papers): words, prefixes and
-    opening the view never read it."""
+    """Words, prefixes and opening the view never open the word order files (a map and a header
+    each): the first phrase does, once per view."""
     from whoosh import query as q
 
     from paperdesk.core.search import evaluator
@@ -684,10 +685,12 @@ def test_word_order_files_find_runs_within_documents_only(tmp_path, monkeypatch,
     assert field.sequence().tolist() == [world, model, learn, world, model, world, model, world]
     header, start = word_order.read_header(path, word_order.MAGIC)
     assert start % 8 == 0  # every part aligned
-    # Offsets, run offsets (4 bytes), run blocks (2), run ends (4), a place's low bits (2): each
-    # part padded to 8 bytes.
-    expected = sum(_eight(4 * (f["docs"] + 1)) + _eight(4 * (len(f["words"]) + 1)) + _eight(2 * f["runs"])
-                   + _eight(4 * (f["runs"] + 1)) + _eight(2 * f["tokens"]) for f in header["fields"].values())
+    # Offsets, run offsets (4 bytes), run blocks (2), run ends (4), a place's low bits (2), then
+    # the vocabulary: word ends (4), hashes (4), ids (4), the words' bytes: each part padded to 8.
+    expected = sum(_eight(4 * (f["docs"] + 1)) + _eight(4 * (f["words"] + 1)) + _eight(2 * f["runs"])
+                   + _eight(4 * (f["runs"] + 1)) + _eight(2 * f["tokens"]) + _eight(4 * (f["words"] + 1))
+                   + 2 * _eight(4 * f["words"]) + _eight(f["word_bytes"]) for f in header["fields"].values())
+    assert header["fields"]["abstract"]["word_bytes"] == len("worldmodellearn")
     assert path.stat().st_size == start + expected
     assert field.places(world).tolist() == [0, 3, 5, 7]
     assert field.count(world) == 4 and field.count(learn) == 1
@@ -801,40 +804,105 @@ def test_word_order_runs_agree_with_a_scan(tmp_path, monkeypatch, seed, block_bi
 
 
 
-def test_a_word_order_vocabulary_is_arrays_not_a_dict(tmp_path):
-    """A segment's vocabulary is read from the file's header as a dict, then kept as arrays (at
-    1M papers ~60 MB of Python objects a segment, most of what a phrase left in memory): every
-    word has its id (non-ASCII and one-letter words too), others none, and a merge lists them in
-    id order; it holds far less than the dict it came from."""
-    import tracemalloc
+VOCABULARY = [f"w{k}" for k in range(30_000)] + ["é", "naïve", "x", "数据", "w", "\ud800x", "ß" * 300]
 
+
+def _vocabulary_file(tmp_path, words=VOCABULARY):
     from paperdesk.core.search import word_order
 
-    words = [f"w{k}" for k in range(30_000)] + ["é", "naïve", "x", "数据", "w"]
     recorder = word_order.Recorder()
     for d in range(0, len(words), 50):
         recorder.add("title", d // 50, words[d:d + 50])
     path = word_order.path_for(tmp_path, "MAIN_v")
     recorder.write(path, doc_count=len(words) // 50 + 1)
-    header, _ = word_order.read_header(path, word_order.MAGIC)
+    return path
+
+
+def test_a_word_order_vocabulary_is_read_in_place(tmp_path):
+    """A segment's vocabulary is arrays in the file, read in place (INDEX_VERSION 16; before, a
+    pickled dict in the header: at 1M papers ~0.5 s of holding the GIL, and Python objects, at
+    a process's first phrase): opening makes no object per word, every word has its id (non-ASCII,
+    one-letter, long words and a lone surrogate too), others none, and a merge lists them in id
+    order."""
+    import tracemalloc
+
+    from paperdesk.core.search import word_order
+
+    path = _vocabulary_file(tmp_path)
     tracemalloc.start()
     try:
-        vocabulary = word_order.Vocabulary(header["fields"]["title"]["words"])
+        order = word_order.WordOrder(path)
         held, _ = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    as_dict = sum(sys.getsizeof(w) + 32 for w in words) + sys.getsizeof(header["fields"]["title"]["words"])
-    assert held < as_dict / 3, (held, as_dict)
-    assert len(vocabulary) == len(words) and list(vocabulary) == words
-    assert all(vocabulary[w] == k for k, w in enumerate(words))
-    for absent in ("", "w30000", "W1", "naïve", "数"):
+    assert held < 20_000, held  # (a dict of these words: ~2.5 MB)
+    vocabulary = order.fields["title"].ids
+    assert len(vocabulary) == len(VOCABULARY) and list(vocabulary) == VOCABULARY
+    assert all(vocabulary[w] == k for k, w in enumerate(VOCABULARY))
+    for absent in ("", "w30000", "W1", "nai\u0308ve", "数", "\ud800", "ß" * 299):  # (NFD: not the word)
         assert vocabulary.get(absent) is None and absent not in vocabulary
+    assert 5 not in vocabulary
     with pytest.raises(KeyError):
         vocabulary["absent"]
-    order = word_order.WordOrder(path)
     assert order.documents_with("title", ["w49", "w50"]).tolist() == []  # across two documents
     assert order.documents_with("title", ["naïve", "x"]).tolist() == [600]
     assert len(order.fields["abstract"].ids) == 0 and list(order.fields["abstract"].ids) == []
+    assert order.fields["abstract"].ids.get("w1") is None
+
+
+@pytest.mark.parametrize("hashes", ["one", "three"])
+def test_words_of_one_hash_are_told_apart_by_their_bytes(tmp_path, monkeypatch, hashes):
+    """Every word's hash made one value (or one of three): each word is still found with its id,
+    and words not there are not, however long the run of its hash."""
+    from paperdesk.core.search import word_order
+
+    monkeypatch.setattr(word_order, "word_hash", (lambda raw: 7) if hashes == "one" else
+                        (lambda raw: len(raw) % 3))
+    words = VOCABULARY[:500] + VOCABULARY[-7:]
+    vocabulary = word_order.WordOrder(_vocabulary_file(tmp_path, words)).fields["title"].ids
+    assert all(vocabulary.get(w) == k for k, w in enumerate(words))
+    for absent in ("", "w500", "naïv", "y"):
+        assert vocabulary.get(absent) is None
+    assert vocabulary.by_id() == words
+
+
+def test_a_vocabulary_written_in_one_process_is_read_in_another(tmp_path):
+    """The stored hashes are the same in every process (Python's str hash is not: it is salted
+    per process): a process of another hash seed finds every word."""
+    import subprocess
+
+    path = _vocabulary_file(tmp_path)
+    script = ("import sys; from pathlib import Path; from paperdesk.core.search.word_order import WordOrder; "
+              "v = WordOrder(Path(sys.argv[1])).fields['title'].ids; "
+              "print(sum(v.get(w) == k for k, w in enumerate(v.by_id())), v.get('absent'))")
+    for seed in ("1", "2"):
+        done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}, check=True)
+        assert done.stdout.split() == [str(len(VOCABULARY)), "None"]
+
+
+def test_every_word_of_a_real_segment_is_found_with_its_id(sidecar_searcher):
+    """The fixture's segments, written by our writer: each field's vocabulary holds exactly the
+    words the postings files have for it, each found with the id of its places (the word of each
+    place of the sequence, looked up again, is that place's id)."""
+    from paperdesk.core.search import sidecar, word_order
+
+    folder, searcher = sidecar_searcher
+    checked = 0
+    for reader, _offset in searcher.reader().leaf_readers():
+        segment = segment_id(reader)
+        order = word_order.word_order_for(folder, segment)
+        lists = sidecar.sidecar_for(folder, segment)
+        for name in ("title", "abstract"):
+            field = order.fields[name]
+            words = field.ids.by_id()
+            assert {text.decode() for text, _docs, _weights in lists.field_lists(name)} == set(words)
+            assert [field.ids.get(w) for w in words] == list(range(len(words)))
+            sequence = field.sequence()
+            assert all(field.ids[words[k]] == k for k in sequence[::7].tolist())
+            assert field.ids.get(words[0] + "zz") is None
+            checked += len(words)
+    assert checked > 50
 
 
 def test_a_phrase_look_up_never_copies_a_words_places(tmp_path):

@@ -391,9 +391,9 @@ def test_a_segment_without_its_word_order_or_postings_file_rebuilds_the_index(se
 
 
 def test_an_index_of_the_previous_version_is_rebuilt_at_open_and_answers_the_same(seeded):
-    """INDEX_VERSION 14 and 15 changed the word order and postings files (two-byte places and
-    docnums): an index written before (version 13, its files of the old layouts) is rebuilt at
-    open, with the same answers, and its files are then of the new layouts."""
+    """INDEX_VERSION 15 and 16 changed the postings and word order files (two-byte docnums, the
+    vocabulary as arrays): an index written before (version 14, its files of the old layouts) is
+    rebuilt at open, with the same answers, and its files are then of the new layouts."""
     from paperdesk.core.search import sidecar, word_order
     from paperdesk.core.search.fields import INDEX_VERSION
 
@@ -402,9 +402,9 @@ def test_an_index_of_the_previous_version_is_rebuilt_at_open_and_answers_the_sam
     assert expected[0] > 0
     folder = seeded.folder
     seeded.close()
-    (folder / "index" / "PAPERDESK_INDEX_VERSION").write_text("13")
+    (folder / "index" / "PAPERDESK_INDEX_VERSION").write_text("14")
     for path in (folder / "index").glob(f"*{word_order.EXTENSION}"):  # the old layouts' magic
-        path.write_bytes(b"PDNPW2\n" + path.read_bytes()[len(word_order.MAGIC):])
+        path.write_bytes(b"PDNPW3\n" + path.read_bytes()[len(word_order.MAGIC):])
     for path in (folder / "index").glob(f"*{sidecar.EXTENSION}"):
         path.write_bytes(b"PDNPP3\n" + path.read_bytes()[len(sidecar.MAGIC):])
     with Library.open(folder) as lib:

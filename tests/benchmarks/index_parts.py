@@ -102,20 +102,29 @@ def npp_parts(folder: Path) -> dict:
 def npw_parts(folder: Path) -> dict:
     parts: dict[tuple[str, str], float] = defaultdict(float)
     for path in folder.glob(f"{word_order.PREFIX}*{word_order.EXTENSION}"):
-        header, _ = _header(path, word_order.MAGIC, b"PDNPW2\n")
+        try:
+            header, _ = _header(path, word_order.MAGIC, b"PDNPW3\n")
+        except ValueError:
+            header, _ = sidecar.read_header(path, b"PDNPW2\n")
         for name, info in header["fields"].items():
             width = int(info.get("positions", "<i4")[-1])
-            parts[(".npw", f"{name} (header: words)")] += len(pickle.dumps(info["words"], protocol=4))
+            if isinstance(info["words"], dict):  # before INDEX_VERSION 16: a pickled dict in the header
+                parts[(".npw", f"{name} (header: words)")] += len(pickle.dumps(info["words"], protocol=4))
+                words = len(info["words"])
+            else:  # the vocabulary's arrays: word ends, hashes and ids, the words' bytes
+                words = info["words"]
+                parts[(".npw", f"{name} words")] += (int(info["word_ends"][-1]) * (words + 1) + 8 * words
+                                                      + info["word_bytes"])
             if "runs" in info:  # INDEX_VERSION 14: places in two bytes, runs per block
                 parts[(".npw", f"{name} doc starts")] += width * (info["docs"] + 1)
                 parts[(".npw", f"{name} places (2 bytes)")] += 2 * info["tokens"]
-                parts[(".npw", f"{name} runs")] += width * (len(info["words"]) + 2 + info["runs"]) + \
+                parts[(".npw", f"{name} runs")] += width * (words + 2 + info["runs"]) + \
                     int(info["blocks"][-1]) * info["runs"]
                 continue
             parts[(".npw", f"{name} doc starts")] += 8 * (info["docs"] + 1)
             if "dtype" in info:  # files before INDEX_VERSION 12 stored the sequence too
                 parts[(".npw", f"{name} sequence")] += int(info["dtype"][-1]) * info["tokens"]
-            parts[(".npw", f"{name} place starts")] += 8 * (len(info["words"]) + 1)
+            parts[(".npw", f"{name} place starts")] += 8 * (words + 1)
             parts[(".npw", f"{name} places")] += width * info["tokens"]
     return dict(parts)
 

@@ -234,8 +234,8 @@ class IndexView:
     @property
     def _word_orders(self) -> list[Any]:
         """The order of each leaf's title and abstract words, when its segment has it
-        (word_order.py): read at the first phrase, since each file's vocabulary becomes Python
-        objects (at 1M papers ~120 MB and 2M objects, most of what a warm index held)."""
+        (word_order.py): opened at the first phrase (a map of each file and its header, a few ms;
+        words and prefixes never need them)."""
         if self._orders is None:
             self._orders = self._beside_segments(self._folder, word_order_for)
         return self._orders

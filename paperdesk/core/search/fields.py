@@ -8,7 +8,7 @@ from typing import Any
 
 INDEX_DIRNAME = "index"
 # Bump when fields change: an index of another version is rebuilt at open.
-INDEX_VERSION = "15"  # 2: abstracts without positions, id column; 3: FastStemAnalyzer; 4: fulltext;
+INDEX_VERSION = "16"  # 2: abstracts without positions, id column; 3: FastStemAnalyzer; 4: fulltext;
 # 5: date words in source (digest:nov); 6: arXiv categories, is:updated; 7: fulltext's word order;
 # 8: no triage decisions (starred, status, updated) in the document; 9: every segment has its word
 # order file (merges keep them), the only way phrases in abstracts and PDF texts are found;
@@ -19,7 +19,8 @@ INDEX_VERSION = "15"  # 2: abstracts without positions, id column; 3: FastStemAn
 # nor for spelling words; numbers not indexed as terms; title n-grams and PDF texts in the postings
 # files only (whoosh_internals.LEAN); an arXiv id equal to the paper's id not indexed twice;
 # 14: word order places in two bytes (runs per 2^16 places), files' parts aligned to 8 bytes;
-# 15: postings files keep docnums in two bytes (runs per 2^16 documents)
+# 15: postings files keep docnums in two bytes (runs per 2^16 documents); 16: word order files keep
+# their vocabularies as arrays read in place (was a pickled dict in the header)
 
 
 def make_schema(stock: bool = False) -> Any:

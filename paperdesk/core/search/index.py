@@ -628,8 +628,8 @@ def _write_state(folder: Path, seq: int) -> None:
 
 
 def _word_order_there(folder: Path, segment: str) -> bool:
-    """A segment's word order file is there and starts as one: it is read whole only at the first
-    phrase search (its vocabulary is ~120 MB of Python objects at 1M papers)."""
+    """A segment's word order file is there and starts as one (it is opened at the first phrase
+    search, not here)."""
     try:
         with open(word_order.path_for(folder, segment), "rb") as f:
             return f.read(len(word_order.MAGIC)) == word_order.MAGIC

@@ -17,20 +17,33 @@ and where its run ends), each place its low 16 bits (at 1M papers 589 -> ~300 by
 A look-up finds the run by its block, then the place in the run (binary search over the
 candidates at once).
 
+A field's vocabulary (word -> id) is kept as arrays in the file and read in place (INDEX_VERSION
+16; before, a pickled dict in the header: at 1M papers ~0.5 s of unpickling and Python objects, the
+GIL held, at a process's first phrase): the words' UTF-8 bytes joined in id order, where each ends,
+and a process-independent hash of each word (CRC-32 of its bytes) sorted, with the word's id beside
+it. A look-up finds the word's hash by binary search and compares its bytes (`Vocabulary`): opening
+a file makes no object per word.
+
 Layout: MAGIC, an 8-byte little-endian header length, the pickled header {"fields": {name:
-{"words": {word: id}, "docs": n, "tokens": m, "runs": r, "positions": "<i4" or "<i8",
-"blocks": "<u2" or "<i4", "block_bits": b}}} padded so that the parts start at a multiple of
-8 bytes, then per field, in header order, each part padded to 8 bytes: n + 1 offsets (document
-d's words are places offsets[d] to offsets[d + 1] of the sequence), len(words) + 1 run offsets
-(word w's runs are runs[run_starts[w]:run_starts[w + 1]]), r run blocks, r + 1 run ends (run j
-is lows[run_ends[j]:run_ends[j + 1]]), all but the blocks of the "positions" type, and m lows
-("<u2", ascending within a run).
+{"docs": n, "tokens": m, "runs": r, "words": v, "word_bytes": b, "positions": "<i4" or "<i8",
+"blocks": "<u2" or "<i4", "word_ends": "<i4" or "<i8", "block_bits": k}}} padded so that the parts
+start at a multiple of 8 bytes, then per field, in header order, each part padded to 8 bytes: n + 1
+offsets (document d's words are places offsets[d] to offsets[d + 1] of the sequence), v + 1 run
+offsets (word w's runs are runs[run_starts[w]:run_starts[w + 1]]), r run blocks, r + 1 run ends
+(run j is lows[run_ends[j]:run_ends[j + 1]]), all but the blocks of the "positions" type, m lows
+("<u2", ascending within a run); then the vocabulary: v + 1 word ends (of "word_ends": word w is
+bytes word_ends[w] to word_ends[w + 1] of the words' bytes), v hashes ("<u4", ascending), v ids
+("<i4": the word of each hash, ascending within one hash), b bytes of the words (UTF-8, lone
+surrogates passed through).
 """
 
 from __future__ import annotations
 
+import mmap
+import zlib
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
 
@@ -41,7 +54,7 @@ from paperdesk.core.search.sidecar import open_cached, read_header, write_file
 
 FIELDS = ("abstract", "title", "fulltext")  # fulltext: PDFs' text, also without positions
 PREFIX, EXTENSION = "words_", ".npw"  # not the segment's own prefix (Whoosh would pack it)
-MAGIC = b"PDNPW3\n"
+MAGIC = b"PDNPW4\n"
 NARROW_WORDS = 1 << 16  # a vocabulary this small is sorted as 2-byte ids
 BLOCK_BITS = 16  # a place is its block's number and its low 16 bits (two bytes); tests use fewer
 # A look-up makes a word's places whole when they are at most this many per key plus this many
@@ -53,38 +66,40 @@ MATERIALISE_PER_KEY, MATERIALISE_ALWAYS = 32, 65_536
 MERGE_KEYS, RESTRICT_KEYS = 16, 32
 
 
+def word_hash(raw: bytes) -> int:
+    """A word's hash as the file keeps it: the CRC-32 of its UTF-8 bytes, the same in every
+    process (Python's str hash is salted per process). Words of one hash are told apart by their
+    bytes (at 500k words a few dozen pairs share one)."""
+    return zlib.crc32(raw)
+
+
+def _encoded(word: str) -> bytes:
+    return word.encode("utf-8", "surrogatepass")  # (a lone surrogate from JSON text is a word too)
+
+
 class Vocabulary(Mapping[str, int]):
-    """A field's word -> id, as arrays: the header's dict (at 1M papers a segment's ~500k title
-    words, ~60 MB of Python objects, most of what a phrase left in memory) becomes one string of
-    the words in id order, where each ends, and their hashes sorted with the ids (~11 MB). A
-    look-up finds the hash by binary search and compares the word."""
+    """A field's word -> id, read in place from the file's map (see the module's docstring): no
+    object per word, so opening costs the same at any size. A look-up is a binary search of the
+    word's hash and a comparison of its bytes."""
 
     __slots__ = ("_blob", "_ends", "_hashes", "_ids")
 
-    def __init__(self, words: dict[str, int]):
-        listed = list(words)
-        if not np.array_equal(np.fromiter(words.values(), dtype=np.int64, count=len(listed)),
-                              np.arange(len(listed))):  # (our writers give ids in first-seen order)
-            listed = sorted(listed, key=words.__getitem__)
-        self._blob = "".join(listed)  # (one str: no object per word)
-        self._ends = np.cumsum(np.fromiter(map(len, listed), dtype=np.int64, count=len(listed)))
-        # str hashes vary between processes, never within one: these arrays live in memory only.
-        hashes = np.fromiter(map(hash, listed), dtype=np.int64, count=len(listed))
-        self._ids = np.argsort(hashes).astype(np.int32)
-        self._hashes = hashes[self._ids]
+    def __init__(self, blob: np.ndarray, ends: np.ndarray, hashes: np.ndarray, ids: np.ndarray):
+        self._blob = blob  # uint8: the words' bytes in id order
+        self._ends = ends  # len + 1: word k is blob[ends[k]:ends[k + 1]]
+        self._hashes = hashes  # ascending
+        self._ids = ids  # the word of each hash
 
     def get(self, word: str, default: int | None = None) -> int | None:  # type: ignore[override]
-        key = hash(word)
-        at = int(np.searchsorted(self._hashes, key))
+        raw = _encoded(word)
+        key = self._hashes.dtype.type(word_hash(raw))  # (of the array's type: never copied)
+        at = int(self._hashes.searchsorted(key))
         while at < len(self._hashes) and self._hashes[at] == key:
             found = int(self._ids[at])
-            if self._word(found) == word:
+            if self._blob[int(self._ends[found]):int(self._ends[found + 1])].tobytes() == raw:
                 return found
             at += 1
         return default
-
-    def _word(self, k: int) -> str:
-        return self._blob[int(self._ends[k - 1]) if k else 0:int(self._ends[k])]
 
     def __getitem__(self, word: str) -> int:
         found = self.get(word)
@@ -96,17 +111,34 @@ class Vocabulary(Mapping[str, int]):
         return isinstance(word, str) and self.get(word) is not None
 
     def __len__(self) -> int:
-        return len(self._ends)
+        return len(self._ids)
 
     def __iter__(self) -> Iterator[str]:
         """The words in id order."""
         return iter(self.by_id())
 
     def by_id(self) -> list[str]:
-        """Every word, word k at index k."""
+        """Every word, word k at index k (for a merge)."""
         ends = self._ends.tolist()
-        blob = self._blob
-        return [blob[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=False)]
+        raw = self._blob.tobytes()
+        text = raw.decode("utf-8", "surrogatepass")
+        if len(text) == len(raw):  # ASCII: a character is a byte
+            return [text[a:b] for a, b in pairwise(ends)]
+        return [raw[a:b].decode("utf-8", "surrogatepass") for a, b in pairwise(ends)]
+
+
+def _vocabulary_parts(ids: dict[str, int]) -> tuple[dict, list[bytes]]:
+    """A field's header entries and parts for its vocabulary (`ids` in id order, as the
+    recorder's first-seen ids are)."""
+    encoded = [_encoded(word) for word in ids]
+    ends = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=ends[1:])
+    hashes = np.fromiter(map(word_hash, encoded), dtype=np.uint32, count=len(encoded))
+    order = np.argsort(hashes, kind="stable")  # (one hash's ids ascending)
+    word_ends = "<i4" if ends[-1] < 1 << 31 else "<i8"
+    info = {"words": len(encoded), "word_bytes": int(ends[-1]), "word_ends": word_ends}
+    return info, [_padded(ends.astype(word_ends)), _padded(hashes[order].astype("<u4")),
+                  _padded(order.astype("<i4")), _padded(np.frombuffer(b"".join(encoded), dtype=np.uint8))]
 
 
 class Field(NamedTuple):
@@ -274,12 +306,13 @@ class Recorder:
             run_first = np.flatnonzero(new_run)
             block_type = "<u2" if (len(sequence) - 1) >> BLOCK_BITS < 1 << 16 else "<i4"
             run_starts = np.searchsorted(run_first, place_starts)
-            info = {"words": ids, "docs": doc_count, "tokens": len(sequence), "runs": len(run_first),
-                    "positions": positions, "blocks": block_type, "block_bits": BLOCK_BITS}
+            info, vocabulary = _vocabulary_parts(ids)
+            info |= {"docs": doc_count, "tokens": len(sequence), "runs": len(run_first),
+                     "positions": positions, "blocks": block_type, "block_bits": BLOCK_BITS}
             parts += [_padded(offsets.astype(positions)), _padded(run_starts.astype(positions)),
                       _padded(blocks[run_first].astype(block_type)),
                       _padded(np.append(run_first, len(places)).astype(positions)),
-                      _padded((places & ((1 << BLOCK_BITS) - 1)).astype("<u2"))]
+                      _padded((places & ((1 << BLOCK_BITS) - 1)).astype("<u2")), *vocabulary]
             del places, blocks, new_run
             header["fields"][name] = info
         write_file(path, MAGIC, header, parts)
@@ -293,34 +326,40 @@ def _padded(values: np.ndarray) -> bytes:
 
 
 class WordOrder:
-    """A segment's word sequences, memory-mapped."""
+    """A segment's word sequences and vocabularies, read in place from one map of the file:
+    opening reads the header (a few numbers a field) and makes views, a few ms at any size."""
 
     def __init__(self, path: Path):
         header, offset = read_header(path, MAGIC)
+        with open(path, "rb") as f:
+            mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)  # (stays open: the views hold it)
+        raw = np.frombuffer(mapped, dtype=np.uint8)
         self.fields: dict[str, Field] = {}
-        size = path.stat().st_size
 
-        def array_at(dtype: np.dtype, count: int) -> np.ndarray:
+        def part(dtype: str, count: int) -> np.ndarray:
             nonlocal offset
-            found = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=(count,)) \
-                if count else np.zeros(0, dtype=dtype)
-            offset += dtype.itemsize * count
-            offset += -offset % 8  # each part padded to 8 bytes
-            # A plain array over the map: a memmap's slices and lookups pay for its Python subclass.
-            return np.asarray(found)
+            size = np.dtype(dtype).itemsize * count
+            if offset + size > len(raw):
+                raise ValueError(f"word order file of the wrong size: {path}")
+            # A plain array over the map, aligned (each part starts at a multiple of 8 bytes).
+            found = raw[offset:offset + size].view(dtype)
+            offset += size + -size % 8
+            return found
 
         for name, info in header["fields"].items():
-            docs, tokens, runs = info["docs"], info["tokens"], info["runs"]
-            positions = np.dtype(info["positions"])
-            starts = array_at(positions, docs + 1)
-            run_starts = array_at(positions, len(info["words"]) + 1)
-            run_blocks = array_at(np.dtype(info["blocks"]), runs)
-            run_ends = array_at(positions, runs + 1)
-            lows = array_at(np.dtype("<u2"), tokens)
-            self.fields[name] = Field(Vocabulary(info["words"]), starts, run_starts, run_blocks, run_ends,
-                                      lows, info["block_bits"])
-            info["words"] = None  # (the dict's objects freed as the next field's are made)
-        if offset != size:
+            docs, tokens, runs, words = info["docs"], info["tokens"], info["runs"], info["words"]
+            positions = info["positions"]
+            starts = part(positions, docs + 1)
+            run_starts = part(positions, words + 1)
+            run_blocks = part(info["blocks"], runs)
+            run_ends = part(positions, runs + 1)
+            lows = part("<u2", tokens)
+            ends = part(info["word_ends"], words + 1)
+            hashes, ids = part("<u4", words), part("<i4", words)
+            vocabulary = Vocabulary(part("u1", info["word_bytes"]), ends, hashes, ids)
+            self.fields[name] = Field(vocabulary, starts, run_starts, run_blocks, run_ends, lows,
+                                      info["block_bits"])
+        if offset != len(raw):
             raise ValueError(f"word order file of the wrong size: {path}")
 
     def documents_with(self, fieldname: str, words: Sequence[str],
