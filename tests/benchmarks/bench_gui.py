@@ -174,6 +174,29 @@ def poller_report(poller: tuple, gaps: list[float], start: float, worst: int = 3
     return "\n".join(out)
 
 
+def rank_inbox(app, window, results: dict[str, str], figures: dict[str, float], heartbeat_class) -> None:
+    """The Inbox in For you order, as `r` does, until its figures are painted: the time, the GUI
+    thread's longest stall meanwhile, and RSS after (the features and models stay held)."""
+    window.go_to("inbox")
+    run_until(app, window.papers.reloaded, lambda: not window.papers.busy)
+    heartbeat = heartbeat_class()
+    heartbeat.start()
+    t = time.perf_counter()
+    window.papers.rank_again()
+    # (until the figures are made: a library with nothing kept yet is ranked by upvotes, without them)
+    run_until(app, window.papers.ranked, lambda: window.papers.by_interest and not window.papers.busy
+              and bool(window.for_you.figures.sentence))
+    ranked = time.perf_counter() - t
+    heartbeat.stop()
+    gaps = heartbeat.gaps or [0.0]
+    results["For you (first ranking)"] = (f"{ranked:.1f} s, longest stall {max(gaps):.0f} ms; RSS after "
+                                          f"{rss_mb():.0f} MB [{rss_parts()}], peak {peak_rss_mb():.0f} MB")
+    figures["for_you_s"] = round(ranked, 1)
+    figures["for_you_stall_max_ms"] = round(max(gaps))
+    figures["for_you_rss_mb"] = round(rss_mb())
+    figures["for_you_peak_mb"] = round(peak_rss_mb())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1000)
@@ -183,6 +206,10 @@ def main() -> int:
     parser.add_argument("--library", type=Path, help="measure this library (a copy of it) instead of "
                         "building one; its search index must be current")
     parser.add_argument("--json", action="store_true", help="end with the figures as one JSON line")
+    parser.add_argument("--for-you", action="store_true",
+                        help="then rank the Inbox as `r` does (For you, the first ranking: features made or "
+                        "read, models trained) and measure its time, the longest stall meanwhile, and RSS "
+                        "after it with the list's figures shown")
     parser.add_argument("--stacks", action="store_true", help="sample every thread's stack while the "
                         "GUI thread stalls during the import (stderr: the longest stalls' samples)")
     args = parser.parse_args()
@@ -394,6 +421,8 @@ def main() -> int:
     results["RSS"] = f"{rss_mb():.0f} MB ({', '.join(rss_phases)})"
     figures["rss_mb"] = round(rss_mb())
     figures["rss_peak_mb"] = round(peak_rss_mb())
+    if args.for_you:
+        rank_inbox(app, window, results, figures, Heartbeat)
 
     window.close()
     lib.close()
