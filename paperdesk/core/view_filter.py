@@ -85,9 +85,3 @@ class ViewFilter:
     def membership(self) -> ViewFilter:
         """Its conditions other than `decisions()`: a tag, a digest, a category."""
         return replace(self, starred=None, status=None if self.status in DECISION_STATUSES else self.status)
-
-    def decision(self) -> str | None:
-        """The triage decision (`is:` name) this filter is, when it is one alone: the search index
-        keeps those as masks patched as they change."""
-        names = self.decisions()
-        return names[0] if len(names) == 1 and not self.membership() else None
