@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 import unicodedata
+from contextlib import closing
 from pathlib import Path
 
 from paperdesk.core.records import IncomingPaper, SourceBatch
@@ -54,8 +56,19 @@ def insert_raw_paper(lib, paper_id: str, title: str) -> None:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under `folder` (recursively), by relative path."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Every file under `folder` (recursively), by relative path; the export manifest (SQLite,
+    whose bytes depend on how its transactions went) as its rows."""
+    from paperdesk.core.export.manifest import MANIFEST_NAME
+
+    files = {}
+    for path in sorted(folder.rglob("*")):
+        if path.name == MANIFEST_NAME:
+            with closing(sqlite3.connect(path)) as conn:
+                rows = [conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in ("papers", "lists")]
+            files[str(path.relative_to(folder))] = repr(rows).encode()
+        elif path.is_file():
+            files[str(path.relative_to(folder))] = path.read_bytes()
+    return files
 
 
 def assert_portable_name(name: str) -> None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -17,10 +22,12 @@ from export_support import (
     snapshot,
 )
 
+from paperdesk.cli.export_cmds import cmd_markdown
 from paperdesk.core.export import ExportError, export_markdown, markdown
+from paperdesk.core.export import report as report_module
 from paperdesk.core.export.blocks import find_blocks
-from paperdesk.core.export.files import MANIFEST_NAME
 from paperdesk.core.export.frontmatter import split_document
+from paperdesk.core.export.manifest import MANIFEST_NAME, OLD_MANIFEST_NAME
 from paperdesk.core.records import IncomingPaper
 
 MARKERS = re.compile(r"<!-- paperdesk:begin (\S+) -->.*?<!-- paperdesk:end \1 -->", re.S)
@@ -42,8 +49,9 @@ def two(lib):
 
 
 def file_of(folder: Path, paper_id: str) -> Path:
-    manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-    return folder / manifest["papers"][paper_id]["file"]
+    with closing(sqlite3.connect(folder / MANIFEST_NAME)) as manifest:
+        (name,) = manifest.execute("SELECT file FROM papers WHERE id = ?", (paper_id,)).fetchone()
+    return folder / name
 
 
 # The front-matter keys PaperDesk owns in a paper's file.
@@ -226,7 +234,7 @@ def test_a_tampered_manifest_cannot_send_writes_outside(lib, two, tmp_path):
     (out / "link.md").symlink_to(outside)
     manifest = {"version": 1, "papers": {two[0]: {"file": "link.md", "blocks": {}},
                                           two[1]: {"file": "../outside.md", "blocks": {}}}}
-    (out / MANIFEST_NAME).write_text(json.dumps(manifest), encoding="utf-8")
+    (out / OLD_MANIFEST_NAME).write_text(json.dumps(manifest), encoding="utf-8")  # read as an old one
     report = export_markdown(lib, out, two)
     assert outside.read_text(encoding="utf-8") == "precious"
     assert [i.paper_id for i in report.skipped] == [two[0]] and "symbolic link" in report.skipped[0].reason
@@ -319,6 +327,27 @@ def test_progress_and_cancel(seeded, tmp_path, monkeypatch, block):
     late = export_markdown(seeded, tmp_path / "out3", ids, cancelled=lambda: next(calls) >= 40)
     assert late.cancelled and len(late.written) == 10
     assert len([p for p in (tmp_path / "out3").iterdir() if p.suffix == ".md"]) == 10
+    assert sorted(manifest_rows(tmp_path / "out3")) == sorted(i.paper_id for i in late.written)
+
+
+def test_a_report_keeps_the_first_items_and_counts_them_all(seeded, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(report_module, "LISTED", 4)
+    ids = seeded.paper_ids(limit=10)
+    report = export_markdown(seeded, tmp_path / "out", ids)
+    assert [i.paper_id for i in report.written] == ids[:4] and report.count("written") == 10
+    assert report.summary().startswith("10 created, 0 updated, 0 unchanged")
+    assert report.to_json()["counts"]["created"] == 10
+    seeded.tag(ids, ["later"])
+    dry = export_markdown(seeded, tmp_path / "out", ids, dry_run=True)
+    assert len(dry.would_change) == 4 and dry.unlisted("would_change") == 6
+    assert dry.summary().startswith("dry run: 10 files would change")
+    # the command prints the kept items and how many more there were
+    args = argparse.Namespace(library=seeded.folder, folder=str(tmp_path / "out"), query=None, tag="later",
+                              one_file=None, template=None, dry_run=False, json=False)
+    assert cmd_markdown(args) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 6 and printed[4] == "… and 6 more"
+    assert printed[5].startswith("0 created, 10 updated")
 
 
 def test_export_folder_that_is_a_file_is_refused(lib, two, tmp_path):
@@ -420,3 +449,92 @@ def test_a_reading_list_read_in_blocks_is_the_same_file(seeded, tmp_path, monkey
         assert len(report.written) == 1
         files.append(snapshot(out))
     assert files[0] == files[1] and files[0]["Week.md"].count(b"see this") == 2
+
+
+# -- the manifest (SQLite, one row per paper) -----------------------------------------------------
+
+def as_old_manifest(out: Path) -> None:
+    """Turn the folder's manifest into the JSON one PaperDesk wrote before (same rows)."""
+    with closing(sqlite3.connect(out / MANIFEST_NAME)) as conn:
+        papers = {pid: {"file": name, "blocks": json.loads(blocks), "front": json.loads(front)}
+                  for pid, name, blocks, front in conn.execute("SELECT * FROM papers ORDER BY id")}
+    (out / MANIFEST_NAME).unlink()
+    (out / OLD_MANIFEST_NAME).write_text(json.dumps({"version": 1, "papers": papers, "lists": {}}, indent=1),
+                                         encoding="utf-8")
+
+
+def test_an_old_json_manifest_is_converted_and_the_users_edits_are_still_known(lib, two, tmp_path):
+    out = tmp_path / "vault"
+    export_markdown(lib, out, two)
+    first, second = file_of(out, two[0]), file_of(out, two[1])
+    as_old_manifest(out)
+    # the user edits a PaperDesk value in one file and text inside a managed block in the other
+    first.write_text(first.read_text(encoding="utf-8").replace("status: inbox", "status: reading"),
+                     encoding="utf-8")
+    edited = second.read_text(encoding="utf-8").replace("Nothing much.", "Nothing much, I think.")
+    second.write_text(edited, encoding="utf-8")
+    lib.tag(two, ["later"])  # and the library changes both papers
+    dry = export_markdown(lib, out, two, dry_run=True)  # a preview reads the old manifest, writes nothing
+    assert [i.paper_id for i in dry.skipped] == [two[1]]
+    assert (out / OLD_MANIFEST_NAME).exists() and not (out / MANIFEST_NAME).exists()
+
+    report = export_markdown(lib, out, two)
+    # without the old manifest's fingerprints the edit in the file would be taken for PaperDesk's
+    # own old value and overwritten, and the edited block replaced
+    doc = split_document(first.read_text(encoding="utf-8"))
+    assert doc.value("status") == "reading" and doc.value("tags") == ["later", "llm"]
+    assert [i.paper_id for i in report.written] == [two[0]] and report.warnings == []
+    assert [i.paper_id for i in report.skipped] == [two[1]] and "was edited" in report.skipped[0].reason
+    assert second.read_text(encoding="utf-8") == edited
+    assert not (out / OLD_MANIFEST_NAME).exists() and file_of(out, two[0]) == first  # converted
+    lib.archive([two[0]])  # next time, from the converted manifest: still the user's value, now a conflict
+    again = export_markdown(lib, out, two)
+    assert split_document(first.read_text(encoding="utf-8")).value("status") == "reading"
+    assert len(again.warnings) == 1 and "kept the file's 'reading'" in again.warnings[0]
+
+
+def manifest_rows(out: Path) -> dict[str, tuple]:
+    with closing(sqlite3.connect(out / MANIFEST_NAME)) as conn:
+        return {row[0]: row for row in conn.execute("SELECT * FROM papers")}
+
+
+CRASH = """
+import os, sys
+from paperdesk.core import Library
+from paperdesk.core.export import export_markdown, markdown
+markdown.BLOCK = 4
+lib = Library.open(sys.argv[1])
+ids = sys.argv[3].split(",")
+def progress(done, total, _name):  # the 7th file of the write pass, before it is written: killed
+    if done == len(ids) + 6:
+        os._exit(3)
+export_markdown(lib, sys.argv[2], ids, progress=progress)
+"""
+
+
+def test_a_crash_mid_export_leaves_the_previous_manifest_usable(seeded, library_dir, tmp_path):
+    ids = seeded.paper_ids(limit=12)
+    out = tmp_path / "vault"
+    export_markdown(seeded, out, ids)
+    late, early = file_of(out, ids[10]), file_of(out, ids[1])  # not reached by the crash, reached
+    for path in (late, early):
+        path.write_text(path.read_text(encoding="utf-8").replace("status: inbox", "status: reading"),
+                        encoding="utf-8")
+    seeded.tag(ids, ["later"])
+    before = manifest_rows(out)
+    crashed = subprocess.run([sys.executable, "-c", CRASH, str(library_dir), str(out), ",".join(ids)],
+                             capture_output=True, text=True, timeout=120)
+    assert crashed.returncode == 3, crashed.stderr
+    # killed inside a transaction (papers 4 and 5 written, their rows not committed): a hot journal
+    assert (out / (MANIFEST_NAME + "-journal")).exists()
+    assert sum("later" in p.read_text(encoding="utf-8") for p in out.glob("*.md")) == 6
+    after = manifest_rows(out)  # opening it rolls the unfinished transaction back
+    assert [i for i in ids if after[i] != before[i]] == ids[:4]  # the committed block, as written
+
+    report = export_markdown(seeded, out, ids)
+    assert report.ok and report.warnings == [] and len(list(out.glob("*.md"))) == len(ids)
+    assert [i.paper_id for i in report.written] == ids[6:]  # 4 and 5 are found as they were written
+    for path in (late, early):  # the user's edits are still known as the user's
+        doc = split_document(path.read_text(encoding="utf-8"))
+        assert doc.value("status") == "reading" and "later" in doc.value("tags")
+    assert not (out / (MANIFEST_NAME + "-journal")).exists()

@@ -10,7 +10,6 @@ from export_support import assert_portable_name
 from paperdesk.core.export import markdown_link
 from paperdesk.core.export.blocks import BlockError, contents, neutralize, replace_blocks
 from paperdesk.core.export.filenames import UnsafePath, contained, safe_stem
-from paperdesk.core.export.files import MANIFEST_NAME, Manifest
 from paperdesk.core.export.frontmatter import (
     FrontMatterError,
     emit_entry,
@@ -18,6 +17,7 @@ from paperdesk.core.export.frontmatter import (
     merge_front_matter,
     split_document,
 )
+from paperdesk.core.export.manifest import MANIFEST_NAME, OLD_MANIFEST_NAME, Entry, Manifest
 
 
 @pytest.mark.parametrize("value", [
@@ -113,18 +113,41 @@ def test_markdown_link():
         "[Deep & wide](https://arxiv.org/search/?searchtype=title&query=Deep%20%26%20wide)"
 
 
-def test_the_manifest_is_written_in_pieces_as_one_json_dump(tmp_path):
-    manifest = Manifest(papers={f"id{n:05d}": {"file": f"Gödel {n}.md", "blocks": {"abstract": f"{n:016x}"},
-                                               "front": {"tags": "ab" * 8, "status": f"{n:016x}"}}
-                                for n in range(3000, 0, -1)},
-                        lists={"Week.md": {"blocks": {}, "front": {"papers": "0" * 16}}})
-    data = {"version": 1, "papers": dict(sorted(manifest.papers.items())),
-            "lists": dict(sorted(manifest.lists.items()))}
-    assert len(list(manifest.pieces())) > 5  # several pieces, never the whole text at once
-    manifest.save(tmp_path)
-    written = (tmp_path / MANIFEST_NAME).read_bytes()
-    assert written == (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
-    before = (tmp_path / MANIFEST_NAME).stat()
-    Manifest.load(tmp_path).save(tmp_path)  # the same manifest: the file is left as it is
-    after = (tmp_path / MANIFEST_NAME).stat()
-    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+def test_the_manifest_is_a_sqlite_file_made_when_the_first_file_is_recorded(tmp_path):
+    manifest = Manifest.open(tmp_path)
+    assert manifest.papers(["a"]) == {} and manifest.problem is None
+    assert not (tmp_path / MANIFEST_NAME).exists()  # nothing recorded, nothing written
+    manifest.record_paper("a", "Gödel.md", {"abstract": "0f"}, {"tags": "ab"})
+    manifest.close()
+    assert [p.name for p in tmp_path.iterdir()] == [MANIFEST_NAME]  # no temporary file left
+    again = Manifest.open(tmp_path)
+    assert again.papers(["b", "a"]) == {"a": Entry("Gödel.md", {"abstract": "0f"}, {"tags": "ab"})}
+    assert list(again.files()) == [("a", "Gödel.md")]
+    again.close()
+    # a damaged one reads as empty, says so, and is replaced when the next file is recorded
+    (tmp_path / MANIFEST_NAME).write_bytes(b"not a database, " * 100)
+    damaged = Manifest.open(tmp_path)
+    assert "is damaged" in damaged.problem and damaged.papers(["a"]) == {}
+    damaged.record_list("Week.md", {}, {"papers": "00"})
+    damaged.close()
+    assert Manifest.open(tmp_path).list_entry("Week.md") == Entry("Week.md", {}, {"papers": "00"})
+
+
+def test_an_old_json_manifest_keeps_what_is_text_and_is_removed_once_converted(tmp_path):
+    old = {"version": 1, "papers": {"a": {"file": "A.md", "blocks": {"x": 1, "note": "0f"}, "front": ["?"]},
+                                    "b": "junk", "c": {"file": 3}},
+           "lists": {"Week.md": {"blocks": {}, "front": {"papers": "00"}}}}
+    (tmp_path / OLD_MANIFEST_NAME).write_text(json.dumps(old), encoding="utf-8")
+    manifest = Manifest.open(tmp_path)
+    assert manifest.papers(["a", "b", "c"]) == {"a": Entry("A.md", {"note": "0f"}, {})}
+    manifest.close()  # nothing recorded: the old one stays as it was
+    assert (tmp_path / OLD_MANIFEST_NAME).exists() and not (tmp_path / MANIFEST_NAME).exists()
+    manifest = Manifest.open(tmp_path)
+    manifest.record_paper("d", "D.md", {}, {})
+    manifest.close()
+    assert [p.name for p in tmp_path.iterdir()] == [MANIFEST_NAME]
+    converted = Manifest.open(tmp_path)
+    assert set(converted.papers(["a", "d"])) == {"a", "d"} and converted.list_entry("Week.md")
+    (tmp_path / OLD_MANIFEST_NAME).write_text("{broken", encoding="utf-8")  # ignored: the new one rules
+    assert Manifest.open(tmp_path).problem is None
+

@@ -78,12 +78,20 @@ def cmd_markdown(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.to_json())
     else:
+        # the report keeps the first LISTED items of each kind (and counts them all)
         for warning in report.warnings:
             print(f"paperdesk: warning: {warning}", file=sys.stderr)
-        for item in report.would_change if args.dry_run else report.written:
+        if report.unlisted("warnings"):
+            print(f"paperdesk: warning: … and {report.unlisted('warnings')} more", file=sys.stderr)
+        kind = "would_change" if args.dry_run else "written"
+        for item in getattr(report, kind):
             print(item.describe())
+        if report.unlisted(kind):
+            print(f"… and {report.unlisted(kind)} more")
         for item in report.skipped:
             print(f"paperdesk: {item.describe()}", file=sys.stderr)
+        if report.unlisted("skipped"):
+            print(f"paperdesk: … and {report.unlisted('skipped')} more left alone", file=sys.stderr)
         print(report.summary())
     return 0 if report.ok else 1
 

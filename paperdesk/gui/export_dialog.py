@@ -43,11 +43,15 @@ def describe(report: ExportReport | BibtexReport) -> str:
         return "\n".join([report.summary(), *report.warnings])
     lines = [report.summary()]
     lines += [f"left alone: {item.file}: {item.reason}" for item in report.skipped]
+    if report.unlisted("skipped"):  # the report keeps the first LISTED of each kind
+        lines.append(f"… and {report.unlisted('skipped')} more left alone")
     lines += [f"warning: {w}" for w in report.warnings]
-    detail = report.would_change if report.dry_run else report.written
-    lines += [item.describe() for item in detail[:MAX_LISTED]]
-    if len(detail) > MAX_LISTED:
-        lines.append(f"… and {len(detail) - MAX_LISTED} more")
+    if report.unlisted("warnings"):
+        lines.append(f"… and {report.unlisted('warnings')} more warnings")
+    kind = "would_change" if report.dry_run else "written"
+    lines += [item.describe() for item in getattr(report, kind)[:MAX_LISTED]]
+    if report.count(kind) > MAX_LISTED:
+        lines.append(f"… and {report.count(kind) - MAX_LISTED} more")
     return "\n".join(lines)
 
 

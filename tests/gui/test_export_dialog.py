@@ -5,6 +5,10 @@ from __future__ import annotations
 import bibtexparser
 from desk_keys import settle_desks
 
+from paperdesk.core.export import report as report_module
+from paperdesk.core.export.report import ExportItem, ExportReport
+from paperdesk.gui.export_dialog import MAX_LISTED, describe
+
 
 def open_dialog(make_window, seeded, qtbot, starred: int = 3):
     ids = seeded.paper_ids(limit=starred)
@@ -109,3 +113,17 @@ def test_bad_input_is_one_line_and_writes_nothing(make_window, seeded, qtbot, tm
         dialog.run()
     assert "was not written by PaperDesk" in dialog.output.toPlainText()
     assert hand_kept.read_text() == "@misc{mine, title={Mine}}\n"
+
+
+def test_the_summary_of_a_big_export_lists_a_bounded_part(monkeypatch):
+    monkeypatch.setattr(report_module, "LISTED", 300)
+    report = ExportReport(folder="vault")
+    for n in range(1000):
+        report.add(ExportItem(file=f"p{n}.md", action="created"))
+    for n in range(400):
+        report.add(ExportItem(file=f"s{n}.md", action="skipped", reason="edited"))
+    text = describe(report).splitlines()
+    assert text[0] == "1000 created, 0 updated, 0 unchanged, 400 left alone (see above) in vault"
+    assert text[1] == "left alone: s0.md: edited" and text[301] == "… and 100 more left alone"
+    assert text[302] == "created: p0.md" and text[-1] == f"… and {1000 - MAX_LISTED} more"
+    assert len(text) == 303 + MAX_LISTED

@@ -1,20 +1,23 @@
-"""The export folder on disk: atomic writes, the manifest, and which file holds which paper."""
+"""The export folder on disk: atomic writes, and which file holds which paper (the manifest,
+what PaperDesk wrote there last, is manifest.py)."""
 
 from __future__ import annotations
 
 import filecmp
-import json
 import os
 import secrets
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+import sqlite3
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
+from paperdesk.core.export.filenames import name_key
 from paperdesk.core.export.frontmatter import FrontMatterError, split_document
+from paperdesk.core.export.manifest import transaction
 from paperdesk.core.export.report import ExportError
+from paperdesk.core.idlist import IDS, id_array
 
-MANIFEST_NAME = ".paperdesk-export.json"
+SCAN_BATCH = 2000  # folder entries read between two writes of the scratch tables
 MAX_NOTE_BYTES = 16 * 1024 * 1024  # bigger .md files are not PaperDesk's and are not read
 
 
@@ -88,91 +91,59 @@ def _replace(path: Path, fill: Callable[[BinaryIO, Path], bool], replacing: bool
     return True
 
 
-@dataclass
-class Manifest:
-    """`.paperdesk-export.json`: which file holds which paper, and a digest of every managed block
-    as last written (so an edit the user made inside a block is noticed instead of overwritten)."""
-
-    papers: dict[str, dict] = field(default_factory=dict)  # id -> {"file", "blocks", "front"}
-    lists: dict[str, dict] = field(default_factory=dict)  # file name -> {"blocks", "front"}
-    problem: str | None = None
-
-    @classmethod
-    def load(cls, folder: Path) -> Manifest:
-        path = folder / MANIFEST_NAME
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return cls()
-        except (OSError, UnicodeDecodeError) as exc:
-            return cls(problem=f"{MANIFEST_NAME} could not be read ({exc}); it will be rewritten")
-        try:
-            data = json.loads(text)
-            papers, lists = dict(data["papers"]), dict(data.get("lists", {}))
-        except (ValueError, KeyError, TypeError):
-            return cls(problem=f"{MANIFEST_NAME} is damaged; it will be rewritten")
-        return cls(papers=papers, lists=lists)
-
-    def file_of(self, paper_id: str) -> str | None:
-        entry = self.papers.get(paper_id)
-        name = entry.get("file") if isinstance(entry, dict) else None
-        return name if isinstance(name, str) else None
-
-    def blocks_of(self, entry: dict | None) -> dict[str, str]:
-        blocks = entry.get("blocks") if isinstance(entry, dict) else None
-        return {k: v for k, v in blocks.items() if isinstance(v, str)} if isinstance(blocks, dict) else {}
-
-    def front_of(self, entry: dict | None) -> dict[str, str]:
-        """Fingerprints of PaperDesk's front-matter values as last written (see markdown.merge)."""
-        front = entry.get("front") if isinstance(entry, dict) else None
-        return {k: v for k, v in front.items() if isinstance(v, str)} if isinstance(front, dict) else {}
-
-    def text(self) -> str:
-        return b"".join(self.pieces()).decode("utf-8")
-
-    def pieces(self) -> Iterator[bytes]:
-        """The manifest's JSON a few hundred entries at a time: json.dumps of a whole export's
-        manifest held ~10 times its size at once (a 7 MB manifest of 10k papers: 70 MB)."""
-        data = {"version": 1, "papers": dict(sorted(self.papers.items())),
-                "lists": dict(sorted(self.lists.items()))}
-        chunks: list[str] = []
-        for chunk in json.JSONEncoder(ensure_ascii=False, indent=1).iterencode(data):
-            chunks.append(chunk)
-            if len(chunks) >= 4096:
-                yield "".join(chunks).encode("utf-8")
-                chunks.clear()
-        yield ("".join(chunks) + "\n").encode("utf-8")
-
-    def save(self, folder: Path) -> None:
-        """Write the manifest unless the file already holds exactly it (see atomic_write_pieces)."""
-        path = folder / MANIFEST_NAME
-        atomic_write_pieces(path, self.pieces(), file_state(path))
-
-
-@dataclass
 class FolderIndex:
-    """The folder as it is: every name in it, and which Markdown file holds which paper id."""
+    """The folder as it is: every name in it (as `name_key`), and which Markdown file holds which
+    paper id, kept in the export's scratch database (`manifest.py`) at one row per file: a folder
+    of a million notes is rows on disk, not a set and a dict in memory. Scanning reads every .md
+    file's front matter once (for 100k files: see tests/benchmarks/bench_export.py)."""
 
-    names: set[str] = field(default_factory=set)  # exact names
-    by_id: dict[str, list[str]] = field(default_factory=dict)
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
 
     @classmethod
-    def scan(cls, folder: Path) -> FolderIndex:
-        index = cls()
+    def scan(cls, folder: Path, conn: sqlite3.Connection) -> FolderIndex:
+        conn.execute("CREATE TABLE folder_names (key TEXT PRIMARY KEY) WITHOUT ROWID")
+        conn.execute("CREATE TABLE folder_papers (pid TEXT NOT NULL, name TEXT NOT NULL)")
+        conn.execute("CREATE INDEX folder_papers_pid ON folder_papers (pid, name)")
+        index = cls(conn)
         if not folder.is_dir():
             return index
         try:
-            entries = list(os.scandir(folder))
+            with os.scandir(folder) as entries:
+                names: list[str] = []
+                papers: list[tuple[str, str]] = []
+                for entry in entries:
+                    names.append(name_key(entry.name))
+                    if entry.name.endswith(".md") and not entry.name.startswith("."):
+                        pid = read_paper_id(Path(entry.path))
+                        if pid is not None:
+                            papers.append((pid, entry.name))
+                    if len(names) >= SCAN_BATCH:
+                        index._add(names, papers)
+                index._add(names, papers)
         except OSError as exc:
             raise ExportError(f"cannot list {folder}: {exc.strerror}") from None
-        for entry in sorted(entries, key=lambda e: e.name):
-            index.names.add(entry.name)
-            if not entry.name.endswith(".md") or entry.name.startswith("."):
-                continue
-            pid = read_paper_id(Path(entry.path))
-            if pid is not None:
-                index.by_id.setdefault(pid, []).append(entry.name)
         return index
+
+    def _add(self, names: list[str], papers: list[tuple[str, str]]) -> None:
+        with transaction(self.conn):
+            self.conn.executemany("INSERT OR IGNORE INTO folder_names VALUES (?)", ((k,) for k in names))
+            self.conn.executemany("INSERT INTO folder_papers VALUES (?, ?)", papers)
+        names.clear()
+        papers.clear()
+
+    def holders(self, ids: Iterable[str]) -> dict[str, list[str]]:
+        """The files (sorted by name) that hold each of papers `ids` (a block), for those held."""
+        held: dict[str, list[str]] = {}
+        rows = self.conn.execute(f"SELECT pid, name FROM folder_papers WHERE pid IN {IDS} ORDER BY pid, name",
+                                 (id_array(ids),))
+        for pid, name in rows:
+            held.setdefault(pid, []).append(name)
+        return held
+
+    def taken(self, key: str) -> bool:
+        """Whether a file or folder whose `name_key` is `key` is in the folder."""
+        return self.conn.execute("SELECT 1 FROM folder_names WHERE key = ?", (key,)).fetchone() is not None
 
 
 def read_paper_id(path: Path) -> str | None:

@@ -10,8 +10,9 @@ all the papers) is one text: its papers' contexts are made a block at a time, th
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 from paperdesk.core.export import blocks
 from paperdesk.core.export.data import front_values, highlights, paper_context, value_digest
 from paperdesk.core.export.filenames import UnsafePath, contained, name_key, safe_stem, short_id
-from paperdesk.core.export.files import ChangedMeanwhile, FolderIndex, Manifest, atomic_write
+from paperdesk.core.export.files import ChangedMeanwhile, FolderIndex, atomic_write
 from paperdesk.core.export.frontmatter import (
     Document,
     FrontMatterError,
@@ -28,15 +29,19 @@ from paperdesk.core.export.frontmatter import (
     merge_front_matter,
     split_document,
 )
+from paperdesk.core.export.manifest import Entry, Manifest, transaction
 from paperdesk.core.export.report import ExportError, ExportItem, ExportReport
 from paperdesk.core.export.templates import LoadedTemplate, TemplateProblem, load_template
-from paperdesk.core.idlist import ID_ROWS, id_array
+from paperdesk.core.idlist import ID_ROWS, IDS, id_array
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from paperdesk.core.library import Library, Progress
 
 LIST_MARK = "reading-list"
 BLOCK = 500  # papers read, rendered and planned at a time, so memory stays bounded however many
+ID_CHUNK = 20_000  # ids of the caller's list put in the scratch table at a time
 
 
 class Unmergeable(Exception):
@@ -66,14 +71,14 @@ def export_markdown(lib: Library, folder: str | Path, ids: Sequence[str], *, one
         loaded = load_template(template, "list" if one_file else "paper")
     except TemplateProblem as exc:
         raise ExportError(str(exc)) from None
-    ids = list(dict.fromkeys(ids))
-    manifest = Manifest.load(folder)
     report = ExportReport(folder=str(folder), dry_run=dry_run)
-    if manifest.problem:
-        report.warnings.append(manifest.problem)
+    manifest = Manifest.open(folder)
     try:
+        if manifest.problem:
+            report.warn(manifest.problem)
+        count = _unique_ids(manifest.conn, ids)
         if one_file is not None:  # one file of every paper: its template sees them all at once
-            papers = _list_papers(lib, ids)
+            papers = _list_papers(lib, manifest.conn, count)
             plan = _plan_list(folder, one_file, papers, loaded, manifest, title, cancelled)
             if not dry_run and plan.item.action in ("create", "update"):
                 _make_folder(folder)
@@ -82,17 +87,36 @@ def export_markdown(lib: Library, folder: str | Path, ids: Sequence[str], *, one
                 _apply(plan, report, manifest, True, dry_run)
             steps = len(papers)
         else:
-            steps = _export_papers(lib, folder, ids, loaded, manifest, report, dry_run, progress, cancelled)
+            steps = _export_papers(lib, folder, count, loaded, manifest, report, dry_run, progress, cancelled)
+        manifest.commit()
     except TemplateProblem as exc:
         raise ExportError(str(exc)) from None
-    if not dry_run and (report.written or report.unchanged):
-        try:
-            manifest.save(folder)
-        except (OSError, ChangedMeanwhile) as exc:
-            report.warnings.append(f"could not save the export manifest: {exc}")
+    finally:
+        manifest.close()  # commits what was recorded: each row tells a file already written
+    if manifest.failed and manifest.problem:
+        report.warn(manifest.problem)
     if progress:
         progress(steps, steps, "")
     return report
+
+
+def _unique_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> int:
+    """Put `ids` in the scratch table `ids`, each once in its first place (seq 1, 2, …), a chunk
+    at a time (the caller's list may be a compact PackedIds of a million); returns how many."""
+    conn.execute("CREATE TABLE ids (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE)")
+    with transaction(conn):
+        for start in range(0, len(ids), ID_CHUNK):
+            conn.execute("INSERT OR IGNORE INTO ids (id) SELECT value FROM json_each(?) ORDER BY key",
+                         (id_array(ids[start:start + ID_CHUNK]),))
+    return conn.execute("SELECT count(*) FROM ids").fetchone()[0]
+
+
+def _id_blocks(conn: sqlite3.Connection, count: int) -> Iterator[tuple[int, list[str]]]:
+    """(place of the first, ids) of each BLOCK of the scratch table `ids`, in order."""
+    for start in range(0, count, BLOCK):
+        rows = conn.execute("SELECT id FROM ids WHERE seq > ? AND seq <= ? ORDER BY seq",
+                            (start, start + BLOCK))
+        yield start, [pid for (pid,) in rows]
 
 
 def _make_folder(folder: Path) -> None:
@@ -102,29 +126,33 @@ def _make_folder(folder: Path) -> None:
         raise ExportError(f"cannot create {folder}: {exc.strerror}") from None
 
 
-def _export_papers(lib: Library, folder: Path, ids: list[str], loaded: LoadedTemplate, manifest: Manifest,
+def _export_papers(lib: Library, folder: Path, count: int, loaded: LoadedTemplate, manifest: Manifest,
                    report: ExportReport, dry_run: bool, progress: Progress | None,
                    cancelled: Callable[[], bool] | None) -> int:
-    """One file per paper, BLOCK papers at a time (records, highlights and file texts of one block
-    held at once). An export renders every file twice: first only to find a template error before
-    anything is written, then to write it. Returns the number of progress steps."""
-    index = FolderIndex.scan(folder)
-    names, problems = _assign_names(lambda: _titles(lib, ids), index, manifest)
+    """One file per paper, BLOCK papers at a time (records, highlights, manifest entries and file
+    texts of one block held at once; what is per paper, the folder's names and the names chosen,
+    is in the scratch database). An export renders every file twice: first only to find a
+    template error before anything is written, then to write it. Returns the number of progress
+    steps."""
+    conn = manifest.conn
+    index = FolderIndex.scan(folder, conn)
+    _assign_names(lib, conn, count, index, manifest)
     phases = ("preview",) if dry_run else ("check", "write")
-    steps = len(ids) * len(phases)
+    steps = count * len(phases)
     for phase_no, phase in enumerate(phases):
-        for start in range(0, len(ids), BLOCK):
-            block = ids[start:start + BLOCK]
-            plans = _plan_papers(folder, lib.records(block), highlights(lib.conn, block), loaded, manifest,
-                                 names, problems, index, report, cancelled)
+        for start, block in _id_blocks(conn, count):
+            chosen = _chosen_names(conn, block)
+            plans = _plan_papers(folder, lib.records(block), highlights(lib.conn, block), loaded,
+                                 manifest.papers(block), chosen, index, report, cancelled)
             for n, plan in enumerate(plans):  # planned one by one: each written before the next is made
                 if progress:
-                    progress(phase_no * len(ids) + start + n, steps, plan.title)
+                    progress(phase_no * count + start + n, steps, plan.title)
                 if phase == "check":
                     continue
                 if phase == "write" and plan.item.action in ("create", "update") and not folder.is_dir():
                     _make_folder(folder)
                 _apply(plan, report, manifest, False, dry_run)
+            manifest.commit()  # this block's files are written: their rows become durable
             if report.cancelled:
                 return steps
     return steps
@@ -133,27 +161,28 @@ def _export_papers(lib: Library, folder: Path, ids: list[str], loaded: LoadedTem
 def _apply(plan: Plan, report: ExportReport, manifest: Manifest, is_list: bool, dry_run: bool) -> None:
     item = plan.item
     if item.action == "skipped":
-        report.skipped.append(item)
+        report.add(item)
         return
-    report.warnings += [f"{item.file}: {conflict}" for conflict in item.conflicts]
+    for conflict in item.conflicts:
+        report.warn(f"{item.file}: {conflict}")
     if item.action in ("create", "update") and plan.path is not None:
         if dry_run:
-            report.would_change.append(item)
+            report.add(item)
             return
         try:
             atomic_write(plan.path, plan.text.encode("utf-8"), plan.old)
         except (OSError, ChangedMeanwhile) as exc:
             item.action, item.reason = "skipped", _os_reason(exc)
-            report.skipped.append(item)
+            report.add(item)
             return
         item.action = "created" if item.action == "create" else "updated"
-        report.written.append(item)
-    else:
-        report.unchanged.append(item)
+    report.add(item)
+    if dry_run:
+        return
     if is_list:
-        manifest.lists[item.file] = {"blocks": plan.blocks, "front": plan.front}
+        manifest.record_list(item.file, plan.blocks, plan.front)
     elif item.paper_id is not None:
-        manifest.papers[item.paper_id] = {"file": item.file, "blocks": plan.blocks, "front": plan.front}
+        manifest.record_paper(item.paper_id, item.file, plan.blocks, plan.front)
 
 
 def _os_reason(exc: BaseException) -> str:
@@ -165,10 +194,13 @@ def _os_reason(exc: BaseException) -> str:
 # -- planning -------------------------------------------------------------------------------------
 
 def _plan_papers(folder: Path, records: list[dict], marks: dict[str, list[dict]], loaded: LoadedTemplate,
-                 manifest: Manifest, names: dict[str, str], problems: dict[str, str], index: FolderIndex,
-                 report: ExportReport, cancelled: Callable[[], bool] | None) -> Iterator[Plan]:
+                 entries: dict[str, Entry], chosen: dict[str, tuple[str | None, str | None]],
+                 index: FolderIndex, report: ExportReport,
+                 cancelled: Callable[[], bool] | None) -> Iterator[Plan]:
     """The plan of each paper of one block, in order, made when asked for; a cancel sets
-    report.cancelled and ends them."""
+    report.cancelled and ends them. `entries`: the block's manifest entries; `chosen`: its file
+    names, or why none (see _assign_names)."""
+    names = {pid: name for pid, (name, _problem) in chosen.items() if name is not None}
     contexts = {r["id"]: paper_context(r, marks.get(r["id"], [])) for r in records if r["id"] in names}
     bodies: dict[str, str] | None = None  # the shipped templates render file by file below
     if not loaded.shipped:  # a user's renders a block at once, in its limited child process
@@ -181,74 +213,102 @@ def _plan_papers(folder: Path, records: list[dict], marks: dict[str, list[dict]]
             report.cancelled = True  # (a paper missing from bodies: cancelled while rendering)
             return
         if pid not in names:  # no file could be chosen
-            held = ", ".join(index.by_id.get(pid, [])) or safe_stem(record["title"])
-            reason = problems.get(pid, "no free file name for this title")
+            held = ", ".join(index.holders([pid]).get(pid, [])) or safe_stem(record["title"])
+            reason = chosen.get(pid, (None, None))[1] or "no free file name for this title"
             yield Plan(ExportItem(file=held, paper_id=pid, action="skipped", reason=reason),
                        title=record["title"])
             continue
-        entry = manifest.papers.get(pid)
+        entry = entries.get(pid) or Entry()
         context = contexts[pid]
         body = bodies[pid] if bodies is not None else \
             loaded.render(paper=context, highlights=context["highlights"])
         plan = _plan_file(folder, names[pid], pid, front_values(record), body, ("id", pid),
-                          loaded, manifest.blocks_of(entry), manifest.front_of(entry))
+                          loaded, entry.blocks, entry.front)
         plan.title = record["title"]
         yield plan
 
 
-def _titles(lib: Library, ids: list[str]) -> Iterator[tuple[str, str]]:
-    """(id, title) of each paper of `ids` in their order (unknown ids left out), read BLOCK at a time."""
-    for start in range(0, len(ids), BLOCK):
-        yield from lib.conn.execute(
-            f"SELECT p.id, p.title FROM {ID_ROWS} CROSS JOIN papers AS p ON p.id = j.value ORDER BY j.key",
-            (id_array(ids[start:start + BLOCK]),))
+def _titles(lib: Library, block: list[str]) -> list[tuple[str, str]]:
+    """(id, title) of each paper of `block` in its order (unknown ids left out)."""
+    return lib.conn.execute(
+        f"SELECT p.id, p.title FROM {ID_ROWS} CROSS JOIN papers AS p ON p.id = j.value ORDER BY j.key",
+        (id_array(block),)).fetchall()
 
 
-def _assign_names(papers: Callable[[], Iterable[tuple[str, str]]], index: FolderIndex,
-                  manifest: Manifest) -> tuple[dict[str, str], dict[str, str]]:
-    """The file for each paper: the file that already holds it (even if the user renamed it), else
-    the one the manifest remembers, else a new name from the title, made unique in the folder.
-    `papers` gives (id, title) pairs afresh on each call. Returns (names, why no name) by paper id."""
-    taken = {name_key(n) for n in index.names}
-    claimed = {name_key(f): pid for pid in manifest.papers if (f := manifest.file_of(pid))}
-    names: dict[str, str] = {}
-    problems: dict[str, str] = {}
-    for pid, _title in papers():  # first, papers whose file is known
-        holders = index.by_id.get(pid, [])
-        remembered = manifest.file_of(pid)
-        if len(holders) == 1:
-            names[pid] = holders[0]
-        elif len(holders) > 1:
-            if remembered not in holders:
-                problems[pid] = f"several files hold this paper: {', '.join(holders)}"
+def _assign_names(lib: Library, conn: sqlite3.Connection, count: int, index: FolderIndex,
+                  manifest: Manifest) -> None:
+    """The file for each paper, into the scratch table `names` (pid, file or NULL, why no file or
+    NULL): the file that already holds it (even if the user renamed it), else the one the manifest
+    remembers, else a new name from the title, made unique in the folder (`claimed`: name_key ->
+    the paper whose file it is, every file the manifest knows and every name chosen here).
+    Two passes over the ids, BLOCK at a time."""
+    conn.execute("CREATE TABLE claimed (key TEXT PRIMARY KEY, pid TEXT NOT NULL) WITHOUT ROWID")
+    conn.execute("CREATE TABLE names (pid TEXT PRIMARY KEY, file TEXT, problem TEXT) WITHOUT ROWID")
+    claim = "INSERT OR REPLACE INTO claimed VALUES (?, ?)"
+    with transaction(conn):
+        known = manifest.files()
+        while batch := [(name_key(name), pid) for pid, name in itertools.islice(known, BLOCK)]:
+            conn.executemany(claim, batch)
+    for _start, block in _id_blocks(conn, count):  # first, papers whose file is known
+        titled = _titles(lib, block)
+        held = index.holders(pid for pid, _title in titled)
+        entries = manifest.papers(pid for pid, _title in titled)
+        rows: list[tuple[str, str | None, str | None]] = []
+        for pid, _title in titled:
+            holders = held.get(pid, [])
+            remembered = entries[pid].file if pid in entries else None
+            if len(holders) == 1:
+                name = holders[0]
+            elif len(holders) > 1:
+                if remembered not in holders:
+                    rows.append((pid, None, f"several files hold this paper: {', '.join(holders)}"))
+                    continue
+                name = remembered
+            elif remembered and safe_stem(remembered) == remembered:
+                name = remembered
+            else:
                 continue
-            names[pid] = remembered
-        elif remembered and safe_stem(remembered) == remembered:
-            names[pid] = remembered
-        else:
-            continue
-        claimed[name_key(names[pid])] = pid
-    for pid, title in papers():  # then new files, in the order given (stable for a stable selection)
-        if pid in names or pid in problems:
-            continue
-        stem = safe_stem(title)
-        candidates = [f"{stem}.md", f"{stem} ({short_id(pid)}).md"]
-        candidates += [f"{stem} ({short_id(pid)}-{k}).md" for k in range(2, 1000)]
-        for candidate in candidates:
-            key = name_key(candidate)
-            if key not in taken and claimed.get(key, pid) == pid:
-                names[pid] = candidate
-                claimed[key] = pid
-                break
-    return names, problems
+            rows.append((pid, name, None))
+        with transaction(conn):
+            conn.executemany("INSERT INTO names VALUES (?, ?, ?)", rows)
+            conn.executemany(claim, [(name_key(name), pid) for pid, name, _problem in rows if name])
+    for _start, block in _id_blocks(conn, count):  # then new files, in the order given
+        with transaction(conn):
+            done = {pid for (pid,) in conn.execute(f"SELECT pid FROM names WHERE pid IN {IDS}",
+                                                   (id_array(block),))}
+            for pid, title in _titles(lib, block):
+                if pid not in done:
+                    _choose_new_name(conn, pid, title, index)
 
 
-def _list_papers(lib: Library, ids: list[str]) -> list[dict]:
+def _choose_new_name(conn: sqlite3.Connection, pid: str, title: str, index: FolderIndex) -> None:
+    """The first name made from `title` that no file in the folder has and no other paper claims
+    (stable for a stable selection); none if a thousand are taken."""
+    stem = safe_stem(title)
+    candidates = itertools.chain((f"{stem}.md", f"{stem} ({short_id(pid)}).md"),
+                                 (f"{stem} ({short_id(pid)}-{k}).md" for k in range(2, 1000)))
+    for candidate in candidates:
+        key = name_key(candidate)
+        if index.taken(key):
+            continue
+        owner = conn.execute("SELECT pid FROM claimed WHERE key = ?", (key,)).fetchone()
+        if owner is None or owner[0] == pid:
+            conn.execute("INSERT INTO names VALUES (?, ?, NULL)", (pid, candidate))
+            conn.execute("INSERT OR REPLACE INTO claimed VALUES (?, ?)", (key, pid))
+            return
+
+
+def _chosen_names(conn: sqlite3.Connection, block: list[str]) -> dict[str, tuple[str | None, str | None]]:
+    """(file, why no file) of the papers of `block` that _assign_names decided."""
+    rows = conn.execute(f"SELECT pid, file, problem FROM names WHERE pid IN {IDS}", (id_array(block),))
+    return {pid: (name, problem) for pid, name, problem in rows}
+
+
+def _list_papers(lib: Library, conn: sqlite3.Connection, count: int) -> list[dict]:
     """What a reading list's template sees of each paper, made BLOCK records at a time (the list is
     one text: every paper's context is held, but never beside every paper's record too)."""
     papers = []
-    for start in range(0, len(ids), BLOCK):
-        block = ids[start:start + BLOCK]
+    for _start, block in _id_blocks(conn, count):
         marks = highlights(lib.conn, block)
         papers += [paper_context(r, marks.get(r["id"], [])) for r in lib.records(block)]
     return papers
@@ -267,9 +327,9 @@ def _plan_list(folder: Path, one_file: str, papers: list[dict], loaded: LoadedTe
         raise ExportError("export cancelled; nothing was written")
     (body,) = rendered
     front: dict[str, Value] = {"paperdesk": LIST_MARK, "title": title, "papers": len(papers)}
-    entry = manifest.lists.get(name)
+    entry = manifest.list_entry(name) or Entry()
     return _plan_file(folder, name, None, front, body, ("paperdesk", LIST_MARK), loaded,
-                      manifest.blocks_of(entry), manifest.front_of(entry))
+                      entry.blocks, entry.front)
 
 
 def _plan_file(folder: Path, name: str, pid: str | None, front: dict[str, Value], body: str,

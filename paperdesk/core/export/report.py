@@ -29,8 +29,16 @@ class ExportItem:
         return text
 
 
+LISTED = 1000  # items of each kind (and warnings) a report keeps; its counts count them all
+KIND_OF = {"created": "written", "updated": "written", "create": "would_change", "update": "would_change",
+           "unchanged": "unchanged", "skipped": "skipped"}  # an item's action -> the list keeping it
+
+
 @dataclass
 class ExportReport:
+    """What an export did: a count of each kind of file, and the first LISTED items of each kind
+    (a million-paper export keeps a thousand items, not a million)."""
+
     folder: str
     dry_run: bool = False
     written: list[ExportItem] = field(default_factory=list)
@@ -38,22 +46,46 @@ class ExportReport:
     skipped: list[ExportItem] = field(default_factory=list)  # left alone, each with its reason
     would_change: list[ExportItem] = field(default_factory=list)  # dry run: create/update
     warnings: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("created", "updated", "unchanged", "skipped", "would_change", "warnings"), 0))
     cancelled: bool = False
+
+    def add(self, item: ExportItem) -> None:
+        """Count `item` by its action, and keep it if fewer than LISTED of its kind are kept."""
+        kind = KIND_OF[item.action]
+        self.counts[item.action if kind == "written" else kind] += 1
+        kept: list[ExportItem] = getattr(self, kind)
+        if len(kept) < LISTED:
+            kept.append(item)
+
+    def warn(self, text: str) -> None:
+        self.counts["warnings"] += 1
+        if len(self.warnings) < LISTED:
+            self.warnings.append(text)
+
+    def count(self, kind: str) -> int:
+        """How many items of `kind` ("written", "skipped", …, "warnings") there were, kept or not."""
+        if kind == "written":
+            return self.counts["created"] + self.counts["updated"]
+        return self.counts[kind]
+
+    def unlisted(self, kind: str) -> int:
+        """How many items of `kind` were counted but not kept (beyond LISTED)."""
+        return self.count(kind) - len(getattr(self, kind))
 
     @property
     def ok(self) -> bool:
-        return not self.skipped
+        return not self.counts["skipped"]
 
     def summary(self) -> str:
+        counts = self.counts
         if self.dry_run:
-            text = (f"dry run: {len(self.would_change)} files would change, "
-                    f"{len(self.unchanged)} unchanged")
+            text = f"dry run: {counts['would_change']} files would change, {counts['unchanged']} unchanged"
         else:
-            created = sum(1 for i in self.written if i.action == "created")
-            text = (f"{created} created, {len(self.written) - created} updated, "
-                    f"{len(self.unchanged)} unchanged")
-        if self.skipped:
-            text += f", {len(self.skipped)} left alone (see above)"
+            text = (f"{counts['created']} created, {counts['updated']} updated, "
+                    f"{counts['unchanged']} unchanged")
+        if counts["skipped"]:
+            text += f", {counts['skipped']} left alone (see above)"
         if self.cancelled:
             text += "; cancelled"
         return f"{text} in {self.folder}"
