@@ -83,12 +83,12 @@ class Ranker:
             return self._models[tag]
         if refresh:
             self.cache.refresh(self.conn)
-        labels = m.read_labels(self.conn, tag)
         known = self._models.get(tag)
-        if known is not None and known.fingerprint == labels.fingerprint() and \
+        if known is not None and known.fingerprint == m.label_fingerprint(self.conn) and \
                 (known.scores is None or len(known.scores) == len(self.cache.row_of)):
             return known
-        model = m.train(self.cache, labels, today=today_fn(), tag=tag, previous=known)
+        labels = m.read_labels(self.conn, tag)
+        model = m.train(self.cache, labels, today=today_fn(), tag=tag, previous=known, conn=self.conn)
         self._score(model)  # with the training, not the first ranking: a ranking reads kept scores
         self._models[tag] = model
         return model
