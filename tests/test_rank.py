@@ -6,6 +6,7 @@ import itertools
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -852,8 +853,19 @@ def test_a_load_in_blocks_into_mapped_files_ranks_as_the_load_read_whole_did(top
     assert len(list((lib.folder / "rank").glob("*.npz"))) == 2
     _decide(lib, topic_of, "speech", 12)
     monkeypatch.setattr(features, "BLOCK_ROWS", 7)
+    monkeypatch.setattr(features, "SCORE_ROWS", 5)
+    monkeypatch.setattr(features, "RELEASE_ENTRIES", 100)  # pages let go along every pass, reread after
+    released: list[tuple[int, int | None]] = []
+    real_release = chunk_io.EntryFiles.release
+
+    def release(self: chunk_io.EntryFiles, start: int = 0, stop: int | None = None) -> None:
+        released.append((start, stop))
+        real_release(self, start, stop)
+
+    monkeypatch.setattr(chunk_io.EntryFiles, "release", release)
     mapped = Ranker(lib.folder, lib.conn)
     mapped.cache.refresh(lib.conn)
+    assert len([r for r in released if r[1] is not None]) > 5  # along the norms' pass
     m = mapped.cache.matrix
     ids, indptr, low, high = _plain_matrix(lib.folder)
     assert features.decoded_ids(m.ids) == ids and m.indptr.tolist() == indptr.tolist()
@@ -864,7 +876,9 @@ def test_a_load_in_blocks_into_mapped_files_ranks_as_the_load_read_whole_did(top
     held.cache.refresh(lib.conn)
     assert not held.cache._entries.mapped and held.cache.matrix.low.flags.writeable
     inbox = lib.paper_ids(status="inbox")
+    released.clear()
     assert mapped.model().kind == "model"
+    assert len([r for r in released if r[1] is None]) > 3  # the fit's scattered rows, each whole pass
     assert mapped.scores(inbox).tobytes() == held.scores(inbox).tobytes()
     assert mapped.cache.norms.tobytes() == held.cache.norms.tobytes()
 
@@ -971,14 +985,59 @@ def test_where_no_file_can_be_made_or_the_disk_fills_the_matrix_is_held_in_memor
 
 
 @pytest.mark.parametrize("ids", [["2401.00001", "é-paper", "b"], ["2401.00001", "a" * 40], []])
-def test_chunk_files_give_back_their_ids_and_entries(tmp_path, ids):
+def test_chunk_files_written_a_piece_at_a_time_are_what_np_savez_writes(tmp_path, monkeypatch, ids):
+    """Chunk files are written a piece of entries at a time (the featurising child never holds a
+    library's entries: 743 MB at 1M papers), as np.savez would write them: np.load reads the same
+    arrays, and they are read back with their ids."""
+    monkeypatch.setattr(features, "WRITE_ENTRIES", 5)
     hasher = features.Hasher()
     rows = [(pid, f"Title {k} policy", "reward agent graph", None, "[]") for k, pid in enumerate(ids)]
     chunk = features.build_chunk(rows, hasher)
     cache = FeatureCache(tmp_path)
-    stored = features.ChunkFile.open(cache.dir / cache._write(chunk))
+    path = cache.dir / cache._write(chunk)
+    plain = tmp_path / "plain.npz"
+    np.savez(plain, ids=np.asarray("\n".join(ids)), indptr=chunk.indptr, low=chunk.low, high=chunk.high)
+    with np.load(path) as written, np.load(plain) as expected:
+        assert sorted(written.files) == sorted(expected.files)
+        for name in expected.files:
+            assert written[name].dtype == expected[name].dtype and written[name].shape == expected[name].shape
+            assert written[name].tobytes() == expected[name].tobytes()
+    stored = features.ChunkFile.open(path)
     assert stored is not None and features.decoded_ids(stored.ids) == ids
     again = stored.read()
     stored.close()
     assert again.indptr.tolist() == chunk.indptr.tolist() and again.low.tobytes() == chunk.low.tobytes()
     assert again.high.tobytes() == chunk.high.tobytes()
+
+
+def _resident_kb_of_the_matrix(cache: FeatureCache) -> int:
+    """Resident memory of the mappings of the cache's entry files (/proc/self/smaps)."""
+    inodes = {os.fstat(fh.fileno()).st_ino for fh in cache._entries._files}
+    total, inside = 0, False
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            fields = line.split()
+            if re.match(r"[0-9a-f]+-[0-9a-f]+$", fields[0]):  # a mapping's first line
+                inside = len(fields) > 4 and int(fields[4]) in inodes
+            elif inside and fields[0] == "Rss:":
+                total += int(fields[1])
+    return total
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="needs Linux's /proc/self/smaps")
+def test_the_matrix_pages_leave_resident_memory_after_each_whole_pass(topic_lib):
+    """Between retrainings the desk holds the matrix's ids and norms, not its entries: after the
+    load's pass and after each scoring the mapped pages are let go (they stay in the page cache)."""
+    lib, topic_of = topic_lib
+    _decide(lib, topic_of, "rl", 12)
+    cache = lib.ranker.cache
+    cache.refresh(lib.conn)
+    assert cache._entries.mapped and _resident_kb_of_the_matrix(cache) == 0
+    weights = np.random.default_rng(5).normal(size=DIM).astype(np.float32)
+    before = cache.score_all(weights)
+    cache.row(len(cache.row_of) - 1)  # an explanation reads one row: its page comes back
+    assert _resident_kb_of_the_matrix(cache) > 0
+    ranked = lib.ranker.rank(lib.paper_ids(status="inbox"), limit=10)
+    assert _resident_kb_of_the_matrix(cache) == 0 and ranked.model.kind == "model"
+    assert cache.score_all(weights).tobytes() == before.tobytes()
+    assert [topic_of[p] for p in ranked.ids].count("rl") >= 8

@@ -6,8 +6,11 @@
 
 --library DIR: a fresh process opens the library and ranks its Inbox as the desk's For you does
 (`lib.ranker.rank(lib.paper_ids(status="inbox"))`), then again; printed: the peak resident memory
-(VmHWM) of the first ranking and of each step in it, the resident memory after, what each part of
-the features and the model costs, the seconds, and python_loop_20M_s. It writes `DIR/rank/` (and
+(VmHWM) of the first ranking and of each step in it, the resident memory after (VmRSS, and split
+into anonymous memory and file-backed pages, RssAnon/RssFile: the matrix's mapped files are the
+latter), what each part of the features and the model costs, the seconds, a day's 500 papers
+added to the loaded matrix (seconds, whether the rows already in were written again), and
+python_loop_20M_s. It writes `DIR/rank/` (and
 --scratch deletes it first: the features are made from scratch, in a child process whose peak is
 child_peak_mb): run it on a copy of a library. A 1k smoke test: --n 1000 --workdir W, then
 --library W/lib-1000 --scratch.
@@ -176,6 +179,8 @@ def speed(n: int, workdir: Path) -> dict:
     cache = ranker.cache
     out["features_in_memory_mb"] = round((cache.matrix.nbytes + cache.norms.nbytes + cache.df.nbytes)
                                          / 1e6, 1)
+    entries = getattr(cache, "_entries", None)
+    out["matrix_in_mapped_files"] = bool(entries is not None and entries.mapped)
     out |= json.loads(subprocess.run([sys.executable, __file__, "--memory-of", str(lib.folder)],
                                      capture_output=True, text=True, check=True).stdout)
     out["rank_folder_mb"] = round(sum(p.stat().st_size for p in (lib.folder / "rank").glob("*")) / 1e6, 1)
@@ -284,10 +289,11 @@ def first_rank_of(folder: Path, scratch: bool) -> dict:
 
     peaks = StepPeaks()
     for owner, names in ((features.FeatureCache, ("refresh", "_add", "_compact", "_set_matrix", "score_all")),
-                         (features, ("featurise_in_child", "append_kept", "merge_chunks")),
+                         (features, ("featurise_in_child", "append_kept", "without", "merge_chunks")),
                          (model, ("read_labels", "train", "_fit")), (ranker.Ranker, ("scores",))):
         for name in names:
-            peaks.wrap(owner, name)
+            if hasattr(owner, name):  # steps of this version or of an earlier one (before/after runs)
+                peaks.wrap(owner, name)
     peaks.wrap(features.FeatureCache, "_read", static=True)
     out: dict = {"python_loop_20M_s": python_loop()}
     if scratch:

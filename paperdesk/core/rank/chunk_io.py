@@ -10,10 +10,12 @@ read again (as it does the search index's mapped files), not anonymous memory on
 from __future__ import annotations
 
 import mmap
+import os
 import struct
 import tempfile
 import weakref
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -96,6 +98,22 @@ class NpzMembers:
         self._fh.close()
 
 
+Member = tuple[np.dtype, tuple[int, ...], Iterable[np.ndarray]]  # dtype, shape, the data's pieces
+
+
+def write_npz(fh: BinaryIO, members: dict[str, Member]) -> None:
+    """An .npz as `np.savez` writes it (stored .npy members), each member's data written a piece at
+    a time: name -> (dtype, shape, its pieces in order)."""
+    with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for name, (dtype, shape, pieces) in members.items():
+            with zf.open(f"{name}.npy", "w", force_zip64=True) as out:
+                header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False,
+                          "shape": shape}
+                np.lib.format.write_array_header_1_0(out, header)
+                for piece in pieces:
+                    out.write(np.ascontiguousarray(piece, dtype=dtype).reshape(-1).view(np.uint8))
+
+
 class EntryFiles:
     """Arrays grown by appending, kept in unnamed files of this process in `folder` and mapped
     read-only (`arrays()`), or in anonymous memory where no file can be made or written.
@@ -109,10 +127,12 @@ class EntryFiles:
         self.size = 0
         self._files: list[BinaryIO] | None = None
         self._memory: list[np.ndarray] | None = None
+        self._mappings: list[mmap.mmap] = []  # those of the arrays last handed out
         if folder is not None:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
-                self._files = [tempfile.TemporaryFile(dir=folder, prefix=".matrix-")  # noqa: SIM115 (closed by close())
+                # Unbuffered: what `size` counts is in the file, also when a later write fails
+                self._files = [tempfile.TemporaryFile(dir=folder, prefix=".matrix-", buffering=0)  # noqa: SIM115
                                for _ in self.dtypes]
             except OSError:
                 self._files = None
@@ -131,13 +151,16 @@ class EntryFiles:
         if self._files is not None:
             try:
                 for fh, part, dtype in zip(self._files, parts, self.dtypes, strict=True):
-                    fh.write(np.ascontiguousarray(part, dtype=dtype).view(np.uint8))
+                    data = memoryview(np.ascontiguousarray(part, dtype=dtype).view(np.uint8))
+                    while data:  # a raw write may write part of it
+                        data = data[fh.write(data):]
                 self.size += n
                 return
             except OSError:  # a full disk: what is written is read back, the rest grows in memory
                 self._memory = [self._read_back(fh, d)
                                 for fh, d in zip(self._files, self.dtypes, strict=True)]
                 self._close_files()
+                self._mappings = []
         assert self._memory is not None
         for i, (part, dtype) in enumerate(zip(parts, self.dtypes, strict=True)):
             grown = self._memory[i]
@@ -148,6 +171,21 @@ class EntryFiles:
             grown[self.size:] = part
             self._memory[i] = grown
         self.size += n
+
+    def read(self, i: int, start: int, stop: int) -> np.ndarray:
+        """Elements start:stop of the i-th array, read (not mapped: nothing stays resident)."""
+        if self._files is None:
+            assert self._memory is not None
+            return self._memory[i][start:stop]
+        fh, dtype = self._files[i], self.dtypes[i]
+        size = (stop - start) * dtype.itemsize
+        if hasattr(os, "pread"):  # the file's position stays at its end, where appends go
+            data = os.pread(fh.fileno(), size, start * dtype.itemsize)
+        else:
+            fh.seek(start * dtype.itemsize)
+            data = fh.read(size)
+            fh.seek(0, os.SEEK_END)
+        return np.frombuffer(data, dtype=dtype)
 
     def _read_back(self, fh: BinaryIO, dtype: np.dtype) -> np.ndarray:
         out = np.empty(self.size, dtype=dtype)
@@ -161,14 +199,28 @@ class EntryFiles:
             assert self._memory is not None
             return [a[:self.size] for a in self._memory]
         out = []
+        self._mappings = []
         for fh, dtype in zip(self._files, self.dtypes, strict=True):
-            fh.flush()
             if not self.size:
                 out.append(np.empty(0, dtype=dtype))
                 continue
             mapping = mmap.mmap(fh.fileno(), self.size * dtype.itemsize, access=mmap.ACCESS_READ)
+            self._mappings.append(mapping)
             out.append(np.frombuffer(mapping, dtype=dtype))  # the mapping lives as long as the array
         return out
+
+    def release(self, start: int = 0, stop: int | None = None) -> None:
+        """Lets go of the mapped pages of elements start:stop that this process has touched
+        (MADV_DONTNEED): they stay in the page cache, so a later read maps them again by minor
+        faults (1M papers, 336 MB: a scoring pass 539 -> 548 ms), but they no longer count in the
+        process's resident memory, and the kernel reclaims them like any cached file."""
+        if not hasattr(mmap, "MADV_DONTNEED"):
+            return
+        for mapping, dtype in zip(self._mappings, self.dtypes, strict=False):
+            first = start * dtype.itemsize // mmap.PAGESIZE * mmap.PAGESIZE
+            end = len(mapping) if stop is None else min(stop * dtype.itemsize, len(mapping))
+            if end > first:
+                mapping.madvise(mmap.MADV_DONTNEED, first, end - first)
 
     def _close_files(self) -> None:
         for fh in self._files or []:

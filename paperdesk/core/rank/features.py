@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import itertools
 import json
+import mmap
 import os
 import re
 import sqlite3
@@ -33,7 +34,7 @@ import numpy as np
 
 from paperdesk.core import abstract_text
 from paperdesk.core.idlist import IDS, RowIndex, decoded_ids, encoded_ids, id_array, id_bytes
-from paperdesk.core.rank.chunk_io import EntryFiles, NpzMembers
+from paperdesk.core.rank.chunk_io import EntryFiles, NpzMembers, write_npz
 
 BITS = 20                    # 16 bits in a uint16 + 4 beside the count in a byte
 DIM = 1 << BITS
@@ -48,6 +49,9 @@ MAX_CHUNKS = 24              # more chunk files than this are merged into one
 BLOCK_ROWS = 2048            # rows unpacked at a time for whole-matrix work (~2 MB temporaries)
 SCORE_ROWS = 512             # rows scored at a time: temporaries that stay in the CPU's cache
 ROWS_AT_ONCE = 5000          # ids looked up at a time (`rows`)
+WRITE_ENTRIES = 1 << 22      # entries written to a chunk file at a time (~12 MB)
+RELEASE_ENTRIES = 1 << 24    # the matrix's mapped pages are let go every this many entries read (48 MB)
+FAULT_AROUND = 16 * mmap.PAGESIZE  # what a read fault maps of a file (Linux's fault_around_bytes)
 CACHE_VERSION = "3"
 # The matrix's entries are kept in files the process maps (`chunk_io.EntryFiles`): page cache the
 # kernel can take back under pressure. Off: in anonymous memory (as where no file can be made).
@@ -355,6 +359,15 @@ def _stored_ids(stored: np.ndarray) -> np.ndarray:
     return id_bytes(codes[:end].astype(np.uint8).tobytes(), "\n")
 
 
+def _ids_text(ids: np.ndarray) -> np.ndarray:
+    """The ids joined by newlines as one numpy string (what the files keep), made from their bytes
+    (ASCII ids: no str of them all)."""
+    blob = np.frombuffer(b"\n".join(ids.tolist()), dtype=np.uint8)
+    if not len(blob) or blob.max() >= 128:
+        return np.asarray(blob.tobytes().decode())
+    return blob.astype("<u4").view(f"<U{len(blob)}").reshape(())
+
+
 def packed_blocks(source: Chunk | ChunkFile) -> Iterable[tuple[int, int, np.ndarray, np.ndarray]]:
     """(first row, row stop, low parts, high parts) for each block of rows of a chunk or file."""
     ptr = source.indptr
@@ -495,15 +508,20 @@ def _featurise_worker(db_path: str, folder: str, ids: list[str], out: Any) -> No
     try:
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
         hasher = Hasher()
-        whole = empty_chunk()
+        # The entries go to unnamed files as they are made and into the chunk file a piece at a
+        # time: at 1M papers growing them in memory peaked at 1,049 MB (743 MB of entries).
+        entries = EntryFiles(Path(folder), ENTRY_TYPES)
+        done_ids, indptr = [], [np.zeros(1, np.int64)]
         for start in range(0, len(ids), CHUNK_PAPERS):
-            # Grown a chunk at a time (in place): a list of chunks merged at the end held two of it.
             chunk = build_chunk(read_texts(conn, ids[start:start + CHUNK_PAPERS]), hasher)
-            whole = merge_chunks([whole, chunk])
+            indptr.append(chunk.indptr[1:] + entries.size)
+            entries.append(chunk.low, chunk.high)
+            done_ids.append(chunk.ids)
             out.put(("progress", min(start + CHUNK_PAPERS, len(ids))))
         conn.close()
         cache = FeatureCache(Path(folder).parent)
-        cache._write(whole)  # one file: nothing to compact
+        cache._write_entries(np.concatenate(done_ids), np.concatenate(indptr), entries.read)  # one file
+        entries.close()
         out.put(("done", len(ids)))
     except BaseException as exc:  # the parent says so and featurises here
         out.put(("error", f"{type(exc).__name__}: {exc}"))
@@ -525,6 +543,7 @@ class FeatureCache:
         self.df = np.zeros(DIM, dtype=np.int32)
         self._entries: EntryFiles | None = None  # where the matrix's low and high parts are kept
         self._kept_without = np.zeros(DIM, dtype=bool)  # the features dropped when rows were last added
+        self._scattered = 0  # bytes of pages `entries` may have touched since the matrix's were let go
         self._compared: tuple[int, int] | None = None  # SQLite's `_changes` when papers were last listed
 
     # -- disk -------------------------------------------------------------------------------
@@ -541,12 +560,26 @@ class FeatureCache:
                     path.unlink(missing_ok=True)
 
     def _write(self, chunk: Chunk, name: str | None = None) -> str:
+        parts = (chunk.low, chunk.high)
+        return self._write_entries(chunk.ids, chunk.indptr, lambda i, start, stop: parts[i][start:stop], name)
+
+    def _write_entries(self, ids: np.ndarray, indptr: np.ndarray,
+                       entries: Callable[[int, int, int], np.ndarray], name: str | None = None) -> str:
+        """A chunk file of these rows, their entries' low (0) and high (1) parts read by
+        `entries(part, start, stop)` a piece at a time (what np.savez writes, never all at once)."""
         self.dir.mkdir(parents=True, exist_ok=True)
         name = name or f"v{CACHE_VERSION}-{uuid.uuid4().hex}.npz"
         tmp = self.dir / f".{name}.tmp"
+        size = int(indptr[-1])
+
+        def pieces(part: int) -> Iterable[np.ndarray]:
+            for start in range(0, size, WRITE_ENTRIES):
+                yield entries(part, start, min(start + WRITE_ENTRIES, size))
+
+        text = _ids_text(ids)
         with open(tmp, "wb") as fh:
-            np.savez(fh, ids=np.asarray(b"\n".join(chunk.ids.tolist()).decode()), indptr=chunk.indptr,
-                     low=chunk.low, high=chunk.high)
+            write_npz(fh, {"ids": (text.dtype, (), [text]), "indptr": (np.int64, (len(indptr),), [indptr]),
+                           "low": (np.uint16, (size,), pieces(0)), "high": (np.uint8, (size,), pieces(1))})
         os.replace(tmp, self.dir / name)
         return name
 
@@ -716,10 +749,29 @@ class FeatureCache:
         n = len(m.ids)
         idf = self.idf()
         self.norms = np.empty(n, dtype=np.float32)
+        released = 0
         for r0, r1, idx, counts in m.blocks():
             values = LOG_TF[counts] * idf[idx]
             sums = segment_sums(values * values, m.indptr[r0:r1 + 1] - m.indptr[r0])
             self.norms[r0:r1] = np.sqrt(np.maximum(sums, 1e-12))
+            released = self._passed(released, int(m.indptr[r1]))
+        self.release_pages()
+
+    def release_pages(self, start: int = 0, stop: int | None = None) -> None:
+        """The mapped pages of entries start:stop leave the process's resident memory and stay in
+        the page cache (`EntryFiles.release`): after each pass over the whole matrix, and along
+        it, so neither a pass nor the time between retrainings holds the matrix (1M papers: 336 MB)."""
+        if self._entries is not None:
+            self._entries.release(start, stop)
+        self._scattered = 0
+
+    def _passed(self, released: int, entry: int) -> int:
+        """A pass over the matrix in entry order is at `entry`: the pages behind it go once they
+        are RELEASE_ENTRIES. Returns where the pages kept start."""
+        if entry - released < RELEASE_ENTRIES:
+            return released
+        self.release_pages(released, entry)
+        return entry
 
     # -- reading ------------------------------------------------------------------------------
     def rows(self, ids: Sequence[str]) -> np.ndarray:
@@ -753,6 +805,13 @@ class FeatureCache:
         high = np.take(self.matrix.high, offsets)
         idx = np.take(_HIGH_BITS, high)
         idx |= np.take(self.matrix.low, offsets)
+        # Rows here and there (a fit's training rows: a third of them at 1M papers): a row read
+        # maps up to FAULT_AROUND bytes of each array around it (the kernel's fault-around); the
+        # pages go once they could be RELEASE_ENTRIES' worth (1M papers: the fit's reads had
+        # left ~200 MB of the matrix resident).
+        self._scattered += 2 * len(rows) * FAULT_AROUND
+        if self._scattered >= 3 * RELEASE_ENTRIES:
+            self.release_pages()
         return idx, high
 
     def score_all(self, weights: np.ndarray) -> np.ndarray:
@@ -762,6 +821,7 @@ class FeatureCache:
         m = self.matrix
         out = np.empty(len(m.ids), dtype=np.float32)
         per_feature = (weights * self.idf()).astype(np.float32)
+        released = 0
         for r0 in range(0, len(m.ids), SCORE_ROWS):
             r1 = min(r0 + SCORE_ROWS, len(m.ids))
             a, b = int(m.indptr[r0]), int(m.indptr[r1])
@@ -771,4 +831,6 @@ class FeatureCache:
             values = np.take(per_feature, idx)
             values *= np.take(_TF_OF_HIGH, high)
             out[r0:r1] = segment_sums(values, m.indptr[r0:r1 + 1] - a)
+            released = self._passed(released, b)
+        self.release_pages()
         return out / self.norms
