@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import random
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -877,7 +878,8 @@ def test_a_vocabulary_written_in_one_process_is_read_in_another(tmp_path):
               "print(sum(v.get(w) == k for k, w in enumerate(v.by_id())), v.get('absent'))")
     for seed in ("1", "2"):
         done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True,
-                              env={**os.environ, "PYTHONHASHSEED": seed}, check=True)
+                              env={**os.environ, "PYTHONHASHSEED": seed}, check=True,
+                              cwd=Path(__file__).resolve().parents[1])  # (this checkout's paperdesk)
         assert done.stdout.split() == [str(len(VOCABULARY)), "None"]
 
 
