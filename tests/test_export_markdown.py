@@ -493,6 +493,17 @@ def test_an_old_json_manifest_is_converted_and_the_users_edits_are_still_known(l
     assert len(again.warnings) == 1 and "kept the file's 'reading'" in again.warnings[0]
 
 
+def test_an_unchanged_re_export_leaves_the_manifest_file_as_it_was(lib, two, tmp_path):
+    out = tmp_path / "vault"
+    export_markdown(lib, out, two)
+    written = (out / MANIFEST_NAME).read_bytes()
+    assert len(export_markdown(lib, out, two).unchanged) == 2
+    assert (out / MANIFEST_NAME).read_bytes() == written  # (each commit would count in its header)
+    lib.tag([two[0]], ["later"])
+    export_markdown(lib, out, two)
+    assert (out / MANIFEST_NAME).read_bytes() != written
+
+
 def manifest_rows(out: Path) -> dict[str, tuple]:
     with closing(sqlite3.connect(out / MANIFEST_NAME)) as conn:
         return {row[0]: row for row in conn.execute("SELECT * FROM papers")}

@@ -117,7 +117,7 @@ def test_the_manifest_is_a_sqlite_file_made_when_the_first_file_is_recorded(tmp_
     manifest = Manifest.open(tmp_path)
     assert manifest.papers(["a"]) == {} and manifest.problem is None
     assert not (tmp_path / MANIFEST_NAME).exists()  # nothing recorded, nothing written
-    manifest.record_paper("a", "Gödel.md", {"abstract": "0f"}, {"tags": "ab"})
+    manifest.record_paper("a", Entry("Gödel.md", {"abstract": "0f"}, {"tags": "ab"}), None)
     manifest.close()
     assert [p.name for p in tmp_path.iterdir()] == [MANIFEST_NAME]  # no temporary file left
     again = Manifest.open(tmp_path)
@@ -128,7 +128,7 @@ def test_the_manifest_is_a_sqlite_file_made_when_the_first_file_is_recorded(tmp_
     (tmp_path / MANIFEST_NAME).write_bytes(b"not a database, " * 100)
     damaged = Manifest.open(tmp_path)
     assert "is damaged" in damaged.problem and damaged.papers(["a"]) == {}
-    damaged.record_list("Week.md", {}, {"papers": "00"})
+    damaged.record_list(Entry("Week.md", {}, {"papers": "00"}), None)
     damaged.close()
     assert Manifest.open(tmp_path).list_entry("Week.md") == Entry("Week.md", {}, {"papers": "00"})
 
@@ -143,7 +143,7 @@ def test_an_old_json_manifest_keeps_what_is_text_and_is_removed_once_converted(t
     manifest.close()  # nothing recorded: the old one stays as it was
     assert (tmp_path / OLD_MANIFEST_NAME).exists() and not (tmp_path / MANIFEST_NAME).exists()
     manifest = Manifest.open(tmp_path)
-    manifest.record_paper("d", "D.md", {}, {})
+    manifest.record_paper("d", Entry("D.md"), None)
     manifest.close()
     assert [p.name for p in tmp_path.iterdir()] == [MANIFEST_NAME]
     converted = Manifest.open(tmp_path)

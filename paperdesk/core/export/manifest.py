@@ -127,19 +127,23 @@ class Manifest:
         return _entry(*row) if row else None
 
     # -- writing --------------------------------------------------------------------------------
-    def record_paper(self, pid: str, name: str, blocks: dict[str, str], front: dict[str, str]) -> None:
-        """Remember what was just written (or found unchanged) in the file of paper `pid`."""
+    def record_paper(self, pid: str, entry: Entry, was: Entry | None) -> None:
+        """Remember what was just written (or found unchanged) in the file of paper `pid`; `was`
+        is what the manifest held (a row that stays the same is not written again)."""
         self._record("INSERT OR REPLACE INTO m.papers VALUES (?, ?, ?, ?)",
-                     (pid, name, json.dumps(blocks, sort_keys=True), json.dumps(front, sort_keys=True)))
+                     (pid, entry.file, json.dumps(entry.blocks, sort_keys=True),
+                      json.dumps(entry.front, sort_keys=True)), entry == was)
 
-    def record_list(self, name: str, blocks: dict[str, str], front: dict[str, str]) -> None:
+    def record_list(self, entry: Entry, was: Entry | None) -> None:
         self._record("INSERT OR REPLACE INTO m.lists VALUES (?, ?, ?)",
-                     (name, json.dumps(blocks, sort_keys=True), json.dumps(front, sort_keys=True)))
+                     (entry.file, json.dumps(entry.blocks, sort_keys=True),
+                      json.dumps(entry.front, sort_keys=True)), entry == was)
 
-    def _record(self, sql: str, row: tuple) -> None:
-        """One row, in the block's transaction (begun here, ended by `commit`). If the manifest
-        cannot be written, `problem` says why and the export goes on without it."""
-        if self.failed:
+    def _record(self, sql: str, row: tuple, same: bool) -> None:
+        """One row, in the block's transaction (begun here, ended by `commit`); none if the row is
+        `same` as the folder's manifest holds (an unchanged re-export leaves the file as it was). If
+        the manifest cannot be written, `problem` says why and the export goes on without it."""
+        if self.failed or (same and self.in_folder):
             return
         try:
             if not self.in_folder:

@@ -57,6 +57,7 @@ class Plan:
     blocks: dict[str, str] = field(default_factory=dict)  # block digests to remember
     front: dict[str, str] = field(default_factory=dict)  # front-matter value digests to remember
     title: str = ""  # the paper's, for progress
+    was: Entry | None = None  # what the manifest held for this file
 
 
 def export_markdown(lib: Library, folder: str | Path, ids: Sequence[str], *, one_file: str | None = None,
@@ -180,9 +181,9 @@ def _apply(plan: Plan, report: ExportReport, manifest: Manifest, is_list: bool, 
     if dry_run:
         return
     if is_list:
-        manifest.record_list(item.file, plan.blocks, plan.front)
+        manifest.record_list(Entry(item.file, plan.blocks, plan.front), plan.was)
     elif item.paper_id is not None:
-        manifest.record_paper(item.paper_id, item.file, plan.blocks, plan.front)
+        manifest.record_paper(item.paper_id, Entry(item.file, plan.blocks, plan.front), plan.was)
 
 
 def _os_reason(exc: BaseException) -> str:
@@ -224,7 +225,7 @@ def _plan_papers(folder: Path, records: list[dict], marks: dict[str, list[dict]]
             loaded.render(paper=context, highlights=context["highlights"])
         plan = _plan_file(folder, names[pid], pid, front_values(record), body, ("id", pid),
                           loaded, entry.blocks, entry.front)
-        plan.title = record["title"]
+        plan.title, plan.was = record["title"], entries.get(pid)
         yield plan
 
 
@@ -327,9 +328,12 @@ def _plan_list(folder: Path, one_file: str, papers: list[dict], loaded: LoadedTe
         raise ExportError("export cancelled; nothing was written")
     (body,) = rendered
     front: dict[str, Value] = {"paperdesk": LIST_MARK, "title": title, "papers": len(papers)}
-    entry = manifest.list_entry(name) or Entry()
-    return _plan_file(folder, name, None, front, body, ("paperdesk", LIST_MARK), loaded,
-                      entry.blocks, entry.front)
+    was = manifest.list_entry(name)
+    entry = was or Entry()
+    plan = _plan_file(folder, name, None, front, body, ("paperdesk", LIST_MARK), loaded, entry.blocks,
+                      entry.front)
+    plan.was = was
+    return plan
 
 
 def _plan_file(folder: Path, name: str, pid: str | None, front: dict[str, Value], body: str,
