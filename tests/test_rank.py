@@ -855,6 +855,7 @@ def test_a_load_in_blocks_into_mapped_files_ranks_as_the_load_read_whole_did(top
     monkeypatch.setattr(features, "BLOCK_ROWS", 7)
     monkeypatch.setattr(features, "SCORE_ROWS", 5)
     monkeypatch.setattr(features, "RELEASE_ENTRIES", 100)  # pages let go along every pass, reread after
+    monkeypatch.setattr(features, "SCATTERED_ROWS", 3)  # the fit reads 3 rows at a time, pages go between
     released: list[tuple[int, int | None]] = []
     real_release = chunk_io.EntryFiles.release
 
