@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import types
 
 import numpy as np
@@ -1042,3 +1043,19 @@ def test_the_matrix_pages_leave_resident_memory_after_each_whole_pass(topic_lib)
     assert _resident_kb_of_the_matrix(cache) == 0 and ranked.model.kind == "model"
     assert cache.score_all(weights).tobytes() == before.tobytes()
     assert [topic_of[p] for p in ranked.ids].count("rl") >= 8
+
+
+def test_what_crashed_processes_left_in_the_cache_folder_goes_and_a_fresh_write_stays(topic_lib):
+    lib, _ = topic_lib
+    folder = lib.folder / "rank"
+    folder.mkdir(parents=True, exist_ok=True)
+    old_tmp, young_tmp, named_matrix = (folder / ".v3-old.npz.tmp", folder / ".v3-young.npz.tmp",
+                                        folder / ".matrix-abc123")
+    for path in (old_tmp, young_tmp, named_matrix):
+        path.write_bytes(b"left")
+    two_hours_ago = time.time() - 7200
+    os.utime(old_tmp, (two_hours_ago, two_hours_ago))
+    cache = FeatureCache(lib.folder)
+    assert cache.refresh(lib.conn) == 240
+    assert not old_tmp.exists() and not named_matrix.exists()
+    assert young_tmp.exists()  # maybe another process's chunk file being written

@@ -23,6 +23,7 @@ import os
 import re
 import sqlite3
 import sys
+import time
 import uuid
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -52,6 +53,7 @@ ROWS_AT_ONCE = 5000          # ids looked up at a time (`rows`)
 WRITE_ENTRIES = 1 << 22      # entries written to a chunk file at a time (~12 MB)
 RELEASE_ENTRIES = 1 << 24    # the matrix's mapped pages are let go every this many entries read (48 MB)
 FAULT_AROUND = 16 * mmap.PAGESIZE  # what a read fault maps of a file (Linux's fault_around_bytes)
+STALE_SECONDS = 3600         # a half-written chunk file this old was left by a crash
 SCATTERED_ROWS = 128         # rows here and there read from the mapped matrix at a time (`entries`)
 CACHE_VERSION = "3"
 # The matrix's entries are kept in files the process maps (`chunk_io.EntryFiles`): page cache the
@@ -554,11 +556,22 @@ class FeatureCache:
         return sorted(self.dir.glob(f"v{CACHE_VERSION}-*.npz"))
 
     def _drop_old_versions(self) -> None:
-        """Chunks of an earlier format are featurised again; their files only take space."""
-        if self.dir.is_dir():
-            for path in self.dir.glob("v*-*.npz"):
-                if not path.name.startswith(f"v{CACHE_VERSION}-"):
-                    path.unlink(missing_ok=True)
+        """Chunks of an earlier format are featurised again; their files only take space. So do
+        what crashed processes left: a chunk file half written an hour ago or more (a younger one
+        may be another process's, being written), and matrix files that got a name (where the
+        system has no unnamed files: Windows; one open elsewhere cannot be deleted and stays)."""
+        if not self.dir.is_dir():
+            return
+        for path in self.dir.glob("v*-*.npz"):
+            if not path.name.startswith(f"v{CACHE_VERSION}-"):
+                path.unlink(missing_ok=True)
+        stale = time.time() - STALE_SECONDS
+        for path in [*self.dir.glob(".v*-*.npz.tmp"), *self.dir.glob(".matrix-*")]:
+            try:
+                if path.name.startswith(".matrix-") or path.stat().st_mtime < stale:
+                    path.unlink()
+            except OSError:
+                pass
 
     def _write(self, chunk: Chunk, name: str | None = None) -> str:
         parts = (chunk.low, chunk.high)
