@@ -19,11 +19,16 @@ if sys.argv[1] == "policy":
 elif sys.argv[1] == "desk":
     from paperdesk.gui.gil import apply_process_policy
     apply_process_policy()  # what the desk's make_app applies
+elif sys.argv[1] == "released":
+    from paperdesk.core.heap import keep_freed_memory, release_freed_memory
+    assert keep_freed_memory()
 def resident():
     return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 arrays = [np.ones(1_000_000) for _ in range(6)]  # six whole-index arrays at 1M papers: 48 MB
 held = resident()
 del arrays
+if sys.argv[1] == "released":
+    release_freed_memory()  # after the ranker's rare big work: back to the system all the same
 print(held - resident())
 """
 
@@ -50,3 +55,8 @@ def test_freed_search_arrays_stay_for_the_next_search():
 def test_the_desk_keeps_freed_memory():
     pytest.importorskip("PySide6")
     assert _given_back("desk") < 4 << 20
+
+
+@needs_glibc
+def test_memory_kept_for_searches_is_given_back_after_rare_big_work():
+    assert _given_back("released") > 40 << 20

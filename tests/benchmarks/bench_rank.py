@@ -285,6 +285,7 @@ def first_rank_of(folder: Path, scratch: bool) -> dict:
     """The desk's For you on a library's Inbox in a fresh process (see --library)."""
     import shutil
 
+    from paperdesk.core import heap
     from paperdesk.core.rank import features, model, ranker
 
     peaks = StepPeaks()
@@ -311,7 +312,7 @@ def first_rank_of(folder: Path, scratch: bool) -> dict:
     out["model"] = ranked.message
     del ranked
     gc.collect()
-    features.release_freed_memory()
+    heap.release_freed_memory()
     out["resident_after_mb"] = round(resident_mb())
     out |= resident_parts("after")
     start = time.perf_counter()

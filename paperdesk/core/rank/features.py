@@ -15,7 +15,6 @@ matrix is page cache the kernel can take back, not anonymous memory (at 1M paper
 
 from __future__ import annotations
 
-import ctypes
 import itertools
 import json
 import mmap
@@ -34,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from paperdesk.core import abstract_text
+from paperdesk.core.heap import release_freed_memory
 from paperdesk.core.idlist import IDS, RowIndex, decoded_ids, encoded_ids, id_array, id_bytes
 from paperdesk.core.rank.chunk_io import EntryFiles, NpzMembers, write_npz
 
@@ -101,27 +101,6 @@ results result work existing state art also well across two one three first larg
 """.split())  # noqa: SIM905 (a word list reads better as text)
 
 Progress = Callable[[int, int, str], None]
-
-
-def _load_libc() -> ctypes.CDLL | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.malloc_trim  # noqa: B018 (glibc only: musl has none)
-    except (OSError, AttributeError):
-        return None
-    return libc
-
-
-_LIBC = _load_libc()
-
-
-def release_freed_memory() -> None:
-    """Give the heap's freed pages back to the system. Loading and training free many megabytes of
-    temporaries that glibc keeps otherwise (100k papers: ~150 MB resident after a load, ~95 after)."""
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
 
 
 def _hash(text: str) -> int:

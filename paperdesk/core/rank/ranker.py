@@ -12,9 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from paperdesk.core.heap import release_freed_memory
 from paperdesk.core.idlist import IDS, RowIndex, encoded_ids, id_array
 from paperdesk.core.rank import model as m
-from paperdesk.core.rank.features import FeatureCache, Progress, release_freed_memory
+from paperdesk.core.rank.features import FeatureCache, Progress
 from paperdesk.core.timeutil import today as today_fn
 
 # Cold start: likeness to one or two kept papers is a noisy signal; upvotes are a fair prior. Both
