@@ -427,6 +427,18 @@ def _listed_ids(conn: sqlite3.Connection, step: int = 50_000) -> np.ndarray:
     return np.concatenate(parts)
 
 
+# Papers are made only by operations, each new row journalled with no prior state (store.py; an
+# undone import's redo makes them again and takes a new stamp): when no operation since the last
+# listing made one, there is nothing new to featurise (a star or an archive at 1M papers listed
+# every id again: ~1.5 s of a retraining, and all ids in memory at once).
+_PAPERS_MADE_SINCE = """SELECT EXISTS (SELECT 1 FROM operations o WHERE o.stamp > ? AND EXISTS (
+    SELECT 1 FROM op_rows r WHERE r.op_id = o.id AND r.tbl = 'papers' AND r.before IS NULL))"""
+
+
+def _newest_stamp(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(stamp), 0) FROM operations").fetchone()[0]
+
+
 def _changes(conn: sqlite3.Connection) -> tuple[int, int]:
     """What moves when papers may have been added: another connection's commits change
     `data_version`, this connection's writes its `total_changes`."""
@@ -527,6 +539,7 @@ class FeatureCache:
         self._kept_without = np.zeros(DIM, dtype=bool)  # the features dropped when rows were last added
         self._scattered = 0  # bytes of pages `entries` may have touched since the matrix's were let go
         self._compared: tuple[int, int] | None = None  # SQLite's `_changes` when papers were last listed
+        self._listed_at: int | None = None  # the newest operation's stamp then
 
     # -- disk -------------------------------------------------------------------------------
     def _chunk_files(self) -> list[Path]:
@@ -609,6 +622,11 @@ class FeatureCache:
         changes = _changes(conn)
         if not new and changes == self._compared:
             return 0  # nothing written to SQLite since: no paper to featurise (listing 100k ids: ~30 ms)
+        stamp = _newest_stamp(conn)
+        if not new and self._listed_at is not None and \
+                not conn.execute(_PAPERS_MADE_SINCE, (self._listed_at,)).fetchone()[0]:
+            self._compared = changes  # written, but no paper made: nothing to list
+            return 0
         missing = self._not_in(_listed_ids(conn), new)
         made = 0
         if len(missing) >= CHILD_PAPERS:
@@ -631,7 +649,7 @@ class FeatureCache:
                 self._compact()
             del missing
             release_freed_memory()
-        self._compared = changes
+        self._compared, self._listed_at = changes, stamp
         return made
 
     def _not_in(self, ids: np.ndarray, new: Sequence[Chunk | ChunkFile]) -> np.ndarray:
