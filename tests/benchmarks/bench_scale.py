@@ -2,6 +2,7 @@
 
     python tests/benchmarks/bench_scale.py --n 100000 300000 1000000 --dir /work/scale
                                            [--skip search gui stats] [--queries 40] [--fts5-queries K]
+                                           [--for-you]
                                            [--out FILE]
 
 One library per size, DIR/search-N, built once by `bench_search.py --keep DIR` (synthetic papers with
@@ -33,6 +34,8 @@ GOALS = {
     "search_worst_p95_ms": "<= 50", "search_worst_fts5_ratio": "< 1",
     "cold_start_ms": "<= 1000", "switch_max_ms": "<= 50", "keystroke_p95_ms": "<= 50",
     "scroll_p95_ms": "<= 16", "import_stall_max_ms": "<= 50", "rss_mb": "<= 500", "stats_cli_ms": "instant",
+    # --for-you: the desk after its first For you ranking (features made, models trained)
+    "for_you_s": "", "for_you_stall_max_ms": "", "for_you_rss_mb": "<= 500", "for_you_peak_mb": "",
 }
 
 
@@ -65,8 +68,9 @@ def search_part(n: int, folder: Path, queries: int, fts5_queries: int | None) ->
             "search_worst_fts5_ratio": f"{latency[ratio]['fts5_ratio']} ({ratio})"}
 
 
-def gui_part(folder: Path) -> dict:
-    out, _ = run([str(HERE / "bench_gui.py"), "--library", str(folder), "--json"])
+def gui_part(folder: Path, for_you: bool = False) -> dict:
+    extra = ["--for-you"] if for_you else []
+    out, _ = run([str(HERE / "bench_gui.py"), "--library", str(folder), "--json", *extra])
     lines = out.strip().splitlines()
     return {**json.loads(lines[-1]), "gui_text": lines[:-1]}
 
@@ -109,6 +113,8 @@ def main() -> None:
     ap.add_argument("--fts5-queries", type=int, help="FTS5 answers only the first K queries a class "
                     "(at 1M papers it takes seconds a query)")
     ap.add_argument("--out", type=Path, help="also write every figure here as JSON")
+    ap.add_argument("--for-you", action="store_true", help="the desk's part ends with a first For you "
+                    "ranking (bench_gui --for-you): its time, longest stall, RSS after and peak")
     args = ap.parse_args()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=ROOT).stdout.strip()
@@ -117,7 +123,7 @@ def main() -> None:
         folder = args.dir / f"search-{n}"
         found: dict = {"loops_s": []}
         parts = [("search", lambda: search_part(n, folder, args.queries, args.fts5_queries)),  # noqa: B023
-                 ("stats", lambda: stats_part(folder)), ("gui", lambda: gui_part(folder))]  # noqa: B023
+                 ("stats", lambda: stats_part(folder)), ("gui", lambda: gui_part(folder, args.for_you))]  # noqa: B023
         for name, part in parts:
             if name in args.skip:
                 continue
