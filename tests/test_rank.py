@@ -597,7 +597,7 @@ def test_sort_interest_keeps_the_best_of_every_match_and_makes_only_their_hits(t
 
 def test_rows_are_looked_up_a_slice_at_a_time_unknown_papers_minus_one(topic_lib, monkeypatch):
     lib, _ = topic_lib
-    monkeypatch.setattr(features, "ROWS_AT_ONCE", 7)
+    monkeypatch.setattr(idlist, "ENCODED_AT_ONCE", 7)
     cache = FeatureCache(lib.folder)
     cache.refresh(lib.conn)
     ids = lib.paper_ids(order="title")[:50]

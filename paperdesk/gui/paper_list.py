@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from paperdesk.core import Library
 from paperdesk.core.changes import Changes
+from paperdesk.core.idlist import RowIndex, encoded_in_slices
 from paperdesk.core.orders import NEWEST_FIRST
 from paperdesk.core.view_filter import ViewFilter
 from paperdesk.gui.gil import freeze_long_lived
@@ -180,7 +181,9 @@ class PaperList(QObject):
         self._generation = 0  # changes applied so far: a list or count read before one is stale
         self.ranking = ""  # interest order: how the list shown was ranked
         self.rank_stale = False  # interest order: papers changed since the list was ranked
-        self._ranked_at: dict[str, int] = {}  # interest order: each paper's place when ranked
+        # Interest order: each paper's place when ranked, as a RowIndex of the ranked ids made on the
+        # ranker thread (a {id: place} dict of 666k ids took ~390 ms on the GUI thread at 1M papers)
+        self._ranked_at: RowIndex | dict[str, int] = {}
         self.reader = ReaderThread(lib.folder, self)
         self.completer = ReaderThread(lib.folder, self)  # big views' whole lists: never queued behind
         # a search, and a search never behind them
@@ -415,9 +418,8 @@ class PaperList(QObject):
             if error:
                 self.ranked.emit(f"Could not rank by interest: {error}")
                 return
-            outcome: SearchOutcome = value  # type: ignore[assignment]
+            outcome, self._ranked_at = value  # type: ignore[misc]
             self.ranking = outcome.ranking
-            self._ranked_at = {pid: n for n, pid in enumerate(outcome.ids)}
             if query:
                 self._show_search(outcome)
             else:
@@ -426,7 +428,11 @@ class PaperList(QObject):
             self.reloaded.emit()
             self.ranked.emit(self.ranking)
 
-        self.ranker.submit("list", lambda rlib: rank_view(rlib, view, query, engine), done)
+        def work(rlib: Library) -> tuple[SearchOutcome, RowIndex]:
+            outcome = rank_view(rlib, view, query, engine)
+            return outcome, RowIndex(encoded_in_slices(outcome.ids))
+
+        self.ranker.submit("list", work, done)
 
     def _apply_in_place(self, changes: Changes) -> None:
         """Interest order: repaint, drop papers that left the view and put back ones that return at

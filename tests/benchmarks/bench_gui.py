@@ -174,13 +174,17 @@ def poller_report(poller: tuple, gaps: list[float], start: float, worst: int = 3
     return "\n".join(out)
 
 
-def rank_inbox(app, window, results: dict[str, str], figures: dict[str, float], heartbeat_class) -> None:
+def rank_inbox(app, window, results: dict[str, str], figures: dict[str, float], heartbeat_class,
+               sampler_class=None) -> None:
     """The Inbox in For you order, as `r` does, until its figures are painted: the time, the GUI
     thread's longest stall meanwhile, and RSS after (the features and models stay held)."""
     window.go_to("inbox")
     run_until(app, window.papers.reloaded, lambda: not window.papers.busy)
     heartbeat = heartbeat_class()
     heartbeat.start()
+    sampler = sampler_class(heartbeat) if sampler_class else None
+    if sampler:
+        sampler.start()
     t = time.perf_counter()
     window.papers.rank_again()
     # (until the figures are made: a library with nothing kept yet is ranked by upvotes, without them)
@@ -188,6 +192,9 @@ def rank_inbox(app, window, results: dict[str, str], figures: dict[str, float], 
               and bool(window.for_you.figures.sentence))
     ranked = time.perf_counter() - t
     heartbeat.stop()
+    if sampler:
+        sampler.stop()
+        print(sampler.report(), file=sys.stderr)
     gaps = heartbeat.gaps or [0.0]
     results["For you (first ranking)"] = (f"{ranked:.1f} s, longest stall {max(gaps):.0f} ms; RSS after "
                                           f"{rss_mb():.0f} MB [{rss_parts()}], peak {peak_rss_mb():.0f} MB")
@@ -211,7 +218,8 @@ def main() -> int:
                         "read, models trained) and measure its time, the longest stall meanwhile, and RSS "
                         "after it with the list's figures shown")
     parser.add_argument("--stacks", action="store_true", help="sample every thread's stack while the "
-                        "GUI thread stalls during the import (stderr: the longest stalls' samples)")
+                        "GUI thread stalls during the import and For you (stderr: the longest stalls' "
+                        "samples)")
     args = parser.parse_args()
     guard_bool_refcount()
     if args.library:
@@ -422,7 +430,7 @@ def main() -> int:
     figures["rss_mb"] = round(rss_mb())
     figures["rss_peak_mb"] = round(peak_rss_mb())
     if args.for_you:
-        rank_inbox(app, window, results, figures, Heartbeat)
+        rank_inbox(app, window, results, figures, Heartbeat, StallSampler if args.stacks else None)
 
     window.close()
     lib.close()

@@ -34,7 +34,15 @@ import numpy as np
 
 from paperdesk.core import abstract_text
 from paperdesk.core.heap import release_freed_memory
-from paperdesk.core.idlist import IDS, RowIndex, decoded_ids, encoded_ids, id_array, id_bytes
+from paperdesk.core.idlist import (
+    IDS,
+    RowIndex,
+    decoded_ids,
+    encoded_ids,
+    encoded_in_slices,
+    id_array,
+    id_bytes,
+)
 from paperdesk.core.rank.chunk_io import EntryFiles, NpzMembers, write_npz
 
 BITS = 20                    # 16 bits in a uint16 + 4 beside the count in a byte
@@ -49,7 +57,6 @@ CHILD_PAPERS = 5000          # featurising this many papers or more runs in a ch
 MAX_CHUNKS = 24              # more chunk files than this are merged into one
 BLOCK_ROWS = 2048            # rows unpacked at a time for whole-matrix work (~2 MB temporaries)
 SCORE_ROWS = 512             # rows scored at a time: temporaries that stay in the CPU's cache
-ROWS_AT_ONCE = 5000          # ids looked up at a time (`rows`)
 WRITE_ENTRIES = 1 << 22      # entries written to a chunk file at a time (~12 MB)
 RELEASE_ENTRIES = 1 << 24    # the matrix's mapped pages are let go every this many entries read (48 MB)
 FAULT_AROUND = 16 * mmap.PAGESIZE  # what a read fault maps of a file (Linux's fault_around_bytes)
@@ -791,10 +798,9 @@ class FeatureCache:
     # -- reading ------------------------------------------------------------------------------
     def rows(self, ids: Sequence[str]) -> np.ndarray:
         """Row numbers of these papers (-1 for a paper not featurised). The ids are encoded a
-        slice at a time (that holds the GIL: ~0.5 ms a slice), then looked up all at once (numpy
-        sorts and searches byte strings with the GIL released; sorted keys search fastest)."""
-        parts = [encoded_ids(ids[start:start + ROWS_AT_ONCE]) for start in range(0, len(ids), ROWS_AT_ONCE)]
-        return self.row_of.find(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+        slice at a time (`encoded_in_slices`), then looked up all at once (numpy sorts and searches
+        byte strings with the GIL released; sorted keys search fastest)."""
+        return self.row_of.find(encoded_in_slices(ids)) if len(ids) else np.empty(0, dtype=np.int64)
 
     def row(self, r: int) -> tuple[np.ndarray, np.ndarray]:
         idx, counts = self.matrix.unpack(int(self.matrix.indptr[r]), int(self.matrix.indptr[r + 1]))
