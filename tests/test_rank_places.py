@@ -52,6 +52,10 @@ def test_a_paper_featurised_twice_has_one_place(topic_lib):  # noqa: F811
     ranker = Ranker(folder.parent, lib.conn)
     model = ranker.model()
     assert len(ranker.cache.matrix.ids) == 2 * len(topic_of)  # every paper's row twice
+    assert ranker.model() is model  # nothing changed: not trained again (review: it was, at every call)
+    scores = model.scores
+    ranker.places(model)
+    assert model.scores is scores  # nor every paper scored again
     places = ranker.places(model)
     assert len(places) == len(topic_of)
     assert dict(places.items()) == _places_from_every_id(ranker, model)
@@ -91,3 +95,25 @@ def test_a_write_that_makes_no_paper_lists_no_ids(topic_lib):  # noqa: F811
         assert cache.refresh(lib.conn) == 1 and again in cache.row_of
     finally:
         lib.conn.set_trace_callback(None)
+
+
+def test_a_chunk_file_whose_write_fails_leaves_nothing(topic_lib, monkeypatch):  # noqa: F811
+    """A full disk while a chunk file is written: the partial file (hundreds of MB at 1M papers)
+    is removed, and the error still reaches the caller (found in review)."""
+    from paperdesk.core.rank import features
+    from paperdesk.core.rank.features import FeatureCache
+
+    lib, _ = topic_lib
+    cache = FeatureCache(lib.folder)
+    written = features.write_npz
+
+    def full_disk(fh, arrays):
+        fh.write(b"x" * 4096)  # a first piece made it to the file
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(features, "write_npz", full_disk)
+    with pytest.raises(OSError):
+        cache.refresh(lib.conn)
+    assert [p.name for p in cache.dir.iterdir() if p.name.endswith(".tmp")] == []
+    monkeypatch.setattr(features, "write_npz", written)
+    assert cache.refresh(lib.conn) == 240

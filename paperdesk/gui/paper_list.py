@@ -439,6 +439,9 @@ class PaperList(QObject):
         their ranked place (undo), never re-sort; new papers wait for the next ranking."""
         self.model.apply(changes)
         self.rank_stale = True
+        if changes.everything:  # another process's huge operation: which papers left is not told
+            self.rank_again()
+            return
         gone = set(changes.removed)
         entering: list[str] = []
         if changes.papers and len(changes.papers) <= MAX_PATCH:

@@ -477,3 +477,38 @@ def test_a_tag_over_the_cap_is_refused_in_one_line(make_window, topic_lib, qtbot
     assert not window.jobs.busy
     settle_desks(qtbot)
     assert lib.get(target)["tags"] == [] and lib.tag_counts() == {}
+
+
+@pytest.mark.parametrize("listed", ["listed", "too big to list"])
+def test_papers_another_process_deletes_leave_the_for_you_list(make_window, topic_lib, qtbot, monkeypatch,
+                                                                listed):
+    """An undone import in a shell removes its papers from a list in interest order, also when the
+    operation is too big to list (`Changes.everything`: the view is ranked again). Found in review:
+    the deleted papers stayed as "(deleted)" rows and the count said 12 too many."""
+    from paperdesk.core import ops
+
+    lib, topic_of = topic_lib
+    _likes_rl(lib, topic_of)
+    other = Library.open(lib.folder)
+    other.origin = "cli:test"
+    try:
+        papers = [_paper(random.Random(99), "rl", 1000 + n) for n in range(12)]
+        other.import_batch(SourceBatch("digest", "extra", "/extra", "2026-11-21", "h-extra", papers))
+        new = {pid for (pid,) in other.conn.execute("SELECT id FROM papers")} - set(topic_of)
+        window = make_window(lib)
+        qtbot.waitUntil(lambda: window.outside.stamp is not None)
+        window.table.setFocus()
+        qtbot.waitUntil(window.table.hasFocus)
+        qtbot.keyClicks(window.table, "r")
+        _ranked(window, qtbot)
+        assert len(new) == 12 and new <= set(window.model.ids)
+        if listed != "listed":
+            monkeypatch.setattr(ops, "LISTED_ROWS", 0)
+        other.undo(own=True)
+        qtbot.waitUntil(lambda: not new & set(window.model.ids), timeout=15_000)
+        assert window.papers.by_interest
+        inbox = lib.count(status="inbox")
+        assert window.model.rowCount() == inbox
+        qtbot.waitUntil(lambda: window.count_label.text().startswith(f"{inbox:,} papers"), timeout=10_000)
+    finally:
+        other.close()

@@ -594,10 +594,15 @@ class FeatureCache:
                 yield entries(part, start, min(start + WRITE_ENTRIES, size))
 
         text = _ids_text(ids)
-        with open(tmp, "wb") as fh:
-            write_npz(fh, {"ids": (text.dtype, (), [text]), "indptr": (np.int64, (len(indptr),), [indptr]),
-                           "low": (np.uint16, (size,), pieces(0)), "high": (np.uint8, (size,), pieces(1))})
-        os.replace(tmp, self.dir / name)
+        arrays = {"ids": (text.dtype, (), [text]), "indptr": (np.int64, (len(indptr),), [indptr]),
+                  "low": (np.uint16, (size,), pieces(0)), "high": (np.uint8, (size,), pieces(1))}
+        try:
+            with open(tmp, "wb") as fh:
+                write_npz(fh, arrays)
+            os.replace(tmp, self.dir / name)
+        except BaseException:  # (a full disk: a partial file of hundreds of MB must not stay)
+            tmp.unlink(missing_ok=True)
+            raise
         return name
 
     @staticmethod
@@ -636,7 +641,7 @@ class FeatureCache:
         stamp = _newest_stamp(conn)
         if not new and self._listed_at is not None and \
                 not conn.execute(_PAPERS_MADE_SINCE, (self._listed_at,)).fetchone()[0]:
-            self._compared = changes  # written, but no paper made: nothing to list
+            self._compared, self._listed_at = changes, stamp  # written, but no paper made: nothing to list
             return 0
         missing = self._not_in(_listed_ids(conn), new)
         made = 0

@@ -86,7 +86,7 @@ class Ranker:
             self.cache.refresh(self.conn)
         known = self._models.get(tag)
         if known is not None and known.fingerprint == m.label_fingerprint(self.conn) and \
-                (known.scores is None or len(known.scores) == len(self.cache.row_of)):
+                (known.scores is None or len(known.scores) == len(self.cache.matrix.ids)):
             return known
         labels = m.read_labels(self.conn, tag)
         model = m.train(self.cache, labels, today=today_fn(), tag=tag, previous=known, conn=self.conn)
@@ -108,7 +108,7 @@ class Ranker:
         if model.weights is None:
             upvotes = dict(self._upvotes(ids))
             return np.asarray([upvotes.get(pid) or 0 for pid in ids], dtype=np.float32)
-        if model.scores is None or len(model.scores) != len(self.cache.row_of):
+        if model.scores is None or len(model.scores) != len(self.cache.matrix.ids):
             self._score(model)
         rows = self.cache.rows(ids)
         scores = np.where(rows >= 0, model.scores[np.maximum(rows, 0)], -np.inf)
@@ -124,7 +124,7 @@ class Ranker:
         row's upvotes read a block of papers at a time."""
         row_of = self.cache.row_of
         rows = np.sort(row_of.sorted_rows).astype(np.int64)  # each paper's row (its last, if twice)
-        if model.scores is None or len(model.scores) != len(row_of):
+        if model.scores is None or len(model.scores) != len(self.cache.matrix.ids):
             self._score(model)
         scores = model.scores[rows] if model.scores is not None else np.zeros(len(rows), np.float32)
         if model.kind == "similar" and UPVOTES_PRIOR and len(rows) > 1:
