@@ -148,8 +148,8 @@ def test_drop_a_digest_imports_in_background(make_window, lib, qtbot):
     window.dropEvent(drop)
     assert window.jobs.busy and window.job_status.progress.isVisible()
     qtbot.waitUntil(lambda: not window.jobs.busy, timeout=20_000)
-    assert window.model.rowCount() == 98
     assert window.statusBar().currentMessage() == "98 papers added"
+    qtbot.waitUntil(lambda: window.model.rowCount() == 98)  # the list is re-read on the reader thread
     qtbot.waitUntil(lambda: sidebar_item(window.sidebar, "inbox").text(1) == "98")
     assert not window.imports.banner.isVisible() and not window.job_status.progress.isVisible()
 
