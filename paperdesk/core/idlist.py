@@ -188,13 +188,14 @@ class RowIndex:
     def __len__(self) -> int:
         return len(self.hashes)
 
-    def _rows(self) -> np.ndarray:
+    def rows(self) -> np.ndarray:
+        """Each id's row (its last, for an id twice), ascending."""
         return self.sorted_rows[self.sorted_rows.argsort()]
 
     def __iter__(self) -> Iterator[str]:
         """The ids in row order."""
-        return iter(decoded_ids(self.ids[self._rows()]))
+        return iter(decoded_ids(self.ids[self.rows()]))
 
     def items(self) -> Iterator[tuple[str, int]]:
-        rows = self._rows()
+        rows = self.rows()
         return zip(decoded_ids(self.ids[rows]), rows.tolist(), strict=True)

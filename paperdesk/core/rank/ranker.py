@@ -123,7 +123,7 @@ class Ranker:
         without a list of all ids: the model's kept scores by row, and for a "similar" model each
         row's upvotes read a block of papers at a time."""
         row_of = self.cache.row_of
-        rows = np.sort(row_of.sorted_rows).astype(np.int64)  # each paper's row (its last, if twice)
+        rows = row_of.rows().astype(np.int64)
         if model.scores is None or len(model.scores) != len(self.cache.matrix.ids):
             self._score(model)
         scores = model.scores[rows] if model.scores is not None else np.zeros(len(rows), np.float32)
